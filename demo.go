@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"sicherkommunal/ent"
+	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/measure"
+	"sicherkommunal/ent/municipality"
+	"sicherkommunal/ent/participation"
+	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/ent/step"
+	programpkg "sicherkommunal/program"
+)
+
+// demoParticipations is how many Kommunen the demo registers.
+const demoParticipations = 40
+
+// loadDemo adds realistic demo data relative to now, unless the programme
+// already has participations. It reports whether it added anything.
+func loadDemo(ctx context.Context, client *ent.Client, svc *programpkg.Service, now time.Time) (bool, error) {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	c := tx.Client()
+	p, err := c.Program.Query().Where(program.Name(programpkg.SicherKommunalName)).Only(ctx)
+	if err != nil {
+		return false, err
+	}
+	if n, err := c.Participation.Query().Count(ctx); err != nil || n > 0 {
+		return false, err
+	}
+	rng := rand.New(rand.NewPCG(2026, 133))
+	berlin, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		return false, err
+	}
+	today := types.DateOf(now, berlin)
+
+	consultants := make([]*ent.Consultant, 0, 6)
+	for _, name := range []string{"Anna Schulze", "Jonas Weber", "Miriam Krüger", "Stefan Hoffmann", "Leonie Wagner", "Tobias Becker"} {
+		co, err := c.Consultant.Create().SetName(name).
+			SetEmail(fmt.Sprintf("%s@bechtle.example", emailLocal(name))).SetOrganization("Bechtle").Save(ctx)
+		if err != nil {
+			return false, err
+		}
+		consultants = append(consultants, co)
+	}
+
+	munis, err := c.Municipality.Query().Order(municipality.ByArs()).All(ctx)
+	if err != nil {
+		return false, err
+	}
+	statuses := []participation.Status{
+		participation.StatusREGISTERED, participation.StatusSTAGE1, participation.StatusSTAGE1, participation.StatusSTAGE2,
+		participation.StatusSTAGE2, participation.StatusACCEPTED, participation.StatusSETTLED, participation.StatusWITHDRAWN,
+	}
+	var active []*ent.Participation
+	for i := 0; i < demoParticipations && i*3 < len(munis); i++ {
+		m := munis[i*3]
+		reg := today.AddDate(0, 0, -(14 + 7*i))
+		if reg.Before(p.StartsOn) {
+			reg = types.NormalizeDate(p.StartsOn)
+		}
+		if reg.After(p.EndsOn) {
+			reg = types.NormalizeDate(p.EndsOn)
+		}
+		pa, err := svc.Register(ctx, c, p.ID, m.ID, reg)
+		if err != nil {
+			return false, fmt.Errorf("register %s: %w", m.Name, err)
+		}
+		status := statuses[i%len(statuses)]
+		if m.Ags != nil && rng.IntN(4) == 0 {
+			if err := c.Municipality.UpdateOne(m).SetContactEmail(fmt.Sprintf("informationssicherheit@%s.example", emailLocal(m.Name))).Exec(ctx); err != nil {
+				return false, err
+			}
+		}
+		// Complete the steps that are due, leaving some late: how far a
+		// Kommune got depends on its status.
+		steps, err := c.Step.Query().Where(step.ParticipationID(pa.ID)).All(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, st := range steps {
+			done := false
+			switch status {
+			case participation.StatusACCEPTED, participation.StatusSETTLED:
+				done = st.Kind != types.StepBilling || status == participation.StatusSETTLED
+			case participation.StatusWITHDRAWN:
+				done = st.Kind == types.StepKickoff
+			default:
+				done = st.DueOn.Before(today) && rng.IntN(3) > 0
+			}
+			if done {
+				at := st.DueOn.Add(time.Duration(9+rng.IntN(8)) * time.Hour).AddDate(0, 0, -rng.IntN(5))
+				if at.After(now) {
+					at = now.Add(-time.Hour)
+				}
+				if err := c.Step.UpdateOne(st).SetCompletedAt(at).Exec(ctx); err != nil {
+					return false, err
+				}
+			}
+		}
+		u := c.Participation.UpdateOne(pa).SetStatus(status)
+		if status == participation.StatusWITHDRAWN {
+			u.SetWithdrawnAt(now.AddDate(0, 0, -3)).SetWithdrawalReason("Personalengpass in der IT; Teilnahme 2027 geplant")
+		}
+		if pa, err = u.Save(ctx); err != nil {
+			return false, err
+		}
+		if status != participation.StatusWITHDRAWN {
+			active = append(active, pa)
+		}
+		if err := demoMeasures(ctx, c, pa, status, today, p, rng); err != nil {
+			return false, err
+		}
+	}
+	if err := demoAppointments(ctx, c, active, consultants, today, berlin, rng); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+func demoMeasures(ctx context.Context, c *ent.Client, pa *ent.Participation, status participation.Status, today time.Time, p *ent.Program, rng *rand.Rand) error {
+	if status == participation.StatusREGISTERED || status == participation.StatusWITHDRAWN {
+		return nil
+	}
+	type m struct {
+		kind  measure.Kind
+		title string
+		stage types.FundingStage
+	}
+	catalog := []m{
+		{measure.KindWORKSHOP, "Workshop Informationssicherheitsleitlinie", types.Stage1},
+		{measure.KindPENETRATION_TEST, "Penetrationstest der Internetdienste (Bürgerportal, E-Mail)", types.Stage2},
+		{measure.KindTRAINING, "Schulung: Phishing erkennen für alle Beschäftigten", types.Stage2},
+		{measure.KindTECHNICAL, "Härtung der Active-Directory-Konfiguration", types.Stage2},
+		{measure.KindORGANISATIONAL, "Notfallhandbuch und Meldewege", types.Stage2},
+	}
+	n := 2 + rng.IntN(3)
+	for i := 0; i < n; i++ {
+		it := catalog[(i+rng.IntN(len(catalog)))%len(catalog)]
+		cost := decimal.New(int64(150000+rng.IntN(45)*10000), -2) // 1,500.00 … 5,900.00
+		due := today.AddDate(0, 0, 7+rng.IntN(40))
+		if due.After(p.EndsOn) {
+			due = types.NormalizeDate(p.EndsOn)
+		}
+		st := measure.StatusPLANNED
+		switch {
+		case status == participation.StatusACCEPTED || status == participation.StatusSETTLED:
+			st = measure.StatusDONE
+		case i == 0:
+			st = measure.StatusIN_PROGRESS
+		}
+		if err := c.Measure.Create().SetParticipationID(pa.ID).SetKind(it.kind).SetTitle(it.title).
+			SetStage(it.stage).SetPlannedCost(cost).SetStatus(st).SetDueOn(due).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func demoAppointments(ctx context.Context, c *ent.Client, active []*ent.Participation, consultants []*ent.Consultant, today time.Time, berlin *time.Location, rng *rand.Rand) error {
+	// Working days over the coming five weeks.
+	var days []time.Time
+	for d := today.AddDate(0, 0, 1); len(days) < 25; d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			days = append(days, d)
+		}
+	}
+	at := func(day time.Time, hour int) time.Time {
+		return time.Date(day.Year(), day.Month(), day.Day(), hour, 0, 0, 0, berlin).UTC()
+	}
+	// A kickoff event for several Kommunen at once.
+	if len(active) >= 6 {
+		if err := c.Appointment.Create().SetKind(appointment.KindKICKOFF_EVENT).
+			SetTitle("Auftaktveranstaltung SicherKOMMUNAL – Gruppe Nord").
+			SetDescription("Vorstellung des Vorgehens nach WiBA, Zeitplan, Ansprechpartner.").
+			SetLocation("Magdeburg, Landeshaus, Domplatz 6").
+			SetStartsAt(at(days[2], 10)).SetEndsAt(at(days[2], 13)).
+			SetStatus(appointment.StatusCONFIRMED).
+			AddParticipations(active[:6]...).AddConsultants(consultants[0], consultants[1]).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	kinds := []appointment.Kind{appointment.KindONSITE_VISIT, appointment.KindWORKSHOP, appointment.KindPENETRATION_TEST, appointment.KindTRAINING}
+	for i, pa := range active {
+		m, err := pa.QueryMunicipality().Only(ctx)
+		if err != nil {
+			return err
+		}
+		kind := kinds[i%len(kinds)]
+		day := days[(i*3)%len(days)]
+		hour := 9 + 4*(i%2)
+		status := appointment.StatusTENTATIVE
+		if i%3 == 0 {
+			status = appointment.StatusCONFIRMED
+		}
+		loc := "Rathaus " + m.Name
+		if err := c.Appointment.Create().SetKind(kind).
+			SetTitle(fmt.Sprintf("%s – %s", demoKindTitle[kind], m.Name)).
+			SetLocation(loc).
+			SetStartsAt(at(day, hour)).SetEndsAt(at(day, hour+3)).
+			SetStatus(status).
+			AddParticipations(pa).AddConsultants(consultants[i%len(consultants)]).Exec(ctx); err != nil {
+			return err
+		}
+		_ = rng
+	}
+	return nil
+}
+
+var demoKindTitle = map[appointment.Kind]string{
+	appointment.KindONSITE_VISIT:     "Vor-Ort-Termin IST-Erhebung",
+	appointment.KindWORKSHOP:         "Workshop Maßnahmenpaket",
+	appointment.KindPENETRATION_TEST: "Penetrationstest",
+	appointment.KindTRAINING:         "Schulung Informationssicherheit",
+}
+
+// emailLocal turns a name into the local part of a demo e-mail address.
+func emailLocal(name string) string {
+	repl := map[rune]string{'ä': "ae", 'ö': "oe", 'ü': "ue", 'ß': "ss", 'Ä': "ae", 'Ö': "oe", 'Ü': "ue", ' ': ".", '(': "", ')': "", ',': "", '/': "-"}
+	out := make([]byte, 0, len(name))
+	for _, r := range name {
+		if s, ok := repl[r]; ok {
+			out = append(out, s...)
+			continue
+		}
+		switch {
+		case r >= 'A' && r <= 'Z':
+			out = append(out, byte(r-'A'+'a'))
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
+			out = append(out, byte(r))
+		}
+	}
+	return string(out)
+}

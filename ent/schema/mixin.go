@@ -1,0 +1,54 @@
+package schema
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/mixin"
+
+	"sicherkommunal/ent/schema/types"
+)
+
+// TimeMixin adds created_at and updated_at.
+type TimeMixin struct{ mixin.Schema }
+
+// Fields of the mixin.
+func (TimeMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Time("created_at").Default(time.Now).Immutable().
+			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now).
+			Annotations(entgql.OrderField("UPDATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+	}
+}
+
+// money declares a required amount stored as BIGINT cents.
+func money(name string, ann ...schema.Annotation) ent.Field {
+	return field.String(name).GoType(decimal.Decimal{}).ValueScanner(types.MoneyScanner).
+		SchemaType(types.MoneySchemaType).
+		Annotations(append([]schema.Annotation{entgql.Type("Decimal"), entgql.Skip(entgql.SkipWhereInput)}, ann...)...)
+}
+
+// optionalMoney declares an amount that may be NULL.
+func optionalMoney(name string, ann ...schema.Annotation) ent.Field {
+	return field.String(name).GoType(&decimal.Decimal{}).ValueScanner(types.OptionalMoneyScanner).
+		SchemaType(types.MoneySchemaType).Optional().
+		Annotations(append([]schema.Annotation{entgql.Type("Decimal"), entgql.Skip(entgql.SkipWhereInput)}, ann...)...)
+}
+
+// date declares a calendar date (DATE column, GraphQL Date).
+func date(name string, ann ...schema.Annotation) ent.Field {
+	return field.Time(name).SchemaType(types.DateSchemaType).
+		Annotations(append([]schema.Annotation{entgql.Type("Date")}, ann...)...)
+}
+
+// optionalDate declares a calendar date that may be NULL.
+func optionalDate(name string, ann ...schema.Annotation) ent.Field {
+	return field.Time(name).SchemaType(types.DateSchemaType).Optional().Nillable().
+		Annotations(append([]schema.Annotation{entgql.Type("Date")}, ann...)...)
+}

@@ -1,0 +1,166 @@
+// Package types holds value types shared by the data model, the domain
+// packages and the GraphQL layer: enums that appear outside a single entity,
+// money in cents, calendar dates and the step template.
+package types
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"time"
+
+	"entgo.io/ent/schema/field"
+	"github.com/shopspring/decimal"
+)
+
+// StepKind is one of the nine project steps (Projektschritte) of a participation.
+type StepKind string
+
+// The steps in their natural order.
+const (
+	StepKickoff             StepKind = "KICKOFF"
+	StepOnsiteAssessment    StepKind = "ONSITE_ASSESSMENT"
+	StepPolicyReview        StepKind = "POLICY_REVIEW"
+	StepTechnicalSpotCheck  StepKind = "TECHNICAL_SPOT_CHECK"
+	StepVulnerabilityScan   StepKind = "VULNERABILITY_SCAN"
+	StepMeasurePackage      StepKind = "MEASURE_PACKAGE"
+	StepMeasuresImplemented StepKind = "MEASURES_IMPLEMENTED"
+	StepFinalAcceptance     StepKind = "FINAL_ACCEPTANCE"
+	StepBilling             StepKind = "BILLING"
+)
+
+// StepKinds lists every step kind in process order.
+var StepKinds = []StepKind{
+	StepKickoff, StepOnsiteAssessment, StepPolicyReview, StepTechnicalSpotCheck,
+	StepVulnerabilityScan, StepMeasurePackage, StepMeasuresImplemented,
+	StepFinalAcceptance, StepBilling,
+}
+
+// Values implements ent's EnumValues.
+func (StepKind) Values() []string {
+	out := make([]string, len(StepKinds))
+	for i, k := range StepKinds {
+		out[i] = string(k)
+	}
+	return out
+}
+
+// Valid reports whether k is a known step kind.
+func (k StepKind) Valid() bool {
+	for _, v := range StepKinds {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+// FundingStage is stage 1 (IST-Erhebung) or stage 2 of the funding.
+type FundingStage string
+
+// Funding stages.
+const (
+	Stage1 FundingStage = "STAGE_1"
+	Stage2 FundingStage = "STAGE_2"
+)
+
+// Values implements ent's EnumValues.
+func (FundingStage) Values() []string { return []string{string(Stage1), string(Stage2)} }
+
+// Role is what a token holder may do (DESIGN.md section 7).
+type Role string
+
+// Roles.
+const (
+	RoleAdmin        Role = "ADMIN"
+	RoleMinistry     Role = "MINISTRY"
+	RoleCoordinator  Role = "COORDINATOR"
+	RoleContractor   Role = "CONTRACTOR"
+	RoleMunicipality Role = "MUNICIPALITY"
+)
+
+// Values implements ent's EnumValues.
+func (Role) Values() []string {
+	return []string{string(RoleAdmin), string(RoleMinistry), string(RoleCoordinator), string(RoleContractor), string(RoleMunicipality)}
+}
+
+// StepTemplateItem says when a step of a new participation is due: on DueOn
+// if set, otherwise OffsetDays after registration; never after the
+// programme's end.
+type StepTemplateItem struct {
+	Kind       StepKind   `json:"kind"`
+	OffsetDays int        `json:"offsetDays"`
+	DueOn      *time.Time `json:"dueOn,omitempty"`
+}
+
+// MoneyScanner stores a decimal.Decimal as BIGINT cents. Values with more
+// than two fraction digits are refused, never rounded.
+var MoneyScanner = field.ValueScannerFunc[decimal.Decimal, *sql.NullInt64]{
+	V: func(d decimal.Decimal) (driver.Value, error) {
+		c, err := Cents(d)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	},
+	S: func(n *sql.NullInt64) (decimal.Decimal, error) {
+		if !n.Valid {
+			return decimal.Zero, nil
+		}
+		return decimal.New(n.Int64, -2), nil
+	},
+}
+
+// OptionalMoneyScanner stores a *decimal.Decimal as nullable BIGINT cents.
+var OptionalMoneyScanner = field.ValueScannerFunc[*decimal.Decimal, *sql.NullInt64]{
+	V: func(d *decimal.Decimal) (driver.Value, error) {
+		if d == nil {
+			return nil, nil
+		}
+		return MoneyScanner.V(*d)
+	},
+	S: func(n *sql.NullInt64) (*decimal.Decimal, error) {
+		if !n.Valid {
+			return nil, nil
+		}
+		d := decimal.New(n.Int64, -2)
+		return &d, nil
+	},
+}
+
+// Cents converts an amount to whole cents; it fails for fractions of a cent
+// and for amounts that do not fit in 64 bits.
+func Cents(d decimal.Decimal) (int64, error) {
+	c := d.Shift(2)
+	if !c.IsInteger() {
+		return 0, fmt.Errorf("amount %s has more than two fraction digits", d.String())
+	}
+	b := c.BigInt()
+	if !b.IsInt64() {
+		return 0, fmt.Errorf("amount %s is out of range", d.String())
+	}
+	return b.Int64(), nil
+}
+
+// MoneySchemaType makes money columns BIGINT on every dialect.
+var MoneySchemaType = map[string]string{"postgres": "bigint", "sqlite3": "integer"}
+
+// DateSchemaType makes date columns DATE on every dialect.
+var DateSchemaType = map[string]string{"postgres": "date", "sqlite3": "date"}
+
+// Date returns the calendar date y-m-d as a time at midnight UTC, the one
+// representation of dates used throughout the code.
+func Date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// DateOf returns the calendar date of t as seen in loc.
+func DateOf(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return Date(y, m, d)
+}
+
+// NormalizeDate maps a date read from any store to midnight UTC of the same
+// calendar day.
+func NormalizeDate(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return Date(y, m, d)
+}

@@ -1,0 +1,73 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"sicherkommunal/apperr"
+	"sicherkommunal/ent"
+)
+
+// presentError maps domain errors to GraphQL errors with extensions.code.
+// Anything unexpected is logged and shown as a generic INTERNAL error: no
+// SQL, constraint names or stack traces reach a client.
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var (
+			ae  *apperr.Error
+			ve  *ent.ValidationError
+			nf  *ent.NotFoundError
+			ce  *ent.ConstraintError
+			gqe *gqlerror.Error
+		)
+		switch {
+		case errors.As(err, &ae):
+			gerr.Message = ae.Message
+			gerr.Extensions = map[string]any{"code": ae.Code}
+			for k, v := range ae.Details {
+				gerr.Extensions[k] = v
+			}
+		case errors.As(err, &ve):
+			gerr.Message = fmt.Sprintf("invalid %s: %v", ve.Name, errors.Unwrap(ve))
+			gerr.Extensions = map[string]any{"code": apperr.Validation, "field": ve.Name}
+		case errors.As(err, &nf):
+			gerr.Message = "not found"
+			gerr.Extensions = map[string]any{"code": apperr.NotFound}
+		case errors.As(err, &ce):
+			log.InfoContext(ctx, "constraint violation", "err", err)
+			gerr.Message = "this conflicts with an existing record"
+			gerr.Extensions = map[string]any{"code": apperr.Conflict}
+		case errors.As(err, &gqe) && gqe.Unwrap() == nil:
+			// A GraphQL error made by gqlgen or entgql itself (parse,
+			// validation, coercion, node not found): safe to show.
+			if gerr.Extensions == nil || gerr.Extensions["code"] == nil {
+				if gerr.Extensions == nil {
+					gerr.Extensions = map[string]any{}
+				}
+				gerr.Extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
+			}
+		case errors.Is(err, context.DeadlineExceeded):
+			gerr.Message = "the request took too long"
+			gerr.Extensions = map[string]any{"code": "TIMEOUT"}
+		default:
+			log.ErrorContext(ctx, "internal error", "err", err, "path", gerr.Path.String())
+			gerr.Message = "internal error"
+			gerr.Extensions = map[string]any{"code": apperr.Internal}
+		}
+		return gerr
+	}
+}
+
+// recoverPanic logs a panic and turns it into an INTERNAL error.
+func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
+		return apperr.New(apperr.Internal, "internal error")
+	}
+}

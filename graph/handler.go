@@ -1,0 +1,114 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"sync"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Options configure the GraphQL handler.
+type Options struct {
+	// Registerer receives the per-operation metrics; nil disables them.
+	Registerer prometheus.Registerer
+}
+
+// NewHandler returns the /query handler: GraphQL over HTTP (POST and GET;
+// GET never runs mutations), mutations in one transaction each, errors
+// presented with codes.
+func NewHandler(r *Resolver, opts Options) http.Handler {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(entgql.Transactioner{TxOpener: r.Client})
+	if opts.Registerer != nil {
+		srv.Use(newOperationMetrics(opts.Registerer))
+	}
+	srv.SetErrorPresenter(presentError(r.Log))
+	srv.SetRecoverFunc(recoverPanic(r.Log))
+	return srv
+}
+
+// operationMetrics counts GraphQL operations and their latency by
+// operation name. Names are client-chosen, so only well-formed names are
+// used as labels and their number is bounded.
+type operationMetrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	mu       sync.Mutex
+	names    map[string]bool
+}
+
+const maxOperationNames = 200
+
+var operationNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+func newOperationMetrics(reg prometheus.Registerer) *operationMetrics {
+	m := &operationMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sk_graphql_operations_total",
+			Help: "GraphQL operations by operation name, type and outcome.",
+		}, []string{"operation", "type", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "sk_graphql_operation_duration_seconds",
+			Help:    "GraphQL operation latency by operation name.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"operation", "type"}),
+		names: map[string]bool{},
+	}
+	reg.MustRegister(m.requests, m.latency)
+	return m
+}
+
+func (m *operationMetrics) ExtensionName() string                   { return "OperationMetrics" }
+func (m *operationMetrics) Validate(graphql.ExecutableSchema) error { return nil }
+func (m *operationMetrics) label(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	if !operationNamePattern.MatchString(name) {
+		return "invalid"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.names[name] {
+		if len(m.names) >= maxOperationNames {
+			return "other"
+		}
+		m.names[name] = true
+	}
+	return name
+}
+
+func (m *operationMetrics) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	oc := graphql.GetOperationContext(ctx)
+	start := time.Now()
+	resp := next(ctx)
+	name, typ := m.label(oc.OperationName), "unknown"
+	if oc.Operation != nil {
+		typ = string(oc.Operation.Operation)
+	}
+	outcome := "ok"
+	if resp != nil && len(resp.Errors) > 0 {
+		outcome = "error"
+	}
+	m.requests.WithLabelValues(name, typ, outcome).Inc()
+	m.latency.WithLabelValues(name, typ).Observe(time.Since(start).Seconds())
+	return resp
+}

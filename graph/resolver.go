@@ -1,0 +1,31 @@
+// Package graph is the GraphQL layer: the schema (*.graphql), thin
+// resolvers that call one domain function each, the scalars and the error
+// presentation.
+package graph
+
+import (
+	"context"
+	"log/slog"
+
+	"sicherkommunal/auth"
+	"sicherkommunal/ent"
+	"sicherkommunal/program"
+)
+
+// Resolver holds the dependencies of the resolvers.
+type Resolver struct {
+	Client  *ent.Client
+	Program *program.Service
+	Auth    *auth.Service
+	Log     *slog.Logger
+}
+
+// ent returns the transactional client of a mutation (entgql.Transactioner)
+// or the plain client. Using r.Client inside a mutation would deadlock a
+// one-connection pool.
+func (r *Resolver) ent(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.Client
+}
