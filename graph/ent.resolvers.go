@@ -18,7 +18,8 @@ import (
 
 // Steps is the resolver for the steps field.
 func (r *participationResolver) Steps(ctx context.Context, obj *ent.Participation) ([]*ent.Step, error) {
-	return program.Steps(ctx, obj)
+	steps, err := obj.Steps(ctx) // eager-loaded by field collection
+	return program.SortSteps(steps), err
 }
 
 // Node is the resolver for the node field.

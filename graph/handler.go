@@ -100,10 +100,14 @@ func (m *operationMetrics) InterceptResponse(ctx context.Context, next graphql.R
 	oc := graphql.GetOperationContext(ctx)
 	start := time.Now()
 	resp := next(ctx)
-	name, typ := m.label(oc.OperationName), "unknown"
+	name, typ := oc.OperationName, "unknown"
 	if oc.Operation != nil {
 		typ = string(oc.Operation.Operation)
+		if name == "" {
+			name = oc.Operation.Name
+		}
 	}
+	name = m.label(name)
 	outcome := "ok"
 	if resp != nil && len(resp.Errors) > 0 {
 		outcome = "error"

@@ -183,18 +183,11 @@ func (s *Service) CompleteStep(ctx context.Context, c *ent.Client, id pulid.ID, 
 	return out, nil
 }
 
-// Steps returns the steps of a participation in process order, using the
-// eager-loaded edge when the query loaded it.
-func Steps(ctx context.Context, pa *ent.Participation) ([]*ent.Step, error) {
-	steps, err := pa.Edges.StepsOrErr()
-	if err != nil {
-		if steps, err = pa.QuerySteps().All(ctx); err != nil {
-			return nil, err
-		}
-	}
+// SortSteps returns the steps in process order (KICKOFF … BILLING).
+func SortSteps(steps []*ent.Step) []*ent.Step {
 	out := slices.Clone(steps)
 	slices.SortFunc(out, func(a, b *ent.Step) int {
 		return slices.Index(types.StepKinds, a.Kind) - slices.Index(types.StepKinds, b.Kind)
 	})
-	return out, nil
+	return out
 }

@@ -53,14 +53,21 @@ func URL(t testing.TB) string {
 	return u.String()
 }
 
-// Open returns a migrated store on a fresh database, closed at cleanup.
-func Open(t testing.TB, opts store.Options) *store.DB {
+// OpenEmpty returns a store on a fresh, unmigrated database, closed at cleanup.
+func OpenEmpty(t testing.TB, opts store.Options) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), URL(t), opts)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Open returns a migrated store on a fresh database, closed at cleanup.
+func Open(t testing.TB, opts store.Options) *store.DB {
+	t.Helper()
+	db := OpenEmpty(t, opts)
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}

@@ -37,11 +37,14 @@ func (u ID) Prefix() string {
 
 // UnmarshalGQL implements graphql.Unmarshaler.
 func (u *ID) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok {
+	switch v := v.(type) {
+	case string:
+		*u = ID(v)
+	case ID:
+		*u = v
+	default:
 		return fmt.Errorf("ID must be a string")
 	}
-	*u = ID(s)
 	return nil
 }
 
