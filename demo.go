@@ -100,7 +100,7 @@ func loadDemo(ctx context.Context, client *ent.Client, svc *programpkg.Service, 
 				done = st.DueOn.Before(today) && rng.IntN(3) > 0
 			}
 			if done {
-				at := st.DueOn.Add(time.Duration(9+rng.IntN(8)) * time.Hour).AddDate(0, 0, -rng.IntN(5))
+				at := st.DueOn.Add(time.Duration(9+rng.IntN(8))*time.Hour).AddDate(0, 0, -rng.IntN(5))
 				if at.After(now) {
 					at = now.Add(-time.Hour)
 				}

@@ -45,7 +45,7 @@ func TestRegisterAndFindEndToEnd(t *testing.T) {
 	var reg struct {
 		RegisterParticipation struct {
 			ID, Status, RegisteredOn string
-			Municipality              struct{ ID, Name string }
+			Municipality             struct{ ID, Name string }
 		}
 	}
 	s.must(t, coord, registerParticipation, map[string]any{"in": map[string]any{
@@ -196,7 +196,9 @@ func TestAuthentication(t *testing.T) {
 	}
 	var list struct {
 		ApiTokens struct {
-			Edges []struct{ Node struct{ ID, Name, Role string } }
+			Edges []struct {
+				Node struct{ ID, Name, Role string }
+			}
 		}
 	}
 	s.must(t, s.Admin, `{ apiTokens(first: 10, where: {role: MINISTRY}) { edges { node { id name role } } } }`, nil, &list)
@@ -318,7 +320,9 @@ func TestStepAndProgramRules(t *testing.T) {
 	coord := s.token(t, "COORDINATOR", "")
 	pid := s.programID(t)
 	var mu struct {
-		Municipalities struct{ Edges []struct{ Node struct{ ID string } } }
+		Municipalities struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	s.must(t, coord, `{ municipalities(where: {ags: "15003000"}) { edges { node { id } } } }`, nil, &mu)
 	var reg struct {
@@ -328,7 +332,9 @@ func TestStepAndProgramRules(t *testing.T) {
 		"programID": pid, "municipalityID": mu.Municipalities.Edges[0].Node.ID, "registeredOn": "2026-11-02",
 	}}, &reg)
 	var steps struct {
-		Node struct{ Steps []struct{ ID, Kind, DueOn string } }
+		Node struct {
+			Steps []struct{ ID, Kind, DueOn string }
+		}
 	}
 	s.must(t, coord, `query($id: ID!) { node(id: $id) { ... on Participation { steps { id kind dueOn } } } }`,
 		map[string]any{"id": reg.RegisterParticipation.ID}, &steps)
