@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -34,8 +35,15 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gerr.Extensions[k] = v
 			}
 		case errors.As(err, &ve):
-			gerr.Message = fmt.Sprintf("invalid %s: %v", ve.Name, errors.Unwrap(ve))
-			gerr.Extensions = map[string]any{"code": apperr.Validation, "field": ve.Name}
+			// ent wraps the validator's error in "ent: validator failed for
+			// field …"; show the validator's own words.
+			inner := errors.Unwrap(ve)
+			if i := errors.Unwrap(inner); i != nil {
+				inner = i
+			}
+			field := camel(ve.Name)
+			gerr.Message = fmt.Sprintf("invalid %s: %v", field, inner)
+			gerr.Extensions = map[string]any{"code": apperr.Validation, "field": field}
 		case errors.As(err, &nf):
 			gerr.Message = "not found"
 			gerr.Extensions = map[string]any{"code": apperr.NotFound}
@@ -70,4 +78,15 @@ func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p))
 		return apperr.New(apperr.Internal, "internal error")
 	}
+}
+
+// camel turns an ent field name (contact_email) into its GraphQL name (contactEmail).
+func camel(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
