@@ -26,6 +26,7 @@ import (
 
 	"sicherkommunal/auth"
 	"sicherkommunal/graph"
+	"sicherkommunal/ledger"
 	"sicherkommunal/program"
 	"sicherkommunal/store"
 )
@@ -112,12 +113,16 @@ type app struct {
 	log     *slog.Logger
 	auth    *auth.Service
 	program *program.Service
+	ledger  *ledger.Service
 	handler http.Handler
 }
 
 // newApp migrates and seeds the store and wires the HTTP handlers.
 func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time.Time, maxBody int64) (*app, error) {
 	if err := db.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := ledger.Install(ctx, db); err != nil {
 		return nil, err
 	}
 	if err := program.Seed(auth.SystemContext(ctx), db.Client, db.Dialect); err != nil {
@@ -128,11 +133,12 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 		log:     log,
 		auth:    &auth.Service{Client: db.Client, Now: now, Log: log},
 		program: &program.Service{Now: now},
+		ledger:  &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now},
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "main"))
-	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Log: log},
+	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger, Log: log},
 		graph.Options{Registerer: reg})
 
 	mux := http.NewServeMux()

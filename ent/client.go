@@ -15,6 +15,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -40,6 +42,10 @@ type Client struct {
 	Appointment *AppointmentClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
+	// FundingAccount is the client for interacting with the FundingAccount builders.
+	FundingAccount *FundingAccountClient
+	// LedgerEntry is the client for interacting with the LedgerEntry builders.
+	LedgerEntry *LedgerEntryClient
 	// Measure is the client for interacting with the Measure builders.
 	Measure *MeasureClient
 	// Municipality is the client for interacting with the Municipality builders.
@@ -64,6 +70,8 @@ func (c *Client) init() {
 	c.APIToken = NewAPITokenClient(c.config)
 	c.Appointment = NewAppointmentClient(c.config)
 	c.Consultant = NewConsultantClient(c.config)
+	c.FundingAccount = NewFundingAccountClient(c.config)
+	c.LedgerEntry = NewLedgerEntryClient(c.config)
 	c.Measure = NewMeasureClient(c.config)
 	c.Municipality = NewMunicipalityClient(c.config)
 	c.Participation = NewParticipationClient(c.config)
@@ -159,16 +167,18 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		APIToken:      NewAPITokenClient(cfg),
-		Appointment:   NewAppointmentClient(cfg),
-		Consultant:    NewConsultantClient(cfg),
-		Measure:       NewMeasureClient(cfg),
-		Municipality:  NewMunicipalityClient(cfg),
-		Participation: NewParticipationClient(cfg),
-		Program:       NewProgramClient(cfg),
-		Step:          NewStepClient(cfg),
+		ctx:            ctx,
+		config:         cfg,
+		APIToken:       NewAPITokenClient(cfg),
+		Appointment:    NewAppointmentClient(cfg),
+		Consultant:     NewConsultantClient(cfg),
+		FundingAccount: NewFundingAccountClient(cfg),
+		LedgerEntry:    NewLedgerEntryClient(cfg),
+		Measure:        NewMeasureClient(cfg),
+		Municipality:   NewMunicipalityClient(cfg),
+		Participation:  NewParticipationClient(cfg),
+		Program:        NewProgramClient(cfg),
+		Step:           NewStepClient(cfg),
 	}, nil
 }
 
@@ -186,16 +196,18 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		APIToken:      NewAPITokenClient(cfg),
-		Appointment:   NewAppointmentClient(cfg),
-		Consultant:    NewConsultantClient(cfg),
-		Measure:       NewMeasureClient(cfg),
-		Municipality:  NewMunicipalityClient(cfg),
-		Participation: NewParticipationClient(cfg),
-		Program:       NewProgramClient(cfg),
-		Step:          NewStepClient(cfg),
+		ctx:            ctx,
+		config:         cfg,
+		APIToken:       NewAPITokenClient(cfg),
+		Appointment:    NewAppointmentClient(cfg),
+		Consultant:     NewConsultantClient(cfg),
+		FundingAccount: NewFundingAccountClient(cfg),
+		LedgerEntry:    NewLedgerEntryClient(cfg),
+		Measure:        NewMeasureClient(cfg),
+		Municipality:   NewMunicipalityClient(cfg),
+		Participation:  NewParticipationClient(cfg),
+		Program:        NewProgramClient(cfg),
+		Step:           NewStepClient(cfg),
 	}, nil
 }
 
@@ -225,8 +237,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Appointment, c.Consultant, c.Measure, c.Municipality,
-		c.Participation, c.Program, c.Step,
+		c.APIToken, c.Appointment, c.Consultant, c.FundingAccount, c.LedgerEntry,
+		c.Measure, c.Municipality, c.Participation, c.Program, c.Step,
 	} {
 		n.Use(hooks...)
 	}
@@ -236,8 +248,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Appointment, c.Consultant, c.Measure, c.Municipality,
-		c.Participation, c.Program, c.Step,
+		c.APIToken, c.Appointment, c.Consultant, c.FundingAccount, c.LedgerEntry,
+		c.Measure, c.Municipality, c.Participation, c.Program, c.Step,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -252,6 +264,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Appointment.mutate(ctx, m)
 	case *ConsultantMutation:
 		return c.Consultant.mutate(ctx, m)
+	case *FundingAccountMutation:
+		return c.FundingAccount.mutate(ctx, m)
+	case *LedgerEntryMutation:
+		return c.LedgerEntry.mutate(ctx, m)
 	case *MeasureMutation:
 		return c.Measure.mutate(ctx, m)
 	case *MunicipalityMutation:
@@ -762,6 +778,353 @@ func (c *ConsultantClient) mutate(ctx context.Context, m *ConsultantMutation) (V
 	}
 }
 
+// FundingAccountClient is a client for the FundingAccount schema.
+type FundingAccountClient struct {
+	config
+}
+
+// NewFundingAccountClient returns a client for the FundingAccount from the given config.
+func NewFundingAccountClient(c config) *FundingAccountClient {
+	return &FundingAccountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `fundingaccount.Hooks(f(g(h())))`.
+func (c *FundingAccountClient) Use(hooks ...Hook) {
+	c.hooks.FundingAccount = append(c.hooks.FundingAccount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `fundingaccount.Intercept(f(g(h())))`.
+func (c *FundingAccountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FundingAccount = append(c.inters.FundingAccount, interceptors...)
+}
+
+// Create returns a builder for creating a FundingAccount entity.
+func (c *FundingAccountClient) Create() *FundingAccountCreate {
+	mutation := newFundingAccountMutation(c.config, OpCreate)
+	return &FundingAccountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FundingAccount entities.
+func (c *FundingAccountClient) CreateBulk(builders ...*FundingAccountCreate) *FundingAccountCreateBulk {
+	return &FundingAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FundingAccountClient) MapCreateBulk(slice any, setFunc func(*FundingAccountCreate, int)) *FundingAccountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FundingAccountCreateBulk{err: fmt.Errorf("calling to FundingAccountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FundingAccountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FundingAccountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FundingAccount.
+func (c *FundingAccountClient) Update() *FundingAccountUpdate {
+	mutation := newFundingAccountMutation(c.config, OpUpdate)
+	return &FundingAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FundingAccountClient) UpdateOne(_m *FundingAccount) *FundingAccountUpdateOne {
+	mutation := newFundingAccountMutation(c.config, OpUpdateOne, withFundingAccount(_m))
+	return &FundingAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FundingAccountClient) UpdateOneID(id pulid.ID) *FundingAccountUpdateOne {
+	mutation := newFundingAccountMutation(c.config, OpUpdateOne, withFundingAccountID(id))
+	return &FundingAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FundingAccount.
+func (c *FundingAccountClient) Delete() *FundingAccountDelete {
+	mutation := newFundingAccountMutation(c.config, OpDelete)
+	return &FundingAccountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FundingAccountClient) DeleteOne(_m *FundingAccount) *FundingAccountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FundingAccountClient) DeleteOneID(id pulid.ID) *FundingAccountDeleteOne {
+	builder := c.Delete().Where(fundingaccount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FundingAccountDeleteOne{builder}
+}
+
+// Query returns a query builder for FundingAccount.
+func (c *FundingAccountClient) Query() *FundingAccountQuery {
+	return &FundingAccountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFundingAccount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FundingAccount entity by its id.
+func (c *FundingAccountClient) Get(ctx context.Context, id pulid.ID) (*FundingAccount, error) {
+	return c.Query().Where(fundingaccount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FundingAccountClient) GetX(ctx context.Context, id pulid.ID) *FundingAccount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryParticipation queries the participation edge of a FundingAccount.
+func (c *FundingAccountClient) QueryParticipation(_m *FundingAccount) *ParticipationQuery {
+	query := (&ParticipationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(fundingaccount.Table, fundingaccount.FieldID, id),
+			sqlgraph.To(participation.Table, participation.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, true, fundingaccount.ParticipationTable, fundingaccount.ParticipationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FundingAccountClient) Hooks() []Hook {
+	return c.hooks.FundingAccount
+}
+
+// Interceptors returns the client interceptors.
+func (c *FundingAccountClient) Interceptors() []Interceptor {
+	return c.inters.FundingAccount
+}
+
+func (c *FundingAccountClient) mutate(ctx context.Context, m *FundingAccountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FundingAccountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FundingAccountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FundingAccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FundingAccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FundingAccount mutation op: %q", m.Op())
+	}
+}
+
+// LedgerEntryClient is a client for the LedgerEntry schema.
+type LedgerEntryClient struct {
+	config
+}
+
+// NewLedgerEntryClient returns a client for the LedgerEntry from the given config.
+func NewLedgerEntryClient(c config) *LedgerEntryClient {
+	return &LedgerEntryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `ledgerentry.Hooks(f(g(h())))`.
+func (c *LedgerEntryClient) Use(hooks ...Hook) {
+	c.hooks.LedgerEntry = append(c.hooks.LedgerEntry, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `ledgerentry.Intercept(f(g(h())))`.
+func (c *LedgerEntryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LedgerEntry = append(c.inters.LedgerEntry, interceptors...)
+}
+
+// Create returns a builder for creating a LedgerEntry entity.
+func (c *LedgerEntryClient) Create() *LedgerEntryCreate {
+	mutation := newLedgerEntryMutation(c.config, OpCreate)
+	return &LedgerEntryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LedgerEntry entities.
+func (c *LedgerEntryClient) CreateBulk(builders ...*LedgerEntryCreate) *LedgerEntryCreateBulk {
+	return &LedgerEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LedgerEntryClient) MapCreateBulk(slice any, setFunc func(*LedgerEntryCreate, int)) *LedgerEntryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LedgerEntryCreateBulk{err: fmt.Errorf("calling to LedgerEntryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LedgerEntryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LedgerEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LedgerEntry.
+func (c *LedgerEntryClient) Update() *LedgerEntryUpdate {
+	mutation := newLedgerEntryMutation(c.config, OpUpdate)
+	return &LedgerEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LedgerEntryClient) UpdateOne(_m *LedgerEntry) *LedgerEntryUpdateOne {
+	mutation := newLedgerEntryMutation(c.config, OpUpdateOne, withLedgerEntry(_m))
+	return &LedgerEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LedgerEntryClient) UpdateOneID(id pulid.ID) *LedgerEntryUpdateOne {
+	mutation := newLedgerEntryMutation(c.config, OpUpdateOne, withLedgerEntryID(id))
+	return &LedgerEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LedgerEntry.
+func (c *LedgerEntryClient) Delete() *LedgerEntryDelete {
+	mutation := newLedgerEntryMutation(c.config, OpDelete)
+	return &LedgerEntryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LedgerEntryClient) DeleteOne(_m *LedgerEntry) *LedgerEntryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LedgerEntryClient) DeleteOneID(id pulid.ID) *LedgerEntryDeleteOne {
+	builder := c.Delete().Where(ledgerentry.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LedgerEntryDeleteOne{builder}
+}
+
+// Query returns a query builder for LedgerEntry.
+func (c *LedgerEntryClient) Query() *LedgerEntryQuery {
+	return &LedgerEntryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLedgerEntry},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LedgerEntry entity by its id.
+func (c *LedgerEntryClient) Get(ctx context.Context, id pulid.ID) (*LedgerEntry, error) {
+	return c.Query().Where(ledgerentry.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LedgerEntryClient) GetX(ctx context.Context, id pulid.ID) *LedgerEntry {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProgram queries the program edge of a LedgerEntry.
+func (c *LedgerEntryClient) QueryProgram(_m *LedgerEntry) *ProgramQuery {
+	query := (&ProgramClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ledgerentry.Table, ledgerentry.FieldID, id),
+			sqlgraph.To(program.Table, program.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ledgerentry.ProgramTable, ledgerentry.ProgramColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryParticipation queries the participation edge of a LedgerEntry.
+func (c *LedgerEntryClient) QueryParticipation(_m *LedgerEntry) *ParticipationQuery {
+	query := (&ParticipationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ledgerentry.Table, ledgerentry.FieldID, id),
+			sqlgraph.To(participation.Table, participation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ledgerentry.ParticipationTable, ledgerentry.ParticipationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReverses queries the reverses edge of a LedgerEntry.
+func (c *LedgerEntryClient) QueryReverses(_m *LedgerEntry) *LedgerEntryQuery {
+	query := (&LedgerEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ledgerentry.Table, ledgerentry.FieldID, id),
+			sqlgraph.To(ledgerentry.Table, ledgerentry.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ledgerentry.ReversesTable, ledgerentry.ReversesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReversals queries the reversals edge of a LedgerEntry.
+func (c *LedgerEntryClient) QueryReversals(_m *LedgerEntry) *LedgerEntryQuery {
+	query := (&LedgerEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ledgerentry.Table, ledgerentry.FieldID, id),
+			sqlgraph.To(ledgerentry.Table, ledgerentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ledgerentry.ReversalsTable, ledgerentry.ReversalsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *LedgerEntryClient) Hooks() []Hook {
+	hooks := c.hooks.LedgerEntry
+	return append(hooks[:len(hooks):len(hooks)], ledgerentry.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *LedgerEntryClient) Interceptors() []Interceptor {
+	return c.inters.LedgerEntry
+}
+
+func (c *LedgerEntryClient) mutate(ctx context.Context, m *LedgerEntryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LedgerEntryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LedgerEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LedgerEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LedgerEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LedgerEntry mutation op: %q", m.Op())
+	}
+}
+
 // MeasureClient is a client for the Measure schema.
 type MeasureClient struct {
 	config
@@ -1250,6 +1613,38 @@ func (c *ParticipationClient) QueryAppointments(_m *Participation) *AppointmentQ
 	return query
 }
 
+// QueryFunding queries the funding edge of a Participation.
+func (c *ParticipationClient) QueryFunding(_m *Participation) *FundingAccountQuery {
+	query := (&FundingAccountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, id),
+			sqlgraph.To(fundingaccount.Table, fundingaccount.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, participation.FundingTable, participation.FundingColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryLedgerEntries queries the ledger_entries edge of a Participation.
+func (c *ParticipationClient) QueryLedgerEntries(_m *Participation) *LedgerEntryQuery {
+	query := (&LedgerEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, id),
+			sqlgraph.To(ledgerentry.Table, ledgerentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, participation.LedgerEntriesTable, participation.LedgerEntriesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ParticipationClient) Hooks() []Hook {
 	return c.hooks.Participation
@@ -1392,6 +1787,22 @@ func (c *ProgramClient) QueryParticipations(_m *Program) *ParticipationQuery {
 			sqlgraph.From(program.Table, program.FieldID, id),
 			sqlgraph.To(participation.Table, participation.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, program.ParticipationsTable, program.ParticipationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryLedgerEntries queries the ledger_entries edge of a Program.
+func (c *ProgramClient) QueryLedgerEntries(_m *Program) *LedgerEntryQuery {
+	query := (&LedgerEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(program.Table, program.FieldID, id),
+			sqlgraph.To(ledgerentry.Table, ledgerentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, program.LedgerEntriesTable, program.LedgerEntriesColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1594,12 +2005,12 @@ func (c *StepClient) mutate(ctx context.Context, m *StepMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Appointment, Consultant, Measure, Municipality, Participation,
-		Program, Step []ent.Hook
+		APIToken, Appointment, Consultant, FundingAccount, LedgerEntry, Measure,
+		Municipality, Participation, Program, Step []ent.Hook
 	}
 	inters struct {
-		APIToken, Appointment, Consultant, Measure, Municipality, Participation,
-		Program, Step []ent.Interceptor
+		APIToken, Appointment, Consultant, FundingAccount, LedgerEntry, Measure,
+		Municipality, Participation, Program, Step []ent.Interceptor
 	}
 )
 

@@ -10,6 +10,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -80,14 +82,16 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:      apitoken.ValidColumn,
-			appointment.Table:   appointment.ValidColumn,
-			consultant.Table:    consultant.ValidColumn,
-			measure.Table:       measure.ValidColumn,
-			municipality.Table:  municipality.ValidColumn,
-			participation.Table: participation.ValidColumn,
-			program.Table:       program.ValidColumn,
-			step.Table:          step.ValidColumn,
+			apitoken.Table:       apitoken.ValidColumn,
+			appointment.Table:    appointment.ValidColumn,
+			consultant.Table:     consultant.ValidColumn,
+			fundingaccount.Table: fundingaccount.ValidColumn,
+			ledgerentry.Table:    ledgerentry.ValidColumn,
+			measure.Table:        measure.ValidColumn,
+			municipality.Table:   municipality.ValidColumn,
+			participation.Table:  participation.ValidColumn,
+			program.Table:        program.ValidColumn,
+			step.Table:           step.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

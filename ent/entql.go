@@ -6,6 +6,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -21,7 +23,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 8)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -88,6 +90,51 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   fundingaccount.Table,
+			Columns: fundingaccount.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: fundingaccount.FieldID,
+			},
+		},
+		Type: "FundingAccount",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			fundingaccount.FieldParticipationID: {Type: field.TypeString, Column: fundingaccount.FieldParticipationID},
+			fundingaccount.FieldStage1Paid:      {Type: field.TypeString, Column: fundingaccount.FieldStage1Paid},
+			fundingaccount.FieldStage2Paid:      {Type: field.TypeString, Column: fundingaccount.FieldStage2Paid},
+			fundingaccount.FieldStage1Cap:       {Type: field.TypeString, Column: fundingaccount.FieldStage1Cap},
+			fundingaccount.FieldTotalCap:        {Type: field.TypeString, Column: fundingaccount.FieldTotalCap},
+			fundingaccount.FieldUpdatedAt:       {Type: field.TypeTime, Column: fundingaccount.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   ledgerentry.Table,
+			Columns: ledgerentry.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: ledgerentry.FieldID,
+			},
+		},
+		Type: "LedgerEntry",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			ledgerentry.FieldProgramID:       {Type: field.TypeString, Column: ledgerentry.FieldProgramID},
+			ledgerentry.FieldParticipationID: {Type: field.TypeString, Column: ledgerentry.FieldParticipationID},
+			ledgerentry.FieldStage:           {Type: field.TypeEnum, Column: ledgerentry.FieldStage},
+			ledgerentry.FieldKind:            {Type: field.TypeEnum, Column: ledgerentry.FieldKind},
+			ledgerentry.FieldAmount:          {Type: field.TypeString, Column: ledgerentry.FieldAmount},
+			ledgerentry.FieldValueDate:       {Type: field.TypeTime, Column: ledgerentry.FieldValueDate},
+			ledgerentry.FieldReference:       {Type: field.TypeString, Column: ledgerentry.FieldReference},
+			ledgerentry.FieldReason:          {Type: field.TypeString, Column: ledgerentry.FieldReason},
+			ledgerentry.FieldIdempotencyKey:  {Type: field.TypeString, Column: ledgerentry.FieldIdempotencyKey},
+			ledgerentry.FieldPayloadHash:     {Type: field.TypeString, Column: ledgerentry.FieldPayloadHash},
+			ledgerentry.FieldReversesID:      {Type: field.TypeString, Column: ledgerentry.FieldReversesID},
+			ledgerentry.FieldCreatedBy:       {Type: field.TypeString, Column: ledgerentry.FieldCreatedBy},
+			ledgerentry.FieldCreatedAt:       {Type: field.TypeTime, Column: ledgerentry.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   measure.Table,
 			Columns: measure.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -109,7 +156,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			measure.FieldDueOn:           {Type: field.TypeTime, Column: measure.FieldDueOn},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   municipality.Table,
 			Columns: municipality.Columns,
@@ -130,7 +177,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			municipality.FieldIban:         {Type: field.TypeString, Column: municipality.FieldIban},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   participation.Table,
 			Columns: participation.Columns,
@@ -151,7 +198,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			participation.FieldWithdrawalReason: {Type: field.TypeString, Column: participation.FieldWithdrawalReason},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -177,7 +224,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldStepTemplate:            {Type: field.TypeJSON, Column: program.FieldStepTemplate},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   step.Table,
 			Columns: step.Columns,
@@ -272,6 +319,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 	graph.MustAddE(
 		"participation",
 		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: true,
+			Table:   fundingaccount.ParticipationTable,
+			Columns: []string{fundingaccount.ParticipationColumn},
+			Bidi:    false,
+		},
+		"FundingAccount",
+		"Participation",
+	)
+	graph.MustAddE(
+		"program",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   ledgerentry.ProgramTable,
+			Columns: []string{ledgerentry.ProgramColumn},
+			Bidi:    false,
+		},
+		"LedgerEntry",
+		"Program",
+	)
+	graph.MustAddE(
+		"participation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   ledgerentry.ParticipationTable,
+			Columns: []string{ledgerentry.ParticipationColumn},
+			Bidi:    false,
+		},
+		"LedgerEntry",
+		"Participation",
+	)
+	graph.MustAddE(
+		"reverses",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   ledgerentry.ReversesTable,
+			Columns: []string{ledgerentry.ReversesColumn},
+			Bidi:    false,
+		},
+		"LedgerEntry",
+		"LedgerEntry",
+	)
+	graph.MustAddE(
+		"reversals",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   ledgerentry.ReversalsTable,
+			Columns: []string{ledgerentry.ReversalsColumn},
+			Bidi:    false,
+		},
+		"LedgerEntry",
+		"LedgerEntry",
+	)
+	graph.MustAddE(
+		"participation",
+		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: true,
 			Table:   measure.ParticipationTable,
@@ -354,6 +461,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Appointment",
 	)
 	graph.MustAddE(
+		"funding",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   participation.FundingTable,
+			Columns: []string{participation.FundingColumn},
+			Bidi:    false,
+		},
+		"Participation",
+		"FundingAccount",
+	)
+	graph.MustAddE(
+		"ledger_entries",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.LedgerEntriesTable,
+			Columns: []string{participation.LedgerEntriesColumn},
+			Bidi:    false,
+		},
+		"Participation",
+		"LedgerEntry",
+	)
+	graph.MustAddE(
 		"participations",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -364,6 +495,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Program",
 		"Participation",
+	)
+	graph.MustAddE(
+		"ledger_entries",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.LedgerEntriesTable,
+			Columns: []string{program.LedgerEntriesColumn},
+			Bidi:    false,
+		},
+		"Program",
+		"LedgerEntry",
 	)
 	graph.MustAddE(
 		"participation",
@@ -728,6 +871,251 @@ func (f *ConsultantFilter) WhereHasAppointmentsWith(preds ...predicate.Appointme
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *FundingAccountQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FundingAccountQuery builder.
+func (_q *FundingAccountQuery) Filter() *FundingAccountFilter {
+	return &FundingAccountFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FundingAccountMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FundingAccountMutation builder.
+func (m *FundingAccountMutation) Filter() *FundingAccountFilter {
+	return &FundingAccountFilter{config: m.config, predicateAdder: m}
+}
+
+// FundingAccountFilter provides a generic filtering capability at runtime for FundingAccountQuery.
+type FundingAccountFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FundingAccountFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *FundingAccountFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(fundingaccount.FieldID))
+}
+
+// WhereParticipationID applies the entql string predicate on the participation_id field.
+func (f *FundingAccountFilter) WhereParticipationID(p entql.StringP) {
+	f.Where(p.Field(fundingaccount.FieldParticipationID))
+}
+
+// WhereStage1Paid applies the entql string predicate on the stage1_paid field.
+func (f *FundingAccountFilter) WhereStage1Paid(p entql.StringP) {
+	f.Where(p.Field(fundingaccount.FieldStage1Paid))
+}
+
+// WhereStage2Paid applies the entql string predicate on the stage2_paid field.
+func (f *FundingAccountFilter) WhereStage2Paid(p entql.StringP) {
+	f.Where(p.Field(fundingaccount.FieldStage2Paid))
+}
+
+// WhereStage1Cap applies the entql string predicate on the stage1_cap field.
+func (f *FundingAccountFilter) WhereStage1Cap(p entql.StringP) {
+	f.Where(p.Field(fundingaccount.FieldStage1Cap))
+}
+
+// WhereTotalCap applies the entql string predicate on the total_cap field.
+func (f *FundingAccountFilter) WhereTotalCap(p entql.StringP) {
+	f.Where(p.Field(fundingaccount.FieldTotalCap))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *FundingAccountFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(fundingaccount.FieldUpdatedAt))
+}
+
+// WhereHasParticipation applies a predicate to check if query has an edge participation.
+func (f *FundingAccountFilter) WhereHasParticipation() {
+	f.Where(entql.HasEdge("participation"))
+}
+
+// WhereHasParticipationWith applies a predicate to check if query has an edge participation with a given conditions (other predicates).
+func (f *FundingAccountFilter) WhereHasParticipationWith(preds ...predicate.Participation) {
+	f.Where(entql.HasEdgeWith("participation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *LedgerEntryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the LedgerEntryQuery builder.
+func (_q *LedgerEntryQuery) Filter() *LedgerEntryFilter {
+	return &LedgerEntryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *LedgerEntryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the LedgerEntryMutation builder.
+func (m *LedgerEntryMutation) Filter() *LedgerEntryFilter {
+	return &LedgerEntryFilter{config: m.config, predicateAdder: m}
+}
+
+// LedgerEntryFilter provides a generic filtering capability at runtime for LedgerEntryQuery.
+type LedgerEntryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *LedgerEntryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *LedgerEntryFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldID))
+}
+
+// WhereProgramID applies the entql string predicate on the program_id field.
+func (f *LedgerEntryFilter) WhereProgramID(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldProgramID))
+}
+
+// WhereParticipationID applies the entql string predicate on the participation_id field.
+func (f *LedgerEntryFilter) WhereParticipationID(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldParticipationID))
+}
+
+// WhereStage applies the entql string predicate on the stage field.
+func (f *LedgerEntryFilter) WhereStage(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldStage))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *LedgerEntryFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldKind))
+}
+
+// WhereAmount applies the entql string predicate on the amount field.
+func (f *LedgerEntryFilter) WhereAmount(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldAmount))
+}
+
+// WhereValueDate applies the entql time.Time predicate on the value_date field.
+func (f *LedgerEntryFilter) WhereValueDate(p entql.TimeP) {
+	f.Where(p.Field(ledgerentry.FieldValueDate))
+}
+
+// WhereReference applies the entql string predicate on the reference field.
+func (f *LedgerEntryFilter) WhereReference(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldReference))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *LedgerEntryFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldReason))
+}
+
+// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
+func (f *LedgerEntryFilter) WhereIdempotencyKey(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldIdempotencyKey))
+}
+
+// WherePayloadHash applies the entql string predicate on the payload_hash field.
+func (f *LedgerEntryFilter) WherePayloadHash(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldPayloadHash))
+}
+
+// WhereReversesID applies the entql string predicate on the reverses_id field.
+func (f *LedgerEntryFilter) WhereReversesID(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldReversesID))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *LedgerEntryFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(ledgerentry.FieldCreatedBy))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *LedgerEntryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(ledgerentry.FieldCreatedAt))
+}
+
+// WhereHasProgram applies a predicate to check if query has an edge program.
+func (f *LedgerEntryFilter) WhereHasProgram() {
+	f.Where(entql.HasEdge("program"))
+}
+
+// WhereHasProgramWith applies a predicate to check if query has an edge program with a given conditions (other predicates).
+func (f *LedgerEntryFilter) WhereHasProgramWith(preds ...predicate.Program) {
+	f.Where(entql.HasEdgeWith("program", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasParticipation applies a predicate to check if query has an edge participation.
+func (f *LedgerEntryFilter) WhereHasParticipation() {
+	f.Where(entql.HasEdge("participation"))
+}
+
+// WhereHasParticipationWith applies a predicate to check if query has an edge participation with a given conditions (other predicates).
+func (f *LedgerEntryFilter) WhereHasParticipationWith(preds ...predicate.Participation) {
+	f.Where(entql.HasEdgeWith("participation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReverses applies a predicate to check if query has an edge reverses.
+func (f *LedgerEntryFilter) WhereHasReverses() {
+	f.Where(entql.HasEdge("reverses"))
+}
+
+// WhereHasReversesWith applies a predicate to check if query has an edge reverses with a given conditions (other predicates).
+func (f *LedgerEntryFilter) WhereHasReversesWith(preds ...predicate.LedgerEntry) {
+	f.Where(entql.HasEdgeWith("reverses", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasReversals applies a predicate to check if query has an edge reversals.
+func (f *LedgerEntryFilter) WhereHasReversals() {
+	f.Where(entql.HasEdge("reversals"))
+}
+
+// WhereHasReversalsWith applies a predicate to check if query has an edge reversals with a given conditions (other predicates).
+func (f *LedgerEntryFilter) WhereHasReversalsWith(preds ...predicate.LedgerEntry) {
+	f.Where(entql.HasEdgeWith("reversals", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MeasureQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -756,7 +1144,7 @@ type MeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -860,7 +1248,7 @@ type MunicipalityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MunicipalityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -954,7 +1342,7 @@ type ParticipationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ParticipationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1075,6 +1463,34 @@ func (f *ParticipationFilter) WhereHasAppointmentsWith(preds ...predicate.Appoin
 	})))
 }
 
+// WhereHasFunding applies a predicate to check if query has an edge funding.
+func (f *ParticipationFilter) WhereHasFunding() {
+	f.Where(entql.HasEdge("funding"))
+}
+
+// WhereHasFundingWith applies a predicate to check if query has an edge funding with a given conditions (other predicates).
+func (f *ParticipationFilter) WhereHasFundingWith(preds ...predicate.FundingAccount) {
+	f.Where(entql.HasEdgeWith("funding", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasLedgerEntries applies a predicate to check if query has an edge ledger_entries.
+func (f *ParticipationFilter) WhereHasLedgerEntries() {
+	f.Where(entql.HasEdge("ledger_entries"))
+}
+
+// WhereHasLedgerEntriesWith applies a predicate to check if query has an edge ledger_entries with a given conditions (other predicates).
+func (f *ParticipationFilter) WhereHasLedgerEntriesWith(preds ...predicate.LedgerEntry) {
+	f.Where(entql.HasEdgeWith("ledger_entries", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ProgramQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1104,7 +1520,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1194,6 +1610,20 @@ func (f *ProgramFilter) WhereHasParticipationsWith(preds ...predicate.Participat
 	})))
 }
 
+// WhereHasLedgerEntries applies a predicate to check if query has an edge ledger_entries.
+func (f *ProgramFilter) WhereHasLedgerEntries() {
+	f.Where(entql.HasEdge("ledger_entries"))
+}
+
+// WhereHasLedgerEntriesWith applies a predicate to check if query has an edge ledger_entries with a given conditions (other predicates).
+func (f *ProgramFilter) WhereHasLedgerEntriesWith(preds ...predicate.LedgerEntry) {
+	f.Where(entql.HasEdgeWith("ledger_entries", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *StepQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1223,7 +1653,7 @@ type StepFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StepFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -9,6 +9,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -553,6 +555,272 @@ func newConsultantPaginateArgs(rv map[string]any) *consultantPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ConsultantWhereInput); ok {
 		args.opts = append(args.opts, WithConsultantFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *FundingAccountQuery) CollectFields(ctx context.Context, satisfies ...string) (*FundingAccountQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *FundingAccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(fundingaccount.Columns))
+		selectedFields = []string{fundingaccount.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "stage1Paid":
+			if _, ok := fieldSeen[fundingaccount.FieldStage1Paid]; !ok {
+				selectedFields = append(selectedFields, fundingaccount.FieldStage1Paid)
+				fieldSeen[fundingaccount.FieldStage1Paid] = struct{}{}
+			}
+		case "stage2Paid":
+			if _, ok := fieldSeen[fundingaccount.FieldStage2Paid]; !ok {
+				selectedFields = append(selectedFields, fundingaccount.FieldStage2Paid)
+				fieldSeen[fundingaccount.FieldStage2Paid] = struct{}{}
+			}
+		case "stage1Cap":
+			if _, ok := fieldSeen[fundingaccount.FieldStage1Cap]; !ok {
+				selectedFields = append(selectedFields, fundingaccount.FieldStage1Cap)
+				fieldSeen[fundingaccount.FieldStage1Cap] = struct{}{}
+			}
+		case "totalCap":
+			if _, ok := fieldSeen[fundingaccount.FieldTotalCap]; !ok {
+				selectedFields = append(selectedFields, fundingaccount.FieldTotalCap)
+				fieldSeen[fundingaccount.FieldTotalCap] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type fundingPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []FundingPaginateOption
+}
+
+func newFundingPaginateArgs(rv map[string]any) *fundingPaginateArgs {
+	args := &fundingPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *LedgerEntryQuery) CollectFields(ctx context.Context, satisfies ...string) (*LedgerEntryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *LedgerEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(ledgerentry.Columns))
+		selectedFields = []string{ledgerentry.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "participation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ParticipationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, participationImplementors)...); err != nil {
+				return err
+			}
+			_q.withParticipation = query
+			if _, ok := fieldSeen[ledgerentry.FieldParticipationID]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldParticipationID)
+				fieldSeen[ledgerentry.FieldParticipationID] = struct{}{}
+			}
+
+		case "reverses":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&LedgerEntryClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, ledgerentryImplementors)...); err != nil {
+				return err
+			}
+			_q.withReverses = query
+			if _, ok := fieldSeen[ledgerentry.FieldReversesID]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldReversesID)
+				fieldSeen[ledgerentry.FieldReversesID] = struct{}{}
+			}
+
+		case "reversals":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&LedgerEntryClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, ledgerentryImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedReversals(alias, func(wq *LedgerEntryQuery) {
+				*wq = *query
+			})
+		case "programID":
+			if _, ok := fieldSeen[ledgerentry.FieldProgramID]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldProgramID)
+				fieldSeen[ledgerentry.FieldProgramID] = struct{}{}
+			}
+		case "participationID":
+			if _, ok := fieldSeen[ledgerentry.FieldParticipationID]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldParticipationID)
+				fieldSeen[ledgerentry.FieldParticipationID] = struct{}{}
+			}
+		case "stage":
+			if _, ok := fieldSeen[ledgerentry.FieldStage]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldStage)
+				fieldSeen[ledgerentry.FieldStage] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[ledgerentry.FieldKind]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldKind)
+				fieldSeen[ledgerentry.FieldKind] = struct{}{}
+			}
+		case "amount":
+			if _, ok := fieldSeen[ledgerentry.FieldAmount]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldAmount)
+				fieldSeen[ledgerentry.FieldAmount] = struct{}{}
+			}
+		case "valueDate":
+			if _, ok := fieldSeen[ledgerentry.FieldValueDate]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldValueDate)
+				fieldSeen[ledgerentry.FieldValueDate] = struct{}{}
+			}
+		case "reference":
+			if _, ok := fieldSeen[ledgerentry.FieldReference]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldReference)
+				fieldSeen[ledgerentry.FieldReference] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[ledgerentry.FieldReason]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldReason)
+				fieldSeen[ledgerentry.FieldReason] = struct{}{}
+			}
+		case "idempotencyKey":
+			if _, ok := fieldSeen[ledgerentry.FieldIdempotencyKey]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldIdempotencyKey)
+				fieldSeen[ledgerentry.FieldIdempotencyKey] = struct{}{}
+			}
+		case "reversesID":
+			if _, ok := fieldSeen[ledgerentry.FieldReversesID]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldReversesID)
+				fieldSeen[ledgerentry.FieldReversesID] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[ledgerentry.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldCreatedBy)
+				fieldSeen[ledgerentry.FieldCreatedBy] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[ledgerentry.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, ledgerentry.FieldCreatedAt)
+				fieldSeen[ledgerentry.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type ledgerentryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []LedgerEntryPaginateOption
+}
+
+func newLedgerEntryPaginateArgs(rv map[string]any) *ledgerentryPaginateArgs {
+	args := &ledgerentryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &LedgerEntryOrder{Field: &LedgerEntryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithLedgerEntryOrder(order))
+			}
+		case *LedgerEntryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithLedgerEntryOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*LedgerEntryWhereInput); ok {
+		args.opts = append(args.opts, WithLedgerEntryFilter(v.Filter))
 	}
 	return args
 }
@@ -1163,6 +1431,106 @@ func (_q *ParticipationQuery) collectField(ctx context.Context, oneNode bool, op
 				query = pager.applyOrder(query)
 			}
 			_q.WithNamedAppointments(alias, func(wq *AppointmentQuery) {
+				*wq = *query
+			})
+
+		case "funding":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FundingAccountClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, fundingaccountImplementors)...); err != nil {
+				return err
+			}
+			_q.withFunding = query
+
+		case "ledgerEntries":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&LedgerEntryClient{config: _q.config}).Query()
+			)
+			args := newLedgerEntryPaginateArgs(fieldArgs(ctx, new(LedgerEntryWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newLedgerEntryPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Participation) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"participation_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(participation.LedgerEntriesColumn), ids...))
+						})
+						if err := query.GroupBy(participation.LedgerEntriesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Participation) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.LedgerEntries)
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, ledgerentryImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(participation.LedgerEntriesColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedLedgerEntries(alias, func(wq *LedgerEntryQuery) {
 				*wq = *query
 			})
 		case "createdAt":

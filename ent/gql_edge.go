@@ -77,6 +77,34 @@ func (_m *Consultant) Appointments(
 	return _m.QueryAppointments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *LedgerEntry) Participation(ctx context.Context) (*Participation, error) {
+	result, err := _m.Edges.ParticipationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryParticipation().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *LedgerEntry) Reverses(ctx context.Context) (*LedgerEntry, error) {
+	result, err := _m.Edges.ReversesOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryReverses().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *LedgerEntry) Reversals(ctx context.Context) (result []*LedgerEntry, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedReversals(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ReversalsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryReversals().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Measure) Participation(ctx context.Context) (*Participation, error) {
 	result, err := _m.Edges.ParticipationOrErr()
 	if IsNotLoaded(err) {
@@ -174,6 +202,35 @@ func (_m *Participation) Appointments(
 		return conn, nil
 	}
 	return _m.QueryAppointments().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Participation) Funding(ctx context.Context) (*FundingAccount, error) {
+	result, err := _m.Edges.FundingOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFunding().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Participation) LedgerEntries(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *LedgerEntryOrder, where *LedgerEntryWhereInput,
+) (*LedgerEntryConnection, error) {
+	opts := []LedgerEntryPaginateOption{
+		WithLedgerEntryOrder(orderBy),
+		WithLedgerEntryFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedLedgerEntries(alias); err == nil || hasTotalCount {
+		pager, err := newLedgerEntryPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &LedgerEntryConnection{Edges: []*LedgerEntryEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryLedgerEntries().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Program) Participations(

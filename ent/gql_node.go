@@ -8,6 +8,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -39,6 +41,16 @@ var consultantImplementors = []string{"Consultant", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Consultant) IsNode() {}
+
+var fundingaccountImplementors = []string{"Funding", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*FundingAccount) IsNode() {}
+
+var ledgerentryImplementors = []string{"LedgerEntry", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*LedgerEntry) IsNode() {}
 
 var measureImplementors = []string{"Measure", "Node"}
 
@@ -158,6 +170,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(consultant.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, consultantImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case fundingaccount.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.FundingAccount.Query().
+			Where(fundingaccount.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, fundingaccountImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case ledgerentry.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.LedgerEntry.Query().
+			Where(ledgerentry.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, ledgerentryImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -336,6 +374,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Consultant.Query().
 			Where(consultant.IDIn(ids...))
 		query, err := query.CollectFields(ctx, consultantImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case fundingaccount.Table:
+		query := c.FundingAccount.Query().
+			Where(fundingaccount.IDIn(ids...))
+		query, err := query.CollectFields(ctx, fundingaccountImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case ledgerentry.Table:
+		query := c.LedgerEntry.Query().
+			Where(ledgerentry.IDIn(ids...))
+		query, err := query.CollectFields(ctx, ledgerentryImplementors...)
 		if err != nil {
 			return nil, err
 		}

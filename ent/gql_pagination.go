@@ -10,6 +10,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -1190,6 +1192,626 @@ func (_m *Consultant) ToEdge(order *ConsultantOrder) *ConsultantEdge {
 		order = DefaultConsultantOrder
 	}
 	return &ConsultantEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// Funding is the type alias for FundingAccount.
+type Funding = FundingAccount
+
+// FundingEdge is the edge representation of Funding.
+type FundingEdge struct {
+	Node   *Funding `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// FundingConnection is the connection containing edges to Funding.
+type FundingConnection struct {
+	Edges      []*FundingEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *FundingConnection) build(nodes []*Funding, pager *fundingPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Funding
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Funding {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Funding {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*FundingEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &FundingEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// FundingPaginateOption enables pagination customization.
+type FundingPaginateOption func(*fundingPager) error
+
+// WithFundingOrder configures pagination ordering.
+func WithFundingOrder(order *FundingOrder) FundingPaginateOption {
+	if order == nil {
+		order = DefaultFundingOrder
+	}
+	o := *order
+	return func(pager *fundingPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultFundingOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithFundingFilter configures pagination filter.
+func WithFundingFilter(filter func(*FundingAccountQuery) (*FundingAccountQuery, error)) FundingPaginateOption {
+	return func(pager *fundingPager) error {
+		if filter == nil {
+			return errors.New("FundingAccountQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type fundingPager struct {
+	reverse bool
+	order   *FundingOrder
+	filter  func(*FundingAccountQuery) (*FundingAccountQuery, error)
+}
+
+func newFundingPager(opts []FundingPaginateOption, reverse bool) (*fundingPager, error) {
+	pager := &fundingPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultFundingOrder
+	}
+	return pager, nil
+}
+
+func (p *fundingPager) applyFilter(query *FundingAccountQuery) (*FundingAccountQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *fundingPager) toCursor(_m *Funding) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *fundingPager) applyCursors(query *FundingAccountQuery, after, before *Cursor) (*FundingAccountQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultFundingOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *fundingPager) applyOrder(query *FundingAccountQuery) *FundingAccountQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultFundingOrder.Field {
+		query = query.Order(DefaultFundingOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *fundingPager) orderExpr(query *FundingAccountQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultFundingOrder.Field {
+			b.Comma().Ident(DefaultFundingOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Funding.
+func (_m *FundingAccountQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...FundingPaginateOption,
+) (*FundingConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newFundingPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &FundingConnection{Edges: []*FundingEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// FundingOrderField defines the ordering field of FundingAccount.
+type FundingOrderField struct {
+	// Value extracts the ordering value from the given FundingAccount.
+	Value    func(*Funding) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) fundingaccount.OrderOption
+	toCursor func(*Funding) Cursor
+}
+
+// FundingOrder defines the ordering of FundingAccount.
+type FundingOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *FundingOrderField `json:"field"`
+}
+
+// DefaultFundingOrder is the default ordering of FundingAccount.
+var DefaultFundingOrder = &FundingOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &FundingOrderField{
+		Value: func(_m *Funding) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: fundingaccount.FieldID,
+		toTerm: fundingaccount.ByID,
+		toCursor: func(_m *Funding) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Funding into FundingEdge.
+func (_m *Funding) ToEdge(order *FundingOrder) *FundingEdge {
+	if order == nil {
+		order = DefaultFundingOrder
+	}
+	return &FundingEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// LedgerEntryEdge is the edge representation of LedgerEntry.
+type LedgerEntryEdge struct {
+	Node   *LedgerEntry `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// LedgerEntryConnection is the connection containing edges to LedgerEntry.
+type LedgerEntryConnection struct {
+	Edges      []*LedgerEntryEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *LedgerEntryConnection) build(nodes []*LedgerEntry, pager *ledgerentryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *LedgerEntry
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *LedgerEntry {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *LedgerEntry {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*LedgerEntryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &LedgerEntryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// LedgerEntryPaginateOption enables pagination customization.
+type LedgerEntryPaginateOption func(*ledgerentryPager) error
+
+// WithLedgerEntryOrder configures pagination ordering.
+func WithLedgerEntryOrder(order *LedgerEntryOrder) LedgerEntryPaginateOption {
+	if order == nil {
+		order = DefaultLedgerEntryOrder
+	}
+	o := *order
+	return func(pager *ledgerentryPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultLedgerEntryOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithLedgerEntryFilter configures pagination filter.
+func WithLedgerEntryFilter(filter func(*LedgerEntryQuery) (*LedgerEntryQuery, error)) LedgerEntryPaginateOption {
+	return func(pager *ledgerentryPager) error {
+		if filter == nil {
+			return errors.New("LedgerEntryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type ledgerentryPager struct {
+	reverse bool
+	order   *LedgerEntryOrder
+	filter  func(*LedgerEntryQuery) (*LedgerEntryQuery, error)
+}
+
+func newLedgerEntryPager(opts []LedgerEntryPaginateOption, reverse bool) (*ledgerentryPager, error) {
+	pager := &ledgerentryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultLedgerEntryOrder
+	}
+	return pager, nil
+}
+
+func (p *ledgerentryPager) applyFilter(query *LedgerEntryQuery) (*LedgerEntryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *ledgerentryPager) toCursor(_m *LedgerEntry) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *ledgerentryPager) applyCursors(query *LedgerEntryQuery, after, before *Cursor) (*LedgerEntryQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultLedgerEntryOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *ledgerentryPager) applyOrder(query *LedgerEntryQuery) *LedgerEntryQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultLedgerEntryOrder.Field {
+		query = query.Order(DefaultLedgerEntryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *ledgerentryPager) orderExpr(query *LedgerEntryQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultLedgerEntryOrder.Field {
+			b.Comma().Ident(DefaultLedgerEntryOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to LedgerEntry.
+func (_m *LedgerEntryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...LedgerEntryPaginateOption,
+) (*LedgerEntryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newLedgerEntryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &LedgerEntryConnection{Edges: []*LedgerEntryEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// LedgerEntryOrderFieldStage orders LedgerEntry by stage.
+	LedgerEntryOrderFieldStage = &LedgerEntryOrderField{
+		Value: func(_m *LedgerEntry) (ent.Value, error) {
+			return _m.Stage, nil
+		},
+		column: ledgerentry.FieldStage,
+		toTerm: ledgerentry.ByStage,
+		toCursor: func(_m *LedgerEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Stage,
+			}
+		},
+	}
+	// LedgerEntryOrderFieldKind orders LedgerEntry by kind.
+	LedgerEntryOrderFieldKind = &LedgerEntryOrderField{
+		Value: func(_m *LedgerEntry) (ent.Value, error) {
+			return _m.Kind, nil
+		},
+		column: ledgerentry.FieldKind,
+		toTerm: ledgerentry.ByKind,
+		toCursor: func(_m *LedgerEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Kind,
+			}
+		},
+	}
+	// LedgerEntryOrderFieldAmount orders LedgerEntry by amount.
+	LedgerEntryOrderFieldAmount = &LedgerEntryOrderField{
+		Value: func(_m *LedgerEntry) (ent.Value, error) {
+			return _m.Amount, nil
+		},
+		column: ledgerentry.FieldAmount,
+		toTerm: ledgerentry.ByAmount,
+		toCursor: func(_m *LedgerEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Amount,
+			}
+		},
+	}
+	// LedgerEntryOrderFieldValueDate orders LedgerEntry by value_date.
+	LedgerEntryOrderFieldValueDate = &LedgerEntryOrderField{
+		Value: func(_m *LedgerEntry) (ent.Value, error) {
+			return _m.ValueDate, nil
+		},
+		column: ledgerentry.FieldValueDate,
+		toTerm: ledgerentry.ByValueDate,
+		toCursor: func(_m *LedgerEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ValueDate,
+			}
+		},
+	}
+	// LedgerEntryOrderFieldCreatedAt orders LedgerEntry by created_at.
+	LedgerEntryOrderFieldCreatedAt = &LedgerEntryOrderField{
+		Value: func(_m *LedgerEntry) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: ledgerentry.FieldCreatedAt,
+		toTerm: ledgerentry.ByCreatedAt,
+		toCursor: func(_m *LedgerEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f LedgerEntryOrderField) String() string {
+	var str string
+	switch f.column {
+	case LedgerEntryOrderFieldStage.column:
+		str = "STAGE"
+	case LedgerEntryOrderFieldKind.column:
+		str = "KIND"
+	case LedgerEntryOrderFieldAmount.column:
+		str = "AMOUNT"
+	case LedgerEntryOrderFieldValueDate.column:
+		str = "VALUE_DATE"
+	case LedgerEntryOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f LedgerEntryOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *LedgerEntryOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("LedgerEntryOrderField %T must be a string", v)
+	}
+	switch str {
+	case "STAGE":
+		*f = *LedgerEntryOrderFieldStage
+	case "KIND":
+		*f = *LedgerEntryOrderFieldKind
+	case "AMOUNT":
+		*f = *LedgerEntryOrderFieldAmount
+	case "VALUE_DATE":
+		*f = *LedgerEntryOrderFieldValueDate
+	case "CREATED_AT":
+		*f = *LedgerEntryOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid LedgerEntryOrderField", str)
+	}
+	return nil
+}
+
+// LedgerEntryOrderField defines the ordering field of LedgerEntry.
+type LedgerEntryOrderField struct {
+	// Value extracts the ordering value from the given LedgerEntry.
+	Value    func(*LedgerEntry) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) ledgerentry.OrderOption
+	toCursor func(*LedgerEntry) Cursor
+}
+
+// LedgerEntryOrder defines the ordering of LedgerEntry.
+type LedgerEntryOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *LedgerEntryOrderField `json:"field"`
+}
+
+// DefaultLedgerEntryOrder is the default ordering of LedgerEntry.
+var DefaultLedgerEntryOrder = &LedgerEntryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &LedgerEntryOrderField{
+		Value: func(_m *LedgerEntry) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: ledgerentry.FieldID,
+		toTerm: ledgerentry.ByID,
+		toCursor: func(_m *LedgerEntry) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts LedgerEntry into LedgerEntryEdge.
+func (_m *LedgerEntry) ToEdge(order *LedgerEntryOrder) *LedgerEntryEdge {
+	if order == nil {
+		order = DefaultLedgerEntryOrder
+	}
+	return &LedgerEntryEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -8,6 +8,7 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -1547,6 +1548,662 @@ func (i *ConsultantWhereInput) P() (predicate.Consultant, error) {
 	}
 }
 
+// LedgerEntryWhereInput represents a where input for filtering LedgerEntry queries.
+type LedgerEntryWhereInput struct {
+	Predicates []predicate.LedgerEntry  `json:"-"`
+	Not        *LedgerEntryWhereInput   `json:"not,omitempty"`
+	Or         []*LedgerEntryWhereInput `json:"or,omitempty"`
+	And        []*LedgerEntryWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "program_id" field predicates.
+	ProgramID             *pulid.ID  `json:"programID,omitempty"`
+	ProgramIDNEQ          *pulid.ID  `json:"programIDNEQ,omitempty"`
+	ProgramIDIn           []pulid.ID `json:"programIDIn,omitempty"`
+	ProgramIDNotIn        []pulid.ID `json:"programIDNotIn,omitempty"`
+	ProgramIDGT           *pulid.ID  `json:"programIDGT,omitempty"`
+	ProgramIDGTE          *pulid.ID  `json:"programIDGTE,omitempty"`
+	ProgramIDLT           *pulid.ID  `json:"programIDLT,omitempty"`
+	ProgramIDLTE          *pulid.ID  `json:"programIDLTE,omitempty"`
+	ProgramIDContains     *pulid.ID  `json:"programIDContains,omitempty"`
+	ProgramIDHasPrefix    *pulid.ID  `json:"programIDHasPrefix,omitempty"`
+	ProgramIDHasSuffix    *pulid.ID  `json:"programIDHasSuffix,omitempty"`
+	ProgramIDEqualFold    *pulid.ID  `json:"programIDEqualFold,omitempty"`
+	ProgramIDContainsFold *pulid.ID  `json:"programIDContainsFold,omitempty"`
+
+	// "participation_id" field predicates.
+	ParticipationID             *pulid.ID  `json:"participationID,omitempty"`
+	ParticipationIDNEQ          *pulid.ID  `json:"participationIDNEQ,omitempty"`
+	ParticipationIDIn           []pulid.ID `json:"participationIDIn,omitempty"`
+	ParticipationIDNotIn        []pulid.ID `json:"participationIDNotIn,omitempty"`
+	ParticipationIDGT           *pulid.ID  `json:"participationIDGT,omitempty"`
+	ParticipationIDGTE          *pulid.ID  `json:"participationIDGTE,omitempty"`
+	ParticipationIDLT           *pulid.ID  `json:"participationIDLT,omitempty"`
+	ParticipationIDLTE          *pulid.ID  `json:"participationIDLTE,omitempty"`
+	ParticipationIDContains     *pulid.ID  `json:"participationIDContains,omitempty"`
+	ParticipationIDHasPrefix    *pulid.ID  `json:"participationIDHasPrefix,omitempty"`
+	ParticipationIDHasSuffix    *pulid.ID  `json:"participationIDHasSuffix,omitempty"`
+	ParticipationIDEqualFold    *pulid.ID  `json:"participationIDEqualFold,omitempty"`
+	ParticipationIDContainsFold *pulid.ID  `json:"participationIDContainsFold,omitempty"`
+
+	// "stage" field predicates.
+	Stage      *types.FundingStage  `json:"stage,omitempty"`
+	StageNEQ   *types.FundingStage  `json:"stageNEQ,omitempty"`
+	StageIn    []types.FundingStage `json:"stageIn,omitempty"`
+	StageNotIn []types.FundingStage `json:"stageNotIn,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *ledgerentry.Kind  `json:"kind,omitempty"`
+	KindNEQ   *ledgerentry.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []ledgerentry.Kind `json:"kindIn,omitempty"`
+	KindNotIn []ledgerentry.Kind `json:"kindNotIn,omitempty"`
+
+	// "value_date" field predicates.
+	ValueDate      *time.Time  `json:"valueDate,omitempty"`
+	ValueDateNEQ   *time.Time  `json:"valueDateNEQ,omitempty"`
+	ValueDateIn    []time.Time `json:"valueDateIn,omitempty"`
+	ValueDateNotIn []time.Time `json:"valueDateNotIn,omitempty"`
+	ValueDateGT    *time.Time  `json:"valueDateGT,omitempty"`
+	ValueDateGTE   *time.Time  `json:"valueDateGTE,omitempty"`
+	ValueDateLT    *time.Time  `json:"valueDateLT,omitempty"`
+	ValueDateLTE   *time.Time  `json:"valueDateLTE,omitempty"`
+
+	// "reference" field predicates.
+	Reference             *string  `json:"reference,omitempty"`
+	ReferenceNEQ          *string  `json:"referenceNEQ,omitempty"`
+	ReferenceIn           []string `json:"referenceIn,omitempty"`
+	ReferenceNotIn        []string `json:"referenceNotIn,omitempty"`
+	ReferenceGT           *string  `json:"referenceGT,omitempty"`
+	ReferenceGTE          *string  `json:"referenceGTE,omitempty"`
+	ReferenceLT           *string  `json:"referenceLT,omitempty"`
+	ReferenceLTE          *string  `json:"referenceLTE,omitempty"`
+	ReferenceContains     *string  `json:"referenceContains,omitempty"`
+	ReferenceHasPrefix    *string  `json:"referenceHasPrefix,omitempty"`
+	ReferenceHasSuffix    *string  `json:"referenceHasSuffix,omitempty"`
+	ReferenceEqualFold    *string  `json:"referenceEqualFold,omitempty"`
+	ReferenceContainsFold *string  `json:"referenceContainsFold,omitempty"`
+
+	// "reason" field predicates.
+	Reason             *string  `json:"reason,omitempty"`
+	ReasonNEQ          *string  `json:"reasonNEQ,omitempty"`
+	ReasonIn           []string `json:"reasonIn,omitempty"`
+	ReasonNotIn        []string `json:"reasonNotIn,omitempty"`
+	ReasonGT           *string  `json:"reasonGT,omitempty"`
+	ReasonGTE          *string  `json:"reasonGTE,omitempty"`
+	ReasonLT           *string  `json:"reasonLT,omitempty"`
+	ReasonLTE          *string  `json:"reasonLTE,omitempty"`
+	ReasonContains     *string  `json:"reasonContains,omitempty"`
+	ReasonHasPrefix    *string  `json:"reasonHasPrefix,omitempty"`
+	ReasonHasSuffix    *string  `json:"reasonHasSuffix,omitempty"`
+	ReasonIsNil        bool     `json:"reasonIsNil,omitempty"`
+	ReasonNotNil       bool     `json:"reasonNotNil,omitempty"`
+	ReasonEqualFold    *string  `json:"reasonEqualFold,omitempty"`
+	ReasonContainsFold *string  `json:"reasonContainsFold,omitempty"`
+
+	// "reverses_id" field predicates.
+	ReversesID             *pulid.ID  `json:"reversesID,omitempty"`
+	ReversesIDNEQ          *pulid.ID  `json:"reversesIDNEQ,omitempty"`
+	ReversesIDIn           []pulid.ID `json:"reversesIDIn,omitempty"`
+	ReversesIDNotIn        []pulid.ID `json:"reversesIDNotIn,omitempty"`
+	ReversesIDGT           *pulid.ID  `json:"reversesIDGT,omitempty"`
+	ReversesIDGTE          *pulid.ID  `json:"reversesIDGTE,omitempty"`
+	ReversesIDLT           *pulid.ID  `json:"reversesIDLT,omitempty"`
+	ReversesIDLTE          *pulid.ID  `json:"reversesIDLTE,omitempty"`
+	ReversesIDContains     *pulid.ID  `json:"reversesIDContains,omitempty"`
+	ReversesIDHasPrefix    *pulid.ID  `json:"reversesIDHasPrefix,omitempty"`
+	ReversesIDHasSuffix    *pulid.ID  `json:"reversesIDHasSuffix,omitempty"`
+	ReversesIDIsNil        bool       `json:"reversesIDIsNil,omitempty"`
+	ReversesIDNotNil       bool       `json:"reversesIDNotNil,omitempty"`
+	ReversesIDEqualFold    *pulid.ID  `json:"reversesIDEqualFold,omitempty"`
+	ReversesIDContainsFold *pulid.ID  `json:"reversesIDContainsFold,omitempty"`
+
+	// "created_by" field predicates.
+	CreatedBy             *string  `json:"createdBy,omitempty"`
+	CreatedByNEQ          *string  `json:"createdByNEQ,omitempty"`
+	CreatedByIn           []string `json:"createdByIn,omitempty"`
+	CreatedByNotIn        []string `json:"createdByNotIn,omitempty"`
+	CreatedByGT           *string  `json:"createdByGT,omitempty"`
+	CreatedByGTE          *string  `json:"createdByGTE,omitempty"`
+	CreatedByLT           *string  `json:"createdByLT,omitempty"`
+	CreatedByLTE          *string  `json:"createdByLTE,omitempty"`
+	CreatedByContains     *string  `json:"createdByContains,omitempty"`
+	CreatedByHasPrefix    *string  `json:"createdByHasPrefix,omitempty"`
+	CreatedByHasSuffix    *string  `json:"createdByHasSuffix,omitempty"`
+	CreatedByEqualFold    *string  `json:"createdByEqualFold,omitempty"`
+	CreatedByContainsFold *string  `json:"createdByContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "program" edge predicates.
+	HasProgram     *bool                `json:"hasProgram,omitempty"`
+	HasProgramWith []*ProgramWhereInput `json:"hasProgramWith,omitempty"`
+
+	// "participation" edge predicates.
+	HasParticipation     *bool                      `json:"hasParticipation,omitempty"`
+	HasParticipationWith []*ParticipationWhereInput `json:"hasParticipationWith,omitempty"`
+
+	// "reverses" edge predicates.
+	HasReverses     *bool                    `json:"hasReverses,omitempty"`
+	HasReversesWith []*LedgerEntryWhereInput `json:"hasReversesWith,omitempty"`
+
+	// "reversals" edge predicates.
+	HasReversals     *bool                    `json:"hasReversals,omitempty"`
+	HasReversalsWith []*LedgerEntryWhereInput `json:"hasReversalsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *LedgerEntryWhereInput) AddPredicates(predicates ...predicate.LedgerEntry) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the LedgerEntryWhereInput filter on the LedgerEntryQuery builder.
+func (i *LedgerEntryWhereInput) Filter(q *LedgerEntryQuery) (*LedgerEntryQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyLedgerEntryWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyLedgerEntryWhereInput is returned in case the LedgerEntryWhereInput is empty.
+var ErrEmptyLedgerEntryWhereInput = errors.New("ent: empty predicate LedgerEntryWhereInput")
+
+// P returns a predicate for filtering ledgerentries.
+// An error is returned if the input is empty or invalid.
+func (i *LedgerEntryWhereInput) P() (predicate.LedgerEntry, error) {
+	var predicates []predicate.LedgerEntry
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, ledgerentry.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.LedgerEntry, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, ledgerentry.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.LedgerEntry, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, ledgerentry.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, ledgerentry.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, ledgerentry.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, ledgerentry.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, ledgerentry.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, ledgerentry.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, ledgerentry.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, ledgerentry.IDLTE(*i.IDLTE))
+	}
+	if i.ProgramID != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDEQ(*i.ProgramID))
+	}
+	if i.ProgramIDNEQ != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDNEQ(*i.ProgramIDNEQ))
+	}
+	if len(i.ProgramIDIn) > 0 {
+		predicates = append(predicates, ledgerentry.ProgramIDIn(i.ProgramIDIn...))
+	}
+	if len(i.ProgramIDNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.ProgramIDNotIn(i.ProgramIDNotIn...))
+	}
+	if i.ProgramIDGT != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDGT(*i.ProgramIDGT))
+	}
+	if i.ProgramIDGTE != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDGTE(*i.ProgramIDGTE))
+	}
+	if i.ProgramIDLT != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDLT(*i.ProgramIDLT))
+	}
+	if i.ProgramIDLTE != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDLTE(*i.ProgramIDLTE))
+	}
+	if i.ProgramIDContains != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDContains(*i.ProgramIDContains))
+	}
+	if i.ProgramIDHasPrefix != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDHasPrefix(*i.ProgramIDHasPrefix))
+	}
+	if i.ProgramIDHasSuffix != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDHasSuffix(*i.ProgramIDHasSuffix))
+	}
+	if i.ProgramIDEqualFold != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDEqualFold(*i.ProgramIDEqualFold))
+	}
+	if i.ProgramIDContainsFold != nil {
+		predicates = append(predicates, ledgerentry.ProgramIDContainsFold(*i.ProgramIDContainsFold))
+	}
+	if i.ParticipationID != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDEQ(*i.ParticipationID))
+	}
+	if i.ParticipationIDNEQ != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDNEQ(*i.ParticipationIDNEQ))
+	}
+	if len(i.ParticipationIDIn) > 0 {
+		predicates = append(predicates, ledgerentry.ParticipationIDIn(i.ParticipationIDIn...))
+	}
+	if len(i.ParticipationIDNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.ParticipationIDNotIn(i.ParticipationIDNotIn...))
+	}
+	if i.ParticipationIDGT != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDGT(*i.ParticipationIDGT))
+	}
+	if i.ParticipationIDGTE != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDGTE(*i.ParticipationIDGTE))
+	}
+	if i.ParticipationIDLT != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDLT(*i.ParticipationIDLT))
+	}
+	if i.ParticipationIDLTE != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDLTE(*i.ParticipationIDLTE))
+	}
+	if i.ParticipationIDContains != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDContains(*i.ParticipationIDContains))
+	}
+	if i.ParticipationIDHasPrefix != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDHasPrefix(*i.ParticipationIDHasPrefix))
+	}
+	if i.ParticipationIDHasSuffix != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDHasSuffix(*i.ParticipationIDHasSuffix))
+	}
+	if i.ParticipationIDEqualFold != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDEqualFold(*i.ParticipationIDEqualFold))
+	}
+	if i.ParticipationIDContainsFold != nil {
+		predicates = append(predicates, ledgerentry.ParticipationIDContainsFold(*i.ParticipationIDContainsFold))
+	}
+	if i.Stage != nil {
+		predicates = append(predicates, ledgerentry.StageEQ(*i.Stage))
+	}
+	if i.StageNEQ != nil {
+		predicates = append(predicates, ledgerentry.StageNEQ(*i.StageNEQ))
+	}
+	if len(i.StageIn) > 0 {
+		predicates = append(predicates, ledgerentry.StageIn(i.StageIn...))
+	}
+	if len(i.StageNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.StageNotIn(i.StageNotIn...))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, ledgerentry.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, ledgerentry.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, ledgerentry.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.KindNotIn(i.KindNotIn...))
+	}
+	if i.ValueDate != nil {
+		predicates = append(predicates, ledgerentry.ValueDateEQ(*i.ValueDate))
+	}
+	if i.ValueDateNEQ != nil {
+		predicates = append(predicates, ledgerentry.ValueDateNEQ(*i.ValueDateNEQ))
+	}
+	if len(i.ValueDateIn) > 0 {
+		predicates = append(predicates, ledgerentry.ValueDateIn(i.ValueDateIn...))
+	}
+	if len(i.ValueDateNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.ValueDateNotIn(i.ValueDateNotIn...))
+	}
+	if i.ValueDateGT != nil {
+		predicates = append(predicates, ledgerentry.ValueDateGT(*i.ValueDateGT))
+	}
+	if i.ValueDateGTE != nil {
+		predicates = append(predicates, ledgerentry.ValueDateGTE(*i.ValueDateGTE))
+	}
+	if i.ValueDateLT != nil {
+		predicates = append(predicates, ledgerentry.ValueDateLT(*i.ValueDateLT))
+	}
+	if i.ValueDateLTE != nil {
+		predicates = append(predicates, ledgerentry.ValueDateLTE(*i.ValueDateLTE))
+	}
+	if i.Reference != nil {
+		predicates = append(predicates, ledgerentry.ReferenceEQ(*i.Reference))
+	}
+	if i.ReferenceNEQ != nil {
+		predicates = append(predicates, ledgerentry.ReferenceNEQ(*i.ReferenceNEQ))
+	}
+	if len(i.ReferenceIn) > 0 {
+		predicates = append(predicates, ledgerentry.ReferenceIn(i.ReferenceIn...))
+	}
+	if len(i.ReferenceNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.ReferenceNotIn(i.ReferenceNotIn...))
+	}
+	if i.ReferenceGT != nil {
+		predicates = append(predicates, ledgerentry.ReferenceGT(*i.ReferenceGT))
+	}
+	if i.ReferenceGTE != nil {
+		predicates = append(predicates, ledgerentry.ReferenceGTE(*i.ReferenceGTE))
+	}
+	if i.ReferenceLT != nil {
+		predicates = append(predicates, ledgerentry.ReferenceLT(*i.ReferenceLT))
+	}
+	if i.ReferenceLTE != nil {
+		predicates = append(predicates, ledgerentry.ReferenceLTE(*i.ReferenceLTE))
+	}
+	if i.ReferenceContains != nil {
+		predicates = append(predicates, ledgerentry.ReferenceContains(*i.ReferenceContains))
+	}
+	if i.ReferenceHasPrefix != nil {
+		predicates = append(predicates, ledgerentry.ReferenceHasPrefix(*i.ReferenceHasPrefix))
+	}
+	if i.ReferenceHasSuffix != nil {
+		predicates = append(predicates, ledgerentry.ReferenceHasSuffix(*i.ReferenceHasSuffix))
+	}
+	if i.ReferenceEqualFold != nil {
+		predicates = append(predicates, ledgerentry.ReferenceEqualFold(*i.ReferenceEqualFold))
+	}
+	if i.ReferenceContainsFold != nil {
+		predicates = append(predicates, ledgerentry.ReferenceContainsFold(*i.ReferenceContainsFold))
+	}
+	if i.Reason != nil {
+		predicates = append(predicates, ledgerentry.ReasonEQ(*i.Reason))
+	}
+	if i.ReasonNEQ != nil {
+		predicates = append(predicates, ledgerentry.ReasonNEQ(*i.ReasonNEQ))
+	}
+	if len(i.ReasonIn) > 0 {
+		predicates = append(predicates, ledgerentry.ReasonIn(i.ReasonIn...))
+	}
+	if len(i.ReasonNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.ReasonNotIn(i.ReasonNotIn...))
+	}
+	if i.ReasonGT != nil {
+		predicates = append(predicates, ledgerentry.ReasonGT(*i.ReasonGT))
+	}
+	if i.ReasonGTE != nil {
+		predicates = append(predicates, ledgerentry.ReasonGTE(*i.ReasonGTE))
+	}
+	if i.ReasonLT != nil {
+		predicates = append(predicates, ledgerentry.ReasonLT(*i.ReasonLT))
+	}
+	if i.ReasonLTE != nil {
+		predicates = append(predicates, ledgerentry.ReasonLTE(*i.ReasonLTE))
+	}
+	if i.ReasonContains != nil {
+		predicates = append(predicates, ledgerentry.ReasonContains(*i.ReasonContains))
+	}
+	if i.ReasonHasPrefix != nil {
+		predicates = append(predicates, ledgerentry.ReasonHasPrefix(*i.ReasonHasPrefix))
+	}
+	if i.ReasonHasSuffix != nil {
+		predicates = append(predicates, ledgerentry.ReasonHasSuffix(*i.ReasonHasSuffix))
+	}
+	if i.ReasonIsNil {
+		predicates = append(predicates, ledgerentry.ReasonIsNil())
+	}
+	if i.ReasonNotNil {
+		predicates = append(predicates, ledgerentry.ReasonNotNil())
+	}
+	if i.ReasonEqualFold != nil {
+		predicates = append(predicates, ledgerentry.ReasonEqualFold(*i.ReasonEqualFold))
+	}
+	if i.ReasonContainsFold != nil {
+		predicates = append(predicates, ledgerentry.ReasonContainsFold(*i.ReasonContainsFold))
+	}
+	if i.ReversesID != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDEQ(*i.ReversesID))
+	}
+	if i.ReversesIDNEQ != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDNEQ(*i.ReversesIDNEQ))
+	}
+	if len(i.ReversesIDIn) > 0 {
+		predicates = append(predicates, ledgerentry.ReversesIDIn(i.ReversesIDIn...))
+	}
+	if len(i.ReversesIDNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.ReversesIDNotIn(i.ReversesIDNotIn...))
+	}
+	if i.ReversesIDGT != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDGT(*i.ReversesIDGT))
+	}
+	if i.ReversesIDGTE != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDGTE(*i.ReversesIDGTE))
+	}
+	if i.ReversesIDLT != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDLT(*i.ReversesIDLT))
+	}
+	if i.ReversesIDLTE != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDLTE(*i.ReversesIDLTE))
+	}
+	if i.ReversesIDContains != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDContains(*i.ReversesIDContains))
+	}
+	if i.ReversesIDHasPrefix != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDHasPrefix(*i.ReversesIDHasPrefix))
+	}
+	if i.ReversesIDHasSuffix != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDHasSuffix(*i.ReversesIDHasSuffix))
+	}
+	if i.ReversesIDIsNil {
+		predicates = append(predicates, ledgerentry.ReversesIDIsNil())
+	}
+	if i.ReversesIDNotNil {
+		predicates = append(predicates, ledgerentry.ReversesIDNotNil())
+	}
+	if i.ReversesIDEqualFold != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDEqualFold(*i.ReversesIDEqualFold))
+	}
+	if i.ReversesIDContainsFold != nil {
+		predicates = append(predicates, ledgerentry.ReversesIDContainsFold(*i.ReversesIDContainsFold))
+	}
+	if i.CreatedBy != nil {
+		predicates = append(predicates, ledgerentry.CreatedByEQ(*i.CreatedBy))
+	}
+	if i.CreatedByNEQ != nil {
+		predicates = append(predicates, ledgerentry.CreatedByNEQ(*i.CreatedByNEQ))
+	}
+	if len(i.CreatedByIn) > 0 {
+		predicates = append(predicates, ledgerentry.CreatedByIn(i.CreatedByIn...))
+	}
+	if len(i.CreatedByNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.CreatedByNotIn(i.CreatedByNotIn...))
+	}
+	if i.CreatedByGT != nil {
+		predicates = append(predicates, ledgerentry.CreatedByGT(*i.CreatedByGT))
+	}
+	if i.CreatedByGTE != nil {
+		predicates = append(predicates, ledgerentry.CreatedByGTE(*i.CreatedByGTE))
+	}
+	if i.CreatedByLT != nil {
+		predicates = append(predicates, ledgerentry.CreatedByLT(*i.CreatedByLT))
+	}
+	if i.CreatedByLTE != nil {
+		predicates = append(predicates, ledgerentry.CreatedByLTE(*i.CreatedByLTE))
+	}
+	if i.CreatedByContains != nil {
+		predicates = append(predicates, ledgerentry.CreatedByContains(*i.CreatedByContains))
+	}
+	if i.CreatedByHasPrefix != nil {
+		predicates = append(predicates, ledgerentry.CreatedByHasPrefix(*i.CreatedByHasPrefix))
+	}
+	if i.CreatedByHasSuffix != nil {
+		predicates = append(predicates, ledgerentry.CreatedByHasSuffix(*i.CreatedByHasSuffix))
+	}
+	if i.CreatedByEqualFold != nil {
+		predicates = append(predicates, ledgerentry.CreatedByEqualFold(*i.CreatedByEqualFold))
+	}
+	if i.CreatedByContainsFold != nil {
+		predicates = append(predicates, ledgerentry.CreatedByContainsFold(*i.CreatedByContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, ledgerentry.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, ledgerentry.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, ledgerentry.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, ledgerentry.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, ledgerentry.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, ledgerentry.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, ledgerentry.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, ledgerentry.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	if i.HasProgram != nil {
+		p := ledgerentry.HasProgram()
+		if !*i.HasProgram {
+			p = ledgerentry.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasProgramWith) > 0 {
+		with := make([]predicate.Program, 0, len(i.HasProgramWith))
+		for _, w := range i.HasProgramWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasProgramWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, ledgerentry.HasProgramWith(with...))
+	}
+	if i.HasParticipation != nil {
+		p := ledgerentry.HasParticipation()
+		if !*i.HasParticipation {
+			p = ledgerentry.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasParticipationWith) > 0 {
+		with := make([]predicate.Participation, 0, len(i.HasParticipationWith))
+		for _, w := range i.HasParticipationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasParticipationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, ledgerentry.HasParticipationWith(with...))
+	}
+	if i.HasReverses != nil {
+		p := ledgerentry.HasReverses()
+		if !*i.HasReverses {
+			p = ledgerentry.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasReversesWith) > 0 {
+		with := make([]predicate.LedgerEntry, 0, len(i.HasReversesWith))
+		for _, w := range i.HasReversesWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasReversesWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, ledgerentry.HasReversesWith(with...))
+	}
+	if i.HasReversals != nil {
+		p := ledgerentry.HasReversals()
+		if !*i.HasReversals {
+			p = ledgerentry.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasReversalsWith) > 0 {
+		with := make([]predicate.LedgerEntry, 0, len(i.HasReversalsWith))
+		for _, w := range i.HasReversalsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasReversalsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, ledgerentry.HasReversalsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyLedgerEntryWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return ledgerentry.And(predicates...), nil
+	}
+}
+
 // MeasureWhereInput represents a where input for filtering Measure queries.
 type MeasureWhereInput struct {
 	Predicates []predicate.Measure  `json:"-"`
@@ -2692,6 +3349,10 @@ type ParticipationWhereInput struct {
 	// "appointments" edge predicates.
 	HasAppointments     *bool                    `json:"hasAppointments,omitempty"`
 	HasAppointmentsWith []*AppointmentWhereInput `json:"hasAppointmentsWith,omitempty"`
+
+	// "ledger_entries" edge predicates.
+	HasLedgerEntries     *bool                    `json:"hasLedgerEntries,omitempty"`
+	HasLedgerEntriesWith []*LedgerEntryWhereInput `json:"hasLedgerEntriesWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3116,6 +3777,24 @@ func (i *ParticipationWhereInput) P() (predicate.Participation, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, participation.HasAppointmentsWith(with...))
+	}
+	if i.HasLedgerEntries != nil {
+		p := participation.HasLedgerEntries()
+		if !*i.HasLedgerEntries {
+			p = participation.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasLedgerEntriesWith) > 0 {
+		with := make([]predicate.LedgerEntry, 0, len(i.HasLedgerEntriesWith))
+		for _, w := range i.HasLedgerEntriesWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasLedgerEntriesWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, participation.HasLedgerEntriesWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

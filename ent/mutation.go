@@ -9,6 +9,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -34,14 +36,16 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken      = "APIToken"
-	TypeAppointment   = "Appointment"
-	TypeConsultant    = "Consultant"
-	TypeMeasure       = "Measure"
-	TypeMunicipality  = "Municipality"
-	TypeParticipation = "Participation"
-	TypeProgram       = "Program"
-	TypeStep          = "Step"
+	TypeAPIToken       = "APIToken"
+	TypeAppointment    = "Appointment"
+	TypeConsultant     = "Consultant"
+	TypeFundingAccount = "FundingAccount"
+	TypeLedgerEntry    = "LedgerEntry"
+	TypeMeasure        = "Measure"
+	TypeMunicipality   = "Municipality"
+	TypeParticipation  = "Participation"
+	TypeProgram        = "Program"
+	TypeStep           = "Step"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -2818,6 +2822,1914 @@ func (m *ConsultantMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Consultant edge %s", name)
 }
 
+// FundingAccountMutation represents an operation that mutates the FundingAccount nodes in the graph.
+type FundingAccountMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *pulid.ID
+	stage1_paid          *decimal.Decimal
+	stage2_paid          *decimal.Decimal
+	stage1_cap           *decimal.Decimal
+	total_cap            *decimal.Decimal
+	updated_at           *time.Time
+	clearedFields        map[string]struct{}
+	participation        *pulid.ID
+	clearedparticipation bool
+	done                 bool
+	oldValue             func(context.Context) (*FundingAccount, error)
+	predicates           []predicate.FundingAccount
+}
+
+var _ ent.Mutation = (*FundingAccountMutation)(nil)
+
+// fundingaccountOption allows management of the mutation configuration using functional options.
+type fundingaccountOption func(*FundingAccountMutation)
+
+// newFundingAccountMutation creates new mutation for the FundingAccount entity.
+func newFundingAccountMutation(c config, op Op, opts ...fundingaccountOption) *FundingAccountMutation {
+	m := &FundingAccountMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFundingAccount,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFundingAccountID sets the ID field of the mutation.
+func withFundingAccountID(id pulid.ID) fundingaccountOption {
+	return func(m *FundingAccountMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FundingAccount
+		)
+		m.oldValue = func(ctx context.Context) (*FundingAccount, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FundingAccount.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFundingAccount sets the old FundingAccount of the mutation.
+func withFundingAccount(node *FundingAccount) fundingaccountOption {
+	return func(m *FundingAccountMutation) {
+		m.oldValue = func(context.Context) (*FundingAccount, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FundingAccountMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FundingAccountMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of FundingAccount entities.
+func (m *FundingAccountMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FundingAccountMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FundingAccountMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FundingAccount.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetParticipationID sets the "participation_id" field.
+func (m *FundingAccountMutation) SetParticipationID(pu pulid.ID) {
+	m.participation = &pu
+}
+
+// ParticipationID returns the value of the "participation_id" field in the mutation.
+func (m *FundingAccountMutation) ParticipationID() (r pulid.ID, exists bool) {
+	v := m.participation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParticipationID returns the old "participation_id" field's value of the FundingAccount entity.
+// If the FundingAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FundingAccountMutation) OldParticipationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParticipationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParticipationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParticipationID: %w", err)
+	}
+	return oldValue.ParticipationID, nil
+}
+
+// ResetParticipationID resets all changes to the "participation_id" field.
+func (m *FundingAccountMutation) ResetParticipationID() {
+	m.participation = nil
+}
+
+// SetStage1Paid sets the "stage1_paid" field.
+func (m *FundingAccountMutation) SetStage1Paid(d decimal.Decimal) {
+	m.stage1_paid = &d
+}
+
+// Stage1Paid returns the value of the "stage1_paid" field in the mutation.
+func (m *FundingAccountMutation) Stage1Paid() (r decimal.Decimal, exists bool) {
+	v := m.stage1_paid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStage1Paid returns the old "stage1_paid" field's value of the FundingAccount entity.
+// If the FundingAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FundingAccountMutation) OldStage1Paid(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStage1Paid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStage1Paid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStage1Paid: %w", err)
+	}
+	return oldValue.Stage1Paid, nil
+}
+
+// ResetStage1Paid resets all changes to the "stage1_paid" field.
+func (m *FundingAccountMutation) ResetStage1Paid() {
+	m.stage1_paid = nil
+}
+
+// SetStage2Paid sets the "stage2_paid" field.
+func (m *FundingAccountMutation) SetStage2Paid(d decimal.Decimal) {
+	m.stage2_paid = &d
+}
+
+// Stage2Paid returns the value of the "stage2_paid" field in the mutation.
+func (m *FundingAccountMutation) Stage2Paid() (r decimal.Decimal, exists bool) {
+	v := m.stage2_paid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStage2Paid returns the old "stage2_paid" field's value of the FundingAccount entity.
+// If the FundingAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FundingAccountMutation) OldStage2Paid(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStage2Paid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStage2Paid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStage2Paid: %w", err)
+	}
+	return oldValue.Stage2Paid, nil
+}
+
+// ResetStage2Paid resets all changes to the "stage2_paid" field.
+func (m *FundingAccountMutation) ResetStage2Paid() {
+	m.stage2_paid = nil
+}
+
+// SetStage1Cap sets the "stage1_cap" field.
+func (m *FundingAccountMutation) SetStage1Cap(d decimal.Decimal) {
+	m.stage1_cap = &d
+}
+
+// Stage1Cap returns the value of the "stage1_cap" field in the mutation.
+func (m *FundingAccountMutation) Stage1Cap() (r decimal.Decimal, exists bool) {
+	v := m.stage1_cap
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStage1Cap returns the old "stage1_cap" field's value of the FundingAccount entity.
+// If the FundingAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FundingAccountMutation) OldStage1Cap(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStage1Cap is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStage1Cap requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStage1Cap: %w", err)
+	}
+	return oldValue.Stage1Cap, nil
+}
+
+// ResetStage1Cap resets all changes to the "stage1_cap" field.
+func (m *FundingAccountMutation) ResetStage1Cap() {
+	m.stage1_cap = nil
+}
+
+// SetTotalCap sets the "total_cap" field.
+func (m *FundingAccountMutation) SetTotalCap(d decimal.Decimal) {
+	m.total_cap = &d
+}
+
+// TotalCap returns the value of the "total_cap" field in the mutation.
+func (m *FundingAccountMutation) TotalCap() (r decimal.Decimal, exists bool) {
+	v := m.total_cap
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotalCap returns the old "total_cap" field's value of the FundingAccount entity.
+// If the FundingAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FundingAccountMutation) OldTotalCap(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotalCap is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotalCap requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotalCap: %w", err)
+	}
+	return oldValue.TotalCap, nil
+}
+
+// ResetTotalCap resets all changes to the "total_cap" field.
+func (m *FundingAccountMutation) ResetTotalCap() {
+	m.total_cap = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *FundingAccountMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *FundingAccountMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the FundingAccount entity.
+// If the FundingAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FundingAccountMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *FundingAccountMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearParticipation clears the "participation" edge to the Participation entity.
+func (m *FundingAccountMutation) ClearParticipation() {
+	m.clearedparticipation = true
+	m.clearedFields[fundingaccount.FieldParticipationID] = struct{}{}
+}
+
+// ParticipationCleared reports if the "participation" edge to the Participation entity was cleared.
+func (m *FundingAccountMutation) ParticipationCleared() bool {
+	return m.clearedparticipation
+}
+
+// ParticipationIDs returns the "participation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ParticipationID instead. It exists only for internal usage by the builders.
+func (m *FundingAccountMutation) ParticipationIDs() (ids []pulid.ID) {
+	if id := m.participation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetParticipation resets all changes to the "participation" edge.
+func (m *FundingAccountMutation) ResetParticipation() {
+	m.participation = nil
+	m.clearedparticipation = false
+}
+
+// Where appends a list predicates to the FundingAccountMutation builder.
+func (m *FundingAccountMutation) Where(ps ...predicate.FundingAccount) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FundingAccountMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FundingAccountMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FundingAccount, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FundingAccountMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FundingAccountMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FundingAccount).
+func (m *FundingAccountMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FundingAccountMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.participation != nil {
+		fields = append(fields, fundingaccount.FieldParticipationID)
+	}
+	if m.stage1_paid != nil {
+		fields = append(fields, fundingaccount.FieldStage1Paid)
+	}
+	if m.stage2_paid != nil {
+		fields = append(fields, fundingaccount.FieldStage2Paid)
+	}
+	if m.stage1_cap != nil {
+		fields = append(fields, fundingaccount.FieldStage1Cap)
+	}
+	if m.total_cap != nil {
+		fields = append(fields, fundingaccount.FieldTotalCap)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, fundingaccount.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FundingAccountMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case fundingaccount.FieldParticipationID:
+		return m.ParticipationID()
+	case fundingaccount.FieldStage1Paid:
+		return m.Stage1Paid()
+	case fundingaccount.FieldStage2Paid:
+		return m.Stage2Paid()
+	case fundingaccount.FieldStage1Cap:
+		return m.Stage1Cap()
+	case fundingaccount.FieldTotalCap:
+		return m.TotalCap()
+	case fundingaccount.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FundingAccountMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case fundingaccount.FieldParticipationID:
+		return m.OldParticipationID(ctx)
+	case fundingaccount.FieldStage1Paid:
+		return m.OldStage1Paid(ctx)
+	case fundingaccount.FieldStage2Paid:
+		return m.OldStage2Paid(ctx)
+	case fundingaccount.FieldStage1Cap:
+		return m.OldStage1Cap(ctx)
+	case fundingaccount.FieldTotalCap:
+		return m.OldTotalCap(ctx)
+	case fundingaccount.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown FundingAccount field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FundingAccountMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case fundingaccount.FieldParticipationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParticipationID(v)
+		return nil
+	case fundingaccount.FieldStage1Paid:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStage1Paid(v)
+		return nil
+	case fundingaccount.FieldStage2Paid:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStage2Paid(v)
+		return nil
+	case fundingaccount.FieldStage1Cap:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStage1Cap(v)
+		return nil
+	case fundingaccount.FieldTotalCap:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotalCap(v)
+		return nil
+	case fundingaccount.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FundingAccount field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FundingAccountMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FundingAccountMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FundingAccountMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown FundingAccount numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FundingAccountMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FundingAccountMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FundingAccountMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown FundingAccount nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FundingAccountMutation) ResetField(name string) error {
+	switch name {
+	case fundingaccount.FieldParticipationID:
+		m.ResetParticipationID()
+		return nil
+	case fundingaccount.FieldStage1Paid:
+		m.ResetStage1Paid()
+		return nil
+	case fundingaccount.FieldStage2Paid:
+		m.ResetStage2Paid()
+		return nil
+	case fundingaccount.FieldStage1Cap:
+		m.ResetStage1Cap()
+		return nil
+	case fundingaccount.FieldTotalCap:
+		m.ResetTotalCap()
+		return nil
+	case fundingaccount.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown FundingAccount field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FundingAccountMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.participation != nil {
+		edges = append(edges, fundingaccount.EdgeParticipation)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FundingAccountMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case fundingaccount.EdgeParticipation:
+		if id := m.participation; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FundingAccountMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FundingAccountMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FundingAccountMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedparticipation {
+		edges = append(edges, fundingaccount.EdgeParticipation)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FundingAccountMutation) EdgeCleared(name string) bool {
+	switch name {
+	case fundingaccount.EdgeParticipation:
+		return m.clearedparticipation
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FundingAccountMutation) ClearEdge(name string) error {
+	switch name {
+	case fundingaccount.EdgeParticipation:
+		m.ClearParticipation()
+		return nil
+	}
+	return fmt.Errorf("unknown FundingAccount unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FundingAccountMutation) ResetEdge(name string) error {
+	switch name {
+	case fundingaccount.EdgeParticipation:
+		m.ResetParticipation()
+		return nil
+	}
+	return fmt.Errorf("unknown FundingAccount edge %s", name)
+}
+
+// LedgerEntryMutation represents an operation that mutates the LedgerEntry nodes in the graph.
+type LedgerEntryMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *pulid.ID
+	stage                *types.FundingStage
+	kind                 *ledgerentry.Kind
+	amount               *decimal.Decimal
+	value_date           *time.Time
+	reference            *string
+	reason               *string
+	idempotency_key      *string
+	payload_hash         *string
+	created_by           *string
+	created_at           *time.Time
+	clearedFields        map[string]struct{}
+	program              *pulid.ID
+	clearedprogram       bool
+	participation        *pulid.ID
+	clearedparticipation bool
+	reverses             *pulid.ID
+	clearedreverses      bool
+	reversals            map[pulid.ID]struct{}
+	removedreversals     map[pulid.ID]struct{}
+	clearedreversals     bool
+	done                 bool
+	oldValue             func(context.Context) (*LedgerEntry, error)
+	predicates           []predicate.LedgerEntry
+}
+
+var _ ent.Mutation = (*LedgerEntryMutation)(nil)
+
+// ledgerentryOption allows management of the mutation configuration using functional options.
+type ledgerentryOption func(*LedgerEntryMutation)
+
+// newLedgerEntryMutation creates new mutation for the LedgerEntry entity.
+func newLedgerEntryMutation(c config, op Op, opts ...ledgerentryOption) *LedgerEntryMutation {
+	m := &LedgerEntryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeLedgerEntry,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withLedgerEntryID sets the ID field of the mutation.
+func withLedgerEntryID(id pulid.ID) ledgerentryOption {
+	return func(m *LedgerEntryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *LedgerEntry
+		)
+		m.oldValue = func(ctx context.Context) (*LedgerEntry, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().LedgerEntry.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withLedgerEntry sets the old LedgerEntry of the mutation.
+func withLedgerEntry(node *LedgerEntry) ledgerentryOption {
+	return func(m *LedgerEntryMutation) {
+		m.oldValue = func(context.Context) (*LedgerEntry, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m LedgerEntryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m LedgerEntryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of LedgerEntry entities.
+func (m *LedgerEntryMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *LedgerEntryMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *LedgerEntryMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().LedgerEntry.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *LedgerEntryMutation) SetProgramID(pu pulid.ID) {
+	m.program = &pu
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *LedgerEntryMutation) ProgramID() (r pulid.ID, exists bool) {
+	v := m.program
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldProgramID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *LedgerEntryMutation) ResetProgramID() {
+	m.program = nil
+}
+
+// SetParticipationID sets the "participation_id" field.
+func (m *LedgerEntryMutation) SetParticipationID(pu pulid.ID) {
+	m.participation = &pu
+}
+
+// ParticipationID returns the value of the "participation_id" field in the mutation.
+func (m *LedgerEntryMutation) ParticipationID() (r pulid.ID, exists bool) {
+	v := m.participation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParticipationID returns the old "participation_id" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldParticipationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParticipationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParticipationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParticipationID: %w", err)
+	}
+	return oldValue.ParticipationID, nil
+}
+
+// ResetParticipationID resets all changes to the "participation_id" field.
+func (m *LedgerEntryMutation) ResetParticipationID() {
+	m.participation = nil
+}
+
+// SetStage sets the "stage" field.
+func (m *LedgerEntryMutation) SetStage(ts types.FundingStage) {
+	m.stage = &ts
+}
+
+// Stage returns the value of the "stage" field in the mutation.
+func (m *LedgerEntryMutation) Stage() (r types.FundingStage, exists bool) {
+	v := m.stage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStage returns the old "stage" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldStage(ctx context.Context) (v types.FundingStage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStage: %w", err)
+	}
+	return oldValue.Stage, nil
+}
+
+// ResetStage resets all changes to the "stage" field.
+func (m *LedgerEntryMutation) ResetStage() {
+	m.stage = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *LedgerEntryMutation) SetKind(l ledgerentry.Kind) {
+	m.kind = &l
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *LedgerEntryMutation) Kind() (r ledgerentry.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldKind(ctx context.Context) (v ledgerentry.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *LedgerEntryMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *LedgerEntryMutation) SetAmount(d decimal.Decimal) {
+	m.amount = &d
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *LedgerEntryMutation) Amount() (r decimal.Decimal, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldAmount(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *LedgerEntryMutation) ResetAmount() {
+	m.amount = nil
+}
+
+// SetValueDate sets the "value_date" field.
+func (m *LedgerEntryMutation) SetValueDate(t time.Time) {
+	m.value_date = &t
+}
+
+// ValueDate returns the value of the "value_date" field in the mutation.
+func (m *LedgerEntryMutation) ValueDate() (r time.Time, exists bool) {
+	v := m.value_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValueDate returns the old "value_date" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldValueDate(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValueDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValueDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValueDate: %w", err)
+	}
+	return oldValue.ValueDate, nil
+}
+
+// ResetValueDate resets all changes to the "value_date" field.
+func (m *LedgerEntryMutation) ResetValueDate() {
+	m.value_date = nil
+}
+
+// SetReference sets the "reference" field.
+func (m *LedgerEntryMutation) SetReference(s string) {
+	m.reference = &s
+}
+
+// Reference returns the value of the "reference" field in the mutation.
+func (m *LedgerEntryMutation) Reference() (r string, exists bool) {
+	v := m.reference
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReference returns the old "reference" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldReference(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReference is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReference requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReference: %w", err)
+	}
+	return oldValue.Reference, nil
+}
+
+// ResetReference resets all changes to the "reference" field.
+func (m *LedgerEntryMutation) ResetReference() {
+	m.reference = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *LedgerEntryMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *LedgerEntryMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *LedgerEntryMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[ledgerentry.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *LedgerEntryMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[ledgerentry.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *LedgerEntryMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, ledgerentry.FieldReason)
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *LedgerEntryMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *LedgerEntryMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldIdempotencyKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *LedgerEntryMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+}
+
+// SetPayloadHash sets the "payload_hash" field.
+func (m *LedgerEntryMutation) SetPayloadHash(s string) {
+	m.payload_hash = &s
+}
+
+// PayloadHash returns the value of the "payload_hash" field in the mutation.
+func (m *LedgerEntryMutation) PayloadHash() (r string, exists bool) {
+	v := m.payload_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPayloadHash returns the old "payload_hash" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldPayloadHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPayloadHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPayloadHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPayloadHash: %w", err)
+	}
+	return oldValue.PayloadHash, nil
+}
+
+// ResetPayloadHash resets all changes to the "payload_hash" field.
+func (m *LedgerEntryMutation) ResetPayloadHash() {
+	m.payload_hash = nil
+}
+
+// SetReversesID sets the "reverses_id" field.
+func (m *LedgerEntryMutation) SetReversesID(pu pulid.ID) {
+	m.reverses = &pu
+}
+
+// ReversesID returns the value of the "reverses_id" field in the mutation.
+func (m *LedgerEntryMutation) ReversesID() (r pulid.ID, exists bool) {
+	v := m.reverses
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReversesID returns the old "reverses_id" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldReversesID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReversesID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReversesID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReversesID: %w", err)
+	}
+	return oldValue.ReversesID, nil
+}
+
+// ClearReversesID clears the value of the "reverses_id" field.
+func (m *LedgerEntryMutation) ClearReversesID() {
+	m.reverses = nil
+	m.clearedFields[ledgerentry.FieldReversesID] = struct{}{}
+}
+
+// ReversesIDCleared returns if the "reverses_id" field was cleared in this mutation.
+func (m *LedgerEntryMutation) ReversesIDCleared() bool {
+	_, ok := m.clearedFields[ledgerentry.FieldReversesID]
+	return ok
+}
+
+// ResetReversesID resets all changes to the "reverses_id" field.
+func (m *LedgerEntryMutation) ResetReversesID() {
+	m.reverses = nil
+	delete(m.clearedFields, ledgerentry.FieldReversesID)
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *LedgerEntryMutation) SetCreatedBy(s string) {
+	m.created_by = &s
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *LedgerEntryMutation) CreatedBy() (r string, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldCreatedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *LedgerEntryMutation) ResetCreatedBy() {
+	m.created_by = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *LedgerEntryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *LedgerEntryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *LedgerEntryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearProgram clears the "program" edge to the Program entity.
+func (m *LedgerEntryMutation) ClearProgram() {
+	m.clearedprogram = true
+	m.clearedFields[ledgerentry.FieldProgramID] = struct{}{}
+}
+
+// ProgramCleared reports if the "program" edge to the Program entity was cleared.
+func (m *LedgerEntryMutation) ProgramCleared() bool {
+	return m.clearedprogram
+}
+
+// ProgramIDs returns the "program" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProgramID instead. It exists only for internal usage by the builders.
+func (m *LedgerEntryMutation) ProgramIDs() (ids []pulid.ID) {
+	if id := m.program; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProgram resets all changes to the "program" edge.
+func (m *LedgerEntryMutation) ResetProgram() {
+	m.program = nil
+	m.clearedprogram = false
+}
+
+// ClearParticipation clears the "participation" edge to the Participation entity.
+func (m *LedgerEntryMutation) ClearParticipation() {
+	m.clearedparticipation = true
+	m.clearedFields[ledgerentry.FieldParticipationID] = struct{}{}
+}
+
+// ParticipationCleared reports if the "participation" edge to the Participation entity was cleared.
+func (m *LedgerEntryMutation) ParticipationCleared() bool {
+	return m.clearedparticipation
+}
+
+// ParticipationIDs returns the "participation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ParticipationID instead. It exists only for internal usage by the builders.
+func (m *LedgerEntryMutation) ParticipationIDs() (ids []pulid.ID) {
+	if id := m.participation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetParticipation resets all changes to the "participation" edge.
+func (m *LedgerEntryMutation) ResetParticipation() {
+	m.participation = nil
+	m.clearedparticipation = false
+}
+
+// ClearReverses clears the "reverses" edge to the LedgerEntry entity.
+func (m *LedgerEntryMutation) ClearReverses() {
+	m.clearedreverses = true
+	m.clearedFields[ledgerentry.FieldReversesID] = struct{}{}
+}
+
+// ReversesCleared reports if the "reverses" edge to the LedgerEntry entity was cleared.
+func (m *LedgerEntryMutation) ReversesCleared() bool {
+	return m.ReversesIDCleared() || m.clearedreverses
+}
+
+// ReversesIDs returns the "reverses" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ReversesID instead. It exists only for internal usage by the builders.
+func (m *LedgerEntryMutation) ReversesIDs() (ids []pulid.ID) {
+	if id := m.reverses; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetReverses resets all changes to the "reverses" edge.
+func (m *LedgerEntryMutation) ResetReverses() {
+	m.reverses = nil
+	m.clearedreverses = false
+}
+
+// AddReversalIDs adds the "reversals" edge to the LedgerEntry entity by ids.
+func (m *LedgerEntryMutation) AddReversalIDs(ids ...pulid.ID) {
+	if m.reversals == nil {
+		m.reversals = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.reversals[ids[i]] = struct{}{}
+	}
+}
+
+// ClearReversals clears the "reversals" edge to the LedgerEntry entity.
+func (m *LedgerEntryMutation) ClearReversals() {
+	m.clearedreversals = true
+}
+
+// ReversalsCleared reports if the "reversals" edge to the LedgerEntry entity was cleared.
+func (m *LedgerEntryMutation) ReversalsCleared() bool {
+	return m.clearedreversals
+}
+
+// RemoveReversalIDs removes the "reversals" edge to the LedgerEntry entity by IDs.
+func (m *LedgerEntryMutation) RemoveReversalIDs(ids ...pulid.ID) {
+	if m.removedreversals == nil {
+		m.removedreversals = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.reversals, ids[i])
+		m.removedreversals[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedReversals returns the removed IDs of the "reversals" edge to the LedgerEntry entity.
+func (m *LedgerEntryMutation) RemovedReversalsIDs() (ids []pulid.ID) {
+	for id := range m.removedreversals {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ReversalsIDs returns the "reversals" edge IDs in the mutation.
+func (m *LedgerEntryMutation) ReversalsIDs() (ids []pulid.ID) {
+	for id := range m.reversals {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetReversals resets all changes to the "reversals" edge.
+func (m *LedgerEntryMutation) ResetReversals() {
+	m.reversals = nil
+	m.clearedreversals = false
+	m.removedreversals = nil
+}
+
+// Where appends a list predicates to the LedgerEntryMutation builder.
+func (m *LedgerEntryMutation) Where(ps ...predicate.LedgerEntry) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the LedgerEntryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *LedgerEntryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.LedgerEntry, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *LedgerEntryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *LedgerEntryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (LedgerEntry).
+func (m *LedgerEntryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *LedgerEntryMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.program != nil {
+		fields = append(fields, ledgerentry.FieldProgramID)
+	}
+	if m.participation != nil {
+		fields = append(fields, ledgerentry.FieldParticipationID)
+	}
+	if m.stage != nil {
+		fields = append(fields, ledgerentry.FieldStage)
+	}
+	if m.kind != nil {
+		fields = append(fields, ledgerentry.FieldKind)
+	}
+	if m.amount != nil {
+		fields = append(fields, ledgerentry.FieldAmount)
+	}
+	if m.value_date != nil {
+		fields = append(fields, ledgerentry.FieldValueDate)
+	}
+	if m.reference != nil {
+		fields = append(fields, ledgerentry.FieldReference)
+	}
+	if m.reason != nil {
+		fields = append(fields, ledgerentry.FieldReason)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, ledgerentry.FieldIdempotencyKey)
+	}
+	if m.payload_hash != nil {
+		fields = append(fields, ledgerentry.FieldPayloadHash)
+	}
+	if m.reverses != nil {
+		fields = append(fields, ledgerentry.FieldReversesID)
+	}
+	if m.created_by != nil {
+		fields = append(fields, ledgerentry.FieldCreatedBy)
+	}
+	if m.created_at != nil {
+		fields = append(fields, ledgerentry.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *LedgerEntryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case ledgerentry.FieldProgramID:
+		return m.ProgramID()
+	case ledgerentry.FieldParticipationID:
+		return m.ParticipationID()
+	case ledgerentry.FieldStage:
+		return m.Stage()
+	case ledgerentry.FieldKind:
+		return m.Kind()
+	case ledgerentry.FieldAmount:
+		return m.Amount()
+	case ledgerentry.FieldValueDate:
+		return m.ValueDate()
+	case ledgerentry.FieldReference:
+		return m.Reference()
+	case ledgerentry.FieldReason:
+		return m.Reason()
+	case ledgerentry.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	case ledgerentry.FieldPayloadHash:
+		return m.PayloadHash()
+	case ledgerentry.FieldReversesID:
+		return m.ReversesID()
+	case ledgerentry.FieldCreatedBy:
+		return m.CreatedBy()
+	case ledgerentry.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *LedgerEntryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case ledgerentry.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case ledgerentry.FieldParticipationID:
+		return m.OldParticipationID(ctx)
+	case ledgerentry.FieldStage:
+		return m.OldStage(ctx)
+	case ledgerentry.FieldKind:
+		return m.OldKind(ctx)
+	case ledgerentry.FieldAmount:
+		return m.OldAmount(ctx)
+	case ledgerentry.FieldValueDate:
+		return m.OldValueDate(ctx)
+	case ledgerentry.FieldReference:
+		return m.OldReference(ctx)
+	case ledgerentry.FieldReason:
+		return m.OldReason(ctx)
+	case ledgerentry.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	case ledgerentry.FieldPayloadHash:
+		return m.OldPayloadHash(ctx)
+	case ledgerentry.FieldReversesID:
+		return m.OldReversesID(ctx)
+	case ledgerentry.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case ledgerentry.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown LedgerEntry field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LedgerEntryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case ledgerentry.FieldProgramID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case ledgerentry.FieldParticipationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParticipationID(v)
+		return nil
+	case ledgerentry.FieldStage:
+		v, ok := value.(types.FundingStage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStage(v)
+		return nil
+	case ledgerentry.FieldKind:
+		v, ok := value.(ledgerentry.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case ledgerentry.FieldAmount:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case ledgerentry.FieldValueDate:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValueDate(v)
+		return nil
+	case ledgerentry.FieldReference:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReference(v)
+		return nil
+	case ledgerentry.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case ledgerentry.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	case ledgerentry.FieldPayloadHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPayloadHash(v)
+		return nil
+	case ledgerentry.FieldReversesID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReversesID(v)
+		return nil
+	case ledgerentry.FieldCreatedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case ledgerentry.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *LedgerEntryMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *LedgerEntryMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LedgerEntryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown LedgerEntry numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *LedgerEntryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(ledgerentry.FieldReason) {
+		fields = append(fields, ledgerentry.FieldReason)
+	}
+	if m.FieldCleared(ledgerentry.FieldReversesID) {
+		fields = append(fields, ledgerentry.FieldReversesID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *LedgerEntryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *LedgerEntryMutation) ClearField(name string) error {
+	switch name {
+	case ledgerentry.FieldReason:
+		m.ClearReason()
+		return nil
+	case ledgerentry.FieldReversesID:
+		m.ClearReversesID()
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *LedgerEntryMutation) ResetField(name string) error {
+	switch name {
+	case ledgerentry.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case ledgerentry.FieldParticipationID:
+		m.ResetParticipationID()
+		return nil
+	case ledgerentry.FieldStage:
+		m.ResetStage()
+		return nil
+	case ledgerentry.FieldKind:
+		m.ResetKind()
+		return nil
+	case ledgerentry.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case ledgerentry.FieldValueDate:
+		m.ResetValueDate()
+		return nil
+	case ledgerentry.FieldReference:
+		m.ResetReference()
+		return nil
+	case ledgerentry.FieldReason:
+		m.ResetReason()
+		return nil
+	case ledgerentry.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	case ledgerentry.FieldPayloadHash:
+		m.ResetPayloadHash()
+		return nil
+	case ledgerentry.FieldReversesID:
+		m.ResetReversesID()
+		return nil
+	case ledgerentry.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case ledgerentry.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *LedgerEntryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.program != nil {
+		edges = append(edges, ledgerentry.EdgeProgram)
+	}
+	if m.participation != nil {
+		edges = append(edges, ledgerentry.EdgeParticipation)
+	}
+	if m.reverses != nil {
+		edges = append(edges, ledgerentry.EdgeReverses)
+	}
+	if m.reversals != nil {
+		edges = append(edges, ledgerentry.EdgeReversals)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *LedgerEntryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case ledgerentry.EdgeProgram:
+		if id := m.program; id != nil {
+			return []ent.Value{*id}
+		}
+	case ledgerentry.EdgeParticipation:
+		if id := m.participation; id != nil {
+			return []ent.Value{*id}
+		}
+	case ledgerentry.EdgeReverses:
+		if id := m.reverses; id != nil {
+			return []ent.Value{*id}
+		}
+	case ledgerentry.EdgeReversals:
+		ids := make([]ent.Value, 0, len(m.reversals))
+		for id := range m.reversals {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *LedgerEntryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.removedreversals != nil {
+		edges = append(edges, ledgerentry.EdgeReversals)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *LedgerEntryMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case ledgerentry.EdgeReversals:
+		ids := make([]ent.Value, 0, len(m.removedreversals))
+		for id := range m.removedreversals {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *LedgerEntryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedprogram {
+		edges = append(edges, ledgerentry.EdgeProgram)
+	}
+	if m.clearedparticipation {
+		edges = append(edges, ledgerentry.EdgeParticipation)
+	}
+	if m.clearedreverses {
+		edges = append(edges, ledgerentry.EdgeReverses)
+	}
+	if m.clearedreversals {
+		edges = append(edges, ledgerentry.EdgeReversals)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *LedgerEntryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case ledgerentry.EdgeProgram:
+		return m.clearedprogram
+	case ledgerentry.EdgeParticipation:
+		return m.clearedparticipation
+	case ledgerentry.EdgeReverses:
+		return m.clearedreverses
+	case ledgerentry.EdgeReversals:
+		return m.clearedreversals
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *LedgerEntryMutation) ClearEdge(name string) error {
+	switch name {
+	case ledgerentry.EdgeProgram:
+		m.ClearProgram()
+		return nil
+	case ledgerentry.EdgeParticipation:
+		m.ClearParticipation()
+		return nil
+	case ledgerentry.EdgeReverses:
+		m.ClearReverses()
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *LedgerEntryMutation) ResetEdge(name string) error {
+	switch name {
+	case ledgerentry.EdgeProgram:
+		m.ResetProgram()
+		return nil
+	case ledgerentry.EdgeParticipation:
+		m.ResetParticipation()
+		return nil
+	case ledgerentry.EdgeReverses:
+		m.ResetReverses()
+		return nil
+	case ledgerentry.EdgeReversals:
+		m.ResetReversals()
+		return nil
+	}
+	return fmt.Errorf("unknown LedgerEntry edge %s", name)
+}
+
 // MeasureMutation represents an operation that mutates the Measure nodes in the graph.
 type MeasureMutation struct {
 	config
@@ -4616,32 +6528,37 @@ func (m *MunicipalityMutation) ResetEdge(name string) error {
 // ParticipationMutation represents an operation that mutates the Participation nodes in the graph.
 type ParticipationMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *pulid.ID
-	created_at          *time.Time
-	updated_at          *time.Time
-	status              *participation.Status
-	registered_on       *time.Time
-	withdrawn_at        *time.Time
-	withdrawal_reason   *string
-	clearedFields       map[string]struct{}
-	program             *pulid.ID
-	clearedprogram      bool
-	municipality        *pulid.ID
-	clearedmunicipality bool
-	steps               map[pulid.ID]struct{}
-	removedsteps        map[pulid.ID]struct{}
-	clearedsteps        bool
-	measures            map[pulid.ID]struct{}
-	removedmeasures     map[pulid.ID]struct{}
-	clearedmeasures     bool
-	appointments        map[pulid.ID]struct{}
-	removedappointments map[pulid.ID]struct{}
-	clearedappointments bool
-	done                bool
-	oldValue            func(context.Context) (*Participation, error)
-	predicates          []predicate.Participation
+	op                    Op
+	typ                   string
+	id                    *pulid.ID
+	created_at            *time.Time
+	updated_at            *time.Time
+	status                *participation.Status
+	registered_on         *time.Time
+	withdrawn_at          *time.Time
+	withdrawal_reason     *string
+	clearedFields         map[string]struct{}
+	program               *pulid.ID
+	clearedprogram        bool
+	municipality          *pulid.ID
+	clearedmunicipality   bool
+	steps                 map[pulid.ID]struct{}
+	removedsteps          map[pulid.ID]struct{}
+	clearedsteps          bool
+	measures              map[pulid.ID]struct{}
+	removedmeasures       map[pulid.ID]struct{}
+	clearedmeasures       bool
+	appointments          map[pulid.ID]struct{}
+	removedappointments   map[pulid.ID]struct{}
+	clearedappointments   bool
+	funding               *pulid.ID
+	clearedfunding        bool
+	ledger_entries        map[pulid.ID]struct{}
+	removedledger_entries map[pulid.ID]struct{}
+	clearedledger_entries bool
+	done                  bool
+	oldValue              func(context.Context) (*Participation, error)
+	predicates            []predicate.Participation
 }
 
 var _ ent.Mutation = (*ParticipationMutation)(nil)
@@ -5278,6 +7195,99 @@ func (m *ParticipationMutation) ResetAppointments() {
 	m.removedappointments = nil
 }
 
+// SetFundingID sets the "funding" edge to the FundingAccount entity by id.
+func (m *ParticipationMutation) SetFundingID(id pulid.ID) {
+	m.funding = &id
+}
+
+// ClearFunding clears the "funding" edge to the FundingAccount entity.
+func (m *ParticipationMutation) ClearFunding() {
+	m.clearedfunding = true
+}
+
+// FundingCleared reports if the "funding" edge to the FundingAccount entity was cleared.
+func (m *ParticipationMutation) FundingCleared() bool {
+	return m.clearedfunding
+}
+
+// FundingID returns the "funding" edge ID in the mutation.
+func (m *ParticipationMutation) FundingID() (id pulid.ID, exists bool) {
+	if m.funding != nil {
+		return *m.funding, true
+	}
+	return
+}
+
+// FundingIDs returns the "funding" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FundingID instead. It exists only for internal usage by the builders.
+func (m *ParticipationMutation) FundingIDs() (ids []pulid.ID) {
+	if id := m.funding; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFunding resets all changes to the "funding" edge.
+func (m *ParticipationMutation) ResetFunding() {
+	m.funding = nil
+	m.clearedfunding = false
+}
+
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by ids.
+func (m *ParticipationMutation) AddLedgerEntryIDs(ids ...pulid.ID) {
+	if m.ledger_entries == nil {
+		m.ledger_entries = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.ledger_entries[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLedgerEntries clears the "ledger_entries" edge to the LedgerEntry entity.
+func (m *ParticipationMutation) ClearLedgerEntries() {
+	m.clearedledger_entries = true
+}
+
+// LedgerEntriesCleared reports if the "ledger_entries" edge to the LedgerEntry entity was cleared.
+func (m *ParticipationMutation) LedgerEntriesCleared() bool {
+	return m.clearedledger_entries
+}
+
+// RemoveLedgerEntryIDs removes the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (m *ParticipationMutation) RemoveLedgerEntryIDs(ids ...pulid.ID) {
+	if m.removedledger_entries == nil {
+		m.removedledger_entries = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.ledger_entries, ids[i])
+		m.removedledger_entries[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLedgerEntries returns the removed IDs of the "ledger_entries" edge to the LedgerEntry entity.
+func (m *ParticipationMutation) RemovedLedgerEntriesIDs() (ids []pulid.ID) {
+	for id := range m.removedledger_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// LedgerEntriesIDs returns the "ledger_entries" edge IDs in the mutation.
+func (m *ParticipationMutation) LedgerEntriesIDs() (ids []pulid.ID) {
+	for id := range m.ledger_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLedgerEntries resets all changes to the "ledger_entries" edge.
+func (m *ParticipationMutation) ResetLedgerEntries() {
+	m.ledger_entries = nil
+	m.clearedledger_entries = false
+	m.removedledger_entries = nil
+}
+
 // Where appends a list predicates to the ParticipationMutation builder.
 func (m *ParticipationMutation) Where(ps ...predicate.Participation) {
 	m.predicates = append(m.predicates, ps...)
@@ -5545,7 +7555,7 @@ func (m *ParticipationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ParticipationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.program != nil {
 		edges = append(edges, participation.EdgeProgram)
 	}
@@ -5560,6 +7570,12 @@ func (m *ParticipationMutation) AddedEdges() []string {
 	}
 	if m.appointments != nil {
 		edges = append(edges, participation.EdgeAppointments)
+	}
+	if m.funding != nil {
+		edges = append(edges, participation.EdgeFunding)
+	}
+	if m.ledger_entries != nil {
+		edges = append(edges, participation.EdgeLedgerEntries)
 	}
 	return edges
 }
@@ -5594,13 +7610,23 @@ func (m *ParticipationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case participation.EdgeFunding:
+		if id := m.funding; id != nil {
+			return []ent.Value{*id}
+		}
+	case participation.EdgeLedgerEntries:
+		ids := make([]ent.Value, 0, len(m.ledger_entries))
+		for id := range m.ledger_entries {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ParticipationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.removedsteps != nil {
 		edges = append(edges, participation.EdgeSteps)
 	}
@@ -5609,6 +7635,9 @@ func (m *ParticipationMutation) RemovedEdges() []string {
 	}
 	if m.removedappointments != nil {
 		edges = append(edges, participation.EdgeAppointments)
+	}
+	if m.removedledger_entries != nil {
+		edges = append(edges, participation.EdgeLedgerEntries)
 	}
 	return edges
 }
@@ -5635,13 +7664,19 @@ func (m *ParticipationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case participation.EdgeLedgerEntries:
+		ids := make([]ent.Value, 0, len(m.removedledger_entries))
+		for id := range m.removedledger_entries {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ParticipationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 7)
 	if m.clearedprogram {
 		edges = append(edges, participation.EdgeProgram)
 	}
@@ -5656,6 +7691,12 @@ func (m *ParticipationMutation) ClearedEdges() []string {
 	}
 	if m.clearedappointments {
 		edges = append(edges, participation.EdgeAppointments)
+	}
+	if m.clearedfunding {
+		edges = append(edges, participation.EdgeFunding)
+	}
+	if m.clearedledger_entries {
+		edges = append(edges, participation.EdgeLedgerEntries)
 	}
 	return edges
 }
@@ -5674,6 +7715,10 @@ func (m *ParticipationMutation) EdgeCleared(name string) bool {
 		return m.clearedmeasures
 	case participation.EdgeAppointments:
 		return m.clearedappointments
+	case participation.EdgeFunding:
+		return m.clearedfunding
+	case participation.EdgeLedgerEntries:
+		return m.clearedledger_entries
 	}
 	return false
 }
@@ -5687,6 +7732,9 @@ func (m *ParticipationMutation) ClearEdge(name string) error {
 		return nil
 	case participation.EdgeMunicipality:
 		m.ClearMunicipality()
+		return nil
+	case participation.EdgeFunding:
+		m.ClearFunding()
 		return nil
 	}
 	return fmt.Errorf("unknown Participation unique edge %s", name)
@@ -5710,6 +7758,12 @@ func (m *ParticipationMutation) ResetEdge(name string) error {
 		return nil
 	case participation.EdgeAppointments:
 		m.ResetAppointments()
+		return nil
+	case participation.EdgeFunding:
+		m.ResetFunding()
+		return nil
+	case participation.EdgeLedgerEntries:
+		m.ResetLedgerEntries()
 		return nil
 	}
 	return fmt.Errorf("unknown Participation edge %s", name)
@@ -5739,6 +7793,9 @@ type ProgramMutation struct {
 	participations            map[pulid.ID]struct{}
 	removedparticipations     map[pulid.ID]struct{}
 	clearedparticipations     bool
+	ledger_entries            map[pulid.ID]struct{}
+	removedledger_entries     map[pulid.ID]struct{}
+	clearedledger_entries     bool
 	done                      bool
 	oldValue                  func(context.Context) (*Program, error)
 	predicates                []predicate.Program
@@ -6424,6 +8481,60 @@ func (m *ProgramMutation) ResetParticipations() {
 	m.removedparticipations = nil
 }
 
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by ids.
+func (m *ProgramMutation) AddLedgerEntryIDs(ids ...pulid.ID) {
+	if m.ledger_entries == nil {
+		m.ledger_entries = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.ledger_entries[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLedgerEntries clears the "ledger_entries" edge to the LedgerEntry entity.
+func (m *ProgramMutation) ClearLedgerEntries() {
+	m.clearedledger_entries = true
+}
+
+// LedgerEntriesCleared reports if the "ledger_entries" edge to the LedgerEntry entity was cleared.
+func (m *ProgramMutation) LedgerEntriesCleared() bool {
+	return m.clearedledger_entries
+}
+
+// RemoveLedgerEntryIDs removes the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (m *ProgramMutation) RemoveLedgerEntryIDs(ids ...pulid.ID) {
+	if m.removedledger_entries == nil {
+		m.removedledger_entries = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.ledger_entries, ids[i])
+		m.removedledger_entries[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLedgerEntries returns the removed IDs of the "ledger_entries" edge to the LedgerEntry entity.
+func (m *ProgramMutation) RemovedLedgerEntriesIDs() (ids []pulid.ID) {
+	for id := range m.removedledger_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// LedgerEntriesIDs returns the "ledger_entries" edge IDs in the mutation.
+func (m *ProgramMutation) LedgerEntriesIDs() (ids []pulid.ID) {
+	for id := range m.ledger_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLedgerEntries resets all changes to the "ledger_entries" edge.
+func (m *ProgramMutation) ResetLedgerEntries() {
+	m.ledger_entries = nil
+	m.clearedledger_entries = false
+	m.removedledger_entries = nil
+}
+
 // Where appends a list predicates to the ProgramMutation builder.
 func (m *ProgramMutation) Where(ps ...predicate.Program) {
 	m.predicates = append(m.predicates, ps...)
@@ -6782,9 +8893,12 @@ func (m *ProgramMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProgramMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.participations != nil {
 		edges = append(edges, program.EdgeParticipations)
+	}
+	if m.ledger_entries != nil {
+		edges = append(edges, program.EdgeLedgerEntries)
 	}
 	return edges
 }
@@ -6799,15 +8913,24 @@ func (m *ProgramMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case program.EdgeLedgerEntries:
+		ids := make([]ent.Value, 0, len(m.ledger_entries))
+		for id := range m.ledger_entries {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProgramMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.removedparticipations != nil {
 		edges = append(edges, program.EdgeParticipations)
+	}
+	if m.removedledger_entries != nil {
+		edges = append(edges, program.EdgeLedgerEntries)
 	}
 	return edges
 }
@@ -6822,15 +8945,24 @@ func (m *ProgramMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case program.EdgeLedgerEntries:
+		ids := make([]ent.Value, 0, len(m.removedledger_entries))
+		for id := range m.removedledger_entries {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProgramMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedparticipations {
 		edges = append(edges, program.EdgeParticipations)
+	}
+	if m.clearedledger_entries {
+		edges = append(edges, program.EdgeLedgerEntries)
 	}
 	return edges
 }
@@ -6841,6 +8973,8 @@ func (m *ProgramMutation) EdgeCleared(name string) bool {
 	switch name {
 	case program.EdgeParticipations:
 		return m.clearedparticipations
+	case program.EdgeLedgerEntries:
+		return m.clearedledger_entries
 	}
 	return false
 }
@@ -6859,6 +8993,9 @@ func (m *ProgramMutation) ResetEdge(name string) error {
 	switch name {
 	case program.EdgeParticipations:
 		m.ResetParticipations()
+		return nil
+	case program.EdgeLedgerEntries:
+		m.ResetLedgerEntries()
 		return nil
 	}
 	return fmt.Errorf("unknown Program edge %s", name)

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"fmt"
+	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
@@ -54,15 +55,20 @@ type ParticipationEdges struct {
 	Measures []*Measure `json:"measures,omitempty"`
 	// Appointments holds the value of the appointments edge.
 	Appointments []*Appointment `json:"appointments,omitempty"`
+	// Funding holds the value of the funding edge.
+	Funding *FundingAccount `json:"funding,omitempty"`
+	// LedgerEntries holds the value of the ledger_entries edge.
+	LedgerEntries []*LedgerEntry `json:"ledger_entries,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
-	totalCount [5]map[string]int
+	totalCount [7]map[string]int
 
-	namedSteps        map[string][]*Step
-	namedMeasures     map[string][]*Measure
-	namedAppointments map[string][]*Appointment
+	namedSteps         map[string][]*Step
+	namedMeasures      map[string][]*Measure
+	namedAppointments  map[string][]*Appointment
+	namedLedgerEntries map[string][]*LedgerEntry
 }
 
 // ProgramOrErr returns the Program value or an error if the edge
@@ -112,6 +118,26 @@ func (e ParticipationEdges) AppointmentsOrErr() ([]*Appointment, error) {
 		return e.Appointments, nil
 	}
 	return nil, &NotLoadedError{edge: "appointments"}
+}
+
+// FundingOrErr returns the Funding value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ParticipationEdges) FundingOrErr() (*FundingAccount, error) {
+	if e.Funding != nil {
+		return e.Funding, nil
+	} else if e.loadedTypes[5] {
+		return nil, &NotFoundError{label: fundingaccount.Label}
+	}
+	return nil, &NotLoadedError{edge: "funding"}
+}
+
+// LedgerEntriesOrErr returns the LedgerEntries value or an error if the edge
+// was not loaded in eager-loading.
+func (e ParticipationEdges) LedgerEntriesOrErr() ([]*LedgerEntry, error) {
+	if e.loadedTypes[6] {
+		return e.LedgerEntries, nil
+	}
+	return nil, &NotLoadedError{edge: "ledger_entries"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -232,6 +258,16 @@ func (_m *Participation) QueryMeasures() *MeasureQuery {
 // QueryAppointments queries the "appointments" edge of the Participation entity.
 func (_m *Participation) QueryAppointments() *AppointmentQuery {
 	return NewParticipationClient(_m.config).QueryAppointments(_m)
+}
+
+// QueryFunding queries the "funding" edge of the Participation entity.
+func (_m *Participation) QueryFunding() *FundingAccountQuery {
+	return NewParticipationClient(_m.config).QueryFunding(_m)
+}
+
+// QueryLedgerEntries queries the "ledger_entries" edge of the Participation entity.
+func (_m *Participation) QueryLedgerEntries() *LedgerEntryQuery {
+	return NewParticipationClient(_m.config).QueryLedgerEntries(_m)
 }
 
 // Update returns a builder for updating this Participation.
@@ -357,6 +393,30 @@ func (_m *Participation) appendNamedAppointments(name string, edges ...*Appointm
 		_m.Edges.namedAppointments[name] = []*Appointment{}
 	} else {
 		_m.Edges.namedAppointments[name] = append(_m.Edges.namedAppointments[name], edges...)
+	}
+}
+
+// NamedLedgerEntries returns the LedgerEntries named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Participation) NamedLedgerEntries(name string) ([]*LedgerEntry, error) {
+	if _m.Edges.namedLedgerEntries == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedLedgerEntries[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Participation) appendNamedLedgerEntries(name string, edges ...*LedgerEntry) {
+	if _m.Edges.namedLedgerEntries == nil {
+		_m.Edges.namedLedgerEntries = make(map[string][]*LedgerEntry)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedLedgerEntries[name] = []*LedgerEntry{}
+	} else {
+		_m.Edges.namedLedgerEntries[name] = append(_m.Edges.namedLedgerEntries[name], edges...)
 	}
 }
 

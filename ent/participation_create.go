@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -184,6 +186,40 @@ func (_c *ParticipationCreate) AddAppointments(v ...*Appointment) *Participation
 		ids[i] = v[i].ID
 	}
 	return _c.AddAppointmentIDs(ids...)
+}
+
+// SetFundingID sets the "funding" edge to the FundingAccount entity by ID.
+func (_c *ParticipationCreate) SetFundingID(id pulid.ID) *ParticipationCreate {
+	_c.mutation.SetFundingID(id)
+	return _c
+}
+
+// SetNillableFundingID sets the "funding" edge to the FundingAccount entity by ID if the given value is not nil.
+func (_c *ParticipationCreate) SetNillableFundingID(id *pulid.ID) *ParticipationCreate {
+	if id != nil {
+		_c = _c.SetFundingID(*id)
+	}
+	return _c
+}
+
+// SetFunding sets the "funding" edge to the FundingAccount entity.
+func (_c *ParticipationCreate) SetFunding(v *FundingAccount) *ParticipationCreate {
+	return _c.SetFundingID(v.ID)
+}
+
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (_c *ParticipationCreate) AddLedgerEntryIDs(ids ...pulid.ID) *ParticipationCreate {
+	_c.mutation.AddLedgerEntryIDs(ids...)
+	return _c
+}
+
+// AddLedgerEntries adds the "ledger_entries" edges to the LedgerEntry entity.
+func (_c *ParticipationCreate) AddLedgerEntries(v ...*LedgerEntry) *ParticipationCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddLedgerEntryIDs(ids...)
 }
 
 // Mutation returns the ParticipationMutation object of the builder.
@@ -415,6 +451,38 @@ func (_c *ParticipationCreate) createSpec() (*Participation, *sqlgraph.CreateSpe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(appointment.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FundingIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   participation.FundingTable,
+			Columns: []string{participation.FundingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fundingaccount.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LedgerEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.LedgerEntriesTable,
+			Columns: []string{participation.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -26,20 +28,23 @@ import (
 // ParticipationQuery is the builder for querying Participation entities.
 type ParticipationQuery struct {
 	config
-	ctx                   *QueryContext
-	order                 []participation.OrderOption
-	inters                []Interceptor
-	predicates            []predicate.Participation
-	withProgram           *ProgramQuery
-	withMunicipality      *MunicipalityQuery
-	withSteps             *StepQuery
-	withMeasures          *MeasureQuery
-	withAppointments      *AppointmentQuery
-	loadTotal             []func(context.Context, []*Participation) error
-	modifiers             []func(*sql.Selector)
-	withNamedSteps        map[string]*StepQuery
-	withNamedMeasures     map[string]*MeasureQuery
-	withNamedAppointments map[string]*AppointmentQuery
+	ctx                    *QueryContext
+	order                  []participation.OrderOption
+	inters                 []Interceptor
+	predicates             []predicate.Participation
+	withProgram            *ProgramQuery
+	withMunicipality       *MunicipalityQuery
+	withSteps              *StepQuery
+	withMeasures           *MeasureQuery
+	withAppointments       *AppointmentQuery
+	withFunding            *FundingAccountQuery
+	withLedgerEntries      *LedgerEntryQuery
+	loadTotal              []func(context.Context, []*Participation) error
+	modifiers              []func(*sql.Selector)
+	withNamedSteps         map[string]*StepQuery
+	withNamedMeasures      map[string]*MeasureQuery
+	withNamedAppointments  map[string]*AppointmentQuery
+	withNamedLedgerEntries map[string]*LedgerEntryQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -179,6 +184,50 @@ func (_q *ParticipationQuery) QueryAppointments() *AppointmentQuery {
 			sqlgraph.From(participation.Table, participation.FieldID, selector),
 			sqlgraph.To(appointment.Table, appointment.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, participation.AppointmentsTable, participation.AppointmentsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFunding chains the current query on the "funding" edge.
+func (_q *ParticipationQuery) QueryFunding() *FundingAccountQuery {
+	query := (&FundingAccountClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, selector),
+			sqlgraph.To(fundingaccount.Table, fundingaccount.FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, participation.FundingTable, participation.FundingColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryLedgerEntries chains the current query on the "ledger_entries" edge.
+func (_q *ParticipationQuery) QueryLedgerEntries() *LedgerEntryQuery {
+	query := (&LedgerEntryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, selector),
+			sqlgraph.To(ledgerentry.Table, ledgerentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, participation.LedgerEntriesTable, participation.LedgerEntriesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -373,16 +422,18 @@ func (_q *ParticipationQuery) Clone() *ParticipationQuery {
 		return nil
 	}
 	return &ParticipationQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]participation.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Participation{}, _q.predicates...),
-		withProgram:      _q.withProgram.Clone(),
-		withMunicipality: _q.withMunicipality.Clone(),
-		withSteps:        _q.withSteps.Clone(),
-		withMeasures:     _q.withMeasures.Clone(),
-		withAppointments: _q.withAppointments.Clone(),
+		config:            _q.config,
+		ctx:               _q.ctx.Clone(),
+		order:             append([]participation.OrderOption{}, _q.order...),
+		inters:            append([]Interceptor{}, _q.inters...),
+		predicates:        append([]predicate.Participation{}, _q.predicates...),
+		withProgram:       _q.withProgram.Clone(),
+		withMunicipality:  _q.withMunicipality.Clone(),
+		withSteps:         _q.withSteps.Clone(),
+		withMeasures:      _q.withMeasures.Clone(),
+		withAppointments:  _q.withAppointments.Clone(),
+		withFunding:       _q.withFunding.Clone(),
+		withLedgerEntries: _q.withLedgerEntries.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -442,6 +493,28 @@ func (_q *ParticipationQuery) WithAppointments(opts ...func(*AppointmentQuery)) 
 		opt(query)
 	}
 	_q.withAppointments = query
+	return _q
+}
+
+// WithFunding tells the query-builder to eager-load the nodes that are connected to
+// the "funding" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithFunding(opts ...func(*FundingAccountQuery)) *ParticipationQuery {
+	query := (&FundingAccountClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFunding = query
+	return _q
+}
+
+// WithLedgerEntries tells the query-builder to eager-load the nodes that are connected to
+// the "ledger_entries" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithLedgerEntries(opts ...func(*LedgerEntryQuery)) *ParticipationQuery {
+	query := (&LedgerEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLedgerEntries = query
 	return _q
 }
 
@@ -523,12 +596,14 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	var (
 		nodes       = []*Participation{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [7]bool{
 			_q.withProgram != nil,
 			_q.withMunicipality != nil,
 			_q.withSteps != nil,
 			_q.withMeasures != nil,
 			_q.withAppointments != nil,
+			_q.withFunding != nil,
+			_q.withLedgerEntries != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -585,6 +660,19 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			return nil, err
 		}
 	}
+	if query := _q.withFunding; query != nil {
+		if err := _q.loadFunding(ctx, query, nodes, nil,
+			func(n *Participation, e *FundingAccount) { n.Edges.Funding = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withLedgerEntries; query != nil {
+		if err := _q.loadLedgerEntries(ctx, query, nodes,
+			func(n *Participation) { n.Edges.LedgerEntries = []*LedgerEntry{} },
+			func(n *Participation, e *LedgerEntry) { n.Edges.LedgerEntries = append(n.Edges.LedgerEntries, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSteps {
 		if err := _q.loadSteps(ctx, query, nodes,
 			func(n *Participation) { n.appendNamedSteps(name) },
@@ -603,6 +691,13 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		if err := _q.loadAppointments(ctx, query, nodes,
 			func(n *Participation) { n.appendNamedAppointments(name) },
 			func(n *Participation, e *Appointment) { n.appendNamedAppointments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedLedgerEntries {
+		if err := _q.loadLedgerEntries(ctx, query, nodes,
+			func(n *Participation) { n.appendNamedLedgerEntries(name) },
+			func(n *Participation, e *LedgerEntry) { n.appendNamedLedgerEntries(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -793,6 +888,63 @@ func (_q *ParticipationQuery) loadAppointments(ctx context.Context, query *Appoi
 	}
 	return nil
 }
+func (_q *ParticipationQuery) loadFunding(ctx context.Context, query *FundingAccountQuery, nodes []*Participation, init func(*Participation), assign func(*Participation, *FundingAccount)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Participation)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(fundingaccount.FieldParticipationID)
+	}
+	query.Where(predicate.FundingAccount(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(participation.FundingColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ParticipationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "participation_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ParticipationQuery) loadLedgerEntries(ctx context.Context, query *LedgerEntryQuery, nodes []*Participation, init func(*Participation), assign func(*Participation, *LedgerEntry)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Participation)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(ledgerentry.FieldParticipationID)
+	}
+	query.Where(predicate.LedgerEntry(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(participation.LedgerEntriesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ParticipationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "participation_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ParticipationQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -958,6 +1110,20 @@ func (_q *ParticipationQuery) WithNamedAppointments(name string, opts ...func(*A
 		_q.withNamedAppointments = make(map[string]*AppointmentQuery)
 	}
 	_q.withNamedAppointments[name] = query
+	return _q
+}
+
+// WithNamedLedgerEntries tells the query-builder to eager-load the nodes that are connected to the "ledger_entries"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithNamedLedgerEntries(name string, opts ...func(*LedgerEntryQuery)) *ParticipationQuery {
+	query := (&LedgerEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedLedgerEntries == nil {
+		_q.withNamedLedgerEntries = make(map[string]*LedgerEntryQuery)
+	}
+	_q.withNamedLedgerEntries[name] = query
 	return _q
 }
 

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/predicate"
@@ -152,6 +154,40 @@ func (_u *ParticipationUpdate) AddAppointments(v ...*Appointment) *Participation
 	return _u.AddAppointmentIDs(ids...)
 }
 
+// SetFundingID sets the "funding" edge to the FundingAccount entity by ID.
+func (_u *ParticipationUpdate) SetFundingID(id pulid.ID) *ParticipationUpdate {
+	_u.mutation.SetFundingID(id)
+	return _u
+}
+
+// SetNillableFundingID sets the "funding" edge to the FundingAccount entity by ID if the given value is not nil.
+func (_u *ParticipationUpdate) SetNillableFundingID(id *pulid.ID) *ParticipationUpdate {
+	if id != nil {
+		_u = _u.SetFundingID(*id)
+	}
+	return _u
+}
+
+// SetFunding sets the "funding" edge to the FundingAccount entity.
+func (_u *ParticipationUpdate) SetFunding(v *FundingAccount) *ParticipationUpdate {
+	return _u.SetFundingID(v.ID)
+}
+
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (_u *ParticipationUpdate) AddLedgerEntryIDs(ids ...pulid.ID) *ParticipationUpdate {
+	_u.mutation.AddLedgerEntryIDs(ids...)
+	return _u
+}
+
+// AddLedgerEntries adds the "ledger_entries" edges to the LedgerEntry entity.
+func (_u *ParticipationUpdate) AddLedgerEntries(v ...*LedgerEntry) *ParticipationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLedgerEntryIDs(ids...)
+}
+
 // Mutation returns the ParticipationMutation object of the builder.
 func (_u *ParticipationUpdate) Mutation() *ParticipationMutation {
 	return _u.mutation
@@ -218,6 +254,33 @@ func (_u *ParticipationUpdate) RemoveAppointments(v ...*Appointment) *Participat
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAppointmentIDs(ids...)
+}
+
+// ClearFunding clears the "funding" edge to the FundingAccount entity.
+func (_u *ParticipationUpdate) ClearFunding() *ParticipationUpdate {
+	_u.mutation.ClearFunding()
+	return _u
+}
+
+// ClearLedgerEntries clears all "ledger_entries" edges to the LedgerEntry entity.
+func (_u *ParticipationUpdate) ClearLedgerEntries() *ParticipationUpdate {
+	_u.mutation.ClearLedgerEntries()
+	return _u
+}
+
+// RemoveLedgerEntryIDs removes the "ledger_entries" edge to LedgerEntry entities by IDs.
+func (_u *ParticipationUpdate) RemoveLedgerEntryIDs(ids ...pulid.ID) *ParticipationUpdate {
+	_u.mutation.RemoveLedgerEntryIDs(ids...)
+	return _u
+}
+
+// RemoveLedgerEntries removes "ledger_entries" edges to LedgerEntry entities.
+func (_u *ParticipationUpdate) RemoveLedgerEntries(v ...*LedgerEntry) *ParticipationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLedgerEntryIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -451,6 +514,80 @@ func (_u *ParticipationUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.FundingCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   participation.FundingTable,
+			Columns: []string{participation.FundingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fundingaccount.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FundingIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   participation.FundingTable,
+			Columns: []string{participation.FundingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fundingaccount.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.LedgerEntriesTable,
+			Columns: []string{participation.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLedgerEntriesIDs(); len(nodes) > 0 && !_u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.LedgerEntriesTable,
+			Columns: []string{participation.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LedgerEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.LedgerEntriesTable,
+			Columns: []string{participation.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -592,6 +729,40 @@ func (_u *ParticipationUpdateOne) AddAppointments(v ...*Appointment) *Participat
 	return _u.AddAppointmentIDs(ids...)
 }
 
+// SetFundingID sets the "funding" edge to the FundingAccount entity by ID.
+func (_u *ParticipationUpdateOne) SetFundingID(id pulid.ID) *ParticipationUpdateOne {
+	_u.mutation.SetFundingID(id)
+	return _u
+}
+
+// SetNillableFundingID sets the "funding" edge to the FundingAccount entity by ID if the given value is not nil.
+func (_u *ParticipationUpdateOne) SetNillableFundingID(id *pulid.ID) *ParticipationUpdateOne {
+	if id != nil {
+		_u = _u.SetFundingID(*id)
+	}
+	return _u
+}
+
+// SetFunding sets the "funding" edge to the FundingAccount entity.
+func (_u *ParticipationUpdateOne) SetFunding(v *FundingAccount) *ParticipationUpdateOne {
+	return _u.SetFundingID(v.ID)
+}
+
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (_u *ParticipationUpdateOne) AddLedgerEntryIDs(ids ...pulid.ID) *ParticipationUpdateOne {
+	_u.mutation.AddLedgerEntryIDs(ids...)
+	return _u
+}
+
+// AddLedgerEntries adds the "ledger_entries" edges to the LedgerEntry entity.
+func (_u *ParticipationUpdateOne) AddLedgerEntries(v ...*LedgerEntry) *ParticipationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLedgerEntryIDs(ids...)
+}
+
 // Mutation returns the ParticipationMutation object of the builder.
 func (_u *ParticipationUpdateOne) Mutation() *ParticipationMutation {
 	return _u.mutation
@@ -658,6 +829,33 @@ func (_u *ParticipationUpdateOne) RemoveAppointments(v ...*Appointment) *Partici
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAppointmentIDs(ids...)
+}
+
+// ClearFunding clears the "funding" edge to the FundingAccount entity.
+func (_u *ParticipationUpdateOne) ClearFunding() *ParticipationUpdateOne {
+	_u.mutation.ClearFunding()
+	return _u
+}
+
+// ClearLedgerEntries clears all "ledger_entries" edges to the LedgerEntry entity.
+func (_u *ParticipationUpdateOne) ClearLedgerEntries() *ParticipationUpdateOne {
+	_u.mutation.ClearLedgerEntries()
+	return _u
+}
+
+// RemoveLedgerEntryIDs removes the "ledger_entries" edge to LedgerEntry entities by IDs.
+func (_u *ParticipationUpdateOne) RemoveLedgerEntryIDs(ids ...pulid.ID) *ParticipationUpdateOne {
+	_u.mutation.RemoveLedgerEntryIDs(ids...)
+	return _u
+}
+
+// RemoveLedgerEntries removes "ledger_entries" edges to LedgerEntry entities.
+func (_u *ParticipationUpdateOne) RemoveLedgerEntries(v ...*LedgerEntry) *ParticipationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLedgerEntryIDs(ids...)
 }
 
 // Where appends a list predicates to the ParticipationUpdate builder.
@@ -914,6 +1112,80 @@ func (_u *ParticipationUpdateOne) sqlSave(ctx context.Context) (_node *Participa
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(appointment.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FundingCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   participation.FundingTable,
+			Columns: []string{participation.FundingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fundingaccount.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FundingIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2O,
+			Inverse: false,
+			Table:   participation.FundingTable,
+			Columns: []string{participation.FundingColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(fundingaccount.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.LedgerEntriesTable,
+			Columns: []string{participation.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLedgerEntriesIDs(); len(nodes) > 0 && !_u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.LedgerEntriesTable,
+			Columns: []string{participation.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LedgerEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.LedgerEntriesTable,
+			Columns: []string{participation.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

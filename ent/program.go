@@ -57,13 +57,16 @@ type Program struct {
 type ProgramEdges struct {
 	// Participations holds the value of the participations edge.
 	Participations []*Participation `json:"participations,omitempty"`
+	// LedgerEntries holds the value of the ledger_entries edge.
+	LedgerEntries []*LedgerEntry `json:"ledger_entries,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
 	namedParticipations map[string][]*Participation
+	namedLedgerEntries  map[string][]*LedgerEntry
 }
 
 // ParticipationsOrErr returns the Participations value or an error if the edge
@@ -73,6 +76,15 @@ func (e ProgramEdges) ParticipationsOrErr() ([]*Participation, error) {
 		return e.Participations, nil
 	}
 	return nil, &NotLoadedError{edge: "participations"}
+}
+
+// LedgerEntriesOrErr returns the LedgerEntries value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProgramEdges) LedgerEntriesOrErr() ([]*LedgerEntry, error) {
+	if e.loadedTypes[1] {
+		return e.LedgerEntries, nil
+	}
+	return nil, &NotLoadedError{edge: "ledger_entries"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -215,6 +227,11 @@ func (_m *Program) QueryParticipations() *ParticipationQuery {
 	return NewProgramClient(_m.config).QueryParticipations(_m)
 }
 
+// QueryLedgerEntries queries the "ledger_entries" edge of the Program entity.
+func (_m *Program) QueryLedgerEntries() *LedgerEntryQuery {
+	return NewProgramClient(_m.config).QueryLedgerEntries(_m)
+}
+
 // Update returns a builder for updating this Program.
 // Note that you need to call Program.Unwrap() before calling this method if this Program
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -305,6 +322,30 @@ func (_m *Program) appendNamedParticipations(name string, edges ...*Participatio
 		_m.Edges.namedParticipations[name] = []*Participation{}
 	} else {
 		_m.Edges.namedParticipations[name] = append(_m.Edges.namedParticipations[name], edges...)
+	}
+}
+
+// NamedLedgerEntries returns the LedgerEntries named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Program) NamedLedgerEntries(name string) ([]*LedgerEntry, error) {
+	if _m.Edges.namedLedgerEntries == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedLedgerEntries[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Program) appendNamedLedgerEntries(name string, edges ...*LedgerEntry) {
+	if _m.Edges.namedLedgerEntries == nil {
+		_m.Edges.namedLedgerEntries = make(map[string][]*LedgerEntry)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedLedgerEntries[name] = []*LedgerEntry{}
+	} else {
+		_m.Edges.namedLedgerEntries[name] = append(_m.Edges.namedLedgerEntries[name], edges...)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/schema/pulid"
@@ -172,6 +173,21 @@ func (_c *ProgramCreate) AddParticipations(v ...*Participation) *ProgramCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddParticipationIDs(ids...)
+}
+
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (_c *ProgramCreate) AddLedgerEntryIDs(ids ...pulid.ID) *ProgramCreate {
+	_c.mutation.AddLedgerEntryIDs(ids...)
+	return _c
+}
+
+// AddLedgerEntries adds the "ledger_entries" edges to the LedgerEntry entity.
+func (_c *ProgramCreate) AddLedgerEntries(v ...*LedgerEntry) *ProgramCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddLedgerEntryIDs(ids...)
 }
 
 // Mutation returns the ProgramMutation object of the builder.
@@ -403,6 +419,22 @@ func (_c *ProgramCreate) createSpec() (*Program, *sqlgraph.CreateSpec, error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(participation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LedgerEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.LedgerEntriesTable,
+			Columns: []string{program.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

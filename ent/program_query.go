@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/program"
@@ -27,9 +28,11 @@ type ProgramQuery struct {
 	inters                  []Interceptor
 	predicates              []predicate.Program
 	withParticipations      *ParticipationQuery
+	withLedgerEntries       *LedgerEntryQuery
 	loadTotal               []func(context.Context, []*Program) error
 	modifiers               []func(*sql.Selector)
 	withNamedParticipations map[string]*ParticipationQuery
+	withNamedLedgerEntries  map[string]*LedgerEntryQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -81,6 +84,28 @@ func (_q *ProgramQuery) QueryParticipations() *ParticipationQuery {
 			sqlgraph.From(program.Table, program.FieldID, selector),
 			sqlgraph.To(participation.Table, participation.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, program.ParticipationsTable, program.ParticipationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryLedgerEntries chains the current query on the "ledger_entries" edge.
+func (_q *ProgramQuery) QueryLedgerEntries() *LedgerEntryQuery {
+	query := (&LedgerEntryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(program.Table, program.FieldID, selector),
+			sqlgraph.To(ledgerentry.Table, ledgerentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, program.LedgerEntriesTable, program.LedgerEntriesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -281,6 +306,7 @@ func (_q *ProgramQuery) Clone() *ProgramQuery {
 		inters:             append([]Interceptor{}, _q.inters...),
 		predicates:         append([]predicate.Program{}, _q.predicates...),
 		withParticipations: _q.withParticipations.Clone(),
+		withLedgerEntries:  _q.withLedgerEntries.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -296,6 +322,17 @@ func (_q *ProgramQuery) WithParticipations(opts ...func(*ParticipationQuery)) *P
 		opt(query)
 	}
 	_q.withParticipations = query
+	return _q
+}
+
+// WithLedgerEntries tells the query-builder to eager-load the nodes that are connected to
+// the "ledger_entries" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProgramQuery) WithLedgerEntries(opts ...func(*LedgerEntryQuery)) *ProgramQuery {
+	query := (&LedgerEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLedgerEntries = query
 	return _q
 }
 
@@ -377,8 +414,9 @@ func (_q *ProgramQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prog
 	var (
 		nodes       = []*Program{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withParticipations != nil,
+			_q.withLedgerEntries != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -409,10 +447,24 @@ func (_q *ProgramQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prog
 			return nil, err
 		}
 	}
+	if query := _q.withLedgerEntries; query != nil {
+		if err := _q.loadLedgerEntries(ctx, query, nodes,
+			func(n *Program) { n.Edges.LedgerEntries = []*LedgerEntry{} },
+			func(n *Program, e *LedgerEntry) { n.Edges.LedgerEntries = append(n.Edges.LedgerEntries, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedParticipations {
 		if err := _q.loadParticipations(ctx, query, nodes,
 			func(n *Program) { n.appendNamedParticipations(name) },
 			func(n *Program, e *Participation) { n.appendNamedParticipations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedLedgerEntries {
+		if err := _q.loadLedgerEntries(ctx, query, nodes,
+			func(n *Program) { n.appendNamedLedgerEntries(name) },
+			func(n *Program, e *LedgerEntry) { n.appendNamedLedgerEntries(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -439,6 +491,36 @@ func (_q *ProgramQuery) loadParticipations(ctx context.Context, query *Participa
 	}
 	query.Where(predicate.Participation(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(program.ParticipationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ProgramID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "program_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ProgramQuery) loadLedgerEntries(ctx context.Context, query *LedgerEntryQuery, nodes []*Program, init func(*Program), assign func(*Program, *LedgerEntry)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Program)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(ledgerentry.FieldProgramID)
+	}
+	query.Where(predicate.LedgerEntry(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(program.LedgerEntriesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -585,6 +667,20 @@ func (_q *ProgramQuery) WithNamedParticipations(name string, opts ...func(*Parti
 		_q.withNamedParticipations = make(map[string]*ParticipationQuery)
 	}
 	_q.withNamedParticipations[name] = query
+	return _q
+}
+
+// WithNamedLedgerEntries tells the query-builder to eager-load the nodes that are connected to the "ledger_entries"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProgramQuery) WithNamedLedgerEntries(name string, opts ...func(*LedgerEntryQuery)) *ProgramQuery {
+	query := (&LedgerEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedLedgerEntries == nil {
+		_q.withNamedLedgerEntries = make(map[string]*LedgerEntryQuery)
+	}
+	_q.withNamedLedgerEntries[name] = query
 	return _q
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/program"
@@ -217,6 +218,21 @@ func (_u *ProgramUpdate) AddParticipations(v ...*Participation) *ProgramUpdate {
 	return _u.AddParticipationIDs(ids...)
 }
 
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (_u *ProgramUpdate) AddLedgerEntryIDs(ids ...pulid.ID) *ProgramUpdate {
+	_u.mutation.AddLedgerEntryIDs(ids...)
+	return _u
+}
+
+// AddLedgerEntries adds the "ledger_entries" edges to the LedgerEntry entity.
+func (_u *ProgramUpdate) AddLedgerEntries(v ...*LedgerEntry) *ProgramUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLedgerEntryIDs(ids...)
+}
+
 // Mutation returns the ProgramMutation object of the builder.
 func (_u *ProgramUpdate) Mutation() *ProgramMutation {
 	return _u.mutation
@@ -241,6 +257,27 @@ func (_u *ProgramUpdate) RemoveParticipations(v ...*Participation) *ProgramUpdat
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveParticipationIDs(ids...)
+}
+
+// ClearLedgerEntries clears all "ledger_entries" edges to the LedgerEntry entity.
+func (_u *ProgramUpdate) ClearLedgerEntries() *ProgramUpdate {
+	_u.mutation.ClearLedgerEntries()
+	return _u
+}
+
+// RemoveLedgerEntryIDs removes the "ledger_entries" edge to LedgerEntry entities by IDs.
+func (_u *ProgramUpdate) RemoveLedgerEntryIDs(ids ...pulid.ID) *ProgramUpdate {
+	_u.mutation.RemoveLedgerEntryIDs(ids...)
+	return _u
+}
+
+// RemoveLedgerEntries removes "ledger_entries" edges to LedgerEntry entities.
+func (_u *ProgramUpdate) RemoveLedgerEntries(v ...*LedgerEntry) *ProgramUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLedgerEntryIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -423,6 +460,51 @@ func (_u *ProgramUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(participation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.LedgerEntriesTable,
+			Columns: []string{program.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLedgerEntriesIDs(); len(nodes) > 0 && !_u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.LedgerEntriesTable,
+			Columns: []string{program.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LedgerEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.LedgerEntriesTable,
+			Columns: []string{program.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -635,6 +717,21 @@ func (_u *ProgramUpdateOne) AddParticipations(v ...*Participation) *ProgramUpdat
 	return _u.AddParticipationIDs(ids...)
 }
 
+// AddLedgerEntryIDs adds the "ledger_entries" edge to the LedgerEntry entity by IDs.
+func (_u *ProgramUpdateOne) AddLedgerEntryIDs(ids ...pulid.ID) *ProgramUpdateOne {
+	_u.mutation.AddLedgerEntryIDs(ids...)
+	return _u
+}
+
+// AddLedgerEntries adds the "ledger_entries" edges to the LedgerEntry entity.
+func (_u *ProgramUpdateOne) AddLedgerEntries(v ...*LedgerEntry) *ProgramUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLedgerEntryIDs(ids...)
+}
+
 // Mutation returns the ProgramMutation object of the builder.
 func (_u *ProgramUpdateOne) Mutation() *ProgramMutation {
 	return _u.mutation
@@ -659,6 +756,27 @@ func (_u *ProgramUpdateOne) RemoveParticipations(v ...*Participation) *ProgramUp
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveParticipationIDs(ids...)
+}
+
+// ClearLedgerEntries clears all "ledger_entries" edges to the LedgerEntry entity.
+func (_u *ProgramUpdateOne) ClearLedgerEntries() *ProgramUpdateOne {
+	_u.mutation.ClearLedgerEntries()
+	return _u
+}
+
+// RemoveLedgerEntryIDs removes the "ledger_entries" edge to LedgerEntry entities by IDs.
+func (_u *ProgramUpdateOne) RemoveLedgerEntryIDs(ids ...pulid.ID) *ProgramUpdateOne {
+	_u.mutation.RemoveLedgerEntryIDs(ids...)
+	return _u
+}
+
+// RemoveLedgerEntries removes "ledger_entries" edges to LedgerEntry entities.
+func (_u *ProgramUpdateOne) RemoveLedgerEntries(v ...*LedgerEntry) *ProgramUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLedgerEntryIDs(ids...)
 }
 
 // Where appends a list predicates to the ProgramUpdate builder.
@@ -871,6 +989,51 @@ func (_u *ProgramUpdateOne) sqlSave(ctx context.Context) (_node *Program, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(participation.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.LedgerEntriesTable,
+			Columns: []string{program.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLedgerEntriesIDs(); len(nodes) > 0 && !_u.mutation.LedgerEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.LedgerEntriesTable,
+			Columns: []string{program.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LedgerEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   program.LedgerEntriesTable,
+			Columns: []string{program.LedgerEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

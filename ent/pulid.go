@@ -7,6 +7,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -20,6 +22,8 @@ var prefixMap = map[string]string{
 	"TK": apitoken.Table,
 	"AP": appointment.Table,
 	"CO": consultant.Table,
+	"FA": fundingaccount.Table,
+	"LE": ledgerentry.Table,
 	"ME": measure.Table,
 	"MU": municipality.Table,
 	"PA": participation.Table,

@@ -20,6 +20,10 @@ type Tx struct {
 	Appointment *AppointmentClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
+	// FundingAccount is the client for interacting with the FundingAccount builders.
+	FundingAccount *FundingAccountClient
+	// LedgerEntry is the client for interacting with the LedgerEntry builders.
+	LedgerEntry *LedgerEntryClient
 	// Measure is the client for interacting with the Measure builders.
 	Measure *MeasureClient
 	// Municipality is the client for interacting with the Municipality builders.
@@ -164,6 +168,8 @@ func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Appointment = NewAppointmentClient(tx.config)
 	tx.Consultant = NewConsultantClient(tx.config)
+	tx.FundingAccount = NewFundingAccountClient(tx.config)
+	tx.LedgerEntry = NewLedgerEntryClient(tx.config)
 	tx.Measure = NewMeasureClient(tx.config)
 	tx.Municipality = NewMunicipalityClient(tx.config)
 	tx.Participation = NewParticipationClient(tx.config)

@@ -7,8 +7,11 @@ package graph
 
 import (
 	"context"
+	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
+	"sicherkommunal/ent/ledgerentry"
+	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/program"
@@ -50,6 +53,20 @@ func (r *queryResolver) Consultants(ctx context.Context, after *entgql.Cursor[pu
 	return r.ent(ctx).Consultant.Query().Paginate(ctx, after, first, before, last, ent.WithConsultantOrder(orderBy), ent.WithConsultantFilter(where.Filter))
 }
 
+// LedgerEntries is the resolver for the ledgerEntries field.
+func (r *queryResolver) LedgerEntries(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) (*ent.LedgerEntryConnection, error) {
+	q := r.ent(ctx).LedgerEntry.Query()
+	v := auth.FromContext(ctx)
+	switch {
+	case v.Is(types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator):
+	case v.Is(types.RoleMunicipality) && v.MunicipalityID != nil:
+		q = q.Where(ledgerentry.HasParticipationWith(participation.MunicipalityID(*v.MunicipalityID)))
+	default:
+		return nil, apperr.New(apperr.Forbidden, "the %s role may not read the ledger", v.Role)
+	}
+	return q.Paginate(ctx, after, first, before, last, ent.WithLedgerEntryOrder(orderBy), ent.WithLedgerEntryFilter(where.Filter))
+}
+
 // Measures is the resolver for the measures field.
 func (r *queryResolver) Measures(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) (*ent.MeasureConnection, error) {
 	return r.ent(ctx).Measure.Query().Paginate(ctx, after, first, before, last, ent.WithMeasureOrder(orderBy), ent.WithMeasureFilter(where.Filter))
@@ -75,6 +92,9 @@ func (r *queryResolver) Steps(ctx context.Context, after *entgql.Cursor[pulid.ID
 	return r.ent(ctx).Step.Query().Paginate(ctx, after, first, before, last, ent.WithStepOrder(orderBy), ent.WithStepFilter(where.Filter))
 }
 
+// Funding returns FundingResolver implementation.
+func (r *Resolver) Funding() FundingResolver { return &fundingResolver{r} }
+
 // Participation returns ParticipationResolver implementation.
 func (r *Resolver) Participation() ParticipationResolver { return &participationResolver{r} }
 
@@ -82,6 +102,7 @@ func (r *Resolver) Participation() ParticipationResolver { return &participation
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
+	fundingResolver       struct{ *Resolver }
 	participationResolver struct{ *Resolver }
 	queryResolver         struct{ *Resolver }
 )

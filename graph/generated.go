@@ -11,12 +11,14 @@ import (
 	"math"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/graph/scalar"
+	"sicherkommunal/ledger"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -39,6 +41,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Funding() FundingResolver
 	Mutation() MutationResolver
 	Participation() ParticipationResolver
 	Query() QueryResolver
@@ -128,6 +131,47 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	Funding struct {
+		ID              func(childComplexity int) int
+		Stage1Cap       func(childComplexity int) int
+		Stage1Paid      func(childComplexity int) int
+		Stage1Remaining func(childComplexity int) int
+		Stage2Paid      func(childComplexity int) int
+		TotalCap        func(childComplexity int) int
+		TotalPaid       func(childComplexity int) int
+		TotalRemaining  func(childComplexity int) int
+	}
+
+	LedgerEntry struct {
+		Amount          func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		CreatedBy       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		IdempotencyKey  func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Participation   func(childComplexity int) int
+		ParticipationID func(childComplexity int) int
+		ProgramID       func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		Reference       func(childComplexity int) int
+		Reversals       func(childComplexity int) int
+		Reverses        func(childComplexity int) int
+		ReversesID      func(childComplexity int) int
+		Stage           func(childComplexity int) int
+		ValueDate       func(childComplexity int) int
+	}
+
+	LedgerEntryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	LedgerEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Measure struct {
 		CreatedAt       func(childComplexity int) int
 		Description     func(childComplexity int) int
@@ -179,13 +223,16 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ApproveStage2         func(childComplexity int, input ApproveStage2Input) int
 		CompleteStep          func(childComplexity int, input CompleteStepInput) int
 		CreateAPIToken        func(childComplexity int, input CreateAPITokenInput) int
 		CreateConsultant      func(childComplexity int, input ent.CreateConsultantInput) int
 		CreateMeasure         func(childComplexity int, input ent.CreateMeasureInput) int
 		CreateMunicipality    func(childComplexity int, input ent.CreateMunicipalityInput) int
 		CreateProgram         func(childComplexity int, input ent.CreateProgramInput) int
+		PostDisbursement      func(childComplexity int, input PostDisbursementInput) int
 		RegisterParticipation func(childComplexity int, input RegisterParticipationInput) int
+		ReverseDisbursement   func(childComplexity int, input ReverseDisbursementInput) int
 		RevokeAPIToken        func(childComplexity int, id pulid.ID) int
 		UpdateConsultant      func(childComplexity int, id pulid.ID, input ent.UpdateConsultantInput) int
 		UpdateMeasure         func(childComplexity int, id pulid.ID, input ent.UpdateMeasureInput) int
@@ -205,7 +252,9 @@ type ComplexityRoot struct {
 	Participation struct {
 		Appointments     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
 		CreatedAt        func(childComplexity int) int
+		Funding          func(childComplexity int) int
 		ID               func(childComplexity int) int
+		LedgerEntries    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) int
 		Measures         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) int
 		Municipality     func(childComplexity int) int
 		MunicipalityID   func(childComplexity int) int
@@ -259,15 +308,27 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ProgramFunding struct {
+		BudgetRemaining func(childComplexity int) int
+		Funded          func(childComplexity int) int
+		Participants    func(childComplexity int) int
+		Program         func(childComplexity int) int
+		Stage1Paid      func(childComplexity int) int
+		Stage2Paid      func(childComplexity int) int
+		TotalPaid       func(childComplexity int) int
+	}
+
 	Query struct {
 		APITokens      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
 		Appointments   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
 		Consultants    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) int
+		LedgerEntries  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) int
 		Measures       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) int
 		Municipalities func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MunicipalityOrder, where *ent.MunicipalityWhereInput) int
 		Node           func(childComplexity int, id pulid.ID) int
 		Nodes          func(childComplexity int, ids []pulid.ID) int
 		Participations func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) int
+		ProgramFunding func(childComplexity int, programID pulid.ID) int
 		Programs       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) int
 		Steps          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) int
 		Viewer         func(childComplexity int) int
@@ -315,6 +376,11 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type FundingResolver interface {
+	TotalPaid(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
+	Stage1Remaining(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
+	TotalRemaining(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
+}
 type MutationResolver interface {
 	CreateMunicipality(ctx context.Context, input ent.CreateMunicipalityInput) (*ent.Municipality, error)
 	UpdateMunicipality(ctx context.Context, id pulid.ID, input ent.UpdateMunicipalityInput) (*ent.Municipality, error)
@@ -330,6 +396,9 @@ type MutationResolver interface {
 	CompleteStep(ctx context.Context, input CompleteStepInput) (*ent.Step, error)
 	CreateAPIToken(ctx context.Context, input CreateAPITokenInput) (*CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, id pulid.ID) (*ent.APIToken, error)
+	ApproveStage2(ctx context.Context, input ApproveStage2Input) (*ent.Program, error)
+	PostDisbursement(ctx context.Context, input PostDisbursementInput) (*ent.LedgerEntry, error)
+	ReverseDisbursement(ctx context.Context, input ReverseDisbursementInput) (*ent.LedgerEntry, error)
 }
 type ParticipationResolver interface {
 	Steps(ctx context.Context, obj *ent.Participation) ([]*ent.Step, error)
@@ -340,11 +409,13 @@ type QueryResolver interface {
 	APITokens(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) (*ent.ApiTokenConnection, error)
 	Appointments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) (*ent.AppointmentConnection, error)
 	Consultants(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) (*ent.ConsultantConnection, error)
+	LedgerEntries(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) (*ent.LedgerEntryConnection, error)
 	Measures(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) (*ent.MeasureConnection, error)
 	Municipalities(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MunicipalityOrder, where *ent.MunicipalityWhereInput) (*ent.MunicipalityConnection, error)
 	Participations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) (*ent.ParticipationConnection, error)
 	Programs(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) (*ent.ProgramConnection, error)
 	Steps(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) (*ent.StepConnection, error)
+	ProgramFunding(ctx context.Context, programID pulid.ID) (*ledger.ProgramFunding, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 }
 
@@ -681,6 +752,184 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateApiTokenPayload.Token(childComplexity), true
 
+	case "Funding.id":
+		if e.ComplexityRoot.Funding.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funding.ID(childComplexity), true
+	case "Funding.stage1Cap":
+		if e.ComplexityRoot.Funding.Stage1Cap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funding.Stage1Cap(childComplexity), true
+	case "Funding.stage1Paid":
+		if e.ComplexityRoot.Funding.Stage1Paid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funding.Stage1Paid(childComplexity), true
+	case "Funding.stage1Remaining":
+		if e.ComplexityRoot.Funding.Stage1Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funding.Stage1Remaining(childComplexity), true
+	case "Funding.stage2Paid":
+		if e.ComplexityRoot.Funding.Stage2Paid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funding.Stage2Paid(childComplexity), true
+	case "Funding.totalCap":
+		if e.ComplexityRoot.Funding.TotalCap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funding.TotalCap(childComplexity), true
+	case "Funding.totalPaid":
+		if e.ComplexityRoot.Funding.TotalPaid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funding.TotalPaid(childComplexity), true
+	case "Funding.totalRemaining":
+		if e.ComplexityRoot.Funding.TotalRemaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funding.TotalRemaining(childComplexity), true
+
+	case "LedgerEntry.amount":
+		if e.ComplexityRoot.LedgerEntry.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Amount(childComplexity), true
+	case "LedgerEntry.createdAt":
+		if e.ComplexityRoot.LedgerEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.CreatedAt(childComplexity), true
+	case "LedgerEntry.createdBy":
+		if e.ComplexityRoot.LedgerEntry.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.CreatedBy(childComplexity), true
+	case "LedgerEntry.id":
+		if e.ComplexityRoot.LedgerEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.ID(childComplexity), true
+	case "LedgerEntry.idempotencyKey":
+		if e.ComplexityRoot.LedgerEntry.IdempotencyKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.IdempotencyKey(childComplexity), true
+	case "LedgerEntry.kind":
+		if e.ComplexityRoot.LedgerEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Kind(childComplexity), true
+	case "LedgerEntry.participation":
+		if e.ComplexityRoot.LedgerEntry.Participation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Participation(childComplexity), true
+	case "LedgerEntry.participationID":
+		if e.ComplexityRoot.LedgerEntry.ParticipationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.ParticipationID(childComplexity), true
+	case "LedgerEntry.programID":
+		if e.ComplexityRoot.LedgerEntry.ProgramID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.ProgramID(childComplexity), true
+	case "LedgerEntry.reason":
+		if e.ComplexityRoot.LedgerEntry.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Reason(childComplexity), true
+	case "LedgerEntry.reference":
+		if e.ComplexityRoot.LedgerEntry.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Reference(childComplexity), true
+	case "LedgerEntry.reversals":
+		if e.ComplexityRoot.LedgerEntry.Reversals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Reversals(childComplexity), true
+	case "LedgerEntry.reverses":
+		if e.ComplexityRoot.LedgerEntry.Reverses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Reverses(childComplexity), true
+	case "LedgerEntry.reversesID":
+		if e.ComplexityRoot.LedgerEntry.ReversesID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.ReversesID(childComplexity), true
+	case "LedgerEntry.stage":
+		if e.ComplexityRoot.LedgerEntry.Stage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Stage(childComplexity), true
+	case "LedgerEntry.valueDate":
+		if e.ComplexityRoot.LedgerEntry.ValueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.ValueDate(childComplexity), true
+
+	case "LedgerEntryConnection.edges":
+		if e.ComplexityRoot.LedgerEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryConnection.Edges(childComplexity), true
+	case "LedgerEntryConnection.pageInfo":
+		if e.ComplexityRoot.LedgerEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryConnection.PageInfo(childComplexity), true
+	case "LedgerEntryConnection.totalCount":
+		if e.ComplexityRoot.LedgerEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryConnection.TotalCount(childComplexity), true
+
+	case "LedgerEntryEdge.cursor":
+		if e.ComplexityRoot.LedgerEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryEdge.Cursor(childComplexity), true
+	case "LedgerEntryEdge.node":
+		if e.ComplexityRoot.LedgerEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryEdge.Node(childComplexity), true
+
 	case "Measure.createdAt":
 		if e.ComplexityRoot.Measure.CreatedAt == nil {
 			break
@@ -884,6 +1133,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MunicipalityEdge.Node(childComplexity), true
 
+	case "Mutation.approveStage2":
+		if e.ComplexityRoot.Mutation.ApproveStage2 == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveStage2_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveStage2(childComplexity, args["input"].(ApproveStage2Input)), true
 	case "Mutation.completeStep":
 		if e.ComplexityRoot.Mutation.CompleteStep == nil {
 			break
@@ -950,6 +1210,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateProgram(childComplexity, args["input"].(ent.CreateProgramInput)), true
+	case "Mutation.postDisbursement":
+		if e.ComplexityRoot.Mutation.PostDisbursement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_postDisbursement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PostDisbursement(childComplexity, args["input"].(PostDisbursementInput)), true
 	case "Mutation.registerParticipation":
 		if e.ComplexityRoot.Mutation.RegisterParticipation == nil {
 			break
@@ -961,6 +1232,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterParticipation(childComplexity, args["input"].(RegisterParticipationInput)), true
+	case "Mutation.reverseDisbursement":
+		if e.ComplexityRoot.Mutation.ReverseDisbursement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reverseDisbursement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReverseDisbursement(childComplexity, args["input"].(ReverseDisbursementInput)), true
 	case "Mutation.revokeApiToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -1081,12 +1363,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Participation.CreatedAt(childComplexity), true
+	case "Participation.funding":
+		if e.ComplexityRoot.Participation.Funding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.Funding(childComplexity), true
 	case "Participation.id":
 		if e.ComplexityRoot.Participation.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Participation.ID(childComplexity), true
+	case "Participation.ledgerEntries":
+		if e.ComplexityRoot.Participation.LedgerEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Participation_ledgerEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Participation.LedgerEntries(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.LedgerEntryOrder), args["where"].(*ent.LedgerEntryWhereInput)), true
 	case "Participation.measures":
 		if e.ComplexityRoot.Participation.Measures == nil {
 			break
@@ -1319,6 +1618,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProgramEdge.Node(childComplexity), true
 
+	case "ProgramFunding.budgetRemaining":
+		if e.ComplexityRoot.ProgramFunding.BudgetRemaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramFunding.BudgetRemaining(childComplexity), true
+	case "ProgramFunding.funded":
+		if e.ComplexityRoot.ProgramFunding.Funded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramFunding.Funded(childComplexity), true
+	case "ProgramFunding.participants":
+		if e.ComplexityRoot.ProgramFunding.Participants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramFunding.Participants(childComplexity), true
+	case "ProgramFunding.program":
+		if e.ComplexityRoot.ProgramFunding.Program == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramFunding.Program(childComplexity), true
+	case "ProgramFunding.stage1Paid":
+		if e.ComplexityRoot.ProgramFunding.Stage1Paid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramFunding.Stage1Paid(childComplexity), true
+	case "ProgramFunding.stage2Paid":
+		if e.ComplexityRoot.ProgramFunding.Stage2Paid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramFunding.Stage2Paid(childComplexity), true
+	case "ProgramFunding.totalPaid":
+		if e.ComplexityRoot.ProgramFunding.TotalPaid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramFunding.TotalPaid(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
@@ -1353,6 +1695,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Consultants(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ConsultantOrder), args["where"].(*ent.ConsultantWhereInput)), true
 
+	case "Query.ledgerEntries":
+		if e.ComplexityRoot.Query.LedgerEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ledgerEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.LedgerEntries(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.LedgerEntryOrder), args["where"].(*ent.LedgerEntryWhereInput)), true
 	case "Query.measures":
 		if e.ComplexityRoot.Query.Measures == nil {
 			break
@@ -1408,6 +1761,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Participations(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ParticipationOrder), args["where"].(*ent.ParticipationWhereInput)), true
+	case "Query.programFunding":
+		if e.ComplexityRoot.Query.ProgramFunding == nil {
+			break
+		}
+
+		args, err := ec.field_Query_programFunding_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProgramFunding(childComplexity, args["programID"].(pulid.ID)), true
 	case "Query.programs":
 		if e.ComplexityRoot.Query.Programs == nil {
 			break
@@ -1587,6 +1951,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ApiTokenWhereInput", ec.unmarshalInputApiTokenWhereInput),
 			graphql.NewInputUnmarshaler("AppointmentOrder", ec.unmarshalInputAppointmentOrder),
 			graphql.NewInputUnmarshaler("AppointmentWhereInput", ec.unmarshalInputAppointmentWhereInput),
+			graphql.NewInputUnmarshaler("ApproveStage2Input", ec.unmarshalInputApproveStage2Input),
 			graphql.NewInputUnmarshaler("CompleteStepInput", ec.unmarshalInputCompleteStepInput),
 			graphql.NewInputUnmarshaler("ConsultantOrder", ec.unmarshalInputConsultantOrder),
 			graphql.NewInputUnmarshaler("ConsultantWhereInput", ec.unmarshalInputConsultantWhereInput),
@@ -1595,15 +1960,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateMeasureInput", ec.unmarshalInputCreateMeasureInput),
 			graphql.NewInputUnmarshaler("CreateMunicipalityInput", ec.unmarshalInputCreateMunicipalityInput),
 			graphql.NewInputUnmarshaler("CreateProgramInput", ec.unmarshalInputCreateProgramInput),
+			graphql.NewInputUnmarshaler("LedgerEntryOrder", ec.unmarshalInputLedgerEntryOrder),
+			graphql.NewInputUnmarshaler("LedgerEntryWhereInput", ec.unmarshalInputLedgerEntryWhereInput),
 			graphql.NewInputUnmarshaler("MeasureOrder", ec.unmarshalInputMeasureOrder),
 			graphql.NewInputUnmarshaler("MeasureWhereInput", ec.unmarshalInputMeasureWhereInput),
 			graphql.NewInputUnmarshaler("MunicipalityOrder", ec.unmarshalInputMunicipalityOrder),
 			graphql.NewInputUnmarshaler("MunicipalityWhereInput", ec.unmarshalInputMunicipalityWhereInput),
 			graphql.NewInputUnmarshaler("ParticipationOrder", ec.unmarshalInputParticipationOrder),
 			graphql.NewInputUnmarshaler("ParticipationWhereInput", ec.unmarshalInputParticipationWhereInput),
+			graphql.NewInputUnmarshaler("PostDisbursementInput", ec.unmarshalInputPostDisbursementInput),
 			graphql.NewInputUnmarshaler("ProgramOrder", ec.unmarshalInputProgramOrder),
 			graphql.NewInputUnmarshaler("ProgramWhereInput", ec.unmarshalInputProgramWhereInput),
 			graphql.NewInputUnmarshaler("RegisterParticipationInput", ec.unmarshalInputRegisterParticipationInput),
+			graphql.NewInputUnmarshaler("ReverseDisbursementInput", ec.unmarshalInputReverseDisbursementInput),
 			graphql.NewInputUnmarshaler("StepOrder", ec.unmarshalInputStepOrder),
 			graphql.NewInputUnmarshaler("StepTemplateItemInput", ec.unmarshalInputStepTemplateItemInput),
 			graphql.NewInputUnmarshaler("StepWhereInput", ec.unmarshalInputStepWhereInput),
@@ -1687,7 +2056,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "ent.graphql" "schema.graphql"
+//go:embed "ent.graphql" "ledger.graphql" "schema.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1700,6 +2069,7 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
+	{Name: "ledger.graphql", Input: sourceData("ledger.graphql"), BuiltIn: false},
 	{Name: "schema.graphql", Input: sourceData("schema.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1868,6 +2238,88 @@ func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiTokenPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Funding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Funding_id(ctx, field)
+	case "stage1Paid":
+		return ec.fieldContext_Funding_stage1Paid(ctx, field)
+	case "stage2Paid":
+		return ec.fieldContext_Funding_stage2Paid(ctx, field)
+	case "stage1Cap":
+		return ec.fieldContext_Funding_stage1Cap(ctx, field)
+	case "totalCap":
+		return ec.fieldContext_Funding_totalCap(ctx, field)
+	case "totalPaid":
+		return ec.fieldContext_Funding_totalPaid(ctx, field)
+	case "stage1Remaining":
+		return ec.fieldContext_Funding_stage1Remaining(ctx, field)
+	case "totalRemaining":
+		return ec.fieldContext_Funding_totalRemaining(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Funding", field.Name)
+}
+
+func (ec *executionContext) childFields_LedgerEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_LedgerEntry_id(ctx, field)
+	case "programID":
+		return ec.fieldContext_LedgerEntry_programID(ctx, field)
+	case "participationID":
+		return ec.fieldContext_LedgerEntry_participationID(ctx, field)
+	case "stage":
+		return ec.fieldContext_LedgerEntry_stage(ctx, field)
+	case "kind":
+		return ec.fieldContext_LedgerEntry_kind(ctx, field)
+	case "amount":
+		return ec.fieldContext_LedgerEntry_amount(ctx, field)
+	case "valueDate":
+		return ec.fieldContext_LedgerEntry_valueDate(ctx, field)
+	case "reference":
+		return ec.fieldContext_LedgerEntry_reference(ctx, field)
+	case "reason":
+		return ec.fieldContext_LedgerEntry_reason(ctx, field)
+	case "idempotencyKey":
+		return ec.fieldContext_LedgerEntry_idempotencyKey(ctx, field)
+	case "reversesID":
+		return ec.fieldContext_LedgerEntry_reversesID(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_LedgerEntry_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_LedgerEntry_createdAt(ctx, field)
+	case "participation":
+		return ec.fieldContext_LedgerEntry_participation(ctx, field)
+	case "reverses":
+		return ec.fieldContext_LedgerEntry_reverses(ctx, field)
+	case "reversals":
+		return ec.fieldContext_LedgerEntry_reversals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_LedgerEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_LedgerEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_LedgerEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_LedgerEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_LedgerEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_LedgerEntryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_LedgerEntryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEntryEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Measure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2012,6 +2464,10 @@ func (ec *executionContext) childFields_Participation(ctx context.Context, field
 		return ec.fieldContext_Participation_measures(ctx, field)
 	case "appointments":
 		return ec.fieldContext_Participation_appointments(ctx, field)
+	case "funding":
+		return ec.fieldContext_Participation_funding(ctx, field)
+	case "ledgerEntries":
+		return ec.fieldContext_Participation_ledgerEntries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Participation", field.Name)
 }
@@ -2094,6 +2550,26 @@ func (ec *executionContext) childFields_ProgramEdge(ctx context.Context, field g
 		return ec.fieldContext_ProgramEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProgramEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ProgramFunding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "program":
+		return ec.fieldContext_ProgramFunding_program(ctx, field)
+	case "participants":
+		return ec.fieldContext_ProgramFunding_participants(ctx, field)
+	case "funded":
+		return ec.fieldContext_ProgramFunding_funded(ctx, field)
+	case "stage1Paid":
+		return ec.fieldContext_ProgramFunding_stage1Paid(ctx, field)
+	case "stage2Paid":
+		return ec.fieldContext_ProgramFunding_stage2Paid(ctx, field)
+	case "totalPaid":
+		return ec.fieldContext_ProgramFunding_totalPaid(ctx, field)
+	case "budgetRemaining":
+		return ec.fieldContext_ProgramFunding_budgetRemaining(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProgramFunding", field.Name)
 }
 
 func (ec *executionContext) childFields_Step(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2394,6 +2870,20 @@ func (ec *executionContext) field_Municipality_participations_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveStage2_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ApproveStage2Input, error) {
+			return ec.unmarshalNApproveStage2Input2sicherkommunalᚋgraphᚐApproveStage2Input(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_completeStep_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2478,12 +2968,40 @@ func (ec *executionContext) field_Mutation_createProgram_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_postDisbursement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (PostDisbursementInput, error) {
+			return ec.unmarshalNPostDisbursementInput2sicherkommunalᚋgraphᚐPostDisbursementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_registerParticipation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (RegisterParticipationInput, error) {
 			return ec.unmarshalNRegisterParticipationInput2sicherkommunalᚋgraphᚐRegisterParticipationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reverseDisbursement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ReverseDisbursementInput, error) {
+			return ec.unmarshalNReverseDisbursementInput2sicherkommunalᚋgraphᚐReverseDisbursementInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2684,6 +3202,60 @@ func (ec *executionContext) field_Participation_appointments_args(ctx context.Co
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.AppointmentWhereInput, error) {
 			return ec.unmarshalOAppointmentWhereInput2ᚖsicherkommunalᚋentᚐAppointmentWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Participation_ledgerEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.LedgerEntryOrder, error) {
+			return ec.unmarshalOLedgerEntryOrder2ᚖsicherkommunalᚋentᚐLedgerEntryOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.LedgerEntryWhereInput, error) {
+			return ec.unmarshalOLedgerEntryWhereInput2ᚖsicherkommunalᚋentᚐLedgerEntryWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2976,6 +3548,60 @@ func (ec *executionContext) field_Query_consultants_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_ledgerEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.LedgerEntryOrder, error) {
+			return ec.unmarshalOLedgerEntryOrder2ᚖsicherkommunalᚋentᚐLedgerEntryOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.LedgerEntryWhereInput, error) {
+			return ec.unmarshalOLedgerEntryWhereInput2ᚖsicherkommunalᚋentᚐLedgerEntryWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_measures_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3163,6 +3789,20 @@ func (ec *executionContext) field_Query_participations_args(ctx context.Context,
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_programFunding_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "programID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["programID"] = arg0
 	return args, nil
 }
 
@@ -4654,6 +5294,727 @@ func (ec *executionContext) fieldContext_CreateApiTokenPayload_apiToken(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Funding_id(ctx context.Context, field graphql.CollectedField, obj *ent.FundingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funding_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funding_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funding", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Funding_stage1Paid(ctx context.Context, field graphql.CollectedField, obj *ent.FundingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funding_stage1Paid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage1Paid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funding_stage1Paid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funding", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Funding_stage2Paid(ctx context.Context, field graphql.CollectedField, obj *ent.FundingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funding_stage2Paid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage2Paid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funding_stage2Paid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funding", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Funding_stage1Cap(ctx context.Context, field graphql.CollectedField, obj *ent.FundingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funding_stage1Cap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage1Cap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funding_stage1Cap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funding", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Funding_totalCap(ctx context.Context, field graphql.CollectedField, obj *ent.FundingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funding_totalCap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funding_totalCap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funding", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Funding_totalPaid(ctx context.Context, field graphql.CollectedField, obj *ent.FundingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funding_totalPaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Funding().TotalPaid(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funding_totalPaid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funding", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _Funding_stage1Remaining(ctx context.Context, field graphql.CollectedField, obj *ent.FundingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funding_stage1Remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Funding().Stage1Remaining(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funding_stage1Remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funding", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _Funding_totalRemaining(ctx context.Context, field graphql.CollectedField, obj *ent.FundingAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funding_totalRemaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Funding().TotalRemaining(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funding_totalRemaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funding", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _LedgerEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _LedgerEntry_programID(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_programID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProgramID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_programID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _LedgerEntry_participationID(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_participationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParticipationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_participationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _LedgerEntry_stage(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_stage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.FundingStage) graphql.Marshaler {
+			return ec.marshalNFundingStage2sicherkommunalᚋentᚋschemaᚋtypesᚐFundingStage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_stage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "FundingStage")
+}
+
+func (ec *executionContext) _LedgerEntry_kind(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ledgerentry.Kind) graphql.Marshaler {
+			return ec.marshalNLedgerEntryKind2sicherkommunalᚋentᚋledgerentryᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "LedgerEntryKind")
+}
+
+func (ec *executionContext) _LedgerEntry_amount(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _LedgerEntry_valueDate(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_valueDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_valueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _LedgerEntry_reference(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerEntry_reason(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerEntry_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_idempotencyKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdempotencyKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerEntry_reversesID(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_reversesID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReversesID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_reversesID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _LedgerEntry_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _LedgerEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _LedgerEntry_participation(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_participation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Participation) graphql.Marshaler {
+			return ec.marshalNParticipation2ᚖsicherkommunalᚋentᚐParticipation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_participation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntry_reverses(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_reverses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reverses(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LedgerEntry) graphql.Marshaler {
+			return ec.marshalOLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_reverses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntry_reversals(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_reversals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reversals(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.LedgerEntry) graphql.Marshaler {
+			return ec.marshalOLedgerEntry2ᚕᚖsicherkommunalᚋentᚐLedgerEntryᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_reversals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.LedgerEntryEdge) graphql.Marshaler {
+			return ec.marshalOLedgerEntryEdge2ᚕᚖsicherkommunalᚋentᚐLedgerEntryEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntryConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LedgerEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LedgerEntry) graphql.Marshaler {
+			return ec.marshalOLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntryEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _Measure_id(ctx context.Context, field graphql.CollectedField, obj *ent.Measure) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6090,6 +7451,138 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiToken(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_approveStage2(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveStage2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveStage2(ctx, fc.Args["input"].(ApproveStage2Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Program) graphql.Marshaler {
+			return ec.marshalNProgram2ᚖsicherkommunalᚋentᚐProgram(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveStage2(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Program(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveStage2_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_postDisbursement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_postDisbursement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PostDisbursement(ctx, fc.Args["input"].(PostDisbursementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LedgerEntry) graphql.Marshaler {
+			return ec.marshalNLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_postDisbursement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_postDisbursement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reverseDisbursement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reverseDisbursement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReverseDisbursement(ctx, fc.Args["input"].(ReverseDisbursementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LedgerEntry) graphql.Marshaler {
+			return ec.marshalNLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reverseDisbursement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reverseDisbursement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[pulid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6567,6 +8060,82 @@ func (ec *executionContext) fieldContext_Participation_appointments(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Participation_appointments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Participation_funding(ctx context.Context, field graphql.CollectedField, obj *ent.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_funding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Funding(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FundingAccount) graphql.Marshaler {
+			return ec.marshalOFunding2ᚖsicherkommunalᚋentᚐFundingAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_funding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Participation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Funding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Participation_ledgerEntries(ctx context.Context, field graphql.CollectedField, obj *ent.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_ledgerEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.LedgerEntries(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.LedgerEntryOrder), fc.Args["where"].(*ent.LedgerEntryWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LedgerEntryConnection) graphql.Marshaler {
+			return ec.marshalNLedgerEntryConnection2ᚖsicherkommunalᚋentᚐLedgerEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_ledgerEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Participation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Participation_ledgerEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7232,6 +8801,176 @@ func (ec *executionContext) fieldContext_ProgramEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("ProgramEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ProgramFunding_program(ctx context.Context, field graphql.CollectedField, obj *ledger.ProgramFunding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramFunding_program(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Program, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Program) graphql.Marshaler {
+			return ec.marshalNProgram2ᚖsicherkommunalᚋentᚐProgram(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramFunding_program(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramFunding",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Program(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramFunding_participants(ctx context.Context, field graphql.CollectedField, obj *ledger.ProgramFunding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramFunding_participants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramFunding_participants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramFunding", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramFunding_funded(ctx context.Context, field graphql.CollectedField, obj *ledger.ProgramFunding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramFunding_funded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Funded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramFunding_funded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramFunding", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramFunding_stage1Paid(ctx context.Context, field graphql.CollectedField, obj *ledger.ProgramFunding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramFunding_stage1Paid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage1Paid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramFunding_stage1Paid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramFunding", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _ProgramFunding_stage2Paid(ctx context.Context, field graphql.CollectedField, obj *ledger.ProgramFunding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramFunding_stage2Paid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage2Paid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramFunding_stage2Paid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramFunding", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _ProgramFunding_totalPaid(ctx context.Context, field graphql.CollectedField, obj *ledger.ProgramFunding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramFunding_totalPaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalPaid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramFunding_totalPaid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramFunding", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _ProgramFunding_budgetRemaining(ctx context.Context, field graphql.CollectedField, obj *ledger.ProgramFunding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramFunding_budgetRemaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BudgetRemaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramFunding_budgetRemaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramFunding", field, false, false, "Decimal")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7452,6 +9191,50 @@ func (ec *executionContext) fieldContext_Query_consultants(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_ledgerEntries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ledgerEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().LedgerEntries(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.LedgerEntryOrder), fc.Args["where"].(*ent.LedgerEntryWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LedgerEntryConnection) graphql.Marshaler {
+			return ec.marshalNLedgerEntryConnection2ᚖsicherkommunalᚋentᚐLedgerEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ledgerEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_ledgerEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_measures(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7666,6 +9449,50 @@ func (ec *executionContext) fieldContext_Query_steps(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_steps_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_programFunding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_programFunding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProgramFunding(ctx, fc.Args["programID"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ledger.ProgramFunding) graphql.Marshaler {
+			return ec.marshalNProgramFunding2ᚖsicherkommunalᚋledgerᚐProgramFunding(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_programFunding(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProgramFunding(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_programFunding_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11145,6 +12972,62 @@ func UnmarshalAppointmentWhereInput(ctx context.Context, raw any) (ent.Appointme
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputApproveStage2Input(ctx context.Context, obj any) (ApproveStage2Input, error) {
+	var it ApproveStage2Input
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"programID", "approvedOn", "decisionReference"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "programID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programID"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramID = data
+		case "approvedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("approvedOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApprovedOn = data
+		case "decisionReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionReference"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionReference = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApproveStage2Input unmarshals raw into the ApproveStage2Input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApproveStage2Input(ctx context.Context, raw any) (ApproveStage2Input, error) {
+	var out ApproveStage2Input
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApproveStage2Input", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCompleteStepInput(ctx context.Context, obj any) (CompleteStepInput, error) {
 	var it CompleteStepInput
 	if obj == nil {
@@ -12147,6 +14030,969 @@ func (ec *executionContext) unmarshalInputCreateProgramInput(ctx context.Context
 func UnmarshalCreateProgramInput(ctx context.Context, raw any) (ent.CreateProgramInput, error) {
 	var out ent.CreateProgramInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateProgramInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputLedgerEntryOrder(ctx context.Context, obj any) (ent.LedgerEntryOrder, error) {
+	var it ent.LedgerEntryOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNLedgerEntryOrderField2ᚖsicherkommunalᚋentᚐLedgerEntryOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLedgerEntryOrder unmarshals raw into the LedgerEntryOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLedgerEntryOrder(ctx context.Context, raw any) (ent.LedgerEntryOrder, error) {
+	var out ent.LedgerEntryOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LedgerEntryOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputLedgerEntryWhereInput(ctx context.Context, obj any) (ent.LedgerEntryWhereInput, error) {
+	var it ent.LedgerEntryWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDEqualFold", "programIDContainsFold", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDEqualFold", "participationIDContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "kind", "kindNEQ", "kindIn", "kindNotIn", "valueDate", "valueDateNEQ", "valueDateIn", "valueDateNotIn", "valueDateGT", "valueDateGTE", "valueDateLT", "valueDateLTE", "reference", "referenceNEQ", "referenceIn", "referenceNotIn", "referenceGT", "referenceGTE", "referenceLT", "referenceLTE", "referenceContains", "referenceHasPrefix", "referenceHasSuffix", "referenceEqualFold", "referenceContainsFold", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "reversesID", "reversesIDNEQ", "reversesIDIn", "reversesIDNotIn", "reversesIDGT", "reversesIDGTE", "reversesIDLT", "reversesIDLTE", "reversesIDContains", "reversesIDHasPrefix", "reversesIDHasSuffix", "reversesIDIsNil", "reversesIDNotNil", "reversesIDEqualFold", "reversesIDContainsFold", "createdBy", "createdByNEQ", "createdByIn", "createdByNotIn", "createdByGT", "createdByGTE", "createdByLT", "createdByLTE", "createdByContains", "createdByHasPrefix", "createdByHasSuffix", "createdByEqualFold", "createdByContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasProgram", "hasProgramWith", "hasParticipation", "hasParticipationWith", "hasReverses", "hasReversesWith", "hasReversals", "hasReversalsWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOLedgerEntryWhereInput2ᚖsicherkommunalᚋentᚐLedgerEntryWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOLedgerEntryWhereInput2ᚕᚖsicherkommunalᚋentᚐLedgerEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOLedgerEntryWhereInput2ᚕᚖsicherkommunalᚋentᚐLedgerEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "programID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramID = data
+		case "programIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDNEQ = data
+		case "programIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDIn = data
+		case "programIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDNotIn = data
+		case "programIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDGT = data
+		case "programIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDGTE = data
+		case "programIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDLT = data
+		case "programIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDLTE = data
+		case "programIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDContains = data
+		case "programIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDHasPrefix = data
+		case "programIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDHasSuffix = data
+		case "programIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDEqualFold = data
+		case "programIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDContainsFold = data
+		case "participationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationID = data
+		case "participationIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNEQ = data
+		case "participationIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDIn = data
+		case "participationIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNotIn = data
+		case "participationIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDGT = data
+		case "participationIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDGTE = data
+		case "participationIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDLT = data
+		case "participationIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDLTE = data
+		case "participationIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDContains = data
+		case "participationIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDHasPrefix = data
+		case "participationIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDHasSuffix = data
+		case "participationIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDEqualFold = data
+		case "participationIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDContainsFold = data
+		case "stage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
+			data, err := ec.unmarshalOFundingStage2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFundingStage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stage = data
+		case "stageNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stageNEQ"))
+			data, err := ec.unmarshalOFundingStage2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFundingStage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StageNEQ = data
+		case "stageIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stageIn"))
+			data, err := ec.unmarshalOFundingStage2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFundingStageᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StageIn = data
+		case "stageNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stageNotIn"))
+			data, err := ec.unmarshalOFundingStage2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFundingStageᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StageNotIn = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOLedgerEntryKind2ᚖsicherkommunalᚋentᚋledgerentryᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOLedgerEntryKind2ᚖsicherkommunalᚋentᚋledgerentryᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOLedgerEntryKind2ᚕsicherkommunalᚋentᚋledgerentryᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOLedgerEntryKind2ᚕsicherkommunalᚋentᚋledgerentryᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		case "valueDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDate"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDate = data
+		case "valueDateNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateNEQ = data
+		case "valueDateIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateIn = data
+		case "valueDateNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateNotIn = data
+		case "valueDateGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateGT = data
+		case "valueDateGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateGTE = data
+		case "valueDateLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateLT = data
+		case "valueDateLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateLTE = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "referenceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceNEQ = data
+		case "referenceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceIn = data
+		case "referenceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceNotIn = data
+		case "referenceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceGT = data
+		case "referenceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceGTE = data
+		case "referenceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceLT = data
+		case "referenceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceLTE = data
+		case "referenceContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceContains = data
+		case "referenceHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceHasPrefix = data
+		case "referenceHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceHasSuffix = data
+		case "referenceEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceEqualFold = data
+		case "referenceContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceContainsFold = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "reasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNEQ = data
+		case "reasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonIn = data
+		case "reasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNotIn = data
+		case "reasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonGT = data
+		case "reasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonGTE = data
+		case "reasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonLT = data
+		case "reasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonLTE = data
+		case "reasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonContains = data
+		case "reasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonHasPrefix = data
+		case "reasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonHasSuffix = data
+		case "reasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonIsNil = data
+		case "reasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNotNil = data
+		case "reasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonEqualFold = data
+		case "reasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonContainsFold = data
+		case "reversesID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesID = data
+		case "reversesIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDNEQ = data
+		case "reversesIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDIn = data
+		case "reversesIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDNotIn = data
+		case "reversesIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDGT = data
+		case "reversesIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDGTE = data
+		case "reversesIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDLT = data
+		case "reversesIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDLTE = data
+		case "reversesIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDContains = data
+		case "reversesIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDHasPrefix = data
+		case "reversesIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDHasSuffix = data
+		case "reversesIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDIsNil = data
+		case "reversesIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDNotNil = data
+		case "reversesIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDEqualFold = data
+		case "reversesIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversesIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversesIDContainsFold = data
+		case "createdBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBy = data
+		case "createdByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByNEQ = data
+		case "createdByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByIn = data
+		case "createdByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByNotIn = data
+		case "createdByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByGT = data
+		case "createdByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByGTE = data
+		case "createdByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByLT = data
+		case "createdByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByLTE = data
+		case "createdByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByContains = data
+		case "createdByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByHasPrefix = data
+		case "createdByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByHasSuffix = data
+		case "createdByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByEqualFold = data
+		case "createdByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByContainsFold = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "hasProgram":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProgram"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProgram = data
+		case "hasProgramWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProgramWith"))
+			data, err := ec.unmarshalOProgramWhereInput2ᚕᚖsicherkommunalᚋentᚐProgramWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProgramWith = data
+		case "hasParticipation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasParticipation = data
+		case "hasParticipationWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipationWith"))
+			data, err := ec.unmarshalOParticipationWhereInput2ᚕᚖsicherkommunalᚋentᚐParticipationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasParticipationWith = data
+		case "hasReverses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasReverses"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasReverses = data
+		case "hasReversesWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasReversesWith"))
+			data, err := ec.unmarshalOLedgerEntryWhereInput2ᚕᚖsicherkommunalᚋentᚐLedgerEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasReversesWith = data
+		case "hasReversals":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasReversals"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasReversals = data
+		case "hasReversalsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasReversalsWith"))
+			data, err := ec.unmarshalOLedgerEntryWhereInput2ᚕᚖsicherkommunalᚋentᚐLedgerEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasReversalsWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLedgerEntryWhereInput unmarshals raw into the LedgerEntryWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLedgerEntryWhereInput(ctx context.Context, raw any) (ent.LedgerEntryWhereInput, error) {
+	var out ent.LedgerEntryWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LedgerEntryWhereInput", raw, &out)
 	return out, err
 }
 
@@ -13776,7 +16622,7 @@ func (ec *executionContext) unmarshalInputParticipationWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDEqualFold", "programIDContainsFold", "municipalityID", "municipalityIDNEQ", "municipalityIDIn", "municipalityIDNotIn", "municipalityIDGT", "municipalityIDGTE", "municipalityIDLT", "municipalityIDLTE", "municipalityIDContains", "municipalityIDHasPrefix", "municipalityIDHasSuffix", "municipalityIDEqualFold", "municipalityIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "registeredOn", "registeredOnNEQ", "registeredOnIn", "registeredOnNotIn", "registeredOnGT", "registeredOnGTE", "registeredOnLT", "registeredOnLTE", "withdrawnAt", "withdrawnAtNEQ", "withdrawnAtIn", "withdrawnAtNotIn", "withdrawnAtGT", "withdrawnAtGTE", "withdrawnAtLT", "withdrawnAtLTE", "withdrawnAtIsNil", "withdrawnAtNotNil", "withdrawalReason", "withdrawalReasonNEQ", "withdrawalReasonIn", "withdrawalReasonNotIn", "withdrawalReasonGT", "withdrawalReasonGTE", "withdrawalReasonLT", "withdrawalReasonLTE", "withdrawalReasonContains", "withdrawalReasonHasPrefix", "withdrawalReasonHasSuffix", "withdrawalReasonIsNil", "withdrawalReasonNotNil", "withdrawalReasonEqualFold", "withdrawalReasonContainsFold", "hasProgram", "hasProgramWith", "hasMunicipality", "hasMunicipalityWith", "hasSteps", "hasStepsWith", "hasMeasures", "hasMeasuresWith", "hasAppointments", "hasAppointmentsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDEqualFold", "programIDContainsFold", "municipalityID", "municipalityIDNEQ", "municipalityIDIn", "municipalityIDNotIn", "municipalityIDGT", "municipalityIDGTE", "municipalityIDLT", "municipalityIDLTE", "municipalityIDContains", "municipalityIDHasPrefix", "municipalityIDHasSuffix", "municipalityIDEqualFold", "municipalityIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "registeredOn", "registeredOnNEQ", "registeredOnIn", "registeredOnNotIn", "registeredOnGT", "registeredOnGTE", "registeredOnLT", "registeredOnLTE", "withdrawnAt", "withdrawnAtNEQ", "withdrawnAtIn", "withdrawnAtNotIn", "withdrawnAtGT", "withdrawnAtGTE", "withdrawnAtLT", "withdrawnAtLTE", "withdrawnAtIsNil", "withdrawnAtNotNil", "withdrawalReason", "withdrawalReasonNEQ", "withdrawalReasonIn", "withdrawalReasonNotIn", "withdrawalReasonGT", "withdrawalReasonGTE", "withdrawalReasonLT", "withdrawalReasonLTE", "withdrawalReasonContains", "withdrawalReasonHasPrefix", "withdrawalReasonHasSuffix", "withdrawalReasonIsNil", "withdrawalReasonNotNil", "withdrawalReasonEqualFold", "withdrawalReasonContainsFold", "hasProgram", "hasProgramWith", "hasMunicipality", "hasMunicipalityWith", "hasSteps", "hasStepsWith", "hasMeasures", "hasMeasuresWith", "hasAppointments", "hasAppointmentsWith", "hasLedgerEntries", "hasLedgerEntriesWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14483,6 +17329,20 @@ func (ec *executionContext) unmarshalInputParticipationWhereInput(ctx context.Co
 				return it, err
 			}
 			it.HasAppointmentsWith = data
+		case "hasLedgerEntries":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLedgerEntries"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasLedgerEntries = data
+		case "hasLedgerEntriesWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLedgerEntriesWith"))
+			data, err := ec.unmarshalOLedgerEntryWhereInput2ᚕᚖsicherkommunalᚋentᚐLedgerEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasLedgerEntriesWith = data
 		}
 	}
 	return it, nil
@@ -14497,6 +17357,83 @@ func (ec *executionContext) unmarshalInputParticipationWhereInput(ctx context.Co
 func UnmarshalParticipationWhereInput(ctx context.Context, raw any) (ent.ParticipationWhereInput, error) {
 	var out ent.ParticipationWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ParticipationWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPostDisbursementInput(ctx context.Context, obj any) (PostDisbursementInput, error) {
+	var it PostDisbursementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"participationID", "stage", "amount", "valueDate", "reference", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "participationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationID"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationID = data
+		case "stage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stage"))
+			data, err := ec.unmarshalNFundingStage2sicherkommunalᚋentᚋschemaᚋtypesᚐFundingStage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stage = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "valueDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDate"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDate = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPostDisbursementInput unmarshals raw into the PostDisbursementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPostDisbursementInput(ctx context.Context, raw any) (PostDisbursementInput, error) {
+	var out PostDisbursementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PostDisbursementInput", raw, &out)
 	return out, err
 }
 
@@ -15369,6 +18306,69 @@ func (ec *executionContext) unmarshalInputRegisterParticipationInput(ctx context
 func UnmarshalRegisterParticipationInput(ctx context.Context, raw any) (RegisterParticipationInput, error) {
 	var out RegisterParticipationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterParticipationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReverseDisbursementInput(ctx context.Context, obj any) (ReverseDisbursementInput, error) {
+	var it ReverseDisbursementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"entryID", "amount", "reason", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "entryID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryID"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReverseDisbursementInput unmarshals raw into the ReverseDisbursementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReverseDisbursementInput(ctx context.Context, raw any) (ReverseDisbursementInput, error) {
+	var out ReverseDisbursementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReverseDisbursementInput", raw, &out)
 	return out, err
 }
 
@@ -16547,6 +19547,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Measure(ctx, sel, obj)
+	case *ent.LedgerEntry:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._LedgerEntry(ctx, sel, obj)
+	case *ent.FundingAccount:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Funding(ctx, sel, obj)
 	case *ent.Consultant:
 		if obj == nil {
 			return graphql.Null
@@ -17111,6 +20121,269 @@ func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var fundingImplementors = []string{"Funding", "Node"}
+
+func (ec *executionContext) _Funding(ctx context.Context, sel ast.SelectionSet, obj *ent.FundingAccount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fundingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Funding")
+		case "id":
+			out.Values[i] = ec._Funding_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stage1Paid":
+			out.Values[i] = ec._Funding_stage1Paid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stage2Paid":
+			out.Values[i] = ec._Funding_stage2Paid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stage1Cap":
+			out.Values[i] = ec._Funding_stage1Cap(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCap":
+			out.Values[i] = ec._Funding_totalCap(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalPaid":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Funding_totalPaid(ctx, field, obj)
+				})
+		case "stage1Remaining":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Funding_stage1Remaining(ctx, field, obj)
+				})
+		case "totalRemaining":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Funding_totalRemaining(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ledgerEntryImplementors = []string{"LedgerEntry", "Node"}
+
+func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.LedgerEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEntry")
+		case "id":
+			out.Values[i] = ec._LedgerEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "programID":
+			out.Values[i] = ec._LedgerEntry_programID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participationID":
+			out.Values[i] = ec._LedgerEntry_participationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stage":
+			out.Values[i] = ec._LedgerEntry_stage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._LedgerEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amount":
+			out.Values[i] = ec._LedgerEntry_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "valueDate":
+			out.Values[i] = ec._LedgerEntry_valueDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reference":
+			out.Values[i] = ec._LedgerEntry_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._LedgerEntry_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "idempotencyKey":
+			out.Values[i] = ec._LedgerEntry_idempotencyKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reversesID":
+			out.Values[i] = ec._LedgerEntry_reversesID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._LedgerEntry_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._LedgerEntry_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LedgerEntry_participation(ctx, field, obj)
+				})
+		case "reverses":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LedgerEntry_reverses(ctx, field, obj)
+				})
+		case "reversals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LedgerEntry_reversals(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ledgerEntryConnectionImplementors = []string{"LedgerEntryConnection"}
+
+func (ec *executionContext) _LedgerEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.LedgerEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEntryConnection")
+		case "edges":
+			out.Values[i] = ec._LedgerEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._LedgerEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._LedgerEntryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ledgerEntryEdgeImplementors = []string{"LedgerEntryEdge"}
+
+func (ec *executionContext) _LedgerEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.LedgerEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEntryEdge")
+		case "node":
+			out.Values[i] = ec._LedgerEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._LedgerEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var measureImplementors = []string{"Measure", "Node"}
 
 func (ec *executionContext) _Measure(ctx context.Context, sel ast.SelectionSet, obj *ent.Measure) graphql.Marshaler {
@@ -17558,6 +20831,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "approveStage2":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveStage2(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "postDisbursement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_postDisbursement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reverseDisbursement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reverseDisbursement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17708,6 +21002,18 @@ func (ec *executionContext) _Participation(ctx context.Context, sel ast.Selectio
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Participation_appointments(ctx, field, obj)
+				})
+		case "funding":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_funding(ctx, field, obj)
+				})
+		case "ledgerEntries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_ledgerEntries(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17992,6 +21298,69 @@ func (ec *executionContext) _ProgramEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var programFundingImplementors = []string{"ProgramFunding"}
+
+func (ec *executionContext) _ProgramFunding(ctx context.Context, sel ast.SelectionSet, obj *ledger.ProgramFunding) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, programFundingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProgramFunding")
+		case "program":
+			out.Values[i] = ec._ProgramFunding_program(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "participants":
+			out.Values[i] = ec._ProgramFunding_participants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "funded":
+			out.Values[i] = ec._ProgramFunding_funded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stage1Paid":
+			out.Values[i] = ec._ProgramFunding_stage1Paid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stage2Paid":
+			out.Values[i] = ec._ProgramFunding_stage2Paid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalPaid":
+			out.Values[i] = ec._ProgramFunding_totalPaid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "budgetRemaining":
+			out.Values[i] = ec._ProgramFunding_budgetRemaining(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -18041,6 +21410,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_consultants(ctx, field)
 				})
+		case "ledgerEntries":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_ledgerEntries(ctx, field)
+				})
 		case "measures":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -18070,6 +21445,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_steps(ctx, field)
+				})
+		case "programFunding":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_programFunding(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -18812,6 +22193,11 @@ func (ec *executionContext) unmarshalNAppointmentWhereInput2ᚖsicherkommunalᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNApproveStage2Input2sicherkommunalᚋgraphᚐApproveStage2Input(ctx context.Context, v any) (ApproveStage2Input, error) {
+	res, err := ec.unmarshalInputApproveStage2Input(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18937,6 +22323,24 @@ func (ec *executionContext) marshalNDecimal2githubᚗcomᚋshopspringᚋdecimal�
 	return res
 }
 
+func (ec *executionContext) unmarshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (*decimal.Decimal, error) {
+	res, err := scalar.UnmarshalDecimal(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, sel ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Decimal!")
+		return graphql.Null
+	}
+	_ = sel
+	res := scalar.MarshalDecimal(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Decimal!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNFundingStage2sicherkommunalᚋentᚋschemaᚋtypesᚐFundingStage(ctx context.Context, v any) (types.FundingStage, error) {
 	var res types.FundingStage
 	err := res.UnmarshalGQL(v)
@@ -18998,6 +22402,51 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx context.Context, sel ast.SelectionSet, v *ent.LedgerEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LedgerEntry!")
+		return graphql.Null
+	}
+	return ec._LedgerEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLedgerEntryConnection2ᚖsicherkommunalᚋentᚐLedgerEntryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.LedgerEntryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LedgerEntryConnection!")
+		return graphql.Null
+	}
+	return ec._LedgerEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLedgerEntryKind2sicherkommunalᚋentᚋledgerentryᚐKind(ctx context.Context, v any) (ledgerentry.Kind, error) {
+	var res ledgerentry.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLedgerEntryKind2sicherkommunalᚋentᚋledgerentryᚐKind(ctx context.Context, sel ast.SelectionSet, v ledgerentry.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNLedgerEntryOrderField2ᚖsicherkommunalᚋentᚐLedgerEntryOrderField(ctx context.Context, v any) (*ent.LedgerEntryOrderField, error) {
+	var res = new(ent.LedgerEntryOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLedgerEntryOrderField2ᚖsicherkommunalᚋentᚐLedgerEntryOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.LedgerEntryOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LedgerEntryOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNLedgerEntryWhereInput2ᚖsicherkommunalᚋentᚐLedgerEntryWhereInput(ctx context.Context, v any) (*ent.LedgerEntryWhereInput, error) {
+	res, err := ec.unmarshalInputLedgerEntryWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMeasure2ᚖsicherkommunalᚋentᚐMeasure(ctx context.Context, sel ast.SelectionSet, v *ent.Measure) graphql.Marshaler {
@@ -19169,6 +22618,11 @@ func (ec *executionContext) unmarshalNParticipationWhereInput2ᚖsicherkommunal�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNPostDisbursementInput2sicherkommunalᚋgraphᚐPostDisbursementInput(ctx context.Context, v any) (PostDisbursementInput, error) {
+	res, err := ec.unmarshalInputPostDisbursementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNProgram2ᚖsicherkommunalᚋentᚐProgram(ctx context.Context, sel ast.SelectionSet, v *ent.Program) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Program!")
@@ -19183,6 +22637,14 @@ func (ec *executionContext) marshalNProgramConnection2ᚖsicherkommunalᚋentᚐ
 		return graphql.Null
 	}
 	return ec._ProgramConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProgramFunding2ᚖsicherkommunalᚋledgerᚐProgramFunding(ctx context.Context, sel ast.SelectionSet, v *ledger.ProgramFunding) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProgramFunding!")
+		return graphql.Null
+	}
+	return ec._ProgramFunding(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNProgramOrderField2ᚖsicherkommunalᚋentᚐProgramOrderField(ctx context.Context, v any) (*ent.ProgramOrderField, error) {
@@ -19206,6 +22668,11 @@ func (ec *executionContext) unmarshalNProgramWhereInput2ᚖsicherkommunalᚋent�
 
 func (ec *executionContext) unmarshalNRegisterParticipationInput2sicherkommunalᚋgraphᚐRegisterParticipationInput(ctx context.Context, v any) (RegisterParticipationInput, error) {
 	res, err := ec.unmarshalInputRegisterParticipationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReverseDisbursementInput2sicherkommunalᚋgraphᚐReverseDisbursementInput(ctx context.Context, v any) (ReverseDisbursementInput, error) {
+	res, err := ec.unmarshalInputReverseDisbursementInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -19945,6 +23412,13 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) marshalOFunding2ᚖsicherkommunalᚋentᚐFundingAccount(ctx context.Context, sel ast.SelectionSet, v *ent.FundingAccount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Funding(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOFundingStage2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFundingStageᚄ(ctx context.Context, v any) ([]types.FundingStage, error) {
 	if v == nil {
 		return nil, nil
@@ -20099,6 +23573,137 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOLedgerEntry2ᚕᚖsicherkommunalᚋentᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.LedgerEntry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx context.Context, sel ast.SelectionSet, v *ent.LedgerEntry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LedgerEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOLedgerEntryEdge2ᚕᚖsicherkommunalᚋentᚐLedgerEntryEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.LedgerEntryEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOLedgerEntryEdge2ᚖsicherkommunalᚋentᚐLedgerEntryEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOLedgerEntryEdge2ᚖsicherkommunalᚋentᚐLedgerEntryEdge(ctx context.Context, sel ast.SelectionSet, v *ent.LedgerEntryEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LedgerEntryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOLedgerEntryKind2ᚕsicherkommunalᚋentᚋledgerentryᚐKindᚄ(ctx context.Context, v any) ([]ledgerentry.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]ledgerentry.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLedgerEntryKind2sicherkommunalᚋentᚋledgerentryᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOLedgerEntryKind2ᚕsicherkommunalᚋentᚋledgerentryᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []ledgerentry.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLedgerEntryKind2sicherkommunalᚋentᚋledgerentryᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOLedgerEntryKind2ᚖsicherkommunalᚋentᚋledgerentryᚐKind(ctx context.Context, v any) (*ledgerentry.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(ledgerentry.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLedgerEntryKind2ᚖsicherkommunalᚋentᚋledgerentryᚐKind(ctx context.Context, sel ast.SelectionSet, v *ledgerentry.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOLedgerEntryOrder2ᚖsicherkommunalᚋentᚐLedgerEntryOrder(ctx context.Context, v any) (*ent.LedgerEntryOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputLedgerEntryOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOLedgerEntryWhereInput2ᚕᚖsicherkommunalᚋentᚐLedgerEntryWhereInputᚄ(ctx context.Context, v any) ([]*ent.LedgerEntryWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.LedgerEntryWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLedgerEntryWhereInput2ᚖsicherkommunalᚋentᚐLedgerEntryWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOLedgerEntryWhereInput2ᚖsicherkommunalᚋentᚐLedgerEntryWhereInput(ctx context.Context, v any) (*ent.LedgerEntryWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputLedgerEntryWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOMeasure2ᚖsicherkommunalᚋentᚐMeasure(ctx context.Context, sel ast.SelectionSet, v *ent.Measure) graphql.Marshaler {

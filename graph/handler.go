@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -33,7 +32,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
-	srv.Use(entgql.Transactioner{TxOpener: r.Client})
+	srv.Use(transactioner{r: r})
 	if opts.Registerer != nil {
 		srv.Use(newOperationMetrics(opts.Registerer))
 	}

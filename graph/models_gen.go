@@ -7,7 +7,16 @@ import (
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
+
+type ApproveStage2Input struct {
+	ProgramID pulid.ID `json:"programID"`
+	// The day the state committees (Landesausschüsse) approved stage 2.
+	ApprovedOn        time.Time `json:"approvedOn"`
+	DecisionReference string    `json:"decisionReference"`
+}
 
 type CompleteStepInput struct {
 	ID pulid.ID `json:"id"`
@@ -31,10 +40,30 @@ type CreateAPITokenPayload struct {
 	APIToken *ent.APIToken `json:"apiToken"`
 }
 
+type PostDisbursementInput struct {
+	ParticipationID pulid.ID           `json:"participationID"`
+	Stage           types.FundingStage `json:"stage"`
+	// A positive amount with at most two fraction digits, as a string.
+	Amount    decimal.Decimal `json:"amount"`
+	ValueDate time.Time       `json:"valueDate"`
+	// Payment reference / Kassenzeichen, as it appears on the bank statement.
+	Reference string `json:"reference"`
+	// Unique per programme. Sending the same key with the same payload again returns the original entry.
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
 type RegisterParticipationInput struct {
 	ProgramID      pulid.ID  `json:"programID"`
 	MunicipalityID pulid.ID  `json:"municipalityID"`
 	RegisteredOn   time.Time `json:"registeredOn"`
+}
+
+type ReverseDisbursementInput struct {
+	EntryID pulid.ID `json:"entryID"`
+	// Omitted: the rest of the original. Never more than what is left of it.
+	Amount         *decimal.Decimal `json:"amount,omitempty"`
+	Reason         string           `json:"reason"`
+	IdempotencyKey string           `json:"idempotencyKey"`
 }
 
 type UpdateStepInput struct {

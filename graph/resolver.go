@@ -9,6 +9,7 @@ import (
 
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
+	"sicherkommunal/ledger"
 	"sicherkommunal/program"
 )
 
@@ -17,6 +18,7 @@ type Resolver struct {
 	Client  *ent.Client
 	Program *program.Service
 	Auth    *auth.Service
+	Ledger  *ledger.Service
 	Log     *slog.Logger
 }
 

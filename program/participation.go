@@ -8,6 +8,7 @@ import (
 
 	"sicherkommunal/apperr"
 	"sicherkommunal/ent"
+	"sicherkommunal/ledger"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/schema/pulid"
@@ -79,6 +80,9 @@ func (s *Service) Register(ctx context.Context, c *ent.Client, programID, munici
 	if ent.IsConstraintError(err) {
 		return nil, apperr.New(apperr.Conflict, "the municipality is already registered for this programme")
 	} else if err != nil {
+		return nil, err
+	}
+	if err := ledger.OpenAccount(ctx, c, pa, p, s.Now()); err != nil {
 		return nil, err
 	}
 	due := DueDates(p, reg)

@@ -44,6 +44,30 @@ func (f ConsultantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsultantMutation", m)
 }
 
+// The FundingAccountFunc type is an adapter to allow the use of ordinary
+// function as FundingAccount mutator.
+type FundingAccountFunc func(context.Context, *ent.FundingAccountMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FundingAccountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FundingAccountMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FundingAccountMutation", m)
+}
+
+// The LedgerEntryFunc type is an adapter to allow the use of ordinary
+// function as LedgerEntry mutator.
+type LedgerEntryFunc func(context.Context, *ent.LedgerEntryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f LedgerEntryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.LedgerEntryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LedgerEntryMutation", m)
+}
+
 // The MeasureFunc type is an adapter to allow the use of ordinary
 // function as Measure mutator.
 type MeasureFunc func(context.Context, *ent.MeasureMutation) (ent.Value, error)

@@ -10,6 +10,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -157,6 +159,60 @@ func (f TraverseConsultant) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ConsultantQuery", q)
 }
 
+// The FundingAccountFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FundingAccountFunc func(context.Context, *ent.FundingAccountQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FundingAccountFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FundingAccountQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FundingAccountQuery", q)
+}
+
+// The TraverseFundingAccount type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFundingAccount func(context.Context, *ent.FundingAccountQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFundingAccount) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFundingAccount) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FundingAccountQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FundingAccountQuery", q)
+}
+
+// The LedgerEntryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type LedgerEntryFunc func(context.Context, *ent.LedgerEntryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f LedgerEntryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.LedgerEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.LedgerEntryQuery", q)
+}
+
+// The TraverseLedgerEntry type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseLedgerEntry func(context.Context, *ent.LedgerEntryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseLedgerEntry) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseLedgerEntry) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LedgerEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.LedgerEntryQuery", q)
+}
+
 // The MeasureFunc type is an adapter to allow the use of ordinary function as a Querier.
 type MeasureFunc func(context.Context, *ent.MeasureQuery) (ent.Value, error)
 
@@ -301,6 +357,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AppointmentQuery, predicate.Appointment, appointment.OrderOption]{typ: ent.TypeAppointment, tq: q}, nil
 	case *ent.ConsultantQuery:
 		return &query[*ent.ConsultantQuery, predicate.Consultant, consultant.OrderOption]{typ: ent.TypeConsultant, tq: q}, nil
+	case *ent.FundingAccountQuery:
+		return &query[*ent.FundingAccountQuery, predicate.FundingAccount, fundingaccount.OrderOption]{typ: ent.TypeFundingAccount, tq: q}, nil
+	case *ent.LedgerEntryQuery:
+		return &query[*ent.LedgerEntryQuery, predicate.LedgerEntry, ledgerentry.OrderOption]{typ: ent.TypeLedgerEntry, tq: q}, nil
 	case *ent.MeasureQuery:
 		return &query[*ent.MeasureQuery, predicate.Measure, measure.OrderOption]{typ: ent.TypeMeasure, tq: q}, nil
 	case *ent.MunicipalityQuery:

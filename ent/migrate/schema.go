@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -133,6 +134,100 @@ var (
 				Name:    "consultant_name",
 				Unique:  false,
 				Columns: []*schema.Column{ConsultantsColumns[3]},
+			},
+		},
+	}
+	// FundingAccountsColumns holds the columns for the "funding_accounts" table.
+	FundingAccountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "stage1_paid", Type: field.TypeString, SchemaType: map[string]string{"postgres": "bigint", "sqlite3": "integer"}},
+		{Name: "stage2_paid", Type: field.TypeString, SchemaType: map[string]string{"postgres": "bigint", "sqlite3": "integer"}},
+		{Name: "stage1_cap", Type: field.TypeString, SchemaType: map[string]string{"postgres": "bigint", "sqlite3": "integer"}},
+		{Name: "total_cap", Type: field.TypeString, SchemaType: map[string]string{"postgres": "bigint", "sqlite3": "integer"}},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "participation_id", Type: field.TypeString, Unique: true, Size: 28},
+	}
+	// FundingAccountsTable holds the schema information for the "funding_accounts" table.
+	FundingAccountsTable = &schema.Table{
+		Name:       "funding_accounts",
+		Columns:    FundingAccountsColumns,
+		PrimaryKey: []*schema.Column{FundingAccountsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "funding_accounts_participations_funding",
+				Columns:    []*schema.Column{FundingAccountsColumns[6]},
+				RefColumns: []*schema.Column{ParticipationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
+	// LedgerEntriesColumns holds the columns for the "ledger_entries" table.
+	LedgerEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "stage", Type: field.TypeEnum, Enums: []string{"STAGE_1", "STAGE_2"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"DISBURSEMENT", "REVERSAL"}},
+		{Name: "amount", Type: field.TypeString, SchemaType: map[string]string{"postgres": "bigint", "sqlite3": "integer"}},
+		{Name: "value_date", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "reference", Type: field.TypeString, Size: 140},
+		{Name: "reason", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 200},
+		{Name: "payload_hash", Type: field.TypeString},
+		{Name: "created_by", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "reverses_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "participation_id", Type: field.TypeString, Size: 28},
+		{Name: "program_id", Type: field.TypeString, Size: 28},
+	}
+	// LedgerEntriesTable holds the schema information for the "ledger_entries" table.
+	LedgerEntriesTable = &schema.Table{
+		Name:       "ledger_entries",
+		Columns:    LedgerEntriesColumns,
+		PrimaryKey: []*schema.Column{LedgerEntriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "ledger_entries_ledger_entries_reversals",
+				Columns:    []*schema.Column{LedgerEntriesColumns[11]},
+				RefColumns: []*schema.Column{LedgerEntriesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "ledger_entries_participations_ledger_entries",
+				Columns:    []*schema.Column{LedgerEntriesColumns[12]},
+				RefColumns: []*schema.Column{ParticipationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "ledger_entries_programs_ledger_entries",
+				Columns:    []*schema.Column{LedgerEntriesColumns[13]},
+				RefColumns: []*schema.Column{ProgramsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "ledgerentry_program_id_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{LedgerEntriesColumns[13], LedgerEntriesColumns[7]},
+			},
+			{
+				Name:    "ledgerentry_participation_id_stage",
+				Unique:  false,
+				Columns: []*schema.Column{LedgerEntriesColumns[12], LedgerEntriesColumns[1]},
+			},
+			{
+				Name:    "ledgerentry_value_date",
+				Unique:  false,
+				Columns: []*schema.Column{LedgerEntriesColumns[4]},
+			},
+			{
+				Name:    "ledgerentry_reverses_id",
+				Unique:  false,
+				Columns: []*schema.Column{LedgerEntriesColumns[11]},
+			},
+			{
+				Name:    "ledgerentry_reference",
+				Unique:  false,
+				Columns: []*schema.Column{LedgerEntriesColumns[5]},
 			},
 		},
 	}
@@ -402,6 +497,8 @@ var (
 		APITokensTable,
 		AppointmentsTable,
 		ConsultantsTable,
+		FundingAccountsTable,
+		LedgerEntriesTable,
 		MeasuresTable,
 		MunicipalitiesTable,
 		ParticipationsTable,
@@ -416,6 +513,20 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = MunicipalitiesTable
 	APITokensTable.ForeignKeys[1].RefTable = ConsultantsTable
 	AppointmentsTable.ForeignKeys[0].RefTable = StepsTable
+	FundingAccountsTable.ForeignKeys[0].RefTable = ParticipationsTable
+	FundingAccountsTable.Annotation = &entsql.Annotation{}
+	FundingAccountsTable.Annotation.Checks = map[string]string{
+		"funding_stage1_within_cap":  "stage1_paid >= 0 AND stage1_paid <= stage1_cap",
+		"funding_stage2_nonnegative": "stage2_paid >= 0",
+		"funding_total_within_cap":   "stage1_paid + stage2_paid <= total_cap",
+	}
+	LedgerEntriesTable.ForeignKeys[0].RefTable = LedgerEntriesTable
+	LedgerEntriesTable.ForeignKeys[1].RefTable = ParticipationsTable
+	LedgerEntriesTable.ForeignKeys[2].RefTable = ProgramsTable
+	LedgerEntriesTable.Annotation = &entsql.Annotation{}
+	LedgerEntriesTable.Annotation.Checks = map[string]string{
+		"ledger_entries_amount_positive": "amount > 0",
+	}
 	MeasuresTable.ForeignKeys[0].RefTable = ParticipationsTable
 	ParticipationsTable.ForeignKeys[0].RefTable = MunicipalitiesTable
 	ParticipationsTable.ForeignKeys[1].RefTable = ProgramsTable

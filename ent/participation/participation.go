@@ -44,6 +44,10 @@ const (
 	EdgeMeasures = "measures"
 	// EdgeAppointments holds the string denoting the appointments edge name in mutations.
 	EdgeAppointments = "appointments"
+	// EdgeFunding holds the string denoting the funding edge name in mutations.
+	EdgeFunding = "funding"
+	// EdgeLedgerEntries holds the string denoting the ledger_entries edge name in mutations.
+	EdgeLedgerEntries = "ledger_entries"
 	// Table holds the table name of the participation in the database.
 	Table = "participations"
 	// ProgramTable is the table that holds the program relation/edge.
@@ -79,6 +83,20 @@ const (
 	// AppointmentsInverseTable is the table name for the Appointment entity.
 	// It exists in this package in order to avoid circular dependency with the "appointment" package.
 	AppointmentsInverseTable = "appointments"
+	// FundingTable is the table that holds the funding relation/edge.
+	FundingTable = "funding_accounts"
+	// FundingInverseTable is the table name for the FundingAccount entity.
+	// It exists in this package in order to avoid circular dependency with the "fundingaccount" package.
+	FundingInverseTable = "funding_accounts"
+	// FundingColumn is the table column denoting the funding relation/edge.
+	FundingColumn = "participation_id"
+	// LedgerEntriesTable is the table that holds the ledger_entries relation/edge.
+	LedgerEntriesTable = "ledger_entries"
+	// LedgerEntriesInverseTable is the table name for the LedgerEntry entity.
+	// It exists in this package in order to avoid circular dependency with the "ledgerentry" package.
+	LedgerEntriesInverseTable = "ledger_entries"
+	// LedgerEntriesColumn is the table column denoting the ledger_entries relation/edge.
+	LedgerEntriesColumn = "participation_id"
 )
 
 // Columns holds all SQL columns for participation fields.
@@ -258,6 +276,27 @@ func ByAppointments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAppointmentsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByFundingField orders the results by funding field.
+func ByFundingField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFundingStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByLedgerEntriesCount orders the results by ledger_entries count.
+func ByLedgerEntriesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newLedgerEntriesStep(), opts...)
+	}
+}
+
+// ByLedgerEntries orders the results by ledger_entries terms.
+func ByLedgerEntries(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLedgerEntriesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newProgramStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -291,6 +330,20 @@ func newAppointmentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AppointmentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, AppointmentsTable, AppointmentsPrimaryKey...),
+	)
+}
+func newFundingStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FundingInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2O, false, FundingTable, FundingColumn),
+	)
+}
+func newLedgerEntriesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LedgerEntriesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, LedgerEntriesTable, LedgerEntriesColumn),
 	)
 }
 

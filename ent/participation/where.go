@@ -611,6 +611,52 @@ func HasAppointmentsWith(preds ...predicate.Appointment) predicate.Participation
 	})
 }
 
+// HasFunding applies the HasEdge predicate on the "funding" edge.
+func HasFunding() predicate.Participation {
+	return predicate.Participation(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2O, false, FundingTable, FundingColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFundingWith applies the HasEdge predicate on the "funding" edge with a given conditions (other predicates).
+func HasFundingWith(preds ...predicate.FundingAccount) predicate.Participation {
+	return predicate.Participation(func(s *sql.Selector) {
+		step := newFundingStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasLedgerEntries applies the HasEdge predicate on the "ledger_entries" edge.
+func HasLedgerEntries() predicate.Participation {
+	return predicate.Participation(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, LedgerEntriesTable, LedgerEntriesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasLedgerEntriesWith applies the HasEdge predicate on the "ledger_entries" edge with a given conditions (other predicates).
+func HasLedgerEntriesWith(preds ...predicate.LedgerEntry) predicate.Participation {
+	return predicate.Participation(func(s *sql.Selector) {
+		step := newLedgerEntriesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Participation) predicate.Participation {
 	return predicate.Participation(sql.AndPredicates(predicates...))

@@ -15,6 +15,34 @@ type Appointment func(*sql.Selector)
 // Consultant is the predicate function for consultant builders.
 type Consultant func(*sql.Selector)
 
+// FundingAccount is the predicate function for fundingaccount builders.
+type FundingAccount func(*sql.Selector)
+
+// FundingAccountOrErr calls the predicate only if the error is not nit.
+func FundingAccountOrErr(p FundingAccount, err error) FundingAccount {
+	return func(s *sql.Selector) {
+		if err != nil {
+			s.AddError(err)
+			return
+		}
+		p(s)
+	}
+}
+
+// LedgerEntry is the predicate function for ledgerentry builders.
+type LedgerEntry func(*sql.Selector)
+
+// LedgerEntryOrErr calls the predicate only if the error is not nit.
+func LedgerEntryOrErr(p LedgerEntry, err error) LedgerEntry {
+	return func(s *sql.Selector) {
+		if err != nil {
+			s.AddError(err)
+			return
+		}
+		p(s)
+	}
+}
+
 // Measure is the predicate function for measure builders.
 type Measure func(*sql.Selector)
 

@@ -183,6 +183,54 @@ func (f ConsultantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsultantMutation", m)
 }
 
+// The FundingAccountQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FundingAccountQueryRuleFunc func(context.Context, *ent.FundingAccountQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FundingAccountQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FundingAccountQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FundingAccountQuery", q)
+}
+
+// The FundingAccountMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FundingAccountMutationRuleFunc func(context.Context, *ent.FundingAccountMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FundingAccountMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FundingAccountMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FundingAccountMutation", m)
+}
+
+// The LedgerEntryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type LedgerEntryQueryRuleFunc func(context.Context, *ent.LedgerEntryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f LedgerEntryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LedgerEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.LedgerEntryQuery", q)
+}
+
+// The LedgerEntryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type LedgerEntryMutationRuleFunc func(context.Context, *ent.LedgerEntryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f LedgerEntryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.LedgerEntryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LedgerEntryMutation", m)
+}
+
 // The MeasureQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MeasureQueryRuleFunc func(context.Context, *ent.MeasureQuery) error
@@ -344,6 +392,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ConsultantQuery:
 		return q.Filter(), nil
+	case *ent.FundingAccountQuery:
+		return q.Filter(), nil
+	case *ent.LedgerEntryQuery:
+		return q.Filter(), nil
 	case *ent.MeasureQuery:
 		return q.Filter(), nil
 	case *ent.MunicipalityQuery:
@@ -366,6 +418,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AppointmentMutation:
 		return m.Filter(), nil
 	case *ent.ConsultantMutation:
+		return m.Filter(), nil
+	case *ent.FundingAccountMutation:
+		return m.Filter(), nil
+	case *ent.LedgerEntryMutation:
 		return m.Filter(), nil
 	case *ent.MeasureMutation:
 		return m.Filter(), nil

@@ -46,6 +46,8 @@ const (
 	FieldStepTemplate = "step_template"
 	// EdgeParticipations holds the string denoting the participations edge name in mutations.
 	EdgeParticipations = "participations"
+	// EdgeLedgerEntries holds the string denoting the ledger_entries edge name in mutations.
+	EdgeLedgerEntries = "ledger_entries"
 	// Table holds the table name of the program in the database.
 	Table = "programs"
 	// ParticipationsTable is the table that holds the participations relation/edge.
@@ -55,6 +57,13 @@ const (
 	ParticipationsInverseTable = "participations"
 	// ParticipationsColumn is the table column denoting the participations relation/edge.
 	ParticipationsColumn = "program_id"
+	// LedgerEntriesTable is the table that holds the ledger_entries relation/edge.
+	LedgerEntriesTable = "ledger_entries"
+	// LedgerEntriesInverseTable is the table name for the LedgerEntry entity.
+	// It exists in this package in order to avoid circular dependency with the "ledgerentry" package.
+	LedgerEntriesInverseTable = "ledger_entries"
+	// LedgerEntriesColumn is the table column denoting the ledger_entries relation/edge.
+	LedgerEntriesColumn = "program_id"
 )
 
 // Columns holds all SQL columns for program fields.
@@ -199,10 +208,31 @@ func ByParticipations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newParticipationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByLedgerEntriesCount orders the results by ledger_entries count.
+func ByLedgerEntriesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newLedgerEntriesStep(), opts...)
+	}
+}
+
+// ByLedgerEntries orders the results by ledger_entries terms.
+func ByLedgerEntries(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLedgerEntriesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newParticipationsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ParticipationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ParticipationsTable, ParticipationsColumn),
+	)
+}
+func newLedgerEntriesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LedgerEntriesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, LedgerEntriesTable, LedgerEntriesColumn),
 	)
 }

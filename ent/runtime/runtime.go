@@ -6,6 +6,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -189,6 +191,85 @@ func init() {
 	consultant.DefaultID = consultantDescID.Default.(func() pulid.ID)
 	// consultant.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	consultant.IDValidator = consultantDescID.Validators[0].(func(string) error)
+	fundingaccountMixin := schema.FundingAccount{}.Mixin()
+	fundingaccountMixinFields0 := fundingaccountMixin[0].Fields()
+	_ = fundingaccountMixinFields0
+	fundingaccountFields := schema.FundingAccount{}.Fields()
+	_ = fundingaccountFields
+	// fundingaccountDescStage1Paid is the schema descriptor for stage1_paid field.
+	fundingaccountDescStage1Paid := fundingaccountFields[1].Descriptor()
+	fundingaccount.ValueScanner.Stage1Paid = fundingaccountDescStage1Paid.ValueScanner.(field.TypeValueScanner[decimal.Decimal])
+	// fundingaccountDescStage2Paid is the schema descriptor for stage2_paid field.
+	fundingaccountDescStage2Paid := fundingaccountFields[2].Descriptor()
+	fundingaccount.ValueScanner.Stage2Paid = fundingaccountDescStage2Paid.ValueScanner.(field.TypeValueScanner[decimal.Decimal])
+	// fundingaccountDescStage1Cap is the schema descriptor for stage1_cap field.
+	fundingaccountDescStage1Cap := fundingaccountFields[3].Descriptor()
+	fundingaccount.ValueScanner.Stage1Cap = fundingaccountDescStage1Cap.ValueScanner.(field.TypeValueScanner[decimal.Decimal])
+	// fundingaccountDescTotalCap is the schema descriptor for total_cap field.
+	fundingaccountDescTotalCap := fundingaccountFields[4].Descriptor()
+	fundingaccount.ValueScanner.TotalCap = fundingaccountDescTotalCap.ValueScanner.(field.TypeValueScanner[decimal.Decimal])
+	// fundingaccountDescID is the schema descriptor for id field.
+	fundingaccountDescID := fundingaccountMixinFields0[0].Descriptor()
+	// fundingaccount.DefaultID holds the default value on creation for the id field.
+	fundingaccount.DefaultID = fundingaccountDescID.Default.(func() pulid.ID)
+	// fundingaccount.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	fundingaccount.IDValidator = fundingaccountDescID.Validators[0].(func(string) error)
+	ledgerentryMixin := schema.LedgerEntry{}.Mixin()
+	ledgerentryHooks := schema.LedgerEntry{}.Hooks()
+	ledgerentry.Hooks[0] = ledgerentryHooks[0]
+	ledgerentryMixinFields0 := ledgerentryMixin[0].Fields()
+	_ = ledgerentryMixinFields0
+	ledgerentryFields := schema.LedgerEntry{}.Fields()
+	_ = ledgerentryFields
+	// ledgerentryDescAmount is the schema descriptor for amount field.
+	ledgerentryDescAmount := ledgerentryFields[4].Descriptor()
+	ledgerentry.ValueScanner.Amount = ledgerentryDescAmount.ValueScanner.(field.TypeValueScanner[decimal.Decimal])
+	// ledgerentryDescReference is the schema descriptor for reference field.
+	ledgerentryDescReference := ledgerentryFields[6].Descriptor()
+	// ledgerentry.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
+	ledgerentry.ReferenceValidator = func() func(string) error {
+		validators := ledgerentryDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// ledgerentryDescReason is the schema descriptor for reason field.
+	ledgerentryDescReason := ledgerentryFields[7].Descriptor()
+	// ledgerentry.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	ledgerentry.ReasonValidator = ledgerentryDescReason.Validators[0].(func(string) error)
+	// ledgerentryDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	ledgerentryDescIdempotencyKey := ledgerentryFields[8].Descriptor()
+	// ledgerentry.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	ledgerentry.IdempotencyKeyValidator = func() func(string) error {
+		validators := ledgerentryDescIdempotencyKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(idempotency_key string) error {
+			for _, fn := range fns {
+				if err := fn(idempotency_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// ledgerentryDescID is the schema descriptor for id field.
+	ledgerentryDescID := ledgerentryMixinFields0[0].Descriptor()
+	// ledgerentry.DefaultID holds the default value on creation for the id field.
+	ledgerentry.DefaultID = ledgerentryDescID.Default.(func() pulid.ID)
+	// ledgerentry.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	ledgerentry.IDValidator = ledgerentryDescID.Validators[0].(func(string) error)
 	measureMixin := schema.Measure{}.Mixin()
 	measureHooks := schema.Measure{}.Hooks()
 	measure.Hooks[0] = measureHooks[0]

@@ -230,3 +230,13 @@ func validateTemplate(items []types.StepTemplateItem, end time.Time) error {
 	return nil
 }
 
+
+// appendOnly refuses every update and delete of ledger entries: a
+// correction is a reversal.
+func appendOnly() ent.Hook {
+	return hook.On(func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			return nil, apperr.New(apperr.Validation, "ledger entries are append-only; book a reversal instead")
+		})
+	}, ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne)
+}

@@ -43,6 +43,8 @@ func (Participation) Edges() []ent.Edge {
 		edge.To("steps", Step.Type),
 		edge.To("measures", Measure.Type).Annotations(entgql.RelayConnection()),
 		edge.From("appointments", Appointment.Type).Ref("participations").Annotations(entgql.RelayConnection()),
+		edge.To("funding", FundingAccount.Type).Unique(),
+		edge.To("ledger_entries", LedgerEntry.Type).Annotations(entgql.RelayConnection()),
 	}
 }
 

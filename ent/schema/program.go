@@ -45,6 +45,7 @@ func (Program) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("participations", Participation.Type).
 			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		edge.To("ledger_entries", LedgerEntry.Type).Annotations(entgql.Skip()),
 	}
 }
 

@@ -1,0 +1,442 @@
+// Package ledger is the money of the programme: an append-only ledger of
+// stage-1 and stage-2 disbursements and their reversals, exact decimals
+// stored as cents, per-participation funding accounts with running totals,
+// and the rules that keep every payment within the caps (DESIGN.md §4).
+//
+// Concurrency: every posting runs in its own transaction that first locks
+// the participant's funding account (SELECT … FOR UPDATE on PostgreSQL; on
+// SQLite the transaction is BEGIN IMMEDIATE, so writers are serialized).
+// All checks read the locked totals, so the caps hold under any
+// interleaving and across server processes. Transient failures (busy,
+// deadlock) are retried by store.InTx and never reach a client.
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/shopspring/decimal"
+
+	"sicherkommunal/apperr"
+	"sicherkommunal/auth"
+	"sicherkommunal/ent"
+	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/ledgerentry"
+	"sicherkommunal/ent/participation"
+	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/store"
+)
+
+// Error codes of the ledger.
+const (
+	CodeCapExceeded             = "CAP_EXCEEDED"
+	CodeStage2NotOpen           = "STAGE2_NOT_OPEN"
+	CodeStage2NotApproved       = "STAGE2_NOT_APPROVED"
+	CodeNotStage1Participant    = "NOT_STAGE1_PARTICIPANT"
+	CodeAfterProgramEnd         = "AFTER_PROGRAM_END"
+	CodeParticipationWithdrawn  = "PARTICIPATION_WITHDRAWN"
+	CodeIdempotencyConflict     = "IDEMPOTENCY_CONFLICT"
+	CodeAlreadyReversed         = "ALREADY_REVERSED"
+	CodeReversalExceedsOriginal = "REVERSAL_EXCEEDS_ORIGINAL"
+	CodeInvalidAmount           = "INVALID_AMOUNT"
+)
+
+// Service posts and reverses payments. Now is the clock; Dialect selects
+// the locking strategy.
+type Service struct {
+	Client  *ent.Client
+	Dialect string
+	Now     func() time.Time
+}
+
+// Disbursement is a payment to post.
+type Disbursement struct {
+	ParticipationID pulid.ID
+	Stage           types.FundingStage
+	Amount          decimal.Decimal
+	ValueDate       time.Time
+	Reference       string
+	IdempotencyKey  string
+}
+
+func (d Disbursement) payloadHash() string {
+	return hashPayload("D", string(d.ParticipationID), string(d.Stage), d.Amount.StringFixed(2),
+		types.NormalizeDate(d.ValueDate).Format(time.DateOnly), d.Reference)
+}
+
+// Reversal corrects (part of) a disbursement. A nil Amount reverses what
+// is left of the original.
+type Reversal struct {
+	EntryID        pulid.ID
+	Amount         *decimal.Decimal
+	Reason         string
+	IdempotencyKey string
+}
+
+func (r Reversal) payloadHash() string {
+	amount := "rest"
+	if r.Amount != nil {
+		amount = r.Amount.StringFixed(2)
+	}
+	return hashPayload("R", string(r.EntryID), amount, r.Reason)
+}
+
+func hashPayload(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x1f")))
+	return hex.EncodeToString(h[:])
+}
+
+func money(d decimal.Decimal) string { return d.StringFixed(2) }
+
+// OpenAccount creates the funding account of a new participation with the
+// programme's caps. Registration calls it in its transaction, so that a
+// posting always finds a row to lock.
+func OpenAccount(ctx context.Context, c *ent.Client, pa *ent.Participation, p *ent.Program, now time.Time) error {
+	return c.FundingAccount.Create().
+		SetParticipationID(pa.ID).
+		SetStage1Paid(decimal.Zero).SetStage2Paid(decimal.Zero).
+		SetStage1Cap(p.Stage1Amount).SetTotalCap(p.TotalCap).
+		SetUpdatedAt(now).
+		Exec(ctx)
+}
+
+// detach returns e usable after its transaction ended: entities loaded in a
+// transaction that InTx opened itself carry its (closed) driver.
+func detach(ctx context.Context, e *ent.LedgerEntry) *ent.LedgerEntry {
+	if e == nil || ent.TxFromContext(ctx) != nil {
+		return e
+	}
+	return e.Unwrap()
+}
+
+// actor names who books an entry.
+func actor(ctx context.Context) string {
+	if v := auth.FromContext(ctx); v != nil {
+		if v.TokenID != "" {
+			return fmt.Sprintf("%s (%s)", v.Name, v.TokenID)
+		}
+		return v.Name
+	}
+	return "unknown"
+}
+
+// validAmount refuses amounts that can never be a payment.
+func validAmount(a decimal.Decimal) error {
+	if !a.IsPositive() {
+		return apperr.New(CodeInvalidAmount, "the amount must be positive, not %s", money(a))
+	}
+	if a.Exponent() < -2 && !a.Equal(a.Round(2)) {
+		return apperr.New(CodeInvalidAmount, "the amount %s has more than two fraction digits", a.String())
+	}
+	return nil
+}
+
+// lockAccount locks and returns the funding account of a participation.
+func (s *Service) lockAccount(ctx context.Context, c *ent.Client, pid pulid.ID) (*ent.FundingAccount, error) {
+	q := c.FundingAccount.Query().Where(fundingaccount.ParticipationID(pid))
+	if s.Dialect == dialect.Postgres {
+		q = q.ForUpdate()
+	}
+	acc, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "participation %s not found", pid)
+	}
+	return acc, err
+}
+
+// PostDisbursement books a payment after checking every rule against the
+// locked totals. The same idempotency key with the same payload returns the
+// original entry and books nothing.
+// Errors: INVALID_AMOUNT, NOT_FOUND, VALIDATION, IDEMPOTENCY_CONFLICT,
+// PARTICIPATION_WITHDRAWN, AFTER_PROGRAM_END, STAGE2_NOT_OPEN,
+// STAGE2_NOT_APPROVED, NOT_STAGE1_PARTICIPANT, CAP_EXCEEDED.
+func (s *Service) PostDisbursement(ctx context.Context, d Disbursement) (*ent.LedgerEntry, error) {
+	d.Reference = strings.TrimSpace(d.Reference)
+	switch {
+	case d.Reference == "":
+		return nil, apperr.New(apperr.Validation, "a payment needs a reference (Kassenzeichen)")
+	case strings.TrimSpace(d.IdempotencyKey) == "":
+		return nil, apperr.New(apperr.Validation, "a payment needs an idempotency key")
+	case d.Stage != types.Stage1 && d.Stage != types.Stage2:
+		return nil, apperr.New(apperr.Validation, "unknown stage %q", d.Stage)
+	}
+	if err := validAmount(d.Amount); err != nil {
+		return nil, err
+	}
+	valueDate := types.NormalizeDate(d.ValueDate)
+	var out *ent.LedgerEntry
+	err := store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
+		acc, err := s.lockAccount(ctx, c, d.ParticipationID)
+		if err != nil {
+			return err
+		}
+		pa, err := c.Participation.Query().Where(participation.ID(d.ParticipationID)).WithProgram().Only(ctx)
+		if err != nil {
+			return err
+		}
+		p := pa.Edges.Program
+		if e, err := s.replay(ctx, c, p.ID, d.IdempotencyKey, d.payloadHash()); e != nil || err != nil {
+			out = e
+			return err
+		}
+		if err := checkDisbursement(acc, pa, p, d.Stage, d.Amount, valueDate); err != nil {
+			return err
+		}
+		e, err := s.book(ctx, c, acc, &ent.LedgerEntry{
+			ProgramID: p.ID, ParticipationID: pa.ID, Stage: d.Stage, Kind: ledgerentry.KindDISBURSEMENT,
+			Amount: d.Amount, ValueDate: valueDate, Reference: d.Reference,
+			IdempotencyKey: d.IdempotencyKey, PayloadHash: d.payloadHash(),
+		}, d.Amount)
+		if err != nil || e == nil {
+			return err
+		}
+		// The first payment of a stage moves the participation forward.
+		next := pa.Status
+		switch {
+		case d.Stage == types.Stage1 && pa.Status == participation.StatusREGISTERED:
+			next = participation.StatusSTAGE1
+		case d.Stage == types.Stage2 && (pa.Status == participation.StatusREGISTERED || pa.Status == participation.StatusSTAGE1):
+			next = participation.StatusSTAGE2
+		}
+		if next != pa.Status {
+			if err := c.Participation.UpdateOneID(pa.ID).SetStatus(next).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		out = e
+		return nil
+	})
+	return detach(ctx, out), err
+}
+
+// checkDisbursement applies the rules of DESIGN.md §4 to a new payment.
+func checkDisbursement(acc *ent.FundingAccount, pa *ent.Participation, p *ent.Program, stage types.FundingStage, amount decimal.Decimal, valueDate time.Time) error {
+	stage1Rest := acc.Stage1Cap.Sub(acc.Stage1Paid)
+	totalRest := acc.TotalCap.Sub(acc.Stage1Paid).Sub(acc.Stage2Paid)
+	remaining := totalRest
+	stageCap := acc.TotalCap
+	if stage == types.Stage1 {
+		remaining = decimal.Min(stage1Rest, totalRest)
+		stageCap = acc.Stage1Cap
+	}
+	if amount.GreaterThan(stageCap) {
+		return apperr.New(CodeInvalidAmount, "%s EUR is more than the %s cap of %s EUR", money(amount), stage, money(stageCap)).
+			With("remaining", money(remaining))
+	}
+	if pa.Status == participation.StatusWITHDRAWN {
+		return apperr.New(CodeParticipationWithdrawn, "the participation was withdrawn; no payments")
+	}
+	if valueDate.After(types.NormalizeDate(p.EndsOn)) {
+		return apperr.New(CodeAfterProgramEnd, "value date %s is after the programme's end %s",
+			valueDate.Format(time.DateOnly), p.EndsOn.Format(time.DateOnly)).With("endsOn", p.EndsOn.Format(time.DateOnly))
+	}
+	if valueDate.Before(types.NormalizeDate(p.StartsOn)) {
+		return apperr.New(apperr.Validation, "value date %s is before the programme's start %s",
+			valueDate.Format(time.DateOnly), p.StartsOn.Format(time.DateOnly))
+	}
+	if stage == types.Stage2 {
+		if valueDate.Before(types.NormalizeDate(p.Stage2OpensOn)) {
+			return apperr.New(CodeStage2NotOpen, "stage 2 opens on %s; value date %s is earlier",
+				p.Stage2OpensOn.Format(time.DateOnly), valueDate.Format(time.DateOnly)).
+				With("stage2OpensOn", p.Stage2OpensOn.Format(time.DateOnly))
+		}
+		if p.Stage2ApprovedOn == nil {
+			return apperr.New(CodeStage2NotApproved, "the state committees' approval of stage 2 is not recorded")
+		}
+		if !acc.Stage1Paid.IsPositive() {
+			return apperr.New(CodeNotStage1Participant, "stage 2 is only for stage-1 participants; no stage-1 payment is booked")
+		}
+	}
+	if amount.GreaterThan(remaining) {
+		return apperr.New(CodeCapExceeded, "%s EUR exceeds what can still be paid (%s EUR)", money(amount), money(remaining)).
+			With("remaining", money(remaining)).
+			With("stage1Paid", money(acc.Stage1Paid)).
+			With("totalPaid", money(acc.Stage1Paid.Add(acc.Stage2Paid)))
+	}
+	return nil
+}
+
+// replay returns the entry already booked under key, or
+// IDEMPOTENCY_CONFLICT if it was booked with another payload.
+func (s *Service) replay(ctx context.Context, c *ent.Client, programID pulid.ID, key, hash string) (*ent.LedgerEntry, error) {
+	e, err := c.LedgerEntry.Query().Where(ledgerentry.ProgramID(programID), ledgerentry.IdempotencyKey(key)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.PayloadHash != hash {
+		return nil, apperr.New(CodeIdempotencyConflict, "idempotency key %q was used for another request", key).
+			With("entryID", string(e.ID))
+	}
+	return e, nil
+}
+
+// book inserts the entry and moves the account's totals by delta (negative
+// for a reversal). If a concurrent request booked the same idempotency key
+// first (possible only for keys reused across participants), the insert
+// does nothing and the existing entry decides.
+func (s *Service) book(ctx context.Context, c *ent.Client, acc *ent.FundingAccount, e *ent.LedgerEntry, delta decimal.Decimal) (*ent.LedgerEntry, error) {
+	id := pulid.New("LE")
+	now := s.Now()
+	create := c.LedgerEntry.Create().SetID(id).
+		SetProgramID(e.ProgramID).SetParticipationID(e.ParticipationID).SetStage(e.Stage).SetKind(e.Kind).
+		SetAmount(e.Amount).SetValueDate(e.ValueDate).SetReference(e.Reference).SetNillableReason(e.Reason).
+		SetIdempotencyKey(e.IdempotencyKey).SetPayloadHash(e.PayloadHash).SetNillableReversesID(e.ReversesID).
+		SetCreatedBy(actor(ctx)).SetCreatedAt(now)
+	if err := create.OnConflictColumns(ledgerentry.FieldProgramID, ledgerentry.FieldIdempotencyKey).DoNothing().Exec(ctx); err != nil && !isNoRows(err) {
+		return nil, err
+	}
+	stored, err := c.LedgerEntry.Query().Where(ledgerentry.ProgramID(e.ProgramID), ledgerentry.IdempotencyKey(e.IdempotencyKey)).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if stored.ID != id {
+		if stored.PayloadHash != e.PayloadHash {
+			return nil, apperr.New(CodeIdempotencyConflict, "idempotency key %q was used for another request", e.IdempotencyKey).
+				With("entryID", string(stored.ID))
+		}
+		return stored, nil
+	}
+	u := c.FundingAccount.UpdateOne(acc).SetUpdatedAt(now)
+	if e.Stage == types.Stage1 {
+		u.SetStage1Paid(acc.Stage1Paid.Add(delta))
+	} else {
+		u.SetStage2Paid(acc.Stage2Paid.Add(delta))
+	}
+	if err := u.Exec(ctx); err != nil {
+		return nil, err
+	}
+	return stored, nil
+}
+
+func isNoRows(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no rows in result set")
+}
+
+// ReverseDisbursement books a reversal of (part of) a disbursement.
+// Errors: INVALID_AMOUNT, NOT_FOUND, VALIDATION, IDEMPOTENCY_CONFLICT,
+// ALREADY_REVERSED, REVERSAL_EXCEEDS_ORIGINAL.
+func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.LedgerEntry, error) {
+	r.Reason = strings.TrimSpace(r.Reason)
+	switch {
+	case r.Reason == "":
+		return nil, apperr.New(apperr.Validation, "a reversal needs a reason")
+	case strings.TrimSpace(r.IdempotencyKey) == "":
+		return nil, apperr.New(apperr.Validation, "a reversal needs an idempotency key")
+	}
+	if r.Amount != nil {
+		if err := validAmount(*r.Amount); err != nil {
+			return nil, err
+		}
+	}
+	orig, err := s.Client.LedgerEntry.Get(ctx, r.EntryID)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "ledger entry %s not found", r.EntryID)
+	} else if err != nil {
+		return nil, err
+	}
+	var out *ent.LedgerEntry
+	err = store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
+		acc, err := s.lockAccount(ctx, c, orig.ParticipationID)
+		if err != nil {
+			return err
+		}
+		if e, err := s.replay(ctx, c, orig.ProgramID, r.IdempotencyKey, r.payloadHash()); e != nil || err != nil {
+			out = e
+			return err
+		}
+		if orig.Kind != ledgerentry.KindDISBURSEMENT {
+			return apperr.New(apperr.Validation, "only disbursements can be reversed; %s is a reversal", orig.ID)
+		}
+		reversals, err := c.LedgerEntry.Query().Where(ledgerentry.ReversesID(orig.ID)).All(ctx)
+		if err != nil {
+			return err
+		}
+		left := orig.Amount
+		for _, rev := range reversals {
+			left = left.Sub(rev.Amount)
+		}
+		if !left.IsPositive() {
+			return apperr.New(CodeAlreadyReversed, "entry %s is already fully reversed", orig.ID).With("remaining", money(decimal.Zero))
+		}
+		amount := left
+		if r.Amount != nil {
+			amount = *r.Amount
+		}
+		if amount.GreaterThan(left) {
+			return apperr.New(CodeReversalExceedsOriginal, "%s EUR is more than the %s EUR left of entry %s",
+				money(amount), money(left), orig.ID).With("remaining", money(left))
+		}
+		reason := r.Reason
+		origID := orig.ID
+		e, err := s.book(ctx, c, acc, &ent.LedgerEntry{
+			ProgramID: orig.ProgramID, ParticipationID: orig.ParticipationID, Stage: orig.Stage,
+			Kind: ledgerentry.KindREVERSAL, Amount: amount,
+			ValueDate: types.DateOf(s.Now(), berlin), Reference: orig.Reference, Reason: &reason,
+			IdempotencyKey: r.IdempotencyKey, PayloadHash: r.payloadHash(), ReversesID: &origID,
+		}, amount.Neg())
+		out = e
+		return err
+	})
+	return detach(ctx, out), err
+}
+
+var berlin = mustLoad("Europe/Berlin")
+
+func mustLoad(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// ApproveStage2 records the state committees' approval of stage 2.
+// Errors: NOT_FOUND, VALIDATION, CONFLICT (already approved).
+func (s *Service) ApproveStage2(ctx context.Context, programID pulid.ID, approvedOn time.Time, decisionReference string) (*ent.Program, error) {
+	decisionReference = strings.TrimSpace(decisionReference)
+	if decisionReference == "" {
+		return nil, apperr.New(apperr.Validation, "the approval needs the committees' decision reference")
+	}
+	var out *ent.Program
+	err := store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
+		p, err := c.Program.Get(ctx, programID)
+		if ent.IsNotFound(err) {
+			return apperr.New(apperr.NotFound, "programme %s not found", programID)
+		} else if err != nil {
+			return err
+		}
+		if p.Stage2ApprovedOn != nil {
+			return apperr.New(apperr.Conflict, "stage 2 was already approved on %s (%s)",
+				p.Stage2ApprovedOn.Format(time.DateOnly), deref(p.Stage2DecisionReference))
+		}
+		on := types.NormalizeDate(approvedOn)
+		if on.Before(types.NormalizeDate(p.StartsOn)) || on.After(types.NormalizeDate(p.EndsOn)) {
+			return apperr.New(apperr.Validation, "approvedOn %s is outside the programme period", on.Format(time.DateOnly))
+		}
+		if on.After(types.DateOf(s.Now(), berlin)) {
+			return apperr.New(apperr.Validation, "approvedOn %s is in the future", on.Format(time.DateOnly))
+		}
+		out, err = c.Program.UpdateOne(p).SetStage2ApprovedOn(on).SetStage2DecisionReference(decisionReference).Save(ctx)
+		return err
+	})
+	if err == nil && ent.TxFromContext(ctx) == nil {
+		out = out.Unwrap()
+	}
+	return out, err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
