@@ -51,8 +51,18 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
+	return newTestServerOn(t, storetest.URL(t))
+}
+
+// newTestServerOn is newTestServer on a given database.
+func newTestServerOn(t *testing.T, dbURL string) *testServer {
+	t.Helper()
 	counter := &storetest.Counter{}
-	db := storetest.OpenEmpty(t, store.Options{Wrap: counter.Wrap})
+	db, err := store.Open(context.Background(), dbURL, store.Options{Wrap: counter.Wrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	clock := &testClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
