@@ -1,0 +1,265 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"sicherkommunal/apperr"
+	"sicherkommunal/auth"
+	"sicherkommunal/ent"
+	"sicherkommunal/ent/municipality"
+	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/ledger"
+	"sicherkommunal/program"
+	"sicherkommunal/store"
+	"sicherkommunal/store/storetest"
+)
+
+// model is an independent, in-memory statement of the ledger's rules.
+type model struct {
+	stage1Cap, totalCap decimal.Decimal
+	approved            bool
+	paid                map[pulid.ID]*[2]decimal.Decimal
+	withdrawn           map[pulid.ID]bool
+	entries             map[pulid.ID]*mEntry
+	keys                map[string]mKey
+}
+
+type mEntry struct {
+	pa     pulid.ID
+	stage  int
+	amount decimal.Decimal
+	left   decimal.Decimal // for disbursements: what can still be reversed
+	rev    bool
+}
+
+type mKey struct {
+	payload string
+	entry   pulid.ID
+}
+
+var (
+	end       = types.Date(2026, 12, 31)
+	start     = types.Date(2025, 12, 2)
+	opensOn   = types.Date(2026, 1, 1)
+	stageName = [2]types.FundingStage{types.Stage1, types.Stage2}
+)
+
+// post predicts the code of a disbursement ("" = booked) or the entry a
+// replay returns.
+func (m *model) post(pa pulid.ID, stage int, amount decimal.Decimal, vd time.Time, key, payload string) (code string, replay pulid.ID) {
+	if !amount.IsPositive() {
+		return "INVALID_AMOUNT", ""
+	}
+	if k, ok := m.keys[key]; ok {
+		if k.payload != payload {
+			return "IDEMPOTENCY_CONFLICT", ""
+		}
+		return "", k.entry
+	}
+	p := m.paid[pa]
+	limit := m.stage1Cap
+	if stage == 1 {
+		limit = m.totalCap
+	}
+	switch {
+	case amount.GreaterThan(limit):
+		return "INVALID_AMOUNT", ""
+	case m.withdrawn[pa]:
+		return "PARTICIPATION_WITHDRAWN", ""
+	case vd.After(end):
+		return "AFTER_PROGRAM_END", ""
+	case vd.Before(start):
+		return "VALIDATION", ""
+	case stage == 1 && vd.Before(opensOn):
+		return "STAGE2_NOT_OPEN", ""
+	case stage == 1 && !m.approved:
+		return "STAGE2_NOT_APPROVED", ""
+	case stage == 1 && !p[0].IsPositive():
+		return "NOT_STAGE1_PARTICIPANT", ""
+	case stage == 0 && p[0].Add(amount).GreaterThan(m.stage1Cap):
+		return "CAP_EXCEEDED", ""
+	case p[0].Add(p[1]).Add(amount).GreaterThan(m.totalCap):
+		return "CAP_EXCEEDED", ""
+	}
+	return "", ""
+}
+
+func (m *model) reverse(e *mEntry, amount *decimal.Decimal, key, payload string) (code string, replay pulid.ID) {
+	if amount != nil && !amount.IsPositive() {
+		return "INVALID_AMOUNT", ""
+	}
+	if k, ok := m.keys[key]; ok {
+		if k.payload != payload {
+			return "IDEMPOTENCY_CONFLICT", ""
+		}
+		return "", k.entry
+	}
+	switch {
+	case e.rev:
+		return "VALIDATION", ""
+	case !e.left.IsPositive():
+		return "ALREADY_REVERSED", ""
+	case amount != nil && amount.GreaterThan(e.left):
+		return "REVERSAL_EXCEEDS_ORIGINAL", ""
+	}
+	return "", ""
+}
+
+// TestLedgerMatchesModel runs random sequences of posts, reversals,
+// approvals and clock moves against the ledger and the model. The seed is
+// logged; SK_LEDGER_SEED replays one.
+func TestLedgerMatchesModel(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("SK_LEDGER_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("seed %d (replay: SK_LEDGER_SEED=%d go test -run TestLedgerMatchesModel ./ledger)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 7))
+
+	db := storetest.Open(t, store.Options{})
+	ctx := auth.SystemContext(context.Background())
+	if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	svc := &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: clock}
+	prog := &program.Service{Now: clock}
+	p := db.Client.Program.Query().OnlyX(ctx)
+	munis := db.Client.Municipality.Query().Order(municipality.ByArs()).Limit(5).AllX(ctx)
+	m := &model{stage1Cap: p.Stage1Amount, totalCap: p.TotalCap, paid: map[pulid.ID]*[2]decimal.Decimal{},
+		withdrawn: map[pulid.ID]bool{}, entries: map[pulid.ID]*mEntry{}, keys: map[string]mKey{}}
+	var pas []pulid.ID
+	for _, mu := range munis {
+		pa, err := prog.Register(ctx, db.Client, p.ID, mu.ID, types.Date(2026, 1, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pas = append(pas, pa.ID)
+		m.paid[pa.ID] = &[2]decimal.Decimal{}
+	}
+	var ids []pulid.ID
+	outcomes := map[string]int{}
+	amounts := []int64{1, 99, 50000, 123456, 500000, 1000000, 1610000, 1610001, 2000000, 0, -100}
+	const steps = 600
+	for i := 0; i < steps; i++ {
+		var (
+			want, got     string
+			replay, gotID pulid.ID
+			err           error
+			e             *ent.LedgerEntry
+			op            string
+		)
+		switch r := rng.IntN(20); {
+		case r < 14: // post
+			pa := pas[rng.IntN(len(pas))]
+			stage := rng.IntN(2)
+			amount := decimal.New(amounts[rng.IntN(len(amounts))]+int64(rng.IntN(100)), -2)
+			vd := types.Date(2026, 1, 1).AddDate(0, 0, rng.IntN(400)-40)
+			key := newKey(rng, i)
+			payload := fmt.Sprint(pa, stage, amount.StringFixed(2), vd.Format(time.DateOnly))
+			op = "post " + payload + " " + key
+			want, replay = m.post(pa, stage, amount, vd, key, payload)
+			e, err = svc.PostDisbursement(ctx, ledger.Disbursement{ParticipationID: pa, Stage: stageName[stage],
+				Amount: amount, ValueDate: vd, Reference: "R" + key, IdempotencyKey: key})
+			if err == nil && want == "" && replay == "" {
+				m.paid[pa][stage] = m.paid[pa][stage].Add(amount)
+				m.entries[e.ID] = &mEntry{pa: pa, stage: stage, amount: amount, left: amount}
+				m.keys[key] = mKey{payload, e.ID}
+				ids = append(ids, e.ID)
+			}
+		case r < 17 && len(ids) > 0: // reverse
+			id := ids[rng.IntN(len(ids))]
+			orig := m.entries[id]
+			var amount *decimal.Decimal
+			if rng.IntN(3) > 0 {
+				a := decimal.New(int64(rng.IntN(600000))-1000, -2)
+				amount = &a
+			}
+			key := newKey(rng, i)
+			payload := fmt.Sprint("rev", id, amount)
+			op = "reverse " + payload + " " + key
+			want, replay = m.reverse(orig, amount, key, payload)
+			var apiAmount *decimal.Decimal
+			if amount != nil {
+				a := *amount
+				apiAmount = &a
+			}
+			e, err = svc.ReverseDisbursement(ctx, ledger.Reversal{EntryID: id, Amount: apiAmount, Reason: "test", IdempotencyKey: key})
+			if err == nil && want == "" && replay == "" {
+				a := orig.left
+				if amount != nil {
+					a = *amount
+				}
+				orig.left = orig.left.Sub(a)
+				m.paid[orig.pa][orig.stage] = m.paid[orig.pa][orig.stage].Sub(a)
+				m.entries[e.ID] = &mEntry{pa: orig.pa, stage: orig.stage, amount: a, rev: true}
+				m.keys[key] = mKey{payload, e.ID}
+				ids = append(ids, e.ID)
+			}
+		case r == 17: // approve stage 2
+			op = "approve"
+			want = ""
+			if m.approved {
+				want = "CONFLICT"
+			}
+			_, err = svc.ApproveStage2(ctx, p.ID, types.DateOf(now, time.UTC), "LA 1")
+			if err == nil {
+				m.approved = true
+			}
+		case r == 18 && rng.IntN(8) == 0: // withdraw
+			pa := pas[rng.IntN(len(pas))]
+			op = "withdraw " + string(pa)
+			want = ""
+			if m.withdrawn[pa] {
+				want = "CONFLICT"
+			}
+			_, err = prog.Withdraw(ctx, db.Client, pa, "test")
+			if err == nil {
+				m.withdrawn[pa] = true
+			}
+		default: // the clock moves
+			now = now.Add(time.Duration(rng.IntN(72)) * time.Hour)
+			continue
+		}
+		got = apperr.CodeOf(err)
+		if err != nil && got == "" {
+			t.Fatalf("step %d %s: unexpected error %v", i, op, err)
+		}
+		if e != nil {
+			gotID = e.ID
+		}
+		outcomes[op[:strings.IndexByte(op+" ", ' ')]+":"+got]++
+		if got != want || (replay != "" && gotID != replay) {
+			t.Fatalf("step %d %s: got %q (%s), model wants %q (%s); seed %d", i, op, got, gotID, want, replay, seed)
+		}
+	}
+	t.Logf("outcomes: %v", outcomes)
+	for pa, paid := range m.paid {
+		got := db.Client.Participation.GetX(ctx, pa).QueryFunding().OnlyX(ctx)
+		if !got.Stage1Paid.Equal(paid[0]) || !got.Stage2Paid.Equal(paid[1]) {
+			t.Fatalf("%s: ledger %s/%s, model %s/%s; seed %d", pa, got.Stage1Paid, got.Stage2Paid, paid[0], paid[1], seed)
+		}
+	}
+	if mism, err := ledger.Verify(ctx, db.Client); err != nil || len(mism) != 0 {
+		t.Fatalf("Verify: %v %v", mism, err)
+	}
+}
+
+// newKey mostly returns a fresh idempotency key and sometimes reuses one.
+func newKey(rng *rand.Rand, i int) string {
+	if rng.IntN(10) == 0 {
+		return fmt.Sprintf("k%d", rng.IntN(i+1))
+	}
+	return fmt.Sprintf("k%d", i)
+}
