@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"sicherkommunal/auth"
-	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/municipality"
+	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ledger"
 )
 
@@ -206,7 +206,9 @@ func TestLedgerRules(t *testing.T) {
 	t.Run("NOT_STAGE1_PARTICIPANT after full reversal", func(t *testing.T) {
 		// b has 16,100.00 stage 1 and 100.00 stage 2; reverse stage 1 entirely.
 		var list struct {
-			LedgerEntries struct{ Edges []struct{ Node struct{ ID string } } }
+			LedgerEntries struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		s.must(t, mid, `query($pa: ID!) { ledgerEntries(where: {participationID: $pa, stage: STAGE_1, kind: DISBURSEMENT}) { edges { node { id } } } }`,
 			map[string]any{"pa": b}, &list)

@@ -14,6 +14,7 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -25,7 +26,6 @@ import (
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
-	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/schema/pulid"
@@ -137,17 +137,59 @@ func validAmount(a decimal.Decimal) error {
 	return nil
 }
 
-// lockAccount locks and returns the funding account of a participation.
-func (s *Service) lockAccount(ctx context.Context, c *ent.Client, pid pulid.ID) (*ent.FundingAccount, error) {
-	q := c.FundingAccount.Query().Where(fundingaccount.ParticipationID(pid))
+// account is a locked funding account with what the rules need of its
+// participation and programme, loaded in one statement.
+type account struct {
+	*ent.FundingAccount
+	status    participation.Status
+	programID pulid.ID
+	program   ent.Program // StartsOn, EndsOn, Stage2OpensOn, Stage2ApprovedOn
+}
+
+const lockSQL = `SELECT fa.id, fa.stage1_paid, fa.stage2_paid, fa.stage1_cap, fa.total_cap,
+  p.status, p.program_id, g.starts_on, g.ends_on, g.stage2_opens_on, g.stage2_approved_on
+FROM funding_accounts fa
+JOIN participations p ON p.id = fa.participation_id
+JOIN programs g ON g.id = p.program_id
+WHERE fa.participation_id = `
+
+// lockAccount locks a participation's funding account (FOR UPDATE on
+// PostgreSQL; SQLite's write transaction is exclusive already) and loads
+// it with its participation's status and programme dates.
+func (s *Service) lockAccount(ctx context.Context, c *ent.Client, pid pulid.ID) (*account, error) {
+	q := lockSQL + "?"
 	if s.Dialect == dialect.Postgres {
-		q = q.ForUpdate()
+		q = lockSQL + "$1 FOR UPDATE OF fa"
 	}
-	acc, err := q.Only(ctx)
-	if ent.IsNotFound(err) {
+	rows, err := c.QueryContext(ctx, q, string(pid))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 		return nil, apperr.New(apperr.NotFound, "participation %s not found", pid)
 	}
-	return acc, err
+	var (
+		id, status, programID  string
+		s1, s2, cap1, capTotal int64
+		approved               sql.NullTime
+		a                      = &account{}
+	)
+	if err := rows.Scan(&id, &s1, &s2, &cap1, &capTotal, &status, &programID,
+		&a.program.StartsOn, &a.program.EndsOn, &a.program.Stage2OpensOn, &approved); err != nil {
+		return nil, err
+	}
+	if approved.Valid {
+		a.program.Stage2ApprovedOn = &approved.Time
+	}
+	a.FundingAccount = &ent.FundingAccount{ID: pulid.ID(id), ParticipationID: pid,
+		Stage1Paid: decimal.New(s1, -2), Stage2Paid: decimal.New(s2, -2),
+		Stage1Cap: decimal.New(cap1, -2), TotalCap: decimal.New(capTotal, -2)}
+	a.status, a.programID = participation.Status(status), pulid.ID(programID)
+	return a, rows.Err()
 }
 
 // PostDisbursement books a payment after checking every rule against the
@@ -176,36 +218,31 @@ func (s *Service) PostDisbursement(ctx context.Context, d Disbursement) (*ent.Le
 		if err != nil {
 			return err
 		}
-		pa, err := c.Participation.Query().Where(participation.ID(d.ParticipationID)).WithProgram().Only(ctx)
-		if err != nil {
-			return err
-		}
-		p := pa.Edges.Program
-		if e, err := s.replay(ctx, c, p.ID, d.IdempotencyKey, d.payloadHash()); e != nil || err != nil {
+		if e, err := s.replay(ctx, c, acc.programID, d.IdempotencyKey, d.payloadHash()); e != nil || err != nil {
 			out = e
 			return err
 		}
-		if err := checkDisbursement(acc, pa, p, d.Stage, d.Amount, valueDate); err != nil {
+		if err := checkDisbursement(acc, d.Stage, d.Amount, valueDate); err != nil {
 			return err
 		}
-		e, err := s.book(ctx, c, acc, &ent.LedgerEntry{
-			ProgramID: p.ID, ParticipationID: pa.ID, Stage: d.Stage, Kind: ledgerentry.KindDISBURSEMENT,
+		e, err := s.book(ctx, c, acc.FundingAccount, &ent.LedgerEntry{
+			ProgramID: acc.programID, ParticipationID: d.ParticipationID, Stage: d.Stage, Kind: ledgerentry.KindDISBURSEMENT,
 			Amount: d.Amount, ValueDate: valueDate, Reference: d.Reference,
 			IdempotencyKey: d.IdempotencyKey, PayloadHash: d.payloadHash(),
 		}, d.Amount)
-		if err != nil || e == nil {
+		if err != nil {
 			return err
 		}
 		// The first payment of a stage moves the participation forward.
-		next := pa.Status
+		next := acc.status
 		switch {
-		case d.Stage == types.Stage1 && pa.Status == participation.StatusREGISTERED:
+		case d.Stage == types.Stage1 && acc.status == participation.StatusREGISTERED:
 			next = participation.StatusSTAGE1
-		case d.Stage == types.Stage2 && (pa.Status == participation.StatusREGISTERED || pa.Status == participation.StatusSTAGE1):
+		case d.Stage == types.Stage2 && (acc.status == participation.StatusREGISTERED || acc.status == participation.StatusSTAGE1):
 			next = participation.StatusSTAGE2
 		}
-		if next != pa.Status {
-			if err := c.Participation.UpdateOneID(pa.ID).SetStatus(next).Exec(ctx); err != nil {
+		if next != acc.status {
+			if err := c.Participation.UpdateOneID(d.ParticipationID).SetStatus(next).Exec(ctx); err != nil {
 				return err
 			}
 		}
@@ -216,7 +253,8 @@ func (s *Service) PostDisbursement(ctx context.Context, d Disbursement) (*ent.Le
 }
 
 // checkDisbursement applies the rules of DESIGN.md §4 to a new payment.
-func checkDisbursement(acc *ent.FundingAccount, pa *ent.Participation, p *ent.Program, stage types.FundingStage, amount decimal.Decimal, valueDate time.Time) error {
+func checkDisbursement(acc *account, stage types.FundingStage, amount decimal.Decimal, valueDate time.Time) error {
+	p := &acc.program
 	stage1Rest := acc.Stage1Cap.Sub(acc.Stage1Paid)
 	totalRest := acc.TotalCap.Sub(acc.Stage1Paid).Sub(acc.Stage2Paid)
 	remaining := totalRest
@@ -229,7 +267,7 @@ func checkDisbursement(acc *ent.FundingAccount, pa *ent.Participation, p *ent.Pr
 		return apperr.New(CodeInvalidAmount, "%s EUR is more than the %s cap of %s EUR", money(amount), stage, money(stageCap)).
 			With("remaining", money(remaining))
 	}
-	if pa.Status == participation.StatusWITHDRAWN {
+	if acc.status == participation.StatusWITHDRAWN {
 		return apperr.New(CodeParticipationWithdrawn, "the participation was withdrawn; no payments")
 	}
 	if valueDate.After(types.NormalizeDate(p.EndsOn)) {
@@ -280,32 +318,25 @@ func (s *Service) replay(ctx context.Context, c *ent.Client, programID pulid.ID,
 }
 
 // book inserts the entry and moves the account's totals by delta (negative
-// for a reversal). If a concurrent request booked the same idempotency key
-// first (possible only for keys reused across participants), the insert
-// does nothing and the existing entry decides.
+// for a reversal). The caller holds the account's lock and has checked the
+// idempotency key, so a duplicate key can only come from a concurrent
+// request on another participation; its unique violation makes the whole
+// transaction retry, and the retry's replay check decides.
 func (s *Service) book(ctx context.Context, c *ent.Client, acc *ent.FundingAccount, e *ent.LedgerEntry, delta decimal.Decimal) (*ent.LedgerEntry, error) {
-	id := pulid.New("LE")
 	now := s.Now()
-	create := c.LedgerEntry.Create().SetID(id).
+	stored, err := c.LedgerEntry.Create().
 		SetProgramID(e.ProgramID).SetParticipationID(e.ParticipationID).SetStage(e.Stage).SetKind(e.Kind).
 		SetAmount(e.Amount).SetValueDate(e.ValueDate).SetReference(e.Reference).SetNillableReason(e.Reason).
 		SetIdempotencyKey(e.IdempotencyKey).SetPayloadHash(e.PayloadHash).SetNillableReversesID(e.ReversesID).
-		SetCreatedBy(actor(ctx)).SetCreatedAt(now)
-	if err := create.OnConflictColumns(ledgerentry.FieldProgramID, ledgerentry.FieldIdempotencyKey).DoNothing().Exec(ctx); err != nil && !isNoRows(err) {
-		return nil, err
+		SetCreatedBy(actor(ctx)).SetCreatedAt(now).
+		Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, fmt.Errorf("%w: idempotency key booked concurrently: %v", store.ErrRetry, err)
 	}
-	stored, err := c.LedgerEntry.Query().Where(ledgerentry.ProgramID(e.ProgramID), ledgerentry.IdempotencyKey(e.IdempotencyKey)).Only(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if stored.ID != id {
-		if stored.PayloadHash != e.PayloadHash {
-			return nil, apperr.New(CodeIdempotencyConflict, "idempotency key %q was used for another request", e.IdempotencyKey).
-				With("entryID", string(stored.ID))
-		}
-		return stored, nil
-	}
-	u := c.FundingAccount.UpdateOne(acc).SetUpdatedAt(now)
+	u := c.FundingAccount.UpdateOneID(acc.ID).SetUpdatedAt(now)
 	if e.Stage == types.Stage1 {
 		u.SetStage1Paid(acc.Stage1Paid.Add(delta))
 	} else {
@@ -315,10 +346,6 @@ func (s *Service) book(ctx context.Context, c *ent.Client, acc *ent.FundingAccou
 		return nil, err
 	}
 	return stored, nil
-}
-
-func isNoRows(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no rows in result set")
 }
 
 // ReverseDisbursement books a reversal of (part of) a disbursement.
@@ -377,7 +404,7 @@ func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.Led
 		}
 		reason := r.Reason
 		origID := orig.ID
-		e, err := s.book(ctx, c, acc, &ent.LedgerEntry{
+		e, err := s.book(ctx, c, acc.FundingAccount, &ent.LedgerEntry{
 			ProgramID: orig.ProgramID, ParticipationID: orig.ParticipationID, Stage: orig.Stage,
 			Kind: ledgerentry.KindREVERSAL, Amount: amount,
 			ValueDate: types.DateOf(s.Now(), berlin), Reference: orig.Reference, Reason: &reason,

@@ -78,6 +78,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	}
 	drv := entsql.OpenDB(dial, db)
 	var d dialect.Driver = drv
+	if dial == dialect.SQLite {
+		d = &singleWriter{Driver: drv}
+	}
 	if opts.Wrap != nil {
 		d = opts.Wrap(drv)
 	}

@@ -18,8 +18,15 @@ import (
 // error (SQLite busy, PostgreSQL deadlock or serialization failure).
 const MaxAttempts = 8
 
+// ErrRetry marks an error after which the whole transaction should run
+// again (for example a unique violation that a fresh read will explain).
+var ErrRetry = errors.New("retry the transaction")
+
 // IsTransient reports whether err is worth retrying the whole transaction.
 func IsTransient(err error) bool {
+	if errors.Is(err, ErrRetry) {
+		return true
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {

@@ -106,3 +106,14 @@ func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sq
 	}
 	return e.ExecContext(ctx, q, args...)
 }
+
+func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	t.c.n.Add(1)
+	e, ok := t.Tx.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("tx %T does not support QueryContext", t.Tx)
+	}
+	return e.QueryContext(ctx, q, args...)
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+
+	"entgo.io/ent/dialect"
+)
+
+// singleWriter lets one transaction at a time begin on SQLite within this
+// process. SQLite admits one writer anyway (our transactions are BEGIN
+// IMMEDIATE); queueing on a Go mutex instead of SQLite's sleeping busy
+// handler keeps throughput high under contention. Other processes on the
+// same file are still coordinated by SQLite's lock and the busy timeout.
+type singleWriter struct {
+	dialect.Driver
+	mu sync.Mutex
+}
+
+type beginner interface {
+	BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
+}
+
+func (d *singleWriter) Tx(ctx context.Context) (dialect.Tx, error) {
+	return d.BeginTx(ctx, nil)
+}
+
+func (d *singleWriter) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	d.mu.Lock()
+	var (
+		tx  dialect.Tx
+		err error
+	)
+	if b, ok := d.Driver.(beginner); ok {
+		tx, err = b.BeginTx(ctx, opts)
+	} else {
+		tx, err = d.Driver.Tx(ctx)
+	}
+	if err != nil {
+		d.mu.Unlock()
+		return nil, err
+	}
+	return &unlockingTx{Tx: tx, unlock: sync.OnceFunc(d.mu.Unlock)}, nil
+}
+
+// ExecContext and QueryContext pass through (used outside transactions).
+func (d *singleWriter) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.Driver.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}).ExecContext(ctx, q, args...)
+}
+
+func (d *singleWriter) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.Driver.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}).QueryContext(ctx, q, args...)
+}
+
+type unlockingTx struct {
+	dialect.Tx
+	unlock func()
+}
+
+func (t *unlockingTx) Commit() error {
+	defer t.unlock()
+	return t.Tx.Commit()
+}
+
+func (t *unlockingTx) Rollback() error {
+	defer t.unlock()
+	return t.Tx.Rollback()
+}
+
+// ExecContext and QueryContext pass through to the transaction.
+func (t *unlockingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.Tx.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}).ExecContext(ctx, q, args...)
+}
+
+func (t *unlockingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}).QueryContext(ctx, q, args...)
+}
