@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"sicherkommunal/apperr"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/measure"
@@ -16,6 +17,7 @@ import (
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ent/step"
+	"sicherkommunal/ledger"
 	programpkg "sicherkommunal/program"
 )
 
@@ -24,13 +26,14 @@ const demoParticipations = 40
 
 // loadDemo adds realistic demo data relative to now, unless the programme
 // already has participations. It reports whether it added anything.
-func loadDemo(ctx context.Context, client *ent.Client, svc *programpkg.Service, now time.Time) (bool, error) {
+func loadDemo(ctx context.Context, client *ent.Client, svc *programpkg.Service, ledgerSvc *ledger.Service, now time.Time) (bool, error) {
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer func() { _ = tx.Rollback() }()
 	c := tx.Client()
+	ctx = ent.NewTxContext(ent.NewContext(ctx, c), tx) // the ledger joins this transaction
 	p, err := c.Program.Query().Where(program.Name(programpkg.SicherKommunalName)).Only(ctx)
 	if err != nil {
 		return false, err
@@ -44,6 +47,16 @@ func loadDemo(ctx context.Context, client *ent.Client, svc *programpkg.Service, 
 		return false, err
 	}
 	today := types.DateOf(now, berlin)
+	// The state committees approved stage 2 in mid-February (or today, if earlier).
+	approvedOn := types.Date(2026, time.February, 16)
+	if today.Before(approvedOn) {
+		approvedOn = today
+	}
+	if p.Stage2ApprovedOn == nil && !today.Before(p.StartsOn) {
+		if p, err = ledgerSvc.ApproveStage2(ctx, p.ID, approvedOn, "Beschluss Landesausschuss Finanzen LA-F 2026/014"); err != nil {
+			return false, err
+		}
+	}
 
 	consultants := make([]*ent.Consultant, 0, 6)
 	for _, name := range []string{"Anna Schulze", "Jonas Weber", "Miriam Krüger", "Stefan Hoffmann", "Leonie Wagner", "Tobias Becker"} {
@@ -109,6 +122,9 @@ func loadDemo(ctx context.Context, client *ent.Client, svc *programpkg.Service, 
 				}
 			}
 		}
+		if err := demoPayments(ctx, ledgerSvc, p, pa, status, i, today); err != nil {
+			return false, fmt.Errorf("payments for %s: %w", m.Name, err)
+		}
 		u := c.Participation.UpdateOne(pa).SetStatus(status)
 		if status == participation.StatusWITHDRAWN {
 			u.SetWithdrawnAt(now.AddDate(0, 0, -3)).SetWithdrawalReason("Personalengpass in der IT; Teilnahme 2027 geplant")
@@ -127,6 +143,63 @@ func loadDemo(ctx context.Context, client *ent.Client, svc *programpkg.Service, 
 		return false, err
 	}
 	return true, tx.Commit()
+}
+
+// demoPayments books stage-1 money for everyone past registration, stage-2
+// money for those in stage 2 or beyond, and one double payment reversed.
+func demoPayments(ctx context.Context, l *ledger.Service, p *ent.Program, pa *ent.Participation, status participation.Status, i int, today time.Time) error {
+	if status == participation.StatusREGISTERED {
+		return nil
+	}
+	day := func(offset int) time.Time {
+		d := pa.RegisteredOn.AddDate(0, 0, offset)
+		if d.After(today) {
+			d = today
+		}
+		if d.After(p.EndsOn) {
+			d = types.NormalizeDate(p.EndsOn)
+		}
+		return d
+	}
+	post := func(stage types.FundingStage, amount string, valueDate time.Time, n int) (*ent.LedgerEntry, error) {
+		return l.PostDisbursement(ctx, ledger.Disbursement{
+			ParticipationID: pa.ID, Stage: stage, Amount: decimal.RequireFromString(amount), ValueDate: valueDate,
+			Reference: fmt.Sprintf("SK-2026-%04d-%d", i+1, n), IdempotencyKey: fmt.Sprintf("demo-%s-%d", pa.ID, n),
+		})
+	}
+	first, err := post(types.Stage1, "16100.00", day(21), 1)
+	if err != nil {
+		return err
+	}
+	if i == 1 {
+		// A double payment, reversed the next day.
+		dup, err := post(types.Stage1, "16100.00", day(22), 9)
+		if err != nil && apperr.CodeOf(err) != ledger.CodeCapExceeded {
+			return err
+		}
+		if dup == nil { // the cap refused it, as it should; reverse part of the first instead
+			half := decimal.RequireFromString("8050.00")
+			_, err = l.ReverseDisbursement(ctx, ledger.Reversal{EntryID: first.ID, Amount: &half,
+				Reason: "Teilrückforderung: Schwachstellenscan nicht durchgeführt", IdempotencyKey: "demo-reversal-" + string(pa.ID)})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if status == participation.StatusSTAGE2 || status == participation.StatusACCEPTED || status == participation.StatusSETTLED {
+		vd := day(120)
+		if vd.Before(p.Stage2OpensOn) || p.Stage2ApprovedOn == nil || vd.Before(*p.Stage2ApprovedOn) {
+			return nil
+		}
+		amount := "13900.00"
+		if status == participation.StatusSTAGE2 {
+			amount = "6950.00"
+		}
+		if _, err := post(types.Stage2, amount, vd, 2); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func demoMeasures(ctx context.Context, c *ent.Client, pa *ent.Participation, status participation.Status, today time.Time, p *ent.Program, rng *rand.Rand) error {

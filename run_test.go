@@ -106,6 +106,9 @@ func TestDemo(t *testing.T) {
 		}
 		Completed struct{ TotalCount int }
 		Late      struct{ TotalCount int }
+		Stage1    struct{ TotalCount int }
+		Stage2    struct{ TotalCount int }
+		Reversals struct{ TotalCount int }
 	}
 	today := time.Now().Format(time.DateOnly)
 	ts.must(t, s.token, `query($today: Date!) {
@@ -115,14 +118,20 @@ func TestDemo(t *testing.T) {
 	  measures(first: 1) { totalCount edges { node { plannedCost } } }
 	  completed: steps(where: {completedAtNotNil: true}) { totalCount }
 	  late: steps(where: {completedAtIsNil: true, dueOnLT: $today}) { totalCount }
+	  stage1: ledgerEntries(where: {stage: STAGE_1, kind: DISBURSEMENT}) { totalCount }
+	  stage2: ledgerEntries(where: {stage: STAGE_2, kind: DISBURSEMENT}) { totalCount }
+	  reversals: ledgerEntries(where: {kind: REVERSAL}) { totalCount }
 	}`, map[string]any{"today": today}, &d)
 	states := map[string]int{}
 	for _, e := range d.Participations.Edges {
 		states[e.Node.Status]++
 	}
-	t.Logf("demo: %d participations %v, %d consultants, %d upcoming appointments, %d measures, %d completed and %d late steps",
+	t.Logf("demo: %d participations %v, %d consultants, %d upcoming appointments, %d measures, %d completed and %d late steps, %d stage-1 and %d stage-2 payments, %d reversals",
 		d.Participations.TotalCount, states, d.Consultants.TotalCount, d.Appointments.TotalCount, d.Measures.TotalCount,
-		d.Completed.TotalCount, d.Late.TotalCount)
+		d.Completed.TotalCount, d.Late.TotalCount, d.Stage1.TotalCount, d.Stage2.TotalCount, d.Reversals.TotalCount)
+	if d.Stage1.TotalCount < d.Participations.TotalCount/2 || d.Stage2.TotalCount == 0 || d.Reversals.TotalCount == 0 {
+		t.Errorf("demo ledger incomplete: %+v", d)
+	}
 	if d.Participations.TotalCount < 35 || len(states) != 6 {
 		t.Errorf("want ~40 participations in all 6 states, got %d in %v", d.Participations.TotalCount, states)
 	}

@@ -216,7 +216,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	if c.Demo {
-		added, err := loadDemo(sys, db.Client, a.program, time.Now())
+		added, err := loadDemo(sys, db.Client, a.program, a.ledger, time.Now())
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}

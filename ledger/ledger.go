@@ -364,14 +364,14 @@ func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.Led
 			return nil, err
 		}
 	}
-	orig, err := s.Client.LedgerEntry.Get(ctx, r.EntryID)
-	if ent.IsNotFound(err) {
-		return nil, apperr.New(apperr.NotFound, "ledger entry %s not found", r.EntryID)
-	} else if err != nil {
-		return nil, err
-	}
 	var out *ent.LedgerEntry
-	err = store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
+	err := store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
+		orig, err := c.LedgerEntry.Get(ctx, r.EntryID)
+		if ent.IsNotFound(err) {
+			return apperr.New(apperr.NotFound, "ledger entry %s not found", r.EntryID)
+		} else if err != nil {
+			return err
+		}
 		acc, err := s.lockAccount(ctx, c, orig.ParticipationID)
 		if err != nil {
 			return err

@@ -8,12 +8,12 @@ import (
 
 	"sicherkommunal/apperr"
 	"sicherkommunal/ent"
-	"sicherkommunal/ledger"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ent/step"
+	"sicherkommunal/ledger"
 )
 
 // Service holds the programme rules. Now is the clock.
