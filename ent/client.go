@@ -15,7 +15,9 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -42,8 +44,12 @@ type Client struct {
 	Appointment *AppointmentClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
+	// Flag is the client for interacting with the Flag builders.
+	Flag *FlagClient
 	// FundingAccount is the client for interacting with the FundingAccount builders.
 	FundingAccount *FundingAccountClient
+	// JobRun is the client for interacting with the JobRun builders.
+	JobRun *JobRunClient
 	// LedgerEntry is the client for interacting with the LedgerEntry builders.
 	LedgerEntry *LedgerEntryClient
 	// Measure is the client for interacting with the Measure builders.
@@ -70,7 +76,9 @@ func (c *Client) init() {
 	c.APIToken = NewAPITokenClient(c.config)
 	c.Appointment = NewAppointmentClient(c.config)
 	c.Consultant = NewConsultantClient(c.config)
+	c.Flag = NewFlagClient(c.config)
 	c.FundingAccount = NewFundingAccountClient(c.config)
+	c.JobRun = NewJobRunClient(c.config)
 	c.LedgerEntry = NewLedgerEntryClient(c.config)
 	c.Measure = NewMeasureClient(c.config)
 	c.Municipality = NewMunicipalityClient(c.config)
@@ -172,7 +180,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		APIToken:       NewAPITokenClient(cfg),
 		Appointment:    NewAppointmentClient(cfg),
 		Consultant:     NewConsultantClient(cfg),
+		Flag:           NewFlagClient(cfg),
 		FundingAccount: NewFundingAccountClient(cfg),
+		JobRun:         NewJobRunClient(cfg),
 		LedgerEntry:    NewLedgerEntryClient(cfg),
 		Measure:        NewMeasureClient(cfg),
 		Municipality:   NewMunicipalityClient(cfg),
@@ -201,7 +211,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		APIToken:       NewAPITokenClient(cfg),
 		Appointment:    NewAppointmentClient(cfg),
 		Consultant:     NewConsultantClient(cfg),
+		Flag:           NewFlagClient(cfg),
 		FundingAccount: NewFundingAccountClient(cfg),
+		JobRun:         NewJobRunClient(cfg),
 		LedgerEntry:    NewLedgerEntryClient(cfg),
 		Measure:        NewMeasureClient(cfg),
 		Municipality:   NewMunicipalityClient(cfg),
@@ -237,8 +249,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Appointment, c.Consultant, c.FundingAccount, c.LedgerEntry,
-		c.Measure, c.Municipality, c.Participation, c.Program, c.Step,
+		c.APIToken, c.Appointment, c.Consultant, c.Flag, c.FundingAccount, c.JobRun,
+		c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program, c.Step,
 	} {
 		n.Use(hooks...)
 	}
@@ -248,8 +260,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Appointment, c.Consultant, c.FundingAccount, c.LedgerEntry,
-		c.Measure, c.Municipality, c.Participation, c.Program, c.Step,
+		c.APIToken, c.Appointment, c.Consultant, c.Flag, c.FundingAccount, c.JobRun,
+		c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program, c.Step,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -264,8 +276,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Appointment.mutate(ctx, m)
 	case *ConsultantMutation:
 		return c.Consultant.mutate(ctx, m)
+	case *FlagMutation:
+		return c.Flag.mutate(ctx, m)
 	case *FundingAccountMutation:
 		return c.FundingAccount.mutate(ctx, m)
+	case *JobRunMutation:
+		return c.JobRun.mutate(ctx, m)
 	case *LedgerEntryMutation:
 		return c.LedgerEntry.mutate(ctx, m)
 	case *MeasureMutation:
@@ -778,6 +794,219 @@ func (c *ConsultantClient) mutate(ctx context.Context, m *ConsultantMutation) (V
 	}
 }
 
+// FlagClient is a client for the Flag schema.
+type FlagClient struct {
+	config
+}
+
+// NewFlagClient returns a client for the Flag from the given config.
+func NewFlagClient(c config) *FlagClient {
+	return &FlagClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `flag.Hooks(f(g(h())))`.
+func (c *FlagClient) Use(hooks ...Hook) {
+	c.hooks.Flag = append(c.hooks.Flag, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `flag.Intercept(f(g(h())))`.
+func (c *FlagClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Flag = append(c.inters.Flag, interceptors...)
+}
+
+// Create returns a builder for creating a Flag entity.
+func (c *FlagClient) Create() *FlagCreate {
+	mutation := newFlagMutation(c.config, OpCreate)
+	return &FlagCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Flag entities.
+func (c *FlagClient) CreateBulk(builders ...*FlagCreate) *FlagCreateBulk {
+	return &FlagCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FlagClient) MapCreateBulk(slice any, setFunc func(*FlagCreate, int)) *FlagCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FlagCreateBulk{err: fmt.Errorf("calling to FlagClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FlagCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FlagCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Flag.
+func (c *FlagClient) Update() *FlagUpdate {
+	mutation := newFlagMutation(c.config, OpUpdate)
+	return &FlagUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FlagClient) UpdateOne(_m *Flag) *FlagUpdateOne {
+	mutation := newFlagMutation(c.config, OpUpdateOne, withFlag(_m))
+	return &FlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FlagClient) UpdateOneID(id pulid.ID) *FlagUpdateOne {
+	mutation := newFlagMutation(c.config, OpUpdateOne, withFlagID(id))
+	return &FlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Flag.
+func (c *FlagClient) Delete() *FlagDelete {
+	mutation := newFlagMutation(c.config, OpDelete)
+	return &FlagDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FlagClient) DeleteOne(_m *Flag) *FlagDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FlagClient) DeleteOneID(id pulid.ID) *FlagDeleteOne {
+	builder := c.Delete().Where(flag.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FlagDeleteOne{builder}
+}
+
+// Query returns a query builder for Flag.
+func (c *FlagClient) Query() *FlagQuery {
+	return &FlagQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFlag},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Flag entity by its id.
+func (c *FlagClient) Get(ctx context.Context, id pulid.ID) (*Flag, error) {
+	return c.Query().Where(flag.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FlagClient) GetX(ctx context.Context, id pulid.ID) *Flag {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProgram queries the program edge of a Flag.
+func (c *FlagClient) QueryProgram(_m *Flag) *ProgramQuery {
+	query := (&ProgramClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(flag.Table, flag.FieldID, id),
+			sqlgraph.To(program.Table, program.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, flag.ProgramTable, flag.ProgramColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryParticipation queries the participation edge of a Flag.
+func (c *FlagClient) QueryParticipation(_m *Flag) *ParticipationQuery {
+	query := (&ParticipationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(flag.Table, flag.FieldID, id),
+			sqlgraph.To(participation.Table, participation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, flag.ParticipationTable, flag.ParticipationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryStep queries the step edge of a Flag.
+func (c *FlagClient) QueryStep(_m *Flag) *StepQuery {
+	query := (&StepClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(flag.Table, flag.FieldID, id),
+			sqlgraph.To(step.Table, step.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, flag.StepTable, flag.StepColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMeasure queries the measure edge of a Flag.
+func (c *FlagClient) QueryMeasure(_m *Flag) *MeasureQuery {
+	query := (&MeasureClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(flag.Table, flag.FieldID, id),
+			sqlgraph.To(measure.Table, measure.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, flag.MeasureTable, flag.MeasureColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEntry queries the entry edge of a Flag.
+func (c *FlagClient) QueryEntry(_m *Flag) *LedgerEntryQuery {
+	query := (&LedgerEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(flag.Table, flag.FieldID, id),
+			sqlgraph.To(ledgerentry.Table, ledgerentry.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, flag.EntryTable, flag.EntryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FlagClient) Hooks() []Hook {
+	return c.hooks.Flag
+}
+
+// Interceptors returns the client interceptors.
+func (c *FlagClient) Interceptors() []Interceptor {
+	return c.inters.Flag
+}
+
+func (c *FlagClient) mutate(ctx context.Context, m *FlagMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FlagCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FlagUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FlagUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FlagDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Flag mutation op: %q", m.Op())
+	}
+}
+
 // FundingAccountClient is a client for the FundingAccount schema.
 type FundingAccountClient struct {
 	config
@@ -924,6 +1153,139 @@ func (c *FundingAccountClient) mutate(ctx context.Context, m *FundingAccountMuta
 		return (&FundingAccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown FundingAccount mutation op: %q", m.Op())
+	}
+}
+
+// JobRunClient is a client for the JobRun schema.
+type JobRunClient struct {
+	config
+}
+
+// NewJobRunClient returns a client for the JobRun from the given config.
+func NewJobRunClient(c config) *JobRunClient {
+	return &JobRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `jobrun.Hooks(f(g(h())))`.
+func (c *JobRunClient) Use(hooks ...Hook) {
+	c.hooks.JobRun = append(c.hooks.JobRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `jobrun.Intercept(f(g(h())))`.
+func (c *JobRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.JobRun = append(c.inters.JobRun, interceptors...)
+}
+
+// Create returns a builder for creating a JobRun entity.
+func (c *JobRunClient) Create() *JobRunCreate {
+	mutation := newJobRunMutation(c.config, OpCreate)
+	return &JobRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of JobRun entities.
+func (c *JobRunClient) CreateBulk(builders ...*JobRunCreate) *JobRunCreateBulk {
+	return &JobRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *JobRunClient) MapCreateBulk(slice any, setFunc func(*JobRunCreate, int)) *JobRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &JobRunCreateBulk{err: fmt.Errorf("calling to JobRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*JobRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &JobRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for JobRun.
+func (c *JobRunClient) Update() *JobRunUpdate {
+	mutation := newJobRunMutation(c.config, OpUpdate)
+	return &JobRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *JobRunClient) UpdateOne(_m *JobRun) *JobRunUpdateOne {
+	mutation := newJobRunMutation(c.config, OpUpdateOne, withJobRun(_m))
+	return &JobRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *JobRunClient) UpdateOneID(id pulid.ID) *JobRunUpdateOne {
+	mutation := newJobRunMutation(c.config, OpUpdateOne, withJobRunID(id))
+	return &JobRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for JobRun.
+func (c *JobRunClient) Delete() *JobRunDelete {
+	mutation := newJobRunMutation(c.config, OpDelete)
+	return &JobRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *JobRunClient) DeleteOne(_m *JobRun) *JobRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *JobRunClient) DeleteOneID(id pulid.ID) *JobRunDeleteOne {
+	builder := c.Delete().Where(jobrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &JobRunDeleteOne{builder}
+}
+
+// Query returns a query builder for JobRun.
+func (c *JobRunClient) Query() *JobRunQuery {
+	return &JobRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeJobRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a JobRun entity by its id.
+func (c *JobRunClient) Get(ctx context.Context, id pulid.ID) (*JobRun, error) {
+	return c.Query().Where(jobrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *JobRunClient) GetX(ctx context.Context, id pulid.ID) *JobRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *JobRunClient) Hooks() []Hook {
+	return c.hooks.JobRun
+}
+
+// Interceptors returns the client interceptors.
+func (c *JobRunClient) Interceptors() []Interceptor {
+	return c.inters.JobRun
+}
+
+func (c *JobRunClient) mutate(ctx context.Context, m *JobRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&JobRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&JobRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&JobRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&JobRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown JobRun mutation op: %q", m.Op())
 	}
 }
 
@@ -1645,6 +2007,22 @@ func (c *ParticipationClient) QueryLedgerEntries(_m *Participation) *LedgerEntry
 	return query
 }
 
+// QueryFlags queries the flags edge of a Participation.
+func (c *ParticipationClient) QueryFlags(_m *Participation) *FlagQuery {
+	query := (&FlagClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, id),
+			sqlgraph.To(flag.Table, flag.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, participation.FlagsTable, participation.FlagsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ParticipationClient) Hooks() []Hook {
 	return c.hooks.Participation
@@ -2005,12 +2383,12 @@ func (c *StepClient) mutate(ctx context.Context, m *StepMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Appointment, Consultant, FundingAccount, LedgerEntry, Measure,
-		Municipality, Participation, Program, Step []ent.Hook
+		APIToken, Appointment, Consultant, Flag, FundingAccount, JobRun, LedgerEntry,
+		Measure, Municipality, Participation, Program, Step []ent.Hook
 	}
 	inters struct {
-		APIToken, Appointment, Consultant, FundingAccount, LedgerEntry, Measure,
-		Municipality, Participation, Program, Step []ent.Interceptor
+		APIToken, Appointment, Consultant, Flag, FundingAccount, JobRun, LedgerEntry,
+		Measure, Municipality, Participation, Program, Step []ent.Interceptor
 	}
 )
 

@@ -10,7 +10,9 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -85,7 +87,9 @@ func checkColumn(t, c string) error {
 			apitoken.Table:       apitoken.ValidColumn,
 			appointment.Table:    appointment.ValidColumn,
 			consultant.Table:     consultant.ValidColumn,
+			flag.Table:           flag.ValidColumn,
 			fundingaccount.Table: fundingaccount.ValidColumn,
+			jobrun.Table:         jobrun.ValidColumn,
 			ledgerentry.Table:    ledgerentry.ValidColumn,
 			measure.Table:        measure.ValidColumn,
 			municipality.Table:   municipality.ValidColumn,

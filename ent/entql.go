@@ -6,7 +6,9 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -23,7 +25,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -90,6 +92,32 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   flag.Table,
+			Columns: flag.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: flag.FieldID,
+			},
+		},
+		Type: "Flag",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			flag.FieldKind:            {Type: field.TypeEnum, Column: flag.FieldKind},
+			flag.FieldSeverity:        {Type: field.TypeEnum, Column: flag.FieldSeverity},
+			flag.FieldSubjectKey:      {Type: field.TypeString, Column: flag.FieldSubjectKey},
+			flag.FieldProgramID:       {Type: field.TypeString, Column: flag.FieldProgramID},
+			flag.FieldParticipationID: {Type: field.TypeString, Column: flag.FieldParticipationID},
+			flag.FieldStepID:          {Type: field.TypeString, Column: flag.FieldStepID},
+			flag.FieldMeasureID:       {Type: field.TypeString, Column: flag.FieldMeasureID},
+			flag.FieldEntryID:         {Type: field.TypeString, Column: flag.FieldEntryID},
+			flag.FieldMessage:         {Type: field.TypeString, Column: flag.FieldMessage},
+			flag.FieldRaisedAt:        {Type: field.TypeTime, Column: flag.FieldRaisedAt},
+			flag.FieldResolvedAt:      {Type: field.TypeTime, Column: flag.FieldResolvedAt},
+			flag.FieldAcknowledgedAt:  {Type: field.TypeTime, Column: flag.FieldAcknowledgedAt},
+			flag.FieldAcknowledgedBy:  {Type: field.TypeString, Column: flag.FieldAcknowledgedBy},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   fundingaccount.Table,
 			Columns: fundingaccount.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -107,7 +135,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 			fundingaccount.FieldUpdatedAt:       {Type: field.TypeTime, Column: fundingaccount.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   jobrun.Table,
+			Columns: jobrun.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: jobrun.FieldID,
+			},
+		},
+		Type: "JobRun",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			jobrun.FieldJob:         {Type: field.TypeString, Column: jobrun.FieldJob},
+			jobrun.FieldTick:        {Type: field.TypeTime, Column: jobrun.FieldTick},
+			jobrun.FieldStartedAt:   {Type: field.TypeTime, Column: jobrun.FieldStartedAt},
+			jobrun.FieldFinishedAt:  {Type: field.TypeTime, Column: jobrun.FieldFinishedAt},
+			jobrun.FieldRaised:      {Type: field.TypeInt, Column: jobrun.FieldRaised},
+			jobrun.FieldResolved:    {Type: field.TypeInt, Column: jobrun.FieldResolved},
+			jobrun.FieldError:       {Type: field.TypeString, Column: jobrun.FieldError},
+			jobrun.FieldTriggeredBy: {Type: field.TypeString, Column: jobrun.FieldTriggeredBy},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ledgerentry.Table,
 			Columns: ledgerentry.Columns,
@@ -133,7 +182,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ledgerentry.FieldCreatedAt:       {Type: field.TypeTime, Column: ledgerentry.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   measure.Table,
 			Columns: measure.Columns,
@@ -156,7 +205,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			measure.FieldDueOn:           {Type: field.TypeTime, Column: measure.FieldDueOn},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   municipality.Table,
 			Columns: municipality.Columns,
@@ -177,7 +226,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			municipality.FieldIban:         {Type: field.TypeString, Column: municipality.FieldIban},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   participation.Table,
 			Columns: participation.Columns,
@@ -198,7 +247,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			participation.FieldWithdrawalReason: {Type: field.TypeString, Column: participation.FieldWithdrawalReason},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -224,7 +273,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldStepTemplate:            {Type: field.TypeJSON, Column: program.FieldStepTemplate},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   step.Table,
 			Columns: step.Columns,
@@ -315,6 +364,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Consultant",
 		"Appointment",
+	)
+	graph.MustAddE(
+		"program",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   flag.ProgramTable,
+			Columns: []string{flag.ProgramColumn},
+			Bidi:    false,
+		},
+		"Flag",
+		"Program",
+	)
+	graph.MustAddE(
+		"participation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   flag.ParticipationTable,
+			Columns: []string{flag.ParticipationColumn},
+			Bidi:    false,
+		},
+		"Flag",
+		"Participation",
+	)
+	graph.MustAddE(
+		"step",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   flag.StepTable,
+			Columns: []string{flag.StepColumn},
+			Bidi:    false,
+		},
+		"Flag",
+		"Step",
+	)
+	graph.MustAddE(
+		"measure",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   flag.MeasureTable,
+			Columns: []string{flag.MeasureColumn},
+			Bidi:    false,
+		},
+		"Flag",
+		"Measure",
+	)
+	graph.MustAddE(
+		"entry",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   flag.EntryTable,
+			Columns: []string{flag.EntryColumn},
+			Bidi:    false,
+		},
+		"Flag",
+		"LedgerEntry",
 	)
 	graph.MustAddE(
 		"participation",
@@ -483,6 +592,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Participation",
 		"LedgerEntry",
+	)
+	graph.MustAddE(
+		"flags",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FlagsTable,
+			Columns: []string{participation.FlagsColumn},
+			Bidi:    false,
+		},
+		"Participation",
+		"Flag",
 	)
 	graph.MustAddE(
 		"participations",
@@ -871,6 +992,181 @@ func (f *ConsultantFilter) WhereHasAppointmentsWith(preds ...predicate.Appointme
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *FlagQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FlagQuery builder.
+func (_q *FlagQuery) Filter() *FlagFilter {
+	return &FlagFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FlagMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FlagMutation builder.
+func (m *FlagMutation) Filter() *FlagFilter {
+	return &FlagFilter{config: m.config, predicateAdder: m}
+}
+
+// FlagFilter provides a generic filtering capability at runtime for FlagQuery.
+type FlagFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FlagFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *FlagFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(flag.FieldID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *FlagFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(flag.FieldKind))
+}
+
+// WhereSeverity applies the entql string predicate on the severity field.
+func (f *FlagFilter) WhereSeverity(p entql.StringP) {
+	f.Where(p.Field(flag.FieldSeverity))
+}
+
+// WhereSubjectKey applies the entql string predicate on the subject_key field.
+func (f *FlagFilter) WhereSubjectKey(p entql.StringP) {
+	f.Where(p.Field(flag.FieldSubjectKey))
+}
+
+// WhereProgramID applies the entql string predicate on the program_id field.
+func (f *FlagFilter) WhereProgramID(p entql.StringP) {
+	f.Where(p.Field(flag.FieldProgramID))
+}
+
+// WhereParticipationID applies the entql string predicate on the participation_id field.
+func (f *FlagFilter) WhereParticipationID(p entql.StringP) {
+	f.Where(p.Field(flag.FieldParticipationID))
+}
+
+// WhereStepID applies the entql string predicate on the step_id field.
+func (f *FlagFilter) WhereStepID(p entql.StringP) {
+	f.Where(p.Field(flag.FieldStepID))
+}
+
+// WhereMeasureID applies the entql string predicate on the measure_id field.
+func (f *FlagFilter) WhereMeasureID(p entql.StringP) {
+	f.Where(p.Field(flag.FieldMeasureID))
+}
+
+// WhereEntryID applies the entql string predicate on the entry_id field.
+func (f *FlagFilter) WhereEntryID(p entql.StringP) {
+	f.Where(p.Field(flag.FieldEntryID))
+}
+
+// WhereMessage applies the entql string predicate on the message field.
+func (f *FlagFilter) WhereMessage(p entql.StringP) {
+	f.Where(p.Field(flag.FieldMessage))
+}
+
+// WhereRaisedAt applies the entql time.Time predicate on the raised_at field.
+func (f *FlagFilter) WhereRaisedAt(p entql.TimeP) {
+	f.Where(p.Field(flag.FieldRaisedAt))
+}
+
+// WhereResolvedAt applies the entql time.Time predicate on the resolved_at field.
+func (f *FlagFilter) WhereResolvedAt(p entql.TimeP) {
+	f.Where(p.Field(flag.FieldResolvedAt))
+}
+
+// WhereAcknowledgedAt applies the entql time.Time predicate on the acknowledged_at field.
+func (f *FlagFilter) WhereAcknowledgedAt(p entql.TimeP) {
+	f.Where(p.Field(flag.FieldAcknowledgedAt))
+}
+
+// WhereAcknowledgedBy applies the entql string predicate on the acknowledged_by field.
+func (f *FlagFilter) WhereAcknowledgedBy(p entql.StringP) {
+	f.Where(p.Field(flag.FieldAcknowledgedBy))
+}
+
+// WhereHasProgram applies a predicate to check if query has an edge program.
+func (f *FlagFilter) WhereHasProgram() {
+	f.Where(entql.HasEdge("program"))
+}
+
+// WhereHasProgramWith applies a predicate to check if query has an edge program with a given conditions (other predicates).
+func (f *FlagFilter) WhereHasProgramWith(preds ...predicate.Program) {
+	f.Where(entql.HasEdgeWith("program", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasParticipation applies a predicate to check if query has an edge participation.
+func (f *FlagFilter) WhereHasParticipation() {
+	f.Where(entql.HasEdge("participation"))
+}
+
+// WhereHasParticipationWith applies a predicate to check if query has an edge participation with a given conditions (other predicates).
+func (f *FlagFilter) WhereHasParticipationWith(preds ...predicate.Participation) {
+	f.Where(entql.HasEdgeWith("participation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasStep applies a predicate to check if query has an edge step.
+func (f *FlagFilter) WhereHasStep() {
+	f.Where(entql.HasEdge("step"))
+}
+
+// WhereHasStepWith applies a predicate to check if query has an edge step with a given conditions (other predicates).
+func (f *FlagFilter) WhereHasStepWith(preds ...predicate.Step) {
+	f.Where(entql.HasEdgeWith("step", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMeasure applies a predicate to check if query has an edge measure.
+func (f *FlagFilter) WhereHasMeasure() {
+	f.Where(entql.HasEdge("measure"))
+}
+
+// WhereHasMeasureWith applies a predicate to check if query has an edge measure with a given conditions (other predicates).
+func (f *FlagFilter) WhereHasMeasureWith(preds ...predicate.Measure) {
+	f.Where(entql.HasEdgeWith("measure", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEntry applies a predicate to check if query has an edge entry.
+func (f *FlagFilter) WhereHasEntry() {
+	f.Where(entql.HasEdge("entry"))
+}
+
+// WhereHasEntryWith applies a predicate to check if query has an edge entry with a given conditions (other predicates).
+func (f *FlagFilter) WhereHasEntryWith(preds ...predicate.LedgerEntry) {
+	f.Where(entql.HasEdgeWith("entry", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *FundingAccountQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -899,7 +1195,7 @@ type FundingAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FundingAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -955,6 +1251,86 @@ func (f *FundingAccountFilter) WhereHasParticipationWith(preds ...predicate.Part
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *JobRunQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the JobRunQuery builder.
+func (_q *JobRunQuery) Filter() *JobRunFilter {
+	return &JobRunFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *JobRunMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the JobRunMutation builder.
+func (m *JobRunMutation) Filter() *JobRunFilter {
+	return &JobRunFilter{config: m.config, predicateAdder: m}
+}
+
+// JobRunFilter provides a generic filtering capability at runtime for JobRunQuery.
+type JobRunFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *JobRunFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *JobRunFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldID))
+}
+
+// WhereJob applies the entql string predicate on the job field.
+func (f *JobRunFilter) WhereJob(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldJob))
+}
+
+// WhereTick applies the entql time.Time predicate on the tick field.
+func (f *JobRunFilter) WhereTick(p entql.TimeP) {
+	f.Where(p.Field(jobrun.FieldTick))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *JobRunFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(jobrun.FieldStartedAt))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *JobRunFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(jobrun.FieldFinishedAt))
+}
+
+// WhereRaised applies the entql int predicate on the raised field.
+func (f *JobRunFilter) WhereRaised(p entql.IntP) {
+	f.Where(p.Field(jobrun.FieldRaised))
+}
+
+// WhereResolved applies the entql int predicate on the resolved field.
+func (f *JobRunFilter) WhereResolved(p entql.IntP) {
+	f.Where(p.Field(jobrun.FieldResolved))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *JobRunFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldError))
+}
+
+// WhereTriggeredBy applies the entql string predicate on the triggered_by field.
+func (f *JobRunFilter) WhereTriggeredBy(p entql.StringP) {
+	f.Where(p.Field(jobrun.FieldTriggeredBy))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *LedgerEntryQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -983,7 +1359,7 @@ type LedgerEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LedgerEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1144,7 +1520,7 @@ type MeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1248,7 +1624,7 @@ type MunicipalityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MunicipalityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1342,7 +1718,7 @@ type ParticipationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ParticipationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1491,6 +1867,20 @@ func (f *ParticipationFilter) WhereHasLedgerEntriesWith(preds ...predicate.Ledge
 	})))
 }
 
+// WhereHasFlags applies a predicate to check if query has an edge flags.
+func (f *ParticipationFilter) WhereHasFlags() {
+	f.Where(entql.HasEdge("flags"))
+}
+
+// WhereHasFlagsWith applies a predicate to check if query has an edge flags with a given conditions (other predicates).
+func (f *ParticipationFilter) WhereHasFlagsWith(preds ...predicate.Flag) {
+	f.Where(entql.HasEdgeWith("flags", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ProgramQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1520,7 +1910,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1653,7 +2043,7 @@ type StepFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StepFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

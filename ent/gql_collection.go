@@ -9,7 +9,9 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -560,6 +562,230 @@ func newConsultantPaginateArgs(rv map[string]any) *consultantPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *FlagQuery) CollectFields(ctx context.Context, satisfies ...string) (*FlagQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *FlagQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(flag.Columns))
+		selectedFields = []string{flag.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "program":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProgramClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, programImplementors)...); err != nil {
+				return err
+			}
+			_q.withProgram = query
+			if _, ok := fieldSeen[flag.FieldProgramID]; !ok {
+				selectedFields = append(selectedFields, flag.FieldProgramID)
+				fieldSeen[flag.FieldProgramID] = struct{}{}
+			}
+
+		case "participation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ParticipationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, participationImplementors)...); err != nil {
+				return err
+			}
+			_q.withParticipation = query
+			if _, ok := fieldSeen[flag.FieldParticipationID]; !ok {
+				selectedFields = append(selectedFields, flag.FieldParticipationID)
+				fieldSeen[flag.FieldParticipationID] = struct{}{}
+			}
+
+		case "step":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&StepClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, stepImplementors)...); err != nil {
+				return err
+			}
+			_q.withStep = query
+			if _, ok := fieldSeen[flag.FieldStepID]; !ok {
+				selectedFields = append(selectedFields, flag.FieldStepID)
+				fieldSeen[flag.FieldStepID] = struct{}{}
+			}
+
+		case "measure":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MeasureClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, measureImplementors)...); err != nil {
+				return err
+			}
+			_q.withMeasure = query
+			if _, ok := fieldSeen[flag.FieldMeasureID]; !ok {
+				selectedFields = append(selectedFields, flag.FieldMeasureID)
+				fieldSeen[flag.FieldMeasureID] = struct{}{}
+			}
+
+		case "entry":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&LedgerEntryClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, ledgerentryImplementors)...); err != nil {
+				return err
+			}
+			_q.withEntry = query
+			if _, ok := fieldSeen[flag.FieldEntryID]; !ok {
+				selectedFields = append(selectedFields, flag.FieldEntryID)
+				fieldSeen[flag.FieldEntryID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[flag.FieldKind]; !ok {
+				selectedFields = append(selectedFields, flag.FieldKind)
+				fieldSeen[flag.FieldKind] = struct{}{}
+			}
+		case "severity":
+			if _, ok := fieldSeen[flag.FieldSeverity]; !ok {
+				selectedFields = append(selectedFields, flag.FieldSeverity)
+				fieldSeen[flag.FieldSeverity] = struct{}{}
+			}
+		case "subjectKey":
+			if _, ok := fieldSeen[flag.FieldSubjectKey]; !ok {
+				selectedFields = append(selectedFields, flag.FieldSubjectKey)
+				fieldSeen[flag.FieldSubjectKey] = struct{}{}
+			}
+		case "programID":
+			if _, ok := fieldSeen[flag.FieldProgramID]; !ok {
+				selectedFields = append(selectedFields, flag.FieldProgramID)
+				fieldSeen[flag.FieldProgramID] = struct{}{}
+			}
+		case "participationID":
+			if _, ok := fieldSeen[flag.FieldParticipationID]; !ok {
+				selectedFields = append(selectedFields, flag.FieldParticipationID)
+				fieldSeen[flag.FieldParticipationID] = struct{}{}
+			}
+		case "stepID":
+			if _, ok := fieldSeen[flag.FieldStepID]; !ok {
+				selectedFields = append(selectedFields, flag.FieldStepID)
+				fieldSeen[flag.FieldStepID] = struct{}{}
+			}
+		case "measureID":
+			if _, ok := fieldSeen[flag.FieldMeasureID]; !ok {
+				selectedFields = append(selectedFields, flag.FieldMeasureID)
+				fieldSeen[flag.FieldMeasureID] = struct{}{}
+			}
+		case "entryID":
+			if _, ok := fieldSeen[flag.FieldEntryID]; !ok {
+				selectedFields = append(selectedFields, flag.FieldEntryID)
+				fieldSeen[flag.FieldEntryID] = struct{}{}
+			}
+		case "message":
+			if _, ok := fieldSeen[flag.FieldMessage]; !ok {
+				selectedFields = append(selectedFields, flag.FieldMessage)
+				fieldSeen[flag.FieldMessage] = struct{}{}
+			}
+		case "raisedAt":
+			if _, ok := fieldSeen[flag.FieldRaisedAt]; !ok {
+				selectedFields = append(selectedFields, flag.FieldRaisedAt)
+				fieldSeen[flag.FieldRaisedAt] = struct{}{}
+			}
+		case "resolvedAt":
+			if _, ok := fieldSeen[flag.FieldResolvedAt]; !ok {
+				selectedFields = append(selectedFields, flag.FieldResolvedAt)
+				fieldSeen[flag.FieldResolvedAt] = struct{}{}
+			}
+		case "acknowledgedAt":
+			if _, ok := fieldSeen[flag.FieldAcknowledgedAt]; !ok {
+				selectedFields = append(selectedFields, flag.FieldAcknowledgedAt)
+				fieldSeen[flag.FieldAcknowledgedAt] = struct{}{}
+			}
+		case "acknowledgedBy":
+			if _, ok := fieldSeen[flag.FieldAcknowledgedBy]; !ok {
+				selectedFields = append(selectedFields, flag.FieldAcknowledgedBy)
+				fieldSeen[flag.FieldAcknowledgedBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type flagPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []FlagPaginateOption
+}
+
+func newFlagPaginateArgs(rv map[string]any) *flagPaginateArgs {
+	args := &flagPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &FlagOrder{Field: &FlagOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithFlagOrder(order))
+			}
+		case *FlagOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithFlagOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*FlagWhereInput); ok {
+		args.opts = append(args.opts, WithFlagFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *FundingAccountQuery) CollectFields(ctx context.Context, satisfies ...string) (*FundingAccountQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -634,6 +860,130 @@ func newFundingPaginateArgs(rv map[string]any) *fundingPaginateArgs {
 	}
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *JobRunQuery) CollectFields(ctx context.Context, satisfies ...string) (*JobRunQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *JobRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(jobrun.Columns))
+		selectedFields = []string{jobrun.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "job":
+			if _, ok := fieldSeen[jobrun.FieldJob]; !ok {
+				selectedFields = append(selectedFields, jobrun.FieldJob)
+				fieldSeen[jobrun.FieldJob] = struct{}{}
+			}
+		case "tick":
+			if _, ok := fieldSeen[jobrun.FieldTick]; !ok {
+				selectedFields = append(selectedFields, jobrun.FieldTick)
+				fieldSeen[jobrun.FieldTick] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[jobrun.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, jobrun.FieldStartedAt)
+				fieldSeen[jobrun.FieldStartedAt] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[jobrun.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, jobrun.FieldFinishedAt)
+				fieldSeen[jobrun.FieldFinishedAt] = struct{}{}
+			}
+		case "raised":
+			if _, ok := fieldSeen[jobrun.FieldRaised]; !ok {
+				selectedFields = append(selectedFields, jobrun.FieldRaised)
+				fieldSeen[jobrun.FieldRaised] = struct{}{}
+			}
+		case "resolved":
+			if _, ok := fieldSeen[jobrun.FieldResolved]; !ok {
+				selectedFields = append(selectedFields, jobrun.FieldResolved)
+				fieldSeen[jobrun.FieldResolved] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[jobrun.FieldError]; !ok {
+				selectedFields = append(selectedFields, jobrun.FieldError)
+				fieldSeen[jobrun.FieldError] = struct{}{}
+			}
+		case "triggeredBy":
+			if _, ok := fieldSeen[jobrun.FieldTriggeredBy]; !ok {
+				selectedFields = append(selectedFields, jobrun.FieldTriggeredBy)
+				fieldSeen[jobrun.FieldTriggeredBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type jobrunPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []JobRunPaginateOption
+}
+
+func newJobRunPaginateArgs(rv map[string]any) *jobrunPaginateArgs {
+	args := &jobrunPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &JobRunOrder{Field: &JobRunOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithJobRunOrder(order))
+			}
+		case *JobRunOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithJobRunOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*JobRunWhereInput); ok {
+		args.opts = append(args.opts, WithJobRunFilter(v.Filter))
 	}
 	return args
 }

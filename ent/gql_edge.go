@@ -77,6 +77,46 @@ func (_m *Consultant) Appointments(
 	return _m.QueryAppointments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Flag) Program(ctx context.Context) (*Program, error) {
+	result, err := _m.Edges.ProgramOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProgram().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Flag) Participation(ctx context.Context) (*Participation, error) {
+	result, err := _m.Edges.ParticipationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryParticipation().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Flag) Step(ctx context.Context) (*Step, error) {
+	result, err := _m.Edges.StepOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryStep().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Flag) Measure(ctx context.Context) (*Measure, error) {
+	result, err := _m.Edges.MeasureOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMeasure().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Flag) Entry(ctx context.Context) (*LedgerEntry, error) {
+	result, err := _m.Edges.EntryOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryEntry().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *LedgerEntry) Participation(ctx context.Context) (*Participation, error) {
 	result, err := _m.Edges.ParticipationOrErr()
 	if IsNotLoaded(err) {

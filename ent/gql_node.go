@@ -8,7 +8,9 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -42,10 +44,20 @@ var consultantImplementors = []string{"Consultant", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Consultant) IsNode() {}
 
+var flagImplementors = []string{"Flag", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Flag) IsNode() {}
+
 var fundingaccountImplementors = []string{"Funding", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*FundingAccount) IsNode() {}
+
+var jobrunImplementors = []string{"JobRun", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*JobRun) IsNode() {}
 
 var ledgerentryImplementors = []string{"LedgerEntry", "Node"}
 
@@ -174,6 +186,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case flag.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Flag.Query().
+			Where(flag.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, flagImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case fundingaccount.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -183,6 +208,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(fundingaccount.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, fundingaccountImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case jobrun.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.JobRun.Query().
+			Where(jobrun.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, jobrunImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -386,10 +424,42 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 				*noder = node
 			}
 		}
+	case flag.Table:
+		query := c.Flag.Query().
+			Where(flag.IDIn(ids...))
+		query, err := query.CollectFields(ctx, flagImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case fundingaccount.Table:
 		query := c.FundingAccount.Query().
 			Where(fundingaccount.IDIn(ids...))
 		query, err := query.CollectFields(ctx, fundingaccountImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case jobrun.Table:
+		query := c.JobRun.Query().
+			Where(jobrun.IDIn(ids...))
+		query, err := query.CollectFields(ctx, jobrunImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -10,7 +10,9 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -1197,6 +1199,356 @@ func (_m *Consultant) ToEdge(order *ConsultantOrder) *ConsultantEdge {
 	}
 }
 
+// FlagEdge is the edge representation of Flag.
+type FlagEdge struct {
+	Node   *Flag  `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// FlagConnection is the connection containing edges to Flag.
+type FlagConnection struct {
+	Edges      []*FlagEdge `json:"edges"`
+	PageInfo   PageInfo    `json:"pageInfo"`
+	TotalCount int         `json:"totalCount"`
+}
+
+func (c *FlagConnection) build(nodes []*Flag, pager *flagPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Flag
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Flag {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Flag {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*FlagEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &FlagEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// FlagPaginateOption enables pagination customization.
+type FlagPaginateOption func(*flagPager) error
+
+// WithFlagOrder configures pagination ordering.
+func WithFlagOrder(order *FlagOrder) FlagPaginateOption {
+	if order == nil {
+		order = DefaultFlagOrder
+	}
+	o := *order
+	return func(pager *flagPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultFlagOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithFlagFilter configures pagination filter.
+func WithFlagFilter(filter func(*FlagQuery) (*FlagQuery, error)) FlagPaginateOption {
+	return func(pager *flagPager) error {
+		if filter == nil {
+			return errors.New("FlagQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type flagPager struct {
+	reverse bool
+	order   *FlagOrder
+	filter  func(*FlagQuery) (*FlagQuery, error)
+}
+
+func newFlagPager(opts []FlagPaginateOption, reverse bool) (*flagPager, error) {
+	pager := &flagPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultFlagOrder
+	}
+	return pager, nil
+}
+
+func (p *flagPager) applyFilter(query *FlagQuery) (*FlagQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *flagPager) toCursor(_m *Flag) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *flagPager) applyCursors(query *FlagQuery, after, before *Cursor) (*FlagQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultFlagOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *flagPager) applyOrder(query *FlagQuery) *FlagQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultFlagOrder.Field {
+		query = query.Order(DefaultFlagOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *flagPager) orderExpr(query *FlagQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultFlagOrder.Field {
+			b.Comma().Ident(DefaultFlagOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Flag.
+func (_m *FlagQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...FlagPaginateOption,
+) (*FlagConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newFlagPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &FlagConnection{Edges: []*FlagEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// FlagOrderFieldKind orders Flag by kind.
+	FlagOrderFieldKind = &FlagOrderField{
+		Value: func(_m *Flag) (ent.Value, error) {
+			return _m.Kind, nil
+		},
+		column: flag.FieldKind,
+		toTerm: flag.ByKind,
+		toCursor: func(_m *Flag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Kind,
+			}
+		},
+	}
+	// FlagOrderFieldSeverity orders Flag by severity.
+	FlagOrderFieldSeverity = &FlagOrderField{
+		Value: func(_m *Flag) (ent.Value, error) {
+			return _m.Severity, nil
+		},
+		column: flag.FieldSeverity,
+		toTerm: flag.BySeverity,
+		toCursor: func(_m *Flag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Severity,
+			}
+		},
+	}
+	// FlagOrderFieldRaisedAt orders Flag by raised_at.
+	FlagOrderFieldRaisedAt = &FlagOrderField{
+		Value: func(_m *Flag) (ent.Value, error) {
+			return _m.RaisedAt, nil
+		},
+		column: flag.FieldRaisedAt,
+		toTerm: flag.ByRaisedAt,
+		toCursor: func(_m *Flag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.RaisedAt,
+			}
+		},
+	}
+	// FlagOrderFieldResolvedAt orders Flag by resolved_at.
+	FlagOrderFieldResolvedAt = &FlagOrderField{
+		Value: func(_m *Flag) (ent.Value, error) {
+			return _m.ResolvedAt, nil
+		},
+		column: flag.FieldResolvedAt,
+		toTerm: flag.ByResolvedAt,
+		toCursor: func(_m *Flag) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ResolvedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f FlagOrderField) String() string {
+	var str string
+	switch f.column {
+	case FlagOrderFieldKind.column:
+		str = "KIND"
+	case FlagOrderFieldSeverity.column:
+		str = "SEVERITY"
+	case FlagOrderFieldRaisedAt.column:
+		str = "RAISED_AT"
+	case FlagOrderFieldResolvedAt.column:
+		str = "RESOLVED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f FlagOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *FlagOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("FlagOrderField %T must be a string", v)
+	}
+	switch str {
+	case "KIND":
+		*f = *FlagOrderFieldKind
+	case "SEVERITY":
+		*f = *FlagOrderFieldSeverity
+	case "RAISED_AT":
+		*f = *FlagOrderFieldRaisedAt
+	case "RESOLVED_AT":
+		*f = *FlagOrderFieldResolvedAt
+	default:
+		return fmt.Errorf("%s is not a valid FlagOrderField", str)
+	}
+	return nil
+}
+
+// FlagOrderField defines the ordering field of Flag.
+type FlagOrderField struct {
+	// Value extracts the ordering value from the given Flag.
+	Value    func(*Flag) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) flag.OrderOption
+	toCursor func(*Flag) Cursor
+}
+
+// FlagOrder defines the ordering of Flag.
+type FlagOrder struct {
+	Direction OrderDirection  `json:"direction"`
+	Field     *FlagOrderField `json:"field"`
+}
+
+// DefaultFlagOrder is the default ordering of Flag.
+var DefaultFlagOrder = &FlagOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &FlagOrderField{
+		Value: func(_m *Flag) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: flag.FieldID,
+		toTerm: flag.ByID,
+		toCursor: func(_m *Flag) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Flag into FlagEdge.
+func (_m *Flag) ToEdge(order *FlagOrder) *FlagEdge {
+	if order == nil {
+		order = DefaultFlagOrder
+	}
+	return &FlagEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // Funding is the type alias for FundingAccount.
 type Funding = FundingAccount
 
@@ -1444,6 +1796,320 @@ func (_m *Funding) ToEdge(order *FundingOrder) *FundingEdge {
 		order = DefaultFundingOrder
 	}
 	return &FundingEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// JobRunEdge is the edge representation of JobRun.
+type JobRunEdge struct {
+	Node   *JobRun `json:"node"`
+	Cursor Cursor  `json:"cursor"`
+}
+
+// JobRunConnection is the connection containing edges to JobRun.
+type JobRunConnection struct {
+	Edges      []*JobRunEdge `json:"edges"`
+	PageInfo   PageInfo      `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+func (c *JobRunConnection) build(nodes []*JobRun, pager *jobrunPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *JobRun
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *JobRun {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *JobRun {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*JobRunEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &JobRunEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// JobRunPaginateOption enables pagination customization.
+type JobRunPaginateOption func(*jobrunPager) error
+
+// WithJobRunOrder configures pagination ordering.
+func WithJobRunOrder(order *JobRunOrder) JobRunPaginateOption {
+	if order == nil {
+		order = DefaultJobRunOrder
+	}
+	o := *order
+	return func(pager *jobrunPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultJobRunOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithJobRunFilter configures pagination filter.
+func WithJobRunFilter(filter func(*JobRunQuery) (*JobRunQuery, error)) JobRunPaginateOption {
+	return func(pager *jobrunPager) error {
+		if filter == nil {
+			return errors.New("JobRunQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type jobrunPager struct {
+	reverse bool
+	order   *JobRunOrder
+	filter  func(*JobRunQuery) (*JobRunQuery, error)
+}
+
+func newJobRunPager(opts []JobRunPaginateOption, reverse bool) (*jobrunPager, error) {
+	pager := &jobrunPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultJobRunOrder
+	}
+	return pager, nil
+}
+
+func (p *jobrunPager) applyFilter(query *JobRunQuery) (*JobRunQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *jobrunPager) toCursor(_m *JobRun) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *jobrunPager) applyCursors(query *JobRunQuery, after, before *Cursor) (*JobRunQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultJobRunOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *jobrunPager) applyOrder(query *JobRunQuery) *JobRunQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultJobRunOrder.Field {
+		query = query.Order(DefaultJobRunOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *jobrunPager) orderExpr(query *JobRunQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultJobRunOrder.Field {
+			b.Comma().Ident(DefaultJobRunOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to JobRun.
+func (_m *JobRunQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...JobRunPaginateOption,
+) (*JobRunConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newJobRunPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &JobRunConnection{Edges: []*JobRunEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// JobRunOrderFieldJob orders JobRun by job.
+	JobRunOrderFieldJob = &JobRunOrderField{
+		Value: func(_m *JobRun) (ent.Value, error) {
+			return _m.Job, nil
+		},
+		column: jobrun.FieldJob,
+		toTerm: jobrun.ByJob,
+		toCursor: func(_m *JobRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Job,
+			}
+		},
+	}
+	// JobRunOrderFieldStartedAt orders JobRun by started_at.
+	JobRunOrderFieldStartedAt = &JobRunOrderField{
+		Value: func(_m *JobRun) (ent.Value, error) {
+			return _m.StartedAt, nil
+		},
+		column: jobrun.FieldStartedAt,
+		toTerm: jobrun.ByStartedAt,
+		toCursor: func(_m *JobRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.StartedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f JobRunOrderField) String() string {
+	var str string
+	switch f.column {
+	case JobRunOrderFieldJob.column:
+		str = "JOB"
+	case JobRunOrderFieldStartedAt.column:
+		str = "STARTED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f JobRunOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *JobRunOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("JobRunOrderField %T must be a string", v)
+	}
+	switch str {
+	case "JOB":
+		*f = *JobRunOrderFieldJob
+	case "STARTED_AT":
+		*f = *JobRunOrderFieldStartedAt
+	default:
+		return fmt.Errorf("%s is not a valid JobRunOrderField", str)
+	}
+	return nil
+}
+
+// JobRunOrderField defines the ordering field of JobRun.
+type JobRunOrderField struct {
+	// Value extracts the ordering value from the given JobRun.
+	Value    func(*JobRun) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) jobrun.OrderOption
+	toCursor func(*JobRun) Cursor
+}
+
+// JobRunOrder defines the ordering of JobRun.
+type JobRunOrder struct {
+	Direction OrderDirection    `json:"direction"`
+	Field     *JobRunOrderField `json:"field"`
+}
+
+// DefaultJobRunOrder is the default ordering of JobRun.
+var DefaultJobRunOrder = &JobRunOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &JobRunOrderField{
+		Value: func(_m *JobRun) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: jobrun.FieldID,
+		toTerm: jobrun.ByID,
+		toCursor: func(_m *JobRun) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts JobRun into JobRunEdge.
+func (_m *JobRun) ToEdge(order *JobRunOrder) *JobRunEdge {
+	if order == nil {
+		order = DefaultJobRunOrder
+	}
+	return &JobRunEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -8,6 +8,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -1545,6 +1547,1354 @@ func (i *ConsultantWhereInput) P() (predicate.Consultant, error) {
 		return predicates[0], nil
 	default:
 		return consultant.And(predicates...), nil
+	}
+}
+
+// FlagWhereInput represents a where input for filtering Flag queries.
+type FlagWhereInput struct {
+	Predicates []predicate.Flag  `json:"-"`
+	Not        *FlagWhereInput   `json:"not,omitempty"`
+	Or         []*FlagWhereInput `json:"or,omitempty"`
+	And        []*FlagWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *flag.Kind  `json:"kind,omitempty"`
+	KindNEQ   *flag.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []flag.Kind `json:"kindIn,omitempty"`
+	KindNotIn []flag.Kind `json:"kindNotIn,omitempty"`
+
+	// "severity" field predicates.
+	Severity      *flag.Severity  `json:"severity,omitempty"`
+	SeverityNEQ   *flag.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn    []flag.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn []flag.Severity `json:"severityNotIn,omitempty"`
+
+	// "subject_key" field predicates.
+	SubjectKey             *string  `json:"subjectKey,omitempty"`
+	SubjectKeyNEQ          *string  `json:"subjectKeyNEQ,omitempty"`
+	SubjectKeyIn           []string `json:"subjectKeyIn,omitempty"`
+	SubjectKeyNotIn        []string `json:"subjectKeyNotIn,omitempty"`
+	SubjectKeyGT           *string  `json:"subjectKeyGT,omitempty"`
+	SubjectKeyGTE          *string  `json:"subjectKeyGTE,omitempty"`
+	SubjectKeyLT           *string  `json:"subjectKeyLT,omitempty"`
+	SubjectKeyLTE          *string  `json:"subjectKeyLTE,omitempty"`
+	SubjectKeyContains     *string  `json:"subjectKeyContains,omitempty"`
+	SubjectKeyHasPrefix    *string  `json:"subjectKeyHasPrefix,omitempty"`
+	SubjectKeyHasSuffix    *string  `json:"subjectKeyHasSuffix,omitempty"`
+	SubjectKeyEqualFold    *string  `json:"subjectKeyEqualFold,omitempty"`
+	SubjectKeyContainsFold *string  `json:"subjectKeyContainsFold,omitempty"`
+
+	// "program_id" field predicates.
+	ProgramID             *pulid.ID  `json:"programID,omitempty"`
+	ProgramIDNEQ          *pulid.ID  `json:"programIDNEQ,omitempty"`
+	ProgramIDIn           []pulid.ID `json:"programIDIn,omitempty"`
+	ProgramIDNotIn        []pulid.ID `json:"programIDNotIn,omitempty"`
+	ProgramIDGT           *pulid.ID  `json:"programIDGT,omitempty"`
+	ProgramIDGTE          *pulid.ID  `json:"programIDGTE,omitempty"`
+	ProgramIDLT           *pulid.ID  `json:"programIDLT,omitempty"`
+	ProgramIDLTE          *pulid.ID  `json:"programIDLTE,omitempty"`
+	ProgramIDContains     *pulid.ID  `json:"programIDContains,omitempty"`
+	ProgramIDHasPrefix    *pulid.ID  `json:"programIDHasPrefix,omitempty"`
+	ProgramIDHasSuffix    *pulid.ID  `json:"programIDHasSuffix,omitempty"`
+	ProgramIDIsNil        bool       `json:"programIDIsNil,omitempty"`
+	ProgramIDNotNil       bool       `json:"programIDNotNil,omitempty"`
+	ProgramIDEqualFold    *pulid.ID  `json:"programIDEqualFold,omitempty"`
+	ProgramIDContainsFold *pulid.ID  `json:"programIDContainsFold,omitempty"`
+
+	// "participation_id" field predicates.
+	ParticipationID             *pulid.ID  `json:"participationID,omitempty"`
+	ParticipationIDNEQ          *pulid.ID  `json:"participationIDNEQ,omitempty"`
+	ParticipationIDIn           []pulid.ID `json:"participationIDIn,omitempty"`
+	ParticipationIDNotIn        []pulid.ID `json:"participationIDNotIn,omitempty"`
+	ParticipationIDGT           *pulid.ID  `json:"participationIDGT,omitempty"`
+	ParticipationIDGTE          *pulid.ID  `json:"participationIDGTE,omitempty"`
+	ParticipationIDLT           *pulid.ID  `json:"participationIDLT,omitempty"`
+	ParticipationIDLTE          *pulid.ID  `json:"participationIDLTE,omitempty"`
+	ParticipationIDContains     *pulid.ID  `json:"participationIDContains,omitempty"`
+	ParticipationIDHasPrefix    *pulid.ID  `json:"participationIDHasPrefix,omitempty"`
+	ParticipationIDHasSuffix    *pulid.ID  `json:"participationIDHasSuffix,omitempty"`
+	ParticipationIDIsNil        bool       `json:"participationIDIsNil,omitempty"`
+	ParticipationIDNotNil       bool       `json:"participationIDNotNil,omitempty"`
+	ParticipationIDEqualFold    *pulid.ID  `json:"participationIDEqualFold,omitempty"`
+	ParticipationIDContainsFold *pulid.ID  `json:"participationIDContainsFold,omitempty"`
+
+	// "step_id" field predicates.
+	StepID             *pulid.ID  `json:"stepID,omitempty"`
+	StepIDNEQ          *pulid.ID  `json:"stepIDNEQ,omitempty"`
+	StepIDIn           []pulid.ID `json:"stepIDIn,omitempty"`
+	StepIDNotIn        []pulid.ID `json:"stepIDNotIn,omitempty"`
+	StepIDGT           *pulid.ID  `json:"stepIDGT,omitempty"`
+	StepIDGTE          *pulid.ID  `json:"stepIDGTE,omitempty"`
+	StepIDLT           *pulid.ID  `json:"stepIDLT,omitempty"`
+	StepIDLTE          *pulid.ID  `json:"stepIDLTE,omitempty"`
+	StepIDContains     *pulid.ID  `json:"stepIDContains,omitempty"`
+	StepIDHasPrefix    *pulid.ID  `json:"stepIDHasPrefix,omitempty"`
+	StepIDHasSuffix    *pulid.ID  `json:"stepIDHasSuffix,omitempty"`
+	StepIDIsNil        bool       `json:"stepIDIsNil,omitempty"`
+	StepIDNotNil       bool       `json:"stepIDNotNil,omitempty"`
+	StepIDEqualFold    *pulid.ID  `json:"stepIDEqualFold,omitempty"`
+	StepIDContainsFold *pulid.ID  `json:"stepIDContainsFold,omitempty"`
+
+	// "measure_id" field predicates.
+	MeasureID             *pulid.ID  `json:"measureID,omitempty"`
+	MeasureIDNEQ          *pulid.ID  `json:"measureIDNEQ,omitempty"`
+	MeasureIDIn           []pulid.ID `json:"measureIDIn,omitempty"`
+	MeasureIDNotIn        []pulid.ID `json:"measureIDNotIn,omitempty"`
+	MeasureIDGT           *pulid.ID  `json:"measureIDGT,omitempty"`
+	MeasureIDGTE          *pulid.ID  `json:"measureIDGTE,omitempty"`
+	MeasureIDLT           *pulid.ID  `json:"measureIDLT,omitempty"`
+	MeasureIDLTE          *pulid.ID  `json:"measureIDLTE,omitempty"`
+	MeasureIDContains     *pulid.ID  `json:"measureIDContains,omitempty"`
+	MeasureIDHasPrefix    *pulid.ID  `json:"measureIDHasPrefix,omitempty"`
+	MeasureIDHasSuffix    *pulid.ID  `json:"measureIDHasSuffix,omitempty"`
+	MeasureIDIsNil        bool       `json:"measureIDIsNil,omitempty"`
+	MeasureIDNotNil       bool       `json:"measureIDNotNil,omitempty"`
+	MeasureIDEqualFold    *pulid.ID  `json:"measureIDEqualFold,omitempty"`
+	MeasureIDContainsFold *pulid.ID  `json:"measureIDContainsFold,omitempty"`
+
+	// "entry_id" field predicates.
+	EntryID             *pulid.ID  `json:"entryID,omitempty"`
+	EntryIDNEQ          *pulid.ID  `json:"entryIDNEQ,omitempty"`
+	EntryIDIn           []pulid.ID `json:"entryIDIn,omitempty"`
+	EntryIDNotIn        []pulid.ID `json:"entryIDNotIn,omitempty"`
+	EntryIDGT           *pulid.ID  `json:"entryIDGT,omitempty"`
+	EntryIDGTE          *pulid.ID  `json:"entryIDGTE,omitempty"`
+	EntryIDLT           *pulid.ID  `json:"entryIDLT,omitempty"`
+	EntryIDLTE          *pulid.ID  `json:"entryIDLTE,omitempty"`
+	EntryIDContains     *pulid.ID  `json:"entryIDContains,omitempty"`
+	EntryIDHasPrefix    *pulid.ID  `json:"entryIDHasPrefix,omitempty"`
+	EntryIDHasSuffix    *pulid.ID  `json:"entryIDHasSuffix,omitempty"`
+	EntryIDIsNil        bool       `json:"entryIDIsNil,omitempty"`
+	EntryIDNotNil       bool       `json:"entryIDNotNil,omitempty"`
+	EntryIDEqualFold    *pulid.ID  `json:"entryIDEqualFold,omitempty"`
+	EntryIDContainsFold *pulid.ID  `json:"entryIDContainsFold,omitempty"`
+
+	// "message" field predicates.
+	Message             *string  `json:"message,omitempty"`
+	MessageNEQ          *string  `json:"messageNEQ,omitempty"`
+	MessageIn           []string `json:"messageIn,omitempty"`
+	MessageNotIn        []string `json:"messageNotIn,omitempty"`
+	MessageGT           *string  `json:"messageGT,omitempty"`
+	MessageGTE          *string  `json:"messageGTE,omitempty"`
+	MessageLT           *string  `json:"messageLT,omitempty"`
+	MessageLTE          *string  `json:"messageLTE,omitempty"`
+	MessageContains     *string  `json:"messageContains,omitempty"`
+	MessageHasPrefix    *string  `json:"messageHasPrefix,omitempty"`
+	MessageHasSuffix    *string  `json:"messageHasSuffix,omitempty"`
+	MessageEqualFold    *string  `json:"messageEqualFold,omitempty"`
+	MessageContainsFold *string  `json:"messageContainsFold,omitempty"`
+
+	// "raised_at" field predicates.
+	RaisedAt      *time.Time  `json:"raisedAt,omitempty"`
+	RaisedAtNEQ   *time.Time  `json:"raisedAtNEQ,omitempty"`
+	RaisedAtIn    []time.Time `json:"raisedAtIn,omitempty"`
+	RaisedAtNotIn []time.Time `json:"raisedAtNotIn,omitempty"`
+	RaisedAtGT    *time.Time  `json:"raisedAtGT,omitempty"`
+	RaisedAtGTE   *time.Time  `json:"raisedAtGTE,omitempty"`
+	RaisedAtLT    *time.Time  `json:"raisedAtLT,omitempty"`
+	RaisedAtLTE   *time.Time  `json:"raisedAtLTE,omitempty"`
+
+	// "resolved_at" field predicates.
+	ResolvedAt       *time.Time  `json:"resolvedAt,omitempty"`
+	ResolvedAtNEQ    *time.Time  `json:"resolvedAtNEQ,omitempty"`
+	ResolvedAtIn     []time.Time `json:"resolvedAtIn,omitempty"`
+	ResolvedAtNotIn  []time.Time `json:"resolvedAtNotIn,omitempty"`
+	ResolvedAtGT     *time.Time  `json:"resolvedAtGT,omitempty"`
+	ResolvedAtGTE    *time.Time  `json:"resolvedAtGTE,omitempty"`
+	ResolvedAtLT     *time.Time  `json:"resolvedAtLT,omitempty"`
+	ResolvedAtLTE    *time.Time  `json:"resolvedAtLTE,omitempty"`
+	ResolvedAtIsNil  bool        `json:"resolvedAtIsNil,omitempty"`
+	ResolvedAtNotNil bool        `json:"resolvedAtNotNil,omitempty"`
+
+	// "acknowledged_at" field predicates.
+	AcknowledgedAt       *time.Time  `json:"acknowledgedAt,omitempty"`
+	AcknowledgedAtNEQ    *time.Time  `json:"acknowledgedAtNEQ,omitempty"`
+	AcknowledgedAtIn     []time.Time `json:"acknowledgedAtIn,omitempty"`
+	AcknowledgedAtNotIn  []time.Time `json:"acknowledgedAtNotIn,omitempty"`
+	AcknowledgedAtGT     *time.Time  `json:"acknowledgedAtGT,omitempty"`
+	AcknowledgedAtGTE    *time.Time  `json:"acknowledgedAtGTE,omitempty"`
+	AcknowledgedAtLT     *time.Time  `json:"acknowledgedAtLT,omitempty"`
+	AcknowledgedAtLTE    *time.Time  `json:"acknowledgedAtLTE,omitempty"`
+	AcknowledgedAtIsNil  bool        `json:"acknowledgedAtIsNil,omitempty"`
+	AcknowledgedAtNotNil bool        `json:"acknowledgedAtNotNil,omitempty"`
+
+	// "acknowledged_by" field predicates.
+	AcknowledgedBy             *string  `json:"acknowledgedBy,omitempty"`
+	AcknowledgedByNEQ          *string  `json:"acknowledgedByNEQ,omitempty"`
+	AcknowledgedByIn           []string `json:"acknowledgedByIn,omitempty"`
+	AcknowledgedByNotIn        []string `json:"acknowledgedByNotIn,omitempty"`
+	AcknowledgedByGT           *string  `json:"acknowledgedByGT,omitempty"`
+	AcknowledgedByGTE          *string  `json:"acknowledgedByGTE,omitempty"`
+	AcknowledgedByLT           *string  `json:"acknowledgedByLT,omitempty"`
+	AcknowledgedByLTE          *string  `json:"acknowledgedByLTE,omitempty"`
+	AcknowledgedByContains     *string  `json:"acknowledgedByContains,omitempty"`
+	AcknowledgedByHasPrefix    *string  `json:"acknowledgedByHasPrefix,omitempty"`
+	AcknowledgedByHasSuffix    *string  `json:"acknowledgedByHasSuffix,omitempty"`
+	AcknowledgedByIsNil        bool     `json:"acknowledgedByIsNil,omitempty"`
+	AcknowledgedByNotNil       bool     `json:"acknowledgedByNotNil,omitempty"`
+	AcknowledgedByEqualFold    *string  `json:"acknowledgedByEqualFold,omitempty"`
+	AcknowledgedByContainsFold *string  `json:"acknowledgedByContainsFold,omitempty"`
+
+	// "program" edge predicates.
+	HasProgram     *bool                `json:"hasProgram,omitempty"`
+	HasProgramWith []*ProgramWhereInput `json:"hasProgramWith,omitempty"`
+
+	// "participation" edge predicates.
+	HasParticipation     *bool                      `json:"hasParticipation,omitempty"`
+	HasParticipationWith []*ParticipationWhereInput `json:"hasParticipationWith,omitempty"`
+
+	// "step" edge predicates.
+	HasStep     *bool             `json:"hasStep,omitempty"`
+	HasStepWith []*StepWhereInput `json:"hasStepWith,omitempty"`
+
+	// "measure" edge predicates.
+	HasMeasure     *bool                `json:"hasMeasure,omitempty"`
+	HasMeasureWith []*MeasureWhereInput `json:"hasMeasureWith,omitempty"`
+
+	// "entry" edge predicates.
+	HasEntry     *bool                    `json:"hasEntry,omitempty"`
+	HasEntryWith []*LedgerEntryWhereInput `json:"hasEntryWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *FlagWhereInput) AddPredicates(predicates ...predicate.Flag) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the FlagWhereInput filter on the FlagQuery builder.
+func (i *FlagWhereInput) Filter(q *FlagQuery) (*FlagQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyFlagWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyFlagWhereInput is returned in case the FlagWhereInput is empty.
+var ErrEmptyFlagWhereInput = errors.New("ent: empty predicate FlagWhereInput")
+
+// P returns a predicate for filtering flags.
+// An error is returned if the input is empty or invalid.
+func (i *FlagWhereInput) P() (predicate.Flag, error) {
+	var predicates []predicate.Flag
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, flag.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Flag, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, flag.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Flag, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, flag.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, flag.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, flag.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, flag.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, flag.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, flag.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, flag.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, flag.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, flag.IDLTE(*i.IDLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, flag.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, flag.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, flag.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, flag.KindNotIn(i.KindNotIn...))
+	}
+	if i.Severity != nil {
+		predicates = append(predicates, flag.SeverityEQ(*i.Severity))
+	}
+	if i.SeverityNEQ != nil {
+		predicates = append(predicates, flag.SeverityNEQ(*i.SeverityNEQ))
+	}
+	if len(i.SeverityIn) > 0 {
+		predicates = append(predicates, flag.SeverityIn(i.SeverityIn...))
+	}
+	if len(i.SeverityNotIn) > 0 {
+		predicates = append(predicates, flag.SeverityNotIn(i.SeverityNotIn...))
+	}
+	if i.SubjectKey != nil {
+		predicates = append(predicates, flag.SubjectKeyEQ(*i.SubjectKey))
+	}
+	if i.SubjectKeyNEQ != nil {
+		predicates = append(predicates, flag.SubjectKeyNEQ(*i.SubjectKeyNEQ))
+	}
+	if len(i.SubjectKeyIn) > 0 {
+		predicates = append(predicates, flag.SubjectKeyIn(i.SubjectKeyIn...))
+	}
+	if len(i.SubjectKeyNotIn) > 0 {
+		predicates = append(predicates, flag.SubjectKeyNotIn(i.SubjectKeyNotIn...))
+	}
+	if i.SubjectKeyGT != nil {
+		predicates = append(predicates, flag.SubjectKeyGT(*i.SubjectKeyGT))
+	}
+	if i.SubjectKeyGTE != nil {
+		predicates = append(predicates, flag.SubjectKeyGTE(*i.SubjectKeyGTE))
+	}
+	if i.SubjectKeyLT != nil {
+		predicates = append(predicates, flag.SubjectKeyLT(*i.SubjectKeyLT))
+	}
+	if i.SubjectKeyLTE != nil {
+		predicates = append(predicates, flag.SubjectKeyLTE(*i.SubjectKeyLTE))
+	}
+	if i.SubjectKeyContains != nil {
+		predicates = append(predicates, flag.SubjectKeyContains(*i.SubjectKeyContains))
+	}
+	if i.SubjectKeyHasPrefix != nil {
+		predicates = append(predicates, flag.SubjectKeyHasPrefix(*i.SubjectKeyHasPrefix))
+	}
+	if i.SubjectKeyHasSuffix != nil {
+		predicates = append(predicates, flag.SubjectKeyHasSuffix(*i.SubjectKeyHasSuffix))
+	}
+	if i.SubjectKeyEqualFold != nil {
+		predicates = append(predicates, flag.SubjectKeyEqualFold(*i.SubjectKeyEqualFold))
+	}
+	if i.SubjectKeyContainsFold != nil {
+		predicates = append(predicates, flag.SubjectKeyContainsFold(*i.SubjectKeyContainsFold))
+	}
+	if i.ProgramID != nil {
+		predicates = append(predicates, flag.ProgramIDEQ(*i.ProgramID))
+	}
+	if i.ProgramIDNEQ != nil {
+		predicates = append(predicates, flag.ProgramIDNEQ(*i.ProgramIDNEQ))
+	}
+	if len(i.ProgramIDIn) > 0 {
+		predicates = append(predicates, flag.ProgramIDIn(i.ProgramIDIn...))
+	}
+	if len(i.ProgramIDNotIn) > 0 {
+		predicates = append(predicates, flag.ProgramIDNotIn(i.ProgramIDNotIn...))
+	}
+	if i.ProgramIDGT != nil {
+		predicates = append(predicates, flag.ProgramIDGT(*i.ProgramIDGT))
+	}
+	if i.ProgramIDGTE != nil {
+		predicates = append(predicates, flag.ProgramIDGTE(*i.ProgramIDGTE))
+	}
+	if i.ProgramIDLT != nil {
+		predicates = append(predicates, flag.ProgramIDLT(*i.ProgramIDLT))
+	}
+	if i.ProgramIDLTE != nil {
+		predicates = append(predicates, flag.ProgramIDLTE(*i.ProgramIDLTE))
+	}
+	if i.ProgramIDContains != nil {
+		predicates = append(predicates, flag.ProgramIDContains(*i.ProgramIDContains))
+	}
+	if i.ProgramIDHasPrefix != nil {
+		predicates = append(predicates, flag.ProgramIDHasPrefix(*i.ProgramIDHasPrefix))
+	}
+	if i.ProgramIDHasSuffix != nil {
+		predicates = append(predicates, flag.ProgramIDHasSuffix(*i.ProgramIDHasSuffix))
+	}
+	if i.ProgramIDIsNil {
+		predicates = append(predicates, flag.ProgramIDIsNil())
+	}
+	if i.ProgramIDNotNil {
+		predicates = append(predicates, flag.ProgramIDNotNil())
+	}
+	if i.ProgramIDEqualFold != nil {
+		predicates = append(predicates, flag.ProgramIDEqualFold(*i.ProgramIDEqualFold))
+	}
+	if i.ProgramIDContainsFold != nil {
+		predicates = append(predicates, flag.ProgramIDContainsFold(*i.ProgramIDContainsFold))
+	}
+	if i.ParticipationID != nil {
+		predicates = append(predicates, flag.ParticipationIDEQ(*i.ParticipationID))
+	}
+	if i.ParticipationIDNEQ != nil {
+		predicates = append(predicates, flag.ParticipationIDNEQ(*i.ParticipationIDNEQ))
+	}
+	if len(i.ParticipationIDIn) > 0 {
+		predicates = append(predicates, flag.ParticipationIDIn(i.ParticipationIDIn...))
+	}
+	if len(i.ParticipationIDNotIn) > 0 {
+		predicates = append(predicates, flag.ParticipationIDNotIn(i.ParticipationIDNotIn...))
+	}
+	if i.ParticipationIDGT != nil {
+		predicates = append(predicates, flag.ParticipationIDGT(*i.ParticipationIDGT))
+	}
+	if i.ParticipationIDGTE != nil {
+		predicates = append(predicates, flag.ParticipationIDGTE(*i.ParticipationIDGTE))
+	}
+	if i.ParticipationIDLT != nil {
+		predicates = append(predicates, flag.ParticipationIDLT(*i.ParticipationIDLT))
+	}
+	if i.ParticipationIDLTE != nil {
+		predicates = append(predicates, flag.ParticipationIDLTE(*i.ParticipationIDLTE))
+	}
+	if i.ParticipationIDContains != nil {
+		predicates = append(predicates, flag.ParticipationIDContains(*i.ParticipationIDContains))
+	}
+	if i.ParticipationIDHasPrefix != nil {
+		predicates = append(predicates, flag.ParticipationIDHasPrefix(*i.ParticipationIDHasPrefix))
+	}
+	if i.ParticipationIDHasSuffix != nil {
+		predicates = append(predicates, flag.ParticipationIDHasSuffix(*i.ParticipationIDHasSuffix))
+	}
+	if i.ParticipationIDIsNil {
+		predicates = append(predicates, flag.ParticipationIDIsNil())
+	}
+	if i.ParticipationIDNotNil {
+		predicates = append(predicates, flag.ParticipationIDNotNil())
+	}
+	if i.ParticipationIDEqualFold != nil {
+		predicates = append(predicates, flag.ParticipationIDEqualFold(*i.ParticipationIDEqualFold))
+	}
+	if i.ParticipationIDContainsFold != nil {
+		predicates = append(predicates, flag.ParticipationIDContainsFold(*i.ParticipationIDContainsFold))
+	}
+	if i.StepID != nil {
+		predicates = append(predicates, flag.StepIDEQ(*i.StepID))
+	}
+	if i.StepIDNEQ != nil {
+		predicates = append(predicates, flag.StepIDNEQ(*i.StepIDNEQ))
+	}
+	if len(i.StepIDIn) > 0 {
+		predicates = append(predicates, flag.StepIDIn(i.StepIDIn...))
+	}
+	if len(i.StepIDNotIn) > 0 {
+		predicates = append(predicates, flag.StepIDNotIn(i.StepIDNotIn...))
+	}
+	if i.StepIDGT != nil {
+		predicates = append(predicates, flag.StepIDGT(*i.StepIDGT))
+	}
+	if i.StepIDGTE != nil {
+		predicates = append(predicates, flag.StepIDGTE(*i.StepIDGTE))
+	}
+	if i.StepIDLT != nil {
+		predicates = append(predicates, flag.StepIDLT(*i.StepIDLT))
+	}
+	if i.StepIDLTE != nil {
+		predicates = append(predicates, flag.StepIDLTE(*i.StepIDLTE))
+	}
+	if i.StepIDContains != nil {
+		predicates = append(predicates, flag.StepIDContains(*i.StepIDContains))
+	}
+	if i.StepIDHasPrefix != nil {
+		predicates = append(predicates, flag.StepIDHasPrefix(*i.StepIDHasPrefix))
+	}
+	if i.StepIDHasSuffix != nil {
+		predicates = append(predicates, flag.StepIDHasSuffix(*i.StepIDHasSuffix))
+	}
+	if i.StepIDIsNil {
+		predicates = append(predicates, flag.StepIDIsNil())
+	}
+	if i.StepIDNotNil {
+		predicates = append(predicates, flag.StepIDNotNil())
+	}
+	if i.StepIDEqualFold != nil {
+		predicates = append(predicates, flag.StepIDEqualFold(*i.StepIDEqualFold))
+	}
+	if i.StepIDContainsFold != nil {
+		predicates = append(predicates, flag.StepIDContainsFold(*i.StepIDContainsFold))
+	}
+	if i.MeasureID != nil {
+		predicates = append(predicates, flag.MeasureIDEQ(*i.MeasureID))
+	}
+	if i.MeasureIDNEQ != nil {
+		predicates = append(predicates, flag.MeasureIDNEQ(*i.MeasureIDNEQ))
+	}
+	if len(i.MeasureIDIn) > 0 {
+		predicates = append(predicates, flag.MeasureIDIn(i.MeasureIDIn...))
+	}
+	if len(i.MeasureIDNotIn) > 0 {
+		predicates = append(predicates, flag.MeasureIDNotIn(i.MeasureIDNotIn...))
+	}
+	if i.MeasureIDGT != nil {
+		predicates = append(predicates, flag.MeasureIDGT(*i.MeasureIDGT))
+	}
+	if i.MeasureIDGTE != nil {
+		predicates = append(predicates, flag.MeasureIDGTE(*i.MeasureIDGTE))
+	}
+	if i.MeasureIDLT != nil {
+		predicates = append(predicates, flag.MeasureIDLT(*i.MeasureIDLT))
+	}
+	if i.MeasureIDLTE != nil {
+		predicates = append(predicates, flag.MeasureIDLTE(*i.MeasureIDLTE))
+	}
+	if i.MeasureIDContains != nil {
+		predicates = append(predicates, flag.MeasureIDContains(*i.MeasureIDContains))
+	}
+	if i.MeasureIDHasPrefix != nil {
+		predicates = append(predicates, flag.MeasureIDHasPrefix(*i.MeasureIDHasPrefix))
+	}
+	if i.MeasureIDHasSuffix != nil {
+		predicates = append(predicates, flag.MeasureIDHasSuffix(*i.MeasureIDHasSuffix))
+	}
+	if i.MeasureIDIsNil {
+		predicates = append(predicates, flag.MeasureIDIsNil())
+	}
+	if i.MeasureIDNotNil {
+		predicates = append(predicates, flag.MeasureIDNotNil())
+	}
+	if i.MeasureIDEqualFold != nil {
+		predicates = append(predicates, flag.MeasureIDEqualFold(*i.MeasureIDEqualFold))
+	}
+	if i.MeasureIDContainsFold != nil {
+		predicates = append(predicates, flag.MeasureIDContainsFold(*i.MeasureIDContainsFold))
+	}
+	if i.EntryID != nil {
+		predicates = append(predicates, flag.EntryIDEQ(*i.EntryID))
+	}
+	if i.EntryIDNEQ != nil {
+		predicates = append(predicates, flag.EntryIDNEQ(*i.EntryIDNEQ))
+	}
+	if len(i.EntryIDIn) > 0 {
+		predicates = append(predicates, flag.EntryIDIn(i.EntryIDIn...))
+	}
+	if len(i.EntryIDNotIn) > 0 {
+		predicates = append(predicates, flag.EntryIDNotIn(i.EntryIDNotIn...))
+	}
+	if i.EntryIDGT != nil {
+		predicates = append(predicates, flag.EntryIDGT(*i.EntryIDGT))
+	}
+	if i.EntryIDGTE != nil {
+		predicates = append(predicates, flag.EntryIDGTE(*i.EntryIDGTE))
+	}
+	if i.EntryIDLT != nil {
+		predicates = append(predicates, flag.EntryIDLT(*i.EntryIDLT))
+	}
+	if i.EntryIDLTE != nil {
+		predicates = append(predicates, flag.EntryIDLTE(*i.EntryIDLTE))
+	}
+	if i.EntryIDContains != nil {
+		predicates = append(predicates, flag.EntryIDContains(*i.EntryIDContains))
+	}
+	if i.EntryIDHasPrefix != nil {
+		predicates = append(predicates, flag.EntryIDHasPrefix(*i.EntryIDHasPrefix))
+	}
+	if i.EntryIDHasSuffix != nil {
+		predicates = append(predicates, flag.EntryIDHasSuffix(*i.EntryIDHasSuffix))
+	}
+	if i.EntryIDIsNil {
+		predicates = append(predicates, flag.EntryIDIsNil())
+	}
+	if i.EntryIDNotNil {
+		predicates = append(predicates, flag.EntryIDNotNil())
+	}
+	if i.EntryIDEqualFold != nil {
+		predicates = append(predicates, flag.EntryIDEqualFold(*i.EntryIDEqualFold))
+	}
+	if i.EntryIDContainsFold != nil {
+		predicates = append(predicates, flag.EntryIDContainsFold(*i.EntryIDContainsFold))
+	}
+	if i.Message != nil {
+		predicates = append(predicates, flag.MessageEQ(*i.Message))
+	}
+	if i.MessageNEQ != nil {
+		predicates = append(predicates, flag.MessageNEQ(*i.MessageNEQ))
+	}
+	if len(i.MessageIn) > 0 {
+		predicates = append(predicates, flag.MessageIn(i.MessageIn...))
+	}
+	if len(i.MessageNotIn) > 0 {
+		predicates = append(predicates, flag.MessageNotIn(i.MessageNotIn...))
+	}
+	if i.MessageGT != nil {
+		predicates = append(predicates, flag.MessageGT(*i.MessageGT))
+	}
+	if i.MessageGTE != nil {
+		predicates = append(predicates, flag.MessageGTE(*i.MessageGTE))
+	}
+	if i.MessageLT != nil {
+		predicates = append(predicates, flag.MessageLT(*i.MessageLT))
+	}
+	if i.MessageLTE != nil {
+		predicates = append(predicates, flag.MessageLTE(*i.MessageLTE))
+	}
+	if i.MessageContains != nil {
+		predicates = append(predicates, flag.MessageContains(*i.MessageContains))
+	}
+	if i.MessageHasPrefix != nil {
+		predicates = append(predicates, flag.MessageHasPrefix(*i.MessageHasPrefix))
+	}
+	if i.MessageHasSuffix != nil {
+		predicates = append(predicates, flag.MessageHasSuffix(*i.MessageHasSuffix))
+	}
+	if i.MessageEqualFold != nil {
+		predicates = append(predicates, flag.MessageEqualFold(*i.MessageEqualFold))
+	}
+	if i.MessageContainsFold != nil {
+		predicates = append(predicates, flag.MessageContainsFold(*i.MessageContainsFold))
+	}
+	if i.RaisedAt != nil {
+		predicates = append(predicates, flag.RaisedAtEQ(*i.RaisedAt))
+	}
+	if i.RaisedAtNEQ != nil {
+		predicates = append(predicates, flag.RaisedAtNEQ(*i.RaisedAtNEQ))
+	}
+	if len(i.RaisedAtIn) > 0 {
+		predicates = append(predicates, flag.RaisedAtIn(i.RaisedAtIn...))
+	}
+	if len(i.RaisedAtNotIn) > 0 {
+		predicates = append(predicates, flag.RaisedAtNotIn(i.RaisedAtNotIn...))
+	}
+	if i.RaisedAtGT != nil {
+		predicates = append(predicates, flag.RaisedAtGT(*i.RaisedAtGT))
+	}
+	if i.RaisedAtGTE != nil {
+		predicates = append(predicates, flag.RaisedAtGTE(*i.RaisedAtGTE))
+	}
+	if i.RaisedAtLT != nil {
+		predicates = append(predicates, flag.RaisedAtLT(*i.RaisedAtLT))
+	}
+	if i.RaisedAtLTE != nil {
+		predicates = append(predicates, flag.RaisedAtLTE(*i.RaisedAtLTE))
+	}
+	if i.ResolvedAt != nil {
+		predicates = append(predicates, flag.ResolvedAtEQ(*i.ResolvedAt))
+	}
+	if i.ResolvedAtNEQ != nil {
+		predicates = append(predicates, flag.ResolvedAtNEQ(*i.ResolvedAtNEQ))
+	}
+	if len(i.ResolvedAtIn) > 0 {
+		predicates = append(predicates, flag.ResolvedAtIn(i.ResolvedAtIn...))
+	}
+	if len(i.ResolvedAtNotIn) > 0 {
+		predicates = append(predicates, flag.ResolvedAtNotIn(i.ResolvedAtNotIn...))
+	}
+	if i.ResolvedAtGT != nil {
+		predicates = append(predicates, flag.ResolvedAtGT(*i.ResolvedAtGT))
+	}
+	if i.ResolvedAtGTE != nil {
+		predicates = append(predicates, flag.ResolvedAtGTE(*i.ResolvedAtGTE))
+	}
+	if i.ResolvedAtLT != nil {
+		predicates = append(predicates, flag.ResolvedAtLT(*i.ResolvedAtLT))
+	}
+	if i.ResolvedAtLTE != nil {
+		predicates = append(predicates, flag.ResolvedAtLTE(*i.ResolvedAtLTE))
+	}
+	if i.ResolvedAtIsNil {
+		predicates = append(predicates, flag.ResolvedAtIsNil())
+	}
+	if i.ResolvedAtNotNil {
+		predicates = append(predicates, flag.ResolvedAtNotNil())
+	}
+	if i.AcknowledgedAt != nil {
+		predicates = append(predicates, flag.AcknowledgedAtEQ(*i.AcknowledgedAt))
+	}
+	if i.AcknowledgedAtNEQ != nil {
+		predicates = append(predicates, flag.AcknowledgedAtNEQ(*i.AcknowledgedAtNEQ))
+	}
+	if len(i.AcknowledgedAtIn) > 0 {
+		predicates = append(predicates, flag.AcknowledgedAtIn(i.AcknowledgedAtIn...))
+	}
+	if len(i.AcknowledgedAtNotIn) > 0 {
+		predicates = append(predicates, flag.AcknowledgedAtNotIn(i.AcknowledgedAtNotIn...))
+	}
+	if i.AcknowledgedAtGT != nil {
+		predicates = append(predicates, flag.AcknowledgedAtGT(*i.AcknowledgedAtGT))
+	}
+	if i.AcknowledgedAtGTE != nil {
+		predicates = append(predicates, flag.AcknowledgedAtGTE(*i.AcknowledgedAtGTE))
+	}
+	if i.AcknowledgedAtLT != nil {
+		predicates = append(predicates, flag.AcknowledgedAtLT(*i.AcknowledgedAtLT))
+	}
+	if i.AcknowledgedAtLTE != nil {
+		predicates = append(predicates, flag.AcknowledgedAtLTE(*i.AcknowledgedAtLTE))
+	}
+	if i.AcknowledgedAtIsNil {
+		predicates = append(predicates, flag.AcknowledgedAtIsNil())
+	}
+	if i.AcknowledgedAtNotNil {
+		predicates = append(predicates, flag.AcknowledgedAtNotNil())
+	}
+	if i.AcknowledgedBy != nil {
+		predicates = append(predicates, flag.AcknowledgedByEQ(*i.AcknowledgedBy))
+	}
+	if i.AcknowledgedByNEQ != nil {
+		predicates = append(predicates, flag.AcknowledgedByNEQ(*i.AcknowledgedByNEQ))
+	}
+	if len(i.AcknowledgedByIn) > 0 {
+		predicates = append(predicates, flag.AcknowledgedByIn(i.AcknowledgedByIn...))
+	}
+	if len(i.AcknowledgedByNotIn) > 0 {
+		predicates = append(predicates, flag.AcknowledgedByNotIn(i.AcknowledgedByNotIn...))
+	}
+	if i.AcknowledgedByGT != nil {
+		predicates = append(predicates, flag.AcknowledgedByGT(*i.AcknowledgedByGT))
+	}
+	if i.AcknowledgedByGTE != nil {
+		predicates = append(predicates, flag.AcknowledgedByGTE(*i.AcknowledgedByGTE))
+	}
+	if i.AcknowledgedByLT != nil {
+		predicates = append(predicates, flag.AcknowledgedByLT(*i.AcknowledgedByLT))
+	}
+	if i.AcknowledgedByLTE != nil {
+		predicates = append(predicates, flag.AcknowledgedByLTE(*i.AcknowledgedByLTE))
+	}
+	if i.AcknowledgedByContains != nil {
+		predicates = append(predicates, flag.AcknowledgedByContains(*i.AcknowledgedByContains))
+	}
+	if i.AcknowledgedByHasPrefix != nil {
+		predicates = append(predicates, flag.AcknowledgedByHasPrefix(*i.AcknowledgedByHasPrefix))
+	}
+	if i.AcknowledgedByHasSuffix != nil {
+		predicates = append(predicates, flag.AcknowledgedByHasSuffix(*i.AcknowledgedByHasSuffix))
+	}
+	if i.AcknowledgedByIsNil {
+		predicates = append(predicates, flag.AcknowledgedByIsNil())
+	}
+	if i.AcknowledgedByNotNil {
+		predicates = append(predicates, flag.AcknowledgedByNotNil())
+	}
+	if i.AcknowledgedByEqualFold != nil {
+		predicates = append(predicates, flag.AcknowledgedByEqualFold(*i.AcknowledgedByEqualFold))
+	}
+	if i.AcknowledgedByContainsFold != nil {
+		predicates = append(predicates, flag.AcknowledgedByContainsFold(*i.AcknowledgedByContainsFold))
+	}
+
+	if i.HasProgram != nil {
+		p := flag.HasProgram()
+		if !*i.HasProgram {
+			p = flag.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasProgramWith) > 0 {
+		with := make([]predicate.Program, 0, len(i.HasProgramWith))
+		for _, w := range i.HasProgramWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasProgramWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, flag.HasProgramWith(with...))
+	}
+	if i.HasParticipation != nil {
+		p := flag.HasParticipation()
+		if !*i.HasParticipation {
+			p = flag.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasParticipationWith) > 0 {
+		with := make([]predicate.Participation, 0, len(i.HasParticipationWith))
+		for _, w := range i.HasParticipationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasParticipationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, flag.HasParticipationWith(with...))
+	}
+	if i.HasStep != nil {
+		p := flag.HasStep()
+		if !*i.HasStep {
+			p = flag.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasStepWith) > 0 {
+		with := make([]predicate.Step, 0, len(i.HasStepWith))
+		for _, w := range i.HasStepWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasStepWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, flag.HasStepWith(with...))
+	}
+	if i.HasMeasure != nil {
+		p := flag.HasMeasure()
+		if !*i.HasMeasure {
+			p = flag.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMeasureWith) > 0 {
+		with := make([]predicate.Measure, 0, len(i.HasMeasureWith))
+		for _, w := range i.HasMeasureWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMeasureWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, flag.HasMeasureWith(with...))
+	}
+	if i.HasEntry != nil {
+		p := flag.HasEntry()
+		if !*i.HasEntry {
+			p = flag.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasEntryWith) > 0 {
+		with := make([]predicate.LedgerEntry, 0, len(i.HasEntryWith))
+		for _, w := range i.HasEntryWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasEntryWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, flag.HasEntryWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyFlagWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return flag.And(predicates...), nil
+	}
+}
+
+// JobRunWhereInput represents a where input for filtering JobRun queries.
+type JobRunWhereInput struct {
+	Predicates []predicate.JobRun  `json:"-"`
+	Not        *JobRunWhereInput   `json:"not,omitempty"`
+	Or         []*JobRunWhereInput `json:"or,omitempty"`
+	And        []*JobRunWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "job" field predicates.
+	Job             *string  `json:"job,omitempty"`
+	JobNEQ          *string  `json:"jobNEQ,omitempty"`
+	JobIn           []string `json:"jobIn,omitempty"`
+	JobNotIn        []string `json:"jobNotIn,omitempty"`
+	JobGT           *string  `json:"jobGT,omitempty"`
+	JobGTE          *string  `json:"jobGTE,omitempty"`
+	JobLT           *string  `json:"jobLT,omitempty"`
+	JobLTE          *string  `json:"jobLTE,omitempty"`
+	JobContains     *string  `json:"jobContains,omitempty"`
+	JobHasPrefix    *string  `json:"jobHasPrefix,omitempty"`
+	JobHasSuffix    *string  `json:"jobHasSuffix,omitempty"`
+	JobEqualFold    *string  `json:"jobEqualFold,omitempty"`
+	JobContainsFold *string  `json:"jobContainsFold,omitempty"`
+
+	// "tick" field predicates.
+	Tick       *time.Time  `json:"tick,omitempty"`
+	TickNEQ    *time.Time  `json:"tickNEQ,omitempty"`
+	TickIn     []time.Time `json:"tickIn,omitempty"`
+	TickNotIn  []time.Time `json:"tickNotIn,omitempty"`
+	TickGT     *time.Time  `json:"tickGT,omitempty"`
+	TickGTE    *time.Time  `json:"tickGTE,omitempty"`
+	TickLT     *time.Time  `json:"tickLT,omitempty"`
+	TickLTE    *time.Time  `json:"tickLTE,omitempty"`
+	TickIsNil  bool        `json:"tickIsNil,omitempty"`
+	TickNotNil bool        `json:"tickNotNil,omitempty"`
+
+	// "started_at" field predicates.
+	StartedAt      *time.Time  `json:"startedAt,omitempty"`
+	StartedAtNEQ   *time.Time  `json:"startedAtNEQ,omitempty"`
+	StartedAtIn    []time.Time `json:"startedAtIn,omitempty"`
+	StartedAtNotIn []time.Time `json:"startedAtNotIn,omitempty"`
+	StartedAtGT    *time.Time  `json:"startedAtGT,omitempty"`
+	StartedAtGTE   *time.Time  `json:"startedAtGTE,omitempty"`
+	StartedAtLT    *time.Time  `json:"startedAtLT,omitempty"`
+	StartedAtLTE   *time.Time  `json:"startedAtLTE,omitempty"`
+
+	// "finished_at" field predicates.
+	FinishedAt       *time.Time  `json:"finishedAt,omitempty"`
+	FinishedAtNEQ    *time.Time  `json:"finishedAtNEQ,omitempty"`
+	FinishedAtIn     []time.Time `json:"finishedAtIn,omitempty"`
+	FinishedAtNotIn  []time.Time `json:"finishedAtNotIn,omitempty"`
+	FinishedAtGT     *time.Time  `json:"finishedAtGT,omitempty"`
+	FinishedAtGTE    *time.Time  `json:"finishedAtGTE,omitempty"`
+	FinishedAtLT     *time.Time  `json:"finishedAtLT,omitempty"`
+	FinishedAtLTE    *time.Time  `json:"finishedAtLTE,omitempty"`
+	FinishedAtIsNil  bool        `json:"finishedAtIsNil,omitempty"`
+	FinishedAtNotNil bool        `json:"finishedAtNotNil,omitempty"`
+
+	// "raised" field predicates.
+	Raised      *int  `json:"raised,omitempty"`
+	RaisedNEQ   *int  `json:"raisedNEQ,omitempty"`
+	RaisedIn    []int `json:"raisedIn,omitempty"`
+	RaisedNotIn []int `json:"raisedNotIn,omitempty"`
+	RaisedGT    *int  `json:"raisedGT,omitempty"`
+	RaisedGTE   *int  `json:"raisedGTE,omitempty"`
+	RaisedLT    *int  `json:"raisedLT,omitempty"`
+	RaisedLTE   *int  `json:"raisedLTE,omitempty"`
+
+	// "resolved" field predicates.
+	Resolved      *int  `json:"resolved,omitempty"`
+	ResolvedNEQ   *int  `json:"resolvedNEQ,omitempty"`
+	ResolvedIn    []int `json:"resolvedIn,omitempty"`
+	ResolvedNotIn []int `json:"resolvedNotIn,omitempty"`
+	ResolvedGT    *int  `json:"resolvedGT,omitempty"`
+	ResolvedGTE   *int  `json:"resolvedGTE,omitempty"`
+	ResolvedLT    *int  `json:"resolvedLT,omitempty"`
+	ResolvedLTE   *int  `json:"resolvedLTE,omitempty"`
+
+	// "error" field predicates.
+	Error             *string  `json:"error,omitempty"`
+	ErrorNEQ          *string  `json:"errorNEQ,omitempty"`
+	ErrorIn           []string `json:"errorIn,omitempty"`
+	ErrorNotIn        []string `json:"errorNotIn,omitempty"`
+	ErrorGT           *string  `json:"errorGT,omitempty"`
+	ErrorGTE          *string  `json:"errorGTE,omitempty"`
+	ErrorLT           *string  `json:"errorLT,omitempty"`
+	ErrorLTE          *string  `json:"errorLTE,omitempty"`
+	ErrorContains     *string  `json:"errorContains,omitempty"`
+	ErrorHasPrefix    *string  `json:"errorHasPrefix,omitempty"`
+	ErrorHasSuffix    *string  `json:"errorHasSuffix,omitempty"`
+	ErrorIsNil        bool     `json:"errorIsNil,omitempty"`
+	ErrorNotNil       bool     `json:"errorNotNil,omitempty"`
+	ErrorEqualFold    *string  `json:"errorEqualFold,omitempty"`
+	ErrorContainsFold *string  `json:"errorContainsFold,omitempty"`
+
+	// "triggered_by" field predicates.
+	TriggeredBy             *string  `json:"triggeredBy,omitempty"`
+	TriggeredByNEQ          *string  `json:"triggeredByNEQ,omitempty"`
+	TriggeredByIn           []string `json:"triggeredByIn,omitempty"`
+	TriggeredByNotIn        []string `json:"triggeredByNotIn,omitempty"`
+	TriggeredByGT           *string  `json:"triggeredByGT,omitempty"`
+	TriggeredByGTE          *string  `json:"triggeredByGTE,omitempty"`
+	TriggeredByLT           *string  `json:"triggeredByLT,omitempty"`
+	TriggeredByLTE          *string  `json:"triggeredByLTE,omitempty"`
+	TriggeredByContains     *string  `json:"triggeredByContains,omitempty"`
+	TriggeredByHasPrefix    *string  `json:"triggeredByHasPrefix,omitempty"`
+	TriggeredByHasSuffix    *string  `json:"triggeredByHasSuffix,omitempty"`
+	TriggeredByEqualFold    *string  `json:"triggeredByEqualFold,omitempty"`
+	TriggeredByContainsFold *string  `json:"triggeredByContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *JobRunWhereInput) AddPredicates(predicates ...predicate.JobRun) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the JobRunWhereInput filter on the JobRunQuery builder.
+func (i *JobRunWhereInput) Filter(q *JobRunQuery) (*JobRunQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyJobRunWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyJobRunWhereInput is returned in case the JobRunWhereInput is empty.
+var ErrEmptyJobRunWhereInput = errors.New("ent: empty predicate JobRunWhereInput")
+
+// P returns a predicate for filtering jobruns.
+// An error is returned if the input is empty or invalid.
+func (i *JobRunWhereInput) P() (predicate.JobRun, error) {
+	var predicates []predicate.JobRun
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, jobrun.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.JobRun, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, jobrun.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.JobRun, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, jobrun.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, jobrun.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, jobrun.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, jobrun.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, jobrun.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, jobrun.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, jobrun.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, jobrun.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, jobrun.IDLTE(*i.IDLTE))
+	}
+	if i.Job != nil {
+		predicates = append(predicates, jobrun.JobEQ(*i.Job))
+	}
+	if i.JobNEQ != nil {
+		predicates = append(predicates, jobrun.JobNEQ(*i.JobNEQ))
+	}
+	if len(i.JobIn) > 0 {
+		predicates = append(predicates, jobrun.JobIn(i.JobIn...))
+	}
+	if len(i.JobNotIn) > 0 {
+		predicates = append(predicates, jobrun.JobNotIn(i.JobNotIn...))
+	}
+	if i.JobGT != nil {
+		predicates = append(predicates, jobrun.JobGT(*i.JobGT))
+	}
+	if i.JobGTE != nil {
+		predicates = append(predicates, jobrun.JobGTE(*i.JobGTE))
+	}
+	if i.JobLT != nil {
+		predicates = append(predicates, jobrun.JobLT(*i.JobLT))
+	}
+	if i.JobLTE != nil {
+		predicates = append(predicates, jobrun.JobLTE(*i.JobLTE))
+	}
+	if i.JobContains != nil {
+		predicates = append(predicates, jobrun.JobContains(*i.JobContains))
+	}
+	if i.JobHasPrefix != nil {
+		predicates = append(predicates, jobrun.JobHasPrefix(*i.JobHasPrefix))
+	}
+	if i.JobHasSuffix != nil {
+		predicates = append(predicates, jobrun.JobHasSuffix(*i.JobHasSuffix))
+	}
+	if i.JobEqualFold != nil {
+		predicates = append(predicates, jobrun.JobEqualFold(*i.JobEqualFold))
+	}
+	if i.JobContainsFold != nil {
+		predicates = append(predicates, jobrun.JobContainsFold(*i.JobContainsFold))
+	}
+	if i.Tick != nil {
+		predicates = append(predicates, jobrun.TickEQ(*i.Tick))
+	}
+	if i.TickNEQ != nil {
+		predicates = append(predicates, jobrun.TickNEQ(*i.TickNEQ))
+	}
+	if len(i.TickIn) > 0 {
+		predicates = append(predicates, jobrun.TickIn(i.TickIn...))
+	}
+	if len(i.TickNotIn) > 0 {
+		predicates = append(predicates, jobrun.TickNotIn(i.TickNotIn...))
+	}
+	if i.TickGT != nil {
+		predicates = append(predicates, jobrun.TickGT(*i.TickGT))
+	}
+	if i.TickGTE != nil {
+		predicates = append(predicates, jobrun.TickGTE(*i.TickGTE))
+	}
+	if i.TickLT != nil {
+		predicates = append(predicates, jobrun.TickLT(*i.TickLT))
+	}
+	if i.TickLTE != nil {
+		predicates = append(predicates, jobrun.TickLTE(*i.TickLTE))
+	}
+	if i.TickIsNil {
+		predicates = append(predicates, jobrun.TickIsNil())
+	}
+	if i.TickNotNil {
+		predicates = append(predicates, jobrun.TickNotNil())
+	}
+	if i.StartedAt != nil {
+		predicates = append(predicates, jobrun.StartedAtEQ(*i.StartedAt))
+	}
+	if i.StartedAtNEQ != nil {
+		predicates = append(predicates, jobrun.StartedAtNEQ(*i.StartedAtNEQ))
+	}
+	if len(i.StartedAtIn) > 0 {
+		predicates = append(predicates, jobrun.StartedAtIn(i.StartedAtIn...))
+	}
+	if len(i.StartedAtNotIn) > 0 {
+		predicates = append(predicates, jobrun.StartedAtNotIn(i.StartedAtNotIn...))
+	}
+	if i.StartedAtGT != nil {
+		predicates = append(predicates, jobrun.StartedAtGT(*i.StartedAtGT))
+	}
+	if i.StartedAtGTE != nil {
+		predicates = append(predicates, jobrun.StartedAtGTE(*i.StartedAtGTE))
+	}
+	if i.StartedAtLT != nil {
+		predicates = append(predicates, jobrun.StartedAtLT(*i.StartedAtLT))
+	}
+	if i.StartedAtLTE != nil {
+		predicates = append(predicates, jobrun.StartedAtLTE(*i.StartedAtLTE))
+	}
+	if i.FinishedAt != nil {
+		predicates = append(predicates, jobrun.FinishedAtEQ(*i.FinishedAt))
+	}
+	if i.FinishedAtNEQ != nil {
+		predicates = append(predicates, jobrun.FinishedAtNEQ(*i.FinishedAtNEQ))
+	}
+	if len(i.FinishedAtIn) > 0 {
+		predicates = append(predicates, jobrun.FinishedAtIn(i.FinishedAtIn...))
+	}
+	if len(i.FinishedAtNotIn) > 0 {
+		predicates = append(predicates, jobrun.FinishedAtNotIn(i.FinishedAtNotIn...))
+	}
+	if i.FinishedAtGT != nil {
+		predicates = append(predicates, jobrun.FinishedAtGT(*i.FinishedAtGT))
+	}
+	if i.FinishedAtGTE != nil {
+		predicates = append(predicates, jobrun.FinishedAtGTE(*i.FinishedAtGTE))
+	}
+	if i.FinishedAtLT != nil {
+		predicates = append(predicates, jobrun.FinishedAtLT(*i.FinishedAtLT))
+	}
+	if i.FinishedAtLTE != nil {
+		predicates = append(predicates, jobrun.FinishedAtLTE(*i.FinishedAtLTE))
+	}
+	if i.FinishedAtIsNil {
+		predicates = append(predicates, jobrun.FinishedAtIsNil())
+	}
+	if i.FinishedAtNotNil {
+		predicates = append(predicates, jobrun.FinishedAtNotNil())
+	}
+	if i.Raised != nil {
+		predicates = append(predicates, jobrun.RaisedEQ(*i.Raised))
+	}
+	if i.RaisedNEQ != nil {
+		predicates = append(predicates, jobrun.RaisedNEQ(*i.RaisedNEQ))
+	}
+	if len(i.RaisedIn) > 0 {
+		predicates = append(predicates, jobrun.RaisedIn(i.RaisedIn...))
+	}
+	if len(i.RaisedNotIn) > 0 {
+		predicates = append(predicates, jobrun.RaisedNotIn(i.RaisedNotIn...))
+	}
+	if i.RaisedGT != nil {
+		predicates = append(predicates, jobrun.RaisedGT(*i.RaisedGT))
+	}
+	if i.RaisedGTE != nil {
+		predicates = append(predicates, jobrun.RaisedGTE(*i.RaisedGTE))
+	}
+	if i.RaisedLT != nil {
+		predicates = append(predicates, jobrun.RaisedLT(*i.RaisedLT))
+	}
+	if i.RaisedLTE != nil {
+		predicates = append(predicates, jobrun.RaisedLTE(*i.RaisedLTE))
+	}
+	if i.Resolved != nil {
+		predicates = append(predicates, jobrun.ResolvedEQ(*i.Resolved))
+	}
+	if i.ResolvedNEQ != nil {
+		predicates = append(predicates, jobrun.ResolvedNEQ(*i.ResolvedNEQ))
+	}
+	if len(i.ResolvedIn) > 0 {
+		predicates = append(predicates, jobrun.ResolvedIn(i.ResolvedIn...))
+	}
+	if len(i.ResolvedNotIn) > 0 {
+		predicates = append(predicates, jobrun.ResolvedNotIn(i.ResolvedNotIn...))
+	}
+	if i.ResolvedGT != nil {
+		predicates = append(predicates, jobrun.ResolvedGT(*i.ResolvedGT))
+	}
+	if i.ResolvedGTE != nil {
+		predicates = append(predicates, jobrun.ResolvedGTE(*i.ResolvedGTE))
+	}
+	if i.ResolvedLT != nil {
+		predicates = append(predicates, jobrun.ResolvedLT(*i.ResolvedLT))
+	}
+	if i.ResolvedLTE != nil {
+		predicates = append(predicates, jobrun.ResolvedLTE(*i.ResolvedLTE))
+	}
+	if i.Error != nil {
+		predicates = append(predicates, jobrun.ErrorEQ(*i.Error))
+	}
+	if i.ErrorNEQ != nil {
+		predicates = append(predicates, jobrun.ErrorNEQ(*i.ErrorNEQ))
+	}
+	if len(i.ErrorIn) > 0 {
+		predicates = append(predicates, jobrun.ErrorIn(i.ErrorIn...))
+	}
+	if len(i.ErrorNotIn) > 0 {
+		predicates = append(predicates, jobrun.ErrorNotIn(i.ErrorNotIn...))
+	}
+	if i.ErrorGT != nil {
+		predicates = append(predicates, jobrun.ErrorGT(*i.ErrorGT))
+	}
+	if i.ErrorGTE != nil {
+		predicates = append(predicates, jobrun.ErrorGTE(*i.ErrorGTE))
+	}
+	if i.ErrorLT != nil {
+		predicates = append(predicates, jobrun.ErrorLT(*i.ErrorLT))
+	}
+	if i.ErrorLTE != nil {
+		predicates = append(predicates, jobrun.ErrorLTE(*i.ErrorLTE))
+	}
+	if i.ErrorContains != nil {
+		predicates = append(predicates, jobrun.ErrorContains(*i.ErrorContains))
+	}
+	if i.ErrorHasPrefix != nil {
+		predicates = append(predicates, jobrun.ErrorHasPrefix(*i.ErrorHasPrefix))
+	}
+	if i.ErrorHasSuffix != nil {
+		predicates = append(predicates, jobrun.ErrorHasSuffix(*i.ErrorHasSuffix))
+	}
+	if i.ErrorIsNil {
+		predicates = append(predicates, jobrun.ErrorIsNil())
+	}
+	if i.ErrorNotNil {
+		predicates = append(predicates, jobrun.ErrorNotNil())
+	}
+	if i.ErrorEqualFold != nil {
+		predicates = append(predicates, jobrun.ErrorEqualFold(*i.ErrorEqualFold))
+	}
+	if i.ErrorContainsFold != nil {
+		predicates = append(predicates, jobrun.ErrorContainsFold(*i.ErrorContainsFold))
+	}
+	if i.TriggeredBy != nil {
+		predicates = append(predicates, jobrun.TriggeredByEQ(*i.TriggeredBy))
+	}
+	if i.TriggeredByNEQ != nil {
+		predicates = append(predicates, jobrun.TriggeredByNEQ(*i.TriggeredByNEQ))
+	}
+	if len(i.TriggeredByIn) > 0 {
+		predicates = append(predicates, jobrun.TriggeredByIn(i.TriggeredByIn...))
+	}
+	if len(i.TriggeredByNotIn) > 0 {
+		predicates = append(predicates, jobrun.TriggeredByNotIn(i.TriggeredByNotIn...))
+	}
+	if i.TriggeredByGT != nil {
+		predicates = append(predicates, jobrun.TriggeredByGT(*i.TriggeredByGT))
+	}
+	if i.TriggeredByGTE != nil {
+		predicates = append(predicates, jobrun.TriggeredByGTE(*i.TriggeredByGTE))
+	}
+	if i.TriggeredByLT != nil {
+		predicates = append(predicates, jobrun.TriggeredByLT(*i.TriggeredByLT))
+	}
+	if i.TriggeredByLTE != nil {
+		predicates = append(predicates, jobrun.TriggeredByLTE(*i.TriggeredByLTE))
+	}
+	if i.TriggeredByContains != nil {
+		predicates = append(predicates, jobrun.TriggeredByContains(*i.TriggeredByContains))
+	}
+	if i.TriggeredByHasPrefix != nil {
+		predicates = append(predicates, jobrun.TriggeredByHasPrefix(*i.TriggeredByHasPrefix))
+	}
+	if i.TriggeredByHasSuffix != nil {
+		predicates = append(predicates, jobrun.TriggeredByHasSuffix(*i.TriggeredByHasSuffix))
+	}
+	if i.TriggeredByEqualFold != nil {
+		predicates = append(predicates, jobrun.TriggeredByEqualFold(*i.TriggeredByEqualFold))
+	}
+	if i.TriggeredByContainsFold != nil {
+		predicates = append(predicates, jobrun.TriggeredByContainsFold(*i.TriggeredByContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyJobRunWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return jobrun.And(predicates...), nil
 	}
 }
 

@@ -9,7 +9,9 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -39,7 +41,9 @@ const (
 	TypeAPIToken       = "APIToken"
 	TypeAppointment    = "Appointment"
 	TypeConsultant     = "Consultant"
+	TypeFlag           = "Flag"
 	TypeFundingAccount = "FundingAccount"
+	TypeJobRun         = "JobRun"
 	TypeLedgerEntry    = "LedgerEntry"
 	TypeMeasure        = "Measure"
 	TypeMunicipality   = "Municipality"
@@ -2822,6 +2826,1379 @@ func (m *ConsultantMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Consultant edge %s", name)
 }
 
+// FlagMutation represents an operation that mutates the Flag nodes in the graph.
+type FlagMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *pulid.ID
+	kind                 *flag.Kind
+	severity             *flag.Severity
+	subject_key          *string
+	message              *string
+	raised_at            *time.Time
+	resolved_at          *time.Time
+	acknowledged_at      *time.Time
+	acknowledged_by      *string
+	clearedFields        map[string]struct{}
+	program              *pulid.ID
+	clearedprogram       bool
+	participation        *pulid.ID
+	clearedparticipation bool
+	step                 *pulid.ID
+	clearedstep          bool
+	measure              *pulid.ID
+	clearedmeasure       bool
+	entry                *pulid.ID
+	clearedentry         bool
+	done                 bool
+	oldValue             func(context.Context) (*Flag, error)
+	predicates           []predicate.Flag
+}
+
+var _ ent.Mutation = (*FlagMutation)(nil)
+
+// flagOption allows management of the mutation configuration using functional options.
+type flagOption func(*FlagMutation)
+
+// newFlagMutation creates new mutation for the Flag entity.
+func newFlagMutation(c config, op Op, opts ...flagOption) *FlagMutation {
+	m := &FlagMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFlag,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFlagID sets the ID field of the mutation.
+func withFlagID(id pulid.ID) flagOption {
+	return func(m *FlagMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Flag
+		)
+		m.oldValue = func(ctx context.Context) (*Flag, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Flag.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFlag sets the old Flag of the mutation.
+func withFlag(node *Flag) flagOption {
+	return func(m *FlagMutation) {
+		m.oldValue = func(context.Context) (*Flag, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FlagMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FlagMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Flag entities.
+func (m *FlagMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FlagMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FlagMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Flag.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetKind sets the "kind" field.
+func (m *FlagMutation) SetKind(f flag.Kind) {
+	m.kind = &f
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *FlagMutation) Kind() (r flag.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldKind(ctx context.Context) (v flag.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *FlagMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetSeverity sets the "severity" field.
+func (m *FlagMutation) SetSeverity(f flag.Severity) {
+	m.severity = &f
+}
+
+// Severity returns the value of the "severity" field in the mutation.
+func (m *FlagMutation) Severity() (r flag.Severity, exists bool) {
+	v := m.severity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeverity returns the old "severity" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldSeverity(ctx context.Context) (v flag.Severity, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeverity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeverity: %w", err)
+	}
+	return oldValue.Severity, nil
+}
+
+// ResetSeverity resets all changes to the "severity" field.
+func (m *FlagMutation) ResetSeverity() {
+	m.severity = nil
+}
+
+// SetSubjectKey sets the "subject_key" field.
+func (m *FlagMutation) SetSubjectKey(s string) {
+	m.subject_key = &s
+}
+
+// SubjectKey returns the value of the "subject_key" field in the mutation.
+func (m *FlagMutation) SubjectKey() (r string, exists bool) {
+	v := m.subject_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectKey returns the old "subject_key" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldSubjectKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectKey: %w", err)
+	}
+	return oldValue.SubjectKey, nil
+}
+
+// ResetSubjectKey resets all changes to the "subject_key" field.
+func (m *FlagMutation) ResetSubjectKey() {
+	m.subject_key = nil
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *FlagMutation) SetProgramID(pu pulid.ID) {
+	m.program = &pu
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *FlagMutation) ProgramID() (r pulid.ID, exists bool) {
+	v := m.program
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldProgramID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// ClearProgramID clears the value of the "program_id" field.
+func (m *FlagMutation) ClearProgramID() {
+	m.program = nil
+	m.clearedFields[flag.FieldProgramID] = struct{}{}
+}
+
+// ProgramIDCleared returns if the "program_id" field was cleared in this mutation.
+func (m *FlagMutation) ProgramIDCleared() bool {
+	_, ok := m.clearedFields[flag.FieldProgramID]
+	return ok
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *FlagMutation) ResetProgramID() {
+	m.program = nil
+	delete(m.clearedFields, flag.FieldProgramID)
+}
+
+// SetParticipationID sets the "participation_id" field.
+func (m *FlagMutation) SetParticipationID(pu pulid.ID) {
+	m.participation = &pu
+}
+
+// ParticipationID returns the value of the "participation_id" field in the mutation.
+func (m *FlagMutation) ParticipationID() (r pulid.ID, exists bool) {
+	v := m.participation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParticipationID returns the old "participation_id" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldParticipationID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParticipationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParticipationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParticipationID: %w", err)
+	}
+	return oldValue.ParticipationID, nil
+}
+
+// ClearParticipationID clears the value of the "participation_id" field.
+func (m *FlagMutation) ClearParticipationID() {
+	m.participation = nil
+	m.clearedFields[flag.FieldParticipationID] = struct{}{}
+}
+
+// ParticipationIDCleared returns if the "participation_id" field was cleared in this mutation.
+func (m *FlagMutation) ParticipationIDCleared() bool {
+	_, ok := m.clearedFields[flag.FieldParticipationID]
+	return ok
+}
+
+// ResetParticipationID resets all changes to the "participation_id" field.
+func (m *FlagMutation) ResetParticipationID() {
+	m.participation = nil
+	delete(m.clearedFields, flag.FieldParticipationID)
+}
+
+// SetStepID sets the "step_id" field.
+func (m *FlagMutation) SetStepID(pu pulid.ID) {
+	m.step = &pu
+}
+
+// StepID returns the value of the "step_id" field in the mutation.
+func (m *FlagMutation) StepID() (r pulid.ID, exists bool) {
+	v := m.step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStepID returns the old "step_id" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldStepID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStepID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStepID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStepID: %w", err)
+	}
+	return oldValue.StepID, nil
+}
+
+// ClearStepID clears the value of the "step_id" field.
+func (m *FlagMutation) ClearStepID() {
+	m.step = nil
+	m.clearedFields[flag.FieldStepID] = struct{}{}
+}
+
+// StepIDCleared returns if the "step_id" field was cleared in this mutation.
+func (m *FlagMutation) StepIDCleared() bool {
+	_, ok := m.clearedFields[flag.FieldStepID]
+	return ok
+}
+
+// ResetStepID resets all changes to the "step_id" field.
+func (m *FlagMutation) ResetStepID() {
+	m.step = nil
+	delete(m.clearedFields, flag.FieldStepID)
+}
+
+// SetMeasureID sets the "measure_id" field.
+func (m *FlagMutation) SetMeasureID(pu pulid.ID) {
+	m.measure = &pu
+}
+
+// MeasureID returns the value of the "measure_id" field in the mutation.
+func (m *FlagMutation) MeasureID() (r pulid.ID, exists bool) {
+	v := m.measure
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeasureID returns the old "measure_id" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldMeasureID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeasureID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeasureID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeasureID: %w", err)
+	}
+	return oldValue.MeasureID, nil
+}
+
+// ClearMeasureID clears the value of the "measure_id" field.
+func (m *FlagMutation) ClearMeasureID() {
+	m.measure = nil
+	m.clearedFields[flag.FieldMeasureID] = struct{}{}
+}
+
+// MeasureIDCleared returns if the "measure_id" field was cleared in this mutation.
+func (m *FlagMutation) MeasureIDCleared() bool {
+	_, ok := m.clearedFields[flag.FieldMeasureID]
+	return ok
+}
+
+// ResetMeasureID resets all changes to the "measure_id" field.
+func (m *FlagMutation) ResetMeasureID() {
+	m.measure = nil
+	delete(m.clearedFields, flag.FieldMeasureID)
+}
+
+// SetEntryID sets the "entry_id" field.
+func (m *FlagMutation) SetEntryID(pu pulid.ID) {
+	m.entry = &pu
+}
+
+// EntryID returns the value of the "entry_id" field in the mutation.
+func (m *FlagMutation) EntryID() (r pulid.ID, exists bool) {
+	v := m.entry
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntryID returns the old "entry_id" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldEntryID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntryID: %w", err)
+	}
+	return oldValue.EntryID, nil
+}
+
+// ClearEntryID clears the value of the "entry_id" field.
+func (m *FlagMutation) ClearEntryID() {
+	m.entry = nil
+	m.clearedFields[flag.FieldEntryID] = struct{}{}
+}
+
+// EntryIDCleared returns if the "entry_id" field was cleared in this mutation.
+func (m *FlagMutation) EntryIDCleared() bool {
+	_, ok := m.clearedFields[flag.FieldEntryID]
+	return ok
+}
+
+// ResetEntryID resets all changes to the "entry_id" field.
+func (m *FlagMutation) ResetEntryID() {
+	m.entry = nil
+	delete(m.clearedFields, flag.FieldEntryID)
+}
+
+// SetMessage sets the "message" field.
+func (m *FlagMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *FlagMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *FlagMutation) ResetMessage() {
+	m.message = nil
+}
+
+// SetRaisedAt sets the "raised_at" field.
+func (m *FlagMutation) SetRaisedAt(t time.Time) {
+	m.raised_at = &t
+}
+
+// RaisedAt returns the value of the "raised_at" field in the mutation.
+func (m *FlagMutation) RaisedAt() (r time.Time, exists bool) {
+	v := m.raised_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRaisedAt returns the old "raised_at" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldRaisedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRaisedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRaisedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRaisedAt: %w", err)
+	}
+	return oldValue.RaisedAt, nil
+}
+
+// ResetRaisedAt resets all changes to the "raised_at" field.
+func (m *FlagMutation) ResetRaisedAt() {
+	m.raised_at = nil
+}
+
+// SetResolvedAt sets the "resolved_at" field.
+func (m *FlagMutation) SetResolvedAt(t time.Time) {
+	m.resolved_at = &t
+}
+
+// ResolvedAt returns the value of the "resolved_at" field in the mutation.
+func (m *FlagMutation) ResolvedAt() (r time.Time, exists bool) {
+	v := m.resolved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolvedAt returns the old "resolved_at" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldResolvedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolvedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolvedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolvedAt: %w", err)
+	}
+	return oldValue.ResolvedAt, nil
+}
+
+// ClearResolvedAt clears the value of the "resolved_at" field.
+func (m *FlagMutation) ClearResolvedAt() {
+	m.resolved_at = nil
+	m.clearedFields[flag.FieldResolvedAt] = struct{}{}
+}
+
+// ResolvedAtCleared returns if the "resolved_at" field was cleared in this mutation.
+func (m *FlagMutation) ResolvedAtCleared() bool {
+	_, ok := m.clearedFields[flag.FieldResolvedAt]
+	return ok
+}
+
+// ResetResolvedAt resets all changes to the "resolved_at" field.
+func (m *FlagMutation) ResetResolvedAt() {
+	m.resolved_at = nil
+	delete(m.clearedFields, flag.FieldResolvedAt)
+}
+
+// SetAcknowledgedAt sets the "acknowledged_at" field.
+func (m *FlagMutation) SetAcknowledgedAt(t time.Time) {
+	m.acknowledged_at = &t
+}
+
+// AcknowledgedAt returns the value of the "acknowledged_at" field in the mutation.
+func (m *FlagMutation) AcknowledgedAt() (r time.Time, exists bool) {
+	v := m.acknowledged_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcknowledgedAt returns the old "acknowledged_at" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldAcknowledgedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcknowledgedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcknowledgedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcknowledgedAt: %w", err)
+	}
+	return oldValue.AcknowledgedAt, nil
+}
+
+// ClearAcknowledgedAt clears the value of the "acknowledged_at" field.
+func (m *FlagMutation) ClearAcknowledgedAt() {
+	m.acknowledged_at = nil
+	m.clearedFields[flag.FieldAcknowledgedAt] = struct{}{}
+}
+
+// AcknowledgedAtCleared returns if the "acknowledged_at" field was cleared in this mutation.
+func (m *FlagMutation) AcknowledgedAtCleared() bool {
+	_, ok := m.clearedFields[flag.FieldAcknowledgedAt]
+	return ok
+}
+
+// ResetAcknowledgedAt resets all changes to the "acknowledged_at" field.
+func (m *FlagMutation) ResetAcknowledgedAt() {
+	m.acknowledged_at = nil
+	delete(m.clearedFields, flag.FieldAcknowledgedAt)
+}
+
+// SetAcknowledgedBy sets the "acknowledged_by" field.
+func (m *FlagMutation) SetAcknowledgedBy(s string) {
+	m.acknowledged_by = &s
+}
+
+// AcknowledgedBy returns the value of the "acknowledged_by" field in the mutation.
+func (m *FlagMutation) AcknowledgedBy() (r string, exists bool) {
+	v := m.acknowledged_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcknowledgedBy returns the old "acknowledged_by" field's value of the Flag entity.
+// If the Flag object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FlagMutation) OldAcknowledgedBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcknowledgedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcknowledgedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcknowledgedBy: %w", err)
+	}
+	return oldValue.AcknowledgedBy, nil
+}
+
+// ClearAcknowledgedBy clears the value of the "acknowledged_by" field.
+func (m *FlagMutation) ClearAcknowledgedBy() {
+	m.acknowledged_by = nil
+	m.clearedFields[flag.FieldAcknowledgedBy] = struct{}{}
+}
+
+// AcknowledgedByCleared returns if the "acknowledged_by" field was cleared in this mutation.
+func (m *FlagMutation) AcknowledgedByCleared() bool {
+	_, ok := m.clearedFields[flag.FieldAcknowledgedBy]
+	return ok
+}
+
+// ResetAcknowledgedBy resets all changes to the "acknowledged_by" field.
+func (m *FlagMutation) ResetAcknowledgedBy() {
+	m.acknowledged_by = nil
+	delete(m.clearedFields, flag.FieldAcknowledgedBy)
+}
+
+// ClearProgram clears the "program" edge to the Program entity.
+func (m *FlagMutation) ClearProgram() {
+	m.clearedprogram = true
+	m.clearedFields[flag.FieldProgramID] = struct{}{}
+}
+
+// ProgramCleared reports if the "program" edge to the Program entity was cleared.
+func (m *FlagMutation) ProgramCleared() bool {
+	return m.ProgramIDCleared() || m.clearedprogram
+}
+
+// ProgramIDs returns the "program" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProgramID instead. It exists only for internal usage by the builders.
+func (m *FlagMutation) ProgramIDs() (ids []pulid.ID) {
+	if id := m.program; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProgram resets all changes to the "program" edge.
+func (m *FlagMutation) ResetProgram() {
+	m.program = nil
+	m.clearedprogram = false
+}
+
+// ClearParticipation clears the "participation" edge to the Participation entity.
+func (m *FlagMutation) ClearParticipation() {
+	m.clearedparticipation = true
+	m.clearedFields[flag.FieldParticipationID] = struct{}{}
+}
+
+// ParticipationCleared reports if the "participation" edge to the Participation entity was cleared.
+func (m *FlagMutation) ParticipationCleared() bool {
+	return m.ParticipationIDCleared() || m.clearedparticipation
+}
+
+// ParticipationIDs returns the "participation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ParticipationID instead. It exists only for internal usage by the builders.
+func (m *FlagMutation) ParticipationIDs() (ids []pulid.ID) {
+	if id := m.participation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetParticipation resets all changes to the "participation" edge.
+func (m *FlagMutation) ResetParticipation() {
+	m.participation = nil
+	m.clearedparticipation = false
+}
+
+// ClearStep clears the "step" edge to the Step entity.
+func (m *FlagMutation) ClearStep() {
+	m.clearedstep = true
+	m.clearedFields[flag.FieldStepID] = struct{}{}
+}
+
+// StepCleared reports if the "step" edge to the Step entity was cleared.
+func (m *FlagMutation) StepCleared() bool {
+	return m.StepIDCleared() || m.clearedstep
+}
+
+// StepIDs returns the "step" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// StepID instead. It exists only for internal usage by the builders.
+func (m *FlagMutation) StepIDs() (ids []pulid.ID) {
+	if id := m.step; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetStep resets all changes to the "step" edge.
+func (m *FlagMutation) ResetStep() {
+	m.step = nil
+	m.clearedstep = false
+}
+
+// ClearMeasure clears the "measure" edge to the Measure entity.
+func (m *FlagMutation) ClearMeasure() {
+	m.clearedmeasure = true
+	m.clearedFields[flag.FieldMeasureID] = struct{}{}
+}
+
+// MeasureCleared reports if the "measure" edge to the Measure entity was cleared.
+func (m *FlagMutation) MeasureCleared() bool {
+	return m.MeasureIDCleared() || m.clearedmeasure
+}
+
+// MeasureIDs returns the "measure" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MeasureID instead. It exists only for internal usage by the builders.
+func (m *FlagMutation) MeasureIDs() (ids []pulid.ID) {
+	if id := m.measure; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMeasure resets all changes to the "measure" edge.
+func (m *FlagMutation) ResetMeasure() {
+	m.measure = nil
+	m.clearedmeasure = false
+}
+
+// ClearEntry clears the "entry" edge to the LedgerEntry entity.
+func (m *FlagMutation) ClearEntry() {
+	m.clearedentry = true
+	m.clearedFields[flag.FieldEntryID] = struct{}{}
+}
+
+// EntryCleared reports if the "entry" edge to the LedgerEntry entity was cleared.
+func (m *FlagMutation) EntryCleared() bool {
+	return m.EntryIDCleared() || m.clearedentry
+}
+
+// EntryIDs returns the "entry" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EntryID instead. It exists only for internal usage by the builders.
+func (m *FlagMutation) EntryIDs() (ids []pulid.ID) {
+	if id := m.entry; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEntry resets all changes to the "entry" edge.
+func (m *FlagMutation) ResetEntry() {
+	m.entry = nil
+	m.clearedentry = false
+}
+
+// Where appends a list predicates to the FlagMutation builder.
+func (m *FlagMutation) Where(ps ...predicate.Flag) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FlagMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FlagMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Flag, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FlagMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FlagMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Flag).
+func (m *FlagMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FlagMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.kind != nil {
+		fields = append(fields, flag.FieldKind)
+	}
+	if m.severity != nil {
+		fields = append(fields, flag.FieldSeverity)
+	}
+	if m.subject_key != nil {
+		fields = append(fields, flag.FieldSubjectKey)
+	}
+	if m.program != nil {
+		fields = append(fields, flag.FieldProgramID)
+	}
+	if m.participation != nil {
+		fields = append(fields, flag.FieldParticipationID)
+	}
+	if m.step != nil {
+		fields = append(fields, flag.FieldStepID)
+	}
+	if m.measure != nil {
+		fields = append(fields, flag.FieldMeasureID)
+	}
+	if m.entry != nil {
+		fields = append(fields, flag.FieldEntryID)
+	}
+	if m.message != nil {
+		fields = append(fields, flag.FieldMessage)
+	}
+	if m.raised_at != nil {
+		fields = append(fields, flag.FieldRaisedAt)
+	}
+	if m.resolved_at != nil {
+		fields = append(fields, flag.FieldResolvedAt)
+	}
+	if m.acknowledged_at != nil {
+		fields = append(fields, flag.FieldAcknowledgedAt)
+	}
+	if m.acknowledged_by != nil {
+		fields = append(fields, flag.FieldAcknowledgedBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FlagMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case flag.FieldKind:
+		return m.Kind()
+	case flag.FieldSeverity:
+		return m.Severity()
+	case flag.FieldSubjectKey:
+		return m.SubjectKey()
+	case flag.FieldProgramID:
+		return m.ProgramID()
+	case flag.FieldParticipationID:
+		return m.ParticipationID()
+	case flag.FieldStepID:
+		return m.StepID()
+	case flag.FieldMeasureID:
+		return m.MeasureID()
+	case flag.FieldEntryID:
+		return m.EntryID()
+	case flag.FieldMessage:
+		return m.Message()
+	case flag.FieldRaisedAt:
+		return m.RaisedAt()
+	case flag.FieldResolvedAt:
+		return m.ResolvedAt()
+	case flag.FieldAcknowledgedAt:
+		return m.AcknowledgedAt()
+	case flag.FieldAcknowledgedBy:
+		return m.AcknowledgedBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FlagMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case flag.FieldKind:
+		return m.OldKind(ctx)
+	case flag.FieldSeverity:
+		return m.OldSeverity(ctx)
+	case flag.FieldSubjectKey:
+		return m.OldSubjectKey(ctx)
+	case flag.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case flag.FieldParticipationID:
+		return m.OldParticipationID(ctx)
+	case flag.FieldStepID:
+		return m.OldStepID(ctx)
+	case flag.FieldMeasureID:
+		return m.OldMeasureID(ctx)
+	case flag.FieldEntryID:
+		return m.OldEntryID(ctx)
+	case flag.FieldMessage:
+		return m.OldMessage(ctx)
+	case flag.FieldRaisedAt:
+		return m.OldRaisedAt(ctx)
+	case flag.FieldResolvedAt:
+		return m.OldResolvedAt(ctx)
+	case flag.FieldAcknowledgedAt:
+		return m.OldAcknowledgedAt(ctx)
+	case flag.FieldAcknowledgedBy:
+		return m.OldAcknowledgedBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown Flag field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FlagMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case flag.FieldKind:
+		v, ok := value.(flag.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case flag.FieldSeverity:
+		v, ok := value.(flag.Severity)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeverity(v)
+		return nil
+	case flag.FieldSubjectKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectKey(v)
+		return nil
+	case flag.FieldProgramID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case flag.FieldParticipationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParticipationID(v)
+		return nil
+	case flag.FieldStepID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStepID(v)
+		return nil
+	case flag.FieldMeasureID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeasureID(v)
+		return nil
+	case flag.FieldEntryID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntryID(v)
+		return nil
+	case flag.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	case flag.FieldRaisedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRaisedAt(v)
+		return nil
+	case flag.FieldResolvedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolvedAt(v)
+		return nil
+	case flag.FieldAcknowledgedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcknowledgedAt(v)
+		return nil
+	case flag.FieldAcknowledgedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcknowledgedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Flag field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FlagMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FlagMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FlagMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Flag numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FlagMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(flag.FieldProgramID) {
+		fields = append(fields, flag.FieldProgramID)
+	}
+	if m.FieldCleared(flag.FieldParticipationID) {
+		fields = append(fields, flag.FieldParticipationID)
+	}
+	if m.FieldCleared(flag.FieldStepID) {
+		fields = append(fields, flag.FieldStepID)
+	}
+	if m.FieldCleared(flag.FieldMeasureID) {
+		fields = append(fields, flag.FieldMeasureID)
+	}
+	if m.FieldCleared(flag.FieldEntryID) {
+		fields = append(fields, flag.FieldEntryID)
+	}
+	if m.FieldCleared(flag.FieldResolvedAt) {
+		fields = append(fields, flag.FieldResolvedAt)
+	}
+	if m.FieldCleared(flag.FieldAcknowledgedAt) {
+		fields = append(fields, flag.FieldAcknowledgedAt)
+	}
+	if m.FieldCleared(flag.FieldAcknowledgedBy) {
+		fields = append(fields, flag.FieldAcknowledgedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FlagMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FlagMutation) ClearField(name string) error {
+	switch name {
+	case flag.FieldProgramID:
+		m.ClearProgramID()
+		return nil
+	case flag.FieldParticipationID:
+		m.ClearParticipationID()
+		return nil
+	case flag.FieldStepID:
+		m.ClearStepID()
+		return nil
+	case flag.FieldMeasureID:
+		m.ClearMeasureID()
+		return nil
+	case flag.FieldEntryID:
+		m.ClearEntryID()
+		return nil
+	case flag.FieldResolvedAt:
+		m.ClearResolvedAt()
+		return nil
+	case flag.FieldAcknowledgedAt:
+		m.ClearAcknowledgedAt()
+		return nil
+	case flag.FieldAcknowledgedBy:
+		m.ClearAcknowledgedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown Flag nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FlagMutation) ResetField(name string) error {
+	switch name {
+	case flag.FieldKind:
+		m.ResetKind()
+		return nil
+	case flag.FieldSeverity:
+		m.ResetSeverity()
+		return nil
+	case flag.FieldSubjectKey:
+		m.ResetSubjectKey()
+		return nil
+	case flag.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case flag.FieldParticipationID:
+		m.ResetParticipationID()
+		return nil
+	case flag.FieldStepID:
+		m.ResetStepID()
+		return nil
+	case flag.FieldMeasureID:
+		m.ResetMeasureID()
+		return nil
+	case flag.FieldEntryID:
+		m.ResetEntryID()
+		return nil
+	case flag.FieldMessage:
+		m.ResetMessage()
+		return nil
+	case flag.FieldRaisedAt:
+		m.ResetRaisedAt()
+		return nil
+	case flag.FieldResolvedAt:
+		m.ResetResolvedAt()
+		return nil
+	case flag.FieldAcknowledgedAt:
+		m.ResetAcknowledgedAt()
+		return nil
+	case flag.FieldAcknowledgedBy:
+		m.ResetAcknowledgedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown Flag field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FlagMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.program != nil {
+		edges = append(edges, flag.EdgeProgram)
+	}
+	if m.participation != nil {
+		edges = append(edges, flag.EdgeParticipation)
+	}
+	if m.step != nil {
+		edges = append(edges, flag.EdgeStep)
+	}
+	if m.measure != nil {
+		edges = append(edges, flag.EdgeMeasure)
+	}
+	if m.entry != nil {
+		edges = append(edges, flag.EdgeEntry)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FlagMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case flag.EdgeProgram:
+		if id := m.program; id != nil {
+			return []ent.Value{*id}
+		}
+	case flag.EdgeParticipation:
+		if id := m.participation; id != nil {
+			return []ent.Value{*id}
+		}
+	case flag.EdgeStep:
+		if id := m.step; id != nil {
+			return []ent.Value{*id}
+		}
+	case flag.EdgeMeasure:
+		if id := m.measure; id != nil {
+			return []ent.Value{*id}
+		}
+	case flag.EdgeEntry:
+		if id := m.entry; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FlagMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FlagMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FlagMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedprogram {
+		edges = append(edges, flag.EdgeProgram)
+	}
+	if m.clearedparticipation {
+		edges = append(edges, flag.EdgeParticipation)
+	}
+	if m.clearedstep {
+		edges = append(edges, flag.EdgeStep)
+	}
+	if m.clearedmeasure {
+		edges = append(edges, flag.EdgeMeasure)
+	}
+	if m.clearedentry {
+		edges = append(edges, flag.EdgeEntry)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FlagMutation) EdgeCleared(name string) bool {
+	switch name {
+	case flag.EdgeProgram:
+		return m.clearedprogram
+	case flag.EdgeParticipation:
+		return m.clearedparticipation
+	case flag.EdgeStep:
+		return m.clearedstep
+	case flag.EdgeMeasure:
+		return m.clearedmeasure
+	case flag.EdgeEntry:
+		return m.clearedentry
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FlagMutation) ClearEdge(name string) error {
+	switch name {
+	case flag.EdgeProgram:
+		m.ClearProgram()
+		return nil
+	case flag.EdgeParticipation:
+		m.ClearParticipation()
+		return nil
+	case flag.EdgeStep:
+		m.ClearStep()
+		return nil
+	case flag.EdgeMeasure:
+		m.ClearMeasure()
+		return nil
+	case flag.EdgeEntry:
+		m.ClearEntry()
+		return nil
+	}
+	return fmt.Errorf("unknown Flag unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FlagMutation) ResetEdge(name string) error {
+	switch name {
+	case flag.EdgeProgram:
+		m.ResetProgram()
+		return nil
+	case flag.EdgeParticipation:
+		m.ResetParticipation()
+		return nil
+	case flag.EdgeStep:
+		m.ResetStep()
+		return nil
+	case flag.EdgeMeasure:
+		m.ResetMeasure()
+		return nil
+	case flag.EdgeEntry:
+		m.ResetEntry()
+		return nil
+	}
+	return fmt.Errorf("unknown Flag edge %s", name)
+}
+
 // FundingAccountMutation represents an operation that mutates the FundingAccount nodes in the graph.
 type FundingAccountMutation struct {
 	config
@@ -3476,6 +4853,845 @@ func (m *FundingAccountMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown FundingAccount edge %s", name)
+}
+
+// JobRunMutation represents an operation that mutates the JobRun nodes in the graph.
+type JobRunMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	job           *string
+	tick          *time.Time
+	started_at    *time.Time
+	finished_at   *time.Time
+	raised        *int
+	addraised     *int
+	resolved      *int
+	addresolved   *int
+	error         *string
+	triggered_by  *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*JobRun, error)
+	predicates    []predicate.JobRun
+}
+
+var _ ent.Mutation = (*JobRunMutation)(nil)
+
+// jobrunOption allows management of the mutation configuration using functional options.
+type jobrunOption func(*JobRunMutation)
+
+// newJobRunMutation creates new mutation for the JobRun entity.
+func newJobRunMutation(c config, op Op, opts ...jobrunOption) *JobRunMutation {
+	m := &JobRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeJobRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withJobRunID sets the ID field of the mutation.
+func withJobRunID(id pulid.ID) jobrunOption {
+	return func(m *JobRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *JobRun
+		)
+		m.oldValue = func(ctx context.Context) (*JobRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().JobRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withJobRun sets the old JobRun of the mutation.
+func withJobRun(node *JobRun) jobrunOption {
+	return func(m *JobRunMutation) {
+		m.oldValue = func(context.Context) (*JobRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m JobRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m JobRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of JobRun entities.
+func (m *JobRunMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *JobRunMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *JobRunMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().JobRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetJob sets the "job" field.
+func (m *JobRunMutation) SetJob(s string) {
+	m.job = &s
+}
+
+// Job returns the value of the "job" field in the mutation.
+func (m *JobRunMutation) Job() (r string, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJob returns the old "job" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldJob(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJob is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJob requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJob: %w", err)
+	}
+	return oldValue.Job, nil
+}
+
+// ResetJob resets all changes to the "job" field.
+func (m *JobRunMutation) ResetJob() {
+	m.job = nil
+}
+
+// SetTick sets the "tick" field.
+func (m *JobRunMutation) SetTick(t time.Time) {
+	m.tick = &t
+}
+
+// Tick returns the value of the "tick" field in the mutation.
+func (m *JobRunMutation) Tick() (r time.Time, exists bool) {
+	v := m.tick
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTick returns the old "tick" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldTick(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTick is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTick requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTick: %w", err)
+	}
+	return oldValue.Tick, nil
+}
+
+// ClearTick clears the value of the "tick" field.
+func (m *JobRunMutation) ClearTick() {
+	m.tick = nil
+	m.clearedFields[jobrun.FieldTick] = struct{}{}
+}
+
+// TickCleared returns if the "tick" field was cleared in this mutation.
+func (m *JobRunMutation) TickCleared() bool {
+	_, ok := m.clearedFields[jobrun.FieldTick]
+	return ok
+}
+
+// ResetTick resets all changes to the "tick" field.
+func (m *JobRunMutation) ResetTick() {
+	m.tick = nil
+	delete(m.clearedFields, jobrun.FieldTick)
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *JobRunMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *JobRunMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *JobRunMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *JobRunMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *JobRunMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *JobRunMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[jobrun.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *JobRunMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[jobrun.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *JobRunMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, jobrun.FieldFinishedAt)
+}
+
+// SetRaised sets the "raised" field.
+func (m *JobRunMutation) SetRaised(i int) {
+	m.raised = &i
+	m.addraised = nil
+}
+
+// Raised returns the value of the "raised" field in the mutation.
+func (m *JobRunMutation) Raised() (r int, exists bool) {
+	v := m.raised
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRaised returns the old "raised" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldRaised(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRaised is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRaised requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRaised: %w", err)
+	}
+	return oldValue.Raised, nil
+}
+
+// AddRaised adds i to the "raised" field.
+func (m *JobRunMutation) AddRaised(i int) {
+	if m.addraised != nil {
+		*m.addraised += i
+	} else {
+		m.addraised = &i
+	}
+}
+
+// AddedRaised returns the value that was added to the "raised" field in this mutation.
+func (m *JobRunMutation) AddedRaised() (r int, exists bool) {
+	v := m.addraised
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRaised resets all changes to the "raised" field.
+func (m *JobRunMutation) ResetRaised() {
+	m.raised = nil
+	m.addraised = nil
+}
+
+// SetResolved sets the "resolved" field.
+func (m *JobRunMutation) SetResolved(i int) {
+	m.resolved = &i
+	m.addresolved = nil
+}
+
+// Resolved returns the value of the "resolved" field in the mutation.
+func (m *JobRunMutation) Resolved() (r int, exists bool) {
+	v := m.resolved
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolved returns the old "resolved" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldResolved(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolved is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolved requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolved: %w", err)
+	}
+	return oldValue.Resolved, nil
+}
+
+// AddResolved adds i to the "resolved" field.
+func (m *JobRunMutation) AddResolved(i int) {
+	if m.addresolved != nil {
+		*m.addresolved += i
+	} else {
+		m.addresolved = &i
+	}
+}
+
+// AddedResolved returns the value that was added to the "resolved" field in this mutation.
+func (m *JobRunMutation) AddedResolved() (r int, exists bool) {
+	v := m.addresolved
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetResolved resets all changes to the "resolved" field.
+func (m *JobRunMutation) ResetResolved() {
+	m.resolved = nil
+	m.addresolved = nil
+}
+
+// SetError sets the "error" field.
+func (m *JobRunMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *JobRunMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldError(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *JobRunMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[jobrun.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *JobRunMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[jobrun.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *JobRunMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, jobrun.FieldError)
+}
+
+// SetTriggeredBy sets the "triggered_by" field.
+func (m *JobRunMutation) SetTriggeredBy(s string) {
+	m.triggered_by = &s
+}
+
+// TriggeredBy returns the value of the "triggered_by" field in the mutation.
+func (m *JobRunMutation) TriggeredBy() (r string, exists bool) {
+	v := m.triggered_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTriggeredBy returns the old "triggered_by" field's value of the JobRun entity.
+// If the JobRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JobRunMutation) OldTriggeredBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTriggeredBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTriggeredBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTriggeredBy: %w", err)
+	}
+	return oldValue.TriggeredBy, nil
+}
+
+// ResetTriggeredBy resets all changes to the "triggered_by" field.
+func (m *JobRunMutation) ResetTriggeredBy() {
+	m.triggered_by = nil
+}
+
+// Where appends a list predicates to the JobRunMutation builder.
+func (m *JobRunMutation) Where(ps ...predicate.JobRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the JobRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *JobRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.JobRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *JobRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *JobRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (JobRun).
+func (m *JobRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *JobRunMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.job != nil {
+		fields = append(fields, jobrun.FieldJob)
+	}
+	if m.tick != nil {
+		fields = append(fields, jobrun.FieldTick)
+	}
+	if m.started_at != nil {
+		fields = append(fields, jobrun.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, jobrun.FieldFinishedAt)
+	}
+	if m.raised != nil {
+		fields = append(fields, jobrun.FieldRaised)
+	}
+	if m.resolved != nil {
+		fields = append(fields, jobrun.FieldResolved)
+	}
+	if m.error != nil {
+		fields = append(fields, jobrun.FieldError)
+	}
+	if m.triggered_by != nil {
+		fields = append(fields, jobrun.FieldTriggeredBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *JobRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case jobrun.FieldJob:
+		return m.Job()
+	case jobrun.FieldTick:
+		return m.Tick()
+	case jobrun.FieldStartedAt:
+		return m.StartedAt()
+	case jobrun.FieldFinishedAt:
+		return m.FinishedAt()
+	case jobrun.FieldRaised:
+		return m.Raised()
+	case jobrun.FieldResolved:
+		return m.Resolved()
+	case jobrun.FieldError:
+		return m.Error()
+	case jobrun.FieldTriggeredBy:
+		return m.TriggeredBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *JobRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case jobrun.FieldJob:
+		return m.OldJob(ctx)
+	case jobrun.FieldTick:
+		return m.OldTick(ctx)
+	case jobrun.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case jobrun.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	case jobrun.FieldRaised:
+		return m.OldRaised(ctx)
+	case jobrun.FieldResolved:
+		return m.OldResolved(ctx)
+	case jobrun.FieldError:
+		return m.OldError(ctx)
+	case jobrun.FieldTriggeredBy:
+		return m.OldTriggeredBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown JobRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *JobRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case jobrun.FieldJob:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJob(v)
+		return nil
+	case jobrun.FieldTick:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTick(v)
+		return nil
+	case jobrun.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case jobrun.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	case jobrun.FieldRaised:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRaised(v)
+		return nil
+	case jobrun.FieldResolved:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolved(v)
+		return nil
+	case jobrun.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case jobrun.FieldTriggeredBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTriggeredBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown JobRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *JobRunMutation) AddedFields() []string {
+	var fields []string
+	if m.addraised != nil {
+		fields = append(fields, jobrun.FieldRaised)
+	}
+	if m.addresolved != nil {
+		fields = append(fields, jobrun.FieldResolved)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *JobRunMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case jobrun.FieldRaised:
+		return m.AddedRaised()
+	case jobrun.FieldResolved:
+		return m.AddedResolved()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *JobRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case jobrun.FieldRaised:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRaised(v)
+		return nil
+	case jobrun.FieldResolved:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResolved(v)
+		return nil
+	}
+	return fmt.Errorf("unknown JobRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *JobRunMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(jobrun.FieldTick) {
+		fields = append(fields, jobrun.FieldTick)
+	}
+	if m.FieldCleared(jobrun.FieldFinishedAt) {
+		fields = append(fields, jobrun.FieldFinishedAt)
+	}
+	if m.FieldCleared(jobrun.FieldError) {
+		fields = append(fields, jobrun.FieldError)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *JobRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *JobRunMutation) ClearField(name string) error {
+	switch name {
+	case jobrun.FieldTick:
+		m.ClearTick()
+		return nil
+	case jobrun.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	case jobrun.FieldError:
+		m.ClearError()
+		return nil
+	}
+	return fmt.Errorf("unknown JobRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *JobRunMutation) ResetField(name string) error {
+	switch name {
+	case jobrun.FieldJob:
+		m.ResetJob()
+		return nil
+	case jobrun.FieldTick:
+		m.ResetTick()
+		return nil
+	case jobrun.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case jobrun.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	case jobrun.FieldRaised:
+		m.ResetRaised()
+		return nil
+	case jobrun.FieldResolved:
+		m.ResetResolved()
+		return nil
+	case jobrun.FieldError:
+		m.ResetError()
+		return nil
+	case jobrun.FieldTriggeredBy:
+		m.ResetTriggeredBy()
+		return nil
+	}
+	return fmt.Errorf("unknown JobRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *JobRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *JobRunMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *JobRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *JobRunMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *JobRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *JobRunMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *JobRunMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown JobRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *JobRunMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown JobRun edge %s", name)
 }
 
 // LedgerEntryMutation represents an operation that mutates the LedgerEntry nodes in the graph.
@@ -6556,6 +8772,9 @@ type ParticipationMutation struct {
 	ledger_entries        map[pulid.ID]struct{}
 	removedledger_entries map[pulid.ID]struct{}
 	clearedledger_entries bool
+	flags                 map[pulid.ID]struct{}
+	removedflags          map[pulid.ID]struct{}
+	clearedflags          bool
 	done                  bool
 	oldValue              func(context.Context) (*Participation, error)
 	predicates            []predicate.Participation
@@ -7288,6 +9507,60 @@ func (m *ParticipationMutation) ResetLedgerEntries() {
 	m.removedledger_entries = nil
 }
 
+// AddFlagIDs adds the "flags" edge to the Flag entity by ids.
+func (m *ParticipationMutation) AddFlagIDs(ids ...pulid.ID) {
+	if m.flags == nil {
+		m.flags = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.flags[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFlags clears the "flags" edge to the Flag entity.
+func (m *ParticipationMutation) ClearFlags() {
+	m.clearedflags = true
+}
+
+// FlagsCleared reports if the "flags" edge to the Flag entity was cleared.
+func (m *ParticipationMutation) FlagsCleared() bool {
+	return m.clearedflags
+}
+
+// RemoveFlagIDs removes the "flags" edge to the Flag entity by IDs.
+func (m *ParticipationMutation) RemoveFlagIDs(ids ...pulid.ID) {
+	if m.removedflags == nil {
+		m.removedflags = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.flags, ids[i])
+		m.removedflags[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFlags returns the removed IDs of the "flags" edge to the Flag entity.
+func (m *ParticipationMutation) RemovedFlagsIDs() (ids []pulid.ID) {
+	for id := range m.removedflags {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FlagsIDs returns the "flags" edge IDs in the mutation.
+func (m *ParticipationMutation) FlagsIDs() (ids []pulid.ID) {
+	for id := range m.flags {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFlags resets all changes to the "flags" edge.
+func (m *ParticipationMutation) ResetFlags() {
+	m.flags = nil
+	m.clearedflags = false
+	m.removedflags = nil
+}
+
 // Where appends a list predicates to the ParticipationMutation builder.
 func (m *ParticipationMutation) Where(ps ...predicate.Participation) {
 	m.predicates = append(m.predicates, ps...)
@@ -7555,7 +9828,7 @@ func (m *ParticipationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ParticipationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.program != nil {
 		edges = append(edges, participation.EdgeProgram)
 	}
@@ -7576,6 +9849,9 @@ func (m *ParticipationMutation) AddedEdges() []string {
 	}
 	if m.ledger_entries != nil {
 		edges = append(edges, participation.EdgeLedgerEntries)
+	}
+	if m.flags != nil {
+		edges = append(edges, participation.EdgeFlags)
 	}
 	return edges
 }
@@ -7620,13 +9896,19 @@ func (m *ParticipationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case participation.EdgeFlags:
+		ids := make([]ent.Value, 0, len(m.flags))
+		for id := range m.flags {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ParticipationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.removedsteps != nil {
 		edges = append(edges, participation.EdgeSteps)
 	}
@@ -7638,6 +9920,9 @@ func (m *ParticipationMutation) RemovedEdges() []string {
 	}
 	if m.removedledger_entries != nil {
 		edges = append(edges, participation.EdgeLedgerEntries)
+	}
+	if m.removedflags != nil {
+		edges = append(edges, participation.EdgeFlags)
 	}
 	return edges
 }
@@ -7670,13 +9955,19 @@ func (m *ParticipationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case participation.EdgeFlags:
+		ids := make([]ent.Value, 0, len(m.removedflags))
+		for id := range m.removedflags {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ParticipationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.clearedprogram {
 		edges = append(edges, participation.EdgeProgram)
 	}
@@ -7697,6 +9988,9 @@ func (m *ParticipationMutation) ClearedEdges() []string {
 	}
 	if m.clearedledger_entries {
 		edges = append(edges, participation.EdgeLedgerEntries)
+	}
+	if m.clearedflags {
+		edges = append(edges, participation.EdgeFlags)
 	}
 	return edges
 }
@@ -7719,6 +10013,8 @@ func (m *ParticipationMutation) EdgeCleared(name string) bool {
 		return m.clearedfunding
 	case participation.EdgeLedgerEntries:
 		return m.clearedledger_entries
+	case participation.EdgeFlags:
+		return m.clearedflags
 	}
 	return false
 }
@@ -7764,6 +10060,9 @@ func (m *ParticipationMutation) ResetEdge(name string) error {
 		return nil
 	case participation.EdgeLedgerEntries:
 		m.ResetLedgerEntries()
+		return nil
+	case participation.EdgeFlags:
+		m.ResetFlags()
 		return nil
 	}
 	return fmt.Errorf("unknown Participation edge %s", name)

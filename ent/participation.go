@@ -59,9 +59,11 @@ type ParticipationEdges struct {
 	Funding *FundingAccount `json:"funding,omitempty"`
 	// LedgerEntries holds the value of the ledger_entries edge.
 	LedgerEntries []*LedgerEntry `json:"ledger_entries,omitempty"`
+	// Flags holds the value of the flags edge.
+	Flags []*Flag `json:"flags,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
 	totalCount [7]map[string]int
 
@@ -69,6 +71,7 @@ type ParticipationEdges struct {
 	namedMeasures      map[string][]*Measure
 	namedAppointments  map[string][]*Appointment
 	namedLedgerEntries map[string][]*LedgerEntry
+	namedFlags         map[string][]*Flag
 }
 
 // ProgramOrErr returns the Program value or an error if the edge
@@ -138,6 +141,15 @@ func (e ParticipationEdges) LedgerEntriesOrErr() ([]*LedgerEntry, error) {
 		return e.LedgerEntries, nil
 	}
 	return nil, &NotLoadedError{edge: "ledger_entries"}
+}
+
+// FlagsOrErr returns the Flags value or an error if the edge
+// was not loaded in eager-loading.
+func (e ParticipationEdges) FlagsOrErr() ([]*Flag, error) {
+	if e.loadedTypes[7] {
+		return e.Flags, nil
+	}
+	return nil, &NotLoadedError{edge: "flags"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -268,6 +280,11 @@ func (_m *Participation) QueryFunding() *FundingAccountQuery {
 // QueryLedgerEntries queries the "ledger_entries" edge of the Participation entity.
 func (_m *Participation) QueryLedgerEntries() *LedgerEntryQuery {
 	return NewParticipationClient(_m.config).QueryLedgerEntries(_m)
+}
+
+// QueryFlags queries the "flags" edge of the Participation entity.
+func (_m *Participation) QueryFlags() *FlagQuery {
+	return NewParticipationClient(_m.config).QueryFlags(_m)
 }
 
 // Update returns a builder for updating this Participation.
@@ -417,6 +434,30 @@ func (_m *Participation) appendNamedLedgerEntries(name string, edges ...*LedgerE
 		_m.Edges.namedLedgerEntries[name] = []*LedgerEntry{}
 	} else {
 		_m.Edges.namedLedgerEntries[name] = append(_m.Edges.namedLedgerEntries[name], edges...)
+	}
+}
+
+// NamedFlags returns the Flags named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Participation) NamedFlags(name string) ([]*Flag, error) {
+	if _m.Edges.namedFlags == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFlags[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Participation) appendNamedFlags(name string, edges ...*Flag) {
+	if _m.Edges.namedFlags == nil {
+		_m.Edges.namedFlags = make(map[string][]*Flag)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFlags[name] = []*Flag{}
+	} else {
+		_m.Edges.namedFlags[name] = append(_m.Edges.namedFlags[name], edges...)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
@@ -220,6 +221,21 @@ func (_c *ParticipationCreate) AddLedgerEntries(v ...*LedgerEntry) *Participatio
 		ids[i] = v[i].ID
 	}
 	return _c.AddLedgerEntryIDs(ids...)
+}
+
+// AddFlagIDs adds the "flags" edge to the Flag entity by IDs.
+func (_c *ParticipationCreate) AddFlagIDs(ids ...pulid.ID) *ParticipationCreate {
+	_c.mutation.AddFlagIDs(ids...)
+	return _c
+}
+
+// AddFlags adds the "flags" edges to the Flag entity.
+func (_c *ParticipationCreate) AddFlags(v ...*Flag) *ParticipationCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFlagIDs(ids...)
 }
 
 // Mutation returns the ParticipationMutation object of the builder.
@@ -483,6 +499,22 @@ func (_c *ParticipationCreate) createSpec() (*Participation, *sqlgraph.CreateSpe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FlagsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FlagsTable,
+			Columns: []string{participation.FlagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(flag.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
@@ -39,12 +40,14 @@ type ParticipationQuery struct {
 	withAppointments       *AppointmentQuery
 	withFunding            *FundingAccountQuery
 	withLedgerEntries      *LedgerEntryQuery
+	withFlags              *FlagQuery
 	loadTotal              []func(context.Context, []*Participation) error
 	modifiers              []func(*sql.Selector)
 	withNamedSteps         map[string]*StepQuery
 	withNamedMeasures      map[string]*MeasureQuery
 	withNamedAppointments  map[string]*AppointmentQuery
 	withNamedLedgerEntries map[string]*LedgerEntryQuery
+	withNamedFlags         map[string]*FlagQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -228,6 +231,28 @@ func (_q *ParticipationQuery) QueryLedgerEntries() *LedgerEntryQuery {
 			sqlgraph.From(participation.Table, participation.FieldID, selector),
 			sqlgraph.To(ledgerentry.Table, ledgerentry.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, participation.LedgerEntriesTable, participation.LedgerEntriesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFlags chains the current query on the "flags" edge.
+func (_q *ParticipationQuery) QueryFlags() *FlagQuery {
+	query := (&FlagClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, selector),
+			sqlgraph.To(flag.Table, flag.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, participation.FlagsTable, participation.FlagsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -434,6 +459,7 @@ func (_q *ParticipationQuery) Clone() *ParticipationQuery {
 		withAppointments:  _q.withAppointments.Clone(),
 		withFunding:       _q.withFunding.Clone(),
 		withLedgerEntries: _q.withLedgerEntries.Clone(),
+		withFlags:         _q.withFlags.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -518,6 +544,17 @@ func (_q *ParticipationQuery) WithLedgerEntries(opts ...func(*LedgerEntryQuery))
 	return _q
 }
 
+// WithFlags tells the query-builder to eager-load the nodes that are connected to
+// the "flags" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithFlags(opts ...func(*FlagQuery)) *ParticipationQuery {
+	query := (&FlagClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFlags = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -596,7 +633,7 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	var (
 		nodes       = []*Participation{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [8]bool{
 			_q.withProgram != nil,
 			_q.withMunicipality != nil,
 			_q.withSteps != nil,
@@ -604,6 +641,7 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			_q.withAppointments != nil,
 			_q.withFunding != nil,
 			_q.withLedgerEntries != nil,
+			_q.withFlags != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -673,6 +711,13 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			return nil, err
 		}
 	}
+	if query := _q.withFlags; query != nil {
+		if err := _q.loadFlags(ctx, query, nodes,
+			func(n *Participation) { n.Edges.Flags = []*Flag{} },
+			func(n *Participation, e *Flag) { n.Edges.Flags = append(n.Edges.Flags, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSteps {
 		if err := _q.loadSteps(ctx, query, nodes,
 			func(n *Participation) { n.appendNamedSteps(name) },
@@ -698,6 +743,13 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		if err := _q.loadLedgerEntries(ctx, query, nodes,
 			func(n *Participation) { n.appendNamedLedgerEntries(name) },
 			func(n *Participation, e *LedgerEntry) { n.appendNamedLedgerEntries(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFlags {
+		if err := _q.loadFlags(ctx, query, nodes,
+			func(n *Participation) { n.appendNamedFlags(name) },
+			func(n *Participation, e *Flag) { n.appendNamedFlags(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -945,6 +997,39 @@ func (_q *ParticipationQuery) loadLedgerEntries(ctx context.Context, query *Ledg
 	}
 	return nil
 }
+func (_q *ParticipationQuery) loadFlags(ctx context.Context, query *FlagQuery, nodes []*Participation, init func(*Participation), assign func(*Participation, *Flag)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Participation)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(flag.FieldParticipationID)
+	}
+	query.Where(predicate.Flag(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(participation.FlagsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ParticipationID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "participation_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "participation_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ParticipationQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1124,6 +1209,20 @@ func (_q *ParticipationQuery) WithNamedLedgerEntries(name string, opts ...func(*
 		_q.withNamedLedgerEntries = make(map[string]*LedgerEntryQuery)
 	}
 	_q.withNamedLedgerEntries[name] = query
+	return _q
+}
+
+// WithNamedFlags tells the query-builder to eager-load the nodes that are connected to the "flags"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithNamedFlags(name string, opts ...func(*FlagQuery)) *ParticipationQuery {
+	query := (&FlagClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFlags == nil {
+		_q.withNamedFlags = make(map[string]*FlagQuery)
+	}
+	_q.withNamedFlags[name] = query
 	return _q
 }
 

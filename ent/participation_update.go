@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
@@ -188,6 +189,21 @@ func (_u *ParticipationUpdate) AddLedgerEntries(v ...*LedgerEntry) *Participatio
 	return _u.AddLedgerEntryIDs(ids...)
 }
 
+// AddFlagIDs adds the "flags" edge to the Flag entity by IDs.
+func (_u *ParticipationUpdate) AddFlagIDs(ids ...pulid.ID) *ParticipationUpdate {
+	_u.mutation.AddFlagIDs(ids...)
+	return _u
+}
+
+// AddFlags adds the "flags" edges to the Flag entity.
+func (_u *ParticipationUpdate) AddFlags(v ...*Flag) *ParticipationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFlagIDs(ids...)
+}
+
 // Mutation returns the ParticipationMutation object of the builder.
 func (_u *ParticipationUpdate) Mutation() *ParticipationMutation {
 	return _u.mutation
@@ -281,6 +297,27 @@ func (_u *ParticipationUpdate) RemoveLedgerEntries(v ...*LedgerEntry) *Participa
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveLedgerEntryIDs(ids...)
+}
+
+// ClearFlags clears all "flags" edges to the Flag entity.
+func (_u *ParticipationUpdate) ClearFlags() *ParticipationUpdate {
+	_u.mutation.ClearFlags()
+	return _u
+}
+
+// RemoveFlagIDs removes the "flags" edge to Flag entities by IDs.
+func (_u *ParticipationUpdate) RemoveFlagIDs(ids ...pulid.ID) *ParticipationUpdate {
+	_u.mutation.RemoveFlagIDs(ids...)
+	return _u
+}
+
+// RemoveFlags removes "flags" edges to Flag entities.
+func (_u *ParticipationUpdate) RemoveFlags(v ...*Flag) *ParticipationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFlagIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -588,6 +625,51 @@ func (_u *ParticipationUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.FlagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FlagsTable,
+			Columns: []string{participation.FlagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(flag.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFlagsIDs(); len(nodes) > 0 && !_u.mutation.FlagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FlagsTable,
+			Columns: []string{participation.FlagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(flag.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FlagsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FlagsTable,
+			Columns: []string{participation.FlagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(flag.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -763,6 +845,21 @@ func (_u *ParticipationUpdateOne) AddLedgerEntries(v ...*LedgerEntry) *Participa
 	return _u.AddLedgerEntryIDs(ids...)
 }
 
+// AddFlagIDs adds the "flags" edge to the Flag entity by IDs.
+func (_u *ParticipationUpdateOne) AddFlagIDs(ids ...pulid.ID) *ParticipationUpdateOne {
+	_u.mutation.AddFlagIDs(ids...)
+	return _u
+}
+
+// AddFlags adds the "flags" edges to the Flag entity.
+func (_u *ParticipationUpdateOne) AddFlags(v ...*Flag) *ParticipationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFlagIDs(ids...)
+}
+
 // Mutation returns the ParticipationMutation object of the builder.
 func (_u *ParticipationUpdateOne) Mutation() *ParticipationMutation {
 	return _u.mutation
@@ -856,6 +953,27 @@ func (_u *ParticipationUpdateOne) RemoveLedgerEntries(v ...*LedgerEntry) *Partic
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveLedgerEntryIDs(ids...)
+}
+
+// ClearFlags clears all "flags" edges to the Flag entity.
+func (_u *ParticipationUpdateOne) ClearFlags() *ParticipationUpdateOne {
+	_u.mutation.ClearFlags()
+	return _u
+}
+
+// RemoveFlagIDs removes the "flags" edge to Flag entities by IDs.
+func (_u *ParticipationUpdateOne) RemoveFlagIDs(ids ...pulid.ID) *ParticipationUpdateOne {
+	_u.mutation.RemoveFlagIDs(ids...)
+	return _u
+}
+
+// RemoveFlags removes "flags" edges to Flag entities.
+func (_u *ParticipationUpdateOne) RemoveFlags(v ...*Flag) *ParticipationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFlagIDs(ids...)
 }
 
 // Where appends a list predicates to the ParticipationUpdate builder.
@@ -1186,6 +1304,51 @@ func (_u *ParticipationUpdateOne) sqlSave(ctx context.Context) (_node *Participa
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(ledgerentry.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FlagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FlagsTable,
+			Columns: []string{participation.FlagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(flag.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFlagsIDs(); len(nodes) > 0 && !_u.mutation.FlagsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FlagsTable,
+			Columns: []string{participation.FlagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(flag.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FlagsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FlagsTable,
+			Columns: []string{participation.FlagsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(flag.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

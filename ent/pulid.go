@@ -7,7 +7,9 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -22,7 +24,9 @@ var prefixMap = map[string]string{
 	"TK": apitoken.Table,
 	"AP": appointment.Table,
 	"CO": consultant.Table,
+	"FL": flag.Table,
 	"FA": fundingaccount.Table,
+	"JR": jobrun.Table,
 	"LE": ledgerentry.Table,
 	"ME": measure.Table,
 	"MU": municipality.Table,

@@ -20,8 +20,12 @@ type Tx struct {
 	Appointment *AppointmentClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
+	// Flag is the client for interacting with the Flag builders.
+	Flag *FlagClient
 	// FundingAccount is the client for interacting with the FundingAccount builders.
 	FundingAccount *FundingAccountClient
+	// JobRun is the client for interacting with the JobRun builders.
+	JobRun *JobRunClient
 	// LedgerEntry is the client for interacting with the LedgerEntry builders.
 	LedgerEntry *LedgerEntryClient
 	// Measure is the client for interacting with the Measure builders.
@@ -168,7 +172,9 @@ func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Appointment = NewAppointmentClient(tx.config)
 	tx.Consultant = NewConsultantClient(tx.config)
+	tx.Flag = NewFlagClient(tx.config)
 	tx.FundingAccount = NewFundingAccountClient(tx.config)
+	tx.JobRun = NewJobRunClient(tx.config)
 	tx.LedgerEntry = NewLedgerEntryClient(tx.config)
 	tx.Measure = NewMeasureClient(tx.config)
 	tx.Municipality = NewMunicipalityClient(tx.config)

@@ -10,7 +10,9 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -159,6 +161,33 @@ func (f TraverseConsultant) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ConsultantQuery", q)
 }
 
+// The FlagFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FlagFunc func(context.Context, *ent.FlagQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FlagFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FlagQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FlagQuery", q)
+}
+
+// The TraverseFlag type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFlag func(context.Context, *ent.FlagQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFlag) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFlag) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FlagQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FlagQuery", q)
+}
+
 // The FundingAccountFunc type is an adapter to allow the use of ordinary function as a Querier.
 type FundingAccountFunc func(context.Context, *ent.FundingAccountQuery) (ent.Value, error)
 
@@ -184,6 +213,33 @@ func (f TraverseFundingAccount) Traverse(ctx context.Context, q ent.Query) error
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.FundingAccountQuery", q)
+}
+
+// The JobRunFunc type is an adapter to allow the use of ordinary function as a Querier.
+type JobRunFunc func(context.Context, *ent.JobRunQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f JobRunFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.JobRunQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.JobRunQuery", q)
+}
+
+// The TraverseJobRun type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseJobRun func(context.Context, *ent.JobRunQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseJobRun) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseJobRun) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.JobRunQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.JobRunQuery", q)
 }
 
 // The LedgerEntryFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -357,8 +413,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AppointmentQuery, predicate.Appointment, appointment.OrderOption]{typ: ent.TypeAppointment, tq: q}, nil
 	case *ent.ConsultantQuery:
 		return &query[*ent.ConsultantQuery, predicate.Consultant, consultant.OrderOption]{typ: ent.TypeConsultant, tq: q}, nil
+	case *ent.FlagQuery:
+		return &query[*ent.FlagQuery, predicate.Flag, flag.OrderOption]{typ: ent.TypeFlag, tq: q}, nil
 	case *ent.FundingAccountQuery:
 		return &query[*ent.FundingAccountQuery, predicate.FundingAccount, fundingaccount.OrderOption]{typ: ent.TypeFundingAccount, tq: q}, nil
+	case *ent.JobRunQuery:
+		return &query[*ent.JobRunQuery, predicate.JobRun, jobrun.OrderOption]{typ: ent.TypeJobRun, tq: q}, nil
 	case *ent.LedgerEntryQuery:
 		return &query[*ent.LedgerEntryQuery, predicate.LedgerEntry, ledgerentry.OrderOption]{typ: ent.TypeLedgerEntry, tq: q}, nil
 	case *ent.MeasureQuery:

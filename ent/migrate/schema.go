@@ -137,6 +137,106 @@ var (
 			},
 		},
 	}
+	// FlagsColumns holds the columns for the "flags" table.
+	FlagsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"STEP_OVERDUE", "DEADLINE_AT_RISK", "BUDGET_OVERRUN", "LEDGER_MISMATCH", "PAYMENT_UNMATCHED"}},
+		{Name: "severity", Type: field.TypeEnum, Enums: []string{"INFO", "WARNING", "CRITICAL"}},
+		{Name: "subject_key", Type: field.TypeString, Size: 100},
+		{Name: "message", Type: field.TypeString, Size: 1000},
+		{Name: "raised_at", Type: field.TypeTime},
+		{Name: "resolved_at", Type: field.TypeTime, Nullable: true},
+		{Name: "acknowledged_at", Type: field.TypeTime, Nullable: true},
+		{Name: "acknowledged_by", Type: field.TypeString, Nullable: true},
+		{Name: "program_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "step_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "measure_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "entry_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "participation_id", Type: field.TypeString, Nullable: true, Size: 28},
+	}
+	// FlagsTable holds the schema information for the "flags" table.
+	FlagsTable = &schema.Table{
+		Name:       "flags",
+		Columns:    FlagsColumns,
+		PrimaryKey: []*schema.Column{FlagsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "flags_programs_program",
+				Columns:    []*schema.Column{FlagsColumns[9]},
+				RefColumns: []*schema.Column{ProgramsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "flags_steps_step",
+				Columns:    []*schema.Column{FlagsColumns[10]},
+				RefColumns: []*schema.Column{StepsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "flags_measures_measure",
+				Columns:    []*schema.Column{FlagsColumns[11]},
+				RefColumns: []*schema.Column{MeasuresColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "flags_ledger_entries_entry",
+				Columns:    []*schema.Column{FlagsColumns[12]},
+				RefColumns: []*schema.Column{LedgerEntriesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "flags_participations_flags",
+				Columns:    []*schema.Column{FlagsColumns[13]},
+				RefColumns: []*schema.Column{ParticipationsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "flag_kind_subject_key",
+				Unique:  true,
+				Columns: []*schema.Column{FlagsColumns[1], FlagsColumns[3]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "resolved_at IS NULL",
+				},
+			},
+			{
+				Name:    "flag_participation_id_resolved_at",
+				Unique:  false,
+				Columns: []*schema.Column{FlagsColumns[13], FlagsColumns[6]},
+			},
+			{
+				Name:    "flag_kind_resolved_at",
+				Unique:  false,
+				Columns: []*schema.Column{FlagsColumns[1], FlagsColumns[6]},
+			},
+			{
+				Name:    "flag_severity",
+				Unique:  false,
+				Columns: []*schema.Column{FlagsColumns[2]},
+			},
+			{
+				Name:    "flag_step_id",
+				Unique:  false,
+				Columns: []*schema.Column{FlagsColumns[10]},
+			},
+			{
+				Name:    "flag_measure_id",
+				Unique:  false,
+				Columns: []*schema.Column{FlagsColumns[11]},
+			},
+			{
+				Name:    "flag_entry_id",
+				Unique:  false,
+				Columns: []*schema.Column{FlagsColumns[12]},
+			},
+			{
+				Name:    "flag_program_id",
+				Unique:  false,
+				Columns: []*schema.Column{FlagsColumns[9]},
+			},
+		},
+	}
 	// FundingAccountsColumns holds the columns for the "funding_accounts" table.
 	FundingAccountsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 28},
@@ -158,6 +258,36 @@ var (
 				Columns:    []*schema.Column{FundingAccountsColumns[6]},
 				RefColumns: []*schema.Column{ParticipationsColumns[0]},
 				OnDelete:   schema.NoAction,
+			},
+		},
+	}
+	// JobRunsColumns holds the columns for the "job_runs" table.
+	JobRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "job", Type: field.TypeString},
+		{Name: "tick", Type: field.TypeTime, Nullable: true},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "raised", Type: field.TypeInt, Default: 0},
+		{Name: "resolved", Type: field.TypeInt, Default: 0},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "triggered_by", Type: field.TypeString, Default: "schedule"},
+	}
+	// JobRunsTable holds the schema information for the "job_runs" table.
+	JobRunsTable = &schema.Table{
+		Name:       "job_runs",
+		Columns:    JobRunsColumns,
+		PrimaryKey: []*schema.Column{JobRunsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "jobrun_job_tick",
+				Unique:  true,
+				Columns: []*schema.Column{JobRunsColumns[1], JobRunsColumns[2]},
+			},
+			{
+				Name:    "jobrun_started_at",
+				Unique:  false,
+				Columns: []*schema.Column{JobRunsColumns[3]},
 			},
 		},
 	}
@@ -497,7 +627,9 @@ var (
 		APITokensTable,
 		AppointmentsTable,
 		ConsultantsTable,
+		FlagsTable,
 		FundingAccountsTable,
+		JobRunsTable,
 		LedgerEntriesTable,
 		MeasuresTable,
 		MunicipalitiesTable,
@@ -513,6 +645,11 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = MunicipalitiesTable
 	APITokensTable.ForeignKeys[1].RefTable = ConsultantsTable
 	AppointmentsTable.ForeignKeys[0].RefTable = StepsTable
+	FlagsTable.ForeignKeys[0].RefTable = ProgramsTable
+	FlagsTable.ForeignKeys[1].RefTable = StepsTable
+	FlagsTable.ForeignKeys[2].RefTable = MeasuresTable
+	FlagsTable.ForeignKeys[3].RefTable = LedgerEntriesTable
+	FlagsTable.ForeignKeys[4].RefTable = ParticipationsTable
 	FundingAccountsTable.ForeignKeys[0].RefTable = ParticipationsTable
 	FundingAccountsTable.Annotation = &entsql.Annotation{}
 	FundingAccountsTable.Annotation.Checks = map[string]string{

@@ -48,6 +48,8 @@ const (
 	EdgeFunding = "funding"
 	// EdgeLedgerEntries holds the string denoting the ledger_entries edge name in mutations.
 	EdgeLedgerEntries = "ledger_entries"
+	// EdgeFlags holds the string denoting the flags edge name in mutations.
+	EdgeFlags = "flags"
 	// Table holds the table name of the participation in the database.
 	Table = "participations"
 	// ProgramTable is the table that holds the program relation/edge.
@@ -97,6 +99,13 @@ const (
 	LedgerEntriesInverseTable = "ledger_entries"
 	// LedgerEntriesColumn is the table column denoting the ledger_entries relation/edge.
 	LedgerEntriesColumn = "participation_id"
+	// FlagsTable is the table that holds the flags relation/edge.
+	FlagsTable = "flags"
+	// FlagsInverseTable is the table name for the Flag entity.
+	// It exists in this package in order to avoid circular dependency with the "flag" package.
+	FlagsInverseTable = "flags"
+	// FlagsColumn is the table column denoting the flags relation/edge.
+	FlagsColumn = "participation_id"
 )
 
 // Columns holds all SQL columns for participation fields.
@@ -297,6 +306,20 @@ func ByLedgerEntries(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newLedgerEntriesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByFlagsCount orders the results by flags count.
+func ByFlagsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFlagsStep(), opts...)
+	}
+}
+
+// ByFlags orders the results by flags terms.
+func ByFlags(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFlagsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newProgramStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -344,6 +367,13 @@ func newLedgerEntriesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(LedgerEntriesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, LedgerEntriesTable, LedgerEntriesColumn),
+	)
+}
+func newFlagsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FlagsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FlagsTable, FlagsColumn),
 	)
 }
 

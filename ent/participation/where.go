@@ -657,6 +657,29 @@ func HasLedgerEntriesWith(preds ...predicate.LedgerEntry) predicate.Participatio
 	})
 }
 
+// HasFlags applies the HasEdge predicate on the "flags" edge.
+func HasFlags() predicate.Participation {
+	return predicate.Participation(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, FlagsTable, FlagsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFlagsWith applies the HasEdge predicate on the "flags" edge with a given conditions (other predicates).
+func HasFlagsWith(preds ...predicate.Flag) predicate.Participation {
+	return predicate.Participation(func(s *sql.Selector) {
+		step := newFlagsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Participation) predicate.Participation {
 	return predicate.Participation(sql.AndPredicates(predicates...))

@@ -15,6 +15,9 @@ type Appointment func(*sql.Selector)
 // Consultant is the predicate function for consultant builders.
 type Consultant func(*sql.Selector)
 
+// Flag is the predicate function for flag builders.
+type Flag func(*sql.Selector)
+
 // FundingAccount is the predicate function for fundingaccount builders.
 type FundingAccount func(*sql.Selector)
 
@@ -28,6 +31,9 @@ func FundingAccountOrErr(p FundingAccount, err error) FundingAccount {
 		p(s)
 	}
 }
+
+// JobRun is the predicate function for jobrun builders.
+type JobRun func(*sql.Selector)
 
 // LedgerEntry is the predicate function for ledgerentry builders.
 type LedgerEntry func(*sql.Selector)

@@ -183,6 +183,30 @@ func (f ConsultantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsultantMutation", m)
 }
 
+// The FlagQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FlagQueryRuleFunc func(context.Context, *ent.FlagQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FlagQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FlagQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FlagQuery", q)
+}
+
+// The FlagMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FlagMutationRuleFunc func(context.Context, *ent.FlagMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FlagMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FlagMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FlagMutation", m)
+}
+
 // The FundingAccountQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type FundingAccountQueryRuleFunc func(context.Context, *ent.FundingAccountQuery) error
@@ -205,6 +229,30 @@ func (f FundingAccountMutationRuleFunc) EvalMutation(ctx context.Context, m ent.
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FundingAccountMutation", m)
+}
+
+// The JobRunQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type JobRunQueryRuleFunc func(context.Context, *ent.JobRunQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f JobRunQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.JobRunQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.JobRunQuery", q)
+}
+
+// The JobRunMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type JobRunMutationRuleFunc func(context.Context, *ent.JobRunMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f JobRunMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.JobRunMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.JobRunMutation", m)
 }
 
 // The LedgerEntryQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -392,7 +440,11 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ConsultantQuery:
 		return q.Filter(), nil
+	case *ent.FlagQuery:
+		return q.Filter(), nil
 	case *ent.FundingAccountQuery:
+		return q.Filter(), nil
+	case *ent.JobRunQuery:
 		return q.Filter(), nil
 	case *ent.LedgerEntryQuery:
 		return q.Filter(), nil
@@ -419,7 +471,11 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ConsultantMutation:
 		return m.Filter(), nil
+	case *ent.FlagMutation:
+		return m.Filter(), nil
 	case *ent.FundingAccountMutation:
+		return m.Filter(), nil
+	case *ent.JobRunMutation:
 		return m.Filter(), nil
 	case *ent.LedgerEntryMutation:
 		return m.Filter(), nil

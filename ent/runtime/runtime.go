@@ -6,7 +6,9 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -191,6 +193,53 @@ func init() {
 	consultant.DefaultID = consultantDescID.Default.(func() pulid.ID)
 	// consultant.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	consultant.IDValidator = consultantDescID.Validators[0].(func(string) error)
+	flagMixin := schema.Flag{}.Mixin()
+	flagMixinFields0 := flagMixin[0].Fields()
+	_ = flagMixinFields0
+	flagFields := schema.Flag{}.Fields()
+	_ = flagFields
+	// flagDescSubjectKey is the schema descriptor for subject_key field.
+	flagDescSubjectKey := flagFields[2].Descriptor()
+	// flag.SubjectKeyValidator is a validator for the "subject_key" field. It is called by the builders before save.
+	flag.SubjectKeyValidator = func() func(string) error {
+		validators := flagDescSubjectKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subject_key string) error {
+			for _, fn := range fns {
+				if err := fn(subject_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// flagDescMessage is the schema descriptor for message field.
+	flagDescMessage := flagFields[8].Descriptor()
+	// flag.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	flag.MessageValidator = func() func(string) error {
+		validators := flagDescMessage.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(message string) error {
+			for _, fn := range fns {
+				if err := fn(message); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// flagDescID is the schema descriptor for id field.
+	flagDescID := flagMixinFields0[0].Descriptor()
+	// flag.DefaultID holds the default value on creation for the id field.
+	flag.DefaultID = flagDescID.Default.(func() pulid.ID)
+	// flag.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	flag.IDValidator = flagDescID.Validators[0].(func(string) error)
 	fundingaccountMixin := schema.FundingAccount{}.Mixin()
 	fundingaccountMixinFields0 := fundingaccountMixin[0].Fields()
 	_ = fundingaccountMixinFields0
@@ -214,6 +263,37 @@ func init() {
 	fundingaccount.DefaultID = fundingaccountDescID.Default.(func() pulid.ID)
 	// fundingaccount.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	fundingaccount.IDValidator = fundingaccountDescID.Validators[0].(func(string) error)
+	jobrunMixin := schema.JobRun{}.Mixin()
+	jobrunMixinFields0 := jobrunMixin[0].Fields()
+	_ = jobrunMixinFields0
+	jobrunFields := schema.JobRun{}.Fields()
+	_ = jobrunFields
+	// jobrunDescJob is the schema descriptor for job field.
+	jobrunDescJob := jobrunFields[0].Descriptor()
+	// jobrun.JobValidator is a validator for the "job" field. It is called by the builders before save.
+	jobrun.JobValidator = jobrunDescJob.Validators[0].(func(string) error)
+	// jobrunDescRaised is the schema descriptor for raised field.
+	jobrunDescRaised := jobrunFields[4].Descriptor()
+	// jobrun.DefaultRaised holds the default value on creation for the raised field.
+	jobrun.DefaultRaised = jobrunDescRaised.Default.(int)
+	// jobrunDescResolved is the schema descriptor for resolved field.
+	jobrunDescResolved := jobrunFields[5].Descriptor()
+	// jobrun.DefaultResolved holds the default value on creation for the resolved field.
+	jobrun.DefaultResolved = jobrunDescResolved.Default.(int)
+	// jobrunDescError is the schema descriptor for error field.
+	jobrunDescError := jobrunFields[6].Descriptor()
+	// jobrun.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	jobrun.ErrorValidator = jobrunDescError.Validators[0].(func(string) error)
+	// jobrunDescTriggeredBy is the schema descriptor for triggered_by field.
+	jobrunDescTriggeredBy := jobrunFields[7].Descriptor()
+	// jobrun.DefaultTriggeredBy holds the default value on creation for the triggered_by field.
+	jobrun.DefaultTriggeredBy = jobrunDescTriggeredBy.Default.(string)
+	// jobrunDescID is the schema descriptor for id field.
+	jobrunDescID := jobrunMixinFields0[0].Descriptor()
+	// jobrun.DefaultID holds the default value on creation for the id field.
+	jobrun.DefaultID = jobrunDescID.Default.(func() pulid.ID)
+	// jobrun.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	jobrun.IDValidator = jobrunDescID.Validators[0].(func(string) error)
 	ledgerentryMixin := schema.LedgerEntry{}.Mixin()
 	ledgerentryHooks := schema.LedgerEntry{}.Hooks()
 	ledgerentry.Hooks[0] = ledgerentryHooks[0]

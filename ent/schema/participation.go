@@ -45,6 +45,7 @@ func (Participation) Edges() []ent.Edge {
 		edge.From("appointments", Appointment.Type).Ref("participations").Annotations(entgql.RelayConnection()),
 		edge.To("funding", FundingAccount.Type).Unique(),
 		edge.To("ledger_entries", LedgerEntry.Type).Annotations(entgql.RelayConnection()),
+		edge.To("flags", Flag.Type).Annotations(entgql.Skip()),
 	}
 }
 
