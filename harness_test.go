@@ -66,6 +66,7 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatalf("admin token: %v", err)
 	}
 	srv := httptest.NewServer(a.handler)
+	a.calendar.SetPublicURL(srv.URL)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
 		if t.Failed() {

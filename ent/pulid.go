@@ -6,6 +6,7 @@ import (
 	"context"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -19,6 +20,7 @@ import (
 var prefixMap = map[string]string{
 	"TK": apitoken.Table,
 	"AP": appointment.Table,
+	"CF": calendarfeed.Table,
 	"CO": consultant.Table,
 	"ME": measure.Table,
 	"MU": municipality.Table,

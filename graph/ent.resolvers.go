@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"sicherkommunal/auth"
+	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
@@ -43,6 +44,11 @@ func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[puli
 // Appointments is the resolver for the appointments field.
 func (r *queryResolver) Appointments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) (*ent.AppointmentConnection, error) {
 	return r.ent(ctx).Appointment.Query().Paginate(ctx, after, first, before, last, ent.WithAppointmentOrder(orderBy), ent.WithAppointmentFilter(where.Filter))
+}
+
+// CalendarFeeds is the resolver for the calendarFeeds field.
+func (r *queryResolver) CalendarFeeds(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) (*ent.CalendarFeedConnection, error) {
+	return calendar.FeedQuery(ctx, r.ent(ctx)).Paginate(ctx, after, first, before, last, ent.WithCalendarFeedOrder(orderBy), ent.WithCalendarFeedFilter(where.Filter))
 }
 
 // Consultants is the resolver for the consultants field.

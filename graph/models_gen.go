@@ -4,10 +4,18 @@ package graph
 
 import (
 	"sicherkommunal/ent"
+	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"time"
 )
+
+type CancelAppointmentInput struct {
+	ID pulid.ID `json:"id"`
+	// Why the appointment is cancelled; shown in the calendar feeds.
+	Reason string `json:"reason"`
+}
 
 type CompleteStepInput struct {
 	ID pulid.ID `json:"id"`
@@ -31,10 +39,54 @@ type CreateAPITokenPayload struct {
 	APIToken *ent.APIToken `json:"apiToken"`
 }
 
+type CreateCalendarFeedInput struct {
+	// PROGRAM: every appointment of a programme (KITU); MUNICIPALITY: the
+	// appointments of one Kommune, nothing about other Kommunen; CONSULTANT: the
+	// appointments of one consultant.
+	Scope calendarfeed.Scope `json:"scope"`
+	// For PROGRAM feeds; defaults to the only programme when there is one.
+	ProgramID *pulid.ID `json:"programID,omitempty"`
+	// Required for MUNICIPALITY feeds.
+	MunicipalityID *pulid.ID `json:"municipalityID,omitempty"`
+	// Required for CONSULTANT feeds.
+	ConsultantID *pulid.ID `json:"consultantID,omitempty"`
+}
+
+type CreateCalendarFeedPayload struct {
+	// The absolute feed URL (GET, text/calendar) to subscribe to. It contains
+	// the feed's secret and is shown only here, once; only its hash is stored.
+	URL  string            `json:"url"`
+	Feed *ent.CalendarFeed `json:"feed"`
+}
+
 type RegisterParticipationInput struct {
 	ProgramID      pulid.ID  `json:"programID"`
 	MunicipalityID pulid.ID  `json:"municipalityID"`
 	RegisteredOn   time.Time `json:"registeredOn"`
+}
+
+type RescheduleAppointmentInput struct {
+	ID                 pulid.ID  `json:"id"`
+	StartsAt           time.Time `json:"startsAt"`
+	EndsAt             time.Time `json:"endsAt"`
+	AllowNonWorkingDay *bool     `json:"allowNonWorkingDay,omitempty"`
+}
+
+type ScheduleAppointmentInput struct {
+	Kind        appointment.Kind `json:"kind"`
+	Title       string           `json:"title"`
+	Description *string          `json:"description,omitempty"`
+	// Stored in UTC, shown in Europe/Berlin; endsAt must be after startsAt.
+	StartsAt time.Time `json:"startsAt"`
+	EndsAt   time.Time `json:"endsAt"`
+	Location *string   `json:"location,omitempty"`
+	// The Kommunen taking part (at least one; a kickoff event hosts many).
+	ParticipationIDs []pulid.ID `json:"participationIDs"`
+	ConsultantIDs    []pulid.ID `json:"consultantIDs,omitempty"`
+	// The step this appointment fulfils; completing the appointment completes it.
+	StepID *pulid.ID `json:"stepID,omitempty"`
+	// Allow a weekend or a Sachsen-Anhalt public holiday.
+	AllowNonWorkingDay *bool `json:"allowNonWorkingDay,omitempty"`
 }
 
 type UpdateStepInput struct {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"sicherkommunal/auth"
+	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
 	"sicherkommunal/program"
 )
@@ -17,6 +18,8 @@ type Resolver struct {
 	Client  *ent.Client
 	Program *program.Service
 	Auth    *auth.Service
+	// Calendar holds the appointment rules and the feeds.
+	Calendar *calendar.Service
 	Log     *slog.Logger
 }
 
