@@ -240,13 +240,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a.calendar.SetPublicURL(publicURL)
 	fmt.Fprintf(stdout, "SicherKOMMUNAL backend on %s (database: %s)\n", base, describeDB(c.DatabaseURL))
 	fmt.Fprintf(stdout, "  GraphiQL: %s/   GraphQL: %s/query   health: %s/healthz   metrics: %s/metrics\n", base, base, base, base)
-	if printToken != "" {
-		fmt.Fprintf(stdout, "  Admin token (shown once, store it now): %s\n", printToken)
-		fmt.Fprintf(stdout, "  In GraphiQL set the header {\"Authorization\": \"Bearer %s\"}\n", printToken)
-		fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}' %s/query\n", printToken, base)
-	} else if c.AdminToken != "" {
-		fmt.Fprintf(stdout, "  Admin token: the value of SK_ADMIN_TOKEN\n")
-	}
 	if c.Demo {
 		feeds, err := demoFeeds(sys, db.Client, a.calendar)
 		if err != nil {
@@ -255,6 +248,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		for _, f := range feeds {
 			fmt.Fprintf(stdout, "  Calendar feed (%s): %s\n", f.Scope, f.URL)
 		}
+	}
+	if printToken != "" {
+		fmt.Fprintf(stdout, "  Admin token (shown once, store it now): %s\n", printToken)
+		fmt.Fprintf(stdout, "  In GraphiQL set the header {\"Authorization\": \"Bearer %s\"}\n", printToken)
+		fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}' %s/query\n", printToken, base)
+	} else if c.AdminToken != "" {
+		fmt.Fprintf(stdout, "  Admin token: the value of SK_ADMIN_TOKEN\n")
 	}
 
 	srv := &http.Server{
