@@ -20,7 +20,7 @@ type Resolver struct {
 	Auth    *auth.Service
 	// Calendar holds the appointment rules and the feeds.
 	Calendar *calendar.Service
-	Log     *slog.Logger
+	Log      *slog.Logger
 }
 
 // ent returns the transactional client of a mutation (entgql.Transactioner)
