@@ -9,8 +9,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"sicherkommunal/apperr"
+	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -245,7 +247,7 @@ func demoAppointments(ctx context.Context, c *ent.Client, active []*ent.Particip
 	// Working days over the coming five weeks.
 	var days []time.Time
 	for d := today.AddDate(0, 0, 1); len(days) < 25; d = d.AddDate(0, 0, 1) {
-		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+		if _, closed := calendar.IsNonWorkingDay(time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, berlin)); !closed {
 			days = append(days, d)
 		}
 	}
@@ -278,12 +280,19 @@ func demoAppointments(ctx context.Context, c *ent.Client, active []*ent.Particip
 			status = appointment.StatusCONFIRMED
 		}
 		loc := "Rathaus " + m.Name
-		if err := c.Appointment.Create().SetKind(kind).
+		create := c.Appointment.Create().SetKind(kind).
 			SetTitle(fmt.Sprintf("%s – %s", demoKindTitle[kind], m.Name)).
 			SetLocation(loc).
 			SetStartsAt(at(day, hour)).SetEndsAt(at(day, hour+3)).
 			SetStatus(status).
-			AddParticipations(pa).AddConsultants(consultants[i%len(consultants)]).Exec(ctx); err != nil {
+			AddParticipations(pa).AddConsultants(consultants[i%len(consultants)])
+		if i == 4 {
+			// A cancelled date stays in the feeds as STATUS:CANCELLED.
+			create.SetStatus(appointment.StatusCANCELLED).SetSequence(1).
+				SetCancelReason("Erkrankung des Beraters; ein neuer Termin folgt.").
+				SetDescription("Bitte bereithalten: Netzplan, Liste der Server; Zugang zum Serverraum, Ansprechpartner der IT.")
+		}
+		if err := create.Exec(ctx); err != nil {
 			return err
 		}
 		_ = rng
@@ -315,4 +324,43 @@ func emailLocal(name string) string {
 		}
 	}
 	return string(out)
+}
+
+// demoFeed is a calendar feed made for the demo, with its secret URL.
+type demoFeed struct {
+	Scope calendarfeed.Scope
+	URL   string
+}
+
+// demoFeeds creates one calendar feed per scope (the programme, the first
+// Kommune and the first consultant of the demo kickoff event) and returns
+// their URLs. Secrets are stored hashed, so every demo start makes new ones.
+func demoFeeds(ctx context.Context, client *ent.Client, svc *calendar.Service) ([]demoFeed, error) {
+	kickoff, err := client.Appointment.Query().Where(appointment.KindEQ(appointment.KindKICKOFF_EVENT)).
+		Order(appointment.ByCreatedAt(), appointment.ByID()).First(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pa, err := kickoff.QueryParticipations().Order(participation.ByID()).First(ctx)
+	if err != nil {
+		return nil, err
+	}
+	co, err := kickoff.QueryConsultants().Order(ent.Asc("id")).First(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ins := []calendar.FeedInput{
+		{Scope: calendarfeed.ScopePROGRAM, ProgramID: &pa.ProgramID},
+		{Scope: calendarfeed.ScopeMUNICIPALITY, MunicipalityID: &pa.MunicipalityID},
+		{Scope: calendarfeed.ScopeCONSULTANT, ConsultantID: &co.ID},
+	}
+	out := make([]demoFeed, 0, len(ins))
+	for _, in := range ins {
+		url, _, err := svc.CreateFeed(ctx, client, in)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, demoFeed{Scope: in.Scope, URL: url})
+	}
+	return out, nil
 }

@@ -76,6 +76,7 @@ func newTestServerOn(t *testing.T, dbURL string) *testServer {
 		t.Fatalf("admin token: %v", err)
 	}
 	srv := httptest.NewServer(a.handler)
+	a.calendar.SetPublicURL(srv.URL)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"sicherkommunal/auth"
+	"sicherkommunal/calendar"
 	"sicherkommunal/graph"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
@@ -54,6 +55,7 @@ type config struct {
 	LogLevel        string
 	ShutdownTimeout time.Duration
 	MaxBodyBytes    int64
+	PublicURL       string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -78,6 +80,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", shutdown, "time to drain requests on SIGTERM (SK_SHUTDOWN_TIMEOUT)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
+	fs.StringVar(&c.PublicURL, "public-url", env("SK_PUBLIC_URL", ""),
+		"public base URL of this server, used in calendar feed URLs (default http://<listen address>) (SK_PUBLIC_URL)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: sicherkommunal [flags]\n\nFlags (each also read from the SK_* variable named; the flag wins):\n")
 		fs.PrintDefaults()
@@ -114,7 +118,9 @@ type app struct {
 	auth    *auth.Service
 	program *program.Service
 	ledger  *ledger.Service
-	handler http.Handler
+	// calendar's public URL is set once the listen address is known.
+	calendar *calendar.Service
+	handler  http.Handler
 }
 
 // newApp migrates and seeds the store and wires the HTTP handlers.
@@ -135,16 +141,19 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 		program: &program.Service{Now: now},
 		ledger:  &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now},
 	}
+	a.calendar = &calendar.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Program: a.program, Log: log}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "main"))
-	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger, Log: log},
+	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger, Calendar: a.calendar, Log: log},
 		graph.Options{Registerer: reg})
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("SicherKOMMUNAL", "/query",
 		playground.WithGraphiqlUiHeaders(map[string]string{"Authorization": "Bearer PASTE-YOUR-TOKEN-HERE"})))
 	mux.Handle("/query", limitBody(maxBody, a.auth.Middleware(gql)))
+	// Feeds need no bearer token: the secret in the path is the credential.
+	mux.HandleFunc("GET /calendar/{file}", a.calendar.ServeFeed)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
@@ -230,8 +239,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	base := "http://" + ln.Addr().String()
+	publicURL := strings.TrimRight(c.PublicURL, "/")
+	if publicURL == "" {
+		publicURL = base
+	}
+	a.calendar.SetPublicURL(publicURL)
 	fmt.Fprintf(stdout, "SicherKOMMUNAL backend on %s (database: %s)\n", base, describeDB(c.DatabaseURL))
 	fmt.Fprintf(stdout, "  GraphiQL: %s/   GraphQL: %s/query   health: %s/healthz   metrics: %s/metrics\n", base, base, base, base)
+	if c.Demo {
+		feeds, err := demoFeeds(sys, db.Client, a.calendar)
+		if err != nil {
+			return fmt.Errorf("demo feeds: %w", err)
+		}
+		for _, f := range feeds {
+			fmt.Fprintf(stdout, "  Calendar feed (%s): %s\n", f.Scope, f.URL)
+		}
+	}
 	if printToken != "" {
 		fmt.Fprintf(stdout, "  Admin token (shown once, store it now): %s\n", printToken)
 		fmt.Fprintf(stdout, "  In GraphiQL set the header {\"Authorization\": \"Bearer %s\"}\n", printToken)

@@ -39,6 +39,8 @@ type Appointment struct {
 	Status appointment.Status `json:"status,omitempty"`
 	// Sequence holds the value of the "sequence" field.
 	Sequence int `json:"sequence,omitempty"`
+	// CancelReason holds the value of the "cancel_reason" field.
+	CancelReason *string `json:"cancel_reason,omitempty"`
 	// StepID holds the value of the "step_id" field.
 	StepID *pulid.ID `json:"step_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -105,7 +107,7 @@ func (*Appointment) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case appointment.FieldSequence:
 			values[i] = new(sql.NullInt64)
-		case appointment.FieldKind, appointment.FieldTitle, appointment.FieldDescription, appointment.FieldLocation, appointment.FieldStatus:
+		case appointment.FieldKind, appointment.FieldTitle, appointment.FieldDescription, appointment.FieldLocation, appointment.FieldStatus, appointment.FieldCancelReason:
 			values[i] = new(sql.NullString)
 		case appointment.FieldCreatedAt, appointment.FieldUpdatedAt, appointment.FieldStartsAt, appointment.FieldEndsAt:
 			values[i] = new(sql.NullTime)
@@ -191,6 +193,13 @@ func (_m *Appointment) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field sequence", values[i])
 			} else if value.Valid {
 				_m.Sequence = int(value.Int64)
+			}
+		case appointment.FieldCancelReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field cancel_reason", values[i])
+			} else if value.Valid {
+				_m.CancelReason = new(string)
+				*_m.CancelReason = value.String
 			}
 		case appointment.FieldStepID:
 			if value, ok := values[i].(*sql.NullScanner); !ok {
@@ -283,6 +292,11 @@ func (_m *Appointment) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("sequence=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Sequence))
+	builder.WriteString(", ")
+	if v := _m.CancelReason; v != nil {
+		builder.WriteString("cancel_reason=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := _m.StepID; v != nil {
 		builder.WriteString("step_id=")

@@ -135,6 +135,20 @@ func (_c *AppointmentCreate) SetNillableSequence(v *int) *AppointmentCreate {
 	return _c
 }
 
+// SetCancelReason sets the "cancel_reason" field.
+func (_c *AppointmentCreate) SetCancelReason(v string) *AppointmentCreate {
+	_c.mutation.SetCancelReason(v)
+	return _c
+}
+
+// SetNillableCancelReason sets the "cancel_reason" field if the given value is not nil.
+func (_c *AppointmentCreate) SetNillableCancelReason(v *string) *AppointmentCreate {
+	if v != nil {
+		_c.SetCancelReason(*v)
+	}
+	return _c
+}
+
 // SetStepID sets the "step_id" field.
 func (_c *AppointmentCreate) SetStepID(v pulid.ID) *AppointmentCreate {
 	_c.mutation.SetStepID(v)
@@ -311,6 +325,11 @@ func (_c *AppointmentCreate) check() error {
 			return &ValidationError{Name: "sequence", err: fmt.Errorf(`ent: validator failed for field "Appointment.sequence": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.CancelReason(); ok {
+		if err := appointment.CancelReasonValidator(v); err != nil {
+			return &ValidationError{Name: "cancel_reason", err: fmt.Errorf(`ent: validator failed for field "Appointment.cancel_reason": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := appointment.IDValidator(string(v)); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Appointment.id": %w`, err)}
@@ -391,6 +410,10 @@ func (_c *AppointmentCreate) createSpec() (*Appointment, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Sequence(); ok {
 		_spec.SetField(appointment.FieldSequence, field.TypeInt, value)
 		_node.Sequence = value
+	}
+	if value, ok := _c.mutation.CancelReason(); ok {
+		_spec.SetField(appointment.FieldCancelReason, field.TypeString, value)
+		_node.CancelReason = &value
 	}
 	if nodes := _c.mutation.ParticipationsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -619,6 +642,24 @@ func (u *AppointmentUpsert) AddSequence(v int) *AppointmentUpsert {
 	return u
 }
 
+// SetCancelReason sets the "cancel_reason" field.
+func (u *AppointmentUpsert) SetCancelReason(v string) *AppointmentUpsert {
+	u.Set(appointment.FieldCancelReason, v)
+	return u
+}
+
+// UpdateCancelReason sets the "cancel_reason" field to the value that was provided on create.
+func (u *AppointmentUpsert) UpdateCancelReason() *AppointmentUpsert {
+	u.SetExcluded(appointment.FieldCancelReason)
+	return u
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (u *AppointmentUpsert) ClearCancelReason() *AppointmentUpsert {
+	u.SetNull(appointment.FieldCancelReason)
+	return u
+}
+
 // SetStepID sets the "step_id" field.
 func (u *AppointmentUpsert) SetStepID(v pulid.ID) *AppointmentUpsert {
 	u.Set(appointment.FieldStepID, v)
@@ -832,6 +873,27 @@ func (u *AppointmentUpsertOne) AddSequence(v int) *AppointmentUpsertOne {
 func (u *AppointmentUpsertOne) UpdateSequence() *AppointmentUpsertOne {
 	return u.Update(func(s *AppointmentUpsert) {
 		s.UpdateSequence()
+	})
+}
+
+// SetCancelReason sets the "cancel_reason" field.
+func (u *AppointmentUpsertOne) SetCancelReason(v string) *AppointmentUpsertOne {
+	return u.Update(func(s *AppointmentUpsert) {
+		s.SetCancelReason(v)
+	})
+}
+
+// UpdateCancelReason sets the "cancel_reason" field to the value that was provided on create.
+func (u *AppointmentUpsertOne) UpdateCancelReason() *AppointmentUpsertOne {
+	return u.Update(func(s *AppointmentUpsert) {
+		s.UpdateCancelReason()
+	})
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (u *AppointmentUpsertOne) ClearCancelReason() *AppointmentUpsertOne {
+	return u.Update(func(s *AppointmentUpsert) {
+		s.ClearCancelReason()
 	})
 }
 
@@ -1218,6 +1280,27 @@ func (u *AppointmentUpsertBulk) AddSequence(v int) *AppointmentUpsertBulk {
 func (u *AppointmentUpsertBulk) UpdateSequence() *AppointmentUpsertBulk {
 	return u.Update(func(s *AppointmentUpsert) {
 		s.UpdateSequence()
+	})
+}
+
+// SetCancelReason sets the "cancel_reason" field.
+func (u *AppointmentUpsertBulk) SetCancelReason(v string) *AppointmentUpsertBulk {
+	return u.Update(func(s *AppointmentUpsert) {
+		s.SetCancelReason(v)
+	})
+}
+
+// UpdateCancelReason sets the "cancel_reason" field to the value that was provided on create.
+func (u *AppointmentUpsertBulk) UpdateCancelReason() *AppointmentUpsertBulk {
+	return u.Update(func(s *AppointmentUpsert) {
+		s.UpdateCancelReason()
+	})
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (u *AppointmentUpsertBulk) ClearCancelReason() *AppointmentUpsertBulk {
+	return u.Update(func(s *AppointmentUpsert) {
+		s.ClearCancelReason()
 	})
 }
 

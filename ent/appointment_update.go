@@ -170,6 +170,26 @@ func (_u *AppointmentUpdate) AddSequence(v int) *AppointmentUpdate {
 	return _u
 }
 
+// SetCancelReason sets the "cancel_reason" field.
+func (_u *AppointmentUpdate) SetCancelReason(v string) *AppointmentUpdate {
+	_u.mutation.SetCancelReason(v)
+	return _u
+}
+
+// SetNillableCancelReason sets the "cancel_reason" field if the given value is not nil.
+func (_u *AppointmentUpdate) SetNillableCancelReason(v *string) *AppointmentUpdate {
+	if v != nil {
+		_u.SetCancelReason(*v)
+	}
+	return _u
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (_u *AppointmentUpdate) ClearCancelReason() *AppointmentUpdate {
+	_u.mutation.ClearCancelReason()
+	return _u
+}
+
 // SetStepID sets the "step_id" field.
 func (_u *AppointmentUpdate) SetStepID(v pulid.ID) *AppointmentUpdate {
 	_u.mutation.SetStepID(v)
@@ -346,6 +366,11 @@ func (_u *AppointmentUpdate) check() error {
 			return &ValidationError{Name: "sequence", err: fmt.Errorf(`ent: validator failed for field "Appointment.sequence": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CancelReason(); ok {
+		if err := appointment.CancelReasonValidator(v); err != nil {
+			return &ValidationError{Name: "cancel_reason", err: fmt.Errorf(`ent: validator failed for field "Appointment.cancel_reason": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -402,6 +427,12 @@ func (_u *AppointmentUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.AddedSequence(); ok {
 		_spec.AddField(appointment.FieldSequence, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CancelReason(); ok {
+		_spec.SetField(appointment.FieldCancelReason, field.TypeString, value)
+	}
+	if _u.mutation.CancelReasonCleared() {
+		_spec.ClearField(appointment.FieldCancelReason, field.TypeString)
 	}
 	if _u.mutation.ParticipationsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -681,6 +712,26 @@ func (_u *AppointmentUpdateOne) AddSequence(v int) *AppointmentUpdateOne {
 	return _u
 }
 
+// SetCancelReason sets the "cancel_reason" field.
+func (_u *AppointmentUpdateOne) SetCancelReason(v string) *AppointmentUpdateOne {
+	_u.mutation.SetCancelReason(v)
+	return _u
+}
+
+// SetNillableCancelReason sets the "cancel_reason" field if the given value is not nil.
+func (_u *AppointmentUpdateOne) SetNillableCancelReason(v *string) *AppointmentUpdateOne {
+	if v != nil {
+		_u.SetCancelReason(*v)
+	}
+	return _u
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (_u *AppointmentUpdateOne) ClearCancelReason() *AppointmentUpdateOne {
+	_u.mutation.ClearCancelReason()
+	return _u
+}
+
 // SetStepID sets the "step_id" field.
 func (_u *AppointmentUpdateOne) SetStepID(v pulid.ID) *AppointmentUpdateOne {
 	_u.mutation.SetStepID(v)
@@ -870,6 +921,11 @@ func (_u *AppointmentUpdateOne) check() error {
 			return &ValidationError{Name: "sequence", err: fmt.Errorf(`ent: validator failed for field "Appointment.sequence": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CancelReason(); ok {
+		if err := appointment.CancelReasonValidator(v); err != nil {
+			return &ValidationError{Name: "cancel_reason", err: fmt.Errorf(`ent: validator failed for field "Appointment.cancel_reason": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -943,6 +999,12 @@ func (_u *AppointmentUpdateOne) sqlSave(ctx context.Context) (_node *Appointment
 	}
 	if value, ok := _u.mutation.AddedSequence(); ok {
 		_spec.AddField(appointment.FieldSequence, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.CancelReason(); ok {
+		_spec.SetField(appointment.FieldCancelReason, field.TypeString, value)
+	}
+	if _u.mutation.CancelReasonCleared() {
+		_spec.ClearField(appointment.FieldCancelReason, field.TypeString)
 	}
 	if _u.mutation.ParticipationsCleared() {
 		edge := &sqlgraph.EdgeSpec{

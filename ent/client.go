@@ -14,6 +14,7 @@ import (
 
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -42,6 +43,8 @@ type Client struct {
 	APIToken *APITokenClient
 	// Appointment is the client for interacting with the Appointment builders.
 	Appointment *AppointmentClient
+	// CalendarFeed is the client for interacting with the CalendarFeed builders.
+	CalendarFeed *CalendarFeedClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
 	// Flag is the client for interacting with the Flag builders.
@@ -75,6 +78,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIToken = NewAPITokenClient(c.config)
 	c.Appointment = NewAppointmentClient(c.config)
+	c.CalendarFeed = NewCalendarFeedClient(c.config)
 	c.Consultant = NewConsultantClient(c.config)
 	c.Flag = NewFlagClient(c.config)
 	c.FundingAccount = NewFundingAccountClient(c.config)
@@ -179,6 +183,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:         cfg,
 		APIToken:       NewAPITokenClient(cfg),
 		Appointment:    NewAppointmentClient(cfg),
+		CalendarFeed:   NewCalendarFeedClient(cfg),
 		Consultant:     NewConsultantClient(cfg),
 		Flag:           NewFlagClient(cfg),
 		FundingAccount: NewFundingAccountClient(cfg),
@@ -210,6 +215,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:         cfg,
 		APIToken:       NewAPITokenClient(cfg),
 		Appointment:    NewAppointmentClient(cfg),
+		CalendarFeed:   NewCalendarFeedClient(cfg),
 		Consultant:     NewConsultantClient(cfg),
 		Flag:           NewFlagClient(cfg),
 		FundingAccount: NewFundingAccountClient(cfg),
@@ -249,8 +255,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Appointment, c.Consultant, c.Flag, c.FundingAccount, c.JobRun,
-		c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program, c.Step,
+		c.APIToken, c.Appointment, c.CalendarFeed, c.Consultant, c.Flag,
+		c.FundingAccount, c.JobRun, c.LedgerEntry, c.Measure, c.Municipality,
+		c.Participation, c.Program, c.Step,
 	} {
 		n.Use(hooks...)
 	}
@@ -260,8 +267,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Appointment, c.Consultant, c.Flag, c.FundingAccount, c.JobRun,
-		c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program, c.Step,
+		c.APIToken, c.Appointment, c.CalendarFeed, c.Consultant, c.Flag,
+		c.FundingAccount, c.JobRun, c.LedgerEntry, c.Measure, c.Municipality,
+		c.Participation, c.Program, c.Step,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -274,6 +282,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIToken.mutate(ctx, m)
 	case *AppointmentMutation:
 		return c.Appointment.mutate(ctx, m)
+	case *CalendarFeedMutation:
+		return c.CalendarFeed.mutate(ctx, m)
 	case *ConsultantMutation:
 		return c.Consultant.mutate(ctx, m)
 	case *FlagMutation:
@@ -642,6 +652,187 @@ func (c *AppointmentClient) mutate(ctx context.Context, m *AppointmentMutation) 
 		return (&AppointmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Appointment mutation op: %q", m.Op())
+	}
+}
+
+// CalendarFeedClient is a client for the CalendarFeed schema.
+type CalendarFeedClient struct {
+	config
+}
+
+// NewCalendarFeedClient returns a client for the CalendarFeed from the given config.
+func NewCalendarFeedClient(c config) *CalendarFeedClient {
+	return &CalendarFeedClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `calendarfeed.Hooks(f(g(h())))`.
+func (c *CalendarFeedClient) Use(hooks ...Hook) {
+	c.hooks.CalendarFeed = append(c.hooks.CalendarFeed, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `calendarfeed.Intercept(f(g(h())))`.
+func (c *CalendarFeedClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CalendarFeed = append(c.inters.CalendarFeed, interceptors...)
+}
+
+// Create returns a builder for creating a CalendarFeed entity.
+func (c *CalendarFeedClient) Create() *CalendarFeedCreate {
+	mutation := newCalendarFeedMutation(c.config, OpCreate)
+	return &CalendarFeedCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CalendarFeed entities.
+func (c *CalendarFeedClient) CreateBulk(builders ...*CalendarFeedCreate) *CalendarFeedCreateBulk {
+	return &CalendarFeedCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CalendarFeedClient) MapCreateBulk(slice any, setFunc func(*CalendarFeedCreate, int)) *CalendarFeedCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CalendarFeedCreateBulk{err: fmt.Errorf("calling to CalendarFeedClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CalendarFeedCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CalendarFeedCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CalendarFeed.
+func (c *CalendarFeedClient) Update() *CalendarFeedUpdate {
+	mutation := newCalendarFeedMutation(c.config, OpUpdate)
+	return &CalendarFeedUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CalendarFeedClient) UpdateOne(_m *CalendarFeed) *CalendarFeedUpdateOne {
+	mutation := newCalendarFeedMutation(c.config, OpUpdateOne, withCalendarFeed(_m))
+	return &CalendarFeedUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CalendarFeedClient) UpdateOneID(id pulid.ID) *CalendarFeedUpdateOne {
+	mutation := newCalendarFeedMutation(c.config, OpUpdateOne, withCalendarFeedID(id))
+	return &CalendarFeedUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CalendarFeed.
+func (c *CalendarFeedClient) Delete() *CalendarFeedDelete {
+	mutation := newCalendarFeedMutation(c.config, OpDelete)
+	return &CalendarFeedDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CalendarFeedClient) DeleteOne(_m *CalendarFeed) *CalendarFeedDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CalendarFeedClient) DeleteOneID(id pulid.ID) *CalendarFeedDeleteOne {
+	builder := c.Delete().Where(calendarfeed.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CalendarFeedDeleteOne{builder}
+}
+
+// Query returns a query builder for CalendarFeed.
+func (c *CalendarFeedClient) Query() *CalendarFeedQuery {
+	return &CalendarFeedQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCalendarFeed},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CalendarFeed entity by its id.
+func (c *CalendarFeedClient) Get(ctx context.Context, id pulid.ID) (*CalendarFeed, error) {
+	return c.Query().Where(calendarfeed.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CalendarFeedClient) GetX(ctx context.Context, id pulid.ID) *CalendarFeed {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryProgram queries the program edge of a CalendarFeed.
+func (c *CalendarFeedClient) QueryProgram(_m *CalendarFeed) *ProgramQuery {
+	query := (&ProgramClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(calendarfeed.Table, calendarfeed.FieldID, id),
+			sqlgraph.To(program.Table, program.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, calendarfeed.ProgramTable, calendarfeed.ProgramColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMunicipality queries the municipality edge of a CalendarFeed.
+func (c *CalendarFeedClient) QueryMunicipality(_m *CalendarFeed) *MunicipalityQuery {
+	query := (&MunicipalityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(calendarfeed.Table, calendarfeed.FieldID, id),
+			sqlgraph.To(municipality.Table, municipality.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, calendarfeed.MunicipalityTable, calendarfeed.MunicipalityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConsultant queries the consultant edge of a CalendarFeed.
+func (c *CalendarFeedClient) QueryConsultant(_m *CalendarFeed) *ConsultantQuery {
+	query := (&ConsultantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(calendarfeed.Table, calendarfeed.FieldID, id),
+			sqlgraph.To(consultant.Table, consultant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, calendarfeed.ConsultantTable, calendarfeed.ConsultantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CalendarFeedClient) Hooks() []Hook {
+	return c.hooks.CalendarFeed
+}
+
+// Interceptors returns the client interceptors.
+func (c *CalendarFeedClient) Interceptors() []Interceptor {
+	return c.inters.CalendarFeed
+}
+
+func (c *CalendarFeedClient) mutate(ctx context.Context, m *CalendarFeedMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CalendarFeedCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CalendarFeedUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CalendarFeedUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CalendarFeedDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CalendarFeed mutation op: %q", m.Op())
 	}
 }
 
@@ -2383,12 +2574,13 @@ func (c *StepClient) mutate(ctx context.Context, m *StepMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Appointment, Consultant, Flag, FundingAccount, JobRun, LedgerEntry,
-		Measure, Municipality, Participation, Program, Step []ent.Hook
+		APIToken, Appointment, CalendarFeed, Consultant, Flag, FundingAccount, JobRun,
+		LedgerEntry, Measure, Municipality, Participation, Program, Step []ent.Hook
 	}
 	inters struct {
-		APIToken, Appointment, Consultant, Flag, FundingAccount, JobRun, LedgerEntry,
-		Measure, Municipality, Participation, Program, Step []ent.Interceptor
+		APIToken, Appointment, CalendarFeed, Consultant, Flag, FundingAccount, JobRun,
+		LedgerEntry, Measure, Municipality, Participation, Program,
+		Step []ent.Interceptor
 	}
 )
 

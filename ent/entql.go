@@ -5,6 +5,7 @@ package ent
 import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -25,7 +26,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -59,20 +60,43 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Appointment",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			appointment.FieldCreatedAt:   {Type: field.TypeTime, Column: appointment.FieldCreatedAt},
-			appointment.FieldUpdatedAt:   {Type: field.TypeTime, Column: appointment.FieldUpdatedAt},
-			appointment.FieldKind:        {Type: field.TypeEnum, Column: appointment.FieldKind},
-			appointment.FieldTitle:       {Type: field.TypeString, Column: appointment.FieldTitle},
-			appointment.FieldDescription: {Type: field.TypeString, Column: appointment.FieldDescription},
-			appointment.FieldStartsAt:    {Type: field.TypeTime, Column: appointment.FieldStartsAt},
-			appointment.FieldEndsAt:      {Type: field.TypeTime, Column: appointment.FieldEndsAt},
-			appointment.FieldLocation:    {Type: field.TypeString, Column: appointment.FieldLocation},
-			appointment.FieldStatus:      {Type: field.TypeEnum, Column: appointment.FieldStatus},
-			appointment.FieldSequence:    {Type: field.TypeInt, Column: appointment.FieldSequence},
-			appointment.FieldStepID:      {Type: field.TypeString, Column: appointment.FieldStepID},
+			appointment.FieldCreatedAt:    {Type: field.TypeTime, Column: appointment.FieldCreatedAt},
+			appointment.FieldUpdatedAt:    {Type: field.TypeTime, Column: appointment.FieldUpdatedAt},
+			appointment.FieldKind:         {Type: field.TypeEnum, Column: appointment.FieldKind},
+			appointment.FieldTitle:        {Type: field.TypeString, Column: appointment.FieldTitle},
+			appointment.FieldDescription:  {Type: field.TypeString, Column: appointment.FieldDescription},
+			appointment.FieldStartsAt:     {Type: field.TypeTime, Column: appointment.FieldStartsAt},
+			appointment.FieldEndsAt:       {Type: field.TypeTime, Column: appointment.FieldEndsAt},
+			appointment.FieldLocation:     {Type: field.TypeString, Column: appointment.FieldLocation},
+			appointment.FieldStatus:       {Type: field.TypeEnum, Column: appointment.FieldStatus},
+			appointment.FieldSequence:     {Type: field.TypeInt, Column: appointment.FieldSequence},
+			appointment.FieldCancelReason: {Type: field.TypeString, Column: appointment.FieldCancelReason},
+			appointment.FieldStepID:       {Type: field.TypeString, Column: appointment.FieldStepID},
 		},
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   calendarfeed.Table,
+			Columns: calendarfeed.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: calendarfeed.FieldID,
+			},
+		},
+		Type: "CalendarFeed",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			calendarfeed.FieldCreatedAt:      {Type: field.TypeTime, Column: calendarfeed.FieldCreatedAt},
+			calendarfeed.FieldUpdatedAt:      {Type: field.TypeTime, Column: calendarfeed.FieldUpdatedAt},
+			calendarfeed.FieldScope:          {Type: field.TypeEnum, Column: calendarfeed.FieldScope},
+			calendarfeed.FieldName:           {Type: field.TypeString, Column: calendarfeed.FieldName},
+			calendarfeed.FieldTokenHash:      {Type: field.TypeString, Column: calendarfeed.FieldTokenHash},
+			calendarfeed.FieldProgramID:      {Type: field.TypeString, Column: calendarfeed.FieldProgramID},
+			calendarfeed.FieldMunicipalityID: {Type: field.TypeString, Column: calendarfeed.FieldMunicipalityID},
+			calendarfeed.FieldConsultantID:   {Type: field.TypeString, Column: calendarfeed.FieldConsultantID},
+			calendarfeed.FieldRevokedAt:      {Type: field.TypeTime, Column: calendarfeed.FieldRevokedAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consultant.Table,
 			Columns: consultant.Columns,
@@ -90,7 +114,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consultant.FieldOrganization: {Type: field.TypeString, Column: consultant.FieldOrganization},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   flag.Table,
 			Columns: flag.Columns,
@@ -116,7 +140,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			flag.FieldAcknowledgedBy:  {Type: field.TypeString, Column: flag.FieldAcknowledgedBy},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   fundingaccount.Table,
 			Columns: fundingaccount.Columns,
@@ -135,7 +159,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			fundingaccount.FieldUpdatedAt:       {Type: field.TypeTime, Column: fundingaccount.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jobrun.Table,
 			Columns: jobrun.Columns,
@@ -156,7 +180,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jobrun.FieldTriggeredBy: {Type: field.TypeString, Column: jobrun.FieldTriggeredBy},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ledgerentry.Table,
 			Columns: ledgerentry.Columns,
@@ -182,7 +206,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ledgerentry.FieldCreatedAt:       {Type: field.TypeTime, Column: ledgerentry.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   measure.Table,
 			Columns: measure.Columns,
@@ -205,7 +229,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			measure.FieldDueOn:           {Type: field.TypeTime, Column: measure.FieldDueOn},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   municipality.Table,
 			Columns: municipality.Columns,
@@ -226,7 +250,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			municipality.FieldIban:         {Type: field.TypeString, Column: municipality.FieldIban},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   participation.Table,
 			Columns: participation.Columns,
@@ -247,7 +271,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			participation.FieldWithdrawalReason: {Type: field.TypeString, Column: participation.FieldWithdrawalReason},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -273,7 +297,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldStepTemplate:            {Type: field.TypeJSON, Column: program.FieldStepTemplate},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   step.Table,
 			Columns: step.Columns,
@@ -352,6 +376,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Appointment",
 		"Step",
+	)
+	graph.MustAddE(
+		"program",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   calendarfeed.ProgramTable,
+			Columns: []string{calendarfeed.ProgramColumn},
+			Bidi:    false,
+		},
+		"CalendarFeed",
+		"Program",
+	)
+	graph.MustAddE(
+		"municipality",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   calendarfeed.MunicipalityTable,
+			Columns: []string{calendarfeed.MunicipalityColumn},
+			Bidi:    false,
+		},
+		"CalendarFeed",
+		"Municipality",
+	)
+	graph.MustAddE(
+		"consultant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   calendarfeed.ConsultantTable,
+			Columns: []string{calendarfeed.ConsultantColumn},
+			Bidi:    false,
+		},
+		"CalendarFeed",
+		"Consultant",
 	)
 	graph.MustAddE(
 		"appointments",
@@ -865,6 +925,11 @@ func (f *AppointmentFilter) WhereSequence(p entql.IntP) {
 	f.Where(p.Field(appointment.FieldSequence))
 }
 
+// WhereCancelReason applies the entql string predicate on the cancel_reason field.
+func (f *AppointmentFilter) WhereCancelReason(p entql.StringP) {
+	f.Where(p.Field(appointment.FieldCancelReason))
+}
+
 // WhereStepID applies the entql string predicate on the step_id field.
 func (f *AppointmentFilter) WhereStepID(p entql.StringP) {
 	f.Where(p.Field(appointment.FieldStepID))
@@ -913,6 +978,133 @@ func (f *AppointmentFilter) WhereHasStepWith(preds ...predicate.Step) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CalendarFeedQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CalendarFeedQuery builder.
+func (_q *CalendarFeedQuery) Filter() *CalendarFeedFilter {
+	return &CalendarFeedFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CalendarFeedMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CalendarFeedMutation builder.
+func (m *CalendarFeedMutation) Filter() *CalendarFeedFilter {
+	return &CalendarFeedFilter{config: m.config, predicateAdder: m}
+}
+
+// CalendarFeedFilter provides a generic filtering capability at runtime for CalendarFeedQuery.
+type CalendarFeedFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CalendarFeedFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *CalendarFeedFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(calendarfeed.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CalendarFeedFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(calendarfeed.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CalendarFeedFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(calendarfeed.FieldUpdatedAt))
+}
+
+// WhereScope applies the entql string predicate on the scope field.
+func (f *CalendarFeedFilter) WhereScope(p entql.StringP) {
+	f.Where(p.Field(calendarfeed.FieldScope))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *CalendarFeedFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(calendarfeed.FieldName))
+}
+
+// WhereTokenHash applies the entql string predicate on the token_hash field.
+func (f *CalendarFeedFilter) WhereTokenHash(p entql.StringP) {
+	f.Where(p.Field(calendarfeed.FieldTokenHash))
+}
+
+// WhereProgramID applies the entql string predicate on the program_id field.
+func (f *CalendarFeedFilter) WhereProgramID(p entql.StringP) {
+	f.Where(p.Field(calendarfeed.FieldProgramID))
+}
+
+// WhereMunicipalityID applies the entql string predicate on the municipality_id field.
+func (f *CalendarFeedFilter) WhereMunicipalityID(p entql.StringP) {
+	f.Where(p.Field(calendarfeed.FieldMunicipalityID))
+}
+
+// WhereConsultantID applies the entql string predicate on the consultant_id field.
+func (f *CalendarFeedFilter) WhereConsultantID(p entql.StringP) {
+	f.Where(p.Field(calendarfeed.FieldConsultantID))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *CalendarFeedFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(calendarfeed.FieldRevokedAt))
+}
+
+// WhereHasProgram applies a predicate to check if query has an edge program.
+func (f *CalendarFeedFilter) WhereHasProgram() {
+	f.Where(entql.HasEdge("program"))
+}
+
+// WhereHasProgramWith applies a predicate to check if query has an edge program with a given conditions (other predicates).
+func (f *CalendarFeedFilter) WhereHasProgramWith(preds ...predicate.Program) {
+	f.Where(entql.HasEdgeWith("program", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMunicipality applies a predicate to check if query has an edge municipality.
+func (f *CalendarFeedFilter) WhereHasMunicipality() {
+	f.Where(entql.HasEdge("municipality"))
+}
+
+// WhereHasMunicipalityWith applies a predicate to check if query has an edge municipality with a given conditions (other predicates).
+func (f *CalendarFeedFilter) WhereHasMunicipalityWith(preds ...predicate.Municipality) {
+	f.Where(entql.HasEdgeWith("municipality", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConsultant applies a predicate to check if query has an edge consultant.
+func (f *CalendarFeedFilter) WhereHasConsultant() {
+	f.Where(entql.HasEdge("consultant"))
+}
+
+// WhereHasConsultantWith applies a predicate to check if query has an edge consultant with a given conditions (other predicates).
+func (f *CalendarFeedFilter) WhereHasConsultantWith(preds ...predicate.Consultant) {
+	f.Where(entql.HasEdgeWith("consultant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ConsultantQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -941,7 +1133,7 @@ type ConsultantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsultantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1020,7 +1212,7 @@ type FlagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FlagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1195,7 +1387,7 @@ type FundingAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FundingAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1279,7 +1471,7 @@ type JobRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1359,7 +1551,7 @@ type LedgerEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LedgerEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1520,7 +1712,7 @@ type MeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1624,7 +1816,7 @@ type MunicipalityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MunicipalityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1718,7 +1910,7 @@ type ParticipationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ParticipationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1910,7 +2102,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2043,7 +2235,7 @@ type StepFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StepFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

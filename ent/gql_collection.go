@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -291,6 +292,11 @@ func (_q *AppointmentQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, appointment.FieldSequence)
 				fieldSeen[appointment.FieldSequence] = struct{}{}
 			}
+		case "cancelReason":
+			if _, ok := fieldSeen[appointment.FieldCancelReason]; !ok {
+				selectedFields = append(selectedFields, appointment.FieldCancelReason)
+				fieldSeen[appointment.FieldCancelReason] = struct{}{}
+			}
 		case "stepID":
 			if _, ok := fieldSeen[appointment.FieldStepID]; !ok {
 				selectedFields = append(selectedFields, appointment.FieldStepID)
@@ -355,6 +361,175 @@ func newAppointmentPaginateArgs(rv map[string]any) *appointmentPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*AppointmentWhereInput); ok {
 		args.opts = append(args.opts, WithAppointmentFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CalendarFeedQuery) CollectFields(ctx context.Context, satisfies ...string) (*CalendarFeedQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CalendarFeedQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(calendarfeed.Columns))
+		selectedFields = []string{calendarfeed.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "program":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProgramClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, programImplementors)...); err != nil {
+				return err
+			}
+			_q.withProgram = query
+			if _, ok := fieldSeen[calendarfeed.FieldProgramID]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldProgramID)
+				fieldSeen[calendarfeed.FieldProgramID] = struct{}{}
+			}
+
+		case "municipality":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MunicipalityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, municipalityImplementors)...); err != nil {
+				return err
+			}
+			_q.withMunicipality = query
+			if _, ok := fieldSeen[calendarfeed.FieldMunicipalityID]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldMunicipalityID)
+				fieldSeen[calendarfeed.FieldMunicipalityID] = struct{}{}
+			}
+
+		case "consultant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConsultantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, consultantImplementors)...); err != nil {
+				return err
+			}
+			_q.withConsultant = query
+			if _, ok := fieldSeen[calendarfeed.FieldConsultantID]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldConsultantID)
+				fieldSeen[calendarfeed.FieldConsultantID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[calendarfeed.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldCreatedAt)
+				fieldSeen[calendarfeed.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[calendarfeed.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldUpdatedAt)
+				fieldSeen[calendarfeed.FieldUpdatedAt] = struct{}{}
+			}
+		case "scope":
+			if _, ok := fieldSeen[calendarfeed.FieldScope]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldScope)
+				fieldSeen[calendarfeed.FieldScope] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[calendarfeed.FieldName]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldName)
+				fieldSeen[calendarfeed.FieldName] = struct{}{}
+			}
+		case "programID":
+			if _, ok := fieldSeen[calendarfeed.FieldProgramID]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldProgramID)
+				fieldSeen[calendarfeed.FieldProgramID] = struct{}{}
+			}
+		case "municipalityID":
+			if _, ok := fieldSeen[calendarfeed.FieldMunicipalityID]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldMunicipalityID)
+				fieldSeen[calendarfeed.FieldMunicipalityID] = struct{}{}
+			}
+		case "consultantID":
+			if _, ok := fieldSeen[calendarfeed.FieldConsultantID]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldConsultantID)
+				fieldSeen[calendarfeed.FieldConsultantID] = struct{}{}
+			}
+		case "revokedAt":
+			if _, ok := fieldSeen[calendarfeed.FieldRevokedAt]; !ok {
+				selectedFields = append(selectedFields, calendarfeed.FieldRevokedAt)
+				fieldSeen[calendarfeed.FieldRevokedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type calendarfeedPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CalendarFeedPaginateOption
+}
+
+func newCalendarFeedPaginateArgs(rv map[string]any) *calendarfeedPaginateArgs {
+	args := &calendarfeedPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CalendarFeedOrder{Field: &CalendarFeedOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCalendarFeedOrder(order))
+			}
+		case *CalendarFeedOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCalendarFeedOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CalendarFeedWhereInput); ok {
+		args.opts = append(args.opts, WithCalendarFeedFilter(v.Filter))
 	}
 	return args
 }

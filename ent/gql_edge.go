@@ -56,6 +56,30 @@ func (_m *Appointment) Step(ctx context.Context) (*Step, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *CalendarFeed) Program(ctx context.Context) (*Program, error) {
+	result, err := _m.Edges.ProgramOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProgram().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CalendarFeed) Municipality(ctx context.Context) (*Municipality, error) {
+	result, err := _m.Edges.MunicipalityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMunicipality().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CalendarFeed) Consultant(ctx context.Context) (*Consultant, error) {
+	result, err := _m.Edges.ConsultantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConsultant().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Consultant) Appointments(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AppointmentOrder, where *AppointmentWhereInput,
 ) (*AppointmentConnection, error) {

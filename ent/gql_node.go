@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -38,6 +39,11 @@ var appointmentImplementors = []string{"Appointment", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Appointment) IsNode() {}
+
+var calendarfeedImplementors = []string{"CalendarFeed", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CalendarFeed) IsNode() {}
 
 var consultantImplementors = []string{"Consultant", "Node"}
 
@@ -169,6 +175,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(appointment.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, appointmentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case calendarfeed.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.CalendarFeed.Query().
+			Where(calendarfeed.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, calendarfeedImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -396,6 +415,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Appointment.Query().
 			Where(appointment.IDIn(ids...))
 		query, err := query.CollectFields(ctx, appointmentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case calendarfeed.Table:
+		query := c.CalendarFeed.Query().
+			Where(calendarfeed.IDIn(ids...))
+		query, err := query.CollectFields(ctx, calendarfeedImplementors...)
 		if err != nil {
 			return nil, err
 		}

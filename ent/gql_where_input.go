@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/jobrun"
@@ -666,6 +667,23 @@ type AppointmentWhereInput struct {
 	SequenceLT    *int  `json:"sequenceLT,omitempty"`
 	SequenceLTE   *int  `json:"sequenceLTE,omitempty"`
 
+	// "cancel_reason" field predicates.
+	CancelReason             *string  `json:"cancelReason,omitempty"`
+	CancelReasonNEQ          *string  `json:"cancelReasonNEQ,omitempty"`
+	CancelReasonIn           []string `json:"cancelReasonIn,omitempty"`
+	CancelReasonNotIn        []string `json:"cancelReasonNotIn,omitempty"`
+	CancelReasonGT           *string  `json:"cancelReasonGT,omitempty"`
+	CancelReasonGTE          *string  `json:"cancelReasonGTE,omitempty"`
+	CancelReasonLT           *string  `json:"cancelReasonLT,omitempty"`
+	CancelReasonLTE          *string  `json:"cancelReasonLTE,omitempty"`
+	CancelReasonContains     *string  `json:"cancelReasonContains,omitempty"`
+	CancelReasonHasPrefix    *string  `json:"cancelReasonHasPrefix,omitempty"`
+	CancelReasonHasSuffix    *string  `json:"cancelReasonHasSuffix,omitempty"`
+	CancelReasonIsNil        bool     `json:"cancelReasonIsNil,omitempty"`
+	CancelReasonNotNil       bool     `json:"cancelReasonNotNil,omitempty"`
+	CancelReasonEqualFold    *string  `json:"cancelReasonEqualFold,omitempty"`
+	CancelReasonContainsFold *string  `json:"cancelReasonContainsFold,omitempty"`
+
 	// "step_id" field predicates.
 	StepID             *pulid.ID  `json:"stepID,omitempty"`
 	StepIDNEQ          *pulid.ID  `json:"stepIDNEQ,omitempty"`
@@ -1064,6 +1082,51 @@ func (i *AppointmentWhereInput) P() (predicate.Appointment, error) {
 	if i.SequenceLTE != nil {
 		predicates = append(predicates, appointment.SequenceLTE(*i.SequenceLTE))
 	}
+	if i.CancelReason != nil {
+		predicates = append(predicates, appointment.CancelReasonEQ(*i.CancelReason))
+	}
+	if i.CancelReasonNEQ != nil {
+		predicates = append(predicates, appointment.CancelReasonNEQ(*i.CancelReasonNEQ))
+	}
+	if len(i.CancelReasonIn) > 0 {
+		predicates = append(predicates, appointment.CancelReasonIn(i.CancelReasonIn...))
+	}
+	if len(i.CancelReasonNotIn) > 0 {
+		predicates = append(predicates, appointment.CancelReasonNotIn(i.CancelReasonNotIn...))
+	}
+	if i.CancelReasonGT != nil {
+		predicates = append(predicates, appointment.CancelReasonGT(*i.CancelReasonGT))
+	}
+	if i.CancelReasonGTE != nil {
+		predicates = append(predicates, appointment.CancelReasonGTE(*i.CancelReasonGTE))
+	}
+	if i.CancelReasonLT != nil {
+		predicates = append(predicates, appointment.CancelReasonLT(*i.CancelReasonLT))
+	}
+	if i.CancelReasonLTE != nil {
+		predicates = append(predicates, appointment.CancelReasonLTE(*i.CancelReasonLTE))
+	}
+	if i.CancelReasonContains != nil {
+		predicates = append(predicates, appointment.CancelReasonContains(*i.CancelReasonContains))
+	}
+	if i.CancelReasonHasPrefix != nil {
+		predicates = append(predicates, appointment.CancelReasonHasPrefix(*i.CancelReasonHasPrefix))
+	}
+	if i.CancelReasonHasSuffix != nil {
+		predicates = append(predicates, appointment.CancelReasonHasSuffix(*i.CancelReasonHasSuffix))
+	}
+	if i.CancelReasonIsNil {
+		predicates = append(predicates, appointment.CancelReasonIsNil())
+	}
+	if i.CancelReasonNotNil {
+		predicates = append(predicates, appointment.CancelReasonNotNil())
+	}
+	if i.CancelReasonEqualFold != nil {
+		predicates = append(predicates, appointment.CancelReasonEqualFold(*i.CancelReasonEqualFold))
+	}
+	if i.CancelReasonContainsFold != nil {
+		predicates = append(predicates, appointment.CancelReasonContainsFold(*i.CancelReasonContainsFold))
+	}
 	if i.StepID != nil {
 		predicates = append(predicates, appointment.StepIDEQ(*i.StepID))
 	}
@@ -1171,6 +1234,564 @@ func (i *AppointmentWhereInput) P() (predicate.Appointment, error) {
 		return predicates[0], nil
 	default:
 		return appointment.And(predicates...), nil
+	}
+}
+
+// CalendarFeedWhereInput represents a where input for filtering CalendarFeed queries.
+type CalendarFeedWhereInput struct {
+	Predicates []predicate.CalendarFeed  `json:"-"`
+	Not        *CalendarFeedWhereInput   `json:"not,omitempty"`
+	Or         []*CalendarFeedWhereInput `json:"or,omitempty"`
+	And        []*CalendarFeedWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "scope" field predicates.
+	Scope      *calendarfeed.Scope  `json:"scope,omitempty"`
+	ScopeNEQ   *calendarfeed.Scope  `json:"scopeNEQ,omitempty"`
+	ScopeIn    []calendarfeed.Scope `json:"scopeIn,omitempty"`
+	ScopeNotIn []calendarfeed.Scope `json:"scopeNotIn,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "program_id" field predicates.
+	ProgramID             *pulid.ID  `json:"programID,omitempty"`
+	ProgramIDNEQ          *pulid.ID  `json:"programIDNEQ,omitempty"`
+	ProgramIDIn           []pulid.ID `json:"programIDIn,omitempty"`
+	ProgramIDNotIn        []pulid.ID `json:"programIDNotIn,omitempty"`
+	ProgramIDGT           *pulid.ID  `json:"programIDGT,omitempty"`
+	ProgramIDGTE          *pulid.ID  `json:"programIDGTE,omitempty"`
+	ProgramIDLT           *pulid.ID  `json:"programIDLT,omitempty"`
+	ProgramIDLTE          *pulid.ID  `json:"programIDLTE,omitempty"`
+	ProgramIDContains     *pulid.ID  `json:"programIDContains,omitempty"`
+	ProgramIDHasPrefix    *pulid.ID  `json:"programIDHasPrefix,omitempty"`
+	ProgramIDHasSuffix    *pulid.ID  `json:"programIDHasSuffix,omitempty"`
+	ProgramIDIsNil        bool       `json:"programIDIsNil,omitempty"`
+	ProgramIDNotNil       bool       `json:"programIDNotNil,omitempty"`
+	ProgramIDEqualFold    *pulid.ID  `json:"programIDEqualFold,omitempty"`
+	ProgramIDContainsFold *pulid.ID  `json:"programIDContainsFold,omitempty"`
+
+	// "municipality_id" field predicates.
+	MunicipalityID             *pulid.ID  `json:"municipalityID,omitempty"`
+	MunicipalityIDNEQ          *pulid.ID  `json:"municipalityIDNEQ,omitempty"`
+	MunicipalityIDIn           []pulid.ID `json:"municipalityIDIn,omitempty"`
+	MunicipalityIDNotIn        []pulid.ID `json:"municipalityIDNotIn,omitempty"`
+	MunicipalityIDGT           *pulid.ID  `json:"municipalityIDGT,omitempty"`
+	MunicipalityIDGTE          *pulid.ID  `json:"municipalityIDGTE,omitempty"`
+	MunicipalityIDLT           *pulid.ID  `json:"municipalityIDLT,omitempty"`
+	MunicipalityIDLTE          *pulid.ID  `json:"municipalityIDLTE,omitempty"`
+	MunicipalityIDContains     *pulid.ID  `json:"municipalityIDContains,omitempty"`
+	MunicipalityIDHasPrefix    *pulid.ID  `json:"municipalityIDHasPrefix,omitempty"`
+	MunicipalityIDHasSuffix    *pulid.ID  `json:"municipalityIDHasSuffix,omitempty"`
+	MunicipalityIDIsNil        bool       `json:"municipalityIDIsNil,omitempty"`
+	MunicipalityIDNotNil       bool       `json:"municipalityIDNotNil,omitempty"`
+	MunicipalityIDEqualFold    *pulid.ID  `json:"municipalityIDEqualFold,omitempty"`
+	MunicipalityIDContainsFold *pulid.ID  `json:"municipalityIDContainsFold,omitempty"`
+
+	// "consultant_id" field predicates.
+	ConsultantID             *pulid.ID  `json:"consultantID,omitempty"`
+	ConsultantIDNEQ          *pulid.ID  `json:"consultantIDNEQ,omitempty"`
+	ConsultantIDIn           []pulid.ID `json:"consultantIDIn,omitempty"`
+	ConsultantIDNotIn        []pulid.ID `json:"consultantIDNotIn,omitempty"`
+	ConsultantIDGT           *pulid.ID  `json:"consultantIDGT,omitempty"`
+	ConsultantIDGTE          *pulid.ID  `json:"consultantIDGTE,omitempty"`
+	ConsultantIDLT           *pulid.ID  `json:"consultantIDLT,omitempty"`
+	ConsultantIDLTE          *pulid.ID  `json:"consultantIDLTE,omitempty"`
+	ConsultantIDContains     *pulid.ID  `json:"consultantIDContains,omitempty"`
+	ConsultantIDHasPrefix    *pulid.ID  `json:"consultantIDHasPrefix,omitempty"`
+	ConsultantIDHasSuffix    *pulid.ID  `json:"consultantIDHasSuffix,omitempty"`
+	ConsultantIDIsNil        bool       `json:"consultantIDIsNil,omitempty"`
+	ConsultantIDNotNil       bool       `json:"consultantIDNotNil,omitempty"`
+	ConsultantIDEqualFold    *pulid.ID  `json:"consultantIDEqualFold,omitempty"`
+	ConsultantIDContainsFold *pulid.ID  `json:"consultantIDContainsFold,omitempty"`
+
+	// "revoked_at" field predicates.
+	RevokedAt       *time.Time  `json:"revokedAt,omitempty"`
+	RevokedAtNEQ    *time.Time  `json:"revokedAtNEQ,omitempty"`
+	RevokedAtIn     []time.Time `json:"revokedAtIn,omitempty"`
+	RevokedAtNotIn  []time.Time `json:"revokedAtNotIn,omitempty"`
+	RevokedAtGT     *time.Time  `json:"revokedAtGT,omitempty"`
+	RevokedAtGTE    *time.Time  `json:"revokedAtGTE,omitempty"`
+	RevokedAtLT     *time.Time  `json:"revokedAtLT,omitempty"`
+	RevokedAtLTE    *time.Time  `json:"revokedAtLTE,omitempty"`
+	RevokedAtIsNil  bool        `json:"revokedAtIsNil,omitempty"`
+	RevokedAtNotNil bool        `json:"revokedAtNotNil,omitempty"`
+
+	// "program" edge predicates.
+	HasProgram     *bool                `json:"hasProgram,omitempty"`
+	HasProgramWith []*ProgramWhereInput `json:"hasProgramWith,omitempty"`
+
+	// "municipality" edge predicates.
+	HasMunicipality     *bool                     `json:"hasMunicipality,omitempty"`
+	HasMunicipalityWith []*MunicipalityWhereInput `json:"hasMunicipalityWith,omitempty"`
+
+	// "consultant" edge predicates.
+	HasConsultant     *bool                   `json:"hasConsultant,omitempty"`
+	HasConsultantWith []*ConsultantWhereInput `json:"hasConsultantWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CalendarFeedWhereInput) AddPredicates(predicates ...predicate.CalendarFeed) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CalendarFeedWhereInput filter on the CalendarFeedQuery builder.
+func (i *CalendarFeedWhereInput) Filter(q *CalendarFeedQuery) (*CalendarFeedQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCalendarFeedWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCalendarFeedWhereInput is returned in case the CalendarFeedWhereInput is empty.
+var ErrEmptyCalendarFeedWhereInput = errors.New("ent: empty predicate CalendarFeedWhereInput")
+
+// P returns a predicate for filtering calendarfeeds.
+// An error is returned if the input is empty or invalid.
+func (i *CalendarFeedWhereInput) P() (predicate.CalendarFeed, error) {
+	var predicates []predicate.CalendarFeed
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, calendarfeed.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.CalendarFeed, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, calendarfeed.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.CalendarFeed, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, calendarfeed.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, calendarfeed.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, calendarfeed.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, calendarfeed.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, calendarfeed.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, calendarfeed.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, calendarfeed.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, calendarfeed.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, calendarfeed.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, calendarfeed.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, calendarfeed.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, calendarfeed.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, calendarfeed.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, calendarfeed.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, calendarfeed.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, calendarfeed.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, calendarfeed.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, calendarfeed.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, calendarfeed.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, calendarfeed.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, calendarfeed.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, calendarfeed.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, calendarfeed.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, calendarfeed.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, calendarfeed.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Scope != nil {
+		predicates = append(predicates, calendarfeed.ScopeEQ(*i.Scope))
+	}
+	if i.ScopeNEQ != nil {
+		predicates = append(predicates, calendarfeed.ScopeNEQ(*i.ScopeNEQ))
+	}
+	if len(i.ScopeIn) > 0 {
+		predicates = append(predicates, calendarfeed.ScopeIn(i.ScopeIn...))
+	}
+	if len(i.ScopeNotIn) > 0 {
+		predicates = append(predicates, calendarfeed.ScopeNotIn(i.ScopeNotIn...))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, calendarfeed.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, calendarfeed.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, calendarfeed.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, calendarfeed.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, calendarfeed.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, calendarfeed.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, calendarfeed.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, calendarfeed.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, calendarfeed.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, calendarfeed.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, calendarfeed.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, calendarfeed.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, calendarfeed.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.ProgramID != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDEQ(*i.ProgramID))
+	}
+	if i.ProgramIDNEQ != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDNEQ(*i.ProgramIDNEQ))
+	}
+	if len(i.ProgramIDIn) > 0 {
+		predicates = append(predicates, calendarfeed.ProgramIDIn(i.ProgramIDIn...))
+	}
+	if len(i.ProgramIDNotIn) > 0 {
+		predicates = append(predicates, calendarfeed.ProgramIDNotIn(i.ProgramIDNotIn...))
+	}
+	if i.ProgramIDGT != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDGT(*i.ProgramIDGT))
+	}
+	if i.ProgramIDGTE != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDGTE(*i.ProgramIDGTE))
+	}
+	if i.ProgramIDLT != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDLT(*i.ProgramIDLT))
+	}
+	if i.ProgramIDLTE != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDLTE(*i.ProgramIDLTE))
+	}
+	if i.ProgramIDContains != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDContains(*i.ProgramIDContains))
+	}
+	if i.ProgramIDHasPrefix != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDHasPrefix(*i.ProgramIDHasPrefix))
+	}
+	if i.ProgramIDHasSuffix != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDHasSuffix(*i.ProgramIDHasSuffix))
+	}
+	if i.ProgramIDIsNil {
+		predicates = append(predicates, calendarfeed.ProgramIDIsNil())
+	}
+	if i.ProgramIDNotNil {
+		predicates = append(predicates, calendarfeed.ProgramIDNotNil())
+	}
+	if i.ProgramIDEqualFold != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDEqualFold(*i.ProgramIDEqualFold))
+	}
+	if i.ProgramIDContainsFold != nil {
+		predicates = append(predicates, calendarfeed.ProgramIDContainsFold(*i.ProgramIDContainsFold))
+	}
+	if i.MunicipalityID != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDEQ(*i.MunicipalityID))
+	}
+	if i.MunicipalityIDNEQ != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDNEQ(*i.MunicipalityIDNEQ))
+	}
+	if len(i.MunicipalityIDIn) > 0 {
+		predicates = append(predicates, calendarfeed.MunicipalityIDIn(i.MunicipalityIDIn...))
+	}
+	if len(i.MunicipalityIDNotIn) > 0 {
+		predicates = append(predicates, calendarfeed.MunicipalityIDNotIn(i.MunicipalityIDNotIn...))
+	}
+	if i.MunicipalityIDGT != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDGT(*i.MunicipalityIDGT))
+	}
+	if i.MunicipalityIDGTE != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDGTE(*i.MunicipalityIDGTE))
+	}
+	if i.MunicipalityIDLT != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDLT(*i.MunicipalityIDLT))
+	}
+	if i.MunicipalityIDLTE != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDLTE(*i.MunicipalityIDLTE))
+	}
+	if i.MunicipalityIDContains != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDContains(*i.MunicipalityIDContains))
+	}
+	if i.MunicipalityIDHasPrefix != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDHasPrefix(*i.MunicipalityIDHasPrefix))
+	}
+	if i.MunicipalityIDHasSuffix != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDHasSuffix(*i.MunicipalityIDHasSuffix))
+	}
+	if i.MunicipalityIDIsNil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDIsNil())
+	}
+	if i.MunicipalityIDNotNil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDNotNil())
+	}
+	if i.MunicipalityIDEqualFold != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDEqualFold(*i.MunicipalityIDEqualFold))
+	}
+	if i.MunicipalityIDContainsFold != nil {
+		predicates = append(predicates, calendarfeed.MunicipalityIDContainsFold(*i.MunicipalityIDContainsFold))
+	}
+	if i.ConsultantID != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDEQ(*i.ConsultantID))
+	}
+	if i.ConsultantIDNEQ != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDNEQ(*i.ConsultantIDNEQ))
+	}
+	if len(i.ConsultantIDIn) > 0 {
+		predicates = append(predicates, calendarfeed.ConsultantIDIn(i.ConsultantIDIn...))
+	}
+	if len(i.ConsultantIDNotIn) > 0 {
+		predicates = append(predicates, calendarfeed.ConsultantIDNotIn(i.ConsultantIDNotIn...))
+	}
+	if i.ConsultantIDGT != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDGT(*i.ConsultantIDGT))
+	}
+	if i.ConsultantIDGTE != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDGTE(*i.ConsultantIDGTE))
+	}
+	if i.ConsultantIDLT != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDLT(*i.ConsultantIDLT))
+	}
+	if i.ConsultantIDLTE != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDLTE(*i.ConsultantIDLTE))
+	}
+	if i.ConsultantIDContains != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDContains(*i.ConsultantIDContains))
+	}
+	if i.ConsultantIDHasPrefix != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDHasPrefix(*i.ConsultantIDHasPrefix))
+	}
+	if i.ConsultantIDHasSuffix != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDHasSuffix(*i.ConsultantIDHasSuffix))
+	}
+	if i.ConsultantIDIsNil {
+		predicates = append(predicates, calendarfeed.ConsultantIDIsNil())
+	}
+	if i.ConsultantIDNotNil {
+		predicates = append(predicates, calendarfeed.ConsultantIDNotNil())
+	}
+	if i.ConsultantIDEqualFold != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDEqualFold(*i.ConsultantIDEqualFold))
+	}
+	if i.ConsultantIDContainsFold != nil {
+		predicates = append(predicates, calendarfeed.ConsultantIDContainsFold(*i.ConsultantIDContainsFold))
+	}
+	if i.RevokedAt != nil {
+		predicates = append(predicates, calendarfeed.RevokedAtEQ(*i.RevokedAt))
+	}
+	if i.RevokedAtNEQ != nil {
+		predicates = append(predicates, calendarfeed.RevokedAtNEQ(*i.RevokedAtNEQ))
+	}
+	if len(i.RevokedAtIn) > 0 {
+		predicates = append(predicates, calendarfeed.RevokedAtIn(i.RevokedAtIn...))
+	}
+	if len(i.RevokedAtNotIn) > 0 {
+		predicates = append(predicates, calendarfeed.RevokedAtNotIn(i.RevokedAtNotIn...))
+	}
+	if i.RevokedAtGT != nil {
+		predicates = append(predicates, calendarfeed.RevokedAtGT(*i.RevokedAtGT))
+	}
+	if i.RevokedAtGTE != nil {
+		predicates = append(predicates, calendarfeed.RevokedAtGTE(*i.RevokedAtGTE))
+	}
+	if i.RevokedAtLT != nil {
+		predicates = append(predicates, calendarfeed.RevokedAtLT(*i.RevokedAtLT))
+	}
+	if i.RevokedAtLTE != nil {
+		predicates = append(predicates, calendarfeed.RevokedAtLTE(*i.RevokedAtLTE))
+	}
+	if i.RevokedAtIsNil {
+		predicates = append(predicates, calendarfeed.RevokedAtIsNil())
+	}
+	if i.RevokedAtNotNil {
+		predicates = append(predicates, calendarfeed.RevokedAtNotNil())
+	}
+
+	if i.HasProgram != nil {
+		p := calendarfeed.HasProgram()
+		if !*i.HasProgram {
+			p = calendarfeed.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasProgramWith) > 0 {
+		with := make([]predicate.Program, 0, len(i.HasProgramWith))
+		for _, w := range i.HasProgramWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasProgramWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, calendarfeed.HasProgramWith(with...))
+	}
+	if i.HasMunicipality != nil {
+		p := calendarfeed.HasMunicipality()
+		if !*i.HasMunicipality {
+			p = calendarfeed.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMunicipalityWith) > 0 {
+		with := make([]predicate.Municipality, 0, len(i.HasMunicipalityWith))
+		for _, w := range i.HasMunicipalityWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMunicipalityWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, calendarfeed.HasMunicipalityWith(with...))
+	}
+	if i.HasConsultant != nil {
+		p := calendarfeed.HasConsultant()
+		if !*i.HasConsultant {
+			p = calendarfeed.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasConsultantWith) > 0 {
+		with := make([]predicate.Consultant, 0, len(i.HasConsultantWith))
+		for _, w := range i.HasConsultantWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasConsultantWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, calendarfeed.HasConsultantWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCalendarFeedWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return calendarfeed.And(predicates...), nil
 	}
 }
 

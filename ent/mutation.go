@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -40,6 +41,7 @@ const (
 	// Node types.
 	TypeAPIToken       = "APIToken"
 	TypeAppointment    = "Appointment"
+	TypeCalendarFeed   = "CalendarFeed"
 	TypeConsultant     = "Consultant"
 	TypeFlag           = "Flag"
 	TypeFundingAccount = "FundingAccount"
@@ -1012,6 +1014,7 @@ type AppointmentMutation struct {
 	status                *appointment.Status
 	sequence              *int
 	addsequence           *int
+	cancel_reason         *string
 	clearedFields         map[string]struct{}
 	participations        map[pulid.ID]struct{}
 	removedparticipations map[pulid.ID]struct{}
@@ -1536,6 +1539,55 @@ func (m *AppointmentMutation) ResetSequence() {
 	m.addsequence = nil
 }
 
+// SetCancelReason sets the "cancel_reason" field.
+func (m *AppointmentMutation) SetCancelReason(s string) {
+	m.cancel_reason = &s
+}
+
+// CancelReason returns the value of the "cancel_reason" field in the mutation.
+func (m *AppointmentMutation) CancelReason() (r string, exists bool) {
+	v := m.cancel_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCancelReason returns the old "cancel_reason" field's value of the Appointment entity.
+// If the Appointment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AppointmentMutation) OldCancelReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCancelReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCancelReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCancelReason: %w", err)
+	}
+	return oldValue.CancelReason, nil
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (m *AppointmentMutation) ClearCancelReason() {
+	m.cancel_reason = nil
+	m.clearedFields[appointment.FieldCancelReason] = struct{}{}
+}
+
+// CancelReasonCleared returns if the "cancel_reason" field was cleared in this mutation.
+func (m *AppointmentMutation) CancelReasonCleared() bool {
+	_, ok := m.clearedFields[appointment.FieldCancelReason]
+	return ok
+}
+
+// ResetCancelReason resets all changes to the "cancel_reason" field.
+func (m *AppointmentMutation) ResetCancelReason() {
+	m.cancel_reason = nil
+	delete(m.clearedFields, appointment.FieldCancelReason)
+}
+
 // SetStepID sets the "step_id" field.
 func (m *AppointmentMutation) SetStepID(pu pulid.ID) {
 	m.step = &pu
@@ -1754,7 +1806,7 @@ func (m *AppointmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AppointmentMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, appointment.FieldCreatedAt)
 	}
@@ -1784,6 +1836,9 @@ func (m *AppointmentMutation) Fields() []string {
 	}
 	if m.sequence != nil {
 		fields = append(fields, appointment.FieldSequence)
+	}
+	if m.cancel_reason != nil {
+		fields = append(fields, appointment.FieldCancelReason)
 	}
 	if m.step != nil {
 		fields = append(fields, appointment.FieldStepID)
@@ -1816,6 +1871,8 @@ func (m *AppointmentMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case appointment.FieldSequence:
 		return m.Sequence()
+	case appointment.FieldCancelReason:
+		return m.CancelReason()
 	case appointment.FieldStepID:
 		return m.StepID()
 	}
@@ -1847,6 +1904,8 @@ func (m *AppointmentMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldStatus(ctx)
 	case appointment.FieldSequence:
 		return m.OldSequence(ctx)
+	case appointment.FieldCancelReason:
+		return m.OldCancelReason(ctx)
 	case appointment.FieldStepID:
 		return m.OldStepID(ctx)
 	}
@@ -1928,6 +1987,13 @@ func (m *AppointmentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSequence(v)
 		return nil
+	case appointment.FieldCancelReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCancelReason(v)
+		return nil
 	case appointment.FieldStepID:
 		v, ok := value.(pulid.ID)
 		if !ok {
@@ -1986,6 +2052,9 @@ func (m *AppointmentMutation) ClearedFields() []string {
 	if m.FieldCleared(appointment.FieldLocation) {
 		fields = append(fields, appointment.FieldLocation)
 	}
+	if m.FieldCleared(appointment.FieldCancelReason) {
+		fields = append(fields, appointment.FieldCancelReason)
+	}
 	if m.FieldCleared(appointment.FieldStepID) {
 		fields = append(fields, appointment.FieldStepID)
 	}
@@ -2008,6 +2077,9 @@ func (m *AppointmentMutation) ClearField(name string) error {
 		return nil
 	case appointment.FieldLocation:
 		m.ClearLocation()
+		return nil
+	case appointment.FieldCancelReason:
+		m.ClearCancelReason()
 		return nil
 	case appointment.FieldStepID:
 		m.ClearStepID()
@@ -2049,6 +2121,9 @@ func (m *AppointmentMutation) ResetField(name string) error {
 		return nil
 	case appointment.FieldSequence:
 		m.ResetSequence()
+		return nil
+	case appointment.FieldCancelReason:
+		m.ResetCancelReason()
 		return nil
 	case appointment.FieldStepID:
 		m.ResetStepID()
@@ -2183,6 +2258,995 @@ func (m *AppointmentMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Appointment edge %s", name)
+}
+
+// CalendarFeedMutation represents an operation that mutates the CalendarFeed nodes in the graph.
+type CalendarFeedMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	scope               *calendarfeed.Scope
+	name                *string
+	token_hash          *string
+	revoked_at          *time.Time
+	clearedFields       map[string]struct{}
+	program             *pulid.ID
+	clearedprogram      bool
+	municipality        *pulid.ID
+	clearedmunicipality bool
+	consultant          *pulid.ID
+	clearedconsultant   bool
+	done                bool
+	oldValue            func(context.Context) (*CalendarFeed, error)
+	predicates          []predicate.CalendarFeed
+}
+
+var _ ent.Mutation = (*CalendarFeedMutation)(nil)
+
+// calendarfeedOption allows management of the mutation configuration using functional options.
+type calendarfeedOption func(*CalendarFeedMutation)
+
+// newCalendarFeedMutation creates new mutation for the CalendarFeed entity.
+func newCalendarFeedMutation(c config, op Op, opts ...calendarfeedOption) *CalendarFeedMutation {
+	m := &CalendarFeedMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCalendarFeed,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCalendarFeedID sets the ID field of the mutation.
+func withCalendarFeedID(id pulid.ID) calendarfeedOption {
+	return func(m *CalendarFeedMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CalendarFeed
+		)
+		m.oldValue = func(ctx context.Context) (*CalendarFeed, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CalendarFeed.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCalendarFeed sets the old CalendarFeed of the mutation.
+func withCalendarFeed(node *CalendarFeed) calendarfeedOption {
+	return func(m *CalendarFeedMutation) {
+		m.oldValue = func(context.Context) (*CalendarFeed, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CalendarFeedMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CalendarFeedMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CalendarFeed entities.
+func (m *CalendarFeedMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CalendarFeedMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CalendarFeedMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CalendarFeed.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CalendarFeedMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CalendarFeedMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CalendarFeed entity.
+// If the CalendarFeed object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarFeedMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CalendarFeedMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CalendarFeedMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CalendarFeedMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CalendarFeed entity.
+// If the CalendarFeed object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarFeedMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CalendarFeedMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetScope sets the "scope" field.
+func (m *CalendarFeedMutation) SetScope(c calendarfeed.Scope) {
+	m.scope = &c
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *CalendarFeedMutation) Scope() (r calendarfeed.Scope, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the CalendarFeed entity.
+// If the CalendarFeed object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarFeedMutation) OldScope(ctx context.Context) (v calendarfeed.Scope, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *CalendarFeedMutation) ResetScope() {
+	m.scope = nil
+}
+
+// SetName sets the "name" field.
+func (m *CalendarFeedMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *CalendarFeedMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the CalendarFeed entity.
+// If the CalendarFeed object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarFeedMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *CalendarFeedMutation) ResetName() {
+	m.name = nil
+}
+
+// SetTokenHash sets the "token_hash" field.
+func (m *CalendarFeedMutation) SetTokenHash(s string) {
+	m.token_hash = &s
+}
+
+// TokenHash returns the value of the "token_hash" field in the mutation.
+func (m *CalendarFeedMutation) TokenHash() (r string, exists bool) {
+	v := m.token_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenHash returns the old "token_hash" field's value of the CalendarFeed entity.
+// If the CalendarFeed object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarFeedMutation) OldTokenHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenHash: %w", err)
+	}
+	return oldValue.TokenHash, nil
+}
+
+// ResetTokenHash resets all changes to the "token_hash" field.
+func (m *CalendarFeedMutation) ResetTokenHash() {
+	m.token_hash = nil
+}
+
+// SetProgramID sets the "program_id" field.
+func (m *CalendarFeedMutation) SetProgramID(pu pulid.ID) {
+	m.program = &pu
+}
+
+// ProgramID returns the value of the "program_id" field in the mutation.
+func (m *CalendarFeedMutation) ProgramID() (r pulid.ID, exists bool) {
+	v := m.program
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramID returns the old "program_id" field's value of the CalendarFeed entity.
+// If the CalendarFeed object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarFeedMutation) OldProgramID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramID: %w", err)
+	}
+	return oldValue.ProgramID, nil
+}
+
+// ClearProgramID clears the value of the "program_id" field.
+func (m *CalendarFeedMutation) ClearProgramID() {
+	m.program = nil
+	m.clearedFields[calendarfeed.FieldProgramID] = struct{}{}
+}
+
+// ProgramIDCleared returns if the "program_id" field was cleared in this mutation.
+func (m *CalendarFeedMutation) ProgramIDCleared() bool {
+	_, ok := m.clearedFields[calendarfeed.FieldProgramID]
+	return ok
+}
+
+// ResetProgramID resets all changes to the "program_id" field.
+func (m *CalendarFeedMutation) ResetProgramID() {
+	m.program = nil
+	delete(m.clearedFields, calendarfeed.FieldProgramID)
+}
+
+// SetMunicipalityID sets the "municipality_id" field.
+func (m *CalendarFeedMutation) SetMunicipalityID(pu pulid.ID) {
+	m.municipality = &pu
+}
+
+// MunicipalityID returns the value of the "municipality_id" field in the mutation.
+func (m *CalendarFeedMutation) MunicipalityID() (r pulid.ID, exists bool) {
+	v := m.municipality
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMunicipalityID returns the old "municipality_id" field's value of the CalendarFeed entity.
+// If the CalendarFeed object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarFeedMutation) OldMunicipalityID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMunicipalityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMunicipalityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMunicipalityID: %w", err)
+	}
+	return oldValue.MunicipalityID, nil
+}
+
+// ClearMunicipalityID clears the value of the "municipality_id" field.
+func (m *CalendarFeedMutation) ClearMunicipalityID() {
+	m.municipality = nil
+	m.clearedFields[calendarfeed.FieldMunicipalityID] = struct{}{}
+}
+
+// MunicipalityIDCleared returns if the "municipality_id" field was cleared in this mutation.
+func (m *CalendarFeedMutation) MunicipalityIDCleared() bool {
+	_, ok := m.clearedFields[calendarfeed.FieldMunicipalityID]
+	return ok
+}
+
+// ResetMunicipalityID resets all changes to the "municipality_id" field.
+func (m *CalendarFeedMutation) ResetMunicipalityID() {
+	m.municipality = nil
+	delete(m.clearedFields, calendarfeed.FieldMunicipalityID)
+}
+
+// SetConsultantID sets the "consultant_id" field.
+func (m *CalendarFeedMutation) SetConsultantID(pu pulid.ID) {
+	m.consultant = &pu
+}
+
+// ConsultantID returns the value of the "consultant_id" field in the mutation.
+func (m *CalendarFeedMutation) ConsultantID() (r pulid.ID, exists bool) {
+	v := m.consultant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConsultantID returns the old "consultant_id" field's value of the CalendarFeed entity.
+// If the CalendarFeed object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarFeedMutation) OldConsultantID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConsultantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConsultantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConsultantID: %w", err)
+	}
+	return oldValue.ConsultantID, nil
+}
+
+// ClearConsultantID clears the value of the "consultant_id" field.
+func (m *CalendarFeedMutation) ClearConsultantID() {
+	m.consultant = nil
+	m.clearedFields[calendarfeed.FieldConsultantID] = struct{}{}
+}
+
+// ConsultantIDCleared returns if the "consultant_id" field was cleared in this mutation.
+func (m *CalendarFeedMutation) ConsultantIDCleared() bool {
+	_, ok := m.clearedFields[calendarfeed.FieldConsultantID]
+	return ok
+}
+
+// ResetConsultantID resets all changes to the "consultant_id" field.
+func (m *CalendarFeedMutation) ResetConsultantID() {
+	m.consultant = nil
+	delete(m.clearedFields, calendarfeed.FieldConsultantID)
+}
+
+// SetRevokedAt sets the "revoked_at" field.
+func (m *CalendarFeedMutation) SetRevokedAt(t time.Time) {
+	m.revoked_at = &t
+}
+
+// RevokedAt returns the value of the "revoked_at" field in the mutation.
+func (m *CalendarFeedMutation) RevokedAt() (r time.Time, exists bool) {
+	v := m.revoked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokedAt returns the old "revoked_at" field's value of the CalendarFeed entity.
+// If the CalendarFeed object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarFeedMutation) OldRevokedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokedAt: %w", err)
+	}
+	return oldValue.RevokedAt, nil
+}
+
+// ClearRevokedAt clears the value of the "revoked_at" field.
+func (m *CalendarFeedMutation) ClearRevokedAt() {
+	m.revoked_at = nil
+	m.clearedFields[calendarfeed.FieldRevokedAt] = struct{}{}
+}
+
+// RevokedAtCleared returns if the "revoked_at" field was cleared in this mutation.
+func (m *CalendarFeedMutation) RevokedAtCleared() bool {
+	_, ok := m.clearedFields[calendarfeed.FieldRevokedAt]
+	return ok
+}
+
+// ResetRevokedAt resets all changes to the "revoked_at" field.
+func (m *CalendarFeedMutation) ResetRevokedAt() {
+	m.revoked_at = nil
+	delete(m.clearedFields, calendarfeed.FieldRevokedAt)
+}
+
+// ClearProgram clears the "program" edge to the Program entity.
+func (m *CalendarFeedMutation) ClearProgram() {
+	m.clearedprogram = true
+	m.clearedFields[calendarfeed.FieldProgramID] = struct{}{}
+}
+
+// ProgramCleared reports if the "program" edge to the Program entity was cleared.
+func (m *CalendarFeedMutation) ProgramCleared() bool {
+	return m.ProgramIDCleared() || m.clearedprogram
+}
+
+// ProgramIDs returns the "program" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProgramID instead. It exists only for internal usage by the builders.
+func (m *CalendarFeedMutation) ProgramIDs() (ids []pulid.ID) {
+	if id := m.program; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProgram resets all changes to the "program" edge.
+func (m *CalendarFeedMutation) ResetProgram() {
+	m.program = nil
+	m.clearedprogram = false
+}
+
+// ClearMunicipality clears the "municipality" edge to the Municipality entity.
+func (m *CalendarFeedMutation) ClearMunicipality() {
+	m.clearedmunicipality = true
+	m.clearedFields[calendarfeed.FieldMunicipalityID] = struct{}{}
+}
+
+// MunicipalityCleared reports if the "municipality" edge to the Municipality entity was cleared.
+func (m *CalendarFeedMutation) MunicipalityCleared() bool {
+	return m.MunicipalityIDCleared() || m.clearedmunicipality
+}
+
+// MunicipalityIDs returns the "municipality" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MunicipalityID instead. It exists only for internal usage by the builders.
+func (m *CalendarFeedMutation) MunicipalityIDs() (ids []pulid.ID) {
+	if id := m.municipality; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMunicipality resets all changes to the "municipality" edge.
+func (m *CalendarFeedMutation) ResetMunicipality() {
+	m.municipality = nil
+	m.clearedmunicipality = false
+}
+
+// ClearConsultant clears the "consultant" edge to the Consultant entity.
+func (m *CalendarFeedMutation) ClearConsultant() {
+	m.clearedconsultant = true
+	m.clearedFields[calendarfeed.FieldConsultantID] = struct{}{}
+}
+
+// ConsultantCleared reports if the "consultant" edge to the Consultant entity was cleared.
+func (m *CalendarFeedMutation) ConsultantCleared() bool {
+	return m.ConsultantIDCleared() || m.clearedconsultant
+}
+
+// ConsultantIDs returns the "consultant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConsultantID instead. It exists only for internal usage by the builders.
+func (m *CalendarFeedMutation) ConsultantIDs() (ids []pulid.ID) {
+	if id := m.consultant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConsultant resets all changes to the "consultant" edge.
+func (m *CalendarFeedMutation) ResetConsultant() {
+	m.consultant = nil
+	m.clearedconsultant = false
+}
+
+// Where appends a list predicates to the CalendarFeedMutation builder.
+func (m *CalendarFeedMutation) Where(ps ...predicate.CalendarFeed) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CalendarFeedMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CalendarFeedMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CalendarFeed, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CalendarFeedMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CalendarFeedMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CalendarFeed).
+func (m *CalendarFeedMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CalendarFeedMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, calendarfeed.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, calendarfeed.FieldUpdatedAt)
+	}
+	if m.scope != nil {
+		fields = append(fields, calendarfeed.FieldScope)
+	}
+	if m.name != nil {
+		fields = append(fields, calendarfeed.FieldName)
+	}
+	if m.token_hash != nil {
+		fields = append(fields, calendarfeed.FieldTokenHash)
+	}
+	if m.program != nil {
+		fields = append(fields, calendarfeed.FieldProgramID)
+	}
+	if m.municipality != nil {
+		fields = append(fields, calendarfeed.FieldMunicipalityID)
+	}
+	if m.consultant != nil {
+		fields = append(fields, calendarfeed.FieldConsultantID)
+	}
+	if m.revoked_at != nil {
+		fields = append(fields, calendarfeed.FieldRevokedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CalendarFeedMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case calendarfeed.FieldCreatedAt:
+		return m.CreatedAt()
+	case calendarfeed.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case calendarfeed.FieldScope:
+		return m.Scope()
+	case calendarfeed.FieldName:
+		return m.Name()
+	case calendarfeed.FieldTokenHash:
+		return m.TokenHash()
+	case calendarfeed.FieldProgramID:
+		return m.ProgramID()
+	case calendarfeed.FieldMunicipalityID:
+		return m.MunicipalityID()
+	case calendarfeed.FieldConsultantID:
+		return m.ConsultantID()
+	case calendarfeed.FieldRevokedAt:
+		return m.RevokedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CalendarFeedMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case calendarfeed.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case calendarfeed.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case calendarfeed.FieldScope:
+		return m.OldScope(ctx)
+	case calendarfeed.FieldName:
+		return m.OldName(ctx)
+	case calendarfeed.FieldTokenHash:
+		return m.OldTokenHash(ctx)
+	case calendarfeed.FieldProgramID:
+		return m.OldProgramID(ctx)
+	case calendarfeed.FieldMunicipalityID:
+		return m.OldMunicipalityID(ctx)
+	case calendarfeed.FieldConsultantID:
+		return m.OldConsultantID(ctx)
+	case calendarfeed.FieldRevokedAt:
+		return m.OldRevokedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown CalendarFeed field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CalendarFeedMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case calendarfeed.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case calendarfeed.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case calendarfeed.FieldScope:
+		v, ok := value.(calendarfeed.Scope)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
+		return nil
+	case calendarfeed.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case calendarfeed.FieldTokenHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenHash(v)
+		return nil
+	case calendarfeed.FieldProgramID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramID(v)
+		return nil
+	case calendarfeed.FieldMunicipalityID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMunicipalityID(v)
+		return nil
+	case calendarfeed.FieldConsultantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConsultantID(v)
+		return nil
+	case calendarfeed.FieldRevokedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarFeed field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CalendarFeedMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CalendarFeedMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CalendarFeedMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CalendarFeed numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CalendarFeedMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(calendarfeed.FieldProgramID) {
+		fields = append(fields, calendarfeed.FieldProgramID)
+	}
+	if m.FieldCleared(calendarfeed.FieldMunicipalityID) {
+		fields = append(fields, calendarfeed.FieldMunicipalityID)
+	}
+	if m.FieldCleared(calendarfeed.FieldConsultantID) {
+		fields = append(fields, calendarfeed.FieldConsultantID)
+	}
+	if m.FieldCleared(calendarfeed.FieldRevokedAt) {
+		fields = append(fields, calendarfeed.FieldRevokedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CalendarFeedMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CalendarFeedMutation) ClearField(name string) error {
+	switch name {
+	case calendarfeed.FieldProgramID:
+		m.ClearProgramID()
+		return nil
+	case calendarfeed.FieldMunicipalityID:
+		m.ClearMunicipalityID()
+		return nil
+	case calendarfeed.FieldConsultantID:
+		m.ClearConsultantID()
+		return nil
+	case calendarfeed.FieldRevokedAt:
+		m.ClearRevokedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarFeed nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CalendarFeedMutation) ResetField(name string) error {
+	switch name {
+	case calendarfeed.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case calendarfeed.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case calendarfeed.FieldScope:
+		m.ResetScope()
+		return nil
+	case calendarfeed.FieldName:
+		m.ResetName()
+		return nil
+	case calendarfeed.FieldTokenHash:
+		m.ResetTokenHash()
+		return nil
+	case calendarfeed.FieldProgramID:
+		m.ResetProgramID()
+		return nil
+	case calendarfeed.FieldMunicipalityID:
+		m.ResetMunicipalityID()
+		return nil
+	case calendarfeed.FieldConsultantID:
+		m.ResetConsultantID()
+		return nil
+	case calendarfeed.FieldRevokedAt:
+		m.ResetRevokedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarFeed field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CalendarFeedMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.program != nil {
+		edges = append(edges, calendarfeed.EdgeProgram)
+	}
+	if m.municipality != nil {
+		edges = append(edges, calendarfeed.EdgeMunicipality)
+	}
+	if m.consultant != nil {
+		edges = append(edges, calendarfeed.EdgeConsultant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CalendarFeedMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case calendarfeed.EdgeProgram:
+		if id := m.program; id != nil {
+			return []ent.Value{*id}
+		}
+	case calendarfeed.EdgeMunicipality:
+		if id := m.municipality; id != nil {
+			return []ent.Value{*id}
+		}
+	case calendarfeed.EdgeConsultant:
+		if id := m.consultant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CalendarFeedMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CalendarFeedMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CalendarFeedMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedprogram {
+		edges = append(edges, calendarfeed.EdgeProgram)
+	}
+	if m.clearedmunicipality {
+		edges = append(edges, calendarfeed.EdgeMunicipality)
+	}
+	if m.clearedconsultant {
+		edges = append(edges, calendarfeed.EdgeConsultant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CalendarFeedMutation) EdgeCleared(name string) bool {
+	switch name {
+	case calendarfeed.EdgeProgram:
+		return m.clearedprogram
+	case calendarfeed.EdgeMunicipality:
+		return m.clearedmunicipality
+	case calendarfeed.EdgeConsultant:
+		return m.clearedconsultant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CalendarFeedMutation) ClearEdge(name string) error {
+	switch name {
+	case calendarfeed.EdgeProgram:
+		m.ClearProgram()
+		return nil
+	case calendarfeed.EdgeMunicipality:
+		m.ClearMunicipality()
+		return nil
+	case calendarfeed.EdgeConsultant:
+		m.ClearConsultant()
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarFeed unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CalendarFeedMutation) ResetEdge(name string) error {
+	switch name {
+	case calendarfeed.EdgeProgram:
+		m.ResetProgram()
+		return nil
+	case calendarfeed.EdgeMunicipality:
+		m.ResetMunicipality()
+		return nil
+	case calendarfeed.EdgeConsultant:
+		m.ResetConsultant()
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarFeed edge %s", name)
 }
 
 // ConsultantMutation represents an operation that mutates the Consultant nodes in the graph.

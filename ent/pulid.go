@@ -6,6 +6,7 @@ import (
 	"context"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -23,6 +24,7 @@ import (
 var prefixMap = map[string]string{
 	"TK": apitoken.Table,
 	"AP": appointment.Table,
+	"CF": calendarfeed.Table,
 	"CO": consultant.Table,
 	"FL": flag.Table,
 	"FA": fundingaccount.Table,

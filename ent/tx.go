@@ -18,6 +18,8 @@ type Tx struct {
 	APIToken *APITokenClient
 	// Appointment is the client for interacting with the Appointment builders.
 	Appointment *AppointmentClient
+	// CalendarFeed is the client for interacting with the CalendarFeed builders.
+	CalendarFeed *CalendarFeedClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
 	// Flag is the client for interacting with the Flag builders.
@@ -171,6 +173,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Appointment = NewAppointmentClient(tx.config)
+	tx.CalendarFeed = NewCalendarFeedClient(tx.config)
 	tx.Consultant = NewConsultantClient(tx.config)
 	tx.Flag = NewFlagClient(tx.config)
 	tx.FundingAccount = NewFundingAccountClient(tx.config)

@@ -7,8 +7,10 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
+	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/participation"
@@ -48,9 +50,19 @@ func (r *queryResolver) Appointments(ctx context.Context, after *entgql.Cursor[p
 	return r.ent(ctx).Appointment.Query().Paginate(ctx, after, first, before, last, ent.WithAppointmentOrder(orderBy), ent.WithAppointmentFilter(where.Filter))
 }
 
+// CalendarFeeds is the resolver for the calendarFeeds field.
+func (r *queryResolver) CalendarFeeds(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) (*ent.CalendarFeedConnection, error) {
+	return calendar.FeedQuery(ctx, r.ent(ctx)).Paginate(ctx, after, first, before, last, ent.WithCalendarFeedOrder(orderBy), ent.WithCalendarFeedFilter(where.Filter))
+}
+
 // Consultants is the resolver for the consultants field.
 func (r *queryResolver) Consultants(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) (*ent.ConsultantConnection, error) {
 	return r.ent(ctx).Consultant.Query().Paginate(ctx, after, first, before, last, ent.WithConsultantOrder(orderBy), ent.WithConsultantFilter(where.Filter))
+}
+
+// JobRuns is the resolver for the jobRuns field.
+func (r *queryResolver) JobRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) (*ent.JobRunConnection, error) {
+	panic(fmt.Errorf("not implemented: JobRuns - jobRuns"))
 }
 
 // LedgerEntries is the resolver for the ledgerEntries field.

@@ -11,6 +11,8 @@ import (
 	"math"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -77,6 +79,7 @@ type ComplexityRoot struct {
 	}
 
 	Appointment struct {
+		CancelReason   func(childComplexity int) int
 		Consultants    func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		Description    func(childComplexity int) int
@@ -101,6 +104,32 @@ type ComplexityRoot struct {
 	}
 
 	AppointmentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CalendarFeed struct {
+		Consultant     func(childComplexity int) int
+		ConsultantID   func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Municipality   func(childComplexity int) int
+		MunicipalityID func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Program        func(childComplexity int) int
+		ProgramID      func(childComplexity int) int
+		RevokedAt      func(childComplexity int) int
+		Scope          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	CalendarFeedConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CalendarFeedEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -131,6 +160,44 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	CreateCalendarFeedPayload struct {
+		Feed func(childComplexity int) int
+		URL  func(childComplexity int) int
+	}
+
+	Flag struct {
+		AcknowledgedAt  func(childComplexity int) int
+		AcknowledgedBy  func(childComplexity int) int
+		Entry           func(childComplexity int) int
+		EntryID         func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Measure         func(childComplexity int) int
+		MeasureID       func(childComplexity int) int
+		Message         func(childComplexity int) int
+		Participation   func(childComplexity int) int
+		ParticipationID func(childComplexity int) int
+		Program         func(childComplexity int) int
+		ProgramID       func(childComplexity int) int
+		RaisedAt        func(childComplexity int) int
+		ResolvedAt      func(childComplexity int) int
+		Severity        func(childComplexity int) int
+		Step            func(childComplexity int) int
+		StepID          func(childComplexity int) int
+		SubjectKey      func(childComplexity int) int
+	}
+
+	FlagConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	FlagEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Funding struct {
 		ID              func(childComplexity int) int
 		Stage1Cap       func(childComplexity int) int
@@ -140,6 +207,29 @@ type ComplexityRoot struct {
 		TotalCap        func(childComplexity int) int
 		TotalPaid       func(childComplexity int) int
 		TotalRemaining  func(childComplexity int) int
+	}
+
+	JobRun struct {
+		Error       func(childComplexity int) int
+		FinishedAt  func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Job         func(childComplexity int) int
+		Raised      func(childComplexity int) int
+		Resolved    func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		Tick        func(childComplexity int) int
+		TriggeredBy func(childComplexity int) int
+	}
+
+	JobRunConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	JobRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	LedgerEntry struct {
@@ -224,16 +314,23 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ApproveStage2         func(childComplexity int, input ApproveStage2Input) int
+		CancelAppointment     func(childComplexity int, input CancelAppointmentInput) int
+		CompleteAppointment   func(childComplexity int, id pulid.ID) int
 		CompleteStep          func(childComplexity int, input CompleteStepInput) int
+		ConfirmAppointment    func(childComplexity int, id pulid.ID) int
 		CreateAPIToken        func(childComplexity int, input CreateAPITokenInput) int
+		CreateCalendarFeed    func(childComplexity int, input CreateCalendarFeedInput) int
 		CreateConsultant      func(childComplexity int, input ent.CreateConsultantInput) int
 		CreateMeasure         func(childComplexity int, input ent.CreateMeasureInput) int
 		CreateMunicipality    func(childComplexity int, input ent.CreateMunicipalityInput) int
 		CreateProgram         func(childComplexity int, input ent.CreateProgramInput) int
 		PostDisbursement      func(childComplexity int, input PostDisbursementInput) int
 		RegisterParticipation func(childComplexity int, input RegisterParticipationInput) int
+		RescheduleAppointment func(childComplexity int, input RescheduleAppointmentInput) int
 		ReverseDisbursement   func(childComplexity int, input ReverseDisbursementInput) int
 		RevokeAPIToken        func(childComplexity int, id pulid.ID) int
+		RevokeCalendarFeed    func(childComplexity int, id pulid.ID) int
+		ScheduleAppointment   func(childComplexity int, input ScheduleAppointmentInput) int
 		UpdateConsultant      func(childComplexity int, id pulid.ID, input ent.UpdateConsultantInput) int
 		UpdateMeasure         func(childComplexity int, id pulid.ID, input ent.UpdateMeasureInput) int
 		UpdateMunicipality    func(childComplexity int, id pulid.ID, input ent.UpdateMunicipalityInput) int
@@ -321,7 +418,9 @@ type ComplexityRoot struct {
 	Query struct {
 		APITokens      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
 		Appointments   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
+		CalendarFeeds  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) int
 		Consultants    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) int
+		JobRuns        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) int
 		LedgerEntries  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) int
 		Measures       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) int
 		Municipalities func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MunicipalityOrder, where *ent.MunicipalityWhereInput) int
@@ -396,6 +495,13 @@ type MutationResolver interface {
 	CompleteStep(ctx context.Context, input CompleteStepInput) (*ent.Step, error)
 	CreateAPIToken(ctx context.Context, input CreateAPITokenInput) (*CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, id pulid.ID) (*ent.APIToken, error)
+	ScheduleAppointment(ctx context.Context, input ScheduleAppointmentInput) (*ent.Appointment, error)
+	RescheduleAppointment(ctx context.Context, input RescheduleAppointmentInput) (*ent.Appointment, error)
+	CancelAppointment(ctx context.Context, input CancelAppointmentInput) (*ent.Appointment, error)
+	ConfirmAppointment(ctx context.Context, id pulid.ID) (*ent.Appointment, error)
+	CompleteAppointment(ctx context.Context, id pulid.ID) (*ent.Appointment, error)
+	CreateCalendarFeed(ctx context.Context, input CreateCalendarFeedInput) (*CreateCalendarFeedPayload, error)
+	RevokeCalendarFeed(ctx context.Context, id pulid.ID) (*ent.CalendarFeed, error)
 	ApproveStage2(ctx context.Context, input ApproveStage2Input) (*ent.Program, error)
 	PostDisbursement(ctx context.Context, input PostDisbursementInput) (*ent.LedgerEntry, error)
 	ReverseDisbursement(ctx context.Context, input ReverseDisbursementInput) (*ent.LedgerEntry, error)
@@ -408,7 +514,9 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder, error)
 	APITokens(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) (*ent.ApiTokenConnection, error)
 	Appointments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) (*ent.AppointmentConnection, error)
+	CalendarFeeds(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) (*ent.CalendarFeedConnection, error)
 	Consultants(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) (*ent.ConsultantConnection, error)
+	JobRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) (*ent.JobRunConnection, error)
 	LedgerEntries(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) (*ent.LedgerEntryConnection, error)
 	Measures(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) (*ent.MeasureConnection, error)
 	Municipalities(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MunicipalityOrder, where *ent.MunicipalityWhereInput) (*ent.MunicipalityConnection, error)
@@ -536,6 +644,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApiTokenEdge.Node(childComplexity), true
 
+	case "Appointment.cancelReason":
+		if e.ComplexityRoot.Appointment.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Appointment.CancelReason(childComplexity), true
 	case "Appointment.consultants":
 		if e.ComplexityRoot.Appointment.Consultants == nil {
 			break
@@ -659,6 +773,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AppointmentEdge.Node(childComplexity), true
 
+	case "CalendarFeed.consultant":
+		if e.ComplexityRoot.CalendarFeed.Consultant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.Consultant(childComplexity), true
+	case "CalendarFeed.consultantID":
+		if e.ComplexityRoot.CalendarFeed.ConsultantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.ConsultantID(childComplexity), true
+	case "CalendarFeed.createdAt":
+		if e.ComplexityRoot.CalendarFeed.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.CreatedAt(childComplexity), true
+	case "CalendarFeed.id":
+		if e.ComplexityRoot.CalendarFeed.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.ID(childComplexity), true
+	case "CalendarFeed.municipality":
+		if e.ComplexityRoot.CalendarFeed.Municipality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.Municipality(childComplexity), true
+	case "CalendarFeed.municipalityID":
+		if e.ComplexityRoot.CalendarFeed.MunicipalityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.MunicipalityID(childComplexity), true
+	case "CalendarFeed.name":
+		if e.ComplexityRoot.CalendarFeed.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.Name(childComplexity), true
+	case "CalendarFeed.program":
+		if e.ComplexityRoot.CalendarFeed.Program == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.Program(childComplexity), true
+	case "CalendarFeed.programID":
+		if e.ComplexityRoot.CalendarFeed.ProgramID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.ProgramID(childComplexity), true
+	case "CalendarFeed.revokedAt":
+		if e.ComplexityRoot.CalendarFeed.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.RevokedAt(childComplexity), true
+	case "CalendarFeed.scope":
+		if e.ComplexityRoot.CalendarFeed.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.Scope(childComplexity), true
+	case "CalendarFeed.updatedAt":
+		if e.ComplexityRoot.CalendarFeed.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeed.UpdatedAt(childComplexity), true
+
+	case "CalendarFeedConnection.edges":
+		if e.ComplexityRoot.CalendarFeedConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedConnection.Edges(childComplexity), true
+	case "CalendarFeedConnection.pageInfo":
+		if e.ComplexityRoot.CalendarFeedConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedConnection.PageInfo(childComplexity), true
+	case "CalendarFeedConnection.totalCount":
+		if e.ComplexityRoot.CalendarFeedConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedConnection.TotalCount(childComplexity), true
+
+	case "CalendarFeedEdge.cursor":
+		if e.ComplexityRoot.CalendarFeedEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedEdge.Cursor(childComplexity), true
+	case "CalendarFeedEdge.node":
+		if e.ComplexityRoot.CalendarFeedEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarFeedEdge.Node(childComplexity), true
+
 	case "Consultant.appointments":
 		if e.ComplexityRoot.Consultant.Appointments == nil {
 			break
@@ -752,6 +971,166 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateApiTokenPayload.Token(childComplexity), true
 
+	case "CreateCalendarFeedPayload.feed":
+		if e.ComplexityRoot.CreateCalendarFeedPayload.Feed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCalendarFeedPayload.Feed(childComplexity), true
+	case "CreateCalendarFeedPayload.url":
+		if e.ComplexityRoot.CreateCalendarFeedPayload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCalendarFeedPayload.URL(childComplexity), true
+
+	case "Flag.acknowledgedAt":
+		if e.ComplexityRoot.Flag.AcknowledgedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.AcknowledgedAt(childComplexity), true
+	case "Flag.acknowledgedBy":
+		if e.ComplexityRoot.Flag.AcknowledgedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.AcknowledgedBy(childComplexity), true
+	case "Flag.entry":
+		if e.ComplexityRoot.Flag.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.Entry(childComplexity), true
+	case "Flag.entryID":
+		if e.ComplexityRoot.Flag.EntryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.EntryID(childComplexity), true
+	case "Flag.id":
+		if e.ComplexityRoot.Flag.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.ID(childComplexity), true
+	case "Flag.kind":
+		if e.ComplexityRoot.Flag.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.Kind(childComplexity), true
+	case "Flag.measure":
+		if e.ComplexityRoot.Flag.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.Measure(childComplexity), true
+	case "Flag.measureID":
+		if e.ComplexityRoot.Flag.MeasureID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.MeasureID(childComplexity), true
+	case "Flag.message":
+		if e.ComplexityRoot.Flag.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.Message(childComplexity), true
+	case "Flag.participation":
+		if e.ComplexityRoot.Flag.Participation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.Participation(childComplexity), true
+	case "Flag.participationID":
+		if e.ComplexityRoot.Flag.ParticipationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.ParticipationID(childComplexity), true
+	case "Flag.program":
+		if e.ComplexityRoot.Flag.Program == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.Program(childComplexity), true
+	case "Flag.programID":
+		if e.ComplexityRoot.Flag.ProgramID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.ProgramID(childComplexity), true
+	case "Flag.raisedAt":
+		if e.ComplexityRoot.Flag.RaisedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.RaisedAt(childComplexity), true
+	case "Flag.resolvedAt":
+		if e.ComplexityRoot.Flag.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.ResolvedAt(childComplexity), true
+	case "Flag.severity":
+		if e.ComplexityRoot.Flag.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.Severity(childComplexity), true
+	case "Flag.step":
+		if e.ComplexityRoot.Flag.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.Step(childComplexity), true
+	case "Flag.stepID":
+		if e.ComplexityRoot.Flag.StepID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.StepID(childComplexity), true
+	case "Flag.subjectKey":
+		if e.ComplexityRoot.Flag.SubjectKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Flag.SubjectKey(childComplexity), true
+
+	case "FlagConnection.edges":
+		if e.ComplexityRoot.FlagConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlagConnection.Edges(childComplexity), true
+	case "FlagConnection.pageInfo":
+		if e.ComplexityRoot.FlagConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlagConnection.PageInfo(childComplexity), true
+	case "FlagConnection.totalCount":
+		if e.ComplexityRoot.FlagConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlagConnection.TotalCount(childComplexity), true
+
+	case "FlagEdge.cursor":
+		if e.ComplexityRoot.FlagEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlagEdge.Cursor(childComplexity), true
+	case "FlagEdge.node":
+		if e.ComplexityRoot.FlagEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlagEdge.Node(childComplexity), true
+
 	case "Funding.id":
 		if e.ComplexityRoot.Funding.ID == nil {
 			break
@@ -800,6 +1179,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Funding.TotalRemaining(childComplexity), true
+
+	case "JobRun.error":
+		if e.ComplexityRoot.JobRun.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Error(childComplexity), true
+	case "JobRun.finishedAt":
+		if e.ComplexityRoot.JobRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.FinishedAt(childComplexity), true
+	case "JobRun.id":
+		if e.ComplexityRoot.JobRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.ID(childComplexity), true
+	case "JobRun.job":
+		if e.ComplexityRoot.JobRun.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Job(childComplexity), true
+	case "JobRun.raised":
+		if e.ComplexityRoot.JobRun.Raised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Raised(childComplexity), true
+	case "JobRun.resolved":
+		if e.ComplexityRoot.JobRun.Resolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Resolved(childComplexity), true
+	case "JobRun.startedAt":
+		if e.ComplexityRoot.JobRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.StartedAt(childComplexity), true
+	case "JobRun.tick":
+		if e.ComplexityRoot.JobRun.Tick == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Tick(childComplexity), true
+	case "JobRun.triggeredBy":
+		if e.ComplexityRoot.JobRun.TriggeredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.TriggeredBy(childComplexity), true
+
+	case "JobRunConnection.edges":
+		if e.ComplexityRoot.JobRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.Edges(childComplexity), true
+	case "JobRunConnection.pageInfo":
+		if e.ComplexityRoot.JobRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.PageInfo(childComplexity), true
+	case "JobRunConnection.totalCount":
+		if e.ComplexityRoot.JobRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunConnection.TotalCount(childComplexity), true
+
+	case "JobRunEdge.cursor":
+		if e.ComplexityRoot.JobRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunEdge.Cursor(childComplexity), true
+	case "JobRunEdge.node":
+		if e.ComplexityRoot.JobRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunEdge.Node(childComplexity), true
 
 	case "LedgerEntry.amount":
 		if e.ComplexityRoot.LedgerEntry.Amount == nil {
@@ -1144,6 +1610,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveStage2(childComplexity, args["input"].(ApproveStage2Input)), true
+	case "Mutation.cancelAppointment":
+		if e.ComplexityRoot.Mutation.CancelAppointment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelAppointment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelAppointment(childComplexity, args["input"].(CancelAppointmentInput)), true
+	case "Mutation.completeAppointment":
+		if e.ComplexityRoot.Mutation.CompleteAppointment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeAppointment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteAppointment(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.completeStep":
 		if e.ComplexityRoot.Mutation.CompleteStep == nil {
 			break
@@ -1155,6 +1643,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteStep(childComplexity, args["input"].(CompleteStepInput)), true
+	case "Mutation.confirmAppointment":
+		if e.ComplexityRoot.Mutation.ConfirmAppointment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmAppointment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmAppointment(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1166,6 +1665,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(CreateAPITokenInput)), true
+	case "Mutation.createCalendarFeed":
+		if e.ComplexityRoot.Mutation.CreateCalendarFeed == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCalendarFeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCalendarFeed(childComplexity, args["input"].(CreateCalendarFeedInput)), true
 	case "Mutation.createConsultant":
 		if e.ComplexityRoot.Mutation.CreateConsultant == nil {
 			break
@@ -1232,6 +1742,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterParticipation(childComplexity, args["input"].(RegisterParticipationInput)), true
+	case "Mutation.rescheduleAppointment":
+		if e.ComplexityRoot.Mutation.RescheduleAppointment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rescheduleAppointment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RescheduleAppointment(childComplexity, args["input"].(RescheduleAppointmentInput)), true
 	case "Mutation.reverseDisbursement":
 		if e.ComplexityRoot.Mutation.ReverseDisbursement == nil {
 			break
@@ -1254,6 +1775,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.revokeCalendarFeed":
+		if e.ComplexityRoot.Mutation.RevokeCalendarFeed == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeCalendarFeed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeCalendarFeed(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.scheduleAppointment":
+		if e.ComplexityRoot.Mutation.ScheduleAppointment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scheduleAppointment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScheduleAppointment(childComplexity, args["input"].(ScheduleAppointmentInput)), true
 	case "Mutation.updateConsultant":
 		if e.ComplexityRoot.Mutation.UpdateConsultant == nil {
 			break
@@ -1683,6 +2226,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Appointments(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.AppointmentOrder), args["where"].(*ent.AppointmentWhereInput)), true
+	case "Query.calendarFeeds":
+		if e.ComplexityRoot.Query.CalendarFeeds == nil {
+			break
+		}
+
+		args, err := ec.field_Query_calendarFeeds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CalendarFeeds(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.CalendarFeedOrder), args["where"].(*ent.CalendarFeedWhereInput)), true
 	case "Query.consultants":
 		if e.ComplexityRoot.Query.Consultants == nil {
 			break
@@ -1695,6 +2249,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Consultants(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ConsultantOrder), args["where"].(*ent.ConsultantWhereInput)), true
 
+	case "Query.jobRuns":
+		if e.ComplexityRoot.Query.JobRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_jobRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JobRuns(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.JobRunOrder), args["where"].(*ent.JobRunWhereInput)), true
 	case "Query.ledgerEntries":
 		if e.ComplexityRoot.Query.LedgerEntries == nil {
 			break
@@ -1952,14 +2517,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AppointmentOrder", ec.unmarshalInputAppointmentOrder),
 			graphql.NewInputUnmarshaler("AppointmentWhereInput", ec.unmarshalInputAppointmentWhereInput),
 			graphql.NewInputUnmarshaler("ApproveStage2Input", ec.unmarshalInputApproveStage2Input),
+			graphql.NewInputUnmarshaler("CalendarFeedOrder", ec.unmarshalInputCalendarFeedOrder),
+			graphql.NewInputUnmarshaler("CalendarFeedWhereInput", ec.unmarshalInputCalendarFeedWhereInput),
+			graphql.NewInputUnmarshaler("CancelAppointmentInput", ec.unmarshalInputCancelAppointmentInput),
 			graphql.NewInputUnmarshaler("CompleteStepInput", ec.unmarshalInputCompleteStepInput),
 			graphql.NewInputUnmarshaler("ConsultantOrder", ec.unmarshalInputConsultantOrder),
 			graphql.NewInputUnmarshaler("ConsultantWhereInput", ec.unmarshalInputConsultantWhereInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
+			graphql.NewInputUnmarshaler("CreateCalendarFeedInput", ec.unmarshalInputCreateCalendarFeedInput),
 			graphql.NewInputUnmarshaler("CreateConsultantInput", ec.unmarshalInputCreateConsultantInput),
 			graphql.NewInputUnmarshaler("CreateMeasureInput", ec.unmarshalInputCreateMeasureInput),
 			graphql.NewInputUnmarshaler("CreateMunicipalityInput", ec.unmarshalInputCreateMunicipalityInput),
 			graphql.NewInputUnmarshaler("CreateProgramInput", ec.unmarshalInputCreateProgramInput),
+			graphql.NewInputUnmarshaler("FlagOrder", ec.unmarshalInputFlagOrder),
+			graphql.NewInputUnmarshaler("FlagWhereInput", ec.unmarshalInputFlagWhereInput),
+			graphql.NewInputUnmarshaler("JobRunOrder", ec.unmarshalInputJobRunOrder),
+			graphql.NewInputUnmarshaler("JobRunWhereInput", ec.unmarshalInputJobRunWhereInput),
 			graphql.NewInputUnmarshaler("LedgerEntryOrder", ec.unmarshalInputLedgerEntryOrder),
 			graphql.NewInputUnmarshaler("LedgerEntryWhereInput", ec.unmarshalInputLedgerEntryWhereInput),
 			graphql.NewInputUnmarshaler("MeasureOrder", ec.unmarshalInputMeasureOrder),
@@ -1972,7 +2545,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProgramOrder", ec.unmarshalInputProgramOrder),
 			graphql.NewInputUnmarshaler("ProgramWhereInput", ec.unmarshalInputProgramWhereInput),
 			graphql.NewInputUnmarshaler("RegisterParticipationInput", ec.unmarshalInputRegisterParticipationInput),
+			graphql.NewInputUnmarshaler("RescheduleAppointmentInput", ec.unmarshalInputRescheduleAppointmentInput),
 			graphql.NewInputUnmarshaler("ReverseDisbursementInput", ec.unmarshalInputReverseDisbursementInput),
+			graphql.NewInputUnmarshaler("ScheduleAppointmentInput", ec.unmarshalInputScheduleAppointmentInput),
 			graphql.NewInputUnmarshaler("StepOrder", ec.unmarshalInputStepOrder),
 			graphql.NewInputUnmarshaler("StepTemplateItemInput", ec.unmarshalInputStepTemplateItemInput),
 			graphql.NewInputUnmarshaler("StepWhereInput", ec.unmarshalInputStepWhereInput),
@@ -2056,7 +2631,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "ent.graphql" "ledger.graphql" "schema.graphql"
+//go:embed "calendar.graphql" "ent.graphql" "ledger.graphql" "schema.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2068,6 +2643,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "calendar.graphql", Input: sourceData("calendar.graphql"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 	{Name: "ledger.graphql", Input: sourceData("ledger.graphql"), BuiltIn: false},
 	{Name: "schema.graphql", Input: sourceData("schema.graphql"), BuiltIn: false},
@@ -2152,6 +2728,8 @@ func (ec *executionContext) childFields_Appointment(ctx context.Context, field g
 		return ec.fieldContext_Appointment_status(ctx, field)
 	case "sequence":
 		return ec.fieldContext_Appointment_sequence(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_Appointment_cancelReason(ctx, field)
 	case "stepID":
 		return ec.fieldContext_Appointment_stepID(ctx, field)
 	case "participations":
@@ -2184,6 +2762,58 @@ func (ec *executionContext) childFields_AppointmentEdge(ctx context.Context, fie
 		return ec.fieldContext_AppointmentEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AppointmentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CalendarFeed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CalendarFeed_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CalendarFeed_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CalendarFeed_updatedAt(ctx, field)
+	case "scope":
+		return ec.fieldContext_CalendarFeed_scope(ctx, field)
+	case "name":
+		return ec.fieldContext_CalendarFeed_name(ctx, field)
+	case "programID":
+		return ec.fieldContext_CalendarFeed_programID(ctx, field)
+	case "municipalityID":
+		return ec.fieldContext_CalendarFeed_municipalityID(ctx, field)
+	case "consultantID":
+		return ec.fieldContext_CalendarFeed_consultantID(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_CalendarFeed_revokedAt(ctx, field)
+	case "program":
+		return ec.fieldContext_CalendarFeed_program(ctx, field)
+	case "municipality":
+		return ec.fieldContext_CalendarFeed_municipality(ctx, field)
+	case "consultant":
+		return ec.fieldContext_CalendarFeed_consultant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CalendarFeed", field.Name)
+}
+
+func (ec *executionContext) childFields_CalendarFeedConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CalendarFeedConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CalendarFeedConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CalendarFeedConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CalendarFeedConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CalendarFeedEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CalendarFeedEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CalendarFeedEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CalendarFeedEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Consultant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2238,6 +2868,70 @@ func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreateApiTokenPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateCalendarFeedPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_CreateCalendarFeedPayload_url(ctx, field)
+	case "feed":
+		return ec.fieldContext_CreateCalendarFeedPayload_feed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateCalendarFeedPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Flag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Flag_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Flag_kind(ctx, field)
+	case "severity":
+		return ec.fieldContext_Flag_severity(ctx, field)
+	case "subjectKey":
+		return ec.fieldContext_Flag_subjectKey(ctx, field)
+	case "programID":
+		return ec.fieldContext_Flag_programID(ctx, field)
+	case "participationID":
+		return ec.fieldContext_Flag_participationID(ctx, field)
+	case "stepID":
+		return ec.fieldContext_Flag_stepID(ctx, field)
+	case "measureID":
+		return ec.fieldContext_Flag_measureID(ctx, field)
+	case "entryID":
+		return ec.fieldContext_Flag_entryID(ctx, field)
+	case "message":
+		return ec.fieldContext_Flag_message(ctx, field)
+	case "raisedAt":
+		return ec.fieldContext_Flag_raisedAt(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Flag_resolvedAt(ctx, field)
+	case "acknowledgedAt":
+		return ec.fieldContext_Flag_acknowledgedAt(ctx, field)
+	case "acknowledgedBy":
+		return ec.fieldContext_Flag_acknowledgedBy(ctx, field)
+	case "program":
+		return ec.fieldContext_Flag_program(ctx, field)
+	case "participation":
+		return ec.fieldContext_Flag_participation(ctx, field)
+	case "step":
+		return ec.fieldContext_Flag_step(ctx, field)
+	case "measure":
+		return ec.fieldContext_Flag_measure(ctx, field)
+	case "entry":
+		return ec.fieldContext_Flag_entry(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Flag", field.Name)
+}
+
+func (ec *executionContext) childFields_FlagEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_FlagEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_FlagEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FlagEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Funding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2258,6 +2952,52 @@ func (ec *executionContext) childFields_Funding(ctx context.Context, field graph
 		return ec.fieldContext_Funding_totalRemaining(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Funding", field.Name)
+}
+
+func (ec *executionContext) childFields_JobRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_JobRun_id(ctx, field)
+	case "job":
+		return ec.fieldContext_JobRun_job(ctx, field)
+	case "tick":
+		return ec.fieldContext_JobRun_tick(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_JobRun_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_JobRun_finishedAt(ctx, field)
+	case "raised":
+		return ec.fieldContext_JobRun_raised(ctx, field)
+	case "resolved":
+		return ec.fieldContext_JobRun_resolved(ctx, field)
+	case "error":
+		return ec.fieldContext_JobRun_error(ctx, field)
+	case "triggeredBy":
+		return ec.fieldContext_JobRun_triggeredBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRun", field.Name)
+}
+
+func (ec *executionContext) childFields_JobRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_JobRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_JobRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_JobRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_JobRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_JobRunEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_JobRunEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRunEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_LedgerEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2884,6 +3624,34 @@ func (ec *executionContext) field_Mutation_approveStage2_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CancelAppointmentInput, error) {
+			return ec.unmarshalNCancelAppointmentInput2sicherkommunalᚋgraphᚐCancelAppointmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_completeAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_completeStep_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2898,12 +3666,40 @@ func (ec *executionContext) field_Mutation_completeStep_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirmAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (CreateAPITokenInput, error) {
 			return ec.unmarshalNCreateApiTokenInput2sicherkommunalᚋgraphᚐCreateAPITokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createCalendarFeed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateCalendarFeedInput, error) {
+			return ec.unmarshalNCreateCalendarFeedInput2sicherkommunalᚋgraphᚐCreateCalendarFeedInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2996,6 +3792,20 @@ func (ec *executionContext) field_Mutation_registerParticipation_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rescheduleAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (RescheduleAppointmentInput, error) {
+			return ec.unmarshalNRescheduleAppointmentInput2sicherkommunalᚋgraphᚐRescheduleAppointmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reverseDisbursement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3021,6 +3831,34 @@ func (ec *executionContext) field_Mutation_revokeApiToken_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeCalendarFeed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_scheduleAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ScheduleAppointmentInput, error) {
+			return ec.unmarshalNScheduleAppointmentInput2sicherkommunalᚋgraphᚐScheduleAppointmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -3494,6 +4332,60 @@ func (ec *executionContext) field_Query_appointments_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_calendarFeeds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.CalendarFeedOrder, error) {
+			return ec.unmarshalOCalendarFeedOrder2ᚖsicherkommunalᚋentᚐCalendarFeedOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.CalendarFeedWhereInput, error) {
+			return ec.unmarshalOCalendarFeedWhereInput2ᚖsicherkommunalᚋentᚐCalendarFeedWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_consultants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3540,6 +4432,60 @@ func (ec *executionContext) field_Query_consultants_args(ctx context.Context, ra
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.ConsultantWhereInput, error) {
 			return ec.unmarshalOConsultantWhereInput2ᚖsicherkommunalᚋentᚐConsultantWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_jobRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.JobRunOrder, error) {
+			return ec.unmarshalOJobRunOrder2ᚖsicherkommunalᚋentᚐJobRunOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.JobRunWhereInput, error) {
+			return ec.unmarshalOJobRunWhereInput2ᚖsicherkommunalᚋentᚐJobRunWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4654,6 +5600,29 @@ func (ec *executionContext) fieldContext_Appointment_sequence(_ context.Context,
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Appointment_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Appointment_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Appointment_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
+}
+
 func (ec *executionContext) _Appointment_stepID(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4913,6 +5882,451 @@ func (ec *executionContext) _AppointmentEdge_cursor(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_AppointmentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppointmentEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CalendarFeed_id(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CalendarFeed_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CalendarFeed_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CalendarFeed_scope(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v calendarfeed.Scope) graphql.Marshaler {
+			return ec.marshalNCalendarFeedScope2sicherkommunalᚋentᚋcalendarfeedᚐScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, "CalendarFeedScope")
+}
+
+func (ec *executionContext) _CalendarFeed_name(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, "String")
+}
+
+func (ec *executionContext) _CalendarFeed_programID(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_programID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProgramID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_programID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CalendarFeed_municipalityID(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_municipalityID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MunicipalityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_municipalityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CalendarFeed_consultantID(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_consultantID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsultantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_consultantID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CalendarFeed_revokedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeed", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CalendarFeed_program(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_program(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Program(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Program) graphql.Marshaler {
+			return ec.marshalOProgram2ᚖsicherkommunalᚋentᚐProgram(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_program(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarFeed",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Program(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarFeed_municipality(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_municipality(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Municipality(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Municipality) graphql.Marshaler {
+			return ec.marshalOMunicipality2ᚖsicherkommunalᚋentᚐMunicipality(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_municipality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarFeed",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Municipality(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarFeed_consultant(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeed_consultant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consultant(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Consultant) graphql.Marshaler {
+			return ec.marshalOConsultant2ᚖsicherkommunalᚋentᚐConsultant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeed_consultant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarFeed",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consultant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarFeedConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeedConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CalendarFeedEdge) graphql.Marshaler {
+			return ec.marshalOCalendarFeedEdge2ᚕᚖsicherkommunalᚋentᚐCalendarFeedEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeedConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarFeedConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarFeedEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarFeedConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeedConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeedConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarFeedConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarFeedConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeedConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeedConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeedConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeedConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CalendarFeedEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeedEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeedEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CalendarFeed) graphql.Marshaler {
+			return ec.marshalOCalendarFeed2ᚖsicherkommunalᚋentᚐCalendarFeed(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeedEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarFeedEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarFeed(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CalendarFeedEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeedEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarFeedEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarFeedEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarFeedEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Consultant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Consultant) (ret graphql.Marshaler) {
@@ -5294,6 +6708,685 @@ func (ec *executionContext) fieldContext_CreateApiTokenPayload_apiToken(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _CreateCalendarFeedPayload_url(ctx context.Context, field graphql.CollectedField, obj *CreateCalendarFeedPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCalendarFeedPayload_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCalendarFeedPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateCalendarFeedPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreateCalendarFeedPayload_feed(ctx context.Context, field graphql.CollectedField, obj *CreateCalendarFeedPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCalendarFeedPayload_feed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CalendarFeed) graphql.Marshaler {
+			return ec.marshalNCalendarFeed2ᚖsicherkommunalᚋentᚐCalendarFeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCalendarFeedPayload_feed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateCalendarFeedPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarFeed(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Flag_id(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Flag_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v flag.Kind) graphql.Marshaler {
+			return ec.marshalNFlagKind2sicherkommunalᚋentᚋflagᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "FlagKind")
+}
+
+func (ec *executionContext) _Flag_severity(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v flag.Severity) graphql.Marshaler {
+			return ec.marshalNFlagSeverity2sicherkommunalᚋentᚋflagᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "FlagSeverity")
+}
+
+func (ec *executionContext) _Flag_subjectKey(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_subjectKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_subjectKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "String")
+}
+
+func (ec *executionContext) _Flag_programID(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_programID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProgramID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_programID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Flag_participationID(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_participationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParticipationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_participationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Flag_stepID(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_stepID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StepID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_stepID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Flag_measureID(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_measureID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_measureID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Flag_entryID(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_entryID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_entryID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Flag_message(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "String")
+}
+
+func (ec *executionContext) _Flag_raisedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_raisedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RaisedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_raisedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Flag_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Flag_acknowledgedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_acknowledgedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcknowledgedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_acknowledgedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Flag_acknowledgedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_acknowledgedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcknowledgedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_acknowledgedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Flag", field, false, false, "String")
+}
+
+func (ec *executionContext) _Flag_program(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_program(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Program(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Program) graphql.Marshaler {
+			return ec.marshalOProgram2ᚖsicherkommunalᚋentᚐProgram(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_program(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Flag",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Program(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Flag_participation(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_participation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Participation) graphql.Marshaler {
+			return ec.marshalOParticipation2ᚖsicherkommunalᚋentᚐParticipation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_participation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Flag",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Flag_step(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Step) graphql.Marshaler {
+			return ec.marshalOStep2ᚖsicherkommunalᚋentᚐStep(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Flag",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Step(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Flag_measure(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Measure) graphql.Marshaler {
+			return ec.marshalOMeasure2ᚖsicherkommunalᚋentᚐMeasure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Flag",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Measure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Flag_entry(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Flag_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entry(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LedgerEntry) graphql.Marshaler {
+			return ec.marshalOLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Flag_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Flag",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FlagConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.FlagConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlagConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.FlagEdge) graphql.Marshaler {
+			return ec.marshalOFlagEdge2ᚕᚖsicherkommunalᚋentᚐFlagEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FlagConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FlagConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlagEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FlagConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.FlagConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlagConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlagConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FlagConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FlagConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.FlagConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlagConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlagConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FlagConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FlagEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.FlagEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlagEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Flag) graphql.Marshaler {
+			return ec.marshalOFlag2ᚖsicherkommunalᚋentᚐFlag(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FlagEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FlagEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Flag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FlagEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.FlagEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlagEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlagEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FlagEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _Funding_id(ctx context.Context, field graphql.CollectedField, obj *ent.FundingAccount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5476,6 +7569,355 @@ func (ec *executionContext) _Funding_totalRemaining(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Funding_totalRemaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Funding", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _JobRun_id(ctx context.Context, field graphql.CollectedField, obj *ent.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _JobRun_job(ctx context.Context, field graphql.CollectedField, obj *ent.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _JobRun_tick(ctx context.Context, field graphql.CollectedField, obj *ent.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_tick(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tick, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_tick(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _JobRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _JobRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _JobRun_raised(ctx context.Context, field graphql.CollectedField, obj *ent.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_raised(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raised, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_raised(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JobRun_resolved(ctx context.Context, field graphql.CollectedField, obj *ent.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_resolved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_resolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JobRun_error(ctx context.Context, field graphql.CollectedField, obj *ent.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _JobRun_triggeredBy(ctx context.Context, field graphql.CollectedField, obj *ent.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_triggeredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TriggeredBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_triggeredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _JobRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.JobRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.JobRunEdge) graphql.Marshaler {
+			return ec.marshalOJobRunEdge2ᚕᚖsicherkommunalᚋentᚐJobRunEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JobRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JobRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JobRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JobRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.JobRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JobRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JobRunConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.JobRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRunConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRunConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRunConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JobRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.JobRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.JobRun) graphql.Marshaler {
+			return ec.marshalOJobRun2ᚖsicherkommunalᚋentᚐJobRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JobRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JobRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JobRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JobRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.JobRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRunEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _LedgerEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
@@ -7451,6 +9893,314 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiToken(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_scheduleAppointment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_scheduleAppointment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ScheduleAppointment(ctx, fc.Args["input"].(ScheduleAppointmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Appointment) graphql.Marshaler {
+			return ec.marshalNAppointment2ᚖsicherkommunalᚋentᚐAppointment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_scheduleAppointment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appointment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_scheduleAppointment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rescheduleAppointment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rescheduleAppointment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RescheduleAppointment(ctx, fc.Args["input"].(RescheduleAppointmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Appointment) graphql.Marshaler {
+			return ec.marshalNAppointment2ᚖsicherkommunalᚋentᚐAppointment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rescheduleAppointment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appointment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rescheduleAppointment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelAppointment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelAppointment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelAppointment(ctx, fc.Args["input"].(CancelAppointmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Appointment) graphql.Marshaler {
+			return ec.marshalNAppointment2ᚖsicherkommunalᚋentᚐAppointment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelAppointment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appointment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelAppointment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmAppointment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmAppointment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmAppointment(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Appointment) graphql.Marshaler {
+			return ec.marshalNAppointment2ᚖsicherkommunalᚋentᚐAppointment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmAppointment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appointment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmAppointment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeAppointment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeAppointment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteAppointment(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Appointment) graphql.Marshaler {
+			return ec.marshalNAppointment2ᚖsicherkommunalᚋentᚐAppointment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeAppointment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appointment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeAppointment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCalendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCalendarFeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCalendarFeed(ctx, fc.Args["input"].(CreateCalendarFeedInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *CreateCalendarFeedPayload) graphql.Marshaler {
+			return ec.marshalNCreateCalendarFeedPayload2ᚖsicherkommunalᚋgraphᚐCreateCalendarFeedPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCalendarFeed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateCalendarFeedPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCalendarFeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeCalendarFeed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeCalendarFeed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeCalendarFeed(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CalendarFeed) graphql.Marshaler {
+			return ec.marshalNCalendarFeed2ᚖsicherkommunalᚋentᚐCalendarFeed(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeCalendarFeed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarFeed(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeCalendarFeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_approveStage2(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9147,6 +11897,50 @@ func (ec *executionContext) fieldContext_Query_appointments(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_calendarFeeds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_calendarFeeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CalendarFeeds(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CalendarFeedOrder), fc.Args["where"].(*ent.CalendarFeedWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CalendarFeedConnection) graphql.Marshaler {
+			return ec.marshalNCalendarFeedConnection2ᚖsicherkommunalᚋentᚐCalendarFeedConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_calendarFeeds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CalendarFeedConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_calendarFeeds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_consultants(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9185,6 +11979,50 @@ func (ec *executionContext) fieldContext_Query_consultants(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_consultants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_jobRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_jobRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().JobRuns(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.JobRunOrder), fc.Args["where"].(*ent.JobRunWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.JobRunConnection) graphql.Marshaler {
+			return ec.marshalNJobRunConnection2ᚖsicherkommunalᚋentᚐJobRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_jobRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JobRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_jobRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12087,7 +14925,7 @@ func (ec *executionContext) unmarshalInputAppointmentWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "startsAt", "startsAtNEQ", "startsAtIn", "startsAtNotIn", "startsAtGT", "startsAtGTE", "startsAtLT", "startsAtLTE", "endsAt", "endsAtNEQ", "endsAtIn", "endsAtNotIn", "endsAtGT", "endsAtGTE", "endsAtLT", "endsAtLTE", "location", "locationNEQ", "locationIn", "locationNotIn", "locationGT", "locationGTE", "locationLT", "locationLTE", "locationContains", "locationHasPrefix", "locationHasSuffix", "locationIsNil", "locationNotNil", "locationEqualFold", "locationContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "sequence", "sequenceNEQ", "sequenceIn", "sequenceNotIn", "sequenceGT", "sequenceGTE", "sequenceLT", "sequenceLTE", "stepID", "stepIDNEQ", "stepIDIn", "stepIDNotIn", "stepIDGT", "stepIDGTE", "stepIDLT", "stepIDLTE", "stepIDContains", "stepIDHasPrefix", "stepIDHasSuffix", "stepIDIsNil", "stepIDNotNil", "stepIDEqualFold", "stepIDContainsFold", "hasParticipations", "hasParticipationsWith", "hasConsultants", "hasConsultantsWith", "hasStep", "hasStepWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "startsAt", "startsAtNEQ", "startsAtIn", "startsAtNotIn", "startsAtGT", "startsAtGTE", "startsAtLT", "startsAtLTE", "endsAt", "endsAtNEQ", "endsAtIn", "endsAtNotIn", "endsAtGT", "endsAtGTE", "endsAtLT", "endsAtLTE", "location", "locationNEQ", "locationIn", "locationNotIn", "locationGT", "locationGTE", "locationLT", "locationLTE", "locationContains", "locationHasPrefix", "locationHasSuffix", "locationIsNil", "locationNotNil", "locationEqualFold", "locationContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "sequence", "sequenceNEQ", "sequenceIn", "sequenceNotIn", "sequenceGT", "sequenceGTE", "sequenceLT", "sequenceLTE", "cancelReason", "cancelReasonNEQ", "cancelReasonIn", "cancelReasonNotIn", "cancelReasonGT", "cancelReasonGTE", "cancelReasonLT", "cancelReasonLTE", "cancelReasonContains", "cancelReasonHasPrefix", "cancelReasonHasSuffix", "cancelReasonIsNil", "cancelReasonNotNil", "cancelReasonEqualFold", "cancelReasonContainsFold", "stepID", "stepIDNEQ", "stepIDIn", "stepIDNotIn", "stepIDGT", "stepIDGTE", "stepIDLT", "stepIDLTE", "stepIDContains", "stepIDHasPrefix", "stepIDHasSuffix", "stepIDIsNil", "stepIDNotNil", "stepIDEqualFold", "stepIDContainsFold", "hasParticipations", "hasParticipationsWith", "hasConsultants", "hasConsultantsWith", "hasStep", "hasStepWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12808,6 +15646,111 @@ func (ec *executionContext) unmarshalInputAppointmentWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.SequenceLTE = data
+		case "cancelReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReason = data
+		case "cancelReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonNEQ = data
+		case "cancelReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonIn = data
+		case "cancelReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonNotIn = data
+		case "cancelReasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonGT = data
+		case "cancelReasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonGTE = data
+		case "cancelReasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonLT = data
+		case "cancelReasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonLTE = data
+		case "cancelReasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonContains = data
+		case "cancelReasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonHasPrefix = data
+		case "cancelReasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonHasSuffix = data
+		case "cancelReasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonIsNil = data
+		case "cancelReasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonNotNil = data
+		case "cancelReasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonEqualFold = data
+		case "cancelReasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancelReasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancelReasonContainsFold = data
 		case "stepID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepID"))
 			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
@@ -13025,6 +15968,878 @@ func (ec *executionContext) unmarshalInputApproveStage2Input(ctx context.Context
 func UnmarshalApproveStage2Input(ctx context.Context, raw any) (ApproveStage2Input, error) {
 	var out ApproveStage2Input
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApproveStage2Input", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCalendarFeedOrder(ctx context.Context, obj any) (ent.CalendarFeedOrder, error) {
+	var it ent.CalendarFeedOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCalendarFeedOrderField2ᚖsicherkommunalᚋentᚐCalendarFeedOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCalendarFeedOrder unmarshals raw into the CalendarFeedOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCalendarFeedOrder(ctx context.Context, raw any) (ent.CalendarFeedOrder, error) {
+	var out ent.CalendarFeedOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CalendarFeedOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCalendarFeedWhereInput(ctx context.Context, obj any) (ent.CalendarFeedWhereInput, error) {
+	var it ent.CalendarFeedWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "scope", "scopeNEQ", "scopeIn", "scopeNotIn", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDIsNil", "programIDNotNil", "programIDEqualFold", "programIDContainsFold", "municipalityID", "municipalityIDNEQ", "municipalityIDIn", "municipalityIDNotIn", "municipalityIDGT", "municipalityIDGTE", "municipalityIDLT", "municipalityIDLTE", "municipalityIDContains", "municipalityIDHasPrefix", "municipalityIDHasSuffix", "municipalityIDIsNil", "municipalityIDNotNil", "municipalityIDEqualFold", "municipalityIDContainsFold", "consultantID", "consultantIDNEQ", "consultantIDIn", "consultantIDNotIn", "consultantIDGT", "consultantIDGTE", "consultantIDLT", "consultantIDLTE", "consultantIDContains", "consultantIDHasPrefix", "consultantIDHasSuffix", "consultantIDIsNil", "consultantIDNotNil", "consultantIDEqualFold", "consultantIDContainsFold", "revokedAt", "revokedAtNEQ", "revokedAtIn", "revokedAtNotIn", "revokedAtGT", "revokedAtGTE", "revokedAtLT", "revokedAtLTE", "revokedAtIsNil", "revokedAtNotNil", "hasProgram", "hasProgramWith", "hasMunicipality", "hasMunicipalityWith", "hasConsultant", "hasConsultantWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOCalendarFeedWhereInput2ᚖsicherkommunalᚋentᚐCalendarFeedWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOCalendarFeedWhereInput2ᚕᚖsicherkommunalᚋentᚐCalendarFeedWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOCalendarFeedWhereInput2ᚕᚖsicherkommunalᚋentᚐCalendarFeedWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOCalendarFeedScope2ᚖsicherkommunalᚋentᚋcalendarfeedᚐScope(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "scopeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeNEQ"))
+			data, err := ec.unmarshalOCalendarFeedScope2ᚖsicherkommunalᚋentᚋcalendarfeedᚐScope(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeNEQ = data
+		case "scopeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeIn"))
+			data, err := ec.unmarshalOCalendarFeedScope2ᚕsicherkommunalᚋentᚋcalendarfeedᚐScopeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeIn = data
+		case "scopeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeNotIn"))
+			data, err := ec.unmarshalOCalendarFeedScope2ᚕsicherkommunalᚋentᚋcalendarfeedᚐScopeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeNotIn = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "programID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramID = data
+		case "programIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDNEQ = data
+		case "programIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDIn = data
+		case "programIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDNotIn = data
+		case "programIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDGT = data
+		case "programIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDGTE = data
+		case "programIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDLT = data
+		case "programIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDLTE = data
+		case "programIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDContains = data
+		case "programIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDHasPrefix = data
+		case "programIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDHasSuffix = data
+		case "programIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDIsNil = data
+		case "programIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDNotNil = data
+		case "programIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDEqualFold = data
+		case "programIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDContainsFold = data
+		case "municipalityID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityID = data
+		case "municipalityIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDNEQ = data
+		case "municipalityIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDIn = data
+		case "municipalityIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDNotIn = data
+		case "municipalityIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDGT = data
+		case "municipalityIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDGTE = data
+		case "municipalityIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDLT = data
+		case "municipalityIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDLTE = data
+		case "municipalityIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDContains = data
+		case "municipalityIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDHasPrefix = data
+		case "municipalityIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDHasSuffix = data
+		case "municipalityIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDIsNil = data
+		case "municipalityIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDNotNil = data
+		case "municipalityIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDEqualFold = data
+		case "municipalityIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityIDContainsFold = data
+		case "consultantID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantID = data
+		case "consultantIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDNEQ = data
+		case "consultantIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDIn = data
+		case "consultantIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDNotIn = data
+		case "consultantIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDGT = data
+		case "consultantIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDGTE = data
+		case "consultantIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDLT = data
+		case "consultantIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDLTE = data
+		case "consultantIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDContains = data
+		case "consultantIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDHasPrefix = data
+		case "consultantIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDHasSuffix = data
+		case "consultantIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDIsNil = data
+		case "consultantIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDNotNil = data
+		case "consultantIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDEqualFold = data
+		case "consultantIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDContainsFold = data
+		case "revokedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAt = data
+		case "revokedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtNEQ = data
+		case "revokedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtIn = data
+		case "revokedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtNotIn = data
+		case "revokedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtGT = data
+		case "revokedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtGTE = data
+		case "revokedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtLT = data
+		case "revokedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtLTE = data
+		case "revokedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtIsNil = data
+		case "revokedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokedAtNotNil = data
+		case "hasProgram":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProgram"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProgram = data
+		case "hasProgramWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProgramWith"))
+			data, err := ec.unmarshalOProgramWhereInput2ᚕᚖsicherkommunalᚋentᚐProgramWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProgramWith = data
+		case "hasMunicipality":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMunicipality"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMunicipality = data
+		case "hasMunicipalityWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMunicipalityWith"))
+			data, err := ec.unmarshalOMunicipalityWhereInput2ᚕᚖsicherkommunalᚋentᚐMunicipalityWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMunicipalityWith = data
+		case "hasConsultant":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConsultant"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConsultant = data
+		case "hasConsultantWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConsultantWith"))
+			data, err := ec.unmarshalOConsultantWhereInput2ᚕᚖsicherkommunalᚋentᚐConsultantWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConsultantWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCalendarFeedWhereInput unmarshals raw into the CalendarFeedWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCalendarFeedWhereInput(ctx context.Context, raw any) (ent.CalendarFeedWhereInput, error) {
+	var out ent.CalendarFeedWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CalendarFeedWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCancelAppointmentInput(ctx context.Context, obj any) (CancelAppointmentInput, error) {
+	var it CancelAppointmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCancelAppointmentInput unmarshals raw into the CancelAppointmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCancelAppointmentInput(ctx context.Context, raw any) (CancelAppointmentInput, error) {
+	var out CancelAppointmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CancelAppointmentInput", raw, &out)
 	return out, err
 }
 
@@ -13711,6 +17526,69 @@ func UnmarshalCreateApiTokenInput(ctx context.Context, raw any) (CreateAPITokenI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateCalendarFeedInput(ctx context.Context, obj any) (CreateCalendarFeedInput, error) {
+	var it CreateCalendarFeedInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"scope", "programID", "municipalityID", "consultantID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalNCalendarFeedScope2sicherkommunalᚋentᚋcalendarfeedᚐScope(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "programID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramID = data
+		case "municipalityID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("municipalityID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MunicipalityID = data
+		case "consultantID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateCalendarFeedInput unmarshals raw into the CreateCalendarFeedInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateCalendarFeedInput(ctx context.Context, raw any) (CreateCalendarFeedInput, error) {
+	var out CreateCalendarFeedInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCalendarFeedInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateConsultantInput(ctx context.Context, obj any) (ent.CreateConsultantInput, error) {
 	var it ent.CreateConsultantInput
 	if obj == nil {
@@ -14030,6 +17908,2065 @@ func (ec *executionContext) unmarshalInputCreateProgramInput(ctx context.Context
 func UnmarshalCreateProgramInput(ctx context.Context, raw any) (ent.CreateProgramInput, error) {
 	var out ent.CreateProgramInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateProgramInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFlagOrder(ctx context.Context, obj any) (ent.FlagOrder, error) {
+	var it ent.FlagOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNFlagOrderField2ᚖsicherkommunalᚋentᚐFlagOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFlagOrder unmarshals raw into the FlagOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFlagOrder(ctx context.Context, raw any) (ent.FlagOrder, error) {
+	var out ent.FlagOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FlagOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFlagWhereInput(ctx context.Context, obj any) (ent.FlagWhereInput, error) {
+	var it ent.FlagWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "subjectKey", "subjectKeyNEQ", "subjectKeyIn", "subjectKeyNotIn", "subjectKeyGT", "subjectKeyGTE", "subjectKeyLT", "subjectKeyLTE", "subjectKeyContains", "subjectKeyHasPrefix", "subjectKeyHasSuffix", "subjectKeyEqualFold", "subjectKeyContainsFold", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDIsNil", "programIDNotNil", "programIDEqualFold", "programIDContainsFold", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDIsNil", "participationIDNotNil", "participationIDEqualFold", "participationIDContainsFold", "stepID", "stepIDNEQ", "stepIDIn", "stepIDNotIn", "stepIDGT", "stepIDGTE", "stepIDLT", "stepIDLTE", "stepIDContains", "stepIDHasPrefix", "stepIDHasSuffix", "stepIDIsNil", "stepIDNotNil", "stepIDEqualFold", "stepIDContainsFold", "measureID", "measureIDNEQ", "measureIDIn", "measureIDNotIn", "measureIDGT", "measureIDGTE", "measureIDLT", "measureIDLTE", "measureIDContains", "measureIDHasPrefix", "measureIDHasSuffix", "measureIDIsNil", "measureIDNotNil", "measureIDEqualFold", "measureIDContainsFold", "entryID", "entryIDNEQ", "entryIDIn", "entryIDNotIn", "entryIDGT", "entryIDGTE", "entryIDLT", "entryIDLTE", "entryIDContains", "entryIDHasPrefix", "entryIDHasSuffix", "entryIDIsNil", "entryIDNotNil", "entryIDEqualFold", "entryIDContainsFold", "message", "messageNEQ", "messageIn", "messageNotIn", "messageGT", "messageGTE", "messageLT", "messageLTE", "messageContains", "messageHasPrefix", "messageHasSuffix", "messageEqualFold", "messageContainsFold", "raisedAt", "raisedAtNEQ", "raisedAtIn", "raisedAtNotIn", "raisedAtGT", "raisedAtGTE", "raisedAtLT", "raisedAtLTE", "resolvedAt", "resolvedAtNEQ", "resolvedAtIn", "resolvedAtNotIn", "resolvedAtGT", "resolvedAtGTE", "resolvedAtLT", "resolvedAtLTE", "resolvedAtIsNil", "resolvedAtNotNil", "acknowledgedAt", "acknowledgedAtNEQ", "acknowledgedAtIn", "acknowledgedAtNotIn", "acknowledgedAtGT", "acknowledgedAtGTE", "acknowledgedAtLT", "acknowledgedAtLTE", "acknowledgedAtIsNil", "acknowledgedAtNotNil", "acknowledgedBy", "acknowledgedByNEQ", "acknowledgedByIn", "acknowledgedByNotIn", "acknowledgedByGT", "acknowledgedByGTE", "acknowledgedByLT", "acknowledgedByLTE", "acknowledgedByContains", "acknowledgedByHasPrefix", "acknowledgedByHasSuffix", "acknowledgedByIsNil", "acknowledgedByNotNil", "acknowledgedByEqualFold", "acknowledgedByContainsFold", "hasProgram", "hasProgramWith", "hasParticipation", "hasParticipationWith", "hasStep", "hasStepWith", "hasMeasure", "hasMeasureWith", "hasEntry", "hasEntryWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOFlagWhereInput2ᚖsicherkommunalᚋentᚐFlagWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOFlagWhereInput2ᚕᚖsicherkommunalᚋentᚐFlagWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOFlagWhereInput2ᚕᚖsicherkommunalᚋentᚐFlagWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOFlagKind2ᚖsicherkommunalᚋentᚋflagᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOFlagKind2ᚖsicherkommunalᚋentᚋflagᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOFlagKind2ᚕsicherkommunalᚋentᚋflagᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOFlagKind2ᚕsicherkommunalᚋentᚋflagᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOFlagSeverity2ᚖsicherkommunalᚋentᚋflagᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "severityNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
+			data, err := ec.unmarshalOFlagSeverity2ᚖsicherkommunalᚋentᚋflagᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNEQ = data
+		case "severityIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
+			data, err := ec.unmarshalOFlagSeverity2ᚕsicherkommunalᚋentᚋflagᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityIn = data
+		case "severityNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
+			data, err := ec.unmarshalOFlagSeverity2ᚕsicherkommunalᚋentᚋflagᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNotIn = data
+		case "subjectKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKey = data
+		case "subjectKeyNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyNEQ = data
+		case "subjectKeyIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyIn = data
+		case "subjectKeyNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyNotIn = data
+		case "subjectKeyGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyGT = data
+		case "subjectKeyGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyGTE = data
+		case "subjectKeyLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyLT = data
+		case "subjectKeyLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyLTE = data
+		case "subjectKeyContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyContains = data
+		case "subjectKeyHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyHasPrefix = data
+		case "subjectKeyHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyHasSuffix = data
+		case "subjectKeyEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyEqualFold = data
+		case "subjectKeyContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKeyContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKeyContainsFold = data
+		case "programID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramID = data
+		case "programIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDNEQ = data
+		case "programIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDIn = data
+		case "programIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDNotIn = data
+		case "programIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDGT = data
+		case "programIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDGTE = data
+		case "programIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDLT = data
+		case "programIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDLTE = data
+		case "programIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDContains = data
+		case "programIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDHasPrefix = data
+		case "programIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDHasSuffix = data
+		case "programIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDIsNil = data
+		case "programIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDNotNil = data
+		case "programIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDEqualFold = data
+		case "programIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("programIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProgramIDContainsFold = data
+		case "participationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationID = data
+		case "participationIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNEQ = data
+		case "participationIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDIn = data
+		case "participationIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNotIn = data
+		case "participationIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDGT = data
+		case "participationIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDGTE = data
+		case "participationIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDLT = data
+		case "participationIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDLTE = data
+		case "participationIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDContains = data
+		case "participationIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDHasPrefix = data
+		case "participationIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDHasSuffix = data
+		case "participationIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDIsNil = data
+		case "participationIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNotNil = data
+		case "participationIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDEqualFold = data
+		case "participationIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDContainsFold = data
+		case "stepID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepID = data
+		case "stepIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDNEQ = data
+		case "stepIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDIn = data
+		case "stepIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDNotIn = data
+		case "stepIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDGT = data
+		case "stepIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDGTE = data
+		case "stepIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDLT = data
+		case "stepIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDLTE = data
+		case "stepIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDContains = data
+		case "stepIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDHasPrefix = data
+		case "stepIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDHasSuffix = data
+		case "stepIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDIsNil = data
+		case "stepIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDNotNil = data
+		case "stepIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDEqualFold = data
+		case "stepIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDContainsFold = data
+		case "measureID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureID = data
+		case "measureIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDNEQ = data
+		case "measureIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDIn = data
+		case "measureIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDNotIn = data
+		case "measureIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDGT = data
+		case "measureIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDGTE = data
+		case "measureIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDLT = data
+		case "measureIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDLTE = data
+		case "measureIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDContains = data
+		case "measureIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDHasPrefix = data
+		case "measureIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDHasSuffix = data
+		case "measureIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDIsNil = data
+		case "measureIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDNotNil = data
+		case "measureIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDEqualFold = data
+		case "measureIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDContainsFold = data
+		case "entryID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryID = data
+		case "entryIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDNEQ = data
+		case "entryIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDIn = data
+		case "entryIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDNotIn = data
+		case "entryIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDGT = data
+		case "entryIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDGTE = data
+		case "entryIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDLT = data
+		case "entryIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDLTE = data
+		case "entryIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDContains = data
+		case "entryIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDHasPrefix = data
+		case "entryIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDHasSuffix = data
+		case "entryIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDIsNil = data
+		case "entryIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDNotNil = data
+		case "entryIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDEqualFold = data
+		case "entryIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDContainsFold = data
+		case "message":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("message"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Message = data
+		case "messageNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageNEQ = data
+		case "messageIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIn = data
+		case "messageNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageNotIn = data
+		case "messageGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageGT = data
+		case "messageGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageGTE = data
+		case "messageLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageLT = data
+		case "messageLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageLTE = data
+		case "messageContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageContains = data
+		case "messageHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageHasPrefix = data
+		case "messageHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageHasSuffix = data
+		case "messageEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageEqualFold = data
+		case "messageContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageContainsFold = data
+		case "raisedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedAt = data
+		case "raisedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedAtNEQ = data
+		case "raisedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedAtIn = data
+		case "raisedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedAtNotIn = data
+		case "raisedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedAtGT = data
+		case "raisedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedAtGTE = data
+		case "raisedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedAtLT = data
+		case "raisedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedAtLTE = data
+		case "resolvedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAt = data
+		case "resolvedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNEQ = data
+		case "resolvedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtIn = data
+		case "resolvedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNotIn = data
+		case "resolvedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtGT = data
+		case "resolvedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtGTE = data
+		case "resolvedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtLT = data
+		case "resolvedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtLTE = data
+		case "resolvedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtIsNil = data
+		case "resolvedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedAtNotNil = data
+		case "acknowledgedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAt = data
+		case "acknowledgedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNEQ = data
+		case "acknowledgedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtIn = data
+		case "acknowledgedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNotIn = data
+		case "acknowledgedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtGT = data
+		case "acknowledgedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtGTE = data
+		case "acknowledgedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtLT = data
+		case "acknowledgedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtLTE = data
+		case "acknowledgedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtIsNil = data
+		case "acknowledgedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedAtNotNil = data
+		case "acknowledgedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedBy = data
+		case "acknowledgedByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByNEQ = data
+		case "acknowledgedByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByIn = data
+		case "acknowledgedByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByNotIn = data
+		case "acknowledgedByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByGT = data
+		case "acknowledgedByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByGTE = data
+		case "acknowledgedByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByLT = data
+		case "acknowledgedByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByLTE = data
+		case "acknowledgedByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByContains = data
+		case "acknowledgedByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByHasPrefix = data
+		case "acknowledgedByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByHasSuffix = data
+		case "acknowledgedByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByIsNil = data
+		case "acknowledgedByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByNotNil = data
+		case "acknowledgedByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByEqualFold = data
+		case "acknowledgedByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acknowledgedByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcknowledgedByContainsFold = data
+		case "hasProgram":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProgram"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProgram = data
+		case "hasProgramWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProgramWith"))
+			data, err := ec.unmarshalOProgramWhereInput2ᚕᚖsicherkommunalᚋentᚐProgramWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasProgramWith = data
+		case "hasParticipation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasParticipation = data
+		case "hasParticipationWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipationWith"))
+			data, err := ec.unmarshalOParticipationWhereInput2ᚕᚖsicherkommunalᚋentᚐParticipationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasParticipationWith = data
+		case "hasStep":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasStep"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasStep = data
+		case "hasStepWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasStepWith"))
+			data, err := ec.unmarshalOStepWhereInput2ᚕᚖsicherkommunalᚋentᚐStepWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasStepWith = data
+		case "hasMeasure":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMeasure"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMeasure = data
+		case "hasMeasureWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMeasureWith"))
+			data, err := ec.unmarshalOMeasureWhereInput2ᚕᚖsicherkommunalᚋentᚐMeasureWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMeasureWith = data
+		case "hasEntry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEntry"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEntry = data
+		case "hasEntryWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEntryWith"))
+			data, err := ec.unmarshalOLedgerEntryWhereInput2ᚕᚖsicherkommunalᚋentᚐLedgerEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEntryWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFlagWhereInput unmarshals raw into the FlagWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFlagWhereInput(ctx context.Context, raw any) (ent.FlagWhereInput, error) {
+	var out ent.FlagWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FlagWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputJobRunOrder(ctx context.Context, obj any) (ent.JobRunOrder, error) {
+	var it ent.JobRunOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNJobRunOrderField2ᚖsicherkommunalᚋentᚐJobRunOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalJobRunOrder unmarshals raw into the JobRunOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalJobRunOrder(ctx context.Context, raw any) (ent.JobRunOrder, error) {
+	var out ent.JobRunOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "JobRunOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputJobRunWhereInput(ctx context.Context, obj any) (ent.JobRunWhereInput, error) {
+	var it ent.JobRunWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "job", "jobNEQ", "jobIn", "jobNotIn", "jobGT", "jobGTE", "jobLT", "jobLTE", "jobContains", "jobHasPrefix", "jobHasSuffix", "jobEqualFold", "jobContainsFold", "tick", "tickNEQ", "tickIn", "tickNotIn", "tickGT", "tickGTE", "tickLT", "tickLTE", "tickIsNil", "tickNotNil", "startedAt", "startedAtNEQ", "startedAtIn", "startedAtNotIn", "startedAtGT", "startedAtGTE", "startedAtLT", "startedAtLTE", "finishedAt", "finishedAtNEQ", "finishedAtIn", "finishedAtNotIn", "finishedAtGT", "finishedAtGTE", "finishedAtLT", "finishedAtLTE", "finishedAtIsNil", "finishedAtNotNil", "raised", "raisedNEQ", "raisedIn", "raisedNotIn", "raisedGT", "raisedGTE", "raisedLT", "raisedLTE", "resolved", "resolvedNEQ", "resolvedIn", "resolvedNotIn", "resolvedGT", "resolvedGTE", "resolvedLT", "resolvedLTE", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "triggeredBy", "triggeredByNEQ", "triggeredByIn", "triggeredByNotIn", "triggeredByGT", "triggeredByGTE", "triggeredByLT", "triggeredByLTE", "triggeredByContains", "triggeredByHasPrefix", "triggeredByHasSuffix", "triggeredByEqualFold", "triggeredByContainsFold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOJobRunWhereInput2ᚖsicherkommunalᚋentᚐJobRunWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOJobRunWhereInput2ᚕᚖsicherkommunalᚋentᚐJobRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOJobRunWhereInput2ᚕᚖsicherkommunalᚋentᚐJobRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "job":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("job"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Job = data
+		case "jobNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNEQ = data
+		case "jobIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobIn = data
+		case "jobNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobNotIn = data
+		case "jobGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobGT = data
+		case "jobGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobGTE = data
+		case "jobLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobLT = data
+		case "jobLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobLTE = data
+		case "jobContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobContains = data
+		case "jobHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobHasPrefix = data
+		case "jobHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobHasSuffix = data
+		case "jobEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobEqualFold = data
+		case "jobContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jobContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JobContainsFold = data
+		case "tick":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tick"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tick = data
+		case "tickNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tickNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TickNEQ = data
+		case "tickIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tickIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TickIn = data
+		case "tickNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tickNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TickNotIn = data
+		case "tickGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tickGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TickGT = data
+		case "tickGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tickGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TickGTE = data
+		case "tickLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tickLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TickLT = data
+		case "tickLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tickLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TickLTE = data
+		case "tickIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tickIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TickIsNil = data
+		case "tickNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tickNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TickNotNil = data
+		case "startedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAt = data
+		case "startedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNEQ = data
+		case "startedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtIn = data
+		case "startedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNotIn = data
+		case "startedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGT = data
+		case "startedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGTE = data
+		case "startedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLT = data
+		case "startedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLTE = data
+		case "finishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAt = data
+		case "finishedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNEQ = data
+		case "finishedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtIn = data
+		case "finishedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNotIn = data
+		case "finishedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtGT = data
+		case "finishedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtGTE = data
+		case "finishedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtLT = data
+		case "finishedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtLTE = data
+		case "finishedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtIsNil = data
+		case "finishedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNotNil = data
+		case "raised":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raised"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Raised = data
+		case "raisedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedNEQ = data
+		case "raisedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedIn = data
+		case "raisedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedNotIn = data
+		case "raisedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedGT = data
+		case "raisedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedGTE = data
+		case "raisedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedLT = data
+		case "raisedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("raisedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RaisedLTE = data
+		case "resolved":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolved"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Resolved = data
+		case "resolvedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedNEQ = data
+		case "resolvedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedIn = data
+		case "resolvedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedNotIn = data
+		case "resolvedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedGT = data
+		case "resolvedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedGTE = data
+		case "resolvedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedLT = data
+		case "resolvedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolvedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResolvedLTE = data
+		case "error":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("error"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Error = data
+		case "errorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNEQ = data
+		case "errorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorIn = data
+		case "errorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNotIn = data
+		case "errorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorGT = data
+		case "errorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorGTE = data
+		case "errorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorLT = data
+		case "errorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorLTE = data
+		case "errorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorContains = data
+		case "errorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorHasPrefix = data
+		case "errorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorHasSuffix = data
+		case "errorIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorIsNil = data
+		case "errorNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorNotNil = data
+		case "errorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorEqualFold = data
+		case "errorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("errorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ErrorContainsFold = data
+		case "triggeredBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredBy = data
+		case "triggeredByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByNEQ = data
+		case "triggeredByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByIn = data
+		case "triggeredByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByNotIn = data
+		case "triggeredByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByGT = data
+		case "triggeredByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByGTE = data
+		case "triggeredByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByLT = data
+		case "triggeredByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByLTE = data
+		case "triggeredByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByContains = data
+		case "triggeredByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByHasPrefix = data
+		case "triggeredByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByHasSuffix = data
+		case "triggeredByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByEqualFold = data
+		case "triggeredByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggeredByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggeredByContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalJobRunWhereInput unmarshals raw into the JobRunWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalJobRunWhereInput(ctx context.Context, raw any) (ent.JobRunWhereInput, error) {
+	var out ent.JobRunWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "JobRunWhereInput", raw, &out)
 	return out, err
 }
 
@@ -18309,6 +24246,69 @@ func UnmarshalRegisterParticipationInput(ctx context.Context, raw any) (Register
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRescheduleAppointmentInput(ctx context.Context, obj any) (RescheduleAppointmentInput, error) {
+	var it RescheduleAppointmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "startsAt", "endsAt", "allowNonWorkingDay"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "allowNonWorkingDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowNonWorkingDay"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowNonWorkingDay = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRescheduleAppointmentInput unmarshals raw into the RescheduleAppointmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRescheduleAppointmentInput(ctx context.Context, raw any) (RescheduleAppointmentInput, error) {
+	var out RescheduleAppointmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RescheduleAppointmentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputReverseDisbursementInput(ctx context.Context, obj any) (ReverseDisbursementInput, error) {
 	var it ReverseDisbursementInput
 	if obj == nil {
@@ -18369,6 +24369,111 @@ func (ec *executionContext) unmarshalInputReverseDisbursementInput(ctx context.C
 func UnmarshalReverseDisbursementInput(ctx context.Context, raw any) (ReverseDisbursementInput, error) {
 	var out ReverseDisbursementInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReverseDisbursementInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputScheduleAppointmentInput(ctx context.Context, obj any) (ScheduleAppointmentInput, error) {
+	var it ScheduleAppointmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "title", "description", "startsAt", "endsAt", "location", "participationIDs", "consultantIDs", "stepID", "allowNonWorkingDay"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNAppointmentKind2sicherkommunalᚋentᚋappointmentᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "location":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("location"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Location = data
+		case "participationIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDs"))
+			data, err := ec.unmarshalNID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDs = data
+		case "consultantIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDs"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDs = data
+		case "stepID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepID = data
+		case "allowNonWorkingDay":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowNonWorkingDay"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowNonWorkingDay = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalScheduleAppointmentInput unmarshals raw into the ScheduleAppointmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalScheduleAppointmentInput(ctx context.Context, raw any) (ScheduleAppointmentInput, error) {
+	var out ScheduleAppointmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScheduleAppointmentInput", raw, &out)
 	return out, err
 }
 
@@ -19552,16 +25657,31 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._LedgerEntry(ctx, sel, obj)
+	case *ent.JobRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._JobRun(ctx, sel, obj)
 	case *ent.FundingAccount:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Funding(ctx, sel, obj)
+	case *ent.Flag:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Flag(ctx, sel, obj)
 	case *ent.Consultant:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._Consultant(ctx, sel, obj)
+	case *ent.CalendarFeed:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CalendarFeed(ctx, sel, obj)
 	case *ent.Appointment:
 		if obj == nil {
 			return graphql.Null
@@ -19817,6 +25937,11 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cancelReason":
+			out.Values[i] = ec._Appointment_cancelReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "stepID":
 			out.Values[i] = ec._Appointment_stepID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19918,6 +26043,178 @@ func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.Select
 			}
 		case "cursor":
 			out.Values[i] = ec._AppointmentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var calendarFeedImplementors = []string{"CalendarFeed", "Node"}
+
+func (ec *executionContext) _CalendarFeed(ctx context.Context, sel ast.SelectionSet, obj *ent.CalendarFeed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, calendarFeedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CalendarFeed")
+		case "id":
+			out.Values[i] = ec._CalendarFeed_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._CalendarFeed_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._CalendarFeed_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._CalendarFeed_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._CalendarFeed_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "programID":
+			out.Values[i] = ec._CalendarFeed_programID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "municipalityID":
+			out.Values[i] = ec._CalendarFeed_municipalityID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "consultantID":
+			out.Values[i] = ec._CalendarFeed_consultantID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedAt":
+			out.Values[i] = ec._CalendarFeed_revokedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "program":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CalendarFeed_program(ctx, field, obj)
+				})
+		case "municipality":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CalendarFeed_municipality(ctx, field, obj)
+				})
+		case "consultant":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CalendarFeed_consultant(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var calendarFeedConnectionImplementors = []string{"CalendarFeedConnection"}
+
+func (ec *executionContext) _CalendarFeedConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CalendarFeedConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, calendarFeedConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CalendarFeedConnection")
+		case "edges":
+			out.Values[i] = ec._CalendarFeedConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CalendarFeedConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CalendarFeedConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var calendarFeedEdgeImplementors = []string{"CalendarFeedEdge"}
+
+func (ec *executionContext) _CalendarFeedEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CalendarFeedEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, calendarFeedEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CalendarFeedEdge")
+		case "node":
+			out.Values[i] = ec._CalendarFeedEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._CalendarFeedEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20121,6 +26418,253 @@ func (ec *executionContext) _CreateApiTokenPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var createCalendarFeedPayloadImplementors = []string{"CreateCalendarFeedPayload"}
+
+func (ec *executionContext) _CreateCalendarFeedPayload(ctx context.Context, sel ast.SelectionSet, obj *CreateCalendarFeedPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createCalendarFeedPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateCalendarFeedPayload")
+		case "url":
+			out.Values[i] = ec._CreateCalendarFeedPayload_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "feed":
+			out.Values[i] = ec._CreateCalendarFeedPayload_feed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var flagImplementors = []string{"Flag", "Node"}
+
+func (ec *executionContext) _Flag(ctx context.Context, sel ast.SelectionSet, obj *ent.Flag) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, flagImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Flag")
+		case "id":
+			out.Values[i] = ec._Flag_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Flag_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "severity":
+			out.Values[i] = ec._Flag_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subjectKey":
+			out.Values[i] = ec._Flag_subjectKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "programID":
+			out.Values[i] = ec._Flag_programID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participationID":
+			out.Values[i] = ec._Flag_participationID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stepID":
+			out.Values[i] = ec._Flag_stepID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "measureID":
+			out.Values[i] = ec._Flag_measureID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entryID":
+			out.Values[i] = ec._Flag_entryID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "message":
+			out.Values[i] = ec._Flag_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "raisedAt":
+			out.Values[i] = ec._Flag_raisedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._Flag_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acknowledgedAt":
+			out.Values[i] = ec._Flag_acknowledgedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acknowledgedBy":
+			out.Values[i] = ec._Flag_acknowledgedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "program":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Flag_program(ctx, field, obj)
+				})
+		case "participation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Flag_participation(ctx, field, obj)
+				})
+		case "step":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Flag_step(ctx, field, obj)
+				})
+		case "measure":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Flag_measure(ctx, field, obj)
+				})
+		case "entry":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Flag_entry(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var flagConnectionImplementors = []string{"FlagConnection"}
+
+func (ec *executionContext) _FlagConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FlagConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, flagConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FlagConnection")
+		case "edges":
+			out.Values[i] = ec._FlagConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._FlagConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._FlagConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var flagEdgeImplementors = []string{"FlagEdge"}
+
+func (ec *executionContext) _FlagEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FlagEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, flagEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FlagEdge")
+		case "node":
+			out.Values[i] = ec._FlagEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._FlagEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var fundingImplementors = []string{"Funding", "Node"}
 
 func (ec *executionContext) _Funding(ctx context.Context, sel ast.SelectionSet, obj *ent.FundingAccount) graphql.Marshaler {
@@ -20175,6 +26719,160 @@ func (ec *executionContext) _Funding(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Funding_totalRemaining(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var jobRunImplementors = []string{"JobRun", "Node"}
+
+func (ec *executionContext) _JobRun(ctx context.Context, sel ast.SelectionSet, obj *ent.JobRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jobRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JobRun")
+		case "id":
+			out.Values[i] = ec._JobRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "job":
+			out.Values[i] = ec._JobRun_job(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tick":
+			out.Values[i] = ec._JobRun_tick(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._JobRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._JobRun_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "raised":
+			out.Values[i] = ec._JobRun_raised(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolved":
+			out.Values[i] = ec._JobRun_resolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._JobRun_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "triggeredBy":
+			out.Values[i] = ec._JobRun_triggeredBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var jobRunConnectionImplementors = []string{"JobRunConnection"}
+
+func (ec *executionContext) _JobRunConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.JobRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jobRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JobRunConnection")
+		case "edges":
+			out.Values[i] = ec._JobRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._JobRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._JobRunConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var jobRunEdgeImplementors = []string{"JobRunEdge"}
+
+func (ec *executionContext) _JobRunEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.JobRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jobRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JobRunEdge")
+		case "node":
+			out.Values[i] = ec._JobRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._JobRunEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20831,6 +27529,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "scheduleAppointment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_scheduleAppointment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rescheduleAppointment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rescheduleAppointment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelAppointment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelAppointment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmAppointment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmAppointment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeAppointment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeAppointment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCalendarFeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCalendarFeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeCalendarFeed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeCalendarFeed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "approveStage2":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_approveStage2(ctx, field)
@@ -21404,11 +28151,23 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_appointments(ctx, field)
 				})
+		case "calendarFeeds":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_calendarFeeds(ctx, field)
+				})
 		case "consultants":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_consultants(ctx, field)
+				})
+		case "jobRuns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_jobRuns(ctx, field)
 				})
 		case "ledgerEntries":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -22212,6 +28971,56 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCalendarFeed2ᚖsicherkommunalᚋentᚐCalendarFeed(ctx context.Context, sel ast.SelectionSet, v *ent.CalendarFeed) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CalendarFeed!")
+		return graphql.Null
+	}
+	return ec._CalendarFeed(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCalendarFeedConnection2ᚖsicherkommunalᚋentᚐCalendarFeedConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CalendarFeedConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CalendarFeedConnection!")
+		return graphql.Null
+	}
+	return ec._CalendarFeedConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCalendarFeedOrderField2ᚖsicherkommunalᚋentᚐCalendarFeedOrderField(ctx context.Context, v any) (*ent.CalendarFeedOrderField, error) {
+	var res = new(ent.CalendarFeedOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCalendarFeedOrderField2ᚖsicherkommunalᚋentᚐCalendarFeedOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CalendarFeedOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CalendarFeedOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNCalendarFeedScope2sicherkommunalᚋentᚋcalendarfeedᚐScope(ctx context.Context, v any) (calendarfeed.Scope, error) {
+	var res calendarfeed.Scope
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCalendarFeedScope2sicherkommunalᚋentᚋcalendarfeedᚐScope(ctx context.Context, sel ast.SelectionSet, v calendarfeed.Scope) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCalendarFeedWhereInput2ᚖsicherkommunalᚋentᚐCalendarFeedWhereInput(ctx context.Context, v any) (*ent.CalendarFeedWhereInput, error) {
+	res, err := ec.unmarshalInputCalendarFeedWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCancelAppointmentInput2sicherkommunalᚋgraphᚐCancelAppointmentInput(ctx context.Context, v any) (CancelAppointmentInput, error) {
+	res, err := ec.unmarshalInputCancelAppointmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCompleteStepInput2sicherkommunalᚋgraphᚐCompleteStepInput(ctx context.Context, v any) (CompleteStepInput, error) {
 	res, err := ec.unmarshalInputCompleteStepInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22263,6 +29072,19 @@ func (ec *executionContext) marshalNCreateApiTokenPayload2ᚖsicherkommunalᚋgr
 		return graphql.Null
 	}
 	return ec._CreateApiTokenPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateCalendarFeedInput2sicherkommunalᚋgraphᚐCreateCalendarFeedInput(ctx context.Context, v any) (CreateCalendarFeedInput, error) {
+	res, err := ec.unmarshalInputCreateCalendarFeedInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateCalendarFeedPayload2ᚖsicherkommunalᚋgraphᚐCreateCalendarFeedPayload(ctx context.Context, sel ast.SelectionSet, v *CreateCalendarFeedPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateCalendarFeedPayload!")
+		return graphql.Null
+	}
+	return ec._CreateCalendarFeedPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateConsultantInput2sicherkommunalᚋentᚐCreateConsultantInput(ctx context.Context, v any) (ent.CreateConsultantInput, error) {
@@ -22341,6 +29163,45 @@ func (ec *executionContext) marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) unmarshalNFlagKind2sicherkommunalᚋentᚋflagᚐKind(ctx context.Context, v any) (flag.Kind, error) {
+	var res flag.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFlagKind2sicherkommunalᚋentᚋflagᚐKind(ctx context.Context, sel ast.SelectionSet, v flag.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNFlagOrderField2ᚖsicherkommunalᚋentᚐFlagOrderField(ctx context.Context, v any) (*ent.FlagOrderField, error) {
+	var res = new(ent.FlagOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFlagOrderField2ᚖsicherkommunalᚋentᚐFlagOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.FlagOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FlagOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNFlagSeverity2sicherkommunalᚋentᚋflagᚐSeverity(ctx context.Context, v any) (flag.Severity, error) {
+	var res flag.Severity
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFlagSeverity2sicherkommunalᚋentᚋflagᚐSeverity(ctx context.Context, sel ast.SelectionSet, v flag.Severity) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNFlagWhereInput2ᚖsicherkommunalᚋentᚐFlagWhereInput(ctx context.Context, v any) (*ent.FlagWhereInput, error) {
+	res, err := ec.unmarshalInputFlagWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNFundingStage2sicherkommunalᚋentᚋschemaᚋtypesᚐFundingStage(ctx context.Context, v any) (types.FundingStage, error) {
 	var res types.FundingStage
 	err := res.UnmarshalGQL(v)
@@ -22402,6 +29263,33 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNJobRunConnection2ᚖsicherkommunalᚋentᚐJobRunConnection(ctx context.Context, sel ast.SelectionSet, v *ent.JobRunConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JobRunConnection!")
+		return graphql.Null
+	}
+	return ec._JobRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNJobRunOrderField2ᚖsicherkommunalᚋentᚐJobRunOrderField(ctx context.Context, v any) (*ent.JobRunOrderField, error) {
+	var res = new(ent.JobRunOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJobRunOrderField2ᚖsicherkommunalᚋentᚐJobRunOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.JobRunOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JobRunOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNJobRunWhereInput2ᚖsicherkommunalᚋentᚐJobRunWhereInput(ctx context.Context, v any) (*ent.JobRunWhereInput, error) {
+	res, err := ec.unmarshalInputJobRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx context.Context, sel ast.SelectionSet, v *ent.LedgerEntry) graphql.Marshaler {
@@ -22671,6 +29559,11 @@ func (ec *executionContext) unmarshalNRegisterParticipationInput2sicherkommunal�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRescheduleAppointmentInput2sicherkommunalᚋgraphᚐRescheduleAppointmentInput(ctx context.Context, v any) (RescheduleAppointmentInput, error) {
+	res, err := ec.unmarshalInputRescheduleAppointmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNReverseDisbursementInput2sicherkommunalᚋgraphᚐReverseDisbursementInput(ctx context.Context, v any) (ReverseDisbursementInput, error) {
 	res, err := ec.unmarshalInputReverseDisbursementInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22684,6 +29577,11 @@ func (ec *executionContext) unmarshalNRole2sicherkommunalᚋentᚋschemaᚋtypes
 
 func (ec *executionContext) marshalNRole2sicherkommunalᚋentᚋschemaᚋtypesᚐRole(ctx context.Context, sel ast.SelectionSet, v types.Role) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNScheduleAppointmentInput2sicherkommunalᚋgraphᚐScheduleAppointmentInput(ctx context.Context, v any) (ScheduleAppointmentInput, error) {
+	res, err := ec.unmarshalInputScheduleAppointmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNStep2ᚖsicherkommunalᚋentᚐStep(ctx context.Context, sel ast.SelectionSet, v *ent.Step) graphql.Marshaler {
@@ -23246,6 +30144,118 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOCalendarFeed2ᚖsicherkommunalᚋentᚐCalendarFeed(ctx context.Context, sel ast.SelectionSet, v *ent.CalendarFeed) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CalendarFeed(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCalendarFeedEdge2ᚕᚖsicherkommunalᚋentᚐCalendarFeedEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CalendarFeedEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOCalendarFeedEdge2ᚖsicherkommunalᚋentᚐCalendarFeedEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOCalendarFeedEdge2ᚖsicherkommunalᚋentᚐCalendarFeedEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CalendarFeedEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CalendarFeedEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCalendarFeedOrder2ᚖsicherkommunalᚋentᚐCalendarFeedOrder(ctx context.Context, v any) (*ent.CalendarFeedOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCalendarFeedOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCalendarFeedScope2ᚕsicherkommunalᚋentᚋcalendarfeedᚐScopeᚄ(ctx context.Context, v any) ([]calendarfeed.Scope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]calendarfeed.Scope, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCalendarFeedScope2sicherkommunalᚋentᚋcalendarfeedᚐScope(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCalendarFeedScope2ᚕsicherkommunalᚋentᚋcalendarfeedᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []calendarfeed.Scope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCalendarFeedScope2sicherkommunalᚋentᚋcalendarfeedᚐScope(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOCalendarFeedScope2ᚖsicherkommunalᚋentᚋcalendarfeedᚐScope(ctx context.Context, v any) (*calendarfeed.Scope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(calendarfeed.Scope)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCalendarFeedScope2ᚖsicherkommunalᚋentᚋcalendarfeedᚐScope(ctx context.Context, sel ast.SelectionSet, v *calendarfeed.Scope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOCalendarFeedWhereInput2ᚕᚖsicherkommunalᚋentᚐCalendarFeedWhereInputᚄ(ctx context.Context, v any) ([]*ent.CalendarFeedWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CalendarFeedWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCalendarFeedWhereInput2ᚖsicherkommunalᚋentᚐCalendarFeedWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCalendarFeedWhereInput2ᚖsicherkommunalᚋentᚐCalendarFeedWhereInput(ctx context.Context, v any) (*ent.CalendarFeedWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCalendarFeedWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOConsultant2ᚕᚖsicherkommunalᚋentᚐConsultantᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Consultant) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -23412,6 +30422,162 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) marshalOFlag2ᚖsicherkommunalᚋentᚐFlag(ctx context.Context, sel ast.SelectionSet, v *ent.Flag) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Flag(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFlagEdge2ᚕᚖsicherkommunalᚋentᚐFlagEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.FlagEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOFlagEdge2ᚖsicherkommunalᚋentᚐFlagEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOFlagEdge2ᚖsicherkommunalᚋentᚐFlagEdge(ctx context.Context, sel ast.SelectionSet, v *ent.FlagEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FlagEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOFlagKind2ᚕsicherkommunalᚋentᚋflagᚐKindᚄ(ctx context.Context, v any) ([]flag.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]flag.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFlagKind2sicherkommunalᚋentᚋflagᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOFlagKind2ᚕsicherkommunalᚋentᚋflagᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []flag.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFlagKind2sicherkommunalᚋentᚋflagᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOFlagKind2ᚖsicherkommunalᚋentᚋflagᚐKind(ctx context.Context, v any) (*flag.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(flag.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFlagKind2ᚖsicherkommunalᚋentᚋflagᚐKind(ctx context.Context, sel ast.SelectionSet, v *flag.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOFlagSeverity2ᚕsicherkommunalᚋentᚋflagᚐSeverityᚄ(ctx context.Context, v any) ([]flag.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]flag.Severity, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFlagSeverity2sicherkommunalᚋentᚋflagᚐSeverity(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOFlagSeverity2ᚕsicherkommunalᚋentᚋflagᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []flag.Severity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFlagSeverity2sicherkommunalᚋentᚋflagᚐSeverity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOFlagSeverity2ᚖsicherkommunalᚋentᚋflagᚐSeverity(ctx context.Context, v any) (*flag.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(flag.Severity)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFlagSeverity2ᚖsicherkommunalᚋentᚋflagᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *flag.Severity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOFlagWhereInput2ᚕᚖsicherkommunalᚋentᚐFlagWhereInputᚄ(ctx context.Context, v any) ([]*ent.FlagWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.FlagWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFlagWhereInput2ᚖsicherkommunalᚋentᚐFlagWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOFlagWhereInput2ᚖsicherkommunalᚋentᚐFlagWhereInput(ctx context.Context, v any) (*ent.FlagWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFlagWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOFunding2ᚖsicherkommunalᚋentᚐFundingAccount(ctx context.Context, sel ast.SelectionSet, v *ent.FundingAccount) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -23573,6 +30739,66 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOJobRun2ᚖsicherkommunalᚋentᚐJobRun(ctx context.Context, sel ast.SelectionSet, v *ent.JobRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._JobRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOJobRunEdge2ᚕᚖsicherkommunalᚋentᚐJobRunEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.JobRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOJobRunEdge2ᚖsicherkommunalᚋentᚐJobRunEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOJobRunEdge2ᚖsicherkommunalᚋentᚐJobRunEdge(ctx context.Context, sel ast.SelectionSet, v *ent.JobRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._JobRunEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOJobRunOrder2ᚖsicherkommunalᚋentᚐJobRunOrder(ctx context.Context, v any) (*ent.JobRunOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputJobRunOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOJobRunWhereInput2ᚕᚖsicherkommunalᚋentᚐJobRunWhereInputᚄ(ctx context.Context, v any) ([]*ent.JobRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.JobRunWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNJobRunWhereInput2ᚖsicherkommunalᚋentᚐJobRunWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOJobRunWhereInput2ᚖsicherkommunalᚋentᚐJobRunWhereInput(ctx context.Context, v any) (*ent.JobRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputJobRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOLedgerEntry2ᚕᚖsicherkommunalᚋentᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.LedgerEntry) graphql.Marshaler {

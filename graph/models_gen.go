@@ -4,6 +4,8 @@ package graph
 
 import (
 	"sicherkommunal/ent"
+	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"time"
@@ -16,6 +18,12 @@ type ApproveStage2Input struct {
 	// The day the state committees (Landesausschüsse) approved stage 2.
 	ApprovedOn        time.Time `json:"approvedOn"`
 	DecisionReference string    `json:"decisionReference"`
+}
+
+type CancelAppointmentInput struct {
+	ID pulid.ID `json:"id"`
+	// Why the appointment is cancelled; shown in the calendar feeds.
+	Reason string `json:"reason"`
 }
 
 type CompleteStepInput struct {
@@ -40,6 +48,26 @@ type CreateAPITokenPayload struct {
 	APIToken *ent.APIToken `json:"apiToken"`
 }
 
+type CreateCalendarFeedInput struct {
+	// PROGRAM: every appointment of a programme (KITU); MUNICIPALITY: the
+	// appointments of one Kommune, nothing about other Kommunen; CONSULTANT: the
+	// appointments of one consultant.
+	Scope calendarfeed.Scope `json:"scope"`
+	// For PROGRAM feeds; defaults to the only programme when there is one.
+	ProgramID *pulid.ID `json:"programID,omitempty"`
+	// Required for MUNICIPALITY feeds.
+	MunicipalityID *pulid.ID `json:"municipalityID,omitempty"`
+	// Required for CONSULTANT feeds.
+	ConsultantID *pulid.ID `json:"consultantID,omitempty"`
+}
+
+type CreateCalendarFeedPayload struct {
+	// The absolute feed URL (GET, text/calendar) to subscribe to. It contains
+	// the feed's secret and is shown only here, once; only its hash is stored.
+	URL  string            `json:"url"`
+	Feed *ent.CalendarFeed `json:"feed"`
+}
+
 type PostDisbursementInput struct {
 	ParticipationID pulid.ID           `json:"participationID"`
 	Stage           types.FundingStage `json:"stage"`
@@ -58,12 +86,36 @@ type RegisterParticipationInput struct {
 	RegisteredOn   time.Time `json:"registeredOn"`
 }
 
+type RescheduleAppointmentInput struct {
+	ID                 pulid.ID  `json:"id"`
+	StartsAt           time.Time `json:"startsAt"`
+	EndsAt             time.Time `json:"endsAt"`
+	AllowNonWorkingDay *bool     `json:"allowNonWorkingDay,omitempty"`
+}
+
 type ReverseDisbursementInput struct {
 	EntryID pulid.ID `json:"entryID"`
 	// Omitted: the rest of the original. Never more than what is left of it.
 	Amount         *decimal.Decimal `json:"amount,omitempty"`
 	Reason         string           `json:"reason"`
 	IdempotencyKey string           `json:"idempotencyKey"`
+}
+
+type ScheduleAppointmentInput struct {
+	Kind        appointment.Kind `json:"kind"`
+	Title       string           `json:"title"`
+	Description *string          `json:"description,omitempty"`
+	// Stored in UTC, shown in Europe/Berlin; endsAt must be after startsAt.
+	StartsAt time.Time `json:"startsAt"`
+	EndsAt   time.Time `json:"endsAt"`
+	Location *string   `json:"location,omitempty"`
+	// The Kommunen taking part (at least one; a kickoff event hosts many).
+	ParticipationIDs []pulid.ID `json:"participationIDs"`
+	ConsultantIDs    []pulid.ID `json:"consultantIDs,omitempty"`
+	// The step this appointment fulfils; completing the appointment completes it.
+	StepID *pulid.ID `json:"stepID,omitempty"`
+	// Allow a weekend or a Sachsen-Anhalt public holiday.
+	AllowNonWorkingDay *bool `json:"allowNonWorkingDay,omitempty"`
 }
 
 type UpdateStepInput struct {

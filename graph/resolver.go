@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"sicherkommunal/auth"
+	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
@@ -19,7 +20,9 @@ type Resolver struct {
 	Program *program.Service
 	Auth    *auth.Service
 	Ledger  *ledger.Service
-	Log     *slog.Logger
+	// Calendar holds the appointment rules and the feeds.
+	Calendar *calendar.Service
+	Log      *slog.Logger
 }
 
 // ent returns the transactional client of a mutation (entgql.Transactioner)

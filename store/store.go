@@ -13,12 +13,25 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/schema"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"sicherkommunal/ent"
+	"sicherkommunal/ent/migrate"
 	_ "sicherkommunal/ent/runtime" // schema hooks and defaults
 )
+
+// ent gives a many-to-many join table only its primary key (a_id, b_id),
+// which serves lookups by the first column. Conflict checks and calendar
+// feeds look up the appointments of a participation or of a consultant, so
+// the second columns get their own index.
+func init() {
+	for _, t := range []*schema.Table{migrate.AppointmentParticipationsTable, migrate.AppointmentConsultantsTable} {
+		col := t.Columns[1]
+		t.Indexes = append(t.Indexes, &schema.Index{Name: t.Name + "_" + col.Name, Columns: []*schema.Column{col}})
+	}
+}
 
 // DefaultSQLiteFile is used when no database URL is given.
 const DefaultSQLiteFile = "sicherkommunal.db"

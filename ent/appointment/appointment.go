@@ -38,6 +38,8 @@ const (
 	FieldStatus = "status"
 	// FieldSequence holds the string denoting the sequence field in the database.
 	FieldSequence = "sequence"
+	// FieldCancelReason holds the string denoting the cancel_reason field in the database.
+	FieldCancelReason = "cancel_reason"
 	// FieldStepID holds the string denoting the step_id field in the database.
 	FieldStepID = "step_id"
 	// EdgeParticipations holds the string denoting the participations edge name in mutations.
@@ -80,6 +82,7 @@ var Columns = []string{
 	FieldLocation,
 	FieldStatus,
 	FieldSequence,
+	FieldCancelReason,
 	FieldStepID,
 }
 
@@ -119,6 +122,8 @@ var (
 	DefaultSequence int
 	// SequenceValidator is a validator for the "sequence" field. It is called by the builders before save.
 	SequenceValidator func(int) error
+	// CancelReasonValidator is a validator for the "cancel_reason" field. It is called by the builders before save.
+	CancelReasonValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -237,6 +242,11 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // BySequence orders the results by the sequence field.
 func BySequence(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSequence, opts...).ToFunc()
+}
+
+// ByCancelReason orders the results by the cancel_reason field.
+func ByCancelReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCancelReason, opts...).ToFunc()
 }
 
 // ByStepID orders the results by the step_id field.

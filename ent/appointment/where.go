@@ -96,6 +96,11 @@ func Sequence(v int) predicate.Appointment {
 	return predicate.Appointment(sql.FieldEQ(FieldSequence, v))
 }
 
+// CancelReason applies equality check predicate on the "cancel_reason" field. It's identical to CancelReasonEQ.
+func CancelReason(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldEQ(FieldCancelReason, v))
+}
+
 // StepID applies equality check predicate on the "step_id" field. It's identical to StepIDEQ.
 func StepID(v pulid.ID) predicate.Appointment {
 	return predicate.Appointment(sql.FieldEQ(FieldStepID, v))
@@ -554,6 +559,81 @@ func SequenceLT(v int) predicate.Appointment {
 // SequenceLTE applies the LTE predicate on the "sequence" field.
 func SequenceLTE(v int) predicate.Appointment {
 	return predicate.Appointment(sql.FieldLTE(FieldSequence, v))
+}
+
+// CancelReasonEQ applies the EQ predicate on the "cancel_reason" field.
+func CancelReasonEQ(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldEQ(FieldCancelReason, v))
+}
+
+// CancelReasonNEQ applies the NEQ predicate on the "cancel_reason" field.
+func CancelReasonNEQ(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldNEQ(FieldCancelReason, v))
+}
+
+// CancelReasonIn applies the In predicate on the "cancel_reason" field.
+func CancelReasonIn(vs ...string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldIn(FieldCancelReason, vs...))
+}
+
+// CancelReasonNotIn applies the NotIn predicate on the "cancel_reason" field.
+func CancelReasonNotIn(vs ...string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldNotIn(FieldCancelReason, vs...))
+}
+
+// CancelReasonGT applies the GT predicate on the "cancel_reason" field.
+func CancelReasonGT(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldGT(FieldCancelReason, v))
+}
+
+// CancelReasonGTE applies the GTE predicate on the "cancel_reason" field.
+func CancelReasonGTE(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldGTE(FieldCancelReason, v))
+}
+
+// CancelReasonLT applies the LT predicate on the "cancel_reason" field.
+func CancelReasonLT(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldLT(FieldCancelReason, v))
+}
+
+// CancelReasonLTE applies the LTE predicate on the "cancel_reason" field.
+func CancelReasonLTE(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldLTE(FieldCancelReason, v))
+}
+
+// CancelReasonContains applies the Contains predicate on the "cancel_reason" field.
+func CancelReasonContains(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldContains(FieldCancelReason, v))
+}
+
+// CancelReasonHasPrefix applies the HasPrefix predicate on the "cancel_reason" field.
+func CancelReasonHasPrefix(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldHasPrefix(FieldCancelReason, v))
+}
+
+// CancelReasonHasSuffix applies the HasSuffix predicate on the "cancel_reason" field.
+func CancelReasonHasSuffix(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldHasSuffix(FieldCancelReason, v))
+}
+
+// CancelReasonIsNil applies the IsNil predicate on the "cancel_reason" field.
+func CancelReasonIsNil() predicate.Appointment {
+	return predicate.Appointment(sql.FieldIsNull(FieldCancelReason))
+}
+
+// CancelReasonNotNil applies the NotNil predicate on the "cancel_reason" field.
+func CancelReasonNotNil() predicate.Appointment {
+	return predicate.Appointment(sql.FieldNotNull(FieldCancelReason))
+}
+
+// CancelReasonEqualFold applies the EqualFold predicate on the "cancel_reason" field.
+func CancelReasonEqualFold(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldEqualFold(FieldCancelReason, v))
+}
+
+// CancelReasonContainsFold applies the ContainsFold predicate on the "cancel_reason" field.
+func CancelReasonContainsFold(v string) predicate.Appointment {
+	return predicate.Appointment(sql.FieldContainsFold(FieldCancelReason, v))
 }
 
 // StepIDEQ applies the EQ predicate on the "step_id" field.

@@ -9,6 +9,7 @@ import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -132,6 +133,33 @@ func (f TraverseAppointment) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AppointmentQuery", q)
+}
+
+// The CalendarFeedFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CalendarFeedFunc func(context.Context, *ent.CalendarFeedQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CalendarFeedFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CalendarFeedQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CalendarFeedQuery", q)
+}
+
+// The TraverseCalendarFeed type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCalendarFeed func(context.Context, *ent.CalendarFeedQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCalendarFeed) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCalendarFeed) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CalendarFeedQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CalendarFeedQuery", q)
 }
 
 // The ConsultantFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -411,6 +439,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.APITokenQuery, predicate.APIToken, apitoken.OrderOption]{typ: ent.TypeAPIToken, tq: q}, nil
 	case *ent.AppointmentQuery:
 		return &query[*ent.AppointmentQuery, predicate.Appointment, appointment.OrderOption]{typ: ent.TypeAppointment, tq: q}, nil
+	case *ent.CalendarFeedQuery:
+		return &query[*ent.CalendarFeedQuery, predicate.CalendarFeed, calendarfeed.OrderOption]{typ: ent.TypeCalendarFeed, tq: q}, nil
 	case *ent.ConsultantQuery:
 		return &query[*ent.ConsultantQuery, predicate.Consultant, consultant.OrderOption]{typ: ent.TypeConsultant, tq: q}, nil
 	case *ent.FlagQuery:

@@ -72,6 +72,7 @@ var (
 		{Name: "location", Type: field.TypeString, Nullable: true, Size: 500},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"TENTATIVE", "CONFIRMED", "CANCELLED", "COMPLETED"}, Default: "TENTATIVE"},
 		{Name: "sequence", Type: field.TypeInt, Default: 0},
+		{Name: "cancel_reason", Type: field.TypeString, Nullable: true, Size: 2000},
 		{Name: "step_id", Type: field.TypeString, Nullable: true, Size: 28},
 	}
 	// AppointmentsTable holds the schema information for the "appointments" table.
@@ -82,7 +83,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "appointments_steps_step",
-				Columns:    []*schema.Column{AppointmentsColumns[11]},
+				Columns:    []*schema.Column{AppointmentsColumns[12]},
 				RefColumns: []*schema.Column{StepsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -101,12 +102,68 @@ var (
 			{
 				Name:    "appointment_step_id",
 				Unique:  false,
-				Columns: []*schema.Column{AppointmentsColumns[11]},
+				Columns: []*schema.Column{AppointmentsColumns[12]},
 			},
 			{
 				Name:    "appointment_updated_at",
 				Unique:  false,
 				Columns: []*schema.Column{AppointmentsColumns[2]},
+			},
+		},
+	}
+	// CalendarFeedsColumns holds the columns for the "calendar_feeds" table.
+	CalendarFeedsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "scope", Type: field.TypeEnum, Enums: []string{"PROGRAM", "MUNICIPALITY", "CONSULTANT"}},
+		{Name: "name", Type: field.TypeString, Size: 300},
+		{Name: "token_hash", Type: field.TypeString},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "program_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "municipality_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "consultant_id", Type: field.TypeString, Nullable: true, Size: 28},
+	}
+	// CalendarFeedsTable holds the schema information for the "calendar_feeds" table.
+	CalendarFeedsTable = &schema.Table{
+		Name:       "calendar_feeds",
+		Columns:    CalendarFeedsColumns,
+		PrimaryKey: []*schema.Column{CalendarFeedsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "calendar_feeds_programs_program",
+				Columns:    []*schema.Column{CalendarFeedsColumns[7]},
+				RefColumns: []*schema.Column{ProgramsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "calendar_feeds_municipalities_municipality",
+				Columns:    []*schema.Column{CalendarFeedsColumns[8]},
+				RefColumns: []*schema.Column{MunicipalitiesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "calendar_feeds_consultants_consultant",
+				Columns:    []*schema.Column{CalendarFeedsColumns[9]},
+				RefColumns: []*schema.Column{ConsultantsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "calendarfeed_token_hash",
+				Unique:  true,
+				Columns: []*schema.Column{CalendarFeedsColumns[5]},
+			},
+			{
+				Name:    "calendarfeed_municipality_id",
+				Unique:  false,
+				Columns: []*schema.Column{CalendarFeedsColumns[8]},
+			},
+			{
+				Name:    "calendarfeed_consultant_id",
+				Unique:  false,
+				Columns: []*schema.Column{CalendarFeedsColumns[9]},
 			},
 		},
 	}
@@ -626,6 +683,7 @@ var (
 	Tables = []*schema.Table{
 		APITokensTable,
 		AppointmentsTable,
+		CalendarFeedsTable,
 		ConsultantsTable,
 		FlagsTable,
 		FundingAccountsTable,
@@ -645,6 +703,9 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = MunicipalitiesTable
 	APITokensTable.ForeignKeys[1].RefTable = ConsultantsTable
 	AppointmentsTable.ForeignKeys[0].RefTable = StepsTable
+	CalendarFeedsTable.ForeignKeys[0].RefTable = ProgramsTable
+	CalendarFeedsTable.ForeignKeys[1].RefTable = MunicipalitiesTable
+	CalendarFeedsTable.ForeignKeys[2].RefTable = ConsultantsTable
 	FlagsTable.ForeignKeys[0].RefTable = ProgramsTable
 	FlagsTable.ForeignKeys[1].RefTable = StepsTable
 	FlagsTable.ForeignKeys[2].RefTable = MeasuresTable

@@ -159,6 +159,30 @@ func (f AppointmentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AppointmentMutation", m)
 }
 
+// The CalendarFeedQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CalendarFeedQueryRuleFunc func(context.Context, *ent.CalendarFeedQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CalendarFeedQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CalendarFeedQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CalendarFeedQuery", q)
+}
+
+// The CalendarFeedMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CalendarFeedMutationRuleFunc func(context.Context, *ent.CalendarFeedMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CalendarFeedMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CalendarFeedMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CalendarFeedMutation", m)
+}
+
 // The ConsultantQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ConsultantQueryRuleFunc func(context.Context, *ent.ConsultantQuery) error
@@ -438,6 +462,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AppointmentQuery:
 		return q.Filter(), nil
+	case *ent.CalendarFeedQuery:
+		return q.Filter(), nil
 	case *ent.ConsultantQuery:
 		return q.Filter(), nil
 	case *ent.FlagQuery:
@@ -468,6 +494,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.APITokenMutation:
 		return m.Filter(), nil
 	case *ent.AppointmentMutation:
+		return m.Filter(), nil
+	case *ent.CalendarFeedMutation:
 		return m.Filter(), nil
 	case *ent.ConsultantMutation:
 		return m.Filter(), nil

@@ -5,6 +5,7 @@ package runtime
 import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -122,12 +123,61 @@ func init() {
 	appointment.DefaultSequence = appointmentDescSequence.Default.(int)
 	// appointment.SequenceValidator is a validator for the "sequence" field. It is called by the builders before save.
 	appointment.SequenceValidator = appointmentDescSequence.Validators[0].(func(int) error)
+	// appointmentDescCancelReason is the schema descriptor for cancel_reason field.
+	appointmentDescCancelReason := appointmentFields[8].Descriptor()
+	// appointment.CancelReasonValidator is a validator for the "cancel_reason" field. It is called by the builders before save.
+	appointment.CancelReasonValidator = appointmentDescCancelReason.Validators[0].(func(string) error)
 	// appointmentDescID is the schema descriptor for id field.
 	appointmentDescID := appointmentMixinFields0[0].Descriptor()
 	// appointment.DefaultID holds the default value on creation for the id field.
 	appointment.DefaultID = appointmentDescID.Default.(func() pulid.ID)
 	// appointment.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	appointment.IDValidator = appointmentDescID.Validators[0].(func(string) error)
+	calendarfeedMixin := schema.CalendarFeed{}.Mixin()
+	calendarfeedMixinFields0 := calendarfeedMixin[0].Fields()
+	_ = calendarfeedMixinFields0
+	calendarfeedMixinFields1 := calendarfeedMixin[1].Fields()
+	_ = calendarfeedMixinFields1
+	calendarfeedFields := schema.CalendarFeed{}.Fields()
+	_ = calendarfeedFields
+	// calendarfeedDescCreatedAt is the schema descriptor for created_at field.
+	calendarfeedDescCreatedAt := calendarfeedMixinFields1[0].Descriptor()
+	// calendarfeed.DefaultCreatedAt holds the default value on creation for the created_at field.
+	calendarfeed.DefaultCreatedAt = calendarfeedDescCreatedAt.Default.(func() time.Time)
+	// calendarfeedDescUpdatedAt is the schema descriptor for updated_at field.
+	calendarfeedDescUpdatedAt := calendarfeedMixinFields1[1].Descriptor()
+	// calendarfeed.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	calendarfeed.DefaultUpdatedAt = calendarfeedDescUpdatedAt.Default.(func() time.Time)
+	// calendarfeed.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	calendarfeed.UpdateDefaultUpdatedAt = calendarfeedDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// calendarfeedDescName is the schema descriptor for name field.
+	calendarfeedDescName := calendarfeedFields[1].Descriptor()
+	// calendarfeed.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	calendarfeed.NameValidator = func() func(string) error {
+		validators := calendarfeedDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// calendarfeedDescTokenHash is the schema descriptor for token_hash field.
+	calendarfeedDescTokenHash := calendarfeedFields[2].Descriptor()
+	// calendarfeed.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	calendarfeed.TokenHashValidator = calendarfeedDescTokenHash.Validators[0].(func(string) error)
+	// calendarfeedDescID is the schema descriptor for id field.
+	calendarfeedDescID := calendarfeedMixinFields0[0].Descriptor()
+	// calendarfeed.DefaultID holds the default value on creation for the id field.
+	calendarfeed.DefaultID = calendarfeedDescID.Default.(func() pulid.ID)
+	// calendarfeed.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	calendarfeed.IDValidator = calendarfeedDescID.Validators[0].(func(string) error)
 	consultantMixin := schema.Consultant{}.Mixin()
 	consultantMixinFields0 := consultantMixin[0].Fields()
 	_ = consultantMixinFields0

@@ -33,6 +33,7 @@ func (Appointment) Fields() []ent.Field {
 		field.Enum("status").Values("TENTATIVE", "CONFIRMED", "CANCELLED", "COMPLETED").Default("TENTATIVE").
 			Annotations(entgql.OrderField("STATUS")),
 		field.Int("sequence").Default(0).NonNegative(),
+		field.String("cancel_reason").Optional().Nillable().MaxLen(2000),
 		field.String("step_id").GoType(pulid.ID("")).Optional().Nillable(),
 	}
 }
