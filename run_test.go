@@ -109,6 +109,7 @@ func TestDemo(t *testing.T) {
 		Stage1    struct{ TotalCount int }
 		Stage2    struct{ TotalCount int }
 		Reversals struct{ TotalCount int }
+		Flags     struct{ TotalCount int }
 	}
 	today := time.Now().Format(time.DateOnly)
 	ts.must(t, s.token, `query($today: Date!) {
@@ -121,6 +122,7 @@ func TestDemo(t *testing.T) {
 	  stage1: ledgerEntries(where: {stage: STAGE_1, kind: DISBURSEMENT}) { totalCount }
 	  stage2: ledgerEntries(where: {stage: STAGE_2, kind: DISBURSEMENT}) { totalCount }
 	  reversals: ledgerEntries(where: {kind: REVERSAL}) { totalCount }
+	  flags(open: true) { totalCount }
 	}`, map[string]any{"today": today}, &d)
 	states := map[string]int{}
 	for _, e := range d.Participations.Edges {
@@ -129,6 +131,10 @@ func TestDemo(t *testing.T) {
 	t.Logf("demo: %d participations %v, %d consultants, %d upcoming appointments, %d measures, %d completed and %d late steps, %d stage-1 and %d stage-2 payments, %d reversals",
 		d.Participations.TotalCount, states, d.Consultants.TotalCount, d.Appointments.TotalCount, d.Measures.TotalCount,
 		d.Completed.TotalCount, d.Late.TotalCount, d.Stage1.TotalCount, d.Stage2.TotalCount, d.Reversals.TotalCount)
+	if d.Flags.TotalCount == 0 {
+		t.Errorf("the demo shows no open flags")
+	}
+	t.Logf("demo: %d open flags", d.Flags.TotalCount)
 	if d.Stage1.TotalCount < d.Participations.TotalCount/2 || d.Stage2.TotalCount == 0 || d.Reversals.TotalCount == 0 {
 		t.Errorf("demo ledger incomplete: %+v", d)
 	}

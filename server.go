@@ -26,9 +26,11 @@ import (
 
 	"sicherkommunal/auth"
 	"sicherkommunal/calendar"
+	entprogram "sicherkommunal/ent/program"
 	"sicherkommunal/graph"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
+	"sicherkommunal/scheduler"
 	"sicherkommunal/store"
 )
 
@@ -56,6 +58,7 @@ type config struct {
 	ShutdownTimeout time.Duration
 	MaxBodyBytes    int64
 	PublicURL       string
+	Scheduler       bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -79,6 +82,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, fmt.Errorf("SK_SHUTDOWN_TIMEOUT: %w", err)
 	}
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", shutdown, "time to drain requests on SIGTERM (SK_SHUTDOWN_TIMEOUT)")
+	fs.BoolVar(&c.Scheduler, "scheduler", env("SK_SCHEDULER", "on") != "off",
+		"run the monitoring jobs on their schedules; SK_SCHEDULER=off disables (SK_SCHEDULE_<JOB> sets a job's cron spec)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
 	fs.StringVar(&c.PublicURL, "public-url", env("SK_PUBLIC_URL", ""),
 		"public base URL of this server, used in calendar feed URLs (default http://<listen address>) (SK_PUBLIC_URL)")
@@ -119,8 +124,9 @@ type app struct {
 	program *program.Service
 	ledger  *ledger.Service
 	// calendar's public URL is set once the listen address is known.
-	calendar *calendar.Service
-	handler  http.Handler
+	calendar  *calendar.Service
+	scheduler *scheduler.Runner
+	handler   http.Handler
 }
 
 // newApp migrates and seeds the store and wires the HTTP handlers.
@@ -142,10 +148,15 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 		ledger:  &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now},
 	}
 	a.calendar = &calendar.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Program: a.program, Log: log}
+	loc, err := programLocation(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	a.scheduler = &scheduler.Runner{Client: db.Client, Dialect: db.Dialect, Now: now, Log: log, Location: loc}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "main"))
-	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger, Calendar: a.calendar, Log: log},
+	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger, Calendar: a.calendar, Scheduler: a.scheduler, Log: log},
 		graph.Options{Registerer: reg})
 
 	mux := http.NewServeMux()
@@ -263,6 +274,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "  Admin token: the value of SK_ADMIN_TOKEN\n")
 	}
 
+	if c.Scheduler {
+		schedules := map[string]string{}
+		for _, job := range scheduler.Jobs() {
+			schedules[job] = getenv(scheduler.ScheduleEnv(job))
+		}
+		// Runs every job once now (catch-up), then on schedule.
+		if err := a.scheduler.Start(sys, schedules); err != nil {
+			return err
+		}
+		defer a.scheduler.Stop()
+	}
+
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -280,6 +303,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", c.ShutdownTimeout)
+	a.scheduler.Stop() // no new job runs while requests drain
 	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -287,6 +311,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// programLocation is the time zone of the programme (Europe/Berlin for
+// SicherKOMMUNAL) for due dates and job schedules.
+func programLocation(ctx context.Context, db *store.DB) (*time.Location, error) {
+	p, err := db.Client.Program.Query().Order(entprogram.ByCreatedAt()).First(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("programme time zone: %w", err)
+	}
+	return time.LoadLocation(p.TimeZone)
 }
 
 func describeDB(url string) string {

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
 	"sicherkommunal/calendar"
@@ -62,7 +61,10 @@ func (r *queryResolver) Consultants(ctx context.Context, after *entgql.Cursor[pu
 
 // JobRuns is the resolver for the jobRuns field.
 func (r *queryResolver) JobRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) (*ent.JobRunConnection, error) {
-	panic(fmt.Errorf("not implemented: JobRuns - jobRuns"))
+	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator, types.RoleMinistry); err != nil {
+		return nil, err
+	}
+	return r.ent(ctx).JobRun.Query().Paginate(ctx, after, first, before, last, ent.WithJobRunOrder(orderBy), ent.WithJobRunFilter(where.Filter))
 }
 
 // LedgerEntries is the resolver for the ledgerEntries field.

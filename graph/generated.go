@@ -21,6 +21,7 @@ import (
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/graph/scalar"
 	"sicherkommunal/ledger"
+	"sicherkommunal/scheduler"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -193,6 +194,11 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	FlagCount struct {
+		Count func(childComplexity int) int
+		Kind  func(childComplexity int) int
+	}
+
 	FlagEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
@@ -313,6 +319,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcknowledgeFlag       func(childComplexity int, id pulid.ID) int
 		ApproveStage2         func(childComplexity int, input ApproveStage2Input) int
 		CancelAppointment     func(childComplexity int, input CancelAppointmentInput) int
 		CompleteAppointment   func(childComplexity int, id pulid.ID) int
@@ -330,6 +337,7 @@ type ComplexityRoot struct {
 		ReverseDisbursement   func(childComplexity int, input ReverseDisbursementInput) int
 		RevokeAPIToken        func(childComplexity int, id pulid.ID) int
 		RevokeCalendarFeed    func(childComplexity int, id pulid.ID) int
+		RunJob                func(childComplexity int, name string) int
 		ScheduleAppointment   func(childComplexity int, input ScheduleAppointmentInput) int
 		UpdateConsultant      func(childComplexity int, id pulid.ID, input ent.UpdateConsultantInput) int
 		UpdateMeasure         func(childComplexity int, id pulid.ID, input ent.UpdateMeasureInput) int
@@ -355,6 +363,7 @@ type ComplexityRoot struct {
 		Measures         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) int
 		Municipality     func(childComplexity int) int
 		MunicipalityID   func(childComplexity int) int
+		OpenFlags        func(childComplexity int) int
 		Program          func(childComplexity int) int
 		ProgramID        func(childComplexity int) int
 		RegisteredOn     func(childComplexity int) int
@@ -400,6 +409,14 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	ProgramDashboard struct {
+		OpenFlags      func(childComplexity int) int
+		OpenFlagsTotal func(childComplexity int) int
+		Participations func(childComplexity int) int
+		Program        func(childComplexity int) int
+		Steps          func(childComplexity int) int
+	}
+
 	ProgramEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
@@ -416,21 +433,28 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
-		Appointments   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
-		CalendarFeeds  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) int
-		Consultants    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) int
-		JobRuns        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) int
-		LedgerEntries  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) int
-		Measures       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) int
-		Municipalities func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MunicipalityOrder, where *ent.MunicipalityWhereInput) int
-		Node           func(childComplexity int, id pulid.ID) int
-		Nodes          func(childComplexity int, ids []pulid.ID) int
-		Participations func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) int
-		ProgramFunding func(childComplexity int, programID pulid.ID) int
-		Programs       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) int
-		Steps          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) int
-		Viewer         func(childComplexity int) int
+		APITokens        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
+		Appointments     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
+		CalendarFeeds    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) int
+		Consultants      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) int
+		Flags            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) int
+		JobRuns          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) int
+		LedgerEntries    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) int
+		Measures         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) int
+		Municipalities   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MunicipalityOrder, where *ent.MunicipalityWhereInput) int
+		Node             func(childComplexity int, id pulid.ID) int
+		Nodes            func(childComplexity int, ids []pulid.ID) int
+		Participations   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) int
+		ProgramDashboard func(childComplexity int, programID pulid.ID) int
+		ProgramFunding   func(childComplexity int, programID pulid.ID) int
+		Programs         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) int
+		Steps            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) int
+		Viewer           func(childComplexity int) int
+	}
+
+	StatusCount struct {
+		Count  func(childComplexity int) int
+		Status func(childComplexity int) int
 	}
 
 	Step struct {
@@ -450,6 +474,13 @@ type ComplexityRoot struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	StepCounts struct {
+		Completed func(childComplexity int) int
+		Open      func(childComplexity int) int
+		Overdue   func(childComplexity int) int
+		Total     func(childComplexity int) int
 	}
 
 	StepEdge struct {
@@ -505,9 +536,13 @@ type MutationResolver interface {
 	ApproveStage2(ctx context.Context, input ApproveStage2Input) (*ent.Program, error)
 	PostDisbursement(ctx context.Context, input PostDisbursementInput) (*ent.LedgerEntry, error)
 	ReverseDisbursement(ctx context.Context, input ReverseDisbursementInput) (*ent.LedgerEntry, error)
+	AcknowledgeFlag(ctx context.Context, id pulid.ID) (*ent.Flag, error)
+	RunJob(ctx context.Context, name string) (*ent.JobRun, error)
 }
 type ParticipationResolver interface {
 	Steps(ctx context.Context, obj *ent.Participation) ([]*ent.Step, error)
+
+	OpenFlags(ctx context.Context, obj *ent.Participation) ([]*ent.Flag, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -524,6 +559,8 @@ type QueryResolver interface {
 	Programs(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) (*ent.ProgramConnection, error)
 	Steps(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) (*ent.StepConnection, error)
 	ProgramFunding(ctx context.Context, programID pulid.ID) (*ledger.ProgramFunding, error)
+	Flags(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) (*ent.FlagConnection, error)
+	ProgramDashboard(ctx context.Context, programID pulid.ID) (*scheduler.Dashboard, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 }
 
@@ -1118,6 +1155,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FlagConnection.TotalCount(childComplexity), true
 
+	case "FlagCount.count":
+		if e.ComplexityRoot.FlagCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlagCount.Count(childComplexity), true
+	case "FlagCount.kind":
+		if e.ComplexityRoot.FlagCount.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FlagCount.Kind(childComplexity), true
+
 	case "FlagEdge.cursor":
 		if e.ComplexityRoot.FlagEdge.Cursor == nil {
 			break
@@ -1599,6 +1649,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MunicipalityEdge.Node(childComplexity), true
 
+	case "Mutation.acknowledgeFlag":
+		if e.ComplexityRoot.Mutation.AcknowledgeFlag == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acknowledgeFlag_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcknowledgeFlag(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.approveStage2":
 		if e.ComplexityRoot.Mutation.ApproveStage2 == nil {
 			break
@@ -1786,6 +1847,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeCalendarFeed(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.runJob":
+		if e.ComplexityRoot.Mutation.RunJob == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunJob(childComplexity, args["name"].(string)), true
 	case "Mutation.scheduleAppointment":
 		if e.ComplexityRoot.Mutation.ScheduleAppointment == nil {
 			break
@@ -1952,6 +2024,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Participation.MunicipalityID(childComplexity), true
+	case "Participation.openFlags":
+		if e.ComplexityRoot.Participation.OpenFlags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.OpenFlags(childComplexity), true
 	case "Participation.program":
 		if e.ComplexityRoot.Participation.Program == nil {
 			break
@@ -2148,6 +2226,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProgramConnection.TotalCount(childComplexity), true
 
+	case "ProgramDashboard.openFlags":
+		if e.ComplexityRoot.ProgramDashboard.OpenFlags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramDashboard.OpenFlags(childComplexity), true
+	case "ProgramDashboard.openFlagsTotal":
+		if e.ComplexityRoot.ProgramDashboard.OpenFlagsTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramDashboard.OpenFlagsTotal(childComplexity), true
+	case "ProgramDashboard.participations":
+		if e.ComplexityRoot.ProgramDashboard.Participations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramDashboard.Participations(childComplexity), true
+	case "ProgramDashboard.program":
+		if e.ComplexityRoot.ProgramDashboard.Program == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramDashboard.Program(childComplexity), true
+	case "ProgramDashboard.steps":
+		if e.ComplexityRoot.ProgramDashboard.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramDashboard.Steps(childComplexity), true
+
 	case "ProgramEdge.cursor":
 		if e.ComplexityRoot.ProgramEdge.Cursor == nil {
 			break
@@ -2248,6 +2357,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Consultants(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ConsultantOrder), args["where"].(*ent.ConsultantWhereInput)), true
+	case "Query.flags":
+		if e.ComplexityRoot.Query.Flags == nil {
+			break
+		}
+
+		args, err := ec.field_Query_flags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Flags(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.FlagOrder), args["where"].(*ent.FlagWhereInput), args["open"].(*bool)), true
 
 	case "Query.jobRuns":
 		if e.ComplexityRoot.Query.JobRuns == nil {
@@ -2326,6 +2446,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Participations(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ParticipationOrder), args["where"].(*ent.ParticipationWhereInput)), true
+	case "Query.programDashboard":
+		if e.ComplexityRoot.Query.ProgramDashboard == nil {
+			break
+		}
+
+		args, err := ec.field_Query_programDashboard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProgramDashboard(childComplexity, args["programID"].(pulid.ID)), true
 	case "Query.programFunding":
 		if e.ComplexityRoot.Query.ProgramFunding == nil {
 			break
@@ -2365,6 +2496,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "StatusCount.count":
+		if e.ComplexityRoot.StatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Count(childComplexity), true
+	case "StatusCount.status":
+		if e.ComplexityRoot.StatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
 	case "Step.appointments":
 		if e.ComplexityRoot.Step.Appointments == nil {
@@ -2445,6 +2589,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StepConnection.TotalCount(childComplexity), true
+
+	case "StepCounts.completed":
+		if e.ComplexityRoot.StepCounts.Completed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StepCounts.Completed(childComplexity), true
+	case "StepCounts.open":
+		if e.ComplexityRoot.StepCounts.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StepCounts.Open(childComplexity), true
+	case "StepCounts.overdue":
+		if e.ComplexityRoot.StepCounts.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StepCounts.Overdue(childComplexity), true
+	case "StepCounts.total":
+		if e.ComplexityRoot.StepCounts.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StepCounts.Total(childComplexity), true
 
 	case "StepEdge.cursor":
 		if e.ComplexityRoot.StepEdge.Cursor == nil {
@@ -2631,7 +2800,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "calendar.graphql" "ent.graphql" "ledger.graphql" "schema.graphql"
+//go:embed "calendar.graphql" "ent.graphql" "ledger.graphql" "monitoring.graphql" "schema.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2646,6 +2815,7 @@ var sources = []*ast.Source{
 	{Name: "calendar.graphql", Input: sourceData("calendar.graphql"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 	{Name: "ledger.graphql", Input: sourceData("ledger.graphql"), BuiltIn: false},
+	{Name: "monitoring.graphql", Input: sourceData("monitoring.graphql"), BuiltIn: false},
 	{Name: "schema.graphql", Input: sourceData("schema.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2920,6 +3090,28 @@ func (ec *executionContext) childFields_Flag(ctx context.Context, field graphql.
 		return ec.fieldContext_Flag_entry(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Flag", field.Name)
+}
+
+func (ec *executionContext) childFields_FlagConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FlagConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FlagConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_FlagConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FlagConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FlagCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_FlagCount_kind(ctx, field)
+	case "count":
+		return ec.fieldContext_FlagCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FlagCount", field.Name)
 }
 
 func (ec *executionContext) childFields_FlagEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3208,6 +3400,8 @@ func (ec *executionContext) childFields_Participation(ctx context.Context, field
 		return ec.fieldContext_Participation_funding(ctx, field)
 	case "ledgerEntries":
 		return ec.fieldContext_Participation_ledgerEntries(ctx, field)
+	case "openFlags":
+		return ec.fieldContext_Participation_openFlags(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Participation", field.Name)
 }
@@ -3282,6 +3476,22 @@ func (ec *executionContext) childFields_ProgramConnection(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type ProgramConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_ProgramDashboard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "program":
+		return ec.fieldContext_ProgramDashboard_program(ctx, field)
+	case "openFlagsTotal":
+		return ec.fieldContext_ProgramDashboard_openFlagsTotal(ctx, field)
+	case "openFlags":
+		return ec.fieldContext_ProgramDashboard_openFlags(ctx, field)
+	case "steps":
+		return ec.fieldContext_ProgramDashboard_steps(ctx, field)
+	case "participations":
+		return ec.fieldContext_ProgramDashboard_participations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProgramDashboard", field.Name)
+}
+
 func (ec *executionContext) childFields_ProgramEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -3310,6 +3520,16 @@ func (ec *executionContext) childFields_ProgramFunding(ctx context.Context, fiel
 		return ec.fieldContext_ProgramFunding_budgetRemaining(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProgramFunding", field.Name)
+}
+
+func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_StatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_StatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Step(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3348,6 +3568,20 @@ func (ec *executionContext) childFields_StepConnection(ctx context.Context, fiel
 		return ec.fieldContext_StepConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StepConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_StepCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_StepCounts_total(ctx, field)
+	case "completed":
+		return ec.fieldContext_StepCounts_completed(ctx, field)
+	case "open":
+		return ec.fieldContext_StepCounts_open(ctx, field)
+	case "overdue":
+		return ec.fieldContext_StepCounts_overdue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StepCounts", field.Name)
 }
 
 func (ec *executionContext) childFields_StepEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3610,6 +3844,20 @@ func (ec *executionContext) field_Municipality_participations_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acknowledgeFlag_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_approveStage2_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3845,6 +4093,20 @@ func (ec *executionContext) field_Mutation_revokeCalendarFeed_args(ctx context.C
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_runJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -4440,6 +4702,68 @@ func (ec *executionContext) field_Query_consultants_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_flags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.FlagOrder, error) {
+			return ec.unmarshalOFlagOrder2ᚖsicherkommunalᚋentᚐFlagOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.FlagWhereInput, error) {
+			return ec.unmarshalOFlagWhereInput2ᚖsicherkommunalᚋentᚐFlagWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "open",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["open"] = arg6
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_jobRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4735,6 +5059,20 @@ func (ec *executionContext) field_Query_participations_args(ctx context.Context,
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_programDashboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "programID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["programID"] = arg0
 	return args, nil
 }
 
@@ -7330,6 +7668,52 @@ func (ec *executionContext) _FlagConnection_totalCount(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_FlagConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FlagConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FlagCount_kind(ctx context.Context, field graphql.CollectedField, obj *scheduler.FlagCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlagCount_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v flag.Kind) graphql.Marshaler {
+			return ec.marshalNFlagKind2sicherkommunalᚋentᚋflagᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlagCount_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FlagCount", field, false, false, "FlagKind")
+}
+
+func (ec *executionContext) _FlagCount_count(ctx context.Context, field graphql.CollectedField, obj *scheduler.FlagCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FlagCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FlagCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FlagCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _FlagEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.FlagEdge) (ret graphql.Marshaler) {
@@ -10333,6 +10717,94 @@ func (ec *executionContext) fieldContext_Mutation_reverseDisbursement(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_acknowledgeFlag(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acknowledgeFlag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcknowledgeFlag(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Flag) graphql.Marshaler {
+			return ec.marshalNFlag2ᚖsicherkommunalᚋentᚐFlag(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acknowledgeFlag(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Flag(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acknowledgeFlag_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_runJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunJob(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.JobRun) graphql.Marshaler {
+			return ec.marshalNJobRun2ᚖsicherkommunalᚋentᚐJobRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JobRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[pulid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10888,6 +11360,38 @@ func (ec *executionContext) fieldContext_Participation_ledgerEntries(ctx context
 	if fc.Args, err = ec.field_Participation_ledgerEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Participation_openFlags(ctx context.Context, field graphql.CollectedField, obj *ent.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_openFlags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Participation().OpenFlags(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Flag) graphql.Marshaler {
+			return ec.marshalNFlag2ᚕᚖsicherkommunalᚋentᚐFlagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_openFlags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Participation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Flag(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -11494,6 +11998,157 @@ func (ec *executionContext) _ProgramConnection_totalCount(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_ProgramConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProgramConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramDashboard_program(ctx context.Context, field graphql.CollectedField, obj *scheduler.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramDashboard_program(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Program, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Program) graphql.Marshaler {
+			return ec.marshalNProgram2ᚖsicherkommunalᚋentᚐProgram(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramDashboard_program(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramDashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Program(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramDashboard_openFlagsTotal(ctx context.Context, field graphql.CollectedField, obj *scheduler.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramDashboard_openFlagsTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenFlagsTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramDashboard_openFlagsTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramDashboard", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramDashboard_openFlags(ctx context.Context, field graphql.CollectedField, obj *scheduler.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramDashboard_openFlags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenFlags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []scheduler.FlagCount) graphql.Marshaler {
+			return ec.marshalNFlagCount2ᚕsicherkommunalᚋschedulerᚐFlagCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramDashboard_openFlags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramDashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlagCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramDashboard_steps(ctx context.Context, field graphql.CollectedField, obj *scheduler.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramDashboard_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v scheduler.StepCounts) graphql.Marshaler {
+			return ec.marshalNStepCounts2sicherkommunalᚋschedulerᚐStepCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramDashboard_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramDashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StepCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramDashboard_participations(ctx context.Context, field graphql.CollectedField, obj *scheduler.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramDashboard_participations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []scheduler.StatusCount) graphql.Marshaler {
+			return ec.marshalNStatusCount2ᚕsicherkommunalᚋschedulerᚐStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramDashboard_participations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramDashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusCount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ProgramEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ProgramEdge) (ret graphql.Marshaler) {
@@ -12337,6 +12992,94 @@ func (ec *executionContext) fieldContext_Query_programFunding(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_flags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_flags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Flags(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.FlagOrder), fc.Args["where"].(*ent.FlagWhereInput), fc.Args["open"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FlagConnection) graphql.Marshaler {
+			return ec.marshalNFlagConnection2ᚖsicherkommunalᚋentᚐFlagConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_flags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FlagConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_flags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_programDashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_programDashboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProgramDashboard(ctx, fc.Args["programID"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *scheduler.Dashboard) graphql.Marshaler {
+			return ec.marshalNProgramDashboard2ᚖsicherkommunalᚋschedulerᚐDashboard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_programDashboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProgramDashboard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_programDashboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12443,6 +13186,52 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *scheduler.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v participation.Status) graphql.Marshaler {
+			return ec.marshalNParticipationStatus2sicherkommunalᚋentᚋparticipationᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "ParticipationStatus")
+}
+
+func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *scheduler.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Step_id(ctx context.Context, field graphql.CollectedField, obj *ent.Step) (ret graphql.Marshaler) {
@@ -12778,6 +13567,98 @@ func (ec *executionContext) _StepConnection_totalCount(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_StepConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StepConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StepCounts_total(ctx context.Context, field graphql.CollectedField, obj *scheduler.StepCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StepCounts_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StepCounts_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StepCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StepCounts_completed(ctx context.Context, field graphql.CollectedField, obj *scheduler.StepCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StepCounts_completed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Completed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StepCounts_completed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StepCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StepCounts_open(ctx context.Context, field graphql.CollectedField, obj *scheduler.StepCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StepCounts_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StepCounts_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StepCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StepCounts_overdue(ctx context.Context, field graphql.CollectedField, obj *scheduler.StepCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StepCounts_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StepCounts_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StepCounts", field, false, false, "Int")
 }
 
 func (ec *executionContext) _StepEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.StepEdge) (ret graphql.Marshaler) {
@@ -26627,6 +27508,44 @@ func (ec *executionContext) _FlagConnection(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var flagCountImplementors = []string{"FlagCount"}
+
+func (ec *executionContext) _FlagCount(ctx context.Context, sel ast.SelectionSet, obj *scheduler.FlagCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, flagCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FlagCount")
+		case "kind":
+			out.Values[i] = ec._FlagCount_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FlagCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var flagEdgeImplementors = []string{"FlagEdge"}
 
 func (ec *executionContext) _FlagEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FlagEdge) graphql.Marshaler {
@@ -27599,6 +28518,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "acknowledgeFlag":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acknowledgeFlag(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runJob":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runJob(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -27761,6 +28694,12 @@ func (ec *executionContext) _Participation(ctx context.Context, sel ast.Selectio
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Participation_ledgerEntries(ctx, field, obj)
+				})
+		case "openFlags":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_openFlags(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28007,6 +28946,59 @@ func (ec *executionContext) _ProgramConnection(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var programDashboardImplementors = []string{"ProgramDashboard"}
+
+func (ec *executionContext) _ProgramDashboard(ctx context.Context, sel ast.SelectionSet, obj *scheduler.Dashboard) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, programDashboardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProgramDashboard")
+		case "program":
+			out.Values[i] = ec._ProgramDashboard_program(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openFlagsTotal":
+			out.Values[i] = ec._ProgramDashboard_openFlagsTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openFlags":
+			out.Values[i] = ec._ProgramDashboard_openFlags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "steps":
+			out.Values[i] = ec._ProgramDashboard_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "participations":
+			out.Values[i] = ec._ProgramDashboard_participations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var programEdgeImplementors = []string{"ProgramEdge"}
 
 func (ec *executionContext) _ProgramEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ProgramEdge) graphql.Marshaler {
@@ -28211,6 +29203,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_programFunding(ctx, field)
 				})
+		case "flags":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_flags(ctx, field)
+				})
+		case "programDashboard":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_programDashboard(ctx, field)
+				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -28230,6 +29234,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statusCountImplementors = []string{"StatusCount"}
+
+func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *scheduler.StatusCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusCount")
+		case "status":
+			out.Values[i] = ec._StatusCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._StatusCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28351,6 +29393,54 @@ func (ec *executionContext) _StepConnection(ctx context.Context, sel ast.Selecti
 			}
 		case "totalCount":
 			out.Values[i] = ec._StepConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stepCountsImplementors = []string{"StepCounts"}
+
+func (ec *executionContext) _StepCounts(ctx context.Context, sel ast.SelectionSet, obj *scheduler.StepCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stepCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StepCounts")
+		case "total":
+			out.Values[i] = ec._StepCounts_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completed":
+			out.Values[i] = ec._StepCounts_completed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._StepCounts_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._StepCounts_overdue(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29163,6 +30253,58 @@ func (ec *executionContext) marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) marshalNFlag2ᚕᚖsicherkommunalᚋentᚐFlagᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Flag) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFlag2ᚖsicherkommunalᚋentᚐFlag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFlag2ᚖsicherkommunalᚋentᚐFlag(ctx context.Context, sel ast.SelectionSet, v *ent.Flag) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Flag!")
+		return graphql.Null
+	}
+	return ec._Flag(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFlagConnection2ᚖsicherkommunalᚋentᚐFlagConnection(ctx context.Context, sel ast.SelectionSet, v *ent.FlagConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FlagConnection!")
+		return graphql.Null
+	}
+	return ec._FlagConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFlagCount2sicherkommunalᚋschedulerᚐFlagCount(ctx context.Context, sel ast.SelectionSet, v scheduler.FlagCount) graphql.Marshaler {
+	return ec._FlagCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFlagCount2ᚕsicherkommunalᚋschedulerᚐFlagCountᚄ(ctx context.Context, sel ast.SelectionSet, v []scheduler.FlagCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFlagCount2sicherkommunalᚋschedulerᚐFlagCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNFlagKind2sicherkommunalᚋentᚋflagᚐKind(ctx context.Context, v any) (flag.Kind, error) {
 	var res flag.Kind
 	err := res.UnmarshalGQL(v)
@@ -29263,6 +30405,14 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNJobRun2ᚖsicherkommunalᚋentᚐJobRun(ctx context.Context, sel ast.SelectionSet, v *ent.JobRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JobRun!")
+		return graphql.Null
+	}
+	return ec._JobRun(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNJobRunConnection2ᚖsicherkommunalᚋentᚐJobRunConnection(ctx context.Context, sel ast.SelectionSet, v *ent.JobRunConnection) graphql.Marshaler {
@@ -29527,6 +30677,14 @@ func (ec *executionContext) marshalNProgramConnection2ᚖsicherkommunalᚋentᚐ
 	return ec._ProgramConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNProgramDashboard2ᚖsicherkommunalᚋschedulerᚐDashboard(ctx context.Context, sel ast.SelectionSet, v *scheduler.Dashboard) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProgramDashboard!")
+		return graphql.Null
+	}
+	return ec._ProgramDashboard(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNProgramFunding2ᚖsicherkommunalᚋledgerᚐProgramFunding(ctx context.Context, sel ast.SelectionSet, v *ledger.ProgramFunding) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProgramFunding!")
@@ -29584,6 +30742,26 @@ func (ec *executionContext) unmarshalNScheduleAppointmentInput2sicherkommunalᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNStatusCount2sicherkommunalᚋschedulerᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v scheduler.StatusCount) graphql.Marshaler {
+	return ec._StatusCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStatusCount2ᚕsicherkommunalᚋschedulerᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []scheduler.StatusCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatusCount2sicherkommunalᚋschedulerᚐStatusCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNStep2ᚖsicherkommunalᚋentᚐStep(ctx context.Context, sel ast.SelectionSet, v *ent.Step) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Step!")
@@ -29598,6 +30776,10 @@ func (ec *executionContext) marshalNStepConnection2ᚖsicherkommunalᚋentᚐSte
 		return graphql.Null
 	}
 	return ec._StepConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStepCounts2sicherkommunalᚋschedulerᚐStepCounts(ctx context.Context, sel ast.SelectionSet, v scheduler.StepCounts) graphql.Marshaler {
+	return ec._StepCounts(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNStepKind2sicherkommunalᚋentᚋschemaᚋtypesᚐStepKind(ctx context.Context, v any) (types.StepKind, error) {
@@ -30499,6 +31681,14 @@ func (ec *executionContext) marshalOFlagKind2ᚖsicherkommunalᚋentᚋflagᚐKi
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOFlagOrder2ᚖsicherkommunalᚋentᚐFlagOrder(ctx context.Context, v any) (*ent.FlagOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFlagOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOFlagSeverity2ᚕsicherkommunalᚋentᚋflagᚐSeverityᚄ(ctx context.Context, v any) ([]flag.Severity, error) {

@@ -12,6 +12,7 @@ import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
+	"sicherkommunal/scheduler"
 )
 
 // Resolver holds the dependencies of the resolvers.
@@ -22,7 +23,9 @@ type Resolver struct {
 	Ledger  *ledger.Service
 	// Calendar holds the appointment rules and the feeds.
 	Calendar *calendar.Service
-	Log      *slog.Logger
+	// Scheduler runs the monitoring jobs and reads flags.
+	Scheduler *scheduler.Runner
+	Log       *slog.Logger
 }
 
 // ent returns the transactional client of a mutation (entgql.Transactioner)

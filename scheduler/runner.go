@@ -186,5 +186,6 @@ func (r *Runner) Start(ctx context.Context, schedules map[string]string) error {
 func (r *Runner) Stop() {
 	if r.cron != nil {
 		<-r.cron.Stop().Done()
+		r.cron = nil
 	}
 }

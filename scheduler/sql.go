@@ -50,7 +50,9 @@ func (d sqlDialect) dateText(col string) string {
 // money renders a non-negative BIGINT cents expression as "1234.56".
 func (d sqlDialect) money(expr string) string {
 	if d == dialect.Postgres {
-		return "((" + expr + ") / 100)::text || '.' || lpad(((" + expr + ") % 100)::text, 2, '0')"
+		// SUM(bigint) is numeric in PostgreSQL: back to bigint for integer division.
+		x := "CAST(" + expr + " AS bigint)"
+		return "(" + x + " / 100)::text || '.' || lpad((" + x + " % 100)::text, 2, '0')"
 	}
 	return "printf('%d.%02d', (" + expr + ") / 100, (" + expr + ") % 100)"
 }
