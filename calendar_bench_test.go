@@ -190,4 +190,3 @@ func seedFeed(b *testing.B, ctx context.Context, c *ent.Client, a *app, n int) s
 	}
 	return url
 }
-

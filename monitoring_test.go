@@ -56,7 +56,7 @@ func TestOverdueStepsByTheClock(t *testing.T) {
 		before, after time.Time
 	}{
 		{"2026-12-10", time.Date(2026, 12, 10, 23, 59, 0, 0, berlinLoc), time.Date(2026, 12, 11, 0, 0, 0, 0, berlinLoc)},
-		{"2026-03-28", time.Date(2026, 3, 28, 23, 59, 0, 0, berlinLoc), time.Date(2026, 3, 29, 0, 0, 0, 0, berlinLoc)},  // spring forward that night
+		{"2026-03-28", time.Date(2026, 3, 28, 23, 59, 0, 0, berlinLoc), time.Date(2026, 3, 29, 0, 0, 0, 0, berlinLoc)},   // spring forward that night
 		{"2026-10-24", time.Date(2026, 10, 24, 23, 59, 0, 0, berlinLoc), time.Date(2026, 10, 25, 0, 0, 0, 0, berlinLoc)}, // fall back that night
 	}
 	for _, c := range cases {

@@ -99,4 +99,3 @@ func (r *Runner) Acknowledge(ctx context.Context, c *ent.Client, id pulid.ID, wh
 	}
 	return c.Flag.UpdateOne(f).SetAcknowledgedAt(r.Now()).SetAcknowledgedBy(who).Save(ctx)
 }
-

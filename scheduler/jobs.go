@@ -160,7 +160,7 @@ func (r *Runner) ledgerAudit(ctx context.Context, c *ent.Client, now time.Time) 
 		for key, m := range want {
 			pid := m.ParticipationID
 			builders = append(builders, c.Flag.Create().SetKind(flag.KindLEDGER_MISMATCH).SetSeverity(flag.SeverityCRITICAL).
-				SetSubjectKey(key).SetParticipationID(pid).SetMessage("Ledger mismatch: " + m.String()).SetRaisedAt(now))
+				SetSubjectKey(key).SetParticipationID(pid).SetMessage("Ledger mismatch: "+m.String()).SetRaisedAt(now))
 		}
 		if err := c.Flag.CreateBulk(builders...).Exec(ctx); err != nil {
 			return result{}, err
