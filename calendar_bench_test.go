@@ -54,7 +54,7 @@ func BenchmarkFeed(b *testing.B) {
 		last.Driver = counter.Wrap(d)
 		return last
 	}})
-	ctx := context.Background()
+	ctx := bg()
 	now := func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC) }
 	a, err := newApp(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)), now, 1<<20)
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -64,7 +63,7 @@ type calFixture struct {
 func newCalFixture(t *testing.T) *calFixture {
 	t.Helper()
 	s := newTestServer(t)
-	ctx := auth.SystemContext(context.Background())
+	ctx := bg()
 	c := s.DB.Client
 	f := &calFixture{testServer: s}
 	pid := c.Program.Query().OnlyIDX(ctx)
@@ -119,7 +118,7 @@ func (f *calFixture) schedule(t *testing.T, in map[string]any) appt {
 // TestAppointmentRules covers every scheduling rule with its error code.
 func TestAppointmentRules(t *testing.T) {
 	f := newCalFixture(t)
-	ctx := context.Background()
+	ctx := bg()
 	A, B, C := f.pa[0], f.pa[1], f.pa[2]
 	co1, co2 := f.co[0], f.co[1]
 
@@ -313,7 +312,7 @@ func TestConcurrentSchedulingConflict(t *testing.T) {
 	if ok != 1 || codes["APPOINTMENT_CONFLICT"] != n-1 {
 		t.Fatalf("want 1 success and %d conflicts, got %d successes and %v", n-1, ok, codes)
 	}
-	cnt, err := f.DB.Client.Appointment.Query().Count(context.Background())
+	cnt, err := f.DB.Client.Appointment.Query().Count(bg())
 	if err != nil || cnt != 1 {
 		t.Fatalf("%d appointments stored, %v", cnt, err)
 	}
@@ -597,7 +596,7 @@ func TestCalendarFeeds(t *testing.T) {
 		t.Errorf("other feeds stop working: %d", res.StatusCode)
 	}
 	// Only hashes are stored.
-	for _, fd := range f.DB.Client.CalendarFeed.Query().AllX(context.Background()) {
+	for _, fd := range f.DB.Client.CalendarFeed.Query().AllX(bg()) {
 		if len(fd.TokenHash) != 64 || strings.Contains(aURL, fd.TokenHash) {
 			t.Errorf("feed secret stored in clear: %q", fd.TokenHash)
 		}
@@ -621,7 +620,7 @@ func TestCalendarFeedPermissions(t *testing.T) {
 	prog := map[string]any{"scope": "PROGRAM"}
 	cons := map[string]any{"scope": "CONSULTANT", "consultantID": string(f.co[0].ID)}
 	f.feed(t, f.muniToken[0], own)
-	f.fails(t, f.muniToken[0], createCalendarFeed, map[string]any{"in": other}, "FORBIDDEN")
+	f.fails(t, f.muniToken[0], createCalendarFeed, map[string]any{"in": other}, "NOT_FOUND") // another Kommune is invisible: the same answer as a missing one
 	f.fails(t, f.muniToken[0], createCalendarFeed, map[string]any{"in": prog}, "FORBIDDEN")
 	f.fails(t, f.muniToken[0], createCalendarFeed, map[string]any{"in": cons}, "FORBIDDEN")
 	f.fails(t, f.contractor, createCalendarFeed, map[string]any{"in": prog}, "FORBIDDEN")

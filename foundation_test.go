@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -133,7 +132,7 @@ func TestRegisterAndFindEndToEnd(t *testing.T) {
 		"ags": "15090999", "name": "Doppelt", "kind": "EINHEITSGEMEINDE",
 	}}, "CONFLICT")
 	// Nothing half-done: still exactly one participation for the Kommune.
-	n, err := s.DB.Client.Participation.Query().Count(context.Background())
+	n, err := s.DB.Client.Participation.Query().Count(bg())
 	if err != nil || n != 1 {
 		t.Fatalf("participations: %d, %v", n, err)
 	}
@@ -143,7 +142,7 @@ func TestRegisterAndFindEndToEnd(t *testing.T) {
 // IDs of several types in one request, and that unknown IDs give NOT_FOUND.
 func TestNodesResolveEveryType(t *testing.T) {
 	s := newTestServer(t)
-	ctx := auth.SystemContext(context.Background())
+	ctx := bg()
 	c := s.DB.Client
 	mu := c.Municipality.Query().Where(municipality.Ags("15003000")).OnlyX(ctx)
 	pa, err := s.App.program.Register(ctx, c, c.Program.Query().OnlyIDX(ctx), mu.ID, time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC))
@@ -215,7 +214,7 @@ func TestAuthentication(t *testing.T) {
 	// A municipality token needs its municipality.
 	s.fails(t, s.Admin, `mutation { createApiToken(input: {name: "x", role: MUNICIPALITY}) { token } }`, nil, "VALIDATION")
 	// The secret is stored hashed only.
-	hashes := s.DB.Client.APIToken.Query().AllX(context.Background())
+	hashes := s.DB.Client.APIToken.Query().AllX(bg())
 	for _, h := range hashes {
 		if strings.HasPrefix(h.TokenHash, auth.SecretPrefix) || len(h.TokenHash) != 64 {
 			t.Fatalf("token stored in clear: %q", h.TokenHash)
@@ -227,7 +226,7 @@ func TestAuthentication(t *testing.T) {
 // same few SQL statements for 5 and for 50 participations.
 func TestParticipationsQueryCost(t *testing.T) {
 	s := newTestServer(t)
-	ctx := auth.SystemContext(context.Background())
+	ctx := bg()
 	c := s.DB.Client
 	pid := c.Program.Query().OnlyIDX(ctx)
 	munis := c.Municipality.Query().Order(municipality.ByArs()).Limit(50).AllX(ctx)
@@ -305,10 +304,10 @@ func TestSeed(t *testing.T) {
 		t.Fatalf("municipalities: %+v", d)
 	}
 	// Seeding again (a restart) adds nothing.
-	if err := program.Seed(context.Background(), s.DB.Client, s.DB.Dialect); err != nil {
+	if err := program.Seed(bg(), s.DB.Client, s.DB.Dialect); err != nil {
 		t.Fatal(err)
 	}
-	if n := s.DB.Client.Municipality.Query().CountX(context.Background()); n != 133 {
+	if n := s.DB.Client.Municipality.Query().CountX(bg()); n != 133 {
 		t.Fatalf("after second seed: %d municipalities", n)
 	}
 }

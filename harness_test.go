@@ -221,3 +221,7 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// bg is the context of test code that reads the store directly: the
+// system viewer, as the data layer allows nothing without a viewer.
+func bg() context.Context { return auth.SystemContext(context.Background()) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -84,7 +83,7 @@ func hammer(t *testing.T, servers []*testServer, token string, pas []string, wor
 	if codes["ok"] == 0 || codes["CAP_EXCEEDED"] == 0 {
 		t.Errorf("the hammer did not reach the caps: %v", codes)
 	}
-	mism, err := ledger.Verify(context.Background(), servers[0].DB.Client)
+	mism, err := ledger.Verify(bg(), servers[0].DB.Client)
 	if err != nil || len(mism) != 0 {
 		t.Fatalf("Verify: %v %v", mism, err)
 	}
@@ -149,7 +148,7 @@ func TestIdempotencyUnderConcurrency(t *testing.T) {
 			t.Fatalf("callers got different entries: %v", ids)
 		}
 	}
-	if n := s.DB.Client.LedgerEntry.Query().CountX(context.Background()); n != 1 {
+	if n := s.DB.Client.LedgerEntry.Query().CountX(bg()); n != 1 {
 		t.Fatalf("%d entries booked", n)
 	}
 	if f := s.funding(t, mid, pa); f.Stage1Paid != "1234.56" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -96,7 +95,7 @@ func TestLedgerSurvivesKill(t *testing.T) {
 	}
 
 	p2 := startProcess(t, dbURL, admin)
-	ctx := context.Background()
+	ctx := bg()
 	c := local.DB.Client
 	for key, id := range acked {
 		es := c.LedgerEntry.Query().Where(ledgerentry.IdempotencyKey(key)).AllX(ctx)

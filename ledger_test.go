@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"sicherkommunal/auth"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ledger"
@@ -29,7 +27,7 @@ type funding struct {
 // participations registers n seeded Kommunen and returns their IDs.
 func (s *testServer) participations(t testing.TB, n int) []string {
 	t.Helper()
-	ctx := auth.SystemContext(context.Background())
+	ctx := bg()
 	c := s.DB.Client
 	pid := c.Program.Query().OnlyIDX(ctx)
 	munis := c.Municipality.Query().Order(municipality.ByArs()).Limit(n).AllX(ctx)
@@ -248,7 +246,7 @@ func TestLedgerRules(t *testing.T) {
 		}
 	})
 
-	mism, err := ledger.Verify(context.Background(), s.DB.Client)
+	mism, err := ledger.Verify(bg(), s.DB.Client)
 	if err != nil || len(mism) != 0 {
 		t.Fatalf("Verify: %v %v", mism, err)
 	}
@@ -262,7 +260,7 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 	pa := s.participations(t, 1)[0]
 	var p struct{ PostDisbursement struct{ ID string } }
 	s.must(t, mid, postDisbursement, payment(pa, "STAGE_1", "100.00", "2026-02-01", "k1"), &p)
-	ctx := context.Background()
+	ctx := bg()
 	c := s.DB.Client
 	if err := c.LedgerEntry.UpdateOneID(ledgerID(p.PostDisbursement.ID)).Exec(ctx); err == nil {
 		t.Fatal("ORM update of an entry succeeded")

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"sicherkommunal/auth"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/jobrun"
@@ -23,7 +21,7 @@ import (
 // runJob runs a job now through the scheduler and returns its run.
 func (s *testServer) runJob(t testing.TB, job string) *ent.JobRun {
 	t.Helper()
-	run, err := s.App.scheduler.RunTick(auth.SystemContext(context.Background()), job, nil, "test")
+	run, err := s.App.scheduler.RunTick(bg(), job, nil, "test")
 	if err != nil {
 		t.Fatalf("%s: %v", job, err)
 	}
@@ -33,7 +31,7 @@ func (s *testServer) runJob(t testing.TB, job string) *ent.JobRun {
 // openFlag returns the open flag of kind for subject, or nil.
 func (s *testServer) openFlag(t testing.TB, kind flag.Kind, subject string) *ent.Flag {
 	t.Helper()
-	f, err := s.DB.Client.Flag.Query().Where(flag.KindEQ(kind), flag.SubjectKey(subject), flag.ResolvedAtIsNil()).Only(context.Background())
+	f, err := s.DB.Client.Flag.Query().Where(flag.KindEQ(kind), flag.SubjectKey(subject), flag.ResolvedAtIsNil()).Only(bg())
 	if ent.IsNotFound(err) {
 		return nil
 	}
@@ -48,7 +46,7 @@ func (s *testServer) openFlag(t testing.TB, kind flag.Kind, subject string) *ent
 // changes nothing; completing the step resolves the flag on the next run.
 func TestOverdueStepsByTheClock(t *testing.T) {
 	s := newTestServer(t)
-	ctx := context.Background()
+	ctx := bg()
 	pa := s.participations(t, 1)[0]
 	kickoff := s.DB.Client.Step.Query().Where(step.ParticipationID(pulid.ID(pa)), step.KindEQ(types.StepKickoff)).OnlyX(ctx)
 	cases := []struct {
@@ -122,7 +120,7 @@ func TestDeadlineWatch(t *testing.T) {
 		t.Fatalf("want 2 at risk with 30 days left: %+v", run)
 	}
 	// Final acceptance of the first clears its flag.
-	st := s.DB.Client.Step.Query().Where(step.ParticipationID(pulid.ID(pas[0])), step.KindEQ(types.StepFinalAcceptance)).OnlyX(context.Background())
+	st := s.DB.Client.Step.Query().Where(step.ParticipationID(pulid.ID(pas[0])), step.KindEQ(types.StepFinalAcceptance)).OnlyX(bg())
 	s.must(t, s.Admin, `mutation($id: ID!) { completeStep(input: {id: $id}) { id } }`, map[string]any{"id": string(st.ID)}, nil)
 	if run := s.runJob(t, scheduler.JobDeadlineWatch); run.Resolved != 1 {
 		t.Fatalf("acceptance did not resolve: %+v", run)
@@ -180,7 +178,7 @@ func TestLedgerAuditFindsTampering(t *testing.T) {
 	if run := s.runJob(t, scheduler.JobLedgerAudit); run.Raised != 0 {
 		t.Fatalf("clean ledger flagged: %+v", run)
 	}
-	ctx := context.Background()
+	ctx := bg()
 	q := "UPDATE funding_accounts SET stage1_paid = stage1_paid + 1 WHERE participation_id = ?"
 	if s.DB.Dialect == "postgres" {
 		q = "UPDATE funding_accounts SET stage1_paid = stage1_paid + 1 WHERE participation_id = $1"
@@ -210,7 +208,7 @@ func TestSchedulerReplicas(t *testing.T) {
 	s.participations(t, 6)
 	var runners []*scheduler.Runner
 	for i := 0; i < 3; i++ {
-		db, err := store.Open(context.Background(), dbURL, store.Options{})
+		db, err := store.Open(bg(), dbURL, store.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +218,7 @@ func TestSchedulerReplicas(t *testing.T) {
 	ticks := []time.Time{
 		time.Date(2026, 12, 1, 6, 0, 0, 0, berlinLoc), time.Date(2026, 12, 1, 6, 15, 0, 0, berlinLoc), time.Date(2026, 12, 2, 6, 0, 0, 0, berlinLoc),
 	}
-	ctx := auth.SystemContext(context.Background())
+	ctx := bg()
 	for _, tick := range ticks {
 		s.Clock.Set(tick)
 		var wg sync.WaitGroup

@@ -148,7 +148,7 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 		ledger:  &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now},
 	}
 	a.calendar = &calendar.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Program: a.program, Log: log}
-	loc, err := programLocation(ctx, db)
+	loc, err := programLocation(auth.SystemContext(ctx), db)
 	if err != nil {
 		return nil, err
 	}

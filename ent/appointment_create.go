@@ -219,7 +219,9 @@ func (_c *AppointmentCreate) Mutation() *AppointmentMutation {
 
 // Save creates the Appointment in the database.
 func (_c *AppointmentCreate) Save(ctx context.Context) (*Appointment, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -246,12 +248,18 @@ func (_c *AppointmentCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *AppointmentCreate) defaults() {
+func (_c *AppointmentCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if appointment.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized appointment.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := appointment.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if appointment.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized appointment.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := appointment.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -264,9 +272,13 @@ func (_c *AppointmentCreate) defaults() {
 		_c.mutation.SetSequence(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
+		if appointment.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized appointment.DefaultID (forgotten import ent/runtime?)")
+		}
 		v := appointment.DefaultID()
 		_c.mutation.SetID(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

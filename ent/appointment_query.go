@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/appointment"
@@ -442,6 +443,12 @@ func (_q *AppointmentQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if appointment.Policy == nil {
+		return errors.New("ent: uninitialized appointment.Policy (forgotten import ent/runtime?)")
+	}
+	if err := appointment.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -300,7 +300,9 @@ func (_u *AppointmentUpdate) ClearStep() *AppointmentUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *AppointmentUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -327,11 +329,15 @@ func (_u *AppointmentUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *AppointmentUpdate) defaults() {
+func (_u *AppointmentUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if appointment.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized appointment.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := appointment.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -855,7 +861,9 @@ func (_u *AppointmentUpdateOne) Select(field string, fields ...string) *Appointm
 
 // Save executes the query and returns the updated Appointment entity.
 func (_u *AppointmentUpdateOne) Save(ctx context.Context) (*Appointment, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -882,11 +890,15 @@ func (_u *AppointmentUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *AppointmentUpdateOne) defaults() {
+func (_u *AppointmentUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if appointment.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized appointment.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := appointment.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

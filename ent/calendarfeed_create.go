@@ -165,7 +165,9 @@ func (_c *CalendarFeedCreate) Mutation() *CalendarFeedMutation {
 
 // Save creates the CalendarFeed in the database.
 func (_c *CalendarFeedCreate) Save(ctx context.Context) (*CalendarFeed, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -192,19 +194,29 @@ func (_c *CalendarFeedCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *CalendarFeedCreate) defaults() {
+func (_c *CalendarFeedCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if calendarfeed.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized calendarfeed.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := calendarfeed.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if calendarfeed.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized calendarfeed.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := calendarfeed.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
+		if calendarfeed.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized calendarfeed.DefaultID (forgotten import ent/runtime?)")
+		}
 		v := calendarfeed.DefaultID()
 		_c.mutation.SetID(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

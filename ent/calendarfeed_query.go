@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/calendarfeed"
@@ -439,6 +440,12 @@ func (_q *CalendarFeedQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if calendarfeed.Policy == nil {
+		return errors.New("ent: uninitialized calendarfeed.Policy (forgotten import ent/runtime?)")
+	}
+	if err := calendarfeed.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

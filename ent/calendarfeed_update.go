@@ -62,7 +62,9 @@ func (_u *CalendarFeedUpdate) Mutation() *CalendarFeedMutation {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *CalendarFeedUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -89,11 +91,15 @@ func (_u *CalendarFeedUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *CalendarFeedUpdate) defaults() {
+func (_u *CalendarFeedUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if calendarfeed.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized calendarfeed.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := calendarfeed.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
@@ -188,7 +194,9 @@ func (_u *CalendarFeedUpdateOne) Select(field string, fields ...string) *Calenda
 
 // Save executes the query and returns the updated CalendarFeed entity.
 func (_u *CalendarFeedUpdateOne) Save(ctx context.Context) (*CalendarFeed, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -215,11 +223,15 @@ func (_u *CalendarFeedUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *CalendarFeedUpdateOne) defaults() {
+func (_u *CalendarFeedUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if calendarfeed.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized calendarfeed.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := calendarfeed.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // Modify adds a statement modifier for attaching custom logic to the UPDATE statement.

@@ -451,7 +451,8 @@ func (c *APITokenClient) QueryConsultant(_m *APIToken) *ConsultantQuery {
 
 // Hooks returns the client hooks.
 func (c *APITokenClient) Hooks() []Hook {
-	return c.hooks.APIToken
+	hooks := c.hooks.APIToken
+	return append(hooks[:len(hooks):len(hooks)], apitoken.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -632,7 +633,8 @@ func (c *AppointmentClient) QueryStep(_m *Appointment) *StepQuery {
 
 // Hooks returns the client hooks.
 func (c *AppointmentClient) Hooks() []Hook {
-	return c.hooks.Appointment
+	hooks := c.hooks.Appointment
+	return append(hooks[:len(hooks):len(hooks)], appointment.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -813,7 +815,8 @@ func (c *CalendarFeedClient) QueryConsultant(_m *CalendarFeed) *ConsultantQuery 
 
 // Hooks returns the client hooks.
 func (c *CalendarFeedClient) Hooks() []Hook {
-	return c.hooks.CalendarFeed
+	hooks := c.hooks.CalendarFeed
+	return append(hooks[:len(hooks):len(hooks)], calendarfeed.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -962,7 +965,8 @@ func (c *ConsultantClient) QueryAppointments(_m *Consultant) *AppointmentQuery {
 
 // Hooks returns the client hooks.
 func (c *ConsultantClient) Hooks() []Hook {
-	return c.hooks.Consultant
+	hooks := c.hooks.Consultant
+	return append(hooks[:len(hooks):len(hooks)], consultant.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1175,7 +1179,8 @@ func (c *FlagClient) QueryEntry(_m *Flag) *LedgerEntryQuery {
 
 // Hooks returns the client hooks.
 func (c *FlagClient) Hooks() []Hook {
-	return c.hooks.Flag
+	hooks := c.hooks.Flag
+	return append(hooks[:len(hooks):len(hooks)], flag.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1324,7 +1329,8 @@ func (c *FundingAccountClient) QueryParticipation(_m *FundingAccount) *Participa
 
 // Hooks returns the client hooks.
 func (c *FundingAccountClient) Hooks() []Hook {
-	return c.hooks.FundingAccount
+	hooks := c.hooks.FundingAccount
+	return append(hooks[:len(hooks):len(hooks)], fundingaccount.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1457,7 +1463,8 @@ func (c *JobRunClient) GetX(ctx context.Context, id pulid.ID) *JobRun {
 
 // Hooks returns the client hooks.
 func (c *JobRunClient) Hooks() []Hook {
-	return c.hooks.JobRun
+	hooks := c.hooks.JobRun
+	return append(hooks[:len(hooks):len(hooks)], jobrun.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2216,7 +2223,8 @@ func (c *ParticipationClient) QueryFlags(_m *Participation) *FlagQuery {
 
 // Hooks returns the client hooks.
 func (c *ParticipationClient) Hooks() []Hook {
-	return c.hooks.Participation
+	hooks := c.hooks.Participation
+	return append(hooks[:len(hooks):len(hooks)], participation.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.

@@ -115,7 +115,9 @@ func (_c *ConsultantCreate) Mutation() *ConsultantMutation {
 
 // Save creates the Consultant in the database.
 func (_c *ConsultantCreate) Save(ctx context.Context) (*Consultant, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -142,12 +144,18 @@ func (_c *ConsultantCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ConsultantCreate) defaults() {
+func (_c *ConsultantCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if consultant.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized consultant.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := consultant.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if consultant.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized consultant.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := consultant.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -156,9 +164,13 @@ func (_c *ConsultantCreate) defaults() {
 		_c.mutation.SetOrganization(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
+		if consultant.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized consultant.DefaultID (forgotten import ent/runtime?)")
+		}
 		v := consultant.DefaultID()
 		_c.mutation.SetID(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/appointment"
@@ -369,6 +370,12 @@ func (_q *ConsultantQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if consultant.Policy == nil {
+		return errors.New("ent: uninitialized consultant.Policy (forgotten import ent/runtime?)")
+	}
+	if err := consultant.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

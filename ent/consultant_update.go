@@ -122,7 +122,9 @@ func (_u *ConsultantUpdate) RemoveAppointments(v ...*Appointment) *ConsultantUpd
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *ConsultantUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -149,11 +151,15 @@ func (_u *ConsultantUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ConsultantUpdate) defaults() {
+func (_u *ConsultantUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if consultant.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized consultant.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := consultant.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -377,7 +383,9 @@ func (_u *ConsultantUpdateOne) Select(field string, fields ...string) *Consultan
 
 // Save executes the query and returns the updated Consultant entity.
 func (_u *ConsultantUpdateOne) Save(ctx context.Context) (*Consultant, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -404,11 +412,15 @@ func (_u *ConsultantUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ConsultantUpdateOne) defaults() {
+func (_u *ConsultantUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if consultant.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized consultant.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := consultant.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

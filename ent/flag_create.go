@@ -217,7 +217,9 @@ func (_c *FlagCreate) Mutation() *FlagMutation {
 
 // Save creates the Flag in the database.
 func (_c *FlagCreate) Save(ctx context.Context) (*Flag, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -244,11 +246,15 @@ func (_c *FlagCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *FlagCreate) defaults() {
+func (_c *FlagCreate) defaults() error {
 	if _, ok := _c.mutation.ID(); !ok {
+		if flag.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized flag.DefaultID (forgotten import ent/runtime?)")
+		}
 		v := flag.DefaultID()
 		_c.mutation.SetID(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/flag"
@@ -511,6 +512,12 @@ func (_q *FlagQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if flag.Policy == nil {
+		return errors.New("ent: uninitialized flag.Policy (forgotten import ent/runtime?)")
+	}
+	if err := flag.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -88,7 +88,9 @@ func (_c *FundingAccountCreate) Mutation() *FundingAccountMutation {
 
 // Save creates the FundingAccount in the database.
 func (_c *FundingAccountCreate) Save(ctx context.Context) (*FundingAccount, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -115,11 +117,15 @@ func (_c *FundingAccountCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *FundingAccountCreate) defaults() {
+func (_c *FundingAccountCreate) defaults() error {
 	if _, ok := _c.mutation.ID(); !ok {
+		if fundingaccount.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized fundingaccount.DefaultID (forgotten import ent/runtime?)")
+		}
 		v := fundingaccount.DefaultID()
 		_c.mutation.SetID(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

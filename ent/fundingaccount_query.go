@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/fundingaccount"
@@ -367,6 +368,12 @@ func (_q *FundingAccountQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if fundingaccount.Policy == nil {
+		return errors.New("ent: uninitialized fundingaccount.Policy (forgotten import ent/runtime?)")
+	}
+	if err := fundingaccount.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -141,7 +141,9 @@ func (_c *JobRunCreate) Mutation() *JobRunMutation {
 
 // Save creates the JobRun in the database.
 func (_c *JobRunCreate) Save(ctx context.Context) (*JobRun, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -168,7 +170,7 @@ func (_c *JobRunCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *JobRunCreate) defaults() {
+func (_c *JobRunCreate) defaults() error {
 	if _, ok := _c.mutation.Raised(); !ok {
 		v := jobrun.DefaultRaised
 		_c.mutation.SetRaised(v)
@@ -182,9 +184,13 @@ func (_c *JobRunCreate) defaults() {
 		_c.mutation.SetTriggeredBy(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
+		if jobrun.DefaultID == nil {
+			return fmt.Errorf("ent: uninitialized jobrun.DefaultID (forgotten import ent/runtime?)")
+		}
 		v := jobrun.DefaultID()
 		_c.mutation.SetID(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/jobrun"
@@ -331,6 +332,12 @@ func (_q *JobRunQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if jobrun.Policy == nil {
+		return errors.New("ent: uninitialized jobrun.Policy (forgotten import ent/runtime?)")
+	}
+	if err := jobrun.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/ledgerentry"
@@ -475,6 +476,12 @@ func (_q *LedgerEntryQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if ledgerentry.Policy == nil {
+		return errors.New("ent: uninitialized ledgerentry.Policy (forgotten import ent/runtime?)")
+	}
+	if err := ledgerentry.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

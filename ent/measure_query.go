@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/measure"
@@ -367,6 +368,12 @@ func (_q *MeasureQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if measure.Policy == nil {
+		return errors.New("ent: uninitialized measure.Policy (forgotten import ent/runtime?)")
+	}
+	if err := measure.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/appointment"
@@ -625,6 +626,12 @@ func (_q *ParticipationQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if participation.Policy == nil {
+		return errors.New("ent: uninitialized participation.Policy (forgotten import ent/runtime?)")
+	}
+	if err := participation.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

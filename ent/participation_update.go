@@ -322,7 +322,9 @@ func (_u *ParticipationUpdate) RemoveFlags(v ...*Flag) *ParticipationUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *ParticipationUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -349,11 +351,15 @@ func (_u *ParticipationUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ParticipationUpdate) defaults() {
+func (_u *ParticipationUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if participation.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized participation.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := participation.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -991,7 +997,9 @@ func (_u *ParticipationUpdateOne) Select(field string, fields ...string) *Partic
 
 // Save executes the query and returns the updated Participation entity.
 func (_u *ParticipationUpdateOne) Save(ctx context.Context) (*Participation, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -1018,11 +1026,15 @@ func (_u *ParticipationUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ParticipationUpdateOne) defaults() {
+func (_u *ParticipationUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if participation.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized participation.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := participation.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

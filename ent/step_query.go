@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/appointment"
@@ -405,6 +406,12 @@ func (_q *StepQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if step.Policy == nil {
+		return errors.New("ent: uninitialized step.Policy (forgotten import ent/runtime?)")
+	}
+	if err := step.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -96,7 +96,7 @@ func BenchmarkPostDisbursement(b *testing.B) {
 // transaction, from 16 concurrent writers.
 func rawCommitsPerSecond(b *testing.B, db *store.DB, n int) float64 {
 	b.Helper()
-	ctx := context.Background()
+	ctx := auth.SystemContext(context.Background())
 	ddl := "CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY AUTOINCREMENT, v BIGINT NOT NULL)"
 	insert := "INSERT INTO bench_raw (v) VALUES (?)"
 	if db.Dialect == dialect.Postgres {

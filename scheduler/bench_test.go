@@ -67,7 +67,7 @@ func BenchmarkJobs(b *testing.B) {
 // one measure each (every tenth above the cap), in multi-row INSERTs.
 func seedNationwide(b *testing.B, db *store.DB, n int) {
 	b.Helper()
-	ctx := context.Background()
+	ctx := auth.SystemContext(context.Background())
 	p := db.Client.Program.Query().OnlyX(ctx)
 	now := time.Now().UTC()
 	var munis, pas, accounts, steps, measures [][]any
@@ -119,7 +119,7 @@ func bulkInsert(b *testing.B, db *store.DB, table, cols string, rows [][]any) {
 			}
 			q.WriteString(")")
 		}
-		if _, err := db.SQL.ExecContext(context.Background(), q.String(), args...); err != nil {
+		if _, err := db.SQL.ExecContext(auth.SystemContext(context.Background()), q.String(), args...); err != nil {
 			b.Fatalf("insert into %s: %v", table, err)
 		}
 	}

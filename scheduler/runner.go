@@ -20,6 +20,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"sicherkommunal/apperr"
+	"sicherkommunal/auth"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/schema/types"
@@ -87,6 +88,8 @@ func (r *Runner) RunTick(ctx context.Context, job string, tick *time.Time, trigg
 	if !ok {
 		return nil, apperr.New(apperr.NotFound, "no job %q; jobs: %s", job, strings.Join(Jobs(), ", "))
 	}
+	// Jobs read and write everything, whoever started them.
+	ctx = auth.SystemContext(ctx)
 	started := r.Now()
 	var run *ent.JobRun
 	err := store.InTx(ctx, r.Client, func(ctx context.Context, c *ent.Client) error {

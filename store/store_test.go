@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"os"
+	"sicherkommunal/auth"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ import (
 // with the settings the program relies on otherwise.
 func TestBackend(t *testing.T) {
 	db := storetest.Open(t, store.Options{})
-	ctx := context.Background()
+	ctx := auth.SystemContext(context.Background())
 	if storetest.PostgresURL() != "" {
 		if db.Dialect != dialect.Postgres {
 			t.Fatalf("SK_TEST_POSTGRES_URL is set but the store is %s", db.Dialect)
@@ -51,7 +52,7 @@ func TestBackend(t *testing.T) {
 // TestMoneyIsStoredAsCents: amounts are BIGINT cents in the database.
 func TestMoneyIsStoredAsCents(t *testing.T) {
 	db := storetest.Open(t, store.Options{})
-	ctx := context.Background()
+	ctx := auth.SystemContext(context.Background())
 	if _, err := db.Client.Program.Query().Count(ctx); err != nil {
 		t.Fatal(err)
 	}

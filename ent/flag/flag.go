@@ -8,6 +8,7 @@ import (
 	"sicherkommunal/ent/schema/pulid"
 	"strconv"
 
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 )
@@ -120,7 +121,14 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "sicherkommunal/ent/runtime"
 var (
+	Hooks  [1]ent.Hook
+	Policy ent.Policy
 	// SubjectKeyValidator is a validator for the "subject_key" field. It is called by the builders before save.
 	SubjectKeyValidator func(string) error
 	// MessageValidator is a validator for the "message" field. It is called by the builders before save.

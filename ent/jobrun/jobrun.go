@@ -5,6 +5,7 @@ package jobrun
 import (
 	"sicherkommunal/ent/schema/pulid"
 
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 )
 
@@ -56,7 +57,14 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "sicherkommunal/ent/runtime"
 var (
+	Hooks  [1]ent.Hook
+	Policy ent.Policy
 	// JobValidator is a validator for the "job" field. It is called by the builders before save.
 	JobValidator func(string) error
 	// DefaultRaised holds the default value on creation for the "raised" field.

@@ -116,7 +116,8 @@ func ValidColumn(column string) bool {
 //
 //	import _ "sicherkommunal/ent/runtime"
 var (
-	Hooks [1]ent.Hook
+	Hooks  [2]ent.Hook
+	Policy ent.Policy
 	// ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
 	ReferenceValidator func(string) error
 	// ReasonValidator is a validator for the "reason" field. It is called by the builders before save.

@@ -3,6 +3,7 @@
 package runtime
 
 import (
+	"context"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/calendarfeed"
@@ -22,6 +23,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"entgo.io/ent"
+	"entgo.io/ent/privacy"
 	"entgo.io/ent/schema/field"
 )
 
@@ -30,6 +33,15 @@ import (
 // to their package variables.
 func init() {
 	apitokenMixin := schema.APIToken{}.Mixin()
+	apitoken.Policy = privacy.NewPolicies(schema.APIToken{})
+	apitoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := apitoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	apitokenMixinFields0 := apitokenMixin[0].Fields()
 	_ = apitokenMixinFields0
 	apitokenMixinFields1 := apitokenMixin[1].Fields()
@@ -75,6 +87,15 @@ func init() {
 	// apitoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	apitoken.IDValidator = apitokenDescID.Validators[0].(func(string) error)
 	appointmentMixin := schema.Appointment{}.Mixin()
+	appointment.Policy = privacy.NewPolicies(schema.Appointment{})
+	appointment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := appointment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	appointmentMixinFields0 := appointmentMixin[0].Fields()
 	_ = appointmentMixinFields0
 	appointmentMixinFields1 := appointmentMixin[1].Fields()
@@ -134,6 +155,15 @@ func init() {
 	// appointment.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	appointment.IDValidator = appointmentDescID.Validators[0].(func(string) error)
 	calendarfeedMixin := schema.CalendarFeed{}.Mixin()
+	calendarfeed.Policy = privacy.NewPolicies(schema.CalendarFeed{})
+	calendarfeed.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := calendarfeed.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	calendarfeedMixinFields0 := calendarfeedMixin[0].Fields()
 	_ = calendarfeedMixinFields0
 	calendarfeedMixinFields1 := calendarfeedMixin[1].Fields()
@@ -179,6 +209,15 @@ func init() {
 	// calendarfeed.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	calendarfeed.IDValidator = calendarfeedDescID.Validators[0].(func(string) error)
 	consultantMixin := schema.Consultant{}.Mixin()
+	consultant.Policy = privacy.NewPolicies(schema.Consultant{})
+	consultant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := consultant.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	consultantMixinFields0 := consultantMixin[0].Fields()
 	_ = consultantMixinFields0
 	consultantMixinFields1 := consultantMixin[1].Fields()
@@ -244,6 +283,15 @@ func init() {
 	// consultant.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	consultant.IDValidator = consultantDescID.Validators[0].(func(string) error)
 	flagMixin := schema.Flag{}.Mixin()
+	flag.Policy = privacy.NewPolicies(schema.Flag{})
+	flag.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := flag.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	flagMixinFields0 := flagMixin[0].Fields()
 	_ = flagMixinFields0
 	flagFields := schema.Flag{}.Fields()
@@ -291,6 +339,15 @@ func init() {
 	// flag.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	flag.IDValidator = flagDescID.Validators[0].(func(string) error)
 	fundingaccountMixin := schema.FundingAccount{}.Mixin()
+	fundingaccount.Policy = privacy.NewPolicies(schema.FundingAccount{})
+	fundingaccount.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := fundingaccount.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	fundingaccountMixinFields0 := fundingaccountMixin[0].Fields()
 	_ = fundingaccountMixinFields0
 	fundingaccountFields := schema.FundingAccount{}.Fields()
@@ -314,6 +371,15 @@ func init() {
 	// fundingaccount.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	fundingaccount.IDValidator = fundingaccountDescID.Validators[0].(func(string) error)
 	jobrunMixin := schema.JobRun{}.Mixin()
+	jobrun.Policy = privacy.NewPolicies(schema.JobRun{})
+	jobrun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := jobrun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	jobrunMixinFields0 := jobrunMixin[0].Fields()
 	_ = jobrunMixinFields0
 	jobrunFields := schema.JobRun{}.Fields()
@@ -345,8 +411,18 @@ func init() {
 	// jobrun.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	jobrun.IDValidator = jobrunDescID.Validators[0].(func(string) error)
 	ledgerentryMixin := schema.LedgerEntry{}.Mixin()
+	ledgerentry.Policy = privacy.NewPolicies(schema.LedgerEntry{})
+	ledgerentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := ledgerentry.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	ledgerentryHooks := schema.LedgerEntry{}.Hooks()
-	ledgerentry.Hooks[0] = ledgerentryHooks[0]
+
+	ledgerentry.Hooks[1] = ledgerentryHooks[0]
 	ledgerentryMixinFields0 := ledgerentryMixin[0].Fields()
 	_ = ledgerentryMixinFields0
 	ledgerentryFields := schema.LedgerEntry{}.Fields()
@@ -401,8 +477,18 @@ func init() {
 	// ledgerentry.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	ledgerentry.IDValidator = ledgerentryDescID.Validators[0].(func(string) error)
 	measureMixin := schema.Measure{}.Mixin()
+	measure.Policy = privacy.NewPolicies(schema.Measure{})
+	measure.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := measure.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	measureHooks := schema.Measure{}.Hooks()
-	measure.Hooks[0] = measureHooks[0]
+
+	measure.Hooks[1] = measureHooks[0]
 	measureMixinFields0 := measureMixin[0].Fields()
 	_ = measureMixinFields0
 	measureMixinFields1 := measureMixin[1].Fields()
@@ -451,8 +537,18 @@ func init() {
 	// measure.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	measure.IDValidator = measureDescID.Validators[0].(func(string) error)
 	municipalityMixin := schema.Municipality{}.Mixin()
+	municipality.Policy = privacy.NewPolicies(schema.Municipality{})
+	municipality.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := municipality.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	municipalityHooks := schema.Municipality{}.Hooks()
-	municipality.Hooks[0] = municipalityHooks[0]
+
+	municipality.Hooks[1] = municipalityHooks[0]
 	municipalityMixinFields0 := municipalityMixin[0].Fields()
 	_ = municipalityMixinFields0
 	municipalityMixinFields1 := municipalityMixin[1].Fields()
@@ -510,6 +606,15 @@ func init() {
 	// municipality.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	municipality.IDValidator = municipalityDescID.Validators[0].(func(string) error)
 	participationMixin := schema.Participation{}.Mixin()
+	participation.Policy = privacy.NewPolicies(schema.Participation{})
+	participation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := participation.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	participationMixinFields0 := participationMixin[0].Fields()
 	_ = participationMixinFields0
 	participationMixinFields1 := participationMixin[1].Fields()
@@ -537,8 +642,18 @@ func init() {
 	// participation.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	participation.IDValidator = participationDescID.Validators[0].(func(string) error)
 	programMixin := schema.Program{}.Mixin()
+	program.Policy = privacy.NewPolicies(schema.Program{})
+	program.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := program.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	programHooks := schema.Program{}.Hooks()
-	program.Hooks[0] = programHooks[0]
+
+	program.Hooks[1] = programHooks[0]
 	programMixinFields0 := programMixin[0].Fields()
 	_ = programMixinFields0
 	programMixinFields1 := programMixin[1].Fields()
@@ -599,8 +714,18 @@ func init() {
 	// program.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	program.IDValidator = programDescID.Validators[0].(func(string) error)
 	stepMixin := schema.Step{}.Mixin()
+	step.Policy = privacy.NewPolicies(schema.Step{})
+	step.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := step.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	stepHooks := schema.Step{}.Hooks()
-	step.Hooks[0] = stepHooks[0]
+
+	step.Hooks[1] = stepHooks[0]
 	stepMixinFields0 := stepMixin[0].Fields()
 	_ = stepMixinFields0
 	stepMixinFields1 := stepMixin[1].Fields()
