@@ -131,6 +131,7 @@ type app struct {
 
 // newApp migrates and seeds the store and wires the HTTP handlers.
 func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time.Time, maxBody int64) (*app, error) {
+	db.Client.Use(auth.AuditHook(now)) // every change leaves an AuditEvent in its transaction
 	if err := db.Migrate(ctx); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,9 @@ type Viewer struct {
 	Role           types.Role
 	MunicipalityID *pulid.ID
 	ConsultantID   *pulid.ID
+	// OnBehalfOf is the viewer whose request made the system act (a job
+	// started through runJob); the audit trail names it.
+	OnBehalfOf *Viewer
 }
 
 // Is reports whether the viewer has one of the roles.
@@ -60,7 +63,11 @@ func FromContext(ctx context.Context) *Viewer {
 
 // SystemContext marks work the program does by itself (seeding, jobs).
 func SystemContext(ctx context.Context) context.Context {
-	return NewContext(ctx, &Viewer{Name: "system", Role: types.RoleAdmin})
+	v := FromContext(ctx)
+	if v != nil && v.Name == "system" && v.TokenID == "" {
+		return ctx
+	}
+	return NewContext(ctx, &Viewer{Name: "system", Role: types.RoleAdmin, OnBehalfOf: v})
 }
 
 // Require returns FORBIDDEN unless the viewer has one of the roles.

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -87,6 +88,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:       apitoken.ValidColumn,
 			appointment.Table:    appointment.ValidColumn,
+			auditevent.Table:     auditevent.ValidColumn,
 			calendarfeed.Table:   calendarfeed.ValidColumn,
 			consultant.Table:     consultant.ValidColumn,
 			flag.Table:           flag.ValidColumn,

@@ -6,6 +6,7 @@ import (
 	"context"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -24,6 +25,7 @@ import (
 var prefixMap = map[string]string{
 	"TK": apitoken.Table,
 	"AP": appointment.Table,
+	"AE": auditevent.Table,
 	"CF": calendarfeed.Table,
 	"CO": consultant.Table,
 	"FL": flag.Table,

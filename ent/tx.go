@@ -18,6 +18,8 @@ type Tx struct {
 	APIToken *APITokenClient
 	// Appointment is the client for interacting with the Appointment builders.
 	Appointment *AppointmentClient
+	// AuditEvent is the client for interacting with the AuditEvent builders.
+	AuditEvent *AuditEventClient
 	// CalendarFeed is the client for interacting with the CalendarFeed builders.
 	CalendarFeed *CalendarFeedClient
 	// Consultant is the client for interacting with the Consultant builders.
@@ -173,6 +175,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Appointment = NewAppointmentClient(tx.config)
+	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.CalendarFeed = NewCalendarFeedClient(tx.config)
 	tx.Consultant = NewConsultantClient(tx.config)
 	tx.Flag = NewFlagClient(tx.config)

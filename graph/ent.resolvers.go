@@ -49,6 +49,14 @@ func (r *queryResolver) Appointments(ctx context.Context, after *entgql.Cursor[p
 	return r.ent(ctx).Appointment.Query().Paginate(ctx, after, first, before, last, ent.WithAppointmentOrder(orderBy), ent.WithAppointmentFilter(where.Filter))
 }
 
+// AuditEvents is the resolver for the auditEvents field.
+func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
+	if err := auth.Require(ctx, types.RoleAdmin, types.RoleMinistry); err != nil {
+		return nil, err
+	}
+	return r.ent(ctx).AuditEvent.Query().Paginate(ctx, after, first, before, last, ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
+}
+
 // CalendarFeeds is the resolver for the calendarFeeds field.
 func (r *queryResolver) CalendarFeeds(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) (*ent.CalendarFeedConnection, error) {
 	return calendar.FeedQuery(ctx, r.ent(ctx)).Paginate(ctx, after, first, before, last, ent.WithCalendarFeedOrder(orderBy), ent.WithCalendarFeedFilter(where.Filter))

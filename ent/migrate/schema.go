@@ -111,6 +111,47 @@ var (
 			},
 		},
 	}
+	// AuditEventsColumns holds the columns for the "audit_events" table.
+	AuditEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "actor", Type: field.TypeString},
+		{Name: "actor_token_id", Type: field.TypeString, Nullable: true},
+		{Name: "actor_role", Type: field.TypeEnum, Nullable: true, Enums: []string{"ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY"}},
+		{Name: "operation", Type: field.TypeString, Nullable: true},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"CREATE", "UPDATE", "DELETE"}},
+		{Name: "entity_type", Type: field.TypeString},
+		{Name: "entity_id", Type: field.TypeString, Nullable: true},
+		{Name: "changed_fields", Type: field.TypeJSON, Nullable: true},
+		{Name: "at", Type: field.TypeTime},
+	}
+	// AuditEventsTable holds the schema information for the "audit_events" table.
+	AuditEventsTable = &schema.Table{
+		Name:       "audit_events",
+		Columns:    AuditEventsColumns,
+		PrimaryKey: []*schema.Column{AuditEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditevent_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[9]},
+			},
+			{
+				Name:    "auditevent_entity_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[7]},
+			},
+			{
+				Name:    "auditevent_actor_token_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[2]},
+			},
+			{
+				Name:    "auditevent_operation",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[4]},
+			},
+		},
+	}
 	// CalendarFeedsColumns holds the columns for the "calendar_feeds" table.
 	CalendarFeedsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 28},
@@ -683,6 +724,7 @@ var (
 	Tables = []*schema.Table{
 		APITokensTable,
 		AppointmentsTable,
+		AuditEventsTable,
 		CalendarFeedsTable,
 		ConsultantsTable,
 		FlagsTable,

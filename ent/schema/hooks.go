@@ -231,12 +231,12 @@ func validateTemplate(items []types.StepTemplateItem, end time.Time) error {
 }
 
 
-// appendOnly refuses every update and delete of ledger entries: a
-// correction is a reversal.
+// appendOnly refuses every update and delete of ledger entries (a
+// correction is a reversal) and audit events.
 func appendOnly() ent.Hook {
 	return hook.On(func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-			return nil, apperr.New(apperr.Validation, "ledger entries are append-only; book a reversal instead")
+			return nil, apperr.New(apperr.Validation, "%s records are append-only", m.Type())
 		})
 	}, ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne)
 }

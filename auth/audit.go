@@ -1,0 +1,108 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"entgo.io/ent"
+	"github.com/99designs/gqlgen/graphql"
+
+	gen "sicherkommunal/ent"
+	"sicherkommunal/ent/apitoken"
+	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/schema/pulid"
+)
+
+// maxAuditIDs bounds the events of one bulk change; beyond it one event
+// without an entity ID records the change.
+const maxAuditIDs = 200
+
+// AuditHook records every change of the data as an AuditEvent, in the same
+// transaction, naming the actor (the token, or the system acting on behalf
+// of one) and the GraphQL mutation that caused it. Funding accounts are
+// derived from ledger entries and not audited separately; a token's
+// last-used time is bookkeeping, not a change.
+func AuditHook(now func() time.Time) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			switch m.Type() {
+			case gen.TypeAuditEvent, gen.TypeFundingAccount:
+				return next.Mutate(ctx, m)
+			case gen.TypeAPIToken:
+				if f := m.Fields(); len(f) == 1 && f[0] == apitoken.FieldLastUsedAt && m.Op().Is(ent.OpUpdateOne) {
+					return next.Mutate(ctx, m)
+				}
+			}
+			client, ok := m.(interface{ Client() *gen.Client })
+			if !ok {
+				return next.Mutate(ctx, m)
+			}
+			var ids []pulid.ID
+			if !m.Op().Is(ent.OpCreate) {
+				if im, ok := m.(interface {
+					IDs(context.Context) ([]pulid.ID, error)
+				}); ok {
+					var err error
+					if ids, err = im.IDs(ctx); err != nil {
+						return nil, err
+					}
+				}
+			}
+			v, err := next.Mutate(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			if m.Op().Is(ent.OpCreate) {
+				if im, ok := m.(interface{ ID() (pulid.ID, bool) }); ok {
+					if id, ok := im.ID(); ok {
+						ids = []pulid.ID{id}
+					}
+				}
+			}
+			if err := writeAudit(ctx, client.Client(), m, ids, now()); err != nil {
+				return nil, fmt.Errorf("audit: %w", err)
+			}
+			return v, nil
+		})
+	}
+}
+
+func writeAudit(ctx context.Context, c *gen.Client, m ent.Mutation, ids []pulid.ID, at time.Time) error {
+	actor := FromContext(ctx)
+	if actor != nil && actor.OnBehalfOf != nil {
+		actor = actor.OnBehalfOf
+	}
+	action := auditevent.ActionUPDATE
+	switch {
+	case m.Op().Is(ent.OpCreate):
+		action = auditevent.ActionCREATE
+	case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
+		action = auditevent.ActionDELETE
+	}
+	fields := append(m.Fields(), m.ClearedFields()...)
+	operation := ""
+	if rfc := graphql.GetRootFieldContext(ctx); rfc != nil {
+		operation = rfc.Field.Name
+	}
+	if len(ids) == 0 || len(ids) > maxAuditIDs {
+		ids = []pulid.ID{""}
+	}
+	builders := make([]*gen.AuditEventCreate, 0, len(ids))
+	for _, id := range ids {
+		b := c.AuditEvent.Create().SetAction(action).SetEntityType(m.Type()).SetEntityID(string(id)).
+			SetChangedFields(fields).SetOperation(operation).SetAt(at)
+		if actor != nil {
+			b.SetActor(actor.Name).SetActorRole(actor.Role)
+			if actor.TokenID != "" {
+				b.SetActorTokenID(actor.TokenID)
+			}
+		} else {
+			b.SetActor("unknown")
+		}
+		builders = append(builders, b)
+	}
+	// The audit trail is written with the writer's rights over it, whoever
+	// the writer is.
+	return c.AuditEvent.CreateBulk(builders...).Exec(ctx)
+}
