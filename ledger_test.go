@@ -122,6 +122,13 @@ func TestLedgerRules(t *testing.T) {
 		}
 	})
 
+	t.Run("STAGE2 before the approval date", func(t *testing.T) {
+		err := s.fails(t, mid, postDisbursement, payment(b, "STAGE_2", "100.00", "2026-02-09", "b-early"), "STAGE2_NOT_APPROVED")
+		if err.Extensions["stage2ApprovedOn"] != "2026-02-10" {
+			t.Fatalf("%+v", err)
+		}
+	})
+
 	t.Run("STAGE2_NOT_OPEN", func(t *testing.T) {
 		err := s.fails(t, mid, postDisbursement, payment(b, "STAGE_2", "100.00", "2025-12-31", "b3"), "STAGE2_NOT_OPEN")
 		if err.Extensions["stage2OpensOn"] != "2026-01-01" {
@@ -139,6 +146,7 @@ func TestLedgerRules(t *testing.T) {
 	})
 
 	t.Run("PARTICIPATION_WITHDRAWN", func(t *testing.T) {
+		s.must(t, mid, postDisbursement, payment(w, "STAGE_1", "100.00", "2026-02-20", "w0"), nil)
 		s.must(t, s.Admin, `mutation($id: ID!) { withdrawParticipation(id: $id, reason: "Rückzug") { status } }`, map[string]any{"id": w}, nil)
 		s.fails(t, mid, postDisbursement, payment(w, "STAGE_1", "100.00", "2026-03-01", "w1"), "PARTICIPATION_WITHDRAWN")
 	})
@@ -239,9 +247,9 @@ func TestLedgerRules(t *testing.T) {
 		s.must(t, mid, `query($id: ID!) { programFunding(programID: $id) { participants funded stage1Paid stage2Paid totalPaid budgetRemaining } }`,
 			map[string]any{"id": s.programID(t)}, &d)
 		f := d.ProgramFunding
-		// a: 16,100 + 13,900; b: 0 + 100; none: 5,000.
-		if f.Participants != 3 || f.Funded != 3 || f.Stage1Paid != "21100.00" || f.Stage2Paid != "14000.00" ||
-			f.TotalPaid != "35100.00" || f.BudgetRemaining != nil {
+		// a: 16,100 + 13,900; b: 0 + 100; none: 5,000; w (withdrawn after a payment): 100 + 0.
+		if f.Participants != 3 || f.Funded != 4 || f.Stage1Paid != "21200.00" || f.Stage2Paid != "14000.00" ||
+			f.TotalPaid != "35200.00" || f.BudgetRemaining != nil {
 			t.Fatalf("programFunding %+v", f)
 		}
 	})
@@ -249,6 +257,41 @@ func TestLedgerRules(t *testing.T) {
 	mism, err := ledger.Verify(bg(), s.DB.Client)
 	if err != nil || len(mism) != 0 {
 		t.Fatalf("Verify: %v %v", mism, err)
+	}
+}
+
+// TestProgramCapChangesReachPostings: lowering a programme's caps applies
+// to the next posting at once; caps below what was paid are refused.
+func TestProgramCapChangesReachPostings(t *testing.T) {
+	s := newTestServer(t)
+	mid := s.token(t, "MINISTRY", "")
+	pas := s.participations(t, 2)
+	s.must(t, mid, postDisbursement, payment(pas[0], "STAGE_1", "9000.00", "2026-02-01", "c1"), nil)
+	const update = `mutation($id: ID!, $s1: Decimal!, $total: Decimal!) { updateProgram(id: $id, input: {stage1Amount: $s1, totalCap: $total}) { id } }`
+	pid := s.programID(t)
+	s.fails(t, mid, update, map[string]any{"id": pid, "s1": "8000.00", "total": "20000.00"}, "VALIDATION")
+	s.must(t, mid, update, map[string]any{"id": pid, "s1": "10000.00", "total": "20000.00"}, nil)
+	err := s.fails(t, mid, postDisbursement, payment(pas[0], "STAGE_1", "1000.01", "2026-02-02", "c2"), "CAP_EXCEEDED")
+	if err.Extensions["remaining"] != "1000.00" {
+		t.Fatalf("%+v", err)
+	}
+	s.fails(t, mid, postDisbursement, payment(pas[1], "STAGE_1", "10000.01", "2026-02-02", "c3"), "INVALID_AMOUNT")
+	if f := s.funding(t, mid, pas[1]); f.Stage1Remaining != "10000.00" || f.TotalRemaining != "20000.00" {
+		t.Fatalf("funding after the change %+v", f)
+	}
+}
+
+// TestLedgerMutationsStandAlone: ledger mutations commit on their own, so a
+// document mixing them with other mutations is refused before anything runs.
+func TestLedgerMutationsStandAlone(t *testing.T) {
+	s := newTestServer(t)
+	pa := s.participations(t, 1)[0]
+	s.fails(t, s.Admin, `mutation($in: PostDisbursementInput!) {
+	  postDisbursement(input: $in) { id }
+	  createConsultant(input: {name: "X", email: "x@bechtle.example"}) { id }
+	}`, payment(pa, "STAGE_1", "1.00", "2026-02-01", "mix"), "VALIDATION")
+	if n := s.DB.Client.LedgerEntry.Query().CountX(bg()); n != 0 {
+		t.Fatalf("%d entries booked", n)
 	}
 }
 

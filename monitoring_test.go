@@ -128,6 +128,14 @@ func TestDeadlineWatch(t *testing.T) {
 	if f := s.openFlag(t, flag.KindDEADLINE_AT_RISK, pas[1]); f == nil || f.Severity != flag.SeverityWARNING {
 		t.Fatalf("second flag %+v", f)
 	}
+	// After the end the risk is critical: the flag is replaced.
+	s.Clock.Set(time.Date(2027, 1, 4, 9, 0, 0, 0, berlinLoc))
+	if run := s.runJob(t, scheduler.JobDeadlineWatch); run.Resolved != 1 || run.Raised != 1 {
+		t.Fatalf("escalation: %+v", run)
+	}
+	if f := s.openFlag(t, flag.KindDEADLINE_AT_RISK, pas[1]); f == nil || f.Severity != flag.SeverityCRITICAL {
+		t.Fatalf("after the end %+v", f)
+	}
 }
 
 // TestBudgetOverrun: planned measures of 31,000.00 for one participation

@@ -20,6 +20,7 @@ var selfTransacting = map[string]bool{
 	"postDisbursement":    true,
 	"reverseDisbursement": true,
 	"approveStage2":       true,
+	"runJob":              true,
 }
 
 // transactioner runs every other mutation operation in one transaction
@@ -48,6 +49,18 @@ func skipTx(op *ast.OperationDefinition) bool {
 // MutateOperationContext serializes the field resolvers of a mutation that
 // share one transaction.
 func (t transactioner) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if op := oc.Operation; op != nil && op.Operation == ast.Mutation && !skipTx(op) {
+		for _, sel := range op.SelectionSet {
+			if f, ok := sel.(*ast.Field); ok && selfTransacting[f.Name] {
+				// They commit on their own and retry; they cannot be part
+				// of an all-or-nothing document with other mutations.
+				return &gqlerror.Error{
+					Message:    f.Name + " must be the only kind of field in its mutation document; send other mutations separately",
+					Extensions: map[string]any{"code": apperr.Validation},
+				}
+			}
+		}
+	}
 	if !skipTx(oc.Operation) {
 		previous := oc.ResolverMiddleware
 		var mu sync.Mutex

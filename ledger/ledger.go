@@ -28,6 +28,7 @@ import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/participation"
+	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/store"
@@ -159,7 +160,9 @@ WHERE fa.participation_id = `
 func (s *Service) lockAccount(ctx context.Context, c *ent.Client, pid pulid.ID) (*account, error) {
 	q := lockSQL + "?"
 	if s.Dialect == dialect.Postgres {
-		q = lockSQL + "$1 FOR UPDATE OF fa"
+		// The participation row too: a withdrawal or an acceptance
+		// committed meanwhile must be seen, and not be overwritten.
+		q = lockSQL + "$1 FOR UPDATE OF fa, p"
 	}
 	rows, err := c.QueryContext(ctx, q, string(pid))
 	if err != nil {
@@ -242,7 +245,9 @@ func (s *Service) PostDisbursement(ctx context.Context, d Disbursement) (*ent.Le
 			next = participation.StatusSTAGE2
 		}
 		if next != acc.status {
-			if err := c.Participation.UpdateOneID(d.ParticipationID).SetStatus(next).Exec(ctx); err != nil {
+			if err := c.Participation.Update().
+				Where(participation.ID(d.ParticipationID), participation.StatusEQ(acc.status)).
+				SetStatus(next).Exec(ctx); err != nil {
 				return err
 			}
 		}
@@ -286,6 +291,11 @@ func checkDisbursement(acc *account, stage types.FundingStage, amount decimal.De
 		}
 		if p.Stage2ApprovedOn == nil {
 			return apperr.New(CodeStage2NotApproved, "the state committees' approval of stage 2 is not recorded")
+		}
+		if valueDate.Before(types.NormalizeDate(*p.Stage2ApprovedOn)) {
+			return apperr.New(CodeStage2NotApproved, "stage 2 was approved on %s; value date %s is earlier",
+				p.Stage2ApprovedOn.Format(time.DateOnly), valueDate.Format(time.DateOnly)).
+				With("stage2ApprovedOn", p.Stage2ApprovedOn.Format(time.DateOnly))
 		}
 		if !acc.Stage1Paid.IsPositive() {
 			return apperr.New(CodeNotStage1Participant, "stage 2 is only for stage-1 participants; no stage-1 payment is booked")
@@ -452,7 +462,15 @@ func (s *Service) ApproveStage2(ctx context.Context, programID pulid.ID, approve
 		if on.After(types.DateOf(s.Now(), berlin)) {
 			return apperr.New(apperr.Validation, "approvedOn %s is in the future", on.Format(time.DateOnly))
 		}
-		out, err = c.Program.UpdateOne(p).SetStage2ApprovedOn(on).SetStage2DecisionReference(decisionReference).Save(ctx)
+		n, err := c.Program.Update().Where(program.ID(p.ID), program.Stage2ApprovedOnIsNil()).
+			SetStage2ApprovedOn(on).SetStage2DecisionReference(decisionReference).Save(ctx)
+		if err != nil {
+			return err
+		}
+		if n != 1 { // approved concurrently
+			return apperr.New(apperr.Conflict, "stage 2 was approved concurrently")
+		}
+		out, err = c.Program.Get(ctx, p.ID)
 		return err
 	})
 	if err == nil && ent.TxFromContext(ctx) == nil {

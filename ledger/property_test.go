@@ -28,6 +28,7 @@ import (
 type model struct {
 	stage1Cap, totalCap decimal.Decimal
 	approved            bool
+	approvedOn          time.Time
 	paid                map[pulid.ID]*[2]decimal.Decimal
 	withdrawn           map[pulid.ID]bool
 	entries             map[pulid.ID]*mEntry
@@ -83,6 +84,8 @@ func (m *model) post(pa pulid.ID, stage int, amount decimal.Decimal, vd time.Tim
 	case stage == 1 && vd.Before(opensOn):
 		return "STAGE2_NOT_OPEN", ""
 	case stage == 1 && !m.approved:
+		return "STAGE2_NOT_APPROVED", ""
+	case stage == 1 && vd.Before(m.approvedOn):
 		return "STAGE2_NOT_APPROVED", ""
 	case stage == 1 && !p[0].IsPositive():
 		return "NOT_STAGE1_PARTICIPANT", ""
@@ -215,7 +218,7 @@ func TestLedgerMatchesModel(t *testing.T) {
 			}
 			_, err = svc.ApproveStage2(ctx, p.ID, types.DateOf(now, time.UTC), "LA 1")
 			if err == nil {
-				m.approved = true
+				m.approved, m.approvedOn = true, types.DateOf(now, time.UTC)
 			}
 		case r == 18 && rng.IntN(8) == 0: // withdraw
 			pa := pas[rng.IntN(len(pas))]

@@ -84,15 +84,16 @@ type ProgramFunding struct {
 }
 
 const programFundingSQL = `
-SELECT COUNT(*),
+SELECT COALESCE(SUM(CASE WHEN p.status <> $2 THEN 1 ELSE 0 END), 0),
   COALESCE(SUM(CASE WHEN fa.stage1_paid + fa.stage2_paid > 0 THEN 1 ELSE 0 END), 0),
   COALESCE(SUM(fa.stage1_paid), 0), COALESCE(SUM(fa.stage2_paid), 0)
 FROM participations p JOIN funding_accounts fa ON fa.participation_id = p.id
-WHERE p.program_id = $1 AND p.status <> $2`
+WHERE p.program_id = $1`
 
 // Funding returns the totals of a programme: participants (not
-// withdrawn), how many received money, paid per stage, and what is left of
-// the budget. Errors: NOT_FOUND.
+// withdrawn), how many received money (withdrawn ones included), paid per
+// stage (all money paid, also to participations withdrawn since), and what
+// is left of the budget. Errors: NOT_FOUND.
 func (s *Service) Funding(ctx context.Context, programID pulid.ID) (*ProgramFunding, error) {
 	c := s.Client
 	p, err := c.Program.Get(ctx, programID)
@@ -103,7 +104,7 @@ func (s *Service) Funding(ctx context.Context, programID pulid.ID) (*ProgramFund
 	}
 	q := programFundingSQL
 	if s.Dialect != dialect.Postgres {
-		q = strings.NewReplacer("$1", "?", "$2", "?").Replace(q)
+		q = strings.NewReplacer("$1", "?1", "$2", "?2").Replace(q)
 	}
 	rows, err := c.QueryContext(ctx, q, string(programID), string(participation.StatusWITHDRAWN))
 	if err != nil {

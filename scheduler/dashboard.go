@@ -68,7 +68,9 @@ func (r *Runner) ProgramDashboard(ctx context.Context, c *ent.Client, programID 
 	if d.Steps.Completed, err = steps.Clone().Where(step.CompletedAtNotNil()).Count(ctx); err != nil {
 		return nil, err
 	}
-	if d.Steps.Overdue, err = steps.Clone().Where(step.CompletedAtIsNil(), step.DueOnLT(today)).Count(ctx); err != nil {
+	// Overdue as the overdue-steps job sees it: not for withdrawn or settled participations.
+	if d.Steps.Overdue, err = steps.Clone().Where(step.CompletedAtIsNil(), step.DueOnLT(today),
+		step.HasParticipationWith(participation.StatusNotIn(participation.StatusWITHDRAWN, participation.StatusSETTLED))).Count(ctx); err != nil {
 		return nil, err
 	}
 	d.Steps.Open = d.Steps.Total - d.Steps.Completed - d.Steps.Overdue

@@ -32,11 +32,12 @@ type result struct{ raised, resolved int }
 
 // syncFlags makes the open flags of kind equal the condition, in two
 // statements whatever the number of subjects: resolve the open flags whose
-// subject no longer qualifies, raise a flag for each new subject.
+// subject no longer qualifies or whose severity or message changed, then
+// raise a flag for each subject without an open one.
 func (r *Runner) syncFlags(ctx context.Context, c *ent.Client, kind flag.Kind, cond condition, now time.Time) (result, error) {
 	d := r.dialect()
 	resolve := d.rebind(`UPDATE flags SET resolved_at = ? WHERE kind = ? AND resolved_at IS NULL
-AND subject_key NOT IN (SELECT c.subject_key FROM (` + cond.sql + `) c)`)
+AND (subject_key, severity, message) NOT IN (SELECT c.subject_key, c.severity, c.message FROM (` + cond.sql + `) c)`)
 	res, err := c.ExecContext(ctx, resolve, append([]any{now, string(kind)}, cond.args...)...)
 	if err != nil {
 		return result{}, fmt.Errorf("%s: resolve: %w", kind, err)

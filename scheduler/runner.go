@@ -77,8 +77,9 @@ func (r *Runner) dialect() sqlDialect { return sqlDialect(r.Dialect) }
 
 func (r *Runner) today(now time.Time) time.Time { return types.DateOf(now, r.Location) }
 
-// ErrSkipped reports a tick that another replica runs or ran.
-var ErrSkipped = errors.New("tick already taken by another run")
+// ErrSkipped reports a tick that another replica runs or ran, or a job
+// that is running right now elsewhere.
+var ErrSkipped = apperr.New(apperr.Conflict, "the job is running or ran for this tick already")
 
 // RunTick runs a job for a scheduled tick (nil: on demand) and records it.
 // A tick already run, or a job running right now in another process, is

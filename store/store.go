@@ -95,7 +95,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		d = &singleWriter{Driver: drv}
 	}
 	if opts.Wrap != nil {
-		d = opts.Wrap(drv)
+		d = opts.Wrap(d)
 	}
 	return &DB{Client: ent.NewClient(ent.Driver(d)), SQL: db, Dialect: dial, Driver: drv}, nil
 }

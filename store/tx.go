@@ -101,6 +101,11 @@ func OpenTx(ctx context.Context, client *ent.Client) (*ent.Tx, error) {
 		if !IsTransient(err) {
 			return nil, err
 		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(rand.IntN(5*attempt)+1) * time.Millisecond):
+		}
 	}
 	return nil, err
 }

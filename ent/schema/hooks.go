@@ -8,6 +8,7 @@ import (
 
 	"sicherkommunal/apperr"
 	gen "sicherkommunal/ent"
+	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/hook"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
@@ -160,6 +161,23 @@ func programFigures() ent.Hook {
 			}
 			if err := validateProgram(&p); err != nil {
 				return nil, err
+			}
+			_, s1 := m.Stage1Amount()
+			_, tc := m.TotalCap()
+			if (s1 || tc) && m.Op().Is(ent.OpUpdateOne) {
+				// The funding accounts hold copies of the caps that every
+				// posting checks: change them in the same transaction. The
+				// CHECK constraints refuse caps below what was paid.
+				id, _ := m.ID()
+				err := m.Client().FundingAccount.Update().
+					Where(fundingaccount.HasParticipationWith(participation.ProgramID(id))).
+					SetStage1Cap(p.Stage1Amount).SetTotalCap(p.TotalCap).Exec(ctx)
+				if gen.IsConstraintError(err) {
+					return nil, apperr.New(apperr.Validation, "some participants were already paid more than the new caps allow")
+				}
+				if err != nil {
+					return nil, err
+				}
 			}
 			if end, ok := m.EndsOn(); ok && m.Op().Is(ent.OpUpdateOne) {
 				id, _ := m.ID()

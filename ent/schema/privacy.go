@@ -103,7 +103,7 @@ func (Participation) Policy() ent.Policy {
 		}))},
 		allow(types.RoleAdmin, types.RoleCoordinator),
 		privacy.ParticipationMutationRuleFunc(func(ctx context.Context, m *gen.ParticipationMutation) error {
-			if m.Op().Is(ent.OpUpdateOne) && auth.FromContext(ctx).Is(types.RoleMinistry, types.RoleContractor) {
+			if m.Op().Is(ent.OpUpdateOne|ent.OpUpdate) && auth.FromContext(ctx).Is(types.RoleMinistry, types.RoleContractor) {
 				return privacy.Allow
 			}
 			return privacy.Skip
