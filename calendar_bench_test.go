@@ -56,7 +56,7 @@ func BenchmarkFeed(b *testing.B) {
 	}})
 	ctx := bg()
 	now := func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC) }
-	a, err := newApp(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)), now, 1<<20)
+	a, err := newApp(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)), now, appOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func newTestServerOn(t *testing.T, dbURL string) *testServer {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx := context.Background()
-	a, err := newApp(ctx, db, log, clock.Now, 1<<20)
+	a, err := newApp(ctx, db, log, clock.Now, appOptions{CORSOrigins: []string{"https://kitu.example"}})
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}

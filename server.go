@@ -59,6 +59,9 @@ type config struct {
 	MaxBodyBytes    int64
 	PublicURL       string
 	Scheduler       bool
+	Introspection   bool
+	CORSOrigins     []string
+	RequestTimeout  time.Duration
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -84,6 +87,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", shutdown, "time to drain requests on SIGTERM (SK_SHUTDOWN_TIMEOUT)")
 	fs.BoolVar(&c.Scheduler, "scheduler", env("SK_SCHEDULER", "on") != "off",
 		"run the monitoring jobs on their schedules; SK_SCHEDULER=off disables (SK_SCHEDULE_<JOB> sets a job's cron spec)")
+	fs.BoolVar(&c.Introspection, "introspection", env("SK_INTROSPECTION", "on") != "off",
+		"allow GraphQL schema introspection; SK_INTROSPECTION=off disables (SK_INTROSPECTION)")
+	cors := fs.String("cors-origins", env("SK_CORS_ORIGINS", ""),
+		"comma-separated browser origins allowed to call /query, e.g. https://kitu.example (SK_CORS_ORIGINS; default none)")
+	timeout, err := time.ParseDuration(env("SK_REQUEST_TIMEOUT", "30s"))
+	if err != nil {
+		return nil, fmt.Errorf("SK_REQUEST_TIMEOUT: %w", err)
+	}
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", timeout, "time a GraphQL request may take (SK_REQUEST_TIMEOUT)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
 	fs.StringVar(&c.PublicURL, "public-url", env("SK_PUBLIC_URL", ""),
 		"public base URL of this server, used in calendar feed URLs (default http://<listen address>) (SK_PUBLIC_URL)")
@@ -94,6 +106,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	for _, o := range strings.Split(*cors, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -130,7 +147,21 @@ type app struct {
 }
 
 // newApp migrates and seeds the store and wires the HTTP handlers.
-func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time.Time, maxBody int64) (*app, error) {
+// appOptions tune the HTTP surface; the zero value is the safe default.
+type appOptions struct {
+	MaxBodyBytes    int64         // default 1 MiB
+	NoIntrospection bool          // schema introspection off
+	CORSOrigins     []string      // browser origins allowed to call /query
+	RequestTimeout  time.Duration // default 30 s
+}
+
+func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time.Time, opts appOptions) (*app, error) {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 30 * time.Second
+	}
 	db.Client.Use(auth.AuditHook(now)) // every change leaves an AuditEvent in its transaction
 	if err := db.Migrate(ctx); err != nil {
 		return nil, err
@@ -158,12 +189,12 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "main"))
 	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger, Calendar: a.calendar, Scheduler: a.scheduler, Log: log},
-		graph.Options{Registerer: reg})
+		graph.Options{Registerer: reg, NoIntrospection: opts.NoIntrospection})
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("SicherKOMMUNAL", "/query",
 		playground.WithGraphiqlUiHeaders(map[string]string{"Authorization": "Bearer PASTE-YOUR-TOKEN-HERE"})))
-	mux.Handle("/query", limitBody(maxBody, a.auth.Middleware(gql)))
+	mux.Handle("/query", cors(opts.CORSOrigins, limitBody(opts.MaxBodyBytes, timeout(opts.RequestTimeout, a.auth.Middleware(gql)))))
 	// Feeds need no bearer token: the secret in the path is the credential.
 	mux.HandleFunc("GET /calendar/{file}", a.calendar.ServeFeed)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -185,6 +216,41 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	a.handler = mux
 	return a, nil
+}
+
+// cors lets the listed browser origins call the API (no wildcard): they
+// may send Authorization and Content-Type with GET and POST.
+func cors(origins []string, next http.Handler) http.Handler {
+	allowed := map[string]bool{}
+	for _, o := range origins {
+		allowed[o] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && allowed[origin] {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// timeout bounds the time a request may spend in the resolvers and the
+// database.
+func timeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // limitBody answers 413 for request bodies above n bytes.
@@ -215,7 +281,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer db.Close()
-	a, err := newApp(ctx, db, log, time.Now, c.MaxBodyBytes)
+	a, err := newApp(ctx, db, log, time.Now, appOptions{MaxBodyBytes: c.MaxBodyBytes, NoIntrospection: !c.Introspection,
+		CORSOrigins: c.CORSOrigins, RequestTimeout: c.RequestTimeout})
 	if err != nil {
 		return err
 	}

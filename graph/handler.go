@@ -20,6 +20,10 @@ import (
 type Options struct {
 	// Registerer receives the per-operation metrics; nil disables them.
 	Registerer prometheus.Registerer
+	// Limits bound depth, cost and page sizes (zero value: DefaultLimits).
+	Limits Limits
+	// NoIntrospection switches schema introspection off.
+	NoIntrospection bool
 }
 
 // NewHandler returns the /query handler: GraphQL over HTTP (POST and GET;
@@ -31,7 +35,14 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
+	if !opts.NoIntrospection {
+		srv.Use(extension.Introspection{})
+	}
+	limits := opts.Limits
+	if limits == (Limits{}) {
+		limits = DefaultLimits
+	}
+	srv.Use(limits)
 	srv.Use(transactioner{r: r})
 	if opts.Registerer != nil {
 		srv.Use(newOperationMetrics(opts.Registerer))
