@@ -28,6 +28,7 @@ import (
 	"sicherkommunal/graph"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
+	"sicherkommunal/reconcile"
 	"sicherkommunal/store"
 )
 
@@ -114,6 +115,7 @@ type app struct {
 	auth    *auth.Service
 	program *program.Service
 	ledger  *ledger.Service
+	recon   *reconcile.Service
 	handler http.Handler
 }
 
@@ -134,17 +136,20 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 		auth:    &auth.Service{Client: db.Client, Now: now, Log: log},
 		program: &program.Service{Now: now},
 		ledger:  &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now},
+		recon:   &reconcile.Service{Client: db.Client, Dialect: db.Dialect, Now: now},
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "main"))
-	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger, Log: log},
+	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger, Recon: a.recon, Log: log},
 		graph.Options{Registerer: reg})
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("SicherKOMMUNAL", "/query",
 		playground.WithGraphiqlUiHeaders(map[string]string{"Authorization": "Bearer PASTE-YOUR-TOKEN-HERE"})))
 	mux.Handle("/query", limitBody(maxBody, a.auth.Middleware(gql)))
+	mux.Handle("GET /exports/reconciliation.csv", a.auth.Middleware(reconciliationExport(a.recon, log, false)))
+	mux.Handle("GET /exports/reconciliation.xlsx", a.auth.Middleware(reconciliationExport(a.recon, log, true)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
@@ -82,16 +84,18 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:       apitoken.ValidColumn,
-			appointment.Table:    appointment.ValidColumn,
-			consultant.Table:     consultant.ValidColumn,
-			fundingaccount.Table: fundingaccount.ValidColumn,
-			ledgerentry.Table:    ledgerentry.ValidColumn,
-			measure.Table:        measure.ValidColumn,
-			municipality.Table:   municipality.ValidColumn,
-			participation.Table:  participation.ValidColumn,
-			program.Table:        program.ValidColumn,
-			step.Table:           step.ValidColumn,
+			apitoken.Table:            apitoken.ValidColumn,
+			appointment.Table:         appointment.ValidColumn,
+			bankstatementimport.Table: bankstatementimport.ValidColumn,
+			banktransaction.Table:     banktransaction.ValidColumn,
+			consultant.Table:          consultant.ValidColumn,
+			fundingaccount.Table:      fundingaccount.ValidColumn,
+			ledgerentry.Table:         ledgerentry.ValidColumn,
+			measure.Table:             measure.ValidColumn,
+			municipality.Table:        municipality.ValidColumn,
+			participation.Table:       participation.ValidColumn,
+			program.Table:             program.ValidColumn,
+			step.Table:                step.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

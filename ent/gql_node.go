@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
@@ -36,6 +38,16 @@ var appointmentImplementors = []string{"Appointment", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Appointment) IsNode() {}
+
+var bankstatementimportImplementors = []string{"BankStatementImport", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*BankStatementImport) IsNode() {}
+
+var banktransactionImplementors = []string{"BankTransaction", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*BankTransaction) IsNode() {}
 
 var consultantImplementors = []string{"Consultant", "Node"}
 
@@ -157,6 +169,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(appointment.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, appointmentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case bankstatementimport.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.BankStatementImport.Query().
+			Where(bankstatementimport.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, bankstatementimportImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case banktransaction.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.BankTransaction.Query().
+			Where(banktransaction.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, banktransactionImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -358,6 +396,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Appointment.Query().
 			Where(appointment.IDIn(ids...))
 		query, err := query.CollectFields(ctx, appointmentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case bankstatementimport.Table:
+		query := c.BankStatementImport.Query().
+			Where(bankstatementimport.IDIn(ids...))
+		query, err := query.CollectFields(ctx, bankstatementimportImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case banktransaction.Table:
+		query := c.BankTransaction.Query().
+			Where(banktransaction.IDIn(ids...))
+		query, err := query.CollectFields(ctx, banktransactionImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
@@ -21,6 +23,8 @@ import (
 var prefixMap = map[string]string{
 	"TK": apitoken.Table,
 	"AP": appointment.Table,
+	"BS": bankstatementimport.Table,
+	"BT": banktransaction.Table,
 	"CO": consultant.Table,
 	"FA": fundingaccount.Table,
 	"LE": ledgerentry.Table,

@@ -18,6 +18,10 @@ type Tx struct {
 	APIToken *APITokenClient
 	// Appointment is the client for interacting with the Appointment builders.
 	Appointment *AppointmentClient
+	// BankStatementImport is the client for interacting with the BankStatementImport builders.
+	BankStatementImport *BankStatementImportClient
+	// BankTransaction is the client for interacting with the BankTransaction builders.
+	BankTransaction *BankTransactionClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
 	// FundingAccount is the client for interacting with the FundingAccount builders.
@@ -167,6 +171,8 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Appointment = NewAppointmentClient(tx.config)
+	tx.BankStatementImport = NewBankStatementImportClient(tx.config)
+	tx.BankTransaction = NewBankTransactionClient(tx.config)
 	tx.Consultant = NewConsultantClient(tx.config)
 	tx.FundingAccount = NewFundingAccountClient(tx.config)
 	tx.LedgerEntry = NewLedgerEntryClient(tx.config)

@@ -4,6 +4,7 @@ package graph
 
 import (
 	"sicherkommunal/ent"
+	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"time"
@@ -38,6 +39,12 @@ type CreateAPITokenPayload struct {
 	// The bearer secret. It is shown only here, once; only its hash is stored.
 	Token    string        `json:"token"`
 	APIToken *ent.APIToken `json:"apiToken"`
+}
+
+type ImportBankStatementInput struct {
+	Format bankstatementimport.Format `json:"format"`
+	// The statement file as text: camt.053 XML (.001.02 or .001.08) or the CSV layout of the README.
+	Content string `json:"content"`
 }
 
 type PostDisbursementInput struct {

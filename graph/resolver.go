@@ -11,6 +11,7 @@ import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
+	"sicherkommunal/reconcile"
 )
 
 // Resolver holds the dependencies of the resolvers.
@@ -19,6 +20,7 @@ type Resolver struct {
 	Program *program.Service
 	Auth    *auth.Service
 	Ledger  *ledger.Service
+	Recon   *reconcile.Service
 	Log     *slog.Logger
 }
 

@@ -20,6 +20,10 @@ var selfTransacting = map[string]bool{
 	"postDisbursement":    true,
 	"reverseDisbursement": true,
 	"approveStage2":       true,
+	// reconciliation
+	"importBankStatement":    true,
+	"matchBankTransaction":   true,
+	"unmatchBankTransaction": true,
 }
 
 // transactioner runs every other mutation operation in one transaction

@@ -9,6 +9,8 @@ import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
@@ -130,6 +132,60 @@ func (f TraverseAppointment) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AppointmentQuery", q)
+}
+
+// The BankStatementImportFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BankStatementImportFunc func(context.Context, *ent.BankStatementImportQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BankStatementImportFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BankStatementImportQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BankStatementImportQuery", q)
+}
+
+// The TraverseBankStatementImport type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBankStatementImport func(context.Context, *ent.BankStatementImportQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBankStatementImport) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBankStatementImport) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BankStatementImportQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BankStatementImportQuery", q)
+}
+
+// The BankTransactionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BankTransactionFunc func(context.Context, *ent.BankTransactionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BankTransactionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BankTransactionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BankTransactionQuery", q)
+}
+
+// The TraverseBankTransaction type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBankTransaction func(context.Context, *ent.BankTransactionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBankTransaction) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBankTransaction) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BankTransactionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BankTransactionQuery", q)
 }
 
 // The ConsultantFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -355,6 +411,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.APITokenQuery, predicate.APIToken, apitoken.OrderOption]{typ: ent.TypeAPIToken, tq: q}, nil
 	case *ent.AppointmentQuery:
 		return &query[*ent.AppointmentQuery, predicate.Appointment, appointment.OrderOption]{typ: ent.TypeAppointment, tq: q}, nil
+	case *ent.BankStatementImportQuery:
+		return &query[*ent.BankStatementImportQuery, predicate.BankStatementImport, bankstatementimport.OrderOption]{typ: ent.TypeBankStatementImport, tq: q}, nil
+	case *ent.BankTransactionQuery:
+		return &query[*ent.BankTransactionQuery, predicate.BankTransaction, banktransaction.OrderOption]{typ: ent.TypeBankTransaction, tq: q}, nil
 	case *ent.ConsultantQuery:
 		return &query[*ent.ConsultantQuery, predicate.Consultant, consultant.OrderOption]{typ: ent.TypeConsultant, tq: q}, nil
 	case *ent.FundingAccountQuery:

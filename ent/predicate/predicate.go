@@ -12,6 +12,23 @@ type APIToken func(*sql.Selector)
 // Appointment is the predicate function for appointment builders.
 type Appointment func(*sql.Selector)
 
+// BankStatementImport is the predicate function for bankstatementimport builders.
+type BankStatementImport func(*sql.Selector)
+
+// BankTransaction is the predicate function for banktransaction builders.
+type BankTransaction func(*sql.Selector)
+
+// BankTransactionOrErr calls the predicate only if the error is not nit.
+func BankTransactionOrErr(p BankTransaction, err error) BankTransaction {
+	return func(s *sql.Selector) {
+		if err != nil {
+			s.AddError(err)
+			return
+		}
+		p(s)
+	}
+}
+
 // Consultant is the predicate function for consultant builders.
 type Consultant func(*sql.Selector)
 
