@@ -23,9 +23,12 @@ const (
 // directly in TxDtls) both places are read.
 type camtDocument struct {
 	XMLName xml.Name
-	Stmts   []camtStmt `xml:"BkToCstmrStmt>Stmt"`
-	MsgID   string     `xml:"BkToCstmrStmt>GrpHdr>MsgId"`
-	Root    []xml.Name `xml:"BkToCstmrStmt"`
+	Msgs    []camtMessage `xml:"BkToCstmrStmt"`
+}
+
+type camtMessage struct {
+	MsgID string     `xml:"GrpHdr>MsgId"`
+	Stmts []camtStmt `xml:"Stmt"`
 }
 
 type camtStmt struct {
@@ -150,18 +153,19 @@ func ParseCAMT053(data []byte) (*File, error) {
 	default:
 		return nil, invalid("unknown namespace %q: camt.053.001.02 and camt.053.001.08 are supported", clip(doc.XMLName.Space))
 	}
-	if len(doc.Root) != 1 {
+	if len(doc.Msgs) != 1 {
 		return nil, invalid("Document needs exactly one BkToCstmrStmt")
 	}
-	if len(doc.Stmts) == 0 {
+	msg := doc.Msgs[0]
+	if len(msg.Stmts) == 0 {
 		return nil, invalid("BkToCstmrStmt has no Stmt")
 	}
-	msgID, err := ident(doc.MsgID)
+	msgID, err := ident(msg.MsgID)
 	if err != nil {
 		return nil, invalid("GrpHdr/MsgId %v", err)
 	}
 	f := &File{MessageID: msgID}
-	for si, st := range doc.Stmts {
+	for si, st := range msg.Stmts {
 		where := fmt.Sprintf("Stmt %d", si+1)
 		id, err := ident(st.ID)
 		if err != nil {

@@ -74,10 +74,10 @@ func ParseCSV(data []byte) (*File, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
-			return nil, csvErr(err, line)
+			return nil, csvErr(err, 0)
 		}
+		line, _ := r.FieldPos(0)
 		get := func(name string) string {
 			if i, ok := col[name]; ok {
 				return strings.TrimSpace(rec[i])

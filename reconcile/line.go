@@ -178,8 +178,8 @@ func text(s string, max int) string {
 // clip shortens a value quoted in an error message.
 func clip(s string) string {
 	s = strings.ToValidUTF8(s, "?")
-	if len(s) > 40 {
-		return s[:40] + "…"
+	if len(s) > 80 {
+		return strings.ToValidUTF8(s[:80], "") + "…"
 	}
 	return s
 }
