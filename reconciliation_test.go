@@ -489,3 +489,27 @@ func TestReconciliationReport(t *testing.T) {
 		t.Fatalf("unknown programme: %d", res.StatusCode)
 	}
 }
+
+// TestDemoBankStatement: the demo imports a statement with matched,
+// amount-mismatched and unmatched lines.
+func TestDemoBankStatement(t *testing.T) {
+	s := newTestServer(t)
+	ctx := auth.SystemContext(context.Background())
+	if added, err := loadDemo(ctx, s.DB.Client, s.App.program, s.App.ledger, s.Clock.Now()); err != nil || !added {
+		t.Fatalf("demo: %v %v", added, err)
+	}
+	txs, n := s.bankTxs(t, s.Admin)
+	statuses := map[string]int{}
+	methods := map[string]int{}
+	for _, bt := range txs {
+		statuses[bt.Status]++
+		methods[str(bt.MatchMethod)]++
+	}
+	if n != 9 || statuses["MATCHED"] != 7 || statuses["AMOUNT_MISMATCH"] != 1 || statuses["UNMATCHED"] != 1 || methods["AMOUNT_IBAN_DATE"] != 1 {
+		t.Fatalf("demo statement: %d lines, %v, %v", n, statuses, methods)
+	}
+	rep, _ := s.reconciliation(t, s.Admin, "2026-01-01", "2026-12-31")
+	if rep.Totals.Total.Difference == "0.00" || rep.Totals.UnattributedBankTransactions != 1 {
+		t.Fatalf("demo report: %+v", rep.Totals)
+	}
+}
