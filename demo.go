@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -13,6 +14,7 @@ import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -21,6 +23,7 @@ import (
 	"sicherkommunal/ent/step"
 	"sicherkommunal/ledger"
 	programpkg "sicherkommunal/program"
+	"sicherkommunal/reconcile"
 )
 
 // demoParticipations is how many Kommunen the demo registers.
@@ -143,6 +146,9 @@ func loadDemo(ctx context.Context, client *ent.Client, svc *programpkg.Service, 
 	}
 	if err := demoAppointments(ctx, c, active, consultants, today, berlin, rng); err != nil {
 		return false, err
+	}
+	if err := demoBankStatement(ctx, c, now); err != nil {
+		return false, fmt.Errorf("bank statement: %w", err)
 	}
 	return true, tx.Commit()
 }
@@ -363,4 +369,50 @@ func demoFeeds(ctx context.Context, client *ent.Client, svc *calendar.Service) (
 		out = append(out, demoFeed{Scope: in.Scope, URL: url})
 	}
 	return out, nil
+}
+
+// demoBankStatement gives the first paid Kommunen an IBAN and imports a
+// bank statement (CSV layout) of the ledger's stage-1 payments: most lines
+// carry the payment reference and match, one was paid without reference
+// and matches by amount, IBAN and date, one paid another amount
+// (AMOUNT_MISMATCH), and one payment matches nothing (UNMATCHED).
+func demoBankStatement(ctx context.Context, c *ent.Client, now time.Time) error {
+	entries, err := c.LedgerEntry.Query().
+		Where(ledgerentry.KindEQ(ledgerentry.KindDISBURSEMENT), ledgerentry.StageEQ(types.Stage1)).
+		WithParticipation().Order(ent.Asc(ledgerentry.FieldReference)).Limit(8).All(ctx)
+	if err != nil || len(entries) < 4 {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("statement_id;line_ref;booking_date;value_date;credit_debit;amount;currency;end_to_end_id;counterparty_name;counterparty_iban;remittance\n")
+	for i, e := range entries {
+		iban := demoIBAN(1000000 + i)
+		if err := c.Municipality.UpdateOneID(e.Edges.Participation.MunicipalityID).SetIban(iban).Exec(ctx); err != nil {
+			return err
+		}
+		amount, ref := e.Amount, e.Reference
+		switch i {
+		case 1: // paid without the reference: matched by amount, IBAN and value date
+			ref = ""
+		case 2: // the bank paid another amount than the ledger says
+			amount = amount.Sub(decimal.New(10000, -2))
+		}
+		fmt.Fprintf(&b, "DEMO-2026-01;%d;%s;%s;DBIT;%s;EUR;%s;Kommune;%s;SicherKOMMUNAL Stufe 1 %s\n", i+1,
+			e.ValueDate.Format(time.DateOnly), e.ValueDate.Format(time.DateOnly), amount.StringFixed(2), ref, iban, ref)
+	}
+	day := types.DateOf(now, time.UTC).Format(time.DateOnly)
+	fmt.Fprintf(&b, "DEMO-2026-01;99;%s;%s;DBIT;1234.56;EUR;RE-2026-0815;IT-Dienstleister GmbH;DE37810532729990001234;Rechnung 2026-0815\n", day, day)
+	_, err = (&reconcile.Service{Client: c, Now: func() time.Time { return now }}).Import(ctx, "CSV", []byte(b.String()))
+	return err
+}
+
+// demoIBAN returns a German IBAN with correct check digits for an account
+// at the Stadtsparkasse Magdeburg (BLZ 81053272).
+func demoIBAN(account int) string {
+	bban := fmt.Sprintf("81053272%010d", account)
+	rest := 0
+	for _, r := range bban + "131400" { // D=13, E=14, check digits 00
+		rest = (rest*10 + int(r-'0')) % 97
+	}
+	return fmt.Sprintf("DE%02d%s", 98-rest, bban)
 }

@@ -31,6 +31,7 @@ import (
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
 	"sicherkommunal/scheduler"
+	"sicherkommunal/reconcile"
 	"sicherkommunal/store"
 )
 
@@ -143,6 +144,7 @@ type app struct {
 	// calendar's public URL is set once the listen address is known.
 	calendar  *calendar.Service
 	scheduler *scheduler.Runner
+	recon     *reconcile.Service
 	handler   http.Handler
 }
 
@@ -178,6 +180,7 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 		auth:    &auth.Service{Client: db.Client, Now: now, Log: log},
 		program: &program.Service{Now: now},
 		ledger:  &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now},
+		recon:   &reconcile.Service{Client: db.Client, Dialect: db.Dialect, Now: now},
 	}
 	a.calendar = &calendar.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Program: a.program, Log: log}
 	loc, err := programLocation(auth.SystemContext(ctx), db)
@@ -188,7 +191,8 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "main"))
-	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger, Calendar: a.calendar, Scheduler: a.scheduler, Log: log},
+	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger,
+		Calendar: a.calendar, Scheduler: a.scheduler, Recon: a.recon, Log: log},
 		graph.Options{Registerer: reg, NoIntrospection: opts.NoIntrospection})
 
 	mux := http.NewServeMux()
@@ -197,6 +201,8 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	mux.Handle("/query", cors(opts.CORSOrigins, limitBody(opts.MaxBodyBytes, timeout(opts.RequestTimeout, a.auth.Middleware(gql)))))
 	// Feeds need no bearer token: the secret in the path is the credential.
 	mux.HandleFunc("GET /calendar/{file}", a.calendar.ServeFeed)
+	mux.Handle("GET /exports/reconciliation.csv", a.auth.Middleware(reconciliationExport(a.recon, log, false)))
+	mux.Handle("GET /exports/reconciliation.xlsx", a.auth.Middleware(reconciliationExport(a.recon, log, true)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")

@@ -15,6 +15,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -46,6 +48,10 @@ type Client struct {
 	Appointment *AppointmentClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// BankStatementImport is the client for interacting with the BankStatementImport builders.
+	BankStatementImport *BankStatementImportClient
+	// BankTransaction is the client for interacting with the BankTransaction builders.
+	BankTransaction *BankTransactionClient
 	// CalendarFeed is the client for interacting with the CalendarFeed builders.
 	CalendarFeed *CalendarFeedClient
 	// Consultant is the client for interacting with the Consultant builders.
@@ -82,6 +88,8 @@ func (c *Client) init() {
 	c.APIToken = NewAPITokenClient(c.config)
 	c.Appointment = NewAppointmentClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.BankStatementImport = NewBankStatementImportClient(c.config)
+	c.BankTransaction = NewBankTransactionClient(c.config)
 	c.CalendarFeed = NewCalendarFeedClient(c.config)
 	c.Consultant = NewConsultantClient(c.config)
 	c.Flag = NewFlagClient(c.config)
@@ -183,22 +191,24 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIToken:       NewAPITokenClient(cfg),
-		Appointment:    NewAppointmentClient(cfg),
-		AuditEvent:     NewAuditEventClient(cfg),
-		CalendarFeed:   NewCalendarFeedClient(cfg),
-		Consultant:     NewConsultantClient(cfg),
-		Flag:           NewFlagClient(cfg),
-		FundingAccount: NewFundingAccountClient(cfg),
-		JobRun:         NewJobRunClient(cfg),
-		LedgerEntry:    NewLedgerEntryClient(cfg),
-		Measure:        NewMeasureClient(cfg),
-		Municipality:   NewMunicipalityClient(cfg),
-		Participation:  NewParticipationClient(cfg),
-		Program:        NewProgramClient(cfg),
-		Step:           NewStepClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		APIToken:            NewAPITokenClient(cfg),
+		Appointment:         NewAppointmentClient(cfg),
+		AuditEvent:          NewAuditEventClient(cfg),
+		BankStatementImport: NewBankStatementImportClient(cfg),
+		BankTransaction:     NewBankTransactionClient(cfg),
+		CalendarFeed:        NewCalendarFeedClient(cfg),
+		Consultant:          NewConsultantClient(cfg),
+		Flag:                NewFlagClient(cfg),
+		FundingAccount:      NewFundingAccountClient(cfg),
+		JobRun:              NewJobRunClient(cfg),
+		LedgerEntry:         NewLedgerEntryClient(cfg),
+		Measure:             NewMeasureClient(cfg),
+		Municipality:        NewMunicipalityClient(cfg),
+		Participation:       NewParticipationClient(cfg),
+		Program:             NewProgramClient(cfg),
+		Step:                NewStepClient(cfg),
 	}, nil
 }
 
@@ -216,22 +226,24 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIToken:       NewAPITokenClient(cfg),
-		Appointment:    NewAppointmentClient(cfg),
-		AuditEvent:     NewAuditEventClient(cfg),
-		CalendarFeed:   NewCalendarFeedClient(cfg),
-		Consultant:     NewConsultantClient(cfg),
-		Flag:           NewFlagClient(cfg),
-		FundingAccount: NewFundingAccountClient(cfg),
-		JobRun:         NewJobRunClient(cfg),
-		LedgerEntry:    NewLedgerEntryClient(cfg),
-		Measure:        NewMeasureClient(cfg),
-		Municipality:   NewMunicipalityClient(cfg),
-		Participation:  NewParticipationClient(cfg),
-		Program:        NewProgramClient(cfg),
-		Step:           NewStepClient(cfg),
+		ctx:                 ctx,
+		config:              cfg,
+		APIToken:            NewAPITokenClient(cfg),
+		Appointment:         NewAppointmentClient(cfg),
+		AuditEvent:          NewAuditEventClient(cfg),
+		BankStatementImport: NewBankStatementImportClient(cfg),
+		BankTransaction:     NewBankTransactionClient(cfg),
+		CalendarFeed:        NewCalendarFeedClient(cfg),
+		Consultant:          NewConsultantClient(cfg),
+		Flag:                NewFlagClient(cfg),
+		FundingAccount:      NewFundingAccountClient(cfg),
+		JobRun:              NewJobRunClient(cfg),
+		LedgerEntry:         NewLedgerEntryClient(cfg),
+		Measure:             NewMeasureClient(cfg),
+		Municipality:        NewMunicipalityClient(cfg),
+		Participation:       NewParticipationClient(cfg),
+		Program:             NewProgramClient(cfg),
+		Step:                NewStepClient(cfg),
 	}, nil
 }
 
@@ -261,9 +273,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Appointment, c.AuditEvent, c.CalendarFeed, c.Consultant, c.Flag,
-		c.FundingAccount, c.JobRun, c.LedgerEntry, c.Measure, c.Municipality,
-		c.Participation, c.Program, c.Step,
+		c.APIToken, c.Appointment, c.AuditEvent, c.BankStatementImport,
+		c.BankTransaction, c.CalendarFeed, c.Consultant, c.Flag, c.FundingAccount,
+		c.JobRun, c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program,
+		c.Step,
 	} {
 		n.Use(hooks...)
 	}
@@ -273,9 +286,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Appointment, c.AuditEvent, c.CalendarFeed, c.Consultant, c.Flag,
-		c.FundingAccount, c.JobRun, c.LedgerEntry, c.Measure, c.Municipality,
-		c.Participation, c.Program, c.Step,
+		c.APIToken, c.Appointment, c.AuditEvent, c.BankStatementImport,
+		c.BankTransaction, c.CalendarFeed, c.Consultant, c.Flag, c.FundingAccount,
+		c.JobRun, c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program,
+		c.Step,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -290,6 +304,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Appointment.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *BankStatementImportMutation:
+		return c.BankStatementImport.mutate(ctx, m)
+	case *BankTransactionMutation:
+		return c.BankTransaction.mutate(ctx, m)
 	case *CalendarFeedMutation:
 		return c.CalendarFeed.mutate(ctx, m)
 	case *ConsultantMutation:
@@ -796,6 +814,322 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 		return (&AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEvent mutation op: %q", m.Op())
+	}
+}
+
+// BankStatementImportClient is a client for the BankStatementImport schema.
+type BankStatementImportClient struct {
+	config
+}
+
+// NewBankStatementImportClient returns a client for the BankStatementImport from the given config.
+func NewBankStatementImportClient(c config) *BankStatementImportClient {
+	return &BankStatementImportClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `bankstatementimport.Hooks(f(g(h())))`.
+func (c *BankStatementImportClient) Use(hooks ...Hook) {
+	c.hooks.BankStatementImport = append(c.hooks.BankStatementImport, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `bankstatementimport.Intercept(f(g(h())))`.
+func (c *BankStatementImportClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BankStatementImport = append(c.inters.BankStatementImport, interceptors...)
+}
+
+// Create returns a builder for creating a BankStatementImport entity.
+func (c *BankStatementImportClient) Create() *BankStatementImportCreate {
+	mutation := newBankStatementImportMutation(c.config, OpCreate)
+	return &BankStatementImportCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BankStatementImport entities.
+func (c *BankStatementImportClient) CreateBulk(builders ...*BankStatementImportCreate) *BankStatementImportCreateBulk {
+	return &BankStatementImportCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BankStatementImportClient) MapCreateBulk(slice any, setFunc func(*BankStatementImportCreate, int)) *BankStatementImportCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BankStatementImportCreateBulk{err: fmt.Errorf("calling to BankStatementImportClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BankStatementImportCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BankStatementImportCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BankStatementImport.
+func (c *BankStatementImportClient) Update() *BankStatementImportUpdate {
+	mutation := newBankStatementImportMutation(c.config, OpUpdate)
+	return &BankStatementImportUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BankStatementImportClient) UpdateOne(_m *BankStatementImport) *BankStatementImportUpdateOne {
+	mutation := newBankStatementImportMutation(c.config, OpUpdateOne, withBankStatementImport(_m))
+	return &BankStatementImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BankStatementImportClient) UpdateOneID(id pulid.ID) *BankStatementImportUpdateOne {
+	mutation := newBankStatementImportMutation(c.config, OpUpdateOne, withBankStatementImportID(id))
+	return &BankStatementImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BankStatementImport.
+func (c *BankStatementImportClient) Delete() *BankStatementImportDelete {
+	mutation := newBankStatementImportMutation(c.config, OpDelete)
+	return &BankStatementImportDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BankStatementImportClient) DeleteOne(_m *BankStatementImport) *BankStatementImportDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BankStatementImportClient) DeleteOneID(id pulid.ID) *BankStatementImportDeleteOne {
+	builder := c.Delete().Where(bankstatementimport.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BankStatementImportDeleteOne{builder}
+}
+
+// Query returns a query builder for BankStatementImport.
+func (c *BankStatementImportClient) Query() *BankStatementImportQuery {
+	return &BankStatementImportQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBankStatementImport},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BankStatementImport entity by its id.
+func (c *BankStatementImportClient) Get(ctx context.Context, id pulid.ID) (*BankStatementImport, error) {
+	return c.Query().Where(bankstatementimport.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BankStatementImportClient) GetX(ctx context.Context, id pulid.ID) *BankStatementImport {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTransactions queries the transactions edge of a BankStatementImport.
+func (c *BankStatementImportClient) QueryTransactions(_m *BankStatementImport) *BankTransactionQuery {
+	query := (&BankTransactionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(bankstatementimport.Table, bankstatementimport.FieldID, id),
+			sqlgraph.To(banktransaction.Table, banktransaction.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, bankstatementimport.TransactionsTable, bankstatementimport.TransactionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BankStatementImportClient) Hooks() []Hook {
+	hooks := c.hooks.BankStatementImport
+	return append(hooks[:len(hooks):len(hooks)], bankstatementimport.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *BankStatementImportClient) Interceptors() []Interceptor {
+	return c.inters.BankStatementImport
+}
+
+func (c *BankStatementImportClient) mutate(ctx context.Context, m *BankStatementImportMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BankStatementImportCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BankStatementImportUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BankStatementImportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BankStatementImportDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BankStatementImport mutation op: %q", m.Op())
+	}
+}
+
+// BankTransactionClient is a client for the BankTransaction schema.
+type BankTransactionClient struct {
+	config
+}
+
+// NewBankTransactionClient returns a client for the BankTransaction from the given config.
+func NewBankTransactionClient(c config) *BankTransactionClient {
+	return &BankTransactionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `banktransaction.Hooks(f(g(h())))`.
+func (c *BankTransactionClient) Use(hooks ...Hook) {
+	c.hooks.BankTransaction = append(c.hooks.BankTransaction, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `banktransaction.Intercept(f(g(h())))`.
+func (c *BankTransactionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.BankTransaction = append(c.inters.BankTransaction, interceptors...)
+}
+
+// Create returns a builder for creating a BankTransaction entity.
+func (c *BankTransactionClient) Create() *BankTransactionCreate {
+	mutation := newBankTransactionMutation(c.config, OpCreate)
+	return &BankTransactionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of BankTransaction entities.
+func (c *BankTransactionClient) CreateBulk(builders ...*BankTransactionCreate) *BankTransactionCreateBulk {
+	return &BankTransactionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BankTransactionClient) MapCreateBulk(slice any, setFunc func(*BankTransactionCreate, int)) *BankTransactionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BankTransactionCreateBulk{err: fmt.Errorf("calling to BankTransactionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BankTransactionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BankTransactionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for BankTransaction.
+func (c *BankTransactionClient) Update() *BankTransactionUpdate {
+	mutation := newBankTransactionMutation(c.config, OpUpdate)
+	return &BankTransactionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BankTransactionClient) UpdateOne(_m *BankTransaction) *BankTransactionUpdateOne {
+	mutation := newBankTransactionMutation(c.config, OpUpdateOne, withBankTransaction(_m))
+	return &BankTransactionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BankTransactionClient) UpdateOneID(id pulid.ID) *BankTransactionUpdateOne {
+	mutation := newBankTransactionMutation(c.config, OpUpdateOne, withBankTransactionID(id))
+	return &BankTransactionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for BankTransaction.
+func (c *BankTransactionClient) Delete() *BankTransactionDelete {
+	mutation := newBankTransactionMutation(c.config, OpDelete)
+	return &BankTransactionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BankTransactionClient) DeleteOne(_m *BankTransaction) *BankTransactionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BankTransactionClient) DeleteOneID(id pulid.ID) *BankTransactionDeleteOne {
+	builder := c.Delete().Where(banktransaction.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BankTransactionDeleteOne{builder}
+}
+
+// Query returns a query builder for BankTransaction.
+func (c *BankTransactionClient) Query() *BankTransactionQuery {
+	return &BankTransactionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBankTransaction},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a BankTransaction entity by its id.
+func (c *BankTransactionClient) Get(ctx context.Context, id pulid.ID) (*BankTransaction, error) {
+	return c.Query().Where(banktransaction.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BankTransactionClient) GetX(ctx context.Context, id pulid.ID) *BankTransaction {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryImport queries the import edge of a BankTransaction.
+func (c *BankTransactionClient) QueryImport(_m *BankTransaction) *BankStatementImportQuery {
+	query := (&BankStatementImportClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(banktransaction.Table, banktransaction.FieldID, id),
+			sqlgraph.To(bankstatementimport.Table, bankstatementimport.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, banktransaction.ImportTable, banktransaction.ImportColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEntry queries the entry edge of a BankTransaction.
+func (c *BankTransactionClient) QueryEntry(_m *BankTransaction) *LedgerEntryQuery {
+	query := (&LedgerEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(banktransaction.Table, banktransaction.FieldID, id),
+			sqlgraph.To(ledgerentry.Table, ledgerentry.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, banktransaction.EntryTable, banktransaction.EntryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *BankTransactionClient) Hooks() []Hook {
+	hooks := c.hooks.BankTransaction
+	return append(hooks[:len(hooks):len(hooks)], banktransaction.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *BankTransactionClient) Interceptors() []Interceptor {
+	return c.inters.BankTransaction
+}
+
+func (c *BankTransactionClient) mutate(ctx context.Context, m *BankTransactionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BankTransactionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BankTransactionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BankTransactionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BankTransactionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown BankTransaction mutation op: %q", m.Op())
 	}
 }
 
@@ -2724,14 +3058,14 @@ func (c *StepClient) mutate(ctx context.Context, m *StepMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Appointment, AuditEvent, CalendarFeed, Consultant, Flag,
-		FundingAccount, JobRun, LedgerEntry, Measure, Municipality, Participation,
-		Program, Step []ent.Hook
+		APIToken, Appointment, AuditEvent, BankStatementImport, BankTransaction,
+		CalendarFeed, Consultant, Flag, FundingAccount, JobRun, LedgerEntry, Measure,
+		Municipality, Participation, Program, Step []ent.Hook
 	}
 	inters struct {
-		APIToken, Appointment, AuditEvent, CalendarFeed, Consultant, Flag,
-		FundingAccount, JobRun, LedgerEntry, Measure, Municipality, Participation,
-		Program, Step []ent.Interceptor
+		APIToken, Appointment, AuditEvent, BankStatementImport, BankTransaction,
+		CalendarFeed, Consultant, Flag, FundingAccount, JobRun, LedgerEntry, Measure,
+		Municipality, Participation, Program, Step []ent.Interceptor
 	}
 )
 

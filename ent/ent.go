@@ -10,6 +10,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -86,20 +88,22 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:       apitoken.ValidColumn,
-			appointment.Table:    appointment.ValidColumn,
-			auditevent.Table:     auditevent.ValidColumn,
-			calendarfeed.Table:   calendarfeed.ValidColumn,
-			consultant.Table:     consultant.ValidColumn,
-			flag.Table:           flag.ValidColumn,
-			fundingaccount.Table: fundingaccount.ValidColumn,
-			jobrun.Table:         jobrun.ValidColumn,
-			ledgerentry.Table:    ledgerentry.ValidColumn,
-			measure.Table:        measure.ValidColumn,
-			municipality.Table:   municipality.ValidColumn,
-			participation.Table:  participation.ValidColumn,
-			program.Table:        program.ValidColumn,
-			step.Table:           step.ValidColumn,
+			apitoken.Table:            apitoken.ValidColumn,
+			appointment.Table:         appointment.ValidColumn,
+			auditevent.Table:          auditevent.ValidColumn,
+			bankstatementimport.Table: bankstatementimport.ValidColumn,
+			banktransaction.Table:     banktransaction.ValidColumn,
+			calendarfeed.Table:        calendarfeed.ValidColumn,
+			consultant.Table:          consultant.ValidColumn,
+			flag.Table:                flag.ValidColumn,
+			fundingaccount.Table:      fundingaccount.ValidColumn,
+			jobrun.Table:              jobrun.ValidColumn,
+			ledgerentry.Table:         ledgerentry.ValidColumn,
+			measure.Table:             measure.ValidColumn,
+			municipality.Table:        municipality.ValidColumn,
+			participation.Table:       participation.ValidColumn,
+			program.Table:             program.ValidColumn,
+			step.Table:                step.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -6,6 +6,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -27,7 +29,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 14)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -99,6 +101,62 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   bankstatementimport.Table,
+			Columns: bankstatementimport.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: bankstatementimport.FieldID,
+			},
+		},
+		Type: "BankStatementImport",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			bankstatementimport.FieldFormat:        {Type: field.TypeEnum, Column: bankstatementimport.FieldFormat},
+			bankstatementimport.FieldMessageID:     {Type: field.TypeString, Column: bankstatementimport.FieldMessageID},
+			bankstatementimport.FieldStatementIds:  {Type: field.TypeJSON, Column: bankstatementimport.FieldStatementIds},
+			bankstatementimport.FieldContentSha256: {Type: field.TypeString, Column: bankstatementimport.FieldContentSha256},
+			bankstatementimport.FieldLinesTotal:    {Type: field.TypeInt, Column: bankstatementimport.FieldLinesTotal},
+			bankstatementimport.FieldLinesAdded:    {Type: field.TypeInt, Column: bankstatementimport.FieldLinesAdded},
+			bankstatementimport.FieldCreatedBy:     {Type: field.TypeString, Column: bankstatementimport.FieldCreatedBy},
+			bankstatementimport.FieldCreatedAt:     {Type: field.TypeTime, Column: bankstatementimport.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   banktransaction.Table,
+			Columns: banktransaction.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: banktransaction.FieldID,
+			},
+		},
+		Type: "BankTransaction",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			banktransaction.FieldImportID:         {Type: field.TypeString, Column: banktransaction.FieldImportID},
+			banktransaction.FieldStatementID:      {Type: field.TypeString, Column: banktransaction.FieldStatementID},
+			banktransaction.FieldLineKey:          {Type: field.TypeString, Column: banktransaction.FieldLineKey},
+			banktransaction.FieldAccountIban:      {Type: field.TypeString, Column: banktransaction.FieldAccountIban},
+			banktransaction.FieldBookingDate:      {Type: field.TypeTime, Column: banktransaction.FieldBookingDate},
+			banktransaction.FieldValueDate:        {Type: field.TypeTime, Column: banktransaction.FieldValueDate},
+			banktransaction.FieldKind:             {Type: field.TypeEnum, Column: banktransaction.FieldKind},
+			banktransaction.FieldAmount:           {Type: field.TypeString, Column: banktransaction.FieldAmount},
+			banktransaction.FieldCurrency:         {Type: field.TypeString, Column: banktransaction.FieldCurrency},
+			banktransaction.FieldEndToEndID:       {Type: field.TypeString, Column: banktransaction.FieldEndToEndID},
+			banktransaction.FieldRemittance:       {Type: field.TypeString, Column: banktransaction.FieldRemittance},
+			banktransaction.FieldCounterpartyName: {Type: field.TypeString, Column: banktransaction.FieldCounterpartyName},
+			banktransaction.FieldCounterpartyIban: {Type: field.TypeString, Column: banktransaction.FieldCounterpartyIban},
+			banktransaction.FieldBankReference:    {Type: field.TypeString, Column: banktransaction.FieldBankReference},
+			banktransaction.FieldStatus:           {Type: field.TypeEnum, Column: banktransaction.FieldStatus},
+			banktransaction.FieldMatchMethod:      {Type: field.TypeEnum, Column: banktransaction.FieldMatchMethod},
+			banktransaction.FieldNote:             {Type: field.TypeString, Column: banktransaction.FieldNote},
+			banktransaction.FieldManual:           {Type: field.TypeBool, Column: banktransaction.FieldManual},
+			banktransaction.FieldEntryID:          {Type: field.TypeString, Column: banktransaction.FieldEntryID},
+			banktransaction.FieldMatchedBy:        {Type: field.TypeString, Column: banktransaction.FieldMatchedBy},
+			banktransaction.FieldMatchedAt:        {Type: field.TypeTime, Column: banktransaction.FieldMatchedAt},
+			banktransaction.FieldCreatedAt:        {Type: field.TypeTime, Column: banktransaction.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   calendarfeed.Table,
 			Columns: calendarfeed.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -119,7 +177,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			calendarfeed.FieldRevokedAt:      {Type: field.TypeTime, Column: calendarfeed.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consultant.Table,
 			Columns: consultant.Columns,
@@ -137,7 +195,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consultant.FieldOrganization: {Type: field.TypeString, Column: consultant.FieldOrganization},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   flag.Table,
 			Columns: flag.Columns,
@@ -163,7 +221,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			flag.FieldAcknowledgedBy:  {Type: field.TypeString, Column: flag.FieldAcknowledgedBy},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   fundingaccount.Table,
 			Columns: fundingaccount.Columns,
@@ -182,7 +240,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			fundingaccount.FieldUpdatedAt:       {Type: field.TypeTime, Column: fundingaccount.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jobrun.Table,
 			Columns: jobrun.Columns,
@@ -203,7 +261,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jobrun.FieldTriggeredBy: {Type: field.TypeString, Column: jobrun.FieldTriggeredBy},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ledgerentry.Table,
 			Columns: ledgerentry.Columns,
@@ -229,7 +287,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ledgerentry.FieldCreatedAt:       {Type: field.TypeTime, Column: ledgerentry.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   measure.Table,
 			Columns: measure.Columns,
@@ -252,7 +310,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			measure.FieldDueOn:           {Type: field.TypeTime, Column: measure.FieldDueOn},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   municipality.Table,
 			Columns: municipality.Columns,
@@ -273,7 +331,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			municipality.FieldIban:         {Type: field.TypeString, Column: municipality.FieldIban},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   participation.Table,
 			Columns: participation.Columns,
@@ -294,7 +352,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			participation.FieldWithdrawalReason: {Type: field.TypeString, Column: participation.FieldWithdrawalReason},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -320,7 +378,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldStepTemplate:            {Type: field.TypeJSON, Column: program.FieldStepTemplate},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   step.Table,
 			Columns: step.Columns,
@@ -399,6 +457,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Appointment",
 		"Step",
+	)
+	graph.MustAddE(
+		"transactions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   bankstatementimport.TransactionsTable,
+			Columns: []string{bankstatementimport.TransactionsColumn},
+			Bidi:    false,
+		},
+		"BankStatementImport",
+		"BankTransaction",
+	)
+	graph.MustAddE(
+		"import",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   banktransaction.ImportTable,
+			Columns: []string{banktransaction.ImportColumn},
+			Bidi:    false,
+		},
+		"BankTransaction",
+		"BankStatementImport",
+	)
+	graph.MustAddE(
+		"entry",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   banktransaction.EntryTable,
+			Columns: []string{banktransaction.EntryColumn},
+			Bidi:    false,
+		},
+		"BankTransaction",
+		"LedgerEntry",
 	)
 	graph.MustAddE(
 		"program",
@@ -1086,6 +1180,278 @@ func (f *AuditEventFilter) WhereAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *BankStatementImportQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the BankStatementImportQuery builder.
+func (_q *BankStatementImportQuery) Filter() *BankStatementImportFilter {
+	return &BankStatementImportFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *BankStatementImportMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the BankStatementImportMutation builder.
+func (m *BankStatementImportMutation) Filter() *BankStatementImportFilter {
+	return &BankStatementImportFilter{config: m.config, predicateAdder: m}
+}
+
+// BankStatementImportFilter provides a generic filtering capability at runtime for BankStatementImportQuery.
+type BankStatementImportFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *BankStatementImportFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *BankStatementImportFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(bankstatementimport.FieldID))
+}
+
+// WhereFormat applies the entql string predicate on the format field.
+func (f *BankStatementImportFilter) WhereFormat(p entql.StringP) {
+	f.Where(p.Field(bankstatementimport.FieldFormat))
+}
+
+// WhereMessageID applies the entql string predicate on the message_id field.
+func (f *BankStatementImportFilter) WhereMessageID(p entql.StringP) {
+	f.Where(p.Field(bankstatementimport.FieldMessageID))
+}
+
+// WhereStatementIds applies the entql json.RawMessage predicate on the statement_ids field.
+func (f *BankStatementImportFilter) WhereStatementIds(p entql.BytesP) {
+	f.Where(p.Field(bankstatementimport.FieldStatementIds))
+}
+
+// WhereContentSha256 applies the entql string predicate on the content_sha256 field.
+func (f *BankStatementImportFilter) WhereContentSha256(p entql.StringP) {
+	f.Where(p.Field(bankstatementimport.FieldContentSha256))
+}
+
+// WhereLinesTotal applies the entql int predicate on the lines_total field.
+func (f *BankStatementImportFilter) WhereLinesTotal(p entql.IntP) {
+	f.Where(p.Field(bankstatementimport.FieldLinesTotal))
+}
+
+// WhereLinesAdded applies the entql int predicate on the lines_added field.
+func (f *BankStatementImportFilter) WhereLinesAdded(p entql.IntP) {
+	f.Where(p.Field(bankstatementimport.FieldLinesAdded))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *BankStatementImportFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(bankstatementimport.FieldCreatedBy))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *BankStatementImportFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(bankstatementimport.FieldCreatedAt))
+}
+
+// WhereHasTransactions applies a predicate to check if query has an edge transactions.
+func (f *BankStatementImportFilter) WhereHasTransactions() {
+	f.Where(entql.HasEdge("transactions"))
+}
+
+// WhereHasTransactionsWith applies a predicate to check if query has an edge transactions with a given conditions (other predicates).
+func (f *BankStatementImportFilter) WhereHasTransactionsWith(preds ...predicate.BankTransaction) {
+	f.Where(entql.HasEdgeWith("transactions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *BankTransactionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the BankTransactionQuery builder.
+func (_q *BankTransactionQuery) Filter() *BankTransactionFilter {
+	return &BankTransactionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *BankTransactionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the BankTransactionMutation builder.
+func (m *BankTransactionMutation) Filter() *BankTransactionFilter {
+	return &BankTransactionFilter{config: m.config, predicateAdder: m}
+}
+
+// BankTransactionFilter provides a generic filtering capability at runtime for BankTransactionQuery.
+type BankTransactionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *BankTransactionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *BankTransactionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldID))
+}
+
+// WhereImportID applies the entql string predicate on the import_id field.
+func (f *BankTransactionFilter) WhereImportID(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldImportID))
+}
+
+// WhereStatementID applies the entql string predicate on the statement_id field.
+func (f *BankTransactionFilter) WhereStatementID(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldStatementID))
+}
+
+// WhereLineKey applies the entql string predicate on the line_key field.
+func (f *BankTransactionFilter) WhereLineKey(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldLineKey))
+}
+
+// WhereAccountIban applies the entql string predicate on the account_iban field.
+func (f *BankTransactionFilter) WhereAccountIban(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldAccountIban))
+}
+
+// WhereBookingDate applies the entql time.Time predicate on the booking_date field.
+func (f *BankTransactionFilter) WhereBookingDate(p entql.TimeP) {
+	f.Where(p.Field(banktransaction.FieldBookingDate))
+}
+
+// WhereValueDate applies the entql time.Time predicate on the value_date field.
+func (f *BankTransactionFilter) WhereValueDate(p entql.TimeP) {
+	f.Where(p.Field(banktransaction.FieldValueDate))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *BankTransactionFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldKind))
+}
+
+// WhereAmount applies the entql string predicate on the amount field.
+func (f *BankTransactionFilter) WhereAmount(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldAmount))
+}
+
+// WhereCurrency applies the entql string predicate on the currency field.
+func (f *BankTransactionFilter) WhereCurrency(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldCurrency))
+}
+
+// WhereEndToEndID applies the entql string predicate on the end_to_end_id field.
+func (f *BankTransactionFilter) WhereEndToEndID(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldEndToEndID))
+}
+
+// WhereRemittance applies the entql string predicate on the remittance field.
+func (f *BankTransactionFilter) WhereRemittance(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldRemittance))
+}
+
+// WhereCounterpartyName applies the entql string predicate on the counterparty_name field.
+func (f *BankTransactionFilter) WhereCounterpartyName(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldCounterpartyName))
+}
+
+// WhereCounterpartyIban applies the entql string predicate on the counterparty_iban field.
+func (f *BankTransactionFilter) WhereCounterpartyIban(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldCounterpartyIban))
+}
+
+// WhereBankReference applies the entql string predicate on the bank_reference field.
+func (f *BankTransactionFilter) WhereBankReference(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldBankReference))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *BankTransactionFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldStatus))
+}
+
+// WhereMatchMethod applies the entql string predicate on the match_method field.
+func (f *BankTransactionFilter) WhereMatchMethod(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldMatchMethod))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *BankTransactionFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldNote))
+}
+
+// WhereManual applies the entql bool predicate on the manual field.
+func (f *BankTransactionFilter) WhereManual(p entql.BoolP) {
+	f.Where(p.Field(banktransaction.FieldManual))
+}
+
+// WhereEntryID applies the entql string predicate on the entry_id field.
+func (f *BankTransactionFilter) WhereEntryID(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldEntryID))
+}
+
+// WhereMatchedBy applies the entql string predicate on the matched_by field.
+func (f *BankTransactionFilter) WhereMatchedBy(p entql.StringP) {
+	f.Where(p.Field(banktransaction.FieldMatchedBy))
+}
+
+// WhereMatchedAt applies the entql time.Time predicate on the matched_at field.
+func (f *BankTransactionFilter) WhereMatchedAt(p entql.TimeP) {
+	f.Where(p.Field(banktransaction.FieldMatchedAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *BankTransactionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(banktransaction.FieldCreatedAt))
+}
+
+// WhereHasImport applies a predicate to check if query has an edge import.
+func (f *BankTransactionFilter) WhereHasImport() {
+	f.Where(entql.HasEdge("import"))
+}
+
+// WhereHasImportWith applies a predicate to check if query has an edge import with a given conditions (other predicates).
+func (f *BankTransactionFilter) WhereHasImportWith(preds ...predicate.BankStatementImport) {
+	f.Where(entql.HasEdgeWith("import", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEntry applies a predicate to check if query has an edge entry.
+func (f *BankTransactionFilter) WhereHasEntry() {
+	f.Where(entql.HasEdge("entry"))
+}
+
+// WhereHasEntryWith applies a predicate to check if query has an edge entry with a given conditions (other predicates).
+func (f *BankTransactionFilter) WhereHasEntryWith(preds ...predicate.LedgerEntry) {
+	f.Where(entql.HasEdgeWith("entry", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CalendarFeedQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1114,7 +1480,7 @@ type CalendarFeedFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CalendarFeedFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1241,7 +1607,7 @@ type ConsultantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsultantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1320,7 +1686,7 @@ type FlagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FlagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1495,7 +1861,7 @@ type FundingAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FundingAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1579,7 +1945,7 @@ type JobRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1659,7 +2025,7 @@ type LedgerEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LedgerEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1820,7 +2186,7 @@ type MeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1924,7 +2290,7 @@ type MunicipalityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MunicipalityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2018,7 +2384,7 @@ type ParticipationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ParticipationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2210,7 +2576,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2343,7 +2709,7 @@ type StepFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StepFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

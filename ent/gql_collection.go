@@ -9,6 +9,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -491,6 +493,443 @@ func newAuditEventPaginateArgs(rv map[string]any) *auditeventPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*AuditEventWhereInput); ok {
 		args.opts = append(args.opts, WithAuditEventFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *BankStatementImportQuery) CollectFields(ctx context.Context, satisfies ...string) (*BankStatementImportQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *BankStatementImportQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(bankstatementimport.Columns))
+		selectedFields = []string{bankstatementimport.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "transactions":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&BankTransactionClient{config: _q.config}).Query()
+			)
+			args := newBankTransactionPaginateArgs(fieldArgs(ctx, new(BankTransactionWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newBankTransactionPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*BankStatementImport) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"import_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(bankstatementimport.TransactionsColumn), ids...))
+						})
+						if err := query.GroupBy(bankstatementimport.TransactionsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*BankStatementImport) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Transactions)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, banktransactionImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(bankstatementimport.TransactionsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedTransactions(alias, func(wq *BankTransactionQuery) {
+				*wq = *query
+			})
+		case "format":
+			if _, ok := fieldSeen[bankstatementimport.FieldFormat]; !ok {
+				selectedFields = append(selectedFields, bankstatementimport.FieldFormat)
+				fieldSeen[bankstatementimport.FieldFormat] = struct{}{}
+			}
+		case "messageID":
+			if _, ok := fieldSeen[bankstatementimport.FieldMessageID]; !ok {
+				selectedFields = append(selectedFields, bankstatementimport.FieldMessageID)
+				fieldSeen[bankstatementimport.FieldMessageID] = struct{}{}
+			}
+		case "statementIds":
+			if _, ok := fieldSeen[bankstatementimport.FieldStatementIds]; !ok {
+				selectedFields = append(selectedFields, bankstatementimport.FieldStatementIds)
+				fieldSeen[bankstatementimport.FieldStatementIds] = struct{}{}
+			}
+		case "contentSha256":
+			if _, ok := fieldSeen[bankstatementimport.FieldContentSha256]; !ok {
+				selectedFields = append(selectedFields, bankstatementimport.FieldContentSha256)
+				fieldSeen[bankstatementimport.FieldContentSha256] = struct{}{}
+			}
+		case "linesTotal":
+			if _, ok := fieldSeen[bankstatementimport.FieldLinesTotal]; !ok {
+				selectedFields = append(selectedFields, bankstatementimport.FieldLinesTotal)
+				fieldSeen[bankstatementimport.FieldLinesTotal] = struct{}{}
+			}
+		case "linesAdded":
+			if _, ok := fieldSeen[bankstatementimport.FieldLinesAdded]; !ok {
+				selectedFields = append(selectedFields, bankstatementimport.FieldLinesAdded)
+				fieldSeen[bankstatementimport.FieldLinesAdded] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[bankstatementimport.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, bankstatementimport.FieldCreatedBy)
+				fieldSeen[bankstatementimport.FieldCreatedBy] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[bankstatementimport.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, bankstatementimport.FieldCreatedAt)
+				fieldSeen[bankstatementimport.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type bankstatementimportPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []BankStatementImportPaginateOption
+}
+
+func newBankStatementImportPaginateArgs(rv map[string]any) *bankstatementimportPaginateArgs {
+	args := &bankstatementimportPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &BankStatementImportOrder{Field: &BankStatementImportOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithBankStatementImportOrder(order))
+			}
+		case *BankStatementImportOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithBankStatementImportOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*BankStatementImportWhereInput); ok {
+		args.opts = append(args.opts, WithBankStatementImportFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *BankTransactionQuery) CollectFields(ctx context.Context, satisfies ...string) (*BankTransactionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *BankTransactionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(banktransaction.Columns))
+		selectedFields = []string{banktransaction.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "import":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&BankStatementImportClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, bankstatementimportImplementors)...); err != nil {
+				return err
+			}
+			_q.withImport = query
+			if _, ok := fieldSeen[banktransaction.FieldImportID]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldImportID)
+				fieldSeen[banktransaction.FieldImportID] = struct{}{}
+			}
+
+		case "entry":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&LedgerEntryClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, ledgerentryImplementors)...); err != nil {
+				return err
+			}
+			_q.withEntry = query
+			if _, ok := fieldSeen[banktransaction.FieldEntryID]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldEntryID)
+				fieldSeen[banktransaction.FieldEntryID] = struct{}{}
+			}
+		case "importID":
+			if _, ok := fieldSeen[banktransaction.FieldImportID]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldImportID)
+				fieldSeen[banktransaction.FieldImportID] = struct{}{}
+			}
+		case "statementID":
+			if _, ok := fieldSeen[banktransaction.FieldStatementID]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldStatementID)
+				fieldSeen[banktransaction.FieldStatementID] = struct{}{}
+			}
+		case "lineKey":
+			if _, ok := fieldSeen[banktransaction.FieldLineKey]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldLineKey)
+				fieldSeen[banktransaction.FieldLineKey] = struct{}{}
+			}
+		case "accountIban":
+			if _, ok := fieldSeen[banktransaction.FieldAccountIban]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldAccountIban)
+				fieldSeen[banktransaction.FieldAccountIban] = struct{}{}
+			}
+		case "bookingDate":
+			if _, ok := fieldSeen[banktransaction.FieldBookingDate]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldBookingDate)
+				fieldSeen[banktransaction.FieldBookingDate] = struct{}{}
+			}
+		case "valueDate":
+			if _, ok := fieldSeen[banktransaction.FieldValueDate]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldValueDate)
+				fieldSeen[banktransaction.FieldValueDate] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[banktransaction.FieldKind]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldKind)
+				fieldSeen[banktransaction.FieldKind] = struct{}{}
+			}
+		case "amount":
+			if _, ok := fieldSeen[banktransaction.FieldAmount]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldAmount)
+				fieldSeen[banktransaction.FieldAmount] = struct{}{}
+			}
+		case "currency":
+			if _, ok := fieldSeen[banktransaction.FieldCurrency]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldCurrency)
+				fieldSeen[banktransaction.FieldCurrency] = struct{}{}
+			}
+		case "endToEndID":
+			if _, ok := fieldSeen[banktransaction.FieldEndToEndID]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldEndToEndID)
+				fieldSeen[banktransaction.FieldEndToEndID] = struct{}{}
+			}
+		case "remittance":
+			if _, ok := fieldSeen[banktransaction.FieldRemittance]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldRemittance)
+				fieldSeen[banktransaction.FieldRemittance] = struct{}{}
+			}
+		case "counterpartyName":
+			if _, ok := fieldSeen[banktransaction.FieldCounterpartyName]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldCounterpartyName)
+				fieldSeen[banktransaction.FieldCounterpartyName] = struct{}{}
+			}
+		case "counterpartyIban":
+			if _, ok := fieldSeen[banktransaction.FieldCounterpartyIban]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldCounterpartyIban)
+				fieldSeen[banktransaction.FieldCounterpartyIban] = struct{}{}
+			}
+		case "bankReference":
+			if _, ok := fieldSeen[banktransaction.FieldBankReference]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldBankReference)
+				fieldSeen[banktransaction.FieldBankReference] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[banktransaction.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldStatus)
+				fieldSeen[banktransaction.FieldStatus] = struct{}{}
+			}
+		case "matchMethod":
+			if _, ok := fieldSeen[banktransaction.FieldMatchMethod]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldMatchMethod)
+				fieldSeen[banktransaction.FieldMatchMethod] = struct{}{}
+			}
+		case "note":
+			if _, ok := fieldSeen[banktransaction.FieldNote]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldNote)
+				fieldSeen[banktransaction.FieldNote] = struct{}{}
+			}
+		case "manual":
+			if _, ok := fieldSeen[banktransaction.FieldManual]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldManual)
+				fieldSeen[banktransaction.FieldManual] = struct{}{}
+			}
+		case "entryID":
+			if _, ok := fieldSeen[banktransaction.FieldEntryID]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldEntryID)
+				fieldSeen[banktransaction.FieldEntryID] = struct{}{}
+			}
+		case "matchedBy":
+			if _, ok := fieldSeen[banktransaction.FieldMatchedBy]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldMatchedBy)
+				fieldSeen[banktransaction.FieldMatchedBy] = struct{}{}
+			}
+		case "matchedAt":
+			if _, ok := fieldSeen[banktransaction.FieldMatchedAt]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldMatchedAt)
+				fieldSeen[banktransaction.FieldMatchedAt] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[banktransaction.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, banktransaction.FieldCreatedAt)
+				fieldSeen[banktransaction.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type banktransactionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []BankTransactionPaginateOption
+}
+
+func newBankTransactionPaginateArgs(rv map[string]any) *banktransactionPaginateArgs {
+	args := &banktransactionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &BankTransactionOrder{Field: &BankTransactionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithBankTransactionOrder(order))
+			}
+		case *BankTransactionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithBankTransactionOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*BankTransactionWhereInput); ok {
+		args.opts = append(args.opts, WithBankTransactionFilter(v.Filter))
 	}
 	return args
 }

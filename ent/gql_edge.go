@@ -56,6 +56,43 @@ func (_m *Appointment) Step(ctx context.Context) (*Step, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *BankStatementImport) Transactions(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *BankTransactionOrder, where *BankTransactionWhereInput,
+) (*BankTransactionConnection, error) {
+	opts := []BankTransactionPaginateOption{
+		WithBankTransactionOrder(orderBy),
+		WithBankTransactionFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedTransactions(alias); err == nil || hasTotalCount {
+		pager, err := newBankTransactionPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &BankTransactionConnection{Edges: []*BankTransactionEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryTransactions().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *BankTransaction) Import(ctx context.Context) (*BankStatementImport, error) {
+	result, err := _m.Edges.ImportOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryImport().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *BankTransaction) Entry(ctx context.Context) (*LedgerEntry, error) {
+	result, err := _m.Edges.EntryOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryEntry().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *CalendarFeed) Program(ctx context.Context) (*Program, error) {
 	result, err := _m.Edges.ProgramOrErr()
 	if IsNotLoaded(err) {

@@ -8,6 +8,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -45,6 +47,16 @@ var auditeventImplementors = []string{"AuditEvent", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AuditEvent) IsNode() {}
+
+var bankstatementimportImplementors = []string{"BankStatementImport", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*BankStatementImport) IsNode() {}
+
+var banktransactionImplementors = []string{"BankTransaction", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*BankTransaction) IsNode() {}
 
 var calendarfeedImplementors = []string{"CalendarFeed", "Node"}
 
@@ -194,6 +206,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(auditevent.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, auditeventImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case bankstatementimport.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.BankStatementImport.Query().
+			Where(bankstatementimport.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, bankstatementimportImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case banktransaction.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.BankTransaction.Query().
+			Where(banktransaction.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, banktransactionImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -450,6 +488,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.AuditEvent.Query().
 			Where(auditevent.IDIn(ids...))
 		query, err := query.CollectFields(ctx, auditeventImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case bankstatementimport.Table:
+		query := c.BankStatementImport.Query().
+			Where(bankstatementimport.IDIn(ids...))
+		query, err := query.CollectFields(ctx, bankstatementimportImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case banktransaction.Table:
+		query := c.BankTransaction.Query().
+			Where(banktransaction.IDIn(ids...))
+		query, err := query.CollectFields(ctx, banktransactionImplementors...)
 		if err != nil {
 			return nil, err
 		}

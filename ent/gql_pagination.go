@@ -10,6 +10,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -1160,6 +1162,688 @@ func (_m *AuditEvent) ToEdge(order *AuditEventOrder) *AuditEventEdge {
 		order = DefaultAuditEventOrder
 	}
 	return &AuditEventEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// BankStatementImportEdge is the edge representation of BankStatementImport.
+type BankStatementImportEdge struct {
+	Node   *BankStatementImport `json:"node"`
+	Cursor Cursor               `json:"cursor"`
+}
+
+// BankStatementImportConnection is the connection containing edges to BankStatementImport.
+type BankStatementImportConnection struct {
+	Edges      []*BankStatementImportEdge `json:"edges"`
+	PageInfo   PageInfo                   `json:"pageInfo"`
+	TotalCount int                        `json:"totalCount"`
+}
+
+func (c *BankStatementImportConnection) build(nodes []*BankStatementImport, pager *bankstatementimportPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *BankStatementImport
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *BankStatementImport {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *BankStatementImport {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*BankStatementImportEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &BankStatementImportEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// BankStatementImportPaginateOption enables pagination customization.
+type BankStatementImportPaginateOption func(*bankstatementimportPager) error
+
+// WithBankStatementImportOrder configures pagination ordering.
+func WithBankStatementImportOrder(order *BankStatementImportOrder) BankStatementImportPaginateOption {
+	if order == nil {
+		order = DefaultBankStatementImportOrder
+	}
+	o := *order
+	return func(pager *bankstatementimportPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultBankStatementImportOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithBankStatementImportFilter configures pagination filter.
+func WithBankStatementImportFilter(filter func(*BankStatementImportQuery) (*BankStatementImportQuery, error)) BankStatementImportPaginateOption {
+	return func(pager *bankstatementimportPager) error {
+		if filter == nil {
+			return errors.New("BankStatementImportQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type bankstatementimportPager struct {
+	reverse bool
+	order   *BankStatementImportOrder
+	filter  func(*BankStatementImportQuery) (*BankStatementImportQuery, error)
+}
+
+func newBankStatementImportPager(opts []BankStatementImportPaginateOption, reverse bool) (*bankstatementimportPager, error) {
+	pager := &bankstatementimportPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultBankStatementImportOrder
+	}
+	return pager, nil
+}
+
+func (p *bankstatementimportPager) applyFilter(query *BankStatementImportQuery) (*BankStatementImportQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *bankstatementimportPager) toCursor(_m *BankStatementImport) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *bankstatementimportPager) applyCursors(query *BankStatementImportQuery, after, before *Cursor) (*BankStatementImportQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultBankStatementImportOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *bankstatementimportPager) applyOrder(query *BankStatementImportQuery) *BankStatementImportQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultBankStatementImportOrder.Field {
+		query = query.Order(DefaultBankStatementImportOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *bankstatementimportPager) orderExpr(query *BankStatementImportQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultBankStatementImportOrder.Field {
+			b.Comma().Ident(DefaultBankStatementImportOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to BankStatementImport.
+func (_m *BankStatementImportQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...BankStatementImportPaginateOption,
+) (*BankStatementImportConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newBankStatementImportPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &BankStatementImportConnection{Edges: []*BankStatementImportEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// BankStatementImportOrderFieldCreatedAt orders BankStatementImport by created_at.
+	BankStatementImportOrderFieldCreatedAt = &BankStatementImportOrderField{
+		Value: func(_m *BankStatementImport) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: bankstatementimport.FieldCreatedAt,
+		toTerm: bankstatementimport.ByCreatedAt,
+		toCursor: func(_m *BankStatementImport) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f BankStatementImportOrderField) String() string {
+	var str string
+	switch f.column {
+	case BankStatementImportOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f BankStatementImportOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *BankStatementImportOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("BankStatementImportOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *BankStatementImportOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid BankStatementImportOrderField", str)
+	}
+	return nil
+}
+
+// BankStatementImportOrderField defines the ordering field of BankStatementImport.
+type BankStatementImportOrderField struct {
+	// Value extracts the ordering value from the given BankStatementImport.
+	Value    func(*BankStatementImport) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) bankstatementimport.OrderOption
+	toCursor func(*BankStatementImport) Cursor
+}
+
+// BankStatementImportOrder defines the ordering of BankStatementImport.
+type BankStatementImportOrder struct {
+	Direction OrderDirection                 `json:"direction"`
+	Field     *BankStatementImportOrderField `json:"field"`
+}
+
+// DefaultBankStatementImportOrder is the default ordering of BankStatementImport.
+var DefaultBankStatementImportOrder = &BankStatementImportOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &BankStatementImportOrderField{
+		Value: func(_m *BankStatementImport) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: bankstatementimport.FieldID,
+		toTerm: bankstatementimport.ByID,
+		toCursor: func(_m *BankStatementImport) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts BankStatementImport into BankStatementImportEdge.
+func (_m *BankStatementImport) ToEdge(order *BankStatementImportOrder) *BankStatementImportEdge {
+	if order == nil {
+		order = DefaultBankStatementImportOrder
+	}
+	return &BankStatementImportEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// BankTransactionEdge is the edge representation of BankTransaction.
+type BankTransactionEdge struct {
+	Node   *BankTransaction `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// BankTransactionConnection is the connection containing edges to BankTransaction.
+type BankTransactionConnection struct {
+	Edges      []*BankTransactionEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *BankTransactionConnection) build(nodes []*BankTransaction, pager *banktransactionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *BankTransaction
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *BankTransaction {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *BankTransaction {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*BankTransactionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &BankTransactionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// BankTransactionPaginateOption enables pagination customization.
+type BankTransactionPaginateOption func(*banktransactionPager) error
+
+// WithBankTransactionOrder configures pagination ordering.
+func WithBankTransactionOrder(order *BankTransactionOrder) BankTransactionPaginateOption {
+	if order == nil {
+		order = DefaultBankTransactionOrder
+	}
+	o := *order
+	return func(pager *banktransactionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultBankTransactionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithBankTransactionFilter configures pagination filter.
+func WithBankTransactionFilter(filter func(*BankTransactionQuery) (*BankTransactionQuery, error)) BankTransactionPaginateOption {
+	return func(pager *banktransactionPager) error {
+		if filter == nil {
+			return errors.New("BankTransactionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type banktransactionPager struct {
+	reverse bool
+	order   *BankTransactionOrder
+	filter  func(*BankTransactionQuery) (*BankTransactionQuery, error)
+}
+
+func newBankTransactionPager(opts []BankTransactionPaginateOption, reverse bool) (*banktransactionPager, error) {
+	pager := &banktransactionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultBankTransactionOrder
+	}
+	return pager, nil
+}
+
+func (p *banktransactionPager) applyFilter(query *BankTransactionQuery) (*BankTransactionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *banktransactionPager) toCursor(_m *BankTransaction) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *banktransactionPager) applyCursors(query *BankTransactionQuery, after, before *Cursor) (*BankTransactionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultBankTransactionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *banktransactionPager) applyOrder(query *BankTransactionQuery) *BankTransactionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultBankTransactionOrder.Field {
+		query = query.Order(DefaultBankTransactionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *banktransactionPager) orderExpr(query *BankTransactionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultBankTransactionOrder.Field {
+			b.Comma().Ident(DefaultBankTransactionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to BankTransaction.
+func (_m *BankTransactionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...BankTransactionPaginateOption,
+) (*BankTransactionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newBankTransactionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &BankTransactionConnection{Edges: []*BankTransactionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// BankTransactionOrderFieldBookingDate orders BankTransaction by booking_date.
+	BankTransactionOrderFieldBookingDate = &BankTransactionOrderField{
+		Value: func(_m *BankTransaction) (ent.Value, error) {
+			return _m.BookingDate, nil
+		},
+		column: banktransaction.FieldBookingDate,
+		toTerm: banktransaction.ByBookingDate,
+		toCursor: func(_m *BankTransaction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.BookingDate,
+			}
+		},
+	}
+	// BankTransactionOrderFieldValueDate orders BankTransaction by value_date.
+	BankTransactionOrderFieldValueDate = &BankTransactionOrderField{
+		Value: func(_m *BankTransaction) (ent.Value, error) {
+			return _m.ValueDate, nil
+		},
+		column: banktransaction.FieldValueDate,
+		toTerm: banktransaction.ByValueDate,
+		toCursor: func(_m *BankTransaction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ValueDate,
+			}
+		},
+	}
+	// BankTransactionOrderFieldKind orders BankTransaction by kind.
+	BankTransactionOrderFieldKind = &BankTransactionOrderField{
+		Value: func(_m *BankTransaction) (ent.Value, error) {
+			return _m.Kind, nil
+		},
+		column: banktransaction.FieldKind,
+		toTerm: banktransaction.ByKind,
+		toCursor: func(_m *BankTransaction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Kind,
+			}
+		},
+	}
+	// BankTransactionOrderFieldAmount orders BankTransaction by amount.
+	BankTransactionOrderFieldAmount = &BankTransactionOrderField{
+		Value: func(_m *BankTransaction) (ent.Value, error) {
+			return _m.Amount, nil
+		},
+		column: banktransaction.FieldAmount,
+		toTerm: banktransaction.ByAmount,
+		toCursor: func(_m *BankTransaction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Amount,
+			}
+		},
+	}
+	// BankTransactionOrderFieldStatus orders BankTransaction by status.
+	BankTransactionOrderFieldStatus = &BankTransactionOrderField{
+		Value: func(_m *BankTransaction) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: banktransaction.FieldStatus,
+		toTerm: banktransaction.ByStatus,
+		toCursor: func(_m *BankTransaction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// BankTransactionOrderFieldCreatedAt orders BankTransaction by created_at.
+	BankTransactionOrderFieldCreatedAt = &BankTransactionOrderField{
+		Value: func(_m *BankTransaction) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: banktransaction.FieldCreatedAt,
+		toTerm: banktransaction.ByCreatedAt,
+		toCursor: func(_m *BankTransaction) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f BankTransactionOrderField) String() string {
+	var str string
+	switch f.column {
+	case BankTransactionOrderFieldBookingDate.column:
+		str = "BOOKING_DATE"
+	case BankTransactionOrderFieldValueDate.column:
+		str = "VALUE_DATE"
+	case BankTransactionOrderFieldKind.column:
+		str = "KIND"
+	case BankTransactionOrderFieldAmount.column:
+		str = "AMOUNT"
+	case BankTransactionOrderFieldStatus.column:
+		str = "STATUS"
+	case BankTransactionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f BankTransactionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *BankTransactionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("BankTransactionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "BOOKING_DATE":
+		*f = *BankTransactionOrderFieldBookingDate
+	case "VALUE_DATE":
+		*f = *BankTransactionOrderFieldValueDate
+	case "KIND":
+		*f = *BankTransactionOrderFieldKind
+	case "AMOUNT":
+		*f = *BankTransactionOrderFieldAmount
+	case "STATUS":
+		*f = *BankTransactionOrderFieldStatus
+	case "CREATED_AT":
+		*f = *BankTransactionOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid BankTransactionOrderField", str)
+	}
+	return nil
+}
+
+// BankTransactionOrderField defines the ordering field of BankTransaction.
+type BankTransactionOrderField struct {
+	// Value extracts the ordering value from the given BankTransaction.
+	Value    func(*BankTransaction) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) banktransaction.OrderOption
+	toCursor func(*BankTransaction) Cursor
+}
+
+// BankTransactionOrder defines the ordering of BankTransaction.
+type BankTransactionOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *BankTransactionOrderField `json:"field"`
+}
+
+// DefaultBankTransactionOrder is the default ordering of BankTransaction.
+var DefaultBankTransactionOrder = &BankTransactionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &BankTransactionOrderField{
+		Value: func(_m *BankTransaction) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: banktransaction.FieldID,
+		toTerm: banktransaction.ByID,
+		toCursor: func(_m *BankTransaction) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts BankTransaction into BankTransactionEdge.
+func (_m *BankTransaction) ToEdge(order *BankTransactionOrder) *BankTransactionEdge {
+	if order == nil {
+		order = DefaultBankTransactionOrder
+	}
+	return &BankTransactionEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

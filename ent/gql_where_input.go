@@ -8,6 +8,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -1669,6 +1671,1600 @@ func (i *AuditEventWhereInput) P() (predicate.AuditEvent, error) {
 		return predicates[0], nil
 	default:
 		return auditevent.And(predicates...), nil
+	}
+}
+
+// BankStatementImportWhereInput represents a where input for filtering BankStatementImport queries.
+type BankStatementImportWhereInput struct {
+	Predicates []predicate.BankStatementImport  `json:"-"`
+	Not        *BankStatementImportWhereInput   `json:"not,omitempty"`
+	Or         []*BankStatementImportWhereInput `json:"or,omitempty"`
+	And        []*BankStatementImportWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "format" field predicates.
+	Format      *bankstatementimport.Format  `json:"format,omitempty"`
+	FormatNEQ   *bankstatementimport.Format  `json:"formatNEQ,omitempty"`
+	FormatIn    []bankstatementimport.Format `json:"formatIn,omitempty"`
+	FormatNotIn []bankstatementimport.Format `json:"formatNotIn,omitempty"`
+
+	// "message_id" field predicates.
+	MessageID             *string  `json:"messageID,omitempty"`
+	MessageIDNEQ          *string  `json:"messageIDNEQ,omitempty"`
+	MessageIDIn           []string `json:"messageIDIn,omitempty"`
+	MessageIDNotIn        []string `json:"messageIDNotIn,omitempty"`
+	MessageIDGT           *string  `json:"messageIDGT,omitempty"`
+	MessageIDGTE          *string  `json:"messageIDGTE,omitempty"`
+	MessageIDLT           *string  `json:"messageIDLT,omitempty"`
+	MessageIDLTE          *string  `json:"messageIDLTE,omitempty"`
+	MessageIDContains     *string  `json:"messageIDContains,omitempty"`
+	MessageIDHasPrefix    *string  `json:"messageIDHasPrefix,omitempty"`
+	MessageIDHasSuffix    *string  `json:"messageIDHasSuffix,omitempty"`
+	MessageIDIsNil        bool     `json:"messageIDIsNil,omitempty"`
+	MessageIDNotNil       bool     `json:"messageIDNotNil,omitempty"`
+	MessageIDEqualFold    *string  `json:"messageIDEqualFold,omitempty"`
+	MessageIDContainsFold *string  `json:"messageIDContainsFold,omitempty"`
+
+	// "content_sha256" field predicates.
+	ContentSha256             *string  `json:"contentSha256,omitempty"`
+	ContentSha256NEQ          *string  `json:"contentSha256NEQ,omitempty"`
+	ContentSha256In           []string `json:"contentSha256In,omitempty"`
+	ContentSha256NotIn        []string `json:"contentSha256NotIn,omitempty"`
+	ContentSha256GT           *string  `json:"contentSha256GT,omitempty"`
+	ContentSha256GTE          *string  `json:"contentSha256GTE,omitempty"`
+	ContentSha256LT           *string  `json:"contentSha256LT,omitempty"`
+	ContentSha256LTE          *string  `json:"contentSha256LTE,omitempty"`
+	ContentSha256Contains     *string  `json:"contentSha256Contains,omitempty"`
+	ContentSha256HasPrefix    *string  `json:"contentSha256HasPrefix,omitempty"`
+	ContentSha256HasSuffix    *string  `json:"contentSha256HasSuffix,omitempty"`
+	ContentSha256EqualFold    *string  `json:"contentSha256EqualFold,omitempty"`
+	ContentSha256ContainsFold *string  `json:"contentSha256ContainsFold,omitempty"`
+
+	// "lines_total" field predicates.
+	LinesTotal      *int  `json:"linesTotal,omitempty"`
+	LinesTotalNEQ   *int  `json:"linesTotalNEQ,omitempty"`
+	LinesTotalIn    []int `json:"linesTotalIn,omitempty"`
+	LinesTotalNotIn []int `json:"linesTotalNotIn,omitempty"`
+	LinesTotalGT    *int  `json:"linesTotalGT,omitempty"`
+	LinesTotalGTE   *int  `json:"linesTotalGTE,omitempty"`
+	LinesTotalLT    *int  `json:"linesTotalLT,omitempty"`
+	LinesTotalLTE   *int  `json:"linesTotalLTE,omitempty"`
+
+	// "lines_added" field predicates.
+	LinesAdded      *int  `json:"linesAdded,omitempty"`
+	LinesAddedNEQ   *int  `json:"linesAddedNEQ,omitempty"`
+	LinesAddedIn    []int `json:"linesAddedIn,omitempty"`
+	LinesAddedNotIn []int `json:"linesAddedNotIn,omitempty"`
+	LinesAddedGT    *int  `json:"linesAddedGT,omitempty"`
+	LinesAddedGTE   *int  `json:"linesAddedGTE,omitempty"`
+	LinesAddedLT    *int  `json:"linesAddedLT,omitempty"`
+	LinesAddedLTE   *int  `json:"linesAddedLTE,omitempty"`
+
+	// "created_by" field predicates.
+	CreatedBy             *string  `json:"createdBy,omitempty"`
+	CreatedByNEQ          *string  `json:"createdByNEQ,omitempty"`
+	CreatedByIn           []string `json:"createdByIn,omitempty"`
+	CreatedByNotIn        []string `json:"createdByNotIn,omitempty"`
+	CreatedByGT           *string  `json:"createdByGT,omitempty"`
+	CreatedByGTE          *string  `json:"createdByGTE,omitempty"`
+	CreatedByLT           *string  `json:"createdByLT,omitempty"`
+	CreatedByLTE          *string  `json:"createdByLTE,omitempty"`
+	CreatedByContains     *string  `json:"createdByContains,omitempty"`
+	CreatedByHasPrefix    *string  `json:"createdByHasPrefix,omitempty"`
+	CreatedByHasSuffix    *string  `json:"createdByHasSuffix,omitempty"`
+	CreatedByEqualFold    *string  `json:"createdByEqualFold,omitempty"`
+	CreatedByContainsFold *string  `json:"createdByContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "transactions" edge predicates.
+	HasTransactions     *bool                        `json:"hasTransactions,omitempty"`
+	HasTransactionsWith []*BankTransactionWhereInput `json:"hasTransactionsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *BankStatementImportWhereInput) AddPredicates(predicates ...predicate.BankStatementImport) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the BankStatementImportWhereInput filter on the BankStatementImportQuery builder.
+func (i *BankStatementImportWhereInput) Filter(q *BankStatementImportQuery) (*BankStatementImportQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyBankStatementImportWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyBankStatementImportWhereInput is returned in case the BankStatementImportWhereInput is empty.
+var ErrEmptyBankStatementImportWhereInput = errors.New("ent: empty predicate BankStatementImportWhereInput")
+
+// P returns a predicate for filtering bankstatementimports.
+// An error is returned if the input is empty or invalid.
+func (i *BankStatementImportWhereInput) P() (predicate.BankStatementImport, error) {
+	var predicates []predicate.BankStatementImport
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, bankstatementimport.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.BankStatementImport, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, bankstatementimport.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.BankStatementImport, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, bankstatementimport.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, bankstatementimport.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, bankstatementimport.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, bankstatementimport.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, bankstatementimport.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, bankstatementimport.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, bankstatementimport.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, bankstatementimport.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, bankstatementimport.IDLTE(*i.IDLTE))
+	}
+	if i.Format != nil {
+		predicates = append(predicates, bankstatementimport.FormatEQ(*i.Format))
+	}
+	if i.FormatNEQ != nil {
+		predicates = append(predicates, bankstatementimport.FormatNEQ(*i.FormatNEQ))
+	}
+	if len(i.FormatIn) > 0 {
+		predicates = append(predicates, bankstatementimport.FormatIn(i.FormatIn...))
+	}
+	if len(i.FormatNotIn) > 0 {
+		predicates = append(predicates, bankstatementimport.FormatNotIn(i.FormatNotIn...))
+	}
+	if i.MessageID != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDEQ(*i.MessageID))
+	}
+	if i.MessageIDNEQ != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDNEQ(*i.MessageIDNEQ))
+	}
+	if len(i.MessageIDIn) > 0 {
+		predicates = append(predicates, bankstatementimport.MessageIDIn(i.MessageIDIn...))
+	}
+	if len(i.MessageIDNotIn) > 0 {
+		predicates = append(predicates, bankstatementimport.MessageIDNotIn(i.MessageIDNotIn...))
+	}
+	if i.MessageIDGT != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDGT(*i.MessageIDGT))
+	}
+	if i.MessageIDGTE != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDGTE(*i.MessageIDGTE))
+	}
+	if i.MessageIDLT != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDLT(*i.MessageIDLT))
+	}
+	if i.MessageIDLTE != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDLTE(*i.MessageIDLTE))
+	}
+	if i.MessageIDContains != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDContains(*i.MessageIDContains))
+	}
+	if i.MessageIDHasPrefix != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDHasPrefix(*i.MessageIDHasPrefix))
+	}
+	if i.MessageIDHasSuffix != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDHasSuffix(*i.MessageIDHasSuffix))
+	}
+	if i.MessageIDIsNil {
+		predicates = append(predicates, bankstatementimport.MessageIDIsNil())
+	}
+	if i.MessageIDNotNil {
+		predicates = append(predicates, bankstatementimport.MessageIDNotNil())
+	}
+	if i.MessageIDEqualFold != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDEqualFold(*i.MessageIDEqualFold))
+	}
+	if i.MessageIDContainsFold != nil {
+		predicates = append(predicates, bankstatementimport.MessageIDContainsFold(*i.MessageIDContainsFold))
+	}
+	if i.ContentSha256 != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256EQ(*i.ContentSha256))
+	}
+	if i.ContentSha256NEQ != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256NEQ(*i.ContentSha256NEQ))
+	}
+	if len(i.ContentSha256In) > 0 {
+		predicates = append(predicates, bankstatementimport.ContentSha256In(i.ContentSha256In...))
+	}
+	if len(i.ContentSha256NotIn) > 0 {
+		predicates = append(predicates, bankstatementimport.ContentSha256NotIn(i.ContentSha256NotIn...))
+	}
+	if i.ContentSha256GT != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256GT(*i.ContentSha256GT))
+	}
+	if i.ContentSha256GTE != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256GTE(*i.ContentSha256GTE))
+	}
+	if i.ContentSha256LT != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256LT(*i.ContentSha256LT))
+	}
+	if i.ContentSha256LTE != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256LTE(*i.ContentSha256LTE))
+	}
+	if i.ContentSha256Contains != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256Contains(*i.ContentSha256Contains))
+	}
+	if i.ContentSha256HasPrefix != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256HasPrefix(*i.ContentSha256HasPrefix))
+	}
+	if i.ContentSha256HasSuffix != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256HasSuffix(*i.ContentSha256HasSuffix))
+	}
+	if i.ContentSha256EqualFold != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256EqualFold(*i.ContentSha256EqualFold))
+	}
+	if i.ContentSha256ContainsFold != nil {
+		predicates = append(predicates, bankstatementimport.ContentSha256ContainsFold(*i.ContentSha256ContainsFold))
+	}
+	if i.LinesTotal != nil {
+		predicates = append(predicates, bankstatementimport.LinesTotalEQ(*i.LinesTotal))
+	}
+	if i.LinesTotalNEQ != nil {
+		predicates = append(predicates, bankstatementimport.LinesTotalNEQ(*i.LinesTotalNEQ))
+	}
+	if len(i.LinesTotalIn) > 0 {
+		predicates = append(predicates, bankstatementimport.LinesTotalIn(i.LinesTotalIn...))
+	}
+	if len(i.LinesTotalNotIn) > 0 {
+		predicates = append(predicates, bankstatementimport.LinesTotalNotIn(i.LinesTotalNotIn...))
+	}
+	if i.LinesTotalGT != nil {
+		predicates = append(predicates, bankstatementimport.LinesTotalGT(*i.LinesTotalGT))
+	}
+	if i.LinesTotalGTE != nil {
+		predicates = append(predicates, bankstatementimport.LinesTotalGTE(*i.LinesTotalGTE))
+	}
+	if i.LinesTotalLT != nil {
+		predicates = append(predicates, bankstatementimport.LinesTotalLT(*i.LinesTotalLT))
+	}
+	if i.LinesTotalLTE != nil {
+		predicates = append(predicates, bankstatementimport.LinesTotalLTE(*i.LinesTotalLTE))
+	}
+	if i.LinesAdded != nil {
+		predicates = append(predicates, bankstatementimport.LinesAddedEQ(*i.LinesAdded))
+	}
+	if i.LinesAddedNEQ != nil {
+		predicates = append(predicates, bankstatementimport.LinesAddedNEQ(*i.LinesAddedNEQ))
+	}
+	if len(i.LinesAddedIn) > 0 {
+		predicates = append(predicates, bankstatementimport.LinesAddedIn(i.LinesAddedIn...))
+	}
+	if len(i.LinesAddedNotIn) > 0 {
+		predicates = append(predicates, bankstatementimport.LinesAddedNotIn(i.LinesAddedNotIn...))
+	}
+	if i.LinesAddedGT != nil {
+		predicates = append(predicates, bankstatementimport.LinesAddedGT(*i.LinesAddedGT))
+	}
+	if i.LinesAddedGTE != nil {
+		predicates = append(predicates, bankstatementimport.LinesAddedGTE(*i.LinesAddedGTE))
+	}
+	if i.LinesAddedLT != nil {
+		predicates = append(predicates, bankstatementimport.LinesAddedLT(*i.LinesAddedLT))
+	}
+	if i.LinesAddedLTE != nil {
+		predicates = append(predicates, bankstatementimport.LinesAddedLTE(*i.LinesAddedLTE))
+	}
+	if i.CreatedBy != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByEQ(*i.CreatedBy))
+	}
+	if i.CreatedByNEQ != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByNEQ(*i.CreatedByNEQ))
+	}
+	if len(i.CreatedByIn) > 0 {
+		predicates = append(predicates, bankstatementimport.CreatedByIn(i.CreatedByIn...))
+	}
+	if len(i.CreatedByNotIn) > 0 {
+		predicates = append(predicates, bankstatementimport.CreatedByNotIn(i.CreatedByNotIn...))
+	}
+	if i.CreatedByGT != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByGT(*i.CreatedByGT))
+	}
+	if i.CreatedByGTE != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByGTE(*i.CreatedByGTE))
+	}
+	if i.CreatedByLT != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByLT(*i.CreatedByLT))
+	}
+	if i.CreatedByLTE != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByLTE(*i.CreatedByLTE))
+	}
+	if i.CreatedByContains != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByContains(*i.CreatedByContains))
+	}
+	if i.CreatedByHasPrefix != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByHasPrefix(*i.CreatedByHasPrefix))
+	}
+	if i.CreatedByHasSuffix != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByHasSuffix(*i.CreatedByHasSuffix))
+	}
+	if i.CreatedByEqualFold != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByEqualFold(*i.CreatedByEqualFold))
+	}
+	if i.CreatedByContainsFold != nil {
+		predicates = append(predicates, bankstatementimport.CreatedByContainsFold(*i.CreatedByContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, bankstatementimport.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, bankstatementimport.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, bankstatementimport.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, bankstatementimport.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, bankstatementimport.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, bankstatementimport.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, bankstatementimport.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, bankstatementimport.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	if i.HasTransactions != nil {
+		p := bankstatementimport.HasTransactions()
+		if !*i.HasTransactions {
+			p = bankstatementimport.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTransactionsWith) > 0 {
+		with := make([]predicate.BankTransaction, 0, len(i.HasTransactionsWith))
+		for _, w := range i.HasTransactionsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTransactionsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, bankstatementimport.HasTransactionsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyBankStatementImportWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return bankstatementimport.And(predicates...), nil
+	}
+}
+
+// BankTransactionWhereInput represents a where input for filtering BankTransaction queries.
+type BankTransactionWhereInput struct {
+	Predicates []predicate.BankTransaction  `json:"-"`
+	Not        *BankTransactionWhereInput   `json:"not,omitempty"`
+	Or         []*BankTransactionWhereInput `json:"or,omitempty"`
+	And        []*BankTransactionWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "import_id" field predicates.
+	ImportID             *pulid.ID  `json:"importID,omitempty"`
+	ImportIDNEQ          *pulid.ID  `json:"importIDNEQ,omitempty"`
+	ImportIDIn           []pulid.ID `json:"importIDIn,omitempty"`
+	ImportIDNotIn        []pulid.ID `json:"importIDNotIn,omitempty"`
+	ImportIDGT           *pulid.ID  `json:"importIDGT,omitempty"`
+	ImportIDGTE          *pulid.ID  `json:"importIDGTE,omitempty"`
+	ImportIDLT           *pulid.ID  `json:"importIDLT,omitempty"`
+	ImportIDLTE          *pulid.ID  `json:"importIDLTE,omitempty"`
+	ImportIDContains     *pulid.ID  `json:"importIDContains,omitempty"`
+	ImportIDHasPrefix    *pulid.ID  `json:"importIDHasPrefix,omitempty"`
+	ImportIDHasSuffix    *pulid.ID  `json:"importIDHasSuffix,omitempty"`
+	ImportIDEqualFold    *pulid.ID  `json:"importIDEqualFold,omitempty"`
+	ImportIDContainsFold *pulid.ID  `json:"importIDContainsFold,omitempty"`
+
+	// "statement_id" field predicates.
+	StatementID             *string  `json:"statementID,omitempty"`
+	StatementIDNEQ          *string  `json:"statementIDNEQ,omitempty"`
+	StatementIDIn           []string `json:"statementIDIn,omitempty"`
+	StatementIDNotIn        []string `json:"statementIDNotIn,omitempty"`
+	StatementIDGT           *string  `json:"statementIDGT,omitempty"`
+	StatementIDGTE          *string  `json:"statementIDGTE,omitempty"`
+	StatementIDLT           *string  `json:"statementIDLT,omitempty"`
+	StatementIDLTE          *string  `json:"statementIDLTE,omitempty"`
+	StatementIDContains     *string  `json:"statementIDContains,omitempty"`
+	StatementIDHasPrefix    *string  `json:"statementIDHasPrefix,omitempty"`
+	StatementIDHasSuffix    *string  `json:"statementIDHasSuffix,omitempty"`
+	StatementIDEqualFold    *string  `json:"statementIDEqualFold,omitempty"`
+	StatementIDContainsFold *string  `json:"statementIDContainsFold,omitempty"`
+
+	// "line_key" field predicates.
+	LineKey             *string  `json:"lineKey,omitempty"`
+	LineKeyNEQ          *string  `json:"lineKeyNEQ,omitempty"`
+	LineKeyIn           []string `json:"lineKeyIn,omitempty"`
+	LineKeyNotIn        []string `json:"lineKeyNotIn,omitempty"`
+	LineKeyGT           *string  `json:"lineKeyGT,omitempty"`
+	LineKeyGTE          *string  `json:"lineKeyGTE,omitempty"`
+	LineKeyLT           *string  `json:"lineKeyLT,omitempty"`
+	LineKeyLTE          *string  `json:"lineKeyLTE,omitempty"`
+	LineKeyContains     *string  `json:"lineKeyContains,omitempty"`
+	LineKeyHasPrefix    *string  `json:"lineKeyHasPrefix,omitempty"`
+	LineKeyHasSuffix    *string  `json:"lineKeyHasSuffix,omitempty"`
+	LineKeyEqualFold    *string  `json:"lineKeyEqualFold,omitempty"`
+	LineKeyContainsFold *string  `json:"lineKeyContainsFold,omitempty"`
+
+	// "account_iban" field predicates.
+	AccountIban             *string  `json:"accountIban,omitempty"`
+	AccountIbanNEQ          *string  `json:"accountIbanNEQ,omitempty"`
+	AccountIbanIn           []string `json:"accountIbanIn,omitempty"`
+	AccountIbanNotIn        []string `json:"accountIbanNotIn,omitempty"`
+	AccountIbanGT           *string  `json:"accountIbanGT,omitempty"`
+	AccountIbanGTE          *string  `json:"accountIbanGTE,omitempty"`
+	AccountIbanLT           *string  `json:"accountIbanLT,omitempty"`
+	AccountIbanLTE          *string  `json:"accountIbanLTE,omitempty"`
+	AccountIbanContains     *string  `json:"accountIbanContains,omitempty"`
+	AccountIbanHasPrefix    *string  `json:"accountIbanHasPrefix,omitempty"`
+	AccountIbanHasSuffix    *string  `json:"accountIbanHasSuffix,omitempty"`
+	AccountIbanIsNil        bool     `json:"accountIbanIsNil,omitempty"`
+	AccountIbanNotNil       bool     `json:"accountIbanNotNil,omitempty"`
+	AccountIbanEqualFold    *string  `json:"accountIbanEqualFold,omitempty"`
+	AccountIbanContainsFold *string  `json:"accountIbanContainsFold,omitempty"`
+
+	// "booking_date" field predicates.
+	BookingDate      *time.Time  `json:"bookingDate,omitempty"`
+	BookingDateNEQ   *time.Time  `json:"bookingDateNEQ,omitempty"`
+	BookingDateIn    []time.Time `json:"bookingDateIn,omitempty"`
+	BookingDateNotIn []time.Time `json:"bookingDateNotIn,omitempty"`
+	BookingDateGT    *time.Time  `json:"bookingDateGT,omitempty"`
+	BookingDateGTE   *time.Time  `json:"bookingDateGTE,omitempty"`
+	BookingDateLT    *time.Time  `json:"bookingDateLT,omitempty"`
+	BookingDateLTE   *time.Time  `json:"bookingDateLTE,omitempty"`
+
+	// "value_date" field predicates.
+	ValueDate      *time.Time  `json:"valueDate,omitempty"`
+	ValueDateNEQ   *time.Time  `json:"valueDateNEQ,omitempty"`
+	ValueDateIn    []time.Time `json:"valueDateIn,omitempty"`
+	ValueDateNotIn []time.Time `json:"valueDateNotIn,omitempty"`
+	ValueDateGT    *time.Time  `json:"valueDateGT,omitempty"`
+	ValueDateGTE   *time.Time  `json:"valueDateGTE,omitempty"`
+	ValueDateLT    *time.Time  `json:"valueDateLT,omitempty"`
+	ValueDateLTE   *time.Time  `json:"valueDateLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *banktransaction.Kind  `json:"kind,omitempty"`
+	KindNEQ   *banktransaction.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []banktransaction.Kind `json:"kindIn,omitempty"`
+	KindNotIn []banktransaction.Kind `json:"kindNotIn,omitempty"`
+
+	// "currency" field predicates.
+	Currency             *string  `json:"currency,omitempty"`
+	CurrencyNEQ          *string  `json:"currencyNEQ,omitempty"`
+	CurrencyIn           []string `json:"currencyIn,omitempty"`
+	CurrencyNotIn        []string `json:"currencyNotIn,omitempty"`
+	CurrencyGT           *string  `json:"currencyGT,omitempty"`
+	CurrencyGTE          *string  `json:"currencyGTE,omitempty"`
+	CurrencyLT           *string  `json:"currencyLT,omitempty"`
+	CurrencyLTE          *string  `json:"currencyLTE,omitempty"`
+	CurrencyContains     *string  `json:"currencyContains,omitempty"`
+	CurrencyHasPrefix    *string  `json:"currencyHasPrefix,omitempty"`
+	CurrencyHasSuffix    *string  `json:"currencyHasSuffix,omitempty"`
+	CurrencyEqualFold    *string  `json:"currencyEqualFold,omitempty"`
+	CurrencyContainsFold *string  `json:"currencyContainsFold,omitempty"`
+
+	// "end_to_end_id" field predicates.
+	EndToEndID             *string  `json:"endToEndID,omitempty"`
+	EndToEndIDNEQ          *string  `json:"endToEndIDNEQ,omitempty"`
+	EndToEndIDIn           []string `json:"endToEndIDIn,omitempty"`
+	EndToEndIDNotIn        []string `json:"endToEndIDNotIn,omitempty"`
+	EndToEndIDGT           *string  `json:"endToEndIDGT,omitempty"`
+	EndToEndIDGTE          *string  `json:"endToEndIDGTE,omitempty"`
+	EndToEndIDLT           *string  `json:"endToEndIDLT,omitempty"`
+	EndToEndIDLTE          *string  `json:"endToEndIDLTE,omitempty"`
+	EndToEndIDContains     *string  `json:"endToEndIDContains,omitempty"`
+	EndToEndIDHasPrefix    *string  `json:"endToEndIDHasPrefix,omitempty"`
+	EndToEndIDHasSuffix    *string  `json:"endToEndIDHasSuffix,omitempty"`
+	EndToEndIDIsNil        bool     `json:"endToEndIDIsNil,omitempty"`
+	EndToEndIDNotNil       bool     `json:"endToEndIDNotNil,omitempty"`
+	EndToEndIDEqualFold    *string  `json:"endToEndIDEqualFold,omitempty"`
+	EndToEndIDContainsFold *string  `json:"endToEndIDContainsFold,omitempty"`
+
+	// "remittance" field predicates.
+	Remittance             *string  `json:"remittance,omitempty"`
+	RemittanceNEQ          *string  `json:"remittanceNEQ,omitempty"`
+	RemittanceIn           []string `json:"remittanceIn,omitempty"`
+	RemittanceNotIn        []string `json:"remittanceNotIn,omitempty"`
+	RemittanceGT           *string  `json:"remittanceGT,omitempty"`
+	RemittanceGTE          *string  `json:"remittanceGTE,omitempty"`
+	RemittanceLT           *string  `json:"remittanceLT,omitempty"`
+	RemittanceLTE          *string  `json:"remittanceLTE,omitempty"`
+	RemittanceContains     *string  `json:"remittanceContains,omitempty"`
+	RemittanceHasPrefix    *string  `json:"remittanceHasPrefix,omitempty"`
+	RemittanceHasSuffix    *string  `json:"remittanceHasSuffix,omitempty"`
+	RemittanceIsNil        bool     `json:"remittanceIsNil,omitempty"`
+	RemittanceNotNil       bool     `json:"remittanceNotNil,omitempty"`
+	RemittanceEqualFold    *string  `json:"remittanceEqualFold,omitempty"`
+	RemittanceContainsFold *string  `json:"remittanceContainsFold,omitempty"`
+
+	// "counterparty_name" field predicates.
+	CounterpartyName             *string  `json:"counterpartyName,omitempty"`
+	CounterpartyNameNEQ          *string  `json:"counterpartyNameNEQ,omitempty"`
+	CounterpartyNameIn           []string `json:"counterpartyNameIn,omitempty"`
+	CounterpartyNameNotIn        []string `json:"counterpartyNameNotIn,omitempty"`
+	CounterpartyNameGT           *string  `json:"counterpartyNameGT,omitempty"`
+	CounterpartyNameGTE          *string  `json:"counterpartyNameGTE,omitempty"`
+	CounterpartyNameLT           *string  `json:"counterpartyNameLT,omitempty"`
+	CounterpartyNameLTE          *string  `json:"counterpartyNameLTE,omitempty"`
+	CounterpartyNameContains     *string  `json:"counterpartyNameContains,omitempty"`
+	CounterpartyNameHasPrefix    *string  `json:"counterpartyNameHasPrefix,omitempty"`
+	CounterpartyNameHasSuffix    *string  `json:"counterpartyNameHasSuffix,omitempty"`
+	CounterpartyNameIsNil        bool     `json:"counterpartyNameIsNil,omitempty"`
+	CounterpartyNameNotNil       bool     `json:"counterpartyNameNotNil,omitempty"`
+	CounterpartyNameEqualFold    *string  `json:"counterpartyNameEqualFold,omitempty"`
+	CounterpartyNameContainsFold *string  `json:"counterpartyNameContainsFold,omitempty"`
+
+	// "counterparty_iban" field predicates.
+	CounterpartyIban             *string  `json:"counterpartyIban,omitempty"`
+	CounterpartyIbanNEQ          *string  `json:"counterpartyIbanNEQ,omitempty"`
+	CounterpartyIbanIn           []string `json:"counterpartyIbanIn,omitempty"`
+	CounterpartyIbanNotIn        []string `json:"counterpartyIbanNotIn,omitempty"`
+	CounterpartyIbanGT           *string  `json:"counterpartyIbanGT,omitempty"`
+	CounterpartyIbanGTE          *string  `json:"counterpartyIbanGTE,omitempty"`
+	CounterpartyIbanLT           *string  `json:"counterpartyIbanLT,omitempty"`
+	CounterpartyIbanLTE          *string  `json:"counterpartyIbanLTE,omitempty"`
+	CounterpartyIbanContains     *string  `json:"counterpartyIbanContains,omitempty"`
+	CounterpartyIbanHasPrefix    *string  `json:"counterpartyIbanHasPrefix,omitempty"`
+	CounterpartyIbanHasSuffix    *string  `json:"counterpartyIbanHasSuffix,omitempty"`
+	CounterpartyIbanIsNil        bool     `json:"counterpartyIbanIsNil,omitempty"`
+	CounterpartyIbanNotNil       bool     `json:"counterpartyIbanNotNil,omitempty"`
+	CounterpartyIbanEqualFold    *string  `json:"counterpartyIbanEqualFold,omitempty"`
+	CounterpartyIbanContainsFold *string  `json:"counterpartyIbanContainsFold,omitempty"`
+
+	// "bank_reference" field predicates.
+	BankReference             *string  `json:"bankReference,omitempty"`
+	BankReferenceNEQ          *string  `json:"bankReferenceNEQ,omitempty"`
+	BankReferenceIn           []string `json:"bankReferenceIn,omitempty"`
+	BankReferenceNotIn        []string `json:"bankReferenceNotIn,omitempty"`
+	BankReferenceGT           *string  `json:"bankReferenceGT,omitempty"`
+	BankReferenceGTE          *string  `json:"bankReferenceGTE,omitempty"`
+	BankReferenceLT           *string  `json:"bankReferenceLT,omitempty"`
+	BankReferenceLTE          *string  `json:"bankReferenceLTE,omitempty"`
+	BankReferenceContains     *string  `json:"bankReferenceContains,omitempty"`
+	BankReferenceHasPrefix    *string  `json:"bankReferenceHasPrefix,omitempty"`
+	BankReferenceHasSuffix    *string  `json:"bankReferenceHasSuffix,omitempty"`
+	BankReferenceIsNil        bool     `json:"bankReferenceIsNil,omitempty"`
+	BankReferenceNotNil       bool     `json:"bankReferenceNotNil,omitempty"`
+	BankReferenceEqualFold    *string  `json:"bankReferenceEqualFold,omitempty"`
+	BankReferenceContainsFold *string  `json:"bankReferenceContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *banktransaction.Status  `json:"status,omitempty"`
+	StatusNEQ   *banktransaction.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []banktransaction.Status `json:"statusIn,omitempty"`
+	StatusNotIn []banktransaction.Status `json:"statusNotIn,omitempty"`
+
+	// "match_method" field predicates.
+	MatchMethod       *banktransaction.MatchMethod  `json:"matchMethod,omitempty"`
+	MatchMethodNEQ    *banktransaction.MatchMethod  `json:"matchMethodNEQ,omitempty"`
+	MatchMethodIn     []banktransaction.MatchMethod `json:"matchMethodIn,omitempty"`
+	MatchMethodNotIn  []banktransaction.MatchMethod `json:"matchMethodNotIn,omitempty"`
+	MatchMethodIsNil  bool                          `json:"matchMethodIsNil,omitempty"`
+	MatchMethodNotNil bool                          `json:"matchMethodNotNil,omitempty"`
+
+	// "note" field predicates.
+	Note             *string  `json:"note,omitempty"`
+	NoteNEQ          *string  `json:"noteNEQ,omitempty"`
+	NoteIn           []string `json:"noteIn,omitempty"`
+	NoteNotIn        []string `json:"noteNotIn,omitempty"`
+	NoteGT           *string  `json:"noteGT,omitempty"`
+	NoteGTE          *string  `json:"noteGTE,omitempty"`
+	NoteLT           *string  `json:"noteLT,omitempty"`
+	NoteLTE          *string  `json:"noteLTE,omitempty"`
+	NoteContains     *string  `json:"noteContains,omitempty"`
+	NoteHasPrefix    *string  `json:"noteHasPrefix,omitempty"`
+	NoteHasSuffix    *string  `json:"noteHasSuffix,omitempty"`
+	NoteIsNil        bool     `json:"noteIsNil,omitempty"`
+	NoteNotNil       bool     `json:"noteNotNil,omitempty"`
+	NoteEqualFold    *string  `json:"noteEqualFold,omitempty"`
+	NoteContainsFold *string  `json:"noteContainsFold,omitempty"`
+
+	// "manual" field predicates.
+	Manual    *bool `json:"manual,omitempty"`
+	ManualNEQ *bool `json:"manualNEQ,omitempty"`
+
+	// "entry_id" field predicates.
+	EntryID             *pulid.ID  `json:"entryID,omitempty"`
+	EntryIDNEQ          *pulid.ID  `json:"entryIDNEQ,omitempty"`
+	EntryIDIn           []pulid.ID `json:"entryIDIn,omitempty"`
+	EntryIDNotIn        []pulid.ID `json:"entryIDNotIn,omitempty"`
+	EntryIDGT           *pulid.ID  `json:"entryIDGT,omitempty"`
+	EntryIDGTE          *pulid.ID  `json:"entryIDGTE,omitempty"`
+	EntryIDLT           *pulid.ID  `json:"entryIDLT,omitempty"`
+	EntryIDLTE          *pulid.ID  `json:"entryIDLTE,omitempty"`
+	EntryIDContains     *pulid.ID  `json:"entryIDContains,omitempty"`
+	EntryIDHasPrefix    *pulid.ID  `json:"entryIDHasPrefix,omitempty"`
+	EntryIDHasSuffix    *pulid.ID  `json:"entryIDHasSuffix,omitempty"`
+	EntryIDIsNil        bool       `json:"entryIDIsNil,omitempty"`
+	EntryIDNotNil       bool       `json:"entryIDNotNil,omitempty"`
+	EntryIDEqualFold    *pulid.ID  `json:"entryIDEqualFold,omitempty"`
+	EntryIDContainsFold *pulid.ID  `json:"entryIDContainsFold,omitempty"`
+
+	// "matched_by" field predicates.
+	MatchedBy             *string  `json:"matchedBy,omitempty"`
+	MatchedByNEQ          *string  `json:"matchedByNEQ,omitempty"`
+	MatchedByIn           []string `json:"matchedByIn,omitempty"`
+	MatchedByNotIn        []string `json:"matchedByNotIn,omitempty"`
+	MatchedByGT           *string  `json:"matchedByGT,omitempty"`
+	MatchedByGTE          *string  `json:"matchedByGTE,omitempty"`
+	MatchedByLT           *string  `json:"matchedByLT,omitempty"`
+	MatchedByLTE          *string  `json:"matchedByLTE,omitempty"`
+	MatchedByContains     *string  `json:"matchedByContains,omitempty"`
+	MatchedByHasPrefix    *string  `json:"matchedByHasPrefix,omitempty"`
+	MatchedByHasSuffix    *string  `json:"matchedByHasSuffix,omitempty"`
+	MatchedByIsNil        bool     `json:"matchedByIsNil,omitempty"`
+	MatchedByNotNil       bool     `json:"matchedByNotNil,omitempty"`
+	MatchedByEqualFold    *string  `json:"matchedByEqualFold,omitempty"`
+	MatchedByContainsFold *string  `json:"matchedByContainsFold,omitempty"`
+
+	// "matched_at" field predicates.
+	MatchedAt       *time.Time  `json:"matchedAt,omitempty"`
+	MatchedAtNEQ    *time.Time  `json:"matchedAtNEQ,omitempty"`
+	MatchedAtIn     []time.Time `json:"matchedAtIn,omitempty"`
+	MatchedAtNotIn  []time.Time `json:"matchedAtNotIn,omitempty"`
+	MatchedAtGT     *time.Time  `json:"matchedAtGT,omitempty"`
+	MatchedAtGTE    *time.Time  `json:"matchedAtGTE,omitempty"`
+	MatchedAtLT     *time.Time  `json:"matchedAtLT,omitempty"`
+	MatchedAtLTE    *time.Time  `json:"matchedAtLTE,omitempty"`
+	MatchedAtIsNil  bool        `json:"matchedAtIsNil,omitempty"`
+	MatchedAtNotNil bool        `json:"matchedAtNotNil,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "import" edge predicates.
+	HasImport     *bool                            `json:"hasImport,omitempty"`
+	HasImportWith []*BankStatementImportWhereInput `json:"hasImportWith,omitempty"`
+
+	// "entry" edge predicates.
+	HasEntry     *bool                    `json:"hasEntry,omitempty"`
+	HasEntryWith []*LedgerEntryWhereInput `json:"hasEntryWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *BankTransactionWhereInput) AddPredicates(predicates ...predicate.BankTransaction) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the BankTransactionWhereInput filter on the BankTransactionQuery builder.
+func (i *BankTransactionWhereInput) Filter(q *BankTransactionQuery) (*BankTransactionQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyBankTransactionWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyBankTransactionWhereInput is returned in case the BankTransactionWhereInput is empty.
+var ErrEmptyBankTransactionWhereInput = errors.New("ent: empty predicate BankTransactionWhereInput")
+
+// P returns a predicate for filtering banktransactions.
+// An error is returned if the input is empty or invalid.
+func (i *BankTransactionWhereInput) P() (predicate.BankTransaction, error) {
+	var predicates []predicate.BankTransaction
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, banktransaction.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.BankTransaction, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, banktransaction.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.BankTransaction, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, banktransaction.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, banktransaction.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, banktransaction.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, banktransaction.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, banktransaction.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, banktransaction.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, banktransaction.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, banktransaction.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, banktransaction.IDLTE(*i.IDLTE))
+	}
+	if i.ImportID != nil {
+		predicates = append(predicates, banktransaction.ImportIDEQ(*i.ImportID))
+	}
+	if i.ImportIDNEQ != nil {
+		predicates = append(predicates, banktransaction.ImportIDNEQ(*i.ImportIDNEQ))
+	}
+	if len(i.ImportIDIn) > 0 {
+		predicates = append(predicates, banktransaction.ImportIDIn(i.ImportIDIn...))
+	}
+	if len(i.ImportIDNotIn) > 0 {
+		predicates = append(predicates, banktransaction.ImportIDNotIn(i.ImportIDNotIn...))
+	}
+	if i.ImportIDGT != nil {
+		predicates = append(predicates, banktransaction.ImportIDGT(*i.ImportIDGT))
+	}
+	if i.ImportIDGTE != nil {
+		predicates = append(predicates, banktransaction.ImportIDGTE(*i.ImportIDGTE))
+	}
+	if i.ImportIDLT != nil {
+		predicates = append(predicates, banktransaction.ImportIDLT(*i.ImportIDLT))
+	}
+	if i.ImportIDLTE != nil {
+		predicates = append(predicates, banktransaction.ImportIDLTE(*i.ImportIDLTE))
+	}
+	if i.ImportIDContains != nil {
+		predicates = append(predicates, banktransaction.ImportIDContains(*i.ImportIDContains))
+	}
+	if i.ImportIDHasPrefix != nil {
+		predicates = append(predicates, banktransaction.ImportIDHasPrefix(*i.ImportIDHasPrefix))
+	}
+	if i.ImportIDHasSuffix != nil {
+		predicates = append(predicates, banktransaction.ImportIDHasSuffix(*i.ImportIDHasSuffix))
+	}
+	if i.ImportIDEqualFold != nil {
+		predicates = append(predicates, banktransaction.ImportIDEqualFold(*i.ImportIDEqualFold))
+	}
+	if i.ImportIDContainsFold != nil {
+		predicates = append(predicates, banktransaction.ImportIDContainsFold(*i.ImportIDContainsFold))
+	}
+	if i.StatementID != nil {
+		predicates = append(predicates, banktransaction.StatementIDEQ(*i.StatementID))
+	}
+	if i.StatementIDNEQ != nil {
+		predicates = append(predicates, banktransaction.StatementIDNEQ(*i.StatementIDNEQ))
+	}
+	if len(i.StatementIDIn) > 0 {
+		predicates = append(predicates, banktransaction.StatementIDIn(i.StatementIDIn...))
+	}
+	if len(i.StatementIDNotIn) > 0 {
+		predicates = append(predicates, banktransaction.StatementIDNotIn(i.StatementIDNotIn...))
+	}
+	if i.StatementIDGT != nil {
+		predicates = append(predicates, banktransaction.StatementIDGT(*i.StatementIDGT))
+	}
+	if i.StatementIDGTE != nil {
+		predicates = append(predicates, banktransaction.StatementIDGTE(*i.StatementIDGTE))
+	}
+	if i.StatementIDLT != nil {
+		predicates = append(predicates, banktransaction.StatementIDLT(*i.StatementIDLT))
+	}
+	if i.StatementIDLTE != nil {
+		predicates = append(predicates, banktransaction.StatementIDLTE(*i.StatementIDLTE))
+	}
+	if i.StatementIDContains != nil {
+		predicates = append(predicates, banktransaction.StatementIDContains(*i.StatementIDContains))
+	}
+	if i.StatementIDHasPrefix != nil {
+		predicates = append(predicates, banktransaction.StatementIDHasPrefix(*i.StatementIDHasPrefix))
+	}
+	if i.StatementIDHasSuffix != nil {
+		predicates = append(predicates, banktransaction.StatementIDHasSuffix(*i.StatementIDHasSuffix))
+	}
+	if i.StatementIDEqualFold != nil {
+		predicates = append(predicates, banktransaction.StatementIDEqualFold(*i.StatementIDEqualFold))
+	}
+	if i.StatementIDContainsFold != nil {
+		predicates = append(predicates, banktransaction.StatementIDContainsFold(*i.StatementIDContainsFold))
+	}
+	if i.LineKey != nil {
+		predicates = append(predicates, banktransaction.LineKeyEQ(*i.LineKey))
+	}
+	if i.LineKeyNEQ != nil {
+		predicates = append(predicates, banktransaction.LineKeyNEQ(*i.LineKeyNEQ))
+	}
+	if len(i.LineKeyIn) > 0 {
+		predicates = append(predicates, banktransaction.LineKeyIn(i.LineKeyIn...))
+	}
+	if len(i.LineKeyNotIn) > 0 {
+		predicates = append(predicates, banktransaction.LineKeyNotIn(i.LineKeyNotIn...))
+	}
+	if i.LineKeyGT != nil {
+		predicates = append(predicates, banktransaction.LineKeyGT(*i.LineKeyGT))
+	}
+	if i.LineKeyGTE != nil {
+		predicates = append(predicates, banktransaction.LineKeyGTE(*i.LineKeyGTE))
+	}
+	if i.LineKeyLT != nil {
+		predicates = append(predicates, banktransaction.LineKeyLT(*i.LineKeyLT))
+	}
+	if i.LineKeyLTE != nil {
+		predicates = append(predicates, banktransaction.LineKeyLTE(*i.LineKeyLTE))
+	}
+	if i.LineKeyContains != nil {
+		predicates = append(predicates, banktransaction.LineKeyContains(*i.LineKeyContains))
+	}
+	if i.LineKeyHasPrefix != nil {
+		predicates = append(predicates, banktransaction.LineKeyHasPrefix(*i.LineKeyHasPrefix))
+	}
+	if i.LineKeyHasSuffix != nil {
+		predicates = append(predicates, banktransaction.LineKeyHasSuffix(*i.LineKeyHasSuffix))
+	}
+	if i.LineKeyEqualFold != nil {
+		predicates = append(predicates, banktransaction.LineKeyEqualFold(*i.LineKeyEqualFold))
+	}
+	if i.LineKeyContainsFold != nil {
+		predicates = append(predicates, banktransaction.LineKeyContainsFold(*i.LineKeyContainsFold))
+	}
+	if i.AccountIban != nil {
+		predicates = append(predicates, banktransaction.AccountIbanEQ(*i.AccountIban))
+	}
+	if i.AccountIbanNEQ != nil {
+		predicates = append(predicates, banktransaction.AccountIbanNEQ(*i.AccountIbanNEQ))
+	}
+	if len(i.AccountIbanIn) > 0 {
+		predicates = append(predicates, banktransaction.AccountIbanIn(i.AccountIbanIn...))
+	}
+	if len(i.AccountIbanNotIn) > 0 {
+		predicates = append(predicates, banktransaction.AccountIbanNotIn(i.AccountIbanNotIn...))
+	}
+	if i.AccountIbanGT != nil {
+		predicates = append(predicates, banktransaction.AccountIbanGT(*i.AccountIbanGT))
+	}
+	if i.AccountIbanGTE != nil {
+		predicates = append(predicates, banktransaction.AccountIbanGTE(*i.AccountIbanGTE))
+	}
+	if i.AccountIbanLT != nil {
+		predicates = append(predicates, banktransaction.AccountIbanLT(*i.AccountIbanLT))
+	}
+	if i.AccountIbanLTE != nil {
+		predicates = append(predicates, banktransaction.AccountIbanLTE(*i.AccountIbanLTE))
+	}
+	if i.AccountIbanContains != nil {
+		predicates = append(predicates, banktransaction.AccountIbanContains(*i.AccountIbanContains))
+	}
+	if i.AccountIbanHasPrefix != nil {
+		predicates = append(predicates, banktransaction.AccountIbanHasPrefix(*i.AccountIbanHasPrefix))
+	}
+	if i.AccountIbanHasSuffix != nil {
+		predicates = append(predicates, banktransaction.AccountIbanHasSuffix(*i.AccountIbanHasSuffix))
+	}
+	if i.AccountIbanIsNil {
+		predicates = append(predicates, banktransaction.AccountIbanIsNil())
+	}
+	if i.AccountIbanNotNil {
+		predicates = append(predicates, banktransaction.AccountIbanNotNil())
+	}
+	if i.AccountIbanEqualFold != nil {
+		predicates = append(predicates, banktransaction.AccountIbanEqualFold(*i.AccountIbanEqualFold))
+	}
+	if i.AccountIbanContainsFold != nil {
+		predicates = append(predicates, banktransaction.AccountIbanContainsFold(*i.AccountIbanContainsFold))
+	}
+	if i.BookingDate != nil {
+		predicates = append(predicates, banktransaction.BookingDateEQ(*i.BookingDate))
+	}
+	if i.BookingDateNEQ != nil {
+		predicates = append(predicates, banktransaction.BookingDateNEQ(*i.BookingDateNEQ))
+	}
+	if len(i.BookingDateIn) > 0 {
+		predicates = append(predicates, banktransaction.BookingDateIn(i.BookingDateIn...))
+	}
+	if len(i.BookingDateNotIn) > 0 {
+		predicates = append(predicates, banktransaction.BookingDateNotIn(i.BookingDateNotIn...))
+	}
+	if i.BookingDateGT != nil {
+		predicates = append(predicates, banktransaction.BookingDateGT(*i.BookingDateGT))
+	}
+	if i.BookingDateGTE != nil {
+		predicates = append(predicates, banktransaction.BookingDateGTE(*i.BookingDateGTE))
+	}
+	if i.BookingDateLT != nil {
+		predicates = append(predicates, banktransaction.BookingDateLT(*i.BookingDateLT))
+	}
+	if i.BookingDateLTE != nil {
+		predicates = append(predicates, banktransaction.BookingDateLTE(*i.BookingDateLTE))
+	}
+	if i.ValueDate != nil {
+		predicates = append(predicates, banktransaction.ValueDateEQ(*i.ValueDate))
+	}
+	if i.ValueDateNEQ != nil {
+		predicates = append(predicates, banktransaction.ValueDateNEQ(*i.ValueDateNEQ))
+	}
+	if len(i.ValueDateIn) > 0 {
+		predicates = append(predicates, banktransaction.ValueDateIn(i.ValueDateIn...))
+	}
+	if len(i.ValueDateNotIn) > 0 {
+		predicates = append(predicates, banktransaction.ValueDateNotIn(i.ValueDateNotIn...))
+	}
+	if i.ValueDateGT != nil {
+		predicates = append(predicates, banktransaction.ValueDateGT(*i.ValueDateGT))
+	}
+	if i.ValueDateGTE != nil {
+		predicates = append(predicates, banktransaction.ValueDateGTE(*i.ValueDateGTE))
+	}
+	if i.ValueDateLT != nil {
+		predicates = append(predicates, banktransaction.ValueDateLT(*i.ValueDateLT))
+	}
+	if i.ValueDateLTE != nil {
+		predicates = append(predicates, banktransaction.ValueDateLTE(*i.ValueDateLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, banktransaction.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, banktransaction.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, banktransaction.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, banktransaction.KindNotIn(i.KindNotIn...))
+	}
+	if i.Currency != nil {
+		predicates = append(predicates, banktransaction.CurrencyEQ(*i.Currency))
+	}
+	if i.CurrencyNEQ != nil {
+		predicates = append(predicates, banktransaction.CurrencyNEQ(*i.CurrencyNEQ))
+	}
+	if len(i.CurrencyIn) > 0 {
+		predicates = append(predicates, banktransaction.CurrencyIn(i.CurrencyIn...))
+	}
+	if len(i.CurrencyNotIn) > 0 {
+		predicates = append(predicates, banktransaction.CurrencyNotIn(i.CurrencyNotIn...))
+	}
+	if i.CurrencyGT != nil {
+		predicates = append(predicates, banktransaction.CurrencyGT(*i.CurrencyGT))
+	}
+	if i.CurrencyGTE != nil {
+		predicates = append(predicates, banktransaction.CurrencyGTE(*i.CurrencyGTE))
+	}
+	if i.CurrencyLT != nil {
+		predicates = append(predicates, banktransaction.CurrencyLT(*i.CurrencyLT))
+	}
+	if i.CurrencyLTE != nil {
+		predicates = append(predicates, banktransaction.CurrencyLTE(*i.CurrencyLTE))
+	}
+	if i.CurrencyContains != nil {
+		predicates = append(predicates, banktransaction.CurrencyContains(*i.CurrencyContains))
+	}
+	if i.CurrencyHasPrefix != nil {
+		predicates = append(predicates, banktransaction.CurrencyHasPrefix(*i.CurrencyHasPrefix))
+	}
+	if i.CurrencyHasSuffix != nil {
+		predicates = append(predicates, banktransaction.CurrencyHasSuffix(*i.CurrencyHasSuffix))
+	}
+	if i.CurrencyEqualFold != nil {
+		predicates = append(predicates, banktransaction.CurrencyEqualFold(*i.CurrencyEqualFold))
+	}
+	if i.CurrencyContainsFold != nil {
+		predicates = append(predicates, banktransaction.CurrencyContainsFold(*i.CurrencyContainsFold))
+	}
+	if i.EndToEndID != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDEQ(*i.EndToEndID))
+	}
+	if i.EndToEndIDNEQ != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDNEQ(*i.EndToEndIDNEQ))
+	}
+	if len(i.EndToEndIDIn) > 0 {
+		predicates = append(predicates, banktransaction.EndToEndIDIn(i.EndToEndIDIn...))
+	}
+	if len(i.EndToEndIDNotIn) > 0 {
+		predicates = append(predicates, banktransaction.EndToEndIDNotIn(i.EndToEndIDNotIn...))
+	}
+	if i.EndToEndIDGT != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDGT(*i.EndToEndIDGT))
+	}
+	if i.EndToEndIDGTE != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDGTE(*i.EndToEndIDGTE))
+	}
+	if i.EndToEndIDLT != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDLT(*i.EndToEndIDLT))
+	}
+	if i.EndToEndIDLTE != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDLTE(*i.EndToEndIDLTE))
+	}
+	if i.EndToEndIDContains != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDContains(*i.EndToEndIDContains))
+	}
+	if i.EndToEndIDHasPrefix != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDHasPrefix(*i.EndToEndIDHasPrefix))
+	}
+	if i.EndToEndIDHasSuffix != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDHasSuffix(*i.EndToEndIDHasSuffix))
+	}
+	if i.EndToEndIDIsNil {
+		predicates = append(predicates, banktransaction.EndToEndIDIsNil())
+	}
+	if i.EndToEndIDNotNil {
+		predicates = append(predicates, banktransaction.EndToEndIDNotNil())
+	}
+	if i.EndToEndIDEqualFold != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDEqualFold(*i.EndToEndIDEqualFold))
+	}
+	if i.EndToEndIDContainsFold != nil {
+		predicates = append(predicates, banktransaction.EndToEndIDContainsFold(*i.EndToEndIDContainsFold))
+	}
+	if i.Remittance != nil {
+		predicates = append(predicates, banktransaction.RemittanceEQ(*i.Remittance))
+	}
+	if i.RemittanceNEQ != nil {
+		predicates = append(predicates, banktransaction.RemittanceNEQ(*i.RemittanceNEQ))
+	}
+	if len(i.RemittanceIn) > 0 {
+		predicates = append(predicates, banktransaction.RemittanceIn(i.RemittanceIn...))
+	}
+	if len(i.RemittanceNotIn) > 0 {
+		predicates = append(predicates, banktransaction.RemittanceNotIn(i.RemittanceNotIn...))
+	}
+	if i.RemittanceGT != nil {
+		predicates = append(predicates, banktransaction.RemittanceGT(*i.RemittanceGT))
+	}
+	if i.RemittanceGTE != nil {
+		predicates = append(predicates, banktransaction.RemittanceGTE(*i.RemittanceGTE))
+	}
+	if i.RemittanceLT != nil {
+		predicates = append(predicates, banktransaction.RemittanceLT(*i.RemittanceLT))
+	}
+	if i.RemittanceLTE != nil {
+		predicates = append(predicates, banktransaction.RemittanceLTE(*i.RemittanceLTE))
+	}
+	if i.RemittanceContains != nil {
+		predicates = append(predicates, banktransaction.RemittanceContains(*i.RemittanceContains))
+	}
+	if i.RemittanceHasPrefix != nil {
+		predicates = append(predicates, banktransaction.RemittanceHasPrefix(*i.RemittanceHasPrefix))
+	}
+	if i.RemittanceHasSuffix != nil {
+		predicates = append(predicates, banktransaction.RemittanceHasSuffix(*i.RemittanceHasSuffix))
+	}
+	if i.RemittanceIsNil {
+		predicates = append(predicates, banktransaction.RemittanceIsNil())
+	}
+	if i.RemittanceNotNil {
+		predicates = append(predicates, banktransaction.RemittanceNotNil())
+	}
+	if i.RemittanceEqualFold != nil {
+		predicates = append(predicates, banktransaction.RemittanceEqualFold(*i.RemittanceEqualFold))
+	}
+	if i.RemittanceContainsFold != nil {
+		predicates = append(predicates, banktransaction.RemittanceContainsFold(*i.RemittanceContainsFold))
+	}
+	if i.CounterpartyName != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameEQ(*i.CounterpartyName))
+	}
+	if i.CounterpartyNameNEQ != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameNEQ(*i.CounterpartyNameNEQ))
+	}
+	if len(i.CounterpartyNameIn) > 0 {
+		predicates = append(predicates, banktransaction.CounterpartyNameIn(i.CounterpartyNameIn...))
+	}
+	if len(i.CounterpartyNameNotIn) > 0 {
+		predicates = append(predicates, banktransaction.CounterpartyNameNotIn(i.CounterpartyNameNotIn...))
+	}
+	if i.CounterpartyNameGT != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameGT(*i.CounterpartyNameGT))
+	}
+	if i.CounterpartyNameGTE != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameGTE(*i.CounterpartyNameGTE))
+	}
+	if i.CounterpartyNameLT != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameLT(*i.CounterpartyNameLT))
+	}
+	if i.CounterpartyNameLTE != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameLTE(*i.CounterpartyNameLTE))
+	}
+	if i.CounterpartyNameContains != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameContains(*i.CounterpartyNameContains))
+	}
+	if i.CounterpartyNameHasPrefix != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameHasPrefix(*i.CounterpartyNameHasPrefix))
+	}
+	if i.CounterpartyNameHasSuffix != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameHasSuffix(*i.CounterpartyNameHasSuffix))
+	}
+	if i.CounterpartyNameIsNil {
+		predicates = append(predicates, banktransaction.CounterpartyNameIsNil())
+	}
+	if i.CounterpartyNameNotNil {
+		predicates = append(predicates, banktransaction.CounterpartyNameNotNil())
+	}
+	if i.CounterpartyNameEqualFold != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameEqualFold(*i.CounterpartyNameEqualFold))
+	}
+	if i.CounterpartyNameContainsFold != nil {
+		predicates = append(predicates, banktransaction.CounterpartyNameContainsFold(*i.CounterpartyNameContainsFold))
+	}
+	if i.CounterpartyIban != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanEQ(*i.CounterpartyIban))
+	}
+	if i.CounterpartyIbanNEQ != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanNEQ(*i.CounterpartyIbanNEQ))
+	}
+	if len(i.CounterpartyIbanIn) > 0 {
+		predicates = append(predicates, banktransaction.CounterpartyIbanIn(i.CounterpartyIbanIn...))
+	}
+	if len(i.CounterpartyIbanNotIn) > 0 {
+		predicates = append(predicates, banktransaction.CounterpartyIbanNotIn(i.CounterpartyIbanNotIn...))
+	}
+	if i.CounterpartyIbanGT != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanGT(*i.CounterpartyIbanGT))
+	}
+	if i.CounterpartyIbanGTE != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanGTE(*i.CounterpartyIbanGTE))
+	}
+	if i.CounterpartyIbanLT != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanLT(*i.CounterpartyIbanLT))
+	}
+	if i.CounterpartyIbanLTE != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanLTE(*i.CounterpartyIbanLTE))
+	}
+	if i.CounterpartyIbanContains != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanContains(*i.CounterpartyIbanContains))
+	}
+	if i.CounterpartyIbanHasPrefix != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanHasPrefix(*i.CounterpartyIbanHasPrefix))
+	}
+	if i.CounterpartyIbanHasSuffix != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanHasSuffix(*i.CounterpartyIbanHasSuffix))
+	}
+	if i.CounterpartyIbanIsNil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanIsNil())
+	}
+	if i.CounterpartyIbanNotNil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanNotNil())
+	}
+	if i.CounterpartyIbanEqualFold != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanEqualFold(*i.CounterpartyIbanEqualFold))
+	}
+	if i.CounterpartyIbanContainsFold != nil {
+		predicates = append(predicates, banktransaction.CounterpartyIbanContainsFold(*i.CounterpartyIbanContainsFold))
+	}
+	if i.BankReference != nil {
+		predicates = append(predicates, banktransaction.BankReferenceEQ(*i.BankReference))
+	}
+	if i.BankReferenceNEQ != nil {
+		predicates = append(predicates, banktransaction.BankReferenceNEQ(*i.BankReferenceNEQ))
+	}
+	if len(i.BankReferenceIn) > 0 {
+		predicates = append(predicates, banktransaction.BankReferenceIn(i.BankReferenceIn...))
+	}
+	if len(i.BankReferenceNotIn) > 0 {
+		predicates = append(predicates, banktransaction.BankReferenceNotIn(i.BankReferenceNotIn...))
+	}
+	if i.BankReferenceGT != nil {
+		predicates = append(predicates, banktransaction.BankReferenceGT(*i.BankReferenceGT))
+	}
+	if i.BankReferenceGTE != nil {
+		predicates = append(predicates, banktransaction.BankReferenceGTE(*i.BankReferenceGTE))
+	}
+	if i.BankReferenceLT != nil {
+		predicates = append(predicates, banktransaction.BankReferenceLT(*i.BankReferenceLT))
+	}
+	if i.BankReferenceLTE != nil {
+		predicates = append(predicates, banktransaction.BankReferenceLTE(*i.BankReferenceLTE))
+	}
+	if i.BankReferenceContains != nil {
+		predicates = append(predicates, banktransaction.BankReferenceContains(*i.BankReferenceContains))
+	}
+	if i.BankReferenceHasPrefix != nil {
+		predicates = append(predicates, banktransaction.BankReferenceHasPrefix(*i.BankReferenceHasPrefix))
+	}
+	if i.BankReferenceHasSuffix != nil {
+		predicates = append(predicates, banktransaction.BankReferenceHasSuffix(*i.BankReferenceHasSuffix))
+	}
+	if i.BankReferenceIsNil {
+		predicates = append(predicates, banktransaction.BankReferenceIsNil())
+	}
+	if i.BankReferenceNotNil {
+		predicates = append(predicates, banktransaction.BankReferenceNotNil())
+	}
+	if i.BankReferenceEqualFold != nil {
+		predicates = append(predicates, banktransaction.BankReferenceEqualFold(*i.BankReferenceEqualFold))
+	}
+	if i.BankReferenceContainsFold != nil {
+		predicates = append(predicates, banktransaction.BankReferenceContainsFold(*i.BankReferenceContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, banktransaction.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, banktransaction.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, banktransaction.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, banktransaction.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.MatchMethod != nil {
+		predicates = append(predicates, banktransaction.MatchMethodEQ(*i.MatchMethod))
+	}
+	if i.MatchMethodNEQ != nil {
+		predicates = append(predicates, banktransaction.MatchMethodNEQ(*i.MatchMethodNEQ))
+	}
+	if len(i.MatchMethodIn) > 0 {
+		predicates = append(predicates, banktransaction.MatchMethodIn(i.MatchMethodIn...))
+	}
+	if len(i.MatchMethodNotIn) > 0 {
+		predicates = append(predicates, banktransaction.MatchMethodNotIn(i.MatchMethodNotIn...))
+	}
+	if i.MatchMethodIsNil {
+		predicates = append(predicates, banktransaction.MatchMethodIsNil())
+	}
+	if i.MatchMethodNotNil {
+		predicates = append(predicates, banktransaction.MatchMethodNotNil())
+	}
+	if i.Note != nil {
+		predicates = append(predicates, banktransaction.NoteEQ(*i.Note))
+	}
+	if i.NoteNEQ != nil {
+		predicates = append(predicates, banktransaction.NoteNEQ(*i.NoteNEQ))
+	}
+	if len(i.NoteIn) > 0 {
+		predicates = append(predicates, banktransaction.NoteIn(i.NoteIn...))
+	}
+	if len(i.NoteNotIn) > 0 {
+		predicates = append(predicates, banktransaction.NoteNotIn(i.NoteNotIn...))
+	}
+	if i.NoteGT != nil {
+		predicates = append(predicates, banktransaction.NoteGT(*i.NoteGT))
+	}
+	if i.NoteGTE != nil {
+		predicates = append(predicates, banktransaction.NoteGTE(*i.NoteGTE))
+	}
+	if i.NoteLT != nil {
+		predicates = append(predicates, banktransaction.NoteLT(*i.NoteLT))
+	}
+	if i.NoteLTE != nil {
+		predicates = append(predicates, banktransaction.NoteLTE(*i.NoteLTE))
+	}
+	if i.NoteContains != nil {
+		predicates = append(predicates, banktransaction.NoteContains(*i.NoteContains))
+	}
+	if i.NoteHasPrefix != nil {
+		predicates = append(predicates, banktransaction.NoteHasPrefix(*i.NoteHasPrefix))
+	}
+	if i.NoteHasSuffix != nil {
+		predicates = append(predicates, banktransaction.NoteHasSuffix(*i.NoteHasSuffix))
+	}
+	if i.NoteIsNil {
+		predicates = append(predicates, banktransaction.NoteIsNil())
+	}
+	if i.NoteNotNil {
+		predicates = append(predicates, banktransaction.NoteNotNil())
+	}
+	if i.NoteEqualFold != nil {
+		predicates = append(predicates, banktransaction.NoteEqualFold(*i.NoteEqualFold))
+	}
+	if i.NoteContainsFold != nil {
+		predicates = append(predicates, banktransaction.NoteContainsFold(*i.NoteContainsFold))
+	}
+	if i.Manual != nil {
+		predicates = append(predicates, banktransaction.ManualEQ(*i.Manual))
+	}
+	if i.ManualNEQ != nil {
+		predicates = append(predicates, banktransaction.ManualNEQ(*i.ManualNEQ))
+	}
+	if i.EntryID != nil {
+		predicates = append(predicates, banktransaction.EntryIDEQ(*i.EntryID))
+	}
+	if i.EntryIDNEQ != nil {
+		predicates = append(predicates, banktransaction.EntryIDNEQ(*i.EntryIDNEQ))
+	}
+	if len(i.EntryIDIn) > 0 {
+		predicates = append(predicates, banktransaction.EntryIDIn(i.EntryIDIn...))
+	}
+	if len(i.EntryIDNotIn) > 0 {
+		predicates = append(predicates, banktransaction.EntryIDNotIn(i.EntryIDNotIn...))
+	}
+	if i.EntryIDGT != nil {
+		predicates = append(predicates, banktransaction.EntryIDGT(*i.EntryIDGT))
+	}
+	if i.EntryIDGTE != nil {
+		predicates = append(predicates, banktransaction.EntryIDGTE(*i.EntryIDGTE))
+	}
+	if i.EntryIDLT != nil {
+		predicates = append(predicates, banktransaction.EntryIDLT(*i.EntryIDLT))
+	}
+	if i.EntryIDLTE != nil {
+		predicates = append(predicates, banktransaction.EntryIDLTE(*i.EntryIDLTE))
+	}
+	if i.EntryIDContains != nil {
+		predicates = append(predicates, banktransaction.EntryIDContains(*i.EntryIDContains))
+	}
+	if i.EntryIDHasPrefix != nil {
+		predicates = append(predicates, banktransaction.EntryIDHasPrefix(*i.EntryIDHasPrefix))
+	}
+	if i.EntryIDHasSuffix != nil {
+		predicates = append(predicates, banktransaction.EntryIDHasSuffix(*i.EntryIDHasSuffix))
+	}
+	if i.EntryIDIsNil {
+		predicates = append(predicates, banktransaction.EntryIDIsNil())
+	}
+	if i.EntryIDNotNil {
+		predicates = append(predicates, banktransaction.EntryIDNotNil())
+	}
+	if i.EntryIDEqualFold != nil {
+		predicates = append(predicates, banktransaction.EntryIDEqualFold(*i.EntryIDEqualFold))
+	}
+	if i.EntryIDContainsFold != nil {
+		predicates = append(predicates, banktransaction.EntryIDContainsFold(*i.EntryIDContainsFold))
+	}
+	if i.MatchedBy != nil {
+		predicates = append(predicates, banktransaction.MatchedByEQ(*i.MatchedBy))
+	}
+	if i.MatchedByNEQ != nil {
+		predicates = append(predicates, banktransaction.MatchedByNEQ(*i.MatchedByNEQ))
+	}
+	if len(i.MatchedByIn) > 0 {
+		predicates = append(predicates, banktransaction.MatchedByIn(i.MatchedByIn...))
+	}
+	if len(i.MatchedByNotIn) > 0 {
+		predicates = append(predicates, banktransaction.MatchedByNotIn(i.MatchedByNotIn...))
+	}
+	if i.MatchedByGT != nil {
+		predicates = append(predicates, banktransaction.MatchedByGT(*i.MatchedByGT))
+	}
+	if i.MatchedByGTE != nil {
+		predicates = append(predicates, banktransaction.MatchedByGTE(*i.MatchedByGTE))
+	}
+	if i.MatchedByLT != nil {
+		predicates = append(predicates, banktransaction.MatchedByLT(*i.MatchedByLT))
+	}
+	if i.MatchedByLTE != nil {
+		predicates = append(predicates, banktransaction.MatchedByLTE(*i.MatchedByLTE))
+	}
+	if i.MatchedByContains != nil {
+		predicates = append(predicates, banktransaction.MatchedByContains(*i.MatchedByContains))
+	}
+	if i.MatchedByHasPrefix != nil {
+		predicates = append(predicates, banktransaction.MatchedByHasPrefix(*i.MatchedByHasPrefix))
+	}
+	if i.MatchedByHasSuffix != nil {
+		predicates = append(predicates, banktransaction.MatchedByHasSuffix(*i.MatchedByHasSuffix))
+	}
+	if i.MatchedByIsNil {
+		predicates = append(predicates, banktransaction.MatchedByIsNil())
+	}
+	if i.MatchedByNotNil {
+		predicates = append(predicates, banktransaction.MatchedByNotNil())
+	}
+	if i.MatchedByEqualFold != nil {
+		predicates = append(predicates, banktransaction.MatchedByEqualFold(*i.MatchedByEqualFold))
+	}
+	if i.MatchedByContainsFold != nil {
+		predicates = append(predicates, banktransaction.MatchedByContainsFold(*i.MatchedByContainsFold))
+	}
+	if i.MatchedAt != nil {
+		predicates = append(predicates, banktransaction.MatchedAtEQ(*i.MatchedAt))
+	}
+	if i.MatchedAtNEQ != nil {
+		predicates = append(predicates, banktransaction.MatchedAtNEQ(*i.MatchedAtNEQ))
+	}
+	if len(i.MatchedAtIn) > 0 {
+		predicates = append(predicates, banktransaction.MatchedAtIn(i.MatchedAtIn...))
+	}
+	if len(i.MatchedAtNotIn) > 0 {
+		predicates = append(predicates, banktransaction.MatchedAtNotIn(i.MatchedAtNotIn...))
+	}
+	if i.MatchedAtGT != nil {
+		predicates = append(predicates, banktransaction.MatchedAtGT(*i.MatchedAtGT))
+	}
+	if i.MatchedAtGTE != nil {
+		predicates = append(predicates, banktransaction.MatchedAtGTE(*i.MatchedAtGTE))
+	}
+	if i.MatchedAtLT != nil {
+		predicates = append(predicates, banktransaction.MatchedAtLT(*i.MatchedAtLT))
+	}
+	if i.MatchedAtLTE != nil {
+		predicates = append(predicates, banktransaction.MatchedAtLTE(*i.MatchedAtLTE))
+	}
+	if i.MatchedAtIsNil {
+		predicates = append(predicates, banktransaction.MatchedAtIsNil())
+	}
+	if i.MatchedAtNotNil {
+		predicates = append(predicates, banktransaction.MatchedAtNotNil())
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, banktransaction.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, banktransaction.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, banktransaction.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, banktransaction.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, banktransaction.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, banktransaction.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, banktransaction.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, banktransaction.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	if i.HasImport != nil {
+		p := banktransaction.HasImport()
+		if !*i.HasImport {
+			p = banktransaction.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasImportWith) > 0 {
+		with := make([]predicate.BankStatementImport, 0, len(i.HasImportWith))
+		for _, w := range i.HasImportWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasImportWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, banktransaction.HasImportWith(with...))
+	}
+	if i.HasEntry != nil {
+		p := banktransaction.HasEntry()
+		if !*i.HasEntry {
+			p = banktransaction.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasEntryWith) > 0 {
+		with := make([]predicate.LedgerEntry, 0, len(i.HasEntryWith))
+		for _, w := range i.HasEntryWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasEntryWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, banktransaction.HasEntryWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyBankTransactionWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return banktransaction.And(predicates...), nil
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -40,20 +42,22 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken       = "APIToken"
-	TypeAppointment    = "Appointment"
-	TypeAuditEvent     = "AuditEvent"
-	TypeCalendarFeed   = "CalendarFeed"
-	TypeConsultant     = "Consultant"
-	TypeFlag           = "Flag"
-	TypeFundingAccount = "FundingAccount"
-	TypeJobRun         = "JobRun"
-	TypeLedgerEntry    = "LedgerEntry"
-	TypeMeasure        = "Measure"
-	TypeMunicipality   = "Municipality"
-	TypeParticipation  = "Participation"
-	TypeProgram        = "Program"
-	TypeStep           = "Step"
+	TypeAPIToken            = "APIToken"
+	TypeAppointment         = "Appointment"
+	TypeAuditEvent          = "AuditEvent"
+	TypeBankStatementImport = "BankStatementImport"
+	TypeBankTransaction     = "BankTransaction"
+	TypeCalendarFeed        = "CalendarFeed"
+	TypeConsultant          = "Consultant"
+	TypeFlag                = "Flag"
+	TypeFundingAccount      = "FundingAccount"
+	TypeJobRun              = "JobRun"
+	TypeLedgerEntry         = "LedgerEntry"
+	TypeMeasure             = "Measure"
+	TypeMunicipality        = "Municipality"
+	TypeParticipation       = "Participation"
+	TypeProgram             = "Program"
+	TypeStep                = "Step"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -3139,6 +3143,2694 @@ func (m *AuditEventMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AuditEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEvent edge %s", name)
+}
+
+// BankStatementImportMutation represents an operation that mutates the BankStatementImport nodes in the graph.
+type BankStatementImportMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	format              *bankstatementimport.Format
+	message_id          *string
+	statement_ids       *[]string
+	appendstatement_ids []string
+	content_sha256      *string
+	lines_total         *int
+	addlines_total      *int
+	lines_added         *int
+	addlines_added      *int
+	created_by          *string
+	created_at          *time.Time
+	clearedFields       map[string]struct{}
+	transactions        map[pulid.ID]struct{}
+	removedtransactions map[pulid.ID]struct{}
+	clearedtransactions bool
+	done                bool
+	oldValue            func(context.Context) (*BankStatementImport, error)
+	predicates          []predicate.BankStatementImport
+}
+
+var _ ent.Mutation = (*BankStatementImportMutation)(nil)
+
+// bankstatementimportOption allows management of the mutation configuration using functional options.
+type bankstatementimportOption func(*BankStatementImportMutation)
+
+// newBankStatementImportMutation creates new mutation for the BankStatementImport entity.
+func newBankStatementImportMutation(c config, op Op, opts ...bankstatementimportOption) *BankStatementImportMutation {
+	m := &BankStatementImportMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBankStatementImport,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBankStatementImportID sets the ID field of the mutation.
+func withBankStatementImportID(id pulid.ID) bankstatementimportOption {
+	return func(m *BankStatementImportMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BankStatementImport
+		)
+		m.oldValue = func(ctx context.Context) (*BankStatementImport, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BankStatementImport.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBankStatementImport sets the old BankStatementImport of the mutation.
+func withBankStatementImport(node *BankStatementImport) bankstatementimportOption {
+	return func(m *BankStatementImportMutation) {
+		m.oldValue = func(context.Context) (*BankStatementImport, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BankStatementImportMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BankStatementImportMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of BankStatementImport entities.
+func (m *BankStatementImportMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BankStatementImportMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BankStatementImportMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BankStatementImport.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetFormat sets the "format" field.
+func (m *BankStatementImportMutation) SetFormat(b bankstatementimport.Format) {
+	m.format = &b
+}
+
+// Format returns the value of the "format" field in the mutation.
+func (m *BankStatementImportMutation) Format() (r bankstatementimport.Format, exists bool) {
+	v := m.format
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFormat returns the old "format" field's value of the BankStatementImport entity.
+// If the BankStatementImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankStatementImportMutation) OldFormat(ctx context.Context) (v bankstatementimport.Format, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFormat is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFormat requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFormat: %w", err)
+	}
+	return oldValue.Format, nil
+}
+
+// ResetFormat resets all changes to the "format" field.
+func (m *BankStatementImportMutation) ResetFormat() {
+	m.format = nil
+}
+
+// SetMessageID sets the "message_id" field.
+func (m *BankStatementImportMutation) SetMessageID(s string) {
+	m.message_id = &s
+}
+
+// MessageID returns the value of the "message_id" field in the mutation.
+func (m *BankStatementImportMutation) MessageID() (r string, exists bool) {
+	v := m.message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessageID returns the old "message_id" field's value of the BankStatementImport entity.
+// If the BankStatementImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankStatementImportMutation) OldMessageID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessageID: %w", err)
+	}
+	return oldValue.MessageID, nil
+}
+
+// ClearMessageID clears the value of the "message_id" field.
+func (m *BankStatementImportMutation) ClearMessageID() {
+	m.message_id = nil
+	m.clearedFields[bankstatementimport.FieldMessageID] = struct{}{}
+}
+
+// MessageIDCleared returns if the "message_id" field was cleared in this mutation.
+func (m *BankStatementImportMutation) MessageIDCleared() bool {
+	_, ok := m.clearedFields[bankstatementimport.FieldMessageID]
+	return ok
+}
+
+// ResetMessageID resets all changes to the "message_id" field.
+func (m *BankStatementImportMutation) ResetMessageID() {
+	m.message_id = nil
+	delete(m.clearedFields, bankstatementimport.FieldMessageID)
+}
+
+// SetStatementIds sets the "statement_ids" field.
+func (m *BankStatementImportMutation) SetStatementIds(s []string) {
+	m.statement_ids = &s
+	m.appendstatement_ids = nil
+}
+
+// StatementIds returns the value of the "statement_ids" field in the mutation.
+func (m *BankStatementImportMutation) StatementIds() (r []string, exists bool) {
+	v := m.statement_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatementIds returns the old "statement_ids" field's value of the BankStatementImport entity.
+// If the BankStatementImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankStatementImportMutation) OldStatementIds(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatementIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatementIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatementIds: %w", err)
+	}
+	return oldValue.StatementIds, nil
+}
+
+// AppendStatementIds adds s to the "statement_ids" field.
+func (m *BankStatementImportMutation) AppendStatementIds(s []string) {
+	m.appendstatement_ids = append(m.appendstatement_ids, s...)
+}
+
+// AppendedStatementIds returns the list of values that were appended to the "statement_ids" field in this mutation.
+func (m *BankStatementImportMutation) AppendedStatementIds() ([]string, bool) {
+	if len(m.appendstatement_ids) == 0 {
+		return nil, false
+	}
+	return m.appendstatement_ids, true
+}
+
+// ResetStatementIds resets all changes to the "statement_ids" field.
+func (m *BankStatementImportMutation) ResetStatementIds() {
+	m.statement_ids = nil
+	m.appendstatement_ids = nil
+}
+
+// SetContentSha256 sets the "content_sha256" field.
+func (m *BankStatementImportMutation) SetContentSha256(s string) {
+	m.content_sha256 = &s
+}
+
+// ContentSha256 returns the value of the "content_sha256" field in the mutation.
+func (m *BankStatementImportMutation) ContentSha256() (r string, exists bool) {
+	v := m.content_sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContentSha256 returns the old "content_sha256" field's value of the BankStatementImport entity.
+// If the BankStatementImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankStatementImportMutation) OldContentSha256(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContentSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContentSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContentSha256: %w", err)
+	}
+	return oldValue.ContentSha256, nil
+}
+
+// ResetContentSha256 resets all changes to the "content_sha256" field.
+func (m *BankStatementImportMutation) ResetContentSha256() {
+	m.content_sha256 = nil
+}
+
+// SetLinesTotal sets the "lines_total" field.
+func (m *BankStatementImportMutation) SetLinesTotal(i int) {
+	m.lines_total = &i
+	m.addlines_total = nil
+}
+
+// LinesTotal returns the value of the "lines_total" field in the mutation.
+func (m *BankStatementImportMutation) LinesTotal() (r int, exists bool) {
+	v := m.lines_total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLinesTotal returns the old "lines_total" field's value of the BankStatementImport entity.
+// If the BankStatementImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankStatementImportMutation) OldLinesTotal(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLinesTotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLinesTotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLinesTotal: %w", err)
+	}
+	return oldValue.LinesTotal, nil
+}
+
+// AddLinesTotal adds i to the "lines_total" field.
+func (m *BankStatementImportMutation) AddLinesTotal(i int) {
+	if m.addlines_total != nil {
+		*m.addlines_total += i
+	} else {
+		m.addlines_total = &i
+	}
+}
+
+// AddedLinesTotal returns the value that was added to the "lines_total" field in this mutation.
+func (m *BankStatementImportMutation) AddedLinesTotal() (r int, exists bool) {
+	v := m.addlines_total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLinesTotal resets all changes to the "lines_total" field.
+func (m *BankStatementImportMutation) ResetLinesTotal() {
+	m.lines_total = nil
+	m.addlines_total = nil
+}
+
+// SetLinesAdded sets the "lines_added" field.
+func (m *BankStatementImportMutation) SetLinesAdded(i int) {
+	m.lines_added = &i
+	m.addlines_added = nil
+}
+
+// LinesAdded returns the value of the "lines_added" field in the mutation.
+func (m *BankStatementImportMutation) LinesAdded() (r int, exists bool) {
+	v := m.lines_added
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLinesAdded returns the old "lines_added" field's value of the BankStatementImport entity.
+// If the BankStatementImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankStatementImportMutation) OldLinesAdded(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLinesAdded is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLinesAdded requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLinesAdded: %w", err)
+	}
+	return oldValue.LinesAdded, nil
+}
+
+// AddLinesAdded adds i to the "lines_added" field.
+func (m *BankStatementImportMutation) AddLinesAdded(i int) {
+	if m.addlines_added != nil {
+		*m.addlines_added += i
+	} else {
+		m.addlines_added = &i
+	}
+}
+
+// AddedLinesAdded returns the value that was added to the "lines_added" field in this mutation.
+func (m *BankStatementImportMutation) AddedLinesAdded() (r int, exists bool) {
+	v := m.addlines_added
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLinesAdded resets all changes to the "lines_added" field.
+func (m *BankStatementImportMutation) ResetLinesAdded() {
+	m.lines_added = nil
+	m.addlines_added = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *BankStatementImportMutation) SetCreatedBy(s string) {
+	m.created_by = &s
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *BankStatementImportMutation) CreatedBy() (r string, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the BankStatementImport entity.
+// If the BankStatementImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankStatementImportMutation) OldCreatedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *BankStatementImportMutation) ResetCreatedBy() {
+	m.created_by = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BankStatementImportMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BankStatementImportMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the BankStatementImport entity.
+// If the BankStatementImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankStatementImportMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BankStatementImportMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// AddTransactionIDs adds the "transactions" edge to the BankTransaction entity by ids.
+func (m *BankStatementImportMutation) AddTransactionIDs(ids ...pulid.ID) {
+	if m.transactions == nil {
+		m.transactions = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.transactions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearTransactions clears the "transactions" edge to the BankTransaction entity.
+func (m *BankStatementImportMutation) ClearTransactions() {
+	m.clearedtransactions = true
+}
+
+// TransactionsCleared reports if the "transactions" edge to the BankTransaction entity was cleared.
+func (m *BankStatementImportMutation) TransactionsCleared() bool {
+	return m.clearedtransactions
+}
+
+// RemoveTransactionIDs removes the "transactions" edge to the BankTransaction entity by IDs.
+func (m *BankStatementImportMutation) RemoveTransactionIDs(ids ...pulid.ID) {
+	if m.removedtransactions == nil {
+		m.removedtransactions = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.transactions, ids[i])
+		m.removedtransactions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedTransactions returns the removed IDs of the "transactions" edge to the BankTransaction entity.
+func (m *BankStatementImportMutation) RemovedTransactionsIDs() (ids []pulid.ID) {
+	for id := range m.removedtransactions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// TransactionsIDs returns the "transactions" edge IDs in the mutation.
+func (m *BankStatementImportMutation) TransactionsIDs() (ids []pulid.ID) {
+	for id := range m.transactions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetTransactions resets all changes to the "transactions" edge.
+func (m *BankStatementImportMutation) ResetTransactions() {
+	m.transactions = nil
+	m.clearedtransactions = false
+	m.removedtransactions = nil
+}
+
+// Where appends a list predicates to the BankStatementImportMutation builder.
+func (m *BankStatementImportMutation) Where(ps ...predicate.BankStatementImport) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BankStatementImportMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BankStatementImportMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BankStatementImport, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BankStatementImportMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BankStatementImportMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BankStatementImport).
+func (m *BankStatementImportMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BankStatementImportMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.format != nil {
+		fields = append(fields, bankstatementimport.FieldFormat)
+	}
+	if m.message_id != nil {
+		fields = append(fields, bankstatementimport.FieldMessageID)
+	}
+	if m.statement_ids != nil {
+		fields = append(fields, bankstatementimport.FieldStatementIds)
+	}
+	if m.content_sha256 != nil {
+		fields = append(fields, bankstatementimport.FieldContentSha256)
+	}
+	if m.lines_total != nil {
+		fields = append(fields, bankstatementimport.FieldLinesTotal)
+	}
+	if m.lines_added != nil {
+		fields = append(fields, bankstatementimport.FieldLinesAdded)
+	}
+	if m.created_by != nil {
+		fields = append(fields, bankstatementimport.FieldCreatedBy)
+	}
+	if m.created_at != nil {
+		fields = append(fields, bankstatementimport.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BankStatementImportMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case bankstatementimport.FieldFormat:
+		return m.Format()
+	case bankstatementimport.FieldMessageID:
+		return m.MessageID()
+	case bankstatementimport.FieldStatementIds:
+		return m.StatementIds()
+	case bankstatementimport.FieldContentSha256:
+		return m.ContentSha256()
+	case bankstatementimport.FieldLinesTotal:
+		return m.LinesTotal()
+	case bankstatementimport.FieldLinesAdded:
+		return m.LinesAdded()
+	case bankstatementimport.FieldCreatedBy:
+		return m.CreatedBy()
+	case bankstatementimport.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BankStatementImportMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case bankstatementimport.FieldFormat:
+		return m.OldFormat(ctx)
+	case bankstatementimport.FieldMessageID:
+		return m.OldMessageID(ctx)
+	case bankstatementimport.FieldStatementIds:
+		return m.OldStatementIds(ctx)
+	case bankstatementimport.FieldContentSha256:
+		return m.OldContentSha256(ctx)
+	case bankstatementimport.FieldLinesTotal:
+		return m.OldLinesTotal(ctx)
+	case bankstatementimport.FieldLinesAdded:
+		return m.OldLinesAdded(ctx)
+	case bankstatementimport.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case bankstatementimport.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown BankStatementImport field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BankStatementImportMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case bankstatementimport.FieldFormat:
+		v, ok := value.(bankstatementimport.Format)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFormat(v)
+		return nil
+	case bankstatementimport.FieldMessageID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessageID(v)
+		return nil
+	case bankstatementimport.FieldStatementIds:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatementIds(v)
+		return nil
+	case bankstatementimport.FieldContentSha256:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContentSha256(v)
+		return nil
+	case bankstatementimport.FieldLinesTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinesTotal(v)
+		return nil
+	case bankstatementimport.FieldLinesAdded:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinesAdded(v)
+		return nil
+	case bankstatementimport.FieldCreatedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case bankstatementimport.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BankStatementImport field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BankStatementImportMutation) AddedFields() []string {
+	var fields []string
+	if m.addlines_total != nil {
+		fields = append(fields, bankstatementimport.FieldLinesTotal)
+	}
+	if m.addlines_added != nil {
+		fields = append(fields, bankstatementimport.FieldLinesAdded)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BankStatementImportMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case bankstatementimport.FieldLinesTotal:
+		return m.AddedLinesTotal()
+	case bankstatementimport.FieldLinesAdded:
+		return m.AddedLinesAdded()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BankStatementImportMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case bankstatementimport.FieldLinesTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLinesTotal(v)
+		return nil
+	case bankstatementimport.FieldLinesAdded:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLinesAdded(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BankStatementImport numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BankStatementImportMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(bankstatementimport.FieldMessageID) {
+		fields = append(fields, bankstatementimport.FieldMessageID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BankStatementImportMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BankStatementImportMutation) ClearField(name string) error {
+	switch name {
+	case bankstatementimport.FieldMessageID:
+		m.ClearMessageID()
+		return nil
+	}
+	return fmt.Errorf("unknown BankStatementImport nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BankStatementImportMutation) ResetField(name string) error {
+	switch name {
+	case bankstatementimport.FieldFormat:
+		m.ResetFormat()
+		return nil
+	case bankstatementimport.FieldMessageID:
+		m.ResetMessageID()
+		return nil
+	case bankstatementimport.FieldStatementIds:
+		m.ResetStatementIds()
+		return nil
+	case bankstatementimport.FieldContentSha256:
+		m.ResetContentSha256()
+		return nil
+	case bankstatementimport.FieldLinesTotal:
+		m.ResetLinesTotal()
+		return nil
+	case bankstatementimport.FieldLinesAdded:
+		m.ResetLinesAdded()
+		return nil
+	case bankstatementimport.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case bankstatementimport.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BankStatementImport field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BankStatementImportMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.transactions != nil {
+		edges = append(edges, bankstatementimport.EdgeTransactions)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BankStatementImportMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case bankstatementimport.EdgeTransactions:
+		ids := make([]ent.Value, 0, len(m.transactions))
+		for id := range m.transactions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BankStatementImportMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedtransactions != nil {
+		edges = append(edges, bankstatementimport.EdgeTransactions)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BankStatementImportMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case bankstatementimport.EdgeTransactions:
+		ids := make([]ent.Value, 0, len(m.removedtransactions))
+		for id := range m.removedtransactions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BankStatementImportMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtransactions {
+		edges = append(edges, bankstatementimport.EdgeTransactions)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BankStatementImportMutation) EdgeCleared(name string) bool {
+	switch name {
+	case bankstatementimport.EdgeTransactions:
+		return m.clearedtransactions
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BankStatementImportMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown BankStatementImport unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BankStatementImportMutation) ResetEdge(name string) error {
+	switch name {
+	case bankstatementimport.EdgeTransactions:
+		m.ResetTransactions()
+		return nil
+	}
+	return fmt.Errorf("unknown BankStatementImport edge %s", name)
+}
+
+// BankTransactionMutation represents an operation that mutates the BankTransaction nodes in the graph.
+type BankTransactionMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *pulid.ID
+	statement_id      *string
+	line_key          *string
+	account_iban      *string
+	booking_date      *time.Time
+	value_date        *time.Time
+	kind              *banktransaction.Kind
+	amount            *decimal.Decimal
+	currency          *string
+	end_to_end_id     *string
+	remittance        *string
+	counterparty_name *string
+	counterparty_iban *string
+	bank_reference    *string
+	status            *banktransaction.Status
+	match_method      *banktransaction.MatchMethod
+	note              *string
+	manual            *bool
+	matched_by        *string
+	matched_at        *time.Time
+	created_at        *time.Time
+	clearedFields     map[string]struct{}
+	_import           *pulid.ID
+	cleared_import    bool
+	entry             *pulid.ID
+	clearedentry      bool
+	done              bool
+	oldValue          func(context.Context) (*BankTransaction, error)
+	predicates        []predicate.BankTransaction
+}
+
+var _ ent.Mutation = (*BankTransactionMutation)(nil)
+
+// banktransactionOption allows management of the mutation configuration using functional options.
+type banktransactionOption func(*BankTransactionMutation)
+
+// newBankTransactionMutation creates new mutation for the BankTransaction entity.
+func newBankTransactionMutation(c config, op Op, opts ...banktransactionOption) *BankTransactionMutation {
+	m := &BankTransactionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBankTransaction,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBankTransactionID sets the ID field of the mutation.
+func withBankTransactionID(id pulid.ID) banktransactionOption {
+	return func(m *BankTransactionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *BankTransaction
+		)
+		m.oldValue = func(ctx context.Context) (*BankTransaction, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().BankTransaction.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBankTransaction sets the old BankTransaction of the mutation.
+func withBankTransaction(node *BankTransaction) banktransactionOption {
+	return func(m *BankTransactionMutation) {
+		m.oldValue = func(context.Context) (*BankTransaction, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BankTransactionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BankTransactionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of BankTransaction entities.
+func (m *BankTransactionMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BankTransactionMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BankTransactionMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().BankTransaction.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetImportID sets the "import_id" field.
+func (m *BankTransactionMutation) SetImportID(pu pulid.ID) {
+	m._import = &pu
+}
+
+// ImportID returns the value of the "import_id" field in the mutation.
+func (m *BankTransactionMutation) ImportID() (r pulid.ID, exists bool) {
+	v := m._import
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImportID returns the old "import_id" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldImportID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImportID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImportID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImportID: %w", err)
+	}
+	return oldValue.ImportID, nil
+}
+
+// ResetImportID resets all changes to the "import_id" field.
+func (m *BankTransactionMutation) ResetImportID() {
+	m._import = nil
+}
+
+// SetStatementID sets the "statement_id" field.
+func (m *BankTransactionMutation) SetStatementID(s string) {
+	m.statement_id = &s
+}
+
+// StatementID returns the value of the "statement_id" field in the mutation.
+func (m *BankTransactionMutation) StatementID() (r string, exists bool) {
+	v := m.statement_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatementID returns the old "statement_id" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldStatementID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatementID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatementID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatementID: %w", err)
+	}
+	return oldValue.StatementID, nil
+}
+
+// ResetStatementID resets all changes to the "statement_id" field.
+func (m *BankTransactionMutation) ResetStatementID() {
+	m.statement_id = nil
+}
+
+// SetLineKey sets the "line_key" field.
+func (m *BankTransactionMutation) SetLineKey(s string) {
+	m.line_key = &s
+}
+
+// LineKey returns the value of the "line_key" field in the mutation.
+func (m *BankTransactionMutation) LineKey() (r string, exists bool) {
+	v := m.line_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLineKey returns the old "line_key" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldLineKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLineKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLineKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLineKey: %w", err)
+	}
+	return oldValue.LineKey, nil
+}
+
+// ResetLineKey resets all changes to the "line_key" field.
+func (m *BankTransactionMutation) ResetLineKey() {
+	m.line_key = nil
+}
+
+// SetAccountIban sets the "account_iban" field.
+func (m *BankTransactionMutation) SetAccountIban(s string) {
+	m.account_iban = &s
+}
+
+// AccountIban returns the value of the "account_iban" field in the mutation.
+func (m *BankTransactionMutation) AccountIban() (r string, exists bool) {
+	v := m.account_iban
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccountIban returns the old "account_iban" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldAccountIban(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccountIban is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccountIban requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccountIban: %w", err)
+	}
+	return oldValue.AccountIban, nil
+}
+
+// ClearAccountIban clears the value of the "account_iban" field.
+func (m *BankTransactionMutation) ClearAccountIban() {
+	m.account_iban = nil
+	m.clearedFields[banktransaction.FieldAccountIban] = struct{}{}
+}
+
+// AccountIbanCleared returns if the "account_iban" field was cleared in this mutation.
+func (m *BankTransactionMutation) AccountIbanCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldAccountIban]
+	return ok
+}
+
+// ResetAccountIban resets all changes to the "account_iban" field.
+func (m *BankTransactionMutation) ResetAccountIban() {
+	m.account_iban = nil
+	delete(m.clearedFields, banktransaction.FieldAccountIban)
+}
+
+// SetBookingDate sets the "booking_date" field.
+func (m *BankTransactionMutation) SetBookingDate(t time.Time) {
+	m.booking_date = &t
+}
+
+// BookingDate returns the value of the "booking_date" field in the mutation.
+func (m *BankTransactionMutation) BookingDate() (r time.Time, exists bool) {
+	v := m.booking_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBookingDate returns the old "booking_date" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldBookingDate(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBookingDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBookingDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBookingDate: %w", err)
+	}
+	return oldValue.BookingDate, nil
+}
+
+// ResetBookingDate resets all changes to the "booking_date" field.
+func (m *BankTransactionMutation) ResetBookingDate() {
+	m.booking_date = nil
+}
+
+// SetValueDate sets the "value_date" field.
+func (m *BankTransactionMutation) SetValueDate(t time.Time) {
+	m.value_date = &t
+}
+
+// ValueDate returns the value of the "value_date" field in the mutation.
+func (m *BankTransactionMutation) ValueDate() (r time.Time, exists bool) {
+	v := m.value_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValueDate returns the old "value_date" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldValueDate(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValueDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValueDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValueDate: %w", err)
+	}
+	return oldValue.ValueDate, nil
+}
+
+// ResetValueDate resets all changes to the "value_date" field.
+func (m *BankTransactionMutation) ResetValueDate() {
+	m.value_date = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *BankTransactionMutation) SetKind(b banktransaction.Kind) {
+	m.kind = &b
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *BankTransactionMutation) Kind() (r banktransaction.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldKind(ctx context.Context) (v banktransaction.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *BankTransactionMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *BankTransactionMutation) SetAmount(d decimal.Decimal) {
+	m.amount = &d
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *BankTransactionMutation) Amount() (r decimal.Decimal, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldAmount(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *BankTransactionMutation) ResetAmount() {
+	m.amount = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *BankTransactionMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *BankTransactionMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *BankTransactionMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetEndToEndID sets the "end_to_end_id" field.
+func (m *BankTransactionMutation) SetEndToEndID(s string) {
+	m.end_to_end_id = &s
+}
+
+// EndToEndID returns the value of the "end_to_end_id" field in the mutation.
+func (m *BankTransactionMutation) EndToEndID() (r string, exists bool) {
+	v := m.end_to_end_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndToEndID returns the old "end_to_end_id" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldEndToEndID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndToEndID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndToEndID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndToEndID: %w", err)
+	}
+	return oldValue.EndToEndID, nil
+}
+
+// ClearEndToEndID clears the value of the "end_to_end_id" field.
+func (m *BankTransactionMutation) ClearEndToEndID() {
+	m.end_to_end_id = nil
+	m.clearedFields[banktransaction.FieldEndToEndID] = struct{}{}
+}
+
+// EndToEndIDCleared returns if the "end_to_end_id" field was cleared in this mutation.
+func (m *BankTransactionMutation) EndToEndIDCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldEndToEndID]
+	return ok
+}
+
+// ResetEndToEndID resets all changes to the "end_to_end_id" field.
+func (m *BankTransactionMutation) ResetEndToEndID() {
+	m.end_to_end_id = nil
+	delete(m.clearedFields, banktransaction.FieldEndToEndID)
+}
+
+// SetRemittance sets the "remittance" field.
+func (m *BankTransactionMutation) SetRemittance(s string) {
+	m.remittance = &s
+}
+
+// Remittance returns the value of the "remittance" field in the mutation.
+func (m *BankTransactionMutation) Remittance() (r string, exists bool) {
+	v := m.remittance
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemittance returns the old "remittance" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldRemittance(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemittance is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemittance requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemittance: %w", err)
+	}
+	return oldValue.Remittance, nil
+}
+
+// ClearRemittance clears the value of the "remittance" field.
+func (m *BankTransactionMutation) ClearRemittance() {
+	m.remittance = nil
+	m.clearedFields[banktransaction.FieldRemittance] = struct{}{}
+}
+
+// RemittanceCleared returns if the "remittance" field was cleared in this mutation.
+func (m *BankTransactionMutation) RemittanceCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldRemittance]
+	return ok
+}
+
+// ResetRemittance resets all changes to the "remittance" field.
+func (m *BankTransactionMutation) ResetRemittance() {
+	m.remittance = nil
+	delete(m.clearedFields, banktransaction.FieldRemittance)
+}
+
+// SetCounterpartyName sets the "counterparty_name" field.
+func (m *BankTransactionMutation) SetCounterpartyName(s string) {
+	m.counterparty_name = &s
+}
+
+// CounterpartyName returns the value of the "counterparty_name" field in the mutation.
+func (m *BankTransactionMutation) CounterpartyName() (r string, exists bool) {
+	v := m.counterparty_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCounterpartyName returns the old "counterparty_name" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldCounterpartyName(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCounterpartyName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCounterpartyName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCounterpartyName: %w", err)
+	}
+	return oldValue.CounterpartyName, nil
+}
+
+// ClearCounterpartyName clears the value of the "counterparty_name" field.
+func (m *BankTransactionMutation) ClearCounterpartyName() {
+	m.counterparty_name = nil
+	m.clearedFields[banktransaction.FieldCounterpartyName] = struct{}{}
+}
+
+// CounterpartyNameCleared returns if the "counterparty_name" field was cleared in this mutation.
+func (m *BankTransactionMutation) CounterpartyNameCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldCounterpartyName]
+	return ok
+}
+
+// ResetCounterpartyName resets all changes to the "counterparty_name" field.
+func (m *BankTransactionMutation) ResetCounterpartyName() {
+	m.counterparty_name = nil
+	delete(m.clearedFields, banktransaction.FieldCounterpartyName)
+}
+
+// SetCounterpartyIban sets the "counterparty_iban" field.
+func (m *BankTransactionMutation) SetCounterpartyIban(s string) {
+	m.counterparty_iban = &s
+}
+
+// CounterpartyIban returns the value of the "counterparty_iban" field in the mutation.
+func (m *BankTransactionMutation) CounterpartyIban() (r string, exists bool) {
+	v := m.counterparty_iban
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCounterpartyIban returns the old "counterparty_iban" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldCounterpartyIban(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCounterpartyIban is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCounterpartyIban requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCounterpartyIban: %w", err)
+	}
+	return oldValue.CounterpartyIban, nil
+}
+
+// ClearCounterpartyIban clears the value of the "counterparty_iban" field.
+func (m *BankTransactionMutation) ClearCounterpartyIban() {
+	m.counterparty_iban = nil
+	m.clearedFields[banktransaction.FieldCounterpartyIban] = struct{}{}
+}
+
+// CounterpartyIbanCleared returns if the "counterparty_iban" field was cleared in this mutation.
+func (m *BankTransactionMutation) CounterpartyIbanCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldCounterpartyIban]
+	return ok
+}
+
+// ResetCounterpartyIban resets all changes to the "counterparty_iban" field.
+func (m *BankTransactionMutation) ResetCounterpartyIban() {
+	m.counterparty_iban = nil
+	delete(m.clearedFields, banktransaction.FieldCounterpartyIban)
+}
+
+// SetBankReference sets the "bank_reference" field.
+func (m *BankTransactionMutation) SetBankReference(s string) {
+	m.bank_reference = &s
+}
+
+// BankReference returns the value of the "bank_reference" field in the mutation.
+func (m *BankTransactionMutation) BankReference() (r string, exists bool) {
+	v := m.bank_reference
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBankReference returns the old "bank_reference" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldBankReference(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBankReference is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBankReference requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBankReference: %w", err)
+	}
+	return oldValue.BankReference, nil
+}
+
+// ClearBankReference clears the value of the "bank_reference" field.
+func (m *BankTransactionMutation) ClearBankReference() {
+	m.bank_reference = nil
+	m.clearedFields[banktransaction.FieldBankReference] = struct{}{}
+}
+
+// BankReferenceCleared returns if the "bank_reference" field was cleared in this mutation.
+func (m *BankTransactionMutation) BankReferenceCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldBankReference]
+	return ok
+}
+
+// ResetBankReference resets all changes to the "bank_reference" field.
+func (m *BankTransactionMutation) ResetBankReference() {
+	m.bank_reference = nil
+	delete(m.clearedFields, banktransaction.FieldBankReference)
+}
+
+// SetStatus sets the "status" field.
+func (m *BankTransactionMutation) SetStatus(b banktransaction.Status) {
+	m.status = &b
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *BankTransactionMutation) Status() (r banktransaction.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldStatus(ctx context.Context) (v banktransaction.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *BankTransactionMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetMatchMethod sets the "match_method" field.
+func (m *BankTransactionMutation) SetMatchMethod(bm banktransaction.MatchMethod) {
+	m.match_method = &bm
+}
+
+// MatchMethod returns the value of the "match_method" field in the mutation.
+func (m *BankTransactionMutation) MatchMethod() (r banktransaction.MatchMethod, exists bool) {
+	v := m.match_method
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatchMethod returns the old "match_method" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldMatchMethod(ctx context.Context) (v *banktransaction.MatchMethod, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatchMethod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatchMethod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatchMethod: %w", err)
+	}
+	return oldValue.MatchMethod, nil
+}
+
+// ClearMatchMethod clears the value of the "match_method" field.
+func (m *BankTransactionMutation) ClearMatchMethod() {
+	m.match_method = nil
+	m.clearedFields[banktransaction.FieldMatchMethod] = struct{}{}
+}
+
+// MatchMethodCleared returns if the "match_method" field was cleared in this mutation.
+func (m *BankTransactionMutation) MatchMethodCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldMatchMethod]
+	return ok
+}
+
+// ResetMatchMethod resets all changes to the "match_method" field.
+func (m *BankTransactionMutation) ResetMatchMethod() {
+	m.match_method = nil
+	delete(m.clearedFields, banktransaction.FieldMatchMethod)
+}
+
+// SetNote sets the "note" field.
+func (m *BankTransactionMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *BankTransactionMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldNote(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ClearNote clears the value of the "note" field.
+func (m *BankTransactionMutation) ClearNote() {
+	m.note = nil
+	m.clearedFields[banktransaction.FieldNote] = struct{}{}
+}
+
+// NoteCleared returns if the "note" field was cleared in this mutation.
+func (m *BankTransactionMutation) NoteCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldNote]
+	return ok
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *BankTransactionMutation) ResetNote() {
+	m.note = nil
+	delete(m.clearedFields, banktransaction.FieldNote)
+}
+
+// SetManual sets the "manual" field.
+func (m *BankTransactionMutation) SetManual(b bool) {
+	m.manual = &b
+}
+
+// Manual returns the value of the "manual" field in the mutation.
+func (m *BankTransactionMutation) Manual() (r bool, exists bool) {
+	v := m.manual
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManual returns the old "manual" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldManual(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManual is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManual requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManual: %w", err)
+	}
+	return oldValue.Manual, nil
+}
+
+// ResetManual resets all changes to the "manual" field.
+func (m *BankTransactionMutation) ResetManual() {
+	m.manual = nil
+}
+
+// SetEntryID sets the "entry_id" field.
+func (m *BankTransactionMutation) SetEntryID(pu pulid.ID) {
+	m.entry = &pu
+}
+
+// EntryID returns the value of the "entry_id" field in the mutation.
+func (m *BankTransactionMutation) EntryID() (r pulid.ID, exists bool) {
+	v := m.entry
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntryID returns the old "entry_id" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldEntryID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntryID: %w", err)
+	}
+	return oldValue.EntryID, nil
+}
+
+// ClearEntryID clears the value of the "entry_id" field.
+func (m *BankTransactionMutation) ClearEntryID() {
+	m.entry = nil
+	m.clearedFields[banktransaction.FieldEntryID] = struct{}{}
+}
+
+// EntryIDCleared returns if the "entry_id" field was cleared in this mutation.
+func (m *BankTransactionMutation) EntryIDCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldEntryID]
+	return ok
+}
+
+// ResetEntryID resets all changes to the "entry_id" field.
+func (m *BankTransactionMutation) ResetEntryID() {
+	m.entry = nil
+	delete(m.clearedFields, banktransaction.FieldEntryID)
+}
+
+// SetMatchedBy sets the "matched_by" field.
+func (m *BankTransactionMutation) SetMatchedBy(s string) {
+	m.matched_by = &s
+}
+
+// MatchedBy returns the value of the "matched_by" field in the mutation.
+func (m *BankTransactionMutation) MatchedBy() (r string, exists bool) {
+	v := m.matched_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatchedBy returns the old "matched_by" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldMatchedBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatchedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatchedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatchedBy: %w", err)
+	}
+	return oldValue.MatchedBy, nil
+}
+
+// ClearMatchedBy clears the value of the "matched_by" field.
+func (m *BankTransactionMutation) ClearMatchedBy() {
+	m.matched_by = nil
+	m.clearedFields[banktransaction.FieldMatchedBy] = struct{}{}
+}
+
+// MatchedByCleared returns if the "matched_by" field was cleared in this mutation.
+func (m *BankTransactionMutation) MatchedByCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldMatchedBy]
+	return ok
+}
+
+// ResetMatchedBy resets all changes to the "matched_by" field.
+func (m *BankTransactionMutation) ResetMatchedBy() {
+	m.matched_by = nil
+	delete(m.clearedFields, banktransaction.FieldMatchedBy)
+}
+
+// SetMatchedAt sets the "matched_at" field.
+func (m *BankTransactionMutation) SetMatchedAt(t time.Time) {
+	m.matched_at = &t
+}
+
+// MatchedAt returns the value of the "matched_at" field in the mutation.
+func (m *BankTransactionMutation) MatchedAt() (r time.Time, exists bool) {
+	v := m.matched_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatchedAt returns the old "matched_at" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldMatchedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatchedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatchedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatchedAt: %w", err)
+	}
+	return oldValue.MatchedAt, nil
+}
+
+// ClearMatchedAt clears the value of the "matched_at" field.
+func (m *BankTransactionMutation) ClearMatchedAt() {
+	m.matched_at = nil
+	m.clearedFields[banktransaction.FieldMatchedAt] = struct{}{}
+}
+
+// MatchedAtCleared returns if the "matched_at" field was cleared in this mutation.
+func (m *BankTransactionMutation) MatchedAtCleared() bool {
+	_, ok := m.clearedFields[banktransaction.FieldMatchedAt]
+	return ok
+}
+
+// ResetMatchedAt resets all changes to the "matched_at" field.
+func (m *BankTransactionMutation) ResetMatchedAt() {
+	m.matched_at = nil
+	delete(m.clearedFields, banktransaction.FieldMatchedAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BankTransactionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BankTransactionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the BankTransaction entity.
+// If the BankTransaction object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankTransactionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BankTransactionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearImport clears the "import" edge to the BankStatementImport entity.
+func (m *BankTransactionMutation) ClearImport() {
+	m.cleared_import = true
+	m.clearedFields[banktransaction.FieldImportID] = struct{}{}
+}
+
+// ImportCleared reports if the "import" edge to the BankStatementImport entity was cleared.
+func (m *BankTransactionMutation) ImportCleared() bool {
+	return m.cleared_import
+}
+
+// ImportIDs returns the "import" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ImportID instead. It exists only for internal usage by the builders.
+func (m *BankTransactionMutation) ImportIDs() (ids []pulid.ID) {
+	if id := m._import; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetImport resets all changes to the "import" edge.
+func (m *BankTransactionMutation) ResetImport() {
+	m._import = nil
+	m.cleared_import = false
+}
+
+// ClearEntry clears the "entry" edge to the LedgerEntry entity.
+func (m *BankTransactionMutation) ClearEntry() {
+	m.clearedentry = true
+	m.clearedFields[banktransaction.FieldEntryID] = struct{}{}
+}
+
+// EntryCleared reports if the "entry" edge to the LedgerEntry entity was cleared.
+func (m *BankTransactionMutation) EntryCleared() bool {
+	return m.EntryIDCleared() || m.clearedentry
+}
+
+// EntryIDs returns the "entry" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EntryID instead. It exists only for internal usage by the builders.
+func (m *BankTransactionMutation) EntryIDs() (ids []pulid.ID) {
+	if id := m.entry; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEntry resets all changes to the "entry" edge.
+func (m *BankTransactionMutation) ResetEntry() {
+	m.entry = nil
+	m.clearedentry = false
+}
+
+// Where appends a list predicates to the BankTransactionMutation builder.
+func (m *BankTransactionMutation) Where(ps ...predicate.BankTransaction) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BankTransactionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BankTransactionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.BankTransaction, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BankTransactionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BankTransactionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (BankTransaction).
+func (m *BankTransactionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BankTransactionMutation) Fields() []string {
+	fields := make([]string, 0, 22)
+	if m._import != nil {
+		fields = append(fields, banktransaction.FieldImportID)
+	}
+	if m.statement_id != nil {
+		fields = append(fields, banktransaction.FieldStatementID)
+	}
+	if m.line_key != nil {
+		fields = append(fields, banktransaction.FieldLineKey)
+	}
+	if m.account_iban != nil {
+		fields = append(fields, banktransaction.FieldAccountIban)
+	}
+	if m.booking_date != nil {
+		fields = append(fields, banktransaction.FieldBookingDate)
+	}
+	if m.value_date != nil {
+		fields = append(fields, banktransaction.FieldValueDate)
+	}
+	if m.kind != nil {
+		fields = append(fields, banktransaction.FieldKind)
+	}
+	if m.amount != nil {
+		fields = append(fields, banktransaction.FieldAmount)
+	}
+	if m.currency != nil {
+		fields = append(fields, banktransaction.FieldCurrency)
+	}
+	if m.end_to_end_id != nil {
+		fields = append(fields, banktransaction.FieldEndToEndID)
+	}
+	if m.remittance != nil {
+		fields = append(fields, banktransaction.FieldRemittance)
+	}
+	if m.counterparty_name != nil {
+		fields = append(fields, banktransaction.FieldCounterpartyName)
+	}
+	if m.counterparty_iban != nil {
+		fields = append(fields, banktransaction.FieldCounterpartyIban)
+	}
+	if m.bank_reference != nil {
+		fields = append(fields, banktransaction.FieldBankReference)
+	}
+	if m.status != nil {
+		fields = append(fields, banktransaction.FieldStatus)
+	}
+	if m.match_method != nil {
+		fields = append(fields, banktransaction.FieldMatchMethod)
+	}
+	if m.note != nil {
+		fields = append(fields, banktransaction.FieldNote)
+	}
+	if m.manual != nil {
+		fields = append(fields, banktransaction.FieldManual)
+	}
+	if m.entry != nil {
+		fields = append(fields, banktransaction.FieldEntryID)
+	}
+	if m.matched_by != nil {
+		fields = append(fields, banktransaction.FieldMatchedBy)
+	}
+	if m.matched_at != nil {
+		fields = append(fields, banktransaction.FieldMatchedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, banktransaction.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BankTransactionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case banktransaction.FieldImportID:
+		return m.ImportID()
+	case banktransaction.FieldStatementID:
+		return m.StatementID()
+	case banktransaction.FieldLineKey:
+		return m.LineKey()
+	case banktransaction.FieldAccountIban:
+		return m.AccountIban()
+	case banktransaction.FieldBookingDate:
+		return m.BookingDate()
+	case banktransaction.FieldValueDate:
+		return m.ValueDate()
+	case banktransaction.FieldKind:
+		return m.Kind()
+	case banktransaction.FieldAmount:
+		return m.Amount()
+	case banktransaction.FieldCurrency:
+		return m.Currency()
+	case banktransaction.FieldEndToEndID:
+		return m.EndToEndID()
+	case banktransaction.FieldRemittance:
+		return m.Remittance()
+	case banktransaction.FieldCounterpartyName:
+		return m.CounterpartyName()
+	case banktransaction.FieldCounterpartyIban:
+		return m.CounterpartyIban()
+	case banktransaction.FieldBankReference:
+		return m.BankReference()
+	case banktransaction.FieldStatus:
+		return m.Status()
+	case banktransaction.FieldMatchMethod:
+		return m.MatchMethod()
+	case banktransaction.FieldNote:
+		return m.Note()
+	case banktransaction.FieldManual:
+		return m.Manual()
+	case banktransaction.FieldEntryID:
+		return m.EntryID()
+	case banktransaction.FieldMatchedBy:
+		return m.MatchedBy()
+	case banktransaction.FieldMatchedAt:
+		return m.MatchedAt()
+	case banktransaction.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BankTransactionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case banktransaction.FieldImportID:
+		return m.OldImportID(ctx)
+	case banktransaction.FieldStatementID:
+		return m.OldStatementID(ctx)
+	case banktransaction.FieldLineKey:
+		return m.OldLineKey(ctx)
+	case banktransaction.FieldAccountIban:
+		return m.OldAccountIban(ctx)
+	case banktransaction.FieldBookingDate:
+		return m.OldBookingDate(ctx)
+	case banktransaction.FieldValueDate:
+		return m.OldValueDate(ctx)
+	case banktransaction.FieldKind:
+		return m.OldKind(ctx)
+	case banktransaction.FieldAmount:
+		return m.OldAmount(ctx)
+	case banktransaction.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case banktransaction.FieldEndToEndID:
+		return m.OldEndToEndID(ctx)
+	case banktransaction.FieldRemittance:
+		return m.OldRemittance(ctx)
+	case banktransaction.FieldCounterpartyName:
+		return m.OldCounterpartyName(ctx)
+	case banktransaction.FieldCounterpartyIban:
+		return m.OldCounterpartyIban(ctx)
+	case banktransaction.FieldBankReference:
+		return m.OldBankReference(ctx)
+	case banktransaction.FieldStatus:
+		return m.OldStatus(ctx)
+	case banktransaction.FieldMatchMethod:
+		return m.OldMatchMethod(ctx)
+	case banktransaction.FieldNote:
+		return m.OldNote(ctx)
+	case banktransaction.FieldManual:
+		return m.OldManual(ctx)
+	case banktransaction.FieldEntryID:
+		return m.OldEntryID(ctx)
+	case banktransaction.FieldMatchedBy:
+		return m.OldMatchedBy(ctx)
+	case banktransaction.FieldMatchedAt:
+		return m.OldMatchedAt(ctx)
+	case banktransaction.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown BankTransaction field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BankTransactionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case banktransaction.FieldImportID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImportID(v)
+		return nil
+	case banktransaction.FieldStatementID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatementID(v)
+		return nil
+	case banktransaction.FieldLineKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLineKey(v)
+		return nil
+	case banktransaction.FieldAccountIban:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccountIban(v)
+		return nil
+	case banktransaction.FieldBookingDate:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBookingDate(v)
+		return nil
+	case banktransaction.FieldValueDate:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValueDate(v)
+		return nil
+	case banktransaction.FieldKind:
+		v, ok := value.(banktransaction.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case banktransaction.FieldAmount:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case banktransaction.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case banktransaction.FieldEndToEndID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndToEndID(v)
+		return nil
+	case banktransaction.FieldRemittance:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemittance(v)
+		return nil
+	case banktransaction.FieldCounterpartyName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCounterpartyName(v)
+		return nil
+	case banktransaction.FieldCounterpartyIban:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCounterpartyIban(v)
+		return nil
+	case banktransaction.FieldBankReference:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBankReference(v)
+		return nil
+	case banktransaction.FieldStatus:
+		v, ok := value.(banktransaction.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case banktransaction.FieldMatchMethod:
+		v, ok := value.(banktransaction.MatchMethod)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatchMethod(v)
+		return nil
+	case banktransaction.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case banktransaction.FieldManual:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManual(v)
+		return nil
+	case banktransaction.FieldEntryID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntryID(v)
+		return nil
+	case banktransaction.FieldMatchedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatchedBy(v)
+		return nil
+	case banktransaction.FieldMatchedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatchedAt(v)
+		return nil
+	case banktransaction.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown BankTransaction field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BankTransactionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BankTransactionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BankTransactionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown BankTransaction numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BankTransactionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(banktransaction.FieldAccountIban) {
+		fields = append(fields, banktransaction.FieldAccountIban)
+	}
+	if m.FieldCleared(banktransaction.FieldEndToEndID) {
+		fields = append(fields, banktransaction.FieldEndToEndID)
+	}
+	if m.FieldCleared(banktransaction.FieldRemittance) {
+		fields = append(fields, banktransaction.FieldRemittance)
+	}
+	if m.FieldCleared(banktransaction.FieldCounterpartyName) {
+		fields = append(fields, banktransaction.FieldCounterpartyName)
+	}
+	if m.FieldCleared(banktransaction.FieldCounterpartyIban) {
+		fields = append(fields, banktransaction.FieldCounterpartyIban)
+	}
+	if m.FieldCleared(banktransaction.FieldBankReference) {
+		fields = append(fields, banktransaction.FieldBankReference)
+	}
+	if m.FieldCleared(banktransaction.FieldMatchMethod) {
+		fields = append(fields, banktransaction.FieldMatchMethod)
+	}
+	if m.FieldCleared(banktransaction.FieldNote) {
+		fields = append(fields, banktransaction.FieldNote)
+	}
+	if m.FieldCleared(banktransaction.FieldEntryID) {
+		fields = append(fields, banktransaction.FieldEntryID)
+	}
+	if m.FieldCleared(banktransaction.FieldMatchedBy) {
+		fields = append(fields, banktransaction.FieldMatchedBy)
+	}
+	if m.FieldCleared(banktransaction.FieldMatchedAt) {
+		fields = append(fields, banktransaction.FieldMatchedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BankTransactionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BankTransactionMutation) ClearField(name string) error {
+	switch name {
+	case banktransaction.FieldAccountIban:
+		m.ClearAccountIban()
+		return nil
+	case banktransaction.FieldEndToEndID:
+		m.ClearEndToEndID()
+		return nil
+	case banktransaction.FieldRemittance:
+		m.ClearRemittance()
+		return nil
+	case banktransaction.FieldCounterpartyName:
+		m.ClearCounterpartyName()
+		return nil
+	case banktransaction.FieldCounterpartyIban:
+		m.ClearCounterpartyIban()
+		return nil
+	case banktransaction.FieldBankReference:
+		m.ClearBankReference()
+		return nil
+	case banktransaction.FieldMatchMethod:
+		m.ClearMatchMethod()
+		return nil
+	case banktransaction.FieldNote:
+		m.ClearNote()
+		return nil
+	case banktransaction.FieldEntryID:
+		m.ClearEntryID()
+		return nil
+	case banktransaction.FieldMatchedBy:
+		m.ClearMatchedBy()
+		return nil
+	case banktransaction.FieldMatchedAt:
+		m.ClearMatchedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BankTransaction nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BankTransactionMutation) ResetField(name string) error {
+	switch name {
+	case banktransaction.FieldImportID:
+		m.ResetImportID()
+		return nil
+	case banktransaction.FieldStatementID:
+		m.ResetStatementID()
+		return nil
+	case banktransaction.FieldLineKey:
+		m.ResetLineKey()
+		return nil
+	case banktransaction.FieldAccountIban:
+		m.ResetAccountIban()
+		return nil
+	case banktransaction.FieldBookingDate:
+		m.ResetBookingDate()
+		return nil
+	case banktransaction.FieldValueDate:
+		m.ResetValueDate()
+		return nil
+	case banktransaction.FieldKind:
+		m.ResetKind()
+		return nil
+	case banktransaction.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case banktransaction.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case banktransaction.FieldEndToEndID:
+		m.ResetEndToEndID()
+		return nil
+	case banktransaction.FieldRemittance:
+		m.ResetRemittance()
+		return nil
+	case banktransaction.FieldCounterpartyName:
+		m.ResetCounterpartyName()
+		return nil
+	case banktransaction.FieldCounterpartyIban:
+		m.ResetCounterpartyIban()
+		return nil
+	case banktransaction.FieldBankReference:
+		m.ResetBankReference()
+		return nil
+	case banktransaction.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case banktransaction.FieldMatchMethod:
+		m.ResetMatchMethod()
+		return nil
+	case banktransaction.FieldNote:
+		m.ResetNote()
+		return nil
+	case banktransaction.FieldManual:
+		m.ResetManual()
+		return nil
+	case banktransaction.FieldEntryID:
+		m.ResetEntryID()
+		return nil
+	case banktransaction.FieldMatchedBy:
+		m.ResetMatchedBy()
+		return nil
+	case banktransaction.FieldMatchedAt:
+		m.ResetMatchedAt()
+		return nil
+	case banktransaction.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown BankTransaction field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BankTransactionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m._import != nil {
+		edges = append(edges, banktransaction.EdgeImport)
+	}
+	if m.entry != nil {
+		edges = append(edges, banktransaction.EdgeEntry)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BankTransactionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case banktransaction.EdgeImport:
+		if id := m._import; id != nil {
+			return []ent.Value{*id}
+		}
+	case banktransaction.EdgeEntry:
+		if id := m.entry; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BankTransactionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BankTransactionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BankTransactionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleared_import {
+		edges = append(edges, banktransaction.EdgeImport)
+	}
+	if m.clearedentry {
+		edges = append(edges, banktransaction.EdgeEntry)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BankTransactionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case banktransaction.EdgeImport:
+		return m.cleared_import
+	case banktransaction.EdgeEntry:
+		return m.clearedentry
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BankTransactionMutation) ClearEdge(name string) error {
+	switch name {
+	case banktransaction.EdgeImport:
+		m.ClearImport()
+		return nil
+	case banktransaction.EdgeEntry:
+		m.ClearEntry()
+		return nil
+	}
+	return fmt.Errorf("unknown BankTransaction unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BankTransactionMutation) ResetEdge(name string) error {
+	switch name {
+	case banktransaction.EdgeImport:
+		m.ResetImport()
+		return nil
+	case banktransaction.EdgeEntry:
+		m.ResetEntry()
+		return nil
+	}
+	return fmt.Errorf("unknown BankTransaction edge %s", name)
 }
 
 // CalendarFeedMutation represents an operation that mutates the CalendarFeed nodes in the graph.

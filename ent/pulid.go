@@ -7,6 +7,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -26,6 +28,8 @@ var prefixMap = map[string]string{
 	"TK": apitoken.Table,
 	"AP": appointment.Table,
 	"AE": auditevent.Table,
+	"BS": bankstatementimport.Table,
+	"BT": banktransaction.Table,
 	"CF": calendarfeed.Table,
 	"CO": consultant.Table,
 	"FL": flag.Table,

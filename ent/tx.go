@@ -20,6 +20,10 @@ type Tx struct {
 	Appointment *AppointmentClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// BankStatementImport is the client for interacting with the BankStatementImport builders.
+	BankStatementImport *BankStatementImportClient
+	// BankTransaction is the client for interacting with the BankTransaction builders.
+	BankTransaction *BankTransactionClient
 	// CalendarFeed is the client for interacting with the CalendarFeed builders.
 	CalendarFeed *CalendarFeedClient
 	// Consultant is the client for interacting with the Consultant builders.
@@ -176,6 +180,8 @@ func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Appointment = NewAppointmentClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.BankStatementImport = NewBankStatementImportClient(tx.config)
+	tx.BankTransaction = NewBankTransactionClient(tx.config)
 	tx.CalendarFeed = NewCalendarFeedClient(tx.config)
 	tx.Consultant = NewConsultantClient(tx.config)
 	tx.Flag = NewFlagClient(tx.config)

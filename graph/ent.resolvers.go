@@ -57,6 +57,22 @@ func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[pu
 	return r.ent(ctx).AuditEvent.Query().Paginate(ctx, after, first, before, last, ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
 }
 
+// BankStatementImports is the resolver for the bankStatementImports field.
+func (r *queryResolver) BankStatementImports(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankStatementImportOrder, where *ent.BankStatementImportWhereInput) (*ent.BankStatementImportConnection, error) {
+	if err := auth.Require(ctx, types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator); err != nil {
+		return nil, err
+	}
+	return r.ent(ctx).BankStatementImport.Query().Paginate(ctx, after, first, before, last, ent.WithBankStatementImportOrder(orderBy), ent.WithBankStatementImportFilter(where.Filter))
+}
+
+// BankTransactions is the resolver for the bankTransactions field.
+func (r *queryResolver) BankTransactions(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankTransactionOrder, where *ent.BankTransactionWhereInput) (*ent.BankTransactionConnection, error) {
+	if err := auth.Require(ctx, types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator); err != nil {
+		return nil, err
+	}
+	return r.ent(ctx).BankTransaction.Query().Paginate(ctx, after, first, before, last, ent.WithBankTransactionOrder(orderBy), ent.WithBankTransactionFilter(where.Filter))
+}
+
 // CalendarFeeds is the resolver for the calendarFeeds field.
 func (r *queryResolver) CalendarFeeds(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) (*ent.CalendarFeedConnection, error) {
 	return calendar.FeedQuery(ctx, r.ent(ctx)).Paginate(ctx, after, first, before, last, ent.WithCalendarFeedOrder(orderBy), ent.WithCalendarFeedFilter(where.Filter))
@@ -114,6 +130,9 @@ func (r *queryResolver) Steps(ctx context.Context, after *entgql.Cursor[pulid.ID
 	return r.ent(ctx).Step.Query().Paginate(ctx, after, first, before, last, ent.WithStepOrder(orderBy), ent.WithStepFilter(where.Filter))
 }
 
+// BankTransaction returns BankTransactionResolver implementation.
+func (r *Resolver) BankTransaction() BankTransactionResolver { return &bankTransactionResolver{r} }
+
 // Funding returns FundingResolver implementation.
 func (r *Resolver) Funding() FundingResolver { return &fundingResolver{r} }
 
@@ -124,7 +143,8 @@ func (r *Resolver) Participation() ParticipationResolver { return &participation
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
-	fundingResolver       struct{ *Resolver }
-	participationResolver struct{ *Resolver }
-	queryResolver         struct{ *Resolver }
+	bankTransactionResolver struct{ *Resolver }
+	fundingResolver         struct{ *Resolver }
+	participationResolver   struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
 )

@@ -12,6 +12,8 @@ import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/ledgerentry"
@@ -22,6 +24,7 @@ import (
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/graph/scalar"
 	"sicherkommunal/ledger"
+	"sicherkommunal/reconcile"
 	"sicherkommunal/scheduler"
 	"strconv"
 	"sync/atomic"
@@ -45,6 +48,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	BankTransaction() BankTransactionResolver
 	Funding() FundingResolver
 	Mutation() MutationResolver
 	Participation() ParticipationResolver
@@ -130,6 +134,70 @@ type ComplexityRoot struct {
 	}
 
 	AuditEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	BankStatementImport struct {
+		ContentSha256 func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		CreatedBy     func(childComplexity int) int
+		Format        func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LinesAdded    func(childComplexity int) int
+		LinesTotal    func(childComplexity int) int
+		MessageID     func(childComplexity int) int
+		StatementIds  func(childComplexity int) int
+		Transactions  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankTransactionOrder, where *ent.BankTransactionWhereInput) int
+	}
+
+	BankStatementImportConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	BankStatementImportEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	BankTransaction struct {
+		AccountIban      func(childComplexity int) int
+		Amount           func(childComplexity int) int
+		BankReference    func(childComplexity int) int
+		BookingDate      func(childComplexity int) int
+		CounterpartyIban func(childComplexity int) int
+		CounterpartyName func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Currency         func(childComplexity int) int
+		EndToEndID       func(childComplexity int) int
+		Entry            func(childComplexity int) int
+		EntryID          func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Import           func(childComplexity int) int
+		ImportID         func(childComplexity int) int
+		Kind             func(childComplexity int) int
+		LineKey          func(childComplexity int) int
+		Manual           func(childComplexity int) int
+		MatchMethod      func(childComplexity int) int
+		MatchedAt        func(childComplexity int) int
+		MatchedBy        func(childComplexity int) int
+		Note             func(childComplexity int) int
+		Remittance       func(childComplexity int) int
+		Returned         func(childComplexity int) int
+		StatementID      func(childComplexity int) int
+		Status           func(childComplexity int) int
+		ValueDate        func(childComplexity int) int
+	}
+
+	BankTransactionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	BankTransactionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -344,32 +412,35 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcknowledgeFlag       func(childComplexity int, id pulid.ID) int
-		ApproveStage2         func(childComplexity int, input ApproveStage2Input) int
-		CancelAppointment     func(childComplexity int, input CancelAppointmentInput) int
-		CompleteAppointment   func(childComplexity int, id pulid.ID) int
-		CompleteStep          func(childComplexity int, input CompleteStepInput) int
-		ConfirmAppointment    func(childComplexity int, id pulid.ID) int
-		CreateAPIToken        func(childComplexity int, input CreateAPITokenInput) int
-		CreateCalendarFeed    func(childComplexity int, input CreateCalendarFeedInput) int
-		CreateConsultant      func(childComplexity int, input ent.CreateConsultantInput) int
-		CreateMeasure         func(childComplexity int, input ent.CreateMeasureInput) int
-		CreateMunicipality    func(childComplexity int, input ent.CreateMunicipalityInput) int
-		CreateProgram         func(childComplexity int, input ent.CreateProgramInput) int
-		PostDisbursement      func(childComplexity int, input PostDisbursementInput) int
-		RegisterParticipation func(childComplexity int, input RegisterParticipationInput) int
-		RescheduleAppointment func(childComplexity int, input RescheduleAppointmentInput) int
-		ReverseDisbursement   func(childComplexity int, input ReverseDisbursementInput) int
-		RevokeAPIToken        func(childComplexity int, id pulid.ID) int
-		RevokeCalendarFeed    func(childComplexity int, id pulid.ID) int
-		RunJob                func(childComplexity int, name string) int
-		ScheduleAppointment   func(childComplexity int, input ScheduleAppointmentInput) int
-		UpdateConsultant      func(childComplexity int, id pulid.ID, input ent.UpdateConsultantInput) int
-		UpdateMeasure         func(childComplexity int, id pulid.ID, input ent.UpdateMeasureInput) int
-		UpdateMunicipality    func(childComplexity int, id pulid.ID, input ent.UpdateMunicipalityInput) int
-		UpdateProgram         func(childComplexity int, id pulid.ID, input ent.UpdateProgramInput) int
-		UpdateStep            func(childComplexity int, id pulid.ID, input UpdateStepInput) int
-		WithdrawParticipation func(childComplexity int, id pulid.ID, reason string) int
+		AcknowledgeFlag        func(childComplexity int, id pulid.ID) int
+		ApproveStage2          func(childComplexity int, input ApproveStage2Input) int
+		CancelAppointment      func(childComplexity int, input CancelAppointmentInput) int
+		CompleteAppointment    func(childComplexity int, id pulid.ID) int
+		CompleteStep           func(childComplexity int, input CompleteStepInput) int
+		ConfirmAppointment     func(childComplexity int, id pulid.ID) int
+		CreateAPIToken         func(childComplexity int, input CreateAPITokenInput) int
+		CreateCalendarFeed     func(childComplexity int, input CreateCalendarFeedInput) int
+		CreateConsultant       func(childComplexity int, input ent.CreateConsultantInput) int
+		CreateMeasure          func(childComplexity int, input ent.CreateMeasureInput) int
+		CreateMunicipality     func(childComplexity int, input ent.CreateMunicipalityInput) int
+		CreateProgram          func(childComplexity int, input ent.CreateProgramInput) int
+		ImportBankStatement    func(childComplexity int, input ImportBankStatementInput) int
+		MatchBankTransaction   func(childComplexity int, bankTransactionID pulid.ID, entryID pulid.ID) int
+		PostDisbursement       func(childComplexity int, input PostDisbursementInput) int
+		RegisterParticipation  func(childComplexity int, input RegisterParticipationInput) int
+		RescheduleAppointment  func(childComplexity int, input RescheduleAppointmentInput) int
+		ReverseDisbursement    func(childComplexity int, input ReverseDisbursementInput) int
+		RevokeAPIToken         func(childComplexity int, id pulid.ID) int
+		RevokeCalendarFeed     func(childComplexity int, id pulid.ID) int
+		RunJob                 func(childComplexity int, name string) int
+		ScheduleAppointment    func(childComplexity int, input ScheduleAppointmentInput) int
+		UnmatchBankTransaction func(childComplexity int, id pulid.ID) int
+		UpdateConsultant       func(childComplexity int, id pulid.ID, input ent.UpdateConsultantInput) int
+		UpdateMeasure          func(childComplexity int, id pulid.ID, input ent.UpdateMeasureInput) int
+		UpdateMunicipality     func(childComplexity int, id pulid.ID, input ent.UpdateMunicipalityInput) int
+		UpdateProgram          func(childComplexity int, id pulid.ID, input ent.UpdateProgramInput) int
+		UpdateStep             func(childComplexity int, id pulid.ID, input UpdateStepInput) int
+		WithdrawParticipation  func(childComplexity int, id pulid.ID, reason string) int
 	}
 
 	PageInfo struct {
@@ -458,24 +529,62 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
-		Appointments     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
-		AuditEvents      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		CalendarFeeds    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) int
-		Consultants      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) int
-		Flags            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) int
-		JobRuns          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) int
-		LedgerEntries    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) int
-		Measures         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) int
-		Municipalities   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MunicipalityOrder, where *ent.MunicipalityWhereInput) int
-		Node             func(childComplexity int, id pulid.ID) int
-		Nodes            func(childComplexity int, ids []pulid.ID) int
-		Participations   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) int
-		ProgramDashboard func(childComplexity int, programID pulid.ID) int
-		ProgramFunding   func(childComplexity int, programID pulid.ID) int
-		Programs         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) int
-		Steps            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) int
-		Viewer           func(childComplexity int) int
+		APITokens            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
+		Appointments         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
+		AuditEvents          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		BankStatementImports func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankStatementImportOrder, where *ent.BankStatementImportWhereInput) int
+		BankTransactions     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankTransactionOrder, where *ent.BankTransactionWhereInput) int
+		CalendarFeeds        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) int
+		Consultants          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) int
+		Flags                func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) int
+		JobRuns              func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) int
+		LedgerEntries        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) int
+		Measures             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) int
+		Municipalities       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MunicipalityOrder, where *ent.MunicipalityWhereInput) int
+		Node                 func(childComplexity int, id pulid.ID) int
+		Nodes                func(childComplexity int, ids []pulid.ID) int
+		Participations       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) int
+		ProgramDashboard     func(childComplexity int, programID pulid.ID) int
+		ProgramFunding       func(childComplexity int, programID pulid.ID) int
+		Programs             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) int
+		Reconciliation       func(childComplexity int, programID pulid.ID, from time.Time, to time.Time) int
+		Steps                func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) int
+		Viewer               func(childComplexity int) int
+	}
+
+	Reconciliation struct {
+		From                         func(childComplexity int) int
+		Participations               func(childComplexity int) int
+		Program                      func(childComplexity int) int
+		To                           func(childComplexity int) int
+		Totals                       func(childComplexity int) int
+		UnattributedBankTransactions func(childComplexity int) int
+	}
+
+	ReconciliationFigures struct {
+		BankConfirmed func(childComplexity int) int
+		Difference    func(childComplexity int) int
+		LedgerPaid    func(childComplexity int) int
+	}
+
+	ReconciliationRow struct {
+		Ags                  func(childComplexity int) int
+		MunicipalityName     func(childComplexity int) int
+		OpenBankTransactions func(childComplexity int) int
+		Participation        func(childComplexity int) int
+		Stage1               func(childComplexity int) int
+		Stage2               func(childComplexity int) int
+		Total                func(childComplexity int) int
+		UnconfirmedEntries   func(childComplexity int) int
+	}
+
+	ReconciliationTotals struct {
+		OpenBankTransactions         func(childComplexity int) int
+		Stage1                       func(childComplexity int) int
+		Stage2                       func(childComplexity int) int
+		Total                        func(childComplexity int) int
+		UnattributedBankTransactions func(childComplexity int) int
+		UnconfirmedEntries           func(childComplexity int) int
 	}
 
 	StatusCount struct {
@@ -532,6 +641,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type BankTransactionResolver interface {
+	Returned(ctx context.Context, obj *ent.BankTransaction) (bool, error)
+}
 type FundingResolver interface {
 	TotalPaid(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
 	Stage1Remaining(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
@@ -564,6 +676,9 @@ type MutationResolver interface {
 	ReverseDisbursement(ctx context.Context, input ReverseDisbursementInput) (*ent.LedgerEntry, error)
 	AcknowledgeFlag(ctx context.Context, id pulid.ID) (*ent.Flag, error)
 	RunJob(ctx context.Context, name string) (*ent.JobRun, error)
+	ImportBankStatement(ctx context.Context, input ImportBankStatementInput) (*ent.BankStatementImport, error)
+	MatchBankTransaction(ctx context.Context, bankTransactionID pulid.ID, entryID pulid.ID) (*ent.BankTransaction, error)
+	UnmatchBankTransaction(ctx context.Context, id pulid.ID) (*ent.BankTransaction, error)
 }
 type ParticipationResolver interface {
 	Steps(ctx context.Context, obj *ent.Participation) ([]*ent.Step, error)
@@ -576,6 +691,8 @@ type QueryResolver interface {
 	APITokens(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) (*ent.ApiTokenConnection, error)
 	Appointments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) (*ent.AppointmentConnection, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error)
+	BankStatementImports(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankStatementImportOrder, where *ent.BankStatementImportWhereInput) (*ent.BankStatementImportConnection, error)
+	BankTransactions(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankTransactionOrder, where *ent.BankTransactionWhereInput) (*ent.BankTransactionConnection, error)
 	CalendarFeeds(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) (*ent.CalendarFeedConnection, error)
 	Consultants(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) (*ent.ConsultantConnection, error)
 	JobRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) (*ent.JobRunConnection, error)
@@ -588,6 +705,7 @@ type QueryResolver interface {
 	ProgramFunding(ctx context.Context, programID pulid.ID) (*ledger.ProgramFunding, error)
 	Flags(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) (*ent.FlagConnection, error)
 	ProgramDashboard(ctx context.Context, programID pulid.ID) (*scheduler.Dashboard, error)
+	Reconciliation(ctx context.Context, programID pulid.ID, from time.Time, to time.Time) (*reconcile.Reconciliation, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 }
 
@@ -929,6 +1047,293 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
+	case "BankStatementImport.contentSha256":
+		if e.ComplexityRoot.BankStatementImport.ContentSha256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImport.ContentSha256(childComplexity), true
+	case "BankStatementImport.createdAt":
+		if e.ComplexityRoot.BankStatementImport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImport.CreatedAt(childComplexity), true
+	case "BankStatementImport.createdBy":
+		if e.ComplexityRoot.BankStatementImport.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImport.CreatedBy(childComplexity), true
+	case "BankStatementImport.format":
+		if e.ComplexityRoot.BankStatementImport.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImport.Format(childComplexity), true
+	case "BankStatementImport.id":
+		if e.ComplexityRoot.BankStatementImport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImport.ID(childComplexity), true
+	case "BankStatementImport.linesAdded":
+		if e.ComplexityRoot.BankStatementImport.LinesAdded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImport.LinesAdded(childComplexity), true
+	case "BankStatementImport.linesTotal":
+		if e.ComplexityRoot.BankStatementImport.LinesTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImport.LinesTotal(childComplexity), true
+	case "BankStatementImport.messageID":
+		if e.ComplexityRoot.BankStatementImport.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImport.MessageID(childComplexity), true
+	case "BankStatementImport.statementIds":
+		if e.ComplexityRoot.BankStatementImport.StatementIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImport.StatementIds(childComplexity), true
+	case "BankStatementImport.transactions":
+		if e.ComplexityRoot.BankStatementImport.Transactions == nil {
+			break
+		}
+
+		args, err := ec.field_BankStatementImport_transactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.BankStatementImport.Transactions(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.BankTransactionOrder), args["where"].(*ent.BankTransactionWhereInput)), true
+
+	case "BankStatementImportConnection.edges":
+		if e.ComplexityRoot.BankStatementImportConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImportConnection.Edges(childComplexity), true
+	case "BankStatementImportConnection.pageInfo":
+		if e.ComplexityRoot.BankStatementImportConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImportConnection.PageInfo(childComplexity), true
+	case "BankStatementImportConnection.totalCount":
+		if e.ComplexityRoot.BankStatementImportConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImportConnection.TotalCount(childComplexity), true
+
+	case "BankStatementImportEdge.cursor":
+		if e.ComplexityRoot.BankStatementImportEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImportEdge.Cursor(childComplexity), true
+	case "BankStatementImportEdge.node":
+		if e.ComplexityRoot.BankStatementImportEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImportEdge.Node(childComplexity), true
+
+	case "BankTransaction.accountIban":
+		if e.ComplexityRoot.BankTransaction.AccountIban == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.AccountIban(childComplexity), true
+	case "BankTransaction.amount":
+		if e.ComplexityRoot.BankTransaction.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Amount(childComplexity), true
+	case "BankTransaction.bankReference":
+		if e.ComplexityRoot.BankTransaction.BankReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.BankReference(childComplexity), true
+	case "BankTransaction.bookingDate":
+		if e.ComplexityRoot.BankTransaction.BookingDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.BookingDate(childComplexity), true
+	case "BankTransaction.counterpartyIban":
+		if e.ComplexityRoot.BankTransaction.CounterpartyIban == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.CounterpartyIban(childComplexity), true
+	case "BankTransaction.counterpartyName":
+		if e.ComplexityRoot.BankTransaction.CounterpartyName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.CounterpartyName(childComplexity), true
+	case "BankTransaction.createdAt":
+		if e.ComplexityRoot.BankTransaction.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.CreatedAt(childComplexity), true
+	case "BankTransaction.currency":
+		if e.ComplexityRoot.BankTransaction.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Currency(childComplexity), true
+	case "BankTransaction.endToEndID":
+		if e.ComplexityRoot.BankTransaction.EndToEndID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.EndToEndID(childComplexity), true
+	case "BankTransaction.entry":
+		if e.ComplexityRoot.BankTransaction.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Entry(childComplexity), true
+	case "BankTransaction.entryID":
+		if e.ComplexityRoot.BankTransaction.EntryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.EntryID(childComplexity), true
+	case "BankTransaction.id":
+		if e.ComplexityRoot.BankTransaction.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.ID(childComplexity), true
+	case "BankTransaction.import":
+		if e.ComplexityRoot.BankTransaction.Import == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Import(childComplexity), true
+	case "BankTransaction.importID":
+		if e.ComplexityRoot.BankTransaction.ImportID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.ImportID(childComplexity), true
+	case "BankTransaction.kind":
+		if e.ComplexityRoot.BankTransaction.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Kind(childComplexity), true
+	case "BankTransaction.lineKey":
+		if e.ComplexityRoot.BankTransaction.LineKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.LineKey(childComplexity), true
+	case "BankTransaction.manual":
+		if e.ComplexityRoot.BankTransaction.Manual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Manual(childComplexity), true
+	case "BankTransaction.matchMethod":
+		if e.ComplexityRoot.BankTransaction.MatchMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.MatchMethod(childComplexity), true
+	case "BankTransaction.matchedAt":
+		if e.ComplexityRoot.BankTransaction.MatchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.MatchedAt(childComplexity), true
+	case "BankTransaction.matchedBy":
+		if e.ComplexityRoot.BankTransaction.MatchedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.MatchedBy(childComplexity), true
+	case "BankTransaction.note":
+		if e.ComplexityRoot.BankTransaction.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Note(childComplexity), true
+	case "BankTransaction.remittance":
+		if e.ComplexityRoot.BankTransaction.Remittance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Remittance(childComplexity), true
+	case "BankTransaction.returned":
+		if e.ComplexityRoot.BankTransaction.Returned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Returned(childComplexity), true
+	case "BankTransaction.statementID":
+		if e.ComplexityRoot.BankTransaction.StatementID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.StatementID(childComplexity), true
+	case "BankTransaction.status":
+		if e.ComplexityRoot.BankTransaction.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.Status(childComplexity), true
+	case "BankTransaction.valueDate":
+		if e.ComplexityRoot.BankTransaction.ValueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransaction.ValueDate(childComplexity), true
+
+	case "BankTransactionConnection.edges":
+		if e.ComplexityRoot.BankTransactionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransactionConnection.Edges(childComplexity), true
+	case "BankTransactionConnection.pageInfo":
+		if e.ComplexityRoot.BankTransactionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransactionConnection.PageInfo(childComplexity), true
+	case "BankTransactionConnection.totalCount":
+		if e.ComplexityRoot.BankTransactionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransactionConnection.TotalCount(childComplexity), true
+
+	case "BankTransactionEdge.cursor":
+		if e.ComplexityRoot.BankTransactionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransactionEdge.Cursor(childComplexity), true
+	case "BankTransactionEdge.node":
+		if e.ComplexityRoot.BankTransactionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankTransactionEdge.Node(childComplexity), true
 
 	case "CalendarFeed.consultant":
 		if e.ComplexityRoot.CalendarFeed.Consultant == nil {
@@ -1901,6 +2306,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateProgram(childComplexity, args["input"].(ent.CreateProgramInput)), true
+	case "Mutation.importBankStatement":
+		if e.ComplexityRoot.Mutation.ImportBankStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importBankStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportBankStatement(childComplexity, args["input"].(ImportBankStatementInput)), true
+	case "Mutation.matchBankTransaction":
+		if e.ComplexityRoot.Mutation.MatchBankTransaction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_matchBankTransaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MatchBankTransaction(childComplexity, args["bankTransactionID"].(pulid.ID), args["entryID"].(pulid.ID)), true
 	case "Mutation.postDisbursement":
 		if e.ComplexityRoot.Mutation.PostDisbursement == nil {
 			break
@@ -1989,6 +2416,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScheduleAppointment(childComplexity, args["input"].(ScheduleAppointmentInput)), true
+	case "Mutation.unmatchBankTransaction":
+		if e.ComplexityRoot.Mutation.UnmatchBankTransaction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unmatchBankTransaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnmatchBankTransaction(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.updateConsultant":
 		if e.ComplexityRoot.Mutation.UpdateConsultant == nil {
 			break
@@ -2466,6 +2904,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.AuditEventOrder), args["where"].(*ent.AuditEventWhereInput)), true
+	case "Query.bankStatementImports":
+		if e.ComplexityRoot.Query.BankStatementImports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_bankStatementImports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BankStatementImports(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.BankStatementImportOrder), args["where"].(*ent.BankStatementImportWhereInput)), true
+	case "Query.bankTransactions":
+		if e.ComplexityRoot.Query.BankTransactions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_bankTransactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BankTransactions(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.BankTransactionOrder), args["where"].(*ent.BankTransactionWhereInput)), true
 	case "Query.calendarFeeds":
 		if e.ComplexityRoot.Query.CalendarFeeds == nil {
 			break
@@ -2610,6 +3070,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Programs(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ProgramOrder), args["where"].(*ent.ProgramWhereInput)), true
+	case "Query.reconciliation":
+		if e.ComplexityRoot.Query.Reconciliation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reconciliation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Reconciliation(childComplexity, args["programID"].(pulid.ID), args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.steps":
 		if e.ComplexityRoot.Query.Steps == nil {
 			break
@@ -2627,6 +3098,148 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Reconciliation.from":
+		if e.ComplexityRoot.Reconciliation.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.From(childComplexity), true
+	case "Reconciliation.participations":
+		if e.ComplexityRoot.Reconciliation.Participations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.Participations(childComplexity), true
+	case "Reconciliation.program":
+		if e.ComplexityRoot.Reconciliation.Program == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.Program(childComplexity), true
+	case "Reconciliation.to":
+		if e.ComplexityRoot.Reconciliation.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.To(childComplexity), true
+	case "Reconciliation.totals":
+		if e.ComplexityRoot.Reconciliation.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.Totals(childComplexity), true
+	case "Reconciliation.unattributedBankTransactions":
+		if e.ComplexityRoot.Reconciliation.UnattributedBankTransactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Reconciliation.UnattributedBankTransactions(childComplexity), true
+
+	case "ReconciliationFigures.bankConfirmed":
+		if e.ComplexityRoot.ReconciliationFigures.BankConfirmed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationFigures.BankConfirmed(childComplexity), true
+	case "ReconciliationFigures.difference":
+		if e.ComplexityRoot.ReconciliationFigures.Difference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationFigures.Difference(childComplexity), true
+	case "ReconciliationFigures.ledgerPaid":
+		if e.ComplexityRoot.ReconciliationFigures.LedgerPaid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationFigures.LedgerPaid(childComplexity), true
+
+	case "ReconciliationRow.ags":
+		if e.ComplexityRoot.ReconciliationRow.Ags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationRow.Ags(childComplexity), true
+	case "ReconciliationRow.municipalityName":
+		if e.ComplexityRoot.ReconciliationRow.MunicipalityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationRow.MunicipalityName(childComplexity), true
+	case "ReconciliationRow.openBankTransactions":
+		if e.ComplexityRoot.ReconciliationRow.OpenBankTransactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationRow.OpenBankTransactions(childComplexity), true
+	case "ReconciliationRow.participation":
+		if e.ComplexityRoot.ReconciliationRow.Participation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationRow.Participation(childComplexity), true
+	case "ReconciliationRow.stage1":
+		if e.ComplexityRoot.ReconciliationRow.Stage1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationRow.Stage1(childComplexity), true
+	case "ReconciliationRow.stage2":
+		if e.ComplexityRoot.ReconciliationRow.Stage2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationRow.Stage2(childComplexity), true
+	case "ReconciliationRow.total":
+		if e.ComplexityRoot.ReconciliationRow.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationRow.Total(childComplexity), true
+	case "ReconciliationRow.unconfirmedEntries":
+		if e.ComplexityRoot.ReconciliationRow.UnconfirmedEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationRow.UnconfirmedEntries(childComplexity), true
+
+	case "ReconciliationTotals.openBankTransactions":
+		if e.ComplexityRoot.ReconciliationTotals.OpenBankTransactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationTotals.OpenBankTransactions(childComplexity), true
+	case "ReconciliationTotals.stage1":
+		if e.ComplexityRoot.ReconciliationTotals.Stage1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationTotals.Stage1(childComplexity), true
+	case "ReconciliationTotals.stage2":
+		if e.ComplexityRoot.ReconciliationTotals.Stage2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationTotals.Stage2(childComplexity), true
+	case "ReconciliationTotals.total":
+		if e.ComplexityRoot.ReconciliationTotals.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationTotals.Total(childComplexity), true
+	case "ReconciliationTotals.unattributedBankTransactions":
+		if e.ComplexityRoot.ReconciliationTotals.UnattributedBankTransactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationTotals.UnattributedBankTransactions(childComplexity), true
+	case "ReconciliationTotals.unconfirmedEntries":
+		if e.ComplexityRoot.ReconciliationTotals.UnconfirmedEntries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciliationTotals.UnconfirmedEntries(childComplexity), true
 
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
@@ -2819,6 +3432,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ApproveStage2Input", ec.unmarshalInputApproveStage2Input),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
+			graphql.NewInputUnmarshaler("BankStatementImportOrder", ec.unmarshalInputBankStatementImportOrder),
+			graphql.NewInputUnmarshaler("BankStatementImportWhereInput", ec.unmarshalInputBankStatementImportWhereInput),
+			graphql.NewInputUnmarshaler("BankTransactionOrder", ec.unmarshalInputBankTransactionOrder),
+			graphql.NewInputUnmarshaler("BankTransactionWhereInput", ec.unmarshalInputBankTransactionWhereInput),
 			graphql.NewInputUnmarshaler("CalendarFeedOrder", ec.unmarshalInputCalendarFeedOrder),
 			graphql.NewInputUnmarshaler("CalendarFeedWhereInput", ec.unmarshalInputCalendarFeedWhereInput),
 			graphql.NewInputUnmarshaler("CancelAppointmentInput", ec.unmarshalInputCancelAppointmentInput),
@@ -2833,6 +3450,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateProgramInput", ec.unmarshalInputCreateProgramInput),
 			graphql.NewInputUnmarshaler("FlagOrder", ec.unmarshalInputFlagOrder),
 			graphql.NewInputUnmarshaler("FlagWhereInput", ec.unmarshalInputFlagWhereInput),
+			graphql.NewInputUnmarshaler("ImportBankStatementInput", ec.unmarshalInputImportBankStatementInput),
 			graphql.NewInputUnmarshaler("JobRunOrder", ec.unmarshalInputJobRunOrder),
 			graphql.NewInputUnmarshaler("JobRunWhereInput", ec.unmarshalInputJobRunWhereInput),
 			graphql.NewInputUnmarshaler("LedgerEntryOrder", ec.unmarshalInputLedgerEntryOrder),
@@ -2933,7 +3551,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "calendar.graphql" "ent.graphql" "ledger.graphql" "monitoring.graphql" "schema.graphql"
+//go:embed "calendar.graphql" "ent.graphql" "ledger.graphql" "monitoring.graphql" "reconciliation.graphql" "schema.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2949,6 +3567,7 @@ var sources = []*ast.Source{
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 	{Name: "ledger.graphql", Input: sourceData("ledger.graphql"), BuiltIn: false},
 	{Name: "monitoring.graphql", Input: sourceData("monitoring.graphql"), BuiltIn: false},
+	{Name: "reconciliation.graphql", Input: sourceData("reconciliation.graphql"), BuiltIn: false},
 	{Name: "schema.graphql", Input: sourceData("schema.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3113,6 +3732,134 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BankStatementImport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BankStatementImport_id(ctx, field)
+	case "format":
+		return ec.fieldContext_BankStatementImport_format(ctx, field)
+	case "messageID":
+		return ec.fieldContext_BankStatementImport_messageID(ctx, field)
+	case "statementIds":
+		return ec.fieldContext_BankStatementImport_statementIds(ctx, field)
+	case "contentSha256":
+		return ec.fieldContext_BankStatementImport_contentSha256(ctx, field)
+	case "linesTotal":
+		return ec.fieldContext_BankStatementImport_linesTotal(ctx, field)
+	case "linesAdded":
+		return ec.fieldContext_BankStatementImport_linesAdded(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_BankStatementImport_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_BankStatementImport_createdAt(ctx, field)
+	case "transactions":
+		return ec.fieldContext_BankStatementImport_transactions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankStatementImport", field.Name)
+}
+
+func (ec *executionContext) childFields_BankStatementImportConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BankStatementImportConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BankStatementImportConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_BankStatementImportConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankStatementImportConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BankStatementImportEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_BankStatementImportEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_BankStatementImportEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankStatementImportEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BankTransaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_BankTransaction_id(ctx, field)
+	case "importID":
+		return ec.fieldContext_BankTransaction_importID(ctx, field)
+	case "statementID":
+		return ec.fieldContext_BankTransaction_statementID(ctx, field)
+	case "lineKey":
+		return ec.fieldContext_BankTransaction_lineKey(ctx, field)
+	case "accountIban":
+		return ec.fieldContext_BankTransaction_accountIban(ctx, field)
+	case "bookingDate":
+		return ec.fieldContext_BankTransaction_bookingDate(ctx, field)
+	case "valueDate":
+		return ec.fieldContext_BankTransaction_valueDate(ctx, field)
+	case "kind":
+		return ec.fieldContext_BankTransaction_kind(ctx, field)
+	case "amount":
+		return ec.fieldContext_BankTransaction_amount(ctx, field)
+	case "currency":
+		return ec.fieldContext_BankTransaction_currency(ctx, field)
+	case "endToEndID":
+		return ec.fieldContext_BankTransaction_endToEndID(ctx, field)
+	case "remittance":
+		return ec.fieldContext_BankTransaction_remittance(ctx, field)
+	case "counterpartyName":
+		return ec.fieldContext_BankTransaction_counterpartyName(ctx, field)
+	case "counterpartyIban":
+		return ec.fieldContext_BankTransaction_counterpartyIban(ctx, field)
+	case "bankReference":
+		return ec.fieldContext_BankTransaction_bankReference(ctx, field)
+	case "status":
+		return ec.fieldContext_BankTransaction_status(ctx, field)
+	case "matchMethod":
+		return ec.fieldContext_BankTransaction_matchMethod(ctx, field)
+	case "note":
+		return ec.fieldContext_BankTransaction_note(ctx, field)
+	case "manual":
+		return ec.fieldContext_BankTransaction_manual(ctx, field)
+	case "entryID":
+		return ec.fieldContext_BankTransaction_entryID(ctx, field)
+	case "matchedBy":
+		return ec.fieldContext_BankTransaction_matchedBy(ctx, field)
+	case "matchedAt":
+		return ec.fieldContext_BankTransaction_matchedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_BankTransaction_createdAt(ctx, field)
+	case "import":
+		return ec.fieldContext_BankTransaction_import(ctx, field)
+	case "entry":
+		return ec.fieldContext_BankTransaction_entry(ctx, field)
+	case "returned":
+		return ec.fieldContext_BankTransaction_returned(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankTransaction", field.Name)
+}
+
+func (ec *executionContext) childFields_BankTransactionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BankTransactionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BankTransactionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_BankTransactionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankTransactionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BankTransactionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_BankTransactionEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_BankTransactionEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BankTransactionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CalendarFeed(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3703,6 +4450,76 @@ func (ec *executionContext) childFields_ProgramFunding(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ProgramFunding", field.Name)
 }
 
+func (ec *executionContext) childFields_Reconciliation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "program":
+		return ec.fieldContext_Reconciliation_program(ctx, field)
+	case "from":
+		return ec.fieldContext_Reconciliation_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Reconciliation_to(ctx, field)
+	case "participations":
+		return ec.fieldContext_Reconciliation_participations(ctx, field)
+	case "totals":
+		return ec.fieldContext_Reconciliation_totals(ctx, field)
+	case "unattributedBankTransactions":
+		return ec.fieldContext_Reconciliation_unattributedBankTransactions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Reconciliation", field.Name)
+}
+
+func (ec *executionContext) childFields_ReconciliationFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ledgerPaid":
+		return ec.fieldContext_ReconciliationFigures_ledgerPaid(ctx, field)
+	case "bankConfirmed":
+		return ec.fieldContext_ReconciliationFigures_bankConfirmed(ctx, field)
+	case "difference":
+		return ec.fieldContext_ReconciliationFigures_difference(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReconciliationFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_ReconciliationRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "participation":
+		return ec.fieldContext_ReconciliationRow_participation(ctx, field)
+	case "municipalityName":
+		return ec.fieldContext_ReconciliationRow_municipalityName(ctx, field)
+	case "ags":
+		return ec.fieldContext_ReconciliationRow_ags(ctx, field)
+	case "stage1":
+		return ec.fieldContext_ReconciliationRow_stage1(ctx, field)
+	case "stage2":
+		return ec.fieldContext_ReconciliationRow_stage2(ctx, field)
+	case "total":
+		return ec.fieldContext_ReconciliationRow_total(ctx, field)
+	case "unconfirmedEntries":
+		return ec.fieldContext_ReconciliationRow_unconfirmedEntries(ctx, field)
+	case "openBankTransactions":
+		return ec.fieldContext_ReconciliationRow_openBankTransactions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReconciliationRow", field.Name)
+}
+
+func (ec *executionContext) childFields_ReconciliationTotals(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stage1":
+		return ec.fieldContext_ReconciliationTotals_stage1(ctx, field)
+	case "stage2":
+		return ec.fieldContext_ReconciliationTotals_stage2(ctx, field)
+	case "total":
+		return ec.fieldContext_ReconciliationTotals_total(ctx, field)
+	case "unconfirmedEntries":
+		return ec.fieldContext_ReconciliationTotals_unconfirmedEntries(ctx, field)
+	case "openBankTransactions":
+		return ec.fieldContext_ReconciliationTotals_openBankTransactions(ctx, field)
+	case "unattributedBankTransactions":
+		return ec.fieldContext_ReconciliationTotals_unattributedBankTransactions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReconciliationTotals", field.Name)
+}
+
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -3916,6 +4733,60 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_BankStatementImport_transactions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.BankTransactionOrder, error) {
+			return ec.unmarshalOBankTransactionOrder2ᚖsicherkommunalᚋentᚐBankTransactionOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.BankTransactionWhereInput, error) {
+			return ec.unmarshalOBankTransactionWhereInput2ᚖsicherkommunalᚋentᚐBankTransactionWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
 
 func (ec *executionContext) field_Consultant_appointments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -4193,6 +5064,42 @@ func (ec *executionContext) field_Mutation_createProgram_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_importBankStatement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ImportBankStatementInput, error) {
+			return ec.unmarshalNImportBankStatementInput2sicherkommunalᚋgraphᚐImportBankStatementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_matchBankTransaction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "bankTransactionID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["bankTransactionID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "entryID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["entryID"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_postDisbursement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4302,6 +5209,20 @@ func (ec *executionContext) field_Mutation_scheduleAppointment_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unmatchBankTransaction_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -4821,6 +5742,114 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.AuditEventWhereInput, error) {
 			return ec.unmarshalOAuditEventWhereInput2ᚖsicherkommunalᚋentᚐAuditEventWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_bankStatementImports_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.BankStatementImportOrder, error) {
+			return ec.unmarshalOBankStatementImportOrder2ᚖsicherkommunalᚋentᚐBankStatementImportOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.BankStatementImportWhereInput, error) {
+			return ec.unmarshalOBankStatementImportWhereInput2ᚖsicherkommunalᚋentᚐBankStatementImportWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_bankTransactions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.BankTransactionOrder, error) {
+			return ec.unmarshalOBankTransactionOrder2ᚖsicherkommunalᚋentᚐBankTransactionOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.BankTransactionWhereInput, error) {
+			return ec.unmarshalOBankTransactionWhereInput2ᚖsicherkommunalᚋentᚐBankTransactionWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5376,6 +6405,36 @@ func (ec *executionContext) field_Query_programs_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reconciliation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "programID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["programID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
 	return args, nil
 }
 
@@ -6827,6 +7886,1157 @@ func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _BankStatementImport_id(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "ID")
+}
+
+func (ec *executionContext) _BankStatementImport_format(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bankstatementimport.Format) graphql.Marshaler {
+			return ec.marshalNBankStatementFormat2sicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "BankStatementFormat")
+}
+
+func (ec *executionContext) _BankStatementImport_messageID(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_messageID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_messageID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankStatementImport_statementIds(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_statementIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatementIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_statementIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankStatementImport_contentSha256(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_contentSha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentSha256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_contentSha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankStatementImport_linesTotal(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_linesTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinesTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_linesTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BankStatementImport_linesAdded(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_linesAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LinesAdded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_linesAdded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BankStatementImport_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankStatementImport_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BankStatementImport_transactions(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_transactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Transactions(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.BankTransactionOrder), fc.Args["where"].(*ent.BankTransactionWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BankTransactionConnection) graphql.Marshaler {
+			return ec.marshalNBankTransactionConnection2ᚖsicherkommunalᚋentᚐBankTransactionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_transactions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BankStatementImport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankTransactionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_BankStatementImport_transactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BankStatementImportConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImportConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.BankStatementImportEdge) graphql.Marshaler {
+			return ec.marshalOBankStatementImportEdge2ᚕᚖsicherkommunalᚋentᚐBankStatementImportEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImportConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BankStatementImportConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankStatementImportEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BankStatementImportConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImportConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImportConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BankStatementImportConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BankStatementImportConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImportConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImportConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImportConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImportConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BankStatementImportEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImportEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImportEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BankStatementImport) graphql.Marshaler {
+			return ec.marshalOBankStatementImport2ᚖsicherkommunalᚋentᚐBankStatementImport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImportEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BankStatementImportEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankStatementImport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BankStatementImportEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImportEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImportEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImportEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImportEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _BankTransaction_id(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "ID")
+}
+
+func (ec *executionContext) _BankTransaction_importID(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_importID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImportID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_importID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "ID")
+}
+
+func (ec *executionContext) _BankTransaction_statementID(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_statementID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatementID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_statementID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_lineKey(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_lineKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LineKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_lineKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_accountIban(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_accountIban(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountIban, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_accountIban(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_bookingDate(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_bookingDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BookingDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_bookingDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "Date")
+}
+
+func (ec *executionContext) _BankTransaction_valueDate(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_valueDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValueDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_valueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "Date")
+}
+
+func (ec *executionContext) _BankTransaction_kind(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v banktransaction.Kind) graphql.Marshaler {
+			return ec.marshalNBankTransactionKind2sicherkommunalᚋentᚋbanktransactionᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "BankTransactionKind")
+}
+
+func (ec *executionContext) _BankTransaction_amount(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _BankTransaction_currency(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_endToEndID(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_endToEndID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndToEndID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_endToEndID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_remittance(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_remittance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remittance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_remittance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_counterpartyName(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_counterpartyName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CounterpartyName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_counterpartyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_counterpartyIban(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_counterpartyIban(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CounterpartyIban, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_counterpartyIban(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_bankReference(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_bankReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BankReference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_bankReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_status(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v banktransaction.Status) graphql.Marshaler {
+			return ec.marshalNBankTransactionStatus2sicherkommunalᚋentᚋbanktransactionᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "BankTransactionStatus")
+}
+
+func (ec *executionContext) _BankTransaction_matchMethod(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_matchMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *banktransaction.MatchMethod) graphql.Marshaler {
+			return ec.marshalOBankTransactionMatchMethod2ᚖsicherkommunalᚋentᚋbanktransactionᚐMatchMethod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_matchMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "BankTransactionMatchMethod")
+}
+
+func (ec *executionContext) _BankTransaction_note(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_manual(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_manual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Manual, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_manual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _BankTransaction_entryID(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_entryID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_entryID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "ID")
+}
+
+func (ec *executionContext) _BankTransaction_matchedBy(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_matchedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_matchedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _BankTransaction_matchedAt(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_matchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_matchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BankTransaction_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, false, false, "Time")
+}
+
+func (ec *executionContext) _BankTransaction_import(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_import(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Import(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BankStatementImport) graphql.Marshaler {
+			return ec.marshalNBankStatementImport2ᚖsicherkommunalᚋentᚐBankStatementImport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_import(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BankTransaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankStatementImport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BankTransaction_entry(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entry(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LedgerEntry) graphql.Marshaler {
+			return ec.marshalOLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BankTransaction",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BankTransaction_returned(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransaction_returned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BankTransaction().Returned(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransaction_returned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransaction", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _BankTransactionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransactionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransactionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.BankTransactionEdge) graphql.Marshaler {
+			return ec.marshalOBankTransactionEdge2ᚕᚖsicherkommunalᚋentᚐBankTransactionEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransactionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BankTransactionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankTransactionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BankTransactionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransactionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransactionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransactionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BankTransactionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BankTransactionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransactionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransactionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransactionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransactionConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BankTransactionEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransactionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransactionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BankTransaction) graphql.Marshaler {
+			return ec.marshalOBankTransaction2ᚖsicherkommunalᚋentᚐBankTransaction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransactionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BankTransactionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BankTransactionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.BankTransactionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankTransactionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BankTransactionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankTransactionEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _CalendarFeed_id(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarFeed) (ret graphql.Marshaler) {
@@ -11412,6 +13622,138 @@ func (ec *executionContext) fieldContext_Mutation_runJob(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_importBankStatement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importBankStatement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportBankStatement(ctx, fc.Args["input"].(ImportBankStatementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BankStatementImport) graphql.Marshaler {
+			return ec.marshalNBankStatementImport2ᚖsicherkommunalᚋentᚐBankStatementImport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importBankStatement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankStatementImport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importBankStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_matchBankTransaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_matchBankTransaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MatchBankTransaction(ctx, fc.Args["bankTransactionID"].(pulid.ID), fc.Args["entryID"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BankTransaction) graphql.Marshaler {
+			return ec.marshalNBankTransaction2ᚖsicherkommunalᚋentᚐBankTransaction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_matchBankTransaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankTransaction(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_matchBankTransaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unmatchBankTransaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unmatchBankTransaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnmatchBankTransaction(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BankTransaction) graphql.Marshaler {
+			return ec.marshalNBankTransaction2ᚖsicherkommunalᚋentᚐBankTransaction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unmatchBankTransaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankTransaction(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unmatchBankTransaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[pulid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13203,6 +15545,94 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_bankStatementImports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_bankStatementImports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BankStatementImports(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.BankStatementImportOrder), fc.Args["where"].(*ent.BankStatementImportWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BankStatementImportConnection) graphql.Marshaler {
+			return ec.marshalNBankStatementImportConnection2ᚖsicherkommunalᚋentᚐBankStatementImportConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_bankStatementImports(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankStatementImportConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_bankStatementImports_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_bankTransactions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_bankTransactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BankTransactions(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.BankTransactionOrder), fc.Args["where"].(*ent.BankTransactionWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BankTransactionConnection) graphql.Marshaler {
+			return ec.marshalNBankTransactionConnection2ᚖsicherkommunalᚋentᚐBankTransactionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_bankTransactions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankTransactionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_bankTransactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_calendarFeeds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13731,6 +16161,50 @@ func (ec *executionContext) fieldContext_Query_programDashboard(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_reconciliation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reconciliation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Reconciliation(ctx, fc.Args["programID"].(pulid.ID), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *reconcile.Reconciliation) graphql.Marshaler {
+			return ec.marshalNReconciliation2ᚖsicherkommunalᚋreconcileᚐReconciliation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reconciliation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Reconciliation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reconciliation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13837,6 +16311,652 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Reconciliation_program(ctx context.Context, field graphql.CollectedField, obj *reconcile.Reconciliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_program(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Program, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Program) graphql.Marshaler {
+			return ec.marshalNProgram2ᚖsicherkommunalᚋentᚐProgram(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_program(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reconciliation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Program(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reconciliation_from(ctx context.Context, field graphql.CollectedField, obj *reconcile.Reconciliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reconciliation", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Reconciliation_to(ctx context.Context, field graphql.CollectedField, obj *reconcile.Reconciliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Reconciliation", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Reconciliation_participations(ctx context.Context, field graphql.CollectedField, obj *reconcile.Reconciliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_participations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*reconcile.ReconciliationRow) graphql.Marshaler {
+			return ec.marshalNReconciliationRow2ᚕᚖsicherkommunalᚋreconcileᚐReconciliationRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_participations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reconciliation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconciliationRow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reconciliation_totals(ctx context.Context, field graphql.CollectedField, obj *reconcile.Reconciliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_totals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Totals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v reconcile.ReconciliationTotals) graphql.Marshaler {
+			return ec.marshalNReconciliationTotals2sicherkommunalᚋreconcileᚐReconciliationTotals(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_totals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reconciliation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconciliationTotals(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Reconciliation_unattributedBankTransactions(ctx context.Context, field graphql.CollectedField, obj *reconcile.Reconciliation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Reconciliation_unattributedBankTransactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnattributedBankTransactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.BankTransaction) graphql.Marshaler {
+			return ec.marshalNBankTransaction2ᚕᚖsicherkommunalᚋentᚐBankTransactionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Reconciliation_unattributedBankTransactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Reconciliation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconciliationFigures_ledgerPaid(ctx context.Context, field graphql.CollectedField, obj *reconcile.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationFigures_ledgerPaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LedgerPaid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationFigures_ledgerPaid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconciliationFigures", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _ReconciliationFigures_bankConfirmed(ctx context.Context, field graphql.CollectedField, obj *reconcile.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationFigures_bankConfirmed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BankConfirmed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationFigures_bankConfirmed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconciliationFigures", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _ReconciliationFigures_difference(ctx context.Context, field graphql.CollectedField, obj *reconcile.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationFigures_difference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Difference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationFigures_difference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconciliationFigures", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _ReconciliationRow_participation(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationRow_participation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Participation) graphql.Marshaler {
+			return ec.marshalNParticipation2ᚖsicherkommunalᚋentᚐParticipation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationRow_participation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconciliationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconciliationRow_municipalityName(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationRow_municipalityName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MunicipalityName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationRow_municipalityName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconciliationRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReconciliationRow_ags(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationRow_ags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationRow_ags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconciliationRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReconciliationRow_stage1(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationRow_stage1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage1, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v reconcile.Figures) graphql.Marshaler {
+			return ec.marshalNReconciliationFigures2sicherkommunalᚋreconcileᚐFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationRow_stage1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconciliationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconciliationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconciliationRow_stage2(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationRow_stage2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v reconcile.Figures) graphql.Marshaler {
+			return ec.marshalNReconciliationFigures2sicherkommunalᚋreconcileᚐFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationRow_stage2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconciliationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconciliationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconciliationRow_total(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationRow_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v reconcile.Figures) graphql.Marshaler {
+			return ec.marshalNReconciliationFigures2sicherkommunalᚋreconcileᚐFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationRow_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconciliationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconciliationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconciliationRow_unconfirmedEntries(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationRow_unconfirmedEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnconfirmedEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.LedgerEntry) graphql.Marshaler {
+			return ec.marshalNLedgerEntry2ᚕᚖsicherkommunalᚋentᚐLedgerEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationRow_unconfirmedEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconciliationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconciliationRow_openBankTransactions(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationRow_openBankTransactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenBankTransactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.BankTransaction) graphql.Marshaler {
+			return ec.marshalNBankTransaction2ᚕᚖsicherkommunalᚋentᚐBankTransactionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationRow_openBankTransactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconciliationRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconciliationTotals_stage1(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationTotals_stage1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage1, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v reconcile.Figures) graphql.Marshaler {
+			return ec.marshalNReconciliationFigures2sicherkommunalᚋreconcileᚐFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationTotals_stage1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconciliationTotals",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconciliationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconciliationTotals_stage2(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationTotals_stage2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v reconcile.Figures) graphql.Marshaler {
+			return ec.marshalNReconciliationFigures2sicherkommunalᚋreconcileᚐFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationTotals_stage2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconciliationTotals",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconciliationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconciliationTotals_total(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationTotals_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v reconcile.Figures) graphql.Marshaler {
+			return ec.marshalNReconciliationFigures2sicherkommunalᚋreconcileᚐFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationTotals_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconciliationTotals",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconciliationFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconciliationTotals_unconfirmedEntries(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationTotals_unconfirmedEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnconfirmedEntries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationTotals_unconfirmedEntries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconciliationTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReconciliationTotals_openBankTransactions(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationTotals_openBankTransactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenBankTransactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationTotals_openBankTransactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconciliationTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReconciliationTotals_unattributedBankTransactions(ctx context.Context, field graphql.CollectedField, obj *reconcile.ReconciliationTotals) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconciliationTotals_unattributedBankTransactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnattributedBankTransactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconciliationTotals_unattributedBankTransactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconciliationTotals", field, false, false, "Int")
 }
 
 func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *scheduler.StatusCount) (ret graphql.Marshaler) {
@@ -18186,6 +21306,2520 @@ func UnmarshalAuditEventWhereInput(ctx context.Context, raw any) (ent.AuditEvent
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputBankStatementImportOrder(ctx context.Context, obj any) (ent.BankStatementImportOrder, error) {
+	var it ent.BankStatementImportOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNBankStatementImportOrderField2ᚖsicherkommunalᚋentᚐBankStatementImportOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBankStatementImportOrder unmarshals raw into the BankStatementImportOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBankStatementImportOrder(ctx context.Context, raw any) (ent.BankStatementImportOrder, error) {
+	var out ent.BankStatementImportOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BankStatementImportOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputBankStatementImportWhereInput(ctx context.Context, obj any) (ent.BankStatementImportWhereInput, error) {
+	var it ent.BankStatementImportWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "format", "formatNEQ", "formatIn", "formatNotIn", "messageID", "messageIDNEQ", "messageIDIn", "messageIDNotIn", "messageIDGT", "messageIDGTE", "messageIDLT", "messageIDLTE", "messageIDContains", "messageIDHasPrefix", "messageIDHasSuffix", "messageIDIsNil", "messageIDNotNil", "messageIDEqualFold", "messageIDContainsFold", "contentSha256", "contentSha256NEQ", "contentSha256In", "contentSha256NotIn", "contentSha256GT", "contentSha256GTE", "contentSha256LT", "contentSha256LTE", "contentSha256Contains", "contentSha256HasPrefix", "contentSha256HasSuffix", "contentSha256EqualFold", "contentSha256ContainsFold", "linesTotal", "linesTotalNEQ", "linesTotalIn", "linesTotalNotIn", "linesTotalGT", "linesTotalGTE", "linesTotalLT", "linesTotalLTE", "linesAdded", "linesAddedNEQ", "linesAddedIn", "linesAddedNotIn", "linesAddedGT", "linesAddedGTE", "linesAddedLT", "linesAddedLTE", "createdBy", "createdByNEQ", "createdByIn", "createdByNotIn", "createdByGT", "createdByGTE", "createdByLT", "createdByLTE", "createdByContains", "createdByHasPrefix", "createdByHasSuffix", "createdByEqualFold", "createdByContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasTransactions", "hasTransactionsWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOBankStatementImportWhereInput2ᚖsicherkommunalᚋentᚐBankStatementImportWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOBankStatementImportWhereInput2ᚕᚖsicherkommunalᚋentᚐBankStatementImportWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOBankStatementImportWhereInput2ᚕᚖsicherkommunalᚋentᚐBankStatementImportWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalOBankStatementFormat2ᚖsicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "formatNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formatNEQ"))
+			data, err := ec.unmarshalOBankStatementFormat2ᚖsicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FormatNEQ = data
+		case "formatIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formatIn"))
+			data, err := ec.unmarshalOBankStatementFormat2ᚕsicherkommunalᚋentᚋbankstatementimportᚐFormatᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FormatIn = data
+		case "formatNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formatNotIn"))
+			data, err := ec.unmarshalOBankStatementFormat2ᚕsicherkommunalᚋentᚋbankstatementimportᚐFormatᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FormatNotIn = data
+		case "messageID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageID = data
+		case "messageIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDNEQ = data
+		case "messageIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDIn = data
+		case "messageIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDNotIn = data
+		case "messageIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDGT = data
+		case "messageIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDGTE = data
+		case "messageIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDLT = data
+		case "messageIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDLTE = data
+		case "messageIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDContains = data
+		case "messageIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDHasPrefix = data
+		case "messageIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDHasSuffix = data
+		case "messageIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDIsNil = data
+		case "messageIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDNotNil = data
+		case "messageIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDEqualFold = data
+		case "messageIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageIDContainsFold = data
+		case "contentSha256":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256 = data
+		case "contentSha256NEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256NEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256NEQ = data
+		case "contentSha256In":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256In"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256In = data
+		case "contentSha256NotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256NotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256NotIn = data
+		case "contentSha256GT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256GT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256GT = data
+		case "contentSha256GTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256GTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256GTE = data
+		case "contentSha256LT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256LT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256LT = data
+		case "contentSha256LTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256LTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256LTE = data
+		case "contentSha256Contains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256Contains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256Contains = data
+		case "contentSha256HasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256HasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256HasPrefix = data
+		case "contentSha256HasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256HasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256HasSuffix = data
+		case "contentSha256EqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256EqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256EqualFold = data
+		case "contentSha256ContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentSha256ContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentSha256ContainsFold = data
+		case "linesTotal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesTotal"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesTotal = data
+		case "linesTotalNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesTotalNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesTotalNEQ = data
+		case "linesTotalIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesTotalIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesTotalIn = data
+		case "linesTotalNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesTotalNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesTotalNotIn = data
+		case "linesTotalGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesTotalGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesTotalGT = data
+		case "linesTotalGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesTotalGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesTotalGTE = data
+		case "linesTotalLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesTotalLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesTotalLT = data
+		case "linesTotalLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesTotalLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesTotalLTE = data
+		case "linesAdded":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesAdded"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesAdded = data
+		case "linesAddedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesAddedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesAddedNEQ = data
+		case "linesAddedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesAddedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesAddedIn = data
+		case "linesAddedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesAddedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesAddedNotIn = data
+		case "linesAddedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesAddedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesAddedGT = data
+		case "linesAddedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesAddedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesAddedGTE = data
+		case "linesAddedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesAddedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesAddedLT = data
+		case "linesAddedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("linesAddedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LinesAddedLTE = data
+		case "createdBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedBy = data
+		case "createdByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByNEQ = data
+		case "createdByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByIn = data
+		case "createdByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByNotIn = data
+		case "createdByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByGT = data
+		case "createdByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByGTE = data
+		case "createdByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByLT = data
+		case "createdByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByLTE = data
+		case "createdByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByContains = data
+		case "createdByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByHasPrefix = data
+		case "createdByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByHasSuffix = data
+		case "createdByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByEqualFold = data
+		case "createdByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedByContainsFold = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "hasTransactions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTransactions"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasTransactions = data
+		case "hasTransactionsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTransactionsWith"))
+			data, err := ec.unmarshalOBankTransactionWhereInput2ᚕᚖsicherkommunalᚋentᚐBankTransactionWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasTransactionsWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBankStatementImportWhereInput unmarshals raw into the BankStatementImportWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBankStatementImportWhereInput(ctx context.Context, raw any) (ent.BankStatementImportWhereInput, error) {
+	var out ent.BankStatementImportWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BankStatementImportWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputBankTransactionOrder(ctx context.Context, obj any) (ent.BankTransactionOrder, error) {
+	var it ent.BankTransactionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNBankTransactionOrderField2ᚖsicherkommunalᚋentᚐBankTransactionOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBankTransactionOrder unmarshals raw into the BankTransactionOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBankTransactionOrder(ctx context.Context, raw any) (ent.BankTransactionOrder, error) {
+	var out ent.BankTransactionOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BankTransactionOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputBankTransactionWhereInput(ctx context.Context, obj any) (ent.BankTransactionWhereInput, error) {
+	var it ent.BankTransactionWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "importID", "importIDNEQ", "importIDIn", "importIDNotIn", "importIDGT", "importIDGTE", "importIDLT", "importIDLTE", "importIDContains", "importIDHasPrefix", "importIDHasSuffix", "importIDEqualFold", "importIDContainsFold", "statementID", "statementIDNEQ", "statementIDIn", "statementIDNotIn", "statementIDGT", "statementIDGTE", "statementIDLT", "statementIDLTE", "statementIDContains", "statementIDHasPrefix", "statementIDHasSuffix", "statementIDEqualFold", "statementIDContainsFold", "lineKey", "lineKeyNEQ", "lineKeyIn", "lineKeyNotIn", "lineKeyGT", "lineKeyGTE", "lineKeyLT", "lineKeyLTE", "lineKeyContains", "lineKeyHasPrefix", "lineKeyHasSuffix", "lineKeyEqualFold", "lineKeyContainsFold", "accountIban", "accountIbanNEQ", "accountIbanIn", "accountIbanNotIn", "accountIbanGT", "accountIbanGTE", "accountIbanLT", "accountIbanLTE", "accountIbanContains", "accountIbanHasPrefix", "accountIbanHasSuffix", "accountIbanIsNil", "accountIbanNotNil", "accountIbanEqualFold", "accountIbanContainsFold", "bookingDate", "bookingDateNEQ", "bookingDateIn", "bookingDateNotIn", "bookingDateGT", "bookingDateGTE", "bookingDateLT", "bookingDateLTE", "valueDate", "valueDateNEQ", "valueDateIn", "valueDateNotIn", "valueDateGT", "valueDateGTE", "valueDateLT", "valueDateLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "endToEndID", "endToEndIDNEQ", "endToEndIDIn", "endToEndIDNotIn", "endToEndIDGT", "endToEndIDGTE", "endToEndIDLT", "endToEndIDLTE", "endToEndIDContains", "endToEndIDHasPrefix", "endToEndIDHasSuffix", "endToEndIDIsNil", "endToEndIDNotNil", "endToEndIDEqualFold", "endToEndIDContainsFold", "remittance", "remittanceNEQ", "remittanceIn", "remittanceNotIn", "remittanceGT", "remittanceGTE", "remittanceLT", "remittanceLTE", "remittanceContains", "remittanceHasPrefix", "remittanceHasSuffix", "remittanceIsNil", "remittanceNotNil", "remittanceEqualFold", "remittanceContainsFold", "counterpartyName", "counterpartyNameNEQ", "counterpartyNameIn", "counterpartyNameNotIn", "counterpartyNameGT", "counterpartyNameGTE", "counterpartyNameLT", "counterpartyNameLTE", "counterpartyNameContains", "counterpartyNameHasPrefix", "counterpartyNameHasSuffix", "counterpartyNameIsNil", "counterpartyNameNotNil", "counterpartyNameEqualFold", "counterpartyNameContainsFold", "counterpartyIban", "counterpartyIbanNEQ", "counterpartyIbanIn", "counterpartyIbanNotIn", "counterpartyIbanGT", "counterpartyIbanGTE", "counterpartyIbanLT", "counterpartyIbanLTE", "counterpartyIbanContains", "counterpartyIbanHasPrefix", "counterpartyIbanHasSuffix", "counterpartyIbanIsNil", "counterpartyIbanNotNil", "counterpartyIbanEqualFold", "counterpartyIbanContainsFold", "bankReference", "bankReferenceNEQ", "bankReferenceIn", "bankReferenceNotIn", "bankReferenceGT", "bankReferenceGTE", "bankReferenceLT", "bankReferenceLTE", "bankReferenceContains", "bankReferenceHasPrefix", "bankReferenceHasSuffix", "bankReferenceIsNil", "bankReferenceNotNil", "bankReferenceEqualFold", "bankReferenceContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "matchMethod", "matchMethodNEQ", "matchMethodIn", "matchMethodNotIn", "matchMethodIsNil", "matchMethodNotNil", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "manual", "manualNEQ", "entryID", "entryIDNEQ", "entryIDIn", "entryIDNotIn", "entryIDGT", "entryIDGTE", "entryIDLT", "entryIDLTE", "entryIDContains", "entryIDHasPrefix", "entryIDHasSuffix", "entryIDIsNil", "entryIDNotNil", "entryIDEqualFold", "entryIDContainsFold", "matchedBy", "matchedByNEQ", "matchedByIn", "matchedByNotIn", "matchedByGT", "matchedByGTE", "matchedByLT", "matchedByLTE", "matchedByContains", "matchedByHasPrefix", "matchedByHasSuffix", "matchedByIsNil", "matchedByNotNil", "matchedByEqualFold", "matchedByContainsFold", "matchedAt", "matchedAtNEQ", "matchedAtIn", "matchedAtNotIn", "matchedAtGT", "matchedAtGTE", "matchedAtLT", "matchedAtLTE", "matchedAtIsNil", "matchedAtNotNil", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasImport", "hasImportWith", "hasEntry", "hasEntryWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOBankTransactionWhereInput2ᚖsicherkommunalᚋentᚐBankTransactionWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOBankTransactionWhereInput2ᚕᚖsicherkommunalᚋentᚐBankTransactionWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOBankTransactionWhereInput2ᚕᚖsicherkommunalᚋentᚐBankTransactionWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "importID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportID = data
+		case "importIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDNEQ = data
+		case "importIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDIn = data
+		case "importIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDNotIn = data
+		case "importIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDGT = data
+		case "importIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDGTE = data
+		case "importIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDLT = data
+		case "importIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDLTE = data
+		case "importIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDContains = data
+		case "importIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDHasPrefix = data
+		case "importIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDHasSuffix = data
+		case "importIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDEqualFold = data
+		case "importIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImportIDContainsFold = data
+		case "statementID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementID = data
+		case "statementIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDNEQ = data
+		case "statementIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDIn = data
+		case "statementIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDNotIn = data
+		case "statementIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDGT = data
+		case "statementIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDGTE = data
+		case "statementIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDLT = data
+		case "statementIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDLTE = data
+		case "statementIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDContains = data
+		case "statementIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDHasPrefix = data
+		case "statementIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDHasSuffix = data
+		case "statementIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDEqualFold = data
+		case "statementIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementIDContainsFold = data
+		case "lineKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKey = data
+		case "lineKeyNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyNEQ = data
+		case "lineKeyIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyIn = data
+		case "lineKeyNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyNotIn = data
+		case "lineKeyGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyGT = data
+		case "lineKeyGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyGTE = data
+		case "lineKeyLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyLT = data
+		case "lineKeyLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyLTE = data
+		case "lineKeyContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyContains = data
+		case "lineKeyHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyHasPrefix = data
+		case "lineKeyHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyHasSuffix = data
+		case "lineKeyEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyEqualFold = data
+		case "lineKeyContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineKeyContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineKeyContainsFold = data
+		case "accountIban":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIban"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIban = data
+		case "accountIbanNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanNEQ = data
+		case "accountIbanIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanIn = data
+		case "accountIbanNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanNotIn = data
+		case "accountIbanGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanGT = data
+		case "accountIbanGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanGTE = data
+		case "accountIbanLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanLT = data
+		case "accountIbanLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanLTE = data
+		case "accountIbanContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanContains = data
+		case "accountIbanHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanHasPrefix = data
+		case "accountIbanHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanHasSuffix = data
+		case "accountIbanIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanIsNil = data
+		case "accountIbanNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanNotNil = data
+		case "accountIbanEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanEqualFold = data
+		case "accountIbanContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accountIbanContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccountIbanContainsFold = data
+		case "bookingDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingDate"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingDate = data
+		case "bookingDateNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingDateNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingDateNEQ = data
+		case "bookingDateIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingDateIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingDateIn = data
+		case "bookingDateNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingDateNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingDateNotIn = data
+		case "bookingDateGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingDateGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingDateGT = data
+		case "bookingDateGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingDateGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingDateGTE = data
+		case "bookingDateLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingDateLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingDateLT = data
+		case "bookingDateLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingDateLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingDateLTE = data
+		case "valueDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDate"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDate = data
+		case "valueDateNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateNEQ = data
+		case "valueDateIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateIn = data
+		case "valueDateNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateNotIn = data
+		case "valueDateGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateGT = data
+		case "valueDateGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateGTE = data
+		case "valueDateLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateLT = data
+		case "valueDateLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("valueDateLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValueDateLTE = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOBankTransactionKind2ᚖsicherkommunalᚋentᚋbanktransactionᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOBankTransactionKind2ᚖsicherkommunalᚋentᚋbanktransactionᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOBankTransactionKind2ᚕsicherkommunalᚋentᚋbanktransactionᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOBankTransactionKind2ᚕsicherkommunalᚋentᚋbanktransactionᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "currencyNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyNEQ = data
+		case "currencyIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyIn = data
+		case "currencyNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyNotIn = data
+		case "currencyGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyGT = data
+		case "currencyGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyGTE = data
+		case "currencyLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyLT = data
+		case "currencyLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyLTE = data
+		case "currencyContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyContains = data
+		case "currencyHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyHasPrefix = data
+		case "currencyHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyHasSuffix = data
+		case "currencyEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyEqualFold = data
+		case "currencyContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyContainsFold = data
+		case "endToEndID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndID = data
+		case "endToEndIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDNEQ = data
+		case "endToEndIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDIn = data
+		case "endToEndIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDNotIn = data
+		case "endToEndIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDGT = data
+		case "endToEndIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDGTE = data
+		case "endToEndIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDLT = data
+		case "endToEndIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDLTE = data
+		case "endToEndIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDContains = data
+		case "endToEndIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDHasPrefix = data
+		case "endToEndIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDHasSuffix = data
+		case "endToEndIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDIsNil = data
+		case "endToEndIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDNotNil = data
+		case "endToEndIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDEqualFold = data
+		case "endToEndIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endToEndIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndToEndIDContainsFold = data
+		case "remittance":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittance"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Remittance = data
+		case "remittanceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceNEQ = data
+		case "remittanceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceIn = data
+		case "remittanceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceNotIn = data
+		case "remittanceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceGT = data
+		case "remittanceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceGTE = data
+		case "remittanceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceLT = data
+		case "remittanceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceLTE = data
+		case "remittanceContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceContains = data
+		case "remittanceHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceHasPrefix = data
+		case "remittanceHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceHasSuffix = data
+		case "remittanceIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceIsNil = data
+		case "remittanceNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceNotNil = data
+		case "remittanceEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceEqualFold = data
+		case "remittanceContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remittanceContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemittanceContainsFold = data
+		case "counterpartyName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyName = data
+		case "counterpartyNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameNEQ = data
+		case "counterpartyNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameIn = data
+		case "counterpartyNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameNotIn = data
+		case "counterpartyNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameGT = data
+		case "counterpartyNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameGTE = data
+		case "counterpartyNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameLT = data
+		case "counterpartyNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameLTE = data
+		case "counterpartyNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameContains = data
+		case "counterpartyNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameHasPrefix = data
+		case "counterpartyNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameHasSuffix = data
+		case "counterpartyNameIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameIsNil = data
+		case "counterpartyNameNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameNotNil = data
+		case "counterpartyNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameEqualFold = data
+		case "counterpartyNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyNameContainsFold = data
+		case "counterpartyIban":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIban"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIban = data
+		case "counterpartyIbanNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanNEQ = data
+		case "counterpartyIbanIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanIn = data
+		case "counterpartyIbanNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanNotIn = data
+		case "counterpartyIbanGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanGT = data
+		case "counterpartyIbanGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanGTE = data
+		case "counterpartyIbanLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanLT = data
+		case "counterpartyIbanLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanLTE = data
+		case "counterpartyIbanContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanContains = data
+		case "counterpartyIbanHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanHasPrefix = data
+		case "counterpartyIbanHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanHasSuffix = data
+		case "counterpartyIbanIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanIsNil = data
+		case "counterpartyIbanNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanNotNil = data
+		case "counterpartyIbanEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanEqualFold = data
+		case "counterpartyIbanContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyIbanContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CounterpartyIbanContainsFold = data
+		case "bankReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReference"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReference = data
+		case "bankReferenceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceNEQ = data
+		case "bankReferenceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceIn = data
+		case "bankReferenceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceNotIn = data
+		case "bankReferenceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceGT = data
+		case "bankReferenceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceGTE = data
+		case "bankReferenceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceLT = data
+		case "bankReferenceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceLTE = data
+		case "bankReferenceContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceContains = data
+		case "bankReferenceHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceHasPrefix = data
+		case "bankReferenceHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceHasSuffix = data
+		case "bankReferenceIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceIsNil = data
+		case "bankReferenceNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceNotNil = data
+		case "bankReferenceEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceEqualFold = data
+		case "bankReferenceContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bankReferenceContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BankReferenceContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOBankTransactionStatus2ᚖsicherkommunalᚋentᚋbanktransactionᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOBankTransactionStatus2ᚖsicherkommunalᚋentᚋbanktransactionᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOBankTransactionStatus2ᚕsicherkommunalᚋentᚋbanktransactionᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOBankTransactionStatus2ᚕsicherkommunalᚋentᚋbanktransactionᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "matchMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchMethod"))
+			data, err := ec.unmarshalOBankTransactionMatchMethod2ᚖsicherkommunalᚋentᚋbanktransactionᚐMatchMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchMethod = data
+		case "matchMethodNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchMethodNEQ"))
+			data, err := ec.unmarshalOBankTransactionMatchMethod2ᚖsicherkommunalᚋentᚋbanktransactionᚐMatchMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchMethodNEQ = data
+		case "matchMethodIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchMethodIn"))
+			data, err := ec.unmarshalOBankTransactionMatchMethod2ᚕsicherkommunalᚋentᚋbanktransactionᚐMatchMethodᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchMethodIn = data
+		case "matchMethodNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchMethodNotIn"))
+			data, err := ec.unmarshalOBankTransactionMatchMethod2ᚕsicherkommunalᚋentᚋbanktransactionᚐMatchMethodᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchMethodNotIn = data
+		case "matchMethodIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchMethodIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchMethodIsNil = data
+		case "matchMethodNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchMethodNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchMethodNotNil = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "noteNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNEQ = data
+		case "noteIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIn = data
+		case "noteNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotIn = data
+		case "noteGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGT = data
+		case "noteGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGTE = data
+		case "noteLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLT = data
+		case "noteLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLTE = data
+		case "noteContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContains = data
+		case "noteHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasPrefix = data
+		case "noteHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasSuffix = data
+		case "noteIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIsNil = data
+		case "noteNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotNil = data
+		case "noteEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteEqualFold = data
+		case "noteContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContainsFold = data
+		case "manual":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("manual"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Manual = data
+		case "manualNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("manualNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ManualNEQ = data
+		case "entryID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryID = data
+		case "entryIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDNEQ = data
+		case "entryIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDIn = data
+		case "entryIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDNotIn = data
+		case "entryIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDGT = data
+		case "entryIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDGTE = data
+		case "entryIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDLT = data
+		case "entryIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDLTE = data
+		case "entryIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDContains = data
+		case "entryIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDHasPrefix = data
+		case "entryIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDHasSuffix = data
+		case "entryIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDIsNil = data
+		case "entryIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDNotNil = data
+		case "entryIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDEqualFold = data
+		case "entryIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entryIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntryIDContainsFold = data
+		case "matchedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedBy = data
+		case "matchedByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByNEQ = data
+		case "matchedByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByIn = data
+		case "matchedByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByNotIn = data
+		case "matchedByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByGT = data
+		case "matchedByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByGTE = data
+		case "matchedByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByLT = data
+		case "matchedByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByLTE = data
+		case "matchedByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByContains = data
+		case "matchedByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByHasPrefix = data
+		case "matchedByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByHasSuffix = data
+		case "matchedByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByIsNil = data
+		case "matchedByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByNotNil = data
+		case "matchedByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByEqualFold = data
+		case "matchedByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedByContainsFold = data
+		case "matchedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedAt = data
+		case "matchedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedAtNEQ = data
+		case "matchedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedAtIn = data
+		case "matchedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedAtNotIn = data
+		case "matchedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedAtGT = data
+		case "matchedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedAtGTE = data
+		case "matchedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedAtLT = data
+		case "matchedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedAtLTE = data
+		case "matchedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedAtIsNil = data
+		case "matchedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("matchedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MatchedAtNotNil = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "hasImport":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasImport"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasImport = data
+		case "hasImportWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasImportWith"))
+			data, err := ec.unmarshalOBankStatementImportWhereInput2ᚕᚖsicherkommunalᚋentᚐBankStatementImportWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasImportWith = data
+		case "hasEntry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEntry"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEntry = data
+		case "hasEntryWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEntryWith"))
+			data, err := ec.unmarshalOLedgerEntryWhereInput2ᚕᚖsicherkommunalᚋentᚐLedgerEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEntryWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBankTransactionWhereInput unmarshals raw into the BankTransactionWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBankTransactionWhereInput(ctx context.Context, raw any) (ent.BankTransactionWhereInput, error) {
+	var out ent.BankTransactionWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BankTransactionWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCalendarFeedOrder(ctx context.Context, obj any) (ent.CalendarFeedOrder, error) {
 	var it ent.CalendarFeedOrder
 	if obj == nil {
@@ -21422,6 +27056,55 @@ func (ec *executionContext) unmarshalInputFlagWhereInput(ctx context.Context, ob
 func UnmarshalFlagWhereInput(ctx context.Context, raw any) (ent.FlagWhereInput, error) {
 	var out ent.FlagWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "FlagWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportBankStatementInput(ctx context.Context, obj any) (ImportBankStatementInput, error) {
+	var it ImportBankStatementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"format", "content"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalNBankStatementFormat2sicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "content":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("content"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Content = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportBankStatementInput unmarshals raw into the ImportBankStatementInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportBankStatementInput(ctx context.Context, raw any) (ImportBankStatementInput, error) {
+	var out ImportBankStatementInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportBankStatementInput", raw, &out)
 	return out, err
 }
 
@@ -27897,6 +33580,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._CalendarFeed(ctx, sel, obj)
+	case *ent.BankTransaction:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._BankTransaction(ctx, sel, obj)
+	case *ent.BankStatementImport:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._BankStatementImport(ctx, sel, obj)
 	case *ent.AuditEvent:
 		if obj == nil {
 			return graphql.Null
@@ -28422,6 +34115,408 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 			}
 		case "cursor":
 			out.Values[i] = ec._AuditEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bankStatementImportImplementors = []string{"BankStatementImport", "Node"}
+
+func (ec *executionContext) _BankStatementImport(ctx context.Context, sel ast.SelectionSet, obj *ent.BankStatementImport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bankStatementImportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BankStatementImport")
+		case "id":
+			out.Values[i] = ec._BankStatementImport_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "format":
+			out.Values[i] = ec._BankStatementImport_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messageID":
+			out.Values[i] = ec._BankStatementImport_messageID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statementIds":
+			out.Values[i] = ec._BankStatementImport_statementIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contentSha256":
+			out.Values[i] = ec._BankStatementImport_contentSha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "linesTotal":
+			out.Values[i] = ec._BankStatementImport_linesTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "linesAdded":
+			out.Values[i] = ec._BankStatementImport_linesAdded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._BankStatementImport_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._BankStatementImport_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transactions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BankStatementImport_transactions(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bankStatementImportConnectionImplementors = []string{"BankStatementImportConnection"}
+
+func (ec *executionContext) _BankStatementImportConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.BankStatementImportConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bankStatementImportConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BankStatementImportConnection")
+		case "edges":
+			out.Values[i] = ec._BankStatementImportConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._BankStatementImportConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._BankStatementImportConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bankStatementImportEdgeImplementors = []string{"BankStatementImportEdge"}
+
+func (ec *executionContext) _BankStatementImportEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.BankStatementImportEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bankStatementImportEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BankStatementImportEdge")
+		case "node":
+			out.Values[i] = ec._BankStatementImportEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._BankStatementImportEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bankTransactionImplementors = []string{"BankTransaction", "Node"}
+
+func (ec *executionContext) _BankTransaction(ctx context.Context, sel ast.SelectionSet, obj *ent.BankTransaction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bankTransactionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BankTransaction")
+		case "id":
+			out.Values[i] = ec._BankTransaction_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "importID":
+			out.Values[i] = ec._BankTransaction_importID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statementID":
+			out.Values[i] = ec._BankTransaction_statementID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lineKey":
+			out.Values[i] = ec._BankTransaction_lineKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "accountIban":
+			out.Values[i] = ec._BankTransaction_accountIban(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bookingDate":
+			out.Values[i] = ec._BankTransaction_bookingDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "valueDate":
+			out.Values[i] = ec._BankTransaction_valueDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._BankTransaction_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amount":
+			out.Values[i] = ec._BankTransaction_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currency":
+			out.Values[i] = ec._BankTransaction_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endToEndID":
+			out.Values[i] = ec._BankTransaction_endToEndID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "remittance":
+			out.Values[i] = ec._BankTransaction_remittance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "counterpartyName":
+			out.Values[i] = ec._BankTransaction_counterpartyName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "counterpartyIban":
+			out.Values[i] = ec._BankTransaction_counterpartyIban(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bankReference":
+			out.Values[i] = ec._BankTransaction_bankReference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._BankTransaction_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matchMethod":
+			out.Values[i] = ec._BankTransaction_matchMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._BankTransaction_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "manual":
+			out.Values[i] = ec._BankTransaction_manual(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entryID":
+			out.Values[i] = ec._BankTransaction_entryID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matchedBy":
+			out.Values[i] = ec._BankTransaction_matchedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "matchedAt":
+			out.Values[i] = ec._BankTransaction_matchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._BankTransaction_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "import":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BankTransaction_import(ctx, field, obj)
+				})
+		case "entry":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BankTransaction_entry(ctx, field, obj)
+				})
+		case "returned":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BankTransaction_returned(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bankTransactionConnectionImplementors = []string{"BankTransactionConnection"}
+
+func (ec *executionContext) _BankTransactionConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.BankTransactionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bankTransactionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BankTransactionConnection")
+		case "edges":
+			out.Values[i] = ec._BankTransactionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._BankTransactionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._BankTransactionConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bankTransactionEdgeImplementors = []string{"BankTransactionEdge"}
+
+func (ec *executionContext) _BankTransactionEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.BankTransactionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bankTransactionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BankTransactionEdge")
+		case "node":
+			out.Values[i] = ec._BankTransactionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._BankTransactionEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -30030,6 +36125,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importBankStatement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importBankStatement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matchBankTransaction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_matchBankTransaction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unmatchBankTransaction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unmatchBankTransaction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30647,6 +36763,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
 				})
+		case "bankStatementImports":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_bankStatementImports(ctx, field)
+				})
+		case "bankTransactions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_bankTransactions(ctx, field)
+				})
 		case "calendarFeeds":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -30719,6 +36847,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_programDashboard(ctx, field)
 				})
+		case "reconciliation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reconciliation(ctx, field)
+				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -30738,6 +36872,233 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reconciliationImplementors = []string{"Reconciliation"}
+
+func (ec *executionContext) _Reconciliation(ctx context.Context, sel ast.SelectionSet, obj *reconcile.Reconciliation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reconciliationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Reconciliation")
+		case "program":
+			out.Values[i] = ec._Reconciliation_program(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._Reconciliation_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._Reconciliation_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "participations":
+			out.Values[i] = ec._Reconciliation_participations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totals":
+			out.Values[i] = ec._Reconciliation_totals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unattributedBankTransactions":
+			out.Values[i] = ec._Reconciliation_unattributedBankTransactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reconciliationFiguresImplementors = []string{"ReconciliationFigures"}
+
+func (ec *executionContext) _ReconciliationFigures(ctx context.Context, sel ast.SelectionSet, obj *reconcile.Figures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reconciliationFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReconciliationFigures")
+		case "ledgerPaid":
+			out.Values[i] = ec._ReconciliationFigures_ledgerPaid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bankConfirmed":
+			out.Values[i] = ec._ReconciliationFigures_bankConfirmed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "difference":
+			out.Values[i] = ec._ReconciliationFigures_difference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reconciliationRowImplementors = []string{"ReconciliationRow"}
+
+func (ec *executionContext) _ReconciliationRow(ctx context.Context, sel ast.SelectionSet, obj *reconcile.ReconciliationRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reconciliationRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReconciliationRow")
+		case "participation":
+			out.Values[i] = ec._ReconciliationRow_participation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "municipalityName":
+			out.Values[i] = ec._ReconciliationRow_municipalityName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ags":
+			out.Values[i] = ec._ReconciliationRow_ags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stage1":
+			out.Values[i] = ec._ReconciliationRow_stage1(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stage2":
+			out.Values[i] = ec._ReconciliationRow_stage2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._ReconciliationRow_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unconfirmedEntries":
+			out.Values[i] = ec._ReconciliationRow_unconfirmedEntries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openBankTransactions":
+			out.Values[i] = ec._ReconciliationRow_openBankTransactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reconciliationTotalsImplementors = []string{"ReconciliationTotals"}
+
+func (ec *executionContext) _ReconciliationTotals(ctx context.Context, sel ast.SelectionSet, obj *reconcile.ReconciliationTotals) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reconciliationTotalsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReconciliationTotals")
+		case "stage1":
+			out.Values[i] = ec._ReconciliationTotals_stage1(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stage2":
+			out.Values[i] = ec._ReconciliationTotals_stage2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._ReconciliationTotals_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unconfirmedEntries":
+			out.Values[i] = ec._ReconciliationTotals_unconfirmedEntries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openBankTransactions":
+			out.Values[i] = ec._ReconciliationTotals_openBankTransactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unattributedBankTransactions":
+			out.Values[i] = ec._ReconciliationTotals_unattributedBankTransactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31588,6 +37949,132 @@ func (ec *executionContext) unmarshalNAuditEventWhereInput2ᚖsicherkommunalᚋe
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNBankStatementFormat2sicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx context.Context, v any) (bankstatementimport.Format, error) {
+	var res bankstatementimport.Format
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBankStatementFormat2sicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx context.Context, sel ast.SelectionSet, v bankstatementimport.Format) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNBankStatementImport2ᚖsicherkommunalᚋentᚐBankStatementImport(ctx context.Context, sel ast.SelectionSet, v *ent.BankStatementImport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BankStatementImport!")
+		return graphql.Null
+	}
+	return ec._BankStatementImport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBankStatementImportConnection2ᚖsicherkommunalᚋentᚐBankStatementImportConnection(ctx context.Context, sel ast.SelectionSet, v *ent.BankStatementImportConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BankStatementImportConnection!")
+		return graphql.Null
+	}
+	return ec._BankStatementImportConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBankStatementImportOrderField2ᚖsicherkommunalᚋentᚐBankStatementImportOrderField(ctx context.Context, v any) (*ent.BankStatementImportOrderField, error) {
+	var res = new(ent.BankStatementImportOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBankStatementImportOrderField2ᚖsicherkommunalᚋentᚐBankStatementImportOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.BankStatementImportOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BankStatementImportOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNBankStatementImportWhereInput2ᚖsicherkommunalᚋentᚐBankStatementImportWhereInput(ctx context.Context, v any) (*ent.BankStatementImportWhereInput, error) {
+	res, err := ec.unmarshalInputBankStatementImportWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBankTransaction2ᚕᚖsicherkommunalᚋentᚐBankTransactionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.BankTransaction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBankTransaction2ᚖsicherkommunalᚋentᚐBankTransaction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBankTransaction2ᚖsicherkommunalᚋentᚐBankTransaction(ctx context.Context, sel ast.SelectionSet, v *ent.BankTransaction) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BankTransaction!")
+		return graphql.Null
+	}
+	return ec._BankTransaction(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNBankTransactionConnection2ᚖsicherkommunalᚋentᚐBankTransactionConnection(ctx context.Context, sel ast.SelectionSet, v *ent.BankTransactionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BankTransactionConnection!")
+		return graphql.Null
+	}
+	return ec._BankTransactionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBankTransactionKind2sicherkommunalᚋentᚋbanktransactionᚐKind(ctx context.Context, v any) (banktransaction.Kind, error) {
+	var res banktransaction.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBankTransactionKind2sicherkommunalᚋentᚋbanktransactionᚐKind(ctx context.Context, sel ast.SelectionSet, v banktransaction.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNBankTransactionMatchMethod2sicherkommunalᚋentᚋbanktransactionᚐMatchMethod(ctx context.Context, v any) (banktransaction.MatchMethod, error) {
+	var res banktransaction.MatchMethod
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBankTransactionMatchMethod2sicherkommunalᚋentᚋbanktransactionᚐMatchMethod(ctx context.Context, sel ast.SelectionSet, v banktransaction.MatchMethod) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNBankTransactionOrderField2ᚖsicherkommunalᚋentᚐBankTransactionOrderField(ctx context.Context, v any) (*ent.BankTransactionOrderField, error) {
+	var res = new(ent.BankTransactionOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBankTransactionOrderField2ᚖsicherkommunalᚋentᚐBankTransactionOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.BankTransactionOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BankTransactionOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNBankTransactionStatus2sicherkommunalᚋentᚋbanktransactionᚐStatus(ctx context.Context, v any) (banktransaction.Status, error) {
+	var res banktransaction.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBankTransactionStatus2sicherkommunalᚋentᚋbanktransactionᚐStatus(ctx context.Context, sel ast.SelectionSet, v banktransaction.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNBankTransactionWhereInput2ᚖsicherkommunalᚋentᚐBankTransactionWhereInput(ctx context.Context, v any) (*ent.BankTransactionWhereInput, error) {
+	res, err := ec.unmarshalInputBankTransactionWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31934,6 +38421,11 @@ func (ec *executionContext) marshalNID2ᚕsicherkommunalᚋentᚋschemaᚋpulid�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNImportBankStatementInput2sicherkommunalᚋgraphᚐImportBankStatementInput(ctx context.Context, v any) (ImportBankStatementInput, error) {
+	res, err := ec.unmarshalInputImportBankStatementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31981,6 +38473,22 @@ func (ec *executionContext) marshalNJobRunOrderField2ᚖsicherkommunalᚋentᚐJ
 func (ec *executionContext) unmarshalNJobRunWhereInput2ᚖsicherkommunalᚋentᚐJobRunWhereInput(ctx context.Context, v any) (*ent.JobRunWhereInput, error) {
 	res, err := ec.unmarshalInputJobRunWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLedgerEntry2ᚕᚖsicherkommunalᚋentᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.LedgerEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNLedgerEntry2ᚖsicherkommunalᚋentᚐLedgerEntry(ctx context.Context, sel ast.SelectionSet, v *ent.LedgerEntry) graphql.Marshaler {
@@ -32253,6 +38761,46 @@ func (ec *executionContext) unmarshalNProgramWhereInput2ᚖsicherkommunalᚋent�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNReconciliation2ᚖsicherkommunalᚋreconcileᚐReconciliation(ctx context.Context, sel ast.SelectionSet, v *reconcile.Reconciliation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Reconciliation!")
+		return graphql.Null
+	}
+	return ec._Reconciliation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReconciliationFigures2sicherkommunalᚋreconcileᚐFigures(ctx context.Context, sel ast.SelectionSet, v reconcile.Figures) graphql.Marshaler {
+	return ec._ReconciliationFigures(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNReconciliationRow2ᚕᚖsicherkommunalᚋreconcileᚐReconciliationRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*reconcile.ReconciliationRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReconciliationRow2ᚖsicherkommunalᚋreconcileᚐReconciliationRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReconciliationRow2ᚖsicherkommunalᚋreconcileᚐReconciliationRow(ctx context.Context, sel ast.SelectionSet, v *reconcile.ReconciliationRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReconciliationRow!")
+		return graphql.Null
+	}
+	return ec._ReconciliationRow(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReconciliationTotals2sicherkommunalᚋreconcileᚐReconciliationTotals(ctx context.Context, sel ast.SelectionSet, v reconcile.ReconciliationTotals) graphql.Marshaler {
+	return ec._ReconciliationTotals(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNRegisterParticipationInput2sicherkommunalᚋgraphᚐRegisterParticipationInput(ctx context.Context, v any) (RegisterParticipationInput, error) {
 	res, err := ec.unmarshalInputRegisterParticipationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32403,6 +38951,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -32946,6 +39523,334 @@ func (ec *executionContext) unmarshalOAuditEventWhereInput2ᚖsicherkommunalᚋe
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputAuditEventWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOBankStatementFormat2ᚕsicherkommunalᚋentᚋbankstatementimportᚐFormatᚄ(ctx context.Context, v any) ([]bankstatementimport.Format, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]bankstatementimport.Format, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBankStatementFormat2sicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOBankStatementFormat2ᚕsicherkommunalᚋentᚋbankstatementimportᚐFormatᚄ(ctx context.Context, sel ast.SelectionSet, v []bankstatementimport.Format) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBankStatementFormat2sicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOBankStatementFormat2ᚖsicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx context.Context, v any) (*bankstatementimport.Format, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(bankstatementimport.Format)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBankStatementFormat2ᚖsicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx context.Context, sel ast.SelectionSet, v *bankstatementimport.Format) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOBankStatementImport2ᚖsicherkommunalᚋentᚐBankStatementImport(ctx context.Context, sel ast.SelectionSet, v *ent.BankStatementImport) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BankStatementImport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBankStatementImportEdge2ᚕᚖsicherkommunalᚋentᚐBankStatementImportEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.BankStatementImportEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOBankStatementImportEdge2ᚖsicherkommunalᚋentᚐBankStatementImportEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOBankStatementImportEdge2ᚖsicherkommunalᚋentᚐBankStatementImportEdge(ctx context.Context, sel ast.SelectionSet, v *ent.BankStatementImportEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BankStatementImportEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBankStatementImportOrder2ᚖsicherkommunalᚋentᚐBankStatementImportOrder(ctx context.Context, v any) (*ent.BankStatementImportOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBankStatementImportOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOBankStatementImportWhereInput2ᚕᚖsicherkommunalᚋentᚐBankStatementImportWhereInputᚄ(ctx context.Context, v any) ([]*ent.BankStatementImportWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.BankStatementImportWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBankStatementImportWhereInput2ᚖsicherkommunalᚋentᚐBankStatementImportWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOBankStatementImportWhereInput2ᚖsicherkommunalᚋentᚐBankStatementImportWhereInput(ctx context.Context, v any) (*ent.BankStatementImportWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBankStatementImportWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBankTransaction2ᚖsicherkommunalᚋentᚐBankTransaction(ctx context.Context, sel ast.SelectionSet, v *ent.BankTransaction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BankTransaction(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOBankTransactionEdge2ᚕᚖsicherkommunalᚋentᚐBankTransactionEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.BankTransactionEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOBankTransactionEdge2ᚖsicherkommunalᚋentᚐBankTransactionEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOBankTransactionEdge2ᚖsicherkommunalᚋentᚐBankTransactionEdge(ctx context.Context, sel ast.SelectionSet, v *ent.BankTransactionEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BankTransactionEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBankTransactionKind2ᚕsicherkommunalᚋentᚋbanktransactionᚐKindᚄ(ctx context.Context, v any) ([]banktransaction.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]banktransaction.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBankTransactionKind2sicherkommunalᚋentᚋbanktransactionᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOBankTransactionKind2ᚕsicherkommunalᚋentᚋbanktransactionᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []banktransaction.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBankTransactionKind2sicherkommunalᚋentᚋbanktransactionᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOBankTransactionKind2ᚖsicherkommunalᚋentᚋbanktransactionᚐKind(ctx context.Context, v any) (*banktransaction.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(banktransaction.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBankTransactionKind2ᚖsicherkommunalᚋentᚋbanktransactionᚐKind(ctx context.Context, sel ast.SelectionSet, v *banktransaction.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOBankTransactionMatchMethod2ᚕsicherkommunalᚋentᚋbanktransactionᚐMatchMethodᚄ(ctx context.Context, v any) ([]banktransaction.MatchMethod, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]banktransaction.MatchMethod, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBankTransactionMatchMethod2sicherkommunalᚋentᚋbanktransactionᚐMatchMethod(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOBankTransactionMatchMethod2ᚕsicherkommunalᚋentᚋbanktransactionᚐMatchMethodᚄ(ctx context.Context, sel ast.SelectionSet, v []banktransaction.MatchMethod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBankTransactionMatchMethod2sicherkommunalᚋentᚋbanktransactionᚐMatchMethod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOBankTransactionMatchMethod2ᚖsicherkommunalᚋentᚋbanktransactionᚐMatchMethod(ctx context.Context, v any) (*banktransaction.MatchMethod, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(banktransaction.MatchMethod)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBankTransactionMatchMethod2ᚖsicherkommunalᚋentᚋbanktransactionᚐMatchMethod(ctx context.Context, sel ast.SelectionSet, v *banktransaction.MatchMethod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOBankTransactionOrder2ᚖsicherkommunalᚋentᚐBankTransactionOrder(ctx context.Context, v any) (*ent.BankTransactionOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBankTransactionOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOBankTransactionStatus2ᚕsicherkommunalᚋentᚋbanktransactionᚐStatusᚄ(ctx context.Context, v any) ([]banktransaction.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]banktransaction.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBankTransactionStatus2sicherkommunalᚋentᚋbanktransactionᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOBankTransactionStatus2ᚕsicherkommunalᚋentᚋbanktransactionᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []banktransaction.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBankTransactionStatus2sicherkommunalᚋentᚋbanktransactionᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOBankTransactionStatus2ᚖsicherkommunalᚋentᚋbanktransactionᚐStatus(ctx context.Context, v any) (*banktransaction.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(banktransaction.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBankTransactionStatus2ᚖsicherkommunalᚋentᚋbanktransactionᚐStatus(ctx context.Context, sel ast.SelectionSet, v *banktransaction.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOBankTransactionWhereInput2ᚕᚖsicherkommunalᚋentᚐBankTransactionWhereInputᚄ(ctx context.Context, v any) ([]*ent.BankTransactionWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.BankTransactionWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBankTransactionWhereInput2ᚖsicherkommunalᚋentᚐBankTransactionWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOBankTransactionWhereInput2ᚖsicherkommunalᚋentᚐBankTransactionWhereInput(ctx context.Context, v any) (*ent.BankTransactionWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBankTransactionWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

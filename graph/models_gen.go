@@ -5,6 +5,7 @@ package graph
 import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
@@ -66,6 +67,12 @@ type CreateCalendarFeedPayload struct {
 	// the feed's secret and is shown only here, once; only its hash is stored.
 	URL  string            `json:"url"`
 	Feed *ent.CalendarFeed `json:"feed"`
+}
+
+type ImportBankStatementInput struct {
+	Format bankstatementimport.Format `json:"format"`
+	// The statement file as text: camt.053 XML (.001.02 or .001.08) or the CSV layout of the README.
+	Content string `json:"content"`
 }
 
 type PostDisbursementInput struct {

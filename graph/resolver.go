@@ -13,6 +13,7 @@ import (
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
 	"sicherkommunal/scheduler"
+	"sicherkommunal/reconcile"
 )
 
 // Resolver holds the dependencies of the resolvers.
@@ -25,7 +26,9 @@ type Resolver struct {
 	Calendar *calendar.Service
 	// Scheduler runs the monitoring jobs and reads flags.
 	Scheduler *scheduler.Runner
-	Log       *slog.Logger
+	// Recon imports bank statements and reconciles them with the ledger.
+	Recon *reconcile.Service
+	Log   *slog.Logger
 }
 
 // ent returns the transactional client of a mutation (entgql.Transactioner)

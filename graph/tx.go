@@ -21,6 +21,10 @@ var selfTransacting = map[string]bool{
 	"reverseDisbursement": true,
 	"approveStage2":       true,
 	"runJob":              true,
+	// reconciliation
+	"importBankStatement":    true,
+	"matchBankTransaction":   true,
+	"unmatchBankTransaction": true,
 }
 
 // transactioner runs every other mutation operation in one transaction

@@ -44,6 +44,30 @@ func (f AuditEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEventMutation", m)
 }
 
+// The BankStatementImportFunc type is an adapter to allow the use of ordinary
+// function as BankStatementImport mutator.
+type BankStatementImportFunc func(context.Context, *ent.BankStatementImportMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BankStatementImportFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BankStatementImportMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BankStatementImportMutation", m)
+}
+
+// The BankTransactionFunc type is an adapter to allow the use of ordinary
+// function as BankTransaction mutator.
+type BankTransactionFunc func(context.Context, *ent.BankTransactionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BankTransactionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BankTransactionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BankTransactionMutation", m)
+}
+
 // The CalendarFeedFunc type is an adapter to allow the use of ordinary
 // function as CalendarFeed mutator.
 type CalendarFeedFunc func(context.Context, *ent.CalendarFeedMutation) (ent.Value, error)

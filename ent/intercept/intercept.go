@@ -10,6 +10,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -161,6 +163,60 @@ func (f TraverseAuditEvent) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEventQuery", q)
+}
+
+// The BankStatementImportFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BankStatementImportFunc func(context.Context, *ent.BankStatementImportQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BankStatementImportFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BankStatementImportQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BankStatementImportQuery", q)
+}
+
+// The TraverseBankStatementImport type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBankStatementImport func(context.Context, *ent.BankStatementImportQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBankStatementImport) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBankStatementImport) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BankStatementImportQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BankStatementImportQuery", q)
+}
+
+// The BankTransactionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type BankTransactionFunc func(context.Context, *ent.BankTransactionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f BankTransactionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.BankTransactionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.BankTransactionQuery", q)
+}
+
+// The TraverseBankTransaction type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseBankTransaction func(context.Context, *ent.BankTransactionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseBankTransaction) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseBankTransaction) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BankTransactionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.BankTransactionQuery", q)
 }
 
 // The CalendarFeedFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -469,6 +525,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AppointmentQuery, predicate.Appointment, appointment.OrderOption]{typ: ent.TypeAppointment, tq: q}, nil
 	case *ent.AuditEventQuery:
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
+	case *ent.BankStatementImportQuery:
+		return &query[*ent.BankStatementImportQuery, predicate.BankStatementImport, bankstatementimport.OrderOption]{typ: ent.TypeBankStatementImport, tq: q}, nil
+	case *ent.BankTransactionQuery:
+		return &query[*ent.BankTransactionQuery, predicate.BankTransaction, banktransaction.OrderOption]{typ: ent.TypeBankTransaction, tq: q}, nil
 	case *ent.CalendarFeedQuery:
 		return &query[*ent.CalendarFeedQuery, predicate.CalendarFeed, calendarfeed.OrderOption]{typ: ent.TypeCalendarFeed, tq: q}, nil
 	case *ent.ConsultantQuery:

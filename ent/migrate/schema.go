@@ -152,6 +152,102 @@ var (
 			},
 		},
 	}
+	// BankStatementImportsColumns holds the columns for the "bank_statement_imports" table.
+	BankStatementImportsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "format", Type: field.TypeEnum, Enums: []string{"CAMT053", "CSV"}},
+		{Name: "message_id", Type: field.TypeString, Nullable: true},
+		{Name: "statement_ids", Type: field.TypeJSON},
+		{Name: "content_sha256", Type: field.TypeString},
+		{Name: "lines_total", Type: field.TypeInt},
+		{Name: "lines_added", Type: field.TypeInt},
+		{Name: "created_by", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// BankStatementImportsTable holds the schema information for the "bank_statement_imports" table.
+	BankStatementImportsTable = &schema.Table{
+		Name:       "bank_statement_imports",
+		Columns:    BankStatementImportsColumns,
+		PrimaryKey: []*schema.Column{BankStatementImportsColumns[0]},
+	}
+	// BankTransactionsColumns holds the columns for the "bank_transactions" table.
+	BankTransactionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "statement_id", Type: field.TypeString, Size: 200},
+		{Name: "line_key", Type: field.TypeString, Size: 200},
+		{Name: "account_iban", Type: field.TypeString, Nullable: true},
+		{Name: "booking_date", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "value_date", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"PAYMENT", "RETURN", "CREDIT", "CREDIT_REVERSAL"}},
+		{Name: "amount", Type: field.TypeString, SchemaType: map[string]string{"postgres": "bigint", "sqlite3": "integer"}},
+		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "end_to_end_id", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "remittance", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "counterparty_name", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "counterparty_iban", Type: field.TypeString, Nullable: true, Size: 34},
+		{Name: "bank_reference", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"MATCHED", "AMBIGUOUS", "UNMATCHED", "AMOUNT_MISMATCH"}},
+		{Name: "match_method", Type: field.TypeEnum, Nullable: true, Enums: []string{"REFERENCE", "AMOUNT_IBAN_DATE", "MANUAL"}},
+		{Name: "note", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "manual", Type: field.TypeBool, Default: false},
+		{Name: "matched_by", Type: field.TypeString, Nullable: true},
+		{Name: "matched_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "import_id", Type: field.TypeString, Size: 28},
+		{Name: "entry_id", Type: field.TypeString, Nullable: true, Size: 28},
+	}
+	// BankTransactionsTable holds the schema information for the "bank_transactions" table.
+	BankTransactionsTable = &schema.Table{
+		Name:       "bank_transactions",
+		Columns:    BankTransactionsColumns,
+		PrimaryKey: []*schema.Column{BankTransactionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "bank_transactions_bank_statement_imports_transactions",
+				Columns:    []*schema.Column{BankTransactionsColumns[21]},
+				RefColumns: []*schema.Column{BankStatementImportsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "bank_transactions_ledger_entries_entry",
+				Columns:    []*schema.Column{BankTransactionsColumns[22]},
+				RefColumns: []*schema.Column{LedgerEntriesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "banktransaction_statement_id_line_key",
+				Unique:  true,
+				Columns: []*schema.Column{BankTransactionsColumns[1], BankTransactionsColumns[2]},
+			},
+			{
+				Name:    "banktransaction_entry_id_kind",
+				Unique:  true,
+				Columns: []*schema.Column{BankTransactionsColumns[22], BankTransactionsColumns[6]},
+			},
+			{
+				Name:    "banktransaction_status",
+				Unique:  false,
+				Columns: []*schema.Column{BankTransactionsColumns[14]},
+			},
+			{
+				Name:    "banktransaction_value_date",
+				Unique:  false,
+				Columns: []*schema.Column{BankTransactionsColumns[5]},
+			},
+			{
+				Name:    "banktransaction_end_to_end_id",
+				Unique:  false,
+				Columns: []*schema.Column{BankTransactionsColumns[9]},
+			},
+			{
+				Name:    "banktransaction_counterparty_iban",
+				Unique:  false,
+				Columns: []*schema.Column{BankTransactionsColumns[12]},
+			},
+		},
+	}
 	// CalendarFeedsColumns holds the columns for the "calendar_feeds" table.
 	CalendarFeedsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 28},
@@ -725,6 +821,8 @@ var (
 		APITokensTable,
 		AppointmentsTable,
 		AuditEventsTable,
+		BankStatementImportsTable,
+		BankTransactionsTable,
 		CalendarFeedsTable,
 		ConsultantsTable,
 		FlagsTable,
@@ -745,6 +843,12 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = MunicipalitiesTable
 	APITokensTable.ForeignKeys[1].RefTable = ConsultantsTable
 	AppointmentsTable.ForeignKeys[0].RefTable = StepsTable
+	BankTransactionsTable.ForeignKeys[0].RefTable = BankStatementImportsTable
+	BankTransactionsTable.ForeignKeys[1].RefTable = LedgerEntriesTable
+	BankTransactionsTable.Annotation = &entsql.Annotation{}
+	BankTransactionsTable.Annotation.Checks = map[string]string{
+		"bank_transactions_amount_positive": "amount > 0",
+	}
 	CalendarFeedsTable.ForeignKeys[0].RefTable = ProgramsTable
 	CalendarFeedsTable.ForeignKeys[1].RefTable = MunicipalitiesTable
 	CalendarFeedsTable.ForeignKeys[2].RefTable = ConsultantsTable

@@ -15,6 +15,23 @@ type Appointment func(*sql.Selector)
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// BankStatementImport is the predicate function for bankstatementimport builders.
+type BankStatementImport func(*sql.Selector)
+
+// BankTransaction is the predicate function for banktransaction builders.
+type BankTransaction func(*sql.Selector)
+
+// BankTransactionOrErr calls the predicate only if the error is not nit.
+func BankTransactionOrErr(p BankTransaction, err error) BankTransaction {
+	return func(s *sql.Selector) {
+		if err != nil {
+			s.AddError(err)
+			return
+		}
+		p(s)
+	}
+}
+
 // CalendarFeed is the predicate function for calendarfeed builders.
 type CalendarFeed func(*sql.Selector)
 

@@ -183,6 +183,54 @@ func (f AuditEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEventMutation", m)
 }
 
+// The BankStatementImportQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type BankStatementImportQueryRuleFunc func(context.Context, *ent.BankStatementImportQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f BankStatementImportQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BankStatementImportQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.BankStatementImportQuery", q)
+}
+
+// The BankStatementImportMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type BankStatementImportMutationRuleFunc func(context.Context, *ent.BankStatementImportMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f BankStatementImportMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.BankStatementImportMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BankStatementImportMutation", m)
+}
+
+// The BankTransactionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type BankTransactionQueryRuleFunc func(context.Context, *ent.BankTransactionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f BankTransactionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.BankTransactionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.BankTransactionQuery", q)
+}
+
+// The BankTransactionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type BankTransactionMutationRuleFunc func(context.Context, *ent.BankTransactionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f BankTransactionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.BankTransactionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.BankTransactionMutation", m)
+}
+
 // The CalendarFeedQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CalendarFeedQueryRuleFunc func(context.Context, *ent.CalendarFeedQuery) error
@@ -488,6 +536,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
+	case *ent.BankStatementImportQuery:
+		return q.Filter(), nil
+	case *ent.BankTransactionQuery:
+		return q.Filter(), nil
 	case *ent.CalendarFeedQuery:
 		return q.Filter(), nil
 	case *ent.ConsultantQuery:
@@ -522,6 +574,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AppointmentMutation:
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
+		return m.Filter(), nil
+	case *ent.BankStatementImportMutation:
+		return m.Filter(), nil
+	case *ent.BankTransactionMutation:
 		return m.Filter(), nil
 	case *ent.CalendarFeedMutation:
 		return m.Filter(), nil

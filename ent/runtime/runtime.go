@@ -7,6 +7,8 @@ import (
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
@@ -186,6 +188,139 @@ func init() {
 	auditevent.DefaultID = auditeventDescID.Default.(func() pulid.ID)
 	// auditevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	auditevent.IDValidator = auditeventDescID.Validators[0].(func(string) error)
+	bankstatementimportMixin := schema.BankStatementImport{}.Mixin()
+	bankstatementimport.Policy = privacy.NewPolicies(schema.BankStatementImport{})
+	bankstatementimport.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := bankstatementimport.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	bankstatementimportMixinFields0 := bankstatementimportMixin[0].Fields()
+	_ = bankstatementimportMixinFields0
+	bankstatementimportFields := schema.BankStatementImport{}.Fields()
+	_ = bankstatementimportFields
+	// bankstatementimportDescLinesTotal is the schema descriptor for lines_total field.
+	bankstatementimportDescLinesTotal := bankstatementimportFields[4].Descriptor()
+	// bankstatementimport.LinesTotalValidator is a validator for the "lines_total" field. It is called by the builders before save.
+	bankstatementimport.LinesTotalValidator = bankstatementimportDescLinesTotal.Validators[0].(func(int) error)
+	// bankstatementimportDescLinesAdded is the schema descriptor for lines_added field.
+	bankstatementimportDescLinesAdded := bankstatementimportFields[5].Descriptor()
+	// bankstatementimport.LinesAddedValidator is a validator for the "lines_added" field. It is called by the builders before save.
+	bankstatementimport.LinesAddedValidator = bankstatementimportDescLinesAdded.Validators[0].(func(int) error)
+	// bankstatementimportDescID is the schema descriptor for id field.
+	bankstatementimportDescID := bankstatementimportMixinFields0[0].Descriptor()
+	// bankstatementimport.DefaultID holds the default value on creation for the id field.
+	bankstatementimport.DefaultID = bankstatementimportDescID.Default.(func() pulid.ID)
+	// bankstatementimport.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	bankstatementimport.IDValidator = bankstatementimportDescID.Validators[0].(func(string) error)
+	banktransactionMixin := schema.BankTransaction{}.Mixin()
+	banktransaction.Policy = privacy.NewPolicies(schema.BankTransaction{})
+	banktransaction.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := banktransaction.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	banktransactionMixinFields0 := banktransactionMixin[0].Fields()
+	_ = banktransactionMixinFields0
+	banktransactionFields := schema.BankTransaction{}.Fields()
+	_ = banktransactionFields
+	// banktransactionDescStatementID is the schema descriptor for statement_id field.
+	banktransactionDescStatementID := banktransactionFields[1].Descriptor()
+	// banktransaction.StatementIDValidator is a validator for the "statement_id" field. It is called by the builders before save.
+	banktransaction.StatementIDValidator = func() func(string) error {
+		validators := banktransactionDescStatementID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(statement_id string) error {
+			for _, fn := range fns {
+				if err := fn(statement_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// banktransactionDescLineKey is the schema descriptor for line_key field.
+	banktransactionDescLineKey := banktransactionFields[2].Descriptor()
+	// banktransaction.LineKeyValidator is a validator for the "line_key" field. It is called by the builders before save.
+	banktransaction.LineKeyValidator = func() func(string) error {
+		validators := banktransactionDescLineKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(line_key string) error {
+			for _, fn := range fns {
+				if err := fn(line_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// banktransactionDescAmount is the schema descriptor for amount field.
+	banktransactionDescAmount := banktransactionFields[7].Descriptor()
+	banktransaction.ValueScanner.Amount = banktransactionDescAmount.ValueScanner.(field.TypeValueScanner[decimal.Decimal])
+	// banktransactionDescCurrency is the schema descriptor for currency field.
+	banktransactionDescCurrency := banktransactionFields[8].Descriptor()
+	// banktransaction.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	banktransaction.CurrencyValidator = func() func(string) error {
+		validators := banktransactionDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// banktransactionDescEndToEndID is the schema descriptor for end_to_end_id field.
+	banktransactionDescEndToEndID := banktransactionFields[9].Descriptor()
+	// banktransaction.EndToEndIDValidator is a validator for the "end_to_end_id" field. It is called by the builders before save.
+	banktransaction.EndToEndIDValidator = banktransactionDescEndToEndID.Validators[0].(func(string) error)
+	// banktransactionDescRemittance is the schema descriptor for remittance field.
+	banktransactionDescRemittance := banktransactionFields[10].Descriptor()
+	// banktransaction.RemittanceValidator is a validator for the "remittance" field. It is called by the builders before save.
+	banktransaction.RemittanceValidator = banktransactionDescRemittance.Validators[0].(func(string) error)
+	// banktransactionDescCounterpartyName is the schema descriptor for counterparty_name field.
+	banktransactionDescCounterpartyName := banktransactionFields[11].Descriptor()
+	// banktransaction.CounterpartyNameValidator is a validator for the "counterparty_name" field. It is called by the builders before save.
+	banktransaction.CounterpartyNameValidator = banktransactionDescCounterpartyName.Validators[0].(func(string) error)
+	// banktransactionDescCounterpartyIban is the schema descriptor for counterparty_iban field.
+	banktransactionDescCounterpartyIban := banktransactionFields[12].Descriptor()
+	// banktransaction.CounterpartyIbanValidator is a validator for the "counterparty_iban" field. It is called by the builders before save.
+	banktransaction.CounterpartyIbanValidator = banktransactionDescCounterpartyIban.Validators[0].(func(string) error)
+	// banktransactionDescBankReference is the schema descriptor for bank_reference field.
+	banktransactionDescBankReference := banktransactionFields[13].Descriptor()
+	// banktransaction.BankReferenceValidator is a validator for the "bank_reference" field. It is called by the builders before save.
+	banktransaction.BankReferenceValidator = banktransactionDescBankReference.Validators[0].(func(string) error)
+	// banktransactionDescNote is the schema descriptor for note field.
+	banktransactionDescNote := banktransactionFields[16].Descriptor()
+	// banktransaction.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	banktransaction.NoteValidator = banktransactionDescNote.Validators[0].(func(string) error)
+	// banktransactionDescManual is the schema descriptor for manual field.
+	banktransactionDescManual := banktransactionFields[17].Descriptor()
+	// banktransaction.DefaultManual holds the default value on creation for the manual field.
+	banktransaction.DefaultManual = banktransactionDescManual.Default.(bool)
+	// banktransactionDescID is the schema descriptor for id field.
+	banktransactionDescID := banktransactionMixinFields0[0].Descriptor()
+	// banktransaction.DefaultID holds the default value on creation for the id field.
+	banktransaction.DefaultID = banktransactionDescID.Default.(func() pulid.ID)
+	// banktransaction.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	banktransaction.IDValidator = banktransactionDescID.Validators[0].(func(string) error)
 	calendarfeedMixin := schema.CalendarFeed{}.Mixin()
 	calendarfeed.Policy = privacy.NewPolicies(schema.CalendarFeed{})
 	calendarfeed.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -238,3 +238,14 @@ func (CalendarFeed) Policy() ent.Policy {
 		}))},
 		allow(everyone...))
 }
+
+// Policy of BankStatementImport: MID finance imports; staff read.
+func (BankStatementImport) Policy() ent.Policy {
+	return policy([]privacy.QueryRule{allow(staff...)}, allow(types.RoleAdmin, types.RoleMinistry))
+}
+
+// Policy of BankTransaction: bank lines are money; staff read, MID
+// matches them.
+func (BankTransaction) Policy() ent.Policy {
+	return policy([]privacy.QueryRule{allow(staff...)}, allow(types.RoleAdmin, types.RoleMinistry))
+}

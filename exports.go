@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"sicherkommunal/apperr"
+	"sicherkommunal/auth"
+	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/reconcile"
+)
+
+// reconciliationExport serves the reconciliation report as a download:
+// GET /exports/reconciliation.csv or .xlsx?programID=…&from=YYYY-MM-DD&to=YYYY-MM-DD
+// with a bearer token of MINISTRY, COORDINATOR or ADMIN (auth.Middleware
+// answers 401 before this handler runs).
+func reconciliationExport(svc *reconcile.Service, log *slog.Logger, xlsx bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if err := auth.Require(ctx, types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator); err != nil {
+			exportError(w, log, err)
+			return
+		}
+		q := r.URL.Query()
+		programID := pulid.ID(q.Get("programID"))
+		if programID == "" {
+			exportError(w, log, apperr.New(apperr.Validation, "the query parameter programID is required"))
+			return
+		}
+		var dates [2]time.Time
+		for i, name := range []string{"from", "to"} {
+			d, err := time.Parse(time.DateOnly, q.Get(name))
+			if err != nil {
+				exportError(w, log, apperr.New(apperr.Validation, "the query parameter %s must be a date YYYY-MM-DD", name))
+				return
+			}
+			dates[i] = d
+		}
+		rep, err := svc.Report(ctx, programID, dates[0], dates[1])
+		if err != nil {
+			exportError(w, log, err)
+			return
+		}
+		var buf bytes.Buffer
+		name := fmt.Sprintf("reconciliation-%s-%s", dates[0].Format(time.DateOnly), dates[1].Format(time.DateOnly))
+		if xlsx {
+			err = reconcile.WriteXLSX(&buf, rep)
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			name += ".xlsx"
+		} else {
+			err = reconcile.WriteCSV(&buf, rep)
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			name += ".csv"
+		}
+		if err != nil {
+			exportError(w, log, err)
+			return
+		}
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(buf.Bytes())
+	})
+}
+
+// exportError answers with the HTTP status of a domain error and the same
+// JSON error shape as /query; unexpected errors are logged and shown as
+// INTERNAL.
+func exportError(w http.ResponseWriter, log *slog.Logger, err error) {
+	code, msg := apperr.CodeOf(err), "internal error"
+	status := http.StatusInternalServerError
+	switch code {
+	case apperr.Validation:
+		status = http.StatusBadRequest
+	case apperr.NotFound:
+		status = http.StatusNotFound
+	case apperr.Forbidden:
+		status = http.StatusForbidden
+	case apperr.Unauthenticated:
+		status = http.StatusUnauthorized
+	default:
+		log.Error("export failed", "err", err)
+		code = apperr.Internal
+	}
+	var ae *apperr.Error
+	if status != http.StatusInternalServerError && errors.As(err, &ae) {
+		msg = ae.Message
+	}
+	body, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,219 @@
+package reconcile
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/shopspring/decimal"
+
+	"sicherkommunal/ent/banktransaction"
+	"sicherkommunal/ent/ledgerentry"
+	"sicherkommunal/ent/schema/pulid"
+)
+
+// MatchWindow is how many banking days a payment's value date may differ
+// from its ledger entry's when it is matched by amount and IBAN (without a
+// reference).
+const MatchWindow = 3
+
+// candidate is a ledger entry that bank lines may confirm, with the IBAN
+// of its participation's Kommune.
+type candidate struct {
+	ID              pulid.ID
+	ParticipationID pulid.ID
+	Kind            ledgerentry.Kind
+	Amount          decimal.Decimal
+	ValueDate       time.Time
+	Reference       string
+	IBAN            string
+}
+
+// openLine is a bank line the matcher decides about.
+type openLine struct {
+	Kind             banktransaction.Kind
+	Amount           decimal.Decimal
+	Currency         string
+	ValueDate        time.Time
+	EndToEndID       string
+	Remittance       string
+	CounterpartyIBAN string
+}
+
+// decision is the matcher's verdict on one line.
+type decision struct {
+	Status  banktransaction.Status
+	EntryID *pulid.ID
+	Method  *banktransaction.MatchMethod
+	Note    string
+}
+
+type slot struct {
+	entry pulid.ID
+	kind  banktransaction.Kind
+}
+
+// matcher links lines to entries. Rules, in order:
+//
+//  1. Only EUR lines are matched; others stay UNMATCHED (the programme
+//     pays in EUR; a foreign-currency line is shown, never guessed).
+//  2. By reference: the end-to-end id, or a word of the remittance text,
+//     equals an entry's reference. A payment (debit) or a return (credit
+//     with reversal indicator) confirms a DISBURSEMENT; money received
+//     (credit) confirms a REVERSAL (a Kommune paying back). One free entry
+//     with the same amount: MATCHED; one free entry with another amount:
+//     AMOUNT_MISMATCH (linked); several: AMBIGUOUS.
+//  3. Payments without a reference hit: same amount, creditor IBAN equal
+//     to the Kommune's IBAN, value dates at most MatchWindow banking days
+//     apart. One: MATCHED; several: AMBIGUOUS; none: UNMATCHED.
+//
+// An entry is confirmed by at most one line of each kind ("slot"): a
+// second payment of the same reference is a double payment and stays
+// UNMATCHED with a note. All reference matches of a run are decided before
+// any fallback match, so a fallback never takes an entry that a later
+// line names.
+type matcher struct {
+	byRef   map[string][]*candidate
+	byIBAN  map[string][]*candidate
+	taken   map[slot]string // slot → a description of the line holding it
+	results []decision
+}
+
+func newMatcher(cands []*candidate, taken map[slot]string) *matcher {
+	m := &matcher{byRef: map[string][]*candidate{}, byIBAN: map[string][]*candidate{}, taken: taken}
+	for _, c := range cands {
+		m.byRef[c.Reference] = append(m.byRef[c.Reference], c)
+		if c.IBAN != "" && c.Kind == ledgerentry.KindDISBURSEMENT {
+			m.byIBAN[c.IBAN] = append(m.byIBAN[c.IBAN], c)
+		}
+	}
+	return m
+}
+
+func wantedKind(k banktransaction.Kind) (ledgerentry.Kind, bool) {
+	switch k {
+	case banktransaction.KindPAYMENT, banktransaction.KindRETURN:
+		return ledgerentry.KindDISBURSEMENT, true
+	case banktransaction.KindCREDIT:
+		return ledgerentry.KindREVERSAL, true
+	}
+	return "", false
+}
+
+// refKeys are the strings of a line that may be an entry's reference.
+func refKeys(l *openLine) []string {
+	var keys []string
+	if l.EndToEndID != "" {
+		keys = append(keys, l.EndToEndID)
+	}
+	if r := strings.TrimSpace(l.Remittance); r != "" {
+		keys = append(keys, r)
+		for _, w := range strings.FieldsFunc(r, func(r rune) bool {
+			return unicode.IsSpace(r) || r == ',' || r == ';' || r == '+' || r == ':'
+		}) {
+			keys = append(keys, strings.TrimRight(w, "."))
+		}
+	}
+	return keys
+}
+
+func (m *matcher) run(lines []*openLine, label func(i int) string) []decision {
+	out := make([]decision, len(lines))
+	pending := make([]bool, len(lines))
+	// Pass 1: references.
+	for i, l := range lines {
+		want, ok := wantedKind(l.Kind)
+		switch {
+		case l.Currency != "EUR":
+			out[i] = decision{Status: banktransaction.StatusUNMATCHED, Note: fmt.Sprintf("currency %s: only EUR payments are matched", l.Currency)}
+			continue
+		case !ok:
+			out[i] = decision{Status: banktransaction.StatusUNMATCHED, Note: "the reversal of a credit is not a programme payment"}
+			continue
+		}
+		seen := map[pulid.ID]bool{}
+		var free, takenBy []*candidate
+		for _, k := range refKeys(l) {
+			for _, c := range m.byRef[k] {
+				if c.Kind != want || seen[c.ID] {
+					continue
+				}
+				seen[c.ID] = true
+				if _, t := m.taken[slot{c.ID, l.Kind}]; t {
+					takenBy = append(takenBy, c)
+				} else {
+					free = append(free, c)
+				}
+			}
+		}
+		if len(free) == 0 && len(takenBy) > 0 {
+			c := takenBy[0]
+			out[i] = decision{Status: banktransaction.StatusUNMATCHED,
+				Note: fmt.Sprintf("entry %s (%s) is already confirmed by %s: a double booking?", c.ID, c.Reference, m.taken[slot{c.ID, l.Kind}])}
+			continue
+		}
+		if len(free) == 0 {
+			pending[i] = true
+			continue
+		}
+		var same []*candidate
+		for _, c := range free {
+			if c.Amount.Equal(l.Amount) {
+				same = append(same, c)
+			}
+		}
+		method := banktransaction.MatchMethodREFERENCE
+		switch {
+		case len(same) == 1:
+			out[i] = m.take(same[0], l, banktransaction.StatusMATCHED, method, "", label(i))
+		case len(same) > 1:
+			out[i] = decision{Status: banktransaction.StatusAMBIGUOUS,
+				Note: fmt.Sprintf("%d entries with reference %s and amount %s", len(same), same[0].Reference, l.Amount.StringFixed(2))}
+		case len(free) == 1:
+			c := free[0]
+			out[i] = m.take(c, l, banktransaction.StatusAMOUNT_MISMATCH, method,
+				fmt.Sprintf("the bank booked %s, the ledger entry says %s", l.Amount.StringFixed(2), c.Amount.StringFixed(2)), label(i))
+		default:
+			out[i] = decision{Status: banktransaction.StatusAMBIGUOUS,
+				Note: fmt.Sprintf("%d entries with reference %s, none with amount %s", len(free), free[0].Reference, l.Amount.StringFixed(2))}
+		}
+	}
+	// Pass 2: amount + IBAN + value date, for payments only (returns and
+	// received money always carry the original reference).
+	for i, l := range lines {
+		if !pending[i] {
+			continue
+		}
+		out[i] = decision{Status: banktransaction.StatusUNMATCHED, Note: "no ledger entry with this reference"}
+		if l.Kind != banktransaction.KindPAYMENT || l.CounterpartyIBAN == "" {
+			continue
+		}
+		var hits []*candidate
+		for _, c := range m.byIBAN[l.CounterpartyIBAN] {
+			if _, t := m.taken[slot{c.ID, l.Kind}]; t || !c.Amount.Equal(l.Amount) {
+				continue
+			}
+			if d := BankingDaysBetween(c.ValueDate, l.ValueDate); d < -MatchWindow || d > MatchWindow {
+				continue
+			}
+			hits = append(hits, c)
+		}
+		switch len(hits) {
+		case 0:
+			out[i].Note = "no ledger entry with this reference, or with this amount for this IBAN within 3 banking days"
+		case 1:
+			out[i] = m.take(hits[0], l, banktransaction.StatusMATCHED, banktransaction.MatchMethodAMOUNT_IBAN_DATE, "", label(i))
+		default:
+			out[i] = decision{Status: banktransaction.StatusAMBIGUOUS,
+				Note: fmt.Sprintf("%d entries with amount %s for IBAN %s within %d banking days", len(hits), l.Amount.StringFixed(2), l.CounterpartyIBAN, MatchWindow)}
+		}
+	}
+	return out
+}
+
+func (m *matcher) take(c *candidate, l *openLine, st banktransaction.Status, method banktransaction.MatchMethod, note, label string) decision {
+	m.taken[slot{c.ID, l.Kind}] = label
+	id := c.ID
+	return decision{Status: st, EntryID: &id, Method: &method, Note: note}
+}

@@ -1,0 +1,239 @@
+package reconcile
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"sicherkommunal/apperr"
+	"sicherkommunal/ent/banktransaction"
+	"sicherkommunal/ent/schema/types"
+)
+
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseCAMT053v02(t *testing.T) {
+	f, err := ParseCAMT053(readFile(t, "camt053-001-02.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.MessageID != "MID-KTOAUSZ-20260205-001" || len(f.StatementIDs) != 1 || f.StatementIDs[0] != "DE42810000000810015001:2026-0001" {
+		t.Fatalf("header: %+v", f)
+	}
+	// 3 booked entries, one a batch of 2; the pending entry is skipped.
+	if len(f.Lines) != 4 {
+		t.Fatalf("want 4 lines, got %d: %+v", len(f.Lines), f.Lines)
+	}
+	a, b, c, usd := f.Lines[0], f.Lines[1], f.Lines[2], f.Lines[3]
+	if a.LineKey != "000001" || a.Amount.StringFixed(2) != "16100.00" || !a.Debit || a.Reversal || a.EndToEndID != "KZ-a1" ||
+		a.CounterpartyIBAN != "DE82810532721000123456" || a.CounterpartyName != "Kommune A" ||
+		!a.ValueDate.Equal(types.Date(2026, 2, 2)) || a.Kind() != banktransaction.KindPAYMENT || a.BankReference != "2026020200000001" {
+		t.Fatalf("line a: %+v", a)
+	}
+	if b.LineKey != "000002/1" || b.EndToEndID != "" || b.Amount.StringFixed(2) != "16100.00" || b.CounterpartyIBAN != "DE24810520000300045678" {
+		t.Fatalf("line b: %+v", b)
+	}
+	if c.LineKey != "000002/2" || c.EndToEndID != "KZ-c1" || c.Amount.StringFixed(2) != "8500.00" || c.Remittance != "SicherKOMMUNAL KZ-c1" {
+		t.Fatalf("line c: %+v", c)
+	}
+	if usd.Currency != "USD" || usd.CounterpartyIBAN != "GB33BUKB20201555555555" || !usd.BookingDate.Equal(types.Date(2026, 2, 4)) ||
+		!usd.ValueDate.Equal(types.Date(2026, 2, 5)) {
+		t.Fatalf("line usd: %+v", usd)
+	}
+}
+
+func TestParseCAMT053v08(t *testing.T) {
+	f, err := ParseCAMT053(readFile(t, "camt053-001-08.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Lines) != 3 {
+		t.Fatalf("want 3 lines, got %+v", f.Lines)
+	}
+	d, ret, unknown := f.Lines[0], f.Lines[1], f.Lines[2]
+	if d.CounterpartyName != "Kommune D" || d.EndToEndID != "" || !d.BookingDate.Equal(types.Date(2026, 2, 5)) ||
+		!strings.Contains(d.Remittance, "KZ-d1") {
+		t.Fatalf("line d: %+v", d)
+	}
+	if ret.Kind() != banktransaction.KindRETURN || ret.Debit || !ret.Reversal || ret.EndToEndID != "KZ-d1" ||
+		ret.CounterpartyIBAN != "DE54800555000500012345" || ret.CounterpartyName != "Kommune D" {
+		t.Fatalf("return: %+v", ret)
+	}
+	if unknown.Amount.StringFixed(2) != "1234.56" || unknown.EndToEndID != "E2E-UNKNOWN-1" {
+		t.Fatalf("unknown: %+v", unknown)
+	}
+}
+
+func TestParseCSV(t *testing.T) {
+	f, err := ParseCSV(readFile(t, "statement.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Lines) != 2 || f.StatementIDs[0] != "CSV-2026-02" {
+		t.Fatalf("%+v", f)
+	}
+	e, cr := f.Lines[0], f.Lines[1]
+	if e.CounterpartyIBAN != "DE29810550000600054321" || e.Remittance != "Foerderung; Teil 1" || e.Kind() != banktransaction.KindPAYMENT {
+		t.Fatalf("line 1: %+v", e)
+	}
+	if cr.Kind() != banktransaction.KindCREDIT || cr.Amount.StringFixed(2) != "250.00" {
+		t.Fatalf("line 2: %+v", cr)
+	}
+	// Comma-separated, columns in another order, BOM.
+	f, err = ParseCSV([]byte("\xef\xbb\xbfamount,currency,credit_debit,statement_id,line_ref,booking_date,value_date\n12.30,EUR,DBIT,S1,x,2026-03-02,2026-03-02\n"))
+	if err != nil || len(f.Lines) != 1 || f.Lines[0].Amount.StringFixed(2) != "12.30" {
+		t.Fatalf("%+v %v", f, err)
+	}
+}
+
+// TestParseErrors: a broken file fails with INVALID_STATEMENT naming the
+// element or line.
+func TestParseErrors(t *testing.T) {
+	v02 := string(readFile(t, "camt053-001-02.xml"))
+	camt := []struct{ name, doc, want string }{
+		{"empty", "", "empty"},
+		{"not xml", "hello", "not a camt.053"},
+		{"unclosed", v02[:len(v02)-40], "line"},
+		{"namespace", strings.Replace(v02, "camt.053.001.02", "camt.052.001.02", 1), "camt.052.001.02"},
+		{"comma amount", strings.Replace(v02, ">24600.00<", ">24.600,00<", 1), "Stmt 1 (Id 2026-0001), Ntry 2 (NtryRef 000002): Amt"},
+		{"fraction of a cent", strings.Replace(v02, ">16100.00</Amt>\n        <CdtDbtInd>", ">16100.001</Amt>\n        <CdtDbtInd>", 1), "fractions of a cent"},
+		{"batch sum", strings.Replace(v02, ">8500.00<", ">8400.00<", 1), "add up to 24500.00"},
+		{"direction", strings.Replace(v02, "<CdtDbtInd>DBIT</CdtDbtInd>", "<CdtDbtInd>DEBIT</CdtDbtInd>", 1), "Ntry 1 (NtryRef 000001): CdtDbtInd"},
+		{"no currency", strings.Replace(v02, `<Amt Ccy="EUR">16100.00</Amt>`, `<Amt>16100.00</Amt>`, 1), "Ccy"},
+		{"date", strings.Replace(v02, "<Dt>2026-02-02</Dt>", "<Dt>02.02.2026</Dt>", 1), "BookgDt"},
+		{"duplicate ref", strings.Replace(v02, "<NtryRef>000003</NtryRef>", "<NtryRef>000001</NtryRef>", 1), "two bookings with the reference 000001"},
+		{"no statement id", strings.Replace(v02, "<Id>2026-0001</Id>", "", 1), "Stmt 1: Id is missing"},
+	}
+	for _, c := range camt {
+		_, err := ParseCAMT053([]byte(c.doc))
+		if err == nil || apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: want INVALID_STATEMENT containing %q, got %v", c.name, c.want, err)
+		}
+	}
+	csv := string(readFile(t, "statement.csv"))
+	csvs := []struct{ name, doc, want string }{
+		{"empty", "", "empty"},
+		{"missing column", strings.Replace(csv, "currency;", "waehrung;", 1), "unknown column"},
+		{"amount", strings.Replace(csv, "5000.00", "5.000,00", 1), "line 2, column amount"},
+		{"date", strings.Replace(csv, "2026-02-06;2026-02-06;CRDT", "2026-02-06;06.02.2026;CRDT", 1), "line 3, column value_date"},
+		{"field count", csv + "CSV-2026-02;3;2026-02-06\n", "line 4"},
+		{"negative", strings.Replace(csv, "250.00", "-250.00", 1), "line 3, column amount"},
+		{"zero", strings.Replace(csv, "250.00", "0.00", 1), "not positive"},
+		{"not utf-8", strings.Replace(csv, "Kommune E", "Kommune \xe4", 1), "UTF-8"},
+		{"duplicate", strings.Replace(csv, "CSV-2026-02;2;", "CSV-2026-02;1;", 1), "two bookings"},
+	}
+	for _, c := range csvs {
+		_, err := ParseCSV([]byte(c.doc))
+		if err == nil || apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("csv %s: want INVALID_STATEMENT containing %q, got %v", c.name, c.want, err)
+		}
+	}
+}
+
+func TestParseAmount(t *testing.T) {
+	for in, want := range map[string]string{"1": "1.00", "0.01": "0.01", "16100.00000": "16100.00", "12.5": "12.50"} {
+		d, err := parseAmount(in)
+		if err != nil || d.StringFixed(2) != want {
+			t.Errorf("%s: %v %v", in, d, err)
+		}
+	}
+	for _, in := range []string{"", "0", "0.00", "-1", "1e3", "1,00", "1.000001", "1.001", "NaN", "+1", ".5", "1.", "99999999999999999999"} {
+		if _, err := parseAmount(in); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+}
+
+// TestBankingDays: weekdays minus TARGET2 closing days and
+// Sachsen-Anhalt holidays.
+func TestBankingDays(t *testing.T) {
+	for _, d := range []time.Time{
+		types.Date(2026, 1, 1), types.Date(2026, 1, 6), types.Date(2026, 4, 3), types.Date(2026, 4, 6),
+		types.Date(2026, 5, 1), types.Date(2026, 5, 14), types.Date(2026, 5, 25), types.Date(2026, 12, 25),
+		types.Date(2026, 2, 7), types.Date(2026, 2, 8),
+	} {
+		if IsBankingDay(d) {
+			t.Errorf("%s is not a banking day", d.Format(time.DateOnly))
+		}
+	}
+	if !IsBankingDay(types.Date(2026, 2, 5)) || !IsBankingDay(types.Date(2026, 4, 7)) {
+		t.Fatal("weekdays are banking days")
+	}
+	if got := AddBankingDays(types.Date(2026, 4, 2), 1); !got.Equal(types.Date(2026, 4, 7)) {
+		t.Fatalf("Thursday before Easter + 1 = %s", got.Format(time.DateOnly))
+	}
+	if got := AddBankingDays(types.Date(2026, 4, 7), -1); !got.Equal(types.Date(2026, 4, 2)) {
+		t.Fatalf("Tuesday after Easter - 1 = %s", got.Format(time.DateOnly))
+	}
+	if n := BankingDaysBetween(types.Date(2026, 2, 6), types.Date(2026, 2, 9)); n != 1 {
+		t.Fatalf("Friday to Monday: %d", n)
+	}
+	if n := BankingDaysBetween(types.Date(2026, 2, 9), types.Date(2026, 2, 6)); n != -1 {
+		t.Fatalf("Monday to Friday: %d", n)
+	}
+}
+
+// FuzzParseCAMT053: the parser never panics, and what it accepts is
+// consistent: positive cent amounts, a currency, unique keys.
+func FuzzParseCAMT053(f *testing.F) {
+	f.Add(readFile(f, "camt053-001-02.xml"))
+	f.Add(readFile(f, "camt053-001-08.xml"))
+	f.Add([]byte(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><Stmt><Id>x</Id><Ntry><Amt Ccy="EUR">1.5</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-01-02</Dt></BookgDt></Ntry></Stmt></BkToCstmrStmt></Document>`))
+	f.Add([]byte(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt></BkToCstmrStmt></Document>`))
+	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><Document/>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := ParseCAMT053(data)
+		if err != nil {
+			if apperr.CodeOf(err) != CodeInvalidStatement {
+				t.Fatalf("error without code: %v", err)
+			}
+			return
+		}
+		checkFile(t, file)
+	})
+}
+
+// FuzzParseCSV: as FuzzParseCAMT053 for the CSV layout.
+func FuzzParseCSV(f *testing.F) {
+	f.Add(readFile(f, "statement.csv"))
+	f.Add([]byte("amount,currency,credit_debit,statement_id,line_ref,booking_date,value_date\n12.30,EUR,DBIT,S1,x,2026-03-02,2026-03-02\n"))
+	f.Add([]byte("statement_id;line_ref\n\"a;b\";\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := ParseCSV(data)
+		if err != nil {
+			if apperr.CodeOf(err) != CodeInvalidStatement {
+				t.Fatalf("error without code: %v", err)
+			}
+			return
+		}
+		checkFile(t, file)
+	})
+}
+
+func checkFile(t *testing.T, f *File) {
+	seen := map[[2]string]bool{}
+	for _, l := range f.Lines {
+		if !l.Amount.IsPositive() || !l.Amount.Equal(l.Amount.Round(2)) {
+			t.Fatalf("amount %s", l.Amount)
+		}
+		if _, err := types.Cents(l.Amount); err != nil {
+			t.Fatal(err)
+		}
+		if !isCurrency(l.Currency) || l.StatementID == "" || l.LineKey == "" || l.BookingDate.IsZero() || l.ValueDate.IsZero() {
+			t.Fatalf("line %+v", l)
+		}
+		k := [2]string{l.StatementID, l.LineKey}
+		if seen[k] {
+			t.Fatalf("duplicate key %v", k)
+		}
+		seen[k] = true
+	}
+}

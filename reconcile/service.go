@@ -1,0 +1,374 @@
+package reconcile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/shopspring/decimal"
+
+	"sicherkommunal/apperr"
+	"sicherkommunal/auth"
+	"sicherkommunal/ent"
+	"sicherkommunal/ent/bankstatementimport"
+	"sicherkommunal/ent/banktransaction"
+	"sicherkommunal/ent/ledgerentry"
+	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/store"
+)
+
+// Service imports statements, matches them and reports. Now is the clock;
+// Dialect selects the SQL placeholders.
+type Service struct {
+	Client  *ent.Client
+	Dialect string
+	Now     func() time.Time
+}
+
+// Parse reads a statement file of the given format.
+// Errors: INVALID_STATEMENT, VALIDATION (unknown format).
+func Parse(format bankstatementimport.Format, content []byte) (*File, error) {
+	switch format {
+	case bankstatementimport.FormatCAMT053:
+		return ParseCAMT053(content)
+	case bankstatementimport.FormatCSV:
+		return ParseCSV(content)
+	}
+	return nil, apperr.New(apperr.Validation, "unknown statement format %q", format)
+}
+
+// Import parses a statement and stores its new lines, all in one
+// transaction: a file that cannot be read changes nothing. Lines already
+// stored (same statement id and line key) are skipped, so importing the
+// same statement twice adds no line. The new lines, and the older lines
+// still open (UNMATCHED or AMBIGUOUS, not set by a person), are matched
+// against the ledger. The import itself is recorded with its counts.
+// Errors: INVALID_STATEMENT, VALIDATION.
+func (s *Service) Import(ctx context.Context, format bankstatementimport.Format, content []byte) (*ent.BankStatementImport, error) {
+	f, err := Parse(format, content)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(content)
+	var out *ent.BankStatementImport
+	err = store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
+		now := s.Now()
+		known, err := s.knownKeys(ctx, c, f.StatementIDs)
+		if err != nil {
+			return err
+		}
+		var fresh []Line
+		for _, l := range f.Lines {
+			if !known[[2]string{l.StatementID, l.LineKey}] {
+				fresh = append(fresh, l)
+			}
+		}
+		create := c.BankStatementImport.Create().SetFormat(format).SetStatementIds(f.StatementIDs).
+			SetContentSha256(hex.EncodeToString(sum[:])).
+			SetLinesTotal(len(f.Lines)).SetLinesAdded(len(fresh)).
+			SetCreatedBy(actor(ctx)).SetCreatedAt(now)
+		if f.MessageID != "" {
+			create.SetMessageID(f.MessageID)
+		}
+		imp, err := create.Save(ctx)
+		if err != nil {
+			return err
+		}
+		// Older open lines get another chance: the ledger may have the
+		// entry now.
+		older, err := c.BankTransaction.Query().Where(
+			banktransaction.StatusIn(banktransaction.StatusUNMATCHED, banktransaction.StatusAMBIGUOUS),
+			banktransaction.Manual(false), banktransaction.Currency("EUR"),
+		).Order(ent.Asc(banktransaction.FieldValueDate), ent.Asc(banktransaction.FieldID)).All(ctx)
+		if err != nil {
+			return err
+		}
+		m, err := s.loadMatcher(ctx, c)
+		if err != nil {
+			return err
+		}
+		lines := make([]*openLine, 0, len(older)+len(fresh))
+		for _, bt := range older {
+			lines = append(lines, &openLine{Kind: bt.Kind, Amount: bt.Amount, Currency: bt.Currency, ValueDate: bt.ValueDate,
+				EndToEndID: deref(bt.EndToEndID), Remittance: deref(bt.Remittance), CounterpartyIBAN: deref(bt.CounterpartyIban)})
+		}
+		for i := range fresh {
+			l := &fresh[i]
+			lines = append(lines, &openLine{Kind: l.Kind(), Amount: l.Amount, Currency: l.Currency, ValueDate: l.ValueDate,
+				EndToEndID: l.EndToEndID, Remittance: l.Remittance, CounterpartyIBAN: l.CounterpartyIBAN})
+		}
+		decisions := m.run(lines, func(i int) string {
+			if i < len(older) {
+				return "bank transaction " + string(older[i].ID)
+			}
+			l := fresh[i-len(older)]
+			return fmt.Sprintf("line %s of statement %s", l.LineKey, l.StatementID)
+		})
+		for i, bt := range older {
+			d := decisions[i]
+			if d.Status == bt.Status && deref(bt.Note) == d.Note {
+				continue
+			}
+			u := c.BankTransaction.UpdateOne(bt).SetStatus(d.Status).SetNillableEntryID(d.EntryID).
+				SetNillableMatchMethod(d.Method).SetNillableNote(nilIfEmpty(d.Note))
+			if d.Note == "" {
+				u.ClearNote()
+			}
+			if d.EntryID != nil {
+				u.SetMatchedAt(now).SetMatchedBy("automatic")
+			}
+			if err := u.Exec(ctx); err != nil {
+				return conflictRetry(err)
+			}
+		}
+		const chunk = 200
+		for start := 0; start < len(fresh); start += chunk {
+			end := min(start+chunk, len(fresh))
+			builders := make([]*ent.BankTransactionCreate, 0, end-start)
+			for i := start; i < end; i++ {
+				l, d := &fresh[i], decisions[len(older)+i]
+				b := c.BankTransaction.Create().SetImportID(imp.ID).
+					SetStatementID(l.StatementID).SetLineKey(l.LineKey).SetNillableAccountIban(nilIfEmpty(l.AccountIBAN)).
+					SetBookingDate(l.BookingDate).SetValueDate(l.ValueDate).SetKind(l.Kind()).
+					SetAmount(l.Amount).SetCurrency(l.Currency).
+					SetNillableEndToEndID(nilIfEmpty(l.EndToEndID)).SetNillableRemittance(nilIfEmpty(l.Remittance)).
+					SetNillableCounterpartyName(nilIfEmpty(l.CounterpartyName)).SetNillableCounterpartyIban(nilIfEmpty(l.CounterpartyIBAN)).
+					SetNillableBankReference(nilIfEmpty(l.BankReference)).
+					SetStatus(d.Status).SetNillableEntryID(d.EntryID).SetNillableMatchMethod(d.Method).
+					SetNillableNote(nilIfEmpty(d.Note)).SetCreatedAt(now)
+				if d.EntryID != nil {
+					b.SetMatchedAt(now).SetMatchedBy("automatic")
+				}
+				builders = append(builders, b)
+			}
+			if err := c.BankTransaction.CreateBulk(builders...).Exec(ctx); err != nil {
+				return conflictRetry(err)
+			}
+		}
+		out = imp
+		return nil
+	})
+	if err == nil && ent.TxFromContext(ctx) == nil {
+		out = out.Unwrap()
+	}
+	return out, err
+}
+
+// conflictRetry turns a unique violation (a concurrent import of the same
+// lines, or a concurrent match of the same entry) into a retry of the whole
+// transaction: the retry's fresh reads decide.
+func conflictRetry(err error) error {
+	if ent.IsConstraintError(err) {
+		return fmt.Errorf("%w: %v", store.ErrRetry, err)
+	}
+	return err
+}
+
+// knownKeys returns the stored (statement id, line key) pairs of the
+// statements.
+func (s *Service) knownKeys(ctx context.Context, c *ent.Client, statementIDs []string) (map[[2]string]bool, error) {
+	out := map[[2]string]bool{}
+	if len(statementIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		StatementID string `json:"statement_id"`
+		LineKey     string `json:"line_key"`
+	}
+	if err := c.BankTransaction.Query().Where(banktransaction.StatementIDIn(statementIDs...)).
+		Select(banktransaction.FieldStatementID, banktransaction.FieldLineKey).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[[2]string{r.StatementID, r.LineKey}] = true
+	}
+	return out, nil
+}
+
+// candidatesSQL loads every ledger entry with its Kommune's IBAN in one
+// statement: the programme's ledger has a few entries per participation.
+const candidatesSQL = `SELECT le.id, le.participation_id, le.kind, le.amount, le.value_date, le.reference, COALESCE(m.iban, '')
+FROM ledger_entries le
+JOIN participations p ON p.id = le.participation_id
+JOIN municipalities m ON m.id = p.municipality_id`
+
+// takenSQL lists the slots already held: which entry is confirmed by a
+// line of which kind.
+const takenSQL = `SELECT entry_id, kind, id FROM bank_transactions WHERE entry_id IS NOT NULL`
+
+func (s *Service) loadMatcher(ctx context.Context, c *ent.Client) (*matcher, error) {
+	rows, err := c.QueryContext(ctx, candidatesSQL)
+	if err != nil {
+		return nil, err
+	}
+	var cands []*candidate
+	for rows.Next() {
+		var (
+			cd          candidate
+			id, pid, kd string
+			cents       int64
+		)
+		if err := rows.Scan(&id, &pid, &kd, &cents, &cd.ValueDate, &cd.Reference, &cd.IBAN); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cd.ID, cd.ParticipationID, cd.Kind, cd.Amount = pulid.ID(id), pulid.ID(pid), ledgerentry.Kind(kd), decimal.New(cents, -2)
+		cd.ValueDate = types.NormalizeDate(cd.ValueDate)
+		cands = append(cands, &cd)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	taken := map[slot]string{}
+	rows, err = c.QueryContext(ctx, takenSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var entry, kind, id string
+		if err := rows.Scan(&entry, &kind, &id); err != nil {
+			return nil, err
+		}
+		taken[slot{pulid.ID(entry), banktransaction.Kind(kind)}] = "bank transaction " + id
+	}
+	return newMatcher(cands, taken), rows.Err()
+}
+
+// Match links a bank transaction to a ledger entry by hand: MATCHED when
+// the amounts agree, AMOUNT_MISMATCH otherwise. Automatic matching leaves
+// the line alone from then on.
+// Errors: NOT_FOUND, VALIDATION (wrong currency or kind of entry), CONFLICT
+// (the entry is confirmed by another line of the same kind).
+func (s *Service) Match(ctx context.Context, id, entryID pulid.ID) (*ent.BankTransaction, error) {
+	var out *ent.BankTransaction
+	err := store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
+		bt, err := c.BankTransaction.Get(ctx, id)
+		if ent.IsNotFound(err) {
+			return apperr.New(apperr.NotFound, "bank transaction %s not found", id)
+		} else if err != nil {
+			return err
+		}
+		e, err := c.LedgerEntry.Get(ctx, entryID)
+		if ent.IsNotFound(err) {
+			return apperr.New(apperr.NotFound, "ledger entry %s not found", entryID)
+		} else if err != nil {
+			return err
+		}
+		if bt.Currency != "EUR" {
+			return apperr.New(apperr.Validation, "a %s line cannot confirm a EUR ledger entry", bt.Currency)
+		}
+		want, ok := wantedKind(bt.Kind)
+		if !ok {
+			return apperr.New(apperr.Validation, "a %s line confirms no ledger entry", bt.Kind)
+		}
+		if e.Kind != want {
+			return apperr.New(apperr.Validation, "a %s line confirms a %s entry; %s is a %s", bt.Kind, want, e.ID, e.Kind)
+		}
+		other, err := c.BankTransaction.Query().Where(banktransaction.EntryID(e.ID), banktransaction.KindEQ(bt.Kind),
+			banktransaction.IDNEQ(bt.ID)).First(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+		if other != nil {
+			return apperr.New(apperr.Conflict, "entry %s is already confirmed by bank transaction %s; unmatch that first", e.ID, other.ID).
+				With("bankTransactionID", string(other.ID))
+		}
+		st, note := banktransaction.StatusMATCHED, ""
+		if !bt.Amount.Equal(e.Amount) {
+			st = banktransaction.StatusAMOUNT_MISMATCH
+			note = fmt.Sprintf("the bank booked %s, the ledger entry says %s", bt.Amount.StringFixed(2), e.Amount.StringFixed(2))
+		}
+		u := c.BankTransaction.UpdateOne(bt).SetStatus(st).SetEntryID(e.ID).
+			SetMatchMethod(banktransaction.MatchMethodMANUAL).SetManual(true).
+			SetMatchedBy(actor(ctx)).SetMatchedAt(s.Now())
+		if note == "" {
+			u.ClearNote()
+		} else {
+			u.SetNote(note)
+		}
+		out, err = u.Save(ctx)
+		return conflictRetry(err)
+	})
+	if err == nil && ent.TxFromContext(ctx) == nil {
+		out = out.Unwrap()
+	}
+	return out, err
+}
+
+// Unmatch removes the link of a bank transaction: it becomes UNMATCHED and
+// automatic matching leaves it alone.
+// Errors: NOT_FOUND.
+func (s *Service) Unmatch(ctx context.Context, id pulid.ID) (*ent.BankTransaction, error) {
+	var out *ent.BankTransaction
+	err := store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
+		bt, err := c.BankTransaction.Get(ctx, id)
+		if ent.IsNotFound(err) {
+			return apperr.New(apperr.NotFound, "bank transaction %s not found", id)
+		} else if err != nil {
+			return err
+		}
+		out, err = c.BankTransaction.UpdateOne(bt).SetStatus(banktransaction.StatusUNMATCHED).ClearEntryID().
+			SetMatchMethod(banktransaction.MatchMethodMANUAL).SetManual(true).
+			SetNote("unmatched by hand").SetMatchedBy(actor(ctx)).SetMatchedAt(s.Now()).Save(ctx)
+		return err
+	})
+	if err == nil && ent.TxFromContext(ctx) == nil {
+		out = out.Unwrap()
+	}
+	return out, err
+}
+
+// Overdue returns the bank debits (payments) still not linked to a ledger
+// entry — UNMATCHED or AMBIGUOUS — whose booking date is more than n
+// banking days before asOf, oldest first, in one query. It is what the
+// monitoring job "unmatched-payments" raises PAYMENT_UNMATCHED flags for.
+func (s *Service) Overdue(ctx context.Context, asOf time.Time, n int) ([]*ent.BankTransaction, error) {
+	// Booked on or before the cutoff: more than n banking days passed.
+	cutoff := AddBankingDays(types.NormalizeDate(asOf), -n)
+	if IsBankingDay(cutoff) {
+		cutoff = cutoff.AddDate(0, 0, -1)
+	}
+	return s.Client.BankTransaction.Query().Where(
+		banktransaction.KindEQ(banktransaction.KindPAYMENT),
+		banktransaction.StatusIn(banktransaction.StatusUNMATCHED, banktransaction.StatusAMBIGUOUS),
+		banktransaction.BookingDateLTE(cutoff),
+	).Order(ent.Asc(banktransaction.FieldBookingDate), ent.Asc(banktransaction.FieldID)).All(ctx)
+}
+
+func actor(ctx context.Context) string {
+	if v := auth.FromContext(ctx); v != nil {
+		if v.TokenID != "" {
+			return fmt.Sprintf("%s (%s)", v.Name, v.TokenID)
+		}
+		return v.Name
+	}
+	return "unknown"
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func nilIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// sql rewrites PostgreSQL's $n placeholders to SQLite's ?n.
+func (s *Service) sql(q string) string {
+	if s.Dialect == dialect.Postgres {
+		return q
+	}
+	return strings.ReplaceAll(q, "$", "?")
+}
