@@ -356,3 +356,32 @@ var berlinLoc = func() *time.Location {
 	}
 	return l
 }()
+
+// TestUnmatchedPayments: a bank debit that no ledger entry explains is
+// flagged after three banking days; matching it by hand resolves the flag.
+func TestUnmatchedPayments(t *testing.T) {
+	s := newTestServer(t)
+	mid := s.token(t, "MINISTRY", "")
+	pa := s.participations(t, 1)[0]
+	var p struct{ PostDisbursement struct{ ID string } }
+	s.must(t, mid, postDisbursement, payment(pa, "STAGE_1", "700.00", "2026-11-19", "u1"), &p)
+	csv := "statement_id;line_ref;booking_date;value_date;credit_debit;amount;currency;reversal;end_to_end_id;counterparty_name;counterparty_iban;remittance\n" +
+		"CSV-U;1;2026-11-20;2026-11-20;DBIT;700.00;EUR;false;;Gemeinde ohne Zeichen;;Zahlung ohne Kassenzeichen\n"
+	s.must(t, mid, importStatement, map[string]any{"in": map[string]any{"format": "CSV", "content": csv}}, nil)
+	bt := s.DB.Client.BankTransaction.Query().OnlyX(bg())
+	// Friday 2026-11-20 + 3 banking days = Wednesday 2026-11-25: not yet on the 25th, flagged on the 26th.
+	s.Clock.Set(time.Date(2026, 11, 25, 9, 0, 0, 0, berlinLoc))
+	if run := s.runJob(t, scheduler.JobUnmatched); run.Raised != 0 {
+		t.Fatalf("flagged too early: %+v", run)
+	}
+	s.Clock.Set(time.Date(2026, 11, 26, 9, 0, 0, 0, berlinLoc))
+	s.runJob(t, scheduler.JobUnmatched)
+	if f := s.openFlag(t, flag.KindPAYMENT_UNMATCHED, string(bt.ID)); f == nil {
+		t.Fatalf("unmatched debit (%s) not flagged", bt.Status)
+	}
+	s.must(t, mid, `mutation($bt: ID!, $e: ID!) { matchBankTransaction(bankTransactionID: $bt, entryID: $e) { status } }`,
+		map[string]any{"bt": string(bt.ID), "e": p.PostDisbursement.ID}, nil)
+	if run := s.runJob(t, scheduler.JobUnmatched); run.Resolved != 1 {
+		t.Fatalf("matching did not resolve: %+v", run)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ledger"
+	"sicherkommunal/reconcile"
 )
 
 // Job names (fixed: operators and runJob use them).
@@ -17,7 +18,11 @@ const (
 	JobDeadlineWatch  = "deadline-watch"
 	JobBudgetOverruns = "budget-overruns"
 	JobLedgerAudit    = "ledger-audit"
+	JobUnmatched      = "unmatched-payments"
 )
+
+// UnmatchedAfterBankingDays is how long a bank debit may stay unmatched.
+const UnmatchedAfterBankingDays = 3
 
 // condition is a set-based query of everything that should have an open
 // flag of one kind right now. Its columns: subject_key, severity,
@@ -125,25 +130,26 @@ JOIN (SELECT p.program_id, SUM(me.planned_cost) AS planned FROM measures me
 WHERE g.budget IS NOT NULL AND x.planned > g.budget`}, now)
 }
 
-// ledgerAudit raises a critical LEDGER_MISMATCH for every funding account
-// whose totals differ from the sum of its entries (ledger.Verify).
-func (r *Runner) ledgerAudit(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
-	mism, err := ledger.Verify(ctx, c)
-	if err != nil {
-		return result{}, err
-	}
-	want := make(map[string]ledger.Mismatch, len(mism))
-	for _, m := range mism {
-		want[string(m.ParticipationID)] = m
-	}
-	open, err := c.Flag.Query().Where(flag.KindEQ(flag.KindLEDGER_MISMATCH), flag.ResolvedAtIsNil()).All(ctx)
+// flagSpec is one flag a Go-side job wants open.
+type flagSpec struct {
+	severity        flag.Severity
+	participationID *pulid.ID
+	message         string
+}
+
+// syncGo makes the open flags of kind equal want (subject → flag) for jobs
+// whose condition is computed in Go from one set-based query: one query
+// for the open flags, one update for the cleared ones, bulk inserts for
+// the new ones.
+func syncGo(ctx context.Context, c *ent.Client, kind flag.Kind, want map[string]flagSpec, now time.Time) (result, error) {
+	open, err := c.Flag.Query().Where(flag.KindEQ(kind), flag.ResolvedAtIsNil()).All(ctx)
 	if err != nil {
 		return result{}, err
 	}
 	var res result
 	var stale []pulid.ID
 	for _, f := range open {
-		if _, ok := want[f.SubjectKey]; ok {
+		if w, ok := want[f.SubjectKey]; ok && w.severity == f.Severity && w.message == f.Message {
 			delete(want, f.SubjectKey)
 		} else {
 			stale = append(stale, f.ID)
@@ -156,17 +162,57 @@ func (r *Runner) ledgerAudit(ctx context.Context, c *ent.Client, now time.Time) 
 		}
 		res.resolved = n
 	}
-	if len(want) > 0 {
-		builders := make([]*ent.FlagCreate, 0, len(want))
-		for key, m := range want {
-			pid := m.ParticipationID
-			builders = append(builders, c.Flag.Create().SetKind(flag.KindLEDGER_MISMATCH).SetSeverity(flag.SeverityCRITICAL).
-				SetSubjectKey(key).SetParticipationID(pid).SetMessage("Ledger mismatch: "+m.String()).SetRaisedAt(now))
-		}
-		if err := c.Flag.CreateBulk(builders...).Exec(ctx); err != nil {
+	builders := make([]*ent.FlagCreate, 0, len(want))
+	for key, w := range want {
+		builders = append(builders, c.Flag.Create().SetKind(kind).SetSeverity(w.severity).SetSubjectKey(key).
+			SetNillableParticipationID(w.participationID).SetMessage(w.message).SetRaisedAt(now))
+	}
+	for len(builders) > 0 { // in chunks: SQLite bounds the variables of a statement
+		n := min(len(builders), 500)
+		if err := c.Flag.CreateBulk(builders[:n]...).Exec(ctx); err != nil {
 			return result{}, err
 		}
-		res.raised = len(builders)
+		res.raised += n
+		builders = builders[n:]
 	}
 	return res, nil
+}
+
+// ledgerAudit raises a critical LEDGER_MISMATCH for every funding account
+// whose totals differ from the sum of its entries (ledger.Verify).
+func (r *Runner) ledgerAudit(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
+	mism, err := ledger.Verify(ctx, c)
+	if err != nil {
+		return result{}, err
+	}
+	want := make(map[string]flagSpec, len(mism))
+	for _, m := range mism {
+		pid := m.ParticipationID
+		want[string(pid)] = flagSpec{severity: flag.SeverityCRITICAL, participationID: &pid, message: "Ledger mismatch: " + m.String()}
+	}
+	return syncGo(ctx, c, flag.KindLEDGER_MISMATCH, want, now)
+}
+
+// unmatchedPayments raises PAYMENT_UNMATCHED for bank debits that no ledger
+// entry explains after three banking days.
+func (r *Runner) unmatchedPayments(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
+	lines, err := (&reconcile.Service{Client: c, Dialect: r.Dialect, Now: r.Now}).Overdue(ctx, r.today(now), UnmatchedAfterBankingDays)
+	if err != nil {
+		return result{}, err
+	}
+	want := make(map[string]flagSpec, len(lines))
+	for _, l := range lines {
+		want[string(l.ID)] = flagSpec{severity: flag.SeverityWARNING, message: fmt.Sprintf(
+			"Bank debit of %s %s to %s booked on %s is %s after %d banking days",
+			l.Amount.StringFixed(2), l.Currency, orUnknown(l.CounterpartyName), l.BookingDate.Format(time.DateOnly),
+			l.Status, UnmatchedAfterBankingDays)}
+	}
+	return syncGo(ctx, c, flag.KindPAYMENT_UNMATCHED, want, now)
+}
+
+func orUnknown(s *string) string {
+	if s == nil || *s == "" {
+		return "an unknown payee"
+	}
+	return *s
 }

@@ -34,6 +34,7 @@ var DefaultSchedules = map[string]string{
 	JobDeadlineWatch:  "0 6 * * *",
 	JobBudgetOverruns: "5 6 * * *",
 	JobLedgerAudit:    "40 * * * *",
+	JobUnmatched:      "20 7 * * 1-5",
 }
 
 // ScheduleEnv names the environment variable that overrides a job's
@@ -61,6 +62,7 @@ var jobs = map[string]jobFunc{
 	JobDeadlineWatch:  (*Runner).deadlineWatch,
 	JobBudgetOverruns: (*Runner).budgetOverruns,
 	JobLedgerAudit:    (*Runner).ledgerAudit,
+	JobUnmatched:      (*Runner).unmatchedPayments,
 }
 
 // Jobs lists the job names in a stable order.
