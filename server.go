@@ -30,8 +30,8 @@ import (
 	"sicherkommunal/graph"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
-	"sicherkommunal/scheduler"
 	"sicherkommunal/reconcile"
+	"sicherkommunal/scheduler"
 	"sicherkommunal/store"
 )
 

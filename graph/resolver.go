@@ -12,8 +12,8 @@ import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
-	"sicherkommunal/scheduler"
 	"sicherkommunal/reconcile"
+	"sicherkommunal/scheduler"
 )
 
 // Resolver holds the dependencies of the resolvers.
