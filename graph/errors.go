@@ -12,6 +12,7 @@ import (
 
 	"sicherkommunal/apperr"
 	"sicherkommunal/ent"
+	"sicherkommunal/ent/privacy"
 )
 
 // presentError maps domain errors to GraphQL errors with extensions.code.
@@ -34,6 +35,10 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			for k, v := range ae.Details {
 				gerr.Extensions[k] = v
 			}
+		case errors.Is(err, privacy.Deny):
+			// The data layer's role rules refused; say no more than that.
+			gerr.Message = "this token may not see or change this"
+			gerr.Extensions = map[string]any{"code": apperr.Forbidden}
 		case errors.As(err, &ve):
 			// ent wraps the validator's error in "ent: validator failed for
 			// field …"; show the validator's own words.

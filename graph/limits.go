@@ -79,11 +79,11 @@ func (w *walker) cost(set ast.SelectionSet, depth int) int {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			mult := 1
 			if s.Definition != nil && s.Definition.Arguments.ForName("first") != nil && s.Definition.Arguments.ForName("last") != nil {
-				mult = w.page(s)
+				total += 1 + w.connection(s, depth+1)
+			} else {
+				total += 1 + w.cost(s.SelectionSet, depth+1)
 			}
-			total += 1 + mult*w.cost(s.SelectionSet, depth+1)
 		case *ast.InlineFragment:
 			total += w.cost(s.SelectionSet, depth)
 		case *ast.FragmentSpread:
@@ -94,6 +94,21 @@ func (w *walker) cost(set ast.SelectionSet, depth int) int {
 		if total > w.l.MaxComplexity*10 { // enough to refuse; stop walking huge documents
 			return total
 		}
+	}
+	return total
+}
+
+// connection costs a connection's selection: what is asked per edge or
+// node counts once per row of the page; totalCount and pageInfo once.
+func (w *walker) connection(f *ast.Field, depth int) int {
+	page := w.page(f)
+	total := 0
+	for _, sel := range f.SelectionSet {
+		if c, ok := sel.(*ast.Field); ok && c.Name != "edges" && c.Name != "nodes" {
+			total += w.cost(ast.SelectionSet{c}, depth)
+			continue
+		}
+		total += page * w.cost(ast.SelectionSet{sel}, depth)
 	}
 	return total
 }
