@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -68,6 +69,21 @@ func SystemContext(ctx context.Context) context.Context {
 		return ctx
 	}
 	return NewContext(ctx, &Viewer{Name: "system", Role: types.RoleAdmin, OnBehalfOf: v})
+}
+
+// Actor names who acts, for the "created by" of records: the token's
+// name and ID, or "system".
+func Actor(ctx context.Context) string {
+	v := FromContext(ctx)
+	switch {
+	case v == nil:
+		return "unknown"
+	case v.OnBehalfOf != nil:
+		return Actor(NewContext(ctx, v.OnBehalfOf))
+	case v.TokenID != "":
+		return fmt.Sprintf("%s (%s)", v.Name, v.TokenID)
+	}
+	return v.Name
 }
 
 // Require returns FORBIDDEN unless the viewer has one of the roles.

@@ -116,17 +116,6 @@ func detach(ctx context.Context, e *ent.LedgerEntry) *ent.LedgerEntry {
 	return e.Unwrap()
 }
 
-// actor names who books an entry.
-func actor(ctx context.Context) string {
-	if v := auth.FromContext(ctx); v != nil {
-		if v.TokenID != "" {
-			return fmt.Sprintf("%s (%s)", v.Name, v.TokenID)
-		}
-		return v.Name
-	}
-	return "unknown"
-}
-
 // validAmount refuses amounts that can never be a payment.
 func validAmount(a decimal.Decimal) error {
 	if !a.IsPositive() {
@@ -338,7 +327,7 @@ func (s *Service) book(ctx context.Context, c *ent.Client, acc *ent.FundingAccou
 		SetProgramID(e.ProgramID).SetParticipationID(e.ParticipationID).SetStage(e.Stage).SetKind(e.Kind).
 		SetAmount(e.Amount).SetValueDate(e.ValueDate).SetReference(e.Reference).SetNillableReason(e.Reason).
 		SetIdempotencyKey(e.IdempotencyKey).SetPayloadHash(e.PayloadHash).SetNillableReversesID(e.ReversesID).
-		SetCreatedBy(actor(ctx)).SetCreatedAt(now).
+		SetCreatedBy(auth.Actor(ctx)).SetCreatedAt(now).
 		Save(ctx)
 	if ent.IsConstraintError(err) {
 		return nil, fmt.Errorf("%w: idempotency key booked concurrently: %v", store.ErrRetry, err)

@@ -71,7 +71,7 @@ func (s *Service) Import(ctx context.Context, format bankstatementimport.Format,
 		create := c.BankStatementImport.Create().SetFormat(format).SetStatementIds(f.StatementIDs).
 			SetContentSha256(hex.EncodeToString(sum[:])).
 			SetLinesTotal(len(f.Lines)).SetLinesAdded(len(fresh)).
-			SetCreatedBy(actor(ctx)).SetCreatedAt(now)
+			SetCreatedBy(auth.Actor(ctx)).SetCreatedAt(now)
 		if f.MessageID != "" {
 			create.SetMessageID(f.MessageID)
 		}
@@ -286,7 +286,7 @@ func (s *Service) Match(ctx context.Context, id, entryID pulid.ID) (*ent.BankTra
 		}
 		u := c.BankTransaction.UpdateOne(bt).SetStatus(st).SetEntryID(e.ID).
 			SetMatchMethod(banktransaction.MatchMethodMANUAL).SetManual(true).
-			SetMatchedBy(actor(ctx)).SetMatchedAt(s.Now())
+			SetMatchedBy(auth.Actor(ctx)).SetMatchedAt(s.Now())
 		if note == "" {
 			u.ClearNote()
 		} else {
@@ -315,7 +315,7 @@ func (s *Service) Unmatch(ctx context.Context, id pulid.ID) (*ent.BankTransactio
 		}
 		out, err = c.BankTransaction.UpdateOne(bt).SetStatus(banktransaction.StatusUNMATCHED).ClearEntryID().
 			SetMatchMethod(banktransaction.MatchMethodMANUAL).SetManual(true).
-			SetNote("unmatched by hand").SetMatchedBy(actor(ctx)).SetMatchedAt(s.Now()).Save(ctx)
+			SetNote("unmatched by hand").SetMatchedBy(auth.Actor(ctx)).SetMatchedAt(s.Now()).Save(ctx)
 		return err
 	})
 	if err == nil && ent.TxFromContext(ctx) == nil {
@@ -339,16 +339,6 @@ func (s *Service) Overdue(ctx context.Context, asOf time.Time, n int) ([]*ent.Ba
 		banktransaction.StatusIn(banktransaction.StatusUNMATCHED, banktransaction.StatusAMBIGUOUS),
 		banktransaction.BookingDateLTE(cutoff),
 	).Order(ent.Asc(banktransaction.FieldBookingDate), ent.Asc(banktransaction.FieldID)).All(ctx)
-}
-
-func actor(ctx context.Context) string {
-	if v := auth.FromContext(ctx); v != nil {
-		if v.TokenID != "" {
-			return fmt.Sprintf("%s (%s)", v.Name, v.TokenID)
-		}
-		return v.Name
-	}
-	return "unknown"
 }
 
 func deref(s *string) string {
