@@ -246,7 +246,8 @@ func TestMunicipalityIsolation(t *testing.T) {
 	// Mutations: a Kommune may not complete steps, and may not create a
 	// feed for another Kommune (which it cannot see).
 	f.fails(t, a, `mutation($id: ID!) { completeStep(input: {id: $id}) { id } }`, map[string]any{"id": f.stepB}, "FORBIDDEN")
-	f.fails(t, a, `mutation($id: ID!) { createCalendarFeed(input: {scope: MUNICIPALITY, municipalityID: $id}) { url } }`, map[string]any{"id": f.muB}, "NOT_FOUND")
+	f.fails(t, a, `mutation($id: ID!) { createCalendarFeed(input: {scope: MUNICIPALITY, municipalityID: $id}) { url } }`, map[string]any{"id": f.muB}, "FORBIDDEN")
+	f.fails(t, a, `mutation($id: ID!) { createCalendarFeed(input: {scope: MUNICIPALITY, municipalityID: $id}) { url } }`, map[string]any{"id": "MU01JD3K8Z6W8M2X1Q4R5T7V9B0C"}, "FORBIDDEN")
 }
 
 // TestEveryMutationIsAudited walks the schema's mutations: each one, run
@@ -372,5 +373,87 @@ func TestEveryMutationIsAudited(t *testing.T) {
 	s.must(t, s.Admin, `{ auditEvents(where: {operation: "registerParticipation"}) { totalCount } }`, nil, &trail)
 	if trail.AuditEvents.TotalCount != 10 { // the participation and its nine steps (funding accounts are derived)
 		t.Errorf("registerParticipation left %d audit events, want 10", trail.AuditEvents.TotalCount)
+	}
+}
+
+// TestMutationRoleMatrix: every role against every mutation of the schema.
+// A role that may not do something gets FORBIDDEN before anything is read
+// or written; a role that may gets past the role check (here: NOT_FOUND or
+// VALIDATION for made-up IDs). A mutation without a row fails the test.
+func TestMutationRoleMatrix(t *testing.T) {
+	f := newAccessFixture(t)
+	id := func(prefix string) string { return prefix + "01JD3K8Z6W8M2X1Q4R5T7V9B0C" }
+	const (
+		A  = "ADMIN"
+		Mi = "MINISTRY"
+		Co = "COORDINATOR"
+		Ct = "CONTRACTOR"
+		Mu = "MUNICIPALITY"
+	)
+	type row struct {
+		doc     string
+		vars    map[string]any
+		allowed []string
+	}
+	matrix := map[string]row{
+		"createMunicipality":     {`mutation { createMunicipality(input: {name: "", kind: EINHEITSGEMEINDE}) { id } }`, nil, []string{A, Co}},
+		"updateMunicipality":     {`mutation($id: ID!) { updateMunicipality(id: $id, input: {name: "X"}) { id } }`, map[string]any{"id": id("MU")}, []string{A, Co}},
+		"createProgram":          {`mutation { createProgram(input: {name: "", stage1Amount: "1.00", totalCap: "1.00", startsOn: "2026-01-01", stage2OpensOn: "2026-01-01", endsOn: "2026-01-02", stepTemplate: []}) { id } }`, nil, []string{A, Mi}},
+		"updateProgram":          {`mutation($id: ID!) { updateProgram(id: $id, input: {name: "X"}) { id } }`, map[string]any{"id": id("PG")}, []string{A, Mi}},
+		"registerParticipation":  {registerParticipation, map[string]any{"in": map[string]any{"programID": id("PG"), "municipalityID": id("MU"), "registeredOn": "2026-03-02"}}, []string{A, Co}},
+		"withdrawParticipation":  {`mutation($id: ID!) { withdrawParticipation(id: $id, reason: "x") { id } }`, map[string]any{"id": id("PA")}, []string{A, Co}},
+		"createConsultant":       {`mutation { createConsultant(input: {name: "", email: "x"}) { id } }`, nil, []string{A, Co, Ct}},
+		"updateConsultant":       {`mutation($id: ID!) { updateConsultant(id: $id, input: {name: "X"}) { id } }`, map[string]any{"id": id("CO")}, []string{A, Co, Ct}},
+		"createMeasure":          {`mutation($pa: ID!) { createMeasure(input: {participationID: $pa, kind: WORKSHOP, title: "", stage: STAGE_1, plannedCost: "1.00"}) { id } }`, map[string]any{"pa": id("PA")}, []string{A, Co, Ct}},
+		"updateMeasure":          {`mutation($id: ID!) { updateMeasure(id: $id, input: {title: "X"}) { id } }`, map[string]any{"id": id("ME")}, []string{A, Co, Ct}},
+		"updateStep":             {`mutation($id: ID!) { updateStep(id: $id, input: {note: "x"}) { id } }`, map[string]any{"id": id("ST")}, []string{A, Co}},
+		"completeStep":           {`mutation($id: ID!) { completeStep(input: {id: $id}) { id } }`, map[string]any{"id": id("ST")}, []string{A, Co, Ct}},
+		"createApiToken":         {`mutation { createApiToken(input: {name: "", role: ADMIN}) { token } }`, nil, []string{A}},
+		"revokeApiToken":         {`mutation($id: ID!) { revokeApiToken(id: $id) { id } }`, map[string]any{"id": id("TK")}, []string{A}},
+		"approveStage2":          {`mutation($id: ID!) { approveStage2(input: {programID: $id, approvedOn: "2026-02-01", decisionReference: "x"}) { id } }`, map[string]any{"id": id("PG")}, []string{A, Mi}},
+		"postDisbursement":       {postDisbursement, payment(id("PA"), "STAGE_1", "1.00", "2026-02-01", "m1"), []string{A, Mi}},
+		"reverseDisbursement":    {reverseDisbursement, map[string]any{"in": map[string]any{"entryID": id("LE"), "reason": "x", "idempotencyKey": "m2"}}, []string{A, Mi}},
+		"acknowledgeFlag":        {`mutation($id: ID!) { acknowledgeFlag(id: $id) { id } }`, map[string]any{"id": id("FL")}, []string{A, Mi, Co}},
+		"runJob":                 {`mutation { runJob(name: "no-such-job") { id } }`, nil, []string{A, Co}},
+		"scheduleAppointment":    {`mutation($pa: ID!) { scheduleAppointment(input: {kind: WORKSHOP, title: "x", startsAt: "2026-12-08T09:00:00+01:00", endsAt: "2026-12-08T10:00:00+01:00", participationIDs: [$pa]}) { id } }`, map[string]any{"pa": id("PA")}, []string{A, Co, Ct}},
+		"rescheduleAppointment":  {`mutation($id: ID!) { rescheduleAppointment(input: {id: $id, startsAt: "2026-12-08T09:00:00+01:00", endsAt: "2026-12-08T10:00:00+01:00"}) { id } }`, map[string]any{"id": id("AP")}, []string{A, Co, Ct}},
+		"cancelAppointment":      {`mutation($id: ID!) { cancelAppointment(input: {id: $id, reason: "x"}) { id } }`, map[string]any{"id": id("AP")}, []string{A, Co, Ct}},
+		"confirmAppointment":     {`mutation($id: ID!) { confirmAppointment(id: $id) { id } }`, map[string]any{"id": id("AP")}, []string{A, Co, Ct, Mu}},
+		"completeAppointment":    {`mutation($id: ID!) { completeAppointment(id: $id) { id } }`, map[string]any{"id": id("AP")}, []string{A, Co, Ct}},
+		"createCalendarFeed":     {`mutation($id: ID!) { createCalendarFeed(input: {scope: PROGRAM, programID: $id}) { url } }`, map[string]any{"id": id("PG")}, []string{A, Co}},
+		"revokeCalendarFeed":     {`mutation($id: ID!) { revokeCalendarFeed(id: $id) { id } }`, map[string]any{"id": id("CF")}, []string{A, Co, Ct, Mu}},
+		"importBankStatement":    {`mutation { importBankStatement(input: {format: CSV, content: "x"}) { id } }`, nil, []string{A, Mi}},
+		"matchBankTransaction":   {`mutation($id: ID!, $e: ID!) { matchBankTransaction(bankTransactionID: $id, entryID: $e) { id } }`, map[string]any{"id": id("BT"), "e": id("LE")}, []string{A, Mi}},
+		"unmatchBankTransaction": {`mutation($id: ID!) { unmatchBankTransaction(id: $id) { id } }`, map[string]any{"id": id("BT")}, []string{A, Mi}},
+	}
+	var schema struct {
+		Schema struct {
+			MutationType struct{ Fields []struct{ Name string } }
+		} `json:"__schema"`
+	}
+	f.must(t, f.Admin, `{ __schema { mutationType { fields { name } } } }`, nil, &schema)
+	for _, fd := range schema.Schema.MutationType.Fields {
+		r, ok := matrix[fd.Name]
+		if !ok {
+			t.Errorf("mutation %s has no row in the role matrix", fd.Name)
+			continue
+		}
+		for _, role := range roles {
+			res := f.post(t, f.tokens[role], r.doc, r.vars)
+			code := ""
+			if len(res.Errors) > 0 {
+				code = res.Errors[0].Code()
+			}
+			allowed := false
+			for _, a := range r.allowed {
+				allowed = allowed || a == role
+			}
+			switch {
+			case allowed && (code == "FORBIDDEN" || code == "UNAUTHENTICATED"):
+				t.Errorf("%s as %s: refused (%s), but the role may", fd.Name, role, res.Raw)
+			case !allowed && code != "FORBIDDEN":
+				t.Errorf("%s as %s: %q, want FORBIDDEN: %s", fd.Name, role, code, res.Raw)
+			}
+		}
 	}
 }

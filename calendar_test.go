@@ -620,7 +620,7 @@ func TestCalendarFeedPermissions(t *testing.T) {
 	prog := map[string]any{"scope": "PROGRAM"}
 	cons := map[string]any{"scope": "CONSULTANT", "consultantID": string(f.co[0].ID)}
 	f.feed(t, f.muniToken[0], own)
-	f.fails(t, f.muniToken[0], createCalendarFeed, map[string]any{"in": other}, "NOT_FOUND") // another Kommune is invisible: the same answer as a missing one
+	f.fails(t, f.muniToken[0], createCalendarFeed, map[string]any{"in": other}, "FORBIDDEN") // refused from the request alone: the same answer whether it exists or not
 	f.fails(t, f.muniToken[0], createCalendarFeed, map[string]any{"in": prog}, "FORBIDDEN")
 	f.fails(t, f.muniToken[0], createCalendarFeed, map[string]any{"in": cons}, "FORBIDDEN")
 	f.fails(t, f.contractor, createCalendarFeed, map[string]any{"in": prog}, "FORBIDDEN")

@@ -46,6 +46,11 @@ type FeedInput struct {
 // one consultant only for that consultant). Errors: VALIDATION, NOT_FOUND,
 // FORBIDDEN.
 func (s *Service) CreateFeed(ctx context.Context, c *ent.Client, in FeedInput) (string, *ent.CalendarFeed, error) {
+	// Who may is decided from the request alone, before anything is read,
+	// so that a refusal says nothing about what exists.
+	if err := mayManageFeed(ctx, in.Scope, in.MunicipalityID, in.ConsultantID); err != nil {
+		return "", nil, err
+	}
 	create := c.CalendarFeed.Create().SetScope(in.Scope)
 	var name string
 	switch in.Scope {
@@ -95,9 +100,6 @@ func (s *Service) CreateFeed(ctx context.Context, c *ent.Client, in FeedInput) (
 		create.SetConsultantID(co.ID)
 	default:
 		return "", nil, apperr.New(apperr.Validation, "unknown scope %q", in.Scope)
-	}
-	if err := mayManageFeed(ctx, in.Scope, in.MunicipalityID, in.ConsultantID); err != nil {
-		return "", nil, err
 	}
 	secret := newFeedSecret()
 	f, err := create.SetName(name).SetTokenHash(auth.Hash(secret)).
