@@ -8,9 +8,12 @@ import (
 	"sicherkommunal/store"
 )
 
-// Install adds what the ORM cannot express: database triggers that refuse
-// UPDATE and DELETE of ledger entries, as a second line of defence behind
-// the append-only hook. It is idempotent and runs after every migration.
+// Install adds what the ORM cannot express: a trigger that moves a funding
+// account's totals with every entry inserted (so that they always equal the
+// sum of the entries, in the inserting statement, under the CHECK
+// constraints), and triggers that refuse UPDATE and DELETE of ledger
+// entries, a second line of defence behind the append-only hook. It is
+// idempotent and runs after every migration.
 func Install(ctx context.Context, db *store.DB) error {
 	var stmts []string
 	switch db.Dialect {
@@ -23,6 +26,23 @@ END;
 $$ LANGUAGE plpgsql`,
 			`CREATE OR REPLACE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
 FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only()`,
+			`CREATE OR REPLACE FUNCTION ledger_entries_totals() RETURNS trigger AS $$
+DECLARE
+  delta bigint := CASE WHEN NEW.kind = 'DISBURSEMENT' THEN NEW.amount ELSE -NEW.amount END;
+BEGIN
+  UPDATE funding_accounts SET
+    stage1_paid = stage1_paid + CASE WHEN NEW.stage = 'STAGE_1' THEN delta ELSE 0 END,
+    stage2_paid = stage2_paid + CASE WHEN NEW.stage = 'STAGE_2' THEN delta ELSE 0 END,
+    updated_at = NEW.created_at
+  WHERE participation_id = NEW.participation_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no funding account for participation %', NEW.participation_id;
+  END IF;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql`,
+			`CREATE OR REPLACE TRIGGER ledger_entries_totals AFTER INSERT ON ledger_entries
+FOR EACH ROW EXECUTE FUNCTION ledger_entries_totals()`,
 		}
 	default:
 		stmts = []string{
@@ -30,6 +50,16 @@ FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only()`,
 BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END`,
 			`CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_entries
 BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END`,
+			`CREATE TRIGGER IF NOT EXISTS ledger_entries_totals AFTER INSERT ON ledger_entries
+BEGIN
+  SELECT RAISE(ABORT, 'no funding account for the participation')
+    WHERE NOT EXISTS (SELECT 1 FROM funding_accounts WHERE participation_id = NEW.participation_id);
+  UPDATE funding_accounts SET
+    stage1_paid = stage1_paid + CASE WHEN NEW.stage = 'STAGE_1' THEN (CASE WHEN NEW.kind = 'DISBURSEMENT' THEN NEW.amount ELSE -NEW.amount END) ELSE 0 END,
+    stage2_paid = stage2_paid + CASE WHEN NEW.stage = 'STAGE_2' THEN (CASE WHEN NEW.kind = 'DISBURSEMENT' THEN NEW.amount ELSE -NEW.amount END) ELSE 0 END,
+    updated_at = NEW.created_at
+  WHERE participation_id = NEW.participation_id;
+END`,
 		}
 	}
 	for _, s := range stmts {

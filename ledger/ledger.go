@@ -134,26 +134,30 @@ type account struct {
 	status    participation.Status
 	programID pulid.ID
 	program   ent.Program // StartsOn, EndsOn, Stage2OpensOn, Stage2ApprovedOn
+	// The entry already booked under the request's idempotency key, if any.
+	keyEntry, keyHash string
 }
 
 const lockSQL = `SELECT fa.id, fa.stage1_paid, fa.stage2_paid, fa.stage1_cap, fa.total_cap,
-  p.status, p.program_id, g.starts_on, g.ends_on, g.stage2_opens_on, g.stage2_approved_on
+  p.status, p.program_id, g.starts_on, g.ends_on, g.stage2_opens_on, g.stage2_approved_on,
+  COALESCE(k.id, ''), COALESCE(k.payload_hash, '')
 FROM funding_accounts fa
 JOIN participations p ON p.id = fa.participation_id
 JOIN programs g ON g.id = p.program_id
-WHERE fa.participation_id = `
+LEFT JOIN ledger_entries k ON k.program_id = p.program_id AND k.idempotency_key = `
 
 // lockAccount locks a participation's funding account (FOR UPDATE on
-// PostgreSQL; SQLite's write transaction is exclusive already) and loads
-// it with its participation's status and programme dates.
-func (s *Service) lockAccount(ctx context.Context, c *ent.Client, pid pulid.ID) (*account, error) {
-	q := lockSQL + "?"
+// PostgreSQL; SQLite's write transaction is exclusive already) and loads,
+// in the same statement, its participation's status, the programme's dates
+// and the entry already booked under the idempotency key.
+func (s *Service) lockAccount(ctx context.Context, c *ent.Client, pid pulid.ID, key string) (*account, error) {
+	q := lockSQL + "? WHERE fa.participation_id = ?"
 	if s.Dialect == dialect.Postgres {
 		// The participation row too: a withdrawal or an acceptance
 		// committed meanwhile must be seen, and not be overwritten.
-		q = lockSQL + "$1 FOR UPDATE OF fa, p"
+		q = lockSQL + "$1 WHERE fa.participation_id = $2 FOR UPDATE OF fa, p"
 	}
-	rows, err := c.QueryContext(ctx, q, string(pid))
+	rows, err := c.QueryContext(ctx, q, key, string(pid))
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +175,7 @@ func (s *Service) lockAccount(ctx context.Context, c *ent.Client, pid pulid.ID) 
 		a                      = &account{}
 	)
 	if err := rows.Scan(&id, &s1, &s2, &cap1, &capTotal, &status, &programID,
-		&a.program.StartsOn, &a.program.EndsOn, &a.program.Stage2OpensOn, &approved); err != nil {
+		&a.program.StartsOn, &a.program.EndsOn, &a.program.Stage2OpensOn, &approved, &a.keyEntry, &a.keyHash); err != nil {
 		return nil, err
 	}
 	if approved.Valid {
@@ -206,22 +210,22 @@ func (s *Service) PostDisbursement(ctx context.Context, d Disbursement) (*ent.Le
 	valueDate := types.NormalizeDate(d.ValueDate)
 	var out *ent.LedgerEntry
 	err := store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
-		acc, err := s.lockAccount(ctx, c, d.ParticipationID)
+		acc, err := s.lockAccount(ctx, c, d.ParticipationID, d.IdempotencyKey)
 		if err != nil {
 			return err
 		}
-		if e, err := s.replay(ctx, c, acc.programID, d.IdempotencyKey, d.payloadHash()); e != nil || err != nil {
+		if e, err := s.replay(ctx, c, acc, d.IdempotencyKey, d.payloadHash()); e != nil || err != nil {
 			out = e
 			return err
 		}
 		if err := checkDisbursement(acc, d.Stage, d.Amount, valueDate); err != nil {
 			return err
 		}
-		e, err := s.book(ctx, c, acc.FundingAccount, &ent.LedgerEntry{
+		e, err := s.book(ctx, c, &ent.LedgerEntry{
 			ProgramID: acc.programID, ParticipationID: d.ParticipationID, Stage: d.Stage, Kind: ledgerentry.KindDISBURSEMENT,
 			Amount: d.Amount, ValueDate: valueDate, Reference: d.Reference,
 			IdempotencyKey: d.IdempotencyKey, PayloadHash: d.payloadHash(),
-		}, d.Amount)
+		})
 		if err != nil {
 			return err
 		}
@@ -299,29 +303,28 @@ func checkDisbursement(acc *account, stage types.FundingStage, amount decimal.De
 	return nil
 }
 
-// replay returns the entry already booked under key, or
-// IDEMPOTENCY_CONFLICT if it was booked with another payload.
-func (s *Service) replay(ctx context.Context, c *ent.Client, programID pulid.ID, key, hash string) (*ent.LedgerEntry, error) {
-	e, err := c.LedgerEntry.Query().Where(ledgerentry.ProgramID(programID), ledgerentry.IdempotencyKey(key)).Only(ctx)
-	if ent.IsNotFound(err) {
+// replay returns the entry already booked under the key (found by
+// lockAccount), or IDEMPOTENCY_CONFLICT if it was booked with another
+// payload; nil when the key is new.
+func (s *Service) replay(ctx context.Context, c *ent.Client, acc *account, key, hash string) (*ent.LedgerEntry, error) {
+	if acc.keyEntry == "" {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	if e.PayloadHash != hash {
+	if acc.keyHash != hash {
 		return nil, apperr.New(CodeIdempotencyConflict, "idempotency key %q was used for another request", key).
-			With("entryID", string(e.ID))
+			With("entryID", acc.keyEntry)
 	}
-	return e, nil
+	return c.LedgerEntry.Get(ctx, pulid.ID(acc.keyEntry))
 }
 
-// book inserts the entry and moves the account's totals by delta (negative
-// for a reversal). The caller holds the account's lock and has checked the
-// idempotency key, so a duplicate key can only come from a concurrent
-// request on another participation; its unique violation makes the whole
-// transaction retry, and the retry's replay check decides.
-func (s *Service) book(ctx context.Context, c *ent.Client, acc *ent.FundingAccount, e *ent.LedgerEntry, delta decimal.Decimal) (*ent.LedgerEntry, error) {
+// book inserts the entry; the database trigger installed by Install moves
+// the account's totals in the same statement, so that they always equal
+// the sum of the entries (and the CHECK constraints see every change). The
+// caller holds the account's lock and has checked the idempotency key, so
+// a duplicate key can only come from a concurrent request on another
+// participation; its unique violation makes the whole transaction retry,
+// and the retry's replay check decides.
+func (s *Service) book(ctx context.Context, c *ent.Client, e *ent.LedgerEntry) (*ent.LedgerEntry, error) {
 	now := s.Now()
 	stored, err := c.LedgerEntry.Create().
 		SetProgramID(e.ProgramID).SetParticipationID(e.ParticipationID).SetStage(e.Stage).SetKind(e.Kind).
@@ -329,19 +332,10 @@ func (s *Service) book(ctx context.Context, c *ent.Client, acc *ent.FundingAccou
 		SetIdempotencyKey(e.IdempotencyKey).SetPayloadHash(e.PayloadHash).SetNillableReversesID(e.ReversesID).
 		SetCreatedBy(auth.Actor(ctx)).SetCreatedAt(now).
 		Save(ctx)
-	if ent.IsConstraintError(err) {
+	if store.IsUniqueViolation(err) {
 		return nil, fmt.Errorf("%w: idempotency key booked concurrently: %v", store.ErrRetry, err)
 	}
 	if err != nil {
-		return nil, err
-	}
-	u := c.FundingAccount.UpdateOneID(acc.ID).SetUpdatedAt(now)
-	if e.Stage == types.Stage1 {
-		u.SetStage1Paid(acc.Stage1Paid.Add(delta))
-	} else {
-		u.SetStage2Paid(acc.Stage2Paid.Add(delta))
-	}
-	if err := u.Exec(ctx); err != nil {
 		return nil, err
 	}
 	return stored, nil
@@ -371,11 +365,11 @@ func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.Led
 		} else if err != nil {
 			return err
 		}
-		acc, err := s.lockAccount(ctx, c, orig.ParticipationID)
+		acc, err := s.lockAccount(ctx, c, orig.ParticipationID, r.IdempotencyKey)
 		if err != nil {
 			return err
 		}
-		if e, err := s.replay(ctx, c, orig.ProgramID, r.IdempotencyKey, r.payloadHash()); e != nil || err != nil {
+		if e, err := s.replay(ctx, c, acc, r.IdempotencyKey, r.payloadHash()); e != nil || err != nil {
 			out = e
 			return err
 		}
@@ -403,12 +397,12 @@ func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.Led
 		}
 		reason := r.Reason
 		origID := orig.ID
-		e, err := s.book(ctx, c, acc.FundingAccount, &ent.LedgerEntry{
+		e, err := s.book(ctx, c, &ent.LedgerEntry{
 			ProgramID: orig.ProgramID, ParticipationID: orig.ParticipationID, Stage: orig.Stage,
 			Kind: ledgerentry.KindREVERSAL, Amount: amount,
 			ValueDate: types.DateOf(s.Now(), berlin), Reference: orig.Reference, Reason: &reason,
 			IdempotencyKey: r.IdempotencyKey, PayloadHash: r.payloadHash(), ReversesID: &origID,
-		}, amount.Neg())
+		})
 		out = e
 		return err
 	})

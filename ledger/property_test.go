@@ -131,6 +131,9 @@ func TestLedgerMatchesModel(t *testing.T) {
 
 	db := storetest.Open(t, store.Options{})
 	ctx := auth.SystemContext(context.Background())
+	if err := ledger.Install(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
 		t.Fatal(err)
 	}

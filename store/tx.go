@@ -44,6 +44,17 @@ func IsTransient(err error) bool {
 	return false
 }
 
+// IsUniqueViolation reports a unique-index violation (and not, say, a
+// CHECK constraint) on either database.
+func IsUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
 // InTx runs fn in a transaction and commits it. If ctx already carries a
 // transaction (a GraphQL mutation's), fn joins it. Transient failures roll
 // back and retry up to MaxAttempts times; fn must therefore have no effects
