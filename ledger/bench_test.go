@@ -35,9 +35,9 @@ func BenchmarkPostDisbursement(b *testing.B) {
 			db := storetest.Open(b, store.Options{})
 			ctx := auth.SystemContext(context.Background())
 			if err := ledger.Install(ctx, db); err != nil {
-		b.Fatal(err)
-	}
-	if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
+				b.Fatal(err)
+			}
+			if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
 				b.Fatal(err)
 			}
 			now := func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
