@@ -91,6 +91,11 @@ func seedNationwide(b *testing.B, db *store.DB, n int) {
 	bulkInsert(b, db, "funding_accounts", "id, stage1_paid, stage2_paid, stage1_cap, total_cap, updated_at, participation_id", accounts)
 	bulkInsert(b, db, "steps", "id, created_at, updated_at, kind, due_on, participation_id", steps)
 	bulkInsert(b, db, "measures", "id, created_at, updated_at, kind, title, stage, planned_cost, status, participation_id", measures)
+	if db.Dialect == dialect.Postgres { // as autovacuum would have by the time jobs run
+		if _, err := db.SQL.ExecContext(context.Background(), "ANALYZE"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func bulkInsert(b *testing.B, db *store.DB, table, cols string, rows [][]any) {

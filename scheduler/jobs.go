@@ -2,6 +2,8 @@ package scheduler
 
 import (
 	"context"
+
+	"entgo.io/ent/dialect"
 	"fmt"
 	"time"
 
@@ -41,8 +43,16 @@ type result struct{ raised, resolved int }
 // raise a flag for each subject without an open one.
 func (r *Runner) syncFlags(ctx context.Context, c *ent.Client, kind flag.Kind, cond condition, now time.Time) (result, error) {
 	d := r.dialect()
-	resolve := d.rebind(`UPDATE flags SET resolved_at = ? WHERE kind = ? AND resolved_at IS NULL
-AND (subject_key, severity, message) NOT IN (SELECT c.subject_key, c.severity, c.message FROM (` + cond.sql + `) c)`)
+	// PostgreSQL plans NOT EXISTS as a hash anti join that spills to disk;
+	// its NOT IN is hashed only while the set fits work_mem and turns
+	// quadratic beyond. SQLite builds an index for NOT IN.
+	still := `subject_key || '|' || severity || '|' || message NOT IN
+  (SELECT c.subject_key || '|' || c.severity || '|' || c.message FROM (` + cond.sql + `) c)`
+	if r.Dialect == dialect.Postgres {
+		still = `NOT EXISTS (SELECT 1 FROM (` + cond.sql + `) c
+  WHERE c.subject_key = flags.subject_key AND c.severity = flags.severity AND c.message = flags.message)`
+	}
+	resolve := d.rebind(`UPDATE flags SET resolved_at = ? WHERE kind = ? AND resolved_at IS NULL AND ` + still)
 	res, err := c.ExecContext(ctx, resolve, append([]any{now, string(kind)}, cond.args...)...)
 	if err != nil {
 		return result{}, fmt.Errorf("%s: resolve: %w", kind, err)
@@ -58,6 +68,13 @@ WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.kind = ? AND f.subject_key = c.s
 		return result{}, fmt.Errorf("%s: raise: %w", kind, err)
 	}
 	raised, _ := res.RowsAffected()
+	if r.Dialect == dialect.Postgres && raised+resolved > 1000 {
+		// After a mass change the planner must know the table's new size,
+		// or the next run's anti join degenerates into a nested loop.
+		if _, err := c.ExecContext(ctx, "ANALYZE flags"); err != nil {
+			return result{}, fmt.Errorf("%s: analyze: %w", kind, err)
+		}
+	}
 	return result{raised: int(raised), resolved: int(resolved)}, nil
 }
 

@@ -97,7 +97,8 @@ func (r *Runner) RunTick(ctx context.Context, job string, tick *time.Time, trigg
 	var run *ent.JobRun
 	err := store.InTx(ctx, r.Client, func(ctx context.Context, c *ent.Client) error {
 		if r.Dialect == dialect.Postgres {
-			rows, err := c.QueryContext(ctx, "SELECT pg_try_advisory_xact_lock(hashtext($1))", "sicherkommunal-job:"+job)
+			rows, err := c.QueryContext(ctx, // per schema: several deployments may share a database
+				"SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || $1))", ":sicherkommunal-job:"+job)
 			if err != nil {
 				return err
 			}
