@@ -248,7 +248,6 @@ func validateTemplate(items []types.StepTemplateItem, end time.Time) error {
 	return nil
 }
 
-
 // appendOnly refuses every update and delete of ledger entries (a
 // correction is a reversal) and audit events.
 func appendOnly() ent.Hook {

@@ -113,9 +113,9 @@ func (FundingAccount) Annotations() []schema.Annotation {
 		entgql.Type("Funding"),
 		entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 		entsql.Annotation{Checks: map[string]string{
-			"funding_stage1_within_cap": "stage1_paid >= 0 AND stage1_paid <= stage1_cap",
+			"funding_stage1_within_cap":  "stage1_paid >= 0 AND stage1_paid <= stage1_cap",
 			"funding_stage2_nonnegative": "stage2_paid >= 0",
-			"funding_total_within_cap":  "stage1_paid + stage2_paid <= total_cap",
+			"funding_total_within_cap":   "stage1_paid + stage2_paid <= total_cap",
 		}},
 	}
 }
