@@ -467,6 +467,7 @@ func TestHTTPSurface(t *testing.T) {
 		`sk_graphql_operations_total{operation="ListPrograms",outcome="ok",type="query"} 1`,
 		`sk_graphql_operation_duration_seconds_count{operation="ListPrograms",type="query"} 1`,
 		`go_sql_open_connections{db_name="main"}`,
+		`sk_ledger_batch_postings_bucket{le="1"}`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s in\n%s", want, grepLines(body, "sk_"))

@@ -189,8 +189,14 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	}
 	a.scheduler = &scheduler.Runner{Client: db.Client, Dialect: db.Dialect, Now: now, Log: log, Location: loc}
 	reg := prometheus.NewRegistry()
+	batches := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "sk_ledger_batch_postings",
+		Help:    "Disbursements written per ledger transaction (concurrent postings are committed together).",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+	})
+	a.ledger.BatchSizes = batches
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(db.SQL, "main"))
+		collectors.NewDBStatsCollector(db.SQL, "main"), batches)
 	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger,
 		Calendar: a.calendar, Scheduler: a.scheduler, Recon: a.recon, Log: log},
 		graph.Options{Registerer: reg, NoIntrospection: opts.NoIntrospection})

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"entgo.io/ent"
@@ -102,7 +103,51 @@ func writeAudit(ctx context.Context, c *gen.Client, m ent.Mutation, ids []pulid.
 		}
 		builders = append(builders, b)
 	}
+	if buf, ok := ctx.Value(auditBufferKey{}).(*AuditBuffer); ok {
+		return buf.add(c, builders)
+	}
 	// The audit trail is written with the writer's rights over it, whoever
 	// the writer is.
 	return c.AuditEvent.CreateBulk(builders...).Exec(ctx)
+}
+
+type auditBufferKey struct{}
+
+// AuditBuffer collects the audit events of changes made in one
+// transaction under several contexts (the requests of a batch), to write
+// them in one statement. Each event keeps its own actor and time.
+type AuditBuffer struct {
+	mu       sync.Mutex
+	client   *gen.Client
+	builders []*gen.AuditEventCreate
+}
+
+// Context returns ctx whose changes are recorded in b instead of being
+// written at once.
+func (b *AuditBuffer) Context(ctx context.Context) context.Context {
+	return context.WithValue(ctx, auditBufferKey{}, b)
+}
+
+func (b *AuditBuffer) add(c *gen.Client, builders []*gen.AuditEventCreate) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.client == nil {
+		b.client = c
+	}
+	b.builders = append(b.builders, builders...)
+	return nil
+}
+
+// Flush writes the collected events with the client (the transaction) of
+// the changes. It must run before that transaction commits; a transaction
+// that commits without it loses its trail.
+func (b *AuditBuffer) Flush(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.builders) == 0 {
+		return nil
+	}
+	err := b.client.AuditEvent.CreateBulk(b.builders...).Exec(SystemContext(ctx))
+	b.builders = nil
+	return err
 }

@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,21 +28,25 @@ const posters = 16
 // (on distinct participants, and all on one) and, in the same run on the
 // same database, the raw single-row insert-and-commit/s with 16 concurrent
 // writers: the floor any durable posting pays. It reports their ratio.
+// Postings are written as in production, with the audit trail; the
+// "unbatched" variants post every payment in a transaction of its own.
 // On SQLite: go test -bench PostDisbursement ./ledger; on PostgreSQL set
 // SK_TEST_POSTGRES_URL.
 func BenchmarkPostDisbursement(b *testing.B) {
-	for _, mode := range []string{"distinct", "one"} {
-		b.Run(mode, func(b *testing.B) {
+	for _, name := range []string{"distinct", "one", "distinct-unbatched", "one-unbatched"} {
+		mode, unbatched := strings.CutSuffix(name, "-unbatched")
+		b.Run(name, func(b *testing.B) {
 			db := storetest.Open(b, store.Options{})
 			ctx := auth.SystemContext(context.Background())
+			now := func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
+			db.Client.Use(auth.AuditHook(now))
 			if err := ledger.Install(ctx, db); err != nil {
 				b.Fatal(err)
 			}
 			if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
 				b.Fatal(err)
 			}
-			now := func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
-			svc := &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now}
+			svc := &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Unbatched: unbatched}
 			p := db.Client.Program.Query().OnlyX(ctx)
 			var pas []pulid.ID
 			for _, m := range db.Client.Municipality.Query().Order(municipality.ByArs()).Limit(posters).AllX(ctx) {

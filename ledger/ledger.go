@@ -3,12 +3,14 @@
 // stored as cents, per-participation funding accounts with running totals,
 // and the rules that keep every payment within the caps (DESIGN.md §4).
 //
-// Concurrency: every posting runs in its own transaction that first locks
-// the participant's funding account (SELECT … FOR UPDATE on PostgreSQL; on
+// Concurrency: every posting runs in a transaction that first locks the
+// participant's funding account (SELECT … FOR UPDATE on PostgreSQL; on
 // SQLite the transaction is BEGIN IMMEDIATE, so writers are serialized).
 // All checks read the locked totals, so the caps hold under any
-// interleaving and across server processes. Transient failures (busy,
-// deadlock) are retried by store.InTx and never reach a client.
+// interleaving and across server processes. Postings that arrive while
+// others are being written share the next transaction and its commit
+// (group commit, batch.go). Transient failures (busy, deadlock) are
+// retried by store.InTx and never reach a client.
 package ledger
 
 import (
@@ -49,11 +51,20 @@ const (
 )
 
 // Service posts and reverses payments. Now is the clock; Dialect selects
-// the locking strategy.
+// the locking strategy. A Service must not be copied after first use.
 type Service struct {
 	Client  *ent.Client
 	Dialect string
 	Now     func() time.Time
+	// Unbatched posts every disbursement in a transaction of its own
+	// instead of committing concurrent postings together (see batch.go);
+	// the benchmark compares both.
+	Unbatched bool
+	// BatchSizes, if set, observes how many postings each batch wrote
+	// (a prometheus.Histogram fits).
+	BatchSizes interface{ Observe(float64) }
+
+	batch batcher
 }
 
 // Disbursement is a payment to post.
@@ -186,68 +197,6 @@ func (s *Service) lockAccount(ctx context.Context, c *ent.Client, pid pulid.ID, 
 		Stage1Cap: decimal.New(cap1, -2), TotalCap: decimal.New(capTotal, -2)}
 	a.status, a.programID = participation.Status(status), pulid.ID(programID)
 	return a, rows.Err()
-}
-
-// PostDisbursement books a payment after checking every rule against the
-// locked totals. The same idempotency key with the same payload returns the
-// original entry and books nothing.
-// Errors: INVALID_AMOUNT, NOT_FOUND, VALIDATION, IDEMPOTENCY_CONFLICT,
-// PARTICIPATION_WITHDRAWN, AFTER_PROGRAM_END, STAGE2_NOT_OPEN,
-// STAGE2_NOT_APPROVED, NOT_STAGE1_PARTICIPANT, CAP_EXCEEDED.
-func (s *Service) PostDisbursement(ctx context.Context, d Disbursement) (*ent.LedgerEntry, error) {
-	d.Reference = strings.TrimSpace(d.Reference)
-	switch {
-	case d.Reference == "":
-		return nil, apperr.New(apperr.Validation, "a payment needs a reference (Kassenzeichen)")
-	case strings.TrimSpace(d.IdempotencyKey) == "":
-		return nil, apperr.New(apperr.Validation, "a payment needs an idempotency key")
-	case d.Stage != types.Stage1 && d.Stage != types.Stage2:
-		return nil, apperr.New(apperr.Validation, "unknown stage %q", d.Stage)
-	}
-	if err := validAmount(d.Amount); err != nil {
-		return nil, err
-	}
-	valueDate := types.NormalizeDate(d.ValueDate)
-	var out *ent.LedgerEntry
-	err := store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
-		acc, err := s.lockAccount(ctx, c, d.ParticipationID, d.IdempotencyKey)
-		if err != nil {
-			return err
-		}
-		if e, err := s.replay(ctx, c, acc, d.IdempotencyKey, d.payloadHash()); e != nil || err != nil {
-			out = e
-			return err
-		}
-		if err := checkDisbursement(acc, d.Stage, d.Amount, valueDate); err != nil {
-			return err
-		}
-		e, err := s.book(ctx, c, &ent.LedgerEntry{
-			ProgramID: acc.programID, ParticipationID: d.ParticipationID, Stage: d.Stage, Kind: ledgerentry.KindDISBURSEMENT,
-			Amount: d.Amount, ValueDate: valueDate, Reference: d.Reference,
-			IdempotencyKey: d.IdempotencyKey, PayloadHash: d.payloadHash(),
-		})
-		if err != nil {
-			return err
-		}
-		// The first payment of a stage moves the participation forward.
-		next := acc.status
-		switch {
-		case d.Stage == types.Stage1 && acc.status == participation.StatusREGISTERED:
-			next = participation.StatusSTAGE1
-		case d.Stage == types.Stage2 && (acc.status == participation.StatusREGISTERED || acc.status == participation.StatusSTAGE1):
-			next = participation.StatusSTAGE2
-		}
-		if next != acc.status {
-			if err := c.Participation.Update().
-				Where(participation.ID(d.ParticipationID), participation.StatusEQ(acc.status)).
-				SetStatus(next).Exec(ctx); err != nil {
-				return err
-			}
-		}
-		out = e
-		return nil
-	})
-	return detach(ctx, out), err
 }
 
 // checkDisbursement applies the rules of DESIGN.md §4 to a new payment.

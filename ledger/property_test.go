@@ -158,32 +158,87 @@ func TestLedgerMatchesModel(t *testing.T) {
 	outcomes := map[string]int{}
 	amounts := []int64{1, 99, 50000, 123456, 500000, 1000000, 1610000, 1610001, 2000000, 0, -100}
 	const steps = 600
-	for i := 0; i < steps; i++ {
+	var i int
+	// check compares an outcome with the model's.
+	check := func(op, want string, replay pulid.ID, e *ent.LedgerEntry, err error) {
+		t.Helper()
+		got := apperr.CodeOf(err)
+		if err != nil && got == "" {
+			t.Fatalf("step %d %s: unexpected error %v; seed %d", i, op, err, seed)
+		}
+		var gotID pulid.ID
+		if e != nil {
+			gotID = e.ID
+		}
+		outcomes[op[:strings.IndexByte(op+" ", ' ')]+":"+got]++
+		if got != want || (replay != "" && gotID != replay) {
+			t.Fatalf("step %d %s: got %q (%s), model wants %q (%s); seed %d", i, op, got, gotID, want, replay, seed)
+		}
+	}
+	for i = 0; i < steps; i++ {
 		var (
-			want, got     string
-			replay, gotID pulid.ID
-			err           error
-			e             *ent.LedgerEntry
-			op            string
+			want   string
+			replay pulid.ID
+			err    error
+			e      *ent.LedgerEntry
+			op     string
 		)
 		switch r := rng.IntN(20); {
-		case r < 14: // post
-			pa := pas[rng.IntN(len(pas))]
-			stage := rng.IntN(2)
-			amount := decimal.New(amounts[rng.IntN(len(amounts))]+int64(rng.IntN(100)), -2)
-			vd := types.Date(2026, 1, 1).AddDate(0, 0, rng.IntN(400)-40)
-			key := newKey(rng, i)
-			payload := fmt.Sprint(pa, stage, amount.StringFixed(2), vd.Format(time.DateOnly))
-			op = "post " + payload + " " + key
-			want, replay = m.post(pa, stage, amount, vd, key, payload)
-			e, err = svc.PostDisbursement(ctx, ledger.Disbursement{ParticipationID: pa, Stage: stageName[stage],
-				Amount: amount, ValueDate: vd, Reference: "R" + key, IdempotencyKey: key})
-			if err == nil && want == "" && replay == "" {
-				m.paid[pa][stage] = m.paid[pa][stage].Add(amount)
-				m.entries[e.ID] = &mEntry{pa: pa, stage: stage, amount: amount, left: amount}
-				m.keys[key] = mKey{payload, e.ID}
-				ids = append(ids, e.ID)
+		case r < 14: // post, alone or in a batch written together
+			n := 1
+			if rng.IntN(4) == 0 {
+				n = 2 + rng.IntN(6)
 			}
+			var (
+				ds       []ledger.Disbursement
+				payloads []string
+			)
+			for j := range n {
+				if j > 0 && rng.IntN(6) == 0 { // the same request twice
+					k := rng.IntN(j)
+					ds, payloads = append(ds, ds[k]), append(payloads, payloads[k])
+					continue
+				}
+				pa := pas[rng.IntN(len(pas))]
+				stage := rng.IntN(2)
+				amount := decimal.New(amounts[rng.IntN(len(amounts))]+int64(rng.IntN(100)), -2)
+				vd := types.Date(2026, 1, 1).AddDate(0, 0, rng.IntN(400)-40)
+				key := newKey(rng, i*8+j)
+				ds = append(ds, ledger.Disbursement{ParticipationID: pa, Stage: stageName[stage],
+					Amount: amount, ValueDate: vd, Reference: "R" + key, IdempotencyKey: key})
+				payloads = append(payloads, fmt.Sprint(pa, stage, amount.StringFixed(2), vd.Format(time.DateOnly)))
+			}
+			var (
+				entries []*ent.LedgerEntry
+				errs    []error
+			)
+			if n == 1 {
+				e, err := svc.PostDisbursement(ctx, ds[0])
+				entries, errs = []*ent.LedgerEntry{e}, []error{err}
+			} else {
+				ctxs := make([]context.Context, n)
+				for j := range ctxs {
+					ctxs[j] = ctx
+				}
+				entries, errs = svc.PostTogether(ctxs, ds)
+			}
+			for j, d := range ds {
+				stage := 0
+				if d.Stage == types.Stage2 {
+					stage = 1
+				}
+				op := fmt.Sprintf("post %s %s (%d of a batch of %d)", payloads[j], d.IdempotencyKey, j+1, n)
+				want, replay := m.post(d.ParticipationID, stage, d.Amount, d.ValueDate, d.IdempotencyKey, payloads[j])
+				e, err := entries[j], errs[j]
+				check(op, want, replay, e, err)
+				if err == nil && want == "" && replay == "" {
+					m.paid[d.ParticipationID][stage] = m.paid[d.ParticipationID][stage].Add(d.Amount)
+					m.entries[e.ID] = &mEntry{pa: d.ParticipationID, stage: stage, amount: d.Amount, left: d.Amount}
+					m.keys[d.IdempotencyKey] = mKey{payloads[j], e.ID}
+					ids = append(ids, e.ID)
+				}
+			}
+			continue
 		case r < 17 && len(ids) > 0: // reverse
 			id := ids[rng.IntN(len(ids))]
 			orig := m.entries[id]
@@ -238,17 +293,7 @@ func TestLedgerMatchesModel(t *testing.T) {
 			now = now.Add(time.Duration(rng.IntN(72)) * time.Hour)
 			continue
 		}
-		got = apperr.CodeOf(err)
-		if err != nil && got == "" {
-			t.Fatalf("step %d %s: unexpected error %v", i, op, err)
-		}
-		if e != nil {
-			gotID = e.ID
-		}
-		outcomes[op[:strings.IndexByte(op+" ", ' ')]+":"+got]++
-		if got != want || (replay != "" && gotID != replay) {
-			t.Fatalf("step %d %s: got %q (%s), model wants %q (%s); seed %d", i, op, got, gotID, want, replay, seed)
-		}
+		check(op, want, replay, e, err)
 	}
 	t.Logf("outcomes: %v", outcomes)
 	for pa, paid := range m.paid {
@@ -262,7 +307,8 @@ func TestLedgerMatchesModel(t *testing.T) {
 	}
 }
 
-// newKey mostly returns a fresh idempotency key and sometimes reuses one.
+// newKey mostly returns a fresh idempotency key (k<i>) and sometimes
+// reuses one.
 func newKey(rng *rand.Rand, i int) string {
 	if rng.IntN(10) == 0 {
 		return fmt.Sprintf("k%d", rng.IntN(i+1))

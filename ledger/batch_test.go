@@ -1,0 +1,183 @@
+package ledger_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"sicherkommunal/apperr"
+	"sicherkommunal/auth"
+	"sicherkommunal/ent"
+	"sicherkommunal/ent/auditevent"
+	"sicherkommunal/ent/hook"
+	"sicherkommunal/ent/ledgerentry"
+	"sicherkommunal/ent/municipality"
+	"sicherkommunal/ent/participation"
+	"sicherkommunal/ent/privacy"
+	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/ledger"
+	"sicherkommunal/program"
+	"sicherkommunal/store"
+	"sicherkommunal/store/storetest"
+)
+
+// batchFixture is a programme with three registered participations and a
+// ledger service that writes the audit trail as in production.
+func batchFixture(t *testing.T) (*store.DB, *ledger.Service, []pulid.ID) {
+	t.Helper()
+	db := storetest.Open(t, store.Options{})
+	ctx := auth.SystemContext(context.Background())
+	now := func() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }
+	db.Client.Use(auth.AuditHook(now))
+	if err := ledger.Install(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
+		t.Fatal(err)
+	}
+	p := db.Client.Program.Query().OnlyX(ctx)
+	var pas []pulid.ID
+	for _, m := range db.Client.Municipality.Query().Order(municipality.ByArs()).Limit(3).AllX(ctx) {
+		pa, err := (&program.Service{Now: now}).Register(ctx, db.Client, p.ID, m.ID, types.Date(2026, 1, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pas = append(pas, pa.ID)
+	}
+	return db, &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now}, pas
+}
+
+func pay(pa pulid.ID, cents int64, key string) ledger.Disbursement {
+	return ledger.Disbursement{ParticipationID: pa, Stage: types.Stage1, Amount: decimal.New(cents, -2),
+		ValueDate: types.Date(2026, 3, 2), Reference: "KZ-" + key, IdempotencyKey: key}
+}
+
+// TestBatchIsolatesRequests: postings written in one transaction are each
+// decided on their own, in arrival order, against the running totals; a
+// refusal, a privacy denial or a cancelled request concerns only itself,
+// and every booked entry is audited with its own request's actor.
+func TestBatchIsolatesRequests(t *testing.T) {
+	db, svc, pas := batchFixture(t)
+	sys := auth.SystemContext(context.Background())
+	alice := auth.NewContext(context.Background(), &auth.Viewer{TokenID: "tkALICE", Name: "Alice (MID)", Role: types.RoleMinistry})
+	bob := auth.NewContext(context.Background(), &auth.Viewer{TokenID: "tkBOB", Name: "Bob (MID)", Role: types.RoleAdmin})
+	mid := db.Client.Participation.GetX(sys, pas[2]).MunicipalityID
+	kommune := auth.NewContext(context.Background(), &auth.Viewer{TokenID: "tkK", Name: "Kommune", Role: types.RoleMunicipality, MunicipalityID: &mid})
+	cancelled, cancel := context.WithCancel(alice)
+	cancel()
+
+	ctxs := []context.Context{alice, bob, alice, kommune, cancelled, bob, alice, alice, bob}
+	ds := []ledger.Disbursement{
+		pay(pas[0], 1_000_000, "a1"), // booked
+		pay(pas[0], 700_000, "b1"),   // exceeds the stage-1 cap after a1: 6,100.00 left
+		pay(pas[0], 610_000, "a2"),   // exactly the rest: booked
+		pay(pas[2], 100, "k1"),       // the Kommune may not book
+		pay(pas[1], 100, "c1"),       // its client gave up
+		pay(pas[1], 200, "b2"),       // booked
+		pay(pas[0], 1_000_000, "a1"), // same key, same payload: a1's entry
+		pay(pas[1], 300, "a1"),       // a1's key, another payload
+		pay("PAunknown", 100, "b3"),  // no such participation
+	}
+	entries, errs := svc.PostTogether(ctxs, ds)
+	wantCodes := []string{"", ledger.CodeCapExceeded, "", apperr.Forbidden, "", "", "", ledger.CodeIdempotencyConflict, apperr.NotFound}
+	for i, want := range wantCodes {
+		got := apperr.CodeOf(errs[i])
+		if i == 3 {
+			if !errors.Is(errs[i], privacy.Deny) {
+				t.Errorf("request %d: %v, want a privacy denial", i, errs[i])
+			}
+			continue
+		}
+		if i == 4 {
+			if !errors.Is(errs[i], context.Canceled) {
+				t.Errorf("request %d: %v, want context.Canceled", i, errs[i])
+			}
+			continue
+		}
+		if got != want || (want == "" && errs[i] != nil) {
+			t.Errorf("request %d: %v, want %q", i, errs[i], want)
+		}
+	}
+	var capErr *apperr.Error
+	if errors.As(errs[1], &capErr) && capErr.Details["remaining"] != "6100.00" {
+		t.Errorf("CAP_EXCEEDED remaining %v, want 6100.00", capErr.Details["remaining"])
+	}
+	if entries[6] == nil || entries[0] == nil || entries[6].ID != entries[0].ID {
+		t.Errorf("the replay returned %v, want a1's entry %v", entries[6], entries[0])
+	}
+
+	// The ledger holds exactly a1, a2 and b2.
+	got := db.Client.LedgerEntry.Query().Order(ledgerentry.ByIdempotencyKey()).AllX(sys)
+	if len(got) != 3 || got[0].IdempotencyKey != "a1" || got[1].IdempotencyKey != "a2" || got[2].IdempotencyKey != "b2" {
+		t.Fatalf("ledger holds %v", got)
+	}
+	for i, want := range []string{"16100.00", "2.00", "0.00"} {
+		if f := db.Client.Participation.GetX(sys, pas[i]).QueryFunding().OnlyX(sys); f.Stage1Paid.StringFixed(2) != want {
+			t.Errorf("participation %d: stage 1 paid %s, want %s", i, f.Stage1Paid.StringFixed(2), want)
+		}
+	}
+	if pa := db.Client.Participation.GetX(sys, pas[0]); pa.Status != participation.StatusSTAGE1 {
+		t.Errorf("status %s, want STAGE1", pa.Status)
+	}
+	// Each entry is audited once, with its own request's actor.
+	wantActor := map[string]string{"a1": "Alice (MID)", "a2": "Alice (MID)", "b2": "Bob (MID)"}
+	for _, e := range got {
+		evs := db.Client.AuditEvent.Query().Where(auditevent.EntityID(string(e.ID))).AllX(sys)
+		if len(evs) != 1 || evs[0].Actor != wantActor[e.IdempotencyKey] || evs[0].Action != auditevent.ActionCREATE {
+			t.Errorf("audit of %s: %v, want one CREATE by %s", e.IdempotencyKey, evs, wantActor[e.IdempotencyKey])
+		}
+	}
+	if mism, err := ledger.Verify(sys, db.Client); err != nil || len(mism) > 0 {
+		t.Fatalf("Verify: %v %v", mism, err)
+	}
+}
+
+// TestBatchFallsBackAlone: when a batch fails for a reason that is not one
+// request's rule (here a failing hook, standing in for a database error),
+// nothing of it stays, and every request is posted on its own, so that
+// only the failing one fails.
+func TestBatchFallsBackAlone(t *testing.T) {
+	db, svc, pas := batchFixture(t)
+	sys := auth.SystemContext(context.Background())
+	var mu sync.Mutex
+	attempts := map[string]int{}
+	db.Client.LedgerEntry.Use(func(next ent.Mutator) ent.Mutator {
+		return hook.LedgerEntryFunc(func(ctx context.Context, m *ent.LedgerEntryMutation) (ent.Value, error) {
+			ref, _ := m.Reference()
+			mu.Lock()
+			attempts[ref]++
+			mu.Unlock()
+			if ref == "KZ-boom" {
+				return nil, errors.New("disk on fire")
+			}
+			return next.Mutate(ctx, m)
+		})
+	})
+	ds := []ledger.Disbursement{pay(pas[0], 100, "x1"), pay(pas[1], 100, "boom"), pay(pas[0], 200, "x2")}
+	ctxs := []context.Context{sys, sys, sys}
+	entries, errs := svc.PostTogether(ctxs, ds)
+	if errs[0] != nil || errs[2] != nil || entries[0] == nil || entries[2] == nil {
+		t.Fatalf("the healthy requests failed: %v", errs)
+	}
+	if errs[1] == nil || apperr.CodeOf(errs[1]) != "" {
+		t.Fatalf("the failing request: %v, want its own internal error", errs[1])
+	}
+	// x1 was tried in the batch and again alone; x2 never in the batch.
+	if attempts["KZ-x1"] != 2 || attempts["KZ-boom"] != 2 || attempts["KZ-x2"] != 1 {
+		t.Errorf("attempts %v", attempts)
+	}
+	if n := db.Client.LedgerEntry.Query().CountX(sys); n != 2 {
+		t.Errorf("%d entries, want 2", n)
+	}
+	if n := db.Client.AuditEvent.Query().Where(auditevent.EntityType("LedgerEntry")).CountX(sys); n != 2 {
+		t.Errorf("%d audit events, want 2 (the rolled-back batch left none)", n)
+	}
+	if mism, err := ledger.Verify(sys, db.Client); err != nil || len(mism) > 0 {
+		t.Fatalf("Verify: %v %v", mism, err)
+	}
+}
