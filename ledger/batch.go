@@ -257,7 +257,13 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 	if err != nil {
 		return err
 	}
-	keys, err := s.bookedKeys(ctx, c, reqs, accs)
+	byProgram := map[pulid.ID][]any{}
+	for _, r := range reqs {
+		if acc := accs[r.d.ParticipationID]; acc != nil {
+			byProgram[acc.programID] = append(byProgram[acc.programID], r.d.IdempotencyKey)
+		}
+	}
+	keys, err := s.bookedKeys(ctx, c, byProgram)
 	if err != nil {
 		return err
 	}
@@ -281,8 +287,7 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 		k, hash := bookedKey{acc.programID, r.d.IdempotencyKey}, r.d.payloadHash()
 		if hit, ok := keys[k]; ok {
 			if hit.hash != hash {
-				r.err = apperr.New(CodeIdempotencyConflict, "idempotency key %q was used for another request", k.key).
-					With("entryID", string(hit.id))
+				r.err = idempotencyConflict(k.key, hit.id)
 				continue
 			}
 			r.replayOf = hit.id
@@ -336,6 +341,11 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 		}
 	}
 	return audit.Flush(ctx)
+}
+
+func idempotencyConflict(key string, entry pulid.ID) error {
+	return apperr.New(CodeIdempotencyConflict, "idempotency key %q was used for another request", key).
+		With("entryID", string(entry))
 }
 
 // nextStatus: the first payment of a stage moves the participation
@@ -417,17 +427,11 @@ func (s *Service) lockAccounts(ctx context.Context, c *ent.Client, pids []pulid.
 	return accs, rows.Err()
 }
 
-// bookedKeys returns the entries already booked under the requests'
-// idempotency keys. It runs after the accounts are locked, so on
+// bookedKeys returns the entries already booked under the idempotency
+// keys, per programme. It runs after the accounts are locked, so on
 // PostgreSQL it sees every posting committed before.
-func (s *Service) bookedKeys(ctx context.Context, c *ent.Client, reqs []*postReq, accs map[pulid.ID]*account) (map[bookedKey]keyHit, error) {
-	byProgram := map[pulid.ID][]any{}
-	for _, r := range reqs {
-		if acc := accs[r.d.ParticipationID]; acc != nil {
-			byProgram[acc.programID] = append(byProgram[acc.programID], r.d.IdempotencyKey)
-		}
-	}
-	hits := make(map[bookedKey]keyHit, len(reqs))
+func (s *Service) bookedKeys(ctx context.Context, c *ent.Client, byProgram map[pulid.ID][]any) (map[bookedKey]keyHit, error) {
+	hits := map[bookedKey]keyHit{}
 	for programID, keys := range byProgram {
 		q := "SELECT idempotency_key, id, payload_hash FROM ledger_entries WHERE program_id = " +
 			s.placeholders(1, 1) + " AND idempotency_key IN (" + s.placeholders(2, len(keys)) + ")"

@@ -26,30 +26,33 @@ import (
 	"sicherkommunal/store/storetest"
 )
 
-// batchFixture is a programme with three registered participations and a
-// ledger service that writes the audit trail as in production.
-func batchFixture(t *testing.T) (*store.DB, *ledger.Service, []pulid.ID) {
-	t.Helper()
-	db := storetest.Open(t, store.Options{})
+// fixture is a programme with n registered participations and a ledger
+// service on the clock now that writes the audit trail as in production.
+func fixture(tb testing.TB, n int, now func() time.Time) (*store.DB, *ledger.Service, []pulid.ID) {
+	tb.Helper()
+	db := storetest.Open(tb, store.Options{})
 	ctx := auth.SystemContext(context.Background())
-	now := func() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }
 	db.Client.Use(auth.AuditHook(now))
 	if err := ledger.Install(ctx, db); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	p := db.Client.Program.Query().OnlyX(ctx)
 	var pas []pulid.ID
-	for _, m := range db.Client.Municipality.Query().Order(municipality.ByArs()).Limit(3).AllX(ctx) {
+	for _, m := range db.Client.Municipality.Query().Order(municipality.ByArs()).Limit(n).AllX(ctx) {
 		pa, err := (&program.Service{Now: now}).Register(ctx, db.Client, p.ID, m.ID, types.Date(2026, 1, 5))
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		pas = append(pas, pa.ID)
 	}
 	return db, &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now}, pas
+}
+
+func batchFixture(t *testing.T) (*store.DB, *ledger.Service, []pulid.ID) {
+	return fixture(t, 3, func() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) })
 }
 
 func pay(pa pulid.ID, cents int64, key string) ledger.Disbursement {

@@ -13,13 +13,9 @@ import (
 	"github.com/shopspring/decimal"
 
 	"sicherkommunal/auth"
-	"sicherkommunal/ent/municipality"
-	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ledger"
-	"sicherkommunal/program"
 	"sicherkommunal/store"
-	"sicherkommunal/store/storetest"
 )
 
 const posters = 16
@@ -36,26 +32,10 @@ func BenchmarkPostDisbursement(b *testing.B) {
 	for _, name := range []string{"distinct", "one", "distinct-unbatched", "one-unbatched"} {
 		mode, unbatched := strings.CutSuffix(name, "-unbatched")
 		b.Run(name, func(b *testing.B) {
-			db := storetest.Open(b, store.Options{})
-			ctx := auth.SystemContext(context.Background())
 			now := func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
-			db.Client.Use(auth.AuditHook(now))
-			if err := ledger.Install(ctx, db); err != nil {
-				b.Fatal(err)
-			}
-			if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
-				b.Fatal(err)
-			}
-			svc := &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Unbatched: unbatched}
-			p := db.Client.Program.Query().OnlyX(ctx)
-			var pas []pulid.ID
-			for _, m := range db.Client.Municipality.Query().Order(municipality.ByArs()).Limit(posters).AllX(ctx) {
-				pa, err := (&program.Service{Now: now}).Register(ctx, db.Client, p.ID, m.ID, types.Date(2026, 1, 5))
-				if err != nil {
-					b.Fatal(err)
-				}
-				pas = append(pas, pa.ID)
-			}
+			db, svc, pas := fixture(b, posters, now)
+			svc.Unbatched = unbatched
+			ctx := auth.SystemContext(context.Background())
 			raw := rawCommitsPerSecond(b, db, max(b.N, 200))
 
 			var next atomic.Int64

@@ -16,13 +16,11 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/shopspring/decimal"
 
 	"sicherkommunal/apperr"
@@ -145,58 +143,6 @@ type account struct {
 	status    participation.Status
 	programID pulid.ID
 	program   ent.Program // StartsOn, EndsOn, Stage2OpensOn, Stage2ApprovedOn
-	// The entry already booked under the request's idempotency key, if any.
-	keyEntry, keyHash string
-}
-
-const lockSQL = `SELECT fa.id, fa.stage1_paid, fa.stage2_paid, fa.stage1_cap, fa.total_cap,
-  p.status, p.program_id, g.starts_on, g.ends_on, g.stage2_opens_on, g.stage2_approved_on,
-  COALESCE(k.id, ''), COALESCE(k.payload_hash, '')
-FROM funding_accounts fa
-JOIN participations p ON p.id = fa.participation_id
-JOIN programs g ON g.id = p.program_id
-LEFT JOIN ledger_entries k ON k.program_id = p.program_id AND k.idempotency_key = `
-
-// lockAccount locks a participation's funding account (FOR UPDATE on
-// PostgreSQL; SQLite's write transaction is exclusive already) and loads,
-// in the same statement, its participation's status, the programme's dates
-// and the entry already booked under the idempotency key.
-func (s *Service) lockAccount(ctx context.Context, c *ent.Client, pid pulid.ID, key string) (*account, error) {
-	q := lockSQL + "? WHERE fa.participation_id = ?"
-	if s.Dialect == dialect.Postgres {
-		// The participation row too: a withdrawal or an acceptance
-		// committed meanwhile must be seen, and not be overwritten.
-		q = lockSQL + "$1 WHERE fa.participation_id = $2 FOR UPDATE OF fa, p"
-	}
-	rows, err := c.QueryContext(ctx, q, key, string(pid))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		return nil, apperr.New(apperr.NotFound, "participation %s not found", pid)
-	}
-	var (
-		id, status, programID  string
-		s1, s2, cap1, capTotal int64
-		approved               sql.NullTime
-		a                      = &account{}
-	)
-	if err := rows.Scan(&id, &s1, &s2, &cap1, &capTotal, &status, &programID,
-		&a.program.StartsOn, &a.program.EndsOn, &a.program.Stage2OpensOn, &approved, &a.keyEntry, &a.keyHash); err != nil {
-		return nil, err
-	}
-	if approved.Valid {
-		a.program.Stage2ApprovedOn = &approved.Time
-	}
-	a.FundingAccount = &ent.FundingAccount{ID: pulid.ID(id), ParticipationID: pid,
-		Stage1Paid: decimal.New(s1, -2), Stage2Paid: decimal.New(s2, -2),
-		Stage1Cap: decimal.New(cap1, -2), TotalCap: decimal.New(capTotal, -2)}
-	a.status, a.programID = participation.Status(status), pulid.ID(programID)
-	return a, rows.Err()
 }
 
 // checkDisbursement applies the rules of DESIGN.md §4 to a new payment.
@@ -252,20 +198,6 @@ func checkDisbursement(acc *account, stage types.FundingStage, amount decimal.De
 	return nil
 }
 
-// replay returns the entry already booked under the key (found by
-// lockAccount), or IDEMPOTENCY_CONFLICT if it was booked with another
-// payload; nil when the key is new.
-func (s *Service) replay(ctx context.Context, c *ent.Client, acc *account, key, hash string) (*ent.LedgerEntry, error) {
-	if acc.keyEntry == "" {
-		return nil, nil
-	}
-	if acc.keyHash != hash {
-		return nil, apperr.New(CodeIdempotencyConflict, "idempotency key %q was used for another request", key).
-			With("entryID", acc.keyEntry)
-	}
-	return c.LedgerEntry.Get(ctx, pulid.ID(acc.keyEntry))
-}
-
 // book inserts the entry; the database trigger installed by Install moves
 // the account's totals in the same statement, so that they always equal
 // the sum of the entries (and the CHECK constraints see every change). The
@@ -314,12 +246,18 @@ func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.Led
 		} else if err != nil {
 			return err
 		}
-		acc, err := s.lockAccount(ctx, c, orig.ParticipationID, r.IdempotencyKey)
+		if _, err := s.lockAccounts(ctx, c, []pulid.ID{orig.ParticipationID}); err != nil {
+			return err
+		}
+		keys, err := s.bookedKeys(ctx, c, map[pulid.ID][]any{orig.ProgramID: {r.IdempotencyKey}})
 		if err != nil {
 			return err
 		}
-		if e, err := s.replay(ctx, c, acc, r.IdempotencyKey, r.payloadHash()); e != nil || err != nil {
-			out = e
+		if hit, ok := keys[bookedKey{orig.ProgramID, r.IdempotencyKey}]; ok {
+			if hit.hash != r.payloadHash() {
+				return idempotencyConflict(r.IdempotencyKey, hit.id)
+			}
+			out, err = c.LedgerEntry.Get(ctx, hit.id)
 			return err
 		}
 		if orig.Kind != ledgerentry.KindDISBURSEMENT {

@@ -15,13 +15,10 @@ import (
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
-	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
-	"sicherkommunal/store"
-	"sicherkommunal/store/storetest"
 )
 
 // model is an independent, in-memory statement of the ledger's rules.
@@ -129,30 +126,16 @@ func TestLedgerMatchesModel(t *testing.T) {
 	t.Logf("seed %d (replay: SK_LEDGER_SEED=%d go test -run TestLedgerMatchesModel ./ledger)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 7))
 
-	db := storetest.Open(t, store.Options{})
-	ctx := auth.SystemContext(context.Background())
-	if err := ledger.Install(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 1, 20, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	svc := &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: clock}
+	db, svc, pas := fixture(t, 5, clock)
+	ctx := auth.SystemContext(context.Background())
 	prog := &program.Service{Now: clock}
 	p := db.Client.Program.Query().OnlyX(ctx)
-	munis := db.Client.Municipality.Query().Order(municipality.ByArs()).Limit(5).AllX(ctx)
 	m := &model{stage1Cap: p.Stage1Amount, totalCap: p.TotalCap, paid: map[pulid.ID]*[2]decimal.Decimal{},
 		withdrawn: map[pulid.ID]bool{}, entries: map[pulid.ID]*mEntry{}, keys: map[string]mKey{}}
-	var pas []pulid.ID
-	for _, mu := range munis {
-		pa, err := prog.Register(ctx, db.Client, p.ID, mu.ID, types.Date(2026, 1, 5))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pas = append(pas, pa.ID)
-		m.paid[pa.ID] = &[2]decimal.Decimal{}
+	for _, pa := range pas {
+		m.paid[pa] = &[2]decimal.Decimal{}
 	}
 	var ids []pulid.ID
 	outcomes := map[string]int{}
