@@ -117,7 +117,11 @@ func (r *queryResolver) Municipalities(ctx context.Context, after *entgql.Cursor
 
 // Participations is the resolver for the participations field.
 func (r *queryResolver) Participations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) (*ent.ParticipationConnection, error) {
-	return r.ent(ctx).Participation.Query().Paginate(ctx, after, first, before, last, ent.WithParticipationOrder(orderBy), ent.WithParticipationFilter(where.Filter))
+	conn, err := r.ent(ctx).Participation.Query().Paginate(ctx, after, first, before, last, ent.WithParticipationOrder(orderBy), ent.WithParticipationFilter(where.Filter))
+	if err == nil {
+		r.primeOpenFlags(ctx, conn)
+	}
+	return conn, err
 }
 
 // Programs is the resolver for the programs field.

@@ -44,6 +44,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	}
 	srv.Use(limits)
 	srv.Use(transactioner{r: r})
+	srv.AroundOperations(r.withLoaders)
 	if opts.Registerer != nil {
 		srv.Use(newOperationMetrics(opts.Registerer))
 	}

@@ -1,0 +1,110 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vikstrous/dataloadgen"
+
+	"sicherkommunal/ent"
+	"sicherkommunal/ent/flag"
+	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/scheduler"
+)
+
+// loaders batch per-object lookups that field collection cannot
+// eager-load (filtered lists), so that a list of n objects costs one query
+// per field instead of n. They live for one operation: their cache and
+// their privacy decisions belong to its viewer.
+type loaders struct {
+	openFlags *dataloadgen.Loader[pulid.ID, []*ent.Flag]
+}
+
+type loadersKey struct{}
+
+// loaderWait is how long a loader collects keys before it queries; the
+// sibling resolvers of a list run concurrently and arrive within it.
+const loaderWait = time.Millisecond
+
+// withLoaders gives every operation its own loaders.
+func (r *Resolver) withLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	l := &loaders{
+		openFlags: dataloadgen.NewLoader(r.fetchOpenFlags, dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(1000)),
+	}
+	return next(context.WithValue(ctx, loadersKey{}, l))
+}
+
+func loadersFrom(ctx context.Context) *loaders {
+	l, _ := ctx.Value(loadersKey{}).(*loaders)
+	return l
+}
+
+// fetchOpenFlags loads the unresolved flags of many participations in one
+// query, oldest first.
+func (r *Resolver) fetchOpenFlags(ctx context.Context, ids []pulid.ID) ([][]*ent.Flag, []error) {
+	open := true
+	q, err := scheduler.Flags(ctx, r.ent(ctx), &open)
+	if err != nil {
+		return nil, []error{err}
+	}
+	flags, err := q.Where(flag.ParticipationIDIn(ids...)).Order(flag.ByRaisedAt(), flag.ByID()).All(ctx)
+	if err != nil {
+		return nil, []error{err}
+	}
+	byParticipation := make(map[pulid.ID][]*ent.Flag, len(ids))
+	for _, f := range flags {
+		if f.ParticipationID != nil {
+			byParticipation[*f.ParticipationID] = append(byParticipation[*f.ParticipationID], f)
+		}
+	}
+	out := make([][]*ent.Flag, len(ids))
+	for i, id := range ids {
+		out[i] = byParticipation[id]
+		if out[i] == nil {
+			out[i] = []*ent.Flag{}
+		}
+	}
+	return out, nil
+}
+
+// selects reports whether the current field's selection reaches path;
+// types names the type each step of the path is selected on.
+func selects(ctx context.Context, path, types []string) bool {
+	oc := graphql.GetOperationContext(ctx)
+	return selectsIn(oc, graphql.CollectFieldsCtx(ctx, types[:1]), path, types)
+}
+
+func selectsIn(oc *graphql.OperationContext, fields []graphql.CollectedField, path, types []string) bool {
+	for _, f := range fields {
+		if f.Name != path[0] {
+			continue
+		}
+		if len(path) == 1 || selectsIn(oc, graphql.CollectFields(oc, f.Selections, types[1:2]), path[1:], types[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// primeOpenFlags loads the open flags of a page of participations in one
+// query when the operation asks for them, so that the loader needs no
+// waiting for them.
+func (r *Resolver) primeOpenFlags(ctx context.Context, conn *ent.ParticipationConnection) {
+	l := loadersFrom(ctx)
+	if l == nil || conn == nil || len(conn.Edges) == 0 ||
+		!selects(ctx, []string{"edges", "node", "openFlags"}, []string{"ParticipationConnection", "ParticipationEdge", "Participation"}) {
+		return
+	}
+	ids := make([]pulid.ID, len(conn.Edges))
+	for i, e := range conn.Edges {
+		ids[i] = e.Node.ID
+	}
+	flags, errs := r.fetchOpenFlags(ctx, ids)
+	if len(errs) > 0 {
+		return // the loader tries again, and reports the error where it belongs
+	}
+	for i, id := range ids {
+		l.openFlags.Prime(id, flags[i])
+	}
+}
