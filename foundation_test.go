@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -499,5 +501,49 @@ func TestHTTPSurface(t *testing.T) {
 	s.DB.SQL.Close()
 	if res, _ = get("/readyz", ""); res.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with closed database: %d", res.StatusCode)
+	}
+}
+
+// TestRequestErrors: a document that does not parse or validate, or
+// variables that do not coerce, are request errors: with application/json
+// the answer is 200, with application/graphql-response+json 400, and in
+// both there are errors and no "data" entry. A field error is different:
+// 200 and "data" present.
+func TestRequestErrors(t *testing.T) {
+	s := newTestServer(t)
+	do := func(accept, body string) (int, string, map[string]json.RawMessage) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+s.Admin)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", accept)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s: %v: %s", body, err, raw)
+		}
+		return res.StatusCode, res.Header.Get("Content-Type"), m
+	}
+	for _, body := range []string{
+		`{"query": "{ programs { totalCount "}`, // does not parse
+		`{"query": "{ nosuchfield }"}`,          // does not validate
+		`{"query": "query($n: Int!) { programs(first: $n) { totalCount } }", "variables": {"n": "x"}}`, // does not coerce
+	} {
+		for accept, want := range map[string]int{"application/json": 200, "application/graphql-response+json": 400} {
+			status, ct, m := do(accept, body)
+			_, hasData := m["data"]
+			if status != want || !strings.HasPrefix(ct, accept) || hasData || len(m["errors"]) < 3 {
+				t.Errorf("%s with Accept %s: %d %s, data present %v, errors %s; want %d, no data", body, accept, status, ct, hasData, m["errors"], want)
+			}
+		}
+	}
+	status, _, m := do("application/graphql-response+json", `{"query": "{ node(id: \"PAnope\") { id } }"}`)
+	if _, hasData := m["data"]; status != 200 || !hasData {
+		t.Errorf("a field error: %d, %v; want 200 with data", status, m)
 	}
 }

@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"sync"
@@ -50,7 +52,63 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	}
 	srv.SetErrorPresenter(presentError(r.Log))
 	srv.SetRecoverFunc(recoverPanic(r.Log))
-	return srv
+	return requestErrors(srv)
+}
+
+// requestErrors answers request errors (a document that does not parse or
+// validate, variables that do not coerce, a body that is not JSON) as the
+// GraphQL-over-HTTP spec asks, where gqlgen differs: with
+// application/json the status is 200 (gqlgen: 422), and the answer has no
+// "data" entry, because nothing was executed (gqlgen: "data": null).
+// With application/graphql-response+json the status stays 4xx.
+func requestErrors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &requestErrorWriter{ResponseWriter: w}
+		next.ServeHTTP(rw, r)
+		rw.finish()
+	})
+}
+
+type requestErrorWriter struct {
+	http.ResponseWriter
+	status int
+	body   *bytes.Buffer // the held-back answer to a request error
+}
+
+func (w *requestErrorWriter) WriteHeader(code int) {
+	if code == http.StatusUnprocessableEntity || code == http.StatusBadRequest {
+		w.status, w.body = code, &bytes.Buffer{}
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *requestErrorWriter) Write(p []byte) (int, error) {
+	if w.body != nil {
+		return w.body.Write(p)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *requestErrorWriter) finish() {
+	if w.body == nil {
+		return
+	}
+	body := w.body.Bytes()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err == nil && string(m["data"]) == "null" {
+		delete(m, "data")
+		if b, err := json.Marshal(m); err == nil {
+			body = b
+		}
+	}
+	status := w.status
+	if status == http.StatusUnprocessableEntity {
+		status = http.StatusOK
+	}
+	w.Header().Del("Content-Length")
+	w.ResponseWriter.WriteHeader(status)
+	_, _ = w.ResponseWriter.Write(body)
 }
 
 // operationMetrics counts GraphQL operations and their latency by
