@@ -115,7 +115,8 @@ type auditBufferKey struct{}
 
 // AuditBuffer collects the audit events of changes made in one
 // transaction under several contexts (the requests of a batch), to write
-// them in one statement. Each event keeps its own actor and time.
+// them in one statement. Each event keeps its own actor and time. Use a
+// new buffer for every transaction (and every attempt of one).
 type AuditBuffer struct {
 	mu       sync.Mutex
 	client   *gen.Client
@@ -148,6 +149,6 @@ func (b *AuditBuffer) Flush(ctx context.Context) error {
 		return nil
 	}
 	err := b.client.AuditEvent.CreateBulk(b.builders...).Exec(SystemContext(ctx))
-	b.builders = nil
+	b.client, b.builders = nil, nil
 	return err
 }

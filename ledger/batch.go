@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -34,20 +35,21 @@ import (
 // commits once. A request refused by a rule is refused alone; an error
 // that is not one request's own (a database error, a constraint) rolls the
 // whole batch back, after which every request is posted in a transaction
-// of its own, so that no request fails because of another. A request is
-// answered only after its batch committed. A lone request does not wait:
-// when a writer is free it is posted at once.
+// of its own, so that no request fails because of another; so does a
+// request cancelled (or timed out) before the commit, which is then not
+// booked. A request is answered only after its batch committed. A lone
+// request does not wait: when a writer is free it is posted at once.
 const (
 	maxBatch     = 64
-	batchTimeout = time.Minute
+	batchTimeout = 30 * time.Second
 )
 
 // writers is how many batches may be written at once: one on SQLite
 // (which has one writer anyway); on PostgreSQL a few, for different
 // participants: a batch never takes a request whose participant is in a
-// batch still being written, so that the batches of one process never
-// wait for each other's locks, and a busy participant's postings gather
-// in the queue meanwhile.
+// batch still being written, so that the batches of one process do not
+// queue on each other's account locks, and a busy participant's postings
+// gather in the queue meanwhile.
 func (s *Service) writers() int {
 	if s.Dialect == dialect.Postgres {
 		// Measured with BenchmarkPostDisbursement on 2 cores: 2 writers
@@ -199,12 +201,14 @@ func (s *Service) writeBatch(reqs []*postReq) {
 	if s.BatchSizes != nil {
 		s.BatchSizes.Observe(float64(len(reqs)))
 	}
-	// The requests' own deadlines do not apply once they are in a batch;
-	// this one bounds a batch stuck on the database.
+	// Bounds a batch stuck on the database (the requests' own deadlines
+	// are checked before the commit).
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	err := store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
-		return s.postBatch(ctx, c, reqs)
+	err := safely(func() error {
+		return store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
+			return s.postBatch(ctx, c, reqs)
+		})
 	})
 	if err == nil {
 		for _, r := range reqs {
@@ -215,12 +219,36 @@ func (s *Service) writeBatch(reqs []*postReq) {
 		return
 	}
 	if len(reqs) == 1 {
+		if errors.Is(err, errGaveUp) {
+			err = reqs[0].ctx.Err()
+		}
 		reqs[0].entry, reqs[0].err = nil, err
 		return
 	}
 	for _, r := range reqs {
-		r.entry, r.err = s.postAlone(r.ctx, r.d)
+		err := safely(func() (err error) {
+			r.entry, err = s.postAlone(r.ctx, r.d)
+			return err
+		})
+		r.err = err
 	}
+}
+
+// errGaveUp rolls a batch back because a request in it was cancelled or
+// timed out before the commit: it must not be booked behind its client's
+// back (as in a transaction of its own, which its cancellation rolls
+// back). The others are then posted alone.
+var errGaveUp = errors.New("ledger: a request of the batch was cancelled")
+
+// safely turns a panic of fn into an error: the writer serves many
+// requests and must not take the process down with one.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("ledger: panic while writing postings: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return fn()
 }
 
 // ownError reports an error that concerns one request only and left the
@@ -228,8 +256,7 @@ func (s *Service) writeBatch(reqs []*postReq) {
 // any statement was sent.
 func ownError(err error) bool {
 	var ae *apperr.Error
-	return errors.As(err, &ae) || errors.Is(err, privacy.Deny) || ent.IsValidationError(err) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &ae) || errors.Is(err, privacy.Deny) || ent.IsValidationError(err)
 }
 
 type bookedKey struct {
@@ -324,6 +351,11 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 			acc.status = next
 		}
 		r.entry = e
+	}
+	for _, r := range reqs {
+		if r.entry != nil && r.replayOf == "" && r.ctx.Err() != nil {
+			return errGaveUp
+		}
 	}
 	for _, r := range reqs {
 		if r.replayOf == "" {

@@ -212,3 +212,58 @@ func countInserts(db *store.DB) func() string {
 		return strings.Join(slices.Sorted(slices.Values(refs)), " ")
 	}
 }
+
+// TestBatchCancelledBeforeCommit: a request whose client gives up while
+// its batch is being written is not booked behind its back; the others
+// are.
+func TestBatchCancelledBeforeCommit(t *testing.T) {
+	db, svc, pas := batchFixture(t)
+	sys := auth.SystemContext(context.Background())
+	late, giveUp := context.WithCancel(sys)
+	defer giveUp()
+	db.Client.LedgerEntry.Use(func(next ent.Mutator) ent.Mutator {
+		return hook.LedgerEntryFunc(func(ctx context.Context, m *ent.LedgerEntryMutation) (ent.Value, error) {
+			v, err := next.Mutate(ctx, m)
+			if ref, _ := m.Reference(); ref == "KZ-late" {
+				giveUp() // after its insert, before the commit
+			}
+			return v, err
+		})
+	})
+	_, errs := svc.PostTogether([]context.Context{sys, late, sys},
+		[]ledger.Disbursement{pay(pas[0], 100, "x1"), pay(pas[1], 100, "late"), pay(pas[0], 200, "x2")})
+	if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], context.Canceled) {
+		t.Fatalf("errors %v; want the late request cancelled and the others booked", errs)
+	}
+	keys := db.Client.LedgerEntry.Query().Order(ledgerentry.ByIdempotencyKey()).Select(ledgerentry.FieldIdempotencyKey).StringsX(sys)
+	if strings.Join(keys, " ") != "x1 x2" {
+		t.Fatalf("ledger holds %v, want x1 x2", keys)
+	}
+}
+
+// TestBatchSurvivesPanic: a panic while writing a batch fails the request
+// that caused it, not the process or the other requests.
+func TestBatchSurvivesPanic(t *testing.T) {
+	db, svc, pas := batchFixture(t)
+	sys := auth.SystemContext(context.Background())
+	db.Client.LedgerEntry.Use(func(next ent.Mutator) ent.Mutator {
+		return hook.LedgerEntryFunc(func(ctx context.Context, m *ent.LedgerEntryMutation) (ent.Value, error) {
+			if ref, _ := m.Reference(); ref == "KZ-panic" {
+				panic("a bug")
+			}
+			return next.Mutate(ctx, m)
+		})
+	})
+	ctxs := []context.Context{sys, sys, sys}
+	_, errs := svc.PostTogether(ctxs, []ledger.Disbursement{pay(pas[0], 100, "x1"), pay(pas[1], 100, "panic"), pay(pas[2], 200, "x2")})
+	if errs[0] != nil || errs[2] != nil || errs[1] == nil || !strings.Contains(errs[1].Error(), "a bug") {
+		t.Fatalf("errors %v; want only the panicking request failed", errs)
+	}
+	// The writer still works.
+	if _, err := svc.PostDisbursement(sys, pay(pas[1], 300, "x3")); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.Client.LedgerEntry.Query().CountX(sys); n != 3 {
+		t.Fatalf("%d entries, want 3", n)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 
 	"sicherkommunal/apperr"
 	gen "sicherkommunal/ent"
@@ -169,6 +171,21 @@ func programFigures() ent.Hook {
 				// posting checks: change them in the same transaction. The
 				// CHECK constraints refuse caps below what was paid.
 				id, _ := m.ID()
+				// Lock them in participation order first, the order in
+				// which ledger postings lock several accounts at once, so
+				// that the two cannot deadlock (PostgreSQL; SQLite's
+				// writer is exclusive anyway).
+				if _, err := m.Client().FundingAccount.Query().
+					Where(fundingaccount.HasParticipationWith(participation.ProgramID(id))).
+					Order(fundingaccount.ByParticipationID()).
+					Select(fundingaccount.FieldID).
+					Modify(func(s *entsql.Selector) {
+						if s.Dialect() == dialect.Postgres {
+							s.ForUpdate()
+						}
+					}).Strings(ctx); err != nil {
+					return nil, err
+				}
 				err := m.Client().FundingAccount.Update().
 					Where(fundingaccount.HasParticipationWith(participation.ProgramID(id))).
 					SetStage1Cap(p.Stage1Amount).SetTotalCap(p.TotalCap).Exec(ctx)
