@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,6 +113,28 @@ func writeAudit(ctx context.Context, c *gen.Client, m ent.Mutation, ids []pulid.
 }
 
 type auditBufferKey struct{}
+
+// Principal describes what of ctx the audit trail and the privacy rules
+// see: the viewer (and whom it acts for) and the GraphQL operation.
+// Changes made under contexts with equal principals may be written
+// together under any one of them.
+func Principal(ctx context.Context) string {
+	var b strings.Builder
+	if rfc := graphql.GetRootFieldContext(ctx); rfc != nil {
+		b.WriteString(rfc.Field.Name)
+	}
+	for v := FromContext(ctx); v != nil; v = v.OnBehalfOf {
+		fmt.Fprintf(&b, "\x1e%s\x1f%s\x1f%s\x1f%s\x1f%s", v.TokenID, v.Name, v.Role, ptr(v.MunicipalityID), ptr(v.ConsultantID))
+	}
+	return b.String()
+}
+
+func ptr(id *pulid.ID) pulid.ID {
+	if id == nil {
+		return ""
+	}
+	return *id
+}
 
 // AuditBuffer collects the audit events of changes made in one
 // transaction under several contexts (the requests of a batch), to write

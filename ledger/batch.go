@@ -296,6 +296,23 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 	}
 	// The batch's audit events are written together, before the commit.
 	audit := &auth.AuditBuffer{}
+	// Accepted requests are inserted together, one statement per
+	// principal (viewer and operation, which hooks and audit see).
+	type booking struct {
+		r    *postReq
+		rctx context.Context
+		b    *ent.LedgerEntryCreate
+	}
+	type move struct {
+		pid      pulid.ID
+		from, to participation.Status
+		rctx     context.Context
+	}
+	var (
+		groups  [][]booking
+		groupOf = map[string]int{}
+		moves   []move
+	)
 	for _, r := range reqs {
 		acc := accs[r.d.ParticipationID]
 		if acc == nil {
@@ -320,37 +337,63 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 			r.replayOf = hit.id
 			continue
 		}
-		if r.err = checkDisbursement(acc, r.d.Stage, r.d.Amount, r.d.ValueDate); r.err != nil {
-			continue
-		}
-		e, err := s.book(rctx, c, &ent.LedgerEntry{
+		b := s.entryCreate(rctx, c, &ent.LedgerEntry{
 			ProgramID: acc.programID, ParticipationID: r.d.ParticipationID, Stage: r.d.Stage, Kind: ledgerentry.KindDISBURSEMENT,
 			Amount: r.d.Amount, ValueDate: r.d.ValueDate, Reference: r.d.Reference,
 			IdempotencyKey: r.d.IdempotencyKey, PayloadHash: hash,
 		})
-		if err != nil {
-			if ownError(err) {
-				r.err = err
+		// Who may book is decided before the rules (and again by the
+		// insert's own privacy hook).
+		if ledgerentry.Policy != nil {
+			if r.err = ledgerentry.Policy.EvalMutation(rctx, b.Mutation()); r.err != nil {
 				continue
 			}
-			return err
 		}
-		keys[k] = keyHit{e.ID, hash}
-		// The trigger moved the stored totals; the locked copy follows.
+		if r.err = checkDisbursement(acc, r.d.Stage, r.d.Amount, r.d.ValueDate); r.err != nil {
+			continue
+		}
+		id, _ := b.Mutation().ID()
+		keys[k] = keyHit{id, hash}
+		// The trigger will move the stored totals; the locked copy
+		// follows now, for the requests after this one.
 		if r.d.Stage == types.Stage1 {
 			acc.Stage1Paid = acc.Stage1Paid.Add(r.d.Amount)
 		} else {
 			acc.Stage2Paid = acc.Stage2Paid.Add(r.d.Amount)
 		}
 		if next := nextStatus(acc.status, r.d.Stage); next != acc.status {
-			if err := c.Participation.Update().
-				Where(participation.ID(r.d.ParticipationID), participation.StatusEQ(acc.status)).
-				SetStatus(next).Exec(rctx); err != nil {
-				return err
-			}
+			moves = append(moves, move{r.d.ParticipationID, acc.status, next, rctx})
 			acc.status = next
 		}
-		r.entry = e
+		p := auth.Principal(rctx)
+		g, ok := groupOf[p]
+		if !ok {
+			g = len(groups)
+			groupOf[p] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], booking{r, rctx, b})
+	}
+	for _, g := range groups {
+		builders := make([]*ent.LedgerEntryCreate, len(g))
+		for i, bk := range g {
+			builders[i] = bk.b
+		}
+		entries, err := c.LedgerEntry.CreateBulk(builders...).Save(g[0].rctx)
+		if err != nil {
+			return insertErr(err)
+		}
+		for i, e := range entries {
+			g[i].r.entry = e
+		}
+	}
+	// The first payment of a stage moves the participation forward.
+	for _, m := range moves {
+		if err := c.Participation.Update().
+			Where(participation.ID(m.pid), participation.StatusEQ(m.from)).
+			SetStatus(m.to).Exec(m.rctx); err != nil {
+			return err
+		}
 	}
 	for _, r := range reqs {
 		if r.entry != nil && r.replayOf == "" && r.ctx.Err() != nil {

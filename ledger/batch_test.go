@@ -114,8 +114,8 @@ func TestBatchIsolatesRequests(t *testing.T) {
 		t.Errorf("CAP_EXCEEDED remaining %v, want 6100.00", capErr.Details["remaining"])
 	}
 	// One transaction decided all: nothing was rolled back and retried.
-	// (The Kommune's insert is tried and denied by the privacy policy.)
-	if got := inserts(); got != "KZ-a1 KZ-a2 KZ-b2 KZ-k1" {
+	// (The Kommune's request is denied before any insert.)
+	if got := inserts(); got != "KZ-a1 KZ-a2 KZ-b2" {
 		t.Errorf("inserts tried: %s, want each booked entry once (no fallback)", got)
 	}
 	if entries[6] == nil || entries[0] == nil || entries[6].ID != entries[0].ID {

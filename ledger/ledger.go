@@ -198,28 +198,32 @@ func checkDisbursement(acc *account, stage types.FundingStage, amount decimal.De
 	return nil
 }
 
-// book inserts the entry; the database trigger installed by Install moves
-// the account's totals in the same statement, so that they always equal
-// the sum of the entries (and the CHECK constraints see every change). The
-// caller holds the account's lock and has checked the idempotency key, so
-// a duplicate key can only come from a concurrent request on another
-// participation; its unique violation makes the whole transaction retry,
-// and the retry's replay check decides.
-func (s *Service) book(ctx context.Context, c *ent.Client, e *ent.LedgerEntry) (*ent.LedgerEntry, error) {
-	now := s.Now()
-	stored, err := c.LedgerEntry.Create().
+// entryCreate returns the insert of e, with its ID chosen now so that a
+// batch knows it before the insert.
+func (s *Service) entryCreate(ctx context.Context, c *ent.Client, e *ent.LedgerEntry) *ent.LedgerEntryCreate {
+	return c.LedgerEntry.Create().SetID(pulid.New(ledgerEntryPrefix)).
 		SetProgramID(e.ProgramID).SetParticipationID(e.ParticipationID).SetStage(e.Stage).SetKind(e.Kind).
 		SetAmount(e.Amount).SetValueDate(e.ValueDate).SetReference(e.Reference).SetNillableReason(e.Reason).
 		SetIdempotencyKey(e.IdempotencyKey).SetPayloadHash(e.PayloadHash).SetNillableReversesID(e.ReversesID).
-		SetCreatedBy(auth.Actor(ctx)).SetCreatedAt(now).
-		Save(ctx)
+		SetCreatedBy(auth.Actor(ctx)).SetCreatedAt(s.Now())
+}
+
+// ledgerEntryPrefix is the type prefix of ledger entry IDs (see
+// ent/schema).
+const ledgerEntryPrefix = "LE"
+
+// insertErr explains an insert's failure: the database triggers installed
+// by Install move the accounts' totals in the inserting statement, so that
+// they always equal the sum of the entries (and the CHECK constraints see
+// every change). The caller holds the accounts' locks and has checked the
+// idempotency keys, so a duplicate key can only come from a concurrent
+// request on another participation; its unique violation makes the whole
+// transaction retry, and the retry's key check decides.
+func insertErr(err error) error {
 	if store.IsUniqueViolation(err) {
-		return nil, fmt.Errorf("%w: idempotency key booked concurrently: %v", store.ErrRetry, err)
+		return fmt.Errorf("%w: idempotency key booked concurrently: %v", store.ErrRetry, err)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return stored, nil
+	return err
 }
 
 // ReverseDisbursement books a reversal of (part of) a disbursement.
@@ -284,14 +288,14 @@ func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.Led
 		}
 		reason := r.Reason
 		origID := orig.ID
-		e, err := s.book(ctx, c, &ent.LedgerEntry{
+		e, err := s.entryCreate(ctx, c, &ent.LedgerEntry{
 			ProgramID: orig.ProgramID, ParticipationID: orig.ParticipationID, Stage: orig.Stage,
 			Kind: ledgerentry.KindREVERSAL, Amount: amount,
 			ValueDate: types.DateOf(s.Now(), berlin), Reference: orig.Reference, Reason: &reason,
 			IdempotencyKey: r.IdempotencyKey, PayloadHash: r.payloadHash(), ReversesID: &origID,
-		})
+		}).Save(ctx)
 		out = e
-		return err
+		return insertErr(err)
 	})
 	return detach(ctx, out), err
 }
