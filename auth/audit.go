@@ -51,6 +51,9 @@ func AuditHook(now func() time.Time) ent.Hook {
 					}
 				}
 			}
+			// The time of the change is when it was asked for: in a bulk
+			// insert, whose hooks nest, the events keep the builders' order.
+			at := now()
 			v, err := next.Mutate(ctx, m)
 			if err != nil {
 				return nil, err
@@ -62,7 +65,7 @@ func AuditHook(now func() time.Time) ent.Hook {
 					}
 				}
 			}
-			if err := writeAudit(ctx, client.Client(), m, ids, now()); err != nil {
+			if err := writeAudit(ctx, client.Client(), m, ids, at); err != nil {
 				return nil, fmt.Errorf("audit: %w", err)
 			}
 			return v, nil
@@ -124,7 +127,7 @@ func Principal(ctx context.Context) string {
 		b.WriteString(rfc.Field.Name)
 	}
 	for v := FromContext(ctx); v != nil; v = v.OnBehalfOf {
-		fmt.Fprintf(&b, "\x1e%s\x1f%s\x1f%s\x1f%s\x1f%s", v.TokenID, v.Name, v.Role, ptr(v.MunicipalityID), ptr(v.ConsultantID))
+		fmt.Fprintf(&b, " %q %q %q %q %q;", v.TokenID, v.Name, v.Role, ptr(v.MunicipalityID), ptr(v.ConsultantID))
 	}
 	return b.String()
 }

@@ -124,9 +124,23 @@ func (d *Disbursement) normalize() error {
 	if err := validAmount(d.Amount); err != nil {
 		return err
 	}
+	// The schema's limits, checked here so that a request that breaks
+	// them never reaches (and rolls back) a batch.
+	if ledgerentry.ReferenceValidator != nil && ledgerentry.ReferenceValidator(d.Reference) != nil {
+		return apperr.New(apperr.Validation, "the reference is too long (at most %d characters)", maxReference)
+	}
+	if ledgerentry.IdempotencyKeyValidator != nil && ledgerentry.IdempotencyKeyValidator(d.IdempotencyKey) != nil {
+		return apperr.New(apperr.Validation, "the idempotency key is too long (at most %d characters)", maxIdempotencyKey)
+	}
 	d.ValueDate = types.NormalizeDate(d.ValueDate)
 	return nil
 }
+
+// The lengths ent/schema allows.
+const (
+	maxReference      = 140
+	maxIdempotencyKey = 200
+)
 
 // postAlone posts one disbursement in a transaction of its own (or in the
 // caller's).
@@ -323,9 +337,9 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 		if r.err = r.ctx.Err(); r.err != nil {
 			continue
 		}
-		// The request's own context (viewer, operation) for hooks and
-		// privacy, in this transaction; no cancellation once it is in.
-		rctx := audit.Context(ent.NewContext(context.WithoutCancel(r.ctx), c))
+		// The request's own values (viewer, operation) for hooks and
+		// privacy, in this transaction, bounded by the batch's deadline.
+		rctx := audit.Context(ent.NewContext(valuesOf(ctx, r.ctx), c))
 		if tx != nil {
 			rctx = ent.NewTxContext(rctx, tx)
 		}
@@ -405,7 +419,7 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 		if r.replayOf == "" {
 			continue
 		}
-		rctx := ent.NewContext(context.WithoutCancel(r.ctx), c)
+		rctx := ent.NewContext(valuesOf(ctx, r.ctx), c)
 		e, err := c.LedgerEntry.Get(rctx, r.replayOf)
 		switch {
 		case err == nil:
@@ -422,6 +436,25 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 func idempotencyConflict(key string, entry pulid.ID) error {
 	return apperr.New(CodeIdempotencyConflict, "idempotency key %q was used for another request", key).
 		With("entryID", string(entry))
+}
+
+// valuesOf returns a context with the values of req (viewer, operation)
+// and the deadline and cancellation of batch: once in a batch, a request
+// is bounded by the batch, not by its client.
+func valuesOf(batch, req context.Context) context.Context {
+	return valuesCtx{Context: batch, values: req}
+}
+
+type valuesCtx struct {
+	context.Context
+	values context.Context
+}
+
+func (c valuesCtx) Value(key any) any {
+	if v := c.Context.Value(key); v != nil {
+		return v
+	}
+	return c.values.Value(key)
 }
 
 // nextStatus: the first payment of a stage moves the participation

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,8 +54,13 @@ func fixture(tb testing.TB, n int, now func() time.Time) (*store.DB, *ledger.Ser
 	return db, &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now}, pas
 }
 
+// batchFixture's clock advances a millisecond at every reading, so that
+// the order of events shows in their times.
 func batchFixture(t *testing.T) (*store.DB, *ledger.Service, []pulid.ID) {
-	return fixture(t, 3, func() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) })
+	var ticks atomic.Int64
+	return fixture(t, 3, func() time.Time {
+		return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).Add(time.Duration(ticks.Add(1)) * time.Millisecond)
+	})
 }
 
 func pay(pa pulid.ID, cents int64, key string) ledger.Disbursement {
@@ -135,13 +141,20 @@ func TestBatchIsolatesRequests(t *testing.T) {
 	if pa := db.Client.Participation.GetX(sys, pas[0]); pa.Status != participation.StatusSTAGE1 {
 		t.Errorf("status %s, want STAGE1", pa.Status)
 	}
-	// Each entry is audited once, with its own request's actor.
+	// Each entry is audited once, with its own request's actor, in the
+	// order the requests arrived (a1 and a2 share one insert).
 	wantActor := map[string]string{"a1": "Alice (MID)", "a2": "Alice (MID)", "b2": "Bob (MID)"}
+	at := map[string]time.Time{}
 	for _, e := range got {
 		evs := db.Client.AuditEvent.Query().Where(auditevent.EntityID(string(e.ID))).AllX(sys)
 		if len(evs) != 1 || evs[0].Actor != wantActor[e.IdempotencyKey] || evs[0].Action != auditevent.ActionCREATE {
 			t.Errorf("audit of %s: %v, want one CREATE by %s", e.IdempotencyKey, evs, wantActor[e.IdempotencyKey])
+			continue
 		}
+		at[e.IdempotencyKey] = evs[0].At
+	}
+	if !at["a1"].Before(at["a2"]) {
+		t.Errorf("audit times a1 %v, a2 %v: want a1 first", at["a1"], at["a2"])
 	}
 	if mism, err := ledger.Verify(sys, db.Client); err != nil || len(mism) > 0 {
 		t.Fatalf("Verify: %v %v", mism, err)
@@ -265,5 +278,25 @@ func TestBatchSurvivesPanic(t *testing.T) {
 	}
 	if n := db.Client.LedgerEntry.Query().CountX(sys); n != 3 {
 		t.Fatalf("%d entries, want 3", n)
+	}
+}
+
+// TestPostingLimits: the schema's length limits are checked before a
+// request can join a batch.
+func TestPostingLimits(t *testing.T) {
+	_, svc, pas := batchFixture(t)
+	sys := auth.SystemContext(context.Background())
+	long := pay(pas[0], 100, "k1")
+	long.Reference = strings.Repeat("R", 141)
+	longKey := pay(pas[0], 100, strings.Repeat("k", 201))
+	for _, d := range []ledger.Disbursement{long, longKey} {
+		if _, err := svc.PostDisbursement(sys, d); apperr.CodeOf(err) != apperr.Validation {
+			t.Errorf("%d/%d characters: %v, want VALIDATION", len(d.Reference), len(d.IdempotencyKey), err)
+		}
+	}
+	ok := pay(pas[0], 100, strings.Repeat("k", 200))
+	ok.Reference = strings.Repeat("R", 140)
+	if _, err := svc.PostDisbursement(sys, ok); err != nil {
+		t.Fatal(err)
 	}
 }
