@@ -40,6 +40,19 @@ func loadersFrom(ctx context.Context) *loaders {
 	return l
 }
 
+// openFlags returns a participation's unresolved flags through the
+// operation's loader (or, outside an operation, by itself).
+func (r *Resolver) openFlags(ctx context.Context, id pulid.ID) ([]*ent.Flag, error) {
+	if l := loadersFrom(ctx); l != nil {
+		return l.openFlags.Load(ctx, id)
+	}
+	flags, errs := r.fetchOpenFlags(ctx, []pulid.ID{id})
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return flags[0], nil
+}
+
 // fetchOpenFlags loads the unresolved flags of many participations in one
 // query, oldest first.
 func (r *Resolver) fetchOpenFlags(ctx context.Context, ids []pulid.ID) ([][]*ent.Flag, []error) {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
-	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/scheduler"
@@ -35,15 +34,7 @@ func (r *mutationResolver) RunJob(ctx context.Context, name string) (*ent.JobRun
 
 // OpenFlags is the resolver for the openFlags field.
 func (r *participationResolver) OpenFlags(ctx context.Context, obj *ent.Participation) ([]*ent.Flag, error) {
-	if l := loadersFrom(ctx); l != nil {
-		return l.openFlags.Load(ctx, obj.ID)
-	}
-	open := true
-	q, err := scheduler.Flags(ctx, r.ent(ctx), &open)
-	if err != nil {
-		return nil, err
-	}
-	return q.Where(flag.ParticipationID(obj.ID)).Order(flag.ByRaisedAt(), flag.ByID()).All(ctx)
+	return r.openFlags(ctx, obj.ID)
 }
 
 // Flags is the resolver for the flags field.

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	"github.com/shopspring/decimal"
 
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
@@ -126,21 +124,15 @@ func (d *Disbursement) normalize() error {
 	}
 	// The schema's limits, checked here so that a request that breaks
 	// them never reaches (and rolls back) a batch.
-	if ledgerentry.ReferenceValidator != nil && ledgerentry.ReferenceValidator(d.Reference) != nil {
-		return apperr.New(apperr.Validation, "the reference is too long (at most %d characters)", maxReference)
+	if len(d.Reference) > types.MaxReferenceLen {
+		return apperr.New(apperr.Validation, "the reference is too long (at most %d bytes)", types.MaxReferenceLen)
 	}
-	if ledgerentry.IdempotencyKeyValidator != nil && ledgerentry.IdempotencyKeyValidator(d.IdempotencyKey) != nil {
-		return apperr.New(apperr.Validation, "the idempotency key is too long (at most %d characters)", maxIdempotencyKey)
+	if len(d.IdempotencyKey) > types.MaxIdempotencyKeyLen {
+		return apperr.New(apperr.Validation, "the idempotency key is too long (at most %d bytes)", types.MaxIdempotencyKeyLen)
 	}
 	d.ValueDate = types.NormalizeDate(d.ValueDate)
 	return nil
 }
-
-// The lengths ent/schema allows.
-const (
-	maxReference      = 140
-	maxIdempotencyKey = 200
-)
 
 // postAlone posts one disbursement in a transaction of its own (or in the
 // caller's).
@@ -272,16 +264,6 @@ func safely(fn func() error) (err error) {
 func ownError(err error) bool {
 	var ae *apperr.Error
 	return errors.As(err, &ae) || errors.Is(err, privacy.Deny) || ent.IsValidationError(err)
-}
-
-type bookedKey struct {
-	program pulid.ID
-	key     string
-}
-
-type keyHit struct {
-	id   pulid.ID
-	hash string
 }
 
 // postBatch posts reqs in the transaction of ctx: it sets each request's
@@ -433,11 +415,6 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 	return audit.Flush(ctx)
 }
 
-func idempotencyConflict(key string, entry pulid.ID) error {
-	return apperr.New(CodeIdempotencyConflict, "idempotency key %q was used for another request", key).
-		With("entryID", string(entry))
-}
-
 // valuesOf returns a context with the values of req (viewer, operation)
 // and the deadline and cancellation of batch: once in a batch, a request
 // is bounded by the batch, not by its client.
@@ -467,100 +444,4 @@ func nextStatus(st participation.Status, stage types.FundingStage) participation
 		return participation.StatusSTAGE2
 	}
 	return st
-}
-
-const lockManySQL = `SELECT fa.id, fa.participation_id, fa.stage1_paid, fa.stage2_paid, fa.stage1_cap, fa.total_cap,
-  p.status, p.program_id, g.starts_on, g.ends_on, g.stage2_opens_on, g.stage2_approved_on
-FROM funding_accounts fa
-JOIN participations p ON p.id = fa.participation_id
-JOIN programs g ON g.id = p.program_id
-WHERE fa.participation_id IN (`
-
-// placeholders returns n bind parameters starting at from.
-func (s *Service) placeholders(from, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if s.Dialect == dialect.Postgres {
-			fmt.Fprintf(&b, "$%d", from+i)
-		} else {
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
-}
-
-// lockAccounts locks the funding accounts of the sorted participations
-// pids, in that order (FOR UPDATE OF the account and the participation on
-// PostgreSQL; SQLite's write transaction is exclusive already), and loads
-// what the rules need of their participations and programmes.
-func (s *Service) lockAccounts(ctx context.Context, c *ent.Client, pids []pulid.ID) (map[pulid.ID]*account, error) {
-	q := lockManySQL + s.placeholders(1, len(pids)) + ") ORDER BY fa.participation_id"
-	if s.Dialect == dialect.Postgres {
-		// The participation row too: a withdrawal or an acceptance
-		// committed meanwhile must be seen, and not be overwritten.
-		q += " FOR UPDATE OF fa, p"
-	}
-	args := make([]any, len(pids))
-	for i, id := range pids {
-		args[i] = string(id)
-	}
-	rows, err := c.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	accs := make(map[pulid.ID]*account, len(pids))
-	for rows.Next() {
-		var (
-			id, pid, status, programID string
-			s1, s2, cap1, capTotal     int64
-			approved                   sql.NullTime
-			a                          = &account{}
-		)
-		if err := rows.Scan(&id, &pid, &s1, &s2, &cap1, &capTotal, &status, &programID,
-			&a.program.StartsOn, &a.program.EndsOn, &a.program.Stage2OpensOn, &approved); err != nil {
-			return nil, err
-		}
-		if approved.Valid {
-			a.program.Stage2ApprovedOn = &approved.Time
-		}
-		a.FundingAccount = &ent.FundingAccount{ID: pulid.ID(id), ParticipationID: pulid.ID(pid),
-			Stage1Paid: decimal.New(s1, -2), Stage2Paid: decimal.New(s2, -2),
-			Stage1Cap: decimal.New(cap1, -2), TotalCap: decimal.New(capTotal, -2)}
-		a.status, a.programID = participation.Status(status), pulid.ID(programID)
-		accs[a.ParticipationID] = a
-	}
-	return accs, rows.Err()
-}
-
-// bookedKeys returns the entries already booked under the idempotency
-// keys, per programme. It runs after the accounts are locked, so on
-// PostgreSQL it sees every posting committed before.
-func (s *Service) bookedKeys(ctx context.Context, c *ent.Client, byProgram map[pulid.ID][]any) (map[bookedKey]keyHit, error) {
-	hits := map[bookedKey]keyHit{}
-	for programID, keys := range byProgram {
-		q := "SELECT idempotency_key, id, payload_hash FROM ledger_entries WHERE program_id = " +
-			s.placeholders(1, 1) + " AND idempotency_key IN (" + s.placeholders(2, len(keys)) + ")"
-		rows, err := c.QueryContext(ctx, q, append([]any{string(programID)}, keys...)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var key, id, hash string
-			if err := rows.Scan(&key, &id, &hash); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			hits[bookedKey{programID, key}] = keyHit{pulid.ID(id), hash}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return hits, nil
 }

@@ -2,10 +2,10 @@ package scheduler
 
 import (
 	"context"
-
-	"entgo.io/ent/dialect"
 	"fmt"
 	"time"
+
+	"entgo.io/ent/dialect"
 
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/flag"
@@ -45,7 +45,8 @@ func (r *Runner) syncFlags(ctx context.Context, c *ent.Client, kind flag.Kind, c
 	d := r.dialect()
 	// PostgreSQL plans NOT EXISTS as a hash anti join that spills to disk;
 	// its NOT IN is hashed only while the set fits work_mem and turns
-	// quadratic beyond. SQLite builds an index for NOT IN.
+	// quadratic beyond. SQLite builds an index for NOT IN. (Subject keys
+	// and severities contain no '|', so the concatenation is unambiguous.)
 	still := `subject_key || '|' || severity || '|' || message NOT IN
   (SELECT c.subject_key || '|' || c.severity || '|' || c.message FROM (` + cond.sql + `) c)`
 	if r.Dialect == dialect.Postgres {

@@ -32,10 +32,10 @@ func (LedgerEntry) Fields() []ent.Field {
 		field.Enum("kind").Values("DISBURSEMENT", "REVERSAL").Immutable().Annotations(entgql.OrderField("KIND")),
 		money("amount", entgql.OrderField("AMOUNT")),
 		date("value_date", entgql.OrderField("VALUE_DATE")),
-		field.String("reference").NotEmpty().MaxLen(140).Immutable().
+		field.String("reference").NotEmpty().MaxLen(types.MaxReferenceLen).Immutable().
 			Comment("payment reference / Kassenzeichen"),
 		field.String("reason").Optional().Nillable().MaxLen(2000).Immutable(),
-		field.String("idempotency_key").NotEmpty().MaxLen(200).Immutable().Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.String("idempotency_key").NotEmpty().MaxLen(types.MaxIdempotencyKeyLen).Immutable().Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.String("payload_hash").Immutable().Sensitive().Annotations(entgql.Skip()),
 		field.String("reverses_id").GoType(pulid.ID("")).Optional().Nillable().Immutable(),
 		field.String("created_by").Immutable(),

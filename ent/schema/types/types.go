@@ -67,6 +67,13 @@ const (
 // Values implements ent's EnumValues.
 func (FundingStage) Values() []string { return []string{string(Stage1), string(Stage2)} }
 
+// Lengths (in bytes) of a ledger entry's texts; the schema and the
+// ledger's input checks share them.
+const (
+	MaxReferenceLen      = 140
+	MaxIdempotencyKeyLen = 200
+)
+
 // Role is what a token holder may do (DESIGN.md section 7).
 type Role string
 
