@@ -110,8 +110,8 @@ func TestRoleMatrix(t *testing.T) {
 		"jobRuns":              {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
 		"apiTokens":            {"ADMIN": 5, "MINISTRY": "FORBIDDEN", "COORDINATOR": "FORBIDDEN", "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
 		"auditEvents":          {"ADMIN": all, "MINISTRY": all, "COORDINATOR": "FORBIDDEN", "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
-		"calendarFeeds":        {"ADMIN": 0, "MINISTRY": "FORBIDDEN", "COORDINATOR": 0, "CONTRACTOR": 0, "MUNICIPALITY": 0},
-		"bankTransactions":     {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": 0, "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
+		"calendarFeeds":        {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": 0, "CONTRACTOR": 0, "MUNICIPALITY": 0},
+		"bankTransactions":     {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": "FORBIDDEN", "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
 		"bankStatementImports": {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": 0, "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
 	}
 	// Every connection of the Query type has a row.

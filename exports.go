@@ -12,19 +12,21 @@ import (
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
 	"sicherkommunal/ent/schema/pulid"
-	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/graph"
 	"sicherkommunal/reconcile"
 )
 
 // reconciliationExport serves the reconciliation report as a download:
 // GET /exports/reconciliation.csv or .xlsx?programID=…&from=YYYY-MM-DD&to=YYYY-MM-DD
-// with a bearer token of MINISTRY, COORDINATOR or ADMIN (auth.Middleware
+// with a bearer token of a role that may query reconciliation (auth.Middleware
 // answers 401 before this handler runs).
 func reconciliationExport(svc *reconcile.Service, log *slog.Logger, xlsx bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		if err := auth.Require(ctx, types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator); err != nil {
-			exportError(w, log, err)
+		// The download is the reconciliation query's data: who may ask
+		// for one may download the other.
+		if v := auth.FromContext(ctx); v == nil || !graph.Allows(v.Role, "Query", "reconciliation") {
+			exportError(w, log, apperr.New(apperr.Forbidden, "this token may not download the reconciliation"))
 			return
 		}
 		q := r.URL.Query()

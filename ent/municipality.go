@@ -32,7 +32,7 @@ type Municipality struct {
 	Kind municipality.Kind `json:"kind,omitempty"`
 	// ContactEmail holds the value of the "contact_email" field.
 	ContactEmail *string `json:"contact_email,omitempty"`
-	// Iban holds the value of the "iban" field.
+	// banking data: ADMIN, MINISTRY and the Kommune itself
 	Iban *string `json:"iban,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MunicipalityQuery when eager-loading is set.

@@ -7,14 +7,9 @@ package graph
 
 import (
 	"context"
-	"sicherkommunal/apperr"
-	"sicherkommunal/auth"
 	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
-	"sicherkommunal/ent/ledgerentry"
-	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/schema/pulid"
-	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/program"
 
 	"entgo.io/contrib/entgql"
@@ -38,9 +33,6 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 
 // APITokens is the resolver for the apiTokens field.
 func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) (*ent.ApiTokenConnection, error) {
-	if err := auth.Require(ctx, types.RoleAdmin); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).APIToken.Query().Paginate(ctx, after, first, before, last, ent.WithApiTokenOrder(orderBy), ent.WithApiTokenFilter(where.Filter))
 }
 
@@ -51,25 +43,16 @@ func (r *queryResolver) Appointments(ctx context.Context, after *entgql.Cursor[p
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleMinistry); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).AuditEvent.Query().Paginate(ctx, after, first, before, last, ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
 }
 
 // BankStatementImports is the resolver for the bankStatementImports field.
 func (r *queryResolver) BankStatementImports(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankStatementImportOrder, where *ent.BankStatementImportWhereInput) (*ent.BankStatementImportConnection, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).BankStatementImport.Query().Paginate(ctx, after, first, before, last, ent.WithBankStatementImportOrder(orderBy), ent.WithBankStatementImportFilter(where.Filter))
 }
 
 // BankTransactions is the resolver for the bankTransactions field.
 func (r *queryResolver) BankTransactions(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankTransactionOrder, where *ent.BankTransactionWhereInput) (*ent.BankTransactionConnection, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).BankTransaction.Query().Paginate(ctx, after, first, before, last, ent.WithBankTransactionOrder(orderBy), ent.WithBankTransactionFilter(where.Filter))
 }
 
@@ -85,24 +68,12 @@ func (r *queryResolver) Consultants(ctx context.Context, after *entgql.Cursor[pu
 
 // JobRuns is the resolver for the jobRuns field.
 func (r *queryResolver) JobRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) (*ent.JobRunConnection, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator, types.RoleMinistry); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).JobRun.Query().Paginate(ctx, after, first, before, last, ent.WithJobRunOrder(orderBy), ent.WithJobRunFilter(where.Filter))
 }
 
 // LedgerEntries is the resolver for the ledgerEntries field.
 func (r *queryResolver) LedgerEntries(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) (*ent.LedgerEntryConnection, error) {
-	q := r.ent(ctx).LedgerEntry.Query()
-	v := auth.FromContext(ctx)
-	switch {
-	case v.Is(types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator):
-	case v.Is(types.RoleMunicipality) && v.MunicipalityID != nil:
-		q = q.Where(ledgerentry.HasParticipationWith(participation.MunicipalityID(*v.MunicipalityID)))
-	default:
-		return nil, apperr.New(apperr.Forbidden, "the %s role may not read the ledger", v.Role)
-	}
-	return q.Paginate(ctx, after, first, before, last, ent.WithLedgerEntryOrder(orderBy), ent.WithLedgerEntryFilter(where.Filter))
+	return r.ent(ctx).LedgerEntry.Query().Paginate(ctx, after, first, before, last, ent.WithLedgerEntryOrder(orderBy), ent.WithLedgerEntryFilter(where.Filter))
 }
 
 // Measures is the resolver for the measures field.

@@ -38826,6 +38826,36 @@ func (ec *executionContext) marshalNRole2sicherkommunalᚋentᚋschemaᚋtypes�
 	return v
 }
 
+func (ec *executionContext) unmarshalNRole2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐRoleᚄ(ctx context.Context, v any) ([]types.Role, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]types.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRole2sicherkommunalᚋentᚋschemaᚋtypesᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNRole2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []types.Role) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2sicherkommunalᚋentᚋschemaᚋtypesᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNScheduleAppointmentInput2sicherkommunalᚋgraphᚐScheduleAppointmentInput(ctx context.Context, v any) (ScheduleAppointmentInput, error) {
 	res, err := ec.unmarshalInputScheduleAppointmentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)

@@ -22,7 +22,7 @@ import (
 type Options struct {
 	// Registerer receives the per-operation metrics; nil disables them.
 	Registerer prometheus.Registerer
-	// Limits bound depth, cost and page sizes (zero value: DefaultLimits).
+	// Limits bound depth, cost, page sizes and inputs (zero value: DefaultLimits).
 	Limits Limits
 	// NoIntrospection switches schema introspection off.
 	NoIntrospection bool
@@ -32,7 +32,14 @@ type Options struct {
 // GET never runs mutations), mutations in one transaction each, errors
 // presented with codes.
 func NewHandler(r *Resolver, opts Options) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	es := NewExecutableSchema(Config{Resolvers: r})
+	access, err := newAccessTable(es.Schema())
+	if err != nil {
+		// The schema is compiled in: a bad @allow is a programming error
+		// that every test run finds.
+		panic(err)
+	}
+	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -44,7 +51,8 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if limits == (Limits{}) {
 		limits = DefaultLimits
 	}
-	srv.Use(limits)
+	srv.Use(guard{l: limits, access: access})
+	srv.AroundFields(scopeFilters)
 	srv.Use(transactioner{r: r})
 	srv.AroundOperations(r.withLoaders)
 	if opts.Registerer != nil {

@@ -57,11 +57,7 @@ func (r *Resolver) openFlags(ctx context.Context, id pulid.ID) ([]*ent.Flag, err
 // query, oldest first.
 func (r *Resolver) fetchOpenFlags(ctx context.Context, ids []pulid.ID) ([][]*ent.Flag, []error) {
 	open := true
-	q, err := scheduler.Flags(ctx, r.ent(ctx), &open)
-	if err != nil {
-		return nil, []error{err}
-	}
-	flags, err := q.Where(flag.ParticipationIDIn(ids...)).Order(flag.ByRaisedAt(), flag.ByID()).All(ctx)
+	flags, err := scheduler.Flags(r.ent(ctx), &open).Where(flag.ParticipationIDIn(ids...)).Order(flag.ByRaisedAt(), flag.ByID()).All(ctx)
 	if err != nil {
 		return nil, []error{err}
 	}

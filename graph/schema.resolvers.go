@@ -7,113 +7,72 @@ package graph
 
 import (
 	"context"
-	"sicherkommunal/auth"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/schema/pulid"
-	"sicherkommunal/ent/schema/types"
 )
 
 // CreateMunicipality is the resolver for the createMunicipality field.
 func (r *mutationResolver) CreateMunicipality(ctx context.Context, input ent.CreateMunicipalityInput) (*ent.Municipality, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).Municipality.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateMunicipality is the resolver for the updateMunicipality field.
 func (r *mutationResolver) UpdateMunicipality(ctx context.Context, id pulid.ID, input ent.UpdateMunicipalityInput) (*ent.Municipality, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).Municipality.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // CreateProgram is the resolver for the createProgram field.
 func (r *mutationResolver) CreateProgram(ctx context.Context, input ent.CreateProgramInput) (*ent.Program, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleMinistry); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).Program.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateProgram is the resolver for the updateProgram field.
 func (r *mutationResolver) UpdateProgram(ctx context.Context, id pulid.ID, input ent.UpdateProgramInput) (*ent.Program, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleMinistry); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).Program.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // RegisterParticipation is the resolver for the registerParticipation field.
 func (r *mutationResolver) RegisterParticipation(ctx context.Context, input RegisterParticipationInput) (*ent.Participation, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator); err != nil {
-		return nil, err
-	}
 	return r.Program.Register(ctx, r.ent(ctx), input.ProgramID, input.MunicipalityID, input.RegisteredOn)
 }
 
 // WithdrawParticipation is the resolver for the withdrawParticipation field.
 func (r *mutationResolver) WithdrawParticipation(ctx context.Context, id pulid.ID, reason string) (*ent.Participation, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator); err != nil {
-		return nil, err
-	}
 	return r.Program.Withdraw(ctx, r.ent(ctx), id, reason)
 }
 
 // CreateConsultant is the resolver for the createConsultant field.
 func (r *mutationResolver) CreateConsultant(ctx context.Context, input ent.CreateConsultantInput) (*ent.Consultant, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator, types.RoleContractor); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).Consultant.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateConsultant is the resolver for the updateConsultant field.
 func (r *mutationResolver) UpdateConsultant(ctx context.Context, id pulid.ID, input ent.UpdateConsultantInput) (*ent.Consultant, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator, types.RoleContractor); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).Consultant.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // CreateMeasure is the resolver for the createMeasure field.
 func (r *mutationResolver) CreateMeasure(ctx context.Context, input ent.CreateMeasureInput) (*ent.Measure, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator, types.RoleContractor); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).Measure.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateMeasure is the resolver for the updateMeasure field.
 func (r *mutationResolver) UpdateMeasure(ctx context.Context, id pulid.ID, input ent.UpdateMeasureInput) (*ent.Measure, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator, types.RoleContractor); err != nil {
-		return nil, err
-	}
 	return r.ent(ctx).Measure.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
 // UpdateStep is the resolver for the updateStep field.
 func (r *mutationResolver) UpdateStep(ctx context.Context, id pulid.ID, input UpdateStepInput) (*ent.Step, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator); err != nil {
-		return nil, err
-	}
 	return r.Program.UpdateStep(ctx, r.ent(ctx), id, input.DueOn, input.Note, input.ClearNote != nil && *input.ClearNote)
 }
 
 // CompleteStep is the resolver for the completeStep field.
 func (r *mutationResolver) CompleteStep(ctx context.Context, input CompleteStepInput) (*ent.Step, error) {
-	if err := auth.Require(ctx, types.RoleAdmin, types.RoleCoordinator, types.RoleContractor); err != nil {
-		return nil, err
-	}
 	return r.Program.CompleteStep(ctx, r.ent(ctx), input.ID, input.CompletedAt, input.Note)
 }
 
 // CreateAPIToken is the resolver for the createApiToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, input CreateAPITokenInput) (*CreateAPITokenPayload, error) {
-	if err := auth.Require(ctx, types.RoleAdmin); err != nil {
-		return nil, err
-	}
 	secret, t, err := r.Auth.CreateToken(ctx, r.ent(ctx), input.Name, input.Role, input.MunicipalityID, input.ConsultantID)
 	if err != nil {
 		return nil, err
@@ -123,9 +82,6 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, input CreateAPITo
 
 // RevokeAPIToken is the resolver for the revokeApiToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, id pulid.ID) (*ent.APIToken, error) {
-	if err := auth.Require(ctx, types.RoleAdmin); err != nil {
-		return nil, err
-	}
 	return r.Auth.Revoke(ctx, r.ent(ctx), id)
 }
 

@@ -53,6 +53,7 @@ func (APIToken) Indexes() []ent.Index {
 // Annotations of APIToken.
 func (APIToken) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(types.RoleAdmin),
 		entgql.Type("ApiToken"),
 		entgql.RelayConnection(),
 		entgql.QueryField("apiTokens"),

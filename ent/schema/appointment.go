@@ -60,6 +60,7 @@ func (Appointment) Indexes() []ent.Index {
 // Annotations of Appointment.
 func (Appointment) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(everyone...),
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 	}

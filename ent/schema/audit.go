@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
-	"sicherkommunal/ent/privacy"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 )
@@ -53,10 +52,10 @@ func (AuditEvent) Hooks() []ent.Hook { return []ent.Hook{appendOnly()} }
 // Policy of AuditEvent: ADMIN and MINISTRY read the trail; every change
 // writes to it.
 func (AuditEvent) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(types.RoleAdmin, types.RoleMinistry)}, allow(everyone...))
+	return policy(allow(everyone...))
 }
 
 // Annotations of AuditEvent.
 func (AuditEvent) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField()}
+	return []schema.Annotation{readers(types.RoleAdmin, types.RoleMinistry), entgql.RelayConnection(), entgql.QueryField()}
 }

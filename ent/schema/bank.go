@@ -48,6 +48,7 @@ func (BankStatementImport) Edges() []ent.Edge {
 // Annotations of BankStatementImport.
 func (BankStatementImport) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(staff...),
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 	}
@@ -122,6 +123,7 @@ func (BankTransaction) Indexes() []ent.Index {
 // Annotations of BankTransaction.
 func (BankTransaction) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(finance...),
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 		entsql.Annotation{Checks: map[string]string{"bank_transactions_amount_positive": "amount > 0"}},

@@ -57,6 +57,7 @@ func (CalendarFeed) Indexes() []ent.Index {
 // Annotations of CalendarFeed.
 func (CalendarFeed) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(everyone...),
 		entgql.RelayConnection(),
 		entgql.QueryField("calendarFeeds"),
 	}

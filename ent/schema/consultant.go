@@ -45,6 +45,7 @@ func (Consultant) Indexes() []ent.Index {
 // Annotations of Consultant.
 func (Consultant) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(everyone...),
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),

@@ -70,6 +70,7 @@ func (LedgerEntry) Hooks() []ent.Hook { return []ent.Hook{appendOnly()} }
 // Annotations of LedgerEntry.
 func (LedgerEntry) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(ledgerReaders...),
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 		entsql.Annotation{Checks: map[string]string{"ledger_entries_amount_positive": "amount > 0"}},
@@ -110,6 +111,7 @@ func (FundingAccount) Edges() []ent.Edge {
 // defence behind the ledger's rules.
 func (FundingAccount) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(ledgerReaders...),
 		entgql.Type("Funding"),
 		entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 		entsql.Annotation{Checks: map[string]string{

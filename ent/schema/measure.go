@@ -60,6 +60,7 @@ func (Measure) Hooks() []ent.Hook {
 // Annotations of Measure.
 func (Measure) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(everyone...),
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),

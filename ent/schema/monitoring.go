@@ -72,7 +72,7 @@ func (Flag) Indexes() []ent.Index {
 
 // Annotations of Flag.
 func (Flag) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{readers(everyone...), entgql.RelayConnection()}
 }
 
 // JobRun records one run of a monitoring job.
@@ -108,5 +108,5 @@ func (JobRun) Indexes() []ent.Index {
 
 // Annotations of JobRun.
 func (JobRun) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField()}
+	return []schema.Annotation{readers(staff...), entgql.RelayConnection(), entgql.QueryField()}
 }

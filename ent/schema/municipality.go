@@ -34,7 +34,9 @@ func (Municipality) Fields() []ent.Field {
 		field.Enum("kind").Values("KREISFREIE_STADT", "LANDKREIS", "EINHEITSGEMEINDE", "VERBANDSGEMEINDE").
 			Annotations(entgql.OrderField("KIND")),
 		field.String("contact_email").Optional().Nillable().Validate(types.ValidateEmail),
-		field.String("iban").Optional().Nillable().Validate(types.ValidateIBAN),
+		field.String("iban").Optional().Nillable().Validate(types.ValidateIBAN).
+			Comment("banking data: ADMIN, MINISTRY and the Kommune itself").
+			Annotations(readers(banking...)),
 	}
 }
 
@@ -59,6 +61,7 @@ func (Municipality) Indexes() []ent.Index {
 // Annotations of Municipality.
 func (Municipality) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(everyone...),
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),

@@ -62,6 +62,7 @@ func (Participation) Indexes() []ent.Index {
 // Annotations of Participation.
 func (Participation) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(everyone...),
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
 
 	"sicherkommunal/auth"
 	gen "sicherkommunal/ent"
@@ -12,6 +13,7 @@ import (
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
+	"sicherkommunal/ent/intercept"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
@@ -22,10 +24,13 @@ import (
 	"sicherkommunal/ent/step"
 )
 
-// The role matrix of DESIGN.md §7, enforced on every query and mutation of
-// the data layer, so that connections, nested edges, node(id:), nodes(ids:),
-// filters and feeds all obey it. Without a viewer nothing is allowed: code
-// that acts on its own (seeding, jobs, feeds) uses auth.SystemContext.
+// The row half of the role matrix (the field half is access.go), enforced
+// on every query of the data layer, so that connections, nested edges,
+// node(id:), nodes(ids:), feeds and jobs' reads all obey it; the GraphQL
+// layer adds the same row filter to every nested has…With predicate, so
+// that a filter never sees a row its role may not read. Without a viewer
+// nothing is allowed: code that acts on its own (seeding, jobs, feeds) uses
+// auth.SystemContext.
 //
 // Objects a role may partly see (a Kommune's own participation among all)
 // are filtered, so that asking for another's object gives the same answer
@@ -38,10 +43,141 @@ var (
 	operations = []types.Role{types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator, types.RoleContractor}
 )
 
+// rowFilter is the rows of one type a viewer reads: every row (nil, true),
+// those of a predicate (p, true), or none (nil, false).
+type rowFilter func(v *auth.Viewer) (func(*sql.Selector), bool)
+
+// every lets the roles read every row.
+func every(roles ...types.Role) rowFilter {
+	return func(v *auth.Viewer) (func(*sql.Selector), bool) { return nil, v.Is(roles...) }
+}
+
+// or tries the filters in order; the first that lets the viewer in decides.
+func or(fs ...rowFilter) rowFilter {
+	return func(v *auth.Viewer) (func(*sql.Selector), bool) {
+		for _, f := range fs {
+			if p, ok := f(v); ok {
+				return p, true
+			}
+		}
+		return nil, false
+	}
+}
+
+// own lets a MUNICIPALITY viewer read the rows of its own Kommune.
+func own[P ~func(*sql.Selector)](p func(municipality pulid.ID) P) rowFilter {
+	return func(v *auth.Viewer) (func(*sql.Selector), bool) {
+		if v == nil || v.Role != types.RoleMunicipality || v.MunicipalityID == nil {
+			return nil, false
+		}
+		return p(*v.MunicipalityID), true
+	}
+}
+
+// roleRows lets a role read the rows of a predicate.
+func roleRows[P ~func(*sql.Selector)](role types.Role, p func(v *auth.Viewer) P) rowFilter {
+	return func(v *auth.Viewer) (func(*sql.Selector), bool) {
+		if !v.Is(role) {
+			return nil, false
+		}
+		return p(v), true
+	}
+}
+
+// rows is the row matrix, by ent type name.
+var rows = map[string]rowFilter{
+	gen.TypeProgram: every(everyone...),
+	gen.TypeMunicipality: or(every(operations...),
+		own(func(id pulid.ID) func(*sql.Selector) { return municipality.ID(id) })),
+	gen.TypeParticipation: or(every(operations...),
+		own(func(id pulid.ID) func(*sql.Selector) { return participation.MunicipalityID(id) })),
+	gen.TypeStep: or(every(operations...),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return step.HasParticipationWith(participation.MunicipalityID(id))
+		})),
+	gen.TypeMeasure: or(every(operations...),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return measure.HasParticipationWith(participation.MunicipalityID(id))
+		})),
+	// A Kommune sees the appointments it takes part in (and, through the
+	// Participation rows, none of the other Kommunen of a shared kickoff).
+	gen.TypeAppointment: or(every(operations...),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return appointment.HasParticipationsWith(participation.MunicipalityID(id))
+		})),
+	gen.TypeConsultant: every(everyone...),
+	// Money is for MID, KITU and the Kommune it was paid to; the
+	// contractor sees none.
+	gen.TypeLedgerEntry: or(every(staff...),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return ledgerentry.HasParticipationWith(participation.MunicipalityID(id))
+		})),
+	gen.TypeFundingAccount: or(every(staff...),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return fundingaccount.HasParticipationWith(participation.MunicipalityID(id))
+		})),
+	// The contractor sees schedule flags (no money); a Kommune its own.
+	gen.TypeFlag: or(every(staff...),
+		roleRows(types.RoleContractor, func(*auth.Viewer) func(*sql.Selector) {
+			return flag.KindIn(flag.KindSTEP_OVERDUE, flag.KindDEADLINE_AT_RISK)
+		}),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return flag.HasParticipationWith(participation.MunicipalityID(id))
+		})),
+	gen.TypeJobRun: every(staff...),
+	// ADMIN manages tokens; every other token reads only itself.
+	gen.TypeAPIToken: or(every(types.RoleAdmin), func(v *auth.Viewer) (func(*sql.Selector), bool) {
+		if v == nil || v.TokenID == "" {
+			return nil, false
+		}
+		return apitoken.ID(v.TokenID), true
+	}),
+	// Staff see every feed; the contractor programme and consultant
+	// feeds; a Kommune its own.
+	gen.TypeCalendarFeed: or(every(staff...),
+		roleRows(types.RoleContractor, func(*auth.Viewer) func(*sql.Selector) {
+			return calendarfeed.ScopeIn(calendarfeed.ScopePROGRAM, calendarfeed.ScopeCONSULTANT)
+		}),
+		own(func(id pulid.ID) func(*sql.Selector) { return calendarfeed.MunicipalityID(id) })),
+	gen.TypeBankStatementImport: every(staff...),
+	gen.TypeBankTransaction:     every(staff...),
+	gen.TypeAuditEvent:          every(types.RoleAdmin, types.RoleMinistry),
+}
+
+// Rows returns the rows of an ent type (gen.TypeX) that the viewer of ctx
+// may read, as a predicate on the type's table: nil for every row. ok is
+// false when it may read none (and for a type the matrix does not name).
+func Rows(ctx context.Context, typ string) (p func(*sql.Selector), ok bool) {
+	f, known := rows[typ]
+	v := auth.FromContext(ctx)
+	if !known || v == nil {
+		return nil, false
+	}
+	return f(v)
+}
+
+// readRows is the query policy of every type: the rows of the matrix.
+func readRows() privacy.QueryRule {
+	return privacy.QueryRuleFunc(func(ctx context.Context, q ent.Query) error {
+		iq, err := intercept.NewQuery(q)
+		if err != nil {
+			return privacy.Denyf("%v", err)
+		}
+		p, ok := Rows(ctx, iq.Type())
+		if !ok {
+			return privacy.Denyf("the viewer may not read %s", iq.Type())
+		}
+		if p != nil {
+			iq.WhereP(p)
+		}
+		return privacy.Allow
+	})
+}
+
 // allow lets the roles through and passes everyone else to the next rule;
 // a context without a viewer is denied.
-func allow(roles ...types.Role) privacy.QueryMutationRule {
-	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+func allow(roles ...types.Role) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
 		v := auth.FromContext(ctx)
 		if v == nil {
 			return privacy.Denyf("no viewer in context")
@@ -62,46 +198,29 @@ func ownMunicipality(ctx context.Context) (pulid.ID, bool) {
 	return *v.MunicipalityID, true
 }
 
-func policy(query []privacy.QueryRule, mutation ...privacy.MutationRule) ent.Policy {
-	q := privacy.QueryPolicy(append(query, privacy.AlwaysDenyRule()))
+// policy reads the rows of the matrix and lets the mutation rules decide
+// changes; whatever no rule allows is denied.
+func policy(mutation ...privacy.MutationRule) ent.Policy {
+	q := privacy.QueryPolicy{readRows()}
 	m := privacy.MutationPolicy(append(mutation, privacy.AlwaysDenyRule()))
 	return privacy.Policy{Query: q, Mutation: m}
-}
-
-func own[T any](filter func(ctx context.Context, id pulid.ID, q T)) func(ctx context.Context, q T) error {
-	return func(ctx context.Context, q T) error {
-		id, ok := ownMunicipality(ctx)
-		if !ok {
-			return privacy.Skip
-		}
-		filter(ctx, id, q)
-		return privacy.Allow
-	}
 }
 
 // Policy of Program: everyone reads the programme's facts; ADMIN and
 // MINISTRY change them (approveStage2 included).
 func (Program) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(everyone...)}, allow(types.RoleAdmin, types.RoleMinistry))
+	return policy(allow(types.RoleAdmin, types.RoleMinistry))
 }
 
 // Policy of Municipality: a Kommune sees only itself.
 func (Municipality) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(operations...),
-		privacy.MunicipalityQueryRuleFunc(own(func(_ context.Context, id pulid.ID, q *gen.MunicipalityQuery) {
-			q.Where(municipality.ID(id))
-		}))},
-		allow(types.RoleAdmin, types.RoleCoordinator))
+	return policy(allow(types.RoleAdmin, types.RoleCoordinator))
 }
 
 // Policy of Participation: a Kommune sees only its own. Postings
 // (MINISTRY) and completed acceptance steps (CONTRACTOR) move the status.
 func (Participation) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(operations...),
-		privacy.ParticipationQueryRuleFunc(own(func(_ context.Context, id pulid.ID, q *gen.ParticipationQuery) {
-			q.Where(participation.MunicipalityID(id))
-		}))},
-		allow(types.RoleAdmin, types.RoleCoordinator),
+	return policy(allow(types.RoleAdmin, types.RoleCoordinator),
 		privacy.ParticipationMutationRuleFunc(func(ctx context.Context, m *gen.ParticipationMutation) error {
 			if m.Op().Is(ent.OpUpdateOne|ent.OpUpdate) && auth.FromContext(ctx).Is(types.RoleMinistry, types.RoleContractor) {
 				return privacy.Allow
@@ -112,11 +231,7 @@ func (Participation) Policy() ent.Policy {
 
 // Policy of Step: a Kommune sees its own steps; CONTRACTOR completes steps.
 func (Step) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(operations...),
-		privacy.StepQueryRuleFunc(own(func(_ context.Context, id pulid.ID, q *gen.StepQuery) {
-			q.Where(step.HasParticipationWith(participation.MunicipalityID(id)))
-		}))},
-		allow(types.RoleAdmin, types.RoleCoordinator),
+	return policy(allow(types.RoleAdmin, types.RoleCoordinator),
 		privacy.StepMutationRuleFunc(func(ctx context.Context, m *gen.StepMutation) error {
 			if m.Op().Is(ent.OpUpdateOne) && auth.FromContext(ctx).Is(types.RoleContractor) {
 				return privacy.Allow
@@ -127,22 +242,14 @@ func (Step) Policy() ent.Policy {
 
 // Policy of Measure: a Kommune sees its own; KITU and Bechtle manage them.
 func (Measure) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(operations...),
-		privacy.MeasureQueryRuleFunc(own(func(_ context.Context, id pulid.ID, q *gen.MeasureQuery) {
-			q.Where(measure.HasParticipationWith(participation.MunicipalityID(id)))
-		}))},
-		allow(types.RoleAdmin, types.RoleCoordinator, types.RoleContractor))
+	return policy(allow(types.RoleAdmin, types.RoleCoordinator, types.RoleContractor))
 }
 
 // Policy of Appointment: a Kommune sees the appointments it takes part in
 // (and, through the Participation policy, none of the other Kommunen of a
 // shared kickoff event); it may confirm them.
 func (Appointment) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(operations...),
-		privacy.AppointmentQueryRuleFunc(own(func(_ context.Context, id pulid.ID, q *gen.AppointmentQuery) {
-			q.Where(appointment.HasParticipationsWith(participation.MunicipalityID(id)))
-		}))},
-		allow(types.RoleAdmin, types.RoleCoordinator, types.RoleContractor),
+	return policy(allow(types.RoleAdmin, types.RoleCoordinator, types.RoleContractor),
 		privacy.AppointmentMutationRuleFunc(func(ctx context.Context, m *gen.AppointmentMutation) error {
 			id, ok := ownMunicipality(ctx)
 			if !ok || !m.Op().Is(ent.OpUpdateOne) {
@@ -161,91 +268,51 @@ func (Appointment) Policy() ent.Policy {
 
 // Policy of Consultant: everyone sees the contractor's people.
 func (Consultant) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(everyone...)},
-		allow(types.RoleAdmin, types.RoleCoordinator, types.RoleContractor))
+	return policy(allow(types.RoleAdmin, types.RoleCoordinator, types.RoleContractor))
 }
 
 // Policy of LedgerEntry: money is for MID, KITU and the Kommune it was
 // paid to; the contractor sees none. Only MID books.
 func (LedgerEntry) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(staff...),
-		privacy.LedgerEntryQueryRuleFunc(own(func(_ context.Context, id pulid.ID, q *gen.LedgerEntryQuery) {
-			q.Where(ledgerentry.HasParticipationWith(participation.MunicipalityID(id)))
-		}))},
-		allow(types.RoleAdmin, types.RoleMinistry))
+	return policy(allow(types.RoleAdmin, types.RoleMinistry))
 }
 
 // Policy of FundingAccount: as the ledger. Accounts are opened at
 // registration (COORDINATOR) and moved by postings (MINISTRY).
 func (FundingAccount) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(staff...),
-		privacy.FundingAccountQueryRuleFunc(own(func(_ context.Context, id pulid.ID, q *gen.FundingAccountQuery) {
-			q.Where(fundingaccount.HasParticipationWith(participation.MunicipalityID(id)))
-		}))},
-		allow(types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator))
+	return policy(allow(types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator))
 }
 
 // Policy of Flag: staff see all; the contractor sees schedule flags (no
 // money); a Kommune its own.
 func (Flag) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(staff...),
-		privacy.FlagQueryRuleFunc(func(ctx context.Context, q *gen.FlagQuery) error {
-			if !auth.FromContext(ctx).Is(types.RoleContractor) {
-				return privacy.Skip
-			}
-			q.Where(flag.KindIn(flag.KindSTEP_OVERDUE, flag.KindDEADLINE_AT_RISK))
-			return privacy.Allow
-		}),
-		privacy.FlagQueryRuleFunc(own(func(_ context.Context, id pulid.ID, q *gen.FlagQuery) {
-			q.Where(flag.HasParticipationWith(participation.MunicipalityID(id)))
-		}))},
-		allow(staff...))
+	return policy(allow(staff...))
 }
 
 // Policy of JobRun: staff only; jobs write with the system viewer.
 func (JobRun) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(staff...)}, allow(types.RoleAdmin, types.RoleCoordinator))
+	return policy(allow(types.RoleAdmin, types.RoleCoordinator))
 }
 
 // Policy of APIToken: ADMIN manages tokens; others see only their own.
 func (APIToken) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(types.RoleAdmin),
-		privacy.APITokenQueryRuleFunc(func(ctx context.Context, q *gen.APITokenQuery) error {
-			v := auth.FromContext(ctx)
-			if v == nil || v.TokenID == "" {
-				return privacy.Skip
-			}
-			q.Where(apitoken.ID(v.TokenID))
-			return privacy.Allow
-		})},
-		allow(types.RoleAdmin))
+	return policy(allow(types.RoleAdmin))
 }
 
 // Policy of CalendarFeed: KITU and ADMIN see all feeds; the contractor
 // programme and consultant feeds; a Kommune its own feeds. The calendar
 // service checks who may create which scope.
 func (CalendarFeed) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(types.RoleAdmin, types.RoleCoordinator),
-		privacy.CalendarFeedQueryRuleFunc(func(ctx context.Context, q *gen.CalendarFeedQuery) error {
-			if !auth.FromContext(ctx).Is(types.RoleContractor) {
-				return privacy.Skip
-			}
-			q.Where(calendarfeed.ScopeIn(calendarfeed.ScopePROGRAM, calendarfeed.ScopeCONSULTANT))
-			return privacy.Allow
-		}),
-		privacy.CalendarFeedQueryRuleFunc(own(func(_ context.Context, id pulid.ID, q *gen.CalendarFeedQuery) {
-			q.Where(calendarfeed.MunicipalityID(id))
-		}))},
-		allow(everyone...))
+	return policy(allow(everyone...))
 }
 
 // Policy of BankStatementImport: MID finance imports; staff read.
 func (BankStatementImport) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(staff...)}, allow(types.RoleAdmin, types.RoleMinistry))
+	return policy(allow(types.RoleAdmin, types.RoleMinistry))
 }
 
 // Policy of BankTransaction: bank lines are money; staff read, MID
 // matches them.
 func (BankTransaction) Policy() ent.Policy {
-	return policy([]privacy.QueryRule{allow(staff...)}, allow(types.RoleAdmin, types.RoleMinistry))
+	return policy(allow(types.RoleAdmin, types.RoleMinistry))
 }

@@ -57,6 +57,7 @@ func (Program) Indexes() []ent.Index {
 // Annotations of Program.
 func (Program) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(everyone...),
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),

@@ -56,6 +56,7 @@ func (Step) Hooks() []ent.Hook {
 // Annotations of Step.
 func (Step) Annotations() []schema.Annotation {
 	return []schema.Annotation{
+		readers(everyone...),
 		entgql.RelayConnection(),
 		entgql.QueryField(),
 	}
