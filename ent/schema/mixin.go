@@ -15,15 +15,24 @@ import (
 )
 
 // TimeMixin adds created_at and updated_at.
-type TimeMixin struct{ mixin.Schema }
+type TimeMixin struct {
+	mixin.Schema
+	// UpdatedReaders, when set, are the only roles that read updated_at:
+	// it moves with every field, so on a type with fields hidden from
+	// some role it would tell that role when a hidden field changed.
+	UpdatedReaders []types.Role
+}
 
 // Fields of the mixin.
-func (TimeMixin) Fields() []ent.Field {
+func (m TimeMixin) Fields() []ent.Field {
+	updated := []schema.Annotation{entgql.OrderField("UPDATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	if m.UpdatedReaders != nil {
+		updated = append(updated, readers(m.UpdatedReaders...))
+	}
 	return []ent.Field{
 		field.Time("created_at").Default(time.Now).Immutable().
 			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
-		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now).
-			Annotations(entgql.OrderField("UPDATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now).Annotations(updated...),
 	}
 }
 

@@ -18,7 +18,7 @@ type Municipality struct{ ent.Schema }
 
 // Mixin of Municipality.
 func (Municipality) Mixin() []ent.Mixin {
-	return []ent.Mixin{pulid.MixinWithPrefix("MU"), TimeMixin{}}
+	return []ent.Mixin{pulid.MixinWithPrefix("MU"), TimeMixin{UpdatedReaders: banking}}
 }
 
 // Fields of Municipality.

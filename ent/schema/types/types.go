@@ -6,7 +6,9 @@ package types
 import (
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"entgo.io/ent/schema/field"
@@ -135,18 +137,56 @@ var OptionalMoneyScanner = field.ValueScannerFunc[*decimal.Decimal, *sql.NullInt
 	},
 }
 
+// MaxMoneyCents is the ceiling of every amount of money in the system, in
+// cents: 1,000,000,000.00 EUR, far above any cap or budget of the
+// programme. Every amount a client sends (the GraphQL Decimal scalar), every
+// bank statement line (reconcile) and every value stored (Cents) is at most
+// this in absolute value.
+//
+// The ceiling is what keeps the SQL sums over money columns (BIGINT cents,
+// summed as 64-bit integers by SQLite and cast back to bigint by the
+// monitoring jobs on PostgreSQL) from overflowing: MaxSummedMoneyValues
+// values at the ceiling still fit in int64.
+const MaxMoneyCents int64 = 1_000_000_000_00
+
+// MaxSummedMoneyValues is how many amounts at the ceiling an int64 sum of
+// cents holds: 92,233,720. A nationwide programme (11,000 Kommunen with
+// about 100 measures each, 1.1 million values) stays 80 times below it.
+const MaxSummedMoneyValues = math.MaxInt64 / MaxMoneyCents
+
+// MaxMoney is MaxMoneyCents as an amount.
+var MaxMoney = decimal.New(MaxMoneyCents, -2)
+
+// ErrAboveMoneyLimit marks an amount whose absolute value is above MaxMoney.
+var ErrAboveMoneyLimit = errors.New("above the limit of " + MaxMoney.StringFixed(2) + " EUR for an amount")
+
+// CheckMoneyLimit fails with an error wrapping ErrAboveMoneyLimit, naming
+// the amount and the limit, when the absolute value of d is above MaxMoney.
+func CheckMoneyLimit(d decimal.Decimal) error {
+	if d.Abs().GreaterThan(MaxMoney) {
+		return fmt.Errorf("amount %s is %w", clipAmount(d.String()), ErrAboveMoneyLimit)
+	}
+	return nil
+}
+
+func clipAmount(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
 // Cents converts an amount to whole cents; it fails for fractions of a cent
-// and for amounts that do not fit in 64 bits.
+// and for amounts above the ceiling (MaxMoneyCents, ErrAboveMoneyLimit).
 func Cents(d decimal.Decimal) (int64, error) {
+	if err := CheckMoneyLimit(d); err != nil {
+		return 0, err
+	}
 	c := d.Shift(2)
 	if !c.IsInteger() {
-		return 0, fmt.Errorf("amount %s has more than two fraction digits", d.String())
+		return 0, fmt.Errorf("amount %s has more than two fraction digits", clipAmount(d.String()))
 	}
-	b := c.BigInt()
-	if !b.IsInt64() {
-		return 0, fmt.Errorf("amount %s is out of range", d.String())
-	}
-	return b.Int64(), nil
+	return c.IntPart(), nil
 }
 
 // MoneySchemaType makes money columns BIGINT on every dialect.

@@ -1,6 +1,10 @@
 package types
 
 import (
+	"errors"
+	"math"
+	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -46,8 +50,49 @@ func TestCents(t *testing.T) {
 			t.Errorf("%s accepted", in)
 		}
 	}
+	// The ceiling: 1,000,000,000.00 EUR either way, exactly, and nothing above.
+	for in, want := range map[string]int64{"1000000000.00": 100000000000, "-1000000000": -100000000000, "999999999.99": 99999999999} {
+		got, err := Cents(decimal.RequireFromString(in))
+		if err != nil || got != want {
+			t.Errorf("%s → %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"1000000000.01", "-1000000000.01", "92233720368547758.07", "999999999999999.99", "1e40"} {
+		_, err := Cents(decimal.RequireFromString(in))
+		if !errors.Is(err, ErrAboveMoneyLimit) || !strings.Contains(err.Error(), "1000000000.00") {
+			t.Errorf("%s: want ErrAboveMoneyLimit naming the limit, got %v", in, err)
+		}
+		if _, err := MoneyScanner.Value(decimal.RequireFromString(in)); err == nil {
+			t.Errorf("%s stored", in)
+		}
+	}
 	v, err := MoneyScanner.Value(decimal.RequireFromString("16100.00"))
 	if err != nil || v != int64(1610000) {
 		t.Fatalf("stored as %#v, %v", v, err)
+	}
+}
+
+// TestMoneySumsFit: SQL sums of money columns are int64 cents (SQLite's
+// SUM, the bigint casts of the monitoring jobs). At the ceiling, the
+// sums of a nationwide programme fit: 11,000 Kommunen with 100 measures
+// each, every one at the ceiling, summed per programme (the largest sum
+// budget-overruns makes), and still with room for every stage-1 and
+// stage-2 payment and bank line of each of them at the ceiling too.
+func TestMoneySumsFit(t *testing.T) {
+	if MaxMoney.StringFixed(2) != "1000000000.00" || MaxMoneyCents != 100_000_000_000 {
+		t.Fatalf("ceiling %s (%d cents)", MaxMoney.StringFixed(2), MaxMoneyCents)
+	}
+	const kommunen, measuresEach = 11_000, 100
+	nationwide := new(big.Int).Mul(big.NewInt(kommunen*measuresEach), big.NewInt(MaxMoneyCents))
+	if !nationwide.IsInt64() || kommunen*measuresEach > MaxSummedMoneyValues {
+		t.Fatalf("a nationwide sum of %s cents does not fit in int64", nationwide)
+	}
+	// Per Kommune 100 measures, 2 payments, 2 returns, 2 reversals: 10 times that still fits.
+	worst := new(big.Int).Mul(big.NewInt(10*kommunen*(measuresEach+6)), big.NewInt(MaxMoneyCents))
+	if !worst.IsInt64() {
+		t.Fatalf("%s cents overflow int64", worst)
+	}
+	if MaxSummedMoneyValues != math.MaxInt64/100_000_000_000 || MaxSummedMoneyValues < 92_000_000 {
+		t.Fatalf("MaxSummedMoneyValues = %d", MaxSummedMoneyValues)
 	}
 }
