@@ -4,45 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"sicherkommunal/ent"
+	"sicherkommunal/store/retry"
 )
 
-// MaxAttempts bounds how often a transaction is retried after a transient
-// error (SQLite busy, PostgreSQL deadlock or serialization failure).
-const MaxAttempts = 8
+// MaxAttempts bounds how often a transaction is retried after contention
+// (SQLite busy, PostgreSQL deadlock or serialization failure); see
+// retry.Do for lost connections.
+const MaxAttempts = retry.MaxAttempts
 
 // ErrRetry marks an error after which the whole transaction should run
 // again (for example a unique violation that a fresh read will explain).
-var ErrRetry = errors.New("retry the transaction")
+var ErrRetry = retry.ErrRetry
 
-// IsTransient reports whether err is worth retrying the whole transaction.
-func IsTransient(err error) bool {
-	if errors.Is(err, ErrRetry) {
-		return true
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return true
-		}
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "40001", "40P01", "55P03": // serialization_failure, deadlock_detected, lock_not_available
-			return true
-		}
-	}
-	return false
-}
+// IsTransient reports whether err is worth retrying the whole transaction:
+// contention (SQLite busy, PostgreSQL deadlock or serialization failure,
+// ErrRetry) or a lost or refused connection (a database restart: SQLSTATE
+// class 08, 57P01 admin_shutdown, …). A commit that lost its connection is
+// not transient: it may have committed.
+func IsTransient(err error) bool { return retry.IsTransient(err) }
 
 // IsUniqueViolation reports a unique-index violation (and not, say, a
 // CHECK constraint) on either database.
@@ -57,28 +42,18 @@ func IsUniqueViolation(err error) bool {
 
 // InTx runs fn in a transaction and commits it. If ctx already carries a
 // transaction (a GraphQL mutation's), fn joins it. Transient failures roll
-// back and retry up to MaxAttempts times; fn must therefore have no effects
-// outside the database.
+// back and retry (contention up to MaxAttempts times, a lost connection
+// while ctx has time); fn must therefore have no effects outside the
+// database.
 func InTx(ctx context.Context, client *ent.Client, fn func(ctx context.Context, c *ent.Client) error) error {
 	if tx := ent.TxFromContext(ctx); tx != nil {
 		return fn(ctx, tx.Client())
 	}
-	var err error
-	for attempt := 1; attempt <= MaxAttempts; attempt++ {
-		err = runTx(ctx, client, fn)
-		if err == nil || !IsTransient(err) {
-			return err
-		}
-		if attempt < MaxAttempts {
-			backoff := time.Duration(rand.IntN(5*attempt)+1) * time.Millisecond
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(backoff):
-			}
-		}
+	err := retry.Do(ctx, func(ctx context.Context) error { return runTx(ctx, client, fn) })
+	if err != nil && retry.IsContention(err) {
+		return fmt.Errorf("transaction: %w", err)
 	}
-	return fmt.Errorf("transaction failed after %d attempts: %w", MaxAttempts, err)
+	return err
 }
 
 func runTx(ctx context.Context, client *ent.Client, fn func(ctx context.Context, c *ent.Client) error) (err error) {
@@ -97,26 +72,30 @@ func runTx(ctx context.Context, client *ent.Client, fn func(ctx context.Context,
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	return commit(tx)
+}
+
+// commit commits tx. A commit that lost its connection may or may not
+// have committed: it is never retried.
+func commit(tx *ent.Tx) error {
+	err := tx.Commit()
+	if retry.IsConnection(err) {
+		return retry.Permanent(fmt.Errorf("commit, outcome unknown: %w", err))
+	}
+	return err
 }
 
 // OpenTx begins a transaction for a GraphQL mutation, retrying transient
-// failures to begin (a busy SQLite writer lock).
+// failures to begin (a busy SQLite writer lock, a database restart) within
+// the time ctx allows.
 func OpenTx(ctx context.Context, client *ent.Client) (*ent.Tx, error) {
-	var err error
-	for attempt := 1; attempt <= MaxAttempts; attempt++ {
-		var tx *ent.Tx
-		if tx, err = client.Tx(ctx); err == nil {
-			return tx, nil
-		}
-		if !IsTransient(err) {
-			return nil, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(rand.IntN(5*attempt)+1) * time.Millisecond):
-		}
+	var tx *ent.Tx
+	err := retry.Do(ctx, func(ctx context.Context) (err error) {
+		tx, err = client.Tx(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return tx, nil
 }
