@@ -8,14 +8,18 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/schema"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
+	_ "modernc.org/sqlite"           // registers the "sqlite" driver
 
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/migrate"
@@ -42,6 +46,10 @@ type DB struct {
 	SQL     *sql.DB
 	Dialect string // dialect.SQLite or dialect.Postgres
 	Driver  *entsql.Driver
+
+	// migrate is the PostgreSQL configuration for migrations: without
+	// the statement timeout, which bounds requests, not schema changes.
+	migrate *pgx.ConnConfig
 }
 
 // Close closes the client and the pool.
@@ -51,7 +59,18 @@ func (d *DB) Close() error { return d.Client.Close() }
 type Options struct {
 	// Wrap, if set, wraps the ent driver (for example to count statements).
 	Wrap func(dialect.Driver) dialect.Driver
+	// StatementTimeout, if set, bounds every statement on PostgreSQL (the
+	// statement_timeout of every connection, unless the URL sets one): the
+	// server stops a statement even if the client's cancel never arrives.
+	// Transactions whose context has a deadline are bounded tighter, by
+	// the time left (SET LOCAL statement_timeout). Use the request timeout.
+	StatementTimeout time.Duration
 }
+
+// cancelGrace is how long a statement whose context ended may take to
+// answer the cancel request sent to PostgreSQL before its connection is
+// closed.
+const cancelGrace = time.Second
 
 // Open opens the store named by rawURL: "" or a file path or "sqlite:path"
 // selects SQLite; "postgres://…" or "postgresql://…" selects PostgreSQL.
@@ -62,13 +81,27 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		dial string
 		err  error
 	)
+	var migrateCfg *pgx.ConnConfig
 	switch {
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		dial = dialect.Postgres
-		db, err = sql.Open("pgx", rawURL)
+		cfg, err := pgx.ParseConfig(rawURL)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		// When a context ends, ask the server to cancel the running
+		// statement and keep the connection; only if the server does not
+		// answer within cancelGrace is the connection closed. (pgx's
+		// default closes the connection at once, sending a cancel as it
+		// goes: every statement that times out costs a new connection.)
+		cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+			return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelGrace}
+		}
+		migrateCfg = cfg.Copy()
+		if _, set := cfg.RuntimeParams["statement_timeout"]; !set && opts.StatementTimeout > 0 {
+			cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(ceilMillis(opts.StatementTimeout), 10)
+		}
+		db = stdlib.OpenDB(*cfg)
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(20)
 		db.SetConnMaxIdleTime(5 * time.Minute)
@@ -92,12 +125,18 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	drv := entsql.OpenDB(dial, db)
 	var d dialect.Driver = drv
 	if dial == dialect.SQLite {
-		d = &singleWriter{Driver: drv}
+		d = newSingleWriter(drv)
+	} else {
+		d = &boundedTx{Driver: drv, ceiling: opts.StatementTimeout}
 	}
 	if opts.Wrap != nil {
 		d = opts.Wrap(d)
 	}
-	return &DB{Client: ent.NewClient(ent.Driver(d)), SQL: db, Dialect: dial, Driver: drv}, nil
+	out := &DB{Client: ent.NewClient(ent.Driver(d)), SQL: db, Dialect: dial, Driver: drv}
+	if opts.StatementTimeout > 0 {
+		out.migrate = migrateCfg
+	}
+	return out, nil
 }
 
 // SQLiteDSN returns the DSN for a SQLite file with the settings this
@@ -119,9 +158,18 @@ func SQLiteDSN(path string) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Migrate creates or updates the schema.
+// Migrate creates or updates the schema. With a statement timeout on
+// PostgreSQL it runs on a connection of its own without that timeout: a
+// new index on a large table may take longer than a request.
 func (d *DB) Migrate(ctx context.Context) error {
-	if err := d.Client.Schema.Create(ctx); err != nil {
+	s := d.Client.Schema
+	if d.migrate != nil {
+		db := stdlib.OpenDB(*d.migrate)
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		s = migrate.NewSchema(entsql.OpenDB(dialect.Postgres, db))
+	}
+	if err := s.Create(ctx); err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
 	}
 	return nil

@@ -13,9 +13,14 @@ import (
 // IMMEDIATE); queueing on a Go mutex instead of SQLite's sleeping busy
 // handler keeps throughput high under contention. Other processes on the
 // same file are still coordinated by SQLite's lock and the busy timeout.
+// A transaction waits for its turn only as long as its context allows.
 type singleWriter struct {
 	dialect.Driver
-	mu sync.Mutex
+	turn chan struct{} // holds one token while a transaction is open
+}
+
+func newSingleWriter(d dialect.Driver) *singleWriter {
+	return &singleWriter{Driver: d, turn: make(chan struct{}, 1)}
 }
 
 type beginner interface {
@@ -27,7 +32,12 @@ func (d *singleWriter) Tx(ctx context.Context) (dialect.Tx, error) {
 }
 
 func (d *singleWriter) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	d.mu.Lock()
+	select {
+	case d.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	unlock := func() { <-d.turn }
 	var (
 		tx  dialect.Tx
 		err error
@@ -38,10 +48,10 @@ func (d *singleWriter) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialec
 		tx, err = d.Driver.Tx(ctx)
 	}
 	if err != nil {
-		d.mu.Unlock()
+		unlock()
 		return nil, err
 	}
-	return &unlockingTx{Tx: tx, unlock: sync.OnceFunc(d.mu.Unlock)}, nil
+	return &unlockingTx{Tx: tx, unlock: sync.OnceFunc(unlock)}, nil
 }
 
 // ExecContext and QueryContext pass through (used outside transactions).
