@@ -9,6 +9,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,6 +24,7 @@ import (
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/store/retry"
 )
 
 // Viewer is the holder of the token of a request.
@@ -135,9 +138,15 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Viewer, err
 	}
 	// Finding out who asks happens before anyone is known.
 	ctx = SystemContext(ctx)
-	t, err := s.Client.APIToken.Query().
-		Where(apitoken.TokenHash(Hash(secret)), apitoken.RevokedAtIsNil()).
-		Only(ctx)
+	// A database restart must not refuse requests: transient errors are
+	// tried again while the request has time.
+	var t *ent.APIToken
+	err := retry.Do(ctx, func(ctx context.Context) (err error) {
+		t, err = s.Client.APIToken.Query().
+			Where(apitoken.TokenHash(Hash(secret)), apitoken.RevokedAtIsNil()).
+			Only(ctx)
+		return err
+	})
 	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.Unauthenticated, "a valid bearer token is required")
 	}
@@ -210,9 +219,16 @@ func (s *Service) Revoke(ctx context.Context, c *ent.Client, id pulid.ID) (*ent.
 	return c.APIToken.UpdateOne(t).SetRevokedAt(s.Now()).Save(ctx)
 }
 
+// ErrAdminTokenRevoked: the SK_ADMIN_TOKEN secret belongs to a revoked
+// token. A revoked secret stays revoked, across restarts too.
+var ErrAdminTokenRevoked = errors.New(
+	"the configured SK_ADMIN_TOKEN was revoked, and a revoked secret never works again: configure a new secret (16+ characters) in SK_ADMIN_TOKEN and start again")
+
 // EnsureAdminToken makes sure an active ADMIN token with exactly this
 // secret exists (from SK_ADMIN_TOKEN). Errors: VALIDATION for a secret
-// shorter than 16 characters or one already used by a non-admin token.
+// shorter than 16 characters or one already used by a non-admin token,
+// ErrAdminTokenRevoked for the secret of a revoked token (which is not
+// brought back).
 func (s *Service) EnsureAdminToken(ctx context.Context, secret string) error {
 	if len(secret) < 16 {
 		return apperr.New(apperr.Validation, "SK_ADMIN_TOKEN must have at least 16 characters")
@@ -227,7 +243,7 @@ func (s *Service) EnsureAdminToken(ctx context.Context, secret string) error {
 	case t.Role != types.RoleAdmin:
 		return apperr.New(apperr.Validation, "SK_ADMIN_TOKEN is in use by a %s token", t.Role)
 	case t.RevokedAt != nil:
-		return s.Client.APIToken.UpdateOne(t).ClearRevokedAt().Exec(ctx)
+		return ErrAdminTokenRevoked
 	}
 	return nil
 }
@@ -257,22 +273,53 @@ func BearerToken(r *http.Request) string {
 // Middleware refuses requests without a valid bearer token with 401 and
 // puts the viewer into the context of the others.
 func (s *Service) Middleware(next http.Handler) http.Handler {
+	return s.RequireRole(nil, next)
+}
+
+// RequireRole is Middleware that also answers 403 to a valid token of
+// another role than those listed (nil: any role).
+func (s *Service) RequireRole(roles []types.Role, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := s.Authenticate(r.Context(), BearerToken(r))
 		if err != nil {
-			if apperr.CodeOf(err) != apperr.Unauthenticated {
-				s.Log.Error("authentication failed", "err", err)
-				http.Error(w, `{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`, http.StatusInternalServerError)
-				return
-			}
-			w.Header().Set("WWW-Authenticate", `Bearer realm="sicherkommunal"`)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"errors":[{"message":"a valid bearer token is required","extensions":{"code":"UNAUTHENTICATED"}}]}`))
+			s.refuse(w, r, err)
+			return
+		}
+		if roles != nil && !v.Is(roles...) {
+			writeError(w, http.StatusForbidden, apperr.Forbidden, "the "+string(v.Role)+" role may not use this")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), v)))
 	})
+}
+
+// refuse answers a failed authentication: 401 for a missing, unknown or
+// revoked token; 503 when the request ran out of time or the database
+// stayed unreachable (the client may try again); 500 otherwise.
+func (s *Service) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case apperr.CodeOf(err) == apperr.Unauthenticated:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="sicherkommunal"`)
+		writeError(w, http.StatusUnauthorized, apperr.Unauthenticated, "a valid bearer token is required")
+	case r.Context().Err() != nil:
+		s.Log.WarnContext(r.Context(), "authentication ran out of time", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "TIMEOUT", "the request took too long")
+	case retry.IsTransient(err):
+		s.Log.WarnContext(r.Context(), "authentication: database unavailable", "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "the service is briefly unavailable; try again")
+	default:
+		s.Log.ErrorContext(r.Context(), "authentication failed", "err", err)
+		writeError(w, http.StatusInternalServerError, apperr.Internal, "internal error")
+	}
+}
+
+// writeError writes a GraphQL-style error answer with a code.
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // demoAdminName names the token that `-demo` renews on every start.
