@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -13,12 +14,30 @@ import (
 	"sicherkommunal/apperr"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/privacy"
+	"sicherkommunal/store/retry"
 )
+
+// isIntrospectionDisabled reports gqlgen's refusal of __schema and __type
+// (an errors.New in gqlgen, so only its text identifies it).
+func isIntrospectionDisabled(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if err.Error() == "introspection disabled" {
+			return true
+		}
+	}
+	return false
+}
+
+// didYouMean is a suggestion in a GraphQL validation message: "Did you
+// mean "name"?", "Did you mean the enum value "A" or "B"?".
+var didYouMean = regexp.MustCompile(`\s*Did you mean [^?]*\?`)
 
 // presentError maps domain errors to GraphQL errors with extensions.code.
 // Anything unexpected is logged and shown as a generic INTERNAL error: no
-// SQL, constraint names or stack traces reach a client.
-func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+// SQL, constraint names or stack traces reach a client. With hideSchema
+// (introspection off) no message suggests a name of the schema, as a
+// last line behind the silent validation rules.
+func presentError(log *slog.Logger, hideSchema bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var (
@@ -65,7 +84,17 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				}
 				gerr.Extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
 			}
-		case errors.Is(err, context.DeadlineExceeded):
+			if hideSchema {
+				gerr.Message = didYouMean.ReplaceAllString(gerr.Message, "")
+			}
+		case isIntrospectionDisabled(err):
+			// gqlgen's own refusal, should a query get past noIntrospection.
+			log.DebugContext(ctx, "introspection refused", "path", gerr.Path.String())
+			gerr.Message = "schema introspection is disabled on this server"
+			gerr.Extensions = map[string]any{"code": IntrospectionDisabled}
+		case errors.Is(err, context.DeadlineExceeded), retry.IsQueryCanceled(err):
+			// The deadline passed, or the database stopped the statement
+			// at the deadline (statement_timeout, the cancel request).
 			gerr.Message = "the request took too long"
 			gerr.Extensions = map[string]any{"code": "TIMEOUT"}
 		default:

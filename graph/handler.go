@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"regexp"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -16,6 +14,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
 // Options configure the GraphQL handler.
@@ -46,6 +47,12 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if !opts.NoIntrospection {
 		srv.Use(extension.Introspection{})
+	} else {
+		// Refused before the guard and anything else runs, and validation
+		// errors name no fields, arguments, types or enum values.
+		srv.Use(noIntrospection{})
+		srv.SetDisableSuggestion(true)
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
 	}
 	limits := opts.Limits
 	if limits == (Limits{}) {
@@ -58,7 +65,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.Registerer != nil {
 		srv.Use(newOperationMetrics(opts.Registerer))
 	}
-	srv.SetErrorPresenter(presentError(r.Log))
+	srv.SetErrorPresenter(presentError(r.Log, opts.NoIntrospection))
 	srv.SetRecoverFunc(recoverPanic(r.Log))
 	return requestErrors(srv)
 }
@@ -119,32 +126,75 @@ func (w *requestErrorWriter) finish() {
 	_, _ = w.ResponseWriter.Write(body)
 }
 
-// operationMetrics counts GraphQL operations and their latency by
-// operation name. Names are client-chosen, so only well-formed names are
-// used as labels and their number is bounded.
+// noIntrospection refuses operations that ask for __schema or __type
+// with INTROSPECTION_DISABLED, a request error like the limits' (gqlgen's
+// own refusal is an unexpected error, logged and answered as INTERNAL).
+type noIntrospection struct{}
+
+// IntrospectionDisabled is the code of a refused introspection query.
+const IntrospectionDisabled = "INTROSPECTION_DISABLED"
+
+func (noIntrospection) ExtensionName() string                   { return "NoIntrospection" }
+func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (noIntrospection) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, nil) {
+		if f.Name == "__schema" || f.Name == "__type" {
+			return &gqlerror.Error{
+				Message:    "schema introspection is disabled on this server",
+				Extensions: map[string]any{"code": IntrospectionDisabled},
+			}
+		}
+	}
+	return nil
+}
+
+// rulesWithoutSuggestions are gqlparser's validation rules with every rule
+// that suggests names ("Did you mean …?") replaced by its silent variant;
+// SetDisableSuggestion alone covers only FieldsOnCorrectType and
+// ScalarLeafs.
+func rulesWithoutSuggestions() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for _, silent := range []struct {
+		replaces string
+		rule     core.Rule
+	}{
+		{"KnownArgumentNames", rules.KnownArgumentNamesRuleWithoutSuggestions},
+		{"KnownTypeNames", rules.KnownTypeNamesRuleWithoutSuggestions},
+		{"ValuesOfCorrectType", rules.ValuesOfCorrectTypeRuleWithoutSuggestions},
+	} {
+		r.RemoveRule(silent.replaces)
+		r.AddRule(silent.rule.Name, silent.rule.RuleFunc)
+	}
+	return r
+}
+
+// operationMetrics counts GraphQL operations and their latency by the
+// name of the operation's first root field (participations,
+// postDisbursement, __schema for introspection). Operation names are
+// chosen by clients; root fields by the schema, so the labels are
+// bounded and no client can crowd others out. Only operations that
+// validated are counted.
 type operationMetrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
-	mu       sync.Mutex
-	names    map[string]bool
 }
-
-const maxOperationNames = 200
-
-var operationNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
 func newOperationMetrics(reg prometheus.Registerer) *operationMetrics {
 	m := &operationMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sk_graphql_operations_total",
-			Help: "GraphQL operations by operation name, type and outcome.",
+			Help: "GraphQL operations by their first root field (operation label: participations, postDisbursement, __schema, …), operation type and outcome.",
 		}, []string{"operation", "type", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "sk_graphql_operation_duration_seconds",
-			Help:    "GraphQL operation latency by operation name.",
+			Help:    "GraphQL operation latency by first root field (operation label) and operation type.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"operation", "type"}),
-		names: map[string]bool{},
 	}
 	reg.MustRegister(m.requests, m.latency)
 	return m
@@ -152,22 +202,21 @@ func newOperationMetrics(reg prometheus.Registerer) *operationMetrics {
 
 func (m *operationMetrics) ExtensionName() string                   { return "OperationMetrics" }
 func (m *operationMetrics) Validate(graphql.ExecutableSchema) error { return nil }
-func (m *operationMetrics) label(name string) string {
-	if name == "" {
-		return "anonymous"
+
+// rootField names the first root field of the operation, as the schema
+// names it (never the alias): "none" when @skip/@include leave none.
+func rootField(oc *graphql.OperationContext) string {
+	if oc.Operation == nil {
+		return "unknown"
 	}
-	if !operationNamePattern.MatchString(name) {
-		return "invalid"
+	fields := graphql.CollectFields(oc, oc.Operation.SelectionSet, nil)
+	if len(fields) == 0 {
+		return "none"
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if !m.names[name] {
-		if len(m.names) >= maxOperationNames {
-			return "other"
-		}
-		m.names[name] = true
+	if fields[0].Definition == nil { // not validated against the schema
+		return "unknown"
 	}
-	return name
+	return fields[0].Name
 }
 
 func (m *operationMetrics) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -177,14 +226,11 @@ func (m *operationMetrics) InterceptResponse(ctx context.Context, next graphql.R
 	oc := graphql.GetOperationContext(ctx)
 	start := time.Now()
 	resp := next(ctx)
-	name, typ := oc.OperationName, "unknown"
+	typ := "unknown"
 	if oc.Operation != nil {
 		typ = string(oc.Operation.Operation)
-		if name == "" {
-			name = oc.Operation.Name
-		}
 	}
-	name = m.label(name)
+	name := rootField(oc)
 	outcome := "ok"
 	if resp != nil && len(resp.Errors) > 0 {
 		outcome = "error"
