@@ -40,8 +40,10 @@ type FeedInput struct {
 }
 
 // CreateFeed creates a feed and returns its absolute URL, which holds the
-// secret and is not stored. Who may: PROGRAM feeds ADMIN and COORDINATOR;
-// MUNICIPALITY feeds ADMIN, COORDINATOR and the municipality itself;
+// secret and is not stored. Who may (the role table of the README):
+// PROGRAM feeds ADMIN, COORDINATOR and CONTRACTOR (who reads every
+// appointment anyway); MUNICIPALITY feeds ADMIN, COORDINATOR and the
+// municipality itself;
 // CONSULTANT feeds ADMIN, COORDINATOR and CONTRACTOR (a contractor token of
 // one consultant only for that consultant). Errors: VALIDATION, NOT_FOUND,
 // FORBIDDEN.
@@ -155,6 +157,10 @@ func mayManageFeed(ctx context.Context, scope calendarfeed.Scope, municipalityID
 		return nil
 	}
 	switch scope {
+	case calendarfeed.ScopePROGRAM:
+		if v.Is(types.RoleContractor) {
+			return nil
+		}
 	case calendarfeed.ScopeMUNICIPALITY:
 		if v.Is(types.RoleMunicipality) && v.MunicipalityID != nil && municipalityID != nil && *v.MunicipalityID == *municipalityID {
 			return nil
