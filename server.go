@@ -5,7 +5,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +30,7 @@ import (
 	"sicherkommunal/auth"
 	"sicherkommunal/calendar"
 	entprogram "sicherkommunal/ent/program"
+	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/graph"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
@@ -63,6 +67,7 @@ type config struct {
 	Introspection   bool
 	CORSOrigins     []string
 	RequestTimeout  time.Duration
+	MetricsPublic   bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -100,6 +105,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
 	fs.StringVar(&c.PublicURL, "public-url", env("SK_PUBLIC_URL", ""),
 		"public base URL of this server, used in calendar feed URLs (default http://<listen address>) (SK_PUBLIC_URL)")
+	metricsPublic := env("SK_METRICS_PUBLIC", "off")
+	fs.BoolVar(&c.MetricsPublic, "metrics-public", metricsPublic == "on" || metricsPublic == "true" || metricsPublic == "1",
+		"serve /metrics without a token, for a scrape inside a closed network; by default it needs an ADMIN bearer token (SK_METRICS_PUBLIC=on)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: sicherkommunal [flags]\n\nFlags (each also read from the SK_* variable named; the flag wins):\n")
 		fs.PrintDefaults()
@@ -155,6 +163,7 @@ type appOptions struct {
 	NoIntrospection bool          // schema introspection off
 	CORSOrigins     []string      // browser origins allowed to call /query
 	RequestTimeout  time.Duration // default 30 s
+	MetricsPublic   bool          // /metrics without a token (default: ADMIN token)
 }
 
 func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time.Time, opts appOptions) (*app, error) {
@@ -225,10 +234,82 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	a.handler = mux
+	var metrics http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if !opts.MetricsPublic {
+		// Prometheus sends it with authorization: {credentials: …}.
+		metrics = a.auth.RequireRole([]types.Role{types.RoleAdmin}, metrics)
+	}
+	mux.Handle("GET /metrics", metrics)
+	a.handler = logRequests(log, mux)
 	return a, nil
 }
+
+// logRequests writes one debug line per request: method, path (secrets
+// in it redacted), status, bytes and duration. Never headers, never the
+// query string.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !log.Enabled(r.Context(), slog.LevelDebug) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			log.DebugContext(r.Context(), "request", "method", r.Method, "path", redactPath(r.URL.Path),
+				"status", status, "bytes", sw.bytes, "duration", time.Since(start))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// redactPath hides the secrets a path may carry: a calendar feed's URL
+// is its credential.
+func redactPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, seg := range parts {
+		for _, prefix := range []string{calendar.FeedSecretPrefix, auth.SecretPrefix} {
+			if strings.HasPrefix(seg, prefix) {
+				ext := ""
+				if j := strings.LastIndexByte(seg, '.'); j > 0 {
+					ext = seg[j:]
+				}
+				parts[i] = prefix + "REDACTED" + ext
+			}
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushing,
+// deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // cors lets the listed browser origins call the API (no wildcard): they
 // may send Authorization and Content-Type with GET and POST.
@@ -265,18 +346,80 @@ func timeout(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody answers 413 for request bodies above n bytes.
+// limitBody answers 413 for request bodies above n bytes, whether the
+// client announced the length (Content-Length) or not (chunked).
 func limitBody(n int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > n {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			_, _ = io.WriteString(w, `{"errors":[{"message":"request body too large","extensions":{"code":"REQUEST_TOO_LARGE"}}]}`)
+			bodyTooLarge(w, n)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, n)
+		if r.ContentLength < 0 {
+			// Unknown length: read it now (at most n bytes), so that an
+			// oversized body is refused here and not half-read later.
+			b, err := io.ReadAll(r.Body)
+			var tooLarge *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooLarge):
+				bodyTooLarge(w, n)
+				return
+			case err != nil:
+				writeJSONError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read", nil)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			r.ContentLength = int64(len(b))
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+func bodyTooLarge(w http.ResponseWriter, n int64) {
+	writeJSONError(w, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE",
+		fmt.Sprintf("request body too large: the limit is %d bytes", n), map[string]any{"limit": n})
+}
+
+// writeJSONError answers with a GraphQL-style error carrying a code.
+func writeJSONError(w http.ResponseWriter, status int, code, msg string, ext map[string]any) {
+	e := map[string]any{"code": code}
+	for k, v := range ext {
+		e[k] = v
+	}
+	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": e}}})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// logConfig writes the configuration at debug level, secrets redacted.
+func logConfig(log *slog.Logger, c *config) {
+	admin := "unset"
+	if c.AdminToken != "" {
+		admin = "set (redacted)"
+	}
+	log.Debug("configuration", "listen", c.Listen, "database", redactDatabaseURL(c.DatabaseURL),
+		"admin_token", admin, "demo", c.Demo, "log_format", c.LogFormat, "log_level", c.LogLevel,
+		"shutdown_timeout", c.ShutdownTimeout, "max_body_bytes", c.MaxBodyBytes, "public_url", c.PublicURL,
+		"scheduler", c.Scheduler, "introspection", c.Introspection, "cors_origins", strings.Join(c.CORSOrigins, ","),
+		"request_timeout", c.RequestTimeout, "metrics_public", c.MetricsPublic)
+}
+
+// redactDatabaseURL hides the password of a PostgreSQL URL (in the user
+// information or as a password parameter).
+func redactDatabaseURL(raw string) string {
+	if !strings.HasPrefix(raw, "postgres://") && !strings.HasPrefix(raw, "postgresql://") {
+		return describeDB(raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "postgres://(unreadable, redacted)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -288,13 +431,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, c.DatabaseURL, store.Options{})
+	logConfig(log, c)
+	// No statement outlives the request that started it by more than the
+	// request timeout, even if its cancel never reaches the database.
+	db, err := store.Open(ctx, c.DatabaseURL, store.Options{StatementTimeout: c.RequestTimeout})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	a, err := newApp(ctx, db, log, time.Now, appOptions{MaxBodyBytes: c.MaxBodyBytes, NoIntrospection: !c.Introspection,
-		CORSOrigins: c.CORSOrigins, RequestTimeout: c.RequestTimeout})
+		CORSOrigins: c.CORSOrigins, RequestTimeout: c.RequestTimeout, MetricsPublic: c.MetricsPublic})
 	if err != nil {
 		return err
 	}
