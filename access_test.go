@@ -420,7 +420,7 @@ func TestMutationRoleMatrix(t *testing.T) {
 		"cancelAppointment":      {`mutation($id: ID!) { cancelAppointment(input: {id: $id, reason: "x"}) { id } }`, map[string]any{"id": id("AP")}, []string{A, Co, Ct}},
 		"confirmAppointment":     {`mutation($id: ID!) { confirmAppointment(id: $id) { id } }`, map[string]any{"id": id("AP")}, []string{A, Co, Ct, Mu}},
 		"completeAppointment":    {`mutation($id: ID!) { completeAppointment(id: $id) { id } }`, map[string]any{"id": id("AP")}, []string{A, Co, Ct}},
-		"createCalendarFeed":     {`mutation($id: ID!) { createCalendarFeed(input: {scope: PROGRAM, programID: $id}) { url } }`, map[string]any{"id": id("PG")}, []string{A, Co}},
+		"createCalendarFeed":     {`mutation($id: ID!) { createCalendarFeed(input: {scope: PROGRAM, programID: $id}) { url } }`, map[string]any{"id": id("PG")}, []string{A, Co, Ct}},
 		"revokeCalendarFeed":     {`mutation($id: ID!) { revokeCalendarFeed(id: $id) { id } }`, map[string]any{"id": id("CF")}, []string{A, Co, Ct, Mu}},
 		"importBankStatement":    {`mutation { importBankStatement(input: {format: CSV, content: "x"}) { id } }`, nil, []string{A, Mi}},
 		"matchBankTransaction":   {`mutation($id: ID!, $e: ID!) { matchBankTransaction(bankTransactionID: $id, entryID: $e) { id } }`, map[string]any{"id": id("BT"), "e": id("LE")}, []string{A, Mi}},

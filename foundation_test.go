@@ -486,10 +486,10 @@ func TestHTTPSurface(t *testing.T) {
 		t.Fatalf("graphiql %d", res.StatusCode)
 	}
 	s.must(t, s.Admin, `query ListPrograms { programs { totalCount } }`, nil, nil)
-	res, body = get("/metrics", "")
+	res, body = get("/metrics", s.Admin)
 	for _, want := range []string{
-		`sk_graphql_operations_total{operation="ListPrograms",outcome="ok",type="query"} 1`,
-		`sk_graphql_operation_duration_seconds_count{operation="ListPrograms",type="query"} 1`,
+		`sk_graphql_operations_total{operation="programs",outcome="ok",type="query"} 1`,
+		`sk_graphql_operation_duration_seconds_count{operation="programs",type="query"} 1`,
 		`go_sql_open_connections{db_name="main"}`,
 		`sk_ledger_batch_postings_bucket{le="1"}`,
 	} {

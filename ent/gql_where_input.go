@@ -5693,10 +5693,6 @@ type LedgerEntryWhereInput struct {
 	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
 	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
 
-	// "program" edge predicates.
-	HasProgram     *bool                `json:"hasProgram,omitempty"`
-	HasProgramWith []*ProgramWhereInput `json:"hasProgramWith,omitempty"`
-
 	// "participation" edge predicates.
 	HasParticipation     *bool                      `json:"hasParticipation,omitempty"`
 	HasParticipationWith []*ParticipationWhereInput `json:"hasParticipationWith,omitempty"`
@@ -6124,24 +6120,6 @@ func (i *LedgerEntryWhereInput) P() (predicate.LedgerEntry, error) {
 		predicates = append(predicates, ledgerentry.CreatedAtLTE(*i.CreatedAtLTE))
 	}
 
-	if i.HasProgram != nil {
-		p := ledgerentry.HasProgram()
-		if !*i.HasProgram {
-			p = ledgerentry.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasProgramWith) > 0 {
-		with := make([]predicate.Program, 0, len(i.HasProgramWith))
-		for _, w := range i.HasProgramWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasProgramWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, ledgerentry.HasProgramWith(with...))
-	}
 	if i.HasParticipation != nil {
 		p := ledgerentry.HasParticipation()
 		if !*i.HasParticipation {

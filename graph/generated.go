@@ -27932,7 +27932,7 @@ func (ec *executionContext) unmarshalInputLedgerEntryWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDEqualFold", "programIDContainsFold", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDEqualFold", "participationIDContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "kind", "kindNEQ", "kindIn", "kindNotIn", "valueDate", "valueDateNEQ", "valueDateIn", "valueDateNotIn", "valueDateGT", "valueDateGTE", "valueDateLT", "valueDateLTE", "reference", "referenceNEQ", "referenceIn", "referenceNotIn", "referenceGT", "referenceGTE", "referenceLT", "referenceLTE", "referenceContains", "referenceHasPrefix", "referenceHasSuffix", "referenceEqualFold", "referenceContainsFold", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "reversesID", "reversesIDNEQ", "reversesIDIn", "reversesIDNotIn", "reversesIDGT", "reversesIDGTE", "reversesIDLT", "reversesIDLTE", "reversesIDContains", "reversesIDHasPrefix", "reversesIDHasSuffix", "reversesIDIsNil", "reversesIDNotNil", "reversesIDEqualFold", "reversesIDContainsFold", "createdBy", "createdByNEQ", "createdByIn", "createdByNotIn", "createdByGT", "createdByGTE", "createdByLT", "createdByLTE", "createdByContains", "createdByHasPrefix", "createdByHasSuffix", "createdByEqualFold", "createdByContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasProgram", "hasProgramWith", "hasParticipation", "hasParticipationWith", "hasReverses", "hasReversesWith", "hasReversals", "hasReversalsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDEqualFold", "programIDContainsFold", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDEqualFold", "participationIDContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "kind", "kindNEQ", "kindIn", "kindNotIn", "valueDate", "valueDateNEQ", "valueDateIn", "valueDateNotIn", "valueDateGT", "valueDateGTE", "valueDateLT", "valueDateLTE", "reference", "referenceNEQ", "referenceIn", "referenceNotIn", "referenceGT", "referenceGTE", "referenceLT", "referenceLTE", "referenceContains", "referenceHasPrefix", "referenceHasSuffix", "referenceEqualFold", "referenceContainsFold", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "reversesID", "reversesIDNEQ", "reversesIDIn", "reversesIDNotIn", "reversesIDGT", "reversesIDGTE", "reversesIDLT", "reversesIDLTE", "reversesIDContains", "reversesIDHasPrefix", "reversesIDHasSuffix", "reversesIDIsNil", "reversesIDNotNil", "reversesIDEqualFold", "reversesIDContainsFold", "createdBy", "createdByNEQ", "createdByIn", "createdByNotIn", "createdByGT", "createdByGTE", "createdByLT", "createdByLTE", "createdByContains", "createdByHasPrefix", "createdByHasSuffix", "createdByEqualFold", "createdByContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasParticipation", "hasParticipationWith", "hasReverses", "hasReversesWith", "hasReversals", "hasReversalsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28758,20 +28758,6 @@ func (ec *executionContext) unmarshalInputLedgerEntryWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.CreatedAtLTE = data
-		case "hasProgram":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProgram"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProgram = data
-		case "hasProgramWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProgramWith"))
-			data, err := ec.unmarshalOProgramWhereInput2ᚕᚖsicherkommunalᚋentᚐProgramWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasProgramWith = data
 		case "hasParticipation":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipation"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)

@@ -47,7 +47,7 @@ func (LedgerEntry) Fields() []ent.Field {
 func (LedgerEntry) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("program", Program.Type).Ref("ledger_entries").Field("program_id").Unique().Required().Immutable().
-			Annotations(entgql.Skip(entgql.SkipType)),
+			Annotations(entgql.Skip(entgql.SkipType, entgql.SkipWhereInput)),
 		edge.From("participation", Participation.Type).Ref("ledger_entries").Field("participation_id").Unique().Required().Immutable(),
 		edge.To("reversals", LedgerEntry.Type).From("reverses").Field("reverses_id").Unique().Immutable(),
 	}
