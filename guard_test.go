@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -196,6 +197,40 @@ func TestExportsFollowTheMatrix(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != want {
 			t.Errorf("%s: %d %s", role, res.StatusCode, body)
+		}
+	}
+}
+
+// TestNodesAnswerAlike: nodes(ids:) answers one ID as it answers many: a
+// list as long as the IDs, null where nothing the token may read is found,
+// one NOT_FOUND error per such place; another Kommune's object and a
+// missing one look the same.
+func TestNodesAnswerAlike(t *testing.T) {
+	f := newAccessFixture(t)
+	a := f.tokens["MUNICIPALITY"]
+	missing := "PA01JD3K8Z6W8M2X1Q4R5T7V9B0C"
+	for _, ids := range [][]string{{f.paB}, {missing}, {f.paA, f.paB}, {f.paB, f.muB}, {f.paA, f.paB, missing}} {
+		r := f.post(t, a, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": ids})
+		var d struct{ Nodes []*struct{ ID string } }
+		if err := json.Unmarshal(r.Data, &d); err != nil || len(d.Nodes) != len(ids) {
+			t.Fatalf("%v: %s", ids, r.Raw)
+		}
+		nulls := 0
+		for i, n := range d.Nodes {
+			if (n != nil) != (ids[i] == f.paA) {
+				t.Errorf("%v: place %d: %s", ids, i, r.Raw)
+			}
+			if n == nil {
+				nulls++
+			}
+		}
+		if len(r.Errors) != nulls {
+			t.Errorf("%v: %d errors for %d nulls: %s", ids, len(r.Errors), nulls, r.Raw)
+		}
+		for _, e := range r.Errors {
+			if e.Code() != "NOT_FOUND" || len(e.Path) != 2 {
+				t.Errorf("%v: %s", ids, r.Raw)
+			}
 		}
 	}
 }

@@ -7,12 +7,17 @@ package graph
 
 import (
 	"context"
+	"fmt"
+	"sicherkommunal/apperr"
 	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/program"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // Steps is the resolver for the steps field.
@@ -28,7 +33,24 @@ func (r *queryResolver) Node(ctx context.Context, id pulid.ID) (ent.Noder, error
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder, error) {
-	return r.ent(ctx).Noders(ctx, ids, ent.WithNodeType(ent.IDToType))
+	if len(ids) != 1 {
+		return r.ent(ctx).Noders(ctx, ids, ent.WithNodeType(ent.IDToType))
+	}
+	// One ID answers as many do: null at its place and an error for it,
+	// never a null list.
+	n, err := r.ent(ctx).Noder(ctx, ids[0], ent.WithNodeType(ent.IDToType))
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	if err != nil {
+		graphql.AddError(ctx, &gqlerror.Error{
+			Path:       append(graphql.GetPath(ctx), ast.PathIndex(0)),
+			Message:    fmt.Sprintf("Could not resolve to a node with the global id of '%s'", ids[0]),
+			Extensions: map[string]any{"code": apperr.NotFound},
+		})
+		return []ent.Noder{nil}, nil
+	}
+	return []ent.Noder{n}, nil
 }
 
 // APITokens is the resolver for the apiTokens field.

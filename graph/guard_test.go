@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"sicherkommunal/auth"
@@ -208,4 +209,20 @@ func BenchmarkGuardOverhead(b *testing.B) {
 	b.ReportMetric(float64(withGuard)/float64(without), "guarded/bare")
 	b.ReportMetric(float64(without.Microseconds())/float64(b.N), "bare-µs/op")
 	b.ReportMetric(float64(withGuard.Microseconds())/float64(b.N), "guarded-µs/op")
+}
+
+// TestResponseCeiling: an answer above MaxResponseBytes becomes an error.
+func TestResponseCeiling(t *testing.T) {
+	g := guard{l: Limits{MaxResponseBytes: 100}}
+	big := func(context.Context) *graphql.Response {
+		return &graphql.Response{Data: json.RawMessage(`{"x":"` + strings.Repeat("a", 200) + `"}`)}
+	}
+	resp := g.InterceptResponse(context.Background(), big)
+	if resp.Data != nil || len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "RESPONSE_TOO_LARGE" {
+		t.Fatalf("%+v", resp)
+	}
+	small := func(context.Context) *graphql.Response { return &graphql.Response{Data: json.RawMessage(`{}`)} }
+	if resp := g.InterceptResponse(context.Background(), small); string(resp.Data) != "{}" {
+		t.Fatalf("%+v", resp)
+	}
 }
