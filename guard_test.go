@@ -135,7 +135,9 @@ func TestFieldVisibility(t *testing.T) {
 	// own rows: B's IBAN does not answer, A's does.
 	a := f.tokens["MUNICIPALITY"]
 	probe := `query($ags: String!, $p: String!) { programs(where: {hasParticipationsWith: [{hasMunicipalityWith: [{ags: $ags, ibanHasPrefix: $p}]}]}) { totalCount } }`
-	var own struct{ Viewer struct{ Municipality struct{ Ags, Iban string } } }
+	var own struct {
+		Viewer struct{ Municipality struct{ Ags, Iban string } }
+	}
 	f.must(t, a, `{ viewer { municipality { ags iban } } }`, nil, &own)
 	if own.Viewer.Municipality.Iban != "DE02120300000000202051" {
 		t.Fatalf("own IBAN: %+v", own)

@@ -461,7 +461,11 @@ func hideKommuneB(t *testing.T, f *accessFixture, s2 *testServer) {
 		map[string]any{"id": f.stepB, "in": map[string]any{"dueOn": "2026-12-01", "note": "geheime Notiz"}}, nil)
 	s2.must(t, adm, `mutation($in: CreateMeasureInput!) { createMeasure(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"participationID": f.paB, "kind": "WORKSHOP", "title": "Geheimer Workshop", "stage": "STAGE_1", "plannedCost": "25000.00"}}, nil)
-	var co struct{ Consultants struct{ Edges []struct{ Node struct{ ID string } } } }
+	var co struct {
+		Consultants struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+	}
 	s2.must(t, adm, `{ consultants { edges { node { id } } } }`, nil, &co)
 	s2.must(t, adm, `mutation($in: ScheduleAppointmentInput!) { scheduleAppointment(input: $in) { id } }`, map[string]any{"in": map[string]any{
 		"kind": "ONSITE_VISIT", "title": "Vor-Ort geheim", "startsAt": "2026-12-09T10:00:00+01:00", "endsAt": "2026-12-09T12:00:00+01:00",
