@@ -108,13 +108,7 @@ func ParseCAMT053(data []byte) (*File, error) {
 	if len(data) > maxStatementBytes {
 		return nil, invalid("the statement is larger than %d bytes", maxStatementBytes)
 	}
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	dec.CharsetReader = func(charset string, input io.Reader) (io.Reader, error) {
-		if strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8") {
-			return input, nil
-		}
-		return nil, fmt.Errorf("encoding %q is not supported (UTF-8 only)", charset)
-	}
+	dec := newCAMTDecoder(data)
 	var doc camtDocument
 	if err := dec.Decode(&doc); err != nil {
 		var se *xml.SyntaxError
@@ -152,6 +146,9 @@ func ParseCAMT053(data []byte) (*File, error) {
 	case NamespaceCAMT053v02, NamespaceCAMT053v08:
 	default:
 		return nil, invalid("unknown namespace %q: camt.053.001.02 and camt.053.001.08 are supported", clip(doc.XMLName.Space))
+	}
+	if err := checkNamespaces(data, doc.XMLName.Space); err != nil {
+		return nil, err
 	}
 	if len(doc.Msgs) != 1 {
 		return nil, invalid("Document needs exactly one BkToCstmrStmt")
@@ -204,6 +201,85 @@ func ParseCAMT053(data []byte) (*File, error) {
 	return f, nil
 }
 
+func newCAMTDecoder(data []byte) *xml.Decoder {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.CharsetReader = func(charset string, input io.Reader) (io.Reader, error) {
+		if strings.EqualFold(charset, "utf-8") || strings.EqualFold(charset, "utf8") {
+			return input, nil
+		}
+		return nil, fmt.Errorf("encoding %q is not supported (UTF-8 only)", charset)
+	}
+	return dec
+}
+
+// xsiNamespace is the namespace of xsi:schemaLocation, which banks put on
+// the Document element.
+const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+// checkNamespaces refuses a document with an element in another namespace
+// than its Document element (or in none), or an attribute in a namespace
+// other than xsi: the structs above match elements by their local names,
+// and would otherwise read a foreign Ntry or Amt as if it were camt.053.
+// The one exception is the content of SplmtryData/Envlp, which ISO 20022
+// leaves open to any namespace (xs:any) and which is never read.
+// Errors: INVALID_STATEMENT naming the element (its path and line) and the
+// namespace.
+func checkNamespaces(data []byte, space string) error {
+	dec := newCAMTDecoder(data)
+	var path []string
+	envlp := 0 // > 0 inside SplmtryData/Envlp: 1 at the Envlp itself, more in its content
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return invalid("not well-formed XML: %s", clip(err.Error()))
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if envlp > 0 {
+				envlp++
+				continue
+			}
+			path = append(path, t.Name.Local)
+			line, _ := dec.InputPos()
+			where := clip(strings.Join(path, "/"))
+			if t.Name.Space != space {
+				return invalid("line %d: element %s is in %s, not in the Document's namespace %q",
+					line, where, namespaceName(t.Name.Space), space)
+			}
+			for _, a := range t.Attr {
+				switch a.Name.Space {
+				case "", "xmlns", xsiNamespace:
+				default:
+					return invalid("line %d: element %s: attribute %s is in %s, not in the Document's namespace %q",
+						line, where, clip(a.Name.Local), namespaceName(a.Name.Space), space)
+				}
+			}
+			if t.Name.Local == "Envlp" && len(path) > 1 && path[len(path)-2] == "SplmtryData" {
+				envlp = 1
+			}
+		case xml.EndElement:
+			if envlp > 1 {
+				envlp--
+				continue
+			}
+			envlp = 0
+			if len(path) > 0 {
+				path = path[:len(path)-1]
+			}
+		}
+	}
+}
+
+func namespaceName(space string) string {
+	if space == "" {
+		return "no namespace"
+	}
+	return fmt.Sprintf("namespace %q", clip(space))
+}
+
 func camtEntryLines(e *camtEntry, where string, pos int) ([]Line, error) {
 	status := strings.TrimSpace(e.Sts.Cd)
 	if status == "" {
@@ -241,7 +317,7 @@ func camtEntryLines(e *camtEntry, where string, pos int) ([]Line, error) {
 	}
 	amount, ccy, err := camtAmountOf(e.Amt)
 	if err != nil {
-		return nil, invalid("%s: Amt %v", where, err)
+		return nil, invalidAmount(err, "%s: Amt %v", where, err)
 	}
 	debit, err := camtDirection(e.CdtDbtInd)
 	if err != nil {
@@ -294,7 +370,7 @@ func camtEntryLines(e *camtEntry, where string, pos int) ([]Line, error) {
 				return nil, invalid("%s: a batch booking needs the amount of each transaction (Amt or AmtDtls/TxAmt/Amt)", twhere)
 			}
 			if l.Amount, l.Currency, err = camtAmountOf(amt); err != nil {
-				return nil, invalid("%s: Amt %v", twhere, err)
+				return nil, invalidAmount(err, "%s: Amt %v", twhere, err)
 			}
 			if l.Currency != ccy {
 				return nil, invalid("%s: currency %s differs from the entry's %s", twhere, l.Currency, ccy)

@@ -85,7 +85,7 @@ func ParseCSV(data []byte) (*File, error) {
 			return ""
 		}
 		bad := func(name string, err error) error {
-			return invalid("line %d, column %s: %v", line, name, err)
+			return invalidAmount(err, "line %d, column %s: %v", line, name, err)
 		}
 		var l Line
 		acct, err := normIBAN(get("account_iban"))

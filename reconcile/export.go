@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -23,33 +22,31 @@ var CSVColumns = []string{
 	"unconfirmed_entries", "open_bank_transactions",
 }
 
-func amounts(f Figures) []string {
-	return []string{f.LedgerPaid.StringFixed(2), f.BankConfirmed.StringFixed(2), f.Difference.StringFixed(2)}
+func (r csvRow) figures(f Figures) csvRow {
+	return r.money(f.LedgerPaid, f.BankConfirmed, f.Difference)
 }
 
-func (r *ReconciliationRow) record() []string {
-	out := []string{string(r.Participation.ID), r.Ags, r.MunicipalityName}
-	out = append(out, amounts(r.Stage1)...)
-	out = append(out, amounts(r.Stage2)...)
-	out = append(out, amounts(r.Total)...)
-	return append(out, strconv.Itoa(len(r.UnconfirmedEntries)), strconv.Itoa(len(r.OpenBankTransactions)))
+func (r *ReconciliationRow) record() csvRow {
+	return csvRow{}.text(string(r.Participation.ID), r.Ags, r.MunicipalityName).
+		figures(r.Stage1).figures(r.Stage2).figures(r.Total).
+		count(len(r.UnconfirmedEntries), len(r.OpenBankTransactions))
 }
 
-func (r *Reconciliation) totalRecord() []string {
+func (r *Reconciliation) totalRecord() csvRow {
 	t := r.Totals
-	out := []string{"TOTAL", "", ""}
-	out = append(out, amounts(t.Stage1)...)
-	out = append(out, amounts(t.Stage2)...)
-	out = append(out, amounts(t.Total)...)
-	return append(out, strconv.Itoa(t.UnconfirmedEntries), strconv.Itoa(t.OpenBankTransactions+t.UnattributedBankTransactions))
+	return csvRow{}.text("TOTAL", "", "").
+		figures(t.Stage1).figures(t.Stage2).figures(t.Total).
+		count(t.UnconfirmedEntries, t.OpenBankTransactions+t.UnattributedBankTransactions)
 }
 
 // WriteCSV writes the report as CSV: UTF-8, comma-separated, a header row,
 // amounts with a decimal point and two fraction digits, a TOTAL row last
-// (whose open_bank_transactions also counts the unattributed lines).
+// (whose open_bank_transactions also counts the unattributed lines). Text
+// cells that a spreadsheet would take for a formula start with a single
+// quote (CSVText).
 func WriteCSV(w io.Writer, r *Reconciliation) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVColumns); err != nil {
+	if err := cw.Write(csvRow{}.text(CSVColumns...)); err != nil {
 		return err
 	}
 	for _, row := range r.Participations {

@@ -9,6 +9,7 @@
 package reconcile
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -27,6 +28,10 @@ const (
 	// CodeInvalidStatement: the file cannot be read; the message names the
 	// element or line. Nothing of the file is stored.
 	CodeInvalidStatement = "INVALID_STATEMENT"
+	// CodeInvalidAmount: a line's amount is above the ceiling of every
+	// amount (types.MaxMoney); the message names the element or line.
+	// Nothing of the file is stored.
+	CodeInvalidAmount = "INVALID_AMOUNT"
 )
 
 // Line is one booking of a statement as parsed, before it is stored.
@@ -78,18 +83,25 @@ const (
 
 var amountPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,5})?$`)
 
+// maxAmountDigits is the number of integer digits of the ceiling.
+var maxAmountDigits = len(types.MaxMoney.Truncate(0).String())
+
 // parseAmount reads an amount from its text: digits with at most five
 // fraction digits (ISO 20022), of which only two may be non-zero (cents),
-// positive and within BIGINT cents. Never through a float.
+// positive and at most the ceiling of every amount (types.MaxMoney; above
+// it the error wraps types.ErrAboveMoneyLimit). Never through a float.
 func parseAmount(s string) (decimal.Decimal, error) {
 	s = strings.TrimSpace(s)
 	if !amountPattern.MatchString(s) {
 		return decimal.Zero, fmt.Errorf("%q is not an amount like 1234.56", clip(s))
 	}
-	if len(s) > 22 {
-		return decimal.Zero, fmt.Errorf("%q is too large", clip(s))
+	digits, fraction, _ := strings.Cut(s, ".")
+	digits = strings.TrimLeft(digits, "0")
+	if len(digits) > maxAmountDigits {
+		return decimal.Zero, fmt.Errorf("%q is %w", clip(s), types.ErrAboveMoneyLimit)
 	}
-	d, err := decimal.NewFromString(s)
+	// At most 10 integer and 5 fraction digits are left to parse.
+	d, err := decimal.NewFromString("0" + digits + "." + fraction + "0")
 	if err != nil {
 		return decimal.Zero, fmt.Errorf("%q is not an amount", clip(s))
 	}
@@ -99,8 +111,8 @@ func parseAmount(s string) (decimal.Decimal, error) {
 	if !d.IsPositive() {
 		return decimal.Zero, fmt.Errorf("%q is not positive", s)
 	}
-	if _, err := types.Cents(d); err != nil {
-		return decimal.Zero, fmt.Errorf("%q is out of range", s)
+	if types.CheckMoneyLimit(d) != nil {
+		return decimal.Zero, fmt.Errorf("%q is %w", s, types.ErrAboveMoneyLimit)
 	}
 	return d.Round(2), nil
 }
@@ -186,6 +198,15 @@ func clip(s string) string {
 
 func invalid(format string, args ...any) error {
 	return apperr.New(CodeInvalidStatement, format, args...)
+}
+
+// invalidAmount is invalid, but INVALID_AMOUNT when cause is an amount above
+// the ceiling.
+func invalidAmount(cause error, format string, args ...any) error {
+	if errors.Is(cause, types.ErrAboveMoneyLimit) {
+		return apperr.New(CodeInvalidAmount, format, args...)
+	}
+	return invalid(format, args...)
 }
 
 // checkUnique refuses two lines with the same key in one file: they would

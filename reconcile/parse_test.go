@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -150,6 +151,99 @@ func TestParseAmount(t *testing.T) {
 			t.Errorf("%q accepted", in)
 		}
 	}
+	// The ceiling of every amount: 1,000,000,000.00, however written.
+	for _, in := range []string{"1000000000", "1000000000.00", "1000000000.00000", "0001000000000.00", "999999999.99"} {
+		if d, err := parseAmount(in); err != nil || d.GreaterThan(types.MaxMoney) {
+			t.Errorf("%s: %v %v", in, d, err)
+		}
+	}
+	for _, in := range []string{"1000000000.01", "1000000001", "92233720368547758.07", "99999999999999999999",
+		"00000000000000000000000001000000000.01", strings.Repeat("9", 1000)} {
+		if _, err := parseAmount(in); !errors.Is(err, types.ErrAboveMoneyLimit) || !strings.Contains(err.Error(), "limit of 1000000000.00") {
+			t.Errorf("%.30q: want the ceiling, got %v", in, err)
+		}
+	}
+}
+
+// TestParseAmountCeiling: a line above the ceiling refuses the whole file
+// with INVALID_AMOUNT, naming the element or line and the limit.
+func TestParseAmountCeiling(t *testing.T) {
+	v02 := string(readFile(t, "camt053-001-02.xml"))
+	for _, c := range []struct{ name, doc, want string }{
+		{"entry", strings.Replace(v02, ">16100.00</Amt>\n        <CdtDbtInd>", ">92233720368547758.07</Amt>\n        <CdtDbtInd>", 1),
+			`Stmt 1 (Id 2026-0001), Ntry 1 (NtryRef 000001): Amt "92233720368547758.07" is above the limit of 1000000000.00 EUR`},
+		{"one cent above", strings.Replace(v02, ">500.00</Amt>", ">1000000000.01</Amt>", 1),
+			`Ntry 3 (NtryRef 000003): Amt "1000000000.01" is above the limit`},
+		{"transaction of a batch", strings.Replace(v02, ">8500.00<", ">1000000008400.00<", 1),
+			`Stmt 1 (Id 2026-0001), Ntry 2 (NtryRef 000002), TxDtls 2: Amt "1000000008400.00" is above the limit`},
+	} {
+		_, err := ParseCAMT053([]byte(c.doc))
+		if apperr.CodeOf(err) != CodeInvalidAmount || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("camt %s: want INVALID_AMOUNT containing %q, got %v", c.name, c.want, err)
+		}
+	}
+	if _, err := ParseCAMT053([]byte(strings.Replace(v02, ">500.00</Amt>", ">1000000000.00</Amt>", 1))); err != nil {
+		t.Errorf("camt at the ceiling: %v", err)
+	}
+	csv := string(readFile(t, "statement.csv"))
+	_, err := ParseCSV([]byte(strings.Replace(csv, "250.00", "92233720368547758.07", 1)))
+	if apperr.CodeOf(err) != CodeInvalidAmount || !strings.Contains(err.Error(), `line 3, column amount: "92233720368547758.07" is above the limit of 1000000000.00 EUR`) {
+		t.Errorf("csv: want INVALID_AMOUNT naming line 3, got %v", err)
+	}
+	if f, err := ParseCSV([]byte(strings.Replace(csv, "250.00", "1000000000.00", 1))); err != nil || f.Lines[1].Amount.StringFixed(2) != "1000000000.00" {
+		t.Errorf("csv at the ceiling: %v", err)
+	}
+}
+
+// TestParseCAMT053Namespaces: every element is in the Document's
+// namespace; a child in another namespace, or in none, is refused naming
+// the element and the namespace. Only SplmtryData/Envlp may carry other
+// namespaces (ISO 20022 leaves it open, and nothing in it is read).
+func TestParseCAMT053Namespaces(t *testing.T) {
+	v02 := string(readFile(t, "camt053-001-02.xml"))
+	const v08 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
+	for _, c := range []struct{ name, doc, want string }{
+		{"prefixed child", strings.Replace(v02, `<Amt Ccy="EUR">24600.00</Amt>`,
+			`<x:Amt xmlns:x="`+v08+`" Ccy="EUR">24600.00</x:Amt>`, 1),
+			`line 48: element Document/BkToCstmrStmt/Stmt/Ntry/Amt is in namespace "` + v08 + `", not in the Document's namespace "` + NamespaceCAMT053v02 + `"`},
+		{"default namespace redeclared", strings.Replace(v02, "<Ntry>", `<Ntry xmlns="`+v08+`">`, 1),
+			`element Document/BkToCstmrStmt/Stmt/Ntry is in namespace "` + v08 + `"`},
+		{"no namespace", strings.Replace(v02, "<BkToCstmrStmt>", `<BkToCstmrStmt xmlns="">`, 1),
+			`element Document/BkToCstmrStmt is in no namespace`},
+		{"foreign entry among ours", strings.Replace(v02, "</Stmt>",
+			`<Ntry xmlns="urn:example:other"><NtryRef>X</NtryRef><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-02-02</Dt></BookgDt></Ntry></Stmt>`, 1),
+			`Stmt/Ntry is in namespace "urn:example:other"`},
+		{"foreign attribute", strings.Replace(v02, `<Amt Ccy="EUR">24600.00</Amt>`,
+			`<Amt xmlns:x="urn:example:other" x:Ccy="EUR">24600.00</Amt>`, 1),
+			`element Document/BkToCstmrStmt/Stmt/Ntry/Amt: attribute Ccy is in namespace "urn:example:other"`},
+	} {
+		_, err := ParseCAMT053([]byte(c.doc))
+		if apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: want INVALID_STATEMENT containing %q, got %v", c.name, c.want, err)
+		}
+	}
+	// Supplementary data may carry anything; the file is read as without it.
+	withEnvlp := strings.Replace(v02, "</Stmt>", `<SplmtryData><Envlp><b:Info xmlns:b="urn:example:bank"><b:Ntry>ignored</b:Ntry></b:Info><Other xmlns="">x</Other></Envlp></SplmtryData></Stmt>`, 1)
+	f, err := ParseCAMT053([]byte(withEnvlp))
+	if err != nil || len(f.Lines) != 4 {
+		t.Fatalf("Envlp content: %v", err)
+	}
+	// But an element outside Envlp after it is checked again.
+	after := strings.Replace(withEnvlp, "</SplmtryData></Stmt>", `</SplmtryData><Ntry xmlns="">x</Ntry></Stmt>`, 1)
+	if _, err := ParseCAMT053([]byte(after)); apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), "Stmt/Ntry is in no namespace") {
+		t.Fatalf("after Envlp: %v", err)
+	}
+	// The xsi attributes on the Document are fine (the .02 sample has them), and so is the .08 sample.
+	for _, name := range []string{"camt053-001-02.xml", "camt053-001-08.xml"} {
+		if _, err := ParseCAMT053(readFile(t, name)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	xsi := strings.Replace(v02, `xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`,
+		`xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="`+NamespaceCAMT053v02+` camt.053.001.02.xsd">`, 1)
+	if _, err := ParseCAMT053([]byte(xsi)); err != nil {
+		t.Fatalf("xsi:schemaLocation: %v", err)
+	}
 }
 
 // TestBankingDays: weekdays minus TARGET2 closing days and
@@ -192,7 +286,7 @@ func FuzzParseCAMT053(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ParseCAMT053(data)
 		if err != nil {
-			if apperr.CodeOf(err) != CodeInvalidStatement {
+			if code := apperr.CodeOf(err); code != CodeInvalidStatement && code != CodeInvalidAmount {
 				t.Fatalf("error without code: %v", err)
 			}
 			return
@@ -209,7 +303,7 @@ func FuzzParseCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ParseCSV(data)
 		if err != nil {
-			if apperr.CodeOf(err) != CodeInvalidStatement {
+			if code := apperr.CodeOf(err); code != CodeInvalidStatement && code != CodeInvalidAmount {
 				t.Fatalf("error without code: %v", err)
 			}
 			return
@@ -224,8 +318,8 @@ func checkFile(t *testing.T, f *File) {
 		if !l.Amount.IsPositive() || !l.Amount.Equal(l.Amount.Round(2)) {
 			t.Fatalf("amount %s", l.Amount)
 		}
-		if _, err := types.Cents(l.Amount); err != nil {
-			t.Fatal(err)
+		if _, err := types.Cents(l.Amount); err != nil || l.Amount.GreaterThan(types.MaxMoney) {
+			t.Fatalf("amount %s: %v", l.Amount, err)
 		}
 		if !isCurrency(l.Currency) || l.StatementID == "" || l.LineKey == "" || l.BookingDate.IsZero() || l.ValueDate.IsZero() {
 			t.Fatalf("line %+v", l)

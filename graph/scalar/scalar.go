@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -18,18 +19,38 @@ import (
 // CodeInvalidAmount marks a Decimal that cannot be an amount of money.
 const CodeInvalidAmount = "INVALID_AMOUNT"
 
-// decimalPattern: optional minus, no leading zeros, at most two fraction
-// digits, at most 15 integer digits (far beyond any cap, far within int64
-// cents). No exponent, no plus sign, no spaces.
-var decimalPattern = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,2})?$`)
+// decimalPattern: optional minus, no leading zeros, no fraction digits or
+// one or two of them (written back with two), digits only: no exponent, no
+// plus sign, no spaces. How large the value may be is the ceiling's
+// business (types.MaxMoney), checked on the digits before any parsing.
+var decimalPattern = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]{1,2})?$`)
 
-// ParseDecimal parses the text form of a Decimal, exactly, never rounding.
+// maxIntegerDigits is the number of integer digits of the ceiling.
+var maxIntegerDigits = len(types.MaxMoney.Truncate(0).String())
+
+// ParseDecimal parses the text form of a Decimal, exactly, never rounding:
+// "10", "10.0" and "10.00" are the same amount, "10.000" is refused. An
+// amount above the ceiling (1,000,000,000.00 EUR, either sign) is refused
+// with INVALID_AMOUNT naming the limit.
 func ParseDecimal(s string) (decimal.Decimal, error) {
 	if !decimalPattern.MatchString(s) {
 		return decimal.Zero, &apperr.Error{Code: CodeInvalidAmount, Message: fmt.Sprintf(
 			"%q is not an amount: write a JSON string with digits and at most two fraction digits, such as \"16100.00\"", truncate(s))}
 	}
-	return decimal.RequireFromString(s), nil
+	intDigits := strings.TrimPrefix(s, "-")
+	if i := strings.IndexByte(intDigits, '.'); i >= 0 {
+		intDigits = intDigits[:i]
+	}
+	var d decimal.Decimal
+	if len(intDigits) <= maxIntegerDigits {
+		d = decimal.RequireFromString(s)
+	}
+	if len(intDigits) > maxIntegerDigits || types.CheckMoneyLimit(d) != nil {
+		limit := types.MaxMoney.StringFixed(2)
+		return decimal.Zero, (&apperr.Error{Code: CodeInvalidAmount, Message: fmt.Sprintf(
+			"%q is above the limit of %s EUR for an amount", truncate(s), limit)}).With("limit", limit)
+	}
+	return d, nil
 }
 
 // MarshalDecimal writes a JSON string with exactly two fraction digits.
