@@ -66,7 +66,9 @@ func TestMoneyCeilingMeasures(t *testing.T) {
 
 	var first string
 	for i := 0; i < 95; i++ {
-		var d struct{ CreateMeasure struct{ ID, PlannedCost string } }
+		var d struct {
+			CreateMeasure struct{ ID, PlannedCost string }
+		}
 		s.must(t, contractor, create, measure(moneyCeiling), &d)
 		if d.CreateMeasure.PlannedCost != moneyCeiling {
 			t.Fatalf("stored as %s", d.CreateMeasure.PlannedCost)
