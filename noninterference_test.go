@@ -410,7 +410,6 @@ func TestNonInterference(t *testing.T) {
 	}
 	for _, p := range pairs {
 		t.Run(p.role, func(t *testing.T) {
-			t.Parallel()
 			f := newAccessFixture(t)
 			s2 := cloneServer(t, f.testServer)
 			p.hide(t, f, s2)
