@@ -64,7 +64,7 @@ func (s *testServer) approveStage2(t testing.TB, token string) {
 		map[string]any{"in": map[string]any{"programID": s.programID(t), "approvedOn": "2026-02-10", "decisionReference": "LA-FIN 2026/7"}}, nil)
 }
 
-// TestLedgerRules: one check per rule of DESIGN.md §4, through GraphQL over
+// TestLedgerRules: one check per rule of the ledger, through GraphQL over
 // HTTP, asserting extensions.code and the figures a user needs.
 func TestLedgerRules(t *testing.T) {
 	s := newTestServer(t)

@@ -1,5 +1,5 @@
 // Package calendar holds the rules of appointments (Termine) and serves
-// them as iCal feeds that calendar apps subscribe to (DESIGN.md section 5).
+// them as iCal feeds that calendar apps subscribe to.
 //
 // Rules, each enforced in the caller's transaction:
 //   - endsAt is after startsAt;

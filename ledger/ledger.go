@@ -1,7 +1,7 @@
 // Package ledger is the money of the programme: an append-only ledger of
 // stage-1 and stage-2 disbursements and their reversals, exact decimals
 // stored as cents, per-participation funding accounts with running totals,
-// and the rules that keep every payment within the caps (DESIGN.md §4).
+// and the rules that keep every payment within the caps.
 //
 // Concurrency: every posting runs in a transaction that first locks the
 // participant's funding account (SELECT … FOR UPDATE on PostgreSQL; on
@@ -258,7 +258,7 @@ func idempotencyConflict(key string, entry pulid.ID) error {
 		With("entryID", string(entry))
 }
 
-// checkDisbursement applies the rules of DESIGN.md §4 to a new payment.
+// checkDisbursement applies the ledger's rules (README, "Money") to a new payment.
 func checkDisbursement(acc *account, stage types.FundingStage, amount decimal.Decimal, valueDate time.Time) error {
 	p := &acc.program
 	stage1Rest := acc.Stage1Cap.Sub(acc.Stage1Paid)

@@ -1,8 +1,7 @@
 // Package reconcile proves that what the ledger says was paid is what the
 // bank actually paid: it parses bank statements (ISO 20022 camt.053 and a
 // documented CSV layout) into bank transactions, matches them against
-// ledger entries, and reports the differences per participation and stage
-// (DESIGN.md §3, §4).
+// ledger entries, and reports the differences per participation and stage.
 //
 // A bank transaction never creates, changes or reverses a ledger entry:
 // matching only links a line to the entry it confirms.

@@ -23,15 +23,7 @@ type boundedTx struct {
 func (d *boundedTx) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
 
 func (d *boundedTx) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	var (
-		tx  dialect.Tx
-		err error
-	)
-	if b, ok := d.Driver.(beginner); ok {
-		tx, err = b.BeginTx(ctx, opts)
-	} else {
-		tx, err = d.Driver.Tx(ctx)
-	}
+	tx, err := begin(ctx, d.Driver, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -38,15 +38,7 @@ func (d *singleWriter) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialec
 		return nil, ctx.Err()
 	}
 	unlock := func() { <-d.turn }
-	var (
-		tx  dialect.Tx
-		err error
-	)
-	if b, ok := d.Driver.(beginner); ok {
-		tx, err = b.BeginTx(ctx, opts)
-	} else {
-		tx, err = d.Driver.Tx(ctx)
-	}
+	tx, err := begin(ctx, d.Driver, opts)
 	if err != nil {
 		unlock()
 		return nil, err
@@ -93,4 +85,12 @@ func (t *unlockingTx) QueryContext(ctx context.Context, q string, args ...any) (
 	return t.Tx.(interface {
 		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	}).QueryContext(ctx, q, args...)
+}
+
+// begin opens a transaction with the options when the driver takes them.
+func begin(ctx context.Context, d dialect.Driver, opts *sql.TxOptions) (dialect.Tx, error) {
+	if b, ok := d.(beginner); ok {
+		return b.BeginTx(ctx, opts)
+	}
+	return d.Tx(ctx)
 }

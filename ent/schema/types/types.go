@@ -76,7 +76,8 @@ const (
 	MaxIdempotencyKeyLen = 200
 )
 
-// Role is what a token holder may do (DESIGN.md section 7).
+// Role is what a token holder may do; the schema's @allow directives and
+// the row matrix in ent/schema/privacy.go say what each role reads.
 type Role string
 
 // Roles.
