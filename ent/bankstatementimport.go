@@ -31,6 +31,8 @@ type BankStatementImport struct {
 	LinesTotal int `json:"lines_total,omitempty"`
 	// LinesAdded holds the value of the "lines_added" field.
 	LinesAdded int `json:"lines_added,omitempty"`
+	// Lines of the file that were not added because a line with the same statement and line key is stored, but that differ from it: one text per line, naming the statement, the line key and each differing field (amount, currency, kind, valueDate, counterpartyIban, endToEndID, remittance) with the stored and the new value, e.g. `DE42…:2026-0001 line #3: amount stored 100.00, new 120.00`. Such a line is reported, never stored: the stored line stays as it is and keeps its match. At most 100 lines are named; a last text says how many more differ. Empty when every line not added equals the stored one; null for imports made before this was recorded.
+	DifferingLines []string `json:"differing_lines,omitempty"`
 	// CreatedBy holds the value of the "created_by" field.
 	CreatedBy string `json:"created_by,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -68,7 +70,7 @@ func (*BankStatementImport) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case bankstatementimport.FieldStatementIds:
+		case bankstatementimport.FieldStatementIds, bankstatementimport.FieldDifferingLines:
 			values[i] = new([]byte)
 		case bankstatementimport.FieldID:
 			values[i] = new(pulid.ID)
@@ -137,6 +139,14 @@ func (_m *BankStatementImport) assignValues(columns []string, values []any) erro
 				return fmt.Errorf("unexpected type %T for field lines_added", values[i])
 			} else if value.Valid {
 				_m.LinesAdded = int(value.Int64)
+			}
+		case bankstatementimport.FieldDifferingLines:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field differing_lines", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.DifferingLines); err != nil {
+					return fmt.Errorf("unmarshal field differing_lines: %w", err)
+				}
 			}
 		case bankstatementimport.FieldCreatedBy:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -210,6 +220,9 @@ func (_m *BankStatementImport) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("lines_added=")
 	builder.WriteString(fmt.Sprintf("%v", _m.LinesAdded))
+	builder.WriteString(", ")
+	builder.WriteString("differing_lines=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DifferingLines))
 	builder.WriteString(", ")
 	builder.WriteString("created_by=")
 	builder.WriteString(_m.CreatedBy)

@@ -69,6 +69,12 @@ func (_c *BankStatementImportCreate) SetLinesAdded(v int) *BankStatementImportCr
 	return _c
 }
 
+// SetDifferingLines sets the "differing_lines" field.
+func (_c *BankStatementImportCreate) SetDifferingLines(v []string) *BankStatementImportCreate {
+	_c.mutation.SetDifferingLines(v)
+	return _c
+}
+
 // SetCreatedBy sets the "created_by" field.
 func (_c *BankStatementImportCreate) SetCreatedBy(v string) *BankStatementImportCreate {
 	_c.mutation.SetCreatedBy(v)
@@ -260,6 +266,10 @@ func (_c *BankStatementImportCreate) createSpec() (*BankStatementImport, *sqlgra
 		_spec.SetField(bankstatementimport.FieldLinesAdded, field.TypeInt, value)
 		_node.LinesAdded = value
 	}
+	if value, ok := _c.mutation.DifferingLines(); ok {
+		_spec.SetField(bankstatementimport.FieldDifferingLines, field.TypeJSON, value)
+		_node.DifferingLines = value
+	}
 	if value, ok := _c.mutation.CreatedBy(); ok {
 		_spec.SetField(bankstatementimport.FieldCreatedBy, field.TypeString, value)
 		_node.CreatedBy = value
@@ -370,6 +380,9 @@ func (u *BankStatementImportUpsertOne) UpdateNewValues() *BankStatementImportUps
 		}
 		if _, exists := u.create.mutation.LinesAdded(); exists {
 			s.SetIgnore(bankstatementimport.FieldLinesAdded)
+		}
+		if _, exists := u.create.mutation.DifferingLines(); exists {
+			s.SetIgnore(bankstatementimport.FieldDifferingLines)
 		}
 		if _, exists := u.create.mutation.CreatedBy(); exists {
 			s.SetIgnore(bankstatementimport.FieldCreatedBy)
@@ -608,6 +621,9 @@ func (u *BankStatementImportUpsertBulk) UpdateNewValues() *BankStatementImportUp
 			}
 			if _, exists := b.mutation.LinesAdded(); exists {
 				s.SetIgnore(bankstatementimport.FieldLinesAdded)
+			}
+			if _, exists := b.mutation.DifferingLines(); exists {
+				s.SetIgnore(bankstatementimport.FieldDifferingLines)
 			}
 			if _, exists := b.mutation.CreatedBy(); exists {
 				s.SetIgnore(bankstatementimport.FieldCreatedBy)

@@ -116,6 +116,9 @@ func (_u *BankStatementImportUpdate) sqlSave(ctx context.Context) (_node int, er
 	if _u.mutation.MessageIDCleared() {
 		_spec.ClearField(bankstatementimport.FieldMessageID, field.TypeString)
 	}
+	if _u.mutation.DifferingLinesCleared() {
+		_spec.ClearField(bankstatementimport.FieldDifferingLines, field.TypeJSON)
+	}
 	if _u.mutation.TransactionsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -298,6 +301,9 @@ func (_u *BankStatementImportUpdateOne) sqlSave(ctx context.Context) (_node *Ban
 	}
 	if _u.mutation.MessageIDCleared() {
 		_spec.ClearField(bankstatementimport.FieldMessageID, field.TypeString)
+	}
+	if _u.mutation.DifferingLinesCleared() {
+		_spec.ClearField(bankstatementimport.FieldDifferingLines, field.TypeJSON)
 	}
 	if _u.mutation.TransactionsCleared() {
 		edge := &sqlgraph.EdgeSpec{

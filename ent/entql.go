@@ -110,14 +110,15 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "BankStatementImport",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			bankstatementimport.FieldFormat:        {Type: field.TypeEnum, Column: bankstatementimport.FieldFormat},
-			bankstatementimport.FieldMessageID:     {Type: field.TypeString, Column: bankstatementimport.FieldMessageID},
-			bankstatementimport.FieldStatementIds:  {Type: field.TypeJSON, Column: bankstatementimport.FieldStatementIds},
-			bankstatementimport.FieldContentSha256: {Type: field.TypeString, Column: bankstatementimport.FieldContentSha256},
-			bankstatementimport.FieldLinesTotal:    {Type: field.TypeInt, Column: bankstatementimport.FieldLinesTotal},
-			bankstatementimport.FieldLinesAdded:    {Type: field.TypeInt, Column: bankstatementimport.FieldLinesAdded},
-			bankstatementimport.FieldCreatedBy:     {Type: field.TypeString, Column: bankstatementimport.FieldCreatedBy},
-			bankstatementimport.FieldCreatedAt:     {Type: field.TypeTime, Column: bankstatementimport.FieldCreatedAt},
+			bankstatementimport.FieldFormat:         {Type: field.TypeEnum, Column: bankstatementimport.FieldFormat},
+			bankstatementimport.FieldMessageID:      {Type: field.TypeString, Column: bankstatementimport.FieldMessageID},
+			bankstatementimport.FieldStatementIds:   {Type: field.TypeJSON, Column: bankstatementimport.FieldStatementIds},
+			bankstatementimport.FieldContentSha256:  {Type: field.TypeString, Column: bankstatementimport.FieldContentSha256},
+			bankstatementimport.FieldLinesTotal:     {Type: field.TypeInt, Column: bankstatementimport.FieldLinesTotal},
+			bankstatementimport.FieldLinesAdded:     {Type: field.TypeInt, Column: bankstatementimport.FieldLinesAdded},
+			bankstatementimport.FieldDifferingLines: {Type: field.TypeJSON, Column: bankstatementimport.FieldDifferingLines},
+			bankstatementimport.FieldCreatedBy:      {Type: field.TypeString, Column: bankstatementimport.FieldCreatedBy},
+			bankstatementimport.FieldCreatedAt:      {Type: field.TypeTime, Column: bankstatementimport.FieldCreatedAt},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -1247,6 +1248,11 @@ func (f *BankStatementImportFilter) WhereLinesTotal(p entql.IntP) {
 // WhereLinesAdded applies the entql int predicate on the lines_added field.
 func (f *BankStatementImportFilter) WhereLinesAdded(p entql.IntP) {
 	f.Where(p.Field(bankstatementimport.FieldLinesAdded))
+}
+
+// WhereDifferingLines applies the entql json.RawMessage predicate on the differing_lines field.
+func (f *BankStatementImportFilter) WhereDifferingLines(p entql.BytesP) {
+	f.Where(p.Field(bankstatementimport.FieldDifferingLines))
 }
 
 // WhereCreatedBy applies the entql string predicate on the created_by field.

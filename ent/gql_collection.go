@@ -637,6 +637,11 @@ func (_q *BankStatementImportQuery) collectField(ctx context.Context, oneNode bo
 				selectedFields = append(selectedFields, bankstatementimport.FieldLinesAdded)
 				fieldSeen[bankstatementimport.FieldLinesAdded] = struct{}{}
 			}
+		case "differingLines":
+			if _, ok := fieldSeen[bankstatementimport.FieldDifferingLines]; !ok {
+				selectedFields = append(selectedFields, bankstatementimport.FieldDifferingLines)
+				fieldSeen[bankstatementimport.FieldDifferingLines] = struct{}{}
+			}
 		case "createdBy":
 			if _, ok := fieldSeen[bankstatementimport.FieldCreatedBy]; !ok {
 				selectedFields = append(selectedFields, bankstatementimport.FieldCreatedBy)

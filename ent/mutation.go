@@ -3148,27 +3148,29 @@ func (m *AuditEventMutation) ResetEdge(name string) error {
 // BankStatementImportMutation represents an operation that mutates the BankStatementImport nodes in the graph.
 type BankStatementImportMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *pulid.ID
-	format              *bankstatementimport.Format
-	message_id          *string
-	statement_ids       *[]string
-	appendstatement_ids []string
-	content_sha256      *string
-	lines_total         *int
-	addlines_total      *int
-	lines_added         *int
-	addlines_added      *int
-	created_by          *string
-	created_at          *time.Time
-	clearedFields       map[string]struct{}
-	transactions        map[pulid.ID]struct{}
-	removedtransactions map[pulid.ID]struct{}
-	clearedtransactions bool
-	done                bool
-	oldValue            func(context.Context) (*BankStatementImport, error)
-	predicates          []predicate.BankStatementImport
+	op                    Op
+	typ                   string
+	id                    *pulid.ID
+	format                *bankstatementimport.Format
+	message_id            *string
+	statement_ids         *[]string
+	appendstatement_ids   []string
+	content_sha256        *string
+	lines_total           *int
+	addlines_total        *int
+	lines_added           *int
+	addlines_added        *int
+	differing_lines       *[]string
+	appenddiffering_lines []string
+	created_by            *string
+	created_at            *time.Time
+	clearedFields         map[string]struct{}
+	transactions          map[pulid.ID]struct{}
+	removedtransactions   map[pulid.ID]struct{}
+	clearedtransactions   bool
+	done                  bool
+	oldValue              func(context.Context) (*BankStatementImport, error)
+	predicates            []predicate.BankStatementImport
 }
 
 var _ ent.Mutation = (*BankStatementImportMutation)(nil)
@@ -3559,6 +3561,71 @@ func (m *BankStatementImportMutation) ResetLinesAdded() {
 	m.addlines_added = nil
 }
 
+// SetDifferingLines sets the "differing_lines" field.
+func (m *BankStatementImportMutation) SetDifferingLines(s []string) {
+	m.differing_lines = &s
+	m.appenddiffering_lines = nil
+}
+
+// DifferingLines returns the value of the "differing_lines" field in the mutation.
+func (m *BankStatementImportMutation) DifferingLines() (r []string, exists bool) {
+	v := m.differing_lines
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDifferingLines returns the old "differing_lines" field's value of the BankStatementImport entity.
+// If the BankStatementImport object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BankStatementImportMutation) OldDifferingLines(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDifferingLines is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDifferingLines requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDifferingLines: %w", err)
+	}
+	return oldValue.DifferingLines, nil
+}
+
+// AppendDifferingLines adds s to the "differing_lines" field.
+func (m *BankStatementImportMutation) AppendDifferingLines(s []string) {
+	m.appenddiffering_lines = append(m.appenddiffering_lines, s...)
+}
+
+// AppendedDifferingLines returns the list of values that were appended to the "differing_lines" field in this mutation.
+func (m *BankStatementImportMutation) AppendedDifferingLines() ([]string, bool) {
+	if len(m.appenddiffering_lines) == 0 {
+		return nil, false
+	}
+	return m.appenddiffering_lines, true
+}
+
+// ClearDifferingLines clears the value of the "differing_lines" field.
+func (m *BankStatementImportMutation) ClearDifferingLines() {
+	m.differing_lines = nil
+	m.appenddiffering_lines = nil
+	m.clearedFields[bankstatementimport.FieldDifferingLines] = struct{}{}
+}
+
+// DifferingLinesCleared returns if the "differing_lines" field was cleared in this mutation.
+func (m *BankStatementImportMutation) DifferingLinesCleared() bool {
+	_, ok := m.clearedFields[bankstatementimport.FieldDifferingLines]
+	return ok
+}
+
+// ResetDifferingLines resets all changes to the "differing_lines" field.
+func (m *BankStatementImportMutation) ResetDifferingLines() {
+	m.differing_lines = nil
+	m.appenddiffering_lines = nil
+	delete(m.clearedFields, bankstatementimport.FieldDifferingLines)
+}
+
 // SetCreatedBy sets the "created_by" field.
 func (m *BankStatementImportMutation) SetCreatedBy(s string) {
 	m.created_by = &s
@@ -3719,7 +3786,7 @@ func (m *BankStatementImportMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *BankStatementImportMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.format != nil {
 		fields = append(fields, bankstatementimport.FieldFormat)
 	}
@@ -3737,6 +3804,9 @@ func (m *BankStatementImportMutation) Fields() []string {
 	}
 	if m.lines_added != nil {
 		fields = append(fields, bankstatementimport.FieldLinesAdded)
+	}
+	if m.differing_lines != nil {
+		fields = append(fields, bankstatementimport.FieldDifferingLines)
 	}
 	if m.created_by != nil {
 		fields = append(fields, bankstatementimport.FieldCreatedBy)
@@ -3764,6 +3834,8 @@ func (m *BankStatementImportMutation) Field(name string) (ent.Value, bool) {
 		return m.LinesTotal()
 	case bankstatementimport.FieldLinesAdded:
 		return m.LinesAdded()
+	case bankstatementimport.FieldDifferingLines:
+		return m.DifferingLines()
 	case bankstatementimport.FieldCreatedBy:
 		return m.CreatedBy()
 	case bankstatementimport.FieldCreatedAt:
@@ -3789,6 +3861,8 @@ func (m *BankStatementImportMutation) OldField(ctx context.Context, name string)
 		return m.OldLinesTotal(ctx)
 	case bankstatementimport.FieldLinesAdded:
 		return m.OldLinesAdded(ctx)
+	case bankstatementimport.FieldDifferingLines:
+		return m.OldDifferingLines(ctx)
 	case bankstatementimport.FieldCreatedBy:
 		return m.OldCreatedBy(ctx)
 	case bankstatementimport.FieldCreatedAt:
@@ -3843,6 +3917,13 @@ func (m *BankStatementImportMutation) SetField(name string, value ent.Value) err
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLinesAdded(v)
+		return nil
+	case bankstatementimport.FieldDifferingLines:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDifferingLines(v)
 		return nil
 	case bankstatementimport.FieldCreatedBy:
 		v, ok := value.(string)
@@ -3918,6 +3999,9 @@ func (m *BankStatementImportMutation) ClearedFields() []string {
 	if m.FieldCleared(bankstatementimport.FieldMessageID) {
 		fields = append(fields, bankstatementimport.FieldMessageID)
 	}
+	if m.FieldCleared(bankstatementimport.FieldDifferingLines) {
+		fields = append(fields, bankstatementimport.FieldDifferingLines)
+	}
 	return fields
 }
 
@@ -3934,6 +4018,9 @@ func (m *BankStatementImportMutation) ClearField(name string) error {
 	switch name {
 	case bankstatementimport.FieldMessageID:
 		m.ClearMessageID()
+		return nil
+	case bankstatementimport.FieldDifferingLines:
+		m.ClearDifferingLines()
 		return nil
 	}
 	return fmt.Errorf("unknown BankStatementImport nullable field %s", name)
@@ -3960,6 +4047,9 @@ func (m *BankStatementImportMutation) ResetField(name string) error {
 		return nil
 	case bankstatementimport.FieldLinesAdded:
 		m.ResetLinesAdded()
+		return nil
+	case bankstatementimport.FieldDifferingLines:
+		m.ResetDifferingLines()
 		return nil
 	case bankstatementimport.FieldCreatedBy:
 		m.ResetCreatedBy()

@@ -139,16 +139,17 @@ type ComplexityRoot struct {
 	}
 
 	BankStatementImport struct {
-		ContentSha256 func(childComplexity int) int
-		CreatedAt     func(childComplexity int) int
-		CreatedBy     func(childComplexity int) int
-		Format        func(childComplexity int) int
-		ID            func(childComplexity int) int
-		LinesAdded    func(childComplexity int) int
-		LinesTotal    func(childComplexity int) int
-		MessageID     func(childComplexity int) int
-		StatementIds  func(childComplexity int) int
-		Transactions  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankTransactionOrder, where *ent.BankTransactionWhereInput) int
+		ContentSha256  func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		CreatedBy      func(childComplexity int) int
+		DifferingLines func(childComplexity int) int
+		Format         func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LinesAdded     func(childComplexity int) int
+		LinesTotal     func(childComplexity int) int
+		MessageID      func(childComplexity int) int
+		StatementIds   func(childComplexity int) int
+		Transactions   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankTransactionOrder, where *ent.BankTransactionWhereInput) int
 	}
 
 	BankStatementImportConnection struct {
@@ -1066,6 +1067,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BankStatementImport.CreatedBy(childComplexity), true
+	case "BankStatementImport.differingLines":
+		if e.ComplexityRoot.BankStatementImport.DifferingLines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BankStatementImport.DifferingLines(childComplexity), true
 	case "BankStatementImport.format":
 		if e.ComplexityRoot.BankStatementImport.Format == nil {
 			break
@@ -3750,6 +3757,8 @@ func (ec *executionContext) childFields_BankStatementImport(ctx context.Context,
 		return ec.fieldContext_BankStatementImport_linesTotal(ctx, field)
 	case "linesAdded":
 		return ec.fieldContext_BankStatementImport_linesAdded(ctx, field)
+	case "differingLines":
+		return ec.fieldContext_BankStatementImport_differingLines(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_BankStatementImport_createdBy(ctx, field)
 	case "createdAt":
@@ -8047,6 +8056,29 @@ func (ec *executionContext) _BankStatementImport_linesAdded(ctx context.Context,
 }
 func (ec *executionContext) fieldContext_BankStatementImport_linesAdded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BankStatementImport_differingLines(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BankStatementImport_differingLines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DifferingLines, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BankStatementImport_differingLines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BankStatementImport", field, false, false, "String")
 }
 
 func (ec *executionContext) _BankStatementImport_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.BankStatementImport) (ret graphql.Marshaler) {
@@ -34165,6 +34197,11 @@ func (ec *executionContext) _BankStatementImport(ctx context.Context, sel ast.Se
 		case "linesAdded":
 			out.Values[i] = ec._BankStatementImport_linesAdded(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "differingLines":
+			out.Values[i] = ec._BankStatementImport_differingLines(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":

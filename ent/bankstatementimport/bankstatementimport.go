@@ -30,6 +30,8 @@ const (
 	FieldLinesTotal = "lines_total"
 	// FieldLinesAdded holds the string denoting the lines_added field in the database.
 	FieldLinesAdded = "lines_added"
+	// FieldDifferingLines holds the string denoting the differing_lines field in the database.
+	FieldDifferingLines = "differing_lines"
 	// FieldCreatedBy holds the string denoting the created_by field in the database.
 	FieldCreatedBy = "created_by"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -56,6 +58,7 @@ var Columns = []string{
 	FieldContentSha256,
 	FieldLinesTotal,
 	FieldLinesAdded,
+	FieldDifferingLines,
 	FieldCreatedBy,
 	FieldCreatedAt,
 }

@@ -326,6 +326,16 @@ func LinesAddedLTE(v int) predicate.BankStatementImport {
 	return predicate.BankStatementImport(sql.FieldLTE(FieldLinesAdded, v))
 }
 
+// DifferingLinesIsNil applies the IsNil predicate on the "differing_lines" field.
+func DifferingLinesIsNil() predicate.BankStatementImport {
+	return predicate.BankStatementImport(sql.FieldIsNull(FieldDifferingLines))
+}
+
+// DifferingLinesNotNil applies the NotNil predicate on the "differing_lines" field.
+func DifferingLinesNotNil() predicate.BankStatementImport {
+	return predicate.BankStatementImport(sql.FieldNotNull(FieldDifferingLines))
+}
+
 // CreatedByEQ applies the EQ predicate on the "created_by" field.
 func CreatedByEQ(v string) predicate.BankStatementImport {
 	return predicate.BankStatementImport(sql.FieldEQ(FieldCreatedBy, v))

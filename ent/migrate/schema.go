@@ -161,6 +161,7 @@ var (
 		{Name: "content_sha256", Type: field.TypeString},
 		{Name: "lines_total", Type: field.TypeInt},
 		{Name: "lines_added", Type: field.TypeInt},
+		{Name: "differing_lines", Type: field.TypeJSON, Nullable: true},
 		{Name: "created_by", Type: field.TypeString},
 		{Name: "created_at", Type: field.TypeTime},
 	}

@@ -12,48 +12,6 @@ import (
 	"sicherkommunal/ent/schema/pulid"
 )
 
-// BankStatementImport records one upload of a bank statement file: who
-// imported it, when, and how many of its lines were new. Importing the same
-// statement again records an import that added nothing.
-type BankStatementImport struct{ ent.Schema }
-
-// Mixin of BankStatementImport.
-func (BankStatementImport) Mixin() []ent.Mixin {
-	return []ent.Mixin{pulid.MixinWithPrefix("BS")}
-}
-
-// Fields of BankStatementImport.
-func (BankStatementImport) Fields() []ent.Field {
-	return []ent.Field{
-		field.Enum("format").Values("CAMT053", "CSV").Immutable().Annotations(entgql.Type("BankStatementFormat")),
-		field.String("message_id").Optional().Nillable().Immutable().
-			Comment("camt.053 GrpHdr/MsgId"),
-		field.Strings("statement_ids").Immutable().
-			Comment("the statements in the file (camt.053 Stmt/Id, CSV statement_id)"),
-		field.String("content_sha256").Immutable(),
-		field.Int("lines_total").NonNegative().Immutable(),
-		field.Int("lines_added").NonNegative().Immutable(),
-		field.String("created_by").Immutable(),
-		field.Time("created_at").Immutable().Annotations(entgql.OrderField("CREATED_AT")),
-	}
-}
-
-// Edges of BankStatementImport.
-func (BankStatementImport) Edges() []ent.Edge {
-	return []ent.Edge{
-		edge.To("transactions", BankTransaction.Type).Annotations(entgql.RelayConnection()),
-	}
-}
-
-// Annotations of BankStatementImport.
-func (BankStatementImport) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		readers(staff...),
-		entgql.RelayConnection(),
-		entgql.QueryField(),
-	}
-}
-
 // BankTransaction is one booking line of a bank statement: a payment the
 // bank made (debit), a returned payment (credit with the reversal
 // indicator) or money received (credit). Matching links it to the ledger
