@@ -22,7 +22,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -32,6 +31,7 @@ import (
 	entprogram "sicherkommunal/ent/program"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/graph"
+	"sicherkommunal/graphiql"
 	"sicherkommunal/ledger"
 	"sicherkommunal/program"
 	"sicherkommunal/reconcile"
@@ -211,8 +211,9 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 		graph.Options{Registerer: reg, NoIntrospection: opts.NoIntrospection})
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", playground.Handler("SicherKOMMUNAL", "/query",
-		playground.WithGraphiqlUiHeaders(map[string]string{"Authorization": "Bearer PASTE-YOUR-TOKEN-HERE"})))
+	ui := graphiql.Handler("SicherKOMMUNAL", "/query") // GraphiQL from the binary: no request leaves the server
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET /graphiql/", ui)
 	mux.Handle("/query", cors(opts.CORSOrigins, limitBody(opts.MaxBodyBytes, timeout(opts.RequestTimeout, a.auth.Middleware(gql)))))
 	// Feeds need no bearer token: the secret in the path is the credential.
 	mux.HandleFunc("GET /calendar/{file}", a.calendar.ServeFeed)
