@@ -168,3 +168,17 @@ func csvErr(err error, line int) error {
 	}
 	return invalid("line %d: %v", line, err)
 }
+
+// ParseCSVReader reads a statement in the documented CSV layout from r (at
+// most 16 MiB); it is ParseCSV on what it read.
+// Errors: as ParseCSV; an error of r is returned wrapped, without a code.
+func ParseCSVReader(r io.Reader) (*File, error) {
+	data, err := io.ReadAll(&statementSource{r: r, max: maxStatementBytes})
+	if errors.Is(err, errTooLarge) {
+		return nil, invalid("the CSV file is larger than %d bytes", maxStatementBytes)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseCSV(data)
+}

@@ -1,10 +1,15 @@
 package reconcile
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"sicherkommunal/apperr"
@@ -276,15 +281,26 @@ func TestBankingDays(t *testing.T) {
 }
 
 // FuzzParseCAMT053: the parser never panics, and what it accepts is
-// consistent: positive cent amounts, a currency, unique keys.
+// consistent: positive cent amounts, a currency, unique keys. The stream
+// gives the same answer however its reader cuts the bytes. Every fixture
+// is a seed.
 func FuzzParseCAMT053(f *testing.F) {
-	f.Add(readFile(f, "camt053-001-02.xml"))
-	f.Add(readFile(f, "camt053-001-08.xml"))
+	fixtures, err := filepath.Glob("testdata/camt053-*.xml")
+	if err != nil || len(fixtures) < 7 {
+		f.Fatalf("fixtures: %v %v", fixtures, err)
+	}
+	for _, name := range fixtures {
+		f.Add(readFile(f, filepath.Base(name)))
+	}
 	f.Add([]byte(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><Stmt><Id>x</Id><Ntry><Amt Ccy="EUR">1.5</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-01-02</Dt></BookgDt></Ntry></Stmt></BkToCstmrStmt></Document>`))
 	f.Add([]byte(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt></BkToCstmrStmt></Document>`))
 	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><Document/>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ParseCAMT053(data)
+		cut, cutErr := ParseCAMT053Reader(iotest.HalfReader(bytes.NewReader(data)))
+		if fmt.Sprint(err) != fmt.Sprint(cutErr) || !reflect.DeepEqual(file, cut) {
+			t.Fatalf("a reader that cuts the bytes reads another statement: %v / %v", err, cutErr)
+		}
 		if err != nil {
 			if code := apperr.CodeOf(err); code != CodeInvalidStatement && code != CodeInvalidAmount {
 				t.Fatalf("error without code: %v", err)

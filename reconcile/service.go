@@ -1,10 +1,12 @@
 package reconcile
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -30,47 +32,73 @@ type Service struct {
 	Now     func() time.Time
 }
 
-// Parse reads a statement file of the given format.
-// Errors: INVALID_STATEMENT, VALIDATION (unknown format).
+// Parse reads a statement file of the given format from memory.
+// Errors: INVALID_STATEMENT, INVALID_AMOUNT, VALIDATION (unknown format).
 func Parse(format bankstatementimport.Format, content []byte) (*File, error) {
+	return ParseReader(format, bytes.NewReader(content))
+}
+
+// ParseReader reads a statement file of the given format from r: camt.053
+// as a stream (ParseCAMT053Reader), CSV (ParseCSVReader). At most 16 MiB
+// are read.
+// Errors: INVALID_STATEMENT, INVALID_AMOUNT, VALIDATION (unknown format);
+// an error of r is returned wrapped, without a code.
+func ParseReader(format bankstatementimport.Format, r io.Reader) (*File, error) {
 	switch format {
 	case bankstatementimport.FormatCAMT053:
-		return ParseCAMT053(content)
+		return ParseCAMT053Reader(r)
 	case bankstatementimport.FormatCSV:
-		return ParseCSV(content)
+		return ParseCSVReader(r)
 	}
 	return nil, apperr.New(apperr.Validation, "unknown statement format %q", format)
 }
 
-// Import parses a statement and stores its new lines, all in one
-// transaction: a file that cannot be read changes nothing. Lines already
-// stored (same statement id and line key) are skipped, so importing the
-// same statement twice adds no line. The new lines, and the older lines
-// still open (UNMATCHED or AMBIGUOUS, not set by a person), are matched
-// against the ledger. The import itself is recorded with its counts.
-// Errors: INVALID_STATEMENT, VALIDATION.
+// Import is ImportReader on a file held in memory.
 func (s *Service) Import(ctx context.Context, format bankstatementimport.Format, content []byte) (*ent.BankStatementImport, error) {
-	f, err := Parse(format, content)
+	return s.ImportReader(ctx, format, bytes.NewReader(content))
+}
+
+// ImportReader reads a statement from r (to its end; the import records
+// the SHA-256 of what was read) and then stores its new lines, all in one
+// transaction: a file that cannot be read changes nothing, and no
+// transaction is open while r is read. Lines already stored (same
+// statement id and line key) are not added, so importing the same
+// statement twice adds no line; those among them that differ from the
+// stored line (amount, currency, kind, value date, counterparty IBAN,
+// end-to-end id, remittance) are named in the import's differingLines, and
+// the stored line stays as it is. The new lines, and the older lines still
+// open (UNMATCHED or AMBIGUOUS, not set by a person), are matched against
+// the ledger. The import itself is recorded with its counts.
+// Errors: INVALID_STATEMENT, INVALID_AMOUNT, VALIDATION; an error of r is
+// returned wrapped, without a code.
+func (s *Service) ImportReader(ctx context.Context, format bankstatementimport.Format, r io.Reader) (*ent.BankStatementImport, error) {
+	h := sha256.New()
+	f, err := ParseReader(format, io.TeeReader(r, h))
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(content)
+	sum := h.Sum(nil)
 	var out *ent.BankStatementImport
 	err = store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
 		now := s.Now()
-		known, err := s.knownKeys(ctx, c, f.StatementIDs)
+		stored, err := s.storedLines(ctx, c, f.StatementIDs)
 		if err != nil {
 			return err
 		}
 		var fresh []Line
-		for _, l := range f.Lines {
-			if !known[[2]string{l.StatementID, l.LineKey}] {
-				fresh = append(fresh, l)
+		var differing differences
+		for i := range f.Lines {
+			l := &f.Lines[i]
+			old, ok := stored[[2]string{l.StatementID, l.LineKey}]
+			if !ok {
+				fresh = append(fresh, *l)
+				continue
 			}
+			differing.compare(old, l)
 		}
 		create := c.BankStatementImport.Create().SetFormat(format).SetStatementIds(f.StatementIDs).
-			SetContentSha256(hex.EncodeToString(sum[:])).
-			SetLinesTotal(len(f.Lines)).SetLinesAdded(len(fresh)).
+			SetContentSha256(hex.EncodeToString(sum)).
+			SetLinesTotal(len(f.Lines)).SetLinesAdded(len(fresh)).SetDifferingLines(differing.list()).
 			SetCreatedBy(auth.Actor(ctx)).SetCreatedAt(now)
 		if f.MessageID != "" {
 			create.SetMessageID(f.MessageID)
@@ -169,23 +197,20 @@ func conflictRetry(err error) error {
 	return err
 }
 
-// knownKeys returns the stored (statement id, line key) pairs of the
-// statements.
-func (s *Service) knownKeys(ctx context.Context, c *ent.Client, statementIDs []string) (map[[2]string]bool, error) {
-	out := map[[2]string]bool{}
+// storedLines returns the stored lines of the statements by (statement
+// id, line key), with the fields a re-sent line is compared by.
+func (s *Service) storedLines(ctx context.Context, c *ent.Client, statementIDs []string) (map[[2]string]*ent.BankTransaction, error) {
+	out := map[[2]string]*ent.BankTransaction{}
 	if len(statementIDs) == 0 {
 		return out, nil
 	}
-	var rows []struct {
-		StatementID string `json:"statement_id"`
-		LineKey     string `json:"line_key"`
-	}
-	if err := c.BankTransaction.Query().Where(banktransaction.StatementIDIn(statementIDs...)).
-		Select(banktransaction.FieldStatementID, banktransaction.FieldLineKey).Scan(ctx, &rows); err != nil {
+	rows, err := c.BankTransaction.Query().Where(banktransaction.StatementIDIn(statementIDs...)).
+		Select(comparedFields...).All(ctx)
+	if err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
-		out[[2]string{r.StatementID, r.LineKey}] = true
+		out[[2]string{r.StatementID, r.LineKey}] = r
 	}
 	return out, nil
 }
