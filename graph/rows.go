@@ -18,7 +18,12 @@ import (
 // they never see; so every has…With (and has…) of a where argument gets
 // the row filter of the type it reaches (schema.Rows), at every depth,
 // before the query is built. Empty or null input objects mean "no
-// condition", as GraphQL users expect.
+// condition", as GraphQL users expect: they are taken out before anything
+// else, at every depth, as if they had not been sent, so that a form's
+// unset optional variables never narrow (or widen) what the set ones ask
+// for. {or: [{name: $n}, {}]} is {or: [{name: $n}]}, and
+// {hasStepWith: {kind: null}} is no condition at all (has…: true asks for
+// existence).
 func scopeFilters(ctx context.Context, next graphql.Resolver) (any, error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && len(fc.Args) > 0 {
 		if w, ok := fc.Args["where"]; ok && w != nil {
@@ -52,7 +57,6 @@ func scopeWhere(ctx context.Context, v reflect.Value) error {
 			}
 		case sf.Name == "And" || sf.Name == "Or":
 			kept := reflect.MakeSlice(sf.Type, 0, fv.Len())
-			anyEmpty := false // an empty element: no condition
 			for j := 0; j < fv.Len(); j++ {
 				e := fv.Index(j)
 				if !e.IsNil() {
@@ -61,13 +65,9 @@ func scopeWhere(ctx context.Context, v reflect.Value) error {
 					}
 				}
 				if e.IsNil() || emptyWhere(e) {
-					anyEmpty = true
-					continue
+					continue // no condition
 				}
 				kept = reflect.Append(kept, e)
-			}
-			if sf.Name == "Or" && anyEmpty {
-				kept = reflect.Zero(sf.Type) // true or anything is true
 			}
 			fv.Set(kept)
 		case strings.HasPrefix(sf.Name, "Has") && strings.HasSuffix(sf.Name, "With") && sf.Type.Kind() == reflect.Slice:
@@ -87,10 +87,11 @@ func scopeWhere(ctx context.Context, v reflect.Value) error {
 				if err := scopeWhere(ctx, e); err != nil {
 					return err
 				}
+				if emptyWhere(e) {
+					continue // no condition
+				}
 				if p != nil {
 					addPredicate(e, p)
-				} else if emptyWhere(e) {
-					addPredicate(e, always)
 				}
 				kept = reflect.Append(kept, e)
 			}
@@ -149,11 +150,6 @@ func addPredicate(where reflect.Value, p func(*sql.Selector)) {
 	add := where.MethodByName("AddPredicates")
 	pred := reflect.ValueOf(p).Convert(add.Type().In(0).Elem())
 	add.Call([]reflect.Value{pred})
-}
-
-// always is the predicate of an empty filter: every row.
-func always(s *sql.Selector) {
-	s.Where(sql.P(func(b *sql.Builder) { b.WriteString("1 = 1") }))
 }
 
 // emptyWhere reports whether a *XWhereInput sets nothing.
