@@ -11,16 +11,19 @@ import (
 
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
+	"sicherkommunal/ent"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/graph"
+	"sicherkommunal/program"
 	"sicherkommunal/reconcile"
 )
 
 // reconciliationExport serves the reconciliation report as a download:
 // GET /exports/reconciliation.csv or .xlsx?programID=…&from=YYYY-MM-DD&to=YYYY-MM-DD
+// (from and to may be left out: the programme's start and today)
 // with a bearer token of a role that may query reconciliation (auth.Middleware
 // answers 401 before this handler runs).
-func reconciliationExport(svc *reconcile.Service, log *slog.Logger, xlsx bool) http.Handler {
+func reconciliationExport(svc *reconcile.Service, client *ent.Client, now func() time.Time, log *slog.Logger, xlsx bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		// The download is the reconciliation query's data: who may ask
@@ -35,15 +38,29 @@ func reconciliationExport(svc *reconcile.Service, log *slog.Logger, xlsx bool) h
 			exportError(w, log, apperr.New(apperr.Validation, "the query parameter programID is required"))
 			return
 		}
-		var dates [2]time.Time
+		// from and to default to the programme's start and today.
+		var bounds [2]*time.Time
 		for i, name := range []string{"from", "to"} {
+			if q.Get(name) == "" {
+				continue
+			}
 			d, err := time.Parse(time.DateOnly, q.Get(name))
 			if err != nil {
 				exportError(w, log, apperr.New(apperr.Validation, "the query parameter %s must be a date YYYY-MM-DD", name))
 				return
 			}
-			dates[i] = d
+			bounds[i] = &d
 		}
+		p, err := client.Program.Get(ctx, programID)
+		if err != nil {
+			if ent.IsNotFound(err) {
+				err = apperr.New(apperr.NotFound, "no programme %s", programID)
+			}
+			exportError(w, log, err)
+			return
+		}
+		var dates [2]time.Time
+		dates[0], dates[1] = program.Period(p, bounds[0], bounds[1], now())
 		rep, err := svc.Report(ctx, programID, dates[0], dates[1])
 		if err != nil {
 			exportError(w, log, err)

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -62,6 +63,7 @@ type config struct {
 	LogLevel        string
 	ShutdownTimeout time.Duration
 	MaxBodyBytes    int64
+	MaxUploadBytes  int64
 	PublicURL       string
 	Scheduler       bool
 	Introspection   bool
@@ -82,8 +84,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	c := &config{AdminToken: getenv("SK_ADMIN_TOKEN")}
 	fs.StringVar(&c.Listen, "listen", env("SK_LISTEN", "127.0.0.1:8080"), "address to listen on (SK_LISTEN)")
 	fs.StringVar(&c.DatabaseURL, "database", env("SK_DATABASE_URL", ""),
-		"database: empty or a file path for SQLite (default "+store.DefaultSQLiteFile+"), or postgres://… (SK_DATABASE_URL)")
-	fs.BoolVar(&c.Demo, "demo", env("SK_DEMO", "") == "true" || env("SK_DEMO", "") == "1", "add demo data to an empty database (SK_DEMO=true)")
+		"database: empty or a file path for SQLite (default "+store.DefaultSQLiteFile+", with -demo "+demoSQLiteFile+"), or postgres://… (SK_DATABASE_URL)")
+	fs.BoolVar(&c.Demo, "demo", env("SK_DEMO", "") == "true" || env("SK_DEMO", "") == "1", "add the demo data (again on every start: what is missing is added) and print a fresh admin token (SK_DEMO=true)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SK_LOG_FORMAT", "text"), "log format: text or json (SK_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SK_LOG_LEVEL", "info"), "log level: debug, info, warn, error (SK_LOG_LEVEL)")
 	shutdown, err := time.ParseDuration(env("SK_SHUTDOWN_TIMEOUT", "20s"))
@@ -102,7 +104,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, fmt.Errorf("SK_REQUEST_TIMEOUT: %w", err)
 	}
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", timeout, "time a GraphQL request may take (SK_REQUEST_TIMEOUT)")
-	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body")
+	maxBody, err := strconv.ParseInt(env("SK_MAX_BODY_BYTES", "1048576"), 10, 64)
+	if err != nil || maxBody <= 0 {
+		return nil, fmt.Errorf("SK_MAX_BODY_BYTES: want a positive number of bytes, got %q", getenv("SK_MAX_BODY_BYTES"))
+	}
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", maxBody, "largest accepted JSON request body, in bytes (SK_MAX_BODY_BYTES)")
+	maxUpload, err := strconv.ParseInt(env("SK_MAX_UPLOAD_BYTES", strconv.Itoa(defaultMaxUploadBytes)), 10, 64)
+	if err != nil || maxUpload <= 0 {
+		return nil, fmt.Errorf("SK_MAX_UPLOAD_BYTES: want a positive number of bytes, got %q", getenv("SK_MAX_UPLOAD_BYTES"))
+	}
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", maxUpload,
+		"largest accepted multipart request (file uploads such as bank statements), in bytes (SK_MAX_UPLOAD_BYTES)")
 	fs.StringVar(&c.PublicURL, "public-url", env("SK_PUBLIC_URL", ""),
 		"public base URL of this server, used in calendar feed URLs (default http://<listen address>) (SK_PUBLIC_URL)")
 	metricsPublic := env("SK_METRICS_PUBLIC", "off")
@@ -123,6 +135,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if c.Demo && c.DatabaseURL == "" {
+		// The demo keeps its own file, so it never mixes with real data.
+		c.DatabaseURL = demoSQLiteFile
 	}
 	return c, nil
 }
@@ -160,6 +176,7 @@ type app struct {
 // appOptions tune the HTTP surface; the zero value is the safe default.
 type appOptions struct {
 	MaxBodyBytes    int64         // default 1 MiB
+	MaxUploadBytes  int64         // multipart requests; default 64 MiB
 	NoIntrospection bool          // schema introspection off
 	CORSOrigins     []string      // browser origins allowed to call /query
 	RequestTimeout  time.Duration // default 30 s
@@ -169,6 +186,9 @@ type appOptions struct {
 func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time.Time, opts appOptions) (*app, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = defaultMaxUploadBytes
 	}
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 30 * time.Second
@@ -208,17 +228,29 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 		collectors.NewDBStatsCollector(db.SQL, "main"), batches)
 	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger,
 		Calendar: a.calendar, Scheduler: a.scheduler, Recon: a.recon, Log: log},
-		graph.Options{Registerer: reg, NoIntrospection: opts.NoIntrospection})
+		graph.Options{Registerer: reg, NoIntrospection: opts.NoIntrospection, MaxUploadBytes: opts.MaxUploadBytes})
 
 	mux := http.NewServeMux()
 	ui := graphiql.Handler("SicherKOMMUNAL", "/query") // GraphiQL from the binary: no request leaves the server
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /graphiql/", ui)
-	mux.Handle("/query", cors(opts.CORSOrigins, limitBody(opts.MaxBodyBytes, timeout(opts.RequestTimeout, a.auth.Middleware(gql)))))
+	mux.Handle("/query", cors(opts.CORSOrigins, limitBody(opts.MaxBodyBytes, opts.MaxUploadBytes, timeout(opts.RequestTimeout, a.auth.Middleware(gql)))))
 	// Feeds need no bearer token: the secret in the path is the credential.
 	mux.HandleFunc("GET /calendar/{file}", a.calendar.ServeFeed)
-	mux.Handle("GET /exports/reconciliation.csv", a.auth.Middleware(reconciliationExport(a.recon, log, false)))
-	mux.Handle("GET /exports/reconciliation.xlsx", a.auth.Middleware(reconciliationExport(a.recon, log, true)))
+	mux.Handle("GET /exports/reconciliation.csv", a.auth.Middleware(reconciliationExport(a.recon, db.Client, now, log, false)))
+	mux.Handle("GET /exports/reconciliation.xlsx", a.auth.Middleware(reconciliationExport(a.recon, db.Client, now, log, true)))
+	// The client SDL (also committed as api/schema.graphql), for client
+	// tools; like introspection, it is off with -introspection=off.
+	mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
+		if opts.NoIntrospection {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"errors":[{"message":"schema introspection is disabled on this server","extensions":{"code":"INTROSPECTION_DISABLED"}}]}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/graphql; charset=utf-8")
+		_, _ = w.Write(graph.ClientSDL())
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
@@ -348,9 +380,15 @@ func timeout(d time.Duration, next http.Handler) http.Handler {
 }
 
 // limitBody answers 413 for request bodies above n bytes, whether the
-// client announced the length (Content-Length) or not (chunked).
-func limitBody(n int64, next http.Handler) http.Handler {
+// client announced the length (Content-Length) or not (chunked);
+// multipart requests (file uploads) are bounded by upload instead.
+func limitBody(n, upload int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		multipart := strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
+		n := n
+		if multipart {
+			n = upload // file uploads have their own, larger limit
+		}
 		if r.ContentLength > n {
 			bodyTooLarge(w, n)
 			return
@@ -358,8 +396,20 @@ func limitBody(n int64, next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, n)
 		if r.ContentLength < 0 {
 			// Unknown length: read it now (at most n bytes), so that an
-			// oversized body is refused here and not half-read later.
-			b, err := io.ReadAll(r.Body)
+			// oversized body is refused here and not half-read later;
+			// an upload goes to a temporary file, never into memory.
+			var buf io.ReadWriter = &bytes.Buffer{}
+			if multipart {
+				f, err := os.CreateTemp("", "sk-upload-")
+				if err != nil {
+					writeJSONError(w, http.StatusInternalServerError, "INTERNAL", "internal error", nil)
+					return
+				}
+				defer os.Remove(f.Name())
+				defer f.Close()
+				buf = f
+			}
+			size, err := io.Copy(buf, r.Body)
 			var tooLarge *http.MaxBytesError
 			switch {
 			case errors.As(err, &tooLarge):
@@ -369,8 +419,16 @@ func limitBody(n int64, next http.Handler) http.Handler {
 				writeJSONError(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read", nil)
 				return
 			}
-			r.Body = io.NopCloser(bytes.NewReader(b))
-			r.ContentLength = int64(len(b))
+			if f, ok := buf.(*os.File); ok {
+				if _, err := f.Seek(0, io.SeekStart); err != nil {
+					writeJSONError(w, http.StatusInternalServerError, "INTERNAL", "internal error", nil)
+					return
+				}
+				r.Body = io.NopCloser(f)
+			} else {
+				r.Body = io.NopCloser(buf)
+			}
+			r.ContentLength = size
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -401,7 +459,7 @@ func logConfig(log *slog.Logger, c *config) {
 	}
 	log.Debug("configuration", "listen", c.Listen, "database", redactDatabaseURL(c.DatabaseURL),
 		"admin_token", admin, "demo", c.Demo, "log_format", c.LogFormat, "log_level", c.LogLevel,
-		"shutdown_timeout", c.ShutdownTimeout, "max_body_bytes", c.MaxBodyBytes, "public_url", c.PublicURL,
+		"shutdown_timeout", c.ShutdownTimeout, "max_body_bytes", c.MaxBodyBytes, "max_upload_bytes", c.MaxUploadBytes, "public_url", c.PublicURL,
 		"scheduler", c.Scheduler, "introspection", c.Introspection, "cors_origins", strings.Join(c.CORSOrigins, ","),
 		"request_timeout", c.RequestTimeout, "metrics_public", c.MetricsPublic)
 }
@@ -440,7 +498,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer db.Close()
-	a, err := newApp(ctx, db, log, time.Now, appOptions{MaxBodyBytes: c.MaxBodyBytes, NoIntrospection: !c.Introspection,
+	a, err := newApp(ctx, db, log, time.Now, appOptions{MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, NoIntrospection: !c.Introspection,
 		CORSOrigins: c.CORSOrigins, RequestTimeout: c.RequestTimeout, MetricsPublic: c.MetricsPublic})
 	if err != nil {
 		return err
@@ -549,6 +607,12 @@ func programLocation(ctx context.Context, db *store.DB) (*time.Location, error) 
 	}
 	return time.LoadLocation(p.TimeZone)
 }
+
+// demoSQLiteFile is the database of -demo when none is given.
+const demoSQLiteFile = "sicherkommunal-demo.db"
+
+// defaultMaxUploadBytes bounds a multipart request: 64 MiB.
+const defaultMaxUploadBytes = 64 << 20
 
 func describeDB(url string) string {
 	switch {

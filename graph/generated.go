@@ -413,35 +413,36 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcknowledgeFlag        func(childComplexity int, id pulid.ID) int
-		ApproveStage2          func(childComplexity int, input ApproveStage2Input) int
-		CancelAppointment      func(childComplexity int, input CancelAppointmentInput) int
-		CompleteAppointment    func(childComplexity int, id pulid.ID) int
-		CompleteStep           func(childComplexity int, input CompleteStepInput) int
-		ConfirmAppointment     func(childComplexity int, id pulid.ID) int
-		CreateAPIToken         func(childComplexity int, input CreateAPITokenInput) int
-		CreateCalendarFeed     func(childComplexity int, input CreateCalendarFeedInput) int
-		CreateConsultant       func(childComplexity int, input ent.CreateConsultantInput) int
-		CreateMeasure          func(childComplexity int, input ent.CreateMeasureInput) int
-		CreateMunicipality     func(childComplexity int, input ent.CreateMunicipalityInput) int
-		CreateProgram          func(childComplexity int, input ent.CreateProgramInput) int
-		ImportBankStatement    func(childComplexity int, input ImportBankStatementInput) int
-		MatchBankTransaction   func(childComplexity int, bankTransactionID pulid.ID, entryID pulid.ID) int
-		PostDisbursement       func(childComplexity int, input PostDisbursementInput) int
-		RegisterParticipation  func(childComplexity int, input RegisterParticipationInput) int
-		RescheduleAppointment  func(childComplexity int, input RescheduleAppointmentInput) int
-		ReverseDisbursement    func(childComplexity int, input ReverseDisbursementInput) int
-		RevokeAPIToken         func(childComplexity int, id pulid.ID) int
-		RevokeCalendarFeed     func(childComplexity int, id pulid.ID) int
-		RunJob                 func(childComplexity int, name string) int
-		ScheduleAppointment    func(childComplexity int, input ScheduleAppointmentInput) int
-		UnmatchBankTransaction func(childComplexity int, id pulid.ID) int
-		UpdateConsultant       func(childComplexity int, id pulid.ID, input ent.UpdateConsultantInput) int
-		UpdateMeasure          func(childComplexity int, id pulid.ID, input ent.UpdateMeasureInput) int
-		UpdateMunicipality     func(childComplexity int, id pulid.ID, input ent.UpdateMunicipalityInput) int
-		UpdateProgram          func(childComplexity int, id pulid.ID, input ent.UpdateProgramInput) int
-		UpdateStep             func(childComplexity int, id pulid.ID, input UpdateStepInput) int
-		WithdrawParticipation  func(childComplexity int, id pulid.ID, reason string) int
+		AcknowledgeFlag         func(childComplexity int, id pulid.ID) int
+		ApproveStage2           func(childComplexity int, input ApproveStage2Input) int
+		CancelAppointment       func(childComplexity int, input CancelAppointmentInput) int
+		CompleteAppointment     func(childComplexity int, id pulid.ID) int
+		CompleteStep            func(childComplexity int, input CompleteStepInput) int
+		ConfirmAppointment      func(childComplexity int, id pulid.ID) int
+		CreateAPIToken          func(childComplexity int, input CreateAPITokenInput) int
+		CreateCalendarFeed      func(childComplexity int, input CreateCalendarFeedInput) int
+		CreateConsultant        func(childComplexity int, input ent.CreateConsultantInput) int
+		CreateMeasure           func(childComplexity int, input ent.CreateMeasureInput) int
+		CreateMunicipality      func(childComplexity int, input ent.CreateMunicipalityInput) int
+		CreateProgram           func(childComplexity int, input ent.CreateProgramInput) int
+		ImportBankStatement     func(childComplexity int, input ImportBankStatementInput) int
+		ImportBankStatementFile func(childComplexity int, format bankstatementimport.Format, file graphql.Upload) int
+		MatchBankTransaction    func(childComplexity int, bankTransactionID pulid.ID, entryID pulid.ID) int
+		PostDisbursement        func(childComplexity int, input PostDisbursementInput) int
+		RegisterParticipation   func(childComplexity int, input RegisterParticipationInput) int
+		RescheduleAppointment   func(childComplexity int, input RescheduleAppointmentInput) int
+		ReverseDisbursement     func(childComplexity int, input ReverseDisbursementInput) int
+		RevokeAPIToken          func(childComplexity int, id pulid.ID) int
+		RevokeCalendarFeed      func(childComplexity int, id pulid.ID) int
+		RunJob                  func(childComplexity int, name string) int
+		ScheduleAppointment     func(childComplexity int, input ScheduleAppointmentInput) int
+		UnmatchBankTransaction  func(childComplexity int, id pulid.ID) int
+		UpdateConsultant        func(childComplexity int, id pulid.ID, input ent.UpdateConsultantInput) int
+		UpdateMeasure           func(childComplexity int, id pulid.ID, input ent.UpdateMeasureInput) int
+		UpdateMunicipality      func(childComplexity int, id pulid.ID, input ent.UpdateMunicipalityInput) int
+		UpdateProgram           func(childComplexity int, id pulid.ID, input ent.UpdateProgramInput) int
+		UpdateStep              func(childComplexity int, id pulid.ID, input UpdateStepInput) int
+		WithdrawParticipation   func(childComplexity int, id pulid.ID, reason string) int
 	}
 
 	PageInfo struct {
@@ -678,6 +679,7 @@ type MutationResolver interface {
 	AcknowledgeFlag(ctx context.Context, id pulid.ID) (*ent.Flag, error)
 	RunJob(ctx context.Context, name string) (*ent.JobRun, error)
 	ImportBankStatement(ctx context.Context, input ImportBankStatementInput) (*ent.BankStatementImport, error)
+	ImportBankStatementFile(ctx context.Context, format bankstatementimport.Format, file graphql.Upload) (*ent.BankStatementImport, error)
 	MatchBankTransaction(ctx context.Context, bankTransactionID pulid.ID, entryID pulid.ID) (*ent.BankTransaction, error)
 	UnmatchBankTransaction(ctx context.Context, id pulid.ID) (*ent.BankTransaction, error)
 }
@@ -2324,6 +2326,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportBankStatement(childComplexity, args["input"].(ImportBankStatementInput)), true
+	case "Mutation.importBankStatementFile":
+		if e.ComplexityRoot.Mutation.ImportBankStatementFile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importBankStatementFile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportBankStatementFile(childComplexity, args["format"].(bankstatementimport.Format), args["file"].(graphql.Upload)), true
 	case "Mutation.matchBankTransaction":
 		if e.ComplexityRoot.Mutation.MatchBankTransaction == nil {
 			break
@@ -5070,6 +5083,28 @@ func (ec *executionContext) field_Mutation_createProgram_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importBankStatementFile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "format",
+		func(ctx context.Context, v any) (bankstatementimport.Format, error) {
+			return ec.unmarshalNBankStatementFormat2sicherkommunalᚋentᚋbankstatementimportᚐFormat(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["format"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg1
 	return args, nil
 }
 
@@ -13692,6 +13727,50 @@ func (ec *executionContext) fieldContext_Mutation_importBankStatement(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_importBankStatement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importBankStatementFile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importBankStatementFile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportBankStatementFile(ctx, fc.Args["format"].(bankstatementimport.Format), fc.Args["file"].(graphql.Upload))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.BankStatementImport) graphql.Marshaler {
+			return ec.marshalNBankStatementImport2ᚖsicherkommunalᚋentᚐBankStatementImport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importBankStatementFile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BankStatementImport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importBankStatementFile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -36155,6 +36234,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importBankStatementFile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importBankStatementFile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "matchBankTransaction":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_matchBankTransaction(ctx, field)
@@ -39072,6 +39158,20 @@ func (ec *executionContext) unmarshalNUpdateProgramInput2sicherkommunalᚋentᚐ
 func (ec *executionContext) unmarshalNUpdateStepInput2sicherkommunalᚋgraphᚐUpdateStepInput(ctx context.Context, v any) (UpdateStepInput, error) {
 	res, err := ec.unmarshalInputUpdateStepInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNViewer2ᚖsicherkommunalᚋgraphᚐViewer(ctx context.Context, sel ast.SelectionSet, v *Viewer) graphql.Marshaler {

@@ -27,6 +27,9 @@ type Options struct {
 	Limits Limits
 	// NoIntrospection switches schema introspection off.
 	NoIntrospection bool
+	// MaxUploadBytes bounds a multipart request (GraphQL multipart
+	// request spec, Upload); 0: 64 MiB. The HTTP layer enforces it too.
+	MaxUploadBytes int64
 }
 
 // NewHandler returns the /query handler: GraphQL over HTTP (POST and GET;
@@ -39,6 +42,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler { return newHandler(r, o
 // they cost.
 func newHandler(r *Resolver, opts Options, guarded bool) http.Handler {
 	es := NewExecutableSchema(Config{Resolvers: r})
+	hideGoOnlyDirectives(es.Schema())
 	access, err := newAccessTable(es.Schema())
 	if err != nil {
 		// The schema is compiled in: a bad @allow is a programming error
@@ -49,6 +53,13 @@ func newHandler(r *Resolver, opts Options, guarded bool) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	maxUpload := opts.MaxUploadBytes
+	if maxUpload <= 0 {
+		maxUpload = 64 << 20
+	}
+	// Files up to 8 MiB are held in memory, larger ones in a temporary
+	// file that the statement parser reads as a stream.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: maxUpload, MaxMemory: 8 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if !opts.NoIntrospection {
 		srv.Use(extension.Introspection{})
@@ -85,7 +96,7 @@ func newHandler(r *Resolver, opts Options, guarded bool) http.Handler {
 // With application/graphql-response+json the status stays 4xx.
 func requestErrors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rw := &requestErrorWriter{ResponseWriter: w}
+		rw := &requestErrorWriter{ResponseWriter: w, get: r.Method == http.MethodGet}
 		next.ServeHTTP(rw, r)
 		rw.finish()
 	})
@@ -93,11 +104,18 @@ func requestErrors(next http.Handler) http.Handler {
 
 type requestErrorWriter struct {
 	http.ResponseWriter
+	get    bool // a GET request: a mutation is refused with 405
 	status int
 	body   *bytes.Buffer // the held-back answer to a request error
 }
 
 func (w *requestErrorWriter) WriteHeader(code int) {
+	if code == http.StatusNotAcceptable && w.get {
+		// gqlgen answers a mutation over GET with 406 and no code; the
+		// GraphQL-over-HTTP spec asks for 405 and an Allow header.
+		w.status, w.body = http.StatusMethodNotAllowed, &bytes.Buffer{}
+		return
+	}
 	if code == http.StatusUnprocessableEntity || code == http.StatusBadRequest {
 		w.status, w.body = code, &bytes.Buffer{}
 		return
@@ -117,6 +135,11 @@ func (w *requestErrorWriter) finish() {
 		return
 	}
 	body := w.body.Bytes()
+	if w.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", "POST")
+		w.Header().Set("Content-Type", "application/json")
+		body = []byte(`{"errors":[{"message":"only queries may be sent with GET; send mutations with POST","extensions":{"code":"METHOD_NOT_ALLOWED"}}]}`)
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err == nil && string(m["data"]) == "null" {
 		delete(m, "data")

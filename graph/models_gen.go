@@ -71,7 +71,7 @@ type CreateCalendarFeedPayload struct {
 
 type ImportBankStatementInput struct {
 	Format bankstatementimport.Format `json:"format"`
-	// The statement file as text: camt.053 XML (.001.02 or .001.08) or the CSV layout of the README.
+	// The statement file as text: camt.053 XML (.001.02 to .001.13) or the CSV layout of the README. Larger files: importBankStatementFile.
 	Content string `json:"content"`
 }
 

@@ -8,10 +8,13 @@ package graph
 import (
 	"context"
 	"sicherkommunal/ent"
+	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/reconcile"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // Returned is the resolver for the returned field.
@@ -22,6 +25,11 @@ func (r *bankTransactionResolver) Returned(ctx context.Context, obj *ent.BankTra
 // ImportBankStatement is the resolver for the importBankStatement field.
 func (r *mutationResolver) ImportBankStatement(ctx context.Context, input ImportBankStatementInput) (*ent.BankStatementImport, error) {
 	return r.Recon.Import(ctx, input.Format, []byte(input.Content))
+}
+
+// ImportBankStatementFile is the resolver for the importBankStatementFile field.
+func (r *mutationResolver) ImportBankStatementFile(ctx context.Context, format bankstatementimport.Format, file graphql.Upload) (*ent.BankStatementImport, error) {
+	return r.Recon.ImportReader(ctx, format, file.File)
 }
 
 // MatchBankTransaction is the resolver for the matchBankTransaction field.
