@@ -51,16 +51,13 @@ func reconciliationExport(svc *reconcile.Service, client *ent.Client, now func()
 			}
 			bounds[i] = &d
 		}
-		p, err := client.Program.Get(ctx, programID)
+		var dates [2]time.Time
+		var err error
+		dates[0], dates[1], err = program.PeriodOf(ctx, client, programID, bounds[0], bounds[1], now())
 		if err != nil {
-			if ent.IsNotFound(err) {
-				err = apperr.New(apperr.NotFound, "no programme %s", programID)
-			}
 			exportError(w, log, err)
 			return
 		}
-		var dates [2]time.Time
-		dates[0], dates[1] = program.Period(p, bounds[0], bounds[1], now())
 		rep, err := svc.Report(ctx, programID, dates[0], dates[1])
 		if err != nil {
 			exportError(w, log, err)

@@ -549,7 +549,7 @@ type ComplexityRoot struct {
 		ProgramDashboard     func(childComplexity int, programID pulid.ID) int
 		ProgramFunding       func(childComplexity int, programID pulid.ID) int
 		Programs             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) int
-		Reconciliation       func(childComplexity int, programID pulid.ID, from time.Time, to time.Time) int
+		Reconciliation       func(childComplexity int, programID pulid.ID, from *time.Time, to *time.Time) int
 		Steps                func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) int
 		Viewer               func(childComplexity int) int
 	}
@@ -708,7 +708,7 @@ type QueryResolver interface {
 	ProgramFunding(ctx context.Context, programID pulid.ID) (*ledger.ProgramFunding, error)
 	Flags(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) (*ent.FlagConnection, error)
 	ProgramDashboard(ctx context.Context, programID pulid.ID) (*scheduler.Dashboard, error)
-	Reconciliation(ctx context.Context, programID pulid.ID, from time.Time, to time.Time) (*reconcile.Reconciliation, error)
+	Reconciliation(ctx context.Context, programID pulid.ID, from *time.Time, to *time.Time) (*reconcile.Reconciliation, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 }
 
@@ -3100,7 +3100,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Reconciliation(childComplexity, args["programID"].(pulid.ID), args["from"].(time.Time), args["to"].(time.Time)), true
+		return e.ComplexityRoot.Query.Reconciliation(childComplexity, args["programID"].(pulid.ID), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.steps":
 		if e.ComplexityRoot.Query.Steps == nil {
 			break
@@ -6464,16 +6464,16 @@ func (ec *executionContext) field_Query_reconciliation_args(ctx context.Context,
 	}
 	args["programID"] = arg0
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
-		func(ctx context.Context, v any) (time.Time, error) {
-			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["from"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
-		func(ctx context.Context, v any) (time.Time, error) {
-			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -16282,7 +16282,7 @@ func (ec *executionContext) _Query_reconciliation(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Reconciliation(ctx, fc.Args["programID"].(pulid.ID), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+			return ec.Resolvers.Query().Reconciliation(ctx, fc.Args["programID"].(pulid.ID), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *reconcile.Reconciliation) graphql.Marshaler {

@@ -11,6 +11,7 @@ import (
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/program"
 	"sicherkommunal/reconcile"
 	"time"
 
@@ -43,6 +44,10 @@ func (r *mutationResolver) UnmatchBankTransaction(ctx context.Context, id pulid.
 }
 
 // Reconciliation is the resolver for the reconciliation field.
-func (r *queryResolver) Reconciliation(ctx context.Context, programID pulid.ID, from time.Time, to time.Time) (*reconcile.Reconciliation, error) {
-	return r.Recon.Report(ctx, programID, from, to)
+func (r *queryResolver) Reconciliation(ctx context.Context, programID pulid.ID, from *time.Time, to *time.Time) (*reconcile.Reconciliation, error) {
+	f, t, err := program.PeriodOf(ctx, r.Client, programID, from, to, r.Recon.Now())
+	if err != nil {
+		return nil, err
+	}
+	return r.Recon.Report(ctx, programID, f, t)
 }

@@ -1,9 +1,12 @@
 package program
 
 import (
+	"context"
 	"time"
 
+	"sicherkommunal/apperr"
 	"sicherkommunal/ent"
+	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 )
 
@@ -24,4 +27,17 @@ func Period(p *ent.Program, from, to *time.Time, now time.Time) (time.Time, time
 		t = *to
 	}
 	return f, t
+}
+
+// PeriodOf is Period for the programme with an ID, read with the caller's
+// rights. Errors: NOT_FOUND.
+func PeriodOf(ctx context.Context, c *ent.Client, id pulid.ID, from, to *time.Time, now time.Time) (time.Time, time.Time, error) {
+	p, err := c.Program.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return time.Time{}, time.Time{}, apperr.New(apperr.NotFound, "programme %s not found", id)
+	} else if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	f, t := Period(p, from, to, now)
+	return f, t, nil
 }
