@@ -29,7 +29,7 @@ const RefreshInterval = "PT1H"
 
 // renderVersion changes whenever the rendering changes, so that ETags of
 // unchanged data change with it.
-const renderVersion = "1"
+const renderVersion = "2"
 
 // uidDomain makes appointment IDs globally unique UIDs. It never changes:
 // a UID must stay the same for the life of an event.
@@ -48,11 +48,15 @@ var kindLabel = map[appointment.Kind]string{
 
 // Render writes a feed as an iCalendar stream (RFC 5545): the calendar's
 // properties, a full VTIMEZONE for Europe/Berlin and one VEVENT per
-// appointment, lines folded at 75 octets. Times are written as
-// Europe/Berlin wall-clock times with TZID; DTSTAMP, CREATED and
-// LAST-MODIFIED in UTC. Everything written depends only on the feed's name
-// and the appointments, so equal data gives equal bytes (the ETag relies
-// on it). An empty feed is a calendar with its time zone and no events.
+// appointment, lines folded at 75 octets. DTSTART and DTEND are written as
+// Europe/Berlin wall-clock times with TZID, except where such a time would
+// not name exactly one instant (the hour repeated at the end of summer
+// time; see LocalTimeSafe): those are written in UTC. DTSTAMP, CREATED and
+// LAST-MODIFIED are always in UTC; any other date-time property goes
+// through icsWriter.dateTime like DTSTART. Everything written depends only
+// on the feed's name and the appointments, so equal data gives equal bytes
+// (the ETag relies on it). An empty feed is a calendar with its time zone
+// and no events.
 func Render(w io.Writer, name string, apps []*ent.Appointment) error {
 	out := &icsWriter{w: bufio.NewWriterSize(w, 64<<10)}
 	out.raw("BEGIN", "VCALENDAR")
@@ -75,8 +79,8 @@ func writeEvent(out *icsWriter, a *ent.Appointment) {
 	out.raw("BEGIN", ical.CompEvent)
 	out.raw(ical.PropUID, string(a.ID)+uidDomain)
 	out.utc(ical.PropDateTimeStamp, a.UpdatedAt)
-	out.local(ical.PropDateTimeStart, a.StartsAt)
-	out.local(ical.PropDateTimeEnd, a.EndsAt)
+	out.dateTime(ical.PropDateTimeStart, a.StartsAt)
+	out.dateTime(ical.PropDateTimeEnd, a.EndsAt)
 	out.text(ical.PropSummary, a.Title)
 	if a.Location != nil && *a.Location != "" {
 		out.text(ical.PropLocation, *a.Location)
@@ -118,24 +122,22 @@ func eventStatus(s appointment.Status) ical.EventStatus {
 	return ical.EventTentative
 }
 
-// writeBerlinTimezone writes the VTIMEZONE of Europe/Berlin under the EU
-// rules in force since 1996: CEST from the last Sunday of March 02:00
-// (UTC+2), CET from the last Sunday of October 03:00 (UTC+1).
+// writeBerlinTimezone writes the VTIMEZONE of Europe/Berlin from
+// berlinRules, the EU rules in force since 1996: CEST from the last Sunday
+// of March 02:00 (UTC+2), CET from the last Sunday of October 03:00
+// (UTC+1).
 func writeBerlinTimezone(out *icsWriter) {
 	out.raw("BEGIN", ical.CompTimezone)
 	out.raw(ical.PropTimezoneID, Berlin.String())
 	out.raw("X-LIC-LOCATION", Berlin.String())
-	for _, r := range []struct{ comp, from, to, name, start, rule string }{
-		{ical.CompTimezoneDaylight, "+0100", "+0200", "CEST", "19700329T020000", "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU"},
-		{ical.CompTimezoneStandard, "+0200", "+0100", "CET", "19701025T030000", "FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU"},
-	} {
-		out.raw("BEGIN", r.comp)
-		out.raw(ical.PropTimezoneOffsetFrom, r.from)
-		out.raw(ical.PropTimezoneOffsetTo, r.to)
-		out.raw(ical.PropTimezoneName, r.name)
-		out.raw(ical.PropDateTimeStart, r.start)
-		out.raw(ical.PropRecurrenceRule, r.rule)
-		out.raw("END", r.comp)
+	for _, r := range berlinRules {
+		out.raw("BEGIN", r.Comp)
+		out.raw(ical.PropTimezoneOffsetFrom, utcOffset(r.From))
+		out.raw(ical.PropTimezoneOffsetTo, utcOffset(r.To))
+		out.raw(ical.PropTimezoneName, r.Name)
+		out.raw(ical.PropDateTimeStart, r.dtstart())
+		out.raw(ical.PropRecurrenceRule, r.rrule())
+		out.raw("END", r.Comp)
 	}
 	out.raw("END", ical.CompTimezone)
 }
@@ -155,9 +157,13 @@ func (o *icsWriter) utc(name string, t time.Time) {
 	o.line(name, "", string(t.UTC().AppendFormat(b[:0], "20060102T150405Z")), false)
 }
 
-func (o *icsWriter) local(name string, t time.Time) {
-	var b [16]byte
-	o.line(name, ";TZID=Europe/Berlin", string(t.In(Berlin).AppendFormat(b[:0], "20060102T150405")), false)
+// dateTime writes a DATE-TIME property in Europe/Berlin (TZID) where
+// that is safe and in UTC where it is not (appendDateTime).
+func (o *icsWriter) dateTime(name string, t time.Time) {
+	l := append(o.buf[:0], name...)
+	l = appendDateTime(l, t)
+	o.buf = l
+	o.flush(l)
 }
 
 // line writes one content line; escape says the value is TEXT to escape.
@@ -172,6 +178,11 @@ func (o *icsWriter) line(name, params, value string, escape bool) {
 		l = append(l, value...)
 	}
 	o.buf = l
+	o.flush(l)
+}
+
+// flush writes a whole content line l, folded.
+func (o *icsWriter) flush(l []byte) {
 	limit := maxLine
 	for len(l) > limit {
 		cut := limit
