@@ -4,21 +4,26 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/shopspring/decimal"
 
 	"sicherkommunal/apperr"
 	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ent/step"
 	"sicherkommunal/ledger"
@@ -29,134 +34,248 @@ import (
 // demoParticipations is how many Kommunen the demo registers.
 const demoParticipations = 40
 
-// loadDemo adds realistic demo data relative to now, unless the programme
-// already has participations. It reports whether it added anything.
+// The demo recognises its own data by natural keys, so that it can run
+// on any database, again and again, and add only what is missing:
+//   - its Kommunen: every third of the reference list in ARS order (found by
+//     ARS, else AGS; created from the list if missing), and a Kommune's
+//     participation in the programme is unique: a Kommune that already takes
+//     part, whoever registered it, is left as it is;
+//   - its consultants by e-mail (unique), used as they are when they exist;
+//   - its kickoff event by kind and title, its bank statement by statement ID.
+//
+// Everything else (steps, payments, measures, appointments) belongs to a
+// participation the demo registers and is made with it, in one
+// transaction, so that it exists completely or not at all.
+const (
+	demoKickoffTitle = "Auftaktveranstaltung SicherKOMMUNAL – Gruppe Nord"
+	demoStatementID  = "DEMO-2026-01"
+	// demoKeyPrefix starts the idempotency keys of the demo's payments.
+	demoKeyPrefix = "demo-"
+)
+
+var demoConsultantNames = []string{"Anna Schulze", "Jonas Weber", "Miriam Krüger", "Stefan Hoffmann", "Leonie Wagner", "Tobias Becker"}
+
+// demoKommunen returns the Kommunen of the demo: every third of the
+// eligible Kommunen of the reference list in ARS order, at most
+// demoParticipations.
+func demoKommunen() ([]programpkg.Kommune, error) {
+	all, err := programpkg.EligibleKommunen()
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(all, func(a, b programpkg.Kommune) int { return strings.Compare(a.ARS, b.ARS) })
+	var out []programpkg.Kommune
+	for i := 0; len(out) < demoParticipations && i*3 < len(all); i++ {
+		out = append(out, all[i*3])
+	}
+	return out, nil
+}
+
+// loadDemo adds realistic demo data relative to now: whatever of it is
+// missing (see above), next to any other data. It reports whether it
+// added anything; run again it adds nothing.
 func loadDemo(ctx context.Context, client *ent.Client, svc *programpkg.Service, ledgerSvc *ledger.Service, now time.Time) (bool, error) {
+	ks, err := demoKommunen()
+	if err != nil {
+		return false, err
+	}
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer func() { _ = tx.Rollback() }()
+	if ledgerSvc.Dialect == dialect.Postgres {
+		// Two demo starts on one database add the demo once.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(815002)"); err != nil {
+			return false, err
+		}
+	}
 	c := tx.Client()
 	ctx = ent.NewTxContext(ent.NewContext(ctx, c), tx) // the ledger joins this transaction
+	added := false
 	p, err := c.Program.Query().Where(program.Name(programpkg.SicherKommunalName)).Only(ctx)
-	if err != nil {
+	if ent.IsNotFound(err) {
+		if p, err = programpkg.CreateSicherKommunal(ctx, c); err != nil {
+			return false, err
+		}
+		added = true
+	} else if err != nil {
 		return false, err
 	}
-	if n, err := c.Participation.Query().Count(ctx); err != nil || n > 0 {
-		return false, err
-	}
-	rng := rand.New(rand.NewPCG(2026, 133))
 	berlin, err := time.LoadLocation(p.TimeZone)
 	if err != nil {
 		return false, err
 	}
 	today := types.DateOf(now, berlin)
-	// The state committees approved stage 2 in mid-February (or today, if earlier).
-	approvedOn := types.Date(2026, time.February, 16)
-	if today.Before(approvedOn) {
-		approvedOn = today
+	// The state committees approved stage 2 in mid-February (or as late as
+	// the programme and today allow).
+	start, last := types.NormalizeDate(p.StartsOn), types.NormalizeDate(p.EndsOn)
+	if today.Before(last) {
+		last = today
 	}
-	if p.Stage2ApprovedOn == nil && !today.Before(p.StartsOn) {
+	approvedOn := types.Date(2026, time.February, 16)
+	if approvedOn.After(last) {
+		approvedOn = last
+	}
+	if approvedOn.Before(start) {
+		approvedOn = start
+	}
+	if p.Stage2ApprovedOn == nil && !last.Before(start) {
 		if p, err = ledgerSvc.ApproveStage2(ctx, p.ID, approvedOn, "Beschluss Landesausschuss Finanzen LA-F 2026/014"); err != nil {
 			return false, err
 		}
+		added = true
 	}
 
-	consultants := make([]*ent.Consultant, 0, 6)
-	for _, name := range []string{"Anna Schulze", "Jonas Weber", "Miriam Krüger", "Stefan Hoffmann", "Leonie Wagner", "Tobias Becker"} {
-		co, err := c.Consultant.Create().SetName(name).
-			SetEmail(fmt.Sprintf("%s@bechtle.example", emailLocal(name))).SetOrganization("Bechtle").Save(ctx)
+	consultants := make([]*ent.Consultant, 0, len(demoConsultantNames))
+	for _, name := range demoConsultantNames {
+		email := emailLocal(name) + "@bechtle.example"
+		co, err := c.Consultant.Query().Where(consultant.Email(email)).Only(ctx)
+		if ent.IsNotFound(err) {
+			co, err = c.Consultant.Create().SetName(name).SetEmail(email).SetOrganization("Bechtle").Save(ctx)
+			added = true
+		}
 		if err != nil {
 			return false, err
 		}
 		consultants = append(consultants, co)
 	}
 
-	munis, err := c.Municipality.Query().Order(municipality.ByArs()).All(ctx)
-	if err != nil {
-		return false, err
-	}
-	statuses := []participation.Status{
-		participation.StatusREGISTERED, participation.StatusSTAGE1, participation.StatusSTAGE1, participation.StatusSTAGE2,
-		participation.StatusSTAGE2, participation.StatusACCEPTED, participation.StatusSETTLED, participation.StatusWITHDRAWN,
-	}
-	var active []*ent.Participation
-	for i := 0; i < demoParticipations && i*3 < len(munis); i++ {
-		m := munis[i*3]
-		reg := today.AddDate(0, 0, -(14 + 7*i))
-		if reg.Before(p.StartsOn) {
-			reg = types.NormalizeDate(p.StartsOn)
-		}
-		if reg.After(p.EndsOn) {
-			reg = types.NormalizeDate(p.EndsOn)
-		}
-		pa, err := svc.Register(ctx, c, p.ID, m.ID, reg)
-		if err != nil {
-			return false, fmt.Errorf("register %s: %w", m.Name, err)
-		}
-		status := statuses[i%len(statuses)]
-		if m.Ags != nil && rng.IntN(4) == 0 {
-			if err := c.Municipality.UpdateOne(m).SetContactEmail(fmt.Sprintf("informationssicherheit@%s.example", emailLocal(m.Name))).Exec(ctx); err != nil {
-				return false, err
-			}
-		}
-		// Complete the steps that are due, leaving some late: how far a
-		// Kommune got depends on its status.
-		steps, err := c.Step.Query().Where(step.ParticipationID(pa.ID)).All(ctx)
+	var active []*ent.Participation // registered now and not withdrawn
+	for i, k := range ks {
+		m, made, err := demoMunicipality(ctx, c, k)
 		if err != nil {
 			return false, err
 		}
-		for _, st := range steps {
-			done := false
-			switch status {
-			case participation.StatusACCEPTED, participation.StatusSETTLED:
-				done = st.Kind != types.StepBilling || status == participation.StatusSETTLED
-			case participation.StatusWITHDRAWN:
-				done = st.Kind == types.StepKickoff
-			default:
-				done = st.DueOn.Before(today) && rng.IntN(3) > 0
-			}
-			if done {
-				at := st.DueOn.Add(time.Duration(9+rng.IntN(8))*time.Hour).AddDate(0, 0, -rng.IntN(5))
-				if at.After(now) {
-					at = now.Add(-time.Hour)
-				}
-				if err := c.Step.UpdateOne(st).SetCompletedAt(at).Exec(ctx); err != nil {
-					return false, err
-				}
-			}
-		}
-		if err := demoPayments(ctx, ledgerSvc, p, pa, status, i, today); err != nil {
-			return false, fmt.Errorf("payments for %s: %w", m.Name, err)
-		}
-		u := c.Participation.UpdateOne(pa).SetStatus(status)
-		if status == participation.StatusWITHDRAWN {
-			u.SetWithdrawnAt(now.AddDate(0, 0, -3)).SetWithdrawalReason("Personalengpass in der IT; Teilnahme 2027 geplant")
-		}
-		if pa, err = u.Save(ctx); err != nil {
+		added = added || made
+		taken, err := c.Participation.Query().
+			Where(participation.ProgramID(p.ID), participation.MunicipalityID(m.ID)).Exist(ctx)
+		if err != nil {
 			return false, err
 		}
-		if status != participation.StatusWITHDRAWN {
+		if taken {
+			continue
+		}
+		pa, err := demoParticipation(ctx, c, svc, ledgerSvc, p, m, i, today, now)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", m.Name, err)
+		}
+		added = true
+		if pa.Status != participation.StatusWITHDRAWN {
 			active = append(active, pa)
 		}
-		if err := demoMeasures(ctx, c, pa, status, today, p, rng); err != nil {
-			return false, err
-		}
 	}
-	if err := demoAppointments(ctx, c, active, consultants, today, berlin, rng); err != nil {
+	if err := demoAppointments(ctx, c, active, consultants, today, berlin); err != nil {
 		return false, err
 	}
-	if err := demoBankStatement(ctx, c, now); err != nil {
+	imported, err := demoBankStatement(ctx, c, ledgerSvc.Dialect, p, ks, now)
+	if err != nil {
 		return false, fmt.Errorf("bank statement: %w", err)
 	}
-	return true, tx.Commit()
+	return added || imported || len(active) > 0, tx.Commit()
+}
+
+// demoMunicipality finds a Kommune of the reference list by ARS, else by
+// AGS, and creates it from the list if neither exists.
+func demoMunicipality(ctx context.Context, c *ent.Client, k programpkg.Kommune) (*ent.Municipality, bool, error) {
+	m, err := c.Municipality.Query().Where(municipality.Ars(k.ARS)).Only(ctx)
+	if err == nil || !ent.IsNotFound(err) {
+		return m, false, err
+	}
+	if k.AGS != "" {
+		m, err := c.Municipality.Query().Where(municipality.Ags(k.AGS)).Only(ctx)
+		if err == nil || !ent.IsNotFound(err) {
+			return m, false, err
+		}
+	}
+	create := c.Municipality.Create().SetName(k.Name).SetKind(municipality.Kind(k.Kind)).SetArs(k.ARS)
+	if k.AGS != "" {
+		create.SetAgs(k.AGS)
+	}
+	m, err = create.Save(ctx)
+	return m, err == nil, err
+}
+
+// demoStatuses is the status of the i-th demo participation, modulo its
+// length.
+var demoStatuses = []participation.Status{
+	participation.StatusREGISTERED, participation.StatusSTAGE1, participation.StatusSTAGE1, participation.StatusSTAGE2,
+	participation.StatusSTAGE2, participation.StatusACCEPTED, participation.StatusSETTLED, participation.StatusWITHDRAWN,
+}
+
+// demoParticipation registers the i-th Kommune of the demo and gives it
+// what its status implies: completed and late steps, payments, measures.
+// Its random choices come from generators of its own, so that what one
+// Kommune gets depends neither on the date nor on the others.
+func demoParticipation(ctx context.Context, c *ent.Client, svc *programpkg.Service, ledgerSvc *ledger.Service,
+	p *ent.Program, m *ent.Municipality, i int, today, now time.Time) (*ent.Participation, error) {
+	rng := rand.New(rand.NewPCG(2026, uint64(i)))
+	reg := today.AddDate(0, 0, -(14 + 7*i))
+	if reg.Before(p.StartsOn) {
+		reg = types.NormalizeDate(p.StartsOn)
+	}
+	if reg.After(p.EndsOn) {
+		reg = types.NormalizeDate(p.EndsOn)
+	}
+	pa, err := svc.Register(ctx, c, p.ID, m.ID, reg)
+	if err != nil {
+		return nil, fmt.Errorf("register: %w", err)
+	}
+	status := demoStatuses[i%len(demoStatuses)]
+	if withEmail := rng.IntN(4) == 0; withEmail && m.Ags != nil && m.ContactEmail == nil {
+		if err := c.Municipality.UpdateOne(m).SetContactEmail(fmt.Sprintf("informationssicherheit@%s.example", emailLocal(m.Name))).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	// Complete the steps that are due, leaving some late: how far a
+	// Kommune got depends on its status.
+	steps, err := c.Step.Query().Where(step.ParticipationID(pa.ID)).Order(step.ByDueOn(), step.ByKind()).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range steps {
+		skip, hours, early := rng.IntN(3) == 0, rng.IntN(8), rng.IntN(5)
+		done := false
+		switch status {
+		case participation.StatusACCEPTED, participation.StatusSETTLED:
+			done = st.Kind != types.StepBilling || status == participation.StatusSETTLED
+		case participation.StatusWITHDRAWN:
+			done = st.Kind == types.StepKickoff
+		default:
+			done = st.DueOn.Before(today) && !skip
+		}
+		if done {
+			at := st.DueOn.Add(time.Duration(9+hours)*time.Hour).AddDate(0, 0, -early)
+			if at.After(now) {
+				at = now.Add(-time.Hour)
+			}
+			if err := c.Step.UpdateOne(st).SetCompletedAt(at).Exec(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := demoPayments(ctx, ledgerSvc, p, pa, status, i, today); err != nil {
+		return nil, fmt.Errorf("payments: %w", err)
+	}
+	u := c.Participation.UpdateOne(pa).SetStatus(status)
+	if status == participation.StatusWITHDRAWN {
+		u.SetWithdrawnAt(now.AddDate(0, 0, -3)).SetWithdrawalReason("Personalengpass in der IT; Teilnahme 2027 geplant")
+	}
+	if pa, err = u.Save(ctx); err != nil {
+		return nil, err
+	}
+	if err := demoMeasures(ctx, c, pa, status, today, p, rand.New(rand.NewPCG(2027, uint64(i)))); err != nil {
+		return nil, err
+	}
+	return pa, nil
 }
 
 // demoPayments books stage-1 money for everyone past registration, stage-2
-// money for those in stage 2 or beyond, and one double payment reversed.
+// money for those in stage 2 or beyond (all of it, or half for those still
+// in stage 2), and for the second Kommune a double payment that the cap
+// refuses and a partial reversal. Amounts follow the programme's figures.
 func demoPayments(ctx context.Context, l *ledger.Service, p *ent.Program, pa *ent.Participation, status participation.Status, i int, today time.Time) error {
-	if status == participation.StatusREGISTERED {
+	if status == participation.StatusREGISTERED || today.Before(types.NormalizeDate(p.StartsOn)) {
 		return nil
 	}
 	day := func(offset int) time.Time {
@@ -169,26 +288,26 @@ func demoPayments(ctx context.Context, l *ledger.Service, p *ent.Program, pa *en
 		}
 		return d
 	}
-	post := func(stage types.FundingStage, amount string, valueDate time.Time, n int) (*ent.LedgerEntry, error) {
+	post := func(stage types.FundingStage, amount decimal.Decimal, valueDate time.Time, n int) (*ent.LedgerEntry, error) {
 		return l.PostDisbursement(ctx, ledger.Disbursement{
-			ParticipationID: pa.ID, Stage: stage, Amount: decimal.RequireFromString(amount), ValueDate: valueDate,
-			Reference: fmt.Sprintf("SK-2026-%04d-%d", i+1, n), IdempotencyKey: fmt.Sprintf("demo-%s-%d", pa.ID, n),
+			ParticipationID: pa.ID, Stage: stage, Amount: amount, ValueDate: valueDate,
+			Reference: fmt.Sprintf("SK-2026-%04d-%d", i+1, n), IdempotencyKey: fmt.Sprintf("%s%s-%d", demoKeyPrefix, pa.ID, n),
 		})
 	}
-	first, err := post(types.Stage1, "16100.00", day(21), 1)
+	first, err := post(types.Stage1, p.Stage1Amount, day(21), 1)
 	if err != nil {
 		return err
 	}
 	if i == 1 {
 		// A double payment, reversed the next day.
-		dup, err := post(types.Stage1, "16100.00", day(22), 9)
+		dup, err := post(types.Stage1, p.Stage1Amount, day(22), 9)
 		if err != nil && apperr.CodeOf(err) != ledger.CodeCapExceeded {
 			return err
 		}
 		if dup == nil { // the cap refused it, as it should; reverse part of the first instead
-			half := decimal.RequireFromString("8050.00")
+			half := p.Stage1Amount.DivRound(decimal.NewFromInt(2), 2)
 			_, err = l.ReverseDisbursement(ctx, ledger.Reversal{EntryID: first.ID, Amount: &half,
-				Reason: "Teilrückforderung: Schwachstellenscan nicht durchgeführt", IdempotencyKey: "demo-reversal-" + string(pa.ID)})
+				Reason: "Teilrückforderung: Schwachstellenscan nicht durchgeführt", IdempotencyKey: demoKeyPrefix + "reversal-" + string(pa.ID)})
 			if err != nil {
 				return err
 			}
@@ -199,9 +318,12 @@ func demoPayments(ctx context.Context, l *ledger.Service, p *ent.Program, pa *en
 		if vd.Before(p.Stage2OpensOn) || p.Stage2ApprovedOn == nil || vd.Before(*p.Stage2ApprovedOn) {
 			return nil
 		}
-		amount := "13900.00"
+		amount := p.TotalCap.Sub(p.Stage1Amount)
 		if status == participation.StatusSTAGE2 {
-			amount = "6950.00"
+			amount = amount.DivRound(decimal.NewFromInt(2), 2)
+		}
+		if !amount.IsPositive() {
+			return nil
 		}
 		if _, err := post(types.Stage2, amount, vd, 2); err != nil {
 			return err
@@ -249,7 +371,13 @@ func demoMeasures(ctx context.Context, c *ent.Client, pa *ent.Participation, sta
 	return nil
 }
 
-func demoAppointments(ctx context.Context, c *ent.Client, active []*ent.Participation, consultants []*ent.Consultant, today time.Time, berlin *time.Location, rng *rand.Rand) error {
+// demoAppointments plans, over the coming five weeks, a kickoff event for
+// the first six of the Kommunen (unless the demo's kickoff exists) and one
+// appointment for each, one of them cancelled.
+func demoAppointments(ctx context.Context, c *ent.Client, active []*ent.Participation, consultants []*ent.Consultant, today time.Time, berlin *time.Location) error {
+	if len(active) == 0 {
+		return nil
+	}
 	// Working days over the coming five weeks.
 	var days []time.Time
 	for d := today.AddDate(0, 0, 1); len(days) < 25; d = d.AddDate(0, 0, 1) {
@@ -261,9 +389,14 @@ func demoAppointments(ctx context.Context, c *ent.Client, active []*ent.Particip
 		return time.Date(day.Year(), day.Month(), day.Day(), hour, 0, 0, 0, berlin).UTC()
 	}
 	// A kickoff event for several Kommunen at once.
-	if len(active) >= 6 {
+	kickoff, err := c.Appointment.Query().
+		Where(appointment.KindEQ(appointment.KindKICKOFF_EVENT), appointment.Title(demoKickoffTitle)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !kickoff && len(active) >= 6 {
 		if err := c.Appointment.Create().SetKind(appointment.KindKICKOFF_EVENT).
-			SetTitle("Auftaktveranstaltung SicherKOMMUNAL – Gruppe Nord").
+			SetTitle(demoKickoffTitle).
 			SetDescription("Vorstellung des Vorgehens nach WiBA, Zeitplan, Ansprechpartner.").
 			SetLocation("Magdeburg, Landeshaus, Domplatz 6").
 			SetStartsAt(at(days[2], 10)).SetEndsAt(at(days[2], 13)).
@@ -301,7 +434,6 @@ func demoAppointments(ctx context.Context, c *ent.Client, active []*ent.Particip
 		if err := create.Exec(ctx); err != nil {
 			return err
 		}
-		_ = rng
 	}
 	return nil
 }
@@ -338,26 +470,82 @@ type demoFeed struct {
 	URL   string
 }
 
-// demoFeeds creates one calendar feed per scope (the programme, the first
-// Kommune and the first consultant of the demo kickoff event) and returns
-// their URLs. Secrets are stored hashed, so every demo start makes new ones.
+// demoFeeds creates one calendar feed per scope and returns their URLs:
+// the programme's, the one of the first demo Kommune on the demo's kickoff
+// event (else the first demo Kommune taking part), and the first demo
+// consultant's. Secrets are stored hashed, so every demo start makes new
+// ones; the feeds of earlier starts keep working.
 func demoFeeds(ctx context.Context, client *ent.Client, svc *calendar.Service) ([]demoFeed, error) {
-	kickoff, err := client.Appointment.Query().Where(appointment.KindEQ(appointment.KindKICKOFF_EVENT)).
+	p, err := client.Program.Query().Where(program.Name(programpkg.SicherKommunalName)).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := demoKommunen()
+	if err != nil {
+		return nil, err
+	}
+	onKickoff := map[pulid.ID]bool{}
+	kickoff, err := client.Appointment.Query().
+		Where(appointment.KindEQ(appointment.KindKICKOFF_EVENT), appointment.Title(demoKickoffTitle)).
 		Order(appointment.ByCreatedAt(), appointment.ByID()).First(ctx)
-	if err != nil {
+	switch {
+	case err == nil:
+		pas, err := kickoff.QueryParticipations().Where(participation.ProgramID(p.ID)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, pa := range pas {
+			onKickoff[pa.MunicipalityID] = true
+		}
+	case !ent.IsNotFound(err):
 		return nil, err
 	}
-	pa, err := kickoff.QueryParticipations().Order(participation.ByID()).First(ctx)
-	if err != nil {
-		return nil, err
+	// The first demo Kommune on the kickoff, else the first taking part,
+	// else the first that exists.
+	var muni, taking, exists *pulid.ID
+	for _, k := range ks {
+		m, err := client.Municipality.Query().Where(municipality.Ars(k.ARS)).Only(ctx)
+		if ent.IsNotFound(err) && k.AGS != "" {
+			m, err = client.Municipality.Query().Where(municipality.Ags(k.AGS)).Only(ctx)
+		}
+		if ent.IsNotFound(err) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if onKickoff[m.ID] {
+			muni = &m.ID
+			break
+		}
+		if exists == nil {
+			exists = &m.ID
+		}
+		if taking == nil {
+			ok, err := client.Participation.Query().
+				Where(participation.ProgramID(p.ID), participation.MunicipalityID(m.ID)).Exist(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				taking = &m.ID
+			}
+		}
 	}
-	co, err := kickoff.QueryConsultants().Order(ent.Asc("id")).First(ctx)
+	for _, id := range []*pulid.ID{taking, exists} {
+		if muni == nil {
+			muni = id
+		}
+	}
+	if muni == nil {
+		return nil, fmt.Errorf("no Kommune of the demo in the database")
+	}
+	co, err := client.Consultant.Query().Where(consultant.Email(emailLocal(demoConsultantNames[0]) + "@bechtle.example")).Only(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the demo's first consultant: %w", err)
 	}
 	ins := []calendar.FeedInput{
-		{Scope: calendarfeed.ScopePROGRAM, ProgramID: &pa.ProgramID},
-		{Scope: calendarfeed.ScopeMUNICIPALITY, MunicipalityID: &pa.MunicipalityID},
+		{Scope: calendarfeed.ScopePROGRAM, ProgramID: &p.ID},
+		{Scope: calendarfeed.ScopeMUNICIPALITY, MunicipalityID: muni},
 		{Scope: calendarfeed.ScopeCONSULTANT, ConsultantID: &co.ID},
 	}
 	out := make([]demoFeed, 0, len(ins))
@@ -371,24 +559,38 @@ func demoFeeds(ctx context.Context, client *ent.Client, svc *calendar.Service) (
 	return out, nil
 }
 
-// demoBankStatement gives the first paid Kommunen an IBAN and imports a
-// bank statement (CSV layout) of the ledger's stage-1 payments: most lines
-// carry the payment reference and match, one was paid without reference
-// and matches by amount, IBAN and date, one paid another amount
-// (AMOUNT_MISMATCH), and one payment matches nothing (UNMATCHED).
-func demoBankStatement(ctx context.Context, c *ent.Client, now time.Time) error {
+// demoBankStatement imports, unless it exists, the demo's bank statement
+// (CSV layout) of the stage-1 payments of the demo's Kommunen, and gives
+// those Kommunen that have none an IBAN: most lines carry the payment
+// reference and match, one was paid without reference and matches by
+// amount, IBAN and date, one paid another amount (AMOUNT_MISMATCH), and one
+// payment matches nothing (UNMATCHED). It reports whether it imported.
+func demoBankStatement(ctx context.Context, c *ent.Client, dialectName string, p *ent.Program, ks []programpkg.Kommune, now time.Time) (bool, error) {
+	if done, err := c.BankTransaction.Query().Where(banktransaction.StatementID(demoStatementID)).Exist(ctx); err != nil || done {
+		return false, err
+	}
+	ars := make([]string, 0, len(ks))
+	for _, k := range ks {
+		ars = append(ars, k.ARS)
+	}
 	entries, err := c.LedgerEntry.Query().
-		Where(ledgerentry.KindEQ(ledgerentry.KindDISBURSEMENT), ledgerentry.StageEQ(types.Stage1)).
-		WithParticipation().Order(ent.Asc(ledgerentry.FieldReference)).Limit(8).All(ctx)
+		Where(ledgerentry.ProgramID(p.ID), ledgerentry.KindEQ(ledgerentry.KindDISBURSEMENT), ledgerentry.StageEQ(types.Stage1),
+			ledgerentry.IdempotencyKeyHasPrefix(demoKeyPrefix),
+			ledgerentry.HasParticipationWith(participation.HasMunicipalityWith(municipality.ArsIn(ars...)))).
+		WithParticipation(func(q *ent.ParticipationQuery) { q.WithMunicipality() }).
+		Order(ent.Asc(ledgerentry.FieldReference), ent.Asc(ledgerentry.FieldID)).Limit(8).All(ctx)
 	if err != nil || len(entries) < 4 {
-		return err
+		return false, err
 	}
 	var b strings.Builder
 	b.WriteString("statement_id;line_ref;booking_date;value_date;credit_debit;amount;currency;end_to_end_id;counterparty_name;counterparty_iban;remittance\n")
 	for i, e := range entries {
+		m := e.Edges.Participation.Edges.Municipality
 		iban := demoIBAN(1000000 + i)
-		if err := c.Municipality.UpdateOneID(e.Edges.Participation.MunicipalityID).SetIban(iban).Exec(ctx); err != nil {
-			return err
+		if m.Iban != nil {
+			iban = *m.Iban
+		} else if err := c.Municipality.UpdateOne(m).SetIban(iban).Exec(ctx); err != nil {
+			return false, err
 		}
 		amount, ref := e.Amount, e.Reference
 		switch i {
@@ -397,13 +599,13 @@ func demoBankStatement(ctx context.Context, c *ent.Client, now time.Time) error 
 		case 2: // the bank paid another amount than the ledger says
 			amount = amount.Sub(decimal.New(10000, -2))
 		}
-		fmt.Fprintf(&b, "DEMO-2026-01;%d;%s;%s;DBIT;%s;EUR;%s;Kommune;%s;SicherKOMMUNAL Stufe 1 %s\n", i+1,
+		fmt.Fprintf(&b, "%s;%d;%s;%s;DBIT;%s;EUR;%s;Kommune;%s;SicherKOMMUNAL Stufe 1 %s\n", demoStatementID, i+1,
 			e.ValueDate.Format(time.DateOnly), e.ValueDate.Format(time.DateOnly), amount.StringFixed(2), ref, iban, ref)
 	}
 	day := types.DateOf(now, time.UTC).Format(time.DateOnly)
-	fmt.Fprintf(&b, "DEMO-2026-01;99;%s;%s;DBIT;1234.56;EUR;RE-2026-0815;IT-Dienstleister GmbH;DE37810532729990001234;Rechnung 2026-0815\n", day, day)
-	_, err = (&reconcile.Service{Client: c, Now: func() time.Time { return now }}).Import(ctx, "CSV", []byte(b.String()))
-	return err
+	fmt.Fprintf(&b, "%s;99;%s;%s;DBIT;1234.56;EUR;RE-2026-0815;IT-Dienstleister GmbH;DE37810532729990001234;Rechnung 2026-0815\n", demoStatementID, day, day)
+	_, err = (&reconcile.Service{Client: c, Dialect: dialectName, Now: func() time.Time { return now }}).Import(ctx, "CSV", []byte(b.String()))
+	return err == nil, err
 }
 
 // demoIBAN returns a German IBAN with correct check digits for an account
