@@ -553,7 +553,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if printToken != "" {
 		fmt.Fprintf(stdout, "  Admin token (shown once, store it now): %s\n", printToken)
-		fmt.Fprintf(stdout, "  In GraphiQL set the header {\"Authorization\": \"Bearer %s\"}\n", printToken)
+		fmt.Fprintf(stdout, "  In GraphiQL (%s/) paste it into the \"Bearer token\" field above the editor\n", base)
 		fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}' %s/query\n", printToken, base)
 	} else if c.AdminToken != "" {
 		fmt.Fprintf(stdout, "  Admin token: the value of SK_ADMIN_TOKEN\n")

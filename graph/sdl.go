@@ -14,6 +14,9 @@ import (
 // such directive, and the client SDL (ClientSDL, served at /schema.graphql
 // and committed as api/schema.graphql) prints none.
 
+// specDirectives are defined by the GraphQL spec; SDL leaves them out.
+var specDirectives = map[string]bool{"include": true, "skip": true, "deprecated": true, "specifiedBy": true, "oneOf": true}
+
 func goOnly(name string) bool { return strings.HasPrefix(name, "go") }
 
 var hideGoDirectives sync.Once
@@ -46,6 +49,18 @@ func ClientSDL() []byte {
 		s := NewExecutableSchema(Config{}).Schema()
 		hideGoOnlyDirectives(s)
 		c := *s
+		// The directives the GraphQL spec defines are implied; the others
+		// the server supports (gqlgen's @defer) are printed, since clients
+		// find them in introspection.
+		c.Directives = make(map[string]*ast.DirectiveDefinition, len(s.Directives))
+		for name, d := range s.Directives {
+			if d.Position != nil && d.Position.Src != nil && d.Position.Src.BuiltIn && !specDirectives[name] {
+				e := *d
+				e.Position = nil
+				d = &e
+			}
+			c.Directives[name] = d
+		}
 		c.Types = make(map[string]*ast.Definition, len(s.Types))
 		for name, def := range s.Types {
 			d := *def

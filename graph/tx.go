@@ -22,9 +22,10 @@ var selfTransacting = map[string]bool{
 	"approveStage2":       true,
 	"runJob":              true,
 	// reconciliation
-	"importBankStatement":    true,
-	"matchBankTransaction":   true,
-	"unmatchBankTransaction": true,
+	"importBankStatement":     true,
+	"importBankStatementFile": true,
+	"matchBankTransaction":    true,
+	"unmatchBankTransaction":  true,
 }
 
 // transactioner runs every other mutation operation in one transaction
