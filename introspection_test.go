@@ -97,12 +97,11 @@ func TestClientSchemaFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.Get(s.URL + "/schema.graphql")
-	if err != nil {
-		t.Fatal(err)
+	if res, err := http.Get(s.URL + "/schema.graphql"); err != nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("/schema.graphql without a token: %v %v", res, err)
 	}
-	served := readAll(res)
-	res.Body.Close()
+	res, sdl := s.download(t, s.token(t, "MUNICIPALITY", s.municipalityID(t, "15003000")), "/schema.graphql")
+	served := string(sdl)
 	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/graphql") {
 		t.Fatalf("/schema.graphql: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
@@ -151,12 +150,8 @@ func TestClientSchemaFile(t *testing.T) {
 	}
 	// Off with introspection.
 	off := newOpsServer(t, appOptions{NoIntrospection: true}, nil)
-	res, err = http.Get(off.URL + "/schema.graphql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := readAll(res)
-	res.Body.Close()
+	res, b := off.download(t, off.Admin, "/schema.graphql")
+	body := string(b)
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "INTROSPECTION_DISABLED") || strings.Contains(body, "type Query") {
 		t.Errorf("/schema.graphql with introspection off: %d %s", res.StatusCode, body)
 	}

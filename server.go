@@ -240,17 +240,16 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	mux.Handle("GET /exports/reconciliation.csv", a.auth.Middleware(reconciliationExport(a.recon, db.Client, now, log, false)))
 	mux.Handle("GET /exports/reconciliation.xlsx", a.auth.Middleware(reconciliationExport(a.recon, db.Client, now, log, true)))
 	// The client SDL (also committed as api/schema.graphql), for client
-	// tools; like introspection, it is off with -introspection=off.
-	mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
+	// tools; like introspection, it needs a token and is off with
+	// -introspection=off.
+	mux.Handle("GET /schema.graphql", a.auth.RequireRole(nil, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if opts.NoIntrospection {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = io.WriteString(w, `{"errors":[{"message":"schema introspection is disabled on this server","extensions":{"code":"INTROSPECTION_DISABLED"}}]}`)
+			writeJSONError(w, http.StatusForbidden, graph.IntrospectionDisabled, "schema introspection is disabled on this server", nil)
 			return
 		}
 		w.Header().Set("Content-Type", "application/graphql; charset=utf-8")
 		_, _ = w.Write(graph.ClientSDL())
-	})
+	})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
