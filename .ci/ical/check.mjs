@@ -2,7 +2,8 @@
 // Thunderbird and many web calendars) and checks what subscribers rely on:
 // every VEVENT has a UID, DTSTAMP, DTSTART and DTEND whose TZID resolves to
 // the VTIMEZONE in the file, and the instants computed from that VTIMEZONE
-// show the same wall-clock times in the system's tz database.
+// show the same wall-clock times in the system's tz database; a time in UTC
+// form must be one whose Europe/Berlin wall time is ambiguous.
 //
 // Usage: node check.mjs FILE...   Prints one line per file; exits 1 on any error.
 import { readFileSync } from 'node:fs';
@@ -36,6 +37,15 @@ for (const file of process.argv.slice(2)) {
         if (!v.hasProperty(p)) problems.push(`${uid}: no ${p.toUpperCase()}`);
       }
       for (const [name, t] of [['DTSTART', ev.startDate], ['DTEND', ev.endDate]]) {
+        if (t.zone && t.zone.tzid === 'UTC') {
+          // Written in UTC: the server does so for wall times that are
+          // ambiguous in Europe/Berlin (the hour repeated in October).
+          const wall = berlinWall.format(t.toJSDate()).replace(' ', 'T');
+          const h = t.toJSDate().getTime();
+          const other = [h - 3600e3, h + 3600e3].some((o) => berlinWall.format(new Date(o)).replace(' ', 'T') === wall);
+          if (!other) problems.push(`${uid}: ${name} ${t.toString()} is in UTC though ${wall} is unambiguous in Europe/Berlin`);
+          continue;
+        }
         if (!t.zone || t.zone.tzid !== 'Europe/Berlin') {
           problems.push(`${uid}: ${name} zone ${t.zone && t.zone.tzid} is not the file's Europe/Berlin`);
           continue;
