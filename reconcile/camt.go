@@ -102,8 +102,14 @@ type camtTxDtls struct {
 	Ustrd       []string    `xml:"RmtInf>Ustrd"`
 }
 
-// maxStatementBytes bounds what the parsers read.
-const maxStatementBytes = 16 << 20
+// Limits of what the parsers read: a camt.053 statement is read as a
+// stream, so its bound is the default upload limit of the GraphQL layer
+// (64 MiB, some 75,000 entries); a CSV file is read whole, and its lines
+// are much shorter (16 MiB, some 100,000 lines).
+const (
+	maxCAMTBytes      = 64 << 20
+	maxStatementBytes = 16 << 20
+)
 
 // ParseCAMT053 reads an ISO 20022 camt.053 statement from memory; it is
 // ParseCAMT053Reader on the bytes.
@@ -114,7 +120,7 @@ func ParseCAMT053(data []byte) (*File, error) {
 // ParseCAMT053Reader reads an ISO 20022 camt.053 statement (.001.02 to
 // .001.13) as a stream: the document is walked token by token and each
 // Ntry decoded on its own, so that only the lines, never the document, are
-// held. At most maxStatementBytes are read.
+// held. At most 64 MiB are read.
 //
 // Every booked entry (Sts BOOK) becomes a line; an entry with several
 // transaction details (a batch booking) becomes one line per TxDtls, whose
@@ -130,7 +136,7 @@ func ParseCAMT053(data []byte) (*File, error) {
 // path and line); INVALID_AMOUNT for an amount above the ceiling; an error
 // of r itself is returned wrapped, without a code.
 func ParseCAMT053Reader(r io.Reader) (*File, error) {
-	src := &statementSource{r: r, max: maxStatementBytes}
+	src := &statementSource{r: r, max: maxCAMTBytes}
 	var charset string
 	toks := &camtTokens{dec: newCAMTDecoder(src, &charset)}
 	p := &camtParser{dec: xml.NewTokenDecoder(toks), toks: toks, f: &File{}}
@@ -189,7 +195,7 @@ func camtError(err error) error {
 	)
 	switch {
 	case errors.Is(err, errTooLarge):
-		return invalid("the statement is larger than %d bytes", maxStatementBytes)
+		return invalid("the statement is larger than %d bytes", maxCAMTBytes)
 	case errors.As(err, &re):
 		return re
 	case isCoded(err):

@@ -158,7 +158,7 @@ func TestParseCAMT053Counterparty(t *testing.T) {
 // TestParseCAMT053Reader: the parser reads a stream. However the reader
 // cuts its bytes, the result is the same; it stops at the first bad entry
 // without reading on; an error of the reader is returned as it is (no
-// statement error); more than 16 MiB are not read.
+// statement error); more than 64 MiB are not read.
 func TestParseCAMT053Reader(t *testing.T) {
 	for _, name := range []string{"camt053-001-02.xml", "camt053-001-08.xml", "camt053-001-02-mixed.xml", "camt053-001-10-mixed.xml"} {
 		data := readFile(t, name)
@@ -191,27 +191,39 @@ func TestParseCAMT053Reader(t *testing.T) {
 		t.Fatalf("reader error: %v", err)
 	}
 
-	// More than 16 MiB: refused once the limit is passed.
+	// More than 64 MiB: refused once the limit is passed. (Comments as
+	// padding: each is a token of its own.)
 	head := doc[:strings.Index(doc, "<Ntry>")]
-	_, err = ParseCAMT053Reader(io.MultiReader(strings.NewReader(head), &spaces{}))
-	if apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), "larger than 16777216 bytes") {
+	_, err = ParseCAMT053Reader(io.MultiReader(strings.NewReader(head), &padding{}))
+	if apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), "larger than 67108864 bytes") {
 		t.Fatalf("too large: %v", err)
 	}
 	// Exactly at the limit it is read.
-	padded := head + strings.Repeat(" ", maxStatementBytes-len(doc)) + doc[len(head):]
-	if f, err := ParseCAMT053Reader(strings.NewReader(padded)); err != nil || len(f.Lines) != len(mixedLines) {
-		t.Fatalf("at the limit (%d bytes): %v", len(padded), err)
+	pad := maxCAMTBytes - len(doc)
+	comments := pad - pad%len(paddingText)
+	padded := func(blanks int) io.Reader {
+		return io.MultiReader(strings.NewReader(head), io.LimitReader(&padding{}, int64(comments)),
+			strings.NewReader(strings.Repeat(" ", blanks)), strings.NewReader(doc[len(head):]))
+	}
+	if f, err := ParseCAMT053Reader(padded(pad - comments)); err != nil || len(f.Lines) != len(mixedLines) {
+		t.Fatalf("at the limit: %v", err)
+	}
+	if _, err := ParseCAMT053Reader(padded(pad - comments + 1)); apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("one byte above the limit: %v", err)
 	}
 }
 
-// spaces is an endless reader of blanks.
-type spaces struct{}
+// padding is an endless reader of XML comments and blanks.
+type padding struct{ at int }
 
-func (*spaces) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = ' '
+const paddingText = "<!-- padding -->  "
+
+func (p *padding) Read(b []byte) (int, error) {
+	for i := range b {
+		b[i] = paddingText[p.at%len(paddingText)]
+		p.at++
 	}
-	return len(p), nil
+	return len(b), nil
 }
 
 // TestParseCAMT053Structure: what the streaming walk refuses, each naming

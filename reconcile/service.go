@@ -39,8 +39,8 @@ func Parse(format bankstatementimport.Format, content []byte) (*File, error) {
 }
 
 // ParseReader reads a statement file of the given format from r: camt.053
-// as a stream (ParseCAMT053Reader), CSV (ParseCSVReader). At most 16 MiB
-// are read.
+// as a stream (ParseCAMT053Reader, at most 64 MiB), CSV (ParseCSVReader,
+// at most 16 MiB).
 // Errors: INVALID_STATEMENT, INVALID_AMOUNT, VALIDATION (unknown format);
 // an error of r is returned wrapped, without a code.
 func ParseReader(format bankstatementimport.Format, r io.Reader) (*File, error) {
