@@ -28,7 +28,8 @@ func reconciliationExport(svc *reconcile.Service, client *ent.Client, now func()
 		ctx := r.Context()
 		// The download is the reconciliation query's data: who may ask
 		// for one may download the other.
-		if v := auth.FromContext(ctx); v == nil || !graph.Allows(v.Role, "Query", "reconciliation") {
+		v := auth.FromContext(ctx)
+		if v == nil || !graph.Allows(v.Role, "Query", "reconciliation") {
 			exportError(w, log, apperr.New(apperr.Forbidden, "this token may not download the reconciliation"))
 			return
 		}
@@ -62,6 +63,22 @@ func reconciliationExport(svc *reconcile.Service, client *ent.Client, now func()
 		if err != nil {
 			exportError(w, log, err)
 			return
+		}
+		// The open items follow the field matrix, as in the query: a role
+		// that may not read bank lines (or ledger entries) gets their
+		// counts, not the lines.
+		if !graph.Allows(v.Role, "ReconciliationRow", "openBankTransactions") {
+			for _, row := range rep.Participations {
+				row.OpenBankTransactions = nil
+			}
+		}
+		if !graph.Allows(v.Role, "Reconciliation", "unattributedBankTransactions") {
+			rep.UnattributedBankTransactions = nil
+		}
+		if !graph.Allows(v.Role, "ReconciliationRow", "unconfirmedEntries") {
+			for _, row := range rep.Participations {
+				row.UnconfirmedEntries = nil
+			}
 		}
 		var buf bytes.Buffer
 		name := fmt.Sprintf("reconciliation-%s-%s", dates[0].Format(time.DateOnly), dates[1].Format(time.DateOnly))

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"sicherkommunal/reconcile"
 )
 
 // TestHostileInputsRefusedBeforeSQL: oversized filters, lists, strings and
@@ -187,7 +192,7 @@ func TestEmptyFilters(t *testing.T) {
 }
 
 // TestExportsFollowTheMatrix: the reconciliation download is for the
-// roles that may query the reconciliation.
+// roles that may query the reconciliation, and shows what the query would.
 func TestExportsFollowTheMatrix(t *testing.T) {
 	f := newAccessFixture(t)
 	for role, want := range map[string]int{"ADMIN": 200, "MINISTRY": 200, "COORDINATOR": 200, "CONTRACTOR": 403, "MUNICIPALITY": 403} {
@@ -202,6 +207,35 @@ func TestExportsFollowTheMatrix(t *testing.T) {
 		if res.StatusCode != want {
 			t.Errorf("%s: %d %s", role, res.StatusCode, body)
 		}
+	}
+	// The open items follow the field matrix: COORDINATOR reads the
+	// counts, not the bank lines (ids, amounts, references, notes).
+	f.importFile(t, f.tokens["MINISTRY"], "CAMT053", "camt053-001-10-mixed.xml")
+	items := map[string]string{}
+	for _, role := range []string{"MINISTRY", "COORDINATOR"} {
+		res, body := f.download(t, f.tokens[role], "/exports/reconciliation.xlsx?programID="+f.programID(t))
+		if res.StatusCode != 200 {
+			t.Fatalf("%s xlsx: %d %s", role, res.StatusCode, body)
+		}
+		x, err := excelize.OpenReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := x.GetRows(reconcile.SheetOpenItems)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, r := range rows {
+			b.WriteString(strings.Join(r, ";") + "\n")
+		}
+		items[role] = b.String()
+	}
+	if !strings.Contains(items["MINISTRY"], "BANK_") || !strings.Contains(items["MINISTRY"], "BT01") {
+		t.Errorf("MINISTRY's open items lack the bank lines:\n%s", items["MINISTRY"])
+	}
+	if strings.Contains(items["COORDINATOR"], "BANK_") || strings.Contains(items["COORDINATOR"], "BT01") {
+		t.Errorf("COORDINATOR's open items show bank lines:\n%s", items["COORDINATOR"])
 	}
 }
 
