@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -122,9 +124,9 @@ type gqlResponse struct {
 // post sends a GraphQL request over HTTP with a bearer token ("" for none).
 func (s *testServer) post(t testing.TB, token, query string, vars map[string]any) gqlResponse {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	body, contentType := requestBody(query, vars)
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/query", body)
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/graphql-response+json, application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -140,6 +142,50 @@ func (s *testServer) post(t testing.TB, token, query string, vars map[string]any
 		t.Fatalf("response is not JSON (%d): %s", res.StatusCode, raw)
 	}
 	return out
+}
+
+// testUpload is a variable's value sent as a file: post then sends a
+// GraphQL multipart request.
+type testUpload struct {
+	name    string
+	content []byte
+}
+
+// requestBody is a JSON body, or a multipart one when a variable is a
+// testUpload.
+func requestBody(query string, vars map[string]any) (io.Reader, string) {
+	files := map[string]testUpload{}
+	plain := map[string]any{}
+	for k, v := range vars {
+		if u, ok := v.(testUpload); ok {
+			files[k] = u
+			plain[k] = nil
+			continue
+		}
+		plain[k] = v
+	}
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": plain})
+	if len(files) == 0 {
+		return bytes.NewReader(body), "application/json"
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("operations", string(body))
+	m := map[string][]string{}
+	i := 0
+	for k := range files {
+		m[strconv.Itoa(i)] = []string{"variables." + k}
+		i++
+	}
+	mb, _ := json.Marshal(m)
+	_ = mw.WriteField("map", string(mb))
+	for part, paths := range m {
+		u := files[strings.TrimPrefix(paths[0], "variables.")]
+		fw, _ := mw.CreateFormFile(part, u.name)
+		_, _ = fw.Write(u.content)
+	}
+	_ = mw.Close()
+	return &buf, mw.FormDataContentType()
 }
 
 // must runs a request that must succeed and decodes its data into v.
