@@ -67,23 +67,15 @@ func reconciliationExport(svc *reconcile.Service, client *ent.Client, now func()
 		// The open items follow the field matrix, as in the query: a role
 		// that may not read bank lines (or ledger entries) gets their
 		// counts, not the lines.
-		if !graph.Allows(v.Role, "ReconciliationRow", "openBankTransactions") {
-			for _, row := range rep.Participations {
-				row.OpenBankTransactions = nil
-			}
-		}
-		if !graph.Allows(v.Role, "Reconciliation", "unattributedBankTransactions") {
-			rep.UnattributedBankTransactions = nil
-		}
-		if !graph.Allows(v.Role, "ReconciliationRow", "unconfirmedEntries") {
-			for _, row := range rep.Participations {
-				row.UnconfirmedEntries = nil
-			}
+		omit := reconcile.Omit{
+			BankLines: !graph.Allows(v.Role, "ReconciliationRow", "openBankTransactions") ||
+				!graph.Allows(v.Role, "Reconciliation", "unattributedBankTransactions"),
+			LedgerEntries: !graph.Allows(v.Role, "ReconciliationRow", "unconfirmedEntries"),
 		}
 		var buf bytes.Buffer
 		name := fmt.Sprintf("reconciliation-%s-%s", dates[0].Format(time.DateOnly), dates[1].Format(time.DateOnly))
 		if xlsx {
-			err = reconcile.WriteXLSX(&buf, rep)
+			err = reconcile.WriteXLSX(&buf, rep, omit)
 			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 			name += ".xlsx"
 		} else {

@@ -211,7 +211,7 @@ func TestExportsFollowTheMatrix(t *testing.T) {
 	// The open items follow the field matrix: COORDINATOR reads the
 	// counts, not the bank lines (ids, amounts, references, notes).
 	f.importFile(t, f.tokens["MINISTRY"], "CAMT053", "camt053-001-10-mixed.xml")
-	items := map[string]string{}
+	items, counts := map[string]string{}, map[string]string{}
 	for _, role := range []string{"MINISTRY", "COORDINATOR"} {
 		res, body := f.download(t, f.tokens[role], "/exports/reconciliation.xlsx?programID="+f.programID(t))
 		if res.StatusCode != 200 {
@@ -230,6 +230,14 @@ func TestExportsFollowTheMatrix(t *testing.T) {
 			b.WriteString(strings.Join(r, ";") + "\n")
 		}
 		items[role] = b.String()
+		summary, err := x.GetRows(reconcile.SheetSummary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[role] = fmt.Sprint(summary)
+	}
+	if counts["MINISTRY"] != counts["COORDINATOR"] || !strings.Contains(counts["COORDINATOR"], "Unattributed bank transactions") {
+		t.Errorf("the counts differ by role:\nMINISTRY %s\nCOORDINATOR %s", counts["MINISTRY"], counts["COORDINATOR"])
 	}
 	if !strings.Contains(items["MINISTRY"], "BANK_") || !strings.Contains(items["MINISTRY"], "BT01") {
 		t.Errorf("MINISTRY's open items lack the bank lines:\n%s", items["MINISTRY"])

@@ -68,12 +68,19 @@ const (
 	SheetOpenItems      = "Open items"
 )
 
+// Omit names the open items of a report a reader may not see line by line.
+type Omit struct {
+	BankLines     bool // open and unattributed bank transactions
+	LedgerEntries bool // unconfirmed ledger entries
+}
+
 // WriteXLSX writes the report as a workbook with three sheets: Summary
 // (totals per stage), Participations (the CSV's rows) and Open items
 // (unconfirmed ledger entries and open bank lines). Amounts are numbers
 // with the format #,##0.00, written from their exact decimal text; dates
-// are dates.
-func WriteXLSX(w io.Writer, r *Reconciliation) error {
+// are dates. The open items a reader may not see (omit) are left out of
+// the Open items sheet; every count stays.
+func WriteXLSX(w io.Writer, r *Reconciliation, omit Omit) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	x := &xlsxWriter{f: f}
@@ -136,17 +143,26 @@ func WriteXLSX(w io.Writer, r *Reconciliation) error {
 	n = 2
 	for _, row := range r.Participations {
 		for _, e := range row.UnconfirmedEntries {
+			if omit.LedgerEntries {
+				break
+			}
 			x.row(o, n, 0, "UNCONFIRMED_ENTRY", string(e.ID), string(row.Participation.ID), row.MunicipalityName,
 				e.ValueDate, e.Amount, e.Reference, string(e.Stage), "no bank payment confirms this disbursement")
 			n++
 		}
 		for _, bt := range row.OpenBankTransactions {
+			if omit.BankLines {
+				break
+			}
 			x.row(o, n, 0, "BANK_"+string(bt.Kind), string(bt.ID), string(row.Participation.ID), row.MunicipalityName,
 				bt.ValueDate, bt.Amount, deref(bt.EndToEndID), string(bt.Status), deref(bt.Note))
 			n++
 		}
 	}
 	for _, bt := range r.UnattributedBankTransactions {
+		if omit.BankLines {
+			break
+		}
 		x.row(o, n, 0, "BANK_"+string(bt.Kind), string(bt.ID), "", deref(bt.CounterpartyName),
 			bt.ValueDate, bt.Amount, deref(bt.EndToEndID), string(bt.Status), deref(bt.Note))
 		n++
