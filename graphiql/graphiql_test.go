@@ -78,7 +78,7 @@ func TestPageAssets(t *testing.T) {
 		t.Fatalf("page: %d %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	want := map[string]string{
-		"/graphiql/react@" + ReactVersion + "/umd/react.production.min.js":        "text/javascript; charset=utf-8",
+		"/graphiql/react@" + ReactVersion + "/umd/react.production.min.js":         "text/javascript; charset=utf-8",
 		"/graphiql/react-dom@" + ReactVersion + "/umd/react-dom.production.min.js": "text/javascript; charset=utf-8",
 		"/graphiql/graphiql@" + GraphiQLVersion + "/graphiql.min.js":               "text/javascript; charset=utf-8",
 		"/graphiql/graphiql@" + GraphiQLVersion + "/graphiql.min.css":              "text/css; charset=utf-8",
