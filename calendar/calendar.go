@@ -34,7 +34,7 @@ import (
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ent/step"
-	programpkg "sicherkommunal/program"
+	"sicherkommunal/programme"
 )
 
 // Error codes of this package (besides apperr's).
@@ -70,7 +70,7 @@ type Service struct {
 	// Now is the clock.
 	Now func() time.Time
 	// Program completes steps when their appointment is completed.
-	Program *programpkg.Service
+	Program *programme.Service
 	Log     *slog.Logger
 
 	publicURL atomic.Pointer[string]

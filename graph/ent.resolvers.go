@@ -12,7 +12,7 @@ import (
 	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/schema/pulid"
-	"sicherkommunal/program"
+	"sicherkommunal/programme"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -23,7 +23,7 @@ import (
 // Steps is the resolver for the steps field.
 func (r *participationResolver) Steps(ctx context.Context, obj *ent.Participation) ([]*ent.Step, error) {
 	steps, err := obj.Steps(ctx) // eager-loaded by field collection
-	return program.SortSteps(steps), err
+	return programme.SortSteps(steps), err
 }
 
 // Node is the resolver for the node field.

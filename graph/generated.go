@@ -24,8 +24,8 @@ import (
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/graph/scalar"
 	"sicherkommunal/ledger"
+	"sicherkommunal/monitoring"
 	"sicherkommunal/reconcile"
-	"sicherkommunal/scheduler"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -707,7 +707,7 @@ type QueryResolver interface {
 	Steps(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) (*ent.StepConnection, error)
 	ProgramFunding(ctx context.Context, programID pulid.ID) (*ledger.ProgramFunding, error)
 	Flags(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) (*ent.FlagConnection, error)
-	ProgramDashboard(ctx context.Context, programID pulid.ID) (*scheduler.Dashboard, error)
+	ProgramDashboard(ctx context.Context, programID pulid.ID) (*monitoring.Dashboard, error)
 	Reconciliation(ctx context.Context, programID pulid.ID, from *time.Time, to *time.Time) (*reconcile.Reconciliation, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 }
@@ -10554,7 +10554,7 @@ func (ec *executionContext) fieldContext_FlagConnection_totalCount(_ context.Con
 	return graphql.NewScalarFieldContext("FlagConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _FlagCount_kind(ctx context.Context, field graphql.CollectedField, obj *scheduler.FlagCount) (ret graphql.Marshaler) {
+func (ec *executionContext) _FlagCount_kind(ctx context.Context, field graphql.CollectedField, obj *monitoring.FlagCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10577,7 +10577,7 @@ func (ec *executionContext) fieldContext_FlagCount_kind(_ context.Context, field
 	return graphql.NewScalarFieldContext("FlagCount", field, false, false, "FlagKind")
 }
 
-func (ec *executionContext) _FlagCount_count(ctx context.Context, field graphql.CollectedField, obj *scheduler.FlagCount) (ret graphql.Marshaler) {
+func (ec *executionContext) _FlagCount_count(ctx context.Context, field graphql.CollectedField, obj *monitoring.FlagCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15060,7 +15060,7 @@ func (ec *executionContext) fieldContext_ProgramConnection_totalCount(_ context.
 	return graphql.NewScalarFieldContext("ProgramConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ProgramDashboard_program(ctx context.Context, field graphql.CollectedField, obj *scheduler.Dashboard) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProgramDashboard_program(ctx context.Context, field graphql.CollectedField, obj *monitoring.Dashboard) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15092,7 +15092,7 @@ func (ec *executionContext) fieldContext_ProgramDashboard_program(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _ProgramDashboard_openFlagsTotal(ctx context.Context, field graphql.CollectedField, obj *scheduler.Dashboard) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProgramDashboard_openFlagsTotal(ctx context.Context, field graphql.CollectedField, obj *monitoring.Dashboard) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15115,7 +15115,7 @@ func (ec *executionContext) fieldContext_ProgramDashboard_openFlagsTotal(_ conte
 	return graphql.NewScalarFieldContext("ProgramDashboard", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ProgramDashboard_openFlags(ctx context.Context, field graphql.CollectedField, obj *scheduler.Dashboard) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProgramDashboard_openFlags(ctx context.Context, field graphql.CollectedField, obj *monitoring.Dashboard) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15127,8 +15127,8 @@ func (ec *executionContext) _ProgramDashboard_openFlags(ctx context.Context, fie
 			return obj.OpenFlags, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []scheduler.FlagCount) graphql.Marshaler {
-			return ec.marshalNFlagCount2ᚕsicherkommunalᚋschedulerᚐFlagCountᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []monitoring.FlagCount) graphql.Marshaler {
+			return ec.marshalNFlagCount2ᚕsicherkommunalᚋmonitoringᚐFlagCountᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15147,7 +15147,7 @@ func (ec *executionContext) fieldContext_ProgramDashboard_openFlags(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _ProgramDashboard_steps(ctx context.Context, field graphql.CollectedField, obj *scheduler.Dashboard) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProgramDashboard_steps(ctx context.Context, field graphql.CollectedField, obj *monitoring.Dashboard) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15159,8 +15159,8 @@ func (ec *executionContext) _ProgramDashboard_steps(ctx context.Context, field g
 			return obj.Steps, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v scheduler.StepCounts) graphql.Marshaler {
-			return ec.marshalNStepCounts2sicherkommunalᚋschedulerᚐStepCounts(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v monitoring.StepCounts) graphql.Marshaler {
+			return ec.marshalNStepCounts2sicherkommunalᚋmonitoringᚐStepCounts(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15179,7 +15179,7 @@ func (ec *executionContext) fieldContext_ProgramDashboard_steps(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _ProgramDashboard_participations(ctx context.Context, field graphql.CollectedField, obj *scheduler.Dashboard) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProgramDashboard_participations(ctx context.Context, field graphql.CollectedField, obj *monitoring.Dashboard) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15191,8 +15191,8 @@ func (ec *executionContext) _ProgramDashboard_participations(ctx context.Context
 			return obj.Participations, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []scheduler.StatusCount) graphql.Marshaler {
-			return ec.marshalNStatusCount2ᚕsicherkommunalᚋschedulerᚐStatusCountᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []monitoring.StatusCount) graphql.Marshaler {
+			return ec.marshalNStatusCount2ᚕsicherkommunalᚋmonitoringᚐStatusCountᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16241,8 +16241,8 @@ func (ec *executionContext) _Query_programDashboard(ctx context.Context, field g
 			return ec.Resolvers.Query().ProgramDashboard(ctx, fc.Args["programID"].(pulid.ID))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *scheduler.Dashboard) graphql.Marshaler {
-			return ec.marshalNProgramDashboard2ᚖsicherkommunalᚋschedulerᚐDashboard(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *monitoring.Dashboard) graphql.Marshaler {
+			return ec.marshalNProgramDashboard2ᚖsicherkommunalᚋmonitoringᚐDashboard(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17070,7 +17070,7 @@ func (ec *executionContext) fieldContext_ReconciliationTotals_unattributedBankTr
 	return graphql.NewScalarFieldContext("ReconciliationTotals", field, false, false, "Int")
 }
 
-func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *scheduler.StatusCount) (ret graphql.Marshaler) {
+func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *monitoring.StatusCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17093,7 +17093,7 @@ func (ec *executionContext) fieldContext_StatusCount_status(_ context.Context, f
 	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "ParticipationStatus")
 }
 
-func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *scheduler.StatusCount) (ret graphql.Marshaler) {
+func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *monitoring.StatusCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17451,7 +17451,7 @@ func (ec *executionContext) fieldContext_StepConnection_totalCount(_ context.Con
 	return graphql.NewScalarFieldContext("StepConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _StepCounts_total(ctx context.Context, field graphql.CollectedField, obj *scheduler.StepCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _StepCounts_total(ctx context.Context, field graphql.CollectedField, obj *monitoring.StepCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17474,7 +17474,7 @@ func (ec *executionContext) fieldContext_StepCounts_total(_ context.Context, fie
 	return graphql.NewScalarFieldContext("StepCounts", field, false, false, "Int")
 }
 
-func (ec *executionContext) _StepCounts_completed(ctx context.Context, field graphql.CollectedField, obj *scheduler.StepCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _StepCounts_completed(ctx context.Context, field graphql.CollectedField, obj *monitoring.StepCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17497,7 +17497,7 @@ func (ec *executionContext) fieldContext_StepCounts_completed(_ context.Context,
 	return graphql.NewScalarFieldContext("StepCounts", field, false, false, "Int")
 }
 
-func (ec *executionContext) _StepCounts_open(ctx context.Context, field graphql.CollectedField, obj *scheduler.StepCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _StepCounts_open(ctx context.Context, field graphql.CollectedField, obj *monitoring.StepCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17520,7 +17520,7 @@ func (ec *executionContext) fieldContext_StepCounts_open(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("StepCounts", field, false, false, "Int")
 }
 
-func (ec *executionContext) _StepCounts_overdue(ctx context.Context, field graphql.CollectedField, obj *scheduler.StepCounts) (ret graphql.Marshaler) {
+func (ec *executionContext) _StepCounts_overdue(ctx context.Context, field graphql.CollectedField, obj *monitoring.StepCounts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35205,7 +35205,7 @@ func (ec *executionContext) _FlagConnection(ctx context.Context, sel ast.Selecti
 
 var flagCountImplementors = []string{"FlagCount"}
 
-func (ec *executionContext) _FlagCount(ctx context.Context, sel ast.SelectionSet, obj *scheduler.FlagCount) graphql.Marshaler {
+func (ec *executionContext) _FlagCount(ctx context.Context, sel ast.SelectionSet, obj *monitoring.FlagCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, flagCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -36671,7 +36671,7 @@ func (ec *executionContext) _ProgramConnection(ctx context.Context, sel ast.Sele
 
 var programDashboardImplementors = []string{"ProgramDashboard"}
 
-func (ec *executionContext) _ProgramDashboard(ctx context.Context, sel ast.SelectionSet, obj *scheduler.Dashboard) graphql.Marshaler {
+func (ec *executionContext) _ProgramDashboard(ctx context.Context, sel ast.SelectionSet, obj *monitoring.Dashboard) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, programDashboardImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -37228,7 +37228,7 @@ func (ec *executionContext) _ReconciliationTotals(ctx context.Context, sel ast.S
 
 var statusCountImplementors = []string{"StatusCount"}
 
-func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *scheduler.StatusCount) graphql.Marshaler {
+func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *monitoring.StatusCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -37389,7 +37389,7 @@ func (ec *executionContext) _StepConnection(ctx context.Context, sel ast.Selecti
 
 var stepCountsImplementors = []string{"StepCounts"}
 
-func (ec *executionContext) _StepCounts(ctx context.Context, sel ast.SelectionSet, obj *scheduler.StepCounts) graphql.Marshaler {
+func (ec *executionContext) _StepCounts(ctx context.Context, sel ast.SelectionSet, obj *monitoring.StepCounts) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, stepCountsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -38422,15 +38422,15 @@ func (ec *executionContext) marshalNFlagConnection2ᚖsicherkommunalᚋentᚐFla
 	return ec._FlagConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNFlagCount2sicherkommunalᚋschedulerᚐFlagCount(ctx context.Context, sel ast.SelectionSet, v scheduler.FlagCount) graphql.Marshaler {
+func (ec *executionContext) marshalNFlagCount2sicherkommunalᚋmonitoringᚐFlagCount(ctx context.Context, sel ast.SelectionSet, v monitoring.FlagCount) graphql.Marshaler {
 	return ec._FlagCount(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNFlagCount2ᚕsicherkommunalᚋschedulerᚐFlagCountᚄ(ctx context.Context, sel ast.SelectionSet, v []scheduler.FlagCount) graphql.Marshaler {
+func (ec *executionContext) marshalNFlagCount2ᚕsicherkommunalᚋmonitoringᚐFlagCountᚄ(ctx context.Context, sel ast.SelectionSet, v []monitoring.FlagCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFlagCount2sicherkommunalᚋschedulerᚐFlagCount(ctx, sel, v[i])
+		return ec.marshalNFlagCount2sicherkommunalᚋmonitoringᚐFlagCount(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -38835,7 +38835,7 @@ func (ec *executionContext) marshalNProgramConnection2ᚖsicherkommunalᚋentᚐ
 	return ec._ProgramConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProgramDashboard2ᚖsicherkommunalᚋschedulerᚐDashboard(ctx context.Context, sel ast.SelectionSet, v *scheduler.Dashboard) graphql.Marshaler {
+func (ec *executionContext) marshalNProgramDashboard2ᚖsicherkommunalᚋmonitoringᚐDashboard(ctx context.Context, sel ast.SelectionSet, v *monitoring.Dashboard) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProgramDashboard!")
 		return graphql.Null
@@ -38970,15 +38970,15 @@ func (ec *executionContext) unmarshalNScheduleAppointmentInput2sicherkommunalᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNStatusCount2sicherkommunalᚋschedulerᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v scheduler.StatusCount) graphql.Marshaler {
+func (ec *executionContext) marshalNStatusCount2sicherkommunalᚋmonitoringᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v monitoring.StatusCount) graphql.Marshaler {
 	return ec._StatusCount(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNStatusCount2ᚕsicherkommunalᚋschedulerᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []scheduler.StatusCount) graphql.Marshaler {
+func (ec *executionContext) marshalNStatusCount2ᚕsicherkommunalᚋmonitoringᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []monitoring.StatusCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNStatusCount2sicherkommunalᚋschedulerᚐStatusCount(ctx, sel, v[i])
+		return ec.marshalNStatusCount2sicherkommunalᚋmonitoringᚐStatusCount(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -39006,7 +39006,7 @@ func (ec *executionContext) marshalNStepConnection2ᚖsicherkommunalᚋentᚐSte
 	return ec._StepConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNStepCounts2sicherkommunalᚋschedulerᚐStepCounts(ctx context.Context, sel ast.SelectionSet, v scheduler.StepCounts) graphql.Marshaler {
+func (ec *executionContext) marshalNStepCounts2sicherkommunalᚋmonitoringᚐStepCounts(ctx context.Context, sel ast.SelectionSet, v monitoring.StepCounts) graphql.Marshaler {
 	return ec._StepCounts(ctx, sel, &v)
 }
 

@@ -17,7 +17,7 @@ import (
 
 	"sicherkommunal/auth"
 	"sicherkommunal/ent/schema/types"
-	"sicherkommunal/program"
+	"sicherkommunal/programme"
 	"sicherkommunal/store"
 	"sicherkommunal/store/storetest"
 )
@@ -162,10 +162,10 @@ func TestTextRule(t *testing.T) {
 func BenchmarkGuardOverhead(b *testing.B) {
 	db := storetest.Open(b, store.Options{})
 	ctx := auth.SystemContext(context.Background())
-	if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
+	if err := programme.Seed(ctx, db.Client, db.Dialect); err != nil {
 		b.Fatal(err)
 	}
-	svc := &program.Service{Now: func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC) }}
+	svc := &programme.Service{Now: func() time.Time { return time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC) }}
 	pid := db.Client.Program.Query().OnlyIDX(ctx)
 	for _, m := range db.Client.Municipality.Query().AllX(ctx) {
 		if _, err := svc.Register(ctx, db.Client, pid, m.ID, time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)); err != nil {

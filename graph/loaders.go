@@ -10,7 +10,7 @@ import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/schema/pulid"
-	"sicherkommunal/scheduler"
+	"sicherkommunal/monitoring"
 )
 
 // loaders batch per-object lookups that field collection cannot
@@ -57,7 +57,7 @@ func (r *Resolver) openFlags(ctx context.Context, id pulid.ID) ([]*ent.Flag, err
 // query, oldest first.
 func (r *Resolver) fetchOpenFlags(ctx context.Context, ids []pulid.ID) ([][]*ent.Flag, []error) {
 	open := true
-	flags, err := scheduler.Flags(r.ent(ctx), &open).Where(flag.ParticipationIDIn(ids...)).Order(flag.ByRaisedAt(), flag.ByID()).All(ctx)
+	flags, err := monitoring.Flags(r.ent(ctx), &open).Where(flag.ParticipationIDIn(ids...)).Order(flag.ByRaisedAt(), flag.ByID()).All(ctx)
 	if err != nil {
 		return nil, []error{err}
 	}

@@ -10,19 +10,19 @@ import (
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/schema/pulid"
-	"sicherkommunal/scheduler"
+	"sicherkommunal/monitoring"
 
 	"entgo.io/contrib/entgql"
 )
 
 // AcknowledgeFlag is the resolver for the acknowledgeFlag field.
 func (r *mutationResolver) AcknowledgeFlag(ctx context.Context, id pulid.ID) (*ent.Flag, error) {
-	return r.Scheduler.Acknowledge(ctx, r.ent(ctx), id, auth.FromContext(ctx).Name)
+	return r.Monitoring.Acknowledge(ctx, r.ent(ctx), id, auth.FromContext(ctx).Name)
 }
 
 // RunJob is the resolver for the runJob field.
 func (r *mutationResolver) RunJob(ctx context.Context, name string) (*ent.JobRun, error) {
-	return r.Scheduler.RunTick(ctx, name, nil, "runJob by "+auth.FromContext(ctx).Name)
+	return r.Monitoring.RunTick(ctx, name, nil, "runJob by "+auth.FromContext(ctx).Name)
 }
 
 // OpenFlags is the resolver for the openFlags field.
@@ -32,10 +32,10 @@ func (r *participationResolver) OpenFlags(ctx context.Context, obj *ent.Particip
 
 // Flags is the resolver for the flags field.
 func (r *queryResolver) Flags(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) (*ent.FlagConnection, error) {
-	return scheduler.Flags(r.ent(ctx), open).Paginate(ctx, after, first, before, last, ent.WithFlagOrder(orderBy), ent.WithFlagFilter(where.Filter))
+	return monitoring.Flags(r.ent(ctx), open).Paginate(ctx, after, first, before, last, ent.WithFlagOrder(orderBy), ent.WithFlagFilter(where.Filter))
 }
 
 // ProgramDashboard is the resolver for the programDashboard field.
-func (r *queryResolver) ProgramDashboard(ctx context.Context, programID pulid.ID) (*scheduler.Dashboard, error) {
-	return r.Scheduler.ProgramDashboard(ctx, r.ent(ctx), programID)
+func (r *queryResolver) ProgramDashboard(ctx context.Context, programID pulid.ID) (*monitoring.Dashboard, error) {
+	return r.Monitoring.ProgramDashboard(ctx, r.ent(ctx), programID)
 }

@@ -11,7 +11,7 @@ import (
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/schema/pulid"
-	"sicherkommunal/program"
+	"sicherkommunal/programme"
 	"sicherkommunal/reconcile"
 	"time"
 
@@ -45,7 +45,7 @@ func (r *mutationResolver) UnmatchBankTransaction(ctx context.Context, id pulid.
 
 // Reconciliation is the resolver for the reconciliation field.
 func (r *queryResolver) Reconciliation(ctx context.Context, programID pulid.ID, from *time.Time, to *time.Time) (*reconcile.Reconciliation, error) {
-	f, t, err := program.PeriodOf(ctx, r.Client, programID, from, to, r.Recon.Now())
+	f, t, err := programme.PeriodOf(ctx, r.Client, programID, from, to, r.Recon.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -11,21 +11,21 @@ import (
 	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
 	"sicherkommunal/ledger"
-	"sicherkommunal/program"
+	"sicherkommunal/programme"
 	"sicherkommunal/reconcile"
-	"sicherkommunal/scheduler"
+	"sicherkommunal/monitoring"
 )
 
 // Resolver holds the dependencies of the resolvers.
 type Resolver struct {
 	Client  *ent.Client
-	Program *program.Service
+	Program *programme.Service
 	Auth    *auth.Service
 	Ledger  *ledger.Service
 	// Calendar holds the appointment rules and the feeds.
 	Calendar *calendar.Service
-	// Scheduler runs the monitoring jobs and reads flags.
-	Scheduler *scheduler.Runner
+	// Monitoring runs the monitoring jobs and reads flags.
+	Monitoring *monitoring.Runner
 	// Recon imports bank statements and reconciles them with the ledger.
 	Recon *reconcile.Service
 	Log   *slog.Logger

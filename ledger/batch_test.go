@@ -24,7 +24,7 @@ import (
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ledger"
-	"sicherkommunal/program"
+	"sicherkommunal/programme"
 	"sicherkommunal/store"
 	"sicherkommunal/store/storetest"
 )
@@ -39,13 +39,13 @@ func fixture(tb testing.TB, n int, now func() time.Time) (*store.DB, *ledger.Ser
 	if err := ledger.Install(ctx, db); err != nil {
 		tb.Fatal(err)
 	}
-	if err := program.Seed(ctx, db.Client, db.Dialect); err != nil {
+	if err := programme.Seed(ctx, db.Client, db.Dialect); err != nil {
 		tb.Fatal(err)
 	}
 	p := db.Client.Program.Query().OnlyX(ctx)
 	var pas []pulid.ID
 	for _, m := range db.Client.Municipality.Query().Order(municipality.ByArs()).Limit(n).AllX(ctx) {
-		pa, err := (&program.Service{Now: now}).Register(ctx, db.Client, p.ID, m.ID, types.Date(2026, 1, 5))
+		pa, err := (&programme.Service{Now: now}).Register(ctx, db.Client, p.ID, m.ID, types.Date(2026, 1, 5))
 		if err != nil {
 			tb.Fatal(err)
 		}

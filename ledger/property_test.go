@@ -18,7 +18,7 @@ import (
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ledger"
-	"sicherkommunal/program"
+	"sicherkommunal/programme"
 )
 
 // model is an independent, in-memory statement of the ledger's rules.
@@ -130,7 +130,7 @@ func TestLedgerMatchesModel(t *testing.T) {
 	clock := func() time.Time { return now }
 	db, svc, pas := fixture(t, 5, clock)
 	ctx := auth.SystemContext(context.Background())
-	prog := &program.Service{Now: clock}
+	prog := &programme.Service{Now: clock}
 	p := db.Client.Program.Query().OnlyX(ctx)
 	m := &model{stage1Cap: p.Stage1Amount, totalCap: p.TotalCap, paid: map[pulid.ID]*[2]decimal.Decimal{},
 		withdrawn: map[pulid.ID]bool{}, entries: map[pulid.ID]*mEntry{}, keys: map[string]mKey{}}

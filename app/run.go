@@ -1,0 +1,165 @@
+// Package app wires the SicherKOMMUNAL server: configuration, the store,
+// the domain services, the HTTP surface, the demo data; Main runs it. The
+// end-to-end tests of the whole server live here too.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sicherkommunal/auth"
+	"sicherkommunal/monitoring"
+	"sicherkommunal/store"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	logConfig(log, c)
+	// No statement outlives the request that started it by more than the
+	// request timeout, even if its cancel never reaches the database.
+	db, err := store.Open(ctx, c.DatabaseURL, store.Options{StatementTimeout: c.RequestTimeout})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := newApp(ctx, db, log, time.Now, appOptions{MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, NoIntrospection: !c.Introspection,
+		CORSOrigins: c.CORSOrigins, RequestTimeout: c.RequestTimeout, MetricsPublic: c.MetricsPublic})
+	if err != nil {
+		return err
+	}
+	sys := auth.SystemContext(ctx)
+	var printToken string
+	switch {
+	case c.AdminToken != "":
+		if err := a.auth.EnsureAdminToken(sys, c.AdminToken); err != nil {
+			return err
+		}
+	case c.Demo:
+		// The demo prints a working token on every start.
+		if printToken, err = a.auth.RenewDemoAdmin(sys); err != nil {
+			return err
+		}
+	default:
+		if printToken, err = a.auth.BootstrapAdmin(sys, "admin (first start)"); err != nil {
+			return err
+		}
+	}
+	if c.Demo {
+		added, err := loadDemo(sys, db.Client, a.program, a.ledger, time.Now())
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if added {
+			log.Info("demo data added")
+		}
+	}
+
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	publicURL := strings.TrimRight(c.PublicURL, "/")
+	if publicURL == "" {
+		publicURL = base
+	}
+	a.calendar.SetPublicURL(publicURL)
+	fmt.Fprintf(stdout, "SicherKOMMUNAL backend on %s (database: %s)\n", base, describeDB(c.DatabaseURL))
+	fmt.Fprintf(stdout, "  GraphiQL: %s/   GraphQL: %s/query   health: %s/healthz   metrics: %s/metrics\n", base, base, base, base)
+	if c.Demo {
+		feeds, err := demoFeeds(sys, db.Client, a.calendar)
+		if err != nil {
+			return fmt.Errorf("demo feeds: %w", err)
+		}
+		for _, f := range feeds {
+			fmt.Fprintf(stdout, "  Calendar feed (%s): %s\n", f.Scope, f.URL)
+		}
+	}
+	if printToken != "" {
+		fmt.Fprintf(stdout, "  Admin token (shown once, store it now): %s\n", printToken)
+		fmt.Fprintf(stdout, "  In GraphiQL (%s/) paste it into the \"Bearer token\" field above the editor\n", base)
+		fmt.Fprintf(stdout, "  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}' %s/query\n", printToken, base)
+	} else if c.AdminToken != "" {
+		fmt.Fprintf(stdout, "  Admin token: the value of SK_ADMIN_TOKEN\n")
+	}
+
+	if c.Scheduler {
+		schedules := map[string]string{}
+		for _, job := range monitoring.Jobs() {
+			schedules[job] = getenv(monitoring.ScheduleEnv(job))
+		}
+		// Runs every job once now (catch-up), then on schedule.
+		if err := a.monitoring.Start(sys, schedules); err != nil {
+			return err
+		}
+		defer a.monitoring.Stop()
+	}
+
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", c.ShutdownTimeout)
+	a.monitoring.Stop() // no new job runs while requests drain
+	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func describeDB(url string) string {
+	switch {
+	case strings.HasPrefix(url, "postgres"):
+		return "PostgreSQL"
+	case url == "":
+		return "SQLite file " + store.DefaultSQLiteFile
+	}
+	return "SQLite file " + strings.TrimPrefix(url, "sqlite:")
+}
+
+// Main runs the server with the process's arguments, environment and
+// signals (SIGINT, SIGTERM: drain and stop) and returns the exit code.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	return 0
+}
