@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sicherkommunal/auth"
 	"sicherkommunal/calendar"
+	"sicherkommunal/ent/schema"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/graph"
 	"sicherkommunal/graphiql"
@@ -57,7 +58,8 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 30 * time.Second
 	}
-	db.Client.Use(auth.AuditHook(now)) // every change leaves an AuditEvent in its transaction
+	db.Client.Use(schema.Timestamps(now)) // created_at and updated_at from the application's clock
+	db.Client.Use(auth.AuditHook(now))    // every change leaves an AuditEvent in its transaction
 	if err := db.Migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -78,6 +80,9 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	a.calendar = &calendar.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Program: a.program, Log: log}
 	loc, err := programme.InstallationZone(auth.SystemContext(ctx), db.Client)
 	if err != nil {
+		return nil, err
+	}
+	if err := programme.CheckZone(loc); err != nil {
 		return nil, err
 	}
 	a.monitoring = &monitoring.Runner{Client: db.Client, Dialect: db.Dialect, Now: now, Log: log, Location: loc}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"sicherkommunal/auth"
+	"sicherkommunal/internal/clock"
 	"sicherkommunal/monitoring"
 	"sicherkommunal/store"
 	"strings"
@@ -39,7 +40,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer db.Close()
-	a, err := newApp(ctx, db, log, time.Now, appOptions{MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, NoIntrospection: !c.Introspection,
+	a, err := newApp(ctx, db, log, clock.System, appOptions{MaxBodyBytes: c.MaxBodyBytes, MaxUploadBytes: c.MaxUploadBytes, NoIntrospection: !c.Introspection,
 		CORSOrigins: c.CORSOrigins, RequestTimeout: c.RequestTimeout, MetricsPublic: c.MetricsPublic})
 	if err != nil {
 		return err
@@ -62,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	if c.Demo {
-		added, err := loadDemo(sys, db.Client, a.program, a.ledger, time.Now())
+		added, err := loadDemo(sys, db.Client, a.program, a.ledger, clock.System())
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}

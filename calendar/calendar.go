@@ -21,8 +21,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
@@ -35,6 +33,7 @@ import (
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ent/step"
 	"sicherkommunal/programme"
+	"sicherkommunal/store"
 )
 
 // Error codes of this package (besides apperr's).
@@ -48,15 +47,7 @@ const (
 )
 
 // Berlin is the time zone of every appointment, feed and working-day rule.
-var Berlin = mustLoad("Europe/Berlin")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic("calendar: time zone " + name + ": " + err.Error())
-	}
-	return loc
-}
+var Berlin = types.DefaultZone() // the programme's zone (programme.CheckZone)
 
 // Service holds the appointment rules and serves the feeds.
 type Service struct {
@@ -66,7 +57,7 @@ type Service struct {
 	// participations and consultants of a change are locked (FOR UPDATE) so
 	// that concurrent changes cannot both pass the conflict check. SQLite
 	// transactions are BEGIN IMMEDIATE and serialize anyway.
-	Dialect string
+	Dialect store.Dialect
 	// Now is the clock.
 	Now func() time.Time
 	// Program completes steps when their appointment is completed.
@@ -416,7 +407,7 @@ func checkConflicts(ctx context.Context, c *ent.Client, self pulid.ID, start, en
 // (FOR UPDATE, in ID order so that concurrent changes cannot deadlock).
 func (s *Service) lockParticipations(ctx context.Context, c *ent.Client, where predicate.Participation) ([]*ent.Participation, error) {
 	q := c.Participation.Query().Where(where).Order(participation.ByID())
-	if s.Dialect == dialect.Postgres {
+	if s.Dialect.IsPostgres() {
 		q.ForUpdate()
 	}
 	return q.All(ctx)
@@ -429,7 +420,7 @@ func (s *Service) lockConsultants(ctx context.Context, c *ent.Client, ids []puli
 		return nil
 	}
 	q := c.Consultant.Query().Where(consultant.IDIn(ids...)).Order(consultant.ByID())
-	if s.Dialect == dialect.Postgres {
+	if s.Dialect.IsPostgres() {
 		q.ForUpdate()
 	}
 	found, err := q.IDs(ctx)

@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"time"
+	"sicherkommunal/internal/clock"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -254,7 +254,7 @@ func (m *operationMetrics) InterceptResponse(ctx context.Context, next graphql.R
 		return next(ctx)
 	}
 	oc := graphql.GetOperationContext(ctx)
-	start := time.Now()
+	start := clock.System()
 	resp := next(ctx)
 	typ := "unknown"
 	if oc.Operation != nil {
@@ -266,6 +266,6 @@ func (m *operationMetrics) InterceptResponse(ctx context.Context, next graphql.R
 		outcome = "error"
 	}
 	m.requests.WithLabelValues(name, typ, outcome).Inc()
-	m.latency.WithLabelValues(name, typ).Observe(time.Since(start).Seconds())
+	m.latency.WithLabelValues(name, typ).Observe(clock.Since(start).Seconds())
 	return resp
 }

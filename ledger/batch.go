@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
@@ -49,7 +47,7 @@ const (
 // queue on each other's account locks, and a busy participant's postings
 // gather in the queue meanwhile.
 func (s *Service) writers() int {
-	if s.Dialect == dialect.Postgres {
+	if s.Dialect.IsPostgres() {
 		// Measured with BenchmarkPostDisbursement on 2 cores: 2 writers
 		// beat 1 and 4 for 16 posters on distinct participants (0.75
 		// against 0.69 and 0.58 of raw commits/s) and are as good as any

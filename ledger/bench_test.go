@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/shopspring/decimal"
 
 	"sicherkommunal/auth"
@@ -87,7 +86,7 @@ func rawCommitsPerSecond(b *testing.B, db *store.DB, n int) float64 {
 	ctx := auth.SystemContext(context.Background())
 	ddl := "CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY AUTOINCREMENT, v BIGINT NOT NULL)"
 	insert := "INSERT INTO bench_raw (v) VALUES (?)"
-	if db.Dialect == dialect.Postgres {
+	if db.Dialect.IsPostgres() {
 		ddl = "CREATE TABLE IF NOT EXISTS bench_raw (id BIGSERIAL PRIMARY KEY, v BIGINT NOT NULL)"
 		insert = "INSERT INTO bench_raw (v) VALUES ($1)"
 	}

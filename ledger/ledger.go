@@ -22,7 +22,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/shopspring/decimal"
 
 	"sicherkommunal/apperr"
@@ -54,7 +53,7 @@ const (
 // the locking strategy. A Service must not be copied after first use.
 type Service struct {
 	Client  *ent.Client
-	Dialect string
+	Dialect store.Dialect
 	Now     func() time.Time
 	// Unbatched posts every disbursement in a transaction of its own
 	// instead of committing concurrent postings together (see batch.go);
@@ -154,33 +153,18 @@ JOIN participations p ON p.id = fa.participation_id
 JOIN programs g ON g.id = p.program_id
 WHERE fa.participation_id IN (`
 
-// placeholders returns n bind parameters starting at from.
-func (s *Service) placeholders(from, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if s.Dialect == dialect.Postgres {
-			fmt.Fprintf(&b, "$%d", from+i)
-		} else {
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
-}
-
 // lockAccounts locks the funding accounts of the sorted participations
 // pids, in that order (FOR UPDATE OF the account and the participation on
 // PostgreSQL; SQLite's write transaction is exclusive already), and loads
 // what the rules need of their participations and programmes.
 func (s *Service) lockAccounts(ctx context.Context, c *ent.Client, pids []pulid.ID) (map[pulid.ID]*account, error) {
-	q := lockManySQL + s.placeholders(1, len(pids)) + ") ORDER BY fa.participation_id"
-	if s.Dialect == dialect.Postgres {
+	q := lockManySQL + store.Placeholders(len(pids)) + ") ORDER BY fa.participation_id"
+	if s.Dialect.IsPostgres() {
 		// The participation row too: a withdrawal or an acceptance
 		// committed meanwhile must be seen, and not be overwritten.
 		q += " FOR UPDATE OF fa, p"
 	}
+	q = s.Dialect.Rebind(q)
 	args := make([]any, len(pids))
 	for i, id := range pids {
 		args[i] = string(id)
@@ -220,8 +204,8 @@ func (s *Service) lockAccounts(ctx context.Context, c *ent.Client, pids []pulid.
 func (s *Service) bookedKeys(ctx context.Context, c *ent.Client, byProgram map[pulid.ID][]any) (map[bookedKey]keyHit, error) {
 	hits := map[bookedKey]keyHit{}
 	for programID, keys := range byProgram {
-		q := "SELECT idempotency_key, id, payload_hash FROM ledger_entries WHERE program_id = " +
-			s.placeholders(1, 1) + " AND idempotency_key IN (" + s.placeholders(2, len(keys)) + ")"
+		q := s.Dialect.Rebind("SELECT idempotency_key, id, payload_hash FROM ledger_entries WHERE program_id = ?" +
+			" AND idempotency_key IN (" + store.Placeholders(len(keys)) + ")")
 		rows, err := c.QueryContext(ctx, q, append([]any{string(programID)}, keys...)...)
 		if err != nil {
 			return nil, err
@@ -413,15 +397,7 @@ func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.Led
 	return detach(ctx, out), err
 }
 
-var berlin = mustLoad("Europe/Berlin")
-
-func mustLoad(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
+var berlin = types.DefaultZone() // the programme's zone (programme.CheckZone)
 
 // ApproveStage2 records the state committees' approval of stage 2.
 // Errors: NOT_FOUND, VALIDATION, CONFLICT (already approved).

@@ -3,9 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"strings"
-
-	"entgo.io/ent/dialect"
 
 	"github.com/shopspring/decimal"
 
@@ -84,11 +81,11 @@ type ProgramFunding struct {
 }
 
 const programFundingSQL = `
-SELECT COALESCE(SUM(CASE WHEN p.status <> $2 THEN 1 ELSE 0 END), 0),
+SELECT COALESCE(SUM(CASE WHEN p.status <> ? THEN 1 ELSE 0 END), 0),
   COALESCE(SUM(CASE WHEN fa.stage1_paid + fa.stage2_paid > 0 THEN 1 ELSE 0 END), 0),
   COALESCE(SUM(fa.stage1_paid), 0), COALESCE(SUM(fa.stage2_paid), 0)
 FROM participations p JOIN funding_accounts fa ON fa.participation_id = p.id
-WHERE p.program_id = $1`
+WHERE p.program_id = ?`
 
 // Funding returns the totals of a programme: participants (not
 // withdrawn), how many received money (withdrawn ones included), paid per
@@ -102,11 +99,7 @@ func (s *Service) Funding(ctx context.Context, programID pulid.ID) (*ProgramFund
 	} else if err != nil {
 		return nil, err
 	}
-	q := programFundingSQL
-	if s.Dialect != dialect.Postgres {
-		q = strings.NewReplacer("$1", "?1", "$2", "?2").Replace(q)
-	}
-	rows, err := c.QueryContext(ctx, q, string(programID), string(participation.StatusWITHDRAWN))
+	rows, err := c.QueryContext(ctx, s.Dialect.Rebind(programFundingSQL), string(participation.StatusWITHDRAWN), string(programID))
 	if err != nil {
 		return nil, err
 	}

@@ -9,13 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"sicherkommunal/auth"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
-	"sicherkommunal/programme"
 	"sicherkommunal/monitoring"
+	"sicherkommunal/programme"
 	"sicherkommunal/store"
 	"sicherkommunal/store/storetest"
 )
@@ -91,7 +89,7 @@ func seedNationwide(b *testing.B, db *store.DB, n int) {
 	bulkInsert(b, db, "funding_accounts", "id, stage1_paid, stage2_paid, stage1_cap, total_cap, updated_at, participation_id", accounts)
 	bulkInsert(b, db, "steps", "id, created_at, updated_at, kind, due_on, participation_id", steps)
 	bulkInsert(b, db, "measures", "id, created_at, updated_at, kind, title, stage, planned_cost, status, participation_id", measures)
-	if db.Dialect == dialect.Postgres { // as autovacuum would have by the time jobs run
+	if db.Dialect.IsPostgres() { // as autovacuum would have by the time jobs run
 		if _, err := db.SQL.ExecContext(context.Background(), "ANALYZE"); err != nil {
 			b.Fatal(err)
 		}
@@ -116,7 +114,7 @@ func bulkInsert(b *testing.B, db *store.DB, table, cols string, rows [][]any) {
 					q.WriteString(", ")
 				}
 				args = append(args, v)
-				if db.Dialect == dialect.Postgres {
+				if db.Dialect.IsPostgres() {
 					fmt.Fprintf(&q, "$%d", len(args))
 				} else {
 					q.WriteString("?")

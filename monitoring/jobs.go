@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"entgo.io/ent/dialect"
-
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/schema/pulid"
@@ -49,18 +47,18 @@ func (r *Runner) syncFlags(ctx context.Context, c *ent.Client, kind flag.Kind, c
 	// and severities contain no '|', so the concatenation is unambiguous.)
 	still := `subject_key || '|' || severity || '|' || message NOT IN
   (SELECT c.subject_key || '|' || c.severity || '|' || c.message FROM (` + cond.sql + `) c)`
-	if r.Dialect == dialect.Postgres {
+	if r.Dialect.IsPostgres() {
 		still = `NOT EXISTS (SELECT 1 FROM (` + cond.sql + `) c
   WHERE c.subject_key = flags.subject_key AND c.severity = flags.severity AND c.message = flags.message)`
 	}
-	resolve := d.rebind(`UPDATE flags SET resolved_at = ? WHERE kind = ? AND resolved_at IS NULL AND ` + still)
+	resolve := d.Rebind(`UPDATE flags SET resolved_at = ? WHERE kind = ? AND resolved_at IS NULL AND ` + still)
 	res, err := c.ExecContext(ctx, resolve, append([]any{now, string(kind)}, cond.args...)...)
 	if err != nil {
 		return result{}, fmt.Errorf("%s: resolve: %w", kind, err)
 	}
 	resolved, _ := res.RowsAffected()
-	raise := d.rebind(`INSERT INTO flags (id, kind, severity, subject_key, program_id, participation_id, step_id, measure_id, message, raised_at)
-SELECT ` + d.newID("FL") + `, ?, c.severity, c.subject_key, c.program_id, c.participation_id, c.step_id, c.measure_id, c.message, ?
+	raise := d.Rebind(`INSERT INTO flags (id, kind, severity, subject_key, program_id, participation_id, step_id, measure_id, message, raised_at)
+SELECT ` + d.NewID("FL") + `, ?, c.severity, c.subject_key, c.program_id, c.participation_id, c.step_id, c.measure_id, c.message, ?
 FROM (` + cond.sql + `) c
 WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.kind = ? AND f.subject_key = c.subject_key AND f.resolved_at IS NULL)`)
 	args := append([]any{string(kind), now}, cond.args...)
@@ -69,7 +67,7 @@ WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.kind = ? AND f.subject_key = c.s
 		return result{}, fmt.Errorf("%s: raise: %w", kind, err)
 	}
 	raised, _ := res.RowsAffected()
-	if r.Dialect == dialect.Postgres && raised+resolved > 1000 {
+	if r.Dialect.IsPostgres() && raised+resolved > 1000 {
 		// After a mass change the planner must know the table's new size,
 		// or the next run's anti join degenerates into a nested loop.
 		if _, err := c.ExecContext(ctx, "ANALYZE flags"); err != nil {
@@ -83,11 +81,11 @@ WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.kind = ? AND f.subject_key = c.s
 // Europe/Berlin on D+1 (the programme's time zone).
 func (r *Runner) overdueSteps(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
 	d := r.dialect()
-	today, arg := d.date(r.today(now))
+	today, arg := d.Date(r.today(now))
 	return r.syncFlags(ctx, c, flag.KindSTEP_OVERDUE, condition{sql: `
 SELECT s.id AS subject_key, 'WARNING' AS severity, p.program_id AS program_id, s.participation_id AS participation_id,
   s.id AS step_id, NULL AS measure_id,
-  'Step ' || s.kind || ' was due on ' || ` + d.dateText("s.due_on") + ` || ' and is not completed' AS message
+  'Step ' || s.kind || ' was due on ' || ` + d.DateText("s.due_on") + ` || ' and is not completed' AS message
 FROM steps s JOIN participations p ON p.id = s.participation_id
 WHERE s.completed_at IS NULL AND s.due_on < ` + today + ` AND p.status NOT IN ('WITHDRAWN', 'SETTLED')`,
 		args: []any{arg}}, now)
@@ -98,13 +96,13 @@ WHERE s.completed_at IS NULL AND s.due_on < ` + today + ` AND p.status NOT IN ('
 func (r *Runner) deadlineWatch(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
 	d := r.dialect()
 	today := r.today(now)
-	todayExpr, todayArg := d.date(today)
-	horizonExpr, horizonArg := d.date(today.AddDate(0, 0, DeadlineHorizonDays))
+	todayExpr, todayArg := d.Date(today)
+	horizonExpr, horizonArg := d.Date(today.AddDate(0, 0, DeadlineHorizonDays))
 	return r.syncFlags(ctx, c, flag.KindDEADLINE_AT_RISK, condition{sql: `
 SELECT p.id AS subject_key,
   CASE WHEN g.ends_on < ` + todayExpr + ` THEN 'CRITICAL' ELSE 'WARNING' END AS severity,
   p.program_id AS program_id, p.id AS participation_id, NULL AS step_id, NULL AS measure_id,
-  'Final acceptance and billing are due by ' || ` + d.dateText("g.ends_on") + ` || '; the participation is still ' || p.status AS message
+  'Final acceptance and billing are due by ' || ` + d.DateText("g.ends_on") + ` || '; the participation is still ' || p.status AS message
 FROM participations p JOIN programs g ON g.id = p.program_id
 WHERE p.status NOT IN ('ACCEPTED', 'SETTLED', 'WITHDRAWN') AND g.ends_on <= ` + horizonExpr,
 		args: []any{todayArg, horizonArg}}, now)
@@ -122,8 +120,8 @@ func (r *Runner) budgetOverruns(ctx context.Context, c *ent.Client, now time.Tim
 	return r.syncFlags(ctx, c, flag.KindBUDGET_OVERRUN, condition{sql: `
 SELECT m.participation_id || '/' || m.stage AS subject_key, 'WARNING' AS severity, p.program_id AS program_id,
   m.participation_id AS participation_id, NULL AS step_id, NULL AS measure_id,
-  'Planned ' || m.stage || ' measures cost ' || ` + d.money("m.planned") + ` || ' EUR, more than the ' ||
-  ` + d.money("CASE WHEN m.stage = 'STAGE_1' THEN fa.stage1_cap ELSE fa.total_cap - fa.stage1_paid END") + ` || ' EUR that can be funded' AS message
+  'Planned ' || m.stage || ' measures cost ' || ` + d.Money("m.planned") + ` || ' EUR, more than the ' ||
+  ` + d.Money("CASE WHEN m.stage = 'STAGE_1' THEN fa.stage1_cap ELSE fa.total_cap - fa.stage1_paid END") + ` || ' EUR that can be funded' AS message
 FROM (SELECT participation_id, stage, SUM(planned_cost) AS planned FROM measures WHERE status <> 'CANCELLED'
       GROUP BY participation_id, stage) m
 JOIN participations p ON p.id = m.participation_id
@@ -132,7 +130,7 @@ WHERE p.status <> 'WITHDRAWN'
   AND m.planned > CASE WHEN m.stage = 'STAGE_1' THEN fa.stage1_cap ELSE fa.total_cap - fa.stage1_paid END
 UNION ALL
 SELECT t.participation_id || '/TOTAL', 'WARNING', p.program_id, t.participation_id, NULL, NULL,
-  'Planned measures cost ' || ` + d.money("t.planned") + ` || ' EUR in total, more than the cap of ' || ` + d.money("fa.total_cap") + ` || ' EUR'
+  'Planned measures cost ' || ` + d.Money("t.planned") + ` || ' EUR in total, more than the cap of ' || ` + d.Money("fa.total_cap") + ` || ' EUR'
 FROM (SELECT participation_id, SUM(planned_cost) AS planned FROM measures WHERE status <> 'CANCELLED'
       GROUP BY participation_id) t
 JOIN participations p ON p.id = t.participation_id
@@ -140,7 +138,7 @@ JOIN funding_accounts fa ON fa.participation_id = t.participation_id
 WHERE p.status <> 'WITHDRAWN' AND t.planned > fa.total_cap
 UNION ALL
 SELECT g.id || '/BUDGET', 'CRITICAL', g.id, NULL, NULL, NULL,
-  'Planned measures of the programme cost ' || ` + d.money("x.planned") + ` || ' EUR, more than its budget of ' || ` + d.money("g.budget") + ` || ' EUR'
+  'Planned measures of the programme cost ' || ` + d.Money("x.planned") + ` || ' EUR, more than its budget of ' || ` + d.Money("g.budget") + ` || ' EUR'
 FROM programs g
 JOIN (SELECT p.program_id, SUM(me.planned_cost) AS planned FROM measures me
       JOIN participations p ON p.id = me.participation_id

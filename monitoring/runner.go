@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/robfig/cron/v3"
 
 	"sicherkommunal/apperr"
@@ -46,7 +45,7 @@ func ScheduleEnv(job string) string {
 // Runner runs the jobs.
 type Runner struct {
 	Client  *ent.Client
-	Dialect string
+	Dialect store.Dialect
 	Now     func() time.Time
 	Log     *slog.Logger
 	// Location is the programme's time zone for due dates and schedules.
@@ -75,7 +74,7 @@ func Jobs() []string {
 	return out
 }
 
-func (r *Runner) dialect() sqlDialect { return sqlDialect(r.Dialect) }
+func (r *Runner) dialect() store.Dialect { return r.Dialect }
 
 func (r *Runner) today(now time.Time) time.Time { return types.DateOf(now, r.Location) }
 
@@ -96,9 +95,9 @@ func (r *Runner) RunTick(ctx context.Context, job string, tick *time.Time, trigg
 	started := r.Now()
 	var run *ent.JobRun
 	err := store.InTx(ctx, r.Client, func(ctx context.Context, c *ent.Client) error {
-		if r.Dialect == dialect.Postgres {
+		if r.Dialect.IsPostgres() {
 			rows, err := c.QueryContext(ctx, // per schema: several deployments may share a database
-				"SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || $1))", ":sicherkommunal-job:"+job)
+				r.Dialect.Rebind("SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ?))"), ":sicherkommunal-job:"+job)
 			if err != nil {
 				return err
 			}

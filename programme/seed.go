@@ -12,12 +12,12 @@ import (
 	"io"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/shopspring/decimal"
 
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/store"
 )
 
 // kommunenCSV is a copy of the reference list of Sachsen-Anhalt's municipal
@@ -103,13 +103,13 @@ func CreateSicherKommunal(ctx context.Context, c *ent.Client) (*ent.Program, err
 // Seed creates, on an empty database, the SicherKOMMUNAL programme and the
 // 133 eligible Kommunen. It is safe to call on every start and from several
 // replicas at once.
-func Seed(ctx context.Context, client *ent.Client, dialectName string) error {
+func Seed(ctx context.Context, client *ent.Client, d store.Dialect) error {
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	if dialectName == dialect.Postgres {
+	if d.IsPostgres() {
 		// Replicas starting together seed once.
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(815001)"); err != nil {
 			return err

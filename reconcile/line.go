@@ -131,15 +131,7 @@ func parseDay(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD) or date-time", clip(s))
 }
 
-var berlin = mustLoad("Europe/Berlin")
-
-func mustLoad(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
+var berlin = types.DefaultZone() // the programme's zone (programme.CheckZone)
 
 // normIBAN removes spaces and upper-cases an IBAN; it refuses what cannot
 // be an account number at all (the check digits of foreign accounts are

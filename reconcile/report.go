@@ -71,16 +71,16 @@ type Reconciliation struct {
 }
 
 const ledgerSumSQL = `SELECT participation_id, stage, SUM(CASE WHEN kind = 'DISBURSEMENT' THEN amount ELSE -amount END)
-FROM ledger_entries WHERE program_id = $1 AND value_date >= $2 AND value_date <= $3
+FROM ledger_entries WHERE program_id = ? AND value_date >= ? AND value_date <= ?
 GROUP BY participation_id, stage`
 
 const bankSumSQL = `SELECT le.participation_id, le.stage, SUM(CASE WHEN bt.kind = 'PAYMENT' THEN bt.amount ELSE -bt.amount END)
 FROM bank_transactions bt JOIN ledger_entries le ON le.id = bt.entry_id
-WHERE le.program_id = $1 AND bt.value_date >= $2 AND bt.value_date <= $3
+WHERE le.program_id = ? AND bt.value_date >= ? AND bt.value_date <= ?
 GROUP BY le.participation_id, le.stage`
 
 const unconfirmedSQL = `SELECT le.id FROM ledger_entries le
-WHERE le.program_id = $1 AND le.kind = 'DISBURSEMENT' AND le.value_date >= $2 AND le.value_date <= $3
+WHERE le.program_id = ? AND le.kind = 'DISBURSEMENT' AND le.value_date >= ? AND le.value_date <= ?
 AND NOT EXISTS (SELECT 1 FROM bank_transactions bt WHERE bt.entry_id = le.id AND bt.kind = 'PAYMENT')`
 
 // Report reconciles a programme's ledger with the bank from from to to
@@ -109,7 +109,7 @@ func (s *Service) Report(ctx context.Context, programID pulid.ID, from, to time.
 	}
 	args := []any{string(programID), from, to}
 	sums := func(q string, set func(f *Figures, d decimal.Decimal)) error {
-		rs, err := c.QueryContext(ctx, s.sql(q), args...)
+		rs, err := c.QueryContext(ctx, s.Dialect.Rebind(q), args...)
 		if err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func (s *Service) Report(ctx context.Context, programID pulid.ID, from, to time.
 	}
 	// Disbursements without a confirming payment.
 	var ids []pulid.ID
-	rs, err := c.QueryContext(ctx, s.sql(unconfirmedSQL), args...)
+	rs, err := c.QueryContext(ctx, s.Dialect.Rebind(unconfirmedSQL), args...)
 	if err != nil {
 		return nil, err
 	}

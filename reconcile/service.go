@@ -7,10 +7,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/shopspring/decimal"
 
 	"sicherkommunal/apperr"
@@ -28,7 +26,7 @@ import (
 // Dialect selects the SQL placeholders.
 type Service struct {
 	Client  *ent.Client
-	Dialect string
+	Dialect store.Dialect
 	Now     func() time.Time
 }
 
@@ -378,12 +376,4 @@ func nilIfEmpty(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-// sql rewrites PostgreSQL's $n placeholders to SQLite's ?n.
-func (s *Service) sql(q string) string {
-	if s.Dialect == dialect.Postgres {
-		return q
-	}
-	return strings.ReplaceAll(q, "$", "?")
 }

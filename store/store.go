@@ -44,8 +44,7 @@ const DefaultSQLiteFile = "sicherkommunal.db"
 type DB struct {
 	Client  *ent.Client
 	SQL     *sql.DB
-	Dialect string // dialect.SQLite or dialect.Postgres
-	Driver  *entsql.Driver
+	Dialect Dialect // SQLite or Postgres, with the helper for hand-written SQL
 
 	// migrate is the PostgreSQL configuration for migrations: without
 	// the statement timeout, which bounds requests, not schema changes.
@@ -132,7 +131,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if opts.Wrap != nil {
 		d = opts.Wrap(d)
 	}
-	out := &DB{Client: ent.NewClient(ent.Driver(d)), SQL: db, Dialect: dial, Driver: drv}
+	out := &DB{Client: ent.NewClient(ent.Driver(d)), SQL: db, Dialect: Dialect(dial)}
 	if opts.StatementTimeout > 0 {
 		out.migrate = migrateCfg
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sicherkommunal/internal/clock"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -31,7 +32,7 @@ func (d *boundedTx) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.T
 	if !ok {
 		return tx, nil
 	}
-	left := time.Until(deadline)
+	left := deadline.Sub(clock.System())
 	if d.ceiling > 0 && left >= d.ceiling {
 		return tx, nil // the connection's timeout is tighter
 	}

@@ -16,6 +16,7 @@ import (
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
 	"sicherkommunal/calendar"
+	"sicherkommunal/internal/clock"
 	"strings"
 	"time"
 )
@@ -29,7 +30,7 @@ func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		start := time.Now()
+		start := clock.System()
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			status := sw.status
@@ -37,7 +38,7 @@ func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
 				status = http.StatusOK
 			}
 			log.DebugContext(r.Context(), "request", "method", r.Method, "path", redactPath(r.URL.Path),
-				"status", status, "bytes", sw.bytes, "duration", time.Since(start))
+				"status", status, "bytes", sw.bytes, "duration", clock.Since(start))
 		}()
 		next.ServeHTTP(sw, r)
 	})

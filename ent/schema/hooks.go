@@ -17,6 +17,7 @@ import (
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ent/step"
+	"sicherkommunal/internal/clock"
 )
 
 // stepDueWithinProgram refuses a step due date after its programme's end.
@@ -234,7 +235,7 @@ func validateProgram(p *gen.Program) error {
 	if o := types.NormalizeDate(p.Stage2OpensOn); o.Before(start) || o.After(end) {
 		return bad("stage2OpensOn %s must lie within the programme period", o.Format(time.DateOnly))
 	}
-	if _, err := time.LoadLocation(p.TimeZone); err != nil {
+	if _, err := clock.LoadZone(p.TimeZone); err != nil {
 		return bad("unknown time zone %q", p.TimeZone)
 	}
 	return validateTemplate(p.StepTemplate, end)

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"context"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -12,6 +13,7 @@ import (
 	"entgo.io/ent/schema/mixin"
 
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/internal/clock"
 )
 
 // TimeMixin adds created_at and updated_at.
@@ -30,9 +32,9 @@ func (m TimeMixin) Fields() []ent.Field {
 		updated = append(updated, readers(m.UpdatedReaders...))
 	}
 	return []ent.Field{
-		field.Time("created_at").Default(time.Now).Immutable().
+		field.Time("created_at").Default(clock.System).Immutable().
 			Annotations(entgql.OrderField("CREATED_AT"), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
-		field.Time("updated_at").Default(time.Now).UpdateDefault(time.Now).Annotations(updated...),
+		field.Time("updated_at").Default(clock.System).UpdateDefault(clock.System).Annotations(updated...),
 	}
 }
 
@@ -60,4 +62,24 @@ func date(name string, ann ...schema.Annotation) ent.Field {
 func optionalDate(name string, ann ...schema.Annotation) ent.Field {
 	return field.Time(name).SchemaType(types.DateSchemaType).Optional().Nillable().
 		Annotations(append([]schema.Annotation{entgql.Type("Date")}, ann...)...)
+}
+
+// Timestamps is the hook that stamps created_at and updated_at with the
+// application's clock (the mixin's defaults read the system clock only
+// where no hook is installed, as in a bare client of a unit test).
+func Timestamps(now func() time.Time) ent.Hook {
+	type created interface{ SetCreatedAt(time.Time) }
+	type updated interface{ SetUpdatedAt(time.Time) }
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			t := now()
+			if c, ok := m.(created); ok && m.Op().Is(ent.OpCreate) {
+				c.SetCreatedAt(t)
+			}
+			if u, ok := m.(updated); ok && (m.Op().Is(ent.OpCreate) || m.Op().Is(ent.OpUpdate|ent.OpUpdateOne)) {
+				u.SetUpdatedAt(t)
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 }

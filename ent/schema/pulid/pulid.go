@@ -9,8 +9,8 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
+	"sicherkommunal/internal/clock"
 	"strconv"
-	"time"
 
 	"github.com/oklog/ulid/v2"
 )
@@ -20,7 +20,7 @@ type ID string
 
 // New returns a fresh ID with the given two-character prefix.
 func New(prefix string) ID {
-	u, err := ulid.New(ulid.Timestamp(time.Now()), rand.Reader)
+	u, err := ulid.New(ulid.Timestamp(clock.System()), rand.Reader)
 	if err != nil {
 		panic(fmt.Sprintf("pulid: reading randomness: %v", err))
 	}

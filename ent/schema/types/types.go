@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sicherkommunal/internal/clock"
 	"time"
 
 	"entgo.io/ent/schema/field"
@@ -195,6 +196,17 @@ var MoneySchemaType = map[string]string{"postgres": "bigint", "sqlite3": "intege
 
 // DateSchemaType makes date columns DATE on every dialect.
 var DateSchemaType = map[string]string{"postgres": "date", "sqlite3": "date"}
+
+// DefaultTimeZone is the time zone of a new programme, and of an
+// installation that has none yet. The zones of programmes are data
+// (Program.time_zone), read through programme.Zone; the rules written for
+// this zone (Sachsen-Anhalt's holidays, the feeds' VTIMEZONE, the bank's
+// value dates) take DefaultZone, and programme.CheckZone refuses to start
+// an installation whose programme lies elsewhere.
+const DefaultTimeZone = "Europe/Berlin"
+
+// DefaultZone is the zone of DefaultTimeZone.
+func DefaultZone() *time.Location { return clock.MustLoadZone(DefaultTimeZone) }
 
 // Date returns the calendar date y-m-d as a time at midnight UTC, the one
 // representation of dates used throughout the code.
