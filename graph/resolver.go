@@ -11,9 +11,9 @@ import (
 	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
 	"sicherkommunal/ledger"
+	"sicherkommunal/monitoring"
 	"sicherkommunal/programme"
 	"sicherkommunal/reconcile"
-	"sicherkommunal/monitoring"
 )
 
 // Resolver holds the dependencies of the resolvers.
