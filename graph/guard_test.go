@@ -226,3 +226,22 @@ func TestResponseCeiling(t *testing.T) {
 		t.Fatalf("%+v", resp)
 	}
 }
+
+// TestOwnTransactionsDeclared: the mutations that run their own
+// transaction are those the schema marks @ownTransaction.
+func TestOwnTransactionsDeclared(t *testing.T) {
+	own := ownTransactions(NewExecutableSchema(Config{}).Schema())
+	want := []string{"approveStage2", "importBankStatement", "importBankStatementFile", "matchBankTransaction",
+		"postDisbursement", "reverseDisbursement", "runJob", "unmatchBankTransaction"}
+	if len(own) != len(want) {
+		t.Errorf("%d mutations own their transaction: %v", len(own), own)
+	}
+	for _, n := range want {
+		if !own[n] {
+			t.Errorf("%s is not @ownTransaction", n)
+		}
+	}
+	if own["createMunicipality"] {
+		t.Errorf("createMunicipality runs in the document's transaction")
+	}
+}

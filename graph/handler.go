@@ -78,7 +78,7 @@ func newHandler(r *Resolver, opts Options, guarded bool) http.Handler {
 		srv.Use(guard{l: limits, access: access})
 		srv.AroundFields(scopeFilters)
 	}
-	srv.Use(transactioner{r: r})
+	srv.Use(transactioner{r: r, own: ownTransactions(es.Schema())})
 	srv.AroundOperations(r.withLoaders)
 	if opts.Registerer != nil {
 		srv.Use(newOperationMetrics(opts.Registerer))

@@ -13,38 +13,40 @@ import (
 	"sicherkommunal/store"
 )
 
-// selfTransacting mutations run their own transaction with retries on
-// transient errors (the ledger's postings). When a mutation document
+// ownTransactions are the mutations declared @ownTransaction in the
+// schema: they run their own transaction with retries on transient errors
+// (the ledger's postings, the bank imports). When a mutation document
 // contains only such fields, no outer transaction is opened.
-var selfTransacting = map[string]bool{
-	"postDisbursement":    true,
-	"reverseDisbursement": true,
-	"approveStage2":       true,
-	"runJob":              true,
-	// reconciliation
-	"importBankStatement":     true,
-	"importBankStatementFile": true,
-	"matchBankTransaction":    true,
-	"unmatchBankTransaction":  true,
+func ownTransactions(s *ast.Schema) map[string]bool {
+	own := map[string]bool{}
+	if s.Mutation != nil {
+		for _, f := range s.Mutation.Fields {
+			if f.Directives.ForName("ownTransaction") != nil {
+				own[f.Name] = true
+			}
+		}
+	}
+	return own
 }
 
 // transactioner runs every other mutation operation in one transaction
 // (all or nothing), like entgql.Transactioner, but retries a busy BEGIN
 // and never shows database errors to clients.
 type transactioner struct {
-	r *Resolver
+	r   *Resolver
+	own map[string]bool // ownTransactions
 }
 
 func (transactioner) ExtensionName() string                   { return "Transactioner" }
 func (transactioner) Validate(graphql.ExecutableSchema) error { return nil }
 
-func skipTx(op *ast.OperationDefinition) bool {
+func (t transactioner) skipTx(op *ast.OperationDefinition) bool {
 	if op == nil || op.Operation != ast.Mutation {
 		return true
 	}
 	for _, sel := range op.SelectionSet {
 		f, ok := sel.(*ast.Field)
-		if !ok || !selfTransacting[f.Name] {
+		if !ok || !t.own[f.Name] {
 			return false
 		}
 	}
@@ -54,9 +56,9 @@ func skipTx(op *ast.OperationDefinition) bool {
 // MutateOperationContext serializes the field resolvers of a mutation that
 // share one transaction.
 func (t transactioner) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if op := oc.Operation; op != nil && op.Operation == ast.Mutation && !skipTx(op) {
+	if op := oc.Operation; op != nil && op.Operation == ast.Mutation && !t.skipTx(op) {
 		for _, sel := range op.SelectionSet {
-			if f, ok := sel.(*ast.Field); ok && selfTransacting[f.Name] {
+			if f, ok := sel.(*ast.Field); ok && t.own[f.Name] {
 				// They commit on their own and retry; they cannot be part
 				// of an all-or-nothing document with other mutations.
 				return &gqlerror.Error{
@@ -66,7 +68,7 @@ func (t transactioner) MutateOperationContext(_ context.Context, oc *graphql.Ope
 			}
 		}
 	}
-	if !skipTx(oc.Operation) {
+	if !t.skipTx(oc.Operation) {
 		previous := oc.ResolverMiddleware
 		var mu sync.Mutex
 		oc.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
@@ -79,7 +81,7 @@ func (t transactioner) MutateOperationContext(_ context.Context, oc *graphql.Ope
 }
 
 func (t transactioner) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	if !graphql.HasOperationContext(ctx) || skipTx(graphql.GetOperationContext(ctx).Operation) {
+	if !graphql.HasOperationContext(ctx) || t.skipTx(graphql.GetOperationContext(ctx).Operation) {
 		return next(ctx)
 	}
 	tx, err := store.OpenTx(ctx, t.r.Client)
