@@ -60,7 +60,13 @@ func newTestServer(t *testing.T) *testServer {
 func newTestServerOn(t *testing.T, dbURL string) *testServer {
 	t.Helper()
 	counter := &storetest.Counter{}
-	db, err := store.Open(context.Background(), dbURL, store.Options{Wrap: counter.Wrap})
+	return newServerWith(t, dbURL, appOptions{CORSOrigins: []string{"https://kitu.example"}}, store.Options{Wrap: counter.Wrap}, counter)
+}
+
+// newServerWith starts the application on a database with options.
+func newServerWith(t *testing.T, dbURL string, opts appOptions, sopts store.Options, counter *storetest.Counter) *testServer {
+	t.Helper()
+	db, err := store.Open(context.Background(), dbURL, sopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +75,7 @@ func newTestServerOn(t *testing.T, dbURL string) *testServer {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx := context.Background()
-	a, err := newApp(ctx, db, log, clock.Now, appOptions{CORSOrigins: []string{"https://kitu.example"}})
+	a, err := newApp(ctx, db, log, clock.Now, opts)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}

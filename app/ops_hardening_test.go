@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,31 +26,7 @@ import (
 // driver wrapper (fault injection).
 func newOpsServer(t *testing.T, opts appOptions, wrap func(dialect.Driver) dialect.Driver) *testServer {
 	t.Helper()
-	db, err := store.Open(context.Background(), storetest.URL(t), store.Options{Wrap: wrap, StatementTimeout: opts.RequestTimeout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	clock := &testClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := newApp(context.Background(), db, log, clock.Now, opts)
-	if err != nil {
-		t.Fatalf("newApp: %v", err)
-	}
-	admin := auth.NewSecret()
-	if err := a.auth.EnsureAdminToken(auth.SystemContext(context.Background()), admin); err != nil {
-		t.Fatalf("admin token: %v", err)
-	}
-	srv := httptest.NewServer(a.handler)
-	a.calendar.SetPublicURL(srv.URL)
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-	return &testServer{URL: srv.URL, Admin: admin, DB: db, App: a, Clock: clock, Logs: &logs.Buffer}
+	return newServerWith(t, storetest.URL(t), opts, store.Options{Wrap: wrap, StatementTimeout: opts.RequestTimeout}, nil)
 }
 
 // do sends a request and returns status, headers and body.
