@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err := a.monitoring.Start(sys, schedules); err != nil {
 			return err
 		}
-		defer a.monitoring.Stop()
+		defer a.monitoring.Stop() // when Serve fails; Stop is idempotent
 	}
 
 	srv := &http.Server{
