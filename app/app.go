@@ -37,7 +37,6 @@ type app struct {
 	handler    http.Handler
 }
 
-// newApp migrates and seeds the store and wires the HTTP handlers.
 // appOptions tune the HTTP surface; the zero value is the safe default.
 type appOptions struct {
 	MaxBodyBytes    int64         // default 1 MiB
@@ -48,6 +47,8 @@ type appOptions struct {
 	MetricsPublic   bool          // /metrics without a token (default: ADMIN token)
 }
 
+// newApp migrates and seeds the store, wires the domain services with the
+// clock now, and builds the HTTP handlers.
 func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time.Time, opts appOptions) (*app, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
@@ -106,7 +107,7 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	mux.Handle("/query", web.CORS(opts.CORSOrigins, web.LimitBody(opts.MaxBodyBytes, opts.MaxUploadBytes,
 		web.Timeout(opts.RequestTimeout, a.auth.Middleware(gql)))))
 	// Feeds need no bearer token: the secret in the path is the credential.
-	mux.HandleFunc("GET /calendar/{file}", a.calendar.ServeFeed)
+	mux.Handle("GET /calendar/{file}", web.Feeds(a.calendar, log))
 	mux.Handle("GET /exports/reconciliation.csv", a.auth.Middleware(web.ReconciliationExport(a.recon, db.Client, now, log, false)))
 	mux.Handle("GET /exports/reconciliation.xlsx", a.auth.Middleware(web.ReconciliationExport(a.recon, db.Client, now, log, true)))
 	mux.Handle("GET /schema.graphql", a.auth.RequireRole(nil, web.ClientSchema(!opts.NoIntrospection)))
