@@ -23,6 +23,8 @@ import (
 	"time"
 )
 
+// run is the whole life of a server: configuration, store, wiring,
+// tokens, demo data, the start message, jobs, serving, shutdown.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
@@ -46,21 +48,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	sys := auth.SystemContext(ctx)
-	var printToken string
-	switch {
-	case c.AdminToken != "":
-		if err := a.auth.EnsureAdminToken(sys, c.AdminToken); err != nil {
-			return err
-		}
-	case c.Demo:
-		// The demo prints a working token on every start.
-		if printToken, err = a.auth.RenewDemoAdmin(sys); err != nil {
-			return err
-		}
-	default:
-		if printToken, err = a.auth.BootstrapAdmin(sys, "admin (first start)"); err != nil {
-			return err
-		}
+	printToken, err := a.adminToken(sys, c)
+	if err != nil {
+		return err
 	}
 	if c.Demo {
 		added, err := loadDemo(sys, db.Client, a.program, a.ledger, clock.System())
@@ -71,7 +61,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Info("demo data added")
 		}
 	}
-
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return err
@@ -82,10 +71,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		publicURL = base
 	}
 	a.calendar.SetPublicURL(publicURL)
+	if err := a.greet(sys, stdout, c, base, printToken); err != nil {
+		return err
+	}
+	if c.Scheduler {
+		schedules := map[string]string{}
+		for _, job := range monitoring.Jobs() {
+			schedules[job] = getenv(monitoring.ScheduleEnv(job))
+		}
+		// Runs every job once now (catch-up), then on schedule.
+		if err := a.monitoring.Start(sys, schedules); err != nil {
+			return err
+		}
+		defer a.monitoring.Stop() // when Serve fails; Stop is idempotent
+	}
+	return a.serve(ctx, ln, c.ShutdownTimeout)
+}
+
+// adminToken makes sure an ADMIN token exists: SK_ADMIN_TOKEN's secret,
+// the demo's (renewed on every start, so the printed one works), or a
+// first start's. It returns the secret to print, if any.
+func (a *app) adminToken(ctx context.Context, c *config) (string, error) {
+	switch {
+	case c.AdminToken != "":
+		return "", a.auth.EnsureAdminToken(ctx, c.AdminToken)
+	case c.Demo:
+		return a.auth.RenewDemoAdmin(ctx)
+	}
+	return a.auth.BootstrapAdmin(ctx, "admin (first start)")
+}
+
+// greet prints where the server is and how to use it.
+func (a *app) greet(ctx context.Context, stdout io.Writer, c *config, base, printToken string) error {
 	fmt.Fprintf(stdout, "SicherKOMMUNAL backend on %s (database: %s)\n", base, describeDB(c.DatabaseURL))
 	fmt.Fprintf(stdout, "  GraphiQL: %s/   GraphQL: %s/query   health: %s/healthz   metrics: %s/metrics\n", base, base, base, base)
 	if c.Demo {
-		feeds, err := demoFeeds(sys, db.Client, a.calendar)
+		feeds, err := demoFeeds(ctx, a.db.Client, a.calendar)
 		if err != nil {
 			return fmt.Errorf("demo feeds: %w", err)
 		}
@@ -100,43 +121,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	} else if c.AdminToken != "" {
 		fmt.Fprintf(stdout, "  Admin token: the value of SK_ADMIN_TOKEN\n")
 	}
+	return nil
+}
 
-	if c.Scheduler {
-		schedules := map[string]string{}
-		for _, job := range monitoring.Jobs() {
-			schedules[job] = getenv(monitoring.ScheduleEnv(job))
-		}
-		// Runs every job once now (catch-up), then on schedule.
-		if err := a.monitoring.Start(sys, schedules); err != nil {
-			return err
-		}
-		defer a.monitoring.Stop() // when Serve fails; Stop is idempotent
-	}
-
+// serve serves until ctx ends, then stops the jobs and drains requests
+// for at most drain.
+func (a *app) serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String())
+	a.log.Info("serving", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "timeout", c.ShutdownTimeout)
+	a.log.Info("shutting down", "timeout", drain)
 	a.monitoring.Stop() // no new job runs while requests drain
-	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	log.Info("stopped")
+	a.log.Info("stopped")
 	return nil
 }
 
