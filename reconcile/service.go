@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -75,114 +76,234 @@ func (s *Service) ImportReader(ctx context.Context, format bankstatementimport.F
 	if err != nil {
 		return nil, err
 	}
-	sum := h.Sum(nil)
+	sum := hex.EncodeToString(h.Sum(nil))
 	var out *ent.BankStatementImport
 	err = store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
-		now := s.Now()
-		stored, err := s.storedLines(ctx, c, f.StatementIDs)
+		imp, err := s.importFile(ctx, c, format, f, sum)
 		if err != nil {
 			return err
-		}
-		var fresh []Line
-		var differing differences
-		for i := range f.Lines {
-			l := &f.Lines[i]
-			old, ok := stored[[2]string{l.StatementID, l.LineKey}]
-			if !ok {
-				fresh = append(fresh, *l)
-				continue
-			}
-			differing.compare(old, l)
-		}
-		create := c.BankStatementImport.Create().SetFormat(format).SetStatementIds(f.StatementIDs).
-			SetContentSha256(hex.EncodeToString(sum)).
-			SetLinesTotal(len(f.Lines)).SetLinesAdded(len(fresh)).SetDifferingLines(differing.list()).
-			SetCreatedBy(auth.Actor(ctx)).SetCreatedAt(now)
-		if f.MessageID != "" {
-			create.SetMessageID(f.MessageID)
-		}
-		imp, err := create.Save(ctx)
-		if err != nil {
-			return err
-		}
-		// Older open lines get another chance: the ledger may have the
-		// entry now.
-		older, err := c.BankTransaction.Query().Where(
-			banktransaction.StatusIn(banktransaction.StatusUNMATCHED, banktransaction.StatusAMBIGUOUS),
-			banktransaction.Manual(false), banktransaction.Currency("EUR"),
-		).Order(ent.Asc(banktransaction.FieldValueDate), ent.Asc(banktransaction.FieldID)).All(ctx)
-		if err != nil {
-			return err
-		}
-		m, err := s.loadMatcher(ctx, c)
-		if err != nil {
-			return err
-		}
-		lines := make([]*openLine, 0, len(older)+len(fresh))
-		for _, bt := range older {
-			lines = append(lines, &openLine{Kind: bt.Kind, Amount: bt.Amount, Currency: bt.Currency, ValueDate: bt.ValueDate,
-				EndToEndID: deref(bt.EndToEndID), Remittance: deref(bt.Remittance), CounterpartyIBAN: deref(bt.CounterpartyIban)})
-		}
-		for i := range fresh {
-			l := &fresh[i]
-			lines = append(lines, &openLine{Kind: l.Kind(), Amount: l.Amount, Currency: l.Currency, ValueDate: l.ValueDate,
-				EndToEndID: l.EndToEndID, Remittance: l.Remittance, CounterpartyIBAN: l.CounterpartyIBAN})
-		}
-		decisions := m.run(lines, func(i int) string {
-			if i < len(older) {
-				return "bank transaction " + string(older[i].ID)
-			}
-			l := fresh[i-len(older)]
-			return fmt.Sprintf("line %s of statement %s", l.LineKey, l.StatementID)
-		})
-		for i, bt := range older {
-			d := decisions[i]
-			if d.Status == bt.Status && deref(bt.Note) == d.Note {
-				continue
-			}
-			u := c.BankTransaction.UpdateOne(bt).SetStatus(d.Status).SetNillableEntryID(d.EntryID).
-				SetNillableMatchMethod(d.Method).SetNillableNote(nilIfEmpty(d.Note))
-			if d.Note == "" {
-				u.ClearNote()
-			}
-			if d.EntryID != nil {
-				u.SetMatchedAt(now).SetMatchedBy("automatic")
-			}
-			if err := u.Exec(ctx); err != nil {
-				return conflictRetry(err)
-			}
-		}
-		const chunk = 200
-		for start := 0; start < len(fresh); start += chunk {
-			end := min(start+chunk, len(fresh))
-			builders := make([]*ent.BankTransactionCreate, 0, end-start)
-			for i := start; i < end; i++ {
-				l, d := &fresh[i], decisions[len(older)+i]
-				b := c.BankTransaction.Create().SetImportID(imp.ID).
-					SetStatementID(l.StatementID).SetLineKey(l.LineKey).SetNillableAccountIban(nilIfEmpty(l.AccountIBAN)).
-					SetBookingDate(l.BookingDate).SetValueDate(l.ValueDate).SetKind(l.Kind()).
-					SetAmount(l.Amount).SetCurrency(l.Currency).
-					SetNillableEndToEndID(nilIfEmpty(l.EndToEndID)).SetNillableRemittance(nilIfEmpty(l.Remittance)).
-					SetNillableCounterpartyName(nilIfEmpty(l.CounterpartyName)).SetNillableCounterpartyIban(nilIfEmpty(l.CounterpartyIBAN)).
-					SetNillableBankReference(nilIfEmpty(l.BankReference)).
-					SetStatus(d.Status).SetNillableEntryID(d.EntryID).SetNillableMatchMethod(d.Method).
-					SetNillableNote(nilIfEmpty(d.Note)).SetCreatedAt(now)
-				if d.EntryID != nil {
-					b.SetMatchedAt(now).SetMatchedBy("automatic")
-				}
-				builders = append(builders, b)
-			}
-			if err := c.BankTransaction.CreateBulk(builders...).Exec(ctx); err != nil {
-				return conflictRetry(err)
-			}
 		}
 		out = imp
 		return nil
 	})
+	return unwrapOutside(ctx, out, err)
+}
+
+// importFile is one attempt of an import inside its transaction:
+// everything it reads (stored lines, ledger, slots) is read again on a
+// retry, so the retry decides on fresh data.
+func (s *Service) importFile(ctx context.Context, c *ent.Client, format bankstatementimport.Format, f *File, sum string) (*ent.BankStatementImport, error) {
+	now := s.Now()
+	stored, err := s.storedLines(ctx, c, f.StatementIDs)
+	if err != nil {
+		return nil, err
+	}
+	fresh, differing := newLines(f.Lines, stored)
+	imp, err := recordImport(ctx, c, format, f, sum, len(fresh), differing, now)
+	if err != nil {
+		return nil, err
+	}
+	older, err := openOlderLines(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.loadMatcher(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	decisions := m.run(openLines(older, fresh), lineLabels(older, fresh))
+	if err := updateOlderLines(ctx, c, older, decisions[:len(older)], now); err != nil {
+		return nil, err
+	}
+	if err := createLines(ctx, c, imp.ID, fresh, decisions[len(older):], now); err != nil {
+		return nil, err
+	}
+	return imp, nil
+}
+
+// newLines splits the file's lines into those not stored yet (fresh, in
+// file order) and the differences of those stored already: a line sent
+// again is never added twice, but what changed in it is named.
+func newLines(lines []Line, stored map[[2]string]*ent.BankTransaction) ([]Line, *differences) {
+	var fresh []Line
+	differing := &differences{}
+	for i := range lines {
+		l := &lines[i]
+		old, ok := stored[[2]string{l.StatementID, l.LineKey}]
+		if !ok {
+			fresh = append(fresh, *l)
+			continue
+		}
+		differing.compare(old, l)
+	}
+	return fresh, differing
+}
+
+// recordImport stores the import itself before its lines: they refer to
+// it, and its counts and differing lines are known before matching.
+func recordImport(ctx context.Context, c *ent.Client, format bankstatementimport.Format, f *File, sum string,
+	added int, differing *differences, now time.Time) (*ent.BankStatementImport, error) {
+	create := c.BankStatementImport.Create().SetFormat(format).SetStatementIds(f.StatementIDs).
+		SetContentSha256(sum).
+		SetLinesTotal(len(f.Lines)).SetLinesAdded(added).SetDifferingLines(differing.list()).
+		SetCreatedBy(auth.Actor(ctx)).SetCreatedAt(now)
+	if f.MessageID != "" {
+		create.SetMessageID(f.MessageID)
+	}
+	return create.Save(ctx)
+}
+
+// openOlderLines are the stored lines that automatic matching may still
+// decide about (UNMATCHED or AMBIGUOUS, in EUR, not set by a person),
+// oldest first: every import gives them another chance, as the ledger may
+// have their entry now.
+func openOlderLines(ctx context.Context, c *ent.Client) ([]*ent.BankTransaction, error) {
+	return c.BankTransaction.Query().Where(
+		banktransaction.StatusIn(banktransaction.StatusUNMATCHED, banktransaction.StatusAMBIGUOUS),
+		banktransaction.Manual(false), banktransaction.Currency("EUR"),
+	).Order(ent.Asc(banktransaction.FieldValueDate), ent.Asc(banktransaction.FieldID)).All(ctx)
+}
+
+// openLines are what the matcher decides about, the older lines first
+// and then the fresh ones: decisions come back in this order.
+func openLines(older []*ent.BankTransaction, fresh []Line) []*openLine {
+	lines := make([]*openLine, 0, len(older)+len(fresh))
+	for _, bt := range older {
+		lines = append(lines, &openLine{Kind: bt.Kind, Amount: bt.Amount, Currency: bt.Currency, ValueDate: bt.ValueDate,
+			EndToEndID: deref(bt.EndToEndID), Remittance: deref(bt.Remittance), CounterpartyIBAN: deref(bt.CounterpartyIban)})
+	}
+	for i := range fresh {
+		l := &fresh[i]
+		lines = append(lines, &openLine{Kind: l.Kind(), Amount: l.Amount, Currency: l.Currency, ValueDate: l.ValueDate,
+			EndToEndID: l.EndToEndID, Remittance: l.Remittance, CounterpartyIBAN: l.CounterpartyIBAN})
+	}
+	return lines
+}
+
+// lineLabels names the i-th line of openLines in the matcher's notes
+// (a double booking names the line holding the entry): a stored line by
+// its ID, a fresh one, without an ID yet, by its statement and key.
+func lineLabels(older []*ent.BankTransaction, fresh []Line) func(i int) string {
+	return func(i int) string {
+		if i < len(older) {
+			return "bank transaction " + string(older[i].ID)
+		}
+		l := fresh[i-len(older)]
+		return fmt.Sprintf("line %s of statement %s", l.LineKey, l.StatementID)
+	}
+}
+
+// matchedBy is when and by whom a decision linked its line: now and
+// "automatic" when it links an entry, nothing otherwise (an unmatched
+// line keeps no match time).
+func (d decision) matchedBy(now time.Time) (*time.Time, *string) {
+	if d.EntryID == nil {
+		return nil, nil
+	}
+	by := "automatic"
+	return &now, &by
+}
+
+// updateOlderLines writes the new decisions about older lines, skipping
+// those whose status and note stay as they are (most of them, on most
+// imports).
+func updateOlderLines(ctx context.Context, c *ent.Client, older []*ent.BankTransaction, decisions []decision, now time.Time) error {
+	for i, bt := range older {
+		d := decisions[i]
+		if d.Status == bt.Status && deref(bt.Note) == d.Note {
+			continue
+		}
+		at, by := d.matchedBy(now)
+		u := c.BankTransaction.UpdateOne(bt).SetStatus(d.Status).SetNillableEntryID(d.EntryID).
+			SetNillableMatchMethod(d.Method).SetNillableNote(nilIfEmpty(d.Note)).
+			SetNillableMatchedAt(at).SetNillableMatchedBy(by)
+		if d.Note == "" {
+			u.ClearNote()
+		}
+		if err := u.Exec(ctx); err != nil {
+			return conflictRetry(err)
+		}
+	}
+	return nil
+}
+
+// createChunk is how many lines one INSERT stores: a statement of
+// thousands of lines takes a few statements, and each keeps its bound
+// parameters (some 20 a line) far below what SQLite and PostgreSQL allow.
+const createChunk = 200
+
+// createLines stores the fresh lines of import imp with their decisions,
+// createChunk lines per statement.
+func createLines(ctx context.Context, c *ent.Client, imp pulid.ID, fresh []Line, decisions []decision, now time.Time) error {
+	for start := 0; start < len(fresh); start += createChunk {
+		end := min(start+createChunk, len(fresh))
+		builders := make([]*ent.BankTransactionCreate, 0, end-start)
+		for i := start; i < end; i++ {
+			builders = append(builders, lineCreate(c, imp, &fresh[i], decisions[i], now))
+		}
+		if err := c.BankTransaction.CreateBulk(builders...).Exec(ctx); err != nil {
+			return conflictRetry(err)
+		}
+	}
+	return nil
+}
+
+// lineCreate is the builder of one fresh line as parsed, with the
+// matcher's decision about it.
+func lineCreate(c *ent.Client, imp pulid.ID, l *Line, d decision, now time.Time) *ent.BankTransactionCreate {
+	at, by := d.matchedBy(now)
+	return c.BankTransaction.Create().SetImportID(imp).
+		SetStatementID(l.StatementID).SetLineKey(l.LineKey).SetNillableAccountIban(nilIfEmpty(l.AccountIBAN)).
+		SetBookingDate(l.BookingDate).SetValueDate(l.ValueDate).SetKind(l.Kind()).
+		SetAmount(l.Amount).SetCurrency(l.Currency).
+		SetNillableEndToEndID(nilIfEmpty(l.EndToEndID)).SetNillableRemittance(nilIfEmpty(l.Remittance)).
+		SetNillableCounterpartyName(nilIfEmpty(l.CounterpartyName)).SetNillableCounterpartyIban(nilIfEmpty(l.CounterpartyIBAN)).
+		SetNillableBankReference(nilIfEmpty(l.BankReference)).
+		SetStatus(d.Status).SetNillableEntryID(d.EntryID).SetNillableMatchMethod(d.Method).
+		SetNillableNote(nilIfEmpty(d.Note)).SetCreatedAt(now).
+		SetNillableMatchedAt(at).SetNillableMatchedBy(by)
+}
+
+// unwrapOutside returns what a service function's transaction made. Made
+// in a transaction of its own (none in ctx), an entity is unwrapped from
+// that transaction, now closed, so that later queries through it (its
+// edges) run on the client; made in the caller's transaction, it stays
+// bound to that one.
+func unwrapOutside[T interface{ Unwrap() T }](ctx context.Context, out T, err error) (T, error) {
 	if err == nil && ent.TxFromContext(ctx) == nil {
 		out = out.Unwrap()
 	}
 	return out, err
+}
+
+// notFound is err, or NOT_FOUND naming what was looked up when err says
+// the row does not exist.
+func notFound(err error, what string, id pulid.ID) error {
+	if ent.IsNotFound(err) {
+		return apperr.New(apperr.NotFound, "%s %s not found", what, id)
+	}
+	return err
+}
+
+// eachRow runs a raw query through the ent client (in the transaction
+// when c is a transaction's) and calls scan on every row. The rows are
+// always closed; an error of scan, of the iteration or of closing is
+// returned.
+func eachRow(ctx context.Context, c *ent.Client, query string, args []any, scan func(*sql.Rows) error) error {
+	rs, err := c.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := scan(rs); err != nil {
+			return err
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	return rs.Close()
 }
 
 // conflictRetry turns a unique violation (a concurrent import of the same
@@ -224,43 +345,41 @@ JOIN municipalities m ON m.id = p.municipality_id`
 // line of which kind.
 const takenSQL = `SELECT entry_id, kind, id FROM bank_transactions WHERE entry_id IS NOT NULL`
 
+// loadMatcher reads what automatic matching decides by, in two
+// statements: every ledger entry with its Kommune's IBAN (candidatesSQL)
+// and the slots already held (takenSQL).
 func (s *Service) loadMatcher(ctx context.Context, c *ent.Client) (*matcher, error) {
-	rows, err := c.QueryContext(ctx, candidatesSQL)
-	if err != nil {
-		return nil, err
-	}
 	var cands []*candidate
-	for rows.Next() {
+	err := eachRow(ctx, c, candidatesSQL, nil, func(rows *sql.Rows) error {
 		var (
 			cd          candidate
 			id, pid, kd string
 			cents       int64
 		)
 		if err := rows.Scan(&id, &pid, &kd, &cents, &cd.ValueDate, &cd.Reference, &cd.IBAN); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		cd.ID, cd.ParticipationID, cd.Kind, cd.Amount = pulid.ID(id), pulid.ID(pid), ledgerentry.Kind(kd), decimal.New(cents, -2)
 		cd.ValueDate = types.NormalizeDate(cd.ValueDate)
 		cands = append(cands, &cd)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	taken := map[slot]string{}
-	rows, err = c.QueryContext(ctx, takenSQL)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	taken := map[slot]string{}
+	err = eachRow(ctx, c, takenSQL, nil, func(rows *sql.Rows) error {
 		var entry, kind, id string
 		if err := rows.Scan(&entry, &kind, &id); err != nil {
-			return nil, err
+			return err
 		}
 		taken[slot{pulid.ID(entry), banktransaction.Kind(kind)}] = "bank transaction " + id
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return newMatcher(cands, taken), rows.Err()
+	return newMatcher(cands, taken), nil
 }
 
 // Match links a bank transaction to a ledger entry by hand: MATCHED when
@@ -272,16 +391,12 @@ func (s *Service) Match(ctx context.Context, id, entryID pulid.ID) (*ent.BankTra
 	var out *ent.BankTransaction
 	err := store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
 		bt, err := c.BankTransaction.Get(ctx, id)
-		if ent.IsNotFound(err) {
-			return apperr.New(apperr.NotFound, "bank transaction %s not found", id)
-		} else if err != nil {
-			return err
+		if err != nil {
+			return notFound(err, "bank transaction", id)
 		}
 		e, err := c.LedgerEntry.Get(ctx, entryID)
-		if ent.IsNotFound(err) {
-			return apperr.New(apperr.NotFound, "ledger entry %s not found", entryID)
-		} else if err != nil {
-			return err
+		if err != nil {
+			return notFound(err, "ledger entry", entryID)
 		}
 		if bt.Currency != "EUR" {
 			return apperr.New(apperr.Validation, "a %s line cannot confirm a EUR ledger entry", bt.Currency)
@@ -318,10 +433,7 @@ func (s *Service) Match(ctx context.Context, id, entryID pulid.ID) (*ent.BankTra
 		out, err = u.Save(ctx)
 		return conflictRetry(err)
 	})
-	if err == nil && ent.TxFromContext(ctx) == nil {
-		out = out.Unwrap()
-	}
-	return out, err
+	return unwrapOutside(ctx, out, err)
 }
 
 // Unmatch removes the link of a bank transaction: it becomes UNMATCHED and
@@ -331,20 +443,15 @@ func (s *Service) Unmatch(ctx context.Context, id pulid.ID) (*ent.BankTransactio
 	var out *ent.BankTransaction
 	err := store.InTx(ctx, s.Client, func(ctx context.Context, c *ent.Client) error {
 		bt, err := c.BankTransaction.Get(ctx, id)
-		if ent.IsNotFound(err) {
-			return apperr.New(apperr.NotFound, "bank transaction %s not found", id)
-		} else if err != nil {
-			return err
+		if err != nil {
+			return notFound(err, "bank transaction", id)
 		}
 		out, err = c.BankTransaction.UpdateOne(bt).SetStatus(banktransaction.StatusUNMATCHED).ClearEntryID().
 			SetMatchMethod(banktransaction.MatchMethodMANUAL).SetManual(true).
 			SetNote("unmatched by hand").SetMatchedBy(auth.Actor(ctx)).SetMatchedAt(s.Now()).Save(ctx)
 		return err
 	})
-	if err == nil && ent.TxFromContext(ctx) == nil {
-		out = out.Unwrap()
-	}
-	return out, err
+	return unwrapOutside(ctx, out, err)
 }
 
 // Overdue returns the bank debits (payments) still not linked to a ledger
