@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -23,49 +24,18 @@ var (
 // one booking; (statement_id, line_ref) identifies it.
 // Errors: INVALID_STATEMENT naming the line and column.
 func ParseCSV(data []byte) (*File, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, invalid("the CSV file is empty")
+	data, err := csvContent(data)
+	if err != nil {
+		return nil, err
 	}
-	if len(data) > maxStatementBytes {
-		return nil, invalid("the CSV file is larger than %d bytes", maxStatementBytes)
-	}
-	if !utf8.Valid(data) {
-		return nil, invalid("the CSV file is not UTF-8")
-	}
-	header := data
-	if i := bytes.IndexByte(header, '\n'); i >= 0 {
-		header = header[:i]
-	}
-	r := csv.NewReader(bytes.NewReader(data))
-	if bytes.Count(header, []byte(";")) > bytes.Count(header, []byte(",")) {
-		r.Comma = ';'
-	}
-	r.FieldsPerRecord = 0
+	r := csvReader(data)
 	head, err := r.Read()
 	if err != nil {
 		return nil, csvErr(err, 1)
 	}
-	col := map[string]int{}
-	for i, h := range head {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if _, dup := col[h]; dup {
-			return nil, invalid("line 1: column %q appears twice", clip(h))
-		}
-		known := false
-		for _, k := range append(csvRequired, csvOptional...) {
-			known = known || k == h
-		}
-		if !known {
-			return nil, invalid("line 1: unknown column %q (columns: %s, optional %s)", clip(h),
-				strings.Join(csvRequired, ", "), strings.Join(csvOptional, ", "))
-		}
-		col[h] = i
-	}
-	for _, k := range csvRequired {
-		if _, ok := col[k]; !ok {
-			return nil, invalid("line 1: column %s is missing", k)
-		}
+	cols, err := csvHeader(head)
+	if err != nil {
+		return nil, err
 	}
 	f := &File{}
 	seenStmt := map[string]bool{}
@@ -78,77 +48,10 @@ func ParseCSV(data []byte) (*File, error) {
 			return nil, csvErr(err, 0)
 		}
 		line, _ := r.FieldPos(0)
-		get := func(name string) string {
-			if i, ok := col[name]; ok {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		bad := func(name string, err error) error {
-			return invalidAmount(err, "line %d, column %s: %v", line, name, err)
-		}
-		var l Line
-		acct, err := normIBAN(get("account_iban"))
+		l, err := cols.line(rec, line)
 		if err != nil {
-			return nil, bad("account_iban", err)
+			return nil, err
 		}
-		stmt, err := ident(get("statement_id"))
-		if err != nil {
-			return nil, bad("statement_id", err)
-		}
-		if stmt == "" {
-			return nil, bad("statement_id", errors.New("is empty"))
-		}
-		l.AccountIBAN = acct
-		l.StatementID = stmt
-		if acct != "" {
-			l.StatementID = acct + ":" + stmt
-		}
-		if len(l.StatementID) > maxIdentifier {
-			return nil, bad("statement_id", errors.New("is too long"))
-		}
-		if l.LineKey, err = ident(get("line_ref")); err != nil {
-			return nil, bad("line_ref", err)
-		}
-		if l.LineKey == "" {
-			return nil, bad("line_ref", errors.New("is empty"))
-		}
-		if l.BookingDate, err = parseDay(get("booking_date")); err != nil {
-			return nil, bad("booking_date", err)
-		}
-		if l.ValueDate, err = parseDay(get("value_date")); err != nil {
-			return nil, bad("value_date", err)
-		}
-		if l.Debit, err = camtDirection(strings.ToUpper(get("credit_debit"))); err != nil {
-			return nil, bad("credit_debit", err)
-		}
-		switch strings.ToLower(get("reversal")) {
-		case "", "false", "0", "no":
-		case "true", "1", "yes":
-			l.Reversal = true
-		default:
-			return nil, bad("reversal", fmt.Errorf("%q is not true or false", clip(get("reversal"))))
-		}
-		if l.Amount, err = parseAmount(get("amount")); err != nil {
-			return nil, bad("amount", err)
-		}
-		if l.Currency = strings.ToUpper(get("currency")); !isCurrency(l.Currency) {
-			return nil, bad("currency", fmt.Errorf("%q is not a currency code like EUR", clip(get("currency"))))
-		}
-		if l.EndToEndID, err = ident(get("end_to_end_id")); err != nil {
-			return nil, bad("end_to_end_id", err)
-		}
-		if l.EndToEndID == "NOTPROVIDED" {
-			l.EndToEndID = ""
-		}
-		if l.BankReference, err = ident(get("bank_reference")); err != nil {
-			return nil, bad("bank_reference", err)
-		}
-		if l.CounterpartyIBAN, err = normIBAN(get("counterparty_iban")); err != nil {
-			return nil, bad("counterparty_iban", err)
-		}
-		l.CounterpartyName = text(get("counterparty_name"), maxName)
-		l.Remittance = text(get("remittance"), maxRemittance)
 		if !seenStmt[l.StatementID] {
 			seenStmt[l.StatementID] = true
 			f.StatementIDs = append(f.StatementIDs, l.StatementID)
@@ -159,6 +62,180 @@ func ParseCSV(data []byte) (*File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// csvContent checks the file as a whole before any row is read, and drops
+// a byte-order mark (spreadsheets write one): an empty file, one above the
+// limit or one that is not UTF-8 is refused without a line number.
+func csvContent(data []byte) ([]byte, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, invalid("the CSV file is empty")
+	}
+	if len(data) > maxStatementBytes {
+		return nil, invalid("the CSV file is larger than %d bytes", maxStatementBytes)
+	}
+	if !utf8.Valid(data) {
+		return nil, invalid("the CSV file is not UTF-8")
+	}
+	return data, nil
+}
+
+// csvReader reads the rows with the separator of the header row: a
+// semicolon when it has more semicolons than commas (what German
+// spreadsheets write), else a comma. Every row must have as many fields
+// as the header row (FieldsPerRecord 0), else the reader's error names
+// the line.
+func csvReader(data []byte) *csv.Reader {
+	header := data
+	if i := bytes.IndexByte(header, '\n'); i >= 0 {
+		header = header[:i]
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	if bytes.Count(header, []byte(";")) > bytes.Count(header, []byte(",")) {
+		r.Comma = ';'
+	}
+	r.FieldsPerRecord = 0
+	return r
+}
+
+// csvColumns maps a column name of the layout to its index in a row.
+type csvColumns map[string]int
+
+// csvHeader maps the header row's columns, in any order and any case:
+// every name must be one of the layout's, at most once, and every
+// required column must be there, so that a misspelt column is refused
+// rather than read as empty.
+func csvHeader(head []string) (csvColumns, error) {
+	col := csvColumns{}
+	for i, h := range head {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if _, dup := col[h]; dup {
+			return nil, invalid("line 1: column %q appears twice", clip(h))
+		}
+		if !slices.Contains(csvRequired, h) && !slices.Contains(csvOptional, h) {
+			return nil, invalid("line 1: unknown column %q (columns: %s, optional %s)", clip(h),
+				strings.Join(csvRequired, ", "), strings.Join(csvOptional, ", "))
+		}
+		col[h] = i
+	}
+	for _, k := range csvRequired {
+		if _, ok := col[k]; !ok {
+			return nil, invalid("line 1: column %s is missing", k)
+		}
+	}
+	return col, nil
+}
+
+// csvRecord is one data row with its columns and its line in the file
+// (for the messages).
+type csvRecord struct {
+	cols csvColumns
+	rec  []string
+	line int
+}
+
+// get is the trimmed value of a column; an optional column the file does
+// not have is empty.
+func (r csvRecord) get(name string) string {
+	if i, ok := r.cols[name]; ok {
+		return strings.TrimSpace(r.rec[i])
+	}
+	return ""
+}
+
+// bad is the refusal of the row naming its line and column:
+// INVALID_AMOUNT for an amount above the ceiling, else INVALID_STATEMENT.
+func (r csvRecord) bad(name string, err error) error {
+	return invalidAmount(err, "line %d, column %s: %v", r.line, name, err)
+}
+
+// line turns the data row rec at line n of the file into a Line, or
+// refuses it naming the first column that is wrong (in the order below).
+func (cols csvColumns) line(rec []string, n int) (Line, error) {
+	r := csvRecord{cols: cols, rec: rec, line: n}
+	var l Line
+	for _, step := range []func(*Line) error{r.keys, r.booking, r.references} {
+		if err := step(&l); err != nil {
+			return Line{}, err
+		}
+	}
+	return l, nil
+}
+
+// keys reads what identifies the line: its statement (prefixed with the
+// account IBAN, as a camt.053 statement is) and its line_ref.
+func (r csvRecord) keys(l *Line) error {
+	acct, err := normIBAN(r.get("account_iban"))
+	if err != nil {
+		return r.bad("account_iban", err)
+	}
+	stmt, err := ident(r.get("statement_id"))
+	if err != nil {
+		return r.bad("statement_id", err)
+	}
+	if stmt == "" {
+		return r.bad("statement_id", errors.New("is empty"))
+	}
+	l.AccountIBAN = acct
+	if l.StatementID = statementKey(acct, stmt); len(l.StatementID) > maxIdentifier {
+		return r.bad("statement_id", errors.New("is too long"))
+	}
+	if l.LineKey, err = ident(r.get("line_ref")); err != nil {
+		return r.bad("line_ref", err)
+	}
+	if l.LineKey == "" {
+		return r.bad("line_ref", errors.New("is empty"))
+	}
+	return nil
+}
+
+// booking reads what the bank booked: the two dates, the direction and
+// the reversal flag (which together give the kind), amount and currency.
+func (r csvRecord) booking(l *Line) error {
+	var err error
+	if l.BookingDate, err = parseDay(r.get("booking_date")); err != nil {
+		return r.bad("booking_date", err)
+	}
+	if l.ValueDate, err = parseDay(r.get("value_date")); err != nil {
+		return r.bad("value_date", err)
+	}
+	if l.Debit, err = camtDirection(strings.ToUpper(r.get("credit_debit"))); err != nil {
+		return r.bad("credit_debit", err)
+	}
+	switch strings.ToLower(r.get("reversal")) {
+	case "", "false", "0", "no":
+	case "true", "1", "yes":
+		l.Reversal = true
+	default:
+		return r.bad("reversal", fmt.Errorf("%q is not true or false", clip(r.get("reversal"))))
+	}
+	if l.Amount, err = parseAmount(r.get("amount")); err != nil {
+		return r.bad("amount", err)
+	}
+	if l.Currency = strings.ToUpper(r.get("currency")); !isCurrency(l.Currency) {
+		return r.bad("currency", fmt.Errorf("%q is not a currency code like EUR", clip(r.get("currency"))))
+	}
+	return nil
+}
+
+// references reads what the matcher and a reader go by: the end-to-end
+// id, the bank's reference, the counterparty and the remittance text.
+// Identifiers are refused when broken; free texts are only normalized.
+func (r csvRecord) references(l *Line) error {
+	var err error
+	if l.EndToEndID, err = endToEndID(r.get("end_to_end_id")); err != nil {
+		return r.bad("end_to_end_id", err)
+	}
+	if l.BankReference, err = ident(r.get("bank_reference")); err != nil {
+		return r.bad("bank_reference", err)
+	}
+	if l.CounterpartyIBAN, err = normIBAN(r.get("counterparty_iban")); err != nil {
+		return r.bad("counterparty_iban", err)
+	}
+	l.CounterpartyName = text(r.get("counterparty_name"), maxName)
+	l.Remittance = text(r.get("remittance"), maxRemittance)
+	return nil
 }
 
 func csvErr(err error, line int) error {

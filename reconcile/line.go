@@ -167,6 +167,26 @@ func ident(s string) (string, error) {
 	return s, nil
 }
 
+// statementKey is the identification under which a statement's lines are
+// stored: its id prefixed with the account IBAN when there is one, since
+// banks number statements per account.
+func statementKey(accountIBAN, id string) string {
+	if accountIBAN == "" {
+		return id
+	}
+	return accountIBAN + ":" + id
+}
+
+// endToEndID checks an end-to-end id; NOTPROVIDED, which SEPA writes when
+// the payer gave none, is none.
+func endToEndID(s string) (string, error) {
+	id, err := ident(s)
+	if err != nil || id == "NOTPROVIDED" {
+		return "", err
+	}
+	return id, nil
+}
+
 // text normalizes free text (names, remittance): valid UTF-8, single
 // spaces, cut to max runes.
 func text(s string, max int) string {
