@@ -316,8 +316,19 @@ type camtParser struct {
 
 // document reads the whole document, up to the end of its input.
 func (p *camtParser) document() error {
-	// Before the Document: the XML declaration, comments, processing
-	// instructions, a document type, whitespace.
+	if err := p.prolog(); err != nil {
+		return err
+	}
+	if err := p.documentContent(); err != nil {
+		return err
+	}
+	return p.epilog()
+}
+
+// prolog reads up to the Document's start: the XML declaration, comments,
+// processing instructions, a document type and whitespace may come
+// before it, text may not. camtTokens has checked the Document element.
+func (p *camtParser) prolog() error {
 	empty := true
 	for {
 		tok, err := p.dec.Token()
@@ -335,43 +346,54 @@ func (p *camtParser) document() error {
 			if len(bytes.TrimSpace(t)) > 0 {
 				return invalid("not a camt.053 document: text before the Document element")
 			}
-			continue
-		case xml.StartElement: // the Document: camtTokens checked it
+		case xml.StartElement:
+			return nil
 		default:
 			empty = false
-			continue
 		}
-		break
 	}
+}
+
+// documentContent reads the Document's children up to its end: exactly
+// one BkToCstmrStmt, which is read; any other element is skipped.
+func (p *camtParser) documentContent() error {
 	msgs := 0
 	for {
 		tok, err := p.dec.Token()
 		if err != nil {
 			return err
 		}
-		if t, ok := tok.(xml.StartElement); ok {
-			if t.Name.Local != "BkToCstmrStmt" {
-				if err := p.dec.Skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			if msgs++; msgs > 1 {
-				return invalid("Document needs exactly one BkToCstmrStmt")
-			}
-			if err := p.message(); err != nil {
+		if _, ok := tok.(xml.EndElement); ok {
+			break
+		}
+		t, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		if t.Name.Local != "BkToCstmrStmt" {
+			if err := p.dec.Skip(); err != nil {
 				return err
 			}
 			continue
 		}
-		if _, ok := tok.(xml.EndElement); ok {
-			break
+		if msgs++; msgs > 1 {
+			return invalid("Document needs exactly one BkToCstmrStmt")
+		}
+		if err := p.message(); err != nil {
+			return err
 		}
 	}
 	if msgs != 1 {
 		return invalid("Document needs exactly one BkToCstmrStmt")
 	}
-	// Nothing but whitespace, comments or processing instructions may follow.
+	return nil
+}
+
+// epilog reads to the end of the input after the Document: nothing but
+// whitespace, comments or processing instructions may follow (camtTokens
+// refuses a second element): a file with more is not one camt.053
+// document.
+func (p *camtParser) epilog() error {
 	for {
 		tok, err := p.dec.Token()
 		if err == io.EOF {
@@ -429,14 +451,21 @@ func (p *camtParser) message() error {
 	}
 }
 
+// camtStatement is what the walk knows of the Stmt it is in.
+type camtStatement struct {
+	n       int    // its position in the message
+	where   string // its name in messages: "Stmt n", with its Id once read
+	id      string
+	iban    string // of Acct/Id/IBAN, when there is one
+	acct    bool   // Acct seen
+	first   int    // its first line in File.Lines
+	entries int    // Ntry elements seen
+}
+
 // statement reads the n-th Stmt: its Id and Acct/Id/IBAN, then its
-// entries one by one.
+// entries one by one; elements it does not read are skipped.
 func (p *camtParser) statement(n int) error {
-	where := fmt.Sprintf("Stmt %d", n)
-	var id, iban string
-	var acct bool
-	first := len(p.f.Lines)
-	entries := 0
+	st := &camtStatement{n: n, where: fmt.Sprintf("Stmt %d", n), first: len(p.f.Lines)}
 	for {
 		tok, err := p.dec.Token()
 		if err != nil {
@@ -446,212 +475,335 @@ func (p *camtParser) statement(n int) error {
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "Id":
-				if id != "" {
-					return invalid("%s: Id appears twice", where)
-				}
-				var s string
-				if err := p.dec.DecodeElement(&s, &t); err != nil {
-					return err
-				}
-				if id, err = ident(s); err != nil {
-					return invalid("%s: Id %v", where, err)
-				}
-				if id == "" {
-					return invalid("%s: Id is missing", where)
-				}
-				where = fmt.Sprintf("Stmt %d (Id %s)", n, id)
+				err = p.statementID(st, &t)
 			case "Acct":
-				if acct {
-					return invalid("%s: Acct appears twice", where)
-				}
-				acct = true
-				var a struct {
-					IBAN string `xml:"Id>IBAN"`
-				}
-				if err := p.dec.DecodeElement(&a, &t); err != nil {
-					return err
-				}
-				if iban, err = normIBAN(a.IBAN); err != nil {
-					return invalid("%s: Acct/Id/IBAN %v", where, err)
-				}
+				err = p.statementAccount(st, &t)
 			case "Ntry":
-				entries++
-				if id == "" {
-					return invalid("%s: Id is missing (before Ntry %d)", where, entries)
-				}
-				var e camtEntry
-				if err := p.dec.DecodeElement(&e, &t); err != nil {
-					return err
-				}
-				lines, err := camtEntryLines(&e, fmt.Sprintf("%s, Ntry %d", where, entries), entries)
-				if err != nil {
-					return err
-				}
-				p.f.Lines = append(p.f.Lines, lines...)
+				err = p.entry(st, &t)
 			default:
-				if err := p.dec.Skip(); err != nil {
-					return err
-				}
+				err = p.dec.Skip()
+			}
+			if err != nil {
+				return err
 			}
 		case xml.EndElement:
-			if id == "" {
-				return invalid("%s: Id is missing", where)
-			}
-			stmtID := id
-			if iban != "" {
-				stmtID = iban + ":" + id
-			}
-			if len(stmtID) > maxIdentifier {
-				return invalid("%s: the statement identification is too long", where)
-			}
-			p.f.StatementIDs = append(p.f.StatementIDs, stmtID)
-			for i := first; i < len(p.f.Lines); i++ {
-				p.f.Lines[i].StatementID, p.f.Lines[i].AccountIBAN = stmtID, iban
-			}
-			return nil
+			return p.endStatement(st)
 		}
 	}
 }
 
+// statementID reads the statement's Id, which its lines are stored under:
+// exactly one, not empty.
+func (p *camtParser) statementID(st *camtStatement, t *xml.StartElement) error {
+	if st.id != "" {
+		return invalid("%s: Id appears twice", st.where)
+	}
+	var s string
+	if err := p.dec.DecodeElement(&s, t); err != nil {
+		return err
+	}
+	var err error
+	if st.id, err = ident(s); err != nil {
+		return invalid("%s: Id %v", st.where, err)
+	}
+	if st.id == "" {
+		return invalid("%s: Id is missing", st.where)
+	}
+	st.where = fmt.Sprintf("Stmt %d (Id %s)", st.n, st.id)
+	return nil
+}
+
+// statementAccount reads the account's IBAN (Acct/Id/IBAN), at most once:
+// banks number statements per account, so it becomes part of the
+// statement's key.
+func (p *camtParser) statementAccount(st *camtStatement, t *xml.StartElement) error {
+	if st.acct {
+		return invalid("%s: Acct appears twice", st.where)
+	}
+	st.acct = true
+	var a struct {
+		IBAN string `xml:"Id>IBAN"`
+	}
+	if err := p.dec.DecodeElement(&a, t); err != nil {
+		return err
+	}
+	var err error
+	if st.iban, err = normIBAN(a.IBAN); err != nil {
+		return invalid("%s: Acct/Id/IBAN %v", st.where, err)
+	}
+	return nil
+}
+
+// entry decodes one Ntry, the only part of the document held whole, and
+// adds its lines. The Id must come first: the entry's messages name it.
+func (p *camtParser) entry(st *camtStatement, t *xml.StartElement) error {
+	st.entries++
+	if st.id == "" {
+		return invalid("%s: Id is missing (before Ntry %d)", st.where, st.entries)
+	}
+	var e camtEntry
+	if err := p.dec.DecodeElement(&e, t); err != nil {
+		return err
+	}
+	lines, err := camtEntryLines(&e, fmt.Sprintf("%s, Ntry %d", st.where, st.entries), st.entries)
+	if err != nil {
+		return err
+	}
+	p.f.Lines = append(p.f.Lines, lines...)
+	return nil
+}
+
+// endStatement gives the statement's lines its key and account: the walk
+// does not require Acct before the entries, so only the statement's end
+// knows them.
+func (p *camtParser) endStatement(st *camtStatement) error {
+	if st.id == "" {
+		return invalid("%s: Id is missing", st.where)
+	}
+	stmtID := statementKey(st.iban, st.id)
+	if len(stmtID) > maxIdentifier {
+		return invalid("%s: the statement identification is too long", st.where)
+	}
+	p.f.StatementIDs = append(p.f.StatementIDs, stmtID)
+	for i := st.first; i < len(p.f.Lines); i++ {
+		p.f.Lines[i].StatementID, p.f.Lines[i].AccountIBAN = stmtID, st.iban
+	}
+	return nil
+}
+
+// camtEntryLines turns the pos-th Ntry of its statement into lines: none
+// for an entry not booked, one for a single booking, one per TxDtls for a
+// batch booking. where names the entry in messages.
 func camtEntryLines(e *camtEntry, where string, pos int) ([]Line, error) {
+	booked, err := camtBooked(e, where)
+	if err != nil || !booked {
+		return nil, err
+	}
+	var base Line
+	if where, err = camtEntryKey(e, where, pos, &base); err != nil {
+		return nil, err
+	}
+	if err := camtEntryBooking(e, where, &base); err != nil {
+		return nil, err
+	}
+	if err := camtEntryDates(e, where, &base); err != nil {
+		return nil, err
+	}
+	if len(e.Txs) == 0 {
+		return []Line{base}, nil
+	}
+	batch := len(e.Txs) > 1
+	lines := make([]Line, 0, len(e.Txs))
+	for ti := range e.Txs {
+		l, err := camtTxLine(&e.Txs[ti], base, batch, ti+1, fmt.Sprintf("%s, TxDtls %d", where, ti+1))
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, l)
+	}
+	if batch {
+		if err := camtBatchSum(lines, base.Amount, where); err != nil {
+			return nil, err
+		}
+	}
+	return lines, nil
+}
+
+// camtBooked reads the entry's status (Sts, or Sts/Cd from .08 on): only
+// a booked entry (BOOK) is a line; pending, information-only and future
+// entries are skipped, as the final statement books them. A proprietary
+// or unknown status is refused rather than guessed.
+func camtBooked(e *camtEntry, where string) (bool, error) {
 	status := strings.TrimSpace(e.Sts.Cd)
 	if status == "" {
 		status = strings.TrimSpace(e.Sts.Text)
 	}
 	if status == "" && strings.TrimSpace(e.Sts.Prtry) != "" {
-		return nil, invalid("%s: Sts has the proprietary code %q, not BOOK, PDNG, INFO or FUTR", where, clip(strings.TrimSpace(e.Sts.Prtry)))
+		return false, invalid("%s: Sts has the proprietary code %q, not BOOK, PDNG, INFO or FUTR", where, clip(strings.TrimSpace(e.Sts.Prtry)))
 	}
 	switch status {
 	case "BOOK":
+		return true, nil
 	case "PDNG", "INFO", "FUTR":
-		return nil, nil
+		return false, nil
 	case "":
-		return nil, invalid("%s: Sts is missing", where)
-	default:
-		return nil, invalid("%s: unknown Sts %q", where, clip(status))
+		return false, invalid("%s: Sts is missing", where)
 	}
+	return false, invalid("%s: unknown Sts %q", where, clip(status))
+}
+
+// camtEntryKey sets the entry's line key and bank reference, and returns
+// where with the NtryRef for the messages that follow. The key is the
+// NtryRef, else the bank's AcctSvcrRef, else the entry's position #pos:
+// a statement sent again gives the same line the same key, so it is not
+// stored twice.
+func camtEntryKey(e *camtEntry, where string, pos int, l *Line) (string, error) {
 	ref, err := ident(e.NtryRef)
 	if err != nil {
-		return nil, invalid("%s: NtryRef %v", where, err)
+		return where, invalid("%s: NtryRef %v", where, err)
 	}
-	bankRef, err := ident(e.AcctSvcrRef)
-	if err != nil {
-		return nil, invalid("%s: AcctSvcrRef %v", where, err)
+	if l.BankReference, err = ident(e.AcctSvcrRef); err != nil {
+		return where, invalid("%s: AcctSvcrRef %v", where, err)
 	}
-	key := ref
-	if key == "" {
-		key = bankRef
-	}
-	if key == "" {
-		key = fmt.Sprintf("#%d", pos)
+	switch {
+	case ref != "":
+		l.LineKey = ref
+	case l.BankReference != "":
+		l.LineKey = l.BankReference
+	default:
+		l.LineKey = fmt.Sprintf("#%d", pos)
 	}
 	if ref != "" {
 		where = fmt.Sprintf("%s (NtryRef %s)", where, ref)
 	}
+	return where, nil
+}
+
+// camtEntryBooking sets what the entry booked: its amount and currency,
+// its direction (CdtDbtInd) and reversal indicator (RvslInd), which
+// together give the line's kind.
+func camtEntryBooking(e *camtEntry, where string, l *Line) error {
 	if e.Amt == nil {
-		return nil, invalid("%s: Amt is missing", where)
+		return invalid("%s: Amt is missing", where)
 	}
-	amount, ccy, err := camtAmountOf(e.Amt)
-	if err != nil {
-		return nil, invalidAmount(err, "%s: Amt %v", where, err)
+	var err error
+	if l.Amount, l.Currency, err = camtAmountOf(e.Amt); err != nil {
+		return invalidAmount(err, "%s: Amt %v", where, err)
 	}
-	debit, err := camtDirection(e.CdtDbtInd)
-	if err != nil {
-		return nil, invalid("%s: CdtDbtInd %v", where, err)
+	if l.Debit, err = camtDirection(e.CdtDbtInd); err != nil {
+		return invalid("%s: CdtDbtInd %v", where, err)
 	}
-	var reversal bool
 	switch strings.TrimSpace(e.RvslInd) {
 	case "", "false", "0":
 	case "true", "1":
-		reversal = true
+		l.Reversal = true
 	default:
-		return nil, invalid("%s: RvslInd %q is not a boolean", where, clip(e.RvslInd))
+		return invalid("%s: RvslInd %q is not a boolean", where, clip(e.RvslInd))
 	}
+	return nil
+}
+
+// camtEntryDates sets the booking and value dates; an entry with only one
+// of them takes it for both, since every line needs both: the report and
+// the matcher go by the value date, the overdue check by the booking date.
+func camtEntryDates(e *camtEntry, where string, l *Line) error {
 	booking, err := camtDay(e.BookgDt)
 	if err != nil {
-		return nil, invalid("%s: BookgDt %v", where, err)
+		return invalid("%s: BookgDt %v", where, err)
 	}
 	value, err := camtDay(e.ValDt)
 	if err != nil {
-		return nil, invalid("%s: ValDt %v", where, err)
+		return invalid("%s: ValDt %v", where, err)
 	}
 	switch {
 	case booking.IsZero() && value.IsZero():
-		return nil, invalid("%s: BookgDt and ValDt are missing", where)
+		return invalid("%s: BookgDt and ValDt are missing", where)
 	case booking.IsZero():
 		booking = value
 	case value.IsZero():
 		value = booking
 	}
-	base := Line{
-		LineKey: key, BookingDate: booking, ValueDate: value, Debit: debit, Reversal: reversal,
-		Amount: amount, Currency: ccy, BankReference: bankRef,
+	l.BookingDate, l.ValueDate = booking, value
+	return nil
+}
+
+// camtTxLine is the line of the n-th TxDtls of an entry: the entry's line
+// (base) with the transaction's amount when it is part of a batch, and
+// its references, counterparty and remittance text.
+func camtTxLine(tx *camtTxDtls, base Line, batch bool, n int, where string) (Line, error) {
+	l := base
+	if batch {
+		l.LineKey = fmt.Sprintf("%s/%d", base.LineKey, n)
+		if err := camtBatchAmount(tx, where, base.Currency, &l); err != nil {
+			return Line{}, err
+		}
 	}
-	if len(e.Txs) == 0 {
-		return []Line{base}, nil
+	if strings.TrimSpace(tx.CdtDbtInd) != "" {
+		d, err := camtDirection(tx.CdtDbtInd)
+		if err != nil {
+			return Line{}, invalid("%s: CdtDbtInd %v", where, err)
+		}
+		if d != base.Debit {
+			return Line{}, invalid("%s: CdtDbtInd differs from the entry's", where)
+		}
 	}
-	lines := make([]Line, 0, len(e.Txs))
+	if err := camtTxReferences(tx, where, &l); err != nil {
+		return Line{}, err
+	}
+	if err := camtCounterparty(tx, where, &l); err != nil {
+		return Line{}, err
+	}
+	l.Remittance = text(strings.Join(tx.Ustrd, " "), maxRemittance)
+	return l, nil
+}
+
+// camtBatchAmount sets the amount of one transaction of a batch booking:
+// Amt directly in TxDtls (.03 on) or AmtDtls/TxAmt/Amt (every version),
+// in the entry's currency. (A single booking keeps the entry's amount;
+// its transaction's amount is not read.)
+func camtBatchAmount(tx *camtTxDtls, where, ccy string, l *Line) error {
+	amt := tx.Amt
+	if amt == nil {
+		amt = tx.TxAmt
+	}
+	if amt == nil {
+		return invalid("%s: a batch booking needs the amount of each transaction (Amt or AmtDtls/TxAmt/Amt)", where)
+	}
+	var err error
+	if l.Amount, l.Currency, err = camtAmountOf(amt); err != nil {
+		return invalidAmount(err, "%s: Amt %v", where, err)
+	}
+	if l.Currency != ccy {
+		return invalid("%s: currency %s differs from the entry's %s", where, l.Currency, ccy)
+	}
+	return nil
+}
+
+// camtBatchSum refuses a batch booking whose transactions do not add up
+// to the entry's amount: its lines would then not be what the bank
+// booked, and the report would confirm other sums than the statement.
+func camtBatchSum(lines []Line, amount decimal.Decimal, where string) error {
 	sum := decimal.Zero
-	for ti := range e.Txs {
-		tx := &e.Txs[ti]
-		twhere := fmt.Sprintf("%s, TxDtls %d", where, ti+1)
-		l := base
-		if len(e.Txs) > 1 {
-			l.LineKey = fmt.Sprintf("%s/%d", key, ti+1)
-			amt := tx.Amt
-			if amt == nil {
-				amt = tx.TxAmt
-			}
-			if amt == nil {
-				return nil, invalid("%s: a batch booking needs the amount of each transaction (Amt or AmtDtls/TxAmt/Amt)", twhere)
-			}
-			if l.Amount, l.Currency, err = camtAmountOf(amt); err != nil {
-				return nil, invalidAmount(err, "%s: Amt %v", twhere, err)
-			}
-			if l.Currency != ccy {
-				return nil, invalid("%s: currency %s differs from the entry's %s", twhere, l.Currency, ccy)
-			}
-			sum = sum.Add(l.Amount)
-		}
-		if strings.TrimSpace(tx.CdtDbtInd) != "" {
-			d, err := camtDirection(tx.CdtDbtInd)
-			if err != nil {
-				return nil, invalid("%s: CdtDbtInd %v", twhere, err)
-			}
-			if d != debit {
-				return nil, invalid("%s: CdtDbtInd differs from the entry's", twhere)
-			}
-		}
-		if l.EndToEndID, err = ident(tx.EndToEndID); err != nil {
-			return nil, invalid("%s: Refs/EndToEndId %v", twhere, err)
-		}
-		if l.EndToEndID == "NOTPROVIDED" {
-			l.EndToEndID = ""
-		}
-		if r, err := ident(tx.AcctSvcrRef); err != nil {
-			return nil, invalid("%s: Refs/AcctSvcrRef %v", twhere, err)
-		} else if r != "" {
-			l.BankReference = r
-		}
-		// The counterparty is who received a debit (Cdtr), or who sent a
-		// credit (Dbtr); without that party there is none: the other party
-		// of the transaction is the account itself.
-		party, iban := tx.Cdtr, tx.CdtrIBAN
-		if !debit {
-			party, iban = tx.Dbtr, tx.DbtrIBAN
-		}
-		l.CounterpartyName = text(party.name(), maxName)
-		if l.CounterpartyIBAN, err = normIBAN(iban); err != nil {
-			return nil, invalid("%s: RltdPties IBAN %v", twhere, err)
-		}
-		l.Remittance = text(strings.Join(tx.Ustrd, " "), maxRemittance)
-		lines = append(lines, l)
+	for i := range lines {
+		sum = sum.Add(lines[i].Amount)
 	}
-	if len(e.Txs) > 1 && !sum.Equal(amount) {
-		return nil, invalid("%s: the %d transactions add up to %s, not the entry's Amt %s",
-			where, len(e.Txs), sum.StringFixed(2), amount.StringFixed(2))
+	if !sum.Equal(amount) {
+		return invalid("%s: the %d transactions add up to %s, not the entry's Amt %s",
+			where, len(lines), sum.StringFixed(2), amount.StringFixed(2))
 	}
-	return lines, nil
+	return nil
+}
+
+// camtTxReferences sets the transaction's end-to-end id (the payer's
+// reference, which the matcher looks for) and its own AcctSvcrRef, which
+// replaces the entry's when the bank gives one.
+func camtTxReferences(tx *camtTxDtls, where string, l *Line) error {
+	var err error
+	if l.EndToEndID, err = endToEndID(tx.EndToEndID); err != nil {
+		return invalid("%s: Refs/EndToEndId %v", where, err)
+	}
+	if r, err := ident(tx.AcctSvcrRef); err != nil {
+		return invalid("%s: Refs/AcctSvcrRef %v", where, err)
+	} else if r != "" {
+		l.BankReference = r
+	}
+	return nil
+}
+
+// camtCounterparty sets the counterparty: who received a debit (Cdtr), or
+// who sent a credit (Dbtr). Without that party there is none: the other
+// party of the transaction is the account itself.
+func camtCounterparty(tx *camtTxDtls, where string, l *Line) error {
+	party, iban := tx.Cdtr, tx.CdtrIBAN
+	if !l.Debit {
+		party, iban = tx.Dbtr, tx.DbtrIBAN
+	}
+	l.CounterpartyName = text(party.name(), maxName)
+	var err error
+	if l.CounterpartyIBAN, err = normIBAN(iban); err != nil {
+		return invalid("%s: RltdPties IBAN %v", where, err)
+	}
+	return nil
 }
 
 func camtAmountOf(a *camtAmount) (decimal.Decimal, string, error) {
