@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -286,7 +285,7 @@ func (s *Service) RequireRole(roles []types.Role, next http.Handler) http.Handle
 			return
 		}
 		if roles != nil && !v.Is(roles...) {
-			writeError(w, http.StatusForbidden, apperr.Forbidden, "the "+string(v.Role)+" role may not use this")
+			apperr.WriteHTTP(w, apperr.Forbidden, "the "+string(v.Role)+" role may not use this", nil)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), v)))
@@ -299,27 +298,17 @@ func (s *Service) RequireRole(roles []types.Role, next http.Handler) http.Handle
 func (s *Service) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case apperr.CodeOf(err) == apperr.Unauthenticated:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="sicherkommunal"`)
-		writeError(w, http.StatusUnauthorized, apperr.Unauthenticated, "a valid bearer token is required")
+		apperr.WriteHTTP(w, apperr.Unauthenticated, "a valid bearer token is required", nil)
 	case r.Context().Err() != nil:
 		s.Log.WarnContext(r.Context(), "authentication ran out of time", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "TIMEOUT", "the request took too long")
+		apperr.WriteHTTP(w, apperr.Timeout, "the request took too long", nil)
 	case retry.IsTransient(err):
 		s.Log.WarnContext(r.Context(), "authentication: database unavailable", "err", err)
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "UNAVAILABLE", "the service is briefly unavailable; try again")
+		apperr.WriteHTTP(w, apperr.Unavailable, "the service is briefly unavailable; try again", nil)
 	default:
 		s.Log.ErrorContext(r.Context(), "authentication failed", "err", err)
-		writeError(w, http.StatusInternalServerError, apperr.Internal, "internal error")
+		apperr.WriteHTTP(w, apperr.Internal, "internal error", nil)
 	}
-}
-
-// writeError writes a GraphQL-style error answer with a code.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }
 
 // demoAdminName names the token that `-demo` renews on every start.

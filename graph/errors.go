@@ -96,7 +96,7 @@ func presentError(log *slog.Logger, hideSchema bool) graphql.ErrorPresenterFunc 
 			// The deadline passed, or the database stopped the statement
 			// at the deadline (statement_timeout, the cancel request).
 			gerr.Message = "the request took too long"
-			gerr.Extensions = map[string]any{"code": "TIMEOUT"}
+			gerr.Extensions = map[string]any{"code": apperr.Timeout}
 		default:
 			log.ErrorContext(ctx, "internal error", "err", err, "path", gerr.Path.String())
 			gerr.Message = "internal error"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sicherkommunal/apperr"
 	"sicherkommunal/internal/clock"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -137,8 +138,9 @@ func (w *requestErrorWriter) finish() {
 	body := w.body.Bytes()
 	if w.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "POST")
-		w.Header().Set("Content-Type", "application/json")
-		body = []byte(`{"errors":[{"message":"only queries may be sent with GET; send mutations with POST","extensions":{"code":"METHOD_NOT_ALLOWED"}}]}`)
+		w.Header().Del("Content-Length")
+		apperr.WriteHTTP(w.ResponseWriter, apperr.MethodNotAllowed, "only queries may be sent with GET; send mutations with POST", nil)
+		return
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err == nil && string(m["data"]) == "null" {
@@ -162,7 +164,7 @@ func (w *requestErrorWriter) finish() {
 type noIntrospection struct{}
 
 // IntrospectionDisabled is the code of a refused introspection query.
-const IntrospectionDisabled = "INTROSPECTION_DISABLED"
+const IntrospectionDisabled = apperr.IntrospectionDisabled
 
 func (noIntrospection) ExtensionName() string                   { return "NoIntrospection" }
 func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
