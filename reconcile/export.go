@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 
+	"sicherkommunal/ent"
 	"sicherkommunal/ent/schema/types"
 )
 
@@ -26,17 +27,45 @@ func (r csvRow) figures(f Figures) csvRow {
 	return r.money(f.LedgerPaid, f.BankConfirmed, f.Difference)
 }
 
-func (r *ReconciliationRow) record() csvRow {
-	return csvRow{}.text(string(r.Participation.ID), r.Ags, r.MunicipalityName).
-		figures(r.Stage1).figures(r.Stage2).figures(r.Total).
-		count(len(r.UnconfirmedEntries), len(r.OpenBankTransactions))
+// reportLine is one line of the Participations view in the columns of
+// CSVColumns, a participation's or the TOTAL: the CSV and the XLSX export
+// write the same lines, each in its own cells (line.csv, line.cells).
+type reportLine struct {
+	id, ags, name         string
+	stage1, stage2, total Figures
+	unconfirmed, open     int
 }
 
-func (r *Reconciliation) totalRecord() csvRow {
+func (r *ReconciliationRow) line() reportLine {
+	return reportLine{id: string(r.Participation.ID), ags: r.Ags, name: r.MunicipalityName,
+		stage1: r.Stage1, stage2: r.Stage2, total: r.Total,
+		unconfirmed: len(r.UnconfirmedEntries), open: len(r.OpenBankTransactions)}
+}
+
+// totalLine is the TOTAL line: its open count also counts the unattributed
+// bank lines, which no participation's line shows.
+func (r *Reconciliation) totalLine() reportLine {
 	t := r.Totals
-	return csvRow{}.text("TOTAL", "", "").
-		figures(t.Stage1).figures(t.Stage2).figures(t.Total).
-		count(t.UnconfirmedEntries, t.OpenBankTransactions+t.UnattributedBankTransactions)
+	return reportLine{id: "TOTAL", stage1: t.Stage1, stage2: t.Stage2, total: t.Total,
+		unconfirmed: t.UnconfirmedEntries, open: t.OpenBankTransactions + t.UnattributedBankTransactions}
+}
+
+// csv is the line as a CSV record: text through CSVText, numbers as the
+// server formats them (csvRow).
+func (l reportLine) csv() csvRow {
+	return csvRow{}.text(l.id, l.ags, l.name).
+		figures(l.stage1).figures(l.stage2).figures(l.total).
+		count(l.unconfirmed, l.open)
+}
+
+// cells is the line as XLSX cells: amounts as decimals (numeric cells),
+// counts as ints.
+func (l reportLine) cells() []any {
+	out := []any{l.id, l.ags, l.name}
+	for _, f := range []Figures{l.stage1, l.stage2, l.total} {
+		out = append(out, f.LedgerPaid, f.BankConfirmed, f.Difference)
+	}
+	return append(out, l.unconfirmed, l.open)
 }
 
 // WriteCSV writes the report as CSV: UTF-8, comma-separated, a header row,
@@ -50,11 +79,11 @@ func WriteCSV(w io.Writer, r *Reconciliation) error {
 		return err
 	}
 	for _, row := range r.Participations {
-		if err := cw.Write(row.record()); err != nil {
+		if err := cw.Write(row.line().csv()); err != nil {
 			return err
 		}
 	}
-	if err := cw.Write(r.totalRecord()); err != nil {
+	if err := cw.Write(r.totalLine().csv()); err != nil {
 		return err
 	}
 	cw.Flush()
@@ -83,33 +112,55 @@ type Omit struct {
 func WriteXLSX(w io.Writer, r *Reconciliation, omit Omit) error {
 	f := excelize.NewFile()
 	defer f.Close()
+	x := newXLSXWriter(f)
+	if x.err == nil {
+		x.err = f.SetSheetName("Sheet1", SheetSummary)
+	}
+	x.summarySheet(r)
+	x.participationsSheet(r)
+	x.openItemsSheet(r, omit)
+	if x.err != nil {
+		return x.err
+	}
+	return f.Write(w)
+}
+
+// newXLSXWriter makes the styles the sheets use, once per workbook, before
+// any cell: xlsxWriter.row picks them by the kind of each value.
+func newXLSXWriter(f *excelize.File) *xlsxWriter {
 	x := &xlsxWriter{f: f}
 	numFmt, dateFmt, bold := "#,##0.00", "yyyy-mm-dd", &excelize.Font{Bold: true}
 	x.money = x.style(&excelize.Style{CustomNumFmt: &numFmt})
 	x.moneyBold = x.style(&excelize.Style{CustomNumFmt: &numFmt, Font: bold})
 	x.date = x.style(&excelize.Style{CustomNumFmt: &dateFmt})
 	x.bold = x.style(&excelize.Style{Font: bold})
-	if x.err = f.SetSheetName("Sheet1", SheetSummary); x.err != nil {
-		return x.err
-	}
+	return x
+}
 
-	// Summary.
-	s := SheetSummary
+// summarySheet writes the Summary sheet: the programme and period, the
+// figures per stage and in total, and the counts of open items, which stay
+// whatever a reader may not see line by line.
+func (x *xlsxWriter) summarySheet(r *Reconciliation) {
+	s, t := SheetSummary, r.Totals
+	stage := func(label string, f Figures) []any { return []any{label, f.LedgerPaid, f.BankConfirmed, f.Difference} }
 	x.row(s, 1, x.bold, "Reconciliation", r.Program.Name)
 	x.row(s, 2, 0, "From", r.From)
 	x.row(s, 3, 0, "To", r.To)
 	x.row(s, 5, x.bold, "Stage", "Ledger paid", "Bank confirmed", "Difference")
-	x.row(s, 6, 0, "Stage 1", r.Totals.Stage1.LedgerPaid, r.Totals.Stage1.BankConfirmed, r.Totals.Stage1.Difference)
-	x.row(s, 7, 0, "Stage 2", r.Totals.Stage2.LedgerPaid, r.Totals.Stage2.BankConfirmed, r.Totals.Stage2.Difference)
-	x.row(s, 8, x.bold, "Total", r.Totals.Total.LedgerPaid, r.Totals.Total.BankConfirmed, r.Totals.Total.Difference)
+	x.row(s, 6, 0, stage("Stage 1", t.Stage1)...)
+	x.row(s, 7, 0, stage("Stage 2", t.Stage2)...)
+	x.row(s, 8, x.bold, stage("Total", t.Total)...)
 	x.row(s, 10, 0, "Participations", len(r.Participations))
-	x.row(s, 11, 0, "Unconfirmed ledger entries", r.Totals.UnconfirmedEntries)
-	x.row(s, 12, 0, "Open bank transactions", r.Totals.OpenBankTransactions)
-	x.row(s, 13, 0, "Unattributed bank transactions", r.Totals.UnattributedBankTransactions)
+	x.row(s, 11, 0, "Unconfirmed ledger entries", t.UnconfirmedEntries)
+	x.row(s, 12, 0, "Open bank transactions", t.OpenBankTransactions)
+	x.row(s, 13, 0, "Unattributed bank transactions", t.UnattributedBankTransactions)
 	x.width(s, "A", "A", 32)
 	x.width(s, "B", "D", 18)
+}
 
-	// Participations.
+// participationsSheet writes the Participations sheet: the CSV's header,
+// lines and TOTAL (reportLine), with numeric cells.
+func (x *xlsxWriter) participationsSheet(r *Reconciliation) {
 	p := SheetParticipations
 	x.sheet(p)
 	head := make([]any, len(CSVColumns))
@@ -119,61 +170,57 @@ func WriteXLSX(w io.Writer, r *Reconciliation, omit Omit) error {
 	x.row(p, 1, x.bold, head...)
 	n := 2
 	for _, row := range r.Participations {
-		x.row(p, n, 0, string(row.Participation.ID), row.Ags, row.MunicipalityName,
-			row.Stage1.LedgerPaid, row.Stage1.BankConfirmed, row.Stage1.Difference,
-			row.Stage2.LedgerPaid, row.Stage2.BankConfirmed, row.Stage2.Difference,
-			row.Total.LedgerPaid, row.Total.BankConfirmed, row.Total.Difference,
-			len(row.UnconfirmedEntries), len(row.OpenBankTransactions))
+		x.row(p, n, 0, row.line().cells()...)
 		n++
 	}
-	t := r.Totals
-	x.row(p, n, x.bold, "TOTAL", "", "",
-		t.Stage1.LedgerPaid, t.Stage1.BankConfirmed, t.Stage1.Difference,
-		t.Stage2.LedgerPaid, t.Stage2.BankConfirmed, t.Stage2.Difference,
-		t.Total.LedgerPaid, t.Total.BankConfirmed, t.Total.Difference,
-		t.UnconfirmedEntries, t.OpenBankTransactions+t.UnattributedBankTransactions)
+	x.row(p, n, x.bold, r.totalLine().cells()...)
 	x.width(p, "A", "A", 30)
 	x.width(p, "C", "C", 30)
 	x.width(p, "D", "N", 16)
+}
 
-	// Open items.
+// openItemsSheet writes the Open items sheet: per participation its
+// unconfirmed entries and open bank lines, then the unattributed lines.
+// What omit names is left out, so that a reader sees only the items the
+// role may read.
+func (x *xlsxWriter) openItemsSheet(r *Reconciliation, omit Omit) {
 	o := SheetOpenItems
 	x.sheet(o)
 	x.row(o, 1, x.bold, "item", "id", "participation_id", "municipality", "value_date", "amount", "reference", "status", "note")
-	n = 2
+	n := 2
 	for _, row := range r.Participations {
-		for _, e := range row.UnconfirmedEntries {
-			if omit.LedgerEntries {
-				break
+		pid := string(row.Participation.ID)
+		if !omit.LedgerEntries {
+			for _, e := range row.UnconfirmedEntries {
+				x.row(o, n, 0, "UNCONFIRMED_ENTRY", string(e.ID), pid, row.MunicipalityName,
+					e.ValueDate, e.Amount, e.Reference, string(e.Stage), "no bank payment confirms this disbursement")
+				n++
 			}
-			x.row(o, n, 0, "UNCONFIRMED_ENTRY", string(e.ID), string(row.Participation.ID), row.MunicipalityName,
-				e.ValueDate, e.Amount, e.Reference, string(e.Stage), "no bank payment confirms this disbursement")
-			n++
 		}
-		for _, bt := range row.OpenBankTransactions {
-			if omit.BankLines {
-				break
+		if !omit.BankLines {
+			for _, bt := range row.OpenBankTransactions {
+				x.row(o, n, 0, openBankCells(bt, pid, row.MunicipalityName)...)
+				n++
 			}
-			x.row(o, n, 0, "BANK_"+string(bt.Kind), string(bt.ID), string(row.Participation.ID), row.MunicipalityName,
-				bt.ValueDate, bt.Amount, deref(bt.EndToEndID), string(bt.Status), deref(bt.Note))
-			n++
 		}
 	}
-	for _, bt := range r.UnattributedBankTransactions {
-		if omit.BankLines {
-			break
+	if !omit.BankLines {
+		for _, bt := range r.UnattributedBankTransactions {
+			x.row(o, n, 0, openBankCells(bt, "", deref(bt.CounterpartyName))...)
+			n++
 		}
-		x.row(o, n, 0, "BANK_"+string(bt.Kind), string(bt.ID), "", deref(bt.CounterpartyName),
-			bt.ValueDate, bt.Amount, deref(bt.EndToEndID), string(bt.Status), deref(bt.Note))
-		n++
 	}
 	x.width(o, "A", "D", 28)
 	x.width(o, "E", "H", 16)
 	x.width(o, "I", "I", 60)
-	if x.err != nil {
-		return x.err
-	}
-	return f.Write(w)
+}
+
+// openBankCells is an open bank line on the Open items sheet, under a
+// participation (pid and its Kommune's name) or, unattributed, under no
+// participation with the counterparty's name.
+func openBankCells(bt *ent.BankTransaction, pid, name string) []any {
+	return []any{"BANK_" + string(bt.Kind), string(bt.ID), pid, name,
+		bt.ValueDate, bt.Amount, deref(bt.EndToEndID), string(bt.Status), deref(bt.Note)}
 }
 
 // xlsxWriter writes cells and keeps the first error.
