@@ -118,100 +118,120 @@ func refKeys(l *openLine) []string {
 	return keys
 }
 
+// run decides about every line, in two passes: all reference matches
+// first, then the fallback for the lines no reference decided, so that a
+// fallback never takes an entry that a later line names. label(i) names
+// the i-th line in the note of a later double booking.
 func (m *matcher) run(lines []*openLine, label func(i int) string) []decision {
 	out := make([]decision, len(lines))
 	pending := make([]bool, len(lines))
-	// Pass 1: references.
 	for i, l := range lines {
-		want, ok := wantedKind(l.Kind)
-		switch {
-		case l.Currency != "EUR":
-			out[i] = decision{Status: banktransaction.StatusUNMATCHED, Note: fmt.Sprintf("currency %s: only EUR payments are matched", l.Currency)}
-			continue
-		case !ok:
-			out[i] = decision{Status: banktransaction.StatusUNMATCHED, Note: "the reversal of a credit is not a programme payment"}
-			continue
-		}
-		seen := map[pulid.ID]bool{}
-		var free, takenBy []*candidate
-		for _, k := range refKeys(l) {
-			for _, c := range m.byRef[k] {
-				if c.Kind != want || seen[c.ID] {
-					continue
-				}
-				seen[c.ID] = true
-				if _, t := m.taken[slot{c.ID, l.Kind}]; t {
-					takenBy = append(takenBy, c)
-				} else {
-					free = append(free, c)
-				}
-			}
-		}
-		if len(free) == 0 && len(takenBy) > 0 {
-			c := takenBy[0]
-			out[i] = decision{Status: banktransaction.StatusUNMATCHED,
-				Note: fmt.Sprintf("entry %s (%s) is already confirmed by %s: a double booking?", c.ID, c.Reference, m.taken[slot{c.ID, l.Kind}])}
-			continue
-		}
-		if len(free) == 0 {
-			pending[i] = true
-			continue
-		}
-		var same []*candidate
-		for _, c := range free {
-			if c.Amount.Equal(l.Amount) {
-				same = append(same, c)
-			}
-		}
-		method := banktransaction.MatchMethodREFERENCE
-		switch {
-		case len(same) == 1:
-			out[i] = m.take(same[0], l, banktransaction.StatusMATCHED, method, "", label(i))
-		case len(same) > 1:
-			out[i] = decision{Status: banktransaction.StatusAMBIGUOUS,
-				Note: fmt.Sprintf("%d entries with reference %s and amount %s", len(same), same[0].Reference, l.Amount.StringFixed(2))}
-		case len(free) == 1:
-			c := free[0]
-			out[i] = m.take(c, l, banktransaction.StatusAMOUNT_MISMATCH, method,
-				fmt.Sprintf("the bank booked %s, the ledger entry says %s", l.Amount.StringFixed(2), c.Amount.StringFixed(2)), label(i))
-		default:
-			out[i] = decision{Status: banktransaction.StatusAMBIGUOUS,
-				Note: fmt.Sprintf("%d entries with reference %s, none with amount %s", len(free), free[0].Reference, l.Amount.StringFixed(2))}
-		}
+		out[i], pending[i] = m.byReference(l, i, label)
 	}
-	// Pass 2: amount + IBAN + value date, for payments only (returns and
-	// received money always carry the original reference).
 	for i, l := range lines {
-		if !pending[i] {
-			continue
-		}
-		out[i] = decision{Status: banktransaction.StatusUNMATCHED, Note: "no ledger entry with this reference"}
-		if l.Kind != banktransaction.KindPAYMENT || l.CounterpartyIBAN == "" {
-			continue
-		}
-		var hits []*candidate
-		for _, c := range m.byIBAN[l.CounterpartyIBAN] {
-			if _, t := m.taken[slot{c.ID, l.Kind}]; t || !c.Amount.Equal(l.Amount) {
-				continue
-			}
-			if d := BankingDaysBetween(c.ValueDate, l.ValueDate); d < -MatchWindow || d > MatchWindow {
-				continue
-			}
-			hits = append(hits, c)
-		}
-		switch len(hits) {
-		case 0:
-			out[i].Note = "no ledger entry with this reference, or with this amount for this IBAN within 3 banking days"
-		case 1:
-			out[i] = m.take(hits[0], l, banktransaction.StatusMATCHED, banktransaction.MatchMethodAMOUNT_IBAN_DATE, "", label(i))
-		default:
-			out[i] = decision{Status: banktransaction.StatusAMBIGUOUS,
-				Note: fmt.Sprintf("%d entries with amount %s for IBAN %s within %d banking days", len(hits), l.Amount.StringFixed(2), l.CounterpartyIBAN, MatchWindow)}
+		if pending[i] {
+			out[i] = m.byAmountIBANDate(l, i, label)
 		}
 	}
 	return out
 }
 
+// byReference is rules 1 and 2 for line i: a line outside the programme's
+// payments stays UNMATCHED; a line whose references name entries is
+// decided by them. pending is true when the references name no entry of
+// the wanted kind: then the fallback (byAmountIBANDate) decides.
+func (m *matcher) byReference(l *openLine, i int, label func(int) string) (d decision, pending bool) {
+	want, ok := wantedKind(l.Kind)
+	switch {
+	case l.Currency != "EUR":
+		return decision{Status: banktransaction.StatusUNMATCHED, Note: fmt.Sprintf("currency %s: only EUR payments are matched", l.Currency)}, false
+	case !ok:
+		return decision{Status: banktransaction.StatusUNMATCHED, Note: "the reversal of a credit is not a programme payment"}, false
+	}
+	free, takenBy := m.referenced(l, want)
+	if len(free) == 0 && len(takenBy) > 0 {
+		c := takenBy[0]
+		return decision{Status: banktransaction.StatusUNMATCHED,
+			Note: fmt.Sprintf("entry %s (%s) is already confirmed by %s: a double booking?", c.ID, c.Reference, m.taken[slot{c.ID, l.Kind}])}, false
+	}
+	if len(free) == 0 {
+		return decision{}, true
+	}
+	var same []*candidate
+	for _, c := range free {
+		if c.Amount.Equal(l.Amount) {
+			same = append(same, c)
+		}
+	}
+	method := banktransaction.MatchMethodREFERENCE
+	switch {
+	case len(same) == 1:
+		return m.take(same[0], l, banktransaction.StatusMATCHED, method, "", label(i)), false
+	case len(same) > 1:
+		return decision{Status: banktransaction.StatusAMBIGUOUS,
+			Note: fmt.Sprintf("%d entries with reference %s and amount %s", len(same), same[0].Reference, l.Amount.StringFixed(2))}, false
+	case len(free) == 1:
+		c := free[0]
+		return m.take(c, l, banktransaction.StatusAMOUNT_MISMATCH, method,
+			fmt.Sprintf("the bank booked %s, the ledger entry says %s", l.Amount.StringFixed(2), c.Amount.StringFixed(2)), label(i)), false
+	}
+	return decision{Status: banktransaction.StatusAMBIGUOUS,
+		Note: fmt.Sprintf("%d entries with reference %s, none with amount %s", len(free), free[0].Reference, l.Amount.StringFixed(2))}, false
+}
+
+// referenced are the entries of the wanted kind that the line's
+// references name, each once, split into those whose slot for the line's
+// kind is free and those already confirmed by another line.
+func (m *matcher) referenced(l *openLine, want ledgerentry.Kind) (free, takenBy []*candidate) {
+	seen := map[pulid.ID]bool{}
+	for _, k := range refKeys(l) {
+		for _, c := range m.byRef[k] {
+			if c.Kind != want || seen[c.ID] {
+				continue
+			}
+			seen[c.ID] = true
+			if _, t := m.taken[slot{c.ID, l.Kind}]; t {
+				takenBy = append(takenBy, c)
+			} else {
+				free = append(free, c)
+			}
+		}
+	}
+	return free, takenBy
+}
+
+// byAmountIBANDate is rule 3 for line i, which no reference decided: only
+// a payment can match without one (returns and received money always
+// carry the original reference), by amount, the Kommune's IBAN and a
+// value date within MatchWindow banking days.
+func (m *matcher) byAmountIBANDate(l *openLine, i int, label func(int) string) decision {
+	d := decision{Status: banktransaction.StatusUNMATCHED, Note: "no ledger entry with this reference"}
+	if l.Kind != banktransaction.KindPAYMENT || l.CounterpartyIBAN == "" {
+		return d
+	}
+	var hits []*candidate
+	for _, c := range m.byIBAN[l.CounterpartyIBAN] {
+		if _, t := m.taken[slot{c.ID, l.Kind}]; t || !c.Amount.Equal(l.Amount) {
+			continue
+		}
+		if days := BankingDaysBetween(c.ValueDate, l.ValueDate); days < -MatchWindow || days > MatchWindow {
+			continue
+		}
+		hits = append(hits, c)
+	}
+	switch len(hits) {
+	case 0:
+		d.Note = "no ledger entry with this reference, or with this amount for this IBAN within 3 banking days"
+		return d
+	case 1:
+		return m.take(hits[0], l, banktransaction.StatusMATCHED, banktransaction.MatchMethodAMOUNT_IBAN_DATE, "", label(i))
+	}
+	return decision{Status: banktransaction.StatusAMBIGUOUS,
+		Note: fmt.Sprintf("%d entries with amount %s for IBAN %s within %d banking days", len(hits), l.Amount.StringFixed(2), l.CounterpartyIBAN, MatchWindow)}
+}
+
+// take gives the entry's slot for the line's kind to the line (label
+// names it to later lines) and links it.
 func (m *matcher) take(c *candidate, l *openLine, st banktransaction.Status, method banktransaction.MatchMethod, note, label string) decision {
 	m.taken[slot{c.ID, l.Kind}] = label
 	id := c.ID
