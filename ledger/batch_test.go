@@ -33,7 +33,13 @@ import (
 // service on the clock now that writes the audit trail as in production.
 func fixture(tb testing.TB, n int, now func() time.Time) (*store.DB, *ledger.Service, []pulid.ID) {
 	tb.Helper()
-	db := storetest.Open(tb, store.Options{})
+	return fixtureWith(tb, n, now, store.Options{})
+}
+
+// fixtureWith is fixture on a store opened with opts.
+func fixtureWith(tb testing.TB, n int, now func() time.Time, opts store.Options) (*store.DB, *ledger.Service, []pulid.ID) {
+	tb.Helper()
+	db := storetest.Open(tb, opts)
 	ctx := auth.SystemContext(context.Background())
 	db.Client.Use(auth.AuditHook(now))
 	if err := ledger.Install(ctx, db); err != nil {

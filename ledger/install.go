@@ -8,13 +8,9 @@ import (
 	"sicherkommunal/store"
 )
 
-// Install adds what the ORM cannot express: a trigger that moves a funding
-// account's totals with every entry inserted (so that they always equal the
-// sum of the entries, in the inserting statement, under the CHECK
-// constraints), and triggers that refuse UPDATE and DELETE of ledger
-// entries, a second line of defence behind the append-only hook. It is
-// idempotent and runs after every migration.
-func Install(ctx context.Context, db *store.DB) error {
+// installTriggers installs the triggers described at Install: the
+// totals trigger and the append-only triggers of ledger entries.
+func installTriggers(ctx context.Context, db *store.DB) error {
 	var stmts []string
 	switch db.Dialect {
 	case dialect.Postgres:

@@ -448,3 +448,20 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// Install adds what the ORM cannot express: a trigger that moves a funding
+// account's totals with every entry inserted (so that they always equal the
+// sum of the entries, in the inserting statement, under the CHECK
+// constraints), and triggers that refuse UPDATE and DELETE of ledger
+// entries, a second line of defence behind the append-only hook
+// (install.go); and it adds to db.Client the hook that copies a
+// programme's new caps into its funding accounts (capsHook, accounts.go).
+// It is idempotent and runs after every migration, before the client is
+// used.
+func Install(ctx context.Context, db *store.DB) error {
+	if err := installTriggers(ctx, db); err != nil {
+		return err
+	}
+	db.Client.Program.Use(capsHook(db.Dialect))
+	return nil
+}

@@ -5,12 +5,9 @@ import (
 	"time"
 
 	"entgo.io/ent"
-	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 
 	"sicherkommunal/apperr"
 	gen "sicherkommunal/ent"
-	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/hook"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
@@ -123,7 +120,9 @@ func mustID(id pulid.ID, _ bool) pulid.ID { return id }
 
 // programFigures keeps a programme's figures consistent: positive amounts,
 // total cap at least the stage-1 amount, a valid period and step template,
-// and no step due after a shortened end.
+// and no step due after a shortened end. The copies of the caps in the
+// funding accounts follow a change through the ledger's hook
+// (ledger/accounts.go capsHook, added by ledger.Install).
 func programFigures() ent.Hook {
 	return hook.On(func(next ent.Mutator) ent.Mutator {
 		return hook.ProgramFunc(func(ctx context.Context, m *gen.ProgramMutation) (ent.Value, error) {
@@ -164,38 +163,6 @@ func programFigures() ent.Hook {
 			}
 			if err := validateProgram(&p); err != nil {
 				return nil, err
-			}
-			_, s1 := m.Stage1Amount()
-			_, tc := m.TotalCap()
-			if (s1 || tc) && m.Op().Is(ent.OpUpdateOne) {
-				// The funding accounts hold copies of the caps that every
-				// posting checks: change them in the same transaction. The
-				// CHECK constraints refuse caps below what was paid.
-				id, _ := m.ID()
-				// Lock them in participation order first, the order in
-				// which ledger postings lock several accounts at once, so
-				// that the two cannot deadlock (PostgreSQL; SQLite's
-				// writer is exclusive anyway).
-				if _, err := m.Client().FundingAccount.Query().
-					Where(fundingaccount.HasParticipationWith(participation.ProgramID(id))).
-					Order(fundingaccount.ByParticipationID()).
-					Select(fundingaccount.FieldID).
-					Modify(func(s *entsql.Selector) {
-						if s.Dialect() == dialect.Postgres {
-							s.ForUpdate()
-						}
-					}).Strings(ctx); err != nil {
-					return nil, err
-				}
-				err := m.Client().FundingAccount.Update().
-					Where(fundingaccount.HasParticipationWith(participation.ProgramID(id))).
-					SetStage1Cap(p.Stage1Amount).SetTotalCap(p.TotalCap).Exec(ctx)
-				if gen.IsConstraintError(err) {
-					return nil, apperr.New(apperr.Validation, "some participants were already paid more than the new caps allow")
-				}
-				if err != nil {
-					return nil, err
-				}
 			}
 			if end, ok := m.EndsOn(); ok && m.Op().Is(ent.OpUpdateOne) {
 				id, _ := m.ID()
