@@ -13,9 +13,6 @@ import (
 	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
-	"sicherkommunal/ent/ledgerentry"
-	"sicherkommunal/ent/participation"
-	"sicherkommunal/ent/privacy"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/store"
@@ -256,19 +253,12 @@ func safely(fn func() error) (err error) {
 	return fn()
 }
 
-// ownError reports an error that concerns one request only and left the
-// transaction usable: a rule, a privacy decision, a validation made before
-// any statement was sent.
-func ownError(err error) bool {
-	var ae *apperr.Error
-	return errors.As(err, &ae) || errors.Is(err, privacy.Deny) || ent.IsValidationError(err)
-}
-
-// postBatch posts reqs in the transaction of ctx: it sets each request's
-// entry or its own error, and returns an error only when the transaction
-// must not commit.
+// postBatch posts reqs in the transaction of ctx: it locks their
+// accounts (in participation order, see accounts.go), reads the keys
+// booked before, decides every request (decide.go) and writes the
+// decision (write.go). It sets each request's entry or its own error, and
+// returns an error only when the transaction must not commit.
 func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq) error {
-	tx := ent.TxFromContext(ctx)
 	pids := make([]pulid.ID, 0, len(reqs))
 	for _, r := range reqs {
 		r.entry, r.replayOf, r.err = nil, "", nil
@@ -281,165 +271,16 @@ func (s *Service) postBatch(ctx context.Context, c *ent.Client, reqs []*postReq)
 	}
 	byProgram := map[pulid.ID][]any{}
 	for _, r := range reqs {
-		if acc := accs[r.d.ParticipationID]; acc != nil {
+		if acc, ok := accs[r.d.ParticipationID]; ok {
 			byProgram[acc.programID] = append(byProgram[acc.programID], r.d.IdempotencyKey)
 		}
 	}
-	keys, err := s.bookedKeys(ctx, c, byProgram)
+	booked, err := s.bookedKeys(ctx, c, byProgram)
 	if err != nil {
 		return err
 	}
 	// The batch's audit events are written together, before the commit.
 	audit := &auth.AuditBuffer{}
-	// Accepted requests are inserted together, one statement per
-	// principal (viewer and operation, which hooks and audit see).
-	type booking struct {
-		r    *postReq
-		rctx context.Context
-		b    *ent.LedgerEntryCreate
-	}
-	type move struct {
-		pid      pulid.ID
-		from, to participation.Status
-		rctx     context.Context
-	}
-	var (
-		groups  [][]booking
-		groupOf = map[string]int{}
-		moves   []move
-	)
-	for _, r := range reqs {
-		acc := accs[r.d.ParticipationID]
-		if acc == nil {
-			r.err = apperr.New(apperr.NotFound, "participation %s not found", r.d.ParticipationID)
-			continue
-		}
-		if r.err = r.ctx.Err(); r.err != nil {
-			continue
-		}
-		// The request's own values (viewer, operation) for hooks and
-		// privacy, in this transaction, bounded by the batch's deadline.
-		rctx := audit.Context(ent.NewContext(valuesOf(ctx, r.ctx), c))
-		if tx != nil {
-			rctx = ent.NewTxContext(rctx, tx)
-		}
-		k, hash := bookedKey{acc.programID, r.d.IdempotencyKey}, r.d.payloadHash()
-		if hit, ok := keys[k]; ok {
-			if hit.hash != hash {
-				r.err = idempotencyConflict(k.key, hit.id)
-				continue
-			}
-			r.replayOf = hit.id
-			continue
-		}
-		b := s.entryCreate(rctx, c, &ent.LedgerEntry{
-			ProgramID: acc.programID, ParticipationID: r.d.ParticipationID, Stage: r.d.Stage, Kind: ledgerentry.KindDISBURSEMENT,
-			Amount: r.d.Amount, ValueDate: r.d.ValueDate, Reference: r.d.Reference,
-			IdempotencyKey: r.d.IdempotencyKey, PayloadHash: hash,
-		})
-		// Who may book is decided before the rules (and again by the
-		// insert's own privacy hook).
-		if ledgerentry.Policy != nil {
-			if r.err = ledgerentry.Policy.EvalMutation(rctx, b.Mutation()); r.err != nil {
-				continue
-			}
-		}
-		if r.err = checkDisbursement(acc, r.d.Stage, r.d.Amount, r.d.ValueDate); r.err != nil {
-			continue
-		}
-		id, _ := b.Mutation().ID()
-		keys[k] = keyHit{id, hash}
-		// The trigger will move the stored totals; the locked copy
-		// follows now, for the requests after this one.
-		if r.d.Stage == types.Stage1 {
-			acc.Stage1Paid = acc.Stage1Paid.Add(r.d.Amount)
-		} else {
-			acc.Stage2Paid = acc.Stage2Paid.Add(r.d.Amount)
-		}
-		if next := nextStatus(acc.status, r.d.Stage); next != acc.status {
-			moves = append(moves, move{r.d.ParticipationID, acc.status, next, rctx})
-			acc.status = next
-		}
-		p := auth.Principal(rctx)
-		g, ok := groupOf[p]
-		if !ok {
-			g = len(groups)
-			groupOf[p] = g
-			groups = append(groups, nil)
-		}
-		groups[g] = append(groups[g], booking{r, rctx, b})
-	}
-	for _, g := range groups {
-		builders := make([]*ent.LedgerEntryCreate, len(g))
-		for i, bk := range g {
-			builders[i] = bk.b
-		}
-		entries, err := c.LedgerEntry.CreateBulk(builders...).Save(g[0].rctx)
-		if err != nil {
-			return insertErr(err)
-		}
-		for i, e := range entries {
-			g[i].r.entry = e
-		}
-	}
-	// The first payment of a stage moves the participation forward.
-	for _, m := range moves {
-		if err := c.Participation.Update().
-			Where(participation.ID(m.pid), participation.StatusEQ(m.from)).
-			SetStatus(m.to).Exec(m.rctx); err != nil {
-			return err
-		}
-	}
-	for _, r := range reqs {
-		if r.entry != nil && r.replayOf == "" && r.ctx.Err() != nil {
-			return errGaveUp
-		}
-	}
-	for _, r := range reqs {
-		if r.replayOf == "" {
-			continue
-		}
-		rctx := ent.NewContext(valuesOf(ctx, r.ctx), c)
-		e, err := c.LedgerEntry.Get(rctx, r.replayOf)
-		switch {
-		case err == nil:
-			r.entry = e
-		case ownError(err):
-			r.err = err
-		default:
-			return err
-		}
-	}
-	return audit.Flush(ctx)
-}
-
-// valuesOf returns a context with the values of req (viewer, operation)
-// and the deadline and cancellation of batch: once in a batch, a request
-// is bounded by the batch, not by its client.
-func valuesOf(batch, req context.Context) context.Context {
-	return valuesCtx{Context: batch, values: req}
-}
-
-type valuesCtx struct {
-	context.Context
-	values context.Context
-}
-
-func (c valuesCtx) Value(key any) any {
-	if v := c.Context.Value(key); v != nil {
-		return v
-	}
-	return c.values.Value(key)
-}
-
-// nextStatus: the first payment of a stage moves the participation
-// forward.
-func nextStatus(st participation.Status, stage types.FundingStage) participation.Status {
-	switch {
-	case stage == types.Stage1 && st == participation.StatusREGISTERED:
-		return participation.StatusSTAGE1
-	case stage == types.Stage2 && (st == participation.StatusREGISTERED || st == participation.StatusSTAGE1):
-		return participation.StatusSTAGE2
-	}
-	return st
+	preps, asks := s.prepare(ctx, c, reqs, accs, audit)
+	return s.write(ctx, c, reqs, preps, decide(accs, booked, asks), audit)
 }

@@ -16,19 +16,15 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
 	"sicherkommunal/apperr"
-	"sicherkommunal/auth"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/ledgerentry"
-	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
@@ -124,203 +120,6 @@ func detach(ctx context.Context, e *ent.LedgerEntry) *ent.LedgerEntry {
 		return e
 	}
 	return e.Unwrap()
-}
-
-// validAmount refuses amounts that can never be a payment.
-func validAmount(a decimal.Decimal) error {
-	if !a.IsPositive() {
-		return apperr.New(CodeInvalidAmount, "the amount must be positive, not %s", money(a))
-	}
-	if a.Exponent() < -2 && !a.Equal(a.Round(2)) {
-		return apperr.New(CodeInvalidAmount, "the amount %s has more than two fraction digits", a.String())
-	}
-	return nil
-}
-
-// account is a locked funding account with what the rules need of its
-// participation and programme, loaded in one statement.
-type account struct {
-	*ent.FundingAccount
-	status    participation.Status
-	programID pulid.ID
-	program   ent.Program // StartsOn, EndsOn, Stage2OpensOn, Stage2ApprovedOn
-}
-
-const lockManySQL = `SELECT fa.id, fa.participation_id, fa.stage1_paid, fa.stage2_paid, fa.stage1_cap, fa.total_cap,
-  p.status, p.program_id, g.starts_on, g.ends_on, g.stage2_opens_on, g.stage2_approved_on
-FROM funding_accounts fa
-JOIN participations p ON p.id = fa.participation_id
-JOIN programs g ON g.id = p.program_id
-WHERE fa.participation_id IN (`
-
-// lockAccounts locks the funding accounts of the sorted participations
-// pids, in that order (FOR UPDATE OF the account and the participation on
-// PostgreSQL; SQLite's write transaction is exclusive already), and loads
-// what the rules need of their participations and programmes.
-func (s *Service) lockAccounts(ctx context.Context, c *ent.Client, pids []pulid.ID) (map[pulid.ID]*account, error) {
-	q := lockManySQL + store.Placeholders(len(pids)) + ") ORDER BY fa.participation_id"
-	if s.Dialect.IsPostgres() {
-		// The participation row too: a withdrawal or an acceptance
-		// committed meanwhile must be seen, and not be overwritten.
-		q += " FOR UPDATE OF fa, p"
-	}
-	q = s.Dialect.Rebind(q)
-	args := make([]any, len(pids))
-	for i, id := range pids {
-		args[i] = string(id)
-	}
-	rows, err := c.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	accs := make(map[pulid.ID]*account, len(pids))
-	for rows.Next() {
-		var (
-			id, pid, status, programID string
-			s1, s2, cap1, capTotal     int64
-			approved                   sql.NullTime
-			a                          = &account{}
-		)
-		if err := rows.Scan(&id, &pid, &s1, &s2, &cap1, &capTotal, &status, &programID,
-			&a.program.StartsOn, &a.program.EndsOn, &a.program.Stage2OpensOn, &approved); err != nil {
-			return nil, err
-		}
-		if approved.Valid {
-			a.program.Stage2ApprovedOn = &approved.Time
-		}
-		a.FundingAccount = &ent.FundingAccount{ID: pulid.ID(id), ParticipationID: pulid.ID(pid),
-			Stage1Paid: decimal.New(s1, -2), Stage2Paid: decimal.New(s2, -2),
-			Stage1Cap: decimal.New(cap1, -2), TotalCap: decimal.New(capTotal, -2)}
-		a.status, a.programID = participation.Status(status), pulid.ID(programID)
-		accs[a.ParticipationID] = a
-	}
-	return accs, rows.Err()
-}
-
-// bookedKeys returns the entries already booked under the idempotency
-// keys, per programme. It runs after the accounts are locked, so on
-// PostgreSQL it sees every posting committed before.
-func (s *Service) bookedKeys(ctx context.Context, c *ent.Client, byProgram map[pulid.ID][]any) (map[bookedKey]keyHit, error) {
-	hits := map[bookedKey]keyHit{}
-	for programID, keys := range byProgram {
-		q := s.Dialect.Rebind("SELECT idempotency_key, id, payload_hash FROM ledger_entries WHERE program_id = ?" +
-			" AND idempotency_key IN (" + store.Placeholders(len(keys)) + ")")
-		rows, err := c.QueryContext(ctx, q, append([]any{string(programID)}, keys...)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var key, id, hash string
-			if err := rows.Scan(&key, &id, &hash); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			hits[bookedKey{programID, key}] = keyHit{pulid.ID(id), hash}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return hits, nil
-}
-
-type bookedKey struct {
-	program pulid.ID
-	key     string
-}
-
-type keyHit struct {
-	id   pulid.ID
-	hash string
-}
-
-func idempotencyConflict(key string, entry pulid.ID) error {
-	return apperr.New(CodeIdempotencyConflict, "idempotency key %q was used for another request", key).
-		With("entryID", string(entry))
-}
-
-// checkDisbursement applies the ledger's rules (README, "Money") to a new payment.
-func checkDisbursement(acc *account, stage types.FundingStage, amount decimal.Decimal, valueDate time.Time) error {
-	p := &acc.program
-	stage1Rest := acc.Stage1Cap.Sub(acc.Stage1Paid)
-	totalRest := acc.TotalCap.Sub(acc.Stage1Paid).Sub(acc.Stage2Paid)
-	remaining := totalRest
-	stageCap := acc.TotalCap
-	if stage == types.Stage1 {
-		remaining = decimal.Min(stage1Rest, totalRest)
-		stageCap = acc.Stage1Cap
-	}
-	if amount.GreaterThan(stageCap) {
-		return apperr.New(CodeInvalidAmount, "%s EUR is more than the %s cap of %s EUR", money(amount), stage, money(stageCap)).
-			With("remaining", money(remaining))
-	}
-	if acc.status == participation.StatusWITHDRAWN {
-		return apperr.New(CodeParticipationWithdrawn, "the participation was withdrawn; no payments")
-	}
-	if valueDate.After(types.NormalizeDate(p.EndsOn)) {
-		return apperr.New(CodeAfterProgramEnd, "value date %s is after the programme's end %s",
-			valueDate.Format(time.DateOnly), p.EndsOn.Format(time.DateOnly)).With("endsOn", p.EndsOn.Format(time.DateOnly))
-	}
-	if valueDate.Before(types.NormalizeDate(p.StartsOn)) {
-		return apperr.New(apperr.Validation, "value date %s is before the programme's start %s",
-			valueDate.Format(time.DateOnly), p.StartsOn.Format(time.DateOnly))
-	}
-	if stage == types.Stage2 {
-		if valueDate.Before(types.NormalizeDate(p.Stage2OpensOn)) {
-			return apperr.New(CodeStage2NotOpen, "stage 2 opens on %s; value date %s is earlier",
-				p.Stage2OpensOn.Format(time.DateOnly), valueDate.Format(time.DateOnly)).
-				With("stage2OpensOn", p.Stage2OpensOn.Format(time.DateOnly))
-		}
-		if p.Stage2ApprovedOn == nil {
-			return apperr.New(CodeStage2NotApproved, "the state committees' approval of stage 2 is not recorded")
-		}
-		if valueDate.Before(types.NormalizeDate(*p.Stage2ApprovedOn)) {
-			return apperr.New(CodeStage2NotApproved, "stage 2 was approved on %s; value date %s is earlier",
-				p.Stage2ApprovedOn.Format(time.DateOnly), valueDate.Format(time.DateOnly)).
-				With("stage2ApprovedOn", p.Stage2ApprovedOn.Format(time.DateOnly))
-		}
-		if !acc.Stage1Paid.IsPositive() {
-			return apperr.New(CodeNotStage1Participant, "stage 2 is only for stage-1 participants; no stage-1 payment is booked")
-		}
-	}
-	if amount.GreaterThan(remaining) {
-		return apperr.New(CodeCapExceeded, "%s EUR exceeds what can still be paid (%s EUR)", money(amount), money(remaining)).
-			With("remaining", money(remaining)).
-			With("stage1Paid", money(acc.Stage1Paid)).
-			With("totalPaid", money(acc.Stage1Paid.Add(acc.Stage2Paid)))
-	}
-	return nil
-}
-
-// entryCreate returns the insert of e, with its ID chosen now so that a
-// batch knows it before the insert.
-func (s *Service) entryCreate(ctx context.Context, c *ent.Client, e *ent.LedgerEntry) *ent.LedgerEntryCreate {
-	return c.LedgerEntry.Create().SetID(pulid.New(ledgerEntryPrefix)).
-		SetProgramID(e.ProgramID).SetParticipationID(e.ParticipationID).SetStage(e.Stage).SetKind(e.Kind).
-		SetAmount(e.Amount).SetValueDate(e.ValueDate).SetReference(e.Reference).SetNillableReason(e.Reason).
-		SetIdempotencyKey(e.IdempotencyKey).SetPayloadHash(e.PayloadHash).SetNillableReversesID(e.ReversesID).
-		SetCreatedBy(auth.Actor(ctx)).SetCreatedAt(s.Now())
-}
-
-// ledgerEntryPrefix is the type prefix of ledger entry IDs (see
-// ent/schema).
-const ledgerEntryPrefix = "LE"
-
-// insertErr explains an insert's failure: the database triggers installed
-// by Install move the accounts' totals in the inserting statement, so that
-// they always equal the sum of the entries (and the CHECK constraints see
-// every change). The caller holds the accounts' locks and has checked the
-// idempotency keys, so a duplicate key can only come from a concurrent
-// request on another participation; its unique violation makes the whole
-// transaction retry, and the retry's key check decides.
-func insertErr(err error) error {
-	if store.IsUniqueViolation(err) {
-		return fmt.Errorf("%w: idempotency key booked concurrently: %v", store.ErrRetry, err)
-	}
-	return err
 }
 
 // ReverseDisbursement books a reversal of (part of) a disbursement.
