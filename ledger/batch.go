@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"sicherkommunal/apperr"
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/schema/pulid"
-	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/store"
 )
 
@@ -74,20 +71,9 @@ type batcher struct {
 	running int
 }
 
-// PostDisbursement books a payment after checking every rule against the
-// locked totals. The same idempotency key with the same payload returns the
-// original entry and books nothing.
-// Errors: INVALID_AMOUNT, NOT_FOUND, VALIDATION, IDEMPOTENCY_CONFLICT,
-// PARTICIPATION_WITHDRAWN, AFTER_PROGRAM_END, STAGE2_NOT_OPEN,
-// STAGE2_NOT_APPROVED, NOT_STAGE1_PARTICIPANT, CAP_EXCEEDED.
-func (s *Service) PostDisbursement(ctx context.Context, d Disbursement) (*ent.LedgerEntry, error) {
-	if err := d.normalize(); err != nil {
-		return nil, err
-	}
-	if s.Unbatched || ent.TxFromContext(ctx) != nil {
-		// Inside a caller's transaction the posting is part of it.
-		return s.postAlone(ctx, d)
-	}
+// postQueued posts d through the queue: it waits until the batch that
+// took d committed or was rolled back, or until ctx ends.
+func (s *Service) postQueued(ctx context.Context, d Disbursement) (*ent.LedgerEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -101,32 +87,6 @@ func (s *Service) PostDisbursement(ctx context.Context, d Disbursement) (*ent.Le
 		// retry with the same idempotency key returns it.
 		return nil, ctx.Err()
 	}
-}
-
-// normalize checks what needs no database and trims the reference.
-func (d *Disbursement) normalize() error {
-	d.Reference = strings.TrimSpace(d.Reference)
-	switch {
-	case d.Reference == "":
-		return apperr.New(apperr.Validation, "a payment needs a reference (Kassenzeichen)")
-	case strings.TrimSpace(d.IdempotencyKey) == "":
-		return apperr.New(apperr.Validation, "a payment needs an idempotency key")
-	case d.Stage != types.Stage1 && d.Stage != types.Stage2:
-		return apperr.New(apperr.Validation, "unknown stage %q", d.Stage)
-	}
-	if err := validAmount(d.Amount); err != nil {
-		return err
-	}
-	// The schema's limits, checked here so that a request that breaks
-	// them never reaches (and rolls back) a batch.
-	if len(d.Reference) > types.MaxReferenceLen {
-		return apperr.New(apperr.Validation, "the reference is too long (at most %d bytes)", types.MaxReferenceLen)
-	}
-	if len(d.IdempotencyKey) > types.MaxIdempotencyKeyLen {
-		return apperr.New(apperr.Validation, "the idempotency key is too long (at most %d bytes)", types.MaxIdempotencyKeyLen)
-	}
-	d.ValueDate = types.NormalizeDate(d.ValueDate)
-	return nil
 }
 
 // postAlone posts one disbursement in a transaction of its own (or in the

@@ -1,7 +1,8 @@
 // Package ledger is the money of the programme: an append-only ledger of
 // stage-1 and stage-2 disbursements and their reversals, exact decimals
-// stored as cents, per-participation funding accounts with running totals,
-// and the rules that keep every payment within the caps.
+// stored as cents, per-participation funding accounts with running totals
+// and copies of the programme's caps, and the rules that keep every
+// payment within the caps.
 //
 // Concurrency: every posting runs in a transaction that first locks the
 // participant's funding account (SELECT … FOR UPDATE on PostgreSQL; on
@@ -9,14 +10,31 @@
 // All checks read the locked totals, so the caps hold under any
 // interleaving and across server processes. Postings that arrive while
 // others are being written share the next transaction and its commit
-// (group commit, batch.go). Transient failures (busy, deadlock) are
-// retried by store.InTx and never reach a client.
+// (group commit). Transient failures (busy, deadlock) are retried by
+// store.InTx and never reach a client.
+//
+// Where what is:
+//   - ledger.go: the API: the codes, Service and its methods
+//     (PostDisbursement, ReverseDisbursement, ApproveStage2, Funding),
+//     OpenAccount, Install, Verify, Remaining;
+//   - accounts.go: the funding accounts, the lock order every transaction
+//     that locks them follows, lockAccounts, the idempotency keys booked,
+//     and capsHook, which copies a programme's new caps into its accounts;
+//   - batch.go: the group commit: the queue, the writers, a batch's
+//     transaction (postBatch) and the fallback to one transaction per
+//     posting;
+//   - decide.go: the decision on a batch's postings from values alone
+//     (decide, checkDisbursement, nextStatus);
+//   - write.go: the writer that books what was decided (inserts, status
+//     moves, replays, audit);
+//   - install.go: the database triggers.
 package ledger
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 
@@ -25,6 +43,7 @@ import (
 	"sicherkommunal/apperr"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/ledgerentry"
+	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
@@ -77,6 +96,32 @@ func (d Disbursement) payloadHash() string {
 		types.NormalizeDate(d.ValueDate).Format(time.DateOnly), d.Reference)
 }
 
+// normalize checks what needs no database and trims the reference.
+func (d *Disbursement) normalize() error {
+	d.Reference = strings.TrimSpace(d.Reference)
+	switch {
+	case d.Reference == "":
+		return apperr.New(apperr.Validation, "a payment needs a reference (Kassenzeichen)")
+	case strings.TrimSpace(d.IdempotencyKey) == "":
+		return apperr.New(apperr.Validation, "a payment needs an idempotency key")
+	case d.Stage != types.Stage1 && d.Stage != types.Stage2:
+		return apperr.New(apperr.Validation, "unknown stage %q", d.Stage)
+	}
+	if err := validAmount(d.Amount); err != nil {
+		return err
+	}
+	// The schema's limits, checked here so that a request that breaks
+	// them never reaches (and rolls back) a batch.
+	if len(d.Reference) > types.MaxReferenceLen {
+		return apperr.New(apperr.Validation, "the reference is too long (at most %d bytes)", types.MaxReferenceLen)
+	}
+	if len(d.IdempotencyKey) > types.MaxIdempotencyKeyLen {
+		return apperr.New(apperr.Validation, "the idempotency key is too long (at most %d bytes)", types.MaxIdempotencyKeyLen)
+	}
+	d.ValueDate = types.NormalizeDate(d.ValueDate)
+	return nil
+}
+
 // Reversal corrects (part of) a disbursement. A nil Amount reverses what
 // is left of the original.
 type Reversal struct {
@@ -94,32 +139,22 @@ func (r Reversal) payloadHash() string {
 	return hashPayload("R", string(r.EntryID), amount, r.Reason)
 }
 
-func hashPayload(parts ...string) string {
-	h := sha256.Sum256([]byte(strings.Join(parts, "\x1f")))
-	return hex.EncodeToString(h[:])
-}
-
-func money(d decimal.Decimal) string { return d.StringFixed(2) }
-
-// OpenAccount creates the funding account of a new participation with the
-// programme's caps. Registration calls it in its transaction, so that a
-// posting always finds a row to lock.
-func OpenAccount(ctx context.Context, c *ent.Client, pa *ent.Participation, p *ent.Program, now time.Time) error {
-	return c.FundingAccount.Create().
-		SetParticipationID(pa.ID).
-		SetStage1Paid(decimal.Zero).SetStage2Paid(decimal.Zero).
-		SetStage1Cap(p.Stage1Amount).SetTotalCap(p.TotalCap).
-		SetUpdatedAt(now).
-		Exec(ctx)
-}
-
-// detach returns e usable after its transaction ended: entities loaded in a
-// transaction that InTx opened itself carry its (closed) driver.
-func detach(ctx context.Context, e *ent.LedgerEntry) *ent.LedgerEntry {
-	if e == nil || ent.TxFromContext(ctx) != nil {
-		return e
+// PostDisbursement books a payment after checking every rule against the
+// locked totals. The same idempotency key with the same payload returns the
+// original entry and books nothing. Concurrent postings are committed
+// together (batch.go); inside a caller's transaction the posting is part
+// of it.
+// Errors: INVALID_AMOUNT, NOT_FOUND, VALIDATION, IDEMPOTENCY_CONFLICT,
+// PARTICIPATION_WITHDRAWN, AFTER_PROGRAM_END, STAGE2_NOT_OPEN,
+// STAGE2_NOT_APPROVED, NOT_STAGE1_PARTICIPANT, CAP_EXCEEDED.
+func (s *Service) PostDisbursement(ctx context.Context, d Disbursement) (*ent.LedgerEntry, error) {
+	if err := d.normalize(); err != nil {
+		return nil, err
 	}
-	return e.Unwrap()
+	if s.Unbatched || ent.TxFromContext(ctx) != nil {
+		return s.postAlone(ctx, d)
+	}
+	return s.postQueued(ctx, d)
 }
 
 // ReverseDisbursement books a reversal of (part of) a disbursement.
@@ -196,8 +231,6 @@ func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.Led
 	return detach(ctx, out), err
 }
 
-var berlin = types.DefaultZone() // the programme's zone (programme.CheckZone)
-
 // ApproveStage2 records the state committees' approval of stage 2.
 // Errors: NOT_FOUND, VALIDATION, CONFLICT (already approved).
 func (s *Service) ApproveStage2(ctx context.Context, programID pulid.ID, approvedOn time.Time, decisionReference string) (*ent.Program, error) {
@@ -241,11 +274,133 @@ func (s *Service) ApproveStage2(ctx context.Context, programID pulid.ID, approve
 	return out, err
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+// ProgramFunding sums a programme's funding.
+type ProgramFunding struct {
+	Program                           *ent.Program
+	Participants, Funded              int
+	Stage1Paid, Stage2Paid, TotalPaid decimal.Decimal
+	BudgetRemaining                   *decimal.Decimal
+}
+
+const programFundingSQL = `
+SELECT COALESCE(SUM(CASE WHEN p.status <> ? THEN 1 ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN fa.stage1_paid + fa.stage2_paid > 0 THEN 1 ELSE 0 END), 0),
+  COALESCE(SUM(fa.stage1_paid), 0), COALESCE(SUM(fa.stage2_paid), 0)
+FROM participations p JOIN funding_accounts fa ON fa.participation_id = p.id
+WHERE p.program_id = ?`
+
+// Funding returns the totals of a programme: participants (not
+// withdrawn), how many received money (withdrawn ones included), paid per
+// stage (all money paid, also to participations withdrawn since), and what
+// is left of the budget. Errors: NOT_FOUND.
+func (s *Service) Funding(ctx context.Context, programID pulid.ID) (*ProgramFunding, error) {
+	c := s.Client
+	p, err := c.Program.Get(ctx, programID)
+	if ent.IsNotFound(err) {
+		return nil, apperr.New(apperr.NotFound, "programme %s not found", programID)
+	} else if err != nil {
+		return nil, err
 	}
-	return *s
+	rows, err := c.QueryContext(ctx, s.Dialect.Rebind(programFundingSQL), string(participation.StatusWITHDRAWN), string(programID))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var n, funded, s1, s2 int64
+	if rows.Next() {
+		if err := rows.Scan(&n, &funded, &s1, &s2); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := &ProgramFunding{Program: p, Participants: int(n), Funded: int(funded),
+		Stage1Paid: decimal.New(s1, -2), Stage2Paid: decimal.New(s2, -2)}
+	out.TotalPaid = out.Stage1Paid.Add(out.Stage2Paid)
+	if p.Budget != nil {
+		rest := p.Budget.Sub(out.TotalPaid)
+		out.BudgetRemaining = &rest
+	}
+	return out, nil
+}
+
+// Mismatch is a funding account whose running totals differ from the sum
+// of its entries.
+type Mismatch struct {
+	ParticipationID              pulid.ID
+	Stage1Account, Stage1Entries decimal.Decimal
+	Stage2Account, Stage2Entries decimal.Decimal
+	MissingAccount               bool
+}
+
+func (m Mismatch) String() string {
+	if m.MissingAccount {
+		return fmt.Sprintf("%s: entries without a funding account", m.ParticipationID)
+	}
+	return fmt.Sprintf("%s: stage 1 account %s vs entries %s, stage 2 account %s vs entries %s",
+		m.ParticipationID, money(m.Stage1Account), money(m.Stage1Entries), money(m.Stage2Account), money(m.Stage2Entries))
+}
+
+// verifySQL recomputes every account from its entries in one set-based
+// query (portable between SQLite and PostgreSQL).
+const verifySQL = `
+SELECT fa.participation_id, fa.stage1_paid, fa.stage2_paid, COALESCE(e.s1, 0), COALESCE(e.s2, 0)
+FROM funding_accounts fa
+LEFT JOIN (
+  SELECT participation_id,
+    SUM(CASE WHEN stage = 'STAGE_1' THEN (CASE WHEN kind = 'DISBURSEMENT' THEN amount ELSE -amount END) ELSE 0 END) AS s1,
+    SUM(CASE WHEN stage = 'STAGE_2' THEN (CASE WHEN kind = 'DISBURSEMENT' THEN amount ELSE -amount END) ELSE 0 END) AS s2
+  FROM ledger_entries GROUP BY participation_id
+) e ON e.participation_id = fa.participation_id
+WHERE fa.stage1_paid <> COALESCE(e.s1, 0) OR fa.stage2_paid <> COALESCE(e.s2, 0)
+UNION ALL
+SELECT DISTINCT le.participation_id, 0, 0, 0, 0
+FROM ledger_entries le LEFT JOIN funding_accounts fa ON fa.participation_id = le.participation_id
+WHERE fa.id IS NULL`
+
+// Verify recomputes every funding account from its entries and reports
+// each difference. A clean ledger returns no mismatches.
+func Verify(ctx context.Context, c *ent.Client) ([]Mismatch, error) {
+	rows, err := c.QueryContext(ctx, verifySQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Mismatch
+	for rows.Next() {
+		var (
+			id             string
+			a1, a2, e1, e2 int64
+		)
+		if err := rows.Scan(&id, &a1, &a2, &e1, &e2); err != nil {
+			return nil, err
+		}
+		m := Mismatch{ParticipationID: pulid.ID(id),
+			Stage1Account: decimal.New(a1, -2), Stage2Account: decimal.New(a2, -2),
+			Stage1Entries: decimal.New(e1, -2), Stage2Entries: decimal.New(e2, -2)}
+		m.MissingAccount = a1 == 0 && a2 == 0 && e1 == 0 && e2 == 0
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Remaining returns what can still be paid for stage 1 and in total.
+func Remaining(acc *ent.FundingAccount) (stage1, total decimal.Decimal) {
+	total = acc.TotalCap.Sub(acc.Stage1Paid).Sub(acc.Stage2Paid)
+	return decimal.Min(acc.Stage1Cap.Sub(acc.Stage1Paid), total), total
+}
+
+// OpenAccount creates the funding account of a new participation with the
+// programme's caps. Registration calls it in its transaction, so that a
+// posting always finds a row to lock.
+func OpenAccount(ctx context.Context, c *ent.Client, pa *ent.Participation, p *ent.Program, now time.Time) error {
+	return c.FundingAccount.Create().
+		SetParticipationID(pa.ID).
+		SetStage1Paid(decimal.Zero).SetStage2Paid(decimal.Zero).
+		SetStage1Cap(p.Stage1Amount).SetTotalCap(p.TotalCap).
+		SetUpdatedAt(now).
+		Exec(ctx)
 }
 
 // Install adds what the ORM cannot express: a trigger that moves a funding
@@ -263,4 +418,29 @@ func Install(ctx context.Context, db *store.DB) error {
 	}
 	db.Client.Program.Use(capsHook(db.Dialect))
 	return nil
+}
+
+func hashPayload(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x1f")))
+	return hex.EncodeToString(h[:])
+}
+
+func money(d decimal.Decimal) string { return d.StringFixed(2) }
+
+// detach returns e usable after its transaction ended: entities loaded in a
+// transaction that InTx opened itself carry its (closed) driver.
+func detach(ctx context.Context, e *ent.LedgerEntry) *ent.LedgerEntry {
+	if e == nil || ent.TxFromContext(ctx) != nil {
+		return e
+	}
+	return e.Unwrap()
+}
+
+var berlin = types.DefaultZone() // the programme's zone (programme.CheckZone)
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
