@@ -2,17 +2,13 @@ package reconcile
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"testing"
 	"time"
 
-	"sicherkommunal/auth"
 	"sicherkommunal/ent/bankstatementimport"
-	"sicherkommunal/store"
-	"sicherkommunal/store/storetest"
 )
 
 // benchStatement is one camt.053.001.08 statement of n booked entries with
@@ -114,8 +110,7 @@ func BenchmarkImport10000(b *testing.B) {
 			b.Fatalf("parse: %v", err)
 		}
 		parse += time.Since(start)
-		db := storetest.Open(b, store.Options{})
-		svc, ctx := &Service{Client: db.Client, Dialect: db.Dialect, Now: time.Now}, auth.SystemContext(context.Background())
+		svc, ctx := testService(b)
 		b.StartTimer()
 
 		start = time.Now()

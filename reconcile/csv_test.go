@@ -3,8 +3,6 @@ package reconcile
 import (
 	"strings"
 	"testing"
-
-	"sicherkommunal/apperr"
 )
 
 // csvFields is a data row of the CSV layout with the named columns (all
@@ -172,14 +170,5 @@ func TestCSVDialect(t *testing.T) {
 	}
 	if got, err := csvContent([]byte("\xef\xbb\xbfa,b\n")); err != nil || string(got) != "a,b\n" {
 		t.Fatalf("byte-order mark: %q %v", got, err)
-	}
-}
-
-// wantRefusal fails the test unless err has the code and its message
-// contains want.
-func wantRefusal(t *testing.T, name string, err error, code, want string) {
-	t.Helper()
-	if apperr.CodeOf(err) != code || !strings.Contains(err.Error(), want) {
-		t.Errorf("%s: want %s containing %q, got %v", name, code, want, err)
 	}
 }

@@ -26,6 +26,28 @@ func readFile(t testing.TB, name string) []byte {
 	return b
 }
 
+// refusal is a document a parser must refuse, and a part of the message.
+type refusal struct{ name, doc, want string }
+
+// wantRefused parses each document and wants it refused with code, the
+// message containing want; kind names the parser in failures.
+func wantRefused(t *testing.T, kind string, parse func([]byte) (*File, error), code string, cases []refusal) {
+	t.Helper()
+	for _, c := range cases {
+		_, err := parse([]byte(c.doc))
+		wantRefusal(t, kind+" "+c.name, err, code, c.want)
+	}
+}
+
+// wantRefusal fails the test unless err has the code and its message
+// contains want.
+func wantRefusal(t *testing.T, name string, err error, code, want string) {
+	t.Helper()
+	if apperr.CodeOf(err) != code || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: want %s containing %q, got %v", name, code, want, err)
+	}
+}
+
 func TestParseCAMT053v02(t *testing.T) {
 	f, err := ParseCAMT053(readFile(t, "camt053-001-02.xml"))
 	if err != nil {
@@ -104,7 +126,7 @@ func TestParseCSV(t *testing.T) {
 // element or line.
 func TestParseErrors(t *testing.T) {
 	v02 := string(readFile(t, "camt053-001-02.xml"))
-	camt := []struct{ name, doc, want string }{
+	wantRefused(t, "camt", ParseCAMT053, CodeInvalidStatement, []refusal{
 		{"empty", "", "empty"},
 		{"not xml", "hello", "not a camt.053"},
 		{"unclosed", v02[:len(v02)-40], "line"},
@@ -117,15 +139,9 @@ func TestParseErrors(t *testing.T) {
 		{"date", strings.Replace(v02, "<Dt>2026-02-02</Dt>", "<Dt>02.02.2026</Dt>", 1), "BookgDt"},
 		{"duplicate ref", strings.Replace(v02, "<NtryRef>000003</NtryRef>", "<NtryRef>000001</NtryRef>", 1), "two bookings with the reference 000001"},
 		{"no statement id", strings.Replace(v02, "<Id>2026-0001</Id>", "", 1), "Stmt 1: Id is missing"},
-	}
-	for _, c := range camt {
-		_, err := ParseCAMT053([]byte(c.doc))
-		if err == nil || apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: want INVALID_STATEMENT containing %q, got %v", c.name, c.want, err)
-		}
-	}
+	})
 	csv := string(readFile(t, "statement.csv"))
-	csvs := []struct{ name, doc, want string }{
+	wantRefused(t, "csv", ParseCSV, CodeInvalidStatement, []refusal{
 		{"empty", "", "empty"},
 		{"missing column", strings.Replace(csv, "currency;", "waehrung;", 1), "unknown column"},
 		{"amount", strings.Replace(csv, "5000.00", "5.000,00", 1), "line 2, column amount"},
@@ -135,13 +151,7 @@ func TestParseErrors(t *testing.T) {
 		{"zero", strings.Replace(csv, "250.00", "0.00", 1), "not positive"},
 		{"not utf-8", strings.Replace(csv, "Kommune E", "Kommune \xe4", 1), "UTF-8"},
 		{"duplicate", strings.Replace(csv, "CSV-2026-02;2;", "CSV-2026-02;1;", 1), "two bookings"},
-	}
-	for _, c := range csvs {
-		_, err := ParseCSV([]byte(c.doc))
-		if err == nil || apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("csv %s: want INVALID_STATEMENT containing %q, got %v", c.name, c.want, err)
-		}
-	}
+	})
 }
 
 func TestParseAmount(t *testing.T) {
@@ -174,27 +184,20 @@ func TestParseAmount(t *testing.T) {
 // with INVALID_AMOUNT, naming the element or line and the limit.
 func TestParseAmountCeiling(t *testing.T) {
 	v02 := string(readFile(t, "camt053-001-02.xml"))
-	for _, c := range []struct{ name, doc, want string }{
+	wantRefused(t, "camt", ParseCAMT053, CodeInvalidAmount, []refusal{
 		{"entry", strings.Replace(v02, ">16100.00</Amt>\n        <CdtDbtInd>", ">92233720368547758.07</Amt>\n        <CdtDbtInd>", 1),
 			`Stmt 1 (Id 2026-0001), Ntry 1 (NtryRef 000001): Amt "92233720368547758.07" is above the limit of 1000000000.00 EUR`},
 		{"one cent above", strings.Replace(v02, ">500.00</Amt>", ">1000000000.01</Amt>", 1),
 			`Ntry 3 (NtryRef 000003): Amt "1000000000.01" is above the limit`},
 		{"transaction of a batch", strings.Replace(v02, ">8500.00<", ">1000000008400.00<", 1),
 			`Stmt 1 (Id 2026-0001), Ntry 2 (NtryRef 000002), TxDtls 2: Amt "1000000008400.00" is above the limit`},
-	} {
-		_, err := ParseCAMT053([]byte(c.doc))
-		if apperr.CodeOf(err) != CodeInvalidAmount || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("camt %s: want INVALID_AMOUNT containing %q, got %v", c.name, c.want, err)
-		}
-	}
+	})
 	if _, err := ParseCAMT053([]byte(strings.Replace(v02, ">500.00</Amt>", ">1000000000.00</Amt>", 1))); err != nil {
 		t.Errorf("camt at the ceiling: %v", err)
 	}
 	csv := string(readFile(t, "statement.csv"))
-	_, err := ParseCSV([]byte(strings.Replace(csv, "250.00", "92233720368547758.07", 1)))
-	if apperr.CodeOf(err) != CodeInvalidAmount || !strings.Contains(err.Error(), `line 3, column amount: "92233720368547758.07" is above the limit of 1000000000.00 EUR`) {
-		t.Errorf("csv: want INVALID_AMOUNT naming line 3, got %v", err)
-	}
+	wantRefused(t, "csv", ParseCSV, CodeInvalidAmount, []refusal{{"amount", strings.Replace(csv, "250.00", "92233720368547758.07", 1),
+		`line 3, column amount: "92233720368547758.07" is above the limit of 1000000000.00 EUR`}})
 	if f, err := ParseCSV([]byte(strings.Replace(csv, "250.00", "1000000000.00", 1))); err != nil || f.Lines[1].Amount.StringFixed(2) != "1000000000.00" {
 		t.Errorf("csv at the ceiling: %v", err)
 	}
@@ -207,7 +210,7 @@ func TestParseAmountCeiling(t *testing.T) {
 func TestParseCAMT053Namespaces(t *testing.T) {
 	v02 := string(readFile(t, "camt053-001-02.xml"))
 	const v08 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
-	for _, c := range []struct{ name, doc, want string }{
+	wantRefused(t, "camt", ParseCAMT053, CodeInvalidStatement, []refusal{
 		{"prefixed child", strings.Replace(v02, `<Amt Ccy="EUR">24600.00</Amt>`,
 			`<x:Amt xmlns:x="`+v08+`" Ccy="EUR">24600.00</x:Amt>`, 1),
 			`line 48: element Document/BkToCstmrStmt/Stmt/Ntry/Amt is in namespace "` + v08 + `", not in the Document's namespace "` + NamespaceCAMT053v02 + `"`},
@@ -221,12 +224,7 @@ func TestParseCAMT053Namespaces(t *testing.T) {
 		{"foreign attribute", strings.Replace(v02, `<Amt Ccy="EUR">24600.00</Amt>`,
 			`<Amt xmlns:x="urn:example:other" x:Ccy="EUR">24600.00</Amt>`, 1),
 			`element Document/BkToCstmrStmt/Stmt/Ntry/Amt: attribute Ccy is in namespace "urn:example:other"`},
-	} {
-		_, err := ParseCAMT053([]byte(c.doc))
-		if apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: want INVALID_STATEMENT containing %q, got %v", c.name, c.want, err)
-		}
-	}
+	})
 	// Supplementary data may carry anything; the file is read as without it.
 	withEnvlp := strings.Replace(v02, "</Stmt>", `<SplmtryData><Envlp><b:Info xmlns:b="urn:example:bank"><b:Ntry>ignored</b:Ntry></b:Info><Other xmlns="">x</Other></Envlp></SplmtryData></Stmt>`, 1)
 	f, err := ParseCAMT053([]byte(withEnvlp))
@@ -235,9 +233,7 @@ func TestParseCAMT053Namespaces(t *testing.T) {
 	}
 	// But an element outside Envlp after it is checked again.
 	after := strings.Replace(withEnvlp, "</SplmtryData></Stmt>", `</SplmtryData><Ntry xmlns="">x</Ntry></Stmt>`, 1)
-	if _, err := ParseCAMT053([]byte(after)); apperr.CodeOf(err) != CodeInvalidStatement || !strings.Contains(err.Error(), "Stmt/Ntry is in no namespace") {
-		t.Fatalf("after Envlp: %v", err)
-	}
+	wantRefused(t, "camt", ParseCAMT053, CodeInvalidStatement, []refusal{{"after Envlp", after, "Stmt/Ntry is in no namespace"}})
 	// The xsi attributes on the Document are fine (the .02 sample has them), and so is the .08 sample.
 	for _, name := range []string{"camt053-001-02.xml", "camt053-001-08.xml"} {
 		if _, err := ParseCAMT053(readFile(t, name)); err != nil {

@@ -21,86 +21,90 @@ func figures(f Figures) string {
 	return f.LedgerPaid.StringFixed(2) + "/" + f.BankConfirmed.StringFixed(2) + "/" + f.Difference.StringFixed(2)
 }
 
+// reportRow is a row of TestReportAddRows: its participation, Kommune,
+// the sums per stage ("" is none) and counts of open items, and the
+// figures wanted after addRows (stage 1, stage 2, total).
+type reportRow struct {
+	id                pulid.ID
+	name              string
+	s1Ledger, s1Bank  string
+	s2Ledger, s2Bank  string
+	unconfirmed, open int
+	want              [3]string
+}
+
+// makeReportRows makes the report's rows as the sum queries leave them.
+func makeReportRows(in []reportRow) reportRows {
+	rows := reportRows{}
+	for _, r := range in {
+		rr := rows.row(r.id)
+		rr.MunicipalityName = r.name
+		for _, set := range []struct {
+			s   string
+			dst *decimal.Decimal
+		}{{r.s1Ledger, &rr.Stage1.LedgerPaid}, {r.s1Bank, &rr.Stage1.BankConfirmed},
+			{r.s2Ledger, &rr.Stage2.LedgerPaid}, {r.s2Bank, &rr.Stage2.BankConfirmed}} {
+			if set.s != "" {
+				*set.dst = money(set.s)
+			}
+		}
+		rr.UnconfirmedEntries, rr.OpenBankTransactions = make([]*ent.LedgerEntry, r.unconfirmed), make([]*ent.BankTransaction, r.open)
+	}
+	return rows
+}
+
 // TestReportAddRows: the figures of the report without a database: each
 // stage's difference, the row's total and the report's totals with their
 // counts, the rows by Kommune name and then ID.
 func TestReportAddRows(t *testing.T) {
-	entries := func(n int) []*ent.LedgerEntry { return make([]*ent.LedgerEntry, n) }
-	lines := func(n int) []*ent.BankTransaction { return make([]*ent.BankTransaction, n) }
-	type row struct {
-		id                        pulid.ID
-		name                      string
-		s1Ledger, s1Bank          string
-		s2Ledger, s2Bank          string
-		unconfirmed, open         int
-		wantS1, wantS2, wantTotal string
-	}
+	zero := "0.00/0.00/0.00"
 	for _, c := range []struct {
 		name         string
-		rows         []row
+		rows         []reportRow
 		unattributed int
 		wantOrder    []pulid.ID
 		wantTotals   [3]string // stage 1, stage 2, total
 		wantCounts   [3]int    // unconfirmed, open, unattributed
 	}{
-		{name: "no rows", wantTotals: [3]string{"0.00/0.00/0.00", "0.00/0.00/0.00", "0.00/0.00/0.00"}},
-		{name: "only unattributed lines", unattributed: 2,
-			wantTotals: [3]string{"0.00/0.00/0.00", "0.00/0.00/0.00", "0.00/0.00/0.00"}, wantCounts: [3]int{0, 0, 2}},
-		{name: "paid and confirmed", rows: []row{
-			{id: "PA1", name: "Aken", s1Ledger: "16100.00", s1Bank: "16100.00",
-				wantS1: "16100.00/16100.00/0.00", wantS2: "0.00/0.00/0.00", wantTotal: "16100.00/16100.00/0.00"},
-		}, wantOrder: []pulid.ID{"PA1"},
-			wantTotals: [3]string{"16100.00/16100.00/0.00", "0.00/0.00/0.00", "16100.00/16100.00/0.00"}},
-		{name: "differences, both stages, by name then ID", rows: []row{
-			{id: "PA3", name: "Zerbst", s1Ledger: "100.00", s1Bank: "150.00", unconfirmed: 0, open: 1,
-				wantS1: "100.00/150.00/-50.00", wantS2: "0.00/0.00/0.00", wantTotal: "100.00/150.00/-50.00"},
+		{name: "no rows", wantTotals: [3]string{zero, zero, zero}},
+		{name: "only unattributed lines", unattributed: 2, wantTotals: [3]string{zero, zero, zero}, wantCounts: [3]int{0, 0, 2}},
+		{name: "paid and confirmed", rows: []reportRow{
+			{id: "PA1", name: "Aken", s1Ledger: "16100.00", s1Bank: "16100.00", want: [3]string{"16100.00/16100.00/0.00", zero, "16100.00/16100.00/0.00"}},
+		}, wantOrder: []pulid.ID{"PA1"}, wantTotals: [3]string{"16100.00/16100.00/0.00", zero, "16100.00/16100.00/0.00"}},
+		{name: "differences, both stages, by name then ID", rows: []reportRow{
+			{id: "PA3", name: "Zerbst", s1Ledger: "100.00", s1Bank: "150.00", open: 1,
+				want: [3]string{"100.00/150.00/-50.00", zero, "100.00/150.00/-50.00"}},
 			{id: "PA2", name: "Aken", s1Ledger: "16100.00", s2Ledger: "8500.00", s2Bank: "8000.00", unconfirmed: 1,
-				wantS1: "16100.00/0.00/16100.00", wantS2: "8500.00/8000.00/500.00", wantTotal: "24600.00/8000.00/16600.00"},
+				want: [3]string{"16100.00/0.00/16100.00", "8500.00/8000.00/500.00", "24600.00/8000.00/16600.00"}},
 			{id: "PA1", name: "Aken", s2Bank: "0.01", open: 2,
-				wantS1: "0.00/0.00/0.00", wantS2: "0.00/0.01/-0.01", wantTotal: "0.00/0.01/-0.01"},
+				want: [3]string{zero, "0.00/0.01/-0.01", "0.00/0.01/-0.01"}},
 		}, unattributed: 1, wantOrder: []pulid.ID{"PA1", "PA2", "PA3"},
 			wantTotals: [3]string{"16200.00/150.00/16050.00", "8500.00/8000.01/499.99", "24700.00/8150.01/16549.99"},
 			wantCounts: [3]int{1, 3, 1}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			rows := reportRows{}
-			want := map[pulid.ID]row{}
-			for _, r := range c.rows {
-				rr := rows.row(r.id)
-				rr.MunicipalityName = r.name
-				for _, set := range []struct {
-					s   string
-					dst *decimal.Decimal
-				}{{r.s1Ledger, &rr.Stage1.LedgerPaid}, {r.s1Bank, &rr.Stage1.BankConfirmed},
-					{r.s2Ledger, &rr.Stage2.LedgerPaid}, {r.s2Bank, &rr.Stage2.BankConfirmed}} {
-					if set.s != "" {
-						*set.dst = money(set.s)
-					}
-				}
-				rr.UnconfirmedEntries, rr.OpenBankTransactions = entries(r.unconfirmed), lines(r.open)
-				want[r.id] = r
+		out := &Reconciliation{UnattributedBankTransactions: make([]*ent.BankTransaction, c.unattributed)}
+		out.addRows(makeReportRows(c.rows))
+		want := map[pulid.ID][3]string{}
+		for _, r := range c.rows {
+			want[r.id] = r.want
+		}
+		var order []pulid.ID
+		for _, r := range out.Participations {
+			order = append(order, r.Participation.ID)
+			if got := [3]string{figures(r.Stage1), figures(r.Stage2), figures(r.Total)}; got != want[r.Participation.ID] {
+				t.Errorf("%s: row %s: stage 1, stage 2, total %q, want %q", c.name, r.Participation.ID, got, want[r.Participation.ID])
 			}
-			out := &Reconciliation{UnattributedBankTransactions: lines(c.unattributed)}
-			out.addRows(rows)
-			var order []pulid.ID
-			for _, r := range out.Participations {
-				order = append(order, r.Participation.ID)
-				w := want[r.Participation.ID]
-				if got := [3]string{figures(r.Stage1), figures(r.Stage2), figures(r.Total)}; got != [3]string{w.wantS1, w.wantS2, w.wantTotal} {
-					t.Errorf("row %s: stage 1, stage 2, total %q, want %q", r.Participation.ID, got, [3]string{w.wantS1, w.wantS2, w.wantTotal})
-				}
-			}
-			if !reflect.DeepEqual(order, c.wantOrder) {
-				t.Errorf("order %v, want %v", order, c.wantOrder)
-			}
-			tt := out.Totals
-			if got := [3]string{figures(tt.Stage1), figures(tt.Stage2), figures(tt.Total)}; got != c.wantTotals {
-				t.Errorf("totals %q, want %q", got, c.wantTotals)
-			}
-			if got := [3]int{tt.UnconfirmedEntries, tt.OpenBankTransactions, tt.UnattributedBankTransactions}; got != c.wantCounts {
-				t.Errorf("counts %v, want %v", got, c.wantCounts)
-			}
-		})
+		}
+		if !reflect.DeepEqual(order, c.wantOrder) {
+			t.Errorf("%s: order %v, want %v", c.name, order, c.wantOrder)
+		}
+		tt := out.Totals
+		if got := [3]string{figures(tt.Stage1), figures(tt.Stage2), figures(tt.Total)}; got != c.wantTotals {
+			t.Errorf("%s: totals %q, want %q", c.name, got, c.wantTotals)
+		}
+		if got := [3]int{tt.UnconfirmedEntries, tt.OpenBankTransactions, tt.UnattributedBankTransactions}; got != c.wantCounts {
+			t.Errorf("%s: counts %v, want %v", c.name, got, c.wantCounts)
+		}
 	}
 }
 
