@@ -215,12 +215,8 @@ func updateOlderLines(ctx context.Context, c *ent.Client, older []*ent.BankTrans
 		}
 		at, by := d.matchedBy(now)
 		u := c.BankTransaction.UpdateOne(bt).SetStatus(d.Status).SetNillableEntryID(d.EntryID).
-			SetNillableMatchMethod(d.Method).SetNillableNote(nilIfEmpty(d.Note)).
-			SetNillableMatchedAt(at).SetNillableMatchedBy(by)
-		if d.Note == "" {
-			u.ClearNote()
-		}
-		if err := u.Exec(ctx); err != nil {
+			SetNillableMatchMethod(d.Method).SetNillableMatchedAt(at).SetNillableMatchedBy(by)
+		if err := setNote(u, d.Note).Exec(ctx); err != nil {
 			return conflictRetry(err)
 		}
 	}
@@ -398,42 +394,46 @@ func (s *Service) Match(ctx context.Context, id, entryID pulid.ID) (*ent.BankTra
 		if err != nil {
 			return notFound(err, "ledger entry", entryID)
 		}
-		if bt.Currency != "EUR" {
-			return apperr.New(apperr.Validation, "a %s line cannot confirm a EUR ledger entry", bt.Currency)
-		}
-		want, ok := wantedKind(bt.Kind)
-		if !ok {
-			return apperr.New(apperr.Validation, "a %s line confirms no ledger entry", bt.Kind)
-		}
-		if e.Kind != want {
-			return apperr.New(apperr.Validation, "a %s line confirms a %s entry; %s is a %s", bt.Kind, want, e.ID, e.Kind)
-		}
-		other, err := c.BankTransaction.Query().Where(banktransaction.EntryID(e.ID), banktransaction.KindEQ(bt.Kind),
-			banktransaction.IDNEQ(bt.ID)).First(ctx)
-		if err != nil && !ent.IsNotFound(err) {
+		if err := checkManualMatch(ctx, c, bt, e); err != nil {
 			return err
-		}
-		if other != nil {
-			return apperr.New(apperr.Conflict, "entry %s is already confirmed by bank transaction %s; unmatch that first", e.ID, other.ID).
-				With("bankTransactionID", string(other.ID))
 		}
 		st, note := banktransaction.StatusMATCHED, ""
 		if !bt.Amount.Equal(e.Amount) {
 			st = banktransaction.StatusAMOUNT_MISMATCH
 			note = fmt.Sprintf("the bank booked %s, the ledger entry says %s", bt.Amount.StringFixed(2), e.Amount.StringFixed(2))
 		}
-		u := c.BankTransaction.UpdateOne(bt).SetStatus(st).SetEntryID(e.ID).
-			SetMatchMethod(banktransaction.MatchMethodMANUAL).SetManual(true).
-			SetMatchedBy(auth.Actor(ctx)).SetMatchedAt(s.Now())
-		if note == "" {
-			u.ClearNote()
-		} else {
-			u.SetNote(note)
-		}
-		out, err = u.Save(ctx)
+		u := s.byHand(ctx, c.BankTransaction.UpdateOne(bt).SetStatus(st).SetEntryID(e.ID))
+		out, err = setNote(u, note).Save(ctx)
 		return conflictRetry(err)
 	})
 	return unwrapOutside(ctx, out, err)
+}
+
+// checkManualMatch holds a person to the rules the matcher keeps: a EUR
+// line, an entry of the kind the line's kind confirms, and the entry's
+// slot for that kind not held by another line (which must be unmatched
+// first, so that no entry is confirmed twice).
+func checkManualMatch(ctx context.Context, c *ent.Client, bt *ent.BankTransaction, e *ent.LedgerEntry) error {
+	if bt.Currency != "EUR" {
+		return apperr.New(apperr.Validation, "a %s line cannot confirm a EUR ledger entry", bt.Currency)
+	}
+	want, ok := wantedKind(bt.Kind)
+	if !ok {
+		return apperr.New(apperr.Validation, "a %s line confirms no ledger entry", bt.Kind)
+	}
+	if e.Kind != want {
+		return apperr.New(apperr.Validation, "a %s line confirms a %s entry; %s is a %s", bt.Kind, want, e.ID, e.Kind)
+	}
+	other, err := c.BankTransaction.Query().Where(banktransaction.EntryID(e.ID), banktransaction.KindEQ(bt.Kind),
+		banktransaction.IDNEQ(bt.ID)).First(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return err
+	}
+	if other != nil {
+		return apperr.New(apperr.Conflict, "entry %s is already confirmed by bank transaction %s; unmatch that first", e.ID, other.ID).
+			With("bankTransactionID", string(other.ID))
+	}
+	return nil
 }
 
 // Unmatch removes the link of a bank transaction: it becomes UNMATCHED and
@@ -446,12 +446,27 @@ func (s *Service) Unmatch(ctx context.Context, id pulid.ID) (*ent.BankTransactio
 		if err != nil {
 			return notFound(err, "bank transaction", id)
 		}
-		out, err = c.BankTransaction.UpdateOne(bt).SetStatus(banktransaction.StatusUNMATCHED).ClearEntryID().
-			SetMatchMethod(banktransaction.MatchMethodMANUAL).SetManual(true).
-			SetNote("unmatched by hand").SetMatchedBy(auth.Actor(ctx)).SetMatchedAt(s.Now()).Save(ctx)
+		u := s.byHand(ctx, c.BankTransaction.UpdateOne(bt).SetStatus(banktransaction.StatusUNMATCHED).ClearEntryID())
+		out, err = setNote(u, "unmatched by hand").Save(ctx)
 		return err
 	})
 	return unwrapOutside(ctx, out, err)
+}
+
+// byHand marks an update as a person's decision (MANUAL, by the viewer,
+// now): automatic matching never changes such a line again.
+func (s *Service) byHand(ctx context.Context, u *ent.BankTransactionUpdateOne) *ent.BankTransactionUpdateOne {
+	return u.SetMatchMethod(banktransaction.MatchMethodMANUAL).SetManual(true).
+		SetMatchedBy(auth.Actor(ctx)).SetMatchedAt(s.Now())
+}
+
+// setNote sets the line's note, or clears it when there is none: a note
+// left from an earlier decision would explain the wrong one.
+func setNote(u *ent.BankTransactionUpdateOne, note string) *ent.BankTransactionUpdateOne {
+	if note == "" {
+		return u.ClearNote()
+	}
+	return u.SetNote(note)
 }
 
 // Overdue returns the bank debits (payments) still not linked to a ledger
