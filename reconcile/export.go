@@ -36,6 +36,7 @@ type reportLine struct {
 	unconfirmed, open     int
 }
 
+// line is a participation's line: its counts are of its own open items.
 func (r *ReconciliationRow) line() reportLine {
 	return reportLine{id: string(r.Participation.ID), ags: r.Ags, name: r.MunicipalityName,
 		stage1: r.Stage1, stage2: r.Stage2, total: r.Total,
