@@ -2,16 +2,13 @@ package ledger_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"entgo.io/ent/dialect"
 	"github.com/shopspring/decimal"
 
 	"sicherkommunal/apperr"
@@ -22,6 +19,7 @@ import (
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ledger"
 	"sicherkommunal/store"
+	"sicherkommunal/store/storetest"
 )
 
 func capsClock() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }
@@ -66,8 +64,8 @@ var (
 // twice, and an update that leaves the caps alone does not touch the
 // accounts.
 func TestCapChangeLocksAccountsFirst(t *testing.T) {
-	rec := &recorder{}
-	db, svc, pas := fixtureWith(t, 3, capsClock, store.Options{Wrap: rec.wrap})
+	rec := &storetest.Counter{}
+	db, svc, pas := fixtureWith(t, 3, capsClock, store.Options{Wrap: rec.Wrap})
 	ctx := auth.SystemContext(context.Background())
 	if err := ledger.Install(ctx, db); err != nil {
 		t.Fatal(err)
@@ -77,11 +75,11 @@ func TestCapChangeLocksAccountsFirst(t *testing.T) {
 	}
 	p := db.Client.Program.Query().OnlyX(ctx)
 
-	rec.start()
+	rec.Record()
 	if err := setCaps(ctx, db, p.ID, "17000.00", "31000.00"); err != nil {
 		t.Fatal(err)
 	}
-	stmts := rec.stop()
+	stmts := rec.Recorded()
 	lock, programs, accounts := -1, -1, -1
 	for i, q := range stmts {
 		switch {
@@ -115,13 +113,13 @@ func TestCapChangeLocksAccountsFirst(t *testing.T) {
 		}
 	}
 
-	rec.start()
+	rec.Record()
 	if err := store.InTx(ctx, db.Client, func(ctx context.Context, c *ent.Client) error {
 		return c.Program.UpdateOneID(p.ID).SetName("SicherKOMMUNAL II").Exec(ctx)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range rec.stop() {
+	for _, q := range rec.Recorded() {
 		if strings.Contains(q, "funding_accounts") {
 			t.Errorf("a rename touched the accounts: %s", q)
 		}
@@ -178,111 +176,4 @@ func TestCapChangeBelowPaid(t *testing.T) {
 	if _, err := svc.PostDisbursement(ctx, pay(pas[1], 900_000, "p4")); err != nil {
 		t.Errorf("at the new stage-1 cap: %v", err)
 	}
-}
-
-// recorder keeps the SQL statements sent through a wrapped driver while
-// it is started.
-type recorder struct {
-	mu    sync.Mutex
-	on    bool
-	stmts []string
-}
-
-func (r *recorder) wrap(d dialect.Driver) dialect.Driver { return &recDriver{Driver: d, r: r} }
-
-func (r *recorder) start() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.on, r.stmts = true, nil
-}
-
-func (r *recorder) stop() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.on = false
-	return r.stmts
-}
-
-func (r *recorder) add(q string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.on {
-		r.stmts = append(r.stmts, strings.Join(strings.Fields(q), " "))
-	}
-}
-
-type recDriver struct {
-	dialect.Driver
-	r *recorder
-}
-
-func (d *recDriver) Exec(ctx context.Context, q string, args, v any) error {
-	d.r.add(q)
-	return d.Driver.Exec(ctx, q, args, v)
-}
-
-func (d *recDriver) Query(ctx context.Context, q string, args, v any) error {
-	d.r.add(q)
-	return d.Driver.Query(ctx, q, args, v)
-}
-
-func (d *recDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	d.r.add(q)
-	return d.Driver.(interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	}).ExecContext(ctx, q, args...)
-}
-
-func (d *recDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	d.r.add(q)
-	return d.Driver.(interface {
-		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-	}).QueryContext(ctx, q, args...)
-}
-
-func (d *recDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	tx, err := d.Driver.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &recTx{Tx: tx, r: d.r}, nil
-}
-
-func (d *recDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	tx, err := d.Driver.(interface {
-		BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
-	}).BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &recTx{Tx: tx, r: d.r}, nil
-}
-
-type recTx struct {
-	dialect.Tx
-	r *recorder
-}
-
-func (t *recTx) Exec(ctx context.Context, q string, args, v any) error {
-	t.r.add(q)
-	return t.Tx.Exec(ctx, q, args, v)
-}
-
-func (t *recTx) Query(ctx context.Context, q string, args, v any) error {
-	t.r.add(q)
-	return t.Tx.Query(ctx, q, args, v)
-}
-
-func (t *recTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	t.r.add(q)
-	return t.Tx.(interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	}).ExecContext(ctx, q, args...)
-}
-
-func (t *recTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	t.r.add(q)
-	return t.Tx.(interface {
-		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-	}).QueryContext(ctx, q, args...)
 }

@@ -4,14 +4,47 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
+	"sync"
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
 )
 
 // Counter counts the SQL statements sent through a wrapped driver, to
-// assert what a request costs (N+1 guard).
-type Counter struct{ n atomic.Int64 }
+// assert what a request costs (N+1 guard), and between Record and Recorded
+// keeps their texts (to assert their order).
+type Counter struct {
+	n     atomic.Int64
+	mu    sync.Mutex
+	on    bool
+	stmts []string
+}
+
+// Record starts keeping the statements' texts (whitespace collapsed).
+func (c *Counter) Record() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.on, c.stmts = true, nil
+}
+
+// Recorded stops keeping texts and returns those kept since Record.
+func (c *Counter) Recorded() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.on = false
+	return c.stmts
+}
+
+// add counts one statement.
+func (c *Counter) add(q string) {
+	c.n.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.on {
+		c.stmts = append(c.stmts, strings.Join(strings.Fields(q), " "))
+	}
+}
 
 // Count returns the statements counted so far.
 func (c *Counter) Count() int64 { return c.n.Load() }
@@ -28,17 +61,17 @@ type countingDriver struct {
 }
 
 func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
-	d.c.n.Add(1)
+	d.c.add(q)
 	return d.Driver.Exec(ctx, q, args, v)
 }
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
-	d.c.n.Add(1)
+	d.c.add(q)
 	return d.Driver.Query(ctx, q, args, v)
 }
 
 func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	d.c.n.Add(1)
+	d.c.add(q)
 	e, ok := d.Driver.(interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
 	})
@@ -49,7 +82,7 @@ func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any)
 }
 
 func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	d.c.n.Add(1)
+	d.c.add(q)
 	e, ok := d.Driver.(interface {
 		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	})
@@ -87,17 +120,17 @@ type countingTx struct {
 }
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
-	t.c.n.Add(1)
+	t.c.add(q)
 	return t.Tx.Exec(ctx, q, args, v)
 }
 
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
-	t.c.n.Add(1)
+	t.c.add(q)
 	return t.Tx.Query(ctx, q, args, v)
 }
 
 func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	t.c.n.Add(1)
+	t.c.add(q)
 	e, ok := t.Tx.(interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
 	})
@@ -108,7 +141,7 @@ func (t *countingTx) ExecContext(ctx context.Context, q string, args ...any) (sq
 }
 
 func (t *countingTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	t.c.n.Add(1)
+	t.c.add(q)
 	e, ok := t.Tx.(interface {
 		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	})
