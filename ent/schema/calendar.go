@@ -3,15 +3,15 @@
 package schema
 
 import (
-	"sicherkommunal/ent/schema/pulid"
-	"sicherkommunal/ent/schema/types"
-
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/schema/types"
 )
 
 // Appointment is a Termin between the contractor and one or more Kommunen.
