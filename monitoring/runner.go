@@ -1,4 +1,4 @@
-// Package scheduler runs the monitoring jobs on robfig/cron: overdue steps,
+// Package monitoring runs the monitoring jobs on robfig/cron: overdue steps,
 // deadlines at risk, budget overruns and the ledger audit. Each job is a
 // few set-based statements plus an idempotent raise/resolve of flags, runs
 // in one transaction, and is recorded as a JobRun. Time comes from the
