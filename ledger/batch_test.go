@@ -23,6 +23,7 @@ import (
 	"sicherkommunal/ent/privacy"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/internal/clock"
 	"sicherkommunal/ledger"
 	"sicherkommunal/programme"
 	"sicherkommunal/store"
@@ -30,7 +31,8 @@ import (
 )
 
 // fixture is a programme with n registered participations and a ledger
-// service on the clock now that writes the audit trail as in production.
+// service on the clock now, in Europe/Berlin, that writes the audit trail
+// as in production.
 func fixture(tb testing.TB, n int, now func() time.Time) (*store.DB, *ledger.Service, []pulid.ID) {
 	tb.Helper()
 	return fixtureWith(tb, n, now, store.Options{})
@@ -57,7 +59,7 @@ func fixtureWith(tb testing.TB, n int, now func() time.Time, opts store.Options)
 		}
 		pas = append(pas, pa.ID)
 	}
-	return db, &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now}, pas
+	return db, &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Zone: clock.MustLoadZone("Europe/Berlin")}, pas
 }
 
 // batchFixture's clock advances a millisecond at every reading, so that

@@ -34,6 +34,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -70,6 +71,11 @@ type Service struct {
 	Client  *ent.Client
 	Dialect store.Dialect
 	Now     func() time.Time
+	// Zone is the programme's time zone, from programme.InstallationZone:
+	// "today" is the date of Now there (a reversal's value date, the
+	// latest approval of stage 2). Without it ReverseDisbursement and
+	// ApproveStage2 fail.
+	Zone *time.Location
 	// Unbatched posts every disbursement in a transaction of its own
 	// instead of committing concurrent postings together (see batch.go);
 	// the benchmark compares both.
@@ -158,9 +164,14 @@ func (s *Service) PostDisbursement(ctx context.Context, d Disbursement) (*ent.Le
 }
 
 // ReverseDisbursement books a reversal of (part of) a disbursement.
+// Its value date is today in the programme's time zone.
 // Errors: INVALID_AMOUNT, NOT_FOUND, VALIDATION, IDEMPOTENCY_CONFLICT,
-// ALREADY_REVERSED, REVERSAL_EXCEEDS_ORIGINAL.
+// ALREADY_REVERSED, REVERSAL_EXCEEDS_ORIGINAL; without Zone an error
+// without a code.
 func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.LedgerEntry, error) {
+	if s.Zone == nil {
+		return nil, errNoZone
+	}
 	r.Reason = strings.TrimSpace(r.Reason)
 	switch {
 	case r.Reason == "":
@@ -222,7 +233,7 @@ func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.Led
 		e, err := s.entryCreate(ctx, c, &ent.LedgerEntry{
 			ProgramID: orig.ProgramID, ParticipationID: orig.ParticipationID, Stage: orig.Stage,
 			Kind: ledgerentry.KindREVERSAL, Amount: amount,
-			ValueDate: types.DateOf(s.Now(), berlin), Reference: orig.Reference, Reason: &reason,
+			ValueDate: s.today(), Reference: orig.Reference, Reason: &reason,
 			IdempotencyKey: r.IdempotencyKey, PayloadHash: r.payloadHash(), ReversesID: &origID,
 		}).Save(ctx)
 		out = e
@@ -231,9 +242,15 @@ func (s *Service) ReverseDisbursement(ctx context.Context, r Reversal) (*ent.Led
 	return detach(ctx, out), err
 }
 
-// ApproveStage2 records the state committees' approval of stage 2.
-// Errors: NOT_FOUND, VALIDATION, CONFLICT (already approved).
+// ApproveStage2 records the state committees' approval of stage 2 on
+// approvedOn, a date within the programme's period and not after today in
+// the programme's time zone.
+// Errors: NOT_FOUND, VALIDATION, CONFLICT (already approved); without
+// Zone an error without a code.
 func (s *Service) ApproveStage2(ctx context.Context, programID pulid.ID, approvedOn time.Time, decisionReference string) (*ent.Program, error) {
+	if s.Zone == nil {
+		return nil, errNoZone
+	}
 	decisionReference = strings.TrimSpace(decisionReference)
 	if decisionReference == "" {
 		return nil, apperr.New(apperr.Validation, "the approval needs the committees' decision reference")
@@ -254,7 +271,7 @@ func (s *Service) ApproveStage2(ctx context.Context, programID pulid.ID, approve
 		if on.Before(types.NormalizeDate(p.StartsOn)) || on.After(types.NormalizeDate(p.EndsOn)) {
 			return apperr.New(apperr.Validation, "approvedOn %s is outside the programme period", on.Format(time.DateOnly))
 		}
-		if on.After(types.DateOf(s.Now(), berlin)) {
+		if on.After(s.today()) {
 			return apperr.New(apperr.Validation, "approvedOn %s is in the future", on.Format(time.DateOnly))
 		}
 		n, err := c.Program.Update().Where(program.ID(p.ID), program.Stage2ApprovedOnIsNil()).
@@ -436,7 +453,13 @@ func detach(ctx context.Context, e *ent.LedgerEntry) *ent.LedgerEntry {
 	return e.Unwrap()
 }
 
-var berlin = types.DefaultZone() // the programme's zone (programme.CheckZone)
+// today is the date of Now in the programme's time zone (Zone, which the
+// caller has checked).
+func (s *Service) today() time.Time { return types.DateOf(s.Now(), s.Zone) }
+
+// errNoZone is what a Service without Zone returns where it needs the
+// date: the wiring forgot it, and no zone is guessed in its place.
+var errNoZone = errors.New("ledger: the service has no time zone (Service.Zone, from programme.InstallationZone)")
 
 func deref(s *string) string {
 	if s == nil {
