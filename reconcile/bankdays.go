@@ -24,6 +24,9 @@ var bankCal = func() *cal.BusinessCalendar {
 }()
 
 // IsBankingDay reports whether d (a calendar date) is a banking day.
+// Banking days are calendar dates (d's day as stored, types.NormalizeDate):
+// no time zone is involved; the caller has taken the day in the
+// programme's time zone.
 func IsBankingDay(d time.Time) bool {
 	d = types.NormalizeDate(d)
 	return bankCal.IsWorkday(d)

@@ -92,7 +92,7 @@ func tokenWalk(data []byte) (int, error) {
 func BenchmarkImport10000(b *testing.B) {
 	const n = 10000
 	data := benchStatement(n)
-	if f, err := ParseCAMT053(data); err != nil || len(f.Lines) != n {
+	if f, err := ParseCAMT053(data, berlin); err != nil || len(f.Lines) != n {
 		b.Fatalf("statement: %v", err)
 	}
 	b.ReportAllocs()
@@ -106,7 +106,7 @@ func BenchmarkImport10000(b *testing.B) {
 		}
 		walk += time.Since(start)
 		start = time.Now()
-		if f, err := ParseCAMT053Reader(bytes.NewReader(data)); err != nil || len(f.Lines) != n {
+		if f, err := ParseCAMT053Reader(bytes.NewReader(data), berlin); err != nil || len(f.Lines) != n {
 			b.Fatalf("parse: %v", err)
 		}
 		parse += time.Since(start)

@@ -113,8 +113,8 @@ const (
 
 // ParseCAMT053 reads an ISO 20022 camt.053 statement from memory; it is
 // ParseCAMT053Reader on the bytes.
-func ParseCAMT053(data []byte) (*File, error) {
-	return ParseCAMT053Reader(bytes.NewReader(data))
+func ParseCAMT053(data []byte, loc *time.Location) (*File, error) {
+	return ParseCAMT053Reader(bytes.NewReader(data), loc)
 }
 
 // ParseCAMT053Reader reads an ISO 20022 camt.053 statement (.001.02 to
@@ -127,6 +127,7 @@ func ParseCAMT053(data []byte) (*File, error) {
 // amounts must add up to the entry's. Pending and information-only entries
 // are skipped: the final statement books them. A credit's counterparty is
 // its Dbtr, a debit's its Cdtr; an entry without one has no counterparty.
+// A DtTm is the day it is in loc, the programme's time zone (parseDay).
 //
 // Every element must be in the Document's namespace, except the content
 // of SplmtryData/Envlp, which ISO 20022 leaves open to any namespace and
@@ -134,12 +135,15 @@ func ParseCAMT053(data []byte) (*File, error) {
 //
 // Errors: INVALID_STATEMENT naming the element (and for a namespace its
 // path and line); INVALID_AMOUNT for an amount above the ceiling; an error
-// of r itself is returned wrapped, without a code.
-func ParseCAMT053Reader(r io.Reader) (*File, error) {
+// of r itself is returned wrapped, without a code, and so is a nil loc.
+func ParseCAMT053Reader(r io.Reader, loc *time.Location) (*File, error) {
+	if err := checkZone(loc); err != nil {
+		return nil, err
+	}
 	src := &statementSource{r: r, max: maxCAMTBytes}
 	var charset string
 	toks := &camtTokens{dec: newCAMTDecoder(src, &charset)}
-	p := &camtParser{dec: xml.NewTokenDecoder(toks), toks: toks, f: &File{}}
+	p := &camtParser{dec: xml.NewTokenDecoder(toks), toks: toks, f: &File{}, loc: loc}
 	if err := p.document(); err != nil {
 		if charset != "" {
 			return nil, invalid("the encoding %q is not read: camt.053 statements are UTF-8", clip(charset))
@@ -307,11 +311,13 @@ func namespaceName(space string) string {
 	return fmt.Sprintf("namespace %q", clip(space))
 }
 
-// camtParser walks the document: dec reads from toks.
+// camtParser walks the document: dec reads from toks; loc is the
+// programme's time zone, for the entries' date-times.
 type camtParser struct {
 	dec  *xml.Decoder
 	toks *camtTokens
 	f    *File
+	loc  *time.Location
 }
 
 // document reads the whole document, up to the end of its input.
@@ -545,7 +551,7 @@ func (p *camtParser) entry(st *camtStatement, t *xml.StartElement) error {
 	if err := p.dec.DecodeElement(&e, t); err != nil {
 		return err
 	}
-	lines, err := camtEntryLines(&e, fmt.Sprintf("%s, Ntry %d", st.where, st.entries), st.entries)
+	lines, err := camtEntryLines(&e, fmt.Sprintf("%s, Ntry %d", st.where, st.entries), st.entries, p.loc)
 	if err != nil {
 		return err
 	}
@@ -573,8 +579,9 @@ func (p *camtParser) endStatement(st *camtStatement) error {
 
 // camtEntryLines turns the pos-th Ntry of its statement into lines: none
 // for an entry not booked, one for a single booking, one per TxDtls for a
-// batch booking. where names the entry in messages.
-func camtEntryLines(e *camtEntry, where string, pos int) ([]Line, error) {
+// batch booking. where names the entry in messages; its date-times are
+// read in loc.
+func camtEntryLines(e *camtEntry, where string, pos int, loc *time.Location) ([]Line, error) {
 	booked, err := camtBooked(e, where)
 	if err != nil || !booked {
 		return nil, err
@@ -586,7 +593,7 @@ func camtEntryLines(e *camtEntry, where string, pos int) ([]Line, error) {
 	if err := camtEntryBooking(e, where, &base); err != nil {
 		return nil, err
 	}
-	if err := camtEntryDates(e, where, &base); err != nil {
+	if err := camtEntryDates(e, where, &base, loc); err != nil {
 		return nil, err
 	}
 	if len(e.Txs) == 0 {
@@ -686,12 +693,13 @@ func camtEntryBooking(e *camtEntry, where string, l *Line) error {
 // camtEntryDates sets the booking and value dates; an entry with only one
 // of them takes it for both, since every line needs both: the report and
 // the matcher go by the value date, the overdue check by the booking date.
-func camtEntryDates(e *camtEntry, where string, l *Line) error {
-	booking, err := camtDay(e.BookgDt)
+// A DtTm is the day it is in loc.
+func camtEntryDates(e *camtEntry, where string, l *Line, loc *time.Location) error {
+	booking, err := camtDay(e.BookgDt, loc)
 	if err != nil {
 		return invalid("%s: BookgDt %v", where, err)
 	}
-	value, err := camtDay(e.ValDt)
+	value, err := camtDay(e.ValDt, loc)
 	if err != nil {
 		return invalid("%s: ValDt %v", where, err)
 	}
@@ -840,15 +848,15 @@ func camtDirection(s string) (debit bool, err error) {
 	return false, fmt.Errorf("%q is neither DBIT nor CRDT", clip(s))
 }
 
-func camtDay(d *camtDate) (time.Time, error) {
+func camtDay(d *camtDate, loc *time.Location) (time.Time, error) {
 	if d == nil {
 		return time.Time{}, nil
 	}
 	switch {
 	case strings.TrimSpace(d.Dt) != "":
-		return parseDay(d.Dt)
+		return parseDay(d.Dt, loc)
 	case strings.TrimSpace(d.DtTm) != "":
-		return parseDay(d.DtTm)
+		return parseDay(d.DtTm, loc)
 	}
 	return time.Time{}, fmt.Errorf("has neither Dt nor DtTm")
 }

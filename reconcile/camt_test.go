@@ -79,7 +79,7 @@ func checkMixed(t *testing.T, name string, f *File, msgID string) {
 func TestParseCAMT053Versions(t *testing.T) {
 	for _, v := range []string{"02", "03", "04", "08", "10"} {
 		name := "camt053-001-" + v + "-mixed.xml"
-		f, err := ParseCAMT053(readFile(t, name))
+		f, err := ParseCAMT053(readFile(t, name), berlin)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -100,7 +100,7 @@ func TestParseCAMT053VersionRange(t *testing.T) {
 			doc, from = v10, "10"
 		}
 		ns := fmt.Sprintf("camt.053.001.%02d", v)
-		f, err := ParseCAMT053([]byte(strings.Replace(doc, "camt.053.001."+from, ns, 1)))
+		f, err := ParseCAMT053([]byte(strings.Replace(doc, "camt.053.001."+from, ns, 1)), berlin)
 		if err != nil {
 			t.Fatalf("%s: %v", ns, err)
 		}
@@ -108,7 +108,7 @@ func TestParseCAMT053VersionRange(t *testing.T) {
 	}
 	for _, ns := range []string{"camt.053.001.01", "camt.053.001.14", "camt.053.001.99", "camt.053.001.00", "camt.053.001.1",
 		"camt.053.001.013", "camt.053.001.0a", "camt.052.001.08", "camt.054.001.08"} {
-		_, err := ParseCAMT053([]byte(strings.Replace(v10, "camt.053.001.10", ns, 1)))
+		_, err := ParseCAMT053([]byte(strings.Replace(v10, "camt.053.001.10", ns, 1)), berlin)
 		wantRefusal(t, ns, err, CodeInvalidStatement,
 			`unknown namespace "urn:iso:std:iso:20022:tech:xsd:`+ns+`": camt.053.001.02 to camt.053.001.13 are read`)
 	}
@@ -128,7 +128,7 @@ func TestParseCAMT053Counterparty(t *testing.T) {
 	// (the account itself) must not become the counterparty.
 	noCdtr := strings.Replace(strings.Replace(v02, "<Cdtr><Nm>Kommune A</Nm></Cdtr>", "", 1),
 		"<CdtrAcct><Id><IBAN>DE82810532721000123456</IBAN></Id></CdtrAcct>", "", 1)
-	f, err := ParseCAMT053([]byte(noCdtr))
+	f, err := ParseCAMT053([]byte(noCdtr), berlin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestParseCAMT053Counterparty(t *testing.T) {
 	v08 := string(readFile(t, "camt053-001-08.xml"))
 	noDbtr := strings.Replace(strings.Replace(v08, "<Dbtr><Pty><Nm>Kommune D</Nm></Pty></Dbtr>", "<Cdtr><Pty><Nm>Land Sachsen-Anhalt</Nm></Pty></Cdtr>", 1),
 		"<DbtrAcct><Id><IBAN>DE54800555000500012345</IBAN></Id></DbtrAcct>", "<CdtrAcct><Id><IBAN>DE42810000000810015001</IBAN></Id></CdtrAcct>", 1)
-	f, err = ParseCAMT053([]byte(noDbtr))
+	f, err = ParseCAMT053([]byte(noDbtr), berlin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestParseCAMT053Counterparty(t *testing.T) {
 		t.Fatalf("credit without Dbtr: %+v", ret)
 	}
 	// With both parties, each direction takes its own.
-	f, err = ParseCAMT053(readFile(t, "camt053-001-02-mixed.xml"))
+	f, err = ParseCAMT053(readFile(t, "camt053-001-02-mixed.xml"), berlin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestParseCAMT053Counterparty(t *testing.T) {
 	}
 	// IBANs are read without their spaces.
 	spaced := strings.Replace(v02, "<IBAN>DE82810532721000123456</IBAN>", "<IBAN>DE82 8105 3272 1000 1234 56</IBAN>", 1)
-	if f, err := ParseCAMT053([]byte(spaced)); err != nil || f.Lines[0].CounterpartyIBAN != "DE82810532721000123456" {
+	if f, err := ParseCAMT053([]byte(spaced), berlin); err != nil || f.Lines[0].CounterpartyIBAN != "DE82810532721000123456" {
 		t.Fatalf("spaced IBAN: %v", err)
 	}
 }
@@ -169,12 +169,12 @@ func TestParseCAMT053Counterparty(t *testing.T) {
 func TestParseCAMT053Reader(t *testing.T) {
 	for _, name := range []string{"camt053-001-02.xml", "camt053-001-08.xml", "camt053-001-02-mixed.xml", "camt053-001-10-mixed.xml"} {
 		data := readFile(t, name)
-		want, err := ParseCAMT053(data)
+		want, err := ParseCAMT053(data, berlin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range []io.Reader{iotest.OneByteReader(bytes.NewReader(data)), iotest.HalfReader(bytes.NewReader(data)), iotest.DataErrReader(bytes.NewReader(data))} {
-			got, err := ParseCAMT053Reader(r)
+			got, err := ParseCAMT053Reader(r, berlin)
 			if err != nil || !reflect.DeepEqual(got, want) {
 				t.Fatalf("%s through %T: %v\n got %+v\nwant %+v", name, r, err, got, want)
 			}
@@ -187,11 +187,11 @@ func TestParseCAMT053Reader(t *testing.T) {
 	bad := strings.Replace(doc, `<Amt Ccy="EUR">16100.00</Amt>`, `<Amt Ccy="EUR">16.100,00</Amt>`, 1)
 	cut := strings.Index(bad, "</Ntry>") + len("</Ntry>")
 	poison := errors.New("read past the bad entry")
-	_, err := ParseCAMT053Reader(io.MultiReader(strings.NewReader(bad[:cut]), strings.NewReader(strings.Repeat(" ", 1<<20)), iotest.ErrReader(poison)))
+	_, err := ParseCAMT053Reader(io.MultiReader(strings.NewReader(bad[:cut]), strings.NewReader(strings.Repeat(" ", 1<<20)), iotest.ErrReader(poison)), berlin)
 	wantRefusal(t, "bad entry", err, CodeInvalidStatement, "Stmt 1 (Id 2026-0100), Ntry 1 (NtryRef 000010): Amt")
 
 	// The reader fails half-way: its error, without a code.
-	_, err = ParseCAMT053Reader(io.MultiReader(strings.NewReader(doc[:len(doc)/2]), iotest.ErrReader(poison)))
+	_, err = ParseCAMT053Reader(io.MultiReader(strings.NewReader(doc[:len(doc)/2]), iotest.ErrReader(poison)), berlin)
 	if !errors.Is(err, poison) || apperr.CodeOf(err) != "" {
 		t.Fatalf("reader error: %v", err)
 	}
@@ -199,7 +199,7 @@ func TestParseCAMT053Reader(t *testing.T) {
 	// More than 64 MiB: refused once the limit is passed. (Comments as
 	// padding: each is a token of its own.)
 	head := doc[:strings.Index(doc, "<Ntry>")]
-	_, err = ParseCAMT053Reader(io.MultiReader(strings.NewReader(head), &padding{}))
+	_, err = ParseCAMT053Reader(io.MultiReader(strings.NewReader(head), &padding{}), berlin)
 	wantRefusal(t, "too large", err, CodeInvalidStatement, "larger than 67108864 bytes")
 	// Exactly at the limit it is read.
 	pad := maxCAMTBytes - len(doc)
@@ -208,10 +208,10 @@ func TestParseCAMT053Reader(t *testing.T) {
 		return io.MultiReader(strings.NewReader(head), io.LimitReader(&padding{}, int64(comments)),
 			strings.NewReader(strings.Repeat(" ", blanks)), strings.NewReader(doc[len(head):]))
 	}
-	if f, err := ParseCAMT053Reader(padded(pad - comments)); err != nil || len(f.Lines) != len(mixedLines) {
+	if f, err := ParseCAMT053Reader(padded(pad-comments), berlin); err != nil || len(f.Lines) != len(mixedLines) {
 		t.Fatalf("at the limit: %v", err)
 	}
-	_, err = ParseCAMT053Reader(padded(pad - comments + 1))
+	_, err = ParseCAMT053Reader(padded(pad-comments+1), berlin)
 	wantRefusal(t, "one byte above the limit", err, CodeInvalidStatement, "larger than")
 }
 
@@ -264,7 +264,7 @@ func TestParseCAMT053Structure(t *testing.T) {
 	extra := "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!-- bank export -->\n" +
 		strings.Replace(strings.TrimPrefix(v02, `<?xml version="1.0" encoding="UTF-8"?>`), "</Stmt>", "<AddtlStmtInf>Ende</AddtlStmtInf></Stmt>", 1) +
 		"\n<!-- end --><?bank done?>\n"
-	f, err := ParseCAMT053([]byte(extra))
+	f, err := ParseCAMT053([]byte(extra), berlin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -21,9 +22,14 @@ var (
 )
 
 // ParseCSV reads a statement in the documented CSV layout. Each data row is
-// one booking; (statement_id, line_ref) identifies it.
-// Errors: INVALID_STATEMENT naming the line and column.
-func ParseCSV(data []byte) (*File, error) {
+// one booking; (statement_id, line_ref) identifies it. A date-time is the
+// day it is in loc, the programme's time zone (parseDay).
+// Errors: INVALID_STATEMENT naming the line and column; without loc an
+// error without a code.
+func ParseCSV(data []byte, loc *time.Location) (*File, error) {
+	if err := checkZone(loc); err != nil {
+		return nil, err
+	}
 	data, err := csvContent(data)
 	if err != nil {
 		return nil, err
@@ -48,7 +54,7 @@ func ParseCSV(data []byte) (*File, error) {
 			return nil, csvErr(err, 0)
 		}
 		line, _ := r.FieldPos(0)
-		l, err := cols.line(rec, line)
+		l, err := cols.line(rec, line, loc)
 		if err != nil {
 			return nil, err
 		}
@@ -127,12 +133,13 @@ func csvHeader(head []string) (csvColumns, error) {
 	return col, nil
 }
 
-// csvRecord is one data row with its columns and its line in the file
-// (for the messages).
+// csvRecord is one data row with its columns, its line in the file (for
+// the messages) and the programme's time zone (for its date-times).
 type csvRecord struct {
 	cols csvColumns
 	rec  []string
 	line int
+	loc  *time.Location
 }
 
 // get is the trimmed value of a column; an optional column the file does
@@ -150,10 +157,11 @@ func (r csvRecord) bad(name string, err error) error {
 	return invalidAmount(err, "line %d, column %s: %v", r.line, name, err)
 }
 
-// line turns the data row rec at line n of the file into a Line, or
-// refuses it naming the first column that is wrong (in the order below).
-func (cols csvColumns) line(rec []string, n int) (Line, error) {
-	r := csvRecord{cols: cols, rec: rec, line: n}
+// line turns the data row rec at line n of the file into a Line, its
+// date-times read in loc, or refuses it naming the first column that is
+// wrong (in the order below).
+func (cols csvColumns) line(rec []string, n int, loc *time.Location) (Line, error) {
+	r := csvRecord{cols: cols, rec: rec, line: n, loc: loc}
 	var l Line
 	for _, step := range []func(*Line) error{r.keys, r.booking, r.references} {
 		if err := step(&l); err != nil {
@@ -194,10 +202,10 @@ func (r csvRecord) keys(l *Line) error {
 // the reversal flag (which together give the kind), amount and currency.
 func (r csvRecord) booking(l *Line) error {
 	var err error
-	if l.BookingDate, err = parseDay(r.get("booking_date")); err != nil {
+	if l.BookingDate, err = parseDay(r.get("booking_date"), r.loc); err != nil {
 		return r.bad("booking_date", err)
 	}
-	if l.ValueDate, err = parseDay(r.get("value_date")); err != nil {
+	if l.ValueDate, err = parseDay(r.get("value_date"), r.loc); err != nil {
 		return r.bad("value_date", err)
 	}
 	if l.Debit, err = camtDirection(strings.ToUpper(r.get("credit_debit"))); err != nil {
@@ -249,7 +257,10 @@ func csvErr(err error, line int) error {
 // ParseCSVReader reads a statement in the documented CSV layout from r (at
 // most 16 MiB); it is ParseCSV on what it read.
 // Errors: as ParseCSV; an error of r is returned wrapped, without a code.
-func ParseCSVReader(r io.Reader) (*File, error) {
+func ParseCSVReader(r io.Reader, loc *time.Location) (*File, error) {
+	if err := checkZone(loc); err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(&statementSource{r: r, max: maxStatementBytes})
 	if errors.Is(err, errTooLarge) {
 		return nil, invalid("the CSV file is larger than %d bytes", maxStatementBytes)
@@ -257,5 +268,5 @@ func ParseCSVReader(r io.Reader) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseCSV(data)
+	return ParseCSV(data, loc)
 }

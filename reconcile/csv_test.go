@@ -66,7 +66,7 @@ func TestCSVLine(t *testing.T) {
 			names = csvRequired
 		}
 		cols, rec := csvFields(names, c.row)
-		l, err := cols.line(rec, 2)
+		l, err := cols.line(rec, 2, berlin)
 		if err != nil {
 			t.Errorf("%s: %v", c.name, err)
 			continue
@@ -111,17 +111,17 @@ func TestCSVLineRefusals(t *testing.T) {
 		{"counterparty IBAN", "counterparty_iban", "DE1", CodeInvalidStatement, `line 5, column counterparty_iban: "DE1" is not an IBAN`},
 	} {
 		cols, rec := csvFields(nil, map[string]string{c.column: c.value})
-		_, err := cols.line(rec, 5)
+		_, err := cols.line(rec, 5, berlin)
 		wantRefusal(t, c.name, err, c.code, c.want)
 	}
 	// Account IBAN and statement id are checked together: each fits, the
 	// statement key does not.
 	cols, rec := csvFields(nil, map[string]string{"account_iban": "DE42810000000810015001", "statement_id": strings.Repeat("s", 190)})
-	_, err := cols.line(rec, 5)
+	_, err := cols.line(rec, 5, berlin)
 	wantRefusal(t, "statement key too long", err, CodeInvalidStatement, "line 5, column statement_id: is too long")
 	// The first wrong column is named.
 	cols, rec = csvFields(nil, map[string]string{"amount": "x", "booking_date": "x", "currency": "x"})
-	_, err = cols.line(rec, 5)
+	_, err = cols.line(rec, 5, berlin)
 	wantRefusal(t, "several wrong columns", err, CodeInvalidStatement, "line 5, column booking_date:")
 }
 

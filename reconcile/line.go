@@ -117,21 +117,35 @@ func parseAmount(s string) (decimal.Decimal, error) {
 }
 
 // parseDay reads YYYY-MM-DD, or an ISO date-time whose calendar day in
-// Europe/Berlin is taken.
-func parseDay(s string) (time.Time, error) {
+// loc, the programme's time zone, is taken: a date-time with an offset
+// (2026-03-03T23:30:00Z) is the day it is in loc then (2026-03-04 in
+// Europe/Berlin), one without an offset is a wall time in loc, so its day
+// is the one written.
+func parseDay(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return types.NormalizeDate(t), nil
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
-		if t, err := time.ParseInLocation(layout, s, berlin); err == nil {
-			return types.DateOf(t, berlin), nil
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return types.DateOf(t, loc), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date (YYYY-MM-DD) or date-time", clip(s))
 }
 
-var berlin = types.DefaultZone() // the programme's zone (programme.CheckZone)
+// errNoZone is what the parsers and the Service return without the
+// programme's time zone: the wiring forgot it (Service.Zone), and no zone
+// is guessed in its place.
+var errNoZone = errors.New("reconcile: no time zone for the statement's dates (Service.Zone, from programme.InstallationZone)")
+
+// checkZone refuses a nil zone before anything is read.
+func checkZone(loc *time.Location) error {
+	if loc == nil {
+		return errNoZone
+	}
+	return nil
+}
 
 // normIBAN removes spaces and upper-cases an IBAN; it refuses what cannot
 // be an account number at all (the check digits of foreign accounts are

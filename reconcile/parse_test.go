@@ -15,7 +15,11 @@ import (
 	"sicherkommunal/apperr"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/internal/clock"
 )
+
+// berlin is the programme's time zone the tests parse in.
+var berlin = clock.MustLoadZone("Europe/Berlin")
 
 func readFile(t testing.TB, name string) []byte {
 	t.Helper()
@@ -29,12 +33,12 @@ func readFile(t testing.TB, name string) []byte {
 // refusal is a document a parser must refuse, and a part of the message.
 type refusal struct{ name, doc, want string }
 
-// wantRefused parses each document and wants it refused with code, the
-// message containing want; kind names the parser in failures.
-func wantRefused(t *testing.T, kind string, parse func([]byte) (*File, error), code string, cases []refusal) {
+// wantRefused parses each document (in Berlin) and wants it refused with
+// code, the message containing want; kind names the parser in failures.
+func wantRefused(t *testing.T, kind string, parse func([]byte, *time.Location) (*File, error), code string, cases []refusal) {
 	t.Helper()
 	for _, c := range cases {
-		_, err := parse([]byte(c.doc))
+		_, err := parse([]byte(c.doc), berlin)
 		wantRefusal(t, kind+" "+c.name, err, code, c.want)
 	}
 }
@@ -49,7 +53,7 @@ func wantRefusal(t *testing.T, name string, err error, code, want string) {
 }
 
 func TestParseCAMT053v02(t *testing.T) {
-	f, err := ParseCAMT053(readFile(t, "camt053-001-02.xml"))
+	f, err := ParseCAMT053(readFile(t, "camt053-001-02.xml"), berlin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +83,7 @@ func TestParseCAMT053v02(t *testing.T) {
 }
 
 func TestParseCAMT053v08(t *testing.T) {
-	f, err := ParseCAMT053(readFile(t, "camt053-001-08.xml"))
+	f, err := ParseCAMT053(readFile(t, "camt053-001-08.xml"), berlin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +105,7 @@ func TestParseCAMT053v08(t *testing.T) {
 }
 
 func TestParseCSV(t *testing.T) {
-	f, err := ParseCSV(readFile(t, "statement.csv"))
+	f, err := ParseCSV(readFile(t, "statement.csv"), berlin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +120,7 @@ func TestParseCSV(t *testing.T) {
 		t.Fatalf("line 2: %+v", cr)
 	}
 	// Comma-separated, columns in another order, BOM.
-	f, err = ParseCSV([]byte("\xef\xbb\xbfamount,currency,credit_debit,statement_id,line_ref,booking_date,value_date\n12.30,EUR,DBIT,S1,x,2026-03-02,2026-03-02\n"))
+	f, err = ParseCSV([]byte("\xef\xbb\xbfamount,currency,credit_debit,statement_id,line_ref,booking_date,value_date\n12.30,EUR,DBIT,S1,x,2026-03-02,2026-03-02\n"), berlin)
 	if err != nil || len(f.Lines) != 1 || f.Lines[0].Amount.StringFixed(2) != "12.30" {
 		t.Fatalf("%+v %v", f, err)
 	}
@@ -192,13 +196,13 @@ func TestParseAmountCeiling(t *testing.T) {
 		{"transaction of a batch", strings.Replace(v02, ">8500.00<", ">1000000008400.00<", 1),
 			`Stmt 1 (Id 2026-0001), Ntry 2 (NtryRef 000002), TxDtls 2: Amt "1000000008400.00" is above the limit`},
 	})
-	if _, err := ParseCAMT053([]byte(strings.Replace(v02, ">500.00</Amt>", ">1000000000.00</Amt>", 1))); err != nil {
+	if _, err := ParseCAMT053([]byte(strings.Replace(v02, ">500.00</Amt>", ">1000000000.00</Amt>", 1)), berlin); err != nil {
 		t.Errorf("camt at the ceiling: %v", err)
 	}
 	csv := string(readFile(t, "statement.csv"))
 	wantRefused(t, "csv", ParseCSV, CodeInvalidAmount, []refusal{{"amount", strings.Replace(csv, "250.00", "92233720368547758.07", 1),
 		`line 3, column amount: "92233720368547758.07" is above the limit of 1000000000.00 EUR`}})
-	if f, err := ParseCSV([]byte(strings.Replace(csv, "250.00", "1000000000.00", 1))); err != nil || f.Lines[1].Amount.StringFixed(2) != "1000000000.00" {
+	if f, err := ParseCSV([]byte(strings.Replace(csv, "250.00", "1000000000.00", 1)), berlin); err != nil || f.Lines[1].Amount.StringFixed(2) != "1000000000.00" {
 		t.Errorf("csv at the ceiling: %v", err)
 	}
 }
@@ -227,7 +231,7 @@ func TestParseCAMT053Namespaces(t *testing.T) {
 	})
 	// Supplementary data may carry anything; the file is read as without it.
 	withEnvlp := strings.Replace(v02, "</Stmt>", `<SplmtryData><Envlp><b:Info xmlns:b="urn:example:bank"><b:Ntry>ignored</b:Ntry></b:Info><Other xmlns="">x</Other></Envlp></SplmtryData></Stmt>`, 1)
-	f, err := ParseCAMT053([]byte(withEnvlp))
+	f, err := ParseCAMT053([]byte(withEnvlp), berlin)
 	if err != nil || len(f.Lines) != 4 {
 		t.Fatalf("Envlp content: %v", err)
 	}
@@ -236,13 +240,13 @@ func TestParseCAMT053Namespaces(t *testing.T) {
 	wantRefused(t, "camt", ParseCAMT053, CodeInvalidStatement, []refusal{{"after Envlp", after, "Stmt/Ntry is in no namespace"}})
 	// The xsi attributes on the Document are fine (the .02 sample has them), and so is the .08 sample.
 	for _, name := range []string{"camt053-001-02.xml", "camt053-001-08.xml"} {
-		if _, err := ParseCAMT053(readFile(t, name)); err != nil {
+		if _, err := ParseCAMT053(readFile(t, name), berlin); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
 	xsi := strings.Replace(v02, `xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`,
 		`xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="`+NamespaceCAMT053v02+` camt.053.001.02.xsd">`, 1)
-	if _, err := ParseCAMT053([]byte(xsi)); err != nil {
+	if _, err := ParseCAMT053([]byte(xsi), berlin); err != nil {
 		t.Fatalf("xsi:schemaLocation: %v", err)
 	}
 }
@@ -292,8 +296,8 @@ func FuzzParseCAMT053(f *testing.F) {
 	f.Add([]byte(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt></BkToCstmrStmt></Document>`))
 	f.Add([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?><Document/>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		file, err := ParseCAMT053(data)
-		cut, cutErr := ParseCAMT053Reader(iotest.HalfReader(bytes.NewReader(data)))
+		file, err := ParseCAMT053(data, berlin)
+		cut, cutErr := ParseCAMT053Reader(iotest.HalfReader(bytes.NewReader(data)), berlin)
 		if fmt.Sprint(err) != fmt.Sprint(cutErr) || !reflect.DeepEqual(file, cut) {
 			t.Fatalf("a reader that cuts the bytes reads another statement: %v / %v", err, cutErr)
 		}
@@ -313,7 +317,7 @@ func FuzzParseCSV(f *testing.F) {
 	f.Add([]byte("amount,currency,credit_debit,statement_id,line_ref,booking_date,value_date\n12.30,EUR,DBIT,S1,x,2026-03-02,2026-03-02\n"))
 	f.Add([]byte("statement_id;line_ref\n\"a;b\";\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		file, err := ParseCSV(data)
+		file, err := ParseCSV(data, berlin)
 		if err != nil {
 			if code := apperr.CodeOf(err); code != CodeInvalidStatement && code != CodeInvalidAmount {
 				t.Fatalf("error without code: %v", err)

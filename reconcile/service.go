@@ -29,25 +29,34 @@ type Service struct {
 	Client  *ent.Client
 	Dialect store.Dialect
 	Now     func() time.Time
+	// Zone is the programme's time zone, from programme.InstallationZone:
+	// the day a statement's date-time is in. Without it an import fails.
+	Zone *time.Location
 }
 
-// Parse reads a statement file of the given format from memory.
-// Errors: INVALID_STATEMENT, INVALID_AMOUNT, VALIDATION (unknown format).
-func Parse(format bankstatementimport.Format, content []byte) (*File, error) {
-	return ParseReader(format, bytes.NewReader(content))
+// Parse reads a statement file of the given format from memory; the days
+// of its date-times are those in loc, the programme's time zone.
+// Errors: INVALID_STATEMENT, INVALID_AMOUNT, VALIDATION (unknown format);
+// without loc an error without a code.
+func Parse(format bankstatementimport.Format, content []byte, loc *time.Location) (*File, error) {
+	return ParseReader(format, bytes.NewReader(content), loc)
 }
 
 // ParseReader reads a statement file of the given format from r: camt.053
 // as a stream (ParseCAMT053Reader, at most 64 MiB), CSV (ParseCSVReader,
-// at most 16 MiB).
+// at most 16 MiB); the days of its date-times are those in loc, the
+// programme's time zone.
 // Errors: INVALID_STATEMENT, INVALID_AMOUNT, VALIDATION (unknown format);
-// an error of r is returned wrapped, without a code.
-func ParseReader(format bankstatementimport.Format, r io.Reader) (*File, error) {
+// an error of r is returned wrapped, without a code, and so is a nil loc.
+func ParseReader(format bankstatementimport.Format, r io.Reader, loc *time.Location) (*File, error) {
+	if err := checkZone(loc); err != nil {
+		return nil, err
+	}
 	switch format {
 	case bankstatementimport.FormatCAMT053:
-		return ParseCAMT053Reader(r)
+		return ParseCAMT053Reader(r, loc)
 	case bankstatementimport.FormatCSV:
-		return ParseCSVReader(r)
+		return ParseCSVReader(r, loc)
 	}
 	return nil, apperr.New(apperr.Validation, "unknown statement format %q", format)
 }
@@ -67,12 +76,13 @@ func (s *Service) Import(ctx context.Context, format bankstatementimport.Format,
 // end-to-end id, remittance) are named in the import's differingLines, and
 // the stored line stays as it is. The new lines, and the older lines still
 // open (UNMATCHED or AMBIGUOUS, not set by a person), are matched against
-// the ledger. The import itself is recorded with its counts.
+// the ledger. The import itself is recorded with its counts. The days of
+// the statement's date-times are those in the service's Zone.
 // Errors: INVALID_STATEMENT, INVALID_AMOUNT, VALIDATION; an error of r is
-// returned wrapped, without a code.
+// returned wrapped, without a code, and so is a service without Zone.
 func (s *Service) ImportReader(ctx context.Context, format bankstatementimport.Format, r io.Reader) (*ent.BankStatementImport, error) {
 	h := sha256.New()
-	f, err := ParseReader(format, io.TeeReader(r, h))
+	f, err := ParseReader(format, io.TeeReader(r, h), s.Zone)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ func testService(t testing.TB) (*Service, context.Context) {
 	t.Helper()
 	db := storetest.Open(t, store.Options{})
 	now := time.Date(2026, 3, 6, 8, 0, 0, 0, time.UTC)
-	return &Service{Client: db.Client, Dialect: db.Dialect, Now: func() time.Time { return now }},
+	return &Service{Client: db.Client, Dialect: db.Dialect, Now: func() time.Time { return now }, Zone: berlin},
 		auth.SystemContext(context.Background())
 }
 
