@@ -169,7 +169,7 @@ func loadDemo(ctx context.Context, client *ent.Client, svc *programme.Service, l
 	if err := demoAppointments(ctx, c, active, consultants, today, berlin); err != nil {
 		return false, err
 	}
-	imported, err := demoBankStatement(ctx, c, ledgerSvc.Dialect, p, ks, now)
+	imported, err := demoBankStatement(ctx, c, ledgerSvc.Dialect, p, ks, now, berlin)
 	if err != nil {
 		return false, fmt.Errorf("bank statement: %w", err)
 	}
@@ -566,7 +566,7 @@ func demoFeeds(ctx context.Context, client *ent.Client, svc *calendar.Service) (
 // reference and match, one was paid without reference and matches by
 // amount, IBAN and date, one paid another amount (AMOUNT_MISMATCH), and one
 // payment matches nothing (UNMATCHED). It reports whether it imported.
-func demoBankStatement(ctx context.Context, c *ent.Client, d store.Dialect, p *ent.Program, ks []programme.Kommune, now time.Time) (bool, error) {
+func demoBankStatement(ctx context.Context, c *ent.Client, d store.Dialect, p *ent.Program, ks []programme.Kommune, now time.Time, berlin *time.Location) (bool, error) {
 	if done, err := c.BankTransaction.Query().Where(banktransaction.StatementID(demoStatementID)).Exist(ctx); err != nil || done {
 		return false, err
 	}
@@ -605,7 +605,7 @@ func demoBankStatement(ctx context.Context, c *ent.Client, d store.Dialect, p *e
 	}
 	day := types.DateOf(now, time.UTC).Format(time.DateOnly)
 	fmt.Fprintf(&b, "%s;99;%s;%s;DBIT;1234.56;EUR;RE-2026-0815;IT-Dienstleister GmbH;DE37810532729990001234;Rechnung 2026-0815\n", demoStatementID, day, day)
-	_, err = (&reconcile.Service{Client: c, Dialect: d, Now: func() time.Time { return now }}).Import(ctx, "CSV", []byte(b.String()))
+	_, err = (&reconcile.Service{Client: c, Dialect: d, Now: func() time.Time { return now }, Zone: berlin}).Import(ctx, "CSV", []byte(b.String()))
 	return err == nil, err
 }
 

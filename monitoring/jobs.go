@@ -212,7 +212,7 @@ func (r *Runner) ledgerAudit(ctx context.Context, c *ent.Client, now time.Time) 
 // unmatchedPayments raises PAYMENT_UNMATCHED for bank debits that no ledger
 // entry explains after three banking days.
 func (r *Runner) unmatchedPayments(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
-	lines, err := (&reconcile.Service{Client: c, Dialect: r.Dialect, Now: r.Now}).Overdue(ctx, r.today(now), UnmatchedAfterBankingDays)
+	lines, err := (&reconcile.Service{Client: c, Dialect: r.Dialect, Now: r.Now, Zone: r.Location}).Overdue(ctx, r.today(now), UnmatchedAfterBankingDays)
 	if err != nil {
 		return result{}, err
 	}
