@@ -12,6 +12,7 @@ import (
 	"sicherkommunal/auth"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/internal/clock"
 	"sicherkommunal/monitoring"
 	"sicherkommunal/programme"
 	"sicherkommunal/store"
@@ -33,7 +34,7 @@ func BenchmarkJobs(b *testing.B) {
 				b.Fatal(err)
 			}
 			seedNationwide(b, db, n)
-			loc, _ := time.LoadLocation("Europe/Berlin")
+			loc := clock.MustLoadZone("Europe/Berlin")
 			now := time.Date(2026, 12, 5, 9, 0, 0, 0, loc)
 			r := &monitoring.Runner{Client: db.Client, Dialect: db.Dialect, Now: func() time.Time { return now },
 				Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Location: loc}

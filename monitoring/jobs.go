@@ -78,7 +78,7 @@ WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.kind = ? AND f.subject_key = c.s
 }
 
 // overdueSteps: a step due on D and not completed is overdue from 00:00
-// Europe/Berlin on D+1 (the programme's time zone).
+// on D+1 in the programme's time zone.
 func (r *Runner) overdueSteps(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
 	d := r.dialect()
 	today, arg := d.Date(r.today(now))

@@ -26,8 +26,9 @@ import (
 	"sicherkommunal/store"
 )
 
-// DefaultSchedules are cron specs in Europe/Berlin; none lies in the hour
-// 02:00–03:00 that the spring DST change skips.
+// DefaultSchedules are cron specs in the programme's time zone
+// (Runner.Location); none lies between 02:00 and 03:00, the hour in which
+// the DST changes of European zones happen.
 var DefaultSchedules = map[string]string{
 	JobOverdueSteps:   "*/15 * * * *",
 	JobDeadlineWatch:  "0 6 * * *",
