@@ -382,7 +382,7 @@ func demoAppointments(ctx context.Context, c *ent.Client, active []*ent.Particip
 	// Working days over the coming five weeks.
 	var days []time.Time
 	for d := today.AddDate(0, 0, 1); len(days) < 25; d = d.AddDate(0, 0, 1) {
-		if _, closed := calendar.IsNonWorkingDay(time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, berlin)); !closed {
+		if _, closed := calendar.IsNonWorkingDay(time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, berlin), berlin); !closed {
 			days = append(days, d)
 		}
 	}

@@ -4,17 +4,21 @@
 // Rules, each enforced in the caller's transaction:
 //   - endsAt is after startsAt;
 //   - no day of an appointment is a weekend or a Sachsen-Anhalt public
-//     holiday (Europe/Berlin calendar) unless explicitly allowed;
+//     holiday unless explicitly allowed;
 //   - an appointment lies within the period of its participations'
 //     programmes;
 //   - a consultant or a participation is never in two overlapping
 //     appointments that are not cancelled;
 //   - every change increments sequence and sets updated_at (the feeds'
 //     SEQUENCE and LAST-MODIFIED).
+//
+// Days, periods and feed times are those of the programme's time zone
+// (Service.Zone); the holidays are Sachsen-Anhalt's whatever the zone.
 package calendar
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -46,8 +50,8 @@ const (
 	AppointmentConflict = "APPOINTMENT_CONFLICT"
 )
 
-// Berlin is the time zone of every appointment, feed and working-day rule.
-var Berlin = types.DefaultZone() // the programme's zone (programme.CheckZone)
+// errNoZone is the wiring error of a Service without a Zone.
+var errNoZone = errors.New("calendar: no time zone: Service.Zone must be set (programme.InstallationZone)")
 
 // Service holds the appointment rules and serves the feeds.
 type Service struct {
@@ -62,9 +66,22 @@ type Service struct {
 	Now func() time.Time
 	// Program completes steps when their appointment is completed.
 	Program *programme.Service
-	Log     *slog.Logger
+	// Zone is the programme's time zone, from programme.InstallationZone;
+	// every date, working-day rule and feed time is in it. It must be
+	// set: Schedule, Reschedule, Complete, FeedState and RenderFeed fail
+	// without it.
+	Zone *time.Location
+	Log  *slog.Logger
 
 	publicURL atomic.Pointer[string]
+}
+
+// zone returns the service's zone, or errNoZone.
+func (s *Service) zone() (*time.Location, error) {
+	if s.Zone == nil {
+		return nil, errNoZone
+	}
+	return s.Zone, nil
 }
 
 // SetPublicURL sets the base of feed URLs (scheme, host, optional path),
@@ -101,6 +118,10 @@ type ScheduleInput struct {
 // withdrawn participation), NON_WORKING_DAY, OUTSIDE_PROGRAM_PERIOD,
 // APPOINTMENT_CONFLICT.
 func (s *Service) Schedule(ctx context.Context, c *ent.Client, in ScheduleInput) (*ent.Appointment, error) {
+	loc, err := s.zone()
+	if err != nil {
+		return nil, err
+	}
 	title := strings.TrimSpace(in.Title)
 	if title == "" {
 		return nil, apperr.New(apperr.Validation, "an appointment needs a title").With("field", "title")
@@ -110,7 +131,7 @@ func (s *Service) Schedule(ctx context.Context, c *ent.Client, in ScheduleInput)
 		return nil, apperr.New(apperr.Validation, "an appointment needs at least one participation").With("field", "participationIDs")
 	}
 	start, end := in.StartsAt.UTC(), in.EndsAt.UTC()
-	if err := checkTimes(start, end, in.AllowNonWorkingDay); err != nil {
+	if err := checkTimes(start, end, in.AllowNonWorkingDay, loc); err != nil {
 		return nil, err
 	}
 	parts, err := s.lockParticipations(ctx, c, participation.IDIn(pids...))
@@ -130,7 +151,7 @@ func (s *Service) Schedule(ctx context.Context, c *ent.Client, in ScheduleInput)
 	if err := s.lockConsultants(ctx, c, cids); err != nil {
 		return nil, err
 	}
-	if err := checkProgramPeriod(ctx, c, parts, start, end); err != nil {
+	if err := checkProgramPeriod(ctx, c, parts, start, end, loc); err != nil {
 		return nil, err
 	}
 	if in.StepID != nil {
@@ -144,7 +165,7 @@ func (s *Service) Schedule(ctx context.Context, c *ent.Client, in ScheduleInput)
 			return nil, apperr.New(apperr.Validation, "step %s belongs to another participation", st.ID).With("field", "stepID")
 		}
 	}
-	if err := checkConflicts(ctx, c, "", start, end, pids, cids); err != nil {
+	if err := checkConflicts(ctx, c, "", start, end, pids, cids, loc); err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -162,8 +183,12 @@ func (s *Service) Schedule(ctx context.Context, c *ent.Client, in ScheduleInput)
 // (cancelled or completed), NON_WORKING_DAY, OUTSIDE_PROGRAM_PERIOD,
 // APPOINTMENT_CONFLICT.
 func (s *Service) Reschedule(ctx context.Context, c *ent.Client, id pulid.ID, startsAt, endsAt time.Time, allowNonWorkingDay bool) (*ent.Appointment, error) {
+	loc, err := s.zone()
+	if err != nil {
+		return nil, err
+	}
 	start, end := startsAt.UTC(), endsAt.UTC()
-	if err := checkTimes(start, end, allowNonWorkingDay); err != nil {
+	if err := checkTimes(start, end, allowNonWorkingDay, loc); err != nil {
 		return nil, err
 	}
 	a, err := getAppointment(ctx, c, id)
@@ -184,14 +209,14 @@ func (s *Service) Reschedule(ctx context.Context, c *ent.Client, id pulid.ID, st
 	if err := s.lockConsultants(ctx, c, cids); err != nil {
 		return nil, err
 	}
-	if err := checkProgramPeriod(ctx, c, parts, start, end); err != nil {
+	if err := checkProgramPeriod(ctx, c, parts, start, end, loc); err != nil {
 		return nil, err
 	}
 	pids := make([]pulid.ID, len(parts))
 	for i, p := range parts {
 		pids[i] = p.ID
 	}
-	if err := checkConflicts(ctx, c, id, start, end, pids, cids); err != nil {
+	if err := checkConflicts(ctx, c, id, start, end, pids, cids, loc); err != nil {
 		return nil, err
 	}
 	return c.Appointment.UpdateOne(a).
@@ -256,6 +281,10 @@ func (s *Service) Confirm(ctx context.Context, c *ent.Client, id pulid.ID) (*ent
 // VALIDATION (the appointment has not started yet), CONFLICT (cancelled or
 // completed, or the step's participation was withdrawn).
 func (s *Service) Complete(ctx context.Context, c *ent.Client, id pulid.ID) (*ent.Appointment, error) {
+	loc, err := s.zone()
+	if err != nil {
+		return nil, err
+	}
 	a, err := getAppointment(ctx, c, id)
 	if err != nil {
 		return nil, err
@@ -266,7 +295,7 @@ func (s *Service) Complete(ctx context.Context, c *ent.Client, id pulid.ID) (*en
 	now := s.Now()
 	if a.StartsAt.After(now) {
 		return nil, apperr.New(apperr.Validation, "the appointment starts at %s and cannot be completed before then",
-			a.StartsAt.In(Berlin).Format(time.RFC3339)).With("startsAt", a.StartsAt.UTC().Format(time.RFC3339))
+			a.StartsAt.In(loc).Format(time.RFC3339)).With("startsAt", a.StartsAt.UTC().Format(time.RFC3339))
 	}
 	out, err := c.Appointment.UpdateOne(a).
 		SetStatus(appointment.StatusCOMPLETED).AddSequence(1).SetUpdatedAt(now).
@@ -310,8 +339,9 @@ func mayChange(a *ent.Appointment, verb string) error {
 	return nil
 }
 
-// checkTimes checks the order of the times and the working days.
-func checkTimes(start, end time.Time, allowNonWorkingDay bool) error {
+// checkTimes checks the order of the times and the working days (the
+// days of loc).
+func checkTimes(start, end time.Time, allowNonWorkingDay bool, loc *time.Location) error {
 	if start.IsZero() || end.IsZero() {
 		return apperr.New(apperr.Validation, "startsAt and endsAt are required")
 	}
@@ -325,16 +355,16 @@ func checkTimes(start, end time.Time, allowNonWorkingDay bool) error {
 	if allowNonWorkingDay {
 		return nil
 	}
-	if day, why, ok := FirstNonWorkingDay(start, end); ok {
+	if day, why, ok := FirstNonWorkingDay(start, end, loc); ok {
 		return apperr.New(NonWorkingDay, "%s is %s in Sachsen-Anhalt; set allowNonWorkingDay to schedule anyway",
 			day.Format(time.DateOnly), why).With("date", day.Format(time.DateOnly)).With("reason", why)
 	}
 	return nil
 }
 
-// checkProgramPeriod requires the appointment's Berlin dates to lie within
-// the period of every programme of its participations.
-func checkProgramPeriod(ctx context.Context, c *ent.Client, parts []*ent.Participation, start, end time.Time) error {
+// checkProgramPeriod requires the appointment's dates (in loc) to lie
+// within the period of every programme of its participations.
+func checkProgramPeriod(ctx context.Context, c *ent.Client, parts []*ent.Participation, start, end time.Time, loc *time.Location) error {
 	var ids []pulid.ID
 	for _, p := range parts {
 		if !slices.Contains(ids, p.ProgramID) {
@@ -345,8 +375,8 @@ func checkProgramPeriod(ctx context.Context, c *ent.Client, parts []*ent.Partici
 	if err != nil {
 		return err
 	}
-	first := types.DateOf(start, Berlin)
-	last := types.DateOf(end.Add(-time.Nanosecond), Berlin)
+	first := types.DateOf(start, loc)
+	last := types.DateOf(end.Add(-time.Nanosecond), loc)
 	for _, p := range progs {
 		from, to := types.NormalizeDate(p.StartsOn), types.NormalizeDate(p.EndsOn)
 		if first.Before(from) || last.After(to) {
@@ -362,7 +392,8 @@ func checkProgramPeriod(ctx context.Context, c *ent.Client, parts []*ent.Partici
 // consultant is in another appointment that overlaps [start, end) and is
 // not cancelled. The query goes from the participations' and consultants'
 // join-table indexes to the appointments, never over all appointments.
-func checkConflicts(ctx context.Context, c *ent.Client, self pulid.ID, start, end time.Time, pids, cids []pulid.ID) error {
+// The error names the other appointment's times in loc.
+func checkConflicts(ctx context.Context, c *ent.Client, self pulid.ID, start, end time.Time, pids, cids []pulid.ID, loc *time.Location) error {
 	var who []predicate.Appointment
 	if len(pids) > 0 {
 		who = append(who, appointment.HasParticipationsWith(participation.IDIn(pids...)))
@@ -397,7 +428,7 @@ func checkConflicts(ctx context.Context, c *ent.Client, self pulid.ID, start, en
 		return err
 	}
 	return apperr.New(AppointmentConflict, "overlaps appointment %s %q (%s to %s)", other.ID, other.Title,
-		other.StartsAt.In(Berlin).Format(time.RFC3339), other.EndsAt.In(Berlin).Format(time.RFC3339)).
+		other.StartsAt.In(loc).Format(time.RFC3339), other.EndsAt.In(loc).Format(time.RFC3339)).
 		With("appointmentID", string(other.ID)).With("title", other.Title).
 		With("startsAt", other.StartsAt.UTC().Format(time.RFC3339)).With("endsAt", other.EndsAt.UTC().Format(time.RFC3339)).
 		With("participationIDs", idStrings(bookedP)).With("consultantIDs", idStrings(bookedC))

@@ -57,6 +57,10 @@ func errNoFeed() error { return apperr.New(apperr.NotFound, "calendar feed not f
 // them. The state returned describes exactly the rows rendered, even if
 // they changed after an earlier FeedState.
 func (s *Service) RenderFeed(ctx context.Context, f *ent.CalendarFeed) ([]byte, FeedState, error) {
+	loc, err := s.zone()
+	if err != nil {
+		return nil, FeedState{}, err
+	}
 	apps, err := s.Client.Appointment.Query().Where(scopeOf(f)).
 		Order(appointment.ByStartsAt(), appointment.ByID()).All(auth.SystemContext(ctx))
 	if err != nil {
@@ -64,26 +68,28 @@ func (s *Service) RenderFeed(ctx context.Context, f *ent.CalendarFeed) ([]byte, 
 	}
 	var buf bytes.Buffer
 	buf.Grow(512 + 700*len(apps))
-	if err := Render(&buf, f.Name, apps); err != nil {
+	if err := Render(&buf, f.Name, loc, apps); err != nil {
 		return nil, FeedState{}, fmt.Errorf("rendering a feed: %w", err)
 	}
-	return buf.Bytes(), stateOf(f, apps), nil
+	return buf.Bytes(), stateOf(f, loc, apps), nil
 }
 
-// FeedState is what a feed's body depends on: the feed itself and its
-// appointments. Every change of an appointment raises its sequence and
-// sets its updated_at, so count, newest updated_at and the sum of
-// sequences change with any change of the appointments in scope
-// (including one leaving or entering it).
+// FeedState is what a feed's body depends on: the feed itself, the time
+// zone and its appointments. Every change of an appointment raises its
+// sequence and sets its updated_at, so count, newest updated_at and the
+// sum of sequences change with any change of the appointments in scope
+// (including one leaving or entering it). The zone is the programme's,
+// which the application loads once; it is in the ETag all the same.
 type FeedState struct {
 	feed       *ent.CalendarFeed
+	zone       string
 	count      int64
 	maxUpdated time.Time
 	seqSum     int64
 }
 
-func stateOf(f *ent.CalendarFeed, apps []*ent.Appointment) FeedState {
-	st := FeedState{feed: f}
+func stateOf(f *ent.CalendarFeed, loc *time.Location, apps []*ent.Appointment) FeedState {
+	st := FeedState{feed: f, zone: loc.String()}
 	for _, a := range apps {
 		st.count++
 		st.seqSum += int64(a.Sequence)
@@ -97,12 +103,16 @@ func stateOf(f *ent.CalendarFeed, apps []*ent.Appointment) FeedState {
 // FeedState computes the feed's state with one aggregate statement over
 // its appointments, without loading or rendering them.
 func (s *Service) FeedState(ctx context.Context, f *ent.CalendarFeed) (FeedState, error) {
+	loc, err := s.zone()
+	if err != nil {
+		return FeedState{}, err
+	}
 	var rows []struct {
 		N      int64          `json:"n"`
 		Max    sql.NullString `json:"max_updated"`
 		SeqSum sql.NullInt64  `json:"seq_sum"`
 	}
-	err := s.Client.Appointment.Query().Where(scopeOf(f)).Modify(func(sel *entsql.Selector) {
+	err = s.Client.Appointment.Query().Where(scopeOf(f)).Modify(func(sel *entsql.Selector) {
 		sel.Select(
 			entsql.As(entsql.Count("*"), "n"),
 			entsql.As(entsql.Max(sel.C(appointment.FieldUpdatedAt)), "max_updated"),
@@ -115,7 +125,7 @@ func (s *Service) FeedState(ctx context.Context, f *ent.CalendarFeed) (FeedState
 	if len(rows) != 1 {
 		return FeedState{}, fmt.Errorf("calendar: aggregate returned %d rows", len(rows))
 	}
-	st := FeedState{feed: f, count: rows[0].N, seqSum: rows[0].SeqSum.Int64}
+	st := FeedState{feed: f, zone: loc.String(), count: rows[0].N, seqSum: rows[0].SeqSum.Int64}
 	if rows[0].Max.Valid {
 		t, err := parseDBTime(rows[0].Max.String)
 		if err != nil {
@@ -150,6 +160,7 @@ func (st FeedState) ETag() string {
 	if f := st.feed; f != nil {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", renderVersion, f.ID, f.Scope, f.Name)
 	}
+	fmt.Fprintf(h, "%s\x00", st.zone)
 	var b [24]byte
 	binary.BigEndian.PutUint64(b[0:], uint64(st.count))
 	binary.BigEndian.PutUint64(b[8:], uint64(st.maxUpdated.UnixNano()))

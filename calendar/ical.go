@@ -2,6 +2,8 @@ package calendar
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"io"
 	"strconv"
 	"time"
@@ -29,7 +31,7 @@ const RefreshInterval = "PT1H"
 
 // renderVersion changes whenever the rendering changes, so that ETags of
 // unchanged data change with it.
-const renderVersion = "2"
+const renderVersion = "3"
 
 // uidDomain makes appointment IDs globally unique UIDs. It never changes:
 // a UID must stay the same for the life of an event.
@@ -47,27 +49,35 @@ var kindLabel = map[appointment.Kind]string{
 }
 
 // Render writes a feed as an iCalendar stream (RFC 5545): the calendar's
-// properties, a full VTIMEZONE for Europe/Berlin and one VEVENT per
-// appointment, lines folded at 75 octets. DTSTART and DTEND are written as
-// Europe/Berlin wall-clock times with TZID, except where such a time would
-// not name exactly one instant (the hour repeated at the end of summer
-// time; see LocalTimeSafe): those are written in UTC. DTSTAMP, CREATED and
-// LAST-MODIFIED are always in UTC; any other date-time property goes
-// through icsWriter.dateTime like DTSTART. Everything written depends only
-// on the feed's name and the appointments, so equal data gives equal bytes
-// (the ETag relies on it). An empty feed is a calendar with its time zone
-// and no events.
-func Render(w io.Writer, name string, apps []*ent.Appointment) error {
-	out := &icsWriter{w: bufio.NewWriterSize(w, 64<<10)}
+// properties, a VTIMEZONE for loc (the programme's time zone) and one
+// VEVENT per appointment, lines folded at 75 octets. DTSTART and DTEND are
+// written as wall-clock times of loc with TZID, except where such a time
+// would not name exactly one instant (the hour repeated at the end of
+// summer time; see LocalTimeSafe): those are written in UTC. DTSTAMP,
+// CREATED and LAST-MODIFIED are always in UTC; any other date-time
+// property goes through icsWriter.dateTime like DTSTART. Everything
+// written depends only on the feed's name, the zone and the appointments,
+// so equal data gives equal bytes (the ETag relies on it). An empty feed
+// is a calendar with its time zone and no events. A nil or unnamed loc is
+// an error.
+func Render(w io.Writer, name string, loc *time.Location, apps []*ent.Appointment) error {
+	if loc == nil {
+		return errNoZone
+	}
+	if loc.String() == "" {
+		return errors.New("calendar: the time zone has no name to write as TZID")
+	}
+	z := tableOf(loc)
+	out := &icsWriter{w: bufio.NewWriterSize(w, 64<<10), zone: z}
 	out.raw("BEGIN", "VCALENDAR")
 	out.raw(ical.PropVersion, "2.0")
 	out.raw(ical.PropProductID, ProductID)
 	out.raw(ical.PropCalendarScale, "GREGORIAN")
 	out.text("X-WR-CALNAME", name)
-	out.raw("X-WR-TIMEZONE", Berlin.String())
+	out.raw("X-WR-TIMEZONE", z.name)
 	out.line(ical.PropRefreshInterval, ";VALUE=DURATION", RefreshInterval, false)
 	out.raw("X-PUBLISHED-TTL", RefreshInterval)
-	writeBerlinTimezone(out)
+	writeTimezone(out, z, apps)
 	for _, a := range apps {
 		writeEvent(out, a)
 	}
@@ -122,31 +132,85 @@ func eventStatus(s appointment.Status) ical.EventStatus {
 	return ical.EventTentative
 }
 
-// writeBerlinTimezone writes the VTIMEZONE of Europe/Berlin from
-// berlinRules, the EU rules in force since 1996: CEST from the last Sunday
-// of March 02:00 (UTC+2), CET from the last Sunday of October 03:00
-// (UTC+1).
-func writeBerlinTimezone(out *icsWriter) {
+// writeTimezone writes the VTIMEZONE of the zone over the years the
+// appointments need (zoneTable.feedRange); see zoneTable.vtimezone.
+func writeTimezone(out *icsWriter, z *zoneTable, apps []*ent.Appointment) {
+	var first, last time.Time
+	for i, a := range apps {
+		if i == 0 || a.StartsAt.Before(first) {
+			first = a.StartsAt
+		}
+		if i == 0 || a.EndsAt.After(last) {
+			last = a.EndsAt
+		}
+	}
+	from, until := z.feedRange(first, last, len(apps) > 0)
+	out.w.Write(z.vtimezone(from, until))
+}
+
+// vtimezone returns the VTIMEZONE component over [from, until) as folded
+// content lines: a sub-component for the observance in force at from,
+// then the zone's changes of offset (zoneTable.onsets), STANDARD or
+// DAYLIGHT after the tz database's DST flag. Go exposes the changes, not
+// the rules behind them, so the rules are found again: changes to the same
+// observance from the same offset in consecutive years on the same weekday
+// of a month at the same wall-clock time are one sub-component with an
+// RRULE (with UNTIL where the run ends before until); the remaining
+// changes to an observance are one sub-component with one RDATE per
+// onset (one value per property: ical.js reads only the first value of
+// an RDATE). Every onset in [from, until) is one of the rules' or
+// dates', and no other; a rule that runs to until goes on after it, as the
+// tz database's rule does. The last VTIMEZONE written is kept: the feeds
+// of an installation mostly cover the same years.
+func (z *zoneTable) vtimezone(from, until int64) []byte {
+	if c := z.lastVTZ.Load(); c != nil && c.from == from && c.until == until {
+		return c.text
+	}
+	var buf bytes.Buffer
+	out := &icsWriter{w: bufio.NewWriter(&buf)}
 	out.raw("BEGIN", ical.CompTimezone)
-	out.raw(ical.PropTimezoneID, Berlin.String())
-	out.raw("X-LIC-LOCATION", Berlin.String())
-	for _, r := range berlinRules {
-		out.raw("BEGIN", r.Comp)
-		out.raw(ical.PropTimezoneOffsetFrom, utcOffset(r.From))
-		out.raw(ical.PropTimezoneOffsetTo, utcOffset(r.To))
-		out.raw(ical.PropTimezoneName, r.Name)
-		out.raw(ical.PropDateTimeStart, r.dtstart())
-		out.raw(ical.PropRecurrenceRule, r.rrule())
-		out.raw("END", r.Comp)
+	out.raw(ical.PropTimezoneID, z.name)
+	out.raw("X-LIC-LOCATION", z.name)
+	for _, c := range vtzComponents(z.onsets(from, until), until) {
+		comp := ical.CompTimezoneStandard
+		if c.onsets[0].DST {
+			comp = ical.CompTimezoneDaylight
+		}
+		out.raw("BEGIN", comp)
+		out.raw(ical.PropTimezoneOffsetFrom, utcOffset(c.onsets[0].From))
+		out.raw(ical.PropTimezoneOffsetTo, utcOffset(c.onsets[0].Offset))
+		if name := c.onsets[0].Name; name != "" {
+			out.text(ical.PropTimezoneName, name)
+		}
+		out.raw(ical.PropDateTimeStart, c.onsets[0].wall().Format("20060102T150405"))
+		if c.rule != nil {
+			rule := c.rule.rrule()
+			if c.until {
+				rule += ";UNTIL=" + time.Unix(c.onsets[len(c.onsets)-1].At, 0).UTC().Format("20060102T150405Z")
+			}
+			out.raw(ical.PropRecurrenceRule, rule)
+		} else if len(c.onsets) > 1 {
+			// DTSTART again as the first RDATE: ical.js takes the onsets of
+			// a sub-component with RDATEs from its RDATEs alone. RFC 5545
+			// counts an instance given twice once.
+			for _, o := range c.onsets {
+				out.raw(ical.PropRecurrenceDates, o.wall().Format("20060102T150405"))
+			}
+		}
+		out.raw("END", comp)
 	}
 	out.raw("END", ical.CompTimezone)
+	out.w.Flush()
+	z.lastVTZ.Store(&vtzText{from: from, until: until, text: buf.Bytes()})
+	return buf.Bytes()
 }
 
 // icsWriter writes content lines: NAME, parameters, ":" and the value,
 // folded at 75 octets, never inside a UTF-8 sequence, and ended by CRLF.
 type icsWriter struct {
-	w   *bufio.Writer
-	buf []byte
+	w    *bufio.Writer
+	buf  []byte
+	zone *zoneTable
 }
 
 func (o *icsWriter) raw(name, value string)  { o.line(name, "", value, false) }
@@ -157,11 +221,11 @@ func (o *icsWriter) utc(name string, t time.Time) {
 	o.line(name, "", string(t.UTC().AppendFormat(b[:0], "20060102T150405Z")), false)
 }
 
-// dateTime writes a DATE-TIME property in Europe/Berlin (TZID) where
-// that is safe and in UTC where it is not (appendDateTime).
+// dateTime writes a DATE-TIME property in the feed's zone (TZID) where
+// that is safe and in UTC where it is not (zoneTable.appendDateTime).
 func (o *icsWriter) dateTime(name string, t time.Time) {
 	l := append(o.buf[:0], name...)
-	l = appendDateTime(l, t)
+	l = o.zone.appendDateTime(l, t)
 	o.buf = l
 	o.flush(l)
 }

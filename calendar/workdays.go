@@ -20,11 +20,13 @@ var holidays = func() *cal.Calendar {
 	return c
 }()
 
-// IsNonWorkingDay reports whether the calendar date of t (in Europe/Berlin)
-// is a Saturday, a Sunday or a Sachsen-Anhalt public holiday, and why.
-func IsNonWorkingDay(t time.Time) (string, bool) {
-	y, m, d := t.In(Berlin).Date()
-	day := time.Date(y, m, d, 12, 0, 0, 0, Berlin)
+// IsNonWorkingDay reports whether the calendar date of t in loc (the
+// programme's time zone) is a Saturday, a Sunday or a Sachsen-Anhalt
+// public holiday, and why. The holidays are the region's, whatever the
+// zone. loc must not be nil.
+func IsNonWorkingDay(t time.Time, loc *time.Location) (string, bool) {
+	y, m, d := t.In(loc).Date()
+	day := time.Date(y, m, d, 12, 0, 0, 0, loc)
 	switch day.Weekday() {
 	case time.Saturday:
 		return "a Saturday", true
@@ -37,15 +39,16 @@ func IsNonWorkingDay(t time.Time) (string, bool) {
 	return "", false
 }
 
-// FirstNonWorkingDay returns the first Berlin calendar day touched by
-// [start, end) that is not a working day.
-func FirstNonWorkingDay(start, end time.Time) (day time.Time, why string, ok bool) {
-	first := start.In(Berlin)
-	last := end.Add(-time.Nanosecond).In(Berlin)
-	d := time.Date(first.Year(), first.Month(), first.Day(), 12, 0, 0, 0, Berlin)
-	stop := time.Date(last.Year(), last.Month(), last.Day(), 12, 0, 0, 0, Berlin)
+// FirstNonWorkingDay returns the first calendar day of loc touched by
+// [start, end) that is not a working day, as midnight UTC of that date.
+// loc must not be nil.
+func FirstNonWorkingDay(start, end time.Time, loc *time.Location) (day time.Time, why string, ok bool) {
+	first := start.In(loc)
+	last := end.Add(-time.Nanosecond).In(loc)
+	d := time.Date(first.Year(), first.Month(), first.Day(), 12, 0, 0, 0, loc)
+	stop := time.Date(last.Year(), last.Month(), last.Day(), 12, 0, 0, 0, loc)
 	for ; !d.After(stop); d = d.AddDate(0, 0, 1) {
-		if why, bad := IsNonWorkingDay(d); bad {
+		if why, bad := IsNonWorkingDay(d, loc); bad {
 			return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC), why, true
 		}
 	}

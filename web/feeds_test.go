@@ -21,6 +21,7 @@ import (
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/schema"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/internal/clock"
 	"sicherkommunal/ledger"
 	"sicherkommunal/programme"
 	"sicherkommunal/store"
@@ -48,9 +49,9 @@ func newFeedFixture(t *testing.T) *feedFixture {
 	t.Helper()
 	f := &feedFixture{counter: &storetest.Counter{}, logs: &bytes.Buffer{},
 		now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	clock := func() time.Time { return f.now }
+	now := func() time.Time { return f.now }
 	f.db = storetest.Open(t, store.Options{Wrap: f.counter.Wrap})
-	f.db.Client.Use(schema.Timestamps(clock))
+	f.db.Client.Use(schema.Timestamps(now))
 	f.sys = auth.SystemContext(context.Background())
 	if err := ledger.Install(f.sys, f.db); err != nil {
 		t.Fatal(err)
@@ -59,9 +60,9 @@ func newFeedFixture(t *testing.T) *feedFixture {
 		t.Fatal(err)
 	}
 	c := f.db.Client
-	prog := &programme.Service{Now: clock}
-	f.svc = &calendar.Service{Client: c, Dialect: f.db.Dialect, Now: clock, Program: prog,
-		Log: slog.New(slog.NewTextHandler(f.logs, nil))}
+	prog := &programme.Service{Now: now}
+	f.svc = &calendar.Service{Client: c, Dialect: f.db.Dialect, Now: now, Program: prog,
+		Zone: clock.MustLoadZone("Europe/Berlin"), Log: slog.New(slog.NewTextHandler(f.logs, nil))}
 	f.svc.SetPublicURL("https://sicherkommunal.example")
 	pid := c.Program.Query().OnlyIDX(f.sys)
 	munis := c.Municipality.Query().Order(municipality.ByID()).Limit(2).AllX(f.sys)
