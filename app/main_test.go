@@ -2,33 +2,56 @@ package app
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// TestMain lets the test binary double as the server: with
-// SK_TEST_SERVE=1 it runs the program instead of the tests, so that tests
-// can start real server processes (several replicas, crash and restart)
-// without building a separate binary.
+// TestMain removes the server binary that startProcess builds.
 func TestMain(m *testing.M) {
-	if os.Getenv("SK_TEST_SERVE") == "1" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if err := run(ctx, []string{"-listen", "127.0.0.1:0"}, os.Getenv, os.Stdout, os.Stderr); err != nil {
-			fmt.Fprintln(os.Stderr, "error:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+	code := m.Run()
+	if serverDir != "" {
+		_ = os.RemoveAll(serverDir)
 	}
-	os.Exit(m.Run())
+	os.Exit(code)
+}
+
+var (
+	buildOnce sync.Once
+	serverDir string // holds the binary built from the module's main package
+	serverBin string
+	buildErr  error
+)
+
+// serverBinary builds the real command (the module root's main package,
+// what `go run .` runs) once per test binary, so that tests can start
+// server processes (several replicas, crash and restart) of exactly what
+// is deployed.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		serverDir, buildErr = os.MkdirTemp("", "sk-server-")
+		if buildErr != nil {
+			return
+		}
+		serverBin = filepath.Join(serverDir, "sicherkommunal")
+		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", serverBin, "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return serverBin
 }
 
 // process is a server running in its own OS process.
@@ -40,8 +63,8 @@ type process struct {
 // startProcess starts a server process on dbURL with an admin secret.
 func startProcess(t *testing.T, dbURL, admin string) *process {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SK_TEST_SERVE=1", "SK_DATABASE_URL="+dbURL, "SK_ADMIN_TOKEN="+admin, "SK_LOG_LEVEL=warn")
+	cmd := exec.Command(serverBinary(t), "-listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "SK_DATABASE_URL="+dbURL, "SK_ADMIN_TOKEN="+admin, "SK_LOG_LEVEL=warn")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
