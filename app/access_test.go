@@ -28,7 +28,7 @@ type accessFixture struct {
 	measureB    string
 }
 
-var roles = []string{"ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY"}
+var roles = []string{"ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY", "BSI"}
 
 func newAccessFixture(t *testing.T) *accessFixture {
 	t.Helper()
@@ -66,6 +66,11 @@ func newAccessFixture(t *testing.T) *accessFixture {
 		"kind": "KICKOFF_EVENT", "title": "Auftakt Nord", "startsAt": "2026-12-08T10:00:00+01:00", "endsAt": "2026-12-08T12:00:00+01:00",
 		"participationIDs": []string{f.paA, f.paB}, "consultantIDs": []string{string(co.ID)}}}, &ap)
 	f.apShared = ap.ScheduleAppointment.ID
+	cat := s.seedCatalog(t, "1", 2)
+	for _, pa := range []string{f.paA, f.paB} {
+		s.must(t, s.Admin, `mutation($in: CreateAssessmentInput!) { createAssessment(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"participationID": pa, "catalogID": cat.ID, "kind": "BASELINE"}}, nil)
+	}
 	s.Clock.Set(time.Date(2026, 12, 5, 9, 0, 0, 0, berlinLoc))
 	s.runJob(t, "overdue-steps")
 	s.runJob(t, "deadline-watch")
@@ -98,21 +103,23 @@ func TestRoleMatrix(t *testing.T) {
 	type want map[string]any
 	const all = "ALL" // more than one Kommune's worth: the whole table
 	matrix := map[string]want{
-		"participations":       {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": 2, "MUNICIPALITY": 1},
-		"municipalities":       {"ADMIN": 133, "MINISTRY": 133, "COORDINATOR": 133, "CONTRACTOR": 133, "MUNICIPALITY": 1},
-		"programs":             {"ADMIN": 1, "MINISTRY": 1, "COORDINATOR": 1, "CONTRACTOR": 1, "MUNICIPALITY": 1},
-		"steps":                {"ADMIN": 18, "MINISTRY": 18, "COORDINATOR": 18, "CONTRACTOR": 18, "MUNICIPALITY": 9},
-		"measures":             {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": 2, "MUNICIPALITY": 1},
-		"appointments":         {"ADMIN": 1, "MINISTRY": 1, "COORDINATOR": 1, "CONTRACTOR": 1, "MUNICIPALITY": 1},
-		"consultants":          {"ADMIN": 1, "MINISTRY": 1, "COORDINATOR": 1, "CONTRACTOR": 1, "MUNICIPALITY": 1},
-		"ledgerEntries":        {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": 1},
-		"flags":                {"ADMIN": all, "MINISTRY": all, "COORDINATOR": all, "CONTRACTOR": all, "MUNICIPALITY": "OWN"},
-		"jobRuns":              {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
-		"apiTokens":            {"ADMIN": 5, "MINISTRY": "FORBIDDEN", "COORDINATOR": "FORBIDDEN", "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
-		"auditEvents":          {"ADMIN": all, "MINISTRY": all, "COORDINATOR": "FORBIDDEN", "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
-		"calendarFeeds":        {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": 0, "CONTRACTOR": 0, "MUNICIPALITY": 0},
-		"bankTransactions":     {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": "FORBIDDEN", "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
-		"bankStatementImports": {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": 0, "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN"},
+		"participations":       {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": 2, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
+		"municipalities":       {"ADMIN": 133, "MINISTRY": 133, "COORDINATOR": 133, "CONTRACTOR": 133, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
+		"programs":             {"ADMIN": 1, "MINISTRY": 1, "COORDINATOR": 1, "CONTRACTOR": 1, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
+		"steps":                {"ADMIN": 18, "MINISTRY": 18, "COORDINATOR": 18, "CONTRACTOR": 18, "MUNICIPALITY": 9, "BSI": "FORBIDDEN"},
+		"measures":             {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": 2, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
+		"appointments":         {"ADMIN": 1, "MINISTRY": 1, "COORDINATOR": 1, "CONTRACTOR": 1, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
+		"consultants":          {"ADMIN": 1, "MINISTRY": 1, "COORDINATOR": 1, "CONTRACTOR": 1, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
+		"ledgerEntries":        {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
+		"flags":                {"ADMIN": all, "MINISTRY": all, "COORDINATOR": all, "CONTRACTOR": all, "MUNICIPALITY": "OWN", "BSI": "FORBIDDEN"},
+		"jobRuns":              {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN", "BSI": "FORBIDDEN"},
+		"apiTokens":            {"ADMIN": 6, "MINISTRY": "FORBIDDEN", "COORDINATOR": "FORBIDDEN", "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN", "BSI": "FORBIDDEN"},
+		"auditEvents":          {"ADMIN": all, "MINISTRY": all, "COORDINATOR": "FORBIDDEN", "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN", "BSI": "FORBIDDEN"},
+		"calendarFeeds":        {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": 0, "CONTRACTOR": 0, "MUNICIPALITY": 0, "BSI": "FORBIDDEN"},
+		"bankTransactions":     {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": "FORBIDDEN", "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN", "BSI": "FORBIDDEN"},
+		"bankStatementImports": {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": 0, "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN", "BSI": "FORBIDDEN"},
+		"catalogs":             {"ADMIN": 1, "MINISTRY": 1, "COORDINATOR": 1, "CONTRACTOR": 1, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
+		"assessments":          {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": 2, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
 	}
 	// Every connection of the Query type has a row.
 	var schema struct {
@@ -276,6 +283,7 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		return out
 	}
 	program := s.programID(t)
+	cat := s.seedCatalog(t, "1", 2)
 	csv := "statement_id;line_ref;booking_date;value_date;credit_debit;amount;currency;reversal;end_to_end_id;counterparty_name;counterparty_iban;remittance\n" +
 		"CSV-A;1;2026-03-03;2026-03-03;DBIT;300.00;EUR;false;;Testhausen;;REFERENZ\n"
 	type call struct {
@@ -331,6 +339,14 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		{"matchBankTransaction", `mutation($id: ID!, $e: ID!) { matchBankTransaction(bankTransactionID: $id, entryID: $e) { id } }`, func() map[string]any {
 			return map[string]any{"id": string(s.DB.Client.BankTransaction.Query().FirstIDX(bg())), "e": ids["le"]}
 		}, nil},
+		{"createAssessment", `mutation($pa: ID!, $ca: ID!) { createAssessment(input: {participationID: $pa, catalogID: $ca, kind: BASELINE}) { id } }`,
+			func() map[string]any { return map[string]any{"pa": pa, "ca": cat.ID} }, get("as.createAssessment.id")},
+		{"saveAnswers", saveAnswersMutation, func() map[string]any { return saveVars(ids["as"], answers(append(cat.Backup, cat.Drucker...), "YES")) }, nil},
+		{"submitAssessment", `mutation($id: ID!) { submitAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
+		{"returnAssessment", `mutation($id: ID!) { returnAssessment(id: $id, reason: "unvollständig") { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
+		{"reopenAssessment", `mutation($id: ID!) { reopenAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
+		{"submitAssessment", `mutation($id: ID!) { submitAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
+		{"confirmAssessment", `mutation($id: ID!) { confirmAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
 		{"withdrawParticipation", `mutation($id: ID!) { withdrawParticipation(id: $id, reason: "Ende") { id } }`, func() map[string]any { return map[string]any{"id": pa} }, nil},
 	}
 	covered := map[string]bool{}
@@ -429,6 +445,12 @@ func TestMutationRoleMatrix(t *testing.T) {
 		"importBankStatementFile": {`mutation($f: Upload!) { importBankStatementFile(format: CSV, file: $f) { id } }`, map[string]any{"f": testUpload{"x.csv", []byte("x")}}, []string{A, Mi}},
 		"matchBankTransaction":    {`mutation($id: ID!, $e: ID!) { matchBankTransaction(bankTransactionID: $id, entryID: $e) { id } }`, map[string]any{"id": id("BT"), "e": id("LE")}, []string{A, Mi}},
 		"unmatchBankTransaction":  {`mutation($id: ID!) { unmatchBankTransaction(id: $id) { id } }`, map[string]any{"id": id("BT")}, []string{A, Mi}},
+		"createAssessment":        {`mutation($pa: ID!, $ca: ID!) { createAssessment(input: {participationID: $pa, catalogID: $ca, kind: BASELINE}) { id } }`, map[string]any{"pa": id("PA"), "ca": id("CA")}, []string{A, Ct}},
+		"saveAnswers":             {`mutation($id: ID!) { saveAnswers(input: {assessmentID: $id, answers: []}) { id } }`, map[string]any{"id": id("AS")}, []string{A, Ct}},
+		"submitAssessment":        {`mutation($id: ID!) { submitAssessment(id: $id) { id } }`, map[string]any{"id": id("AS")}, []string{A, Ct}},
+		"reopenAssessment":        {`mutation($id: ID!) { reopenAssessment(id: $id) { id } }`, map[string]any{"id": id("AS")}, []string{A, Ct}},
+		"confirmAssessment":       {`mutation($id: ID!) { confirmAssessment(id: $id) { id } }`, map[string]any{"id": id("AS")}, []string{A, Mu}},
+		"returnAssessment":        {`mutation($id: ID!) { returnAssessment(id: $id, reason: "x") { id } }`, map[string]any{"id": id("AS")}, []string{A, Mu}},
 	}
 	var schema struct {
 		Schema struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sicherkommunal/assessment"
 	"sicherkommunal/auth"
 	"sicherkommunal/calendar"
 	"sicherkommunal/ent/schema"
@@ -34,6 +35,7 @@ type app struct {
 	calendar   *calendar.Service
 	monitoring *monitoring.Runner
 	recon      *reconcile.Service
+	assess     *assessment.Service
 	handler    http.Handler
 }
 
@@ -70,22 +72,22 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	if err := programme.Seed(auth.SystemContext(ctx), db.Client, db.Dialect); err != nil {
 		return nil, err
 	}
+	// The programme's time zone, the one source of every date, holiday,
+	// banking day and feed time.
+	loc, err := programme.InstallationZone(auth.SystemContext(ctx), db.Client)
+	if err != nil {
+		return nil, err
+	}
 	a := &app{
 		db:      db,
 		log:     log,
 		auth:    &auth.Service{Client: db.Client, Now: now, Log: log},
 		program: &programme.Service{Now: now},
-		ledger:  &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now},
-		recon:   &reconcile.Service{Client: db.Client, Dialect: db.Dialect, Now: now},
+		ledger:  &ledger.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Zone: loc},
+		recon:   &reconcile.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Zone: loc},
+		assess:  &assessment.Service{Dialect: db.Dialect, Now: now},
 	}
-	a.calendar = &calendar.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Program: a.program, Log: log}
-	loc, err := programme.InstallationZone(auth.SystemContext(ctx), db.Client)
-	if err != nil {
-		return nil, err
-	}
-	if err := programme.CheckZone(loc); err != nil {
-		return nil, err
-	}
+	a.calendar = &calendar.Service{Client: db.Client, Dialect: db.Dialect, Now: now, Program: a.program, Log: log, Zone: loc}
 	a.monitoring = &monitoring.Runner{Client: db.Client, Dialect: db.Dialect, Now: now, Log: log, Location: loc}
 	reg := prometheus.NewRegistry()
 	batches := prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -97,7 +99,7 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "main"), batches)
 	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger,
-		Calendar: a.calendar, Monitoring: a.monitoring, Recon: a.recon, Log: log},
+		Calendar: a.calendar, Monitoring: a.monitoring, Recon: a.recon, Assess: a.assess, Log: log},
 		graph.Options{Registerer: reg, NoIntrospection: opts.NoIntrospection, MaxUploadBytes: opts.MaxUploadBytes})
 
 	mux := http.NewServeMux()

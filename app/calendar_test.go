@@ -15,6 +15,7 @@ import (
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/municipality"
+	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/store/storetest"
 )
@@ -243,6 +244,18 @@ func TestAppointmentRules(t *testing.T) {
 			Step     struct{ CompletedAt *string }
 		}
 	}
+	// The on-site step needs a submitted baseline: until then the
+	// appointment stays as it is.
+	f.fails(t, f.contractor, complete, map[string]any{"id": a1.ID}, "ASSESSMENT_REQUIRED")
+	if st := f.DB.Client.Appointment.GetX(ctx, pulid.ID(a1.ID)).Status; st.String() != "CONFIRMED" {
+		t.Fatalf("the refused completion left the appointment %s", st)
+	}
+	cat := f.seedCatalog(t, "1", 1)
+	var as struct{ CreateAssessment struct{ ID string } }
+	f.must(t, f.contractor, `mutation($in: CreateAssessmentInput!) { createAssessment(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{"participationID": A.ID, "catalogID": cat.ID, "kind": "BASELINE", "appointmentID": a1.ID}}, &as)
+	f.saveAnswers(t, f.contractor, as.CreateAssessment.ID, answers(append(cat.Backup, cat.Drucker...), "YES"))
+	f.must(t, f.contractor, `mutation($id: ID!) { submitAssessment(id: $id) { id } }`, map[string]any{"id": as.CreateAssessment.ID}, nil)
 	f.must(t, f.contractor, complete, map[string]any{"id": a1.ID}, &done)
 	if d := done.CompleteAppointment; d.Status != "COMPLETED" || d.Sequence != 2 || d.Step.CompletedAt == nil || *d.Step.CompletedAt != "2026-03-30T10:00:00Z" {
 		t.Errorf("completed %+v", d)

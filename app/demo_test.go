@@ -200,7 +200,7 @@ func TestDemoContent(t *testing.T) {
 		}
 	}
 	for _, a := range s.DB.Client.Appointment.Query().AllX(bg()) {
-		if !calendar.LocalTimeSafe(a.StartsAt) || !calendar.LocalTimeSafe(a.EndsAt) {
+		if !calendar.LocalTimeSafe(a.StartsAt, berlinLoc) || !calendar.LocalTimeSafe(a.EndsAt, berlinLoc) {
 			t.Errorf("demo appointment %q at %v–%v would be written in UTC", a.Title, a.StartsAt, a.EndsAt)
 		}
 	}

@@ -74,10 +74,6 @@ func AuditHook(now func() time.Time) ent.Hook {
 }
 
 func writeAudit(ctx context.Context, c *gen.Client, m ent.Mutation, ids []pulid.ID, at time.Time) error {
-	actor := FromContext(ctx)
-	if actor != nil && actor.OnBehalfOf != nil {
-		actor = actor.OnBehalfOf
-	}
 	action := auditevent.ActionUPDATE
 	switch {
 	case m.Op().Is(ent.OpCreate):
@@ -85,7 +81,18 @@ func writeAudit(ctx context.Context, c *gen.Client, m ent.Mutation, ids []pulid.
 	case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
 		action = auditevent.ActionDELETE
 	}
-	fields := append(m.Fields(), m.ClearedFields()...)
+	return Record(ctx, c, action, m.Type(), append(m.Fields(), m.ClearedFields()...), ids, at)
+}
+
+// Record writes the audit events of a change made without ent's builders
+// (a bulk UPDATE in SQL), as the hook would for one made with them: one
+// event per entity (up to maxAuditIDs), the actor and the GraphQL
+// operation of ctx, into the transaction's AuditBuffer when ctx has one.
+func Record(ctx context.Context, c *gen.Client, action auditevent.Action, entityType string, fields []string, ids []pulid.ID, at time.Time) error {
+	actor := FromContext(ctx)
+	if actor != nil && actor.OnBehalfOf != nil {
+		actor = actor.OnBehalfOf
+	}
 	operation := ""
 	if rfc := graphql.GetRootFieldContext(ctx); rfc != nil {
 		operation = rfc.Field.Name
@@ -95,7 +102,7 @@ func writeAudit(ctx context.Context, c *gen.Client, m ent.Mutation, ids []pulid.
 	}
 	builders := make([]*gen.AuditEventCreate, 0, len(ids))
 	for _, id := range ids {
-		b := c.AuditEvent.Create().SetAction(action).SetEntityType(m.Type()).SetEntityID(string(id)).
+		b := c.AuditEvent.Create().SetAction(action).SetEntityType(entityType).SetEntityID(string(id)).
 			SetChangedFields(fields).SetOperation(operation).SetAt(at)
 		if actor != nil {
 			b.SetActor(actor.Name).SetActorRole(actor.Role)

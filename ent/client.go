@@ -12,12 +12,17 @@ import (
 	"sicherkommunal/ent/migrate"
 	"sicherkommunal/ent/schema/pulid"
 
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -27,6 +32,7 @@ import (
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/step"
 
 	"entgo.io/ent"
@@ -44,8 +50,14 @@ type Client struct {
 	Schema *migrate.Schema
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Answer is the client for interacting with the Answer builders.
+	Answer *AnswerClient
+	// AnswerChange is the client for interacting with the AnswerChange builders.
+	AnswerChange *AnswerChangeClient
 	// Appointment is the client for interacting with the Appointment builders.
 	Appointment *AppointmentClient
+	// Assessment is the client for interacting with the Assessment builders.
+	Assessment *AssessmentClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
 	// BankStatementImport is the client for interacting with the BankStatementImport builders.
@@ -54,6 +66,10 @@ type Client struct {
 	BankTransaction *BankTransactionClient
 	// CalendarFeed is the client for interacting with the CalendarFeed builders.
 	CalendarFeed *CalendarFeedClient
+	// Catalog is the client for interacting with the Catalog builders.
+	Catalog *CatalogClient
+	// CatalogGroup is the client for interacting with the CatalogGroup builders.
+	CatalogGroup *CatalogGroupClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
 	// Flag is the client for interacting with the Flag builders.
@@ -72,6 +88,8 @@ type Client struct {
 	Participation *ParticipationClient
 	// Program is the client for interacting with the Program builders.
 	Program *ProgramClient
+	// Requirement is the client for interacting with the Requirement builders.
+	Requirement *RequirementClient
 	// Step is the client for interacting with the Step builders.
 	Step *StepClient
 }
@@ -86,11 +104,16 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIToken = NewAPITokenClient(c.config)
+	c.Answer = NewAnswerClient(c.config)
+	c.AnswerChange = NewAnswerChangeClient(c.config)
 	c.Appointment = NewAppointmentClient(c.config)
+	c.Assessment = NewAssessmentClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.BankStatementImport = NewBankStatementImportClient(c.config)
 	c.BankTransaction = NewBankTransactionClient(c.config)
 	c.CalendarFeed = NewCalendarFeedClient(c.config)
+	c.Catalog = NewCatalogClient(c.config)
+	c.CatalogGroup = NewCatalogGroupClient(c.config)
 	c.Consultant = NewConsultantClient(c.config)
 	c.Flag = NewFlagClient(c.config)
 	c.FundingAccount = NewFundingAccountClient(c.config)
@@ -100,6 +123,7 @@ func (c *Client) init() {
 	c.Municipality = NewMunicipalityClient(c.config)
 	c.Participation = NewParticipationClient(c.config)
 	c.Program = NewProgramClient(c.config)
+	c.Requirement = NewRequirementClient(c.config)
 	c.Step = NewStepClient(c.config)
 }
 
@@ -194,11 +218,16 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:                 ctx,
 		config:              cfg,
 		APIToken:            NewAPITokenClient(cfg),
+		Answer:              NewAnswerClient(cfg),
+		AnswerChange:        NewAnswerChangeClient(cfg),
 		Appointment:         NewAppointmentClient(cfg),
+		Assessment:          NewAssessmentClient(cfg),
 		AuditEvent:          NewAuditEventClient(cfg),
 		BankStatementImport: NewBankStatementImportClient(cfg),
 		BankTransaction:     NewBankTransactionClient(cfg),
 		CalendarFeed:        NewCalendarFeedClient(cfg),
+		Catalog:             NewCatalogClient(cfg),
+		CatalogGroup:        NewCatalogGroupClient(cfg),
 		Consultant:          NewConsultantClient(cfg),
 		Flag:                NewFlagClient(cfg),
 		FundingAccount:      NewFundingAccountClient(cfg),
@@ -208,6 +237,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Municipality:        NewMunicipalityClient(cfg),
 		Participation:       NewParticipationClient(cfg),
 		Program:             NewProgramClient(cfg),
+		Requirement:         NewRequirementClient(cfg),
 		Step:                NewStepClient(cfg),
 	}, nil
 }
@@ -229,11 +259,16 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:                 ctx,
 		config:              cfg,
 		APIToken:            NewAPITokenClient(cfg),
+		Answer:              NewAnswerClient(cfg),
+		AnswerChange:        NewAnswerChangeClient(cfg),
 		Appointment:         NewAppointmentClient(cfg),
+		Assessment:          NewAssessmentClient(cfg),
 		AuditEvent:          NewAuditEventClient(cfg),
 		BankStatementImport: NewBankStatementImportClient(cfg),
 		BankTransaction:     NewBankTransactionClient(cfg),
 		CalendarFeed:        NewCalendarFeedClient(cfg),
+		Catalog:             NewCatalogClient(cfg),
+		CatalogGroup:        NewCatalogGroupClient(cfg),
 		Consultant:          NewConsultantClient(cfg),
 		Flag:                NewFlagClient(cfg),
 		FundingAccount:      NewFundingAccountClient(cfg),
@@ -243,6 +278,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Municipality:        NewMunicipalityClient(cfg),
 		Participation:       NewParticipationClient(cfg),
 		Program:             NewProgramClient(cfg),
+		Requirement:         NewRequirementClient(cfg),
 		Step:                NewStepClient(cfg),
 	}, nil
 }
@@ -273,10 +309,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Appointment, c.AuditEvent, c.BankStatementImport,
-		c.BankTransaction, c.CalendarFeed, c.Consultant, c.Flag, c.FundingAccount,
-		c.JobRun, c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program,
-		c.Step,
+		c.APIToken, c.Answer, c.AnswerChange, c.Appointment, c.Assessment, c.AuditEvent,
+		c.BankStatementImport, c.BankTransaction, c.CalendarFeed, c.Catalog,
+		c.CatalogGroup, c.Consultant, c.Flag, c.FundingAccount, c.JobRun,
+		c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program,
+		c.Requirement, c.Step,
 	} {
 		n.Use(hooks...)
 	}
@@ -286,10 +323,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Appointment, c.AuditEvent, c.BankStatementImport,
-		c.BankTransaction, c.CalendarFeed, c.Consultant, c.Flag, c.FundingAccount,
-		c.JobRun, c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program,
-		c.Step,
+		c.APIToken, c.Answer, c.AnswerChange, c.Appointment, c.Assessment, c.AuditEvent,
+		c.BankStatementImport, c.BankTransaction, c.CalendarFeed, c.Catalog,
+		c.CatalogGroup, c.Consultant, c.Flag, c.FundingAccount, c.JobRun,
+		c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program,
+		c.Requirement, c.Step,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -300,8 +338,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *APITokenMutation:
 		return c.APIToken.mutate(ctx, m)
+	case *AnswerMutation:
+		return c.Answer.mutate(ctx, m)
+	case *AnswerChangeMutation:
+		return c.AnswerChange.mutate(ctx, m)
 	case *AppointmentMutation:
 		return c.Appointment.mutate(ctx, m)
+	case *AssessmentMutation:
+		return c.Assessment.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
 	case *BankStatementImportMutation:
@@ -310,6 +354,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.BankTransaction.mutate(ctx, m)
 	case *CalendarFeedMutation:
 		return c.CalendarFeed.mutate(ctx, m)
+	case *CatalogMutation:
+		return c.Catalog.mutate(ctx, m)
+	case *CatalogGroupMutation:
+		return c.CatalogGroup.mutate(ctx, m)
 	case *ConsultantMutation:
 		return c.Consultant.mutate(ctx, m)
 	case *FlagMutation:
@@ -328,6 +376,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Participation.mutate(ctx, m)
 	case *ProgramMutation:
 		return c.Program.mutate(ctx, m)
+	case *RequirementMutation:
+		return c.Requirement.mutate(ctx, m)
 	case *StepMutation:
 		return c.Step.mutate(ctx, m)
 	default:
@@ -498,6 +548,354 @@ func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value
 		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
+	}
+}
+
+// AnswerClient is a client for the Answer schema.
+type AnswerClient struct {
+	config
+}
+
+// NewAnswerClient returns a client for the Answer from the given config.
+func NewAnswerClient(c config) *AnswerClient {
+	return &AnswerClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `answer.Hooks(f(g(h())))`.
+func (c *AnswerClient) Use(hooks ...Hook) {
+	c.hooks.Answer = append(c.hooks.Answer, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `answer.Intercept(f(g(h())))`.
+func (c *AnswerClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Answer = append(c.inters.Answer, interceptors...)
+}
+
+// Create returns a builder for creating a Answer entity.
+func (c *AnswerClient) Create() *AnswerCreate {
+	mutation := newAnswerMutation(c.config, OpCreate)
+	return &AnswerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Answer entities.
+func (c *AnswerClient) CreateBulk(builders ...*AnswerCreate) *AnswerCreateBulk {
+	return &AnswerCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AnswerClient) MapCreateBulk(slice any, setFunc func(*AnswerCreate, int)) *AnswerCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AnswerCreateBulk{err: fmt.Errorf("calling to AnswerClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AnswerCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AnswerCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Answer.
+func (c *AnswerClient) Update() *AnswerUpdate {
+	mutation := newAnswerMutation(c.config, OpUpdate)
+	return &AnswerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AnswerClient) UpdateOne(_m *Answer) *AnswerUpdateOne {
+	mutation := newAnswerMutation(c.config, OpUpdateOne, withAnswer(_m))
+	return &AnswerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AnswerClient) UpdateOneID(id pulid.ID) *AnswerUpdateOne {
+	mutation := newAnswerMutation(c.config, OpUpdateOne, withAnswerID(id))
+	return &AnswerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Answer.
+func (c *AnswerClient) Delete() *AnswerDelete {
+	mutation := newAnswerMutation(c.config, OpDelete)
+	return &AnswerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AnswerClient) DeleteOne(_m *Answer) *AnswerDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AnswerClient) DeleteOneID(id pulid.ID) *AnswerDeleteOne {
+	builder := c.Delete().Where(answer.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AnswerDeleteOne{builder}
+}
+
+// Query returns a query builder for Answer.
+func (c *AnswerClient) Query() *AnswerQuery {
+	return &AnswerQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAnswer},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Answer entity by its id.
+func (c *AnswerClient) Get(ctx context.Context, id pulid.ID) (*Answer, error) {
+	return c.Query().Where(answer.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AnswerClient) GetX(ctx context.Context, id pulid.ID) *Answer {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAssessment queries the assessment edge of a Answer.
+func (c *AnswerClient) QueryAssessment(_m *Answer) *AssessmentQuery {
+	query := (&AssessmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(answer.Table, answer.FieldID, id),
+			sqlgraph.To(assessment.Table, assessment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, answer.AssessmentTable, answer.AssessmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequirement queries the requirement edge of a Answer.
+func (c *AnswerClient) QueryRequirement(_m *Answer) *RequirementQuery {
+	query := (&RequirementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(answer.Table, answer.FieldID, id),
+			sqlgraph.To(requirement.Table, requirement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, answer.RequirementTable, answer.RequirementColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHistory queries the history edge of a Answer.
+func (c *AnswerClient) QueryHistory(_m *Answer) *AnswerChangeQuery {
+	query := (&AnswerChangeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(answer.Table, answer.FieldID, id),
+			sqlgraph.To(answerchange.Table, answerchange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, answer.HistoryTable, answer.HistoryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMeasures queries the measures edge of a Answer.
+func (c *AnswerClient) QueryMeasures(_m *Answer) *MeasureQuery {
+	query := (&MeasureClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(answer.Table, answer.FieldID, id),
+			sqlgraph.To(measure.Table, measure.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, answer.MeasuresTable, answer.MeasuresPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AnswerClient) Hooks() []Hook {
+	hooks := c.hooks.Answer
+	return append(hooks[:len(hooks):len(hooks)], answer.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AnswerClient) Interceptors() []Interceptor {
+	return c.inters.Answer
+}
+
+func (c *AnswerClient) mutate(ctx context.Context, m *AnswerMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AnswerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AnswerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AnswerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AnswerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Answer mutation op: %q", m.Op())
+	}
+}
+
+// AnswerChangeClient is a client for the AnswerChange schema.
+type AnswerChangeClient struct {
+	config
+}
+
+// NewAnswerChangeClient returns a client for the AnswerChange from the given config.
+func NewAnswerChangeClient(c config) *AnswerChangeClient {
+	return &AnswerChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `answerchange.Hooks(f(g(h())))`.
+func (c *AnswerChangeClient) Use(hooks ...Hook) {
+	c.hooks.AnswerChange = append(c.hooks.AnswerChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `answerchange.Intercept(f(g(h())))`.
+func (c *AnswerChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AnswerChange = append(c.inters.AnswerChange, interceptors...)
+}
+
+// Create returns a builder for creating a AnswerChange entity.
+func (c *AnswerChangeClient) Create() *AnswerChangeCreate {
+	mutation := newAnswerChangeMutation(c.config, OpCreate)
+	return &AnswerChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AnswerChange entities.
+func (c *AnswerChangeClient) CreateBulk(builders ...*AnswerChangeCreate) *AnswerChangeCreateBulk {
+	return &AnswerChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AnswerChangeClient) MapCreateBulk(slice any, setFunc func(*AnswerChangeCreate, int)) *AnswerChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AnswerChangeCreateBulk{err: fmt.Errorf("calling to AnswerChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AnswerChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AnswerChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AnswerChange.
+func (c *AnswerChangeClient) Update() *AnswerChangeUpdate {
+	mutation := newAnswerChangeMutation(c.config, OpUpdate)
+	return &AnswerChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AnswerChangeClient) UpdateOne(_m *AnswerChange) *AnswerChangeUpdateOne {
+	mutation := newAnswerChangeMutation(c.config, OpUpdateOne, withAnswerChange(_m))
+	return &AnswerChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AnswerChangeClient) UpdateOneID(id pulid.ID) *AnswerChangeUpdateOne {
+	mutation := newAnswerChangeMutation(c.config, OpUpdateOne, withAnswerChangeID(id))
+	return &AnswerChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AnswerChange.
+func (c *AnswerChangeClient) Delete() *AnswerChangeDelete {
+	mutation := newAnswerChangeMutation(c.config, OpDelete)
+	return &AnswerChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AnswerChangeClient) DeleteOne(_m *AnswerChange) *AnswerChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AnswerChangeClient) DeleteOneID(id pulid.ID) *AnswerChangeDeleteOne {
+	builder := c.Delete().Where(answerchange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AnswerChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for AnswerChange.
+func (c *AnswerChangeClient) Query() *AnswerChangeQuery {
+	return &AnswerChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAnswerChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AnswerChange entity by its id.
+func (c *AnswerChangeClient) Get(ctx context.Context, id pulid.ID) (*AnswerChange, error) {
+	return c.Query().Where(answerchange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AnswerChangeClient) GetX(ctx context.Context, id pulid.ID) *AnswerChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAnswer queries the answer edge of a AnswerChange.
+func (c *AnswerChangeClient) QueryAnswer(_m *AnswerChange) *AnswerQuery {
+	query := (&AnswerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(answerchange.Table, answerchange.FieldID, id),
+			sqlgraph.To(answer.Table, answer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, answerchange.AnswerTable, answerchange.AnswerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AnswerChangeClient) Hooks() []Hook {
+	hooks := c.hooks.AnswerChange
+	return append(hooks[:len(hooks):len(hooks)], answerchange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AnswerChangeClient) Interceptors() []Interceptor {
+	return c.inters.AnswerChange
+}
+
+func (c *AnswerChangeClient) mutate(ctx context.Context, m *AnswerChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AnswerChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AnswerChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AnswerChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AnswerChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AnswerChange mutation op: %q", m.Op())
 	}
 }
 
@@ -680,6 +1078,220 @@ func (c *AppointmentClient) mutate(ctx context.Context, m *AppointmentMutation) 
 		return (&AppointmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Appointment mutation op: %q", m.Op())
+	}
+}
+
+// AssessmentClient is a client for the Assessment schema.
+type AssessmentClient struct {
+	config
+}
+
+// NewAssessmentClient returns a client for the Assessment from the given config.
+func NewAssessmentClient(c config) *AssessmentClient {
+	return &AssessmentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `assessment.Hooks(f(g(h())))`.
+func (c *AssessmentClient) Use(hooks ...Hook) {
+	c.hooks.Assessment = append(c.hooks.Assessment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `assessment.Intercept(f(g(h())))`.
+func (c *AssessmentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Assessment = append(c.inters.Assessment, interceptors...)
+}
+
+// Create returns a builder for creating a Assessment entity.
+func (c *AssessmentClient) Create() *AssessmentCreate {
+	mutation := newAssessmentMutation(c.config, OpCreate)
+	return &AssessmentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Assessment entities.
+func (c *AssessmentClient) CreateBulk(builders ...*AssessmentCreate) *AssessmentCreateBulk {
+	return &AssessmentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AssessmentClient) MapCreateBulk(slice any, setFunc func(*AssessmentCreate, int)) *AssessmentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AssessmentCreateBulk{err: fmt.Errorf("calling to AssessmentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AssessmentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AssessmentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Assessment.
+func (c *AssessmentClient) Update() *AssessmentUpdate {
+	mutation := newAssessmentMutation(c.config, OpUpdate)
+	return &AssessmentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AssessmentClient) UpdateOne(_m *Assessment) *AssessmentUpdateOne {
+	mutation := newAssessmentMutation(c.config, OpUpdateOne, withAssessment(_m))
+	return &AssessmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AssessmentClient) UpdateOneID(id pulid.ID) *AssessmentUpdateOne {
+	mutation := newAssessmentMutation(c.config, OpUpdateOne, withAssessmentID(id))
+	return &AssessmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Assessment.
+func (c *AssessmentClient) Delete() *AssessmentDelete {
+	mutation := newAssessmentMutation(c.config, OpDelete)
+	return &AssessmentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AssessmentClient) DeleteOne(_m *Assessment) *AssessmentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AssessmentClient) DeleteOneID(id pulid.ID) *AssessmentDeleteOne {
+	builder := c.Delete().Where(assessment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AssessmentDeleteOne{builder}
+}
+
+// Query returns a query builder for Assessment.
+func (c *AssessmentClient) Query() *AssessmentQuery {
+	return &AssessmentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAssessment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Assessment entity by its id.
+func (c *AssessmentClient) Get(ctx context.Context, id pulid.ID) (*Assessment, error) {
+	return c.Query().Where(assessment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AssessmentClient) GetX(ctx context.Context, id pulid.ID) *Assessment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryParticipation queries the participation edge of a Assessment.
+func (c *AssessmentClient) QueryParticipation(_m *Assessment) *ParticipationQuery {
+	query := (&ParticipationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(assessment.Table, assessment.FieldID, id),
+			sqlgraph.To(participation.Table, participation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, assessment.ParticipationTable, assessment.ParticipationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCatalog queries the catalog edge of a Assessment.
+func (c *AssessmentClient) QueryCatalog(_m *Assessment) *CatalogQuery {
+	query := (&CatalogClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(assessment.Table, assessment.FieldID, id),
+			sqlgraph.To(catalog.Table, catalog.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, assessment.CatalogTable, assessment.CatalogColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConsultant queries the consultant edge of a Assessment.
+func (c *AssessmentClient) QueryConsultant(_m *Assessment) *ConsultantQuery {
+	query := (&ConsultantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(assessment.Table, assessment.FieldID, id),
+			sqlgraph.To(consultant.Table, consultant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, assessment.ConsultantTable, assessment.ConsultantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAppointment queries the appointment edge of a Assessment.
+func (c *AssessmentClient) QueryAppointment(_m *Assessment) *AppointmentQuery {
+	query := (&AppointmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(assessment.Table, assessment.FieldID, id),
+			sqlgraph.To(appointment.Table, appointment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, assessment.AppointmentTable, assessment.AppointmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAnswers queries the answers edge of a Assessment.
+func (c *AssessmentClient) QueryAnswers(_m *Assessment) *AnswerQuery {
+	query := (&AnswerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(assessment.Table, assessment.FieldID, id),
+			sqlgraph.To(answer.Table, answer.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, assessment.AnswersTable, assessment.AnswersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AssessmentClient) Hooks() []Hook {
+	hooks := c.hooks.Assessment
+	return append(hooks[:len(hooks):len(hooks)], assessment.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AssessmentClient) Interceptors() []Interceptor {
+	return c.inters.Assessment
+}
+
+func (c *AssessmentClient) mutate(ctx context.Context, m *AssessmentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AssessmentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AssessmentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AssessmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AssessmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Assessment mutation op: %q", m.Op())
 	}
 }
 
@@ -1312,6 +1924,338 @@ func (c *CalendarFeedClient) mutate(ctx context.Context, m *CalendarFeedMutation
 		return (&CalendarFeedDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CalendarFeed mutation op: %q", m.Op())
+	}
+}
+
+// CatalogClient is a client for the Catalog schema.
+type CatalogClient struct {
+	config
+}
+
+// NewCatalogClient returns a client for the Catalog from the given config.
+func NewCatalogClient(c config) *CatalogClient {
+	return &CatalogClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `catalog.Hooks(f(g(h())))`.
+func (c *CatalogClient) Use(hooks ...Hook) {
+	c.hooks.Catalog = append(c.hooks.Catalog, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `catalog.Intercept(f(g(h())))`.
+func (c *CatalogClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Catalog = append(c.inters.Catalog, interceptors...)
+}
+
+// Create returns a builder for creating a Catalog entity.
+func (c *CatalogClient) Create() *CatalogCreate {
+	mutation := newCatalogMutation(c.config, OpCreate)
+	return &CatalogCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Catalog entities.
+func (c *CatalogClient) CreateBulk(builders ...*CatalogCreate) *CatalogCreateBulk {
+	return &CatalogCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CatalogClient) MapCreateBulk(slice any, setFunc func(*CatalogCreate, int)) *CatalogCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CatalogCreateBulk{err: fmt.Errorf("calling to CatalogClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CatalogCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CatalogCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Catalog.
+func (c *CatalogClient) Update() *CatalogUpdate {
+	mutation := newCatalogMutation(c.config, OpUpdate)
+	return &CatalogUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CatalogClient) UpdateOne(_m *Catalog) *CatalogUpdateOne {
+	mutation := newCatalogMutation(c.config, OpUpdateOne, withCatalog(_m))
+	return &CatalogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CatalogClient) UpdateOneID(id pulid.ID) *CatalogUpdateOne {
+	mutation := newCatalogMutation(c.config, OpUpdateOne, withCatalogID(id))
+	return &CatalogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Catalog.
+func (c *CatalogClient) Delete() *CatalogDelete {
+	mutation := newCatalogMutation(c.config, OpDelete)
+	return &CatalogDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CatalogClient) DeleteOne(_m *Catalog) *CatalogDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CatalogClient) DeleteOneID(id pulid.ID) *CatalogDeleteOne {
+	builder := c.Delete().Where(catalog.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CatalogDeleteOne{builder}
+}
+
+// Query returns a query builder for Catalog.
+func (c *CatalogClient) Query() *CatalogQuery {
+	return &CatalogQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCatalog},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Catalog entity by its id.
+func (c *CatalogClient) Get(ctx context.Context, id pulid.ID) (*Catalog, error) {
+	return c.Query().Where(catalog.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CatalogClient) GetX(ctx context.Context, id pulid.ID) *Catalog {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryGroups queries the groups edge of a Catalog.
+func (c *CatalogClient) QueryGroups(_m *Catalog) *CatalogGroupQuery {
+	query := (&CatalogGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(catalog.Table, catalog.FieldID, id),
+			sqlgraph.To(cataloggroup.Table, cataloggroup.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, catalog.GroupsTable, catalog.GroupsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAssessments queries the assessments edge of a Catalog.
+func (c *CatalogClient) QueryAssessments(_m *Catalog) *AssessmentQuery {
+	query := (&AssessmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(catalog.Table, catalog.FieldID, id),
+			sqlgraph.To(assessment.Table, assessment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, catalog.AssessmentsTable, catalog.AssessmentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CatalogClient) Hooks() []Hook {
+	hooks := c.hooks.Catalog
+	return append(hooks[:len(hooks):len(hooks)], catalog.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CatalogClient) Interceptors() []Interceptor {
+	return c.inters.Catalog
+}
+
+func (c *CatalogClient) mutate(ctx context.Context, m *CatalogMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CatalogCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CatalogUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CatalogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CatalogDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Catalog mutation op: %q", m.Op())
+	}
+}
+
+// CatalogGroupClient is a client for the CatalogGroup schema.
+type CatalogGroupClient struct {
+	config
+}
+
+// NewCatalogGroupClient returns a client for the CatalogGroup from the given config.
+func NewCatalogGroupClient(c config) *CatalogGroupClient {
+	return &CatalogGroupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `cataloggroup.Hooks(f(g(h())))`.
+func (c *CatalogGroupClient) Use(hooks ...Hook) {
+	c.hooks.CatalogGroup = append(c.hooks.CatalogGroup, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `cataloggroup.Intercept(f(g(h())))`.
+func (c *CatalogGroupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CatalogGroup = append(c.inters.CatalogGroup, interceptors...)
+}
+
+// Create returns a builder for creating a CatalogGroup entity.
+func (c *CatalogGroupClient) Create() *CatalogGroupCreate {
+	mutation := newCatalogGroupMutation(c.config, OpCreate)
+	return &CatalogGroupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CatalogGroup entities.
+func (c *CatalogGroupClient) CreateBulk(builders ...*CatalogGroupCreate) *CatalogGroupCreateBulk {
+	return &CatalogGroupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CatalogGroupClient) MapCreateBulk(slice any, setFunc func(*CatalogGroupCreate, int)) *CatalogGroupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CatalogGroupCreateBulk{err: fmt.Errorf("calling to CatalogGroupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CatalogGroupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CatalogGroupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CatalogGroup.
+func (c *CatalogGroupClient) Update() *CatalogGroupUpdate {
+	mutation := newCatalogGroupMutation(c.config, OpUpdate)
+	return &CatalogGroupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CatalogGroupClient) UpdateOne(_m *CatalogGroup) *CatalogGroupUpdateOne {
+	mutation := newCatalogGroupMutation(c.config, OpUpdateOne, withCatalogGroup(_m))
+	return &CatalogGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CatalogGroupClient) UpdateOneID(id pulid.ID) *CatalogGroupUpdateOne {
+	mutation := newCatalogGroupMutation(c.config, OpUpdateOne, withCatalogGroupID(id))
+	return &CatalogGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CatalogGroup.
+func (c *CatalogGroupClient) Delete() *CatalogGroupDelete {
+	mutation := newCatalogGroupMutation(c.config, OpDelete)
+	return &CatalogGroupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CatalogGroupClient) DeleteOne(_m *CatalogGroup) *CatalogGroupDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CatalogGroupClient) DeleteOneID(id pulid.ID) *CatalogGroupDeleteOne {
+	builder := c.Delete().Where(cataloggroup.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CatalogGroupDeleteOne{builder}
+}
+
+// Query returns a query builder for CatalogGroup.
+func (c *CatalogGroupClient) Query() *CatalogGroupQuery {
+	return &CatalogGroupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCatalogGroup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CatalogGroup entity by its id.
+func (c *CatalogGroupClient) Get(ctx context.Context, id pulid.ID) (*CatalogGroup, error) {
+	return c.Query().Where(cataloggroup.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CatalogGroupClient) GetX(ctx context.Context, id pulid.ID) *CatalogGroup {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCatalog queries the catalog edge of a CatalogGroup.
+func (c *CatalogGroupClient) QueryCatalog(_m *CatalogGroup) *CatalogQuery {
+	query := (&CatalogClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cataloggroup.Table, cataloggroup.FieldID, id),
+			sqlgraph.To(catalog.Table, catalog.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, cataloggroup.CatalogTable, cataloggroup.CatalogColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequirements queries the requirements edge of a CatalogGroup.
+func (c *CatalogGroupClient) QueryRequirements(_m *CatalogGroup) *RequirementQuery {
+	query := (&RequirementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cataloggroup.Table, cataloggroup.FieldID, id),
+			sqlgraph.To(requirement.Table, requirement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, cataloggroup.RequirementsTable, cataloggroup.RequirementsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CatalogGroupClient) Hooks() []Hook {
+	hooks := c.hooks.CatalogGroup
+	return append(hooks[:len(hooks):len(hooks)], cataloggroup.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CatalogGroupClient) Interceptors() []Interceptor {
+	return c.inters.CatalogGroup
+}
+
+func (c *CatalogGroupClient) mutate(ctx context.Context, m *CatalogGroupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CatalogGroupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CatalogGroupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CatalogGroupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CatalogGroupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CatalogGroup mutation op: %q", m.Op())
 	}
 }
 
@@ -2285,6 +3229,22 @@ func (c *MeasureClient) QueryParticipation(_m *Measure) *ParticipationQuery {
 	return query
 }
 
+// QueryAddresses queries the addresses edge of a Measure.
+func (c *MeasureClient) QueryAddresses(_m *Measure) *AnswerQuery {
+	query := (&AnswerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(measure.Table, measure.FieldID, id),
+			sqlgraph.To(answer.Table, answer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, measure.AddressesTable, measure.AddressesPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MeasureClient) Hooks() []Hook {
 	hooks := c.hooks.Measure
@@ -2697,6 +3657,22 @@ func (c *ParticipationClient) QueryFlags(_m *Participation) *FlagQuery {
 	return query
 }
 
+// QueryAssessments queries the assessments edge of a Participation.
+func (c *ParticipationClient) QueryAssessments(_m *Participation) *AssessmentQuery {
+	query := (&AssessmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, id),
+			sqlgraph.To(assessment.Table, assessment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, participation.AssessmentsTable, participation.AssessmentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ParticipationClient) Hooks() []Hook {
 	hooks := c.hooks.Participation
@@ -2889,6 +3865,156 @@ func (c *ProgramClient) mutate(ctx context.Context, m *ProgramMutation) (Value, 
 	}
 }
 
+// RequirementClient is a client for the Requirement schema.
+type RequirementClient struct {
+	config
+}
+
+// NewRequirementClient returns a client for the Requirement from the given config.
+func NewRequirementClient(c config) *RequirementClient {
+	return &RequirementClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `requirement.Hooks(f(g(h())))`.
+func (c *RequirementClient) Use(hooks ...Hook) {
+	c.hooks.Requirement = append(c.hooks.Requirement, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `requirement.Intercept(f(g(h())))`.
+func (c *RequirementClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Requirement = append(c.inters.Requirement, interceptors...)
+}
+
+// Create returns a builder for creating a Requirement entity.
+func (c *RequirementClient) Create() *RequirementCreate {
+	mutation := newRequirementMutation(c.config, OpCreate)
+	return &RequirementCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Requirement entities.
+func (c *RequirementClient) CreateBulk(builders ...*RequirementCreate) *RequirementCreateBulk {
+	return &RequirementCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RequirementClient) MapCreateBulk(slice any, setFunc func(*RequirementCreate, int)) *RequirementCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RequirementCreateBulk{err: fmt.Errorf("calling to RequirementClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RequirementCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RequirementCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Requirement.
+func (c *RequirementClient) Update() *RequirementUpdate {
+	mutation := newRequirementMutation(c.config, OpUpdate)
+	return &RequirementUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RequirementClient) UpdateOne(_m *Requirement) *RequirementUpdateOne {
+	mutation := newRequirementMutation(c.config, OpUpdateOne, withRequirement(_m))
+	return &RequirementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RequirementClient) UpdateOneID(id pulid.ID) *RequirementUpdateOne {
+	mutation := newRequirementMutation(c.config, OpUpdateOne, withRequirementID(id))
+	return &RequirementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Requirement.
+func (c *RequirementClient) Delete() *RequirementDelete {
+	mutation := newRequirementMutation(c.config, OpDelete)
+	return &RequirementDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RequirementClient) DeleteOne(_m *Requirement) *RequirementDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RequirementClient) DeleteOneID(id pulid.ID) *RequirementDeleteOne {
+	builder := c.Delete().Where(requirement.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RequirementDeleteOne{builder}
+}
+
+// Query returns a query builder for Requirement.
+func (c *RequirementClient) Query() *RequirementQuery {
+	return &RequirementQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRequirement},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Requirement entity by its id.
+func (c *RequirementClient) Get(ctx context.Context, id pulid.ID) (*Requirement, error) {
+	return c.Query().Where(requirement.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RequirementClient) GetX(ctx context.Context, id pulid.ID) *Requirement {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryGroup queries the group edge of a Requirement.
+func (c *RequirementClient) QueryGroup(_m *Requirement) *CatalogGroupQuery {
+	query := (&CatalogGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(requirement.Table, requirement.FieldID, id),
+			sqlgraph.To(cataloggroup.Table, cataloggroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, requirement.GroupTable, requirement.GroupColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RequirementClient) Hooks() []Hook {
+	hooks := c.hooks.Requirement
+	return append(hooks[:len(hooks):len(hooks)], requirement.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RequirementClient) Interceptors() []Interceptor {
+	return c.inters.Requirement
+}
+
+func (c *RequirementClient) mutate(ctx context.Context, m *RequirementMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RequirementCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RequirementUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RequirementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RequirementDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Requirement mutation op: %q", m.Op())
+	}
+}
+
 // StepClient is a client for the Step schema.
 type StepClient struct {
 	config
@@ -3058,14 +4184,16 @@ func (c *StepClient) mutate(ctx context.Context, m *StepMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Appointment, AuditEvent, BankStatementImport, BankTransaction,
-		CalendarFeed, Consultant, Flag, FundingAccount, JobRun, LedgerEntry, Measure,
-		Municipality, Participation, Program, Step []ent.Hook
+		APIToken, Answer, AnswerChange, Appointment, Assessment, AuditEvent,
+		BankStatementImport, BankTransaction, CalendarFeed, Catalog, CatalogGroup,
+		Consultant, Flag, FundingAccount, JobRun, LedgerEntry, Measure, Municipality,
+		Participation, Program, Requirement, Step []ent.Hook
 	}
 	inters struct {
-		APIToken, Appointment, AuditEvent, BankStatementImport, BankTransaction,
-		CalendarFeed, Consultant, Flag, FundingAccount, JobRun, LedgerEntry, Measure,
-		Municipality, Participation, Program, Step []ent.Interceptor
+		APIToken, Answer, AnswerChange, Appointment, Assessment, AuditEvent,
+		BankStatementImport, BankTransaction, CalendarFeed, Catalog, CatalogGroup,
+		Consultant, Flag, FundingAccount, JobRun, LedgerEntry, Measure, Municipality,
+		Participation, Program, Requirement, Step []ent.Interceptor
 	}
 )
 

@@ -7,12 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -22,6 +27,7 @@ import (
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/step"
 	"sync"
 
@@ -89,11 +95,16 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:            apitoken.ValidColumn,
+			answer.Table:              answer.ValidColumn,
+			answerchange.Table:        answerchange.ValidColumn,
 			appointment.Table:         appointment.ValidColumn,
+			assessment.Table:          assessment.ValidColumn,
 			auditevent.Table:          auditevent.ValidColumn,
 			bankstatementimport.Table: bankstatementimport.ValidColumn,
 			banktransaction.Table:     banktransaction.ValidColumn,
 			calendarfeed.Table:        calendarfeed.ValidColumn,
+			catalog.Table:             catalog.ValidColumn,
+			cataloggroup.Table:        cataloggroup.ValidColumn,
 			consultant.Table:          consultant.ValidColumn,
 			flag.Table:                flag.ValidColumn,
 			fundingaccount.Table:      fundingaccount.ValidColumn,
@@ -103,6 +114,7 @@ func checkColumn(t, c string) error {
 			municipality.Table:        municipality.ValidColumn,
 			participation.Table:       participation.ValidColumn,
 			program.Table:             program.ValidColumn,
+			requirement.Table:         requirement.ValidColumn,
 			step.Table:                step.ValidColumn,
 		})
 	})

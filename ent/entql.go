@@ -3,12 +3,17 @@
 package ent
 
 import (
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -19,6 +24,7 @@ import (
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/step"
 
 	"entgo.io/ent/dialect/sql"
@@ -29,7 +35,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -54,6 +60,52 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   answer.Table,
+			Columns: answer.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: answer.FieldID,
+			},
+		},
+		Type: "Answer",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			answer.FieldCreatedAt:     {Type: field.TypeTime, Column: answer.FieldCreatedAt},
+			answer.FieldUpdatedAt:     {Type: field.TypeTime, Column: answer.FieldUpdatedAt},
+			answer.FieldAssessmentID:  {Type: field.TypeString, Column: answer.FieldAssessmentID},
+			answer.FieldRequirementID: {Type: field.TypeString, Column: answer.FieldRequirementID},
+			answer.FieldStatus:        {Type: field.TypeEnum, Column: answer.FieldStatus},
+			answer.FieldNote:          {Type: field.TypeString, Column: answer.FieldNote},
+			answer.FieldJustification: {Type: field.TypeString, Column: answer.FieldJustification},
+			answer.FieldAnsweredBy:    {Type: field.TypeString, Column: answer.FieldAnsweredBy},
+			answer.FieldAnsweredAt:    {Type: field.TypeTime, Column: answer.FieldAnsweredAt},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   answerchange.Table,
+			Columns: answerchange.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: answerchange.FieldID,
+			},
+		},
+		Type: "AnswerChange",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			answerchange.FieldAnswerID:          {Type: field.TypeString, Column: answerchange.FieldAnswerID},
+			answerchange.FieldFromStatus:        {Type: field.TypeEnum, Column: answerchange.FieldFromStatus},
+			answerchange.FieldToStatus:          {Type: field.TypeEnum, Column: answerchange.FieldToStatus},
+			answerchange.FieldFromNote:          {Type: field.TypeString, Column: answerchange.FieldFromNote},
+			answerchange.FieldToNote:            {Type: field.TypeString, Column: answerchange.FieldToNote},
+			answerchange.FieldFromJustification: {Type: field.TypeString, Column: answerchange.FieldFromJustification},
+			answerchange.FieldToJustification:   {Type: field.TypeString, Column: answerchange.FieldToJustification},
+			answerchange.FieldVia:               {Type: field.TypeEnum, Column: answerchange.FieldVia},
+			answerchange.FieldActor:             {Type: field.TypeString, Column: answerchange.FieldActor},
+			answerchange.FieldActorRole:         {Type: field.TypeEnum, Column: answerchange.FieldActorRole},
+			answerchange.FieldChangedAt:         {Type: field.TypeTime, Column: answerchange.FieldChangedAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   appointment.Table,
 			Columns: appointment.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -77,7 +129,32 @@ var schemaGraph = func() *sqlgraph.Schema {
 			appointment.FieldStepID:       {Type: field.TypeString, Column: appointment.FieldStepID},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   assessment.Table,
+			Columns: assessment.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: assessment.FieldID,
+			},
+		},
+		Type: "Assessment",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			assessment.FieldCreatedAt:       {Type: field.TypeTime, Column: assessment.FieldCreatedAt},
+			assessment.FieldUpdatedAt:       {Type: field.TypeTime, Column: assessment.FieldUpdatedAt},
+			assessment.FieldParticipationID: {Type: field.TypeString, Column: assessment.FieldParticipationID},
+			assessment.FieldCatalogID:       {Type: field.TypeString, Column: assessment.FieldCatalogID},
+			assessment.FieldKind:            {Type: field.TypeEnum, Column: assessment.FieldKind},
+			assessment.FieldStatus:          {Type: field.TypeEnum, Column: assessment.FieldStatus},
+			assessment.FieldConsultantID:    {Type: field.TypeString, Column: assessment.FieldConsultantID},
+			assessment.FieldAppointmentID:   {Type: field.TypeString, Column: assessment.FieldAppointmentID},
+			assessment.FieldSubmittedAt:     {Type: field.TypeTime, Column: assessment.FieldSubmittedAt},
+			assessment.FieldConfirmedAt:     {Type: field.TypeTime, Column: assessment.FieldConfirmedAt},
+			assessment.FieldReturnedAt:      {Type: field.TypeTime, Column: assessment.FieldReturnedAt},
+			assessment.FieldReturnReason:    {Type: field.TypeString, Column: assessment.FieldReturnReason},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
@@ -99,7 +176,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldAt:            {Type: field.TypeTime, Column: auditevent.FieldAt},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   bankstatementimport.Table,
 			Columns: bankstatementimport.Columns,
@@ -121,7 +198,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			bankstatementimport.FieldCreatedAt:      {Type: field.TypeTime, Column: bankstatementimport.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   banktransaction.Table,
 			Columns: banktransaction.Columns,
@@ -156,7 +233,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			banktransaction.FieldCreatedAt:        {Type: field.TypeTime, Column: banktransaction.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   calendarfeed.Table,
 			Columns: calendarfeed.Columns,
@@ -178,7 +255,48 @@ var schemaGraph = func() *sqlgraph.Schema {
 			calendarfeed.FieldRevokedAt:      {Type: field.TypeTime, Column: calendarfeed.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   catalog.Table,
+			Columns: catalog.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: catalog.FieldID,
+			},
+		},
+		Type: "Catalog",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			catalog.FieldCreatedAt:   {Type: field.TypeTime, Column: catalog.FieldCreatedAt},
+			catalog.FieldUpdatedAt:   {Type: field.TypeTime, Column: catalog.FieldUpdatedAt},
+			catalog.FieldName:        {Type: field.TypeString, Column: catalog.FieldName},
+			catalog.FieldVersion:     {Type: field.TypeString, Column: catalog.FieldVersion},
+			catalog.FieldSource:      {Type: field.TypeString, Column: catalog.FieldSource},
+			catalog.FieldPublishedOn: {Type: field.TypeTime, Column: catalog.FieldPublishedOn},
+			catalog.FieldDigest:      {Type: field.TypeString, Column: catalog.FieldDigest},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   cataloggroup.Table,
+			Columns: cataloggroup.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: cataloggroup.FieldID,
+			},
+		},
+		Type: "CatalogGroup",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			cataloggroup.FieldCreatedAt: {Type: field.TypeTime, Column: cataloggroup.FieldCreatedAt},
+			cataloggroup.FieldUpdatedAt: {Type: field.TypeTime, Column: cataloggroup.FieldUpdatedAt},
+			cataloggroup.FieldCatalogID: {Type: field.TypeString, Column: cataloggroup.FieldCatalogID},
+			cataloggroup.FieldNumber:    {Type: field.TypeInt, Column: cataloggroup.FieldNumber},
+			cataloggroup.FieldTitle:     {Type: field.TypeString, Column: cataloggroup.FieldTitle},
+			cataloggroup.FieldPriority:  {Type: field.TypeInt, Column: cataloggroup.FieldPriority},
+			cataloggroup.FieldModules:   {Type: field.TypeJSON, Column: cataloggroup.FieldModules},
+			cataloggroup.FieldGoal:      {Type: field.TypeString, Column: cataloggroup.FieldGoal},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   consultant.Table,
 			Columns: consultant.Columns,
@@ -196,7 +314,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			consultant.FieldOrganization: {Type: field.TypeString, Column: consultant.FieldOrganization},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   flag.Table,
 			Columns: flag.Columns,
@@ -222,7 +340,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			flag.FieldAcknowledgedBy:  {Type: field.TypeString, Column: flag.FieldAcknowledgedBy},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   fundingaccount.Table,
 			Columns: fundingaccount.Columns,
@@ -241,7 +359,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			fundingaccount.FieldUpdatedAt:       {Type: field.TypeTime, Column: fundingaccount.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jobrun.Table,
 			Columns: jobrun.Columns,
@@ -262,7 +380,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jobrun.FieldTriggeredBy: {Type: field.TypeString, Column: jobrun.FieldTriggeredBy},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ledgerentry.Table,
 			Columns: ledgerentry.Columns,
@@ -288,7 +406,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ledgerentry.FieldCreatedAt:       {Type: field.TypeTime, Column: ledgerentry.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   measure.Table,
 			Columns: measure.Columns,
@@ -311,7 +429,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			measure.FieldDueOn:           {Type: field.TypeTime, Column: measure.FieldDueOn},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   municipality.Table,
 			Columns: municipality.Columns,
@@ -332,7 +450,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			municipality.FieldIban:         {Type: field.TypeString, Column: municipality.FieldIban},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   participation.Table,
 			Columns: participation.Columns,
@@ -353,7 +471,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			participation.FieldWithdrawalReason: {Type: field.TypeString, Column: participation.FieldWithdrawalReason},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -379,7 +497,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldStepTemplate:            {Type: field.TypeJSON, Column: program.FieldStepTemplate},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   requirement.Table,
+			Columns: requirement.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: requirement.FieldID,
+			},
+		},
+		Type: "Requirement",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			requirement.FieldCreatedAt: {Type: field.TypeTime, Column: requirement.FieldCreatedAt},
+			requirement.FieldUpdatedAt: {Type: field.TypeTime, Column: requirement.FieldUpdatedAt},
+			requirement.FieldCatalogID: {Type: field.TypeString, Column: requirement.FieldCatalogID},
+			requirement.FieldGroupID:   {Type: field.TypeString, Column: requirement.FieldGroupID},
+			requirement.FieldRef:       {Type: field.TypeString, Column: requirement.FieldRef},
+			requirement.FieldNumber:    {Type: field.TypeInt, Column: requirement.FieldNumber},
+			requirement.FieldQuestion:  {Type: field.TypeString, Column: requirement.FieldQuestion},
+			requirement.FieldHelp:      {Type: field.TypeString, Column: requirement.FieldHelp},
+			requirement.FieldEffort:    {Type: field.TypeString, Column: requirement.FieldEffort},
+		},
+	}
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   step.Table,
 			Columns: step.Columns,
@@ -424,6 +564,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Consultant",
 	)
 	graph.MustAddE(
+		"assessment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   answer.AssessmentTable,
+			Columns: []string{answer.AssessmentColumn},
+			Bidi:    false,
+		},
+		"Answer",
+		"Assessment",
+	)
+	graph.MustAddE(
+		"requirement",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   answer.RequirementTable,
+			Columns: []string{answer.RequirementColumn},
+			Bidi:    false,
+		},
+		"Answer",
+		"Requirement",
+	)
+	graph.MustAddE(
+		"history",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   answer.HistoryTable,
+			Columns: []string{answer.HistoryColumn},
+			Bidi:    false,
+		},
+		"Answer",
+		"AnswerChange",
+	)
+	graph.MustAddE(
+		"measures",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   answer.MeasuresTable,
+			Columns: answer.MeasuresPrimaryKey,
+			Bidi:    false,
+		},
+		"Answer",
+		"Measure",
+	)
+	graph.MustAddE(
+		"answer",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   answerchange.AnswerTable,
+			Columns: []string{answerchange.AnswerColumn},
+			Bidi:    false,
+		},
+		"AnswerChange",
+		"Answer",
+	)
+	graph.MustAddE(
 		"participations",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -458,6 +658,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Appointment",
 		"Step",
+	)
+	graph.MustAddE(
+		"participation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   assessment.ParticipationTable,
+			Columns: []string{assessment.ParticipationColumn},
+			Bidi:    false,
+		},
+		"Assessment",
+		"Participation",
+	)
+	graph.MustAddE(
+		"catalog",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   assessment.CatalogTable,
+			Columns: []string{assessment.CatalogColumn},
+			Bidi:    false,
+		},
+		"Assessment",
+		"Catalog",
+	)
+	graph.MustAddE(
+		"consultant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   assessment.ConsultantTable,
+			Columns: []string{assessment.ConsultantColumn},
+			Bidi:    false,
+		},
+		"Assessment",
+		"Consultant",
+	)
+	graph.MustAddE(
+		"appointment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   assessment.AppointmentTable,
+			Columns: []string{assessment.AppointmentColumn},
+			Bidi:    false,
+		},
+		"Assessment",
+		"Appointment",
+	)
+	graph.MustAddE(
+		"answers",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   assessment.AnswersTable,
+			Columns: []string{assessment.AnswersColumn},
+			Bidi:    false,
+		},
+		"Assessment",
+		"Answer",
 	)
 	graph.MustAddE(
 		"transactions",
@@ -530,6 +790,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"CalendarFeed",
 		"Consultant",
+	)
+	graph.MustAddE(
+		"groups",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   catalog.GroupsTable,
+			Columns: []string{catalog.GroupsColumn},
+			Bidi:    false,
+		},
+		"Catalog",
+		"CatalogGroup",
+	)
+	graph.MustAddE(
+		"assessments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   catalog.AssessmentsTable,
+			Columns: []string{catalog.AssessmentsColumn},
+			Bidi:    false,
+		},
+		"Catalog",
+		"Assessment",
+	)
+	graph.MustAddE(
+		"catalog",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   cataloggroup.CatalogTable,
+			Columns: []string{cataloggroup.CatalogColumn},
+			Bidi:    false,
+		},
+		"CatalogGroup",
+		"Catalog",
+	)
+	graph.MustAddE(
+		"requirements",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cataloggroup.RequirementsTable,
+			Columns: []string{cataloggroup.RequirementsColumn},
+			Bidi:    false,
+		},
+		"CatalogGroup",
+		"Requirement",
 	)
 	graph.MustAddE(
 		"appointments",
@@ -676,6 +984,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Participation",
 	)
 	graph.MustAddE(
+		"addresses",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.AddressesTable,
+			Columns: measure.AddressesPrimaryKey,
+			Bidi:    false,
+		},
+		"Measure",
+		"Answer",
+	)
+	graph.MustAddE(
 		"participations",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -784,6 +1104,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Flag",
 	)
 	graph.MustAddE(
+		"assessments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.AssessmentsTable,
+			Columns: []string{participation.AssessmentsColumn},
+			Bidi:    false,
+		},
+		"Participation",
+		"Assessment",
+	)
+	graph.MustAddE(
 		"participations",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -806,6 +1138,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Program",
 		"LedgerEntry",
+	)
+	graph.MustAddE(
+		"group",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   requirement.GroupTable,
+			Columns: []string{requirement.GroupColumn},
+			Bidi:    false,
+		},
+		"Requirement",
+		"CatalogGroup",
 	)
 	graph.MustAddE(
 		"participation",
@@ -954,6 +1298,256 @@ func (f *APITokenFilter) WhereHasConsultantWith(preds ...predicate.Consultant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AnswerQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AnswerQuery builder.
+func (_q *AnswerQuery) Filter() *AnswerFilter {
+	return &AnswerFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AnswerMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AnswerMutation builder.
+func (m *AnswerMutation) Filter() *AnswerFilter {
+	return &AnswerFilter{config: m.config, predicateAdder: m}
+}
+
+// AnswerFilter provides a generic filtering capability at runtime for AnswerQuery.
+type AnswerFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AnswerFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AnswerFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(answer.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AnswerFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(answer.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AnswerFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(answer.FieldUpdatedAt))
+}
+
+// WhereAssessmentID applies the entql string predicate on the assessment_id field.
+func (f *AnswerFilter) WhereAssessmentID(p entql.StringP) {
+	f.Where(p.Field(answer.FieldAssessmentID))
+}
+
+// WhereRequirementID applies the entql string predicate on the requirement_id field.
+func (f *AnswerFilter) WhereRequirementID(p entql.StringP) {
+	f.Where(p.Field(answer.FieldRequirementID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *AnswerFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(answer.FieldStatus))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *AnswerFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(answer.FieldNote))
+}
+
+// WhereJustification applies the entql string predicate on the justification field.
+func (f *AnswerFilter) WhereJustification(p entql.StringP) {
+	f.Where(p.Field(answer.FieldJustification))
+}
+
+// WhereAnsweredBy applies the entql string predicate on the answered_by field.
+func (f *AnswerFilter) WhereAnsweredBy(p entql.StringP) {
+	f.Where(p.Field(answer.FieldAnsweredBy))
+}
+
+// WhereAnsweredAt applies the entql time.Time predicate on the answered_at field.
+func (f *AnswerFilter) WhereAnsweredAt(p entql.TimeP) {
+	f.Where(p.Field(answer.FieldAnsweredAt))
+}
+
+// WhereHasAssessment applies a predicate to check if query has an edge assessment.
+func (f *AnswerFilter) WhereHasAssessment() {
+	f.Where(entql.HasEdge("assessment"))
+}
+
+// WhereHasAssessmentWith applies a predicate to check if query has an edge assessment with a given conditions (other predicates).
+func (f *AnswerFilter) WhereHasAssessmentWith(preds ...predicate.Assessment) {
+	f.Where(entql.HasEdgeWith("assessment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRequirement applies a predicate to check if query has an edge requirement.
+func (f *AnswerFilter) WhereHasRequirement() {
+	f.Where(entql.HasEdge("requirement"))
+}
+
+// WhereHasRequirementWith applies a predicate to check if query has an edge requirement with a given conditions (other predicates).
+func (f *AnswerFilter) WhereHasRequirementWith(preds ...predicate.Requirement) {
+	f.Where(entql.HasEdgeWith("requirement", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHistory applies a predicate to check if query has an edge history.
+func (f *AnswerFilter) WhereHasHistory() {
+	f.Where(entql.HasEdge("history"))
+}
+
+// WhereHasHistoryWith applies a predicate to check if query has an edge history with a given conditions (other predicates).
+func (f *AnswerFilter) WhereHasHistoryWith(preds ...predicate.AnswerChange) {
+	f.Where(entql.HasEdgeWith("history", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMeasures applies a predicate to check if query has an edge measures.
+func (f *AnswerFilter) WhereHasMeasures() {
+	f.Where(entql.HasEdge("measures"))
+}
+
+// WhereHasMeasuresWith applies a predicate to check if query has an edge measures with a given conditions (other predicates).
+func (f *AnswerFilter) WhereHasMeasuresWith(preds ...predicate.Measure) {
+	f.Where(entql.HasEdgeWith("measures", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AnswerChangeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AnswerChangeQuery builder.
+func (_q *AnswerChangeQuery) Filter() *AnswerChangeFilter {
+	return &AnswerChangeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AnswerChangeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AnswerChangeMutation builder.
+func (m *AnswerChangeMutation) Filter() *AnswerChangeFilter {
+	return &AnswerChangeFilter{config: m.config, predicateAdder: m}
+}
+
+// AnswerChangeFilter provides a generic filtering capability at runtime for AnswerChangeQuery.
+type AnswerChangeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AnswerChangeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AnswerChangeFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldID))
+}
+
+// WhereAnswerID applies the entql string predicate on the answer_id field.
+func (f *AnswerChangeFilter) WhereAnswerID(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldAnswerID))
+}
+
+// WhereFromStatus applies the entql string predicate on the from_status field.
+func (f *AnswerChangeFilter) WhereFromStatus(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldFromStatus))
+}
+
+// WhereToStatus applies the entql string predicate on the to_status field.
+func (f *AnswerChangeFilter) WhereToStatus(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldToStatus))
+}
+
+// WhereFromNote applies the entql string predicate on the from_note field.
+func (f *AnswerChangeFilter) WhereFromNote(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldFromNote))
+}
+
+// WhereToNote applies the entql string predicate on the to_note field.
+func (f *AnswerChangeFilter) WhereToNote(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldToNote))
+}
+
+// WhereFromJustification applies the entql string predicate on the from_justification field.
+func (f *AnswerChangeFilter) WhereFromJustification(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldFromJustification))
+}
+
+// WhereToJustification applies the entql string predicate on the to_justification field.
+func (f *AnswerChangeFilter) WhereToJustification(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldToJustification))
+}
+
+// WhereVia applies the entql string predicate on the via field.
+func (f *AnswerChangeFilter) WhereVia(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldVia))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *AnswerChangeFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldActor))
+}
+
+// WhereActorRole applies the entql string predicate on the actor_role field.
+func (f *AnswerChangeFilter) WhereActorRole(p entql.StringP) {
+	f.Where(p.Field(answerchange.FieldActorRole))
+}
+
+// WhereChangedAt applies the entql time.Time predicate on the changed_at field.
+func (f *AnswerChangeFilter) WhereChangedAt(p entql.TimeP) {
+	f.Where(p.Field(answerchange.FieldChangedAt))
+}
+
+// WhereHasAnswer applies a predicate to check if query has an edge answer.
+func (f *AnswerChangeFilter) WhereHasAnswer() {
+	f.Where(entql.HasEdge("answer"))
+}
+
+// WhereHasAnswerWith applies a predicate to check if query has an edge answer with a given conditions (other predicates).
+func (f *AnswerChangeFilter) WhereHasAnswerWith(preds ...predicate.Answer) {
+	f.Where(entql.HasEdgeWith("answer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AppointmentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -982,7 +1576,7 @@ type AppointmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AppointmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1096,6 +1690,176 @@ func (f *AppointmentFilter) WhereHasStepWith(preds ...predicate.Step) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AssessmentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AssessmentQuery builder.
+func (_q *AssessmentQuery) Filter() *AssessmentFilter {
+	return &AssessmentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AssessmentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AssessmentMutation builder.
+func (m *AssessmentMutation) Filter() *AssessmentFilter {
+	return &AssessmentFilter{config: m.config, predicateAdder: m}
+}
+
+// AssessmentFilter provides a generic filtering capability at runtime for AssessmentQuery.
+type AssessmentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AssessmentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AssessmentFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(assessment.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AssessmentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(assessment.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AssessmentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(assessment.FieldUpdatedAt))
+}
+
+// WhereParticipationID applies the entql string predicate on the participation_id field.
+func (f *AssessmentFilter) WhereParticipationID(p entql.StringP) {
+	f.Where(p.Field(assessment.FieldParticipationID))
+}
+
+// WhereCatalogID applies the entql string predicate on the catalog_id field.
+func (f *AssessmentFilter) WhereCatalogID(p entql.StringP) {
+	f.Where(p.Field(assessment.FieldCatalogID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *AssessmentFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(assessment.FieldKind))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *AssessmentFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(assessment.FieldStatus))
+}
+
+// WhereConsultantID applies the entql string predicate on the consultant_id field.
+func (f *AssessmentFilter) WhereConsultantID(p entql.StringP) {
+	f.Where(p.Field(assessment.FieldConsultantID))
+}
+
+// WhereAppointmentID applies the entql string predicate on the appointment_id field.
+func (f *AssessmentFilter) WhereAppointmentID(p entql.StringP) {
+	f.Where(p.Field(assessment.FieldAppointmentID))
+}
+
+// WhereSubmittedAt applies the entql time.Time predicate on the submitted_at field.
+func (f *AssessmentFilter) WhereSubmittedAt(p entql.TimeP) {
+	f.Where(p.Field(assessment.FieldSubmittedAt))
+}
+
+// WhereConfirmedAt applies the entql time.Time predicate on the confirmed_at field.
+func (f *AssessmentFilter) WhereConfirmedAt(p entql.TimeP) {
+	f.Where(p.Field(assessment.FieldConfirmedAt))
+}
+
+// WhereReturnedAt applies the entql time.Time predicate on the returned_at field.
+func (f *AssessmentFilter) WhereReturnedAt(p entql.TimeP) {
+	f.Where(p.Field(assessment.FieldReturnedAt))
+}
+
+// WhereReturnReason applies the entql string predicate on the return_reason field.
+func (f *AssessmentFilter) WhereReturnReason(p entql.StringP) {
+	f.Where(p.Field(assessment.FieldReturnReason))
+}
+
+// WhereHasParticipation applies a predicate to check if query has an edge participation.
+func (f *AssessmentFilter) WhereHasParticipation() {
+	f.Where(entql.HasEdge("participation"))
+}
+
+// WhereHasParticipationWith applies a predicate to check if query has an edge participation with a given conditions (other predicates).
+func (f *AssessmentFilter) WhereHasParticipationWith(preds ...predicate.Participation) {
+	f.Where(entql.HasEdgeWith("participation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCatalog applies a predicate to check if query has an edge catalog.
+func (f *AssessmentFilter) WhereHasCatalog() {
+	f.Where(entql.HasEdge("catalog"))
+}
+
+// WhereHasCatalogWith applies a predicate to check if query has an edge catalog with a given conditions (other predicates).
+func (f *AssessmentFilter) WhereHasCatalogWith(preds ...predicate.Catalog) {
+	f.Where(entql.HasEdgeWith("catalog", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConsultant applies a predicate to check if query has an edge consultant.
+func (f *AssessmentFilter) WhereHasConsultant() {
+	f.Where(entql.HasEdge("consultant"))
+}
+
+// WhereHasConsultantWith applies a predicate to check if query has an edge consultant with a given conditions (other predicates).
+func (f *AssessmentFilter) WhereHasConsultantWith(preds ...predicate.Consultant) {
+	f.Where(entql.HasEdgeWith("consultant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAppointment applies a predicate to check if query has an edge appointment.
+func (f *AssessmentFilter) WhereHasAppointment() {
+	f.Where(entql.HasEdge("appointment"))
+}
+
+// WhereHasAppointmentWith applies a predicate to check if query has an edge appointment with a given conditions (other predicates).
+func (f *AssessmentFilter) WhereHasAppointmentWith(preds ...predicate.Appointment) {
+	f.Where(entql.HasEdgeWith("appointment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAnswers applies a predicate to check if query has an edge answers.
+func (f *AssessmentFilter) WhereHasAnswers() {
+	f.Where(entql.HasEdge("answers"))
+}
+
+// WhereHasAnswersWith applies a predicate to check if query has an edge answers with a given conditions (other predicates).
+func (f *AssessmentFilter) WhereHasAnswersWith(preds ...predicate.Answer) {
+	f.Where(entql.HasEdgeWith("answers", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditEventQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1124,7 +1888,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1209,7 +1973,7 @@ type BankStatementImportFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BankStatementImportFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1308,7 +2072,7 @@ type BankTransactionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *BankTransactionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1486,7 +2250,7 @@ type CalendarFeedFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CalendarFeedFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1585,6 +2349,217 @@ func (f *CalendarFeedFilter) WhereHasConsultantWith(preds ...predicate.Consultan
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CatalogQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CatalogQuery builder.
+func (_q *CatalogQuery) Filter() *CatalogFilter {
+	return &CatalogFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CatalogMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CatalogMutation builder.
+func (m *CatalogMutation) Filter() *CatalogFilter {
+	return &CatalogFilter{config: m.config, predicateAdder: m}
+}
+
+// CatalogFilter provides a generic filtering capability at runtime for CatalogQuery.
+type CatalogFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CatalogFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *CatalogFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(catalog.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CatalogFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(catalog.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CatalogFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(catalog.FieldUpdatedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *CatalogFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(catalog.FieldName))
+}
+
+// WhereVersion applies the entql string predicate on the version field.
+func (f *CatalogFilter) WhereVersion(p entql.StringP) {
+	f.Where(p.Field(catalog.FieldVersion))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *CatalogFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(catalog.FieldSource))
+}
+
+// WherePublishedOn applies the entql time.Time predicate on the published_on field.
+func (f *CatalogFilter) WherePublishedOn(p entql.TimeP) {
+	f.Where(p.Field(catalog.FieldPublishedOn))
+}
+
+// WhereDigest applies the entql string predicate on the digest field.
+func (f *CatalogFilter) WhereDigest(p entql.StringP) {
+	f.Where(p.Field(catalog.FieldDigest))
+}
+
+// WhereHasGroups applies a predicate to check if query has an edge groups.
+func (f *CatalogFilter) WhereHasGroups() {
+	f.Where(entql.HasEdge("groups"))
+}
+
+// WhereHasGroupsWith applies a predicate to check if query has an edge groups with a given conditions (other predicates).
+func (f *CatalogFilter) WhereHasGroupsWith(preds ...predicate.CatalogGroup) {
+	f.Where(entql.HasEdgeWith("groups", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAssessments applies a predicate to check if query has an edge assessments.
+func (f *CatalogFilter) WhereHasAssessments() {
+	f.Where(entql.HasEdge("assessments"))
+}
+
+// WhereHasAssessmentsWith applies a predicate to check if query has an edge assessments with a given conditions (other predicates).
+func (f *CatalogFilter) WhereHasAssessmentsWith(preds ...predicate.Assessment) {
+	f.Where(entql.HasEdgeWith("assessments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CatalogGroupQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CatalogGroupQuery builder.
+func (_q *CatalogGroupQuery) Filter() *CatalogGroupFilter {
+	return &CatalogGroupFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CatalogGroupMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CatalogGroupMutation builder.
+func (m *CatalogGroupMutation) Filter() *CatalogGroupFilter {
+	return &CatalogGroupFilter{config: m.config, predicateAdder: m}
+}
+
+// CatalogGroupFilter provides a generic filtering capability at runtime for CatalogGroupQuery.
+type CatalogGroupFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CatalogGroupFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *CatalogGroupFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(cataloggroup.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CatalogGroupFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(cataloggroup.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CatalogGroupFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(cataloggroup.FieldUpdatedAt))
+}
+
+// WhereCatalogID applies the entql string predicate on the catalog_id field.
+func (f *CatalogGroupFilter) WhereCatalogID(p entql.StringP) {
+	f.Where(p.Field(cataloggroup.FieldCatalogID))
+}
+
+// WhereNumber applies the entql int predicate on the number field.
+func (f *CatalogGroupFilter) WhereNumber(p entql.IntP) {
+	f.Where(p.Field(cataloggroup.FieldNumber))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *CatalogGroupFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(cataloggroup.FieldTitle))
+}
+
+// WherePriority applies the entql int predicate on the priority field.
+func (f *CatalogGroupFilter) WherePriority(p entql.IntP) {
+	f.Where(p.Field(cataloggroup.FieldPriority))
+}
+
+// WhereModules applies the entql json.RawMessage predicate on the modules field.
+func (f *CatalogGroupFilter) WhereModules(p entql.BytesP) {
+	f.Where(p.Field(cataloggroup.FieldModules))
+}
+
+// WhereGoal applies the entql string predicate on the goal field.
+func (f *CatalogGroupFilter) WhereGoal(p entql.StringP) {
+	f.Where(p.Field(cataloggroup.FieldGoal))
+}
+
+// WhereHasCatalog applies a predicate to check if query has an edge catalog.
+func (f *CatalogGroupFilter) WhereHasCatalog() {
+	f.Where(entql.HasEdge("catalog"))
+}
+
+// WhereHasCatalogWith applies a predicate to check if query has an edge catalog with a given conditions (other predicates).
+func (f *CatalogGroupFilter) WhereHasCatalogWith(preds ...predicate.Catalog) {
+	f.Where(entql.HasEdgeWith("catalog", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRequirements applies a predicate to check if query has an edge requirements.
+func (f *CatalogGroupFilter) WhereHasRequirements() {
+	f.Where(entql.HasEdge("requirements"))
+}
+
+// WhereHasRequirementsWith applies a predicate to check if query has an edge requirements with a given conditions (other predicates).
+func (f *CatalogGroupFilter) WhereHasRequirementsWith(preds ...predicate.Requirement) {
+	f.Where(entql.HasEdgeWith("requirements", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ConsultantQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1613,7 +2588,7 @@ type ConsultantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConsultantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1692,7 +2667,7 @@ type FlagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FlagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1867,7 +2842,7 @@ type FundingAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FundingAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1951,7 +2926,7 @@ type JobRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2031,7 +3006,7 @@ type LedgerEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LedgerEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2192,7 +3167,7 @@ type MeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2267,6 +3242,20 @@ func (f *MeasureFilter) WhereHasParticipationWith(preds ...predicate.Participati
 	})))
 }
 
+// WhereHasAddresses applies a predicate to check if query has an edge addresses.
+func (f *MeasureFilter) WhereHasAddresses() {
+	f.Where(entql.HasEdge("addresses"))
+}
+
+// WhereHasAddressesWith applies a predicate to check if query has an edge addresses with a given conditions (other predicates).
+func (f *MeasureFilter) WhereHasAddressesWith(preds ...predicate.Answer) {
+	f.Where(entql.HasEdgeWith("addresses", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *MunicipalityQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2296,7 +3285,7 @@ type MunicipalityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MunicipalityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2390,7 +3379,7 @@ type ParticipationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ParticipationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2553,6 +3542,20 @@ func (f *ParticipationFilter) WhereHasFlagsWith(preds ...predicate.Flag) {
 	})))
 }
 
+// WhereHasAssessments applies a predicate to check if query has an edge assessments.
+func (f *ParticipationFilter) WhereHasAssessments() {
+	f.Where(entql.HasEdge("assessments"))
+}
+
+// WhereHasAssessmentsWith applies a predicate to check if query has an edge assessments with a given conditions (other predicates).
+func (f *ParticipationFilter) WhereHasAssessmentsWith(preds ...predicate.Assessment) {
+	f.Where(entql.HasEdgeWith("assessments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ProgramQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2582,7 +3585,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2687,6 +3690,105 @@ func (f *ProgramFilter) WhereHasLedgerEntriesWith(preds ...predicate.LedgerEntry
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RequirementQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RequirementQuery builder.
+func (_q *RequirementQuery) Filter() *RequirementFilter {
+	return &RequirementFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RequirementMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RequirementMutation builder.
+func (m *RequirementMutation) Filter() *RequirementFilter {
+	return &RequirementFilter{config: m.config, predicateAdder: m}
+}
+
+// RequirementFilter provides a generic filtering capability at runtime for RequirementQuery.
+type RequirementFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RequirementFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *RequirementFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(requirement.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RequirementFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(requirement.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RequirementFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(requirement.FieldUpdatedAt))
+}
+
+// WhereCatalogID applies the entql string predicate on the catalog_id field.
+func (f *RequirementFilter) WhereCatalogID(p entql.StringP) {
+	f.Where(p.Field(requirement.FieldCatalogID))
+}
+
+// WhereGroupID applies the entql string predicate on the group_id field.
+func (f *RequirementFilter) WhereGroupID(p entql.StringP) {
+	f.Where(p.Field(requirement.FieldGroupID))
+}
+
+// WhereRef applies the entql string predicate on the ref field.
+func (f *RequirementFilter) WhereRef(p entql.StringP) {
+	f.Where(p.Field(requirement.FieldRef))
+}
+
+// WhereNumber applies the entql int predicate on the number field.
+func (f *RequirementFilter) WhereNumber(p entql.IntP) {
+	f.Where(p.Field(requirement.FieldNumber))
+}
+
+// WhereQuestion applies the entql string predicate on the question field.
+func (f *RequirementFilter) WhereQuestion(p entql.StringP) {
+	f.Where(p.Field(requirement.FieldQuestion))
+}
+
+// WhereHelp applies the entql string predicate on the help field.
+func (f *RequirementFilter) WhereHelp(p entql.StringP) {
+	f.Where(p.Field(requirement.FieldHelp))
+}
+
+// WhereEffort applies the entql string predicate on the effort field.
+func (f *RequirementFilter) WhereEffort(p entql.StringP) {
+	f.Where(p.Field(requirement.FieldEffort))
+}
+
+// WhereHasGroup applies a predicate to check if query has an edge group.
+func (f *RequirementFilter) WhereHasGroup() {
+	f.Where(entql.HasEdge("group"))
+}
+
+// WhereHasGroupWith applies a predicate to check if query has an edge group with a given conditions (other predicates).
+func (f *RequirementFilter) WhereHasGroupWith(preds ...predicate.CatalogGroup) {
+	f.Where(entql.HasEdgeWith("group", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *StepQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2715,7 +3817,7 @@ type StepFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StepFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

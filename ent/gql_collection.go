@@ -6,12 +6,17 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -21,6 +26,7 @@ import (
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/step"
 
@@ -179,6 +185,345 @@ func newApiTokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ApiTokenWhereInput); ok {
 		args.opts = append(args.opts, WithApiTokenFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AnswerQuery) CollectFields(ctx context.Context, satisfies ...string) (*AnswerQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AnswerQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(answer.Columns))
+		selectedFields = []string{answer.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "assessment":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AssessmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, assessmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withAssessment = query
+			if _, ok := fieldSeen[answer.FieldAssessmentID]; !ok {
+				selectedFields = append(selectedFields, answer.FieldAssessmentID)
+				fieldSeen[answer.FieldAssessmentID] = struct{}{}
+			}
+
+		case "requirement":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RequirementClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, requirementImplementors)...); err != nil {
+				return err
+			}
+			_q.withRequirement = query
+			if _, ok := fieldSeen[answer.FieldRequirementID]; !ok {
+				selectedFields = append(selectedFields, answer.FieldRequirementID)
+				fieldSeen[answer.FieldRequirementID] = struct{}{}
+			}
+
+		case "history":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AnswerChangeClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, answerchangeImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedHistory(alias, func(wq *AnswerChangeQuery) {
+				*wq = *query
+			})
+
+		case "measures":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MeasureClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, measureImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedMeasures(alias, func(wq *MeasureQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[answer.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, answer.FieldCreatedAt)
+				fieldSeen[answer.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[answer.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, answer.FieldUpdatedAt)
+				fieldSeen[answer.FieldUpdatedAt] = struct{}{}
+			}
+		case "assessmentID":
+			if _, ok := fieldSeen[answer.FieldAssessmentID]; !ok {
+				selectedFields = append(selectedFields, answer.FieldAssessmentID)
+				fieldSeen[answer.FieldAssessmentID] = struct{}{}
+			}
+		case "requirementID":
+			if _, ok := fieldSeen[answer.FieldRequirementID]; !ok {
+				selectedFields = append(selectedFields, answer.FieldRequirementID)
+				fieldSeen[answer.FieldRequirementID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[answer.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, answer.FieldStatus)
+				fieldSeen[answer.FieldStatus] = struct{}{}
+			}
+		case "note":
+			if _, ok := fieldSeen[answer.FieldNote]; !ok {
+				selectedFields = append(selectedFields, answer.FieldNote)
+				fieldSeen[answer.FieldNote] = struct{}{}
+			}
+		case "justification":
+			if _, ok := fieldSeen[answer.FieldJustification]; !ok {
+				selectedFields = append(selectedFields, answer.FieldJustification)
+				fieldSeen[answer.FieldJustification] = struct{}{}
+			}
+		case "answeredBy":
+			if _, ok := fieldSeen[answer.FieldAnsweredBy]; !ok {
+				selectedFields = append(selectedFields, answer.FieldAnsweredBy)
+				fieldSeen[answer.FieldAnsweredBy] = struct{}{}
+			}
+		case "answeredAt":
+			if _, ok := fieldSeen[answer.FieldAnsweredAt]; !ok {
+				selectedFields = append(selectedFields, answer.FieldAnsweredAt)
+				fieldSeen[answer.FieldAnsweredAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type answerPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AnswerPaginateOption
+}
+
+func newAnswerPaginateArgs(rv map[string]any) *answerPaginateArgs {
+	args := &answerPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AnswerOrder{Field: &AnswerOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAnswerOrder(order))
+			}
+		case *AnswerOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAnswerOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AnswerWhereInput); ok {
+		args.opts = append(args.opts, WithAnswerFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AnswerChangeQuery) CollectFields(ctx context.Context, satisfies ...string) (*AnswerChangeQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AnswerChangeQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(answerchange.Columns))
+		selectedFields = []string{answerchange.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "answer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AnswerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, answerImplementors)...); err != nil {
+				return err
+			}
+			_q.withAnswer = query
+			if _, ok := fieldSeen[answerchange.FieldAnswerID]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldAnswerID)
+				fieldSeen[answerchange.FieldAnswerID] = struct{}{}
+			}
+		case "answerID":
+			if _, ok := fieldSeen[answerchange.FieldAnswerID]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldAnswerID)
+				fieldSeen[answerchange.FieldAnswerID] = struct{}{}
+			}
+		case "fromStatus":
+			if _, ok := fieldSeen[answerchange.FieldFromStatus]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldFromStatus)
+				fieldSeen[answerchange.FieldFromStatus] = struct{}{}
+			}
+		case "toStatus":
+			if _, ok := fieldSeen[answerchange.FieldToStatus]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldToStatus)
+				fieldSeen[answerchange.FieldToStatus] = struct{}{}
+			}
+		case "fromNote":
+			if _, ok := fieldSeen[answerchange.FieldFromNote]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldFromNote)
+				fieldSeen[answerchange.FieldFromNote] = struct{}{}
+			}
+		case "toNote":
+			if _, ok := fieldSeen[answerchange.FieldToNote]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldToNote)
+				fieldSeen[answerchange.FieldToNote] = struct{}{}
+			}
+		case "fromJustification":
+			if _, ok := fieldSeen[answerchange.FieldFromJustification]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldFromJustification)
+				fieldSeen[answerchange.FieldFromJustification] = struct{}{}
+			}
+		case "toJustification":
+			if _, ok := fieldSeen[answerchange.FieldToJustification]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldToJustification)
+				fieldSeen[answerchange.FieldToJustification] = struct{}{}
+			}
+		case "via":
+			if _, ok := fieldSeen[answerchange.FieldVia]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldVia)
+				fieldSeen[answerchange.FieldVia] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[answerchange.FieldActor]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldActor)
+				fieldSeen[answerchange.FieldActor] = struct{}{}
+			}
+		case "actorRole":
+			if _, ok := fieldSeen[answerchange.FieldActorRole]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldActorRole)
+				fieldSeen[answerchange.FieldActorRole] = struct{}{}
+			}
+		case "changedAt":
+			if _, ok := fieldSeen[answerchange.FieldChangedAt]; !ok {
+				selectedFields = append(selectedFields, answerchange.FieldChangedAt)
+				fieldSeen[answerchange.FieldChangedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type answerchangePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AnswerChangePaginateOption
+}
+
+func newAnswerChangePaginateArgs(rv map[string]any) *answerchangePaginateArgs {
+	args := &answerchangePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AnswerChangeOrder{Field: &AnswerChangeOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAnswerChangeOrder(order))
+			}
+		case *AnswerChangeOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAnswerChangeOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AnswerChangeWhereInput); ok {
+		args.opts = append(args.opts, WithAnswerChangeFilter(v.Filter))
 	}
 	return args
 }
@@ -364,6 +709,299 @@ func newAppointmentPaginateArgs(rv map[string]any) *appointmentPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*AppointmentWhereInput); ok {
 		args.opts = append(args.opts, WithAppointmentFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AssessmentQuery) CollectFields(ctx context.Context, satisfies ...string) (*AssessmentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AssessmentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(assessment.Columns))
+		selectedFields = []string{assessment.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "participation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ParticipationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, participationImplementors)...); err != nil {
+				return err
+			}
+			_q.withParticipation = query
+			if _, ok := fieldSeen[assessment.FieldParticipationID]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldParticipationID)
+				fieldSeen[assessment.FieldParticipationID] = struct{}{}
+			}
+
+		case "catalog":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CatalogClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, catalogImplementors)...); err != nil {
+				return err
+			}
+			_q.withCatalog = query
+			if _, ok := fieldSeen[assessment.FieldCatalogID]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldCatalogID)
+				fieldSeen[assessment.FieldCatalogID] = struct{}{}
+			}
+
+		case "consultant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConsultantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, consultantImplementors)...); err != nil {
+				return err
+			}
+			_q.withConsultant = query
+			if _, ok := fieldSeen[assessment.FieldConsultantID]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldConsultantID)
+				fieldSeen[assessment.FieldConsultantID] = struct{}{}
+			}
+
+		case "appointment":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AppointmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, appointmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withAppointment = query
+			if _, ok := fieldSeen[assessment.FieldAppointmentID]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldAppointmentID)
+				fieldSeen[assessment.FieldAppointmentID] = struct{}{}
+			}
+
+		case "answers":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AnswerClient{config: _q.config}).Query()
+			)
+			args := newAnswerPaginateArgs(fieldArgs(ctx, new(AnswerWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newAnswerPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Assessment) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"assessment_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(assessment.AnswersColumn), ids...))
+						})
+						if err := query.GroupBy(assessment.AnswersColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Assessment) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Answers)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, answerImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(assessment.AnswersColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedAnswers(alias, func(wq *AnswerQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[assessment.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldCreatedAt)
+				fieldSeen[assessment.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[assessment.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldUpdatedAt)
+				fieldSeen[assessment.FieldUpdatedAt] = struct{}{}
+			}
+		case "participationID":
+			if _, ok := fieldSeen[assessment.FieldParticipationID]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldParticipationID)
+				fieldSeen[assessment.FieldParticipationID] = struct{}{}
+			}
+		case "catalogID":
+			if _, ok := fieldSeen[assessment.FieldCatalogID]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldCatalogID)
+				fieldSeen[assessment.FieldCatalogID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[assessment.FieldKind]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldKind)
+				fieldSeen[assessment.FieldKind] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[assessment.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldStatus)
+				fieldSeen[assessment.FieldStatus] = struct{}{}
+			}
+		case "consultantID":
+			if _, ok := fieldSeen[assessment.FieldConsultantID]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldConsultantID)
+				fieldSeen[assessment.FieldConsultantID] = struct{}{}
+			}
+		case "appointmentID":
+			if _, ok := fieldSeen[assessment.FieldAppointmentID]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldAppointmentID)
+				fieldSeen[assessment.FieldAppointmentID] = struct{}{}
+			}
+		case "submittedAt":
+			if _, ok := fieldSeen[assessment.FieldSubmittedAt]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldSubmittedAt)
+				fieldSeen[assessment.FieldSubmittedAt] = struct{}{}
+			}
+		case "confirmedAt":
+			if _, ok := fieldSeen[assessment.FieldConfirmedAt]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldConfirmedAt)
+				fieldSeen[assessment.FieldConfirmedAt] = struct{}{}
+			}
+		case "returnedAt":
+			if _, ok := fieldSeen[assessment.FieldReturnedAt]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldReturnedAt)
+				fieldSeen[assessment.FieldReturnedAt] = struct{}{}
+			}
+		case "returnReason":
+			if _, ok := fieldSeen[assessment.FieldReturnReason]; !ok {
+				selectedFields = append(selectedFields, assessment.FieldReturnReason)
+				fieldSeen[assessment.FieldReturnReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type assessmentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AssessmentPaginateOption
+}
+
+func newAssessmentPaginateArgs(rv map[string]any) *assessmentPaginateArgs {
+	args := &assessmentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AssessmentOrder{Field: &AssessmentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAssessmentOrder(order))
+			}
+		case *AssessmentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAssessmentOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AssessmentWhereInput); ok {
+		args.opts = append(args.opts, WithAssessmentFilter(v.Filter))
 	}
 	return args
 }
@@ -1104,6 +1742,285 @@ func newCalendarFeedPaginateArgs(rv map[string]any) *calendarfeedPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*CalendarFeedWhereInput); ok {
 		args.opts = append(args.opts, WithCalendarFeedFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CatalogQuery) CollectFields(ctx context.Context, satisfies ...string) (*CatalogQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CatalogQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(catalog.Columns))
+		selectedFields = []string{catalog.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "groups":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CatalogGroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, cataloggroupImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedGroups(alias, func(wq *CatalogGroupQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[catalog.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, catalog.FieldCreatedAt)
+				fieldSeen[catalog.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[catalog.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, catalog.FieldUpdatedAt)
+				fieldSeen[catalog.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[catalog.FieldName]; !ok {
+				selectedFields = append(selectedFields, catalog.FieldName)
+				fieldSeen[catalog.FieldName] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[catalog.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, catalog.FieldVersion)
+				fieldSeen[catalog.FieldVersion] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[catalog.FieldSource]; !ok {
+				selectedFields = append(selectedFields, catalog.FieldSource)
+				fieldSeen[catalog.FieldSource] = struct{}{}
+			}
+		case "publishedOn":
+			if _, ok := fieldSeen[catalog.FieldPublishedOn]; !ok {
+				selectedFields = append(selectedFields, catalog.FieldPublishedOn)
+				fieldSeen[catalog.FieldPublishedOn] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type catalogPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CatalogPaginateOption
+}
+
+func newCatalogPaginateArgs(rv map[string]any) *catalogPaginateArgs {
+	args := &catalogPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CatalogOrder{Field: &CatalogOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCatalogOrder(order))
+			}
+		case *CatalogOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCatalogOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CatalogWhereInput); ok {
+		args.opts = append(args.opts, WithCatalogFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CatalogGroupQuery) CollectFields(ctx context.Context, satisfies ...string) (*CatalogGroupQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CatalogGroupQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(cataloggroup.Columns))
+		selectedFields = []string{cataloggroup.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "catalog":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CatalogClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, catalogImplementors)...); err != nil {
+				return err
+			}
+			_q.withCatalog = query
+			if _, ok := fieldSeen[cataloggroup.FieldCatalogID]; !ok {
+				selectedFields = append(selectedFields, cataloggroup.FieldCatalogID)
+				fieldSeen[cataloggroup.FieldCatalogID] = struct{}{}
+			}
+
+		case "requirements":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RequirementClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, requirementImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedRequirements(alias, func(wq *RequirementQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[cataloggroup.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, cataloggroup.FieldCreatedAt)
+				fieldSeen[cataloggroup.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[cataloggroup.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, cataloggroup.FieldUpdatedAt)
+				fieldSeen[cataloggroup.FieldUpdatedAt] = struct{}{}
+			}
+		case "catalogID":
+			if _, ok := fieldSeen[cataloggroup.FieldCatalogID]; !ok {
+				selectedFields = append(selectedFields, cataloggroup.FieldCatalogID)
+				fieldSeen[cataloggroup.FieldCatalogID] = struct{}{}
+			}
+		case "number":
+			if _, ok := fieldSeen[cataloggroup.FieldNumber]; !ok {
+				selectedFields = append(selectedFields, cataloggroup.FieldNumber)
+				fieldSeen[cataloggroup.FieldNumber] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[cataloggroup.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, cataloggroup.FieldTitle)
+				fieldSeen[cataloggroup.FieldTitle] = struct{}{}
+			}
+		case "priority":
+			if _, ok := fieldSeen[cataloggroup.FieldPriority]; !ok {
+				selectedFields = append(selectedFields, cataloggroup.FieldPriority)
+				fieldSeen[cataloggroup.FieldPriority] = struct{}{}
+			}
+		case "modules":
+			if _, ok := fieldSeen[cataloggroup.FieldModules]; !ok {
+				selectedFields = append(selectedFields, cataloggroup.FieldModules)
+				fieldSeen[cataloggroup.FieldModules] = struct{}{}
+			}
+		case "goal":
+			if _, ok := fieldSeen[cataloggroup.FieldGoal]; !ok {
+				selectedFields = append(selectedFields, cataloggroup.FieldGoal)
+				fieldSeen[cataloggroup.FieldGoal] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type cataloggroupPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CatalogGroupPaginateOption
+}
+
+func newCatalogGroupPaginateArgs(rv map[string]any) *cataloggroupPaginateArgs {
+	args := &cataloggroupPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CatalogGroupOrder{Field: &CatalogGroupOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCatalogGroupOrder(order))
+			}
+		case *CatalogGroupOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCatalogGroupOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*CatalogGroupWhereInput); ok {
+		args.opts = append(args.opts, WithCatalogGroupFilter(v.Filter))
 	}
 	return args
 }
@@ -1960,6 +2877,19 @@ func (_q *MeasureQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, measure.FieldParticipationID)
 				fieldSeen[measure.FieldParticipationID] = struct{}{}
 			}
+
+		case "addresses":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AnswerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, answerImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedAddresses(alias, func(wq *AnswerQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[measure.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, measure.FieldCreatedAt)
@@ -2632,6 +3562,95 @@ func (_q *ParticipationQuery) collectField(ctx context.Context, oneNode bool, op
 			_q.WithNamedLedgerEntries(alias, func(wq *LedgerEntryQuery) {
 				*wq = *query
 			})
+
+		case "assessments":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AssessmentClient{config: _q.config}).Query()
+			)
+			args := newAssessmentPaginateArgs(fieldArgs(ctx, new(AssessmentWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newAssessmentPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Participation) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"participation_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(participation.AssessmentsColumn), ids...))
+						})
+						if err := query.GroupBy(participation.AssessmentsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[7][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Participation) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Assessments)
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[7][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, assessmentImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(participation.AssessmentsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedAssessments(alias, func(wq *AssessmentQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[participation.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, participation.FieldCreatedAt)
@@ -2969,6 +3988,145 @@ func newProgramPaginateArgs(rv map[string]any) *programPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ProgramWhereInput); ok {
 		args.opts = append(args.opts, WithProgramFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RequirementQuery) CollectFields(ctx context.Context, satisfies ...string) (*RequirementQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RequirementQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(requirement.Columns))
+		selectedFields = []string{requirement.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "group":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CatalogGroupClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, cataloggroupImplementors)...); err != nil {
+				return err
+			}
+			_q.withGroup = query
+			if _, ok := fieldSeen[requirement.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, requirement.FieldGroupID)
+				fieldSeen[requirement.FieldGroupID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[requirement.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, requirement.FieldCreatedAt)
+				fieldSeen[requirement.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[requirement.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, requirement.FieldUpdatedAt)
+				fieldSeen[requirement.FieldUpdatedAt] = struct{}{}
+			}
+		case "groupID":
+			if _, ok := fieldSeen[requirement.FieldGroupID]; !ok {
+				selectedFields = append(selectedFields, requirement.FieldGroupID)
+				fieldSeen[requirement.FieldGroupID] = struct{}{}
+			}
+		case "ref":
+			if _, ok := fieldSeen[requirement.FieldRef]; !ok {
+				selectedFields = append(selectedFields, requirement.FieldRef)
+				fieldSeen[requirement.FieldRef] = struct{}{}
+			}
+		case "number":
+			if _, ok := fieldSeen[requirement.FieldNumber]; !ok {
+				selectedFields = append(selectedFields, requirement.FieldNumber)
+				fieldSeen[requirement.FieldNumber] = struct{}{}
+			}
+		case "question":
+			if _, ok := fieldSeen[requirement.FieldQuestion]; !ok {
+				selectedFields = append(selectedFields, requirement.FieldQuestion)
+				fieldSeen[requirement.FieldQuestion] = struct{}{}
+			}
+		case "help":
+			if _, ok := fieldSeen[requirement.FieldHelp]; !ok {
+				selectedFields = append(selectedFields, requirement.FieldHelp)
+				fieldSeen[requirement.FieldHelp] = struct{}{}
+			}
+		case "effort":
+			if _, ok := fieldSeen[requirement.FieldEffort]; !ok {
+				selectedFields = append(selectedFields, requirement.FieldEffort)
+				fieldSeen[requirement.FieldEffort] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type requirementPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RequirementPaginateOption
+}
+
+func newRequirementPaginateArgs(rv map[string]any) *requirementPaginateArgs {
+	args := &requirementPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &RequirementOrder{Field: &RequirementOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithRequirementOrder(order))
+			}
+		case *RequirementOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithRequirementOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*RequirementWhereInput); ok {
+		args.opts = append(args.opts, WithRequirementFilter(v.Filter))
 	}
 	return args
 }

@@ -24,6 +24,54 @@ func (_m *APIToken) Consultant(ctx context.Context) (*Consultant, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Answer) Assessment(ctx context.Context) (*Assessment, error) {
+	result, err := _m.Edges.AssessmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAssessment().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Answer) Requirement(ctx context.Context) (*Requirement, error) {
+	result, err := _m.Edges.RequirementOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRequirement().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Answer) History(ctx context.Context) (result []*AnswerChange, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedHistory(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.HistoryOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryHistory().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Answer) Measures(ctx context.Context) (result []*Measure, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMeasures(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MeasuresOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMeasures().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *AnswerChange) Answer(ctx context.Context) (*Answer, error) {
+	result, err := _m.Edges.AnswerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAnswer().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Appointment) Participations(ctx context.Context) (result []*Participation, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedParticipations(graphql.GetFieldContext(ctx).Field.Alias)
@@ -54,6 +102,59 @@ func (_m *Appointment) Step(ctx context.Context) (*Step, error) {
 		result, err = _m.QueryStep().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *Assessment) Participation(ctx context.Context) (*Participation, error) {
+	result, err := _m.Edges.ParticipationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryParticipation().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Assessment) Catalog(ctx context.Context) (*Catalog, error) {
+	result, err := _m.Edges.CatalogOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCatalog().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Assessment) Consultant(ctx context.Context) (*Consultant, error) {
+	result, err := _m.Edges.ConsultantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConsultant().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Assessment) Appointment(ctx context.Context) (*Appointment, error) {
+	result, err := _m.Edges.AppointmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAppointment().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Assessment) Answers(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AnswerOrder, where *AnswerWhereInput,
+) (*AnswerConnection, error) {
+	opts := []AnswerPaginateOption{
+		WithAnswerOrder(orderBy),
+		WithAnswerFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
+	if nodes, err := _m.NamedAnswers(alias); err == nil || hasTotalCount {
+		pager, err := newAnswerPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &AnswerConnection{Edges: []*AnswerEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryAnswers().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *BankStatementImport) Transactions(
@@ -115,6 +216,38 @@ func (_m *CalendarFeed) Consultant(ctx context.Context) (*Consultant, error) {
 		result, err = _m.QueryConsultant().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *Catalog) Groups(ctx context.Context) (result []*CatalogGroup, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedGroups(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.GroupsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroups().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *CatalogGroup) Catalog(ctx context.Context) (*Catalog, error) {
+	result, err := _m.Edges.CatalogOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCatalog().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CatalogGroup) Requirements(ctx context.Context) (result []*Requirement, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedRequirements(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.RequirementsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRequirements().All(ctx)
+	}
+	return result, err
 }
 
 func (_m *Consultant) Appointments(
@@ -210,6 +343,18 @@ func (_m *Measure) Participation(ctx context.Context) (*Participation, error) {
 	result, err := _m.Edges.ParticipationOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryParticipation().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Measure) Addresses(ctx context.Context) (result []*Answer, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedAddresses(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.AddressesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAddresses().All(ctx)
 	}
 	return result, err
 }
@@ -334,6 +479,27 @@ func (_m *Participation) LedgerEntries(
 	return _m.QueryLedgerEntries().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Participation) Assessments(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AssessmentOrder, where *AssessmentWhereInput,
+) (*AssessmentConnection, error) {
+	opts := []AssessmentPaginateOption{
+		WithAssessmentOrder(orderBy),
+		WithAssessmentFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[7][alias]
+	if nodes, err := _m.NamedAssessments(alias); err == nil || hasTotalCount {
+		pager, err := newAssessmentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &AssessmentConnection{Edges: []*AssessmentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryAssessments().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Program) Participations(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ParticipationOrder, where *ParticipationWhereInput,
 ) (*ParticipationConnection, error) {
@@ -353,6 +519,14 @@ func (_m *Program) Participations(
 		return conn, nil
 	}
 	return _m.QueryParticipations().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Requirement) Group(ctx context.Context) (*CatalogGroup, error) {
+	result, err := _m.Edges.GroupOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGroup().Only(ctx)
+	}
+	return result, err
 }
 
 func (_m *Step) Participation(ctx context.Context) (*Participation, error) {

@@ -76,6 +76,7 @@ type CreateMeasureInput struct {
 	Status          *measure.Status
 	DueOn           *time.Time
 	ParticipationID pulid.ID
+	AddressIDs      []pulid.ID
 }
 
 // Mutate applies the CreateMeasureInput on the MeasureMutation builder.
@@ -94,6 +95,9 @@ func (i *CreateMeasureInput) Mutate(m *MeasureMutation) {
 		m.SetDueOn(*v)
 	}
 	m.SetParticipationID(i.ParticipationID)
+	if v := i.AddressIDs; len(v) > 0 {
+		m.AddAddressIDs(v...)
+	}
 }
 
 // SetInput applies the change-set in the CreateMeasureInput on the MeasureCreate builder.
@@ -113,6 +117,9 @@ type UpdateMeasureInput struct {
 	Status           *measure.Status
 	ClearDueOn       bool
 	DueOn            *time.Time
+	ClearAddresses   bool
+	AddAddressIDs    []pulid.ID
+	RemoveAddressIDs []pulid.ID
 }
 
 // Mutate applies the UpdateMeasureInput on the MeasureMutation builder.
@@ -143,6 +150,15 @@ func (i *UpdateMeasureInput) Mutate(m *MeasureMutation) {
 	}
 	if v := i.DueOn; v != nil {
 		m.SetDueOn(*v)
+	}
+	if i.ClearAddresses {
+		m.ClearAddresses()
+	}
+	if v := i.AddAddressIDs; len(v) > 0 {
+		m.AddAddressIDs(v...)
+	}
+	if v := i.RemoveAddressIDs; len(v) > 0 {
+		m.RemoveAddressIDs(v...)
 	}
 }
 

@@ -5,12 +5,17 @@ package ent
 import (
 	"context"
 	"fmt"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -20,6 +25,7 @@ import (
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/step"
 
@@ -38,10 +44,25 @@ var apitokenImplementors = []string{"ApiToken", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*APIToken) IsNode() {}
 
+var answerImplementors = []string{"Answer", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Answer) IsNode() {}
+
+var answerchangeImplementors = []string{"AnswerChange", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AnswerChange) IsNode() {}
+
 var appointmentImplementors = []string{"Appointment", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Appointment) IsNode() {}
+
+var assessmentImplementors = []string{"Assessment", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Assessment) IsNode() {}
 
 var auditeventImplementors = []string{"AuditEvent", "Node"}
 
@@ -62,6 +83,16 @@ var calendarfeedImplementors = []string{"CalendarFeed", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*CalendarFeed) IsNode() {}
+
+var catalogImplementors = []string{"Catalog", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Catalog) IsNode() {}
+
+var cataloggroupImplementors = []string{"CatalogGroup", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CatalogGroup) IsNode() {}
 
 var consultantImplementors = []string{"Consultant", "Node"}
 
@@ -107,6 +138,11 @@ var programImplementors = []string{"Program", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Program) IsNode() {}
+
+var requirementImplementors = []string{"Requirement", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Requirement) IsNode() {}
 
 var stepImplementors = []string{"Step", "Node"}
 
@@ -184,6 +220,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case answer.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Answer.Query().
+			Where(answer.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, answerImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case answerchange.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.AnswerChange.Query().
+			Where(answerchange.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, answerchangeImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case appointment.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -193,6 +255,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(appointment.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, appointmentImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case assessment.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Assessment.Query().
+			Where(assessment.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, assessmentImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -245,6 +320,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(calendarfeed.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, calendarfeedImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case catalog.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Catalog.Query().
+			Where(catalog.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, catalogImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case cataloggroup.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.CatalogGroup.Query().
+			Where(cataloggroup.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, cataloggroupImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -366,6 +467,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case requirement.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Requirement.Query().
+			Where(requirement.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, requirementImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case step.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -468,10 +582,58 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 				*noder = node
 			}
 		}
+	case answer.Table:
+		query := c.Answer.Query().
+			Where(answer.IDIn(ids...))
+		query, err := query.CollectFields(ctx, answerImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case answerchange.Table:
+		query := c.AnswerChange.Query().
+			Where(answerchange.IDIn(ids...))
+		query, err := query.CollectFields(ctx, answerchangeImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case appointment.Table:
 		query := c.Appointment.Query().
 			Where(appointment.IDIn(ids...))
 		query, err := query.CollectFields(ctx, appointmentImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case assessment.Table:
+		query := c.Assessment.Query().
+			Where(assessment.IDIn(ids...))
+		query, err := query.CollectFields(ctx, assessmentImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -536,6 +698,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.CalendarFeed.Query().
 			Where(calendarfeed.IDIn(ids...))
 		query, err := query.CollectFields(ctx, calendarfeedImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case catalog.Table:
+		query := c.Catalog.Query().
+			Where(catalog.IDIn(ids...))
+		query, err := query.CollectFields(ctx, catalogImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case cataloggroup.Table:
+		query := c.CatalogGroup.Query().
+			Where(cataloggroup.IDIn(ids...))
+		query, err := query.CollectFields(ctx, cataloggroupImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -680,6 +874,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Program.Query().
 			Where(program.IDIn(ids...))
 		query, err := query.CollectFields(ctx, programImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case requirement.Table:
+		query := c.Requirement.Query().
+			Where(requirement.IDIn(ids...))
+		query, err := query.CollectFields(ctx, requirementImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -7,12 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -22,6 +27,7 @@ import (
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/step"
 	"strconv"
@@ -449,6 +455,652 @@ func (_m *ApiToken) ToEdge(order *ApiTokenOrder) *ApiTokenEdge {
 	}
 }
 
+// AnswerEdge is the edge representation of Answer.
+type AnswerEdge struct {
+	Node   *Answer `json:"node"`
+	Cursor Cursor  `json:"cursor"`
+}
+
+// AnswerConnection is the connection containing edges to Answer.
+type AnswerConnection struct {
+	Edges      []*AnswerEdge `json:"edges"`
+	PageInfo   PageInfo      `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+func (c *AnswerConnection) build(nodes []*Answer, pager *answerPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Answer
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Answer {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Answer {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AnswerEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AnswerEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AnswerPaginateOption enables pagination customization.
+type AnswerPaginateOption func(*answerPager) error
+
+// WithAnswerOrder configures pagination ordering.
+func WithAnswerOrder(order *AnswerOrder) AnswerPaginateOption {
+	if order == nil {
+		order = DefaultAnswerOrder
+	}
+	o := *order
+	return func(pager *answerPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAnswerOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAnswerFilter configures pagination filter.
+func WithAnswerFilter(filter func(*AnswerQuery) (*AnswerQuery, error)) AnswerPaginateOption {
+	return func(pager *answerPager) error {
+		if filter == nil {
+			return errors.New("AnswerQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type answerPager struct {
+	reverse bool
+	order   *AnswerOrder
+	filter  func(*AnswerQuery) (*AnswerQuery, error)
+}
+
+func newAnswerPager(opts []AnswerPaginateOption, reverse bool) (*answerPager, error) {
+	pager := &answerPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAnswerOrder
+	}
+	return pager, nil
+}
+
+func (p *answerPager) applyFilter(query *AnswerQuery) (*AnswerQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *answerPager) toCursor(_m *Answer) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *answerPager) applyCursors(query *AnswerQuery, after, before *Cursor) (*AnswerQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAnswerOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *answerPager) applyOrder(query *AnswerQuery) *AnswerQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAnswerOrder.Field {
+		query = query.Order(DefaultAnswerOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *answerPager) orderExpr(query *AnswerQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAnswerOrder.Field {
+			b.Comma().Ident(DefaultAnswerOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Answer.
+func (_m *AnswerQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AnswerPaginateOption,
+) (*AnswerConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAnswerPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AnswerConnection{Edges: []*AnswerEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AnswerOrderFieldCreatedAt orders Answer by created_at.
+	AnswerOrderFieldCreatedAt = &AnswerOrderField{
+		Value: func(_m *Answer) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: answer.FieldCreatedAt,
+		toTerm: answer.ByCreatedAt,
+		toCursor: func(_m *Answer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AnswerOrderFieldUpdatedAt orders Answer by updated_at.
+	AnswerOrderFieldUpdatedAt = &AnswerOrderField{
+		Value: func(_m *Answer) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: answer.FieldUpdatedAt,
+		toTerm: answer.ByUpdatedAt,
+		toCursor: func(_m *Answer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// AnswerOrderFieldStatus orders Answer by status.
+	AnswerOrderFieldStatus = &AnswerOrderField{
+		Value: func(_m *Answer) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: answer.FieldStatus,
+		toTerm: answer.ByStatus,
+		toCursor: func(_m *Answer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// AnswerOrderFieldAnsweredAt orders Answer by answered_at.
+	AnswerOrderFieldAnsweredAt = &AnswerOrderField{
+		Value: func(_m *Answer) (ent.Value, error) {
+			return _m.AnsweredAt, nil
+		},
+		column: answer.FieldAnsweredAt,
+		toTerm: answer.ByAnsweredAt,
+		toCursor: func(_m *Answer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.AnsweredAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AnswerOrderField) String() string {
+	var str string
+	switch f.column {
+	case AnswerOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AnswerOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AnswerOrderFieldStatus.column:
+		str = "STATUS"
+	case AnswerOrderFieldAnsweredAt.column:
+		str = "ANSWERED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AnswerOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AnswerOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AnswerOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AnswerOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AnswerOrderFieldUpdatedAt
+	case "STATUS":
+		*f = *AnswerOrderFieldStatus
+	case "ANSWERED_AT":
+		*f = *AnswerOrderFieldAnsweredAt
+	default:
+		return fmt.Errorf("%s is not a valid AnswerOrderField", str)
+	}
+	return nil
+}
+
+// AnswerOrderField defines the ordering field of Answer.
+type AnswerOrderField struct {
+	// Value extracts the ordering value from the given Answer.
+	Value    func(*Answer) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) answer.OrderOption
+	toCursor func(*Answer) Cursor
+}
+
+// AnswerOrder defines the ordering of Answer.
+type AnswerOrder struct {
+	Direction OrderDirection    `json:"direction"`
+	Field     *AnswerOrderField `json:"field"`
+}
+
+// DefaultAnswerOrder is the default ordering of Answer.
+var DefaultAnswerOrder = &AnswerOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AnswerOrderField{
+		Value: func(_m *Answer) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: answer.FieldID,
+		toTerm: answer.ByID,
+		toCursor: func(_m *Answer) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Answer into AnswerEdge.
+func (_m *Answer) ToEdge(order *AnswerOrder) *AnswerEdge {
+	if order == nil {
+		order = DefaultAnswerOrder
+	}
+	return &AnswerEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AnswerChangeEdge is the edge representation of AnswerChange.
+type AnswerChangeEdge struct {
+	Node   *AnswerChange `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// AnswerChangeConnection is the connection containing edges to AnswerChange.
+type AnswerChangeConnection struct {
+	Edges      []*AnswerChangeEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *AnswerChangeConnection) build(nodes []*AnswerChange, pager *answerchangePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AnswerChange
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AnswerChange {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AnswerChange {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AnswerChangeEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AnswerChangeEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AnswerChangePaginateOption enables pagination customization.
+type AnswerChangePaginateOption func(*answerchangePager) error
+
+// WithAnswerChangeOrder configures pagination ordering.
+func WithAnswerChangeOrder(order *AnswerChangeOrder) AnswerChangePaginateOption {
+	if order == nil {
+		order = DefaultAnswerChangeOrder
+	}
+	o := *order
+	return func(pager *answerchangePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAnswerChangeOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAnswerChangeFilter configures pagination filter.
+func WithAnswerChangeFilter(filter func(*AnswerChangeQuery) (*AnswerChangeQuery, error)) AnswerChangePaginateOption {
+	return func(pager *answerchangePager) error {
+		if filter == nil {
+			return errors.New("AnswerChangeQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type answerchangePager struct {
+	reverse bool
+	order   *AnswerChangeOrder
+	filter  func(*AnswerChangeQuery) (*AnswerChangeQuery, error)
+}
+
+func newAnswerChangePager(opts []AnswerChangePaginateOption, reverse bool) (*answerchangePager, error) {
+	pager := &answerchangePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAnswerChangeOrder
+	}
+	return pager, nil
+}
+
+func (p *answerchangePager) applyFilter(query *AnswerChangeQuery) (*AnswerChangeQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *answerchangePager) toCursor(_m *AnswerChange) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *answerchangePager) applyCursors(query *AnswerChangeQuery, after, before *Cursor) (*AnswerChangeQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAnswerChangeOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *answerchangePager) applyOrder(query *AnswerChangeQuery) *AnswerChangeQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAnswerChangeOrder.Field {
+		query = query.Order(DefaultAnswerChangeOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *answerchangePager) orderExpr(query *AnswerChangeQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAnswerChangeOrder.Field {
+			b.Comma().Ident(DefaultAnswerChangeOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AnswerChange.
+func (_m *AnswerChangeQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AnswerChangePaginateOption,
+) (*AnswerChangeConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAnswerChangePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AnswerChangeConnection{Edges: []*AnswerChangeEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AnswerChangeOrderFieldChangedAt orders AnswerChange by changed_at.
+	AnswerChangeOrderFieldChangedAt = &AnswerChangeOrderField{
+		Value: func(_m *AnswerChange) (ent.Value, error) {
+			return _m.ChangedAt, nil
+		},
+		column: answerchange.FieldChangedAt,
+		toTerm: answerchange.ByChangedAt,
+		toCursor: func(_m *AnswerChange) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ChangedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AnswerChangeOrderField) String() string {
+	var str string
+	switch f.column {
+	case AnswerChangeOrderFieldChangedAt.column:
+		str = "CHANGED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AnswerChangeOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AnswerChangeOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AnswerChangeOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CHANGED_AT":
+		*f = *AnswerChangeOrderFieldChangedAt
+	default:
+		return fmt.Errorf("%s is not a valid AnswerChangeOrderField", str)
+	}
+	return nil
+}
+
+// AnswerChangeOrderField defines the ordering field of AnswerChange.
+type AnswerChangeOrderField struct {
+	// Value extracts the ordering value from the given AnswerChange.
+	Value    func(*AnswerChange) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) answerchange.OrderOption
+	toCursor func(*AnswerChange) Cursor
+}
+
+// AnswerChangeOrder defines the ordering of AnswerChange.
+type AnswerChangeOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *AnswerChangeOrderField `json:"field"`
+}
+
+// DefaultAnswerChangeOrder is the default ordering of AnswerChange.
+var DefaultAnswerChangeOrder = &AnswerChangeOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AnswerChangeOrderField{
+		Value: func(_m *AnswerChange) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: answerchange.FieldID,
+		toTerm: answerchange.ByID,
+		toCursor: func(_m *AnswerChange) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AnswerChange into AnswerChangeEdge.
+func (_m *AnswerChange) ToEdge(order *AnswerChangeOrder) *AnswerChangeEdge {
+	if order == nil {
+		order = DefaultAnswerChangeOrder
+	}
+	return &AnswerChangeEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // AppointmentEdge is the edge representation of Appointment.
 type AppointmentEdge struct {
 	Node   *Appointment `json:"node"`
@@ -848,6 +1500,374 @@ func (_m *Appointment) ToEdge(order *AppointmentOrder) *AppointmentEdge {
 		order = DefaultAppointmentOrder
 	}
 	return &AppointmentEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AssessmentEdge is the edge representation of Assessment.
+type AssessmentEdge struct {
+	Node   *Assessment `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// AssessmentConnection is the connection containing edges to Assessment.
+type AssessmentConnection struct {
+	Edges      []*AssessmentEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *AssessmentConnection) build(nodes []*Assessment, pager *assessmentPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Assessment
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Assessment {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Assessment {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AssessmentEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AssessmentEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AssessmentPaginateOption enables pagination customization.
+type AssessmentPaginateOption func(*assessmentPager) error
+
+// WithAssessmentOrder configures pagination ordering.
+func WithAssessmentOrder(order *AssessmentOrder) AssessmentPaginateOption {
+	if order == nil {
+		order = DefaultAssessmentOrder
+	}
+	o := *order
+	return func(pager *assessmentPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAssessmentOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAssessmentFilter configures pagination filter.
+func WithAssessmentFilter(filter func(*AssessmentQuery) (*AssessmentQuery, error)) AssessmentPaginateOption {
+	return func(pager *assessmentPager) error {
+		if filter == nil {
+			return errors.New("AssessmentQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type assessmentPager struct {
+	reverse bool
+	order   *AssessmentOrder
+	filter  func(*AssessmentQuery) (*AssessmentQuery, error)
+}
+
+func newAssessmentPager(opts []AssessmentPaginateOption, reverse bool) (*assessmentPager, error) {
+	pager := &assessmentPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAssessmentOrder
+	}
+	return pager, nil
+}
+
+func (p *assessmentPager) applyFilter(query *AssessmentQuery) (*AssessmentQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *assessmentPager) toCursor(_m *Assessment) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *assessmentPager) applyCursors(query *AssessmentQuery, after, before *Cursor) (*AssessmentQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAssessmentOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *assessmentPager) applyOrder(query *AssessmentQuery) *AssessmentQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAssessmentOrder.Field {
+		query = query.Order(DefaultAssessmentOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *assessmentPager) orderExpr(query *AssessmentQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAssessmentOrder.Field {
+			b.Comma().Ident(DefaultAssessmentOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Assessment.
+func (_m *AssessmentQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AssessmentPaginateOption,
+) (*AssessmentConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAssessmentPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AssessmentConnection{Edges: []*AssessmentEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AssessmentOrderFieldCreatedAt orders Assessment by created_at.
+	AssessmentOrderFieldCreatedAt = &AssessmentOrderField{
+		Value: func(_m *Assessment) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: assessment.FieldCreatedAt,
+		toTerm: assessment.ByCreatedAt,
+		toCursor: func(_m *Assessment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AssessmentOrderFieldUpdatedAt orders Assessment by updated_at.
+	AssessmentOrderFieldUpdatedAt = &AssessmentOrderField{
+		Value: func(_m *Assessment) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: assessment.FieldUpdatedAt,
+		toTerm: assessment.ByUpdatedAt,
+		toCursor: func(_m *Assessment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// AssessmentOrderFieldKind orders Assessment by kind.
+	AssessmentOrderFieldKind = &AssessmentOrderField{
+		Value: func(_m *Assessment) (ent.Value, error) {
+			return _m.Kind, nil
+		},
+		column: assessment.FieldKind,
+		toTerm: assessment.ByKind,
+		toCursor: func(_m *Assessment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Kind,
+			}
+		},
+	}
+	// AssessmentOrderFieldStatus orders Assessment by status.
+	AssessmentOrderFieldStatus = &AssessmentOrderField{
+		Value: func(_m *Assessment) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: assessment.FieldStatus,
+		toTerm: assessment.ByStatus,
+		toCursor: func(_m *Assessment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// AssessmentOrderFieldSubmittedAt orders Assessment by submitted_at.
+	AssessmentOrderFieldSubmittedAt = &AssessmentOrderField{
+		Value: func(_m *Assessment) (ent.Value, error) {
+			return _m.SubmittedAt, nil
+		},
+		column: assessment.FieldSubmittedAt,
+		toTerm: assessment.BySubmittedAt,
+		toCursor: func(_m *Assessment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.SubmittedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AssessmentOrderField) String() string {
+	var str string
+	switch f.column {
+	case AssessmentOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AssessmentOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AssessmentOrderFieldKind.column:
+		str = "KIND"
+	case AssessmentOrderFieldStatus.column:
+		str = "STATUS"
+	case AssessmentOrderFieldSubmittedAt.column:
+		str = "SUBMITTED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AssessmentOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AssessmentOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AssessmentOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AssessmentOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AssessmentOrderFieldUpdatedAt
+	case "KIND":
+		*f = *AssessmentOrderFieldKind
+	case "STATUS":
+		*f = *AssessmentOrderFieldStatus
+	case "SUBMITTED_AT":
+		*f = *AssessmentOrderFieldSubmittedAt
+	default:
+		return fmt.Errorf("%s is not a valid AssessmentOrderField", str)
+	}
+	return nil
+}
+
+// AssessmentOrderField defines the ordering field of Assessment.
+type AssessmentOrderField struct {
+	// Value extracts the ordering value from the given Assessment.
+	Value    func(*Assessment) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) assessment.OrderOption
+	toCursor func(*Assessment) Cursor
+}
+
+// AssessmentOrder defines the ordering of Assessment.
+type AssessmentOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *AssessmentOrderField `json:"field"`
+}
+
+// DefaultAssessmentOrder is the default ordering of Assessment.
+var DefaultAssessmentOrder = &AssessmentOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AssessmentOrderField{
+		Value: func(_m *Assessment) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: assessment.FieldID,
+		toTerm: assessment.ByID,
+		toCursor: func(_m *Assessment) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Assessment into AssessmentEdge.
+func (_m *Assessment) ToEdge(order *AssessmentOrder) *AssessmentEdge {
+	if order == nil {
+		order = DefaultAssessmentOrder
+	}
+	return &AssessmentEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -2176,6 +3196,724 @@ func (_m *CalendarFeed) ToEdge(order *CalendarFeedOrder) *CalendarFeedEdge {
 		order = DefaultCalendarFeedOrder
 	}
 	return &CalendarFeedEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CatalogEdge is the edge representation of Catalog.
+type CatalogEdge struct {
+	Node   *Catalog `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// CatalogConnection is the connection containing edges to Catalog.
+type CatalogConnection struct {
+	Edges      []*CatalogEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *CatalogConnection) build(nodes []*Catalog, pager *catalogPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Catalog
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Catalog {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Catalog {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CatalogEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CatalogEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CatalogPaginateOption enables pagination customization.
+type CatalogPaginateOption func(*catalogPager) error
+
+// WithCatalogOrder configures pagination ordering.
+func WithCatalogOrder(order *CatalogOrder) CatalogPaginateOption {
+	if order == nil {
+		order = DefaultCatalogOrder
+	}
+	o := *order
+	return func(pager *catalogPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCatalogOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCatalogFilter configures pagination filter.
+func WithCatalogFilter(filter func(*CatalogQuery) (*CatalogQuery, error)) CatalogPaginateOption {
+	return func(pager *catalogPager) error {
+		if filter == nil {
+			return errors.New("CatalogQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type catalogPager struct {
+	reverse bool
+	order   *CatalogOrder
+	filter  func(*CatalogQuery) (*CatalogQuery, error)
+}
+
+func newCatalogPager(opts []CatalogPaginateOption, reverse bool) (*catalogPager, error) {
+	pager := &catalogPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCatalogOrder
+	}
+	return pager, nil
+}
+
+func (p *catalogPager) applyFilter(query *CatalogQuery) (*CatalogQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *catalogPager) toCursor(_m *Catalog) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *catalogPager) applyCursors(query *CatalogQuery, after, before *Cursor) (*CatalogQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCatalogOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *catalogPager) applyOrder(query *CatalogQuery) *CatalogQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCatalogOrder.Field {
+		query = query.Order(DefaultCatalogOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *catalogPager) orderExpr(query *CatalogQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCatalogOrder.Field {
+			b.Comma().Ident(DefaultCatalogOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Catalog.
+func (_m *CatalogQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CatalogPaginateOption,
+) (*CatalogConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCatalogPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CatalogConnection{Edges: []*CatalogEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CatalogOrderFieldCreatedAt orders Catalog by created_at.
+	CatalogOrderFieldCreatedAt = &CatalogOrderField{
+		Value: func(_m *Catalog) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: catalog.FieldCreatedAt,
+		toTerm: catalog.ByCreatedAt,
+		toCursor: func(_m *Catalog) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CatalogOrderFieldUpdatedAt orders Catalog by updated_at.
+	CatalogOrderFieldUpdatedAt = &CatalogOrderField{
+		Value: func(_m *Catalog) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: catalog.FieldUpdatedAt,
+		toTerm: catalog.ByUpdatedAt,
+		toCursor: func(_m *Catalog) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CatalogOrderFieldName orders Catalog by name.
+	CatalogOrderFieldName = &CatalogOrderField{
+		Value: func(_m *Catalog) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: catalog.FieldName,
+		toTerm: catalog.ByName,
+		toCursor: func(_m *Catalog) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// CatalogOrderFieldVersion orders Catalog by version.
+	CatalogOrderFieldVersion = &CatalogOrderField{
+		Value: func(_m *Catalog) (ent.Value, error) {
+			return _m.Version, nil
+		},
+		column: catalog.FieldVersion,
+		toTerm: catalog.ByVersion,
+		toCursor: func(_m *Catalog) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Version,
+			}
+		},
+	}
+	// CatalogOrderFieldPublishedOn orders Catalog by published_on.
+	CatalogOrderFieldPublishedOn = &CatalogOrderField{
+		Value: func(_m *Catalog) (ent.Value, error) {
+			return _m.PublishedOn, nil
+		},
+		column: catalog.FieldPublishedOn,
+		toTerm: catalog.ByPublishedOn,
+		toCursor: func(_m *Catalog) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.PublishedOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CatalogOrderField) String() string {
+	var str string
+	switch f.column {
+	case CatalogOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CatalogOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CatalogOrderFieldName.column:
+		str = "NAME"
+	case CatalogOrderFieldVersion.column:
+		str = "VERSION"
+	case CatalogOrderFieldPublishedOn.column:
+		str = "PUBLISHED_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CatalogOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CatalogOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CatalogOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CatalogOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CatalogOrderFieldUpdatedAt
+	case "NAME":
+		*f = *CatalogOrderFieldName
+	case "VERSION":
+		*f = *CatalogOrderFieldVersion
+	case "PUBLISHED_ON":
+		*f = *CatalogOrderFieldPublishedOn
+	default:
+		return fmt.Errorf("%s is not a valid CatalogOrderField", str)
+	}
+	return nil
+}
+
+// CatalogOrderField defines the ordering field of Catalog.
+type CatalogOrderField struct {
+	// Value extracts the ordering value from the given Catalog.
+	Value    func(*Catalog) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) catalog.OrderOption
+	toCursor func(*Catalog) Cursor
+}
+
+// CatalogOrder defines the ordering of Catalog.
+type CatalogOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *CatalogOrderField `json:"field"`
+}
+
+// DefaultCatalogOrder is the default ordering of Catalog.
+var DefaultCatalogOrder = &CatalogOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CatalogOrderField{
+		Value: func(_m *Catalog) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: catalog.FieldID,
+		toTerm: catalog.ByID,
+		toCursor: func(_m *Catalog) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Catalog into CatalogEdge.
+func (_m *Catalog) ToEdge(order *CatalogOrder) *CatalogEdge {
+	if order == nil {
+		order = DefaultCatalogOrder
+	}
+	return &CatalogEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CatalogGroupEdge is the edge representation of CatalogGroup.
+type CatalogGroupEdge struct {
+	Node   *CatalogGroup `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// CatalogGroupConnection is the connection containing edges to CatalogGroup.
+type CatalogGroupConnection struct {
+	Edges      []*CatalogGroupEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *CatalogGroupConnection) build(nodes []*CatalogGroup, pager *cataloggroupPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CatalogGroup
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CatalogGroup {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CatalogGroup {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CatalogGroupEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CatalogGroupEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CatalogGroupPaginateOption enables pagination customization.
+type CatalogGroupPaginateOption func(*cataloggroupPager) error
+
+// WithCatalogGroupOrder configures pagination ordering.
+func WithCatalogGroupOrder(order *CatalogGroupOrder) CatalogGroupPaginateOption {
+	if order == nil {
+		order = DefaultCatalogGroupOrder
+	}
+	o := *order
+	return func(pager *cataloggroupPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCatalogGroupOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCatalogGroupFilter configures pagination filter.
+func WithCatalogGroupFilter(filter func(*CatalogGroupQuery) (*CatalogGroupQuery, error)) CatalogGroupPaginateOption {
+	return func(pager *cataloggroupPager) error {
+		if filter == nil {
+			return errors.New("CatalogGroupQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type cataloggroupPager struct {
+	reverse bool
+	order   *CatalogGroupOrder
+	filter  func(*CatalogGroupQuery) (*CatalogGroupQuery, error)
+}
+
+func newCatalogGroupPager(opts []CatalogGroupPaginateOption, reverse bool) (*cataloggroupPager, error) {
+	pager := &cataloggroupPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCatalogGroupOrder
+	}
+	return pager, nil
+}
+
+func (p *cataloggroupPager) applyFilter(query *CatalogGroupQuery) (*CatalogGroupQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *cataloggroupPager) toCursor(_m *CatalogGroup) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *cataloggroupPager) applyCursors(query *CatalogGroupQuery, after, before *Cursor) (*CatalogGroupQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCatalogGroupOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *cataloggroupPager) applyOrder(query *CatalogGroupQuery) *CatalogGroupQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCatalogGroupOrder.Field {
+		query = query.Order(DefaultCatalogGroupOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *cataloggroupPager) orderExpr(query *CatalogGroupQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCatalogGroupOrder.Field {
+			b.Comma().Ident(DefaultCatalogGroupOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CatalogGroup.
+func (_m *CatalogGroupQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CatalogGroupPaginateOption,
+) (*CatalogGroupConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCatalogGroupPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CatalogGroupConnection{Edges: []*CatalogGroupEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CatalogGroupOrderFieldCreatedAt orders CatalogGroup by created_at.
+	CatalogGroupOrderFieldCreatedAt = &CatalogGroupOrderField{
+		Value: func(_m *CatalogGroup) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: cataloggroup.FieldCreatedAt,
+		toTerm: cataloggroup.ByCreatedAt,
+		toCursor: func(_m *CatalogGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CatalogGroupOrderFieldUpdatedAt orders CatalogGroup by updated_at.
+	CatalogGroupOrderFieldUpdatedAt = &CatalogGroupOrderField{
+		Value: func(_m *CatalogGroup) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: cataloggroup.FieldUpdatedAt,
+		toTerm: cataloggroup.ByUpdatedAt,
+		toCursor: func(_m *CatalogGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CatalogGroupOrderFieldNumber orders CatalogGroup by number.
+	CatalogGroupOrderFieldNumber = &CatalogGroupOrderField{
+		Value: func(_m *CatalogGroup) (ent.Value, error) {
+			return _m.Number, nil
+		},
+		column: cataloggroup.FieldNumber,
+		toTerm: cataloggroup.ByNumber,
+		toCursor: func(_m *CatalogGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Number,
+			}
+		},
+	}
+	// CatalogGroupOrderFieldPriority orders CatalogGroup by priority.
+	CatalogGroupOrderFieldPriority = &CatalogGroupOrderField{
+		Value: func(_m *CatalogGroup) (ent.Value, error) {
+			return _m.Priority, nil
+		},
+		column: cataloggroup.FieldPriority,
+		toTerm: cataloggroup.ByPriority,
+		toCursor: func(_m *CatalogGroup) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Priority,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CatalogGroupOrderField) String() string {
+	var str string
+	switch f.column {
+	case CatalogGroupOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CatalogGroupOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CatalogGroupOrderFieldNumber.column:
+		str = "NUMBER"
+	case CatalogGroupOrderFieldPriority.column:
+		str = "PRIORITY"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CatalogGroupOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CatalogGroupOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CatalogGroupOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CatalogGroupOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CatalogGroupOrderFieldUpdatedAt
+	case "NUMBER":
+		*f = *CatalogGroupOrderFieldNumber
+	case "PRIORITY":
+		*f = *CatalogGroupOrderFieldPriority
+	default:
+		return fmt.Errorf("%s is not a valid CatalogGroupOrderField", str)
+	}
+	return nil
+}
+
+// CatalogGroupOrderField defines the ordering field of CatalogGroup.
+type CatalogGroupOrderField struct {
+	// Value extracts the ordering value from the given CatalogGroup.
+	Value    func(*CatalogGroup) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) cataloggroup.OrderOption
+	toCursor func(*CatalogGroup) Cursor
+}
+
+// CatalogGroupOrder defines the ordering of CatalogGroup.
+type CatalogGroupOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *CatalogGroupOrderField `json:"field"`
+}
+
+// DefaultCatalogGroupOrder is the default ordering of CatalogGroup.
+var DefaultCatalogGroupOrder = &CatalogGroupOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CatalogGroupOrderField{
+		Value: func(_m *CatalogGroup) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: cataloggroup.FieldID,
+		toTerm: cataloggroup.ByID,
+		toCursor: func(_m *CatalogGroup) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CatalogGroup into CatalogGroupEdge.
+func (_m *CatalogGroup) ToEdge(order *CatalogGroupOrder) *CatalogGroupEdge {
+	if order == nil {
+		order = DefaultCatalogGroupOrder
+	}
+	return &CatalogGroupEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -5369,6 +7107,356 @@ func (_m *Program) ToEdge(order *ProgramOrder) *ProgramEdge {
 		order = DefaultProgramOrder
 	}
 	return &ProgramEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// RequirementEdge is the edge representation of Requirement.
+type RequirementEdge struct {
+	Node   *Requirement `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// RequirementConnection is the connection containing edges to Requirement.
+type RequirementConnection struct {
+	Edges      []*RequirementEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *RequirementConnection) build(nodes []*Requirement, pager *requirementPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Requirement
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Requirement {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Requirement {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*RequirementEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &RequirementEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// RequirementPaginateOption enables pagination customization.
+type RequirementPaginateOption func(*requirementPager) error
+
+// WithRequirementOrder configures pagination ordering.
+func WithRequirementOrder(order *RequirementOrder) RequirementPaginateOption {
+	if order == nil {
+		order = DefaultRequirementOrder
+	}
+	o := *order
+	return func(pager *requirementPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultRequirementOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithRequirementFilter configures pagination filter.
+func WithRequirementFilter(filter func(*RequirementQuery) (*RequirementQuery, error)) RequirementPaginateOption {
+	return func(pager *requirementPager) error {
+		if filter == nil {
+			return errors.New("RequirementQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type requirementPager struct {
+	reverse bool
+	order   *RequirementOrder
+	filter  func(*RequirementQuery) (*RequirementQuery, error)
+}
+
+func newRequirementPager(opts []RequirementPaginateOption, reverse bool) (*requirementPager, error) {
+	pager := &requirementPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultRequirementOrder
+	}
+	return pager, nil
+}
+
+func (p *requirementPager) applyFilter(query *RequirementQuery) (*RequirementQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *requirementPager) toCursor(_m *Requirement) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *requirementPager) applyCursors(query *RequirementQuery, after, before *Cursor) (*RequirementQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultRequirementOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *requirementPager) applyOrder(query *RequirementQuery) *RequirementQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultRequirementOrder.Field {
+		query = query.Order(DefaultRequirementOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *requirementPager) orderExpr(query *RequirementQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultRequirementOrder.Field {
+			b.Comma().Ident(DefaultRequirementOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Requirement.
+func (_m *RequirementQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...RequirementPaginateOption,
+) (*RequirementConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newRequirementPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &RequirementConnection{Edges: []*RequirementEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// RequirementOrderFieldCreatedAt orders Requirement by created_at.
+	RequirementOrderFieldCreatedAt = &RequirementOrderField{
+		Value: func(_m *Requirement) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: requirement.FieldCreatedAt,
+		toTerm: requirement.ByCreatedAt,
+		toCursor: func(_m *Requirement) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// RequirementOrderFieldUpdatedAt orders Requirement by updated_at.
+	RequirementOrderFieldUpdatedAt = &RequirementOrderField{
+		Value: func(_m *Requirement) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: requirement.FieldUpdatedAt,
+		toTerm: requirement.ByUpdatedAt,
+		toCursor: func(_m *Requirement) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// RequirementOrderFieldRef orders Requirement by ref.
+	RequirementOrderFieldRef = &RequirementOrderField{
+		Value: func(_m *Requirement) (ent.Value, error) {
+			return _m.Ref, nil
+		},
+		column: requirement.FieldRef,
+		toTerm: requirement.ByRef,
+		toCursor: func(_m *Requirement) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Ref,
+			}
+		},
+	}
+	// RequirementOrderFieldNumber orders Requirement by number.
+	RequirementOrderFieldNumber = &RequirementOrderField{
+		Value: func(_m *Requirement) (ent.Value, error) {
+			return _m.Number, nil
+		},
+		column: requirement.FieldNumber,
+		toTerm: requirement.ByNumber,
+		toCursor: func(_m *Requirement) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Number,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f RequirementOrderField) String() string {
+	var str string
+	switch f.column {
+	case RequirementOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case RequirementOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case RequirementOrderFieldRef.column:
+		str = "REF"
+	case RequirementOrderFieldNumber.column:
+		str = "NUMBER"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f RequirementOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *RequirementOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("RequirementOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *RequirementOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *RequirementOrderFieldUpdatedAt
+	case "REF":
+		*f = *RequirementOrderFieldRef
+	case "NUMBER":
+		*f = *RequirementOrderFieldNumber
+	default:
+		return fmt.Errorf("%s is not a valid RequirementOrderField", str)
+	}
+	return nil
+}
+
+// RequirementOrderField defines the ordering field of Requirement.
+type RequirementOrderField struct {
+	// Value extracts the ordering value from the given Requirement.
+	Value    func(*Requirement) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) requirement.OrderOption
+	toCursor func(*Requirement) Cursor
+}
+
+// RequirementOrder defines the ordering of Requirement.
+type RequirementOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *RequirementOrderField `json:"field"`
+}
+
+// DefaultRequirementOrder is the default ordering of Requirement.
+var DefaultRequirementOrder = &RequirementOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &RequirementOrderField{
+		Value: func(_m *Requirement) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: requirement.FieldID,
+		toTerm: requirement.ByID,
+		toCursor: func(_m *Requirement) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Requirement into RequirementEdge.
+func (_m *Requirement) ToEdge(order *RequirementOrder) *RequirementEdge {
+	if order == nil {
+		order = DefaultRequirementOrder
+	}
+	return &RequirementEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

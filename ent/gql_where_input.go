@@ -5,12 +5,17 @@ package ent
 import (
 	"errors"
 	"fmt"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/jobrun"
@@ -20,6 +25,7 @@ import (
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ent/step"
@@ -539,6 +545,1248 @@ func (i *ApiTokenWhereInput) P() (predicate.APIToken, error) {
 		return predicates[0], nil
 	default:
 		return apitoken.And(predicates...), nil
+	}
+}
+
+// AnswerWhereInput represents a where input for filtering Answer queries.
+type AnswerWhereInput struct {
+	Predicates []predicate.Answer  `json:"-"`
+	Not        *AnswerWhereInput   `json:"not,omitempty"`
+	Or         []*AnswerWhereInput `json:"or,omitempty"`
+	And        []*AnswerWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "assessment_id" field predicates.
+	AssessmentID             *pulid.ID  `json:"assessmentID,omitempty"`
+	AssessmentIDNEQ          *pulid.ID  `json:"assessmentIDNEQ,omitempty"`
+	AssessmentIDIn           []pulid.ID `json:"assessmentIDIn,omitempty"`
+	AssessmentIDNotIn        []pulid.ID `json:"assessmentIDNotIn,omitempty"`
+	AssessmentIDGT           *pulid.ID  `json:"assessmentIDGT,omitempty"`
+	AssessmentIDGTE          *pulid.ID  `json:"assessmentIDGTE,omitempty"`
+	AssessmentIDLT           *pulid.ID  `json:"assessmentIDLT,omitempty"`
+	AssessmentIDLTE          *pulid.ID  `json:"assessmentIDLTE,omitempty"`
+	AssessmentIDContains     *pulid.ID  `json:"assessmentIDContains,omitempty"`
+	AssessmentIDHasPrefix    *pulid.ID  `json:"assessmentIDHasPrefix,omitempty"`
+	AssessmentIDHasSuffix    *pulid.ID  `json:"assessmentIDHasSuffix,omitempty"`
+	AssessmentIDEqualFold    *pulid.ID  `json:"assessmentIDEqualFold,omitempty"`
+	AssessmentIDContainsFold *pulid.ID  `json:"assessmentIDContainsFold,omitempty"`
+
+	// "requirement_id" field predicates.
+	RequirementID             *pulid.ID  `json:"requirementID,omitempty"`
+	RequirementIDNEQ          *pulid.ID  `json:"requirementIDNEQ,omitempty"`
+	RequirementIDIn           []pulid.ID `json:"requirementIDIn,omitempty"`
+	RequirementIDNotIn        []pulid.ID `json:"requirementIDNotIn,omitempty"`
+	RequirementIDGT           *pulid.ID  `json:"requirementIDGT,omitempty"`
+	RequirementIDGTE          *pulid.ID  `json:"requirementIDGTE,omitempty"`
+	RequirementIDLT           *pulid.ID  `json:"requirementIDLT,omitempty"`
+	RequirementIDLTE          *pulid.ID  `json:"requirementIDLTE,omitempty"`
+	RequirementIDContains     *pulid.ID  `json:"requirementIDContains,omitempty"`
+	RequirementIDHasPrefix    *pulid.ID  `json:"requirementIDHasPrefix,omitempty"`
+	RequirementIDHasSuffix    *pulid.ID  `json:"requirementIDHasSuffix,omitempty"`
+	RequirementIDEqualFold    *pulid.ID  `json:"requirementIDEqualFold,omitempty"`
+	RequirementIDContainsFold *pulid.ID  `json:"requirementIDContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *types.AnswerStatus  `json:"status,omitempty"`
+	StatusNEQ   *types.AnswerStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []types.AnswerStatus `json:"statusIn,omitempty"`
+	StatusNotIn []types.AnswerStatus `json:"statusNotIn,omitempty"`
+
+	// "note" field predicates.
+	Note             *string  `json:"note,omitempty"`
+	NoteNEQ          *string  `json:"noteNEQ,omitempty"`
+	NoteIn           []string `json:"noteIn,omitempty"`
+	NoteNotIn        []string `json:"noteNotIn,omitempty"`
+	NoteGT           *string  `json:"noteGT,omitempty"`
+	NoteGTE          *string  `json:"noteGTE,omitempty"`
+	NoteLT           *string  `json:"noteLT,omitempty"`
+	NoteLTE          *string  `json:"noteLTE,omitempty"`
+	NoteContains     *string  `json:"noteContains,omitempty"`
+	NoteHasPrefix    *string  `json:"noteHasPrefix,omitempty"`
+	NoteHasSuffix    *string  `json:"noteHasSuffix,omitempty"`
+	NoteIsNil        bool     `json:"noteIsNil,omitempty"`
+	NoteNotNil       bool     `json:"noteNotNil,omitempty"`
+	NoteEqualFold    *string  `json:"noteEqualFold,omitempty"`
+	NoteContainsFold *string  `json:"noteContainsFold,omitempty"`
+
+	// "justification" field predicates.
+	Justification             *string  `json:"justification,omitempty"`
+	JustificationNEQ          *string  `json:"justificationNEQ,omitempty"`
+	JustificationIn           []string `json:"justificationIn,omitempty"`
+	JustificationNotIn        []string `json:"justificationNotIn,omitempty"`
+	JustificationGT           *string  `json:"justificationGT,omitempty"`
+	JustificationGTE          *string  `json:"justificationGTE,omitempty"`
+	JustificationLT           *string  `json:"justificationLT,omitempty"`
+	JustificationLTE          *string  `json:"justificationLTE,omitempty"`
+	JustificationContains     *string  `json:"justificationContains,omitempty"`
+	JustificationHasPrefix    *string  `json:"justificationHasPrefix,omitempty"`
+	JustificationHasSuffix    *string  `json:"justificationHasSuffix,omitempty"`
+	JustificationIsNil        bool     `json:"justificationIsNil,omitempty"`
+	JustificationNotNil       bool     `json:"justificationNotNil,omitempty"`
+	JustificationEqualFold    *string  `json:"justificationEqualFold,omitempty"`
+	JustificationContainsFold *string  `json:"justificationContainsFold,omitempty"`
+
+	// "answered_by" field predicates.
+	AnsweredBy             *string  `json:"answeredBy,omitempty"`
+	AnsweredByNEQ          *string  `json:"answeredByNEQ,omitempty"`
+	AnsweredByIn           []string `json:"answeredByIn,omitempty"`
+	AnsweredByNotIn        []string `json:"answeredByNotIn,omitempty"`
+	AnsweredByGT           *string  `json:"answeredByGT,omitempty"`
+	AnsweredByGTE          *string  `json:"answeredByGTE,omitempty"`
+	AnsweredByLT           *string  `json:"answeredByLT,omitempty"`
+	AnsweredByLTE          *string  `json:"answeredByLTE,omitempty"`
+	AnsweredByContains     *string  `json:"answeredByContains,omitempty"`
+	AnsweredByHasPrefix    *string  `json:"answeredByHasPrefix,omitempty"`
+	AnsweredByHasSuffix    *string  `json:"answeredByHasSuffix,omitempty"`
+	AnsweredByIsNil        bool     `json:"answeredByIsNil,omitempty"`
+	AnsweredByNotNil       bool     `json:"answeredByNotNil,omitempty"`
+	AnsweredByEqualFold    *string  `json:"answeredByEqualFold,omitempty"`
+	AnsweredByContainsFold *string  `json:"answeredByContainsFold,omitempty"`
+
+	// "answered_at" field predicates.
+	AnsweredAt       *time.Time  `json:"answeredAt,omitempty"`
+	AnsweredAtNEQ    *time.Time  `json:"answeredAtNEQ,omitempty"`
+	AnsweredAtIn     []time.Time `json:"answeredAtIn,omitempty"`
+	AnsweredAtNotIn  []time.Time `json:"answeredAtNotIn,omitempty"`
+	AnsweredAtGT     *time.Time  `json:"answeredAtGT,omitempty"`
+	AnsweredAtGTE    *time.Time  `json:"answeredAtGTE,omitempty"`
+	AnsweredAtLT     *time.Time  `json:"answeredAtLT,omitempty"`
+	AnsweredAtLTE    *time.Time  `json:"answeredAtLTE,omitempty"`
+	AnsweredAtIsNil  bool        `json:"answeredAtIsNil,omitempty"`
+	AnsweredAtNotNil bool        `json:"answeredAtNotNil,omitempty"`
+
+	// "assessment" edge predicates.
+	HasAssessment     *bool                   `json:"hasAssessment,omitempty"`
+	HasAssessmentWith []*AssessmentWhereInput `json:"hasAssessmentWith,omitempty"`
+
+	// "requirement" edge predicates.
+	HasRequirement     *bool                    `json:"hasRequirement,omitempty"`
+	HasRequirementWith []*RequirementWhereInput `json:"hasRequirementWith,omitempty"`
+
+	// "history" edge predicates.
+	HasHistory     *bool                     `json:"hasHistory,omitempty"`
+	HasHistoryWith []*AnswerChangeWhereInput `json:"hasHistoryWith,omitempty"`
+
+	// "measures" edge predicates.
+	HasMeasures     *bool                `json:"hasMeasures,omitempty"`
+	HasMeasuresWith []*MeasureWhereInput `json:"hasMeasuresWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AnswerWhereInput) AddPredicates(predicates ...predicate.Answer) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AnswerWhereInput filter on the AnswerQuery builder.
+func (i *AnswerWhereInput) Filter(q *AnswerQuery) (*AnswerQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAnswerWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAnswerWhereInput is returned in case the AnswerWhereInput is empty.
+var ErrEmptyAnswerWhereInput = errors.New("ent: empty predicate AnswerWhereInput")
+
+// P returns a predicate for filtering answers.
+// An error is returned if the input is empty or invalid.
+func (i *AnswerWhereInput) P() (predicate.Answer, error) {
+	var predicates []predicate.Answer
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, answer.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Answer, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, answer.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Answer, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, answer.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, answer.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, answer.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, answer.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, answer.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, answer.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, answer.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, answer.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, answer.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, answer.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, answer.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, answer.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, answer.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, answer.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, answer.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, answer.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, answer.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, answer.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, answer.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, answer.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, answer.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, answer.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, answer.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, answer.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, answer.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.AssessmentID != nil {
+		predicates = append(predicates, answer.AssessmentIDEQ(*i.AssessmentID))
+	}
+	if i.AssessmentIDNEQ != nil {
+		predicates = append(predicates, answer.AssessmentIDNEQ(*i.AssessmentIDNEQ))
+	}
+	if len(i.AssessmentIDIn) > 0 {
+		predicates = append(predicates, answer.AssessmentIDIn(i.AssessmentIDIn...))
+	}
+	if len(i.AssessmentIDNotIn) > 0 {
+		predicates = append(predicates, answer.AssessmentIDNotIn(i.AssessmentIDNotIn...))
+	}
+	if i.AssessmentIDGT != nil {
+		predicates = append(predicates, answer.AssessmentIDGT(*i.AssessmentIDGT))
+	}
+	if i.AssessmentIDGTE != nil {
+		predicates = append(predicates, answer.AssessmentIDGTE(*i.AssessmentIDGTE))
+	}
+	if i.AssessmentIDLT != nil {
+		predicates = append(predicates, answer.AssessmentIDLT(*i.AssessmentIDLT))
+	}
+	if i.AssessmentIDLTE != nil {
+		predicates = append(predicates, answer.AssessmentIDLTE(*i.AssessmentIDLTE))
+	}
+	if i.AssessmentIDContains != nil {
+		predicates = append(predicates, answer.AssessmentIDContains(*i.AssessmentIDContains))
+	}
+	if i.AssessmentIDHasPrefix != nil {
+		predicates = append(predicates, answer.AssessmentIDHasPrefix(*i.AssessmentIDHasPrefix))
+	}
+	if i.AssessmentIDHasSuffix != nil {
+		predicates = append(predicates, answer.AssessmentIDHasSuffix(*i.AssessmentIDHasSuffix))
+	}
+	if i.AssessmentIDEqualFold != nil {
+		predicates = append(predicates, answer.AssessmentIDEqualFold(*i.AssessmentIDEqualFold))
+	}
+	if i.AssessmentIDContainsFold != nil {
+		predicates = append(predicates, answer.AssessmentIDContainsFold(*i.AssessmentIDContainsFold))
+	}
+	if i.RequirementID != nil {
+		predicates = append(predicates, answer.RequirementIDEQ(*i.RequirementID))
+	}
+	if i.RequirementIDNEQ != nil {
+		predicates = append(predicates, answer.RequirementIDNEQ(*i.RequirementIDNEQ))
+	}
+	if len(i.RequirementIDIn) > 0 {
+		predicates = append(predicates, answer.RequirementIDIn(i.RequirementIDIn...))
+	}
+	if len(i.RequirementIDNotIn) > 0 {
+		predicates = append(predicates, answer.RequirementIDNotIn(i.RequirementIDNotIn...))
+	}
+	if i.RequirementIDGT != nil {
+		predicates = append(predicates, answer.RequirementIDGT(*i.RequirementIDGT))
+	}
+	if i.RequirementIDGTE != nil {
+		predicates = append(predicates, answer.RequirementIDGTE(*i.RequirementIDGTE))
+	}
+	if i.RequirementIDLT != nil {
+		predicates = append(predicates, answer.RequirementIDLT(*i.RequirementIDLT))
+	}
+	if i.RequirementIDLTE != nil {
+		predicates = append(predicates, answer.RequirementIDLTE(*i.RequirementIDLTE))
+	}
+	if i.RequirementIDContains != nil {
+		predicates = append(predicates, answer.RequirementIDContains(*i.RequirementIDContains))
+	}
+	if i.RequirementIDHasPrefix != nil {
+		predicates = append(predicates, answer.RequirementIDHasPrefix(*i.RequirementIDHasPrefix))
+	}
+	if i.RequirementIDHasSuffix != nil {
+		predicates = append(predicates, answer.RequirementIDHasSuffix(*i.RequirementIDHasSuffix))
+	}
+	if i.RequirementIDEqualFold != nil {
+		predicates = append(predicates, answer.RequirementIDEqualFold(*i.RequirementIDEqualFold))
+	}
+	if i.RequirementIDContainsFold != nil {
+		predicates = append(predicates, answer.RequirementIDContainsFold(*i.RequirementIDContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, answer.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, answer.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, answer.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, answer.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Note != nil {
+		predicates = append(predicates, answer.NoteEQ(*i.Note))
+	}
+	if i.NoteNEQ != nil {
+		predicates = append(predicates, answer.NoteNEQ(*i.NoteNEQ))
+	}
+	if len(i.NoteIn) > 0 {
+		predicates = append(predicates, answer.NoteIn(i.NoteIn...))
+	}
+	if len(i.NoteNotIn) > 0 {
+		predicates = append(predicates, answer.NoteNotIn(i.NoteNotIn...))
+	}
+	if i.NoteGT != nil {
+		predicates = append(predicates, answer.NoteGT(*i.NoteGT))
+	}
+	if i.NoteGTE != nil {
+		predicates = append(predicates, answer.NoteGTE(*i.NoteGTE))
+	}
+	if i.NoteLT != nil {
+		predicates = append(predicates, answer.NoteLT(*i.NoteLT))
+	}
+	if i.NoteLTE != nil {
+		predicates = append(predicates, answer.NoteLTE(*i.NoteLTE))
+	}
+	if i.NoteContains != nil {
+		predicates = append(predicates, answer.NoteContains(*i.NoteContains))
+	}
+	if i.NoteHasPrefix != nil {
+		predicates = append(predicates, answer.NoteHasPrefix(*i.NoteHasPrefix))
+	}
+	if i.NoteHasSuffix != nil {
+		predicates = append(predicates, answer.NoteHasSuffix(*i.NoteHasSuffix))
+	}
+	if i.NoteIsNil {
+		predicates = append(predicates, answer.NoteIsNil())
+	}
+	if i.NoteNotNil {
+		predicates = append(predicates, answer.NoteNotNil())
+	}
+	if i.NoteEqualFold != nil {
+		predicates = append(predicates, answer.NoteEqualFold(*i.NoteEqualFold))
+	}
+	if i.NoteContainsFold != nil {
+		predicates = append(predicates, answer.NoteContainsFold(*i.NoteContainsFold))
+	}
+	if i.Justification != nil {
+		predicates = append(predicates, answer.JustificationEQ(*i.Justification))
+	}
+	if i.JustificationNEQ != nil {
+		predicates = append(predicates, answer.JustificationNEQ(*i.JustificationNEQ))
+	}
+	if len(i.JustificationIn) > 0 {
+		predicates = append(predicates, answer.JustificationIn(i.JustificationIn...))
+	}
+	if len(i.JustificationNotIn) > 0 {
+		predicates = append(predicates, answer.JustificationNotIn(i.JustificationNotIn...))
+	}
+	if i.JustificationGT != nil {
+		predicates = append(predicates, answer.JustificationGT(*i.JustificationGT))
+	}
+	if i.JustificationGTE != nil {
+		predicates = append(predicates, answer.JustificationGTE(*i.JustificationGTE))
+	}
+	if i.JustificationLT != nil {
+		predicates = append(predicates, answer.JustificationLT(*i.JustificationLT))
+	}
+	if i.JustificationLTE != nil {
+		predicates = append(predicates, answer.JustificationLTE(*i.JustificationLTE))
+	}
+	if i.JustificationContains != nil {
+		predicates = append(predicates, answer.JustificationContains(*i.JustificationContains))
+	}
+	if i.JustificationHasPrefix != nil {
+		predicates = append(predicates, answer.JustificationHasPrefix(*i.JustificationHasPrefix))
+	}
+	if i.JustificationHasSuffix != nil {
+		predicates = append(predicates, answer.JustificationHasSuffix(*i.JustificationHasSuffix))
+	}
+	if i.JustificationIsNil {
+		predicates = append(predicates, answer.JustificationIsNil())
+	}
+	if i.JustificationNotNil {
+		predicates = append(predicates, answer.JustificationNotNil())
+	}
+	if i.JustificationEqualFold != nil {
+		predicates = append(predicates, answer.JustificationEqualFold(*i.JustificationEqualFold))
+	}
+	if i.JustificationContainsFold != nil {
+		predicates = append(predicates, answer.JustificationContainsFold(*i.JustificationContainsFold))
+	}
+	if i.AnsweredBy != nil {
+		predicates = append(predicates, answer.AnsweredByEQ(*i.AnsweredBy))
+	}
+	if i.AnsweredByNEQ != nil {
+		predicates = append(predicates, answer.AnsweredByNEQ(*i.AnsweredByNEQ))
+	}
+	if len(i.AnsweredByIn) > 0 {
+		predicates = append(predicates, answer.AnsweredByIn(i.AnsweredByIn...))
+	}
+	if len(i.AnsweredByNotIn) > 0 {
+		predicates = append(predicates, answer.AnsweredByNotIn(i.AnsweredByNotIn...))
+	}
+	if i.AnsweredByGT != nil {
+		predicates = append(predicates, answer.AnsweredByGT(*i.AnsweredByGT))
+	}
+	if i.AnsweredByGTE != nil {
+		predicates = append(predicates, answer.AnsweredByGTE(*i.AnsweredByGTE))
+	}
+	if i.AnsweredByLT != nil {
+		predicates = append(predicates, answer.AnsweredByLT(*i.AnsweredByLT))
+	}
+	if i.AnsweredByLTE != nil {
+		predicates = append(predicates, answer.AnsweredByLTE(*i.AnsweredByLTE))
+	}
+	if i.AnsweredByContains != nil {
+		predicates = append(predicates, answer.AnsweredByContains(*i.AnsweredByContains))
+	}
+	if i.AnsweredByHasPrefix != nil {
+		predicates = append(predicates, answer.AnsweredByHasPrefix(*i.AnsweredByHasPrefix))
+	}
+	if i.AnsweredByHasSuffix != nil {
+		predicates = append(predicates, answer.AnsweredByHasSuffix(*i.AnsweredByHasSuffix))
+	}
+	if i.AnsweredByIsNil {
+		predicates = append(predicates, answer.AnsweredByIsNil())
+	}
+	if i.AnsweredByNotNil {
+		predicates = append(predicates, answer.AnsweredByNotNil())
+	}
+	if i.AnsweredByEqualFold != nil {
+		predicates = append(predicates, answer.AnsweredByEqualFold(*i.AnsweredByEqualFold))
+	}
+	if i.AnsweredByContainsFold != nil {
+		predicates = append(predicates, answer.AnsweredByContainsFold(*i.AnsweredByContainsFold))
+	}
+	if i.AnsweredAt != nil {
+		predicates = append(predicates, answer.AnsweredAtEQ(*i.AnsweredAt))
+	}
+	if i.AnsweredAtNEQ != nil {
+		predicates = append(predicates, answer.AnsweredAtNEQ(*i.AnsweredAtNEQ))
+	}
+	if len(i.AnsweredAtIn) > 0 {
+		predicates = append(predicates, answer.AnsweredAtIn(i.AnsweredAtIn...))
+	}
+	if len(i.AnsweredAtNotIn) > 0 {
+		predicates = append(predicates, answer.AnsweredAtNotIn(i.AnsweredAtNotIn...))
+	}
+	if i.AnsweredAtGT != nil {
+		predicates = append(predicates, answer.AnsweredAtGT(*i.AnsweredAtGT))
+	}
+	if i.AnsweredAtGTE != nil {
+		predicates = append(predicates, answer.AnsweredAtGTE(*i.AnsweredAtGTE))
+	}
+	if i.AnsweredAtLT != nil {
+		predicates = append(predicates, answer.AnsweredAtLT(*i.AnsweredAtLT))
+	}
+	if i.AnsweredAtLTE != nil {
+		predicates = append(predicates, answer.AnsweredAtLTE(*i.AnsweredAtLTE))
+	}
+	if i.AnsweredAtIsNil {
+		predicates = append(predicates, answer.AnsweredAtIsNil())
+	}
+	if i.AnsweredAtNotNil {
+		predicates = append(predicates, answer.AnsweredAtNotNil())
+	}
+
+	if i.HasAssessment != nil {
+		p := answer.HasAssessment()
+		if !*i.HasAssessment {
+			p = answer.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAssessmentWith) > 0 {
+		with := make([]predicate.Assessment, 0, len(i.HasAssessmentWith))
+		for _, w := range i.HasAssessmentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAssessmentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, answer.HasAssessmentWith(with...))
+	}
+	if i.HasRequirement != nil {
+		p := answer.HasRequirement()
+		if !*i.HasRequirement {
+			p = answer.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRequirementWith) > 0 {
+		with := make([]predicate.Requirement, 0, len(i.HasRequirementWith))
+		for _, w := range i.HasRequirementWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRequirementWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, answer.HasRequirementWith(with...))
+	}
+	if i.HasHistory != nil {
+		p := answer.HasHistory()
+		if !*i.HasHistory {
+			p = answer.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasHistoryWith) > 0 {
+		with := make([]predicate.AnswerChange, 0, len(i.HasHistoryWith))
+		for _, w := range i.HasHistoryWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasHistoryWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, answer.HasHistoryWith(with...))
+	}
+	if i.HasMeasures != nil {
+		p := answer.HasMeasures()
+		if !*i.HasMeasures {
+			p = answer.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMeasuresWith) > 0 {
+		with := make([]predicate.Measure, 0, len(i.HasMeasuresWith))
+		for _, w := range i.HasMeasuresWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMeasuresWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, answer.HasMeasuresWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAnswerWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return answer.And(predicates...), nil
+	}
+}
+
+// AnswerChangeWhereInput represents a where input for filtering AnswerChange queries.
+type AnswerChangeWhereInput struct {
+	Predicates []predicate.AnswerChange  `json:"-"`
+	Not        *AnswerChangeWhereInput   `json:"not,omitempty"`
+	Or         []*AnswerChangeWhereInput `json:"or,omitempty"`
+	And        []*AnswerChangeWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "answer_id" field predicates.
+	AnswerID             *pulid.ID  `json:"answerID,omitempty"`
+	AnswerIDNEQ          *pulid.ID  `json:"answerIDNEQ,omitempty"`
+	AnswerIDIn           []pulid.ID `json:"answerIDIn,omitempty"`
+	AnswerIDNotIn        []pulid.ID `json:"answerIDNotIn,omitempty"`
+	AnswerIDGT           *pulid.ID  `json:"answerIDGT,omitempty"`
+	AnswerIDGTE          *pulid.ID  `json:"answerIDGTE,omitempty"`
+	AnswerIDLT           *pulid.ID  `json:"answerIDLT,omitempty"`
+	AnswerIDLTE          *pulid.ID  `json:"answerIDLTE,omitempty"`
+	AnswerIDContains     *pulid.ID  `json:"answerIDContains,omitempty"`
+	AnswerIDHasPrefix    *pulid.ID  `json:"answerIDHasPrefix,omitempty"`
+	AnswerIDHasSuffix    *pulid.ID  `json:"answerIDHasSuffix,omitempty"`
+	AnswerIDEqualFold    *pulid.ID  `json:"answerIDEqualFold,omitempty"`
+	AnswerIDContainsFold *pulid.ID  `json:"answerIDContainsFold,omitempty"`
+
+	// "from_status" field predicates.
+	FromStatus      *types.AnswerStatus  `json:"fromStatus,omitempty"`
+	FromStatusNEQ   *types.AnswerStatus  `json:"fromStatusNEQ,omitempty"`
+	FromStatusIn    []types.AnswerStatus `json:"fromStatusIn,omitempty"`
+	FromStatusNotIn []types.AnswerStatus `json:"fromStatusNotIn,omitempty"`
+
+	// "to_status" field predicates.
+	ToStatus      *types.AnswerStatus  `json:"toStatus,omitempty"`
+	ToStatusNEQ   *types.AnswerStatus  `json:"toStatusNEQ,omitempty"`
+	ToStatusIn    []types.AnswerStatus `json:"toStatusIn,omitempty"`
+	ToStatusNotIn []types.AnswerStatus `json:"toStatusNotIn,omitempty"`
+
+	// "from_note" field predicates.
+	FromNote             *string  `json:"fromNote,omitempty"`
+	FromNoteNEQ          *string  `json:"fromNoteNEQ,omitempty"`
+	FromNoteIn           []string `json:"fromNoteIn,omitempty"`
+	FromNoteNotIn        []string `json:"fromNoteNotIn,omitempty"`
+	FromNoteGT           *string  `json:"fromNoteGT,omitempty"`
+	FromNoteGTE          *string  `json:"fromNoteGTE,omitempty"`
+	FromNoteLT           *string  `json:"fromNoteLT,omitempty"`
+	FromNoteLTE          *string  `json:"fromNoteLTE,omitempty"`
+	FromNoteContains     *string  `json:"fromNoteContains,omitempty"`
+	FromNoteHasPrefix    *string  `json:"fromNoteHasPrefix,omitempty"`
+	FromNoteHasSuffix    *string  `json:"fromNoteHasSuffix,omitempty"`
+	FromNoteIsNil        bool     `json:"fromNoteIsNil,omitempty"`
+	FromNoteNotNil       bool     `json:"fromNoteNotNil,omitempty"`
+	FromNoteEqualFold    *string  `json:"fromNoteEqualFold,omitempty"`
+	FromNoteContainsFold *string  `json:"fromNoteContainsFold,omitempty"`
+
+	// "to_note" field predicates.
+	ToNote             *string  `json:"toNote,omitempty"`
+	ToNoteNEQ          *string  `json:"toNoteNEQ,omitempty"`
+	ToNoteIn           []string `json:"toNoteIn,omitempty"`
+	ToNoteNotIn        []string `json:"toNoteNotIn,omitempty"`
+	ToNoteGT           *string  `json:"toNoteGT,omitempty"`
+	ToNoteGTE          *string  `json:"toNoteGTE,omitempty"`
+	ToNoteLT           *string  `json:"toNoteLT,omitempty"`
+	ToNoteLTE          *string  `json:"toNoteLTE,omitempty"`
+	ToNoteContains     *string  `json:"toNoteContains,omitempty"`
+	ToNoteHasPrefix    *string  `json:"toNoteHasPrefix,omitempty"`
+	ToNoteHasSuffix    *string  `json:"toNoteHasSuffix,omitempty"`
+	ToNoteIsNil        bool     `json:"toNoteIsNil,omitempty"`
+	ToNoteNotNil       bool     `json:"toNoteNotNil,omitempty"`
+	ToNoteEqualFold    *string  `json:"toNoteEqualFold,omitempty"`
+	ToNoteContainsFold *string  `json:"toNoteContainsFold,omitempty"`
+
+	// "from_justification" field predicates.
+	FromJustification             *string  `json:"fromJustification,omitempty"`
+	FromJustificationNEQ          *string  `json:"fromJustificationNEQ,omitempty"`
+	FromJustificationIn           []string `json:"fromJustificationIn,omitempty"`
+	FromJustificationNotIn        []string `json:"fromJustificationNotIn,omitempty"`
+	FromJustificationGT           *string  `json:"fromJustificationGT,omitempty"`
+	FromJustificationGTE          *string  `json:"fromJustificationGTE,omitempty"`
+	FromJustificationLT           *string  `json:"fromJustificationLT,omitempty"`
+	FromJustificationLTE          *string  `json:"fromJustificationLTE,omitempty"`
+	FromJustificationContains     *string  `json:"fromJustificationContains,omitempty"`
+	FromJustificationHasPrefix    *string  `json:"fromJustificationHasPrefix,omitempty"`
+	FromJustificationHasSuffix    *string  `json:"fromJustificationHasSuffix,omitempty"`
+	FromJustificationIsNil        bool     `json:"fromJustificationIsNil,omitempty"`
+	FromJustificationNotNil       bool     `json:"fromJustificationNotNil,omitempty"`
+	FromJustificationEqualFold    *string  `json:"fromJustificationEqualFold,omitempty"`
+	FromJustificationContainsFold *string  `json:"fromJustificationContainsFold,omitempty"`
+
+	// "to_justification" field predicates.
+	ToJustification             *string  `json:"toJustification,omitempty"`
+	ToJustificationNEQ          *string  `json:"toJustificationNEQ,omitempty"`
+	ToJustificationIn           []string `json:"toJustificationIn,omitempty"`
+	ToJustificationNotIn        []string `json:"toJustificationNotIn,omitempty"`
+	ToJustificationGT           *string  `json:"toJustificationGT,omitempty"`
+	ToJustificationGTE          *string  `json:"toJustificationGTE,omitempty"`
+	ToJustificationLT           *string  `json:"toJustificationLT,omitempty"`
+	ToJustificationLTE          *string  `json:"toJustificationLTE,omitempty"`
+	ToJustificationContains     *string  `json:"toJustificationContains,omitempty"`
+	ToJustificationHasPrefix    *string  `json:"toJustificationHasPrefix,omitempty"`
+	ToJustificationHasSuffix    *string  `json:"toJustificationHasSuffix,omitempty"`
+	ToJustificationIsNil        bool     `json:"toJustificationIsNil,omitempty"`
+	ToJustificationNotNil       bool     `json:"toJustificationNotNil,omitempty"`
+	ToJustificationEqualFold    *string  `json:"toJustificationEqualFold,omitempty"`
+	ToJustificationContainsFold *string  `json:"toJustificationContainsFold,omitempty"`
+
+	// "via" field predicates.
+	Via      *answerchange.Via  `json:"via,omitempty"`
+	ViaNEQ   *answerchange.Via  `json:"viaNEQ,omitempty"`
+	ViaIn    []answerchange.Via `json:"viaIn,omitempty"`
+	ViaNotIn []answerchange.Via `json:"viaNotIn,omitempty"`
+
+	// "actor" field predicates.
+	Actor             *string  `json:"actor,omitempty"`
+	ActorNEQ          *string  `json:"actorNEQ,omitempty"`
+	ActorIn           []string `json:"actorIn,omitempty"`
+	ActorNotIn        []string `json:"actorNotIn,omitempty"`
+	ActorGT           *string  `json:"actorGT,omitempty"`
+	ActorGTE          *string  `json:"actorGTE,omitempty"`
+	ActorLT           *string  `json:"actorLT,omitempty"`
+	ActorLTE          *string  `json:"actorLTE,omitempty"`
+	ActorContains     *string  `json:"actorContains,omitempty"`
+	ActorHasPrefix    *string  `json:"actorHasPrefix,omitempty"`
+	ActorHasSuffix    *string  `json:"actorHasSuffix,omitempty"`
+	ActorEqualFold    *string  `json:"actorEqualFold,omitempty"`
+	ActorContainsFold *string  `json:"actorContainsFold,omitempty"`
+
+	// "actor_role" field predicates.
+	ActorRole      *types.Role  `json:"actorRole,omitempty"`
+	ActorRoleNEQ   *types.Role  `json:"actorRoleNEQ,omitempty"`
+	ActorRoleIn    []types.Role `json:"actorRoleIn,omitempty"`
+	ActorRoleNotIn []types.Role `json:"actorRoleNotIn,omitempty"`
+
+	// "changed_at" field predicates.
+	ChangedAt      *time.Time  `json:"changedAt,omitempty"`
+	ChangedAtNEQ   *time.Time  `json:"changedAtNEQ,omitempty"`
+	ChangedAtIn    []time.Time `json:"changedAtIn,omitempty"`
+	ChangedAtNotIn []time.Time `json:"changedAtNotIn,omitempty"`
+	ChangedAtGT    *time.Time  `json:"changedAtGT,omitempty"`
+	ChangedAtGTE   *time.Time  `json:"changedAtGTE,omitempty"`
+	ChangedAtLT    *time.Time  `json:"changedAtLT,omitempty"`
+	ChangedAtLTE   *time.Time  `json:"changedAtLTE,omitempty"`
+
+	// "answer" edge predicates.
+	HasAnswer     *bool               `json:"hasAnswer,omitempty"`
+	HasAnswerWith []*AnswerWhereInput `json:"hasAnswerWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AnswerChangeWhereInput) AddPredicates(predicates ...predicate.AnswerChange) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AnswerChangeWhereInput filter on the AnswerChangeQuery builder.
+func (i *AnswerChangeWhereInput) Filter(q *AnswerChangeQuery) (*AnswerChangeQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAnswerChangeWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAnswerChangeWhereInput is returned in case the AnswerChangeWhereInput is empty.
+var ErrEmptyAnswerChangeWhereInput = errors.New("ent: empty predicate AnswerChangeWhereInput")
+
+// P returns a predicate for filtering answerchanges.
+// An error is returned if the input is empty or invalid.
+func (i *AnswerChangeWhereInput) P() (predicate.AnswerChange, error) {
+	var predicates []predicate.AnswerChange
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, answerchange.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AnswerChange, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, answerchange.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AnswerChange, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, answerchange.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, answerchange.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, answerchange.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, answerchange.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, answerchange.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, answerchange.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, answerchange.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, answerchange.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, answerchange.IDLTE(*i.IDLTE))
+	}
+	if i.AnswerID != nil {
+		predicates = append(predicates, answerchange.AnswerIDEQ(*i.AnswerID))
+	}
+	if i.AnswerIDNEQ != nil {
+		predicates = append(predicates, answerchange.AnswerIDNEQ(*i.AnswerIDNEQ))
+	}
+	if len(i.AnswerIDIn) > 0 {
+		predicates = append(predicates, answerchange.AnswerIDIn(i.AnswerIDIn...))
+	}
+	if len(i.AnswerIDNotIn) > 0 {
+		predicates = append(predicates, answerchange.AnswerIDNotIn(i.AnswerIDNotIn...))
+	}
+	if i.AnswerIDGT != nil {
+		predicates = append(predicates, answerchange.AnswerIDGT(*i.AnswerIDGT))
+	}
+	if i.AnswerIDGTE != nil {
+		predicates = append(predicates, answerchange.AnswerIDGTE(*i.AnswerIDGTE))
+	}
+	if i.AnswerIDLT != nil {
+		predicates = append(predicates, answerchange.AnswerIDLT(*i.AnswerIDLT))
+	}
+	if i.AnswerIDLTE != nil {
+		predicates = append(predicates, answerchange.AnswerIDLTE(*i.AnswerIDLTE))
+	}
+	if i.AnswerIDContains != nil {
+		predicates = append(predicates, answerchange.AnswerIDContains(*i.AnswerIDContains))
+	}
+	if i.AnswerIDHasPrefix != nil {
+		predicates = append(predicates, answerchange.AnswerIDHasPrefix(*i.AnswerIDHasPrefix))
+	}
+	if i.AnswerIDHasSuffix != nil {
+		predicates = append(predicates, answerchange.AnswerIDHasSuffix(*i.AnswerIDHasSuffix))
+	}
+	if i.AnswerIDEqualFold != nil {
+		predicates = append(predicates, answerchange.AnswerIDEqualFold(*i.AnswerIDEqualFold))
+	}
+	if i.AnswerIDContainsFold != nil {
+		predicates = append(predicates, answerchange.AnswerIDContainsFold(*i.AnswerIDContainsFold))
+	}
+	if i.FromStatus != nil {
+		predicates = append(predicates, answerchange.FromStatusEQ(*i.FromStatus))
+	}
+	if i.FromStatusNEQ != nil {
+		predicates = append(predicates, answerchange.FromStatusNEQ(*i.FromStatusNEQ))
+	}
+	if len(i.FromStatusIn) > 0 {
+		predicates = append(predicates, answerchange.FromStatusIn(i.FromStatusIn...))
+	}
+	if len(i.FromStatusNotIn) > 0 {
+		predicates = append(predicates, answerchange.FromStatusNotIn(i.FromStatusNotIn...))
+	}
+	if i.ToStatus != nil {
+		predicates = append(predicates, answerchange.ToStatusEQ(*i.ToStatus))
+	}
+	if i.ToStatusNEQ != nil {
+		predicates = append(predicates, answerchange.ToStatusNEQ(*i.ToStatusNEQ))
+	}
+	if len(i.ToStatusIn) > 0 {
+		predicates = append(predicates, answerchange.ToStatusIn(i.ToStatusIn...))
+	}
+	if len(i.ToStatusNotIn) > 0 {
+		predicates = append(predicates, answerchange.ToStatusNotIn(i.ToStatusNotIn...))
+	}
+	if i.FromNote != nil {
+		predicates = append(predicates, answerchange.FromNoteEQ(*i.FromNote))
+	}
+	if i.FromNoteNEQ != nil {
+		predicates = append(predicates, answerchange.FromNoteNEQ(*i.FromNoteNEQ))
+	}
+	if len(i.FromNoteIn) > 0 {
+		predicates = append(predicates, answerchange.FromNoteIn(i.FromNoteIn...))
+	}
+	if len(i.FromNoteNotIn) > 0 {
+		predicates = append(predicates, answerchange.FromNoteNotIn(i.FromNoteNotIn...))
+	}
+	if i.FromNoteGT != nil {
+		predicates = append(predicates, answerchange.FromNoteGT(*i.FromNoteGT))
+	}
+	if i.FromNoteGTE != nil {
+		predicates = append(predicates, answerchange.FromNoteGTE(*i.FromNoteGTE))
+	}
+	if i.FromNoteLT != nil {
+		predicates = append(predicates, answerchange.FromNoteLT(*i.FromNoteLT))
+	}
+	if i.FromNoteLTE != nil {
+		predicates = append(predicates, answerchange.FromNoteLTE(*i.FromNoteLTE))
+	}
+	if i.FromNoteContains != nil {
+		predicates = append(predicates, answerchange.FromNoteContains(*i.FromNoteContains))
+	}
+	if i.FromNoteHasPrefix != nil {
+		predicates = append(predicates, answerchange.FromNoteHasPrefix(*i.FromNoteHasPrefix))
+	}
+	if i.FromNoteHasSuffix != nil {
+		predicates = append(predicates, answerchange.FromNoteHasSuffix(*i.FromNoteHasSuffix))
+	}
+	if i.FromNoteIsNil {
+		predicates = append(predicates, answerchange.FromNoteIsNil())
+	}
+	if i.FromNoteNotNil {
+		predicates = append(predicates, answerchange.FromNoteNotNil())
+	}
+	if i.FromNoteEqualFold != nil {
+		predicates = append(predicates, answerchange.FromNoteEqualFold(*i.FromNoteEqualFold))
+	}
+	if i.FromNoteContainsFold != nil {
+		predicates = append(predicates, answerchange.FromNoteContainsFold(*i.FromNoteContainsFold))
+	}
+	if i.ToNote != nil {
+		predicates = append(predicates, answerchange.ToNoteEQ(*i.ToNote))
+	}
+	if i.ToNoteNEQ != nil {
+		predicates = append(predicates, answerchange.ToNoteNEQ(*i.ToNoteNEQ))
+	}
+	if len(i.ToNoteIn) > 0 {
+		predicates = append(predicates, answerchange.ToNoteIn(i.ToNoteIn...))
+	}
+	if len(i.ToNoteNotIn) > 0 {
+		predicates = append(predicates, answerchange.ToNoteNotIn(i.ToNoteNotIn...))
+	}
+	if i.ToNoteGT != nil {
+		predicates = append(predicates, answerchange.ToNoteGT(*i.ToNoteGT))
+	}
+	if i.ToNoteGTE != nil {
+		predicates = append(predicates, answerchange.ToNoteGTE(*i.ToNoteGTE))
+	}
+	if i.ToNoteLT != nil {
+		predicates = append(predicates, answerchange.ToNoteLT(*i.ToNoteLT))
+	}
+	if i.ToNoteLTE != nil {
+		predicates = append(predicates, answerchange.ToNoteLTE(*i.ToNoteLTE))
+	}
+	if i.ToNoteContains != nil {
+		predicates = append(predicates, answerchange.ToNoteContains(*i.ToNoteContains))
+	}
+	if i.ToNoteHasPrefix != nil {
+		predicates = append(predicates, answerchange.ToNoteHasPrefix(*i.ToNoteHasPrefix))
+	}
+	if i.ToNoteHasSuffix != nil {
+		predicates = append(predicates, answerchange.ToNoteHasSuffix(*i.ToNoteHasSuffix))
+	}
+	if i.ToNoteIsNil {
+		predicates = append(predicates, answerchange.ToNoteIsNil())
+	}
+	if i.ToNoteNotNil {
+		predicates = append(predicates, answerchange.ToNoteNotNil())
+	}
+	if i.ToNoteEqualFold != nil {
+		predicates = append(predicates, answerchange.ToNoteEqualFold(*i.ToNoteEqualFold))
+	}
+	if i.ToNoteContainsFold != nil {
+		predicates = append(predicates, answerchange.ToNoteContainsFold(*i.ToNoteContainsFold))
+	}
+	if i.FromJustification != nil {
+		predicates = append(predicates, answerchange.FromJustificationEQ(*i.FromJustification))
+	}
+	if i.FromJustificationNEQ != nil {
+		predicates = append(predicates, answerchange.FromJustificationNEQ(*i.FromJustificationNEQ))
+	}
+	if len(i.FromJustificationIn) > 0 {
+		predicates = append(predicates, answerchange.FromJustificationIn(i.FromJustificationIn...))
+	}
+	if len(i.FromJustificationNotIn) > 0 {
+		predicates = append(predicates, answerchange.FromJustificationNotIn(i.FromJustificationNotIn...))
+	}
+	if i.FromJustificationGT != nil {
+		predicates = append(predicates, answerchange.FromJustificationGT(*i.FromJustificationGT))
+	}
+	if i.FromJustificationGTE != nil {
+		predicates = append(predicates, answerchange.FromJustificationGTE(*i.FromJustificationGTE))
+	}
+	if i.FromJustificationLT != nil {
+		predicates = append(predicates, answerchange.FromJustificationLT(*i.FromJustificationLT))
+	}
+	if i.FromJustificationLTE != nil {
+		predicates = append(predicates, answerchange.FromJustificationLTE(*i.FromJustificationLTE))
+	}
+	if i.FromJustificationContains != nil {
+		predicates = append(predicates, answerchange.FromJustificationContains(*i.FromJustificationContains))
+	}
+	if i.FromJustificationHasPrefix != nil {
+		predicates = append(predicates, answerchange.FromJustificationHasPrefix(*i.FromJustificationHasPrefix))
+	}
+	if i.FromJustificationHasSuffix != nil {
+		predicates = append(predicates, answerchange.FromJustificationHasSuffix(*i.FromJustificationHasSuffix))
+	}
+	if i.FromJustificationIsNil {
+		predicates = append(predicates, answerchange.FromJustificationIsNil())
+	}
+	if i.FromJustificationNotNil {
+		predicates = append(predicates, answerchange.FromJustificationNotNil())
+	}
+	if i.FromJustificationEqualFold != nil {
+		predicates = append(predicates, answerchange.FromJustificationEqualFold(*i.FromJustificationEqualFold))
+	}
+	if i.FromJustificationContainsFold != nil {
+		predicates = append(predicates, answerchange.FromJustificationContainsFold(*i.FromJustificationContainsFold))
+	}
+	if i.ToJustification != nil {
+		predicates = append(predicates, answerchange.ToJustificationEQ(*i.ToJustification))
+	}
+	if i.ToJustificationNEQ != nil {
+		predicates = append(predicates, answerchange.ToJustificationNEQ(*i.ToJustificationNEQ))
+	}
+	if len(i.ToJustificationIn) > 0 {
+		predicates = append(predicates, answerchange.ToJustificationIn(i.ToJustificationIn...))
+	}
+	if len(i.ToJustificationNotIn) > 0 {
+		predicates = append(predicates, answerchange.ToJustificationNotIn(i.ToJustificationNotIn...))
+	}
+	if i.ToJustificationGT != nil {
+		predicates = append(predicates, answerchange.ToJustificationGT(*i.ToJustificationGT))
+	}
+	if i.ToJustificationGTE != nil {
+		predicates = append(predicates, answerchange.ToJustificationGTE(*i.ToJustificationGTE))
+	}
+	if i.ToJustificationLT != nil {
+		predicates = append(predicates, answerchange.ToJustificationLT(*i.ToJustificationLT))
+	}
+	if i.ToJustificationLTE != nil {
+		predicates = append(predicates, answerchange.ToJustificationLTE(*i.ToJustificationLTE))
+	}
+	if i.ToJustificationContains != nil {
+		predicates = append(predicates, answerchange.ToJustificationContains(*i.ToJustificationContains))
+	}
+	if i.ToJustificationHasPrefix != nil {
+		predicates = append(predicates, answerchange.ToJustificationHasPrefix(*i.ToJustificationHasPrefix))
+	}
+	if i.ToJustificationHasSuffix != nil {
+		predicates = append(predicates, answerchange.ToJustificationHasSuffix(*i.ToJustificationHasSuffix))
+	}
+	if i.ToJustificationIsNil {
+		predicates = append(predicates, answerchange.ToJustificationIsNil())
+	}
+	if i.ToJustificationNotNil {
+		predicates = append(predicates, answerchange.ToJustificationNotNil())
+	}
+	if i.ToJustificationEqualFold != nil {
+		predicates = append(predicates, answerchange.ToJustificationEqualFold(*i.ToJustificationEqualFold))
+	}
+	if i.ToJustificationContainsFold != nil {
+		predicates = append(predicates, answerchange.ToJustificationContainsFold(*i.ToJustificationContainsFold))
+	}
+	if i.Via != nil {
+		predicates = append(predicates, answerchange.ViaEQ(*i.Via))
+	}
+	if i.ViaNEQ != nil {
+		predicates = append(predicates, answerchange.ViaNEQ(*i.ViaNEQ))
+	}
+	if len(i.ViaIn) > 0 {
+		predicates = append(predicates, answerchange.ViaIn(i.ViaIn...))
+	}
+	if len(i.ViaNotIn) > 0 {
+		predicates = append(predicates, answerchange.ViaNotIn(i.ViaNotIn...))
+	}
+	if i.Actor != nil {
+		predicates = append(predicates, answerchange.ActorEQ(*i.Actor))
+	}
+	if i.ActorNEQ != nil {
+		predicates = append(predicates, answerchange.ActorNEQ(*i.ActorNEQ))
+	}
+	if len(i.ActorIn) > 0 {
+		predicates = append(predicates, answerchange.ActorIn(i.ActorIn...))
+	}
+	if len(i.ActorNotIn) > 0 {
+		predicates = append(predicates, answerchange.ActorNotIn(i.ActorNotIn...))
+	}
+	if i.ActorGT != nil {
+		predicates = append(predicates, answerchange.ActorGT(*i.ActorGT))
+	}
+	if i.ActorGTE != nil {
+		predicates = append(predicates, answerchange.ActorGTE(*i.ActorGTE))
+	}
+	if i.ActorLT != nil {
+		predicates = append(predicates, answerchange.ActorLT(*i.ActorLT))
+	}
+	if i.ActorLTE != nil {
+		predicates = append(predicates, answerchange.ActorLTE(*i.ActorLTE))
+	}
+	if i.ActorContains != nil {
+		predicates = append(predicates, answerchange.ActorContains(*i.ActorContains))
+	}
+	if i.ActorHasPrefix != nil {
+		predicates = append(predicates, answerchange.ActorHasPrefix(*i.ActorHasPrefix))
+	}
+	if i.ActorHasSuffix != nil {
+		predicates = append(predicates, answerchange.ActorHasSuffix(*i.ActorHasSuffix))
+	}
+	if i.ActorEqualFold != nil {
+		predicates = append(predicates, answerchange.ActorEqualFold(*i.ActorEqualFold))
+	}
+	if i.ActorContainsFold != nil {
+		predicates = append(predicates, answerchange.ActorContainsFold(*i.ActorContainsFold))
+	}
+	if i.ActorRole != nil {
+		predicates = append(predicates, answerchange.ActorRoleEQ(*i.ActorRole))
+	}
+	if i.ActorRoleNEQ != nil {
+		predicates = append(predicates, answerchange.ActorRoleNEQ(*i.ActorRoleNEQ))
+	}
+	if len(i.ActorRoleIn) > 0 {
+		predicates = append(predicates, answerchange.ActorRoleIn(i.ActorRoleIn...))
+	}
+	if len(i.ActorRoleNotIn) > 0 {
+		predicates = append(predicates, answerchange.ActorRoleNotIn(i.ActorRoleNotIn...))
+	}
+	if i.ChangedAt != nil {
+		predicates = append(predicates, answerchange.ChangedAtEQ(*i.ChangedAt))
+	}
+	if i.ChangedAtNEQ != nil {
+		predicates = append(predicates, answerchange.ChangedAtNEQ(*i.ChangedAtNEQ))
+	}
+	if len(i.ChangedAtIn) > 0 {
+		predicates = append(predicates, answerchange.ChangedAtIn(i.ChangedAtIn...))
+	}
+	if len(i.ChangedAtNotIn) > 0 {
+		predicates = append(predicates, answerchange.ChangedAtNotIn(i.ChangedAtNotIn...))
+	}
+	if i.ChangedAtGT != nil {
+		predicates = append(predicates, answerchange.ChangedAtGT(*i.ChangedAtGT))
+	}
+	if i.ChangedAtGTE != nil {
+		predicates = append(predicates, answerchange.ChangedAtGTE(*i.ChangedAtGTE))
+	}
+	if i.ChangedAtLT != nil {
+		predicates = append(predicates, answerchange.ChangedAtLT(*i.ChangedAtLT))
+	}
+	if i.ChangedAtLTE != nil {
+		predicates = append(predicates, answerchange.ChangedAtLTE(*i.ChangedAtLTE))
+	}
+
+	if i.HasAnswer != nil {
+		p := answerchange.HasAnswer()
+		if !*i.HasAnswer {
+			p = answerchange.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAnswerWith) > 0 {
+		with := make([]predicate.Answer, 0, len(i.HasAnswerWith))
+		for _, w := range i.HasAnswerWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAnswerWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, answerchange.HasAnswerWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAnswerChangeWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return answerchange.And(predicates...), nil
 	}
 }
 
@@ -1237,6 +2485,764 @@ func (i *AppointmentWhereInput) P() (predicate.Appointment, error) {
 		return predicates[0], nil
 	default:
 		return appointment.And(predicates...), nil
+	}
+}
+
+// AssessmentWhereInput represents a where input for filtering Assessment queries.
+type AssessmentWhereInput struct {
+	Predicates []predicate.Assessment  `json:"-"`
+	Not        *AssessmentWhereInput   `json:"not,omitempty"`
+	Or         []*AssessmentWhereInput `json:"or,omitempty"`
+	And        []*AssessmentWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "participation_id" field predicates.
+	ParticipationID             *pulid.ID  `json:"participationID,omitempty"`
+	ParticipationIDNEQ          *pulid.ID  `json:"participationIDNEQ,omitempty"`
+	ParticipationIDIn           []pulid.ID `json:"participationIDIn,omitempty"`
+	ParticipationIDNotIn        []pulid.ID `json:"participationIDNotIn,omitempty"`
+	ParticipationIDGT           *pulid.ID  `json:"participationIDGT,omitempty"`
+	ParticipationIDGTE          *pulid.ID  `json:"participationIDGTE,omitempty"`
+	ParticipationIDLT           *pulid.ID  `json:"participationIDLT,omitempty"`
+	ParticipationIDLTE          *pulid.ID  `json:"participationIDLTE,omitempty"`
+	ParticipationIDContains     *pulid.ID  `json:"participationIDContains,omitempty"`
+	ParticipationIDHasPrefix    *pulid.ID  `json:"participationIDHasPrefix,omitempty"`
+	ParticipationIDHasSuffix    *pulid.ID  `json:"participationIDHasSuffix,omitempty"`
+	ParticipationIDEqualFold    *pulid.ID  `json:"participationIDEqualFold,omitempty"`
+	ParticipationIDContainsFold *pulid.ID  `json:"participationIDContainsFold,omitempty"`
+
+	// "catalog_id" field predicates.
+	CatalogID             *pulid.ID  `json:"catalogID,omitempty"`
+	CatalogIDNEQ          *pulid.ID  `json:"catalogIDNEQ,omitempty"`
+	CatalogIDIn           []pulid.ID `json:"catalogIDIn,omitempty"`
+	CatalogIDNotIn        []pulid.ID `json:"catalogIDNotIn,omitempty"`
+	CatalogIDGT           *pulid.ID  `json:"catalogIDGT,omitempty"`
+	CatalogIDGTE          *pulid.ID  `json:"catalogIDGTE,omitempty"`
+	CatalogIDLT           *pulid.ID  `json:"catalogIDLT,omitempty"`
+	CatalogIDLTE          *pulid.ID  `json:"catalogIDLTE,omitempty"`
+	CatalogIDContains     *pulid.ID  `json:"catalogIDContains,omitempty"`
+	CatalogIDHasPrefix    *pulid.ID  `json:"catalogIDHasPrefix,omitempty"`
+	CatalogIDHasSuffix    *pulid.ID  `json:"catalogIDHasSuffix,omitempty"`
+	CatalogIDEqualFold    *pulid.ID  `json:"catalogIDEqualFold,omitempty"`
+	CatalogIDContainsFold *pulid.ID  `json:"catalogIDContainsFold,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *types.AssessmentKind  `json:"kind,omitempty"`
+	KindNEQ   *types.AssessmentKind  `json:"kindNEQ,omitempty"`
+	KindIn    []types.AssessmentKind `json:"kindIn,omitempty"`
+	KindNotIn []types.AssessmentKind `json:"kindNotIn,omitempty"`
+
+	// "status" field predicates.
+	Status      *types.AssessmentStatus  `json:"status,omitempty"`
+	StatusNEQ   *types.AssessmentStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []types.AssessmentStatus `json:"statusIn,omitempty"`
+	StatusNotIn []types.AssessmentStatus `json:"statusNotIn,omitempty"`
+
+	// "consultant_id" field predicates.
+	ConsultantID             *pulid.ID  `json:"consultantID,omitempty"`
+	ConsultantIDNEQ          *pulid.ID  `json:"consultantIDNEQ,omitempty"`
+	ConsultantIDIn           []pulid.ID `json:"consultantIDIn,omitempty"`
+	ConsultantIDNotIn        []pulid.ID `json:"consultantIDNotIn,omitempty"`
+	ConsultantIDGT           *pulid.ID  `json:"consultantIDGT,omitempty"`
+	ConsultantIDGTE          *pulid.ID  `json:"consultantIDGTE,omitempty"`
+	ConsultantIDLT           *pulid.ID  `json:"consultantIDLT,omitempty"`
+	ConsultantIDLTE          *pulid.ID  `json:"consultantIDLTE,omitempty"`
+	ConsultantIDContains     *pulid.ID  `json:"consultantIDContains,omitempty"`
+	ConsultantIDHasPrefix    *pulid.ID  `json:"consultantIDHasPrefix,omitempty"`
+	ConsultantIDHasSuffix    *pulid.ID  `json:"consultantIDHasSuffix,omitempty"`
+	ConsultantIDIsNil        bool       `json:"consultantIDIsNil,omitempty"`
+	ConsultantIDNotNil       bool       `json:"consultantIDNotNil,omitempty"`
+	ConsultantIDEqualFold    *pulid.ID  `json:"consultantIDEqualFold,omitempty"`
+	ConsultantIDContainsFold *pulid.ID  `json:"consultantIDContainsFold,omitempty"`
+
+	// "appointment_id" field predicates.
+	AppointmentID             *pulid.ID  `json:"appointmentID,omitempty"`
+	AppointmentIDNEQ          *pulid.ID  `json:"appointmentIDNEQ,omitempty"`
+	AppointmentIDIn           []pulid.ID `json:"appointmentIDIn,omitempty"`
+	AppointmentIDNotIn        []pulid.ID `json:"appointmentIDNotIn,omitempty"`
+	AppointmentIDGT           *pulid.ID  `json:"appointmentIDGT,omitempty"`
+	AppointmentIDGTE          *pulid.ID  `json:"appointmentIDGTE,omitempty"`
+	AppointmentIDLT           *pulid.ID  `json:"appointmentIDLT,omitempty"`
+	AppointmentIDLTE          *pulid.ID  `json:"appointmentIDLTE,omitempty"`
+	AppointmentIDContains     *pulid.ID  `json:"appointmentIDContains,omitempty"`
+	AppointmentIDHasPrefix    *pulid.ID  `json:"appointmentIDHasPrefix,omitempty"`
+	AppointmentIDHasSuffix    *pulid.ID  `json:"appointmentIDHasSuffix,omitempty"`
+	AppointmentIDIsNil        bool       `json:"appointmentIDIsNil,omitempty"`
+	AppointmentIDNotNil       bool       `json:"appointmentIDNotNil,omitempty"`
+	AppointmentIDEqualFold    *pulid.ID  `json:"appointmentIDEqualFold,omitempty"`
+	AppointmentIDContainsFold *pulid.ID  `json:"appointmentIDContainsFold,omitempty"`
+
+	// "submitted_at" field predicates.
+	SubmittedAt       *time.Time  `json:"submittedAt,omitempty"`
+	SubmittedAtNEQ    *time.Time  `json:"submittedAtNEQ,omitempty"`
+	SubmittedAtIn     []time.Time `json:"submittedAtIn,omitempty"`
+	SubmittedAtNotIn  []time.Time `json:"submittedAtNotIn,omitempty"`
+	SubmittedAtGT     *time.Time  `json:"submittedAtGT,omitempty"`
+	SubmittedAtGTE    *time.Time  `json:"submittedAtGTE,omitempty"`
+	SubmittedAtLT     *time.Time  `json:"submittedAtLT,omitempty"`
+	SubmittedAtLTE    *time.Time  `json:"submittedAtLTE,omitempty"`
+	SubmittedAtIsNil  bool        `json:"submittedAtIsNil,omitempty"`
+	SubmittedAtNotNil bool        `json:"submittedAtNotNil,omitempty"`
+
+	// "confirmed_at" field predicates.
+	ConfirmedAt       *time.Time  `json:"confirmedAt,omitempty"`
+	ConfirmedAtNEQ    *time.Time  `json:"confirmedAtNEQ,omitempty"`
+	ConfirmedAtIn     []time.Time `json:"confirmedAtIn,omitempty"`
+	ConfirmedAtNotIn  []time.Time `json:"confirmedAtNotIn,omitempty"`
+	ConfirmedAtGT     *time.Time  `json:"confirmedAtGT,omitempty"`
+	ConfirmedAtGTE    *time.Time  `json:"confirmedAtGTE,omitempty"`
+	ConfirmedAtLT     *time.Time  `json:"confirmedAtLT,omitempty"`
+	ConfirmedAtLTE    *time.Time  `json:"confirmedAtLTE,omitempty"`
+	ConfirmedAtIsNil  bool        `json:"confirmedAtIsNil,omitempty"`
+	ConfirmedAtNotNil bool        `json:"confirmedAtNotNil,omitempty"`
+
+	// "returned_at" field predicates.
+	ReturnedAt       *time.Time  `json:"returnedAt,omitempty"`
+	ReturnedAtNEQ    *time.Time  `json:"returnedAtNEQ,omitempty"`
+	ReturnedAtIn     []time.Time `json:"returnedAtIn,omitempty"`
+	ReturnedAtNotIn  []time.Time `json:"returnedAtNotIn,omitempty"`
+	ReturnedAtGT     *time.Time  `json:"returnedAtGT,omitempty"`
+	ReturnedAtGTE    *time.Time  `json:"returnedAtGTE,omitempty"`
+	ReturnedAtLT     *time.Time  `json:"returnedAtLT,omitempty"`
+	ReturnedAtLTE    *time.Time  `json:"returnedAtLTE,omitempty"`
+	ReturnedAtIsNil  bool        `json:"returnedAtIsNil,omitempty"`
+	ReturnedAtNotNil bool        `json:"returnedAtNotNil,omitempty"`
+
+	// "return_reason" field predicates.
+	ReturnReason             *string  `json:"returnReason,omitempty"`
+	ReturnReasonNEQ          *string  `json:"returnReasonNEQ,omitempty"`
+	ReturnReasonIn           []string `json:"returnReasonIn,omitempty"`
+	ReturnReasonNotIn        []string `json:"returnReasonNotIn,omitempty"`
+	ReturnReasonGT           *string  `json:"returnReasonGT,omitempty"`
+	ReturnReasonGTE          *string  `json:"returnReasonGTE,omitempty"`
+	ReturnReasonLT           *string  `json:"returnReasonLT,omitempty"`
+	ReturnReasonLTE          *string  `json:"returnReasonLTE,omitempty"`
+	ReturnReasonContains     *string  `json:"returnReasonContains,omitempty"`
+	ReturnReasonHasPrefix    *string  `json:"returnReasonHasPrefix,omitempty"`
+	ReturnReasonHasSuffix    *string  `json:"returnReasonHasSuffix,omitempty"`
+	ReturnReasonIsNil        bool     `json:"returnReasonIsNil,omitempty"`
+	ReturnReasonNotNil       bool     `json:"returnReasonNotNil,omitempty"`
+	ReturnReasonEqualFold    *string  `json:"returnReasonEqualFold,omitempty"`
+	ReturnReasonContainsFold *string  `json:"returnReasonContainsFold,omitempty"`
+
+	// "participation" edge predicates.
+	HasParticipation     *bool                      `json:"hasParticipation,omitempty"`
+	HasParticipationWith []*ParticipationWhereInput `json:"hasParticipationWith,omitempty"`
+
+	// "catalog" edge predicates.
+	HasCatalog     *bool                `json:"hasCatalog,omitempty"`
+	HasCatalogWith []*CatalogWhereInput `json:"hasCatalogWith,omitempty"`
+
+	// "consultant" edge predicates.
+	HasConsultant     *bool                   `json:"hasConsultant,omitempty"`
+	HasConsultantWith []*ConsultantWhereInput `json:"hasConsultantWith,omitempty"`
+
+	// "appointment" edge predicates.
+	HasAppointment     *bool                    `json:"hasAppointment,omitempty"`
+	HasAppointmentWith []*AppointmentWhereInput `json:"hasAppointmentWith,omitempty"`
+
+	// "answers" edge predicates.
+	HasAnswers     *bool               `json:"hasAnswers,omitempty"`
+	HasAnswersWith []*AnswerWhereInput `json:"hasAnswersWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AssessmentWhereInput) AddPredicates(predicates ...predicate.Assessment) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AssessmentWhereInput filter on the AssessmentQuery builder.
+func (i *AssessmentWhereInput) Filter(q *AssessmentQuery) (*AssessmentQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAssessmentWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAssessmentWhereInput is returned in case the AssessmentWhereInput is empty.
+var ErrEmptyAssessmentWhereInput = errors.New("ent: empty predicate AssessmentWhereInput")
+
+// P returns a predicate for filtering assessments.
+// An error is returned if the input is empty or invalid.
+func (i *AssessmentWhereInput) P() (predicate.Assessment, error) {
+	var predicates []predicate.Assessment
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, assessment.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Assessment, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, assessment.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Assessment, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, assessment.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, assessment.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, assessment.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, assessment.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, assessment.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, assessment.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, assessment.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, assessment.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, assessment.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, assessment.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, assessment.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, assessment.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, assessment.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, assessment.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, assessment.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, assessment.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, assessment.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, assessment.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, assessment.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, assessment.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, assessment.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, assessment.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, assessment.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, assessment.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, assessment.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ParticipationID != nil {
+		predicates = append(predicates, assessment.ParticipationIDEQ(*i.ParticipationID))
+	}
+	if i.ParticipationIDNEQ != nil {
+		predicates = append(predicates, assessment.ParticipationIDNEQ(*i.ParticipationIDNEQ))
+	}
+	if len(i.ParticipationIDIn) > 0 {
+		predicates = append(predicates, assessment.ParticipationIDIn(i.ParticipationIDIn...))
+	}
+	if len(i.ParticipationIDNotIn) > 0 {
+		predicates = append(predicates, assessment.ParticipationIDNotIn(i.ParticipationIDNotIn...))
+	}
+	if i.ParticipationIDGT != nil {
+		predicates = append(predicates, assessment.ParticipationIDGT(*i.ParticipationIDGT))
+	}
+	if i.ParticipationIDGTE != nil {
+		predicates = append(predicates, assessment.ParticipationIDGTE(*i.ParticipationIDGTE))
+	}
+	if i.ParticipationIDLT != nil {
+		predicates = append(predicates, assessment.ParticipationIDLT(*i.ParticipationIDLT))
+	}
+	if i.ParticipationIDLTE != nil {
+		predicates = append(predicates, assessment.ParticipationIDLTE(*i.ParticipationIDLTE))
+	}
+	if i.ParticipationIDContains != nil {
+		predicates = append(predicates, assessment.ParticipationIDContains(*i.ParticipationIDContains))
+	}
+	if i.ParticipationIDHasPrefix != nil {
+		predicates = append(predicates, assessment.ParticipationIDHasPrefix(*i.ParticipationIDHasPrefix))
+	}
+	if i.ParticipationIDHasSuffix != nil {
+		predicates = append(predicates, assessment.ParticipationIDHasSuffix(*i.ParticipationIDHasSuffix))
+	}
+	if i.ParticipationIDEqualFold != nil {
+		predicates = append(predicates, assessment.ParticipationIDEqualFold(*i.ParticipationIDEqualFold))
+	}
+	if i.ParticipationIDContainsFold != nil {
+		predicates = append(predicates, assessment.ParticipationIDContainsFold(*i.ParticipationIDContainsFold))
+	}
+	if i.CatalogID != nil {
+		predicates = append(predicates, assessment.CatalogIDEQ(*i.CatalogID))
+	}
+	if i.CatalogIDNEQ != nil {
+		predicates = append(predicates, assessment.CatalogIDNEQ(*i.CatalogIDNEQ))
+	}
+	if len(i.CatalogIDIn) > 0 {
+		predicates = append(predicates, assessment.CatalogIDIn(i.CatalogIDIn...))
+	}
+	if len(i.CatalogIDNotIn) > 0 {
+		predicates = append(predicates, assessment.CatalogIDNotIn(i.CatalogIDNotIn...))
+	}
+	if i.CatalogIDGT != nil {
+		predicates = append(predicates, assessment.CatalogIDGT(*i.CatalogIDGT))
+	}
+	if i.CatalogIDGTE != nil {
+		predicates = append(predicates, assessment.CatalogIDGTE(*i.CatalogIDGTE))
+	}
+	if i.CatalogIDLT != nil {
+		predicates = append(predicates, assessment.CatalogIDLT(*i.CatalogIDLT))
+	}
+	if i.CatalogIDLTE != nil {
+		predicates = append(predicates, assessment.CatalogIDLTE(*i.CatalogIDLTE))
+	}
+	if i.CatalogIDContains != nil {
+		predicates = append(predicates, assessment.CatalogIDContains(*i.CatalogIDContains))
+	}
+	if i.CatalogIDHasPrefix != nil {
+		predicates = append(predicates, assessment.CatalogIDHasPrefix(*i.CatalogIDHasPrefix))
+	}
+	if i.CatalogIDHasSuffix != nil {
+		predicates = append(predicates, assessment.CatalogIDHasSuffix(*i.CatalogIDHasSuffix))
+	}
+	if i.CatalogIDEqualFold != nil {
+		predicates = append(predicates, assessment.CatalogIDEqualFold(*i.CatalogIDEqualFold))
+	}
+	if i.CatalogIDContainsFold != nil {
+		predicates = append(predicates, assessment.CatalogIDContainsFold(*i.CatalogIDContainsFold))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, assessment.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, assessment.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, assessment.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, assessment.KindNotIn(i.KindNotIn...))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, assessment.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, assessment.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, assessment.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, assessment.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.ConsultantID != nil {
+		predicates = append(predicates, assessment.ConsultantIDEQ(*i.ConsultantID))
+	}
+	if i.ConsultantIDNEQ != nil {
+		predicates = append(predicates, assessment.ConsultantIDNEQ(*i.ConsultantIDNEQ))
+	}
+	if len(i.ConsultantIDIn) > 0 {
+		predicates = append(predicates, assessment.ConsultantIDIn(i.ConsultantIDIn...))
+	}
+	if len(i.ConsultantIDNotIn) > 0 {
+		predicates = append(predicates, assessment.ConsultantIDNotIn(i.ConsultantIDNotIn...))
+	}
+	if i.ConsultantIDGT != nil {
+		predicates = append(predicates, assessment.ConsultantIDGT(*i.ConsultantIDGT))
+	}
+	if i.ConsultantIDGTE != nil {
+		predicates = append(predicates, assessment.ConsultantIDGTE(*i.ConsultantIDGTE))
+	}
+	if i.ConsultantIDLT != nil {
+		predicates = append(predicates, assessment.ConsultantIDLT(*i.ConsultantIDLT))
+	}
+	if i.ConsultantIDLTE != nil {
+		predicates = append(predicates, assessment.ConsultantIDLTE(*i.ConsultantIDLTE))
+	}
+	if i.ConsultantIDContains != nil {
+		predicates = append(predicates, assessment.ConsultantIDContains(*i.ConsultantIDContains))
+	}
+	if i.ConsultantIDHasPrefix != nil {
+		predicates = append(predicates, assessment.ConsultantIDHasPrefix(*i.ConsultantIDHasPrefix))
+	}
+	if i.ConsultantIDHasSuffix != nil {
+		predicates = append(predicates, assessment.ConsultantIDHasSuffix(*i.ConsultantIDHasSuffix))
+	}
+	if i.ConsultantIDIsNil {
+		predicates = append(predicates, assessment.ConsultantIDIsNil())
+	}
+	if i.ConsultantIDNotNil {
+		predicates = append(predicates, assessment.ConsultantIDNotNil())
+	}
+	if i.ConsultantIDEqualFold != nil {
+		predicates = append(predicates, assessment.ConsultantIDEqualFold(*i.ConsultantIDEqualFold))
+	}
+	if i.ConsultantIDContainsFold != nil {
+		predicates = append(predicates, assessment.ConsultantIDContainsFold(*i.ConsultantIDContainsFold))
+	}
+	if i.AppointmentID != nil {
+		predicates = append(predicates, assessment.AppointmentIDEQ(*i.AppointmentID))
+	}
+	if i.AppointmentIDNEQ != nil {
+		predicates = append(predicates, assessment.AppointmentIDNEQ(*i.AppointmentIDNEQ))
+	}
+	if len(i.AppointmentIDIn) > 0 {
+		predicates = append(predicates, assessment.AppointmentIDIn(i.AppointmentIDIn...))
+	}
+	if len(i.AppointmentIDNotIn) > 0 {
+		predicates = append(predicates, assessment.AppointmentIDNotIn(i.AppointmentIDNotIn...))
+	}
+	if i.AppointmentIDGT != nil {
+		predicates = append(predicates, assessment.AppointmentIDGT(*i.AppointmentIDGT))
+	}
+	if i.AppointmentIDGTE != nil {
+		predicates = append(predicates, assessment.AppointmentIDGTE(*i.AppointmentIDGTE))
+	}
+	if i.AppointmentIDLT != nil {
+		predicates = append(predicates, assessment.AppointmentIDLT(*i.AppointmentIDLT))
+	}
+	if i.AppointmentIDLTE != nil {
+		predicates = append(predicates, assessment.AppointmentIDLTE(*i.AppointmentIDLTE))
+	}
+	if i.AppointmentIDContains != nil {
+		predicates = append(predicates, assessment.AppointmentIDContains(*i.AppointmentIDContains))
+	}
+	if i.AppointmentIDHasPrefix != nil {
+		predicates = append(predicates, assessment.AppointmentIDHasPrefix(*i.AppointmentIDHasPrefix))
+	}
+	if i.AppointmentIDHasSuffix != nil {
+		predicates = append(predicates, assessment.AppointmentIDHasSuffix(*i.AppointmentIDHasSuffix))
+	}
+	if i.AppointmentIDIsNil {
+		predicates = append(predicates, assessment.AppointmentIDIsNil())
+	}
+	if i.AppointmentIDNotNil {
+		predicates = append(predicates, assessment.AppointmentIDNotNil())
+	}
+	if i.AppointmentIDEqualFold != nil {
+		predicates = append(predicates, assessment.AppointmentIDEqualFold(*i.AppointmentIDEqualFold))
+	}
+	if i.AppointmentIDContainsFold != nil {
+		predicates = append(predicates, assessment.AppointmentIDContainsFold(*i.AppointmentIDContainsFold))
+	}
+	if i.SubmittedAt != nil {
+		predicates = append(predicates, assessment.SubmittedAtEQ(*i.SubmittedAt))
+	}
+	if i.SubmittedAtNEQ != nil {
+		predicates = append(predicates, assessment.SubmittedAtNEQ(*i.SubmittedAtNEQ))
+	}
+	if len(i.SubmittedAtIn) > 0 {
+		predicates = append(predicates, assessment.SubmittedAtIn(i.SubmittedAtIn...))
+	}
+	if len(i.SubmittedAtNotIn) > 0 {
+		predicates = append(predicates, assessment.SubmittedAtNotIn(i.SubmittedAtNotIn...))
+	}
+	if i.SubmittedAtGT != nil {
+		predicates = append(predicates, assessment.SubmittedAtGT(*i.SubmittedAtGT))
+	}
+	if i.SubmittedAtGTE != nil {
+		predicates = append(predicates, assessment.SubmittedAtGTE(*i.SubmittedAtGTE))
+	}
+	if i.SubmittedAtLT != nil {
+		predicates = append(predicates, assessment.SubmittedAtLT(*i.SubmittedAtLT))
+	}
+	if i.SubmittedAtLTE != nil {
+		predicates = append(predicates, assessment.SubmittedAtLTE(*i.SubmittedAtLTE))
+	}
+	if i.SubmittedAtIsNil {
+		predicates = append(predicates, assessment.SubmittedAtIsNil())
+	}
+	if i.SubmittedAtNotNil {
+		predicates = append(predicates, assessment.SubmittedAtNotNil())
+	}
+	if i.ConfirmedAt != nil {
+		predicates = append(predicates, assessment.ConfirmedAtEQ(*i.ConfirmedAt))
+	}
+	if i.ConfirmedAtNEQ != nil {
+		predicates = append(predicates, assessment.ConfirmedAtNEQ(*i.ConfirmedAtNEQ))
+	}
+	if len(i.ConfirmedAtIn) > 0 {
+		predicates = append(predicates, assessment.ConfirmedAtIn(i.ConfirmedAtIn...))
+	}
+	if len(i.ConfirmedAtNotIn) > 0 {
+		predicates = append(predicates, assessment.ConfirmedAtNotIn(i.ConfirmedAtNotIn...))
+	}
+	if i.ConfirmedAtGT != nil {
+		predicates = append(predicates, assessment.ConfirmedAtGT(*i.ConfirmedAtGT))
+	}
+	if i.ConfirmedAtGTE != nil {
+		predicates = append(predicates, assessment.ConfirmedAtGTE(*i.ConfirmedAtGTE))
+	}
+	if i.ConfirmedAtLT != nil {
+		predicates = append(predicates, assessment.ConfirmedAtLT(*i.ConfirmedAtLT))
+	}
+	if i.ConfirmedAtLTE != nil {
+		predicates = append(predicates, assessment.ConfirmedAtLTE(*i.ConfirmedAtLTE))
+	}
+	if i.ConfirmedAtIsNil {
+		predicates = append(predicates, assessment.ConfirmedAtIsNil())
+	}
+	if i.ConfirmedAtNotNil {
+		predicates = append(predicates, assessment.ConfirmedAtNotNil())
+	}
+	if i.ReturnedAt != nil {
+		predicates = append(predicates, assessment.ReturnedAtEQ(*i.ReturnedAt))
+	}
+	if i.ReturnedAtNEQ != nil {
+		predicates = append(predicates, assessment.ReturnedAtNEQ(*i.ReturnedAtNEQ))
+	}
+	if len(i.ReturnedAtIn) > 0 {
+		predicates = append(predicates, assessment.ReturnedAtIn(i.ReturnedAtIn...))
+	}
+	if len(i.ReturnedAtNotIn) > 0 {
+		predicates = append(predicates, assessment.ReturnedAtNotIn(i.ReturnedAtNotIn...))
+	}
+	if i.ReturnedAtGT != nil {
+		predicates = append(predicates, assessment.ReturnedAtGT(*i.ReturnedAtGT))
+	}
+	if i.ReturnedAtGTE != nil {
+		predicates = append(predicates, assessment.ReturnedAtGTE(*i.ReturnedAtGTE))
+	}
+	if i.ReturnedAtLT != nil {
+		predicates = append(predicates, assessment.ReturnedAtLT(*i.ReturnedAtLT))
+	}
+	if i.ReturnedAtLTE != nil {
+		predicates = append(predicates, assessment.ReturnedAtLTE(*i.ReturnedAtLTE))
+	}
+	if i.ReturnedAtIsNil {
+		predicates = append(predicates, assessment.ReturnedAtIsNil())
+	}
+	if i.ReturnedAtNotNil {
+		predicates = append(predicates, assessment.ReturnedAtNotNil())
+	}
+	if i.ReturnReason != nil {
+		predicates = append(predicates, assessment.ReturnReasonEQ(*i.ReturnReason))
+	}
+	if i.ReturnReasonNEQ != nil {
+		predicates = append(predicates, assessment.ReturnReasonNEQ(*i.ReturnReasonNEQ))
+	}
+	if len(i.ReturnReasonIn) > 0 {
+		predicates = append(predicates, assessment.ReturnReasonIn(i.ReturnReasonIn...))
+	}
+	if len(i.ReturnReasonNotIn) > 0 {
+		predicates = append(predicates, assessment.ReturnReasonNotIn(i.ReturnReasonNotIn...))
+	}
+	if i.ReturnReasonGT != nil {
+		predicates = append(predicates, assessment.ReturnReasonGT(*i.ReturnReasonGT))
+	}
+	if i.ReturnReasonGTE != nil {
+		predicates = append(predicates, assessment.ReturnReasonGTE(*i.ReturnReasonGTE))
+	}
+	if i.ReturnReasonLT != nil {
+		predicates = append(predicates, assessment.ReturnReasonLT(*i.ReturnReasonLT))
+	}
+	if i.ReturnReasonLTE != nil {
+		predicates = append(predicates, assessment.ReturnReasonLTE(*i.ReturnReasonLTE))
+	}
+	if i.ReturnReasonContains != nil {
+		predicates = append(predicates, assessment.ReturnReasonContains(*i.ReturnReasonContains))
+	}
+	if i.ReturnReasonHasPrefix != nil {
+		predicates = append(predicates, assessment.ReturnReasonHasPrefix(*i.ReturnReasonHasPrefix))
+	}
+	if i.ReturnReasonHasSuffix != nil {
+		predicates = append(predicates, assessment.ReturnReasonHasSuffix(*i.ReturnReasonHasSuffix))
+	}
+	if i.ReturnReasonIsNil {
+		predicates = append(predicates, assessment.ReturnReasonIsNil())
+	}
+	if i.ReturnReasonNotNil {
+		predicates = append(predicates, assessment.ReturnReasonNotNil())
+	}
+	if i.ReturnReasonEqualFold != nil {
+		predicates = append(predicates, assessment.ReturnReasonEqualFold(*i.ReturnReasonEqualFold))
+	}
+	if i.ReturnReasonContainsFold != nil {
+		predicates = append(predicates, assessment.ReturnReasonContainsFold(*i.ReturnReasonContainsFold))
+	}
+
+	if i.HasParticipation != nil {
+		p := assessment.HasParticipation()
+		if !*i.HasParticipation {
+			p = assessment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasParticipationWith) > 0 {
+		with := make([]predicate.Participation, 0, len(i.HasParticipationWith))
+		for _, w := range i.HasParticipationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasParticipationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, assessment.HasParticipationWith(with...))
+	}
+	if i.HasCatalog != nil {
+		p := assessment.HasCatalog()
+		if !*i.HasCatalog {
+			p = assessment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCatalogWith) > 0 {
+		with := make([]predicate.Catalog, 0, len(i.HasCatalogWith))
+		for _, w := range i.HasCatalogWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCatalogWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, assessment.HasCatalogWith(with...))
+	}
+	if i.HasConsultant != nil {
+		p := assessment.HasConsultant()
+		if !*i.HasConsultant {
+			p = assessment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasConsultantWith) > 0 {
+		with := make([]predicate.Consultant, 0, len(i.HasConsultantWith))
+		for _, w := range i.HasConsultantWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasConsultantWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, assessment.HasConsultantWith(with...))
+	}
+	if i.HasAppointment != nil {
+		p := assessment.HasAppointment()
+		if !*i.HasAppointment {
+			p = assessment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAppointmentWith) > 0 {
+		with := make([]predicate.Appointment, 0, len(i.HasAppointmentWith))
+		for _, w := range i.HasAppointmentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAppointmentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, assessment.HasAppointmentWith(with...))
+	}
+	if i.HasAnswers != nil {
+		p := assessment.HasAnswers()
+		if !*i.HasAnswers {
+			p = assessment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAnswersWith) > 0 {
+		with := make([]predicate.Answer, 0, len(i.HasAnswersWith))
+		for _, w := range i.HasAnswersWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAnswersWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, assessment.HasAnswersWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAssessmentWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return assessment.And(predicates...), nil
 	}
 }
 
@@ -3826,6 +5832,906 @@ func (i *CalendarFeedWhereInput) P() (predicate.CalendarFeed, error) {
 	}
 }
 
+// CatalogWhereInput represents a where input for filtering Catalog queries.
+type CatalogWhereInput struct {
+	Predicates []predicate.Catalog  `json:"-"`
+	Not        *CatalogWhereInput   `json:"not,omitempty"`
+	Or         []*CatalogWhereInput `json:"or,omitempty"`
+	And        []*CatalogWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "version" field predicates.
+	Version             *string  `json:"version,omitempty"`
+	VersionNEQ          *string  `json:"versionNEQ,omitempty"`
+	VersionIn           []string `json:"versionIn,omitempty"`
+	VersionNotIn        []string `json:"versionNotIn,omitempty"`
+	VersionGT           *string  `json:"versionGT,omitempty"`
+	VersionGTE          *string  `json:"versionGTE,omitempty"`
+	VersionLT           *string  `json:"versionLT,omitempty"`
+	VersionLTE          *string  `json:"versionLTE,omitempty"`
+	VersionContains     *string  `json:"versionContains,omitempty"`
+	VersionHasPrefix    *string  `json:"versionHasPrefix,omitempty"`
+	VersionHasSuffix    *string  `json:"versionHasSuffix,omitempty"`
+	VersionEqualFold    *string  `json:"versionEqualFold,omitempty"`
+	VersionContainsFold *string  `json:"versionContainsFold,omitempty"`
+
+	// "source" field predicates.
+	Source             *string  `json:"source,omitempty"`
+	SourceNEQ          *string  `json:"sourceNEQ,omitempty"`
+	SourceIn           []string `json:"sourceIn,omitempty"`
+	SourceNotIn        []string `json:"sourceNotIn,omitempty"`
+	SourceGT           *string  `json:"sourceGT,omitempty"`
+	SourceGTE          *string  `json:"sourceGTE,omitempty"`
+	SourceLT           *string  `json:"sourceLT,omitempty"`
+	SourceLTE          *string  `json:"sourceLTE,omitempty"`
+	SourceContains     *string  `json:"sourceContains,omitempty"`
+	SourceHasPrefix    *string  `json:"sourceHasPrefix,omitempty"`
+	SourceHasSuffix    *string  `json:"sourceHasSuffix,omitempty"`
+	SourceIsNil        bool     `json:"sourceIsNil,omitempty"`
+	SourceNotNil       bool     `json:"sourceNotNil,omitempty"`
+	SourceEqualFold    *string  `json:"sourceEqualFold,omitempty"`
+	SourceContainsFold *string  `json:"sourceContainsFold,omitempty"`
+
+	// "published_on" field predicates.
+	PublishedOn       *time.Time  `json:"publishedOn,omitempty"`
+	PublishedOnNEQ    *time.Time  `json:"publishedOnNEQ,omitempty"`
+	PublishedOnIn     []time.Time `json:"publishedOnIn,omitempty"`
+	PublishedOnNotIn  []time.Time `json:"publishedOnNotIn,omitempty"`
+	PublishedOnGT     *time.Time  `json:"publishedOnGT,omitempty"`
+	PublishedOnGTE    *time.Time  `json:"publishedOnGTE,omitempty"`
+	PublishedOnLT     *time.Time  `json:"publishedOnLT,omitempty"`
+	PublishedOnLTE    *time.Time  `json:"publishedOnLTE,omitempty"`
+	PublishedOnIsNil  bool        `json:"publishedOnIsNil,omitempty"`
+	PublishedOnNotNil bool        `json:"publishedOnNotNil,omitempty"`
+
+	// "groups" edge predicates.
+	HasGroups     *bool                     `json:"hasGroups,omitempty"`
+	HasGroupsWith []*CatalogGroupWhereInput `json:"hasGroupsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CatalogWhereInput) AddPredicates(predicates ...predicate.Catalog) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CatalogWhereInput filter on the CatalogQuery builder.
+func (i *CatalogWhereInput) Filter(q *CatalogQuery) (*CatalogQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCatalogWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCatalogWhereInput is returned in case the CatalogWhereInput is empty.
+var ErrEmptyCatalogWhereInput = errors.New("ent: empty predicate CatalogWhereInput")
+
+// P returns a predicate for filtering catalogs.
+// An error is returned if the input is empty or invalid.
+func (i *CatalogWhereInput) P() (predicate.Catalog, error) {
+	var predicates []predicate.Catalog
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, catalog.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Catalog, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, catalog.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Catalog, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, catalog.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, catalog.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, catalog.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, catalog.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, catalog.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, catalog.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, catalog.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, catalog.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, catalog.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, catalog.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, catalog.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, catalog.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, catalog.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, catalog.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, catalog.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, catalog.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, catalog.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, catalog.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, catalog.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, catalog.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, catalog.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, catalog.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, catalog.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, catalog.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, catalog.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, catalog.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, catalog.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, catalog.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, catalog.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, catalog.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, catalog.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, catalog.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, catalog.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, catalog.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, catalog.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, catalog.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, catalog.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, catalog.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Version != nil {
+		predicates = append(predicates, catalog.VersionEQ(*i.Version))
+	}
+	if i.VersionNEQ != nil {
+		predicates = append(predicates, catalog.VersionNEQ(*i.VersionNEQ))
+	}
+	if len(i.VersionIn) > 0 {
+		predicates = append(predicates, catalog.VersionIn(i.VersionIn...))
+	}
+	if len(i.VersionNotIn) > 0 {
+		predicates = append(predicates, catalog.VersionNotIn(i.VersionNotIn...))
+	}
+	if i.VersionGT != nil {
+		predicates = append(predicates, catalog.VersionGT(*i.VersionGT))
+	}
+	if i.VersionGTE != nil {
+		predicates = append(predicates, catalog.VersionGTE(*i.VersionGTE))
+	}
+	if i.VersionLT != nil {
+		predicates = append(predicates, catalog.VersionLT(*i.VersionLT))
+	}
+	if i.VersionLTE != nil {
+		predicates = append(predicates, catalog.VersionLTE(*i.VersionLTE))
+	}
+	if i.VersionContains != nil {
+		predicates = append(predicates, catalog.VersionContains(*i.VersionContains))
+	}
+	if i.VersionHasPrefix != nil {
+		predicates = append(predicates, catalog.VersionHasPrefix(*i.VersionHasPrefix))
+	}
+	if i.VersionHasSuffix != nil {
+		predicates = append(predicates, catalog.VersionHasSuffix(*i.VersionHasSuffix))
+	}
+	if i.VersionEqualFold != nil {
+		predicates = append(predicates, catalog.VersionEqualFold(*i.VersionEqualFold))
+	}
+	if i.VersionContainsFold != nil {
+		predicates = append(predicates, catalog.VersionContainsFold(*i.VersionContainsFold))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, catalog.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, catalog.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, catalog.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, catalog.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.SourceGT != nil {
+		predicates = append(predicates, catalog.SourceGT(*i.SourceGT))
+	}
+	if i.SourceGTE != nil {
+		predicates = append(predicates, catalog.SourceGTE(*i.SourceGTE))
+	}
+	if i.SourceLT != nil {
+		predicates = append(predicates, catalog.SourceLT(*i.SourceLT))
+	}
+	if i.SourceLTE != nil {
+		predicates = append(predicates, catalog.SourceLTE(*i.SourceLTE))
+	}
+	if i.SourceContains != nil {
+		predicates = append(predicates, catalog.SourceContains(*i.SourceContains))
+	}
+	if i.SourceHasPrefix != nil {
+		predicates = append(predicates, catalog.SourceHasPrefix(*i.SourceHasPrefix))
+	}
+	if i.SourceHasSuffix != nil {
+		predicates = append(predicates, catalog.SourceHasSuffix(*i.SourceHasSuffix))
+	}
+	if i.SourceIsNil {
+		predicates = append(predicates, catalog.SourceIsNil())
+	}
+	if i.SourceNotNil {
+		predicates = append(predicates, catalog.SourceNotNil())
+	}
+	if i.SourceEqualFold != nil {
+		predicates = append(predicates, catalog.SourceEqualFold(*i.SourceEqualFold))
+	}
+	if i.SourceContainsFold != nil {
+		predicates = append(predicates, catalog.SourceContainsFold(*i.SourceContainsFold))
+	}
+	if i.PublishedOn != nil {
+		predicates = append(predicates, catalog.PublishedOnEQ(*i.PublishedOn))
+	}
+	if i.PublishedOnNEQ != nil {
+		predicates = append(predicates, catalog.PublishedOnNEQ(*i.PublishedOnNEQ))
+	}
+	if len(i.PublishedOnIn) > 0 {
+		predicates = append(predicates, catalog.PublishedOnIn(i.PublishedOnIn...))
+	}
+	if len(i.PublishedOnNotIn) > 0 {
+		predicates = append(predicates, catalog.PublishedOnNotIn(i.PublishedOnNotIn...))
+	}
+	if i.PublishedOnGT != nil {
+		predicates = append(predicates, catalog.PublishedOnGT(*i.PublishedOnGT))
+	}
+	if i.PublishedOnGTE != nil {
+		predicates = append(predicates, catalog.PublishedOnGTE(*i.PublishedOnGTE))
+	}
+	if i.PublishedOnLT != nil {
+		predicates = append(predicates, catalog.PublishedOnLT(*i.PublishedOnLT))
+	}
+	if i.PublishedOnLTE != nil {
+		predicates = append(predicates, catalog.PublishedOnLTE(*i.PublishedOnLTE))
+	}
+	if i.PublishedOnIsNil {
+		predicates = append(predicates, catalog.PublishedOnIsNil())
+	}
+	if i.PublishedOnNotNil {
+		predicates = append(predicates, catalog.PublishedOnNotNil())
+	}
+
+	if i.HasGroups != nil {
+		p := catalog.HasGroups()
+		if !*i.HasGroups {
+			p = catalog.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasGroupsWith) > 0 {
+		with := make([]predicate.CatalogGroup, 0, len(i.HasGroupsWith))
+		for _, w := range i.HasGroupsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasGroupsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, catalog.HasGroupsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCatalogWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return catalog.And(predicates...), nil
+	}
+}
+
+// CatalogGroupWhereInput represents a where input for filtering CatalogGroup queries.
+type CatalogGroupWhereInput struct {
+	Predicates []predicate.CatalogGroup  `json:"-"`
+	Not        *CatalogGroupWhereInput   `json:"not,omitempty"`
+	Or         []*CatalogGroupWhereInput `json:"or,omitempty"`
+	And        []*CatalogGroupWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "catalog_id" field predicates.
+	CatalogID             *pulid.ID  `json:"catalogID,omitempty"`
+	CatalogIDNEQ          *pulid.ID  `json:"catalogIDNEQ,omitempty"`
+	CatalogIDIn           []pulid.ID `json:"catalogIDIn,omitempty"`
+	CatalogIDNotIn        []pulid.ID `json:"catalogIDNotIn,omitempty"`
+	CatalogIDGT           *pulid.ID  `json:"catalogIDGT,omitempty"`
+	CatalogIDGTE          *pulid.ID  `json:"catalogIDGTE,omitempty"`
+	CatalogIDLT           *pulid.ID  `json:"catalogIDLT,omitempty"`
+	CatalogIDLTE          *pulid.ID  `json:"catalogIDLTE,omitempty"`
+	CatalogIDContains     *pulid.ID  `json:"catalogIDContains,omitempty"`
+	CatalogIDHasPrefix    *pulid.ID  `json:"catalogIDHasPrefix,omitempty"`
+	CatalogIDHasSuffix    *pulid.ID  `json:"catalogIDHasSuffix,omitempty"`
+	CatalogIDEqualFold    *pulid.ID  `json:"catalogIDEqualFold,omitempty"`
+	CatalogIDContainsFold *pulid.ID  `json:"catalogIDContainsFold,omitempty"`
+
+	// "number" field predicates.
+	Number      *int  `json:"number,omitempty"`
+	NumberNEQ   *int  `json:"numberNEQ,omitempty"`
+	NumberIn    []int `json:"numberIn,omitempty"`
+	NumberNotIn []int `json:"numberNotIn,omitempty"`
+	NumberGT    *int  `json:"numberGT,omitempty"`
+	NumberGTE   *int  `json:"numberGTE,omitempty"`
+	NumberLT    *int  `json:"numberLT,omitempty"`
+	NumberLTE   *int  `json:"numberLTE,omitempty"`
+
+	// "title" field predicates.
+	Title             *string  `json:"title,omitempty"`
+	TitleNEQ          *string  `json:"titleNEQ,omitempty"`
+	TitleIn           []string `json:"titleIn,omitempty"`
+	TitleNotIn        []string `json:"titleNotIn,omitempty"`
+	TitleGT           *string  `json:"titleGT,omitempty"`
+	TitleGTE          *string  `json:"titleGTE,omitempty"`
+	TitleLT           *string  `json:"titleLT,omitempty"`
+	TitleLTE          *string  `json:"titleLTE,omitempty"`
+	TitleContains     *string  `json:"titleContains,omitempty"`
+	TitleHasPrefix    *string  `json:"titleHasPrefix,omitempty"`
+	TitleHasSuffix    *string  `json:"titleHasSuffix,omitempty"`
+	TitleEqualFold    *string  `json:"titleEqualFold,omitempty"`
+	TitleContainsFold *string  `json:"titleContainsFold,omitempty"`
+
+	// "priority" field predicates.
+	Priority      *int  `json:"priority,omitempty"`
+	PriorityNEQ   *int  `json:"priorityNEQ,omitempty"`
+	PriorityIn    []int `json:"priorityIn,omitempty"`
+	PriorityNotIn []int `json:"priorityNotIn,omitempty"`
+	PriorityGT    *int  `json:"priorityGT,omitempty"`
+	PriorityGTE   *int  `json:"priorityGTE,omitempty"`
+	PriorityLT    *int  `json:"priorityLT,omitempty"`
+	PriorityLTE   *int  `json:"priorityLTE,omitempty"`
+
+	// "goal" field predicates.
+	Goal             *string  `json:"goal,omitempty"`
+	GoalNEQ          *string  `json:"goalNEQ,omitempty"`
+	GoalIn           []string `json:"goalIn,omitempty"`
+	GoalNotIn        []string `json:"goalNotIn,omitempty"`
+	GoalGT           *string  `json:"goalGT,omitempty"`
+	GoalGTE          *string  `json:"goalGTE,omitempty"`
+	GoalLT           *string  `json:"goalLT,omitempty"`
+	GoalLTE          *string  `json:"goalLTE,omitempty"`
+	GoalContains     *string  `json:"goalContains,omitempty"`
+	GoalHasPrefix    *string  `json:"goalHasPrefix,omitempty"`
+	GoalHasSuffix    *string  `json:"goalHasSuffix,omitempty"`
+	GoalIsNil        bool     `json:"goalIsNil,omitempty"`
+	GoalNotNil       bool     `json:"goalNotNil,omitempty"`
+	GoalEqualFold    *string  `json:"goalEqualFold,omitempty"`
+	GoalContainsFold *string  `json:"goalContainsFold,omitempty"`
+
+	// "catalog" edge predicates.
+	HasCatalog     *bool                `json:"hasCatalog,omitempty"`
+	HasCatalogWith []*CatalogWhereInput `json:"hasCatalogWith,omitempty"`
+
+	// "requirements" edge predicates.
+	HasRequirements     *bool                    `json:"hasRequirements,omitempty"`
+	HasRequirementsWith []*RequirementWhereInput `json:"hasRequirementsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CatalogGroupWhereInput) AddPredicates(predicates ...predicate.CatalogGroup) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CatalogGroupWhereInput filter on the CatalogGroupQuery builder.
+func (i *CatalogGroupWhereInput) Filter(q *CatalogGroupQuery) (*CatalogGroupQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCatalogGroupWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCatalogGroupWhereInput is returned in case the CatalogGroupWhereInput is empty.
+var ErrEmptyCatalogGroupWhereInput = errors.New("ent: empty predicate CatalogGroupWhereInput")
+
+// P returns a predicate for filtering cataloggroups.
+// An error is returned if the input is empty or invalid.
+func (i *CatalogGroupWhereInput) P() (predicate.CatalogGroup, error) {
+	var predicates []predicate.CatalogGroup
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, cataloggroup.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.CatalogGroup, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, cataloggroup.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.CatalogGroup, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, cataloggroup.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, cataloggroup.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, cataloggroup.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, cataloggroup.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, cataloggroup.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, cataloggroup.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, cataloggroup.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, cataloggroup.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, cataloggroup.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, cataloggroup.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, cataloggroup.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, cataloggroup.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, cataloggroup.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, cataloggroup.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, cataloggroup.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, cataloggroup.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, cataloggroup.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, cataloggroup.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, cataloggroup.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, cataloggroup.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, cataloggroup.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, cataloggroup.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, cataloggroup.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, cataloggroup.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, cataloggroup.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.CatalogID != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDEQ(*i.CatalogID))
+	}
+	if i.CatalogIDNEQ != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDNEQ(*i.CatalogIDNEQ))
+	}
+	if len(i.CatalogIDIn) > 0 {
+		predicates = append(predicates, cataloggroup.CatalogIDIn(i.CatalogIDIn...))
+	}
+	if len(i.CatalogIDNotIn) > 0 {
+		predicates = append(predicates, cataloggroup.CatalogIDNotIn(i.CatalogIDNotIn...))
+	}
+	if i.CatalogIDGT != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDGT(*i.CatalogIDGT))
+	}
+	if i.CatalogIDGTE != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDGTE(*i.CatalogIDGTE))
+	}
+	if i.CatalogIDLT != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDLT(*i.CatalogIDLT))
+	}
+	if i.CatalogIDLTE != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDLTE(*i.CatalogIDLTE))
+	}
+	if i.CatalogIDContains != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDContains(*i.CatalogIDContains))
+	}
+	if i.CatalogIDHasPrefix != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDHasPrefix(*i.CatalogIDHasPrefix))
+	}
+	if i.CatalogIDHasSuffix != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDHasSuffix(*i.CatalogIDHasSuffix))
+	}
+	if i.CatalogIDEqualFold != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDEqualFold(*i.CatalogIDEqualFold))
+	}
+	if i.CatalogIDContainsFold != nil {
+		predicates = append(predicates, cataloggroup.CatalogIDContainsFold(*i.CatalogIDContainsFold))
+	}
+	if i.Number != nil {
+		predicates = append(predicates, cataloggroup.NumberEQ(*i.Number))
+	}
+	if i.NumberNEQ != nil {
+		predicates = append(predicates, cataloggroup.NumberNEQ(*i.NumberNEQ))
+	}
+	if len(i.NumberIn) > 0 {
+		predicates = append(predicates, cataloggroup.NumberIn(i.NumberIn...))
+	}
+	if len(i.NumberNotIn) > 0 {
+		predicates = append(predicates, cataloggroup.NumberNotIn(i.NumberNotIn...))
+	}
+	if i.NumberGT != nil {
+		predicates = append(predicates, cataloggroup.NumberGT(*i.NumberGT))
+	}
+	if i.NumberGTE != nil {
+		predicates = append(predicates, cataloggroup.NumberGTE(*i.NumberGTE))
+	}
+	if i.NumberLT != nil {
+		predicates = append(predicates, cataloggroup.NumberLT(*i.NumberLT))
+	}
+	if i.NumberLTE != nil {
+		predicates = append(predicates, cataloggroup.NumberLTE(*i.NumberLTE))
+	}
+	if i.Title != nil {
+		predicates = append(predicates, cataloggroup.TitleEQ(*i.Title))
+	}
+	if i.TitleNEQ != nil {
+		predicates = append(predicates, cataloggroup.TitleNEQ(*i.TitleNEQ))
+	}
+	if len(i.TitleIn) > 0 {
+		predicates = append(predicates, cataloggroup.TitleIn(i.TitleIn...))
+	}
+	if len(i.TitleNotIn) > 0 {
+		predicates = append(predicates, cataloggroup.TitleNotIn(i.TitleNotIn...))
+	}
+	if i.TitleGT != nil {
+		predicates = append(predicates, cataloggroup.TitleGT(*i.TitleGT))
+	}
+	if i.TitleGTE != nil {
+		predicates = append(predicates, cataloggroup.TitleGTE(*i.TitleGTE))
+	}
+	if i.TitleLT != nil {
+		predicates = append(predicates, cataloggroup.TitleLT(*i.TitleLT))
+	}
+	if i.TitleLTE != nil {
+		predicates = append(predicates, cataloggroup.TitleLTE(*i.TitleLTE))
+	}
+	if i.TitleContains != nil {
+		predicates = append(predicates, cataloggroup.TitleContains(*i.TitleContains))
+	}
+	if i.TitleHasPrefix != nil {
+		predicates = append(predicates, cataloggroup.TitleHasPrefix(*i.TitleHasPrefix))
+	}
+	if i.TitleHasSuffix != nil {
+		predicates = append(predicates, cataloggroup.TitleHasSuffix(*i.TitleHasSuffix))
+	}
+	if i.TitleEqualFold != nil {
+		predicates = append(predicates, cataloggroup.TitleEqualFold(*i.TitleEqualFold))
+	}
+	if i.TitleContainsFold != nil {
+		predicates = append(predicates, cataloggroup.TitleContainsFold(*i.TitleContainsFold))
+	}
+	if i.Priority != nil {
+		predicates = append(predicates, cataloggroup.PriorityEQ(*i.Priority))
+	}
+	if i.PriorityNEQ != nil {
+		predicates = append(predicates, cataloggroup.PriorityNEQ(*i.PriorityNEQ))
+	}
+	if len(i.PriorityIn) > 0 {
+		predicates = append(predicates, cataloggroup.PriorityIn(i.PriorityIn...))
+	}
+	if len(i.PriorityNotIn) > 0 {
+		predicates = append(predicates, cataloggroup.PriorityNotIn(i.PriorityNotIn...))
+	}
+	if i.PriorityGT != nil {
+		predicates = append(predicates, cataloggroup.PriorityGT(*i.PriorityGT))
+	}
+	if i.PriorityGTE != nil {
+		predicates = append(predicates, cataloggroup.PriorityGTE(*i.PriorityGTE))
+	}
+	if i.PriorityLT != nil {
+		predicates = append(predicates, cataloggroup.PriorityLT(*i.PriorityLT))
+	}
+	if i.PriorityLTE != nil {
+		predicates = append(predicates, cataloggroup.PriorityLTE(*i.PriorityLTE))
+	}
+	if i.Goal != nil {
+		predicates = append(predicates, cataloggroup.GoalEQ(*i.Goal))
+	}
+	if i.GoalNEQ != nil {
+		predicates = append(predicates, cataloggroup.GoalNEQ(*i.GoalNEQ))
+	}
+	if len(i.GoalIn) > 0 {
+		predicates = append(predicates, cataloggroup.GoalIn(i.GoalIn...))
+	}
+	if len(i.GoalNotIn) > 0 {
+		predicates = append(predicates, cataloggroup.GoalNotIn(i.GoalNotIn...))
+	}
+	if i.GoalGT != nil {
+		predicates = append(predicates, cataloggroup.GoalGT(*i.GoalGT))
+	}
+	if i.GoalGTE != nil {
+		predicates = append(predicates, cataloggroup.GoalGTE(*i.GoalGTE))
+	}
+	if i.GoalLT != nil {
+		predicates = append(predicates, cataloggroup.GoalLT(*i.GoalLT))
+	}
+	if i.GoalLTE != nil {
+		predicates = append(predicates, cataloggroup.GoalLTE(*i.GoalLTE))
+	}
+	if i.GoalContains != nil {
+		predicates = append(predicates, cataloggroup.GoalContains(*i.GoalContains))
+	}
+	if i.GoalHasPrefix != nil {
+		predicates = append(predicates, cataloggroup.GoalHasPrefix(*i.GoalHasPrefix))
+	}
+	if i.GoalHasSuffix != nil {
+		predicates = append(predicates, cataloggroup.GoalHasSuffix(*i.GoalHasSuffix))
+	}
+	if i.GoalIsNil {
+		predicates = append(predicates, cataloggroup.GoalIsNil())
+	}
+	if i.GoalNotNil {
+		predicates = append(predicates, cataloggroup.GoalNotNil())
+	}
+	if i.GoalEqualFold != nil {
+		predicates = append(predicates, cataloggroup.GoalEqualFold(*i.GoalEqualFold))
+	}
+	if i.GoalContainsFold != nil {
+		predicates = append(predicates, cataloggroup.GoalContainsFold(*i.GoalContainsFold))
+	}
+
+	if i.HasCatalog != nil {
+		p := cataloggroup.HasCatalog()
+		if !*i.HasCatalog {
+			p = cataloggroup.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCatalogWith) > 0 {
+		with := make([]predicate.Catalog, 0, len(i.HasCatalogWith))
+		for _, w := range i.HasCatalogWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCatalogWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, cataloggroup.HasCatalogWith(with...))
+	}
+	if i.HasRequirements != nil {
+		p := cataloggroup.HasRequirements()
+		if !*i.HasRequirements {
+			p = cataloggroup.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRequirementsWith) > 0 {
+		with := make([]predicate.Requirement, 0, len(i.HasRequirementsWith))
+		for _, w := range i.HasRequirementsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRequirementsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, cataloggroup.HasRequirementsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCatalogGroupWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return cataloggroup.And(predicates...), nil
+	}
+}
+
 // ConsultantWhereInput represents a where input for filtering Consultant queries.
 type ConsultantWhereInput struct {
 	Predicates []predicate.Consultant  `json:"-"`
@@ -6301,6 +9207,10 @@ type MeasureWhereInput struct {
 	// "participation" edge predicates.
 	HasParticipation     *bool                      `json:"hasParticipation,omitempty"`
 	HasParticipationWith []*ParticipationWhereInput `json:"hasParticipationWith,omitempty"`
+
+	// "addresses" edge predicates.
+	HasAddresses     *bool               `json:"hasAddresses,omitempty"`
+	HasAddressesWith []*AnswerWhereInput `json:"hasAddressesWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -6653,6 +9563,24 @@ func (i *MeasureWhereInput) P() (predicate.Measure, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, measure.HasParticipationWith(with...))
+	}
+	if i.HasAddresses != nil {
+		p := measure.HasAddresses()
+		if !*i.HasAddresses {
+			p = measure.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAddressesWith) > 0 {
+		with := make([]predicate.Answer, 0, len(i.HasAddressesWith))
+		for _, w := range i.HasAddressesWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAddressesWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, measure.HasAddressesWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -7333,6 +10261,10 @@ type ParticipationWhereInput struct {
 	// "ledger_entries" edge predicates.
 	HasLedgerEntries     *bool                    `json:"hasLedgerEntries,omitempty"`
 	HasLedgerEntriesWith []*LedgerEntryWhereInput `json:"hasLedgerEntriesWith,omitempty"`
+
+	// "assessments" edge predicates.
+	HasAssessments     *bool                   `json:"hasAssessments,omitempty"`
+	HasAssessmentsWith []*AssessmentWhereInput `json:"hasAssessmentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -7775,6 +10707,24 @@ func (i *ParticipationWhereInput) P() (predicate.Participation, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, participation.HasLedgerEntriesWith(with...))
+	}
+	if i.HasAssessments != nil {
+		p := participation.HasAssessments()
+		if !*i.HasAssessments {
+			p = participation.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAssessmentsWith) > 0 {
+		with := make([]predicate.Assessment, 0, len(i.HasAssessmentsWith))
+		for _, w := range i.HasAssessmentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAssessmentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, participation.HasAssessmentsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -8311,6 +11261,540 @@ func (i *ProgramWhereInput) P() (predicate.Program, error) {
 		return predicates[0], nil
 	default:
 		return program.And(predicates...), nil
+	}
+}
+
+// RequirementWhereInput represents a where input for filtering Requirement queries.
+type RequirementWhereInput struct {
+	Predicates []predicate.Requirement  `json:"-"`
+	Not        *RequirementWhereInput   `json:"not,omitempty"`
+	Or         []*RequirementWhereInput `json:"or,omitempty"`
+	And        []*RequirementWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "group_id" field predicates.
+	GroupID             *pulid.ID  `json:"groupID,omitempty"`
+	GroupIDNEQ          *pulid.ID  `json:"groupIDNEQ,omitempty"`
+	GroupIDIn           []pulid.ID `json:"groupIDIn,omitempty"`
+	GroupIDNotIn        []pulid.ID `json:"groupIDNotIn,omitempty"`
+	GroupIDGT           *pulid.ID  `json:"groupIDGT,omitempty"`
+	GroupIDGTE          *pulid.ID  `json:"groupIDGTE,omitempty"`
+	GroupIDLT           *pulid.ID  `json:"groupIDLT,omitempty"`
+	GroupIDLTE          *pulid.ID  `json:"groupIDLTE,omitempty"`
+	GroupIDContains     *pulid.ID  `json:"groupIDContains,omitempty"`
+	GroupIDHasPrefix    *pulid.ID  `json:"groupIDHasPrefix,omitempty"`
+	GroupIDHasSuffix    *pulid.ID  `json:"groupIDHasSuffix,omitempty"`
+	GroupIDEqualFold    *pulid.ID  `json:"groupIDEqualFold,omitempty"`
+	GroupIDContainsFold *pulid.ID  `json:"groupIDContainsFold,omitempty"`
+
+	// "ref" field predicates.
+	Ref             *string  `json:"ref,omitempty"`
+	RefNEQ          *string  `json:"refNEQ,omitempty"`
+	RefIn           []string `json:"refIn,omitempty"`
+	RefNotIn        []string `json:"refNotIn,omitempty"`
+	RefGT           *string  `json:"refGT,omitempty"`
+	RefGTE          *string  `json:"refGTE,omitempty"`
+	RefLT           *string  `json:"refLT,omitempty"`
+	RefLTE          *string  `json:"refLTE,omitempty"`
+	RefContains     *string  `json:"refContains,omitempty"`
+	RefHasPrefix    *string  `json:"refHasPrefix,omitempty"`
+	RefHasSuffix    *string  `json:"refHasSuffix,omitempty"`
+	RefEqualFold    *string  `json:"refEqualFold,omitempty"`
+	RefContainsFold *string  `json:"refContainsFold,omitempty"`
+
+	// "number" field predicates.
+	Number      *int  `json:"number,omitempty"`
+	NumberNEQ   *int  `json:"numberNEQ,omitempty"`
+	NumberIn    []int `json:"numberIn,omitempty"`
+	NumberNotIn []int `json:"numberNotIn,omitempty"`
+	NumberGT    *int  `json:"numberGT,omitempty"`
+	NumberGTE   *int  `json:"numberGTE,omitempty"`
+	NumberLT    *int  `json:"numberLT,omitempty"`
+	NumberLTE   *int  `json:"numberLTE,omitempty"`
+
+	// "question" field predicates.
+	Question             *string  `json:"question,omitempty"`
+	QuestionNEQ          *string  `json:"questionNEQ,omitempty"`
+	QuestionIn           []string `json:"questionIn,omitempty"`
+	QuestionNotIn        []string `json:"questionNotIn,omitempty"`
+	QuestionGT           *string  `json:"questionGT,omitempty"`
+	QuestionGTE          *string  `json:"questionGTE,omitempty"`
+	QuestionLT           *string  `json:"questionLT,omitempty"`
+	QuestionLTE          *string  `json:"questionLTE,omitempty"`
+	QuestionContains     *string  `json:"questionContains,omitempty"`
+	QuestionHasPrefix    *string  `json:"questionHasPrefix,omitempty"`
+	QuestionHasSuffix    *string  `json:"questionHasSuffix,omitempty"`
+	QuestionEqualFold    *string  `json:"questionEqualFold,omitempty"`
+	QuestionContainsFold *string  `json:"questionContainsFold,omitempty"`
+
+	// "help" field predicates.
+	Help             *string  `json:"help,omitempty"`
+	HelpNEQ          *string  `json:"helpNEQ,omitempty"`
+	HelpIn           []string `json:"helpIn,omitempty"`
+	HelpNotIn        []string `json:"helpNotIn,omitempty"`
+	HelpGT           *string  `json:"helpGT,omitempty"`
+	HelpGTE          *string  `json:"helpGTE,omitempty"`
+	HelpLT           *string  `json:"helpLT,omitempty"`
+	HelpLTE          *string  `json:"helpLTE,omitempty"`
+	HelpContains     *string  `json:"helpContains,omitempty"`
+	HelpHasPrefix    *string  `json:"helpHasPrefix,omitempty"`
+	HelpHasSuffix    *string  `json:"helpHasSuffix,omitempty"`
+	HelpIsNil        bool     `json:"helpIsNil,omitempty"`
+	HelpNotNil       bool     `json:"helpNotNil,omitempty"`
+	HelpEqualFold    *string  `json:"helpEqualFold,omitempty"`
+	HelpContainsFold *string  `json:"helpContainsFold,omitempty"`
+
+	// "effort" field predicates.
+	Effort             *string  `json:"effort,omitempty"`
+	EffortNEQ          *string  `json:"effortNEQ,omitempty"`
+	EffortIn           []string `json:"effortIn,omitempty"`
+	EffortNotIn        []string `json:"effortNotIn,omitempty"`
+	EffortGT           *string  `json:"effortGT,omitempty"`
+	EffortGTE          *string  `json:"effortGTE,omitempty"`
+	EffortLT           *string  `json:"effortLT,omitempty"`
+	EffortLTE          *string  `json:"effortLTE,omitempty"`
+	EffortContains     *string  `json:"effortContains,omitempty"`
+	EffortHasPrefix    *string  `json:"effortHasPrefix,omitempty"`
+	EffortHasSuffix    *string  `json:"effortHasSuffix,omitempty"`
+	EffortIsNil        bool     `json:"effortIsNil,omitempty"`
+	EffortNotNil       bool     `json:"effortNotNil,omitempty"`
+	EffortEqualFold    *string  `json:"effortEqualFold,omitempty"`
+	EffortContainsFold *string  `json:"effortContainsFold,omitempty"`
+
+	// "group" edge predicates.
+	HasGroup     *bool                     `json:"hasGroup,omitempty"`
+	HasGroupWith []*CatalogGroupWhereInput `json:"hasGroupWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *RequirementWhereInput) AddPredicates(predicates ...predicate.Requirement) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the RequirementWhereInput filter on the RequirementQuery builder.
+func (i *RequirementWhereInput) Filter(q *RequirementQuery) (*RequirementQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyRequirementWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyRequirementWhereInput is returned in case the RequirementWhereInput is empty.
+var ErrEmptyRequirementWhereInput = errors.New("ent: empty predicate RequirementWhereInput")
+
+// P returns a predicate for filtering requirements.
+// An error is returned if the input is empty or invalid.
+func (i *RequirementWhereInput) P() (predicate.Requirement, error) {
+	var predicates []predicate.Requirement
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, requirement.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Requirement, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, requirement.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Requirement, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, requirement.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, requirement.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, requirement.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, requirement.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, requirement.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, requirement.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, requirement.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, requirement.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, requirement.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, requirement.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, requirement.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, requirement.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, requirement.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, requirement.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, requirement.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, requirement.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, requirement.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, requirement.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, requirement.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, requirement.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, requirement.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, requirement.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, requirement.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, requirement.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, requirement.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.GroupID != nil {
+		predicates = append(predicates, requirement.GroupIDEQ(*i.GroupID))
+	}
+	if i.GroupIDNEQ != nil {
+		predicates = append(predicates, requirement.GroupIDNEQ(*i.GroupIDNEQ))
+	}
+	if len(i.GroupIDIn) > 0 {
+		predicates = append(predicates, requirement.GroupIDIn(i.GroupIDIn...))
+	}
+	if len(i.GroupIDNotIn) > 0 {
+		predicates = append(predicates, requirement.GroupIDNotIn(i.GroupIDNotIn...))
+	}
+	if i.GroupIDGT != nil {
+		predicates = append(predicates, requirement.GroupIDGT(*i.GroupIDGT))
+	}
+	if i.GroupIDGTE != nil {
+		predicates = append(predicates, requirement.GroupIDGTE(*i.GroupIDGTE))
+	}
+	if i.GroupIDLT != nil {
+		predicates = append(predicates, requirement.GroupIDLT(*i.GroupIDLT))
+	}
+	if i.GroupIDLTE != nil {
+		predicates = append(predicates, requirement.GroupIDLTE(*i.GroupIDLTE))
+	}
+	if i.GroupIDContains != nil {
+		predicates = append(predicates, requirement.GroupIDContains(*i.GroupIDContains))
+	}
+	if i.GroupIDHasPrefix != nil {
+		predicates = append(predicates, requirement.GroupIDHasPrefix(*i.GroupIDHasPrefix))
+	}
+	if i.GroupIDHasSuffix != nil {
+		predicates = append(predicates, requirement.GroupIDHasSuffix(*i.GroupIDHasSuffix))
+	}
+	if i.GroupIDEqualFold != nil {
+		predicates = append(predicates, requirement.GroupIDEqualFold(*i.GroupIDEqualFold))
+	}
+	if i.GroupIDContainsFold != nil {
+		predicates = append(predicates, requirement.GroupIDContainsFold(*i.GroupIDContainsFold))
+	}
+	if i.Ref != nil {
+		predicates = append(predicates, requirement.RefEQ(*i.Ref))
+	}
+	if i.RefNEQ != nil {
+		predicates = append(predicates, requirement.RefNEQ(*i.RefNEQ))
+	}
+	if len(i.RefIn) > 0 {
+		predicates = append(predicates, requirement.RefIn(i.RefIn...))
+	}
+	if len(i.RefNotIn) > 0 {
+		predicates = append(predicates, requirement.RefNotIn(i.RefNotIn...))
+	}
+	if i.RefGT != nil {
+		predicates = append(predicates, requirement.RefGT(*i.RefGT))
+	}
+	if i.RefGTE != nil {
+		predicates = append(predicates, requirement.RefGTE(*i.RefGTE))
+	}
+	if i.RefLT != nil {
+		predicates = append(predicates, requirement.RefLT(*i.RefLT))
+	}
+	if i.RefLTE != nil {
+		predicates = append(predicates, requirement.RefLTE(*i.RefLTE))
+	}
+	if i.RefContains != nil {
+		predicates = append(predicates, requirement.RefContains(*i.RefContains))
+	}
+	if i.RefHasPrefix != nil {
+		predicates = append(predicates, requirement.RefHasPrefix(*i.RefHasPrefix))
+	}
+	if i.RefHasSuffix != nil {
+		predicates = append(predicates, requirement.RefHasSuffix(*i.RefHasSuffix))
+	}
+	if i.RefEqualFold != nil {
+		predicates = append(predicates, requirement.RefEqualFold(*i.RefEqualFold))
+	}
+	if i.RefContainsFold != nil {
+		predicates = append(predicates, requirement.RefContainsFold(*i.RefContainsFold))
+	}
+	if i.Number != nil {
+		predicates = append(predicates, requirement.NumberEQ(*i.Number))
+	}
+	if i.NumberNEQ != nil {
+		predicates = append(predicates, requirement.NumberNEQ(*i.NumberNEQ))
+	}
+	if len(i.NumberIn) > 0 {
+		predicates = append(predicates, requirement.NumberIn(i.NumberIn...))
+	}
+	if len(i.NumberNotIn) > 0 {
+		predicates = append(predicates, requirement.NumberNotIn(i.NumberNotIn...))
+	}
+	if i.NumberGT != nil {
+		predicates = append(predicates, requirement.NumberGT(*i.NumberGT))
+	}
+	if i.NumberGTE != nil {
+		predicates = append(predicates, requirement.NumberGTE(*i.NumberGTE))
+	}
+	if i.NumberLT != nil {
+		predicates = append(predicates, requirement.NumberLT(*i.NumberLT))
+	}
+	if i.NumberLTE != nil {
+		predicates = append(predicates, requirement.NumberLTE(*i.NumberLTE))
+	}
+	if i.Question != nil {
+		predicates = append(predicates, requirement.QuestionEQ(*i.Question))
+	}
+	if i.QuestionNEQ != nil {
+		predicates = append(predicates, requirement.QuestionNEQ(*i.QuestionNEQ))
+	}
+	if len(i.QuestionIn) > 0 {
+		predicates = append(predicates, requirement.QuestionIn(i.QuestionIn...))
+	}
+	if len(i.QuestionNotIn) > 0 {
+		predicates = append(predicates, requirement.QuestionNotIn(i.QuestionNotIn...))
+	}
+	if i.QuestionGT != nil {
+		predicates = append(predicates, requirement.QuestionGT(*i.QuestionGT))
+	}
+	if i.QuestionGTE != nil {
+		predicates = append(predicates, requirement.QuestionGTE(*i.QuestionGTE))
+	}
+	if i.QuestionLT != nil {
+		predicates = append(predicates, requirement.QuestionLT(*i.QuestionLT))
+	}
+	if i.QuestionLTE != nil {
+		predicates = append(predicates, requirement.QuestionLTE(*i.QuestionLTE))
+	}
+	if i.QuestionContains != nil {
+		predicates = append(predicates, requirement.QuestionContains(*i.QuestionContains))
+	}
+	if i.QuestionHasPrefix != nil {
+		predicates = append(predicates, requirement.QuestionHasPrefix(*i.QuestionHasPrefix))
+	}
+	if i.QuestionHasSuffix != nil {
+		predicates = append(predicates, requirement.QuestionHasSuffix(*i.QuestionHasSuffix))
+	}
+	if i.QuestionEqualFold != nil {
+		predicates = append(predicates, requirement.QuestionEqualFold(*i.QuestionEqualFold))
+	}
+	if i.QuestionContainsFold != nil {
+		predicates = append(predicates, requirement.QuestionContainsFold(*i.QuestionContainsFold))
+	}
+	if i.Help != nil {
+		predicates = append(predicates, requirement.HelpEQ(*i.Help))
+	}
+	if i.HelpNEQ != nil {
+		predicates = append(predicates, requirement.HelpNEQ(*i.HelpNEQ))
+	}
+	if len(i.HelpIn) > 0 {
+		predicates = append(predicates, requirement.HelpIn(i.HelpIn...))
+	}
+	if len(i.HelpNotIn) > 0 {
+		predicates = append(predicates, requirement.HelpNotIn(i.HelpNotIn...))
+	}
+	if i.HelpGT != nil {
+		predicates = append(predicates, requirement.HelpGT(*i.HelpGT))
+	}
+	if i.HelpGTE != nil {
+		predicates = append(predicates, requirement.HelpGTE(*i.HelpGTE))
+	}
+	if i.HelpLT != nil {
+		predicates = append(predicates, requirement.HelpLT(*i.HelpLT))
+	}
+	if i.HelpLTE != nil {
+		predicates = append(predicates, requirement.HelpLTE(*i.HelpLTE))
+	}
+	if i.HelpContains != nil {
+		predicates = append(predicates, requirement.HelpContains(*i.HelpContains))
+	}
+	if i.HelpHasPrefix != nil {
+		predicates = append(predicates, requirement.HelpHasPrefix(*i.HelpHasPrefix))
+	}
+	if i.HelpHasSuffix != nil {
+		predicates = append(predicates, requirement.HelpHasSuffix(*i.HelpHasSuffix))
+	}
+	if i.HelpIsNil {
+		predicates = append(predicates, requirement.HelpIsNil())
+	}
+	if i.HelpNotNil {
+		predicates = append(predicates, requirement.HelpNotNil())
+	}
+	if i.HelpEqualFold != nil {
+		predicates = append(predicates, requirement.HelpEqualFold(*i.HelpEqualFold))
+	}
+	if i.HelpContainsFold != nil {
+		predicates = append(predicates, requirement.HelpContainsFold(*i.HelpContainsFold))
+	}
+	if i.Effort != nil {
+		predicates = append(predicates, requirement.EffortEQ(*i.Effort))
+	}
+	if i.EffortNEQ != nil {
+		predicates = append(predicates, requirement.EffortNEQ(*i.EffortNEQ))
+	}
+	if len(i.EffortIn) > 0 {
+		predicates = append(predicates, requirement.EffortIn(i.EffortIn...))
+	}
+	if len(i.EffortNotIn) > 0 {
+		predicates = append(predicates, requirement.EffortNotIn(i.EffortNotIn...))
+	}
+	if i.EffortGT != nil {
+		predicates = append(predicates, requirement.EffortGT(*i.EffortGT))
+	}
+	if i.EffortGTE != nil {
+		predicates = append(predicates, requirement.EffortGTE(*i.EffortGTE))
+	}
+	if i.EffortLT != nil {
+		predicates = append(predicates, requirement.EffortLT(*i.EffortLT))
+	}
+	if i.EffortLTE != nil {
+		predicates = append(predicates, requirement.EffortLTE(*i.EffortLTE))
+	}
+	if i.EffortContains != nil {
+		predicates = append(predicates, requirement.EffortContains(*i.EffortContains))
+	}
+	if i.EffortHasPrefix != nil {
+		predicates = append(predicates, requirement.EffortHasPrefix(*i.EffortHasPrefix))
+	}
+	if i.EffortHasSuffix != nil {
+		predicates = append(predicates, requirement.EffortHasSuffix(*i.EffortHasSuffix))
+	}
+	if i.EffortIsNil {
+		predicates = append(predicates, requirement.EffortIsNil())
+	}
+	if i.EffortNotNil {
+		predicates = append(predicates, requirement.EffortNotNil())
+	}
+	if i.EffortEqualFold != nil {
+		predicates = append(predicates, requirement.EffortEqualFold(*i.EffortEqualFold))
+	}
+	if i.EffortContainsFold != nil {
+		predicates = append(predicates, requirement.EffortContainsFold(*i.EffortContainsFold))
+	}
+
+	if i.HasGroup != nil {
+		p := requirement.HasGroup()
+		if !*i.HasGroup {
+			p = requirement.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasGroupWith) > 0 {
+		with := make([]predicate.CatalogGroup, 0, len(i.HasGroupWith))
+		for _, w := range i.HasGroupWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasGroupWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, requirement.HasGroupWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyRequirementWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return requirement.And(predicates...), nil
 	}
 }
 

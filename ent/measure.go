@@ -51,11 +51,15 @@ type Measure struct {
 type MeasureEdges struct {
 	// Participation holds the value of the participation edge.
 	Participation *Participation `json:"participation,omitempty"`
+	// Addresses holds the value of the addresses edge.
+	Addresses []*Answer `json:"addresses,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
+
+	namedAddresses map[string][]*Answer
 }
 
 // ParticipationOrErr returns the Participation value or an error if the edge
@@ -67,6 +71,15 @@ func (e MeasureEdges) ParticipationOrErr() (*Participation, error) {
 		return nil, &NotFoundError{label: participation.Label}
 	}
 	return nil, &NotLoadedError{edge: "participation"}
+}
+
+// AddressesOrErr returns the Addresses value or an error if the edge
+// was not loaded in eager-loading.
+func (e MeasureEdges) AddressesOrErr() ([]*Answer, error) {
+	if e.loadedTypes[1] {
+		return e.Addresses, nil
+	}
+	return nil, &NotLoadedError{edge: "addresses"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -183,6 +196,11 @@ func (_m *Measure) QueryParticipation() *ParticipationQuery {
 	return NewMeasureClient(_m.config).QueryParticipation(_m)
 }
 
+// QueryAddresses queries the "addresses" edge of the Measure entity.
+func (_m *Measure) QueryAddresses() *AnswerQuery {
+	return NewMeasureClient(_m.config).QueryAddresses(_m)
+}
+
 // Update returns a builder for updating this Measure.
 // Note that you need to call Measure.Unwrap() before calling this method if this Measure
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -241,6 +259,30 @@ func (_m *Measure) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedAddresses returns the Addresses named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Measure) NamedAddresses(name string) ([]*Answer, error) {
+	if _m.Edges.namedAddresses == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAddresses[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Measure) appendNamedAddresses(name string, edges ...*Answer) {
+	if _m.Edges.namedAddresses == nil {
+		_m.Edges.namedAddresses = make(map[string][]*Answer)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAddresses[name] = []*Answer{}
+	} else {
+		_m.Edges.namedAddresses[name] = append(_m.Edges.namedAddresses[name], edges...)
+	}
 }
 
 // Measures is a parsable slice of Measure.

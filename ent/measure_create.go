@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sicherkommunal/ent/answer"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/schema/pulid"
@@ -144,6 +145,21 @@ func (_c *MeasureCreate) SetNillableID(v *pulid.ID) *MeasureCreate {
 // SetParticipation sets the "participation" edge to the Participation entity.
 func (_c *MeasureCreate) SetParticipation(v *Participation) *MeasureCreate {
 	return _c.SetParticipationID(v.ID)
+}
+
+// AddAddressIDs adds the "addresses" edge to the Answer entity by IDs.
+func (_c *MeasureCreate) AddAddressIDs(ids ...pulid.ID) *MeasureCreate {
+	_c.mutation.AddAddressIDs(ids...)
+	return _c
+}
+
+// AddAddresses adds the "addresses" edges to the Answer entity.
+func (_c *MeasureCreate) AddAddresses(v ...*Answer) *MeasureCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAddressIDs(ids...)
 }
 
 // Mutation returns the MeasureMutation object of the builder.
@@ -364,6 +380,22 @@ func (_c *MeasureCreate) createSpec() (*Measure, *sqlgraph.CreateSpec, error) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ParticipationID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AddressesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.AddressesTable,
+			Columns: measure.AddressesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(answer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec, nil

@@ -4,9 +4,11 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
+	"sicherkommunal/ent/answer"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/predicate"
@@ -22,13 +24,15 @@ import (
 // MeasureQuery is the builder for querying Measure entities.
 type MeasureQuery struct {
 	config
-	ctx               *QueryContext
-	order             []measure.OrderOption
-	inters            []Interceptor
-	predicates        []predicate.Measure
-	withParticipation *ParticipationQuery
-	loadTotal         []func(context.Context, []*Measure) error
-	modifiers         []func(*sql.Selector)
+	ctx                *QueryContext
+	order              []measure.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.Measure
+	withParticipation  *ParticipationQuery
+	withAddresses      *AnswerQuery
+	loadTotal          []func(context.Context, []*Measure) error
+	modifiers          []func(*sql.Selector)
+	withNamedAddresses map[string]*AnswerQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -80,6 +84,28 @@ func (_q *MeasureQuery) QueryParticipation() *ParticipationQuery {
 			sqlgraph.From(measure.Table, measure.FieldID, selector),
 			sqlgraph.To(participation.Table, participation.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, measure.ParticipationTable, measure.ParticipationColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAddresses chains the current query on the "addresses" edge.
+func (_q *MeasureQuery) QueryAddresses() *AnswerQuery {
+	query := (&AnswerClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(measure.Table, measure.FieldID, selector),
+			sqlgraph.To(answer.Table, answer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, measure.AddressesTable, measure.AddressesPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -280,6 +306,7 @@ func (_q *MeasureQuery) Clone() *MeasureQuery {
 		inters:            append([]Interceptor{}, _q.inters...),
 		predicates:        append([]predicate.Measure{}, _q.predicates...),
 		withParticipation: _q.withParticipation.Clone(),
+		withAddresses:     _q.withAddresses.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -295,6 +322,17 @@ func (_q *MeasureQuery) WithParticipation(opts ...func(*ParticipationQuery)) *Me
 		opt(query)
 	}
 	_q.withParticipation = query
+	return _q
+}
+
+// WithAddresses tells the query-builder to eager-load the nodes that are connected to
+// the "addresses" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MeasureQuery) WithAddresses(opts ...func(*AnswerQuery)) *MeasureQuery {
+	query := (&AnswerClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAddresses = query
 	return _q
 }
 
@@ -382,8 +420,9 @@ func (_q *MeasureQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Meas
 	var (
 		nodes       = []*Measure{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withParticipation != nil,
+			_q.withAddresses != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -410,6 +449,20 @@ func (_q *MeasureQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Meas
 	if query := _q.withParticipation; query != nil {
 		if err := _q.loadParticipation(ctx, query, nodes, nil,
 			func(n *Measure, e *Participation) { n.Edges.Participation = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAddresses; query != nil {
+		if err := _q.loadAddresses(ctx, query, nodes,
+			func(n *Measure) { n.Edges.Addresses = []*Answer{} },
+			func(n *Measure, e *Answer) { n.Edges.Addresses = append(n.Edges.Addresses, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAddresses {
+		if err := _q.loadAddresses(ctx, query, nodes,
+			func(n *Measure) { n.appendNamedAddresses(name) },
+			func(n *Measure, e *Answer) { n.appendNamedAddresses(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -446,6 +499,67 @@ func (_q *MeasureQuery) loadParticipation(ctx context.Context, query *Participat
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *MeasureQuery) loadAddresses(ctx context.Context, query *AnswerQuery, nodes []*Measure, init func(*Measure), assign func(*Measure, *Answer)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*Measure)
+	nids := make(map[pulid.ID]map[*Measure]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(measure.AddressesTable)
+		s.Join(joinT).On(s.C(answer.FieldID), joinT.C(measure.AddressesPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(measure.AddressesPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(measure.AddressesPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Measure]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Answer](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "addresses" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
 		}
 	}
 	return nil
@@ -571,6 +685,20 @@ func (_q *MeasureQuery) ForShare(opts ...sql.LockOption) *MeasureQuery {
 func (_q *MeasureQuery) Modify(modifiers ...func(s *sql.Selector)) *MeasureSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedAddresses tells the query-builder to eager-load the nodes that are connected to the "addresses"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MeasureQuery) WithNamedAddresses(name string, opts ...func(*AnswerQuery)) *MeasureQuery {
+	query := (&AnswerClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAddresses == nil {
+		_q.withNamedAddresses = make(map[string]*AnswerQuery)
+	}
+	_q.withNamedAddresses[name] = query
+	return _q
 }
 
 // MeasureGroupBy is the group-by builder for Measure entities.

@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sicherkommunal/ent/answer"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/predicate"
+	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"time"
 
@@ -147,9 +149,45 @@ func (_u *MeasureUpdate) ClearDueOn() *MeasureUpdate {
 	return _u
 }
 
+// AddAddressIDs adds the "addresses" edge to the Answer entity by IDs.
+func (_u *MeasureUpdate) AddAddressIDs(ids ...pulid.ID) *MeasureUpdate {
+	_u.mutation.AddAddressIDs(ids...)
+	return _u
+}
+
+// AddAddresses adds the "addresses" edges to the Answer entity.
+func (_u *MeasureUpdate) AddAddresses(v ...*Answer) *MeasureUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAddressIDs(ids...)
+}
+
 // Mutation returns the MeasureMutation object of the builder.
 func (_u *MeasureUpdate) Mutation() *MeasureMutation {
 	return _u.mutation
+}
+
+// ClearAddresses clears all "addresses" edges to the Answer entity.
+func (_u *MeasureUpdate) ClearAddresses() *MeasureUpdate {
+	_u.mutation.ClearAddresses()
+	return _u
+}
+
+// RemoveAddressIDs removes the "addresses" edge to Answer entities by IDs.
+func (_u *MeasureUpdate) RemoveAddressIDs(ids ...pulid.ID) *MeasureUpdate {
+	_u.mutation.RemoveAddressIDs(ids...)
+	return _u
+}
+
+// RemoveAddresses removes "addresses" edges to Answer entities.
+func (_u *MeasureUpdate) RemoveAddresses(v ...*Answer) *MeasureUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAddressIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -278,6 +316,51 @@ func (_u *MeasureUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DueOnCleared() {
 		_spec.ClearField(measure.FieldDueOn, field.TypeTime)
+	}
+	if _u.mutation.AddressesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.AddressesTable,
+			Columns: measure.AddressesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(answer.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAddressesIDs(); len(nodes) > 0 && !_u.mutation.AddressesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.AddressesTable,
+			Columns: measure.AddressesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(answer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AddressesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.AddressesTable,
+			Columns: measure.AddressesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(answer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -417,9 +500,45 @@ func (_u *MeasureUpdateOne) ClearDueOn() *MeasureUpdateOne {
 	return _u
 }
 
+// AddAddressIDs adds the "addresses" edge to the Answer entity by IDs.
+func (_u *MeasureUpdateOne) AddAddressIDs(ids ...pulid.ID) *MeasureUpdateOne {
+	_u.mutation.AddAddressIDs(ids...)
+	return _u
+}
+
+// AddAddresses adds the "addresses" edges to the Answer entity.
+func (_u *MeasureUpdateOne) AddAddresses(v ...*Answer) *MeasureUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAddressIDs(ids...)
+}
+
 // Mutation returns the MeasureMutation object of the builder.
 func (_u *MeasureUpdateOne) Mutation() *MeasureMutation {
 	return _u.mutation
+}
+
+// ClearAddresses clears all "addresses" edges to the Answer entity.
+func (_u *MeasureUpdateOne) ClearAddresses() *MeasureUpdateOne {
+	_u.mutation.ClearAddresses()
+	return _u
+}
+
+// RemoveAddressIDs removes the "addresses" edge to Answer entities by IDs.
+func (_u *MeasureUpdateOne) RemoveAddressIDs(ids ...pulid.ID) *MeasureUpdateOne {
+	_u.mutation.RemoveAddressIDs(ids...)
+	return _u
+}
+
+// RemoveAddresses removes "addresses" edges to Answer entities.
+func (_u *MeasureUpdateOne) RemoveAddresses(v ...*Answer) *MeasureUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAddressIDs(ids...)
 }
 
 // Where appends a list predicates to the MeasureUpdate builder.
@@ -578,6 +697,51 @@ func (_u *MeasureUpdateOne) sqlSave(ctx context.Context) (_node *Measure, err er
 	}
 	if _u.mutation.DueOnCleared() {
 		_spec.ClearField(measure.FieldDueOn, field.TypeTime)
+	}
+	if _u.mutation.AddressesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.AddressesTable,
+			Columns: measure.AddressesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(answer.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAddressesIDs(); len(nodes) > 0 && !_u.mutation.AddressesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.AddressesTable,
+			Columns: measure.AddressesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(answer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AddressesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.AddressesTable,
+			Columns: measure.AddressesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(answer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Measure{config: _u.config}

@@ -6,12 +6,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -22,6 +27,7 @@ import (
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/ent/step"
@@ -43,11 +49,16 @@ const (
 
 	// Node types.
 	TypeAPIToken            = "APIToken"
+	TypeAnswer              = "Answer"
+	TypeAnswerChange        = "AnswerChange"
 	TypeAppointment         = "Appointment"
+	TypeAssessment          = "Assessment"
 	TypeAuditEvent          = "AuditEvent"
 	TypeBankStatementImport = "BankStatementImport"
 	TypeBankTransaction     = "BankTransaction"
 	TypeCalendarFeed        = "CalendarFeed"
+	TypeCatalog             = "Catalog"
+	TypeCatalogGroup        = "CatalogGroup"
 	TypeConsultant          = "Consultant"
 	TypeFlag                = "Flag"
 	TypeFundingAccount      = "FundingAccount"
@@ -57,6 +68,7 @@ const (
 	TypeMunicipality        = "Municipality"
 	TypeParticipation       = "Participation"
 	TypeProgram             = "Program"
+	TypeRequirement         = "Requirement"
 	TypeStep                = "Step"
 )
 
@@ -1001,6 +1013,2122 @@ func (m *APITokenMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken edge %s", name)
+}
+
+// AnswerMutation represents an operation that mutates the Answer nodes in the graph.
+type AnswerMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	status             *types.AnswerStatus
+	note               *string
+	justification      *string
+	answered_by        *string
+	answered_at        *time.Time
+	clearedFields      map[string]struct{}
+	assessment         *pulid.ID
+	clearedassessment  bool
+	requirement        *pulid.ID
+	clearedrequirement bool
+	history            map[pulid.ID]struct{}
+	removedhistory     map[pulid.ID]struct{}
+	clearedhistory     bool
+	measures           map[pulid.ID]struct{}
+	removedmeasures    map[pulid.ID]struct{}
+	clearedmeasures    bool
+	done               bool
+	oldValue           func(context.Context) (*Answer, error)
+	predicates         []predicate.Answer
+}
+
+var _ ent.Mutation = (*AnswerMutation)(nil)
+
+// answerOption allows management of the mutation configuration using functional options.
+type answerOption func(*AnswerMutation)
+
+// newAnswerMutation creates new mutation for the Answer entity.
+func newAnswerMutation(c config, op Op, opts ...answerOption) *AnswerMutation {
+	m := &AnswerMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAnswer,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAnswerID sets the ID field of the mutation.
+func withAnswerID(id pulid.ID) answerOption {
+	return func(m *AnswerMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Answer
+		)
+		m.oldValue = func(ctx context.Context) (*Answer, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Answer.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAnswer sets the old Answer of the mutation.
+func withAnswer(node *Answer) answerOption {
+	return func(m *AnswerMutation) {
+		m.oldValue = func(context.Context) (*Answer, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AnswerMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AnswerMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Answer entities.
+func (m *AnswerMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AnswerMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AnswerMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Answer.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AnswerMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AnswerMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Answer entity.
+// If the Answer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AnswerMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AnswerMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AnswerMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Answer entity.
+// If the Answer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AnswerMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetAssessmentID sets the "assessment_id" field.
+func (m *AnswerMutation) SetAssessmentID(pu pulid.ID) {
+	m.assessment = &pu
+}
+
+// AssessmentID returns the value of the "assessment_id" field in the mutation.
+func (m *AnswerMutation) AssessmentID() (r pulid.ID, exists bool) {
+	v := m.assessment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssessmentID returns the old "assessment_id" field's value of the Answer entity.
+// If the Answer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerMutation) OldAssessmentID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssessmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssessmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssessmentID: %w", err)
+	}
+	return oldValue.AssessmentID, nil
+}
+
+// ResetAssessmentID resets all changes to the "assessment_id" field.
+func (m *AnswerMutation) ResetAssessmentID() {
+	m.assessment = nil
+}
+
+// SetRequirementID sets the "requirement_id" field.
+func (m *AnswerMutation) SetRequirementID(pu pulid.ID) {
+	m.requirement = &pu
+}
+
+// RequirementID returns the value of the "requirement_id" field in the mutation.
+func (m *AnswerMutation) RequirementID() (r pulid.ID, exists bool) {
+	v := m.requirement
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequirementID returns the old "requirement_id" field's value of the Answer entity.
+// If the Answer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerMutation) OldRequirementID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequirementID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequirementID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequirementID: %w", err)
+	}
+	return oldValue.RequirementID, nil
+}
+
+// ResetRequirementID resets all changes to the "requirement_id" field.
+func (m *AnswerMutation) ResetRequirementID() {
+	m.requirement = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *AnswerMutation) SetStatus(ts types.AnswerStatus) {
+	m.status = &ts
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *AnswerMutation) Status() (r types.AnswerStatus, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Answer entity.
+// If the Answer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerMutation) OldStatus(ctx context.Context) (v types.AnswerStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *AnswerMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetNote sets the "note" field.
+func (m *AnswerMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *AnswerMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the Answer entity.
+// If the Answer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerMutation) OldNote(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ClearNote clears the value of the "note" field.
+func (m *AnswerMutation) ClearNote() {
+	m.note = nil
+	m.clearedFields[answer.FieldNote] = struct{}{}
+}
+
+// NoteCleared returns if the "note" field was cleared in this mutation.
+func (m *AnswerMutation) NoteCleared() bool {
+	_, ok := m.clearedFields[answer.FieldNote]
+	return ok
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *AnswerMutation) ResetNote() {
+	m.note = nil
+	delete(m.clearedFields, answer.FieldNote)
+}
+
+// SetJustification sets the "justification" field.
+func (m *AnswerMutation) SetJustification(s string) {
+	m.justification = &s
+}
+
+// Justification returns the value of the "justification" field in the mutation.
+func (m *AnswerMutation) Justification() (r string, exists bool) {
+	v := m.justification
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJustification returns the old "justification" field's value of the Answer entity.
+// If the Answer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerMutation) OldJustification(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJustification is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJustification requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJustification: %w", err)
+	}
+	return oldValue.Justification, nil
+}
+
+// ClearJustification clears the value of the "justification" field.
+func (m *AnswerMutation) ClearJustification() {
+	m.justification = nil
+	m.clearedFields[answer.FieldJustification] = struct{}{}
+}
+
+// JustificationCleared returns if the "justification" field was cleared in this mutation.
+func (m *AnswerMutation) JustificationCleared() bool {
+	_, ok := m.clearedFields[answer.FieldJustification]
+	return ok
+}
+
+// ResetJustification resets all changes to the "justification" field.
+func (m *AnswerMutation) ResetJustification() {
+	m.justification = nil
+	delete(m.clearedFields, answer.FieldJustification)
+}
+
+// SetAnsweredBy sets the "answered_by" field.
+func (m *AnswerMutation) SetAnsweredBy(s string) {
+	m.answered_by = &s
+}
+
+// AnsweredBy returns the value of the "answered_by" field in the mutation.
+func (m *AnswerMutation) AnsweredBy() (r string, exists bool) {
+	v := m.answered_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnsweredBy returns the old "answered_by" field's value of the Answer entity.
+// If the Answer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerMutation) OldAnsweredBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnsweredBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnsweredBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnsweredBy: %w", err)
+	}
+	return oldValue.AnsweredBy, nil
+}
+
+// ClearAnsweredBy clears the value of the "answered_by" field.
+func (m *AnswerMutation) ClearAnsweredBy() {
+	m.answered_by = nil
+	m.clearedFields[answer.FieldAnsweredBy] = struct{}{}
+}
+
+// AnsweredByCleared returns if the "answered_by" field was cleared in this mutation.
+func (m *AnswerMutation) AnsweredByCleared() bool {
+	_, ok := m.clearedFields[answer.FieldAnsweredBy]
+	return ok
+}
+
+// ResetAnsweredBy resets all changes to the "answered_by" field.
+func (m *AnswerMutation) ResetAnsweredBy() {
+	m.answered_by = nil
+	delete(m.clearedFields, answer.FieldAnsweredBy)
+}
+
+// SetAnsweredAt sets the "answered_at" field.
+func (m *AnswerMutation) SetAnsweredAt(t time.Time) {
+	m.answered_at = &t
+}
+
+// AnsweredAt returns the value of the "answered_at" field in the mutation.
+func (m *AnswerMutation) AnsweredAt() (r time.Time, exists bool) {
+	v := m.answered_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnsweredAt returns the old "answered_at" field's value of the Answer entity.
+// If the Answer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerMutation) OldAnsweredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnsweredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnsweredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnsweredAt: %w", err)
+	}
+	return oldValue.AnsweredAt, nil
+}
+
+// ClearAnsweredAt clears the value of the "answered_at" field.
+func (m *AnswerMutation) ClearAnsweredAt() {
+	m.answered_at = nil
+	m.clearedFields[answer.FieldAnsweredAt] = struct{}{}
+}
+
+// AnsweredAtCleared returns if the "answered_at" field was cleared in this mutation.
+func (m *AnswerMutation) AnsweredAtCleared() bool {
+	_, ok := m.clearedFields[answer.FieldAnsweredAt]
+	return ok
+}
+
+// ResetAnsweredAt resets all changes to the "answered_at" field.
+func (m *AnswerMutation) ResetAnsweredAt() {
+	m.answered_at = nil
+	delete(m.clearedFields, answer.FieldAnsweredAt)
+}
+
+// ClearAssessment clears the "assessment" edge to the Assessment entity.
+func (m *AnswerMutation) ClearAssessment() {
+	m.clearedassessment = true
+	m.clearedFields[answer.FieldAssessmentID] = struct{}{}
+}
+
+// AssessmentCleared reports if the "assessment" edge to the Assessment entity was cleared.
+func (m *AnswerMutation) AssessmentCleared() bool {
+	return m.clearedassessment
+}
+
+// AssessmentIDs returns the "assessment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AssessmentID instead. It exists only for internal usage by the builders.
+func (m *AnswerMutation) AssessmentIDs() (ids []pulid.ID) {
+	if id := m.assessment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAssessment resets all changes to the "assessment" edge.
+func (m *AnswerMutation) ResetAssessment() {
+	m.assessment = nil
+	m.clearedassessment = false
+}
+
+// ClearRequirement clears the "requirement" edge to the Requirement entity.
+func (m *AnswerMutation) ClearRequirement() {
+	m.clearedrequirement = true
+	m.clearedFields[answer.FieldRequirementID] = struct{}{}
+}
+
+// RequirementCleared reports if the "requirement" edge to the Requirement entity was cleared.
+func (m *AnswerMutation) RequirementCleared() bool {
+	return m.clearedrequirement
+}
+
+// RequirementIDs returns the "requirement" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RequirementID instead. It exists only for internal usage by the builders.
+func (m *AnswerMutation) RequirementIDs() (ids []pulid.ID) {
+	if id := m.requirement; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRequirement resets all changes to the "requirement" edge.
+func (m *AnswerMutation) ResetRequirement() {
+	m.requirement = nil
+	m.clearedrequirement = false
+}
+
+// AddHistoryIDs adds the "history" edge to the AnswerChange entity by ids.
+func (m *AnswerMutation) AddHistoryIDs(ids ...pulid.ID) {
+	if m.history == nil {
+		m.history = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.history[ids[i]] = struct{}{}
+	}
+}
+
+// ClearHistory clears the "history" edge to the AnswerChange entity.
+func (m *AnswerMutation) ClearHistory() {
+	m.clearedhistory = true
+}
+
+// HistoryCleared reports if the "history" edge to the AnswerChange entity was cleared.
+func (m *AnswerMutation) HistoryCleared() bool {
+	return m.clearedhistory
+}
+
+// RemoveHistoryIDs removes the "history" edge to the AnswerChange entity by IDs.
+func (m *AnswerMutation) RemoveHistoryIDs(ids ...pulid.ID) {
+	if m.removedhistory == nil {
+		m.removedhistory = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.history, ids[i])
+		m.removedhistory[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedHistory returns the removed IDs of the "history" edge to the AnswerChange entity.
+func (m *AnswerMutation) RemovedHistoryIDs() (ids []pulid.ID) {
+	for id := range m.removedhistory {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// HistoryIDs returns the "history" edge IDs in the mutation.
+func (m *AnswerMutation) HistoryIDs() (ids []pulid.ID) {
+	for id := range m.history {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetHistory resets all changes to the "history" edge.
+func (m *AnswerMutation) ResetHistory() {
+	m.history = nil
+	m.clearedhistory = false
+	m.removedhistory = nil
+}
+
+// AddMeasureIDs adds the "measures" edge to the Measure entity by ids.
+func (m *AnswerMutation) AddMeasureIDs(ids ...pulid.ID) {
+	if m.measures == nil {
+		m.measures = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.measures[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMeasures clears the "measures" edge to the Measure entity.
+func (m *AnswerMutation) ClearMeasures() {
+	m.clearedmeasures = true
+}
+
+// MeasuresCleared reports if the "measures" edge to the Measure entity was cleared.
+func (m *AnswerMutation) MeasuresCleared() bool {
+	return m.clearedmeasures
+}
+
+// RemoveMeasureIDs removes the "measures" edge to the Measure entity by IDs.
+func (m *AnswerMutation) RemoveMeasureIDs(ids ...pulid.ID) {
+	if m.removedmeasures == nil {
+		m.removedmeasures = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.measures, ids[i])
+		m.removedmeasures[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMeasures returns the removed IDs of the "measures" edge to the Measure entity.
+func (m *AnswerMutation) RemovedMeasuresIDs() (ids []pulid.ID) {
+	for id := range m.removedmeasures {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MeasuresIDs returns the "measures" edge IDs in the mutation.
+func (m *AnswerMutation) MeasuresIDs() (ids []pulid.ID) {
+	for id := range m.measures {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMeasures resets all changes to the "measures" edge.
+func (m *AnswerMutation) ResetMeasures() {
+	m.measures = nil
+	m.clearedmeasures = false
+	m.removedmeasures = nil
+}
+
+// Where appends a list predicates to the AnswerMutation builder.
+func (m *AnswerMutation) Where(ps ...predicate.Answer) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AnswerMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AnswerMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Answer, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AnswerMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AnswerMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Answer).
+func (m *AnswerMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AnswerMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, answer.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, answer.FieldUpdatedAt)
+	}
+	if m.assessment != nil {
+		fields = append(fields, answer.FieldAssessmentID)
+	}
+	if m.requirement != nil {
+		fields = append(fields, answer.FieldRequirementID)
+	}
+	if m.status != nil {
+		fields = append(fields, answer.FieldStatus)
+	}
+	if m.note != nil {
+		fields = append(fields, answer.FieldNote)
+	}
+	if m.justification != nil {
+		fields = append(fields, answer.FieldJustification)
+	}
+	if m.answered_by != nil {
+		fields = append(fields, answer.FieldAnsweredBy)
+	}
+	if m.answered_at != nil {
+		fields = append(fields, answer.FieldAnsweredAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AnswerMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case answer.FieldCreatedAt:
+		return m.CreatedAt()
+	case answer.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case answer.FieldAssessmentID:
+		return m.AssessmentID()
+	case answer.FieldRequirementID:
+		return m.RequirementID()
+	case answer.FieldStatus:
+		return m.Status()
+	case answer.FieldNote:
+		return m.Note()
+	case answer.FieldJustification:
+		return m.Justification()
+	case answer.FieldAnsweredBy:
+		return m.AnsweredBy()
+	case answer.FieldAnsweredAt:
+		return m.AnsweredAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AnswerMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case answer.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case answer.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case answer.FieldAssessmentID:
+		return m.OldAssessmentID(ctx)
+	case answer.FieldRequirementID:
+		return m.OldRequirementID(ctx)
+	case answer.FieldStatus:
+		return m.OldStatus(ctx)
+	case answer.FieldNote:
+		return m.OldNote(ctx)
+	case answer.FieldJustification:
+		return m.OldJustification(ctx)
+	case answer.FieldAnsweredBy:
+		return m.OldAnsweredBy(ctx)
+	case answer.FieldAnsweredAt:
+		return m.OldAnsweredAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Answer field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AnswerMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case answer.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case answer.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case answer.FieldAssessmentID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssessmentID(v)
+		return nil
+	case answer.FieldRequirementID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequirementID(v)
+		return nil
+	case answer.FieldStatus:
+		v, ok := value.(types.AnswerStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case answer.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case answer.FieldJustification:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJustification(v)
+		return nil
+	case answer.FieldAnsweredBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnsweredBy(v)
+		return nil
+	case answer.FieldAnsweredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnsweredAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Answer field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AnswerMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AnswerMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AnswerMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Answer numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AnswerMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(answer.FieldNote) {
+		fields = append(fields, answer.FieldNote)
+	}
+	if m.FieldCleared(answer.FieldJustification) {
+		fields = append(fields, answer.FieldJustification)
+	}
+	if m.FieldCleared(answer.FieldAnsweredBy) {
+		fields = append(fields, answer.FieldAnsweredBy)
+	}
+	if m.FieldCleared(answer.FieldAnsweredAt) {
+		fields = append(fields, answer.FieldAnsweredAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AnswerMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AnswerMutation) ClearField(name string) error {
+	switch name {
+	case answer.FieldNote:
+		m.ClearNote()
+		return nil
+	case answer.FieldJustification:
+		m.ClearJustification()
+		return nil
+	case answer.FieldAnsweredBy:
+		m.ClearAnsweredBy()
+		return nil
+	case answer.FieldAnsweredAt:
+		m.ClearAnsweredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Answer nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AnswerMutation) ResetField(name string) error {
+	switch name {
+	case answer.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case answer.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case answer.FieldAssessmentID:
+		m.ResetAssessmentID()
+		return nil
+	case answer.FieldRequirementID:
+		m.ResetRequirementID()
+		return nil
+	case answer.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case answer.FieldNote:
+		m.ResetNote()
+		return nil
+	case answer.FieldJustification:
+		m.ResetJustification()
+		return nil
+	case answer.FieldAnsweredBy:
+		m.ResetAnsweredBy()
+		return nil
+	case answer.FieldAnsweredAt:
+		m.ResetAnsweredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Answer field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AnswerMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.assessment != nil {
+		edges = append(edges, answer.EdgeAssessment)
+	}
+	if m.requirement != nil {
+		edges = append(edges, answer.EdgeRequirement)
+	}
+	if m.history != nil {
+		edges = append(edges, answer.EdgeHistory)
+	}
+	if m.measures != nil {
+		edges = append(edges, answer.EdgeMeasures)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AnswerMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case answer.EdgeAssessment:
+		if id := m.assessment; id != nil {
+			return []ent.Value{*id}
+		}
+	case answer.EdgeRequirement:
+		if id := m.requirement; id != nil {
+			return []ent.Value{*id}
+		}
+	case answer.EdgeHistory:
+		ids := make([]ent.Value, 0, len(m.history))
+		for id := range m.history {
+			ids = append(ids, id)
+		}
+		return ids
+	case answer.EdgeMeasures:
+		ids := make([]ent.Value, 0, len(m.measures))
+		for id := range m.measures {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AnswerMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.removedhistory != nil {
+		edges = append(edges, answer.EdgeHistory)
+	}
+	if m.removedmeasures != nil {
+		edges = append(edges, answer.EdgeMeasures)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AnswerMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case answer.EdgeHistory:
+		ids := make([]ent.Value, 0, len(m.removedhistory))
+		for id := range m.removedhistory {
+			ids = append(ids, id)
+		}
+		return ids
+	case answer.EdgeMeasures:
+		ids := make([]ent.Value, 0, len(m.removedmeasures))
+		for id := range m.removedmeasures {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AnswerMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedassessment {
+		edges = append(edges, answer.EdgeAssessment)
+	}
+	if m.clearedrequirement {
+		edges = append(edges, answer.EdgeRequirement)
+	}
+	if m.clearedhistory {
+		edges = append(edges, answer.EdgeHistory)
+	}
+	if m.clearedmeasures {
+		edges = append(edges, answer.EdgeMeasures)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AnswerMutation) EdgeCleared(name string) bool {
+	switch name {
+	case answer.EdgeAssessment:
+		return m.clearedassessment
+	case answer.EdgeRequirement:
+		return m.clearedrequirement
+	case answer.EdgeHistory:
+		return m.clearedhistory
+	case answer.EdgeMeasures:
+		return m.clearedmeasures
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AnswerMutation) ClearEdge(name string) error {
+	switch name {
+	case answer.EdgeAssessment:
+		m.ClearAssessment()
+		return nil
+	case answer.EdgeRequirement:
+		m.ClearRequirement()
+		return nil
+	}
+	return fmt.Errorf("unknown Answer unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AnswerMutation) ResetEdge(name string) error {
+	switch name {
+	case answer.EdgeAssessment:
+		m.ResetAssessment()
+		return nil
+	case answer.EdgeRequirement:
+		m.ResetRequirement()
+		return nil
+	case answer.EdgeHistory:
+		m.ResetHistory()
+		return nil
+	case answer.EdgeMeasures:
+		m.ResetMeasures()
+		return nil
+	}
+	return fmt.Errorf("unknown Answer edge %s", name)
+}
+
+// AnswerChangeMutation represents an operation that mutates the AnswerChange nodes in the graph.
+type AnswerChangeMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	from_status        *types.AnswerStatus
+	to_status          *types.AnswerStatus
+	from_note          *string
+	to_note            *string
+	from_justification *string
+	to_justification   *string
+	via                *answerchange.Via
+	actor              *string
+	actor_role         *types.Role
+	changed_at         *time.Time
+	clearedFields      map[string]struct{}
+	answer             *pulid.ID
+	clearedanswer      bool
+	done               bool
+	oldValue           func(context.Context) (*AnswerChange, error)
+	predicates         []predicate.AnswerChange
+}
+
+var _ ent.Mutation = (*AnswerChangeMutation)(nil)
+
+// answerchangeOption allows management of the mutation configuration using functional options.
+type answerchangeOption func(*AnswerChangeMutation)
+
+// newAnswerChangeMutation creates new mutation for the AnswerChange entity.
+func newAnswerChangeMutation(c config, op Op, opts ...answerchangeOption) *AnswerChangeMutation {
+	m := &AnswerChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAnswerChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAnswerChangeID sets the ID field of the mutation.
+func withAnswerChangeID(id pulid.ID) answerchangeOption {
+	return func(m *AnswerChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AnswerChange
+		)
+		m.oldValue = func(ctx context.Context) (*AnswerChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AnswerChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAnswerChange sets the old AnswerChange of the mutation.
+func withAnswerChange(node *AnswerChange) answerchangeOption {
+	return func(m *AnswerChangeMutation) {
+		m.oldValue = func(context.Context) (*AnswerChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AnswerChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AnswerChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AnswerChange entities.
+func (m *AnswerChangeMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AnswerChangeMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AnswerChangeMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AnswerChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAnswerID sets the "answer_id" field.
+func (m *AnswerChangeMutation) SetAnswerID(pu pulid.ID) {
+	m.answer = &pu
+}
+
+// AnswerID returns the value of the "answer_id" field in the mutation.
+func (m *AnswerChangeMutation) AnswerID() (r pulid.ID, exists bool) {
+	v := m.answer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnswerID returns the old "answer_id" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldAnswerID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnswerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnswerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnswerID: %w", err)
+	}
+	return oldValue.AnswerID, nil
+}
+
+// ResetAnswerID resets all changes to the "answer_id" field.
+func (m *AnswerChangeMutation) ResetAnswerID() {
+	m.answer = nil
+}
+
+// SetFromStatus sets the "from_status" field.
+func (m *AnswerChangeMutation) SetFromStatus(ts types.AnswerStatus) {
+	m.from_status = &ts
+}
+
+// FromStatus returns the value of the "from_status" field in the mutation.
+func (m *AnswerChangeMutation) FromStatus() (r types.AnswerStatus, exists bool) {
+	v := m.from_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromStatus returns the old "from_status" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldFromStatus(ctx context.Context) (v types.AnswerStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromStatus: %w", err)
+	}
+	return oldValue.FromStatus, nil
+}
+
+// ResetFromStatus resets all changes to the "from_status" field.
+func (m *AnswerChangeMutation) ResetFromStatus() {
+	m.from_status = nil
+}
+
+// SetToStatus sets the "to_status" field.
+func (m *AnswerChangeMutation) SetToStatus(ts types.AnswerStatus) {
+	m.to_status = &ts
+}
+
+// ToStatus returns the value of the "to_status" field in the mutation.
+func (m *AnswerChangeMutation) ToStatus() (r types.AnswerStatus, exists bool) {
+	v := m.to_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToStatus returns the old "to_status" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldToStatus(ctx context.Context) (v types.AnswerStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToStatus: %w", err)
+	}
+	return oldValue.ToStatus, nil
+}
+
+// ResetToStatus resets all changes to the "to_status" field.
+func (m *AnswerChangeMutation) ResetToStatus() {
+	m.to_status = nil
+}
+
+// SetFromNote sets the "from_note" field.
+func (m *AnswerChangeMutation) SetFromNote(s string) {
+	m.from_note = &s
+}
+
+// FromNote returns the value of the "from_note" field in the mutation.
+func (m *AnswerChangeMutation) FromNote() (r string, exists bool) {
+	v := m.from_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromNote returns the old "from_note" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldFromNote(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromNote: %w", err)
+	}
+	return oldValue.FromNote, nil
+}
+
+// ClearFromNote clears the value of the "from_note" field.
+func (m *AnswerChangeMutation) ClearFromNote() {
+	m.from_note = nil
+	m.clearedFields[answerchange.FieldFromNote] = struct{}{}
+}
+
+// FromNoteCleared returns if the "from_note" field was cleared in this mutation.
+func (m *AnswerChangeMutation) FromNoteCleared() bool {
+	_, ok := m.clearedFields[answerchange.FieldFromNote]
+	return ok
+}
+
+// ResetFromNote resets all changes to the "from_note" field.
+func (m *AnswerChangeMutation) ResetFromNote() {
+	m.from_note = nil
+	delete(m.clearedFields, answerchange.FieldFromNote)
+}
+
+// SetToNote sets the "to_note" field.
+func (m *AnswerChangeMutation) SetToNote(s string) {
+	m.to_note = &s
+}
+
+// ToNote returns the value of the "to_note" field in the mutation.
+func (m *AnswerChangeMutation) ToNote() (r string, exists bool) {
+	v := m.to_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToNote returns the old "to_note" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldToNote(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToNote: %w", err)
+	}
+	return oldValue.ToNote, nil
+}
+
+// ClearToNote clears the value of the "to_note" field.
+func (m *AnswerChangeMutation) ClearToNote() {
+	m.to_note = nil
+	m.clearedFields[answerchange.FieldToNote] = struct{}{}
+}
+
+// ToNoteCleared returns if the "to_note" field was cleared in this mutation.
+func (m *AnswerChangeMutation) ToNoteCleared() bool {
+	_, ok := m.clearedFields[answerchange.FieldToNote]
+	return ok
+}
+
+// ResetToNote resets all changes to the "to_note" field.
+func (m *AnswerChangeMutation) ResetToNote() {
+	m.to_note = nil
+	delete(m.clearedFields, answerchange.FieldToNote)
+}
+
+// SetFromJustification sets the "from_justification" field.
+func (m *AnswerChangeMutation) SetFromJustification(s string) {
+	m.from_justification = &s
+}
+
+// FromJustification returns the value of the "from_justification" field in the mutation.
+func (m *AnswerChangeMutation) FromJustification() (r string, exists bool) {
+	v := m.from_justification
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromJustification returns the old "from_justification" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldFromJustification(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromJustification is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromJustification requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromJustification: %w", err)
+	}
+	return oldValue.FromJustification, nil
+}
+
+// ClearFromJustification clears the value of the "from_justification" field.
+func (m *AnswerChangeMutation) ClearFromJustification() {
+	m.from_justification = nil
+	m.clearedFields[answerchange.FieldFromJustification] = struct{}{}
+}
+
+// FromJustificationCleared returns if the "from_justification" field was cleared in this mutation.
+func (m *AnswerChangeMutation) FromJustificationCleared() bool {
+	_, ok := m.clearedFields[answerchange.FieldFromJustification]
+	return ok
+}
+
+// ResetFromJustification resets all changes to the "from_justification" field.
+func (m *AnswerChangeMutation) ResetFromJustification() {
+	m.from_justification = nil
+	delete(m.clearedFields, answerchange.FieldFromJustification)
+}
+
+// SetToJustification sets the "to_justification" field.
+func (m *AnswerChangeMutation) SetToJustification(s string) {
+	m.to_justification = &s
+}
+
+// ToJustification returns the value of the "to_justification" field in the mutation.
+func (m *AnswerChangeMutation) ToJustification() (r string, exists bool) {
+	v := m.to_justification
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToJustification returns the old "to_justification" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldToJustification(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToJustification is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToJustification requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToJustification: %w", err)
+	}
+	return oldValue.ToJustification, nil
+}
+
+// ClearToJustification clears the value of the "to_justification" field.
+func (m *AnswerChangeMutation) ClearToJustification() {
+	m.to_justification = nil
+	m.clearedFields[answerchange.FieldToJustification] = struct{}{}
+}
+
+// ToJustificationCleared returns if the "to_justification" field was cleared in this mutation.
+func (m *AnswerChangeMutation) ToJustificationCleared() bool {
+	_, ok := m.clearedFields[answerchange.FieldToJustification]
+	return ok
+}
+
+// ResetToJustification resets all changes to the "to_justification" field.
+func (m *AnswerChangeMutation) ResetToJustification() {
+	m.to_justification = nil
+	delete(m.clearedFields, answerchange.FieldToJustification)
+}
+
+// SetVia sets the "via" field.
+func (m *AnswerChangeMutation) SetVia(a answerchange.Via) {
+	m.via = &a
+}
+
+// Via returns the value of the "via" field in the mutation.
+func (m *AnswerChangeMutation) Via() (r answerchange.Via, exists bool) {
+	v := m.via
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVia returns the old "via" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldVia(ctx context.Context) (v answerchange.Via, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVia is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVia requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVia: %w", err)
+	}
+	return oldValue.Via, nil
+}
+
+// ResetVia resets all changes to the "via" field.
+func (m *AnswerChangeMutation) ResetVia() {
+	m.via = nil
+}
+
+// SetActor sets the "actor" field.
+func (m *AnswerChangeMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *AnswerChangeMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *AnswerChangeMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetActorRole sets the "actor_role" field.
+func (m *AnswerChangeMutation) SetActorRole(t types.Role) {
+	m.actor_role = &t
+}
+
+// ActorRole returns the value of the "actor_role" field in the mutation.
+func (m *AnswerChangeMutation) ActorRole() (r types.Role, exists bool) {
+	v := m.actor_role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorRole returns the old "actor_role" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldActorRole(ctx context.Context) (v types.Role, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorRole: %w", err)
+	}
+	return oldValue.ActorRole, nil
+}
+
+// ResetActorRole resets all changes to the "actor_role" field.
+func (m *AnswerChangeMutation) ResetActorRole() {
+	m.actor_role = nil
+}
+
+// SetChangedAt sets the "changed_at" field.
+func (m *AnswerChangeMutation) SetChangedAt(t time.Time) {
+	m.changed_at = &t
+}
+
+// ChangedAt returns the value of the "changed_at" field in the mutation.
+func (m *AnswerChangeMutation) ChangedAt() (r time.Time, exists bool) {
+	v := m.changed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChangedAt returns the old "changed_at" field's value of the AnswerChange entity.
+// If the AnswerChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AnswerChangeMutation) OldChangedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChangedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChangedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChangedAt: %w", err)
+	}
+	return oldValue.ChangedAt, nil
+}
+
+// ResetChangedAt resets all changes to the "changed_at" field.
+func (m *AnswerChangeMutation) ResetChangedAt() {
+	m.changed_at = nil
+}
+
+// ClearAnswer clears the "answer" edge to the Answer entity.
+func (m *AnswerChangeMutation) ClearAnswer() {
+	m.clearedanswer = true
+	m.clearedFields[answerchange.FieldAnswerID] = struct{}{}
+}
+
+// AnswerCleared reports if the "answer" edge to the Answer entity was cleared.
+func (m *AnswerChangeMutation) AnswerCleared() bool {
+	return m.clearedanswer
+}
+
+// AnswerIDs returns the "answer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AnswerID instead. It exists only for internal usage by the builders.
+func (m *AnswerChangeMutation) AnswerIDs() (ids []pulid.ID) {
+	if id := m.answer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAnswer resets all changes to the "answer" edge.
+func (m *AnswerChangeMutation) ResetAnswer() {
+	m.answer = nil
+	m.clearedanswer = false
+}
+
+// Where appends a list predicates to the AnswerChangeMutation builder.
+func (m *AnswerChangeMutation) Where(ps ...predicate.AnswerChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AnswerChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AnswerChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AnswerChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AnswerChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AnswerChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AnswerChange).
+func (m *AnswerChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AnswerChangeMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.answer != nil {
+		fields = append(fields, answerchange.FieldAnswerID)
+	}
+	if m.from_status != nil {
+		fields = append(fields, answerchange.FieldFromStatus)
+	}
+	if m.to_status != nil {
+		fields = append(fields, answerchange.FieldToStatus)
+	}
+	if m.from_note != nil {
+		fields = append(fields, answerchange.FieldFromNote)
+	}
+	if m.to_note != nil {
+		fields = append(fields, answerchange.FieldToNote)
+	}
+	if m.from_justification != nil {
+		fields = append(fields, answerchange.FieldFromJustification)
+	}
+	if m.to_justification != nil {
+		fields = append(fields, answerchange.FieldToJustification)
+	}
+	if m.via != nil {
+		fields = append(fields, answerchange.FieldVia)
+	}
+	if m.actor != nil {
+		fields = append(fields, answerchange.FieldActor)
+	}
+	if m.actor_role != nil {
+		fields = append(fields, answerchange.FieldActorRole)
+	}
+	if m.changed_at != nil {
+		fields = append(fields, answerchange.FieldChangedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AnswerChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case answerchange.FieldAnswerID:
+		return m.AnswerID()
+	case answerchange.FieldFromStatus:
+		return m.FromStatus()
+	case answerchange.FieldToStatus:
+		return m.ToStatus()
+	case answerchange.FieldFromNote:
+		return m.FromNote()
+	case answerchange.FieldToNote:
+		return m.ToNote()
+	case answerchange.FieldFromJustification:
+		return m.FromJustification()
+	case answerchange.FieldToJustification:
+		return m.ToJustification()
+	case answerchange.FieldVia:
+		return m.Via()
+	case answerchange.FieldActor:
+		return m.Actor()
+	case answerchange.FieldActorRole:
+		return m.ActorRole()
+	case answerchange.FieldChangedAt:
+		return m.ChangedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AnswerChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case answerchange.FieldAnswerID:
+		return m.OldAnswerID(ctx)
+	case answerchange.FieldFromStatus:
+		return m.OldFromStatus(ctx)
+	case answerchange.FieldToStatus:
+		return m.OldToStatus(ctx)
+	case answerchange.FieldFromNote:
+		return m.OldFromNote(ctx)
+	case answerchange.FieldToNote:
+		return m.OldToNote(ctx)
+	case answerchange.FieldFromJustification:
+		return m.OldFromJustification(ctx)
+	case answerchange.FieldToJustification:
+		return m.OldToJustification(ctx)
+	case answerchange.FieldVia:
+		return m.OldVia(ctx)
+	case answerchange.FieldActor:
+		return m.OldActor(ctx)
+	case answerchange.FieldActorRole:
+		return m.OldActorRole(ctx)
+	case answerchange.FieldChangedAt:
+		return m.OldChangedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AnswerChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AnswerChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case answerchange.FieldAnswerID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnswerID(v)
+		return nil
+	case answerchange.FieldFromStatus:
+		v, ok := value.(types.AnswerStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromStatus(v)
+		return nil
+	case answerchange.FieldToStatus:
+		v, ok := value.(types.AnswerStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToStatus(v)
+		return nil
+	case answerchange.FieldFromNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromNote(v)
+		return nil
+	case answerchange.FieldToNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToNote(v)
+		return nil
+	case answerchange.FieldFromJustification:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromJustification(v)
+		return nil
+	case answerchange.FieldToJustification:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToJustification(v)
+		return nil
+	case answerchange.FieldVia:
+		v, ok := value.(answerchange.Via)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVia(v)
+		return nil
+	case answerchange.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case answerchange.FieldActorRole:
+		v, ok := value.(types.Role)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorRole(v)
+		return nil
+	case answerchange.FieldChangedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChangedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AnswerChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AnswerChangeMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AnswerChangeMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AnswerChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown AnswerChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AnswerChangeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(answerchange.FieldFromNote) {
+		fields = append(fields, answerchange.FieldFromNote)
+	}
+	if m.FieldCleared(answerchange.FieldToNote) {
+		fields = append(fields, answerchange.FieldToNote)
+	}
+	if m.FieldCleared(answerchange.FieldFromJustification) {
+		fields = append(fields, answerchange.FieldFromJustification)
+	}
+	if m.FieldCleared(answerchange.FieldToJustification) {
+		fields = append(fields, answerchange.FieldToJustification)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AnswerChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AnswerChangeMutation) ClearField(name string) error {
+	switch name {
+	case answerchange.FieldFromNote:
+		m.ClearFromNote()
+		return nil
+	case answerchange.FieldToNote:
+		m.ClearToNote()
+		return nil
+	case answerchange.FieldFromJustification:
+		m.ClearFromJustification()
+		return nil
+	case answerchange.FieldToJustification:
+		m.ClearToJustification()
+		return nil
+	}
+	return fmt.Errorf("unknown AnswerChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AnswerChangeMutation) ResetField(name string) error {
+	switch name {
+	case answerchange.FieldAnswerID:
+		m.ResetAnswerID()
+		return nil
+	case answerchange.FieldFromStatus:
+		m.ResetFromStatus()
+		return nil
+	case answerchange.FieldToStatus:
+		m.ResetToStatus()
+		return nil
+	case answerchange.FieldFromNote:
+		m.ResetFromNote()
+		return nil
+	case answerchange.FieldToNote:
+		m.ResetToNote()
+		return nil
+	case answerchange.FieldFromJustification:
+		m.ResetFromJustification()
+		return nil
+	case answerchange.FieldToJustification:
+		m.ResetToJustification()
+		return nil
+	case answerchange.FieldVia:
+		m.ResetVia()
+		return nil
+	case answerchange.FieldActor:
+		m.ResetActor()
+		return nil
+	case answerchange.FieldActorRole:
+		m.ResetActorRole()
+		return nil
+	case answerchange.FieldChangedAt:
+		m.ResetChangedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AnswerChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AnswerChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.answer != nil {
+		edges = append(edges, answerchange.EdgeAnswer)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AnswerChangeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case answerchange.EdgeAnswer:
+		if id := m.answer; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AnswerChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AnswerChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AnswerChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedanswer {
+		edges = append(edges, answerchange.EdgeAnswer)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AnswerChangeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case answerchange.EdgeAnswer:
+		return m.clearedanswer
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AnswerChangeMutation) ClearEdge(name string) error {
+	switch name {
+	case answerchange.EdgeAnswer:
+		m.ClearAnswer()
+		return nil
+	}
+	return fmt.Errorf("unknown AnswerChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AnswerChangeMutation) ResetEdge(name string) error {
+	switch name {
+	case answerchange.EdgeAnswer:
+		m.ResetAnswer()
+		return nil
+	}
+	return fmt.Errorf("unknown AnswerChange edge %s", name)
 }
 
 // AppointmentMutation represents an operation that mutates the Appointment nodes in the graph.
@@ -2264,6 +4392,1326 @@ func (m *AppointmentMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Appointment edge %s", name)
+}
+
+// AssessmentMutation represents an operation that mutates the Assessment nodes in the graph.
+type AssessmentMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *pulid.ID
+	created_at           *time.Time
+	updated_at           *time.Time
+	kind                 *types.AssessmentKind
+	status               *types.AssessmentStatus
+	submitted_at         *time.Time
+	confirmed_at         *time.Time
+	returned_at          *time.Time
+	return_reason        *string
+	clearedFields        map[string]struct{}
+	participation        *pulid.ID
+	clearedparticipation bool
+	catalog              *pulid.ID
+	clearedcatalog       bool
+	consultant           *pulid.ID
+	clearedconsultant    bool
+	appointment          *pulid.ID
+	clearedappointment   bool
+	answers              map[pulid.ID]struct{}
+	removedanswers       map[pulid.ID]struct{}
+	clearedanswers       bool
+	done                 bool
+	oldValue             func(context.Context) (*Assessment, error)
+	predicates           []predicate.Assessment
+}
+
+var _ ent.Mutation = (*AssessmentMutation)(nil)
+
+// assessmentOption allows management of the mutation configuration using functional options.
+type assessmentOption func(*AssessmentMutation)
+
+// newAssessmentMutation creates new mutation for the Assessment entity.
+func newAssessmentMutation(c config, op Op, opts ...assessmentOption) *AssessmentMutation {
+	m := &AssessmentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAssessment,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAssessmentID sets the ID field of the mutation.
+func withAssessmentID(id pulid.ID) assessmentOption {
+	return func(m *AssessmentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Assessment
+		)
+		m.oldValue = func(ctx context.Context) (*Assessment, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Assessment.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAssessment sets the old Assessment of the mutation.
+func withAssessment(node *Assessment) assessmentOption {
+	return func(m *AssessmentMutation) {
+		m.oldValue = func(context.Context) (*Assessment, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AssessmentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AssessmentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Assessment entities.
+func (m *AssessmentMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AssessmentMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AssessmentMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Assessment.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AssessmentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AssessmentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AssessmentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AssessmentMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AssessmentMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AssessmentMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetParticipationID sets the "participation_id" field.
+func (m *AssessmentMutation) SetParticipationID(pu pulid.ID) {
+	m.participation = &pu
+}
+
+// ParticipationID returns the value of the "participation_id" field in the mutation.
+func (m *AssessmentMutation) ParticipationID() (r pulid.ID, exists bool) {
+	v := m.participation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParticipationID returns the old "participation_id" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldParticipationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParticipationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParticipationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParticipationID: %w", err)
+	}
+	return oldValue.ParticipationID, nil
+}
+
+// ResetParticipationID resets all changes to the "participation_id" field.
+func (m *AssessmentMutation) ResetParticipationID() {
+	m.participation = nil
+}
+
+// SetCatalogID sets the "catalog_id" field.
+func (m *AssessmentMutation) SetCatalogID(pu pulid.ID) {
+	m.catalog = &pu
+}
+
+// CatalogID returns the value of the "catalog_id" field in the mutation.
+func (m *AssessmentMutation) CatalogID() (r pulid.ID, exists bool) {
+	v := m.catalog
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCatalogID returns the old "catalog_id" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldCatalogID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCatalogID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCatalogID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCatalogID: %w", err)
+	}
+	return oldValue.CatalogID, nil
+}
+
+// ResetCatalogID resets all changes to the "catalog_id" field.
+func (m *AssessmentMutation) ResetCatalogID() {
+	m.catalog = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *AssessmentMutation) SetKind(tk types.AssessmentKind) {
+	m.kind = &tk
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *AssessmentMutation) Kind() (r types.AssessmentKind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldKind(ctx context.Context) (v types.AssessmentKind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *AssessmentMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *AssessmentMutation) SetStatus(ts types.AssessmentStatus) {
+	m.status = &ts
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *AssessmentMutation) Status() (r types.AssessmentStatus, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldStatus(ctx context.Context) (v types.AssessmentStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *AssessmentMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetConsultantID sets the "consultant_id" field.
+func (m *AssessmentMutation) SetConsultantID(pu pulid.ID) {
+	m.consultant = &pu
+}
+
+// ConsultantID returns the value of the "consultant_id" field in the mutation.
+func (m *AssessmentMutation) ConsultantID() (r pulid.ID, exists bool) {
+	v := m.consultant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConsultantID returns the old "consultant_id" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldConsultantID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConsultantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConsultantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConsultantID: %w", err)
+	}
+	return oldValue.ConsultantID, nil
+}
+
+// ClearConsultantID clears the value of the "consultant_id" field.
+func (m *AssessmentMutation) ClearConsultantID() {
+	m.consultant = nil
+	m.clearedFields[assessment.FieldConsultantID] = struct{}{}
+}
+
+// ConsultantIDCleared returns if the "consultant_id" field was cleared in this mutation.
+func (m *AssessmentMutation) ConsultantIDCleared() bool {
+	_, ok := m.clearedFields[assessment.FieldConsultantID]
+	return ok
+}
+
+// ResetConsultantID resets all changes to the "consultant_id" field.
+func (m *AssessmentMutation) ResetConsultantID() {
+	m.consultant = nil
+	delete(m.clearedFields, assessment.FieldConsultantID)
+}
+
+// SetAppointmentID sets the "appointment_id" field.
+func (m *AssessmentMutation) SetAppointmentID(pu pulid.ID) {
+	m.appointment = &pu
+}
+
+// AppointmentID returns the value of the "appointment_id" field in the mutation.
+func (m *AssessmentMutation) AppointmentID() (r pulid.ID, exists bool) {
+	v := m.appointment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAppointmentID returns the old "appointment_id" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldAppointmentID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAppointmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAppointmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAppointmentID: %w", err)
+	}
+	return oldValue.AppointmentID, nil
+}
+
+// ClearAppointmentID clears the value of the "appointment_id" field.
+func (m *AssessmentMutation) ClearAppointmentID() {
+	m.appointment = nil
+	m.clearedFields[assessment.FieldAppointmentID] = struct{}{}
+}
+
+// AppointmentIDCleared returns if the "appointment_id" field was cleared in this mutation.
+func (m *AssessmentMutation) AppointmentIDCleared() bool {
+	_, ok := m.clearedFields[assessment.FieldAppointmentID]
+	return ok
+}
+
+// ResetAppointmentID resets all changes to the "appointment_id" field.
+func (m *AssessmentMutation) ResetAppointmentID() {
+	m.appointment = nil
+	delete(m.clearedFields, assessment.FieldAppointmentID)
+}
+
+// SetSubmittedAt sets the "submitted_at" field.
+func (m *AssessmentMutation) SetSubmittedAt(t time.Time) {
+	m.submitted_at = &t
+}
+
+// SubmittedAt returns the value of the "submitted_at" field in the mutation.
+func (m *AssessmentMutation) SubmittedAt() (r time.Time, exists bool) {
+	v := m.submitted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubmittedAt returns the old "submitted_at" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldSubmittedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubmittedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubmittedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubmittedAt: %w", err)
+	}
+	return oldValue.SubmittedAt, nil
+}
+
+// ClearSubmittedAt clears the value of the "submitted_at" field.
+func (m *AssessmentMutation) ClearSubmittedAt() {
+	m.submitted_at = nil
+	m.clearedFields[assessment.FieldSubmittedAt] = struct{}{}
+}
+
+// SubmittedAtCleared returns if the "submitted_at" field was cleared in this mutation.
+func (m *AssessmentMutation) SubmittedAtCleared() bool {
+	_, ok := m.clearedFields[assessment.FieldSubmittedAt]
+	return ok
+}
+
+// ResetSubmittedAt resets all changes to the "submitted_at" field.
+func (m *AssessmentMutation) ResetSubmittedAt() {
+	m.submitted_at = nil
+	delete(m.clearedFields, assessment.FieldSubmittedAt)
+}
+
+// SetConfirmedAt sets the "confirmed_at" field.
+func (m *AssessmentMutation) SetConfirmedAt(t time.Time) {
+	m.confirmed_at = &t
+}
+
+// ConfirmedAt returns the value of the "confirmed_at" field in the mutation.
+func (m *AssessmentMutation) ConfirmedAt() (r time.Time, exists bool) {
+	v := m.confirmed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfirmedAt returns the old "confirmed_at" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldConfirmedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfirmedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfirmedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfirmedAt: %w", err)
+	}
+	return oldValue.ConfirmedAt, nil
+}
+
+// ClearConfirmedAt clears the value of the "confirmed_at" field.
+func (m *AssessmentMutation) ClearConfirmedAt() {
+	m.confirmed_at = nil
+	m.clearedFields[assessment.FieldConfirmedAt] = struct{}{}
+}
+
+// ConfirmedAtCleared returns if the "confirmed_at" field was cleared in this mutation.
+func (m *AssessmentMutation) ConfirmedAtCleared() bool {
+	_, ok := m.clearedFields[assessment.FieldConfirmedAt]
+	return ok
+}
+
+// ResetConfirmedAt resets all changes to the "confirmed_at" field.
+func (m *AssessmentMutation) ResetConfirmedAt() {
+	m.confirmed_at = nil
+	delete(m.clearedFields, assessment.FieldConfirmedAt)
+}
+
+// SetReturnedAt sets the "returned_at" field.
+func (m *AssessmentMutation) SetReturnedAt(t time.Time) {
+	m.returned_at = &t
+}
+
+// ReturnedAt returns the value of the "returned_at" field in the mutation.
+func (m *AssessmentMutation) ReturnedAt() (r time.Time, exists bool) {
+	v := m.returned_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReturnedAt returns the old "returned_at" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldReturnedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReturnedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReturnedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReturnedAt: %w", err)
+	}
+	return oldValue.ReturnedAt, nil
+}
+
+// ClearReturnedAt clears the value of the "returned_at" field.
+func (m *AssessmentMutation) ClearReturnedAt() {
+	m.returned_at = nil
+	m.clearedFields[assessment.FieldReturnedAt] = struct{}{}
+}
+
+// ReturnedAtCleared returns if the "returned_at" field was cleared in this mutation.
+func (m *AssessmentMutation) ReturnedAtCleared() bool {
+	_, ok := m.clearedFields[assessment.FieldReturnedAt]
+	return ok
+}
+
+// ResetReturnedAt resets all changes to the "returned_at" field.
+func (m *AssessmentMutation) ResetReturnedAt() {
+	m.returned_at = nil
+	delete(m.clearedFields, assessment.FieldReturnedAt)
+}
+
+// SetReturnReason sets the "return_reason" field.
+func (m *AssessmentMutation) SetReturnReason(s string) {
+	m.return_reason = &s
+}
+
+// ReturnReason returns the value of the "return_reason" field in the mutation.
+func (m *AssessmentMutation) ReturnReason() (r string, exists bool) {
+	v := m.return_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReturnReason returns the old "return_reason" field's value of the Assessment entity.
+// If the Assessment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentMutation) OldReturnReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReturnReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReturnReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReturnReason: %w", err)
+	}
+	return oldValue.ReturnReason, nil
+}
+
+// ClearReturnReason clears the value of the "return_reason" field.
+func (m *AssessmentMutation) ClearReturnReason() {
+	m.return_reason = nil
+	m.clearedFields[assessment.FieldReturnReason] = struct{}{}
+}
+
+// ReturnReasonCleared returns if the "return_reason" field was cleared in this mutation.
+func (m *AssessmentMutation) ReturnReasonCleared() bool {
+	_, ok := m.clearedFields[assessment.FieldReturnReason]
+	return ok
+}
+
+// ResetReturnReason resets all changes to the "return_reason" field.
+func (m *AssessmentMutation) ResetReturnReason() {
+	m.return_reason = nil
+	delete(m.clearedFields, assessment.FieldReturnReason)
+}
+
+// ClearParticipation clears the "participation" edge to the Participation entity.
+func (m *AssessmentMutation) ClearParticipation() {
+	m.clearedparticipation = true
+	m.clearedFields[assessment.FieldParticipationID] = struct{}{}
+}
+
+// ParticipationCleared reports if the "participation" edge to the Participation entity was cleared.
+func (m *AssessmentMutation) ParticipationCleared() bool {
+	return m.clearedparticipation
+}
+
+// ParticipationIDs returns the "participation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ParticipationID instead. It exists only for internal usage by the builders.
+func (m *AssessmentMutation) ParticipationIDs() (ids []pulid.ID) {
+	if id := m.participation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetParticipation resets all changes to the "participation" edge.
+func (m *AssessmentMutation) ResetParticipation() {
+	m.participation = nil
+	m.clearedparticipation = false
+}
+
+// ClearCatalog clears the "catalog" edge to the Catalog entity.
+func (m *AssessmentMutation) ClearCatalog() {
+	m.clearedcatalog = true
+	m.clearedFields[assessment.FieldCatalogID] = struct{}{}
+}
+
+// CatalogCleared reports if the "catalog" edge to the Catalog entity was cleared.
+func (m *AssessmentMutation) CatalogCleared() bool {
+	return m.clearedcatalog
+}
+
+// CatalogIDs returns the "catalog" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CatalogID instead. It exists only for internal usage by the builders.
+func (m *AssessmentMutation) CatalogIDs() (ids []pulid.ID) {
+	if id := m.catalog; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCatalog resets all changes to the "catalog" edge.
+func (m *AssessmentMutation) ResetCatalog() {
+	m.catalog = nil
+	m.clearedcatalog = false
+}
+
+// ClearConsultant clears the "consultant" edge to the Consultant entity.
+func (m *AssessmentMutation) ClearConsultant() {
+	m.clearedconsultant = true
+	m.clearedFields[assessment.FieldConsultantID] = struct{}{}
+}
+
+// ConsultantCleared reports if the "consultant" edge to the Consultant entity was cleared.
+func (m *AssessmentMutation) ConsultantCleared() bool {
+	return m.ConsultantIDCleared() || m.clearedconsultant
+}
+
+// ConsultantIDs returns the "consultant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConsultantID instead. It exists only for internal usage by the builders.
+func (m *AssessmentMutation) ConsultantIDs() (ids []pulid.ID) {
+	if id := m.consultant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConsultant resets all changes to the "consultant" edge.
+func (m *AssessmentMutation) ResetConsultant() {
+	m.consultant = nil
+	m.clearedconsultant = false
+}
+
+// ClearAppointment clears the "appointment" edge to the Appointment entity.
+func (m *AssessmentMutation) ClearAppointment() {
+	m.clearedappointment = true
+	m.clearedFields[assessment.FieldAppointmentID] = struct{}{}
+}
+
+// AppointmentCleared reports if the "appointment" edge to the Appointment entity was cleared.
+func (m *AssessmentMutation) AppointmentCleared() bool {
+	return m.AppointmentIDCleared() || m.clearedappointment
+}
+
+// AppointmentIDs returns the "appointment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AppointmentID instead. It exists only for internal usage by the builders.
+func (m *AssessmentMutation) AppointmentIDs() (ids []pulid.ID) {
+	if id := m.appointment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAppointment resets all changes to the "appointment" edge.
+func (m *AssessmentMutation) ResetAppointment() {
+	m.appointment = nil
+	m.clearedappointment = false
+}
+
+// AddAnswerIDs adds the "answers" edge to the Answer entity by ids.
+func (m *AssessmentMutation) AddAnswerIDs(ids ...pulid.ID) {
+	if m.answers == nil {
+		m.answers = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.answers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAnswers clears the "answers" edge to the Answer entity.
+func (m *AssessmentMutation) ClearAnswers() {
+	m.clearedanswers = true
+}
+
+// AnswersCleared reports if the "answers" edge to the Answer entity was cleared.
+func (m *AssessmentMutation) AnswersCleared() bool {
+	return m.clearedanswers
+}
+
+// RemoveAnswerIDs removes the "answers" edge to the Answer entity by IDs.
+func (m *AssessmentMutation) RemoveAnswerIDs(ids ...pulid.ID) {
+	if m.removedanswers == nil {
+		m.removedanswers = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.answers, ids[i])
+		m.removedanswers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAnswers returns the removed IDs of the "answers" edge to the Answer entity.
+func (m *AssessmentMutation) RemovedAnswersIDs() (ids []pulid.ID) {
+	for id := range m.removedanswers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AnswersIDs returns the "answers" edge IDs in the mutation.
+func (m *AssessmentMutation) AnswersIDs() (ids []pulid.ID) {
+	for id := range m.answers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAnswers resets all changes to the "answers" edge.
+func (m *AssessmentMutation) ResetAnswers() {
+	m.answers = nil
+	m.clearedanswers = false
+	m.removedanswers = nil
+}
+
+// Where appends a list predicates to the AssessmentMutation builder.
+func (m *AssessmentMutation) Where(ps ...predicate.Assessment) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AssessmentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AssessmentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Assessment, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AssessmentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AssessmentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Assessment).
+func (m *AssessmentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AssessmentMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, assessment.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, assessment.FieldUpdatedAt)
+	}
+	if m.participation != nil {
+		fields = append(fields, assessment.FieldParticipationID)
+	}
+	if m.catalog != nil {
+		fields = append(fields, assessment.FieldCatalogID)
+	}
+	if m.kind != nil {
+		fields = append(fields, assessment.FieldKind)
+	}
+	if m.status != nil {
+		fields = append(fields, assessment.FieldStatus)
+	}
+	if m.consultant != nil {
+		fields = append(fields, assessment.FieldConsultantID)
+	}
+	if m.appointment != nil {
+		fields = append(fields, assessment.FieldAppointmentID)
+	}
+	if m.submitted_at != nil {
+		fields = append(fields, assessment.FieldSubmittedAt)
+	}
+	if m.confirmed_at != nil {
+		fields = append(fields, assessment.FieldConfirmedAt)
+	}
+	if m.returned_at != nil {
+		fields = append(fields, assessment.FieldReturnedAt)
+	}
+	if m.return_reason != nil {
+		fields = append(fields, assessment.FieldReturnReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AssessmentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case assessment.FieldCreatedAt:
+		return m.CreatedAt()
+	case assessment.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case assessment.FieldParticipationID:
+		return m.ParticipationID()
+	case assessment.FieldCatalogID:
+		return m.CatalogID()
+	case assessment.FieldKind:
+		return m.Kind()
+	case assessment.FieldStatus:
+		return m.Status()
+	case assessment.FieldConsultantID:
+		return m.ConsultantID()
+	case assessment.FieldAppointmentID:
+		return m.AppointmentID()
+	case assessment.FieldSubmittedAt:
+		return m.SubmittedAt()
+	case assessment.FieldConfirmedAt:
+		return m.ConfirmedAt()
+	case assessment.FieldReturnedAt:
+		return m.ReturnedAt()
+	case assessment.FieldReturnReason:
+		return m.ReturnReason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AssessmentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case assessment.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case assessment.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case assessment.FieldParticipationID:
+		return m.OldParticipationID(ctx)
+	case assessment.FieldCatalogID:
+		return m.OldCatalogID(ctx)
+	case assessment.FieldKind:
+		return m.OldKind(ctx)
+	case assessment.FieldStatus:
+		return m.OldStatus(ctx)
+	case assessment.FieldConsultantID:
+		return m.OldConsultantID(ctx)
+	case assessment.FieldAppointmentID:
+		return m.OldAppointmentID(ctx)
+	case assessment.FieldSubmittedAt:
+		return m.OldSubmittedAt(ctx)
+	case assessment.FieldConfirmedAt:
+		return m.OldConfirmedAt(ctx)
+	case assessment.FieldReturnedAt:
+		return m.OldReturnedAt(ctx)
+	case assessment.FieldReturnReason:
+		return m.OldReturnReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown Assessment field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssessmentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case assessment.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case assessment.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case assessment.FieldParticipationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParticipationID(v)
+		return nil
+	case assessment.FieldCatalogID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCatalogID(v)
+		return nil
+	case assessment.FieldKind:
+		v, ok := value.(types.AssessmentKind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case assessment.FieldStatus:
+		v, ok := value.(types.AssessmentStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case assessment.FieldConsultantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConsultantID(v)
+		return nil
+	case assessment.FieldAppointmentID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAppointmentID(v)
+		return nil
+	case assessment.FieldSubmittedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubmittedAt(v)
+		return nil
+	case assessment.FieldConfirmedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfirmedAt(v)
+		return nil
+	case assessment.FieldReturnedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReturnedAt(v)
+		return nil
+	case assessment.FieldReturnReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReturnReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Assessment field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AssessmentMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AssessmentMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssessmentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Assessment numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AssessmentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(assessment.FieldConsultantID) {
+		fields = append(fields, assessment.FieldConsultantID)
+	}
+	if m.FieldCleared(assessment.FieldAppointmentID) {
+		fields = append(fields, assessment.FieldAppointmentID)
+	}
+	if m.FieldCleared(assessment.FieldSubmittedAt) {
+		fields = append(fields, assessment.FieldSubmittedAt)
+	}
+	if m.FieldCleared(assessment.FieldConfirmedAt) {
+		fields = append(fields, assessment.FieldConfirmedAt)
+	}
+	if m.FieldCleared(assessment.FieldReturnedAt) {
+		fields = append(fields, assessment.FieldReturnedAt)
+	}
+	if m.FieldCleared(assessment.FieldReturnReason) {
+		fields = append(fields, assessment.FieldReturnReason)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AssessmentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AssessmentMutation) ClearField(name string) error {
+	switch name {
+	case assessment.FieldConsultantID:
+		m.ClearConsultantID()
+		return nil
+	case assessment.FieldAppointmentID:
+		m.ClearAppointmentID()
+		return nil
+	case assessment.FieldSubmittedAt:
+		m.ClearSubmittedAt()
+		return nil
+	case assessment.FieldConfirmedAt:
+		m.ClearConfirmedAt()
+		return nil
+	case assessment.FieldReturnedAt:
+		m.ClearReturnedAt()
+		return nil
+	case assessment.FieldReturnReason:
+		m.ClearReturnReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Assessment nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AssessmentMutation) ResetField(name string) error {
+	switch name {
+	case assessment.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case assessment.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case assessment.FieldParticipationID:
+		m.ResetParticipationID()
+		return nil
+	case assessment.FieldCatalogID:
+		m.ResetCatalogID()
+		return nil
+	case assessment.FieldKind:
+		m.ResetKind()
+		return nil
+	case assessment.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case assessment.FieldConsultantID:
+		m.ResetConsultantID()
+		return nil
+	case assessment.FieldAppointmentID:
+		m.ResetAppointmentID()
+		return nil
+	case assessment.FieldSubmittedAt:
+		m.ResetSubmittedAt()
+		return nil
+	case assessment.FieldConfirmedAt:
+		m.ResetConfirmedAt()
+		return nil
+	case assessment.FieldReturnedAt:
+		m.ResetReturnedAt()
+		return nil
+	case assessment.FieldReturnReason:
+		m.ResetReturnReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Assessment field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AssessmentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.participation != nil {
+		edges = append(edges, assessment.EdgeParticipation)
+	}
+	if m.catalog != nil {
+		edges = append(edges, assessment.EdgeCatalog)
+	}
+	if m.consultant != nil {
+		edges = append(edges, assessment.EdgeConsultant)
+	}
+	if m.appointment != nil {
+		edges = append(edges, assessment.EdgeAppointment)
+	}
+	if m.answers != nil {
+		edges = append(edges, assessment.EdgeAnswers)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AssessmentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case assessment.EdgeParticipation:
+		if id := m.participation; id != nil {
+			return []ent.Value{*id}
+		}
+	case assessment.EdgeCatalog:
+		if id := m.catalog; id != nil {
+			return []ent.Value{*id}
+		}
+	case assessment.EdgeConsultant:
+		if id := m.consultant; id != nil {
+			return []ent.Value{*id}
+		}
+	case assessment.EdgeAppointment:
+		if id := m.appointment; id != nil {
+			return []ent.Value{*id}
+		}
+	case assessment.EdgeAnswers:
+		ids := make([]ent.Value, 0, len(m.answers))
+		for id := range m.answers {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AssessmentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedanswers != nil {
+		edges = append(edges, assessment.EdgeAnswers)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AssessmentMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case assessment.EdgeAnswers:
+		ids := make([]ent.Value, 0, len(m.removedanswers))
+		for id := range m.removedanswers {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AssessmentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedparticipation {
+		edges = append(edges, assessment.EdgeParticipation)
+	}
+	if m.clearedcatalog {
+		edges = append(edges, assessment.EdgeCatalog)
+	}
+	if m.clearedconsultant {
+		edges = append(edges, assessment.EdgeConsultant)
+	}
+	if m.clearedappointment {
+		edges = append(edges, assessment.EdgeAppointment)
+	}
+	if m.clearedanswers {
+		edges = append(edges, assessment.EdgeAnswers)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AssessmentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case assessment.EdgeParticipation:
+		return m.clearedparticipation
+	case assessment.EdgeCatalog:
+		return m.clearedcatalog
+	case assessment.EdgeConsultant:
+		return m.clearedconsultant
+	case assessment.EdgeAppointment:
+		return m.clearedappointment
+	case assessment.EdgeAnswers:
+		return m.clearedanswers
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AssessmentMutation) ClearEdge(name string) error {
+	switch name {
+	case assessment.EdgeParticipation:
+		m.ClearParticipation()
+		return nil
+	case assessment.EdgeCatalog:
+		m.ClearCatalog()
+		return nil
+	case assessment.EdgeConsultant:
+		m.ClearConsultant()
+		return nil
+	case assessment.EdgeAppointment:
+		m.ClearAppointment()
+		return nil
+	}
+	return fmt.Errorf("unknown Assessment unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AssessmentMutation) ResetEdge(name string) error {
+	switch name {
+	case assessment.EdgeParticipation:
+		m.ResetParticipation()
+		return nil
+	case assessment.EdgeCatalog:
+		m.ResetCatalog()
+		return nil
+	case assessment.EdgeConsultant:
+		m.ResetConsultant()
+		return nil
+	case assessment.EdgeAppointment:
+		m.ResetAppointment()
+		return nil
+	case assessment.EdgeAnswers:
+		m.ResetAnswers()
+		return nil
+	}
+	return fmt.Errorf("unknown Assessment edge %s", name)
 }
 
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
@@ -6910,6 +10358,1855 @@ func (m *CalendarFeedMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown CalendarFeed edge %s", name)
+}
+
+// CatalogMutation represents an operation that mutates the Catalog nodes in the graph.
+type CatalogMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	name               *string
+	version            *string
+	source             *string
+	published_on       *time.Time
+	digest             *string
+	clearedFields      map[string]struct{}
+	groups             map[pulid.ID]struct{}
+	removedgroups      map[pulid.ID]struct{}
+	clearedgroups      bool
+	assessments        map[pulid.ID]struct{}
+	removedassessments map[pulid.ID]struct{}
+	clearedassessments bool
+	done               bool
+	oldValue           func(context.Context) (*Catalog, error)
+	predicates         []predicate.Catalog
+}
+
+var _ ent.Mutation = (*CatalogMutation)(nil)
+
+// catalogOption allows management of the mutation configuration using functional options.
+type catalogOption func(*CatalogMutation)
+
+// newCatalogMutation creates new mutation for the Catalog entity.
+func newCatalogMutation(c config, op Op, opts ...catalogOption) *CatalogMutation {
+	m := &CatalogMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCatalog,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCatalogID sets the ID field of the mutation.
+func withCatalogID(id pulid.ID) catalogOption {
+	return func(m *CatalogMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Catalog
+		)
+		m.oldValue = func(ctx context.Context) (*Catalog, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Catalog.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCatalog sets the old Catalog of the mutation.
+func withCatalog(node *Catalog) catalogOption {
+	return func(m *CatalogMutation) {
+		m.oldValue = func(context.Context) (*Catalog, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CatalogMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CatalogMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Catalog entities.
+func (m *CatalogMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CatalogMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CatalogMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Catalog.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CatalogMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CatalogMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Catalog entity.
+// If the Catalog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CatalogMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CatalogMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CatalogMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Catalog entity.
+// If the Catalog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CatalogMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetName sets the "name" field.
+func (m *CatalogMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *CatalogMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Catalog entity.
+// If the Catalog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *CatalogMutation) ResetName() {
+	m.name = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *CatalogMutation) SetVersion(s string) {
+	m.version = &s
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *CatalogMutation) Version() (r string, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the Catalog entity.
+// If the Catalog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogMutation) OldVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *CatalogMutation) ResetVersion() {
+	m.version = nil
+}
+
+// SetSource sets the "source" field.
+func (m *CatalogMutation) SetSource(s string) {
+	m.source = &s
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *CatalogMutation) Source() (r string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the Catalog entity.
+// If the Catalog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogMutation) OldSource(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ClearSource clears the value of the "source" field.
+func (m *CatalogMutation) ClearSource() {
+	m.source = nil
+	m.clearedFields[catalog.FieldSource] = struct{}{}
+}
+
+// SourceCleared returns if the "source" field was cleared in this mutation.
+func (m *CatalogMutation) SourceCleared() bool {
+	_, ok := m.clearedFields[catalog.FieldSource]
+	return ok
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *CatalogMutation) ResetSource() {
+	m.source = nil
+	delete(m.clearedFields, catalog.FieldSource)
+}
+
+// SetPublishedOn sets the "published_on" field.
+func (m *CatalogMutation) SetPublishedOn(t time.Time) {
+	m.published_on = &t
+}
+
+// PublishedOn returns the value of the "published_on" field in the mutation.
+func (m *CatalogMutation) PublishedOn() (r time.Time, exists bool) {
+	v := m.published_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedOn returns the old "published_on" field's value of the Catalog entity.
+// If the Catalog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogMutation) OldPublishedOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedOn: %w", err)
+	}
+	return oldValue.PublishedOn, nil
+}
+
+// ClearPublishedOn clears the value of the "published_on" field.
+func (m *CatalogMutation) ClearPublishedOn() {
+	m.published_on = nil
+	m.clearedFields[catalog.FieldPublishedOn] = struct{}{}
+}
+
+// PublishedOnCleared returns if the "published_on" field was cleared in this mutation.
+func (m *CatalogMutation) PublishedOnCleared() bool {
+	_, ok := m.clearedFields[catalog.FieldPublishedOn]
+	return ok
+}
+
+// ResetPublishedOn resets all changes to the "published_on" field.
+func (m *CatalogMutation) ResetPublishedOn() {
+	m.published_on = nil
+	delete(m.clearedFields, catalog.FieldPublishedOn)
+}
+
+// SetDigest sets the "digest" field.
+func (m *CatalogMutation) SetDigest(s string) {
+	m.digest = &s
+}
+
+// Digest returns the value of the "digest" field in the mutation.
+func (m *CatalogMutation) Digest() (r string, exists bool) {
+	v := m.digest
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigest returns the old "digest" field's value of the Catalog entity.
+// If the Catalog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogMutation) OldDigest(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigest is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigest requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigest: %w", err)
+	}
+	return oldValue.Digest, nil
+}
+
+// ResetDigest resets all changes to the "digest" field.
+func (m *CatalogMutation) ResetDigest() {
+	m.digest = nil
+}
+
+// AddGroupIDs adds the "groups" edge to the CatalogGroup entity by ids.
+func (m *CatalogMutation) AddGroupIDs(ids ...pulid.ID) {
+	if m.groups == nil {
+		m.groups = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.groups[ids[i]] = struct{}{}
+	}
+}
+
+// ClearGroups clears the "groups" edge to the CatalogGroup entity.
+func (m *CatalogMutation) ClearGroups() {
+	m.clearedgroups = true
+}
+
+// GroupsCleared reports if the "groups" edge to the CatalogGroup entity was cleared.
+func (m *CatalogMutation) GroupsCleared() bool {
+	return m.clearedgroups
+}
+
+// RemoveGroupIDs removes the "groups" edge to the CatalogGroup entity by IDs.
+func (m *CatalogMutation) RemoveGroupIDs(ids ...pulid.ID) {
+	if m.removedgroups == nil {
+		m.removedgroups = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.groups, ids[i])
+		m.removedgroups[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedGroups returns the removed IDs of the "groups" edge to the CatalogGroup entity.
+func (m *CatalogMutation) RemovedGroupsIDs() (ids []pulid.ID) {
+	for id := range m.removedgroups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// GroupsIDs returns the "groups" edge IDs in the mutation.
+func (m *CatalogMutation) GroupsIDs() (ids []pulid.ID) {
+	for id := range m.groups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetGroups resets all changes to the "groups" edge.
+func (m *CatalogMutation) ResetGroups() {
+	m.groups = nil
+	m.clearedgroups = false
+	m.removedgroups = nil
+}
+
+// AddAssessmentIDs adds the "assessments" edge to the Assessment entity by ids.
+func (m *CatalogMutation) AddAssessmentIDs(ids ...pulid.ID) {
+	if m.assessments == nil {
+		m.assessments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.assessments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAssessments clears the "assessments" edge to the Assessment entity.
+func (m *CatalogMutation) ClearAssessments() {
+	m.clearedassessments = true
+}
+
+// AssessmentsCleared reports if the "assessments" edge to the Assessment entity was cleared.
+func (m *CatalogMutation) AssessmentsCleared() bool {
+	return m.clearedassessments
+}
+
+// RemoveAssessmentIDs removes the "assessments" edge to the Assessment entity by IDs.
+func (m *CatalogMutation) RemoveAssessmentIDs(ids ...pulid.ID) {
+	if m.removedassessments == nil {
+		m.removedassessments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.assessments, ids[i])
+		m.removedassessments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAssessments returns the removed IDs of the "assessments" edge to the Assessment entity.
+func (m *CatalogMutation) RemovedAssessmentsIDs() (ids []pulid.ID) {
+	for id := range m.removedassessments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AssessmentsIDs returns the "assessments" edge IDs in the mutation.
+func (m *CatalogMutation) AssessmentsIDs() (ids []pulid.ID) {
+	for id := range m.assessments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAssessments resets all changes to the "assessments" edge.
+func (m *CatalogMutation) ResetAssessments() {
+	m.assessments = nil
+	m.clearedassessments = false
+	m.removedassessments = nil
+}
+
+// Where appends a list predicates to the CatalogMutation builder.
+func (m *CatalogMutation) Where(ps ...predicate.Catalog) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CatalogMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CatalogMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Catalog, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CatalogMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CatalogMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Catalog).
+func (m *CatalogMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CatalogMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, catalog.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, catalog.FieldUpdatedAt)
+	}
+	if m.name != nil {
+		fields = append(fields, catalog.FieldName)
+	}
+	if m.version != nil {
+		fields = append(fields, catalog.FieldVersion)
+	}
+	if m.source != nil {
+		fields = append(fields, catalog.FieldSource)
+	}
+	if m.published_on != nil {
+		fields = append(fields, catalog.FieldPublishedOn)
+	}
+	if m.digest != nil {
+		fields = append(fields, catalog.FieldDigest)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CatalogMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case catalog.FieldCreatedAt:
+		return m.CreatedAt()
+	case catalog.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case catalog.FieldName:
+		return m.Name()
+	case catalog.FieldVersion:
+		return m.Version()
+	case catalog.FieldSource:
+		return m.Source()
+	case catalog.FieldPublishedOn:
+		return m.PublishedOn()
+	case catalog.FieldDigest:
+		return m.Digest()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CatalogMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case catalog.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case catalog.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case catalog.FieldName:
+		return m.OldName(ctx)
+	case catalog.FieldVersion:
+		return m.OldVersion(ctx)
+	case catalog.FieldSource:
+		return m.OldSource(ctx)
+	case catalog.FieldPublishedOn:
+		return m.OldPublishedOn(ctx)
+	case catalog.FieldDigest:
+		return m.OldDigest(ctx)
+	}
+	return nil, fmt.Errorf("unknown Catalog field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CatalogMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case catalog.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case catalog.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case catalog.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case catalog.FieldVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case catalog.FieldSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case catalog.FieldPublishedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedOn(v)
+		return nil
+	case catalog.FieldDigest:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigest(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Catalog field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CatalogMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CatalogMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CatalogMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Catalog numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CatalogMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(catalog.FieldSource) {
+		fields = append(fields, catalog.FieldSource)
+	}
+	if m.FieldCleared(catalog.FieldPublishedOn) {
+		fields = append(fields, catalog.FieldPublishedOn)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CatalogMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CatalogMutation) ClearField(name string) error {
+	switch name {
+	case catalog.FieldSource:
+		m.ClearSource()
+		return nil
+	case catalog.FieldPublishedOn:
+		m.ClearPublishedOn()
+		return nil
+	}
+	return fmt.Errorf("unknown Catalog nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CatalogMutation) ResetField(name string) error {
+	switch name {
+	case catalog.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case catalog.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case catalog.FieldName:
+		m.ResetName()
+		return nil
+	case catalog.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case catalog.FieldSource:
+		m.ResetSource()
+		return nil
+	case catalog.FieldPublishedOn:
+		m.ResetPublishedOn()
+		return nil
+	case catalog.FieldDigest:
+		m.ResetDigest()
+		return nil
+	}
+	return fmt.Errorf("unknown Catalog field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CatalogMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.groups != nil {
+		edges = append(edges, catalog.EdgeGroups)
+	}
+	if m.assessments != nil {
+		edges = append(edges, catalog.EdgeAssessments)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CatalogMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case catalog.EdgeGroups:
+		ids := make([]ent.Value, 0, len(m.groups))
+		for id := range m.groups {
+			ids = append(ids, id)
+		}
+		return ids
+	case catalog.EdgeAssessments:
+		ids := make([]ent.Value, 0, len(m.assessments))
+		for id := range m.assessments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CatalogMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedgroups != nil {
+		edges = append(edges, catalog.EdgeGroups)
+	}
+	if m.removedassessments != nil {
+		edges = append(edges, catalog.EdgeAssessments)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CatalogMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case catalog.EdgeGroups:
+		ids := make([]ent.Value, 0, len(m.removedgroups))
+		for id := range m.removedgroups {
+			ids = append(ids, id)
+		}
+		return ids
+	case catalog.EdgeAssessments:
+		ids := make([]ent.Value, 0, len(m.removedassessments))
+		for id := range m.removedassessments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CatalogMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedgroups {
+		edges = append(edges, catalog.EdgeGroups)
+	}
+	if m.clearedassessments {
+		edges = append(edges, catalog.EdgeAssessments)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CatalogMutation) EdgeCleared(name string) bool {
+	switch name {
+	case catalog.EdgeGroups:
+		return m.clearedgroups
+	case catalog.EdgeAssessments:
+		return m.clearedassessments
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CatalogMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Catalog unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CatalogMutation) ResetEdge(name string) error {
+	switch name {
+	case catalog.EdgeGroups:
+		m.ResetGroups()
+		return nil
+	case catalog.EdgeAssessments:
+		m.ResetAssessments()
+		return nil
+	}
+	return fmt.Errorf("unknown Catalog edge %s", name)
+}
+
+// CatalogGroupMutation represents an operation that mutates the CatalogGroup nodes in the graph.
+type CatalogGroupMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	number              *int
+	addnumber           *int
+	title               *string
+	priority            *int
+	addpriority         *int
+	modules             *[]string
+	appendmodules       []string
+	goal                *string
+	clearedFields       map[string]struct{}
+	catalog             *pulid.ID
+	clearedcatalog      bool
+	requirements        map[pulid.ID]struct{}
+	removedrequirements map[pulid.ID]struct{}
+	clearedrequirements bool
+	done                bool
+	oldValue            func(context.Context) (*CatalogGroup, error)
+	predicates          []predicate.CatalogGroup
+}
+
+var _ ent.Mutation = (*CatalogGroupMutation)(nil)
+
+// cataloggroupOption allows management of the mutation configuration using functional options.
+type cataloggroupOption func(*CatalogGroupMutation)
+
+// newCatalogGroupMutation creates new mutation for the CatalogGroup entity.
+func newCatalogGroupMutation(c config, op Op, opts ...cataloggroupOption) *CatalogGroupMutation {
+	m := &CatalogGroupMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCatalogGroup,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCatalogGroupID sets the ID field of the mutation.
+func withCatalogGroupID(id pulid.ID) cataloggroupOption {
+	return func(m *CatalogGroupMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CatalogGroup
+		)
+		m.oldValue = func(ctx context.Context) (*CatalogGroup, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CatalogGroup.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCatalogGroup sets the old CatalogGroup of the mutation.
+func withCatalogGroup(node *CatalogGroup) cataloggroupOption {
+	return func(m *CatalogGroupMutation) {
+		m.oldValue = func(context.Context) (*CatalogGroup, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CatalogGroupMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CatalogGroupMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CatalogGroup entities.
+func (m *CatalogGroupMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CatalogGroupMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CatalogGroupMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CatalogGroup.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CatalogGroupMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CatalogGroupMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CatalogGroup entity.
+// If the CatalogGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogGroupMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CatalogGroupMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CatalogGroupMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CatalogGroupMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CatalogGroup entity.
+// If the CatalogGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogGroupMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CatalogGroupMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCatalogID sets the "catalog_id" field.
+func (m *CatalogGroupMutation) SetCatalogID(pu pulid.ID) {
+	m.catalog = &pu
+}
+
+// CatalogID returns the value of the "catalog_id" field in the mutation.
+func (m *CatalogGroupMutation) CatalogID() (r pulid.ID, exists bool) {
+	v := m.catalog
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCatalogID returns the old "catalog_id" field's value of the CatalogGroup entity.
+// If the CatalogGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogGroupMutation) OldCatalogID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCatalogID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCatalogID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCatalogID: %w", err)
+	}
+	return oldValue.CatalogID, nil
+}
+
+// ResetCatalogID resets all changes to the "catalog_id" field.
+func (m *CatalogGroupMutation) ResetCatalogID() {
+	m.catalog = nil
+}
+
+// SetNumber sets the "number" field.
+func (m *CatalogGroupMutation) SetNumber(i int) {
+	m.number = &i
+	m.addnumber = nil
+}
+
+// Number returns the value of the "number" field in the mutation.
+func (m *CatalogGroupMutation) Number() (r int, exists bool) {
+	v := m.number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNumber returns the old "number" field's value of the CatalogGroup entity.
+// If the CatalogGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogGroupMutation) OldNumber(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNumber: %w", err)
+	}
+	return oldValue.Number, nil
+}
+
+// AddNumber adds i to the "number" field.
+func (m *CatalogGroupMutation) AddNumber(i int) {
+	if m.addnumber != nil {
+		*m.addnumber += i
+	} else {
+		m.addnumber = &i
+	}
+}
+
+// AddedNumber returns the value that was added to the "number" field in this mutation.
+func (m *CatalogGroupMutation) AddedNumber() (r int, exists bool) {
+	v := m.addnumber
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNumber resets all changes to the "number" field.
+func (m *CatalogGroupMutation) ResetNumber() {
+	m.number = nil
+	m.addnumber = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *CatalogGroupMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *CatalogGroupMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the CatalogGroup entity.
+// If the CatalogGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogGroupMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *CatalogGroupMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetPriority sets the "priority" field.
+func (m *CatalogGroupMutation) SetPriority(i int) {
+	m.priority = &i
+	m.addpriority = nil
+}
+
+// Priority returns the value of the "priority" field in the mutation.
+func (m *CatalogGroupMutation) Priority() (r int, exists bool) {
+	v := m.priority
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPriority returns the old "priority" field's value of the CatalogGroup entity.
+// If the CatalogGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogGroupMutation) OldPriority(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPriority is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPriority requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPriority: %w", err)
+	}
+	return oldValue.Priority, nil
+}
+
+// AddPriority adds i to the "priority" field.
+func (m *CatalogGroupMutation) AddPriority(i int) {
+	if m.addpriority != nil {
+		*m.addpriority += i
+	} else {
+		m.addpriority = &i
+	}
+}
+
+// AddedPriority returns the value that was added to the "priority" field in this mutation.
+func (m *CatalogGroupMutation) AddedPriority() (r int, exists bool) {
+	v := m.addpriority
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPriority resets all changes to the "priority" field.
+func (m *CatalogGroupMutation) ResetPriority() {
+	m.priority = nil
+	m.addpriority = nil
+}
+
+// SetModules sets the "modules" field.
+func (m *CatalogGroupMutation) SetModules(s []string) {
+	m.modules = &s
+	m.appendmodules = nil
+}
+
+// Modules returns the value of the "modules" field in the mutation.
+func (m *CatalogGroupMutation) Modules() (r []string, exists bool) {
+	v := m.modules
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModules returns the old "modules" field's value of the CatalogGroup entity.
+// If the CatalogGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogGroupMutation) OldModules(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModules is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModules requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModules: %w", err)
+	}
+	return oldValue.Modules, nil
+}
+
+// AppendModules adds s to the "modules" field.
+func (m *CatalogGroupMutation) AppendModules(s []string) {
+	m.appendmodules = append(m.appendmodules, s...)
+}
+
+// AppendedModules returns the list of values that were appended to the "modules" field in this mutation.
+func (m *CatalogGroupMutation) AppendedModules() ([]string, bool) {
+	if len(m.appendmodules) == 0 {
+		return nil, false
+	}
+	return m.appendmodules, true
+}
+
+// ClearModules clears the value of the "modules" field.
+func (m *CatalogGroupMutation) ClearModules() {
+	m.modules = nil
+	m.appendmodules = nil
+	m.clearedFields[cataloggroup.FieldModules] = struct{}{}
+}
+
+// ModulesCleared returns if the "modules" field was cleared in this mutation.
+func (m *CatalogGroupMutation) ModulesCleared() bool {
+	_, ok := m.clearedFields[cataloggroup.FieldModules]
+	return ok
+}
+
+// ResetModules resets all changes to the "modules" field.
+func (m *CatalogGroupMutation) ResetModules() {
+	m.modules = nil
+	m.appendmodules = nil
+	delete(m.clearedFields, cataloggroup.FieldModules)
+}
+
+// SetGoal sets the "goal" field.
+func (m *CatalogGroupMutation) SetGoal(s string) {
+	m.goal = &s
+}
+
+// Goal returns the value of the "goal" field in the mutation.
+func (m *CatalogGroupMutation) Goal() (r string, exists bool) {
+	v := m.goal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGoal returns the old "goal" field's value of the CatalogGroup entity.
+// If the CatalogGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CatalogGroupMutation) OldGoal(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGoal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGoal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGoal: %w", err)
+	}
+	return oldValue.Goal, nil
+}
+
+// ClearGoal clears the value of the "goal" field.
+func (m *CatalogGroupMutation) ClearGoal() {
+	m.goal = nil
+	m.clearedFields[cataloggroup.FieldGoal] = struct{}{}
+}
+
+// GoalCleared returns if the "goal" field was cleared in this mutation.
+func (m *CatalogGroupMutation) GoalCleared() bool {
+	_, ok := m.clearedFields[cataloggroup.FieldGoal]
+	return ok
+}
+
+// ResetGoal resets all changes to the "goal" field.
+func (m *CatalogGroupMutation) ResetGoal() {
+	m.goal = nil
+	delete(m.clearedFields, cataloggroup.FieldGoal)
+}
+
+// ClearCatalog clears the "catalog" edge to the Catalog entity.
+func (m *CatalogGroupMutation) ClearCatalog() {
+	m.clearedcatalog = true
+	m.clearedFields[cataloggroup.FieldCatalogID] = struct{}{}
+}
+
+// CatalogCleared reports if the "catalog" edge to the Catalog entity was cleared.
+func (m *CatalogGroupMutation) CatalogCleared() bool {
+	return m.clearedcatalog
+}
+
+// CatalogIDs returns the "catalog" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CatalogID instead. It exists only for internal usage by the builders.
+func (m *CatalogGroupMutation) CatalogIDs() (ids []pulid.ID) {
+	if id := m.catalog; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCatalog resets all changes to the "catalog" edge.
+func (m *CatalogGroupMutation) ResetCatalog() {
+	m.catalog = nil
+	m.clearedcatalog = false
+}
+
+// AddRequirementIDs adds the "requirements" edge to the Requirement entity by ids.
+func (m *CatalogGroupMutation) AddRequirementIDs(ids ...pulid.ID) {
+	if m.requirements == nil {
+		m.requirements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.requirements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRequirements clears the "requirements" edge to the Requirement entity.
+func (m *CatalogGroupMutation) ClearRequirements() {
+	m.clearedrequirements = true
+}
+
+// RequirementsCleared reports if the "requirements" edge to the Requirement entity was cleared.
+func (m *CatalogGroupMutation) RequirementsCleared() bool {
+	return m.clearedrequirements
+}
+
+// RemoveRequirementIDs removes the "requirements" edge to the Requirement entity by IDs.
+func (m *CatalogGroupMutation) RemoveRequirementIDs(ids ...pulid.ID) {
+	if m.removedrequirements == nil {
+		m.removedrequirements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.requirements, ids[i])
+		m.removedrequirements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRequirements returns the removed IDs of the "requirements" edge to the Requirement entity.
+func (m *CatalogGroupMutation) RemovedRequirementsIDs() (ids []pulid.ID) {
+	for id := range m.removedrequirements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RequirementsIDs returns the "requirements" edge IDs in the mutation.
+func (m *CatalogGroupMutation) RequirementsIDs() (ids []pulid.ID) {
+	for id := range m.requirements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRequirements resets all changes to the "requirements" edge.
+func (m *CatalogGroupMutation) ResetRequirements() {
+	m.requirements = nil
+	m.clearedrequirements = false
+	m.removedrequirements = nil
+}
+
+// Where appends a list predicates to the CatalogGroupMutation builder.
+func (m *CatalogGroupMutation) Where(ps ...predicate.CatalogGroup) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CatalogGroupMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CatalogGroupMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CatalogGroup, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CatalogGroupMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CatalogGroupMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CatalogGroup).
+func (m *CatalogGroupMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CatalogGroupMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, cataloggroup.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, cataloggroup.FieldUpdatedAt)
+	}
+	if m.catalog != nil {
+		fields = append(fields, cataloggroup.FieldCatalogID)
+	}
+	if m.number != nil {
+		fields = append(fields, cataloggroup.FieldNumber)
+	}
+	if m.title != nil {
+		fields = append(fields, cataloggroup.FieldTitle)
+	}
+	if m.priority != nil {
+		fields = append(fields, cataloggroup.FieldPriority)
+	}
+	if m.modules != nil {
+		fields = append(fields, cataloggroup.FieldModules)
+	}
+	if m.goal != nil {
+		fields = append(fields, cataloggroup.FieldGoal)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CatalogGroupMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case cataloggroup.FieldCreatedAt:
+		return m.CreatedAt()
+	case cataloggroup.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case cataloggroup.FieldCatalogID:
+		return m.CatalogID()
+	case cataloggroup.FieldNumber:
+		return m.Number()
+	case cataloggroup.FieldTitle:
+		return m.Title()
+	case cataloggroup.FieldPriority:
+		return m.Priority()
+	case cataloggroup.FieldModules:
+		return m.Modules()
+	case cataloggroup.FieldGoal:
+		return m.Goal()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CatalogGroupMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case cataloggroup.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case cataloggroup.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case cataloggroup.FieldCatalogID:
+		return m.OldCatalogID(ctx)
+	case cataloggroup.FieldNumber:
+		return m.OldNumber(ctx)
+	case cataloggroup.FieldTitle:
+		return m.OldTitle(ctx)
+	case cataloggroup.FieldPriority:
+		return m.OldPriority(ctx)
+	case cataloggroup.FieldModules:
+		return m.OldModules(ctx)
+	case cataloggroup.FieldGoal:
+		return m.OldGoal(ctx)
+	}
+	return nil, fmt.Errorf("unknown CatalogGroup field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CatalogGroupMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case cataloggroup.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case cataloggroup.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case cataloggroup.FieldCatalogID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCatalogID(v)
+		return nil
+	case cataloggroup.FieldNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNumber(v)
+		return nil
+	case cataloggroup.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case cataloggroup.FieldPriority:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPriority(v)
+		return nil
+	case cataloggroup.FieldModules:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModules(v)
+		return nil
+	case cataloggroup.FieldGoal:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGoal(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CatalogGroup field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CatalogGroupMutation) AddedFields() []string {
+	var fields []string
+	if m.addnumber != nil {
+		fields = append(fields, cataloggroup.FieldNumber)
+	}
+	if m.addpriority != nil {
+		fields = append(fields, cataloggroup.FieldPriority)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CatalogGroupMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case cataloggroup.FieldNumber:
+		return m.AddedNumber()
+	case cataloggroup.FieldPriority:
+		return m.AddedPriority()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CatalogGroupMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case cataloggroup.FieldNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNumber(v)
+		return nil
+	case cataloggroup.FieldPriority:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPriority(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CatalogGroup numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CatalogGroupMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(cataloggroup.FieldModules) {
+		fields = append(fields, cataloggroup.FieldModules)
+	}
+	if m.FieldCleared(cataloggroup.FieldGoal) {
+		fields = append(fields, cataloggroup.FieldGoal)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CatalogGroupMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CatalogGroupMutation) ClearField(name string) error {
+	switch name {
+	case cataloggroup.FieldModules:
+		m.ClearModules()
+		return nil
+	case cataloggroup.FieldGoal:
+		m.ClearGoal()
+		return nil
+	}
+	return fmt.Errorf("unknown CatalogGroup nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CatalogGroupMutation) ResetField(name string) error {
+	switch name {
+	case cataloggroup.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case cataloggroup.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case cataloggroup.FieldCatalogID:
+		m.ResetCatalogID()
+		return nil
+	case cataloggroup.FieldNumber:
+		m.ResetNumber()
+		return nil
+	case cataloggroup.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case cataloggroup.FieldPriority:
+		m.ResetPriority()
+		return nil
+	case cataloggroup.FieldModules:
+		m.ResetModules()
+		return nil
+	case cataloggroup.FieldGoal:
+		m.ResetGoal()
+		return nil
+	}
+	return fmt.Errorf("unknown CatalogGroup field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CatalogGroupMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.catalog != nil {
+		edges = append(edges, cataloggroup.EdgeCatalog)
+	}
+	if m.requirements != nil {
+		edges = append(edges, cataloggroup.EdgeRequirements)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CatalogGroupMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case cataloggroup.EdgeCatalog:
+		if id := m.catalog; id != nil {
+			return []ent.Value{*id}
+		}
+	case cataloggroup.EdgeRequirements:
+		ids := make([]ent.Value, 0, len(m.requirements))
+		for id := range m.requirements {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CatalogGroupMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedrequirements != nil {
+		edges = append(edges, cataloggroup.EdgeRequirements)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CatalogGroupMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case cataloggroup.EdgeRequirements:
+		ids := make([]ent.Value, 0, len(m.removedrequirements))
+		for id := range m.removedrequirements {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CatalogGroupMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcatalog {
+		edges = append(edges, cataloggroup.EdgeCatalog)
+	}
+	if m.clearedrequirements {
+		edges = append(edges, cataloggroup.EdgeRequirements)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CatalogGroupMutation) EdgeCleared(name string) bool {
+	switch name {
+	case cataloggroup.EdgeCatalog:
+		return m.clearedcatalog
+	case cataloggroup.EdgeRequirements:
+		return m.clearedrequirements
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CatalogGroupMutation) ClearEdge(name string) error {
+	switch name {
+	case cataloggroup.EdgeCatalog:
+		m.ClearCatalog()
+		return nil
+	}
+	return fmt.Errorf("unknown CatalogGroup unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CatalogGroupMutation) ResetEdge(name string) error {
+	switch name {
+	case cataloggroup.EdgeCatalog:
+		m.ResetCatalog()
+		return nil
+	case cataloggroup.EdgeRequirements:
+		m.ResetRequirements()
+		return nil
+	}
+	return fmt.Errorf("unknown CatalogGroup edge %s", name)
 }
 
 // ConsultantMutation represents an operation that mutates the Consultant nodes in the graph.
@@ -11691,6 +16988,9 @@ type MeasureMutation struct {
 	clearedFields        map[string]struct{}
 	participation        *pulid.ID
 	clearedparticipation bool
+	addresses            map[pulid.ID]struct{}
+	removedaddresses     map[pulid.ID]struct{}
+	clearedaddresses     bool
 	done                 bool
 	oldValue             func(context.Context) (*Measure, error)
 	predicates           []predicate.Measure
@@ -12213,6 +17513,60 @@ func (m *MeasureMutation) ResetParticipation() {
 	m.clearedparticipation = false
 }
 
+// AddAddressIDs adds the "addresses" edge to the Answer entity by ids.
+func (m *MeasureMutation) AddAddressIDs(ids ...pulid.ID) {
+	if m.addresses == nil {
+		m.addresses = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.addresses[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAddresses clears the "addresses" edge to the Answer entity.
+func (m *MeasureMutation) ClearAddresses() {
+	m.clearedaddresses = true
+}
+
+// AddressesCleared reports if the "addresses" edge to the Answer entity was cleared.
+func (m *MeasureMutation) AddressesCleared() bool {
+	return m.clearedaddresses
+}
+
+// RemoveAddressIDs removes the "addresses" edge to the Answer entity by IDs.
+func (m *MeasureMutation) RemoveAddressIDs(ids ...pulid.ID) {
+	if m.removedaddresses == nil {
+		m.removedaddresses = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.addresses, ids[i])
+		m.removedaddresses[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAddresses returns the removed IDs of the "addresses" edge to the Answer entity.
+func (m *MeasureMutation) RemovedAddressesIDs() (ids []pulid.ID) {
+	for id := range m.removedaddresses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AddressesIDs returns the "addresses" edge IDs in the mutation.
+func (m *MeasureMutation) AddressesIDs() (ids []pulid.ID) {
+	for id := range m.addresses {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAddresses resets all changes to the "addresses" edge.
+func (m *MeasureMutation) ResetAddresses() {
+	m.addresses = nil
+	m.clearedaddresses = false
+	m.removedaddresses = nil
+}
+
 // Where appends a list predicates to the MeasureMutation builder.
 func (m *MeasureMutation) Where(ps ...predicate.Measure) {
 	m.predicates = append(m.predicates, ps...)
@@ -12514,9 +17868,12 @@ func (m *MeasureMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MeasureMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.participation != nil {
 		edges = append(edges, measure.EdgeParticipation)
+	}
+	if m.addresses != nil {
+		edges = append(edges, measure.EdgeAddresses)
 	}
 	return edges
 }
@@ -12529,27 +17886,47 @@ func (m *MeasureMutation) AddedIDs(name string) []ent.Value {
 		if id := m.participation; id != nil {
 			return []ent.Value{*id}
 		}
+	case measure.EdgeAddresses:
+		ids := make([]ent.Value, 0, len(m.addresses))
+		for id := range m.addresses {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MeasureMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.removedaddresses != nil {
+		edges = append(edges, measure.EdgeAddresses)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *MeasureMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case measure.EdgeAddresses:
+		ids := make([]ent.Value, 0, len(m.removedaddresses))
+		for id := range m.removedaddresses {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MeasureMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedparticipation {
 		edges = append(edges, measure.EdgeParticipation)
+	}
+	if m.clearedaddresses {
+		edges = append(edges, measure.EdgeAddresses)
 	}
 	return edges
 }
@@ -12560,6 +17937,8 @@ func (m *MeasureMutation) EdgeCleared(name string) bool {
 	switch name {
 	case measure.EdgeParticipation:
 		return m.clearedparticipation
+	case measure.EdgeAddresses:
+		return m.clearedaddresses
 	}
 	return false
 }
@@ -12581,6 +17960,9 @@ func (m *MeasureMutation) ResetEdge(name string) error {
 	switch name {
 	case measure.EdgeParticipation:
 		m.ResetParticipation()
+		return nil
+	case measure.EdgeAddresses:
+		m.ResetAddresses()
 		return nil
 	}
 	return fmt.Errorf("unknown Measure edge %s", name)
@@ -13502,6 +18884,9 @@ type ParticipationMutation struct {
 	flags                 map[pulid.ID]struct{}
 	removedflags          map[pulid.ID]struct{}
 	clearedflags          bool
+	assessments           map[pulid.ID]struct{}
+	removedassessments    map[pulid.ID]struct{}
+	clearedassessments    bool
 	done                  bool
 	oldValue              func(context.Context) (*Participation, error)
 	predicates            []predicate.Participation
@@ -14288,6 +19673,60 @@ func (m *ParticipationMutation) ResetFlags() {
 	m.removedflags = nil
 }
 
+// AddAssessmentIDs adds the "assessments" edge to the Assessment entity by ids.
+func (m *ParticipationMutation) AddAssessmentIDs(ids ...pulid.ID) {
+	if m.assessments == nil {
+		m.assessments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.assessments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAssessments clears the "assessments" edge to the Assessment entity.
+func (m *ParticipationMutation) ClearAssessments() {
+	m.clearedassessments = true
+}
+
+// AssessmentsCleared reports if the "assessments" edge to the Assessment entity was cleared.
+func (m *ParticipationMutation) AssessmentsCleared() bool {
+	return m.clearedassessments
+}
+
+// RemoveAssessmentIDs removes the "assessments" edge to the Assessment entity by IDs.
+func (m *ParticipationMutation) RemoveAssessmentIDs(ids ...pulid.ID) {
+	if m.removedassessments == nil {
+		m.removedassessments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.assessments, ids[i])
+		m.removedassessments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAssessments returns the removed IDs of the "assessments" edge to the Assessment entity.
+func (m *ParticipationMutation) RemovedAssessmentsIDs() (ids []pulid.ID) {
+	for id := range m.removedassessments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AssessmentsIDs returns the "assessments" edge IDs in the mutation.
+func (m *ParticipationMutation) AssessmentsIDs() (ids []pulid.ID) {
+	for id := range m.assessments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAssessments resets all changes to the "assessments" edge.
+func (m *ParticipationMutation) ResetAssessments() {
+	m.assessments = nil
+	m.clearedassessments = false
+	m.removedassessments = nil
+}
+
 // Where appends a list predicates to the ParticipationMutation builder.
 func (m *ParticipationMutation) Where(ps ...predicate.Participation) {
 	m.predicates = append(m.predicates, ps...)
@@ -14555,7 +19994,7 @@ func (m *ParticipationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ParticipationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.program != nil {
 		edges = append(edges, participation.EdgeProgram)
 	}
@@ -14579,6 +20018,9 @@ func (m *ParticipationMutation) AddedEdges() []string {
 	}
 	if m.flags != nil {
 		edges = append(edges, participation.EdgeFlags)
+	}
+	if m.assessments != nil {
+		edges = append(edges, participation.EdgeAssessments)
 	}
 	return edges
 }
@@ -14629,13 +20071,19 @@ func (m *ParticipationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case participation.EdgeAssessments:
+		ids := make([]ent.Value, 0, len(m.assessments))
+		for id := range m.assessments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ParticipationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.removedsteps != nil {
 		edges = append(edges, participation.EdgeSteps)
 	}
@@ -14650,6 +20098,9 @@ func (m *ParticipationMutation) RemovedEdges() []string {
 	}
 	if m.removedflags != nil {
 		edges = append(edges, participation.EdgeFlags)
+	}
+	if m.removedassessments != nil {
+		edges = append(edges, participation.EdgeAssessments)
 	}
 	return edges
 }
@@ -14688,13 +20139,19 @@ func (m *ParticipationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case participation.EdgeAssessments:
+		ids := make([]ent.Value, 0, len(m.removedassessments))
+		for id := range m.removedassessments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ParticipationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.clearedprogram {
 		edges = append(edges, participation.EdgeProgram)
 	}
@@ -14719,6 +20176,9 @@ func (m *ParticipationMutation) ClearedEdges() []string {
 	if m.clearedflags {
 		edges = append(edges, participation.EdgeFlags)
 	}
+	if m.clearedassessments {
+		edges = append(edges, participation.EdgeAssessments)
+	}
 	return edges
 }
 
@@ -14742,6 +20202,8 @@ func (m *ParticipationMutation) EdgeCleared(name string) bool {
 		return m.clearedledger_entries
 	case participation.EdgeFlags:
 		return m.clearedflags
+	case participation.EdgeAssessments:
+		return m.clearedassessments
 	}
 	return false
 }
@@ -14790,6 +20252,9 @@ func (m *ParticipationMutation) ResetEdge(name string) error {
 		return nil
 	case participation.EdgeFlags:
 		m.ResetFlags()
+		return nil
+	case participation.EdgeAssessments:
+		m.ResetAssessments()
 		return nil
 	}
 	return fmt.Errorf("unknown Participation edge %s", name)
@@ -16025,6 +21490,901 @@ func (m *ProgramMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Program edge %s", name)
+}
+
+// RequirementMutation represents an operation that mutates the Requirement nodes in the graph.
+type RequirementMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	created_at    *time.Time
+	updated_at    *time.Time
+	catalog_id    *pulid.ID
+	ref           *string
+	number        *int
+	addnumber     *int
+	question      *string
+	help          *string
+	effort        *string
+	clearedFields map[string]struct{}
+	group         *pulid.ID
+	clearedgroup  bool
+	done          bool
+	oldValue      func(context.Context) (*Requirement, error)
+	predicates    []predicate.Requirement
+}
+
+var _ ent.Mutation = (*RequirementMutation)(nil)
+
+// requirementOption allows management of the mutation configuration using functional options.
+type requirementOption func(*RequirementMutation)
+
+// newRequirementMutation creates new mutation for the Requirement entity.
+func newRequirementMutation(c config, op Op, opts ...requirementOption) *RequirementMutation {
+	m := &RequirementMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRequirement,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRequirementID sets the ID field of the mutation.
+func withRequirementID(id pulid.ID) requirementOption {
+	return func(m *RequirementMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Requirement
+		)
+		m.oldValue = func(ctx context.Context) (*Requirement, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Requirement.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRequirement sets the old Requirement of the mutation.
+func withRequirement(node *Requirement) requirementOption {
+	return func(m *RequirementMutation) {
+		m.oldValue = func(context.Context) (*Requirement, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RequirementMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RequirementMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Requirement entities.
+func (m *RequirementMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RequirementMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RequirementMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Requirement.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RequirementMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RequirementMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RequirementMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RequirementMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RequirementMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RequirementMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetCatalogID sets the "catalog_id" field.
+func (m *RequirementMutation) SetCatalogID(pu pulid.ID) {
+	m.catalog_id = &pu
+}
+
+// CatalogID returns the value of the "catalog_id" field in the mutation.
+func (m *RequirementMutation) CatalogID() (r pulid.ID, exists bool) {
+	v := m.catalog_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCatalogID returns the old "catalog_id" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldCatalogID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCatalogID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCatalogID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCatalogID: %w", err)
+	}
+	return oldValue.CatalogID, nil
+}
+
+// ResetCatalogID resets all changes to the "catalog_id" field.
+func (m *RequirementMutation) ResetCatalogID() {
+	m.catalog_id = nil
+}
+
+// SetGroupID sets the "group_id" field.
+func (m *RequirementMutation) SetGroupID(pu pulid.ID) {
+	m.group = &pu
+}
+
+// GroupID returns the value of the "group_id" field in the mutation.
+func (m *RequirementMutation) GroupID() (r pulid.ID, exists bool) {
+	v := m.group
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGroupID returns the old "group_id" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldGroupID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGroupID: %w", err)
+	}
+	return oldValue.GroupID, nil
+}
+
+// ResetGroupID resets all changes to the "group_id" field.
+func (m *RequirementMutation) ResetGroupID() {
+	m.group = nil
+}
+
+// SetRef sets the "ref" field.
+func (m *RequirementMutation) SetRef(s string) {
+	m.ref = &s
+}
+
+// Ref returns the value of the "ref" field in the mutation.
+func (m *RequirementMutation) Ref() (r string, exists bool) {
+	v := m.ref
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRef returns the old "ref" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldRef(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRef is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRef requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRef: %w", err)
+	}
+	return oldValue.Ref, nil
+}
+
+// ResetRef resets all changes to the "ref" field.
+func (m *RequirementMutation) ResetRef() {
+	m.ref = nil
+}
+
+// SetNumber sets the "number" field.
+func (m *RequirementMutation) SetNumber(i int) {
+	m.number = &i
+	m.addnumber = nil
+}
+
+// Number returns the value of the "number" field in the mutation.
+func (m *RequirementMutation) Number() (r int, exists bool) {
+	v := m.number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNumber returns the old "number" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldNumber(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNumber: %w", err)
+	}
+	return oldValue.Number, nil
+}
+
+// AddNumber adds i to the "number" field.
+func (m *RequirementMutation) AddNumber(i int) {
+	if m.addnumber != nil {
+		*m.addnumber += i
+	} else {
+		m.addnumber = &i
+	}
+}
+
+// AddedNumber returns the value that was added to the "number" field in this mutation.
+func (m *RequirementMutation) AddedNumber() (r int, exists bool) {
+	v := m.addnumber
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNumber resets all changes to the "number" field.
+func (m *RequirementMutation) ResetNumber() {
+	m.number = nil
+	m.addnumber = nil
+}
+
+// SetQuestion sets the "question" field.
+func (m *RequirementMutation) SetQuestion(s string) {
+	m.question = &s
+}
+
+// Question returns the value of the "question" field in the mutation.
+func (m *RequirementMutation) Question() (r string, exists bool) {
+	v := m.question
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQuestion returns the old "question" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldQuestion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQuestion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQuestion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQuestion: %w", err)
+	}
+	return oldValue.Question, nil
+}
+
+// ResetQuestion resets all changes to the "question" field.
+func (m *RequirementMutation) ResetQuestion() {
+	m.question = nil
+}
+
+// SetHelp sets the "help" field.
+func (m *RequirementMutation) SetHelp(s string) {
+	m.help = &s
+}
+
+// Help returns the value of the "help" field in the mutation.
+func (m *RequirementMutation) Help() (r string, exists bool) {
+	v := m.help
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHelp returns the old "help" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldHelp(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHelp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHelp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHelp: %w", err)
+	}
+	return oldValue.Help, nil
+}
+
+// ClearHelp clears the value of the "help" field.
+func (m *RequirementMutation) ClearHelp() {
+	m.help = nil
+	m.clearedFields[requirement.FieldHelp] = struct{}{}
+}
+
+// HelpCleared returns if the "help" field was cleared in this mutation.
+func (m *RequirementMutation) HelpCleared() bool {
+	_, ok := m.clearedFields[requirement.FieldHelp]
+	return ok
+}
+
+// ResetHelp resets all changes to the "help" field.
+func (m *RequirementMutation) ResetHelp() {
+	m.help = nil
+	delete(m.clearedFields, requirement.FieldHelp)
+}
+
+// SetEffort sets the "effort" field.
+func (m *RequirementMutation) SetEffort(s string) {
+	m.effort = &s
+}
+
+// Effort returns the value of the "effort" field in the mutation.
+func (m *RequirementMutation) Effort() (r string, exists bool) {
+	v := m.effort
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffort returns the old "effort" field's value of the Requirement entity.
+// If the Requirement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RequirementMutation) OldEffort(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffort is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffort requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffort: %w", err)
+	}
+	return oldValue.Effort, nil
+}
+
+// ClearEffort clears the value of the "effort" field.
+func (m *RequirementMutation) ClearEffort() {
+	m.effort = nil
+	m.clearedFields[requirement.FieldEffort] = struct{}{}
+}
+
+// EffortCleared returns if the "effort" field was cleared in this mutation.
+func (m *RequirementMutation) EffortCleared() bool {
+	_, ok := m.clearedFields[requirement.FieldEffort]
+	return ok
+}
+
+// ResetEffort resets all changes to the "effort" field.
+func (m *RequirementMutation) ResetEffort() {
+	m.effort = nil
+	delete(m.clearedFields, requirement.FieldEffort)
+}
+
+// ClearGroup clears the "group" edge to the CatalogGroup entity.
+func (m *RequirementMutation) ClearGroup() {
+	m.clearedgroup = true
+	m.clearedFields[requirement.FieldGroupID] = struct{}{}
+}
+
+// GroupCleared reports if the "group" edge to the CatalogGroup entity was cleared.
+func (m *RequirementMutation) GroupCleared() bool {
+	return m.clearedgroup
+}
+
+// GroupIDs returns the "group" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// GroupID instead. It exists only for internal usage by the builders.
+func (m *RequirementMutation) GroupIDs() (ids []pulid.ID) {
+	if id := m.group; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetGroup resets all changes to the "group" edge.
+func (m *RequirementMutation) ResetGroup() {
+	m.group = nil
+	m.clearedgroup = false
+}
+
+// Where appends a list predicates to the RequirementMutation builder.
+func (m *RequirementMutation) Where(ps ...predicate.Requirement) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RequirementMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RequirementMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Requirement, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RequirementMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RequirementMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Requirement).
+func (m *RequirementMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RequirementMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, requirement.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, requirement.FieldUpdatedAt)
+	}
+	if m.catalog_id != nil {
+		fields = append(fields, requirement.FieldCatalogID)
+	}
+	if m.group != nil {
+		fields = append(fields, requirement.FieldGroupID)
+	}
+	if m.ref != nil {
+		fields = append(fields, requirement.FieldRef)
+	}
+	if m.number != nil {
+		fields = append(fields, requirement.FieldNumber)
+	}
+	if m.question != nil {
+		fields = append(fields, requirement.FieldQuestion)
+	}
+	if m.help != nil {
+		fields = append(fields, requirement.FieldHelp)
+	}
+	if m.effort != nil {
+		fields = append(fields, requirement.FieldEffort)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RequirementMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case requirement.FieldCreatedAt:
+		return m.CreatedAt()
+	case requirement.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case requirement.FieldCatalogID:
+		return m.CatalogID()
+	case requirement.FieldGroupID:
+		return m.GroupID()
+	case requirement.FieldRef:
+		return m.Ref()
+	case requirement.FieldNumber:
+		return m.Number()
+	case requirement.FieldQuestion:
+		return m.Question()
+	case requirement.FieldHelp:
+		return m.Help()
+	case requirement.FieldEffort:
+		return m.Effort()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RequirementMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case requirement.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case requirement.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case requirement.FieldCatalogID:
+		return m.OldCatalogID(ctx)
+	case requirement.FieldGroupID:
+		return m.OldGroupID(ctx)
+	case requirement.FieldRef:
+		return m.OldRef(ctx)
+	case requirement.FieldNumber:
+		return m.OldNumber(ctx)
+	case requirement.FieldQuestion:
+		return m.OldQuestion(ctx)
+	case requirement.FieldHelp:
+		return m.OldHelp(ctx)
+	case requirement.FieldEffort:
+		return m.OldEffort(ctx)
+	}
+	return nil, fmt.Errorf("unknown Requirement field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequirementMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case requirement.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case requirement.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case requirement.FieldCatalogID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCatalogID(v)
+		return nil
+	case requirement.FieldGroupID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGroupID(v)
+		return nil
+	case requirement.FieldRef:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRef(v)
+		return nil
+	case requirement.FieldNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNumber(v)
+		return nil
+	case requirement.FieldQuestion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQuestion(v)
+		return nil
+	case requirement.FieldHelp:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHelp(v)
+		return nil
+	case requirement.FieldEffort:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffort(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RequirementMutation) AddedFields() []string {
+	var fields []string
+	if m.addnumber != nil {
+		fields = append(fields, requirement.FieldNumber)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RequirementMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case requirement.FieldNumber:
+		return m.AddedNumber()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RequirementMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case requirement.FieldNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNumber(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RequirementMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(requirement.FieldHelp) {
+		fields = append(fields, requirement.FieldHelp)
+	}
+	if m.FieldCleared(requirement.FieldEffort) {
+		fields = append(fields, requirement.FieldEffort)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RequirementMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RequirementMutation) ClearField(name string) error {
+	switch name {
+	case requirement.FieldHelp:
+		m.ClearHelp()
+		return nil
+	case requirement.FieldEffort:
+		m.ClearEffort()
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RequirementMutation) ResetField(name string) error {
+	switch name {
+	case requirement.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case requirement.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case requirement.FieldCatalogID:
+		m.ResetCatalogID()
+		return nil
+	case requirement.FieldGroupID:
+		m.ResetGroupID()
+		return nil
+	case requirement.FieldRef:
+		m.ResetRef()
+		return nil
+	case requirement.FieldNumber:
+		m.ResetNumber()
+		return nil
+	case requirement.FieldQuestion:
+		m.ResetQuestion()
+		return nil
+	case requirement.FieldHelp:
+		m.ResetHelp()
+		return nil
+	case requirement.FieldEffort:
+		m.ResetEffort()
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RequirementMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.group != nil {
+		edges = append(edges, requirement.EdgeGroup)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RequirementMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case requirement.EdgeGroup:
+		if id := m.group; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RequirementMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RequirementMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RequirementMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedgroup {
+		edges = append(edges, requirement.EdgeGroup)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RequirementMutation) EdgeCleared(name string) bool {
+	switch name {
+	case requirement.EdgeGroup:
+		return m.clearedgroup
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RequirementMutation) ClearEdge(name string) error {
+	switch name {
+	case requirement.EdgeGroup:
+		m.ClearGroup()
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RequirementMutation) ResetEdge(name string) error {
+	switch name {
+	case requirement.EdgeGroup:
+		m.ResetGroup()
+		return nil
+	}
+	return fmt.Errorf("unknown Requirement edge %s", name)
 }
 
 // StepMutation represents an operation that mutates the Step nodes in the graph.

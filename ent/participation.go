@@ -61,17 +61,20 @@ type ParticipationEdges struct {
 	LedgerEntries []*LedgerEntry `json:"ledger_entries,omitempty"`
 	// Flags holds the value of the flags edge.
 	Flags []*Flag `json:"flags,omitempty"`
+	// Assessments holds the value of the assessments edge.
+	Assessments []*Assessment `json:"assessments,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [9]bool
 	// totalCount holds the count of the edges above.
-	totalCount [7]map[string]int
+	totalCount [8]map[string]int
 
 	namedSteps         map[string][]*Step
 	namedMeasures      map[string][]*Measure
 	namedAppointments  map[string][]*Appointment
 	namedLedgerEntries map[string][]*LedgerEntry
 	namedFlags         map[string][]*Flag
+	namedAssessments   map[string][]*Assessment
 }
 
 // ProgramOrErr returns the Program value or an error if the edge
@@ -150,6 +153,15 @@ func (e ParticipationEdges) FlagsOrErr() ([]*Flag, error) {
 		return e.Flags, nil
 	}
 	return nil, &NotLoadedError{edge: "flags"}
+}
+
+// AssessmentsOrErr returns the Assessments value or an error if the edge
+// was not loaded in eager-loading.
+func (e ParticipationEdges) AssessmentsOrErr() ([]*Assessment, error) {
+	if e.loadedTypes[8] {
+		return e.Assessments, nil
+	}
+	return nil, &NotLoadedError{edge: "assessments"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -285,6 +297,11 @@ func (_m *Participation) QueryLedgerEntries() *LedgerEntryQuery {
 // QueryFlags queries the "flags" edge of the Participation entity.
 func (_m *Participation) QueryFlags() *FlagQuery {
 	return NewParticipationClient(_m.config).QueryFlags(_m)
+}
+
+// QueryAssessments queries the "assessments" edge of the Participation entity.
+func (_m *Participation) QueryAssessments() *AssessmentQuery {
+	return NewParticipationClient(_m.config).QueryAssessments(_m)
 }
 
 // Update returns a builder for updating this Participation.
@@ -458,6 +475,30 @@ func (_m *Participation) appendNamedFlags(name string, edges ...*Flag) {
 		_m.Edges.namedFlags[name] = []*Flag{}
 	} else {
 		_m.Edges.namedFlags[name] = append(_m.Edges.namedFlags[name], edges...)
+	}
+}
+
+// NamedAssessments returns the Assessments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Participation) NamedAssessments(name string) ([]*Assessment, error) {
+	if _m.Edges.namedAssessments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAssessments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Participation) appendNamedAssessments(name string, edges ...*Assessment) {
+	if _m.Edges.namedAssessments == nil {
+		_m.Edges.namedAssessments = make(map[string][]*Assessment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAssessments[name] = []*Assessment{}
+	} else {
+		_m.Edges.namedAssessments[name] = append(_m.Edges.namedAssessments[name], edges...)
 	}
 }
 

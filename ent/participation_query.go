@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
@@ -42,6 +43,7 @@ type ParticipationQuery struct {
 	withFunding            *FundingAccountQuery
 	withLedgerEntries      *LedgerEntryQuery
 	withFlags              *FlagQuery
+	withAssessments        *AssessmentQuery
 	loadTotal              []func(context.Context, []*Participation) error
 	modifiers              []func(*sql.Selector)
 	withNamedSteps         map[string]*StepQuery
@@ -49,6 +51,7 @@ type ParticipationQuery struct {
 	withNamedAppointments  map[string]*AppointmentQuery
 	withNamedLedgerEntries map[string]*LedgerEntryQuery
 	withNamedFlags         map[string]*FlagQuery
+	withNamedAssessments   map[string]*AssessmentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -261,6 +264,28 @@ func (_q *ParticipationQuery) QueryFlags() *FlagQuery {
 	return query
 }
 
+// QueryAssessments chains the current query on the "assessments" edge.
+func (_q *ParticipationQuery) QueryAssessments() *AssessmentQuery {
+	query := (&AssessmentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, selector),
+			sqlgraph.To(assessment.Table, assessment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, participation.AssessmentsTable, participation.AssessmentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first Participation entity from the query.
 // Returns a *NotFoundError when no Participation was found.
 func (_q *ParticipationQuery) First(ctx context.Context) (*Participation, error) {
@@ -461,6 +486,7 @@ func (_q *ParticipationQuery) Clone() *ParticipationQuery {
 		withFunding:       _q.withFunding.Clone(),
 		withLedgerEntries: _q.withLedgerEntries.Clone(),
 		withFlags:         _q.withFlags.Clone(),
+		withAssessments:   _q.withAssessments.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -556,6 +582,17 @@ func (_q *ParticipationQuery) WithFlags(opts ...func(*FlagQuery)) *Participation
 	return _q
 }
 
+// WithAssessments tells the query-builder to eager-load the nodes that are connected to
+// the "assessments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithAssessments(opts ...func(*AssessmentQuery)) *ParticipationQuery {
+	query := (&AssessmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAssessments = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -640,7 +677,7 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	var (
 		nodes       = []*Participation{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [9]bool{
 			_q.withProgram != nil,
 			_q.withMunicipality != nil,
 			_q.withSteps != nil,
@@ -649,6 +686,7 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			_q.withFunding != nil,
 			_q.withLedgerEntries != nil,
 			_q.withFlags != nil,
+			_q.withAssessments != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -725,6 +763,13 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			return nil, err
 		}
 	}
+	if query := _q.withAssessments; query != nil {
+		if err := _q.loadAssessments(ctx, query, nodes,
+			func(n *Participation) { n.Edges.Assessments = []*Assessment{} },
+			func(n *Participation, e *Assessment) { n.Edges.Assessments = append(n.Edges.Assessments, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSteps {
 		if err := _q.loadSteps(ctx, query, nodes,
 			func(n *Participation) { n.appendNamedSteps(name) },
@@ -757,6 +802,13 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		if err := _q.loadFlags(ctx, query, nodes,
 			func(n *Participation) { n.appendNamedFlags(name) },
 			func(n *Participation, e *Flag) { n.appendNamedFlags(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAssessments {
+		if err := _q.loadAssessments(ctx, query, nodes,
+			func(n *Participation) { n.appendNamedAssessments(name) },
+			func(n *Participation, e *Assessment) { n.appendNamedAssessments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1037,6 +1089,36 @@ func (_q *ParticipationQuery) loadFlags(ctx context.Context, query *FlagQuery, n
 	}
 	return nil
 }
+func (_q *ParticipationQuery) loadAssessments(ctx context.Context, query *AssessmentQuery, nodes []*Participation, init func(*Participation), assign func(*Participation, *Assessment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Participation)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(assessment.FieldParticipationID)
+	}
+	query.Where(predicate.Assessment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(participation.AssessmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ParticipationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "participation_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ParticipationQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1230,6 +1312,20 @@ func (_q *ParticipationQuery) WithNamedFlags(name string, opts ...func(*FlagQuer
 		_q.withNamedFlags = make(map[string]*FlagQuery)
 	}
 	_q.withNamedFlags[name] = query
+	return _q
+}
+
+// WithNamedAssessments tells the query-builder to eager-load the nodes that are connected to the "assessments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithNamedAssessments(name string, opts ...func(*AssessmentQuery)) *ParticipationQuery {
+	query := (&AssessmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAssessments == nil {
+		_q.withNamedAssessments = make(map[string]*AssessmentQuery)
+	}
+	_q.withNamedAssessments[name] = query
 	return _q
 }
 

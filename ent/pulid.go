@@ -4,12 +4,17 @@ package ent
 
 import (
 	"context"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -19,6 +24,7 @@ import (
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/step"
 )
@@ -26,11 +32,16 @@ import (
 // prefixMap maps ID prefixes to table names.
 var prefixMap = map[string]string{
 	"TK": apitoken.Table,
+	"AN": answer.Table,
+	"AC": answerchange.Table,
 	"AP": appointment.Table,
+	"AS": assessment.Table,
 	"AE": auditevent.Table,
 	"BS": bankstatementimport.Table,
 	"BT": banktransaction.Table,
 	"CF": calendarfeed.Table,
+	"CA": catalog.Table,
+	"CG": cataloggroup.Table,
 	"CO": consultant.Table,
 	"FL": flag.Table,
 	"FA": fundingaccount.Table,
@@ -40,6 +51,7 @@ var prefixMap = map[string]string{
 	"MU": municipality.Table,
 	"PA": participation.Table,
 	"PG": program.Table,
+	"RQ": requirement.Table,
 	"ST": step.Table,
 }
 

@@ -16,8 +16,14 @@ type Tx struct {
 	config
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Answer is the client for interacting with the Answer builders.
+	Answer *AnswerClient
+	// AnswerChange is the client for interacting with the AnswerChange builders.
+	AnswerChange *AnswerChangeClient
 	// Appointment is the client for interacting with the Appointment builders.
 	Appointment *AppointmentClient
+	// Assessment is the client for interacting with the Assessment builders.
+	Assessment *AssessmentClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
 	// BankStatementImport is the client for interacting with the BankStatementImport builders.
@@ -26,6 +32,10 @@ type Tx struct {
 	BankTransaction *BankTransactionClient
 	// CalendarFeed is the client for interacting with the CalendarFeed builders.
 	CalendarFeed *CalendarFeedClient
+	// Catalog is the client for interacting with the Catalog builders.
+	Catalog *CatalogClient
+	// CatalogGroup is the client for interacting with the CatalogGroup builders.
+	CatalogGroup *CatalogGroupClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
 	// Flag is the client for interacting with the Flag builders.
@@ -44,6 +54,8 @@ type Tx struct {
 	Participation *ParticipationClient
 	// Program is the client for interacting with the Program builders.
 	Program *ProgramClient
+	// Requirement is the client for interacting with the Requirement builders.
+	Requirement *RequirementClient
 	// Step is the client for interacting with the Step builders.
 	Step *StepClient
 
@@ -178,11 +190,16 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.Answer = NewAnswerClient(tx.config)
+	tx.AnswerChange = NewAnswerChangeClient(tx.config)
 	tx.Appointment = NewAppointmentClient(tx.config)
+	tx.Assessment = NewAssessmentClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.BankStatementImport = NewBankStatementImportClient(tx.config)
 	tx.BankTransaction = NewBankTransactionClient(tx.config)
 	tx.CalendarFeed = NewCalendarFeedClient(tx.config)
+	tx.Catalog = NewCatalogClient(tx.config)
+	tx.CatalogGroup = NewCatalogGroupClient(tx.config)
 	tx.Consultant = NewConsultantClient(tx.config)
 	tx.Flag = NewFlagClient(tx.config)
 	tx.FundingAccount = NewFundingAccountClient(tx.config)
@@ -192,6 +209,7 @@ func (tx *Tx) init() {
 	tx.Municipality = NewMunicipalityClient(tx.config)
 	tx.Participation = NewParticipationClient(tx.config)
 	tx.Program = NewProgramClient(tx.config)
+	tx.Requirement = NewRequirementClient(tx.config)
 	tx.Step = NewStepClient(tx.config)
 }
 

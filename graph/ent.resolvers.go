@@ -63,6 +63,11 @@ func (r *queryResolver) Appointments(ctx context.Context, after *entgql.Cursor[p
 	return r.ent(ctx).Appointment.Query().Paginate(ctx, after, first, before, last, ent.WithAppointmentOrder(orderBy), ent.WithAppointmentFilter(where.Filter))
 }
 
+// Assessments is the resolver for the assessments field.
+func (r *queryResolver) Assessments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AssessmentOrder, where *ent.AssessmentWhereInput) (*ent.AssessmentConnection, error) {
+	return r.ent(ctx).Assessment.Query().Paginate(ctx, after, first, before, last, ent.WithAssessmentOrder(orderBy), ent.WithAssessmentFilter(where.Filter))
+}
+
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
 	return r.ent(ctx).AuditEvent.Query().Paginate(ctx, after, first, before, last, ent.WithAuditEventOrder(orderBy), ent.WithAuditEventFilter(where.Filter))
@@ -81,6 +86,11 @@ func (r *queryResolver) BankTransactions(ctx context.Context, after *entgql.Curs
 // CalendarFeeds is the resolver for the calendarFeeds field.
 func (r *queryResolver) CalendarFeeds(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) (*ent.CalendarFeedConnection, error) {
 	return calendar.FeedQuery(ctx, r.ent(ctx)).Paginate(ctx, after, first, before, last, ent.WithCalendarFeedOrder(orderBy), ent.WithCalendarFeedFilter(where.Filter))
+}
+
+// Catalogs is the resolver for the catalogs field.
+func (r *queryResolver) Catalogs(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CatalogOrder, where *ent.CatalogWhereInput) (*ent.CatalogConnection, error) {
+	return r.ent(ctx).Catalog.Query().Paginate(ctx, after, first, before, last, ent.WithCatalogOrder(orderBy), ent.WithCatalogFilter(where.Filter))
 }
 
 // Consultants is the resolver for the consultants field.
@@ -127,6 +137,12 @@ func (r *queryResolver) Steps(ctx context.Context, after *entgql.Cursor[pulid.ID
 	return r.ent(ctx).Step.Query().Paginate(ctx, after, first, before, last, ent.WithStepOrder(orderBy), ent.WithStepFilter(where.Filter))
 }
 
+// Answer returns AnswerResolver implementation.
+func (r *Resolver) Answer() AnswerResolver { return &answerResolver{r} }
+
+// Assessment returns AssessmentResolver implementation.
+func (r *Resolver) Assessment() AssessmentResolver { return &assessmentResolver{r} }
+
 // BankTransaction returns BankTransactionResolver implementation.
 func (r *Resolver) BankTransaction() BankTransactionResolver { return &bankTransactionResolver{r} }
 
@@ -140,6 +156,8 @@ func (r *Resolver) Participation() ParticipationResolver { return &participation
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
+	answerResolver          struct{ *Resolver }
+	assessmentResolver      struct{ *Resolver }
 	bankTransactionResolver struct{ *Resolver }
 	fundingResolver         struct{ *Resolver }
 	participationResolver   struct{ *Resolver }

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sicherkommunal/assessment"
 	"sicherkommunal/ent"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
@@ -48,8 +50,11 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Answer() AnswerResolver
+	Assessment() AssessmentResolver
 	BankTransaction() BankTransactionResolver
 	Funding() FundingResolver
+	KommunePicture() KommunePictureResolver
 	Mutation() MutationResolver
 	Participation() ParticipationResolver
 	Query() QueryResolver
@@ -59,6 +64,51 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Answer struct {
+		AnsweredAt    func(childComplexity int) int
+		AnsweredBy    func(childComplexity int) int
+		Assessment    func(childComplexity int) int
+		AssessmentID  func(childComplexity int) int
+		Changes       func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		History       func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Justification func(childComplexity int) int
+		Measures      func(childComplexity int) int
+		Note          func(childComplexity int) int
+		Requirement   func(childComplexity int) int
+		RequirementID func(childComplexity int) int
+		Status        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	AnswerChange struct {
+		Actor             func(childComplexity int) int
+		ActorRole         func(childComplexity int) int
+		Answer            func(childComplexity int) int
+		AnswerID          func(childComplexity int) int
+		ChangedAt         func(childComplexity int) int
+		FromJustification func(childComplexity int) int
+		FromNote          func(childComplexity int) int
+		FromStatus        func(childComplexity int) int
+		ID                func(childComplexity int) int
+		ToJustification   func(childComplexity int) int
+		ToNote            func(childComplexity int) int
+		ToStatus          func(childComplexity int) int
+		Via               func(childComplexity int) int
+	}
+
+	AnswerConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AnswerEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ApiToken struct {
 		Consultant     func(childComplexity int) int
 		ConsultantID   func(childComplexity int) int
@@ -112,6 +162,51 @@ type ComplexityRoot struct {
 	AppointmentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Assessment struct {
+		Answers         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AnswerOrder, where *ent.AnswerWhereInput) int
+		Appointment     func(childComplexity int) int
+		AppointmentID   func(childComplexity int) int
+		Catalog         func(childComplexity int) int
+		CatalogID       func(childComplexity int) int
+		ConfirmedAt     func(childComplexity int) int
+		Consultant      func(childComplexity int) int
+		ConsultantID    func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Groups          func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Participation   func(childComplexity int) int
+		ParticipationID func(childComplexity int) int
+		ReturnReason    func(childComplexity int) int
+		ReturnedAt      func(childComplexity int) int
+		Score           func(childComplexity int) int
+		Status          func(childComplexity int) int
+		SubmittedAt     func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+	}
+
+	AssessmentConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AssessmentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AssessmentGroup struct {
+		Answers func(childComplexity int) int
+		Group   func(childComplexity int) int
+		Score   func(childComplexity int) int
+	}
+
+	AssessmentScore struct {
+		Overall             func(childComplexity int) int
+		PriorityOneComplete func(childComplexity int) int
 	}
 
 	AuditEvent struct {
@@ -229,6 +324,65 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Catalog struct {
+		CreatedAt   func(childComplexity int) int
+		Groups      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		PublishedOn func(childComplexity int) int
+		Source      func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	CatalogConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CatalogEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CatalogGroup struct {
+		Catalog      func(childComplexity int) int
+		CatalogID    func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Goal         func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Modules      func(childComplexity int) int
+		Number       func(childComplexity int) int
+		Priority     func(childComplexity int) int
+		Requirements func(childComplexity int) int
+		Title        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	ChecklistChange struct {
+		BaselineMedian func(childComplexity int) int
+		FollowUpMedian func(childComplexity int) int
+		Improved       func(childComplexity int) int
+		Kommunen       func(childComplexity int) int
+		MedianChange   func(childComplexity int) int
+		Number         func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Unchanged      func(childComplexity int) int
+		Withheld       func(childComplexity int) int
+		Worse          func(childComplexity int) int
+	}
+
+	ChecklistPicture struct {
+		Fulfilled      func(childComplexity int) int
+		FullyFulfilled func(childComplexity int) int
+		Kommunen       func(childComplexity int) int
+		Number         func(childComplexity int) int
+		Priority       func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Withheld       func(childComplexity int) int
+	}
+
 	Consultant struct {
 		Appointments func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
 		CreatedAt    func(childComplexity int) int
@@ -258,6 +412,14 @@ type ComplexityRoot struct {
 	CreateCalendarFeedPayload struct {
 		Feed func(childComplexity int) int
 		URL  func(childComplexity int) int
+	}
+
+	Distribution struct {
+		Max    func(childComplexity int) int
+		Median func(childComplexity int) int
+		Min    func(childComplexity int) int
+		Q1     func(childComplexity int) int
+		Q3     func(childComplexity int) int
 	}
 
 	Flag struct {
@@ -332,6 +494,25 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	KindPicture struct {
+		Checklists       func(childComplexity int) int
+		Kommunen         func(childComplexity int) int
+		MunicipalityKind func(childComplexity int) int
+		Withheld         func(childComplexity int) int
+	}
+
+	KommuneChecklist struct {
+		Counts   func(childComplexity int) int
+		Number   func(childComplexity int) int
+		Priority func(childComplexity int) int
+		Title    func(childComplexity int) int
+	}
+
+	KommunePicture struct {
+		Checklists    func(childComplexity int) int
+		Participation func(childComplexity int) int
+	}
+
 	LedgerEntry struct {
 		Amount          func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
@@ -363,6 +544,7 @@ type ComplexityRoot struct {
 	}
 
 	Measure struct {
+		Addresses       func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
 		Description     func(childComplexity int) int
 		DueOn           func(childComplexity int) int
@@ -419,7 +601,9 @@ type ComplexityRoot struct {
 		CompleteAppointment     func(childComplexity int, id pulid.ID) int
 		CompleteStep            func(childComplexity int, input CompleteStepInput) int
 		ConfirmAppointment      func(childComplexity int, id pulid.ID) int
+		ConfirmAssessment       func(childComplexity int, id pulid.ID) int
 		CreateAPIToken          func(childComplexity int, input CreateAPITokenInput) int
+		CreateAssessment        func(childComplexity int, input CreateAssessmentInput) int
 		CreateCalendarFeed      func(childComplexity int, input CreateCalendarFeedInput) int
 		CreateConsultant        func(childComplexity int, input ent.CreateConsultantInput) int
 		CreateMeasure           func(childComplexity int, input ent.CreateMeasureInput) int
@@ -430,12 +614,16 @@ type ComplexityRoot struct {
 		MatchBankTransaction    func(childComplexity int, bankTransactionID pulid.ID, entryID pulid.ID) int
 		PostDisbursement        func(childComplexity int, input PostDisbursementInput) int
 		RegisterParticipation   func(childComplexity int, input RegisterParticipationInput) int
+		ReopenAssessment        func(childComplexity int, id pulid.ID) int
 		RescheduleAppointment   func(childComplexity int, input RescheduleAppointmentInput) int
+		ReturnAssessment        func(childComplexity int, id pulid.ID, reason string) int
 		ReverseDisbursement     func(childComplexity int, input ReverseDisbursementInput) int
 		RevokeAPIToken          func(childComplexity int, id pulid.ID) int
 		RevokeCalendarFeed      func(childComplexity int, id pulid.ID) int
 		RunJob                  func(childComplexity int, name string) int
+		SaveAnswers             func(childComplexity int, input SaveAnswersInput) int
 		ScheduleAppointment     func(childComplexity int, input ScheduleAppointmentInput) int
+		SubmitAssessment        func(childComplexity int, id pulid.ID) int
 		UnmatchBankTransaction  func(childComplexity int, id pulid.ID) int
 		UpdateConsultant        func(childComplexity int, id pulid.ID, input ent.UpdateConsultantInput) int
 		UpdateMeasure           func(childComplexity int, id pulid.ID, input ent.UpdateMeasureInput) int
@@ -454,6 +642,7 @@ type ComplexityRoot struct {
 
 	Participation struct {
 		Appointments     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
+		Assessments      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AssessmentOrder, where *ent.AssessmentWhereInput) int
 		CreatedAt        func(childComplexity int) int
 		Funding          func(childComplexity int) int
 		ID               func(childComplexity int) int
@@ -467,6 +656,7 @@ type ComplexityRoot struct {
 		RegisteredOn     func(childComplexity int) int
 		Status           func(childComplexity int) int
 		Steps            func(childComplexity int) int
+		UnaddressedGaps  func(childComplexity int) int
 		UpdatedAt        func(childComplexity int) int
 		WithdrawalReason func(childComplexity int) int
 		WithdrawnAt      func(childComplexity int) int
@@ -530,13 +720,28 @@ type ComplexityRoot struct {
 		TotalPaid       func(childComplexity int) int
 	}
 
+	ProgramSecurity struct {
+		Anonymised   func(childComplexity int) int
+		ByKind       func(childComplexity int) int
+		Change       func(childComplexity int) int
+		Checklists   func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Kommunen     func(childComplexity int) int
+		MinimumGroup func(childComplexity int) int
+		MostOftenNo  func(childComplexity int) int
+		Own          func(childComplexity int) int
+		PerKommune   func(childComplexity int) int
+	}
+
 	Query struct {
 		APITokens            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) int
 		Appointments         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
+		Assessments          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AssessmentOrder, where *ent.AssessmentWhereInput) int
 		AuditEvents          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		BankStatementImports func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankStatementImportOrder, where *ent.BankStatementImportWhereInput) int
 		BankTransactions     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankTransactionOrder, where *ent.BankTransactionWhereInput) int
 		CalendarFeeds        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) int
+		Catalogs             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CatalogOrder, where *ent.CatalogWhereInput) int
 		Consultants          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) int
 		Flags                func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) int
 		JobRuns              func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) int
@@ -548,10 +753,17 @@ type ComplexityRoot struct {
 		Participations       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) int
 		ProgramDashboard     func(childComplexity int, programID pulid.ID) int
 		ProgramFunding       func(childComplexity int, programID pulid.ID) int
+		ProgramSecurity      func(childComplexity int, programID pulid.ID, kind types.AssessmentKind) int
 		Programs             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) int
 		Reconciliation       func(childComplexity int, programID pulid.ID, from *time.Time, to *time.Time) int
 		Steps                func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) int
 		Viewer               func(childComplexity int) int
+	}
+
+	Ratio struct {
+		Denominator func(childComplexity int) int
+		Numerator   func(childComplexity int) int
+		Percent     func(childComplexity int) int
 	}
 
 	Reconciliation struct {
@@ -587,6 +799,39 @@ type ComplexityRoot struct {
 		Total                        func(childComplexity int) int
 		UnattributedBankTransactions func(childComplexity int) int
 		UnconfirmedEntries           func(childComplexity int) int
+	}
+
+	Requirement struct {
+		CreatedAt func(childComplexity int) int
+		Effort    func(childComplexity int) int
+		Group     func(childComplexity int) int
+		GroupID   func(childComplexity int) int
+		Help      func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Number    func(childComplexity int) int
+		Question  func(childComplexity int) int
+		Ref       func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	RequirementGap struct {
+		Checklist func(childComplexity int) int
+		Kommunen  func(childComplexity int) int
+		Question  func(childComplexity int) int
+		Ref       func(childComplexity int) int
+		Withheld  func(childComplexity int) int
+	}
+
+	Score struct {
+		Applicable    func(childComplexity int) int
+		Complete      func(childComplexity int) int
+		Fulfilled     func(childComplexity int) int
+		No            func(childComplexity int) int
+		NotApplicable func(childComplexity int) int
+		Open          func(childComplexity int) int
+		Partial       func(childComplexity int) int
+		Total         func(childComplexity int) int
+		Yes           func(childComplexity int) int
 	}
 
 	StatusCount struct {
@@ -643,6 +888,13 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AnswerResolver interface {
+	Changes(ctx context.Context, obj *ent.Answer) ([]*ent.AnswerChange, error)
+}
+type AssessmentResolver interface {
+	Score(ctx context.Context, obj *ent.Assessment) (*assessment.Score, error)
+	Groups(ctx context.Context, obj *ent.Assessment) ([]*assessment.GroupView, error)
+}
 type BankTransactionResolver interface {
 	Returned(ctx context.Context, obj *ent.BankTransaction) (bool, error)
 }
@@ -650,6 +902,9 @@ type FundingResolver interface {
 	TotalPaid(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
 	Stage1Remaining(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
 	TotalRemaining(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
+}
+type KommunePictureResolver interface {
+	Participation(ctx context.Context, obj *assessment.KommuneFigures) (*ent.Participation, error)
 }
 type MutationResolver interface {
 	CreateMunicipality(ctx context.Context, input ent.CreateMunicipalityInput) (*ent.Municipality, error)
@@ -666,6 +921,12 @@ type MutationResolver interface {
 	CompleteStep(ctx context.Context, input CompleteStepInput) (*ent.Step, error)
 	CreateAPIToken(ctx context.Context, input CreateAPITokenInput) (*CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, id pulid.ID) (*ent.APIToken, error)
+	CreateAssessment(ctx context.Context, input CreateAssessmentInput) (*ent.Assessment, error)
+	SaveAnswers(ctx context.Context, input SaveAnswersInput) (*ent.Assessment, error)
+	SubmitAssessment(ctx context.Context, id pulid.ID) (*ent.Assessment, error)
+	ConfirmAssessment(ctx context.Context, id pulid.ID) (*ent.Assessment, error)
+	ReturnAssessment(ctx context.Context, id pulid.ID, reason string) (*ent.Assessment, error)
+	ReopenAssessment(ctx context.Context, id pulid.ID) (*ent.Assessment, error)
 	ScheduleAppointment(ctx context.Context, input ScheduleAppointmentInput) (*ent.Appointment, error)
 	RescheduleAppointment(ctx context.Context, input RescheduleAppointmentInput) (*ent.Appointment, error)
 	CancelAppointment(ctx context.Context, input CancelAppointmentInput) (*ent.Appointment, error)
@@ -686,6 +947,7 @@ type MutationResolver interface {
 type ParticipationResolver interface {
 	Steps(ctx context.Context, obj *ent.Participation) ([]*ent.Step, error)
 
+	UnaddressedGaps(ctx context.Context, obj *ent.Participation) ([]*ent.Answer, error)
 	OpenFlags(ctx context.Context, obj *ent.Participation) ([]*ent.Flag, error)
 }
 type QueryResolver interface {
@@ -693,10 +955,12 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder, error)
 	APITokens(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ApiTokenOrder, where *ent.ApiTokenWhereInput) (*ent.ApiTokenConnection, error)
 	Appointments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) (*ent.AppointmentConnection, error)
+	Assessments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AssessmentOrder, where *ent.AssessmentWhereInput) (*ent.AssessmentConnection, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error)
 	BankStatementImports(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankStatementImportOrder, where *ent.BankStatementImportWhereInput) (*ent.BankStatementImportConnection, error)
 	BankTransactions(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.BankTransactionOrder, where *ent.BankTransactionWhereInput) (*ent.BankTransactionConnection, error)
 	CalendarFeeds(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) (*ent.CalendarFeedConnection, error)
+	Catalogs(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CatalogOrder, where *ent.CatalogWhereInput) (*ent.CatalogConnection, error)
 	Consultants(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) (*ent.ConsultantConnection, error)
 	JobRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) (*ent.JobRunConnection, error)
 	LedgerEntries(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) (*ent.LedgerEntryConnection, error)
@@ -705,6 +969,7 @@ type QueryResolver interface {
 	Participations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) (*ent.ParticipationConnection, error)
 	Programs(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) (*ent.ProgramConnection, error)
 	Steps(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) (*ent.StepConnection, error)
+	ProgramSecurity(ctx context.Context, programID pulid.ID, kind types.AssessmentKind) (*assessment.Picture, error)
 	ProgramFunding(ctx context.Context, programID pulid.ID) (*ledger.ProgramFunding, error)
 	Flags(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) (*ent.FlagConnection, error)
 	ProgramDashboard(ctx context.Context, programID pulid.ID) (*monitoring.Dashboard, error)
@@ -729,6 +994,208 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Answer.answeredAt":
+		if e.ComplexityRoot.Answer.AnsweredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.AnsweredAt(childComplexity), true
+	case "Answer.answeredBy":
+		if e.ComplexityRoot.Answer.AnsweredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.AnsweredBy(childComplexity), true
+	case "Answer.assessment":
+		if e.ComplexityRoot.Answer.Assessment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Assessment(childComplexity), true
+	case "Answer.assessmentID":
+		if e.ComplexityRoot.Answer.AssessmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.AssessmentID(childComplexity), true
+	case "Answer.changes":
+		if e.ComplexityRoot.Answer.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Changes(childComplexity), true
+	case "Answer.createdAt":
+		if e.ComplexityRoot.Answer.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.CreatedAt(childComplexity), true
+	case "Answer.history":
+		if e.ComplexityRoot.Answer.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.History(childComplexity), true
+	case "Answer.id":
+		if e.ComplexityRoot.Answer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.ID(childComplexity), true
+	case "Answer.justification":
+		if e.ComplexityRoot.Answer.Justification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Justification(childComplexity), true
+	case "Answer.measures":
+		if e.ComplexityRoot.Answer.Measures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Measures(childComplexity), true
+	case "Answer.note":
+		if e.ComplexityRoot.Answer.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Note(childComplexity), true
+	case "Answer.requirement":
+		if e.ComplexityRoot.Answer.Requirement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Requirement(childComplexity), true
+	case "Answer.requirementID":
+		if e.ComplexityRoot.Answer.RequirementID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.RequirementID(childComplexity), true
+	case "Answer.status":
+		if e.ComplexityRoot.Answer.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Status(childComplexity), true
+	case "Answer.updatedAt":
+		if e.ComplexityRoot.Answer.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.UpdatedAt(childComplexity), true
+
+	case "AnswerChange.actor":
+		if e.ComplexityRoot.AnswerChange.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.Actor(childComplexity), true
+	case "AnswerChange.actorRole":
+		if e.ComplexityRoot.AnswerChange.ActorRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.ActorRole(childComplexity), true
+	case "AnswerChange.answer":
+		if e.ComplexityRoot.AnswerChange.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.Answer(childComplexity), true
+	case "AnswerChange.answerID":
+		if e.ComplexityRoot.AnswerChange.AnswerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.AnswerID(childComplexity), true
+	case "AnswerChange.changedAt":
+		if e.ComplexityRoot.AnswerChange.ChangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.ChangedAt(childComplexity), true
+	case "AnswerChange.fromJustification":
+		if e.ComplexityRoot.AnswerChange.FromJustification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.FromJustification(childComplexity), true
+	case "AnswerChange.fromNote":
+		if e.ComplexityRoot.AnswerChange.FromNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.FromNote(childComplexity), true
+	case "AnswerChange.fromStatus":
+		if e.ComplexityRoot.AnswerChange.FromStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.FromStatus(childComplexity), true
+	case "AnswerChange.id":
+		if e.ComplexityRoot.AnswerChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.ID(childComplexity), true
+	case "AnswerChange.toJustification":
+		if e.ComplexityRoot.AnswerChange.ToJustification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.ToJustification(childComplexity), true
+	case "AnswerChange.toNote":
+		if e.ComplexityRoot.AnswerChange.ToNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.ToNote(childComplexity), true
+	case "AnswerChange.toStatus":
+		if e.ComplexityRoot.AnswerChange.ToStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.ToStatus(childComplexity), true
+	case "AnswerChange.via":
+		if e.ComplexityRoot.AnswerChange.Via == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChange.Via(childComplexity), true
+
+	case "AnswerConnection.edges":
+		if e.ComplexityRoot.AnswerConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerConnection.Edges(childComplexity), true
+	case "AnswerConnection.pageInfo":
+		if e.ComplexityRoot.AnswerConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerConnection.PageInfo(childComplexity), true
+	case "AnswerConnection.totalCount":
+		if e.ComplexityRoot.AnswerConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerConnection.TotalCount(childComplexity), true
+
+	case "AnswerEdge.cursor":
+		if e.ComplexityRoot.AnswerEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerEdge.Cursor(childComplexity), true
+	case "AnswerEdge.node":
+		if e.ComplexityRoot.AnswerEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerEdge.Node(childComplexity), true
 
 	case "ApiToken.consultant":
 		if e.ComplexityRoot.ApiToken.Consultant == nil {
@@ -957,6 +1424,196 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AppointmentEdge.Node(childComplexity), true
+
+	case "Assessment.answers":
+		if e.ComplexityRoot.Assessment.Answers == nil {
+			break
+		}
+
+		args, err := ec.field_Assessment_answers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Assessment.Answers(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.AnswerOrder), args["where"].(*ent.AnswerWhereInput)), true
+	case "Assessment.appointment":
+		if e.ComplexityRoot.Assessment.Appointment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Appointment(childComplexity), true
+	case "Assessment.appointmentID":
+		if e.ComplexityRoot.Assessment.AppointmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.AppointmentID(childComplexity), true
+	case "Assessment.catalog":
+		if e.ComplexityRoot.Assessment.Catalog == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Catalog(childComplexity), true
+	case "Assessment.catalogID":
+		if e.ComplexityRoot.Assessment.CatalogID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.CatalogID(childComplexity), true
+	case "Assessment.confirmedAt":
+		if e.ComplexityRoot.Assessment.ConfirmedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.ConfirmedAt(childComplexity), true
+	case "Assessment.consultant":
+		if e.ComplexityRoot.Assessment.Consultant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Consultant(childComplexity), true
+	case "Assessment.consultantID":
+		if e.ComplexityRoot.Assessment.ConsultantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.ConsultantID(childComplexity), true
+	case "Assessment.createdAt":
+		if e.ComplexityRoot.Assessment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.CreatedAt(childComplexity), true
+	case "Assessment.groups":
+		if e.ComplexityRoot.Assessment.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Groups(childComplexity), true
+	case "Assessment.id":
+		if e.ComplexityRoot.Assessment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.ID(childComplexity), true
+	case "Assessment.kind":
+		if e.ComplexityRoot.Assessment.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Kind(childComplexity), true
+	case "Assessment.participation":
+		if e.ComplexityRoot.Assessment.Participation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Participation(childComplexity), true
+	case "Assessment.participationID":
+		if e.ComplexityRoot.Assessment.ParticipationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.ParticipationID(childComplexity), true
+	case "Assessment.returnReason":
+		if e.ComplexityRoot.Assessment.ReturnReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.ReturnReason(childComplexity), true
+	case "Assessment.returnedAt":
+		if e.ComplexityRoot.Assessment.ReturnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.ReturnedAt(childComplexity), true
+	case "Assessment.score":
+		if e.ComplexityRoot.Assessment.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Score(childComplexity), true
+	case "Assessment.status":
+		if e.ComplexityRoot.Assessment.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.Status(childComplexity), true
+	case "Assessment.submittedAt":
+		if e.ComplexityRoot.Assessment.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.SubmittedAt(childComplexity), true
+	case "Assessment.updatedAt":
+		if e.ComplexityRoot.Assessment.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assessment.UpdatedAt(childComplexity), true
+
+	case "AssessmentConnection.edges":
+		if e.ComplexityRoot.AssessmentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentConnection.Edges(childComplexity), true
+	case "AssessmentConnection.pageInfo":
+		if e.ComplexityRoot.AssessmentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentConnection.PageInfo(childComplexity), true
+	case "AssessmentConnection.totalCount":
+		if e.ComplexityRoot.AssessmentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentConnection.TotalCount(childComplexity), true
+
+	case "AssessmentEdge.cursor":
+		if e.ComplexityRoot.AssessmentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentEdge.Cursor(childComplexity), true
+	case "AssessmentEdge.node":
+		if e.ComplexityRoot.AssessmentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentEdge.Node(childComplexity), true
+
+	case "AssessmentGroup.answers":
+		if e.ComplexityRoot.AssessmentGroup.Answers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentGroup.Answers(childComplexity), true
+	case "AssessmentGroup.group":
+		if e.ComplexityRoot.AssessmentGroup.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentGroup.Group(childComplexity), true
+	case "AssessmentGroup.score":
+		if e.ComplexityRoot.AssessmentGroup.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentGroup.Score(childComplexity), true
+
+	case "AssessmentScore.overall":
+		if e.ComplexityRoot.AssessmentScore.Overall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentScore.Overall(childComplexity), true
+	case "AssessmentScore.priorityOneComplete":
+		if e.ComplexityRoot.AssessmentScore.PriorityOneComplete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentScore.PriorityOneComplete(childComplexity), true
 
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
@@ -1449,6 +2106,258 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CalendarFeedEdge.Node(childComplexity), true
 
+	case "Catalog.createdAt":
+		if e.ComplexityRoot.Catalog.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Catalog.CreatedAt(childComplexity), true
+	case "Catalog.groups":
+		if e.ComplexityRoot.Catalog.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Catalog.Groups(childComplexity), true
+	case "Catalog.id":
+		if e.ComplexityRoot.Catalog.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Catalog.ID(childComplexity), true
+	case "Catalog.name":
+		if e.ComplexityRoot.Catalog.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Catalog.Name(childComplexity), true
+	case "Catalog.publishedOn":
+		if e.ComplexityRoot.Catalog.PublishedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Catalog.PublishedOn(childComplexity), true
+	case "Catalog.source":
+		if e.ComplexityRoot.Catalog.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Catalog.Source(childComplexity), true
+	case "Catalog.updatedAt":
+		if e.ComplexityRoot.Catalog.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Catalog.UpdatedAt(childComplexity), true
+	case "Catalog.version":
+		if e.ComplexityRoot.Catalog.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Catalog.Version(childComplexity), true
+
+	case "CatalogConnection.edges":
+		if e.ComplexityRoot.CatalogConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogConnection.Edges(childComplexity), true
+	case "CatalogConnection.pageInfo":
+		if e.ComplexityRoot.CatalogConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogConnection.PageInfo(childComplexity), true
+	case "CatalogConnection.totalCount":
+		if e.ComplexityRoot.CatalogConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogConnection.TotalCount(childComplexity), true
+
+	case "CatalogEdge.cursor":
+		if e.ComplexityRoot.CatalogEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogEdge.Cursor(childComplexity), true
+	case "CatalogEdge.node":
+		if e.ComplexityRoot.CatalogEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogEdge.Node(childComplexity), true
+
+	case "CatalogGroup.catalog":
+		if e.ComplexityRoot.CatalogGroup.Catalog == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.Catalog(childComplexity), true
+	case "CatalogGroup.catalogID":
+		if e.ComplexityRoot.CatalogGroup.CatalogID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.CatalogID(childComplexity), true
+	case "CatalogGroup.createdAt":
+		if e.ComplexityRoot.CatalogGroup.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.CreatedAt(childComplexity), true
+	case "CatalogGroup.goal":
+		if e.ComplexityRoot.CatalogGroup.Goal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.Goal(childComplexity), true
+	case "CatalogGroup.id":
+		if e.ComplexityRoot.CatalogGroup.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.ID(childComplexity), true
+	case "CatalogGroup.modules":
+		if e.ComplexityRoot.CatalogGroup.Modules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.Modules(childComplexity), true
+	case "CatalogGroup.number":
+		if e.ComplexityRoot.CatalogGroup.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.Number(childComplexity), true
+	case "CatalogGroup.priority":
+		if e.ComplexityRoot.CatalogGroup.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.Priority(childComplexity), true
+	case "CatalogGroup.requirements":
+		if e.ComplexityRoot.CatalogGroup.Requirements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.Requirements(childComplexity), true
+	case "CatalogGroup.title":
+		if e.ComplexityRoot.CatalogGroup.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.Title(childComplexity), true
+	case "CatalogGroup.updatedAt":
+		if e.ComplexityRoot.CatalogGroup.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogGroup.UpdatedAt(childComplexity), true
+
+	case "ChecklistChange.baselineMedian":
+		if e.ComplexityRoot.ChecklistChange.BaselineMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistChange.BaselineMedian(childComplexity), true
+	case "ChecklistChange.followUpMedian":
+		if e.ComplexityRoot.ChecklistChange.FollowUpMedian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistChange.FollowUpMedian(childComplexity), true
+	case "ChecklistChange.improved":
+		if e.ComplexityRoot.ChecklistChange.Improved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistChange.Improved(childComplexity), true
+	case "ChecklistChange.kommunen":
+		if e.ComplexityRoot.ChecklistChange.Kommunen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistChange.Kommunen(childComplexity), true
+	case "ChecklistChange.medianChange":
+		if e.ComplexityRoot.ChecklistChange.MedianChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistChange.MedianChange(childComplexity), true
+	case "ChecklistChange.number":
+		if e.ComplexityRoot.ChecklistChange.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistChange.Number(childComplexity), true
+	case "ChecklistChange.title":
+		if e.ComplexityRoot.ChecklistChange.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistChange.Title(childComplexity), true
+	case "ChecklistChange.unchanged":
+		if e.ComplexityRoot.ChecklistChange.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistChange.Unchanged(childComplexity), true
+	case "ChecklistChange.withheld":
+		if e.ComplexityRoot.ChecklistChange.Withheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistChange.Withheld(childComplexity), true
+	case "ChecklistChange.worse":
+		if e.ComplexityRoot.ChecklistChange.Worse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistChange.Worse(childComplexity), true
+
+	case "ChecklistPicture.fulfilled":
+		if e.ComplexityRoot.ChecklistPicture.Fulfilled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistPicture.Fulfilled(childComplexity), true
+	case "ChecklistPicture.fullyFulfilled":
+		if e.ComplexityRoot.ChecklistPicture.FullyFulfilled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistPicture.FullyFulfilled(childComplexity), true
+	case "ChecklistPicture.kommunen":
+		if e.ComplexityRoot.ChecklistPicture.Kommunen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistPicture.Kommunen(childComplexity), true
+	case "ChecklistPicture.number":
+		if e.ComplexityRoot.ChecklistPicture.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistPicture.Number(childComplexity), true
+	case "ChecklistPicture.priority":
+		if e.ComplexityRoot.ChecklistPicture.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistPicture.Priority(childComplexity), true
+	case "ChecklistPicture.title":
+		if e.ComplexityRoot.ChecklistPicture.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistPicture.Title(childComplexity), true
+	case "ChecklistPicture.withheld":
+		if e.ComplexityRoot.ChecklistPicture.Withheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChecklistPicture.Withheld(childComplexity), true
+
 	case "Consultant.appointments":
 		if e.ComplexityRoot.Consultant.Appointments == nil {
 			break
@@ -1554,6 +2463,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateCalendarFeedPayload.URL(childComplexity), true
+
+	case "Distribution.max":
+		if e.ComplexityRoot.Distribution.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Max(childComplexity), true
+	case "Distribution.median":
+		if e.ComplexityRoot.Distribution.Median == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Median(childComplexity), true
+	case "Distribution.min":
+		if e.ComplexityRoot.Distribution.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Min(childComplexity), true
+	case "Distribution.q1":
+		if e.ComplexityRoot.Distribution.Q1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Q1(childComplexity), true
+	case "Distribution.q3":
+		if e.ComplexityRoot.Distribution.Q3 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Distribution.Q3(childComplexity), true
 
 	case "Flag.acknowledgedAt":
 		if e.ComplexityRoot.Flag.AcknowledgedAt == nil {
@@ -1851,6 +2791,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JobRunEdge.Node(childComplexity), true
 
+	case "KindPicture.checklists":
+		if e.ComplexityRoot.KindPicture.Checklists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KindPicture.Checklists(childComplexity), true
+	case "KindPicture.kommunen":
+		if e.ComplexityRoot.KindPicture.Kommunen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KindPicture.Kommunen(childComplexity), true
+	case "KindPicture.municipalityKind":
+		if e.ComplexityRoot.KindPicture.MunicipalityKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KindPicture.MunicipalityKind(childComplexity), true
+	case "KindPicture.withheld":
+		if e.ComplexityRoot.KindPicture.Withheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KindPicture.Withheld(childComplexity), true
+
+	case "KommuneChecklist.score":
+		if e.ComplexityRoot.KommuneChecklist.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KommuneChecklist.Counts(childComplexity), true
+	case "KommuneChecklist.number":
+		if e.ComplexityRoot.KommuneChecklist.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KommuneChecklist.Number(childComplexity), true
+	case "KommuneChecklist.priority":
+		if e.ComplexityRoot.KommuneChecklist.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KommuneChecklist.Priority(childComplexity), true
+	case "KommuneChecklist.title":
+		if e.ComplexityRoot.KommuneChecklist.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KommuneChecklist.Title(childComplexity), true
+
+	case "KommunePicture.checklists":
+		if e.ComplexityRoot.KommunePicture.Checklists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KommunePicture.Checklists(childComplexity), true
+	case "KommunePicture.participation":
+		if e.ComplexityRoot.KommunePicture.Participation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KommunePicture.Participation(childComplexity), true
+
 	case "LedgerEntry.amount":
 		if e.ComplexityRoot.LedgerEntry.Amount == nil {
 			break
@@ -1980,6 +2983,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LedgerEntryEdge.Node(childComplexity), true
 
+	case "Measure.addresses":
+		if e.ComplexityRoot.Measure.Addresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measure.Addresses(childComplexity), true
 	case "Measure.createdAt":
 		if e.ComplexityRoot.Measure.CreatedAt == nil {
 			break
@@ -2249,6 +3258,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmAppointment(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.confirmAssessment":
+		if e.ComplexityRoot.Mutation.ConfirmAssessment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmAssessment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmAssessment(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.createApiToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -2260,6 +3280,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(CreateAPITokenInput)), true
+	case "Mutation.createAssessment":
+		if e.ComplexityRoot.Mutation.CreateAssessment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAssessment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAssessment(childComplexity, args["input"].(CreateAssessmentInput)), true
 	case "Mutation.createCalendarFeed":
 		if e.ComplexityRoot.Mutation.CreateCalendarFeed == nil {
 			break
@@ -2370,6 +3401,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterParticipation(childComplexity, args["input"].(RegisterParticipationInput)), true
+	case "Mutation.reopenAssessment":
+		if e.ComplexityRoot.Mutation.ReopenAssessment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reopenAssessment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReopenAssessment(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.rescheduleAppointment":
 		if e.ComplexityRoot.Mutation.RescheduleAppointment == nil {
 			break
@@ -2381,6 +3423,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RescheduleAppointment(childComplexity, args["input"].(RescheduleAppointmentInput)), true
+	case "Mutation.returnAssessment":
+		if e.ComplexityRoot.Mutation.ReturnAssessment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnAssessment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnAssessment(childComplexity, args["id"].(pulid.ID), args["reason"].(string)), true
 	case "Mutation.reverseDisbursement":
 		if e.ComplexityRoot.Mutation.ReverseDisbursement == nil {
 			break
@@ -2425,6 +3478,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RunJob(childComplexity, args["name"].(string)), true
+	case "Mutation.saveAnswers":
+		if e.ComplexityRoot.Mutation.SaveAnswers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveAnswers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveAnswers(childComplexity, args["input"].(SaveAnswersInput)), true
 	case "Mutation.scheduleAppointment":
 		if e.ComplexityRoot.Mutation.ScheduleAppointment == nil {
 			break
@@ -2436,6 +3500,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScheduleAppointment(childComplexity, args["input"].(ScheduleAppointmentInput)), true
+	case "Mutation.submitAssessment":
+		if e.ComplexityRoot.Mutation.SubmitAssessment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitAssessment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitAssessment(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.unmatchBankTransaction":
 		if e.ComplexityRoot.Mutation.UnmatchBankTransaction == nil {
 			break
@@ -2550,6 +3625,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Participation.Appointments(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.AppointmentOrder), args["where"].(*ent.AppointmentWhereInput)), true
+	case "Participation.assessments":
+		if e.ComplexityRoot.Participation.Assessments == nil {
+			break
+		}
+
+		args, err := ec.field_Participation_assessments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Participation.Assessments(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.AssessmentOrder), args["where"].(*ent.AssessmentWhereInput)), true
 	case "Participation.createdAt":
 		if e.ComplexityRoot.Participation.CreatedAt == nil {
 			break
@@ -2638,6 +3724,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Participation.Steps(childComplexity), true
+	case "Participation.unaddressedGaps":
+		if e.ComplexityRoot.Participation.UnaddressedGaps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.UnaddressedGaps(childComplexity), true
 	case "Participation.updatedAt":
 		if e.ComplexityRoot.Participation.UpdatedAt == nil {
 			break
@@ -2891,6 +3983,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProgramFunding.TotalPaid(childComplexity), true
 
+	case "ProgramSecurity.anonymised":
+		if e.ComplexityRoot.ProgramSecurity.Anonymised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramSecurity.Anonymised(childComplexity), true
+	case "ProgramSecurity.byKind":
+		if e.ComplexityRoot.ProgramSecurity.ByKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramSecurity.ByKind(childComplexity), true
+	case "ProgramSecurity.change":
+		if e.ComplexityRoot.ProgramSecurity.Change == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramSecurity.Change(childComplexity), true
+	case "ProgramSecurity.checklists":
+		if e.ComplexityRoot.ProgramSecurity.Checklists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramSecurity.Checklists(childComplexity), true
+	case "ProgramSecurity.kind":
+		if e.ComplexityRoot.ProgramSecurity.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramSecurity.Kind(childComplexity), true
+	case "ProgramSecurity.kommunen":
+		if e.ComplexityRoot.ProgramSecurity.Kommunen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramSecurity.Kommunen(childComplexity), true
+	case "ProgramSecurity.minimumGroup":
+		if e.ComplexityRoot.ProgramSecurity.MinimumGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramSecurity.MinimumGroup(childComplexity), true
+	case "ProgramSecurity.mostOftenNo":
+		if e.ComplexityRoot.ProgramSecurity.MostOftenNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramSecurity.MostOftenNo(childComplexity), true
+	case "ProgramSecurity.own":
+		if e.ComplexityRoot.ProgramSecurity.Own == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramSecurity.Own(childComplexity), true
+	case "ProgramSecurity.perKommune":
+		if e.ComplexityRoot.ProgramSecurity.PerKommune == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProgramSecurity.PerKommune(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
@@ -2913,6 +4066,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Appointments(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.AppointmentOrder), args["where"].(*ent.AppointmentWhereInput)), true
+	case "Query.assessments":
+		if e.ComplexityRoot.Query.Assessments == nil {
+			break
+		}
+
+		args, err := ec.field_Query_assessments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Assessments(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.AssessmentOrder), args["where"].(*ent.AssessmentWhereInput)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2957,6 +4121,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CalendarFeeds(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.CalendarFeedOrder), args["where"].(*ent.CalendarFeedWhereInput)), true
+	case "Query.catalogs":
+		if e.ComplexityRoot.Query.Catalogs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_catalogs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Catalogs(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.CatalogOrder), args["where"].(*ent.CatalogWhereInput)), true
 	case "Query.consultants":
 		if e.ComplexityRoot.Query.Consultants == nil {
 			break
@@ -3079,6 +4254,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProgramFunding(childComplexity, args["programID"].(pulid.ID)), true
+	case "Query.programSecurity":
+		if e.ComplexityRoot.Query.ProgramSecurity == nil {
+			break
+		}
+
+		args, err := ec.field_Query_programSecurity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProgramSecurity(childComplexity, args["programID"].(pulid.ID), args["kind"].(types.AssessmentKind)), true
 	case "Query.programs":
 		if e.ComplexityRoot.Query.Programs == nil {
 			break
@@ -3118,6 +4304,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Ratio.denominator":
+		if e.ComplexityRoot.Ratio.Denominator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ratio.Denominator(childComplexity), true
+	case "Ratio.numerator":
+		if e.ComplexityRoot.Ratio.Numerator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ratio.Numerator(childComplexity), true
+	case "Ratio.percent":
+		if e.ComplexityRoot.Ratio.Percent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ratio.Percent(childComplexity), true
 
 	case "Reconciliation.from":
 		if e.ComplexityRoot.Reconciliation.From == nil {
@@ -3260,6 +4465,153 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReconciliationTotals.UnconfirmedEntries(childComplexity), true
+
+	case "Requirement.createdAt":
+		if e.ComplexityRoot.Requirement.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.CreatedAt(childComplexity), true
+	case "Requirement.effort":
+		if e.ComplexityRoot.Requirement.Effort == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.Effort(childComplexity), true
+	case "Requirement.group":
+		if e.ComplexityRoot.Requirement.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.Group(childComplexity), true
+	case "Requirement.groupID":
+		if e.ComplexityRoot.Requirement.GroupID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.GroupID(childComplexity), true
+	case "Requirement.help":
+		if e.ComplexityRoot.Requirement.Help == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.Help(childComplexity), true
+	case "Requirement.id":
+		if e.ComplexityRoot.Requirement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.ID(childComplexity), true
+	case "Requirement.number":
+		if e.ComplexityRoot.Requirement.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.Number(childComplexity), true
+	case "Requirement.question":
+		if e.ComplexityRoot.Requirement.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.Question(childComplexity), true
+	case "Requirement.ref":
+		if e.ComplexityRoot.Requirement.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.Ref(childComplexity), true
+	case "Requirement.updatedAt":
+		if e.ComplexityRoot.Requirement.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Requirement.UpdatedAt(childComplexity), true
+
+	case "RequirementGap.checklist":
+		if e.ComplexityRoot.RequirementGap.Checklist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementGap.Checklist(childComplexity), true
+	case "RequirementGap.kommunen":
+		if e.ComplexityRoot.RequirementGap.Kommunen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementGap.Kommunen(childComplexity), true
+	case "RequirementGap.question":
+		if e.ComplexityRoot.RequirementGap.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementGap.Question(childComplexity), true
+	case "RequirementGap.ref":
+		if e.ComplexityRoot.RequirementGap.Ref == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementGap.Ref(childComplexity), true
+	case "RequirementGap.withheld":
+		if e.ComplexityRoot.RequirementGap.Withheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequirementGap.Withheld(childComplexity), true
+
+	case "Score.applicable":
+		if e.ComplexityRoot.Score.Applicable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Applicable(childComplexity), true
+	case "Score.complete":
+		if e.ComplexityRoot.Score.Complete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Complete(childComplexity), true
+	case "Score.fulfilled":
+		if e.ComplexityRoot.Score.Fulfilled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Fulfilled(childComplexity), true
+	case "Score.no":
+		if e.ComplexityRoot.Score.No == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.No(childComplexity), true
+	case "Score.notApplicable":
+		if e.ComplexityRoot.Score.NotApplicable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.NotApplicable(childComplexity), true
+	case "Score.open":
+		if e.ComplexityRoot.Score.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Open(childComplexity), true
+	case "Score.partial":
+		if e.ComplexityRoot.Score.Partial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Partial(childComplexity), true
+	case "Score.total":
+		if e.ComplexityRoot.Score.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Total(childComplexity), true
+	case "Score.yes":
+		if e.ComplexityRoot.Score.Yes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Score.Yes(childComplexity), true
 
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
@@ -3445,11 +4797,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AnswerChangeOrder", ec.unmarshalInputAnswerChangeOrder),
+			graphql.NewInputUnmarshaler("AnswerChangeWhereInput", ec.unmarshalInputAnswerChangeWhereInput),
+			graphql.NewInputUnmarshaler("AnswerInput", ec.unmarshalInputAnswerInput),
+			graphql.NewInputUnmarshaler("AnswerOrder", ec.unmarshalInputAnswerOrder),
+			graphql.NewInputUnmarshaler("AnswerWhereInput", ec.unmarshalInputAnswerWhereInput),
 			graphql.NewInputUnmarshaler("ApiTokenOrder", ec.unmarshalInputApiTokenOrder),
 			graphql.NewInputUnmarshaler("ApiTokenWhereInput", ec.unmarshalInputApiTokenWhereInput),
 			graphql.NewInputUnmarshaler("AppointmentOrder", ec.unmarshalInputAppointmentOrder),
 			graphql.NewInputUnmarshaler("AppointmentWhereInput", ec.unmarshalInputAppointmentWhereInput),
 			graphql.NewInputUnmarshaler("ApproveStage2Input", ec.unmarshalInputApproveStage2Input),
+			graphql.NewInputUnmarshaler("AssessmentOrder", ec.unmarshalInputAssessmentOrder),
+			graphql.NewInputUnmarshaler("AssessmentWhereInput", ec.unmarshalInputAssessmentWhereInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
 			graphql.NewInputUnmarshaler("BankStatementImportOrder", ec.unmarshalInputBankStatementImportOrder),
@@ -3459,10 +4818,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CalendarFeedOrder", ec.unmarshalInputCalendarFeedOrder),
 			graphql.NewInputUnmarshaler("CalendarFeedWhereInput", ec.unmarshalInputCalendarFeedWhereInput),
 			graphql.NewInputUnmarshaler("CancelAppointmentInput", ec.unmarshalInputCancelAppointmentInput),
+			graphql.NewInputUnmarshaler("CatalogGroupOrder", ec.unmarshalInputCatalogGroupOrder),
+			graphql.NewInputUnmarshaler("CatalogGroupWhereInput", ec.unmarshalInputCatalogGroupWhereInput),
+			graphql.NewInputUnmarshaler("CatalogOrder", ec.unmarshalInputCatalogOrder),
+			graphql.NewInputUnmarshaler("CatalogWhereInput", ec.unmarshalInputCatalogWhereInput),
 			graphql.NewInputUnmarshaler("CompleteStepInput", ec.unmarshalInputCompleteStepInput),
 			graphql.NewInputUnmarshaler("ConsultantOrder", ec.unmarshalInputConsultantOrder),
 			graphql.NewInputUnmarshaler("ConsultantWhereInput", ec.unmarshalInputConsultantWhereInput),
 			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
+			graphql.NewInputUnmarshaler("CreateAssessmentInput", ec.unmarshalInputCreateAssessmentInput),
 			graphql.NewInputUnmarshaler("CreateCalendarFeedInput", ec.unmarshalInputCreateCalendarFeedInput),
 			graphql.NewInputUnmarshaler("CreateConsultantInput", ec.unmarshalInputCreateConsultantInput),
 			graphql.NewInputUnmarshaler("CreateMeasureInput", ec.unmarshalInputCreateMeasureInput),
@@ -3485,8 +4849,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProgramOrder", ec.unmarshalInputProgramOrder),
 			graphql.NewInputUnmarshaler("ProgramWhereInput", ec.unmarshalInputProgramWhereInput),
 			graphql.NewInputUnmarshaler("RegisterParticipationInput", ec.unmarshalInputRegisterParticipationInput),
+			graphql.NewInputUnmarshaler("RequirementOrder", ec.unmarshalInputRequirementOrder),
+			graphql.NewInputUnmarshaler("RequirementWhereInput", ec.unmarshalInputRequirementWhereInput),
 			graphql.NewInputUnmarshaler("RescheduleAppointmentInput", ec.unmarshalInputRescheduleAppointmentInput),
 			graphql.NewInputUnmarshaler("ReverseDisbursementInput", ec.unmarshalInputReverseDisbursementInput),
+			graphql.NewInputUnmarshaler("SaveAnswersInput", ec.unmarshalInputSaveAnswersInput),
 			graphql.NewInputUnmarshaler("ScheduleAppointmentInput", ec.unmarshalInputScheduleAppointmentInput),
 			graphql.NewInputUnmarshaler("StepOrder", ec.unmarshalInputStepOrder),
 			graphql.NewInputUnmarshaler("StepTemplateItemInput", ec.unmarshalInputStepTemplateItemInput),
@@ -3571,7 +4938,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "calendar.graphql" "ent.graphql" "ledger.graphql" "monitoring.graphql" "reconciliation.graphql" "schema.graphql"
+//go:embed "assessment.graphql" "calendar.graphql" "ent.graphql" "ledger.graphql" "monitoring.graphql" "reconciliation.graphql" "schema.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3583,6 +4950,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "assessment.graphql", Input: sourceData("assessment.graphql"), BuiltIn: false},
 	{Name: "calendar.graphql", Input: sourceData("calendar.graphql"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 	{Name: "ledger.graphql", Input: sourceData("ledger.graphql"), BuiltIn: false},
@@ -3595,6 +4963,96 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Answer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Answer_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Answer_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Answer_updatedAt(ctx, field)
+	case "assessmentID":
+		return ec.fieldContext_Answer_assessmentID(ctx, field)
+	case "requirementID":
+		return ec.fieldContext_Answer_requirementID(ctx, field)
+	case "status":
+		return ec.fieldContext_Answer_status(ctx, field)
+	case "note":
+		return ec.fieldContext_Answer_note(ctx, field)
+	case "justification":
+		return ec.fieldContext_Answer_justification(ctx, field)
+	case "answeredBy":
+		return ec.fieldContext_Answer_answeredBy(ctx, field)
+	case "answeredAt":
+		return ec.fieldContext_Answer_answeredAt(ctx, field)
+	case "assessment":
+		return ec.fieldContext_Answer_assessment(ctx, field)
+	case "requirement":
+		return ec.fieldContext_Answer_requirement(ctx, field)
+	case "history":
+		return ec.fieldContext_Answer_history(ctx, field)
+	case "measures":
+		return ec.fieldContext_Answer_measures(ctx, field)
+	case "changes":
+		return ec.fieldContext_Answer_changes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Answer", field.Name)
+}
+
+func (ec *executionContext) childFields_AnswerChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AnswerChange_id(ctx, field)
+	case "answerID":
+		return ec.fieldContext_AnswerChange_answerID(ctx, field)
+	case "fromStatus":
+		return ec.fieldContext_AnswerChange_fromStatus(ctx, field)
+	case "toStatus":
+		return ec.fieldContext_AnswerChange_toStatus(ctx, field)
+	case "fromNote":
+		return ec.fieldContext_AnswerChange_fromNote(ctx, field)
+	case "toNote":
+		return ec.fieldContext_AnswerChange_toNote(ctx, field)
+	case "fromJustification":
+		return ec.fieldContext_AnswerChange_fromJustification(ctx, field)
+	case "toJustification":
+		return ec.fieldContext_AnswerChange_toJustification(ctx, field)
+	case "via":
+		return ec.fieldContext_AnswerChange_via(ctx, field)
+	case "actor":
+		return ec.fieldContext_AnswerChange_actor(ctx, field)
+	case "actorRole":
+		return ec.fieldContext_AnswerChange_actorRole(ctx, field)
+	case "changedAt":
+		return ec.fieldContext_AnswerChange_changedAt(ctx, field)
+	case "answer":
+		return ec.fieldContext_AnswerChange_answer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnswerChange", field.Name)
+}
+
+func (ec *executionContext) childFields_AnswerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AnswerConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AnswerConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AnswerConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnswerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AnswerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AnswerEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AnswerEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnswerEdge", field.Name)
+}
 
 func (ec *executionContext) childFields_ApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -3704,6 +5162,96 @@ func (ec *executionContext) childFields_AppointmentEdge(ctx context.Context, fie
 		return ec.fieldContext_AppointmentEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AppointmentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Assessment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Assessment_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Assessment_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Assessment_updatedAt(ctx, field)
+	case "participationID":
+		return ec.fieldContext_Assessment_participationID(ctx, field)
+	case "catalogID":
+		return ec.fieldContext_Assessment_catalogID(ctx, field)
+	case "kind":
+		return ec.fieldContext_Assessment_kind(ctx, field)
+	case "status":
+		return ec.fieldContext_Assessment_status(ctx, field)
+	case "consultantID":
+		return ec.fieldContext_Assessment_consultantID(ctx, field)
+	case "appointmentID":
+		return ec.fieldContext_Assessment_appointmentID(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_Assessment_submittedAt(ctx, field)
+	case "confirmedAt":
+		return ec.fieldContext_Assessment_confirmedAt(ctx, field)
+	case "returnedAt":
+		return ec.fieldContext_Assessment_returnedAt(ctx, field)
+	case "returnReason":
+		return ec.fieldContext_Assessment_returnReason(ctx, field)
+	case "participation":
+		return ec.fieldContext_Assessment_participation(ctx, field)
+	case "catalog":
+		return ec.fieldContext_Assessment_catalog(ctx, field)
+	case "consultant":
+		return ec.fieldContext_Assessment_consultant(ctx, field)
+	case "appointment":
+		return ec.fieldContext_Assessment_appointment(ctx, field)
+	case "answers":
+		return ec.fieldContext_Assessment_answers(ctx, field)
+	case "score":
+		return ec.fieldContext_Assessment_score(ctx, field)
+	case "groups":
+		return ec.fieldContext_Assessment_groups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Assessment", field.Name)
+}
+
+func (ec *executionContext) childFields_AssessmentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AssessmentConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AssessmentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AssessmentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssessmentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AssessmentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AssessmentEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AssessmentEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssessmentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AssessmentGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "group":
+		return ec.fieldContext_AssessmentGroup_group(ctx, field)
+	case "score":
+		return ec.fieldContext_AssessmentGroup_score(ctx, field)
+	case "answers":
+		return ec.fieldContext_AssessmentGroup_answers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssessmentGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_AssessmentScore(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "overall":
+		return ec.fieldContext_AssessmentScore_overall(ctx, field)
+	case "priorityOneComplete":
+		return ec.fieldContext_AssessmentScore_priorityOneComplete(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssessmentScore", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3936,6 +5484,124 @@ func (ec *executionContext) childFields_CalendarFeedEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type CalendarFeedEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Catalog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Catalog_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Catalog_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Catalog_updatedAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Catalog_name(ctx, field)
+	case "version":
+		return ec.fieldContext_Catalog_version(ctx, field)
+	case "source":
+		return ec.fieldContext_Catalog_source(ctx, field)
+	case "publishedOn":
+		return ec.fieldContext_Catalog_publishedOn(ctx, field)
+	case "groups":
+		return ec.fieldContext_Catalog_groups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Catalog", field.Name)
+}
+
+func (ec *executionContext) childFields_CatalogConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CatalogConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CatalogConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CatalogConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CatalogConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CatalogEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CatalogEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CatalogEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CatalogEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CatalogGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CatalogGroup_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CatalogGroup_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CatalogGroup_updatedAt(ctx, field)
+	case "catalogID":
+		return ec.fieldContext_CatalogGroup_catalogID(ctx, field)
+	case "number":
+		return ec.fieldContext_CatalogGroup_number(ctx, field)
+	case "title":
+		return ec.fieldContext_CatalogGroup_title(ctx, field)
+	case "priority":
+		return ec.fieldContext_CatalogGroup_priority(ctx, field)
+	case "modules":
+		return ec.fieldContext_CatalogGroup_modules(ctx, field)
+	case "goal":
+		return ec.fieldContext_CatalogGroup_goal(ctx, field)
+	case "catalog":
+		return ec.fieldContext_CatalogGroup_catalog(ctx, field)
+	case "requirements":
+		return ec.fieldContext_CatalogGroup_requirements(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CatalogGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_ChecklistChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_ChecklistChange_number(ctx, field)
+	case "title":
+		return ec.fieldContext_ChecklistChange_title(ctx, field)
+	case "kommunen":
+		return ec.fieldContext_ChecklistChange_kommunen(ctx, field)
+	case "baselineMedian":
+		return ec.fieldContext_ChecklistChange_baselineMedian(ctx, field)
+	case "followUpMedian":
+		return ec.fieldContext_ChecklistChange_followUpMedian(ctx, field)
+	case "medianChange":
+		return ec.fieldContext_ChecklistChange_medianChange(ctx, field)
+	case "improved":
+		return ec.fieldContext_ChecklistChange_improved(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_ChecklistChange_unchanged(ctx, field)
+	case "worse":
+		return ec.fieldContext_ChecklistChange_worse(ctx, field)
+	case "withheld":
+		return ec.fieldContext_ChecklistChange_withheld(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChecklistChange", field.Name)
+}
+
+func (ec *executionContext) childFields_ChecklistPicture(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_ChecklistPicture_number(ctx, field)
+	case "title":
+		return ec.fieldContext_ChecklistPicture_title(ctx, field)
+	case "priority":
+		return ec.fieldContext_ChecklistPicture_priority(ctx, field)
+	case "kommunen":
+		return ec.fieldContext_ChecklistPicture_kommunen(ctx, field)
+	case "fulfilled":
+		return ec.fieldContext_ChecklistPicture_fulfilled(ctx, field)
+	case "fullyFulfilled":
+		return ec.fieldContext_ChecklistPicture_fullyFulfilled(ctx, field)
+	case "withheld":
+		return ec.fieldContext_ChecklistPicture_withheld(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChecklistPicture", field.Name)
+}
+
 func (ec *executionContext) childFields_Consultant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3996,6 +5662,22 @@ func (ec *executionContext) childFields_CreateCalendarFeedPayload(ctx context.Co
 		return ec.fieldContext_CreateCalendarFeedPayload_feed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateCalendarFeedPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Distribution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "min":
+		return ec.fieldContext_Distribution_min(ctx, field)
+	case "q1":
+		return ec.fieldContext_Distribution_q1(ctx, field)
+	case "median":
+		return ec.fieldContext_Distribution_median(ctx, field)
+	case "q3":
+		return ec.fieldContext_Distribution_q3(ctx, field)
+	case "max":
+		return ec.fieldContext_Distribution_max(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Distribution", field.Name)
 }
 
 func (ec *executionContext) childFields_Flag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4142,6 +5824,44 @@ func (ec *executionContext) childFields_JobRunEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type JobRunEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_KindPicture(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "municipalityKind":
+		return ec.fieldContext_KindPicture_municipalityKind(ctx, field)
+	case "kommunen":
+		return ec.fieldContext_KindPicture_kommunen(ctx, field)
+	case "checklists":
+		return ec.fieldContext_KindPicture_checklists(ctx, field)
+	case "withheld":
+		return ec.fieldContext_KindPicture_withheld(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KindPicture", field.Name)
+}
+
+func (ec *executionContext) childFields_KommuneChecklist(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_KommuneChecklist_number(ctx, field)
+	case "title":
+		return ec.fieldContext_KommuneChecklist_title(ctx, field)
+	case "priority":
+		return ec.fieldContext_KommuneChecklist_priority(ctx, field)
+	case "score":
+		return ec.fieldContext_KommuneChecklist_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KommuneChecklist", field.Name)
+}
+
+func (ec *executionContext) childFields_KommunePicture(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "participation":
+		return ec.fieldContext_KommunePicture_participation(ctx, field)
+	case "checklists":
+		return ec.fieldContext_KommunePicture_checklists(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KommunePicture", field.Name)
+}
+
 func (ec *executionContext) childFields_LedgerEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4228,6 +5948,8 @@ func (ec *executionContext) childFields_Measure(ctx context.Context, field graph
 		return ec.fieldContext_Measure_dueOn(ctx, field)
 	case "participation":
 		return ec.fieldContext_Measure_participation(ctx, field)
+	case "addresses":
+		return ec.fieldContext_Measure_addresses(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Measure", field.Name)
 }
@@ -4350,6 +6072,10 @@ func (ec *executionContext) childFields_Participation(ctx context.Context, field
 		return ec.fieldContext_Participation_funding(ctx, field)
 	case "ledgerEntries":
 		return ec.fieldContext_Participation_ledgerEntries(ctx, field)
+	case "assessments":
+		return ec.fieldContext_Participation_assessments(ctx, field)
+	case "unaddressedGaps":
+		return ec.fieldContext_Participation_unaddressedGaps(ctx, field)
 	case "openFlags":
 		return ec.fieldContext_Participation_openFlags(ctx, field)
 	}
@@ -4472,6 +6198,44 @@ func (ec *executionContext) childFields_ProgramFunding(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ProgramFunding", field.Name)
 }
 
+func (ec *executionContext) childFields_ProgramSecurity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ProgramSecurity_kind(ctx, field)
+	case "anonymised":
+		return ec.fieldContext_ProgramSecurity_anonymised(ctx, field)
+	case "minimumGroup":
+		return ec.fieldContext_ProgramSecurity_minimumGroup(ctx, field)
+	case "kommunen":
+		return ec.fieldContext_ProgramSecurity_kommunen(ctx, field)
+	case "checklists":
+		return ec.fieldContext_ProgramSecurity_checklists(ctx, field)
+	case "byKind":
+		return ec.fieldContext_ProgramSecurity_byKind(ctx, field)
+	case "mostOftenNo":
+		return ec.fieldContext_ProgramSecurity_mostOftenNo(ctx, field)
+	case "change":
+		return ec.fieldContext_ProgramSecurity_change(ctx, field)
+	case "perKommune":
+		return ec.fieldContext_ProgramSecurity_perKommune(ctx, field)
+	case "own":
+		return ec.fieldContext_ProgramSecurity_own(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProgramSecurity", field.Name)
+}
+
+func (ec *executionContext) childFields_Ratio(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "numerator":
+		return ec.fieldContext_Ratio_numerator(ctx, field)
+	case "denominator":
+		return ec.fieldContext_Ratio_denominator(ctx, field)
+	case "percent":
+		return ec.fieldContext_Ratio_percent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ratio", field.Name)
+}
+
 func (ec *executionContext) childFields_Reconciliation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "program":
@@ -4540,6 +6304,72 @@ func (ec *executionContext) childFields_ReconciliationTotals(ctx context.Context
 		return ec.fieldContext_ReconciliationTotals_unattributedBankTransactions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReconciliationTotals", field.Name)
+}
+
+func (ec *executionContext) childFields_Requirement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Requirement_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Requirement_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Requirement_updatedAt(ctx, field)
+	case "groupID":
+		return ec.fieldContext_Requirement_groupID(ctx, field)
+	case "ref":
+		return ec.fieldContext_Requirement_ref(ctx, field)
+	case "number":
+		return ec.fieldContext_Requirement_number(ctx, field)
+	case "question":
+		return ec.fieldContext_Requirement_question(ctx, field)
+	case "help":
+		return ec.fieldContext_Requirement_help(ctx, field)
+	case "effort":
+		return ec.fieldContext_Requirement_effort(ctx, field)
+	case "group":
+		return ec.fieldContext_Requirement_group(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Requirement", field.Name)
+}
+
+func (ec *executionContext) childFields_RequirementGap(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ref":
+		return ec.fieldContext_RequirementGap_ref(ctx, field)
+	case "question":
+		return ec.fieldContext_RequirementGap_question(ctx, field)
+	case "checklist":
+		return ec.fieldContext_RequirementGap_checklist(ctx, field)
+	case "kommunen":
+		return ec.fieldContext_RequirementGap_kommunen(ctx, field)
+	case "withheld":
+		return ec.fieldContext_RequirementGap_withheld(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequirementGap", field.Name)
+}
+
+func (ec *executionContext) childFields_Score(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_Score_total(ctx, field)
+	case "open":
+		return ec.fieldContext_Score_open(ctx, field)
+	case "yes":
+		return ec.fieldContext_Score_yes(ctx, field)
+	case "partial":
+		return ec.fieldContext_Score_partial(ctx, field)
+	case "no":
+		return ec.fieldContext_Score_no(ctx, field)
+	case "notApplicable":
+		return ec.fieldContext_Score_notApplicable(ctx, field)
+	case "applicable":
+		return ec.fieldContext_Score_applicable(ctx, field)
+	case "fulfilled":
+		return ec.fieldContext_Score_fulfilled(ctx, field)
+	case "complete":
+		return ec.fieldContext_Score_complete(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Score", field.Name)
 }
 
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4755,6 +6585,60 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Assessment_answers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.AnswerOrder, error) {
+			return ec.unmarshalOAnswerOrder2ᚖsicherkommunalᚋentᚐAnswerOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AnswerWhereInput, error) {
+			return ec.unmarshalOAnswerWhereInput2ᚖsicherkommunalᚋentᚐAnswerWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
 
 func (ec *executionContext) field_BankStatementImport_transactions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -5002,12 +6886,40 @@ func (ec *executionContext) field_Mutation_confirmAppointment_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirmAssessment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (CreateAPITokenInput, error) {
 			return ec.unmarshalNCreateApiTokenInput2sicherkommunalᚋgraphᚐCreateAPITokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createAssessment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateAssessmentInput, error) {
+			return ec.unmarshalNCreateAssessmentInput2sicherkommunalᚋgraphᚐCreateAssessmentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5172,6 +7084,20 @@ func (ec *executionContext) field_Mutation_registerParticipation_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reopenAssessment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_rescheduleAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5183,6 +7109,28 @@ func (ec *executionContext) field_Mutation_rescheduleAppointment_args(ctx contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_returnAssessment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
 	return args, nil
 }
 
@@ -5242,6 +7190,20 @@ func (ec *executionContext) field_Mutation_runJob_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveAnswers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (SaveAnswersInput, error) {
+			return ec.unmarshalNSaveAnswersInput2sicherkommunalᚋgraphᚐSaveAnswersInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_scheduleAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5253,6 +7215,20 @@ func (ec *executionContext) field_Mutation_scheduleAppointment_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitAssessment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -5448,6 +7424,60 @@ func (ec *executionContext) field_Participation_appointments_args(ctx context.Co
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.AppointmentWhereInput, error) {
 			return ec.unmarshalOAppointmentWhereInput2ᚖsicherkommunalᚋentᚐAppointmentWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Participation_assessments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.AssessmentOrder, error) {
+			return ec.unmarshalOAssessmentOrder2ᚖsicherkommunalᚋentᚐAssessmentOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AssessmentWhereInput, error) {
+			return ec.unmarshalOAssessmentWhereInput2ᚖsicherkommunalᚋentᚐAssessmentWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5740,6 +7770,60 @@ func (ec *executionContext) field_Query_appointments_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_assessments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.AssessmentOrder, error) {
+			return ec.unmarshalOAssessmentOrder2ᚖsicherkommunalᚋentᚐAssessmentOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AssessmentWhereInput, error) {
+			return ec.unmarshalOAssessmentWhereInput2ᚖsicherkommunalᚋentᚐAssessmentWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5948,6 +8032,60 @@ func (ec *executionContext) field_Query_calendarFeeds_args(ctx context.Context, 
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.CalendarFeedWhereInput, error) {
 			return ec.unmarshalOCalendarFeedWhereInput2ᚖsicherkommunalᚋentᚐCalendarFeedWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_catalogs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.CatalogOrder, error) {
+			return ec.unmarshalOCatalogOrder2ᚖsicherkommunalᚋentᚐCatalogOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.CatalogWhereInput, error) {
+			return ec.unmarshalOCatalogWhereInput2ᚖsicherkommunalᚋentᚐCatalogWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6398,6 +8536,28 @@ func (ec *executionContext) field_Query_programFunding_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_programSecurity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "programID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["programID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (types.AssessmentKind, error) {
+			return ec.unmarshalNAssessmentKind2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_programs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6609,6 +8769,846 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Answer_id(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Answer_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Answer_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Answer_assessmentID(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_assessmentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssessmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_assessmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Answer_requirementID(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_requirementID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequirementID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_requirementID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Answer_status(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.AnswerStatus) graphql.Marshaler {
+			return ec.marshalNAnswerStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "AnswerStatus")
+}
+
+func (ec *executionContext) _Answer_note(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Answer_justification(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_justification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Justification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_justification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Answer_answeredBy(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_answeredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_answeredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Answer_answeredAt(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_answeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_answeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Answer_assessment(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_assessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assessment(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_assessment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Answer_requirement(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_requirement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requirement(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Requirement) graphql.Marshaler {
+			return ec.marshalNRequirement2ᚖsicherkommunalᚋentᚐRequirement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_requirement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Requirement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Answer_history(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AnswerChange) graphql.Marshaler {
+			return ec.marshalOAnswerChange2ᚕᚖsicherkommunalᚋentᚐAnswerChangeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnswerChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Answer_measures(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_measures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measures(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Measure) graphql.Marshaler {
+			return ec.marshalOMeasure2ᚕᚖsicherkommunalᚋentᚐMeasureᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_measures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Measure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Answer_changes(ctx context.Context, field graphql.CollectedField, obj *ent.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Answer().Changes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AnswerChange) graphql.Marshaler {
+			return ec.marshalNAnswerChange2ᚕᚖsicherkommunalᚋentᚐAnswerChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnswerChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnswerChange_id(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AnswerChange_answerID(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_answerID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnswerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_answerID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AnswerChange_fromStatus(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_fromStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.AnswerStatus) graphql.Marshaler {
+			return ec.marshalNAnswerStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_fromStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "AnswerStatus")
+}
+
+func (ec *executionContext) _AnswerChange_toStatus(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_toStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.AnswerStatus) graphql.Marshaler {
+			return ec.marshalNAnswerStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_toStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "AnswerStatus")
+}
+
+func (ec *executionContext) _AnswerChange_fromNote(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_fromNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_fromNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnswerChange_toNote(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_toNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToNote, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_toNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnswerChange_fromJustification(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_fromJustification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromJustification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_fromJustification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnswerChange_toJustification(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_toJustification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToJustification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_toJustification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnswerChange_via(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_via(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Via, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v answerchange.Via) graphql.Marshaler {
+			return ec.marshalNAnswerChangeVia2sicherkommunalᚋentᚋanswerchangeᚐVia(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_via(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "AnswerChangeVia")
+}
+
+func (ec *executionContext) _AnswerChange_actor(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnswerChange_actorRole(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_actorRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorRole, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.Role) graphql.Marshaler {
+			return ec.marshalNRole2sicherkommunalᚋentᚋschemaᚋtypesᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_actorRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "Role")
+}
+
+func (ec *executionContext) _AnswerChange_changedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_changedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_changedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChange", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AnswerChange_answer(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChange_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Answer) graphql.Marshaler {
+			return ec.marshalNAnswer2ᚖsicherkommunalᚋentᚐAnswer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChange_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnswerChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Answer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnswerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AnswerEdge) graphql.Marshaler {
+			return ec.marshalOAnswerEdge2ᚕᚖsicherkommunalᚋentᚐAnswerEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnswerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnswerEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnswerConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnswerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnswerConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AnswerEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Answer) graphql.Marshaler {
+			return ec.marshalOAnswer2ᚖsicherkommunalᚋentᚐAnswer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnswerEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Answer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnswerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AnswerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerEdge", field, false, false, "Cursor")
+}
 
 func (ec *executionContext) _ApiToken_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -7558,6 +10558,834 @@ func (ec *executionContext) _AppointmentEdge_cursor(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_AppointmentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppointmentEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Assessment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Assessment_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Assessment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Assessment_participationID(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_participationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParticipationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_participationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Assessment_catalogID(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_catalogID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CatalogID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_catalogID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Assessment_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.AssessmentKind) graphql.Marshaler {
+			return ec.marshalNAssessmentKind2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "AssessmentKind")
+}
+
+func (ec *executionContext) _Assessment_status(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.AssessmentStatus) graphql.Marshaler {
+			return ec.marshalNAssessmentStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "AssessmentStatus")
+}
+
+func (ec *executionContext) _Assessment_consultantID(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_consultantID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsultantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_consultantID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Assessment_appointmentID(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_appointmentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppointmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_appointmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Assessment_submittedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Assessment_confirmedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_confirmedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfirmedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_confirmedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Assessment_returnedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_returnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_returnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Assessment_returnReason(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_returnReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_returnReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assessment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Assessment_participation(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_participation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Participation) graphql.Marshaler {
+			return ec.marshalNParticipation2ᚖsicherkommunalᚋentᚐParticipation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_participation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assessment_catalog(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_catalog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Catalog(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Catalog) graphql.Marshaler {
+			return ec.marshalNCatalog2ᚖsicherkommunalᚋentᚐCatalog(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_catalog(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Catalog(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assessment_consultant(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_consultant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consultant(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Consultant) graphql.Marshaler {
+			return ec.marshalOConsultant2ᚖsicherkommunalᚋentᚐConsultant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_consultant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consultant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assessment_appointment(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_appointment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Appointment(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Appointment) graphql.Marshaler {
+			return ec.marshalOAppointment2ᚖsicherkommunalᚋentᚐAppointment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_appointment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appointment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assessment_answers(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_answers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Answers(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AnswerOrder), fc.Args["where"].(*ent.AnswerWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AnswerConnection) graphql.Marshaler {
+			return ec.marshalNAnswerConnection2ᚖsicherkommunalᚋentᚐAnswerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_answers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnswerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Assessment_answers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assessment_score(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Assessment().Score(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assessment.Score) graphql.Marshaler {
+			return ec.marshalNAssessmentScore2ᚖsicherkommunalᚋassessmentᚐScore(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentScore(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assessment_groups(ctx context.Context, field graphql.CollectedField, obj *ent.Assessment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assessment_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Assessment().Groups(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*assessment.GroupView) graphql.Marshaler {
+			return ec.marshalNAssessmentGroup2ᚕᚖsicherkommunalᚋassessmentᚐGroupViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assessment_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assessment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AssessmentEdge) graphql.Marshaler {
+			return ec.marshalOAssessmentEdge2ᚕᚖsicherkommunalᚋentᚐAssessmentEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssessmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+			return ec.marshalOAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _AssessmentGroup_group(ctx context.Context, field graphql.CollectedField, obj *assessment.GroupView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentGroup_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CatalogGroup) graphql.Marshaler {
+			return ec.marshalNCatalogGroup2ᚖsicherkommunalᚋentᚐCatalogGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentGroup_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CatalogGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentGroup_score(ctx context.Context, field graphql.CollectedField, obj *assessment.GroupView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentGroup_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v assessment.Counts) graphql.Marshaler {
+			return ec.marshalNScore2sicherkommunalᚋassessmentᚐCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentGroup_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentGroup_answers(ctx context.Context, field graphql.CollectedField, obj *assessment.GroupView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentGroup_answers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Answer) graphql.Marshaler {
+			return ec.marshalNAnswer2ᚕᚖsicherkommunalᚋentᚐAnswerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentGroup_answers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Answer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentScore_overall(ctx context.Context, field graphql.CollectedField, obj *assessment.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentScore_overall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overall(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v assessment.Counts) graphql.Marshaler {
+			return ec.marshalNScore2sicherkommunalᚋassessmentᚐCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentScore_overall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentScore",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentScore_priorityOneComplete(ctx context.Context, field graphql.CollectedField, obj *assessment.Score) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentScore_priorityOneComplete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PriorityOneComplete(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentScore_priorityOneComplete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentScore", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
@@ -9551,6 +13379,1012 @@ func (ec *executionContext) fieldContext_CalendarFeedEdge_cursor(_ context.Conte
 	return graphql.NewScalarFieldContext("CalendarFeedEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _Catalog_id(ctx context.Context, field graphql.CollectedField, obj *ent.Catalog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalog_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Catalog_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Catalog", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Catalog_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Catalog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalog_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Catalog_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Catalog", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Catalog_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Catalog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalog_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Catalog_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Catalog", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Catalog_name(ctx context.Context, field graphql.CollectedField, obj *ent.Catalog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalog_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Catalog_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Catalog", field, false, false, "String")
+}
+
+func (ec *executionContext) _Catalog_version(ctx context.Context, field graphql.CollectedField, obj *ent.Catalog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalog_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Catalog_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Catalog", field, false, false, "String")
+}
+
+func (ec *executionContext) _Catalog_source(ctx context.Context, field graphql.CollectedField, obj *ent.Catalog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalog_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Catalog_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Catalog", field, false, false, "String")
+}
+
+func (ec *executionContext) _Catalog_publishedOn(ctx context.Context, field graphql.CollectedField, obj *ent.Catalog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalog_publishedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Catalog_publishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Catalog", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Catalog_groups(ctx context.Context, field graphql.CollectedField, obj *ent.Catalog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Catalog_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CatalogGroup) graphql.Marshaler {
+			return ec.marshalOCatalogGroup2ᚕᚖsicherkommunalᚋentᚐCatalogGroupᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Catalog_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Catalog",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CatalogGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CatalogEdge) graphql.Marshaler {
+			return ec.marshalOCatalogEdge2ᚕᚖsicherkommunalᚋentᚐCatalogEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CatalogEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CatalogEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Catalog) graphql.Marshaler {
+			return ec.marshalOCatalog2ᚖsicherkommunalᚋentᚐCatalog(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Catalog(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CatalogGroup_id(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogGroup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CatalogGroup_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CatalogGroup_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CatalogGroup_catalogID(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_catalogID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CatalogID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_catalogID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogGroup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CatalogGroup_number(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CatalogGroup_title(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _CatalogGroup_priority(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CatalogGroup_modules(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_modules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Modules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_modules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _CatalogGroup_goal(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_goal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Goal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_goal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _CatalogGroup_catalog(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_catalog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Catalog(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Catalog) graphql.Marshaler {
+			return ec.marshalNCatalog2ᚖsicherkommunalᚋentᚐCatalog(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_catalog(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Catalog(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogGroup_requirements(ctx context.Context, field graphql.CollectedField, obj *ent.CatalogGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogGroup_requirements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requirements(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Requirement) graphql.Marshaler {
+			return ec.marshalORequirement2ᚕᚖsicherkommunalᚋentᚐRequirementᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogGroup_requirements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogGroup",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Requirement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChecklistChange_number(ctx context.Context, field graphql.CollectedField, obj *assessment.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistChange_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistChange_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChecklistChange_title(ctx context.Context, field graphql.CollectedField, obj *assessment.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistChange_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistChange_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChecklistChange_kommunen(ctx context.Context, field graphql.CollectedField, obj *assessment.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistChange_kommunen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kommunen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistChange_kommunen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChecklistChange_baselineMedian(ctx context.Context, field graphql.CollectedField, obj *assessment.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistChange_baselineMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaselineMedian, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistChange_baselineMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistChange", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _ChecklistChange_followUpMedian(ctx context.Context, field graphql.CollectedField, obj *assessment.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistChange_followUpMedian(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowUpMedian, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistChange_followUpMedian(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistChange", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _ChecklistChange_medianChange(ctx context.Context, field graphql.CollectedField, obj *assessment.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistChange_medianChange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianChange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistChange_medianChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistChange", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _ChecklistChange_improved(ctx context.Context, field graphql.CollectedField, obj *assessment.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistChange_improved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Improved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistChange_improved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChecklistChange_unchanged(ctx context.Context, field graphql.CollectedField, obj *assessment.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistChange_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistChange_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChecklistChange_worse(ctx context.Context, field graphql.CollectedField, obj *assessment.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistChange_worse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Worse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistChange_worse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChecklistChange_withheld(ctx context.Context, field graphql.CollectedField, obj *assessment.ChangeFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistChange_withheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistChange_withheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChecklistPicture_number(ctx context.Context, field graphql.CollectedField, obj *assessment.ChecklistFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistPicture_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistPicture_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistPicture", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChecklistPicture_title(ctx context.Context, field graphql.CollectedField, obj *assessment.ChecklistFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistPicture_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistPicture_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistPicture", field, false, false, "String")
+}
+
+func (ec *executionContext) _ChecklistPicture_priority(ctx context.Context, field graphql.CollectedField, obj *assessment.ChecklistFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistPicture_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistPicture_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistPicture", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChecklistPicture_kommunen(ctx context.Context, field graphql.CollectedField, obj *assessment.ChecklistFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistPicture_kommunen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kommunen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistPicture_kommunen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistPicture", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChecklistPicture_fulfilled(ctx context.Context, field graphql.CollectedField, obj *assessment.ChecklistFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistPicture_fulfilled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fulfilled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assessment.Distribution) graphql.Marshaler {
+			return ec.marshalODistribution2ᚖsicherkommunalᚋassessmentᚐDistribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistPicture_fulfilled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChecklistPicture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Distribution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChecklistPicture_fullyFulfilled(ctx context.Context, field graphql.CollectedField, obj *assessment.ChecklistFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistPicture_fullyFulfilled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FullyFulfilled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistPicture_fullyFulfilled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistPicture", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChecklistPicture_withheld(ctx context.Context, field graphql.CollectedField, obj *assessment.ChecklistFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChecklistPicture_withheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChecklistPicture_withheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChecklistPicture", field, false, false, "String")
+}
+
 func (ec *executionContext) _Consultant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Consultant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9983,6 +14817,121 @@ func (ec *executionContext) fieldContext_CreateCalendarFeedPayload_feed(_ contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Distribution_min(ctx context.Context, field graphql.CollectedField, obj *assessment.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_min(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Distribution_q1(ctx context.Context, field graphql.CollectedField, obj *assessment.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_q1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Q1, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_q1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Distribution_median(ctx context.Context, field graphql.CollectedField, obj *assessment.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_median(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Median, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_median(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Distribution_q3(ctx context.Context, field graphql.CollectedField, obj *assessment.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_q3(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Q3, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_q3(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Distribution_max(ctx context.Context, field graphql.CollectedField, obj *assessment.Distribution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Distribution_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Distribution_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Distribution", field, false, false, "Decimal")
 }
 
 func (ec *executionContext) _Flag_id(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
@@ -11188,6 +16137,272 @@ func (ec *executionContext) fieldContext_JobRunEdge_cursor(_ context.Context, fi
 	return graphql.NewScalarFieldContext("JobRunEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _KindPicture_municipalityKind(ctx context.Context, field graphql.CollectedField, obj *assessment.KindFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KindPicture_municipalityKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MunicipalityKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v municipality.Kind) graphql.Marshaler {
+			return ec.marshalNMunicipalityKind2sicherkommunalᚋentᚋmunicipalityᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KindPicture_municipalityKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KindPicture", field, false, false, "MunicipalityKind")
+}
+
+func (ec *executionContext) _KindPicture_kommunen(ctx context.Context, field graphql.CollectedField, obj *assessment.KindFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KindPicture_kommunen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kommunen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KindPicture_kommunen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KindPicture", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KindPicture_checklists(ctx context.Context, field graphql.CollectedField, obj *assessment.KindFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KindPicture_checklists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checklists, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*assessment.ChecklistFigures) graphql.Marshaler {
+			return ec.marshalNChecklistPicture2ᚕᚖsicherkommunalᚋassessmentᚐChecklistFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KindPicture_checklists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KindPicture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChecklistPicture(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KindPicture_withheld(ctx context.Context, field graphql.CollectedField, obj *assessment.KindFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KindPicture_withheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KindPicture_withheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KindPicture", field, false, false, "String")
+}
+
+func (ec *executionContext) _KommuneChecklist_number(ctx context.Context, field graphql.CollectedField, obj *assessment.GroupScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KommuneChecklist_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KommuneChecklist_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KommuneChecklist", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KommuneChecklist_title(ctx context.Context, field graphql.CollectedField, obj *assessment.GroupScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KommuneChecklist_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KommuneChecklist_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KommuneChecklist", field, false, false, "String")
+}
+
+func (ec *executionContext) _KommuneChecklist_priority(ctx context.Context, field graphql.CollectedField, obj *assessment.GroupScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KommuneChecklist_priority(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Priority, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KommuneChecklist_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KommuneChecklist", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KommuneChecklist_score(ctx context.Context, field graphql.CollectedField, obj *assessment.GroupScore) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KommuneChecklist_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v assessment.Counts) graphql.Marshaler {
+			return ec.marshalNScore2sicherkommunalᚋassessmentᚐCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KommuneChecklist_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KommuneChecklist",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KommunePicture_participation(ctx context.Context, field graphql.CollectedField, obj *assessment.KommuneFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KommunePicture_participation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.KommunePicture().Participation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Participation) graphql.Marshaler {
+			return ec.marshalNParticipation2ᚖsicherkommunalᚋentᚐParticipation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KommunePicture_participation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KommunePicture",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KommunePicture_checklists(ctx context.Context, field graphql.CollectedField, obj *assessment.KommuneFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KommunePicture_checklists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checklists, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []assessment.GroupScore) graphql.Marshaler {
+			return ec.marshalNKommuneChecklist2ᚕsicherkommunalᚋassessmentᚐGroupScoreᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KommunePicture_checklists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KommunePicture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KommuneChecklist(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LedgerEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.LedgerEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12005,6 +17220,38 @@ func (ec *executionContext) fieldContext_Measure_participation(_ context.Context
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Measure_addresses(ctx context.Context, field graphql.CollectedField, obj *ent.Measure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Measure_addresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Addresses(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Answer) graphql.Marshaler {
+			return ec.marshalOAnswer2ᚕᚖsicherkommunalᚋentᚐAnswerᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Measure_addresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Measure",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Answer(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13155,6 +18402,270 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiToken(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeApiToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAssessment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAssessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAssessment(ctx, fc.Args["input"].(CreateAssessmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAssessment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveAnswers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveAnswers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveAnswers(ctx, fc.Args["input"].(SaveAnswersInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveAnswers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveAnswers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitAssessment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitAssessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitAssessment(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitAssessment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmAssessment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmAssessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmAssessment(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmAssessment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_returnAssessment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_returnAssessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReturnAssessment(ctx, fc.Args["id"].(pulid.ID), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_returnAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_returnAssessment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reopenAssessment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reopenAssessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReopenAssessment(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reopenAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reopenAssessment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14424,6 +19935,82 @@ func (ec *executionContext) fieldContext_Participation_ledgerEntries(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Participation_assessments(ctx context.Context, field graphql.CollectedField, obj *ent.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_assessments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Assessments(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AssessmentOrder), fc.Args["where"].(*ent.AssessmentWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AssessmentConnection) graphql.Marshaler {
+			return ec.marshalNAssessmentConnection2ᚖsicherkommunalᚋentᚐAssessmentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_assessments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Participation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Participation_assessments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Participation_unaddressedGaps(ctx context.Context, field graphql.CollectedField, obj *ent.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_unaddressedGaps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Participation().UnaddressedGaps(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Answer) graphql.Marshaler {
+			return ec.marshalNAnswer2ᚕᚖsicherkommunalᚋentᚐAnswerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_unaddressedGaps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Participation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Answer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Participation_openFlags(ctx context.Context, field graphql.CollectedField, obj *ent.Participation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15436,6 +21023,290 @@ func (ec *executionContext) fieldContext_ProgramFunding_budgetRemaining(_ contex
 	return graphql.NewScalarFieldContext("ProgramFunding", field, false, false, "Decimal")
 }
 
+func (ec *executionContext) _ProgramSecurity_kind(ctx context.Context, field graphql.CollectedField, obj *assessment.Picture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramSecurity_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.AssessmentKind) graphql.Marshaler {
+			return ec.marshalNAssessmentKind2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramSecurity_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramSecurity", field, false, false, "AssessmentKind")
+}
+
+func (ec *executionContext) _ProgramSecurity_anonymised(ctx context.Context, field graphql.CollectedField, obj *assessment.Picture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramSecurity_anonymised(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymised, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramSecurity_anonymised(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramSecurity", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ProgramSecurity_minimumGroup(ctx context.Context, field graphql.CollectedField, obj *assessment.Picture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramSecurity_minimumGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinimumGroup(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramSecurity_minimumGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramSecurity", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ProgramSecurity_kommunen(ctx context.Context, field graphql.CollectedField, obj *assessment.Picture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramSecurity_kommunen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kommunen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramSecurity_kommunen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProgramSecurity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProgramSecurity_checklists(ctx context.Context, field graphql.CollectedField, obj *assessment.Picture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramSecurity_checklists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checklists, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*assessment.ChecklistFigures) graphql.Marshaler {
+			return ec.marshalNChecklistPicture2ᚕᚖsicherkommunalᚋassessmentᚐChecklistFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramSecurity_checklists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramSecurity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChecklistPicture(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramSecurity_byKind(ctx context.Context, field graphql.CollectedField, obj *assessment.Picture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramSecurity_byKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*assessment.KindFigures) graphql.Marshaler {
+			return ec.marshalNKindPicture2ᚕᚖsicherkommunalᚋassessmentᚐKindFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramSecurity_byKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramSecurity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KindPicture(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramSecurity_mostOftenNo(ctx context.Context, field graphql.CollectedField, obj *assessment.Picture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramSecurity_mostOftenNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MostOftenNo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*assessment.GapFigures) graphql.Marshaler {
+			return ec.marshalNRequirementGap2ᚕᚖsicherkommunalᚋassessmentᚐGapFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramSecurity_mostOftenNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramSecurity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequirementGap(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramSecurity_change(ctx context.Context, field graphql.CollectedField, obj *assessment.Picture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramSecurity_change(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Change, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*assessment.ChangeFigures) graphql.Marshaler {
+			return ec.marshalNChecklistChange2ᚕᚖsicherkommunalᚋassessmentᚐChangeFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramSecurity_change(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramSecurity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChecklistChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramSecurity_perKommune(ctx context.Context, field graphql.CollectedField, obj *assessment.Picture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramSecurity_perKommune(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerKommune, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*assessment.KommuneFigures) graphql.Marshaler {
+			return ec.marshalOKommunePicture2ᚕᚖsicherkommunalᚋassessmentᚐKommuneFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramSecurity_perKommune(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramSecurity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KommunePicture(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProgramSecurity_own(ctx context.Context, field graphql.CollectedField, obj *assessment.Picture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProgramSecurity_own(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Own, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assessment.KommuneFigures) graphql.Marshaler {
+			return ec.marshalOKommunePicture2ᚖsicherkommunalᚋassessmentᚐKommuneFigures(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProgramSecurity_own(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProgramSecurity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KommunePicture(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15612,6 +21483,50 @@ func (ec *executionContext) fieldContext_Query_appointments(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_assessments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_assessments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Assessments(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AssessmentOrder), fc.Args["where"].(*ent.AssessmentWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AssessmentConnection) graphql.Marshaler {
+			return ec.marshalNAssessmentConnection2ᚖsicherkommunalᚋentᚐAssessmentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_assessments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_assessments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15782,6 +21697,50 @@ func (ec *executionContext) fieldContext_Query_calendarFeeds(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_calendarFeeds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_catalogs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_catalogs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Catalogs(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.CatalogOrder), fc.Args["where"].(*ent.CatalogWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CatalogConnection) graphql.Marshaler {
+			return ec.marshalNCatalogConnection2ᚖsicherkommunalᚋentᚐCatalogConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_catalogs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CatalogConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_catalogs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16140,6 +22099,50 @@ func (ec *executionContext) fieldContext_Query_steps(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_programSecurity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_programSecurity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProgramSecurity(ctx, fc.Args["programID"].(pulid.ID), fc.Args["kind"].(types.AssessmentKind))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assessment.Picture) graphql.Marshaler {
+			return ec.marshalNProgramSecurity2ᚖsicherkommunalᚋassessmentᚐPicture(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_programSecurity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProgramSecurity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_programSecurity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_programFunding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16422,6 +22425,75 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Ratio_numerator(ctx context.Context, field graphql.CollectedField, obj *assessment.Ratio) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ratio_numerator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Numerator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ratio_numerator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ratio", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ratio_denominator(ctx context.Context, field graphql.CollectedField, obj *assessment.Ratio) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ratio_denominator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Denominator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ratio_denominator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ratio", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ratio_percent(ctx context.Context, field graphql.CollectedField, obj *assessment.Ratio) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ratio_percent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Percent(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ratio_percent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ratio", field, true, false, "Decimal")
 }
 
 func (ec *executionContext) _Reconciliation_program(ctx context.Context, field graphql.CollectedField, obj *reconcile.Reconciliation) (ret graphql.Marshaler) {
@@ -17068,6 +23140,576 @@ func (ec *executionContext) _ReconciliationTotals_unattributedBankTransactions(c
 }
 func (ec *executionContext) fieldContext_ReconciliationTotals_unattributedBankTransactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReconciliationTotals", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Requirement_id(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Requirement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Requirement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Requirement_groupID(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_groupID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_groupID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Requirement_ref(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Requirement_number(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Requirement_question(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Requirement_help(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_help(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Help, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_help(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Requirement_effort(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_effort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effort, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_effort(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Requirement", field, false, false, "String")
+}
+
+func (ec *executionContext) _Requirement_group(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Requirement_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Group(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CatalogGroup) graphql.Marshaler {
+			return ec.marshalNCatalogGroup2ᚖsicherkommunalᚋentᚐCatalogGroup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Requirement_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Requirement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CatalogGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequirementGap_ref(ctx context.Context, field graphql.CollectedField, obj *assessment.GapFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementGap_ref(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ref, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementGap_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementGap", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequirementGap_question(ctx context.Context, field graphql.CollectedField, obj *assessment.GapFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementGap_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementGap_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementGap", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequirementGap_checklist(ctx context.Context, field graphql.CollectedField, obj *assessment.GapFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementGap_checklist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checklist, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementGap_checklist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementGap", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RequirementGap_kommunen(ctx context.Context, field graphql.CollectedField, obj *assessment.GapFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementGap_kommunen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kommunen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementGap_kommunen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementGap", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RequirementGap_withheld(ctx context.Context, field graphql.CollectedField, obj *assessment.GapFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequirementGap_withheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequirementGap_withheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequirementGap", field, false, false, "String")
+}
+
+func (ec *executionContext) _Score_total(ctx context.Context, field graphql.CollectedField, obj *assessment.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Score_open(ctx context.Context, field graphql.CollectedField, obj *assessment.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Score_yes(ctx context.Context, field graphql.CollectedField, obj *assessment.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_yes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Yes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_yes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Score_partial(ctx context.Context, field graphql.CollectedField, obj *assessment.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_partial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_partial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Score_no(ctx context.Context, field graphql.CollectedField, obj *assessment.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_no(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.No, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_no(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Score_notApplicable(ctx context.Context, field graphql.CollectedField, obj *assessment.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_notApplicable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotApplicable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_notApplicable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Score_applicable(ctx context.Context, field graphql.CollectedField, obj *assessment.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_applicable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Applicable(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_applicable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Score_fulfilled(ctx context.Context, field graphql.CollectedField, obj *assessment.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_fulfilled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fulfilled(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v assessment.Ratio) graphql.Marshaler {
+			return ec.marshalNRatio2sicherkommunalᚋassessmentᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_fulfilled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Score",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ratio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Score_complete(ctx context.Context, field graphql.CollectedField, obj *assessment.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Score_complete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complete(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Score_complete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Score", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *monitoring.StatusCount) (ret graphql.Marshaler) {
@@ -18849,6 +25491,1946 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputAnswerChangeOrder(ctx context.Context, obj any) (ent.AnswerChangeOrder, error) {
+	var it ent.AnswerChangeOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAnswerChangeOrderField2ᚖsicherkommunalᚋentᚐAnswerChangeOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerChangeOrder unmarshals raw into the AnswerChangeOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerChangeOrder(ctx context.Context, raw any) (ent.AnswerChangeOrder, error) {
+	var out ent.AnswerChangeOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerChangeOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAnswerChangeWhereInput(ctx context.Context, obj any) (ent.AnswerChangeWhereInput, error) {
+	var it ent.AnswerChangeWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "answerID", "answerIDNEQ", "answerIDIn", "answerIDNotIn", "answerIDGT", "answerIDGTE", "answerIDLT", "answerIDLTE", "answerIDContains", "answerIDHasPrefix", "answerIDHasSuffix", "answerIDEqualFold", "answerIDContainsFold", "fromStatus", "fromStatusNEQ", "fromStatusIn", "fromStatusNotIn", "toStatus", "toStatusNEQ", "toStatusIn", "toStatusNotIn", "fromNote", "fromNoteNEQ", "fromNoteIn", "fromNoteNotIn", "fromNoteGT", "fromNoteGTE", "fromNoteLT", "fromNoteLTE", "fromNoteContains", "fromNoteHasPrefix", "fromNoteHasSuffix", "fromNoteIsNil", "fromNoteNotNil", "fromNoteEqualFold", "fromNoteContainsFold", "toNote", "toNoteNEQ", "toNoteIn", "toNoteNotIn", "toNoteGT", "toNoteGTE", "toNoteLT", "toNoteLTE", "toNoteContains", "toNoteHasPrefix", "toNoteHasSuffix", "toNoteIsNil", "toNoteNotNil", "toNoteEqualFold", "toNoteContainsFold", "fromJustification", "fromJustificationNEQ", "fromJustificationIn", "fromJustificationNotIn", "fromJustificationGT", "fromJustificationGTE", "fromJustificationLT", "fromJustificationLTE", "fromJustificationContains", "fromJustificationHasPrefix", "fromJustificationHasSuffix", "fromJustificationIsNil", "fromJustificationNotNil", "fromJustificationEqualFold", "fromJustificationContainsFold", "toJustification", "toJustificationNEQ", "toJustificationIn", "toJustificationNotIn", "toJustificationGT", "toJustificationGTE", "toJustificationLT", "toJustificationLTE", "toJustificationContains", "toJustificationHasPrefix", "toJustificationHasSuffix", "toJustificationIsNil", "toJustificationNotNil", "toJustificationEqualFold", "toJustificationContainsFold", "via", "viaNEQ", "viaIn", "viaNotIn", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "actorRole", "actorRoleNEQ", "actorRoleIn", "actorRoleNotIn", "changedAt", "changedAtNEQ", "changedAtIn", "changedAtNotIn", "changedAtGT", "changedAtGTE", "changedAtLT", "changedAtLTE", "hasAnswer", "hasAnswerWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAnswerChangeWhereInput2ᚖsicherkommunalᚋentᚐAnswerChangeWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAnswerChangeWhereInput2ᚕᚖsicherkommunalᚋentᚐAnswerChangeWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAnswerChangeWhereInput2ᚕᚖsicherkommunalᚋentᚐAnswerChangeWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "answerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerID = data
+		case "answerIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDNEQ = data
+		case "answerIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDIn = data
+		case "answerIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDNotIn = data
+		case "answerIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDGT = data
+		case "answerIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDGTE = data
+		case "answerIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDLT = data
+		case "answerIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDLTE = data
+		case "answerIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDContains = data
+		case "answerIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDHasPrefix = data
+		case "answerIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDHasSuffix = data
+		case "answerIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDEqualFold = data
+		case "answerIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIDContainsFold = data
+		case "fromStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStatus"))
+			data, err := ec.unmarshalOAnswerStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStatus = data
+		case "fromStatusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStatusNEQ"))
+			data, err := ec.unmarshalOAnswerStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStatusNEQ = data
+		case "fromStatusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStatusIn"))
+			data, err := ec.unmarshalOAnswerStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStatusIn = data
+		case "fromStatusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStatusNotIn"))
+			data, err := ec.unmarshalOAnswerStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStatusNotIn = data
+		case "toStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStatus"))
+			data, err := ec.unmarshalOAnswerStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStatus = data
+		case "toStatusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStatusNEQ"))
+			data, err := ec.unmarshalOAnswerStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStatusNEQ = data
+		case "toStatusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStatusIn"))
+			data, err := ec.unmarshalOAnswerStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStatusIn = data
+		case "toStatusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStatusNotIn"))
+			data, err := ec.unmarshalOAnswerStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStatusNotIn = data
+		case "fromNote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNote"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNote = data
+		case "fromNoteNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteNEQ = data
+		case "fromNoteIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteIn = data
+		case "fromNoteNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteNotIn = data
+		case "fromNoteGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteGT = data
+		case "fromNoteGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteGTE = data
+		case "fromNoteLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteLT = data
+		case "fromNoteLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteLTE = data
+		case "fromNoteContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteContains = data
+		case "fromNoteHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteHasPrefix = data
+		case "fromNoteHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteHasSuffix = data
+		case "fromNoteIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteIsNil = data
+		case "fromNoteNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteNotNil = data
+		case "fromNoteEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteEqualFold = data
+		case "fromNoteContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromNoteContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromNoteContainsFold = data
+		case "toNote":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNote"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNote = data
+		case "toNoteNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteNEQ = data
+		case "toNoteIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteIn = data
+		case "toNoteNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteNotIn = data
+		case "toNoteGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteGT = data
+		case "toNoteGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteGTE = data
+		case "toNoteLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteLT = data
+		case "toNoteLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteLTE = data
+		case "toNoteContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteContains = data
+		case "toNoteHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteHasPrefix = data
+		case "toNoteHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteHasSuffix = data
+		case "toNoteIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteIsNil = data
+		case "toNoteNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteNotNil = data
+		case "toNoteEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteEqualFold = data
+		case "toNoteContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toNoteContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToNoteContainsFold = data
+		case "fromJustification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustification"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustification = data
+		case "fromJustificationNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationNEQ = data
+		case "fromJustificationIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationIn = data
+		case "fromJustificationNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationNotIn = data
+		case "fromJustificationGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationGT = data
+		case "fromJustificationGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationGTE = data
+		case "fromJustificationLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationLT = data
+		case "fromJustificationLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationLTE = data
+		case "fromJustificationContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationContains = data
+		case "fromJustificationHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationHasPrefix = data
+		case "fromJustificationHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationHasSuffix = data
+		case "fromJustificationIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationIsNil = data
+		case "fromJustificationNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationNotNil = data
+		case "fromJustificationEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationEqualFold = data
+		case "fromJustificationContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromJustificationContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromJustificationContainsFold = data
+		case "toJustification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustification"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustification = data
+		case "toJustificationNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationNEQ = data
+		case "toJustificationIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationIn = data
+		case "toJustificationNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationNotIn = data
+		case "toJustificationGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationGT = data
+		case "toJustificationGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationGTE = data
+		case "toJustificationLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationLT = data
+		case "toJustificationLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationLTE = data
+		case "toJustificationContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationContains = data
+		case "toJustificationHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationHasPrefix = data
+		case "toJustificationHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationHasSuffix = data
+		case "toJustificationIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationIsNil = data
+		case "toJustificationNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationNotNil = data
+		case "toJustificationEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationEqualFold = data
+		case "toJustificationContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toJustificationContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToJustificationContainsFold = data
+		case "via":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("via"))
+			data, err := ec.unmarshalOAnswerChangeVia2ᚖsicherkommunalᚋentᚋanswerchangeᚐVia(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Via = data
+		case "viaNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaNEQ"))
+			data, err := ec.unmarshalOAnswerChangeVia2ᚖsicherkommunalᚋentᚋanswerchangeᚐVia(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaNEQ = data
+		case "viaIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaIn"))
+			data, err := ec.unmarshalOAnswerChangeVia2ᚕsicherkommunalᚋentᚋanswerchangeᚐViaᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaIn = data
+		case "viaNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaNotIn"))
+			data, err := ec.unmarshalOAnswerChangeVia2ᚕsicherkommunalᚋentᚋanswerchangeᚐViaᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaNotIn = data
+		case "actor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actor = data
+		case "actorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNEQ = data
+		case "actorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorIn = data
+		case "actorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNotIn = data
+		case "actorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGT = data
+		case "actorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGTE = data
+		case "actorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLT = data
+		case "actorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLTE = data
+		case "actorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContains = data
+		case "actorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasPrefix = data
+		case "actorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasSuffix = data
+		case "actorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorEqualFold = data
+		case "actorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContainsFold = data
+		case "actorRole":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRole"))
+			data, err := ec.unmarshalORole2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRole = data
+		case "actorRoleNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleNEQ"))
+			data, err := ec.unmarshalORole2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleNEQ = data
+		case "actorRoleIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleIn"))
+			data, err := ec.unmarshalORole2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleIn = data
+		case "actorRoleNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleNotIn"))
+			data, err := ec.unmarshalORole2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleNotIn = data
+		case "changedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAt = data
+		case "changedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtNEQ = data
+		case "changedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtIn = data
+		case "changedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtNotIn = data
+		case "changedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtGT = data
+		case "changedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtGTE = data
+		case "changedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtLT = data
+		case "changedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtLTE = data
+		case "hasAnswer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAnswer"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAnswer = data
+		case "hasAnswerWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAnswerWith"))
+			data, err := ec.unmarshalOAnswerWhereInput2ᚕᚖsicherkommunalᚋentᚐAnswerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAnswerWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerChangeWhereInput unmarshals raw into the AnswerChangeWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerChangeWhereInput(ctx context.Context, raw any) (ent.AnswerChangeWhereInput, error) {
+	var out ent.AnswerChangeWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerChangeWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAnswerInput(ctx context.Context, obj any) (AnswerInput, error) {
+	var it AnswerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"requirementID", "status", "note", "justification"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "requirementID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementID"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNAnswerStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "justification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justification"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Justification = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerInput unmarshals raw into the AnswerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerInput(ctx context.Context, raw any) (AnswerInput, error) {
+	var out AnswerInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAnswerOrder(ctx context.Context, obj any) (ent.AnswerOrder, error) {
+	var it ent.AnswerOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAnswerOrderField2ᚖsicherkommunalᚋentᚐAnswerOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerOrder unmarshals raw into the AnswerOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerOrder(ctx context.Context, raw any) (ent.AnswerOrder, error) {
+	var out ent.AnswerOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAnswerWhereInput(ctx context.Context, obj any) (ent.AnswerWhereInput, error) {
+	var it ent.AnswerWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "assessmentID", "assessmentIDNEQ", "assessmentIDIn", "assessmentIDNotIn", "assessmentIDGT", "assessmentIDGTE", "assessmentIDLT", "assessmentIDLTE", "assessmentIDContains", "assessmentIDHasPrefix", "assessmentIDHasSuffix", "assessmentIDEqualFold", "assessmentIDContainsFold", "requirementID", "requirementIDNEQ", "requirementIDIn", "requirementIDNotIn", "requirementIDGT", "requirementIDGTE", "requirementIDLT", "requirementIDLTE", "requirementIDContains", "requirementIDHasPrefix", "requirementIDHasSuffix", "requirementIDEqualFold", "requirementIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "justification", "justificationNEQ", "justificationIn", "justificationNotIn", "justificationGT", "justificationGTE", "justificationLT", "justificationLTE", "justificationContains", "justificationHasPrefix", "justificationHasSuffix", "justificationIsNil", "justificationNotNil", "justificationEqualFold", "justificationContainsFold", "answeredBy", "answeredByNEQ", "answeredByIn", "answeredByNotIn", "answeredByGT", "answeredByGTE", "answeredByLT", "answeredByLTE", "answeredByContains", "answeredByHasPrefix", "answeredByHasSuffix", "answeredByIsNil", "answeredByNotNil", "answeredByEqualFold", "answeredByContainsFold", "answeredAt", "answeredAtNEQ", "answeredAtIn", "answeredAtNotIn", "answeredAtGT", "answeredAtGTE", "answeredAtLT", "answeredAtLTE", "answeredAtIsNil", "answeredAtNotNil", "hasAssessment", "hasAssessmentWith", "hasRequirement", "hasRequirementWith", "hasHistory", "hasHistoryWith", "hasMeasures", "hasMeasuresWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAnswerWhereInput2ᚖsicherkommunalᚋentᚐAnswerWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAnswerWhereInput2ᚕᚖsicherkommunalᚋentᚐAnswerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAnswerWhereInput2ᚕᚖsicherkommunalᚋentᚐAnswerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "assessmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentID = data
+		case "assessmentIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDNEQ = data
+		case "assessmentIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDIn = data
+		case "assessmentIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDNotIn = data
+		case "assessmentIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDGT = data
+		case "assessmentIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDGTE = data
+		case "assessmentIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDLT = data
+		case "assessmentIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDLTE = data
+		case "assessmentIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDContains = data
+		case "assessmentIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDHasPrefix = data
+		case "assessmentIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDHasSuffix = data
+		case "assessmentIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDEqualFold = data
+		case "assessmentIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentIDContainsFold = data
+		case "requirementID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementID = data
+		case "requirementIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDNEQ = data
+		case "requirementIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDIn = data
+		case "requirementIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDNotIn = data
+		case "requirementIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDGT = data
+		case "requirementIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDGTE = data
+		case "requirementIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDLT = data
+		case "requirementIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDLTE = data
+		case "requirementIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDContains = data
+		case "requirementIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDHasPrefix = data
+		case "requirementIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDHasSuffix = data
+		case "requirementIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDEqualFold = data
+		case "requirementIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOAnswerStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOAnswerStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOAnswerStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOAnswerStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "noteNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNEQ = data
+		case "noteIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIn = data
+		case "noteNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotIn = data
+		case "noteGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGT = data
+		case "noteGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGTE = data
+		case "noteLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLT = data
+		case "noteLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLTE = data
+		case "noteContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContains = data
+		case "noteHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasPrefix = data
+		case "noteHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasSuffix = data
+		case "noteIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIsNil = data
+		case "noteNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotNil = data
+		case "noteEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteEqualFold = data
+		case "noteContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContainsFold = data
+		case "justification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justification"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Justification = data
+		case "justificationNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationNEQ = data
+		case "justificationIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationIn = data
+		case "justificationNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationNotIn = data
+		case "justificationGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationGT = data
+		case "justificationGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationGTE = data
+		case "justificationLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationLT = data
+		case "justificationLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationLTE = data
+		case "justificationContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationContains = data
+		case "justificationHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationHasPrefix = data
+		case "justificationHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationHasSuffix = data
+		case "justificationIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationIsNil = data
+		case "justificationNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationNotNil = data
+		case "justificationEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationEqualFold = data
+		case "justificationContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("justificationContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JustificationContainsFold = data
+		case "answeredBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredBy = data
+		case "answeredByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByNEQ = data
+		case "answeredByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByIn = data
+		case "answeredByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByNotIn = data
+		case "answeredByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByGT = data
+		case "answeredByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByGTE = data
+		case "answeredByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByLT = data
+		case "answeredByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByLTE = data
+		case "answeredByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByContains = data
+		case "answeredByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByHasPrefix = data
+		case "answeredByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByHasSuffix = data
+		case "answeredByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByIsNil = data
+		case "answeredByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByNotNil = data
+		case "answeredByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByEqualFold = data
+		case "answeredByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByContainsFold = data
+		case "answeredAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredAt = data
+		case "answeredAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredAtNEQ = data
+		case "answeredAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredAtIn = data
+		case "answeredAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredAtNotIn = data
+		case "answeredAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredAtGT = data
+		case "answeredAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredAtGTE = data
+		case "answeredAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredAtLT = data
+		case "answeredAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredAtLTE = data
+		case "answeredAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredAtIsNil = data
+		case "answeredAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredAtNotNil = data
+		case "hasAssessment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAssessment"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAssessment = data
+		case "hasAssessmentWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAssessmentWith"))
+			data, err := ec.unmarshalOAssessmentWhereInput2ᚕᚖsicherkommunalᚋentᚐAssessmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAssessmentWith = data
+		case "hasRequirement":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRequirement"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRequirement = data
+		case "hasRequirementWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRequirementWith"))
+			data, err := ec.unmarshalORequirementWhereInput2ᚕᚖsicherkommunalᚋentᚐRequirementWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRequirementWith = data
+		case "hasHistory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasHistory"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasHistory = data
+		case "hasHistoryWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasHistoryWith"))
+			data, err := ec.unmarshalOAnswerChangeWhereInput2ᚕᚖsicherkommunalᚋentᚐAnswerChangeWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasHistoryWith = data
+		case "hasMeasures":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMeasures"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMeasures = data
+		case "hasMeasuresWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMeasuresWith"))
+			data, err := ec.unmarshalOMeasureWhereInput2ᚕᚖsicherkommunalᚋentᚐMeasureWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMeasuresWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerWhereInput unmarshals raw into the AnswerWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerWhereInput(ctx context.Context, raw any) (ent.AnswerWhereInput, error) {
+	var out ent.AnswerWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerWhereInput", raw, &out)
+	return out, err
+}
 
 func (ec *executionContext) unmarshalInputApiTokenOrder(ctx context.Context, obj any) (ent.ApiTokenOrder, error) {
 	var it ent.ApiTokenOrder
@@ -20731,6 +29313,1116 @@ func (ec *executionContext) unmarshalInputApproveStage2Input(ctx context.Context
 func UnmarshalApproveStage2Input(ctx context.Context, raw any) (ApproveStage2Input, error) {
 	var out ApproveStage2Input
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApproveStage2Input", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAssessmentOrder(ctx context.Context, obj any) (ent.AssessmentOrder, error) {
+	var it ent.AssessmentOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAssessmentOrderField2ᚖsicherkommunalᚋentᚐAssessmentOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssessmentOrder unmarshals raw into the AssessmentOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssessmentOrder(ctx context.Context, raw any) (ent.AssessmentOrder, error) {
+	var out ent.AssessmentOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssessmentOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAssessmentWhereInput(ctx context.Context, obj any) (ent.AssessmentWhereInput, error) {
+	var it ent.AssessmentWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDEqualFold", "participationIDContainsFold", "catalogID", "catalogIDNEQ", "catalogIDIn", "catalogIDNotIn", "catalogIDGT", "catalogIDGTE", "catalogIDLT", "catalogIDLTE", "catalogIDContains", "catalogIDHasPrefix", "catalogIDHasSuffix", "catalogIDEqualFold", "catalogIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "consultantID", "consultantIDNEQ", "consultantIDIn", "consultantIDNotIn", "consultantIDGT", "consultantIDGTE", "consultantIDLT", "consultantIDLTE", "consultantIDContains", "consultantIDHasPrefix", "consultantIDHasSuffix", "consultantIDIsNil", "consultantIDNotNil", "consultantIDEqualFold", "consultantIDContainsFold", "appointmentID", "appointmentIDNEQ", "appointmentIDIn", "appointmentIDNotIn", "appointmentIDGT", "appointmentIDGTE", "appointmentIDLT", "appointmentIDLTE", "appointmentIDContains", "appointmentIDHasPrefix", "appointmentIDHasSuffix", "appointmentIDIsNil", "appointmentIDNotNil", "appointmentIDEqualFold", "appointmentIDContainsFold", "submittedAt", "submittedAtNEQ", "submittedAtIn", "submittedAtNotIn", "submittedAtGT", "submittedAtGTE", "submittedAtLT", "submittedAtLTE", "submittedAtIsNil", "submittedAtNotNil", "confirmedAt", "confirmedAtNEQ", "confirmedAtIn", "confirmedAtNotIn", "confirmedAtGT", "confirmedAtGTE", "confirmedAtLT", "confirmedAtLTE", "confirmedAtIsNil", "confirmedAtNotNil", "returnedAt", "returnedAtNEQ", "returnedAtIn", "returnedAtNotIn", "returnedAtGT", "returnedAtGTE", "returnedAtLT", "returnedAtLTE", "returnedAtIsNil", "returnedAtNotNil", "returnReason", "returnReasonNEQ", "returnReasonIn", "returnReasonNotIn", "returnReasonGT", "returnReasonGTE", "returnReasonLT", "returnReasonLTE", "returnReasonContains", "returnReasonHasPrefix", "returnReasonHasSuffix", "returnReasonIsNil", "returnReasonNotNil", "returnReasonEqualFold", "returnReasonContainsFold", "hasParticipation", "hasParticipationWith", "hasCatalog", "hasCatalogWith", "hasConsultant", "hasConsultantWith", "hasAppointment", "hasAppointmentWith", "hasAnswers", "hasAnswersWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAssessmentWhereInput2ᚖsicherkommunalᚋentᚐAssessmentWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAssessmentWhereInput2ᚕᚖsicherkommunalᚋentᚐAssessmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAssessmentWhereInput2ᚕᚖsicherkommunalᚋentᚐAssessmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "participationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationID = data
+		case "participationIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNEQ = data
+		case "participationIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDIn = data
+		case "participationIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNotIn = data
+		case "participationIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDGT = data
+		case "participationIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDGTE = data
+		case "participationIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDLT = data
+		case "participationIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDLTE = data
+		case "participationIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDContains = data
+		case "participationIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDHasPrefix = data
+		case "participationIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDHasSuffix = data
+		case "participationIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDEqualFold = data
+		case "participationIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDContainsFold = data
+		case "catalogID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogID = data
+		case "catalogIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDNEQ = data
+		case "catalogIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDIn = data
+		case "catalogIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDNotIn = data
+		case "catalogIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDGT = data
+		case "catalogIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDGTE = data
+		case "catalogIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDLT = data
+		case "catalogIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDLTE = data
+		case "catalogIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDContains = data
+		case "catalogIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDHasPrefix = data
+		case "catalogIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDHasSuffix = data
+		case "catalogIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDEqualFold = data
+		case "catalogIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDContainsFold = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOAssessmentKind2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOAssessmentKind2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOAssessmentKind2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOAssessmentKind2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOAssessmentStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOAssessmentStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOAssessmentStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOAssessmentStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "consultantID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantID = data
+		case "consultantIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDNEQ = data
+		case "consultantIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDIn = data
+		case "consultantIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDNotIn = data
+		case "consultantIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDGT = data
+		case "consultantIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDGTE = data
+		case "consultantIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDLT = data
+		case "consultantIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDLTE = data
+		case "consultantIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDContains = data
+		case "consultantIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDHasPrefix = data
+		case "consultantIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDHasSuffix = data
+		case "consultantIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDIsNil = data
+		case "consultantIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDNotNil = data
+		case "consultantIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDEqualFold = data
+		case "consultantIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDContainsFold = data
+		case "appointmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentID = data
+		case "appointmentIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDNEQ = data
+		case "appointmentIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDIn = data
+		case "appointmentIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDNotIn = data
+		case "appointmentIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDGT = data
+		case "appointmentIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDGTE = data
+		case "appointmentIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDLT = data
+		case "appointmentIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDLTE = data
+		case "appointmentIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDContains = data
+		case "appointmentIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDHasPrefix = data
+		case "appointmentIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDHasSuffix = data
+		case "appointmentIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDIsNil = data
+		case "appointmentIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDNotNil = data
+		case "appointmentIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDEqualFold = data
+		case "appointmentIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDContainsFold = data
+		case "submittedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedAt = data
+		case "submittedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedAtNEQ = data
+		case "submittedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedAtIn = data
+		case "submittedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedAtNotIn = data
+		case "submittedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedAtGT = data
+		case "submittedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedAtGTE = data
+		case "submittedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedAtLT = data
+		case "submittedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedAtLTE = data
+		case "submittedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedAtIsNil = data
+		case "submittedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedAtNotNil = data
+		case "confirmedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmedAt = data
+		case "confirmedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmedAtNEQ = data
+		case "confirmedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmedAtIn = data
+		case "confirmedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmedAtNotIn = data
+		case "confirmedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmedAtGT = data
+		case "confirmedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmedAtGTE = data
+		case "confirmedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmedAtLT = data
+		case "confirmedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmedAtLTE = data
+		case "confirmedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmedAtIsNil = data
+		case "confirmedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirmedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfirmedAtNotNil = data
+		case "returnedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedAt = data
+		case "returnedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedAtNEQ = data
+		case "returnedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedAtIn = data
+		case "returnedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedAtNotIn = data
+		case "returnedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedAtGT = data
+		case "returnedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedAtGTE = data
+		case "returnedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedAtLT = data
+		case "returnedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedAtLTE = data
+		case "returnedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedAtIsNil = data
+		case "returnedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedAtNotNil = data
+		case "returnReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReason = data
+		case "returnReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonNEQ = data
+		case "returnReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonIn = data
+		case "returnReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonNotIn = data
+		case "returnReasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonGT = data
+		case "returnReasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonGTE = data
+		case "returnReasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonLT = data
+		case "returnReasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonLTE = data
+		case "returnReasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonContains = data
+		case "returnReasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonHasPrefix = data
+		case "returnReasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonHasSuffix = data
+		case "returnReasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonIsNil = data
+		case "returnReasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonNotNil = data
+		case "returnReasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonEqualFold = data
+		case "returnReasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnReasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnReasonContainsFold = data
+		case "hasParticipation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasParticipation = data
+		case "hasParticipationWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipationWith"))
+			data, err := ec.unmarshalOParticipationWhereInput2ᚕᚖsicherkommunalᚋentᚐParticipationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasParticipationWith = data
+		case "hasCatalog":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCatalog"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCatalog = data
+		case "hasCatalogWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCatalogWith"))
+			data, err := ec.unmarshalOCatalogWhereInput2ᚕᚖsicherkommunalᚋentᚐCatalogWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCatalogWith = data
+		case "hasConsultant":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConsultant"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConsultant = data
+		case "hasConsultantWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConsultantWith"))
+			data, err := ec.unmarshalOConsultantWhereInput2ᚕᚖsicherkommunalᚋentᚐConsultantWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConsultantWith = data
+		case "hasAppointment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAppointment"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAppointment = data
+		case "hasAppointmentWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAppointmentWith"))
+			data, err := ec.unmarshalOAppointmentWhereInput2ᚕᚖsicherkommunalᚋentᚐAppointmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAppointmentWith = data
+		case "hasAnswers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAnswers"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAnswers = data
+		case "hasAnswersWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAnswersWith"))
+			data, err := ec.unmarshalOAnswerWhereInput2ᚕᚖsicherkommunalᚋentᚐAnswerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAnswersWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssessmentWhereInput unmarshals raw into the AssessmentWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssessmentWhereInput(ctx context.Context, raw any) (ent.AssessmentWhereInput, error) {
+	var out ent.AssessmentWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssessmentWhereInput", raw, &out)
 	return out, err
 }
 
@@ -24803,6 +34495,1358 @@ func UnmarshalCancelAppointmentInput(ctx context.Context, raw any) (CancelAppoin
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCatalogGroupOrder(ctx context.Context, obj any) (ent.CatalogGroupOrder, error) {
+	var it ent.CatalogGroupOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCatalogGroupOrderField2ᚖsicherkommunalᚋentᚐCatalogGroupOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCatalogGroupOrder unmarshals raw into the CatalogGroupOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCatalogGroupOrder(ctx context.Context, raw any) (ent.CatalogGroupOrder, error) {
+	var out ent.CatalogGroupOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CatalogGroupOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCatalogGroupWhereInput(ctx context.Context, obj any) (ent.CatalogGroupWhereInput, error) {
+	var it ent.CatalogGroupWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "catalogID", "catalogIDNEQ", "catalogIDIn", "catalogIDNotIn", "catalogIDGT", "catalogIDGTE", "catalogIDLT", "catalogIDLTE", "catalogIDContains", "catalogIDHasPrefix", "catalogIDHasSuffix", "catalogIDEqualFold", "catalogIDContainsFold", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "priority", "priorityNEQ", "priorityIn", "priorityNotIn", "priorityGT", "priorityGTE", "priorityLT", "priorityLTE", "goal", "goalNEQ", "goalIn", "goalNotIn", "goalGT", "goalGTE", "goalLT", "goalLTE", "goalContains", "goalHasPrefix", "goalHasSuffix", "goalIsNil", "goalNotNil", "goalEqualFold", "goalContainsFold", "hasCatalog", "hasCatalogWith", "hasRequirements", "hasRequirementsWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOCatalogGroupWhereInput2ᚖsicherkommunalᚋentᚐCatalogGroupWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOCatalogGroupWhereInput2ᚕᚖsicherkommunalᚋentᚐCatalogGroupWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOCatalogGroupWhereInput2ᚕᚖsicherkommunalᚋentᚐCatalogGroupWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "catalogID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogID = data
+		case "catalogIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDNEQ = data
+		case "catalogIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDIn = data
+		case "catalogIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDNotIn = data
+		case "catalogIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDGT = data
+		case "catalogIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDGTE = data
+		case "catalogIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDLT = data
+		case "catalogIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDLTE = data
+		case "catalogIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDContains = data
+		case "catalogIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDHasPrefix = data
+		case "catalogIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDHasSuffix = data
+		case "catalogIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDEqualFold = data
+		case "catalogIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogIDContainsFold = data
+		case "number":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Number = data
+		case "numberNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberNEQ = data
+		case "numberIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberIn = data
+		case "numberNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberNotIn = data
+		case "numberGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberGT = data
+		case "numberGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberGTE = data
+		case "numberLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberLT = data
+		case "numberLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberLTE = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "titleNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleNEQ = data
+		case "titleIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleIn = data
+		case "titleNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleNotIn = data
+		case "titleGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleGT = data
+		case "titleGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleGTE = data
+		case "titleLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleLT = data
+		case "titleLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleLTE = data
+		case "titleContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleContains = data
+		case "titleHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleHasPrefix = data
+		case "titleHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleHasSuffix = data
+		case "titleEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleEqualFold = data
+		case "titleContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleContainsFold = data
+		case "priority":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priority"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Priority = data
+		case "priorityNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityNEQ = data
+		case "priorityIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityIn = data
+		case "priorityNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityNotIn = data
+		case "priorityGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityGT = data
+		case "priorityGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityGTE = data
+		case "priorityLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityLT = data
+		case "priorityLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priorityLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriorityLTE = data
+		case "goal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goal"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Goal = data
+		case "goalNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalNEQ = data
+		case "goalIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalIn = data
+		case "goalNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalNotIn = data
+		case "goalGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalGT = data
+		case "goalGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalGTE = data
+		case "goalLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalLT = data
+		case "goalLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalLTE = data
+		case "goalContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalContains = data
+		case "goalHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalHasPrefix = data
+		case "goalHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalHasSuffix = data
+		case "goalIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalIsNil = data
+		case "goalNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalNotNil = data
+		case "goalEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalEqualFold = data
+		case "goalContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("goalContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GoalContainsFold = data
+		case "hasCatalog":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCatalog"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCatalog = data
+		case "hasCatalogWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCatalogWith"))
+			data, err := ec.unmarshalOCatalogWhereInput2ᚕᚖsicherkommunalᚋentᚐCatalogWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCatalogWith = data
+		case "hasRequirements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRequirements"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRequirements = data
+		case "hasRequirementsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRequirementsWith"))
+			data, err := ec.unmarshalORequirementWhereInput2ᚕᚖsicherkommunalᚋentᚐRequirementWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRequirementsWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCatalogGroupWhereInput unmarshals raw into the CatalogGroupWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCatalogGroupWhereInput(ctx context.Context, raw any) (ent.CatalogGroupWhereInput, error) {
+	var out ent.CatalogGroupWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CatalogGroupWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCatalogOrder(ctx context.Context, obj any) (ent.CatalogOrder, error) {
+	var it ent.CatalogOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCatalogOrderField2ᚖsicherkommunalᚋentᚐCatalogOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCatalogOrder unmarshals raw into the CatalogOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCatalogOrder(ctx context.Context, raw any) (ent.CatalogOrder, error) {
+	var out ent.CatalogOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CatalogOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCatalogWhereInput(ctx context.Context, obj any) (ent.CatalogWhereInput, error) {
+	var it ent.CatalogWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "versionContains", "versionHasPrefix", "versionHasSuffix", "versionEqualFold", "versionContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceIsNil", "sourceNotNil", "sourceEqualFold", "sourceContainsFold", "publishedOn", "publishedOnNEQ", "publishedOnIn", "publishedOnNotIn", "publishedOnGT", "publishedOnGTE", "publishedOnLT", "publishedOnLTE", "publishedOnIsNil", "publishedOnNotNil", "hasGroups", "hasGroupsWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOCatalogWhereInput2ᚖsicherkommunalᚋentᚐCatalogWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOCatalogWhereInput2ᚕᚖsicherkommunalᚋentᚐCatalogWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOCatalogWhereInput2ᚕᚖsicherkommunalᚋentᚐCatalogWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "versionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionNEQ = data
+		case "versionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionIn = data
+		case "versionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionNotIn = data
+		case "versionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionGT = data
+		case "versionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionGTE = data
+		case "versionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionLT = data
+		case "versionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionLTE = data
+		case "versionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionContains = data
+		case "versionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionHasPrefix = data
+		case "versionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionHasSuffix = data
+		case "versionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionEqualFold = data
+		case "versionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionContainsFold = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "sourceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNEQ = data
+		case "sourceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceIn = data
+		case "sourceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNotIn = data
+		case "sourceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceGT = data
+		case "sourceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceGTE = data
+		case "sourceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceLT = data
+		case "sourceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceLTE = data
+		case "sourceContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceContains = data
+		case "sourceHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceHasPrefix = data
+		case "sourceHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceHasSuffix = data
+		case "sourceIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceIsNil = data
+		case "sourceNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNotNil = data
+		case "sourceEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceEqualFold = data
+		case "sourceContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceContainsFold = data
+		case "publishedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOn = data
+		case "publishedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnNEQ = data
+		case "publishedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnIn = data
+		case "publishedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnNotIn = data
+		case "publishedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnGT = data
+		case "publishedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnGTE = data
+		case "publishedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnLT = data
+		case "publishedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnLTE = data
+		case "publishedOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnIsNil = data
+		case "publishedOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOnNotNil = data
+		case "hasGroups":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasGroups"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasGroups = data
+		case "hasGroupsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasGroupsWith"))
+			data, err := ec.unmarshalOCatalogGroupWhereInput2ᚕᚖsicherkommunalᚋentᚐCatalogGroupWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasGroupsWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCatalogWhereInput unmarshals raw into the CatalogWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCatalogWhereInput(ctx context.Context, raw any) (ent.CatalogWhereInput, error) {
+	var out ent.CatalogWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CatalogWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCompleteStepInput(ctx context.Context, obj any) (CompleteStepInput, error) {
 	var it CompleteStepInput
 	if obj == nil {
@@ -25486,6 +36530,76 @@ func UnmarshalCreateApiTokenInput(ctx context.Context, raw any) (CreateAPITokenI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateAssessmentInput(ctx context.Context, obj any) (CreateAssessmentInput, error) {
+	var it CreateAssessmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"participationID", "catalogID", "kind", "consultantID", "appointmentID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "participationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationID"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationID = data
+		case "catalogID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("catalogID"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CatalogID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNAssessmentKind2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "consultantID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantID = data
+		case "appointmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateAssessmentInput unmarshals raw into the CreateAssessmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateAssessmentInput(ctx context.Context, raw any) (CreateAssessmentInput, error) {
+	var out CreateAssessmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAssessmentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateCalendarFeedInput(ctx context.Context, obj any) (CreateCalendarFeedInput, error) {
 	var it CreateCalendarFeedInput
 	if obj == nil {
@@ -25616,7 +36730,7 @@ func (ec *executionContext) unmarshalInputCreateMeasureInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "title", "description", "stage", "plannedCost", "status", "dueOn", "participationID"}
+	fieldsInOrder := [...]string{"kind", "title", "description", "stage", "plannedCost", "status", "dueOn", "participationID", "addressIDs"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25679,6 +36793,13 @@ func (ec *executionContext) unmarshalInputCreateMeasureInput(ctx context.Context
 				return it, err
 			}
 			it.ParticipationID = data
+		case "addressIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addressIDs"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AddressIDs = data
 		}
 	}
 	return it, nil
@@ -28992,7 +40113,7 @@ func (ec *executionContext) unmarshalInputMeasureWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDEqualFold", "participationIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "hasParticipation", "hasParticipationWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDEqualFold", "participationIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "hasParticipation", "hasParticipationWith", "hasAddresses", "hasAddressesWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29643,6 +40764,20 @@ func (ec *executionContext) unmarshalInputMeasureWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.HasParticipationWith = data
+		case "hasAddresses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAddresses"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAddresses = data
+		case "hasAddressesWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAddressesWith"))
+			data, err := ec.unmarshalOAnswerWhereInput2ᚕᚖsicherkommunalᚋentᚐAnswerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAddressesWith = data
 		}
 	}
 	return it, nil
@@ -30554,7 +41689,7 @@ func (ec *executionContext) unmarshalInputParticipationWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDEqualFold", "programIDContainsFold", "municipalityID", "municipalityIDNEQ", "municipalityIDIn", "municipalityIDNotIn", "municipalityIDGT", "municipalityIDGTE", "municipalityIDLT", "municipalityIDLTE", "municipalityIDContains", "municipalityIDHasPrefix", "municipalityIDHasSuffix", "municipalityIDEqualFold", "municipalityIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "registeredOn", "registeredOnNEQ", "registeredOnIn", "registeredOnNotIn", "registeredOnGT", "registeredOnGTE", "registeredOnLT", "registeredOnLTE", "withdrawnAt", "withdrawnAtNEQ", "withdrawnAtIn", "withdrawnAtNotIn", "withdrawnAtGT", "withdrawnAtGTE", "withdrawnAtLT", "withdrawnAtLTE", "withdrawnAtIsNil", "withdrawnAtNotNil", "withdrawalReason", "withdrawalReasonNEQ", "withdrawalReasonIn", "withdrawalReasonNotIn", "withdrawalReasonGT", "withdrawalReasonGTE", "withdrawalReasonLT", "withdrawalReasonLTE", "withdrawalReasonContains", "withdrawalReasonHasPrefix", "withdrawalReasonHasSuffix", "withdrawalReasonIsNil", "withdrawalReasonNotNil", "withdrawalReasonEqualFold", "withdrawalReasonContainsFold", "hasProgram", "hasProgramWith", "hasMunicipality", "hasMunicipalityWith", "hasSteps", "hasStepsWith", "hasMeasures", "hasMeasuresWith", "hasAppointments", "hasAppointmentsWith", "hasLedgerEntries", "hasLedgerEntriesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDEqualFold", "programIDContainsFold", "municipalityID", "municipalityIDNEQ", "municipalityIDIn", "municipalityIDNotIn", "municipalityIDGT", "municipalityIDGTE", "municipalityIDLT", "municipalityIDLTE", "municipalityIDContains", "municipalityIDHasPrefix", "municipalityIDHasSuffix", "municipalityIDEqualFold", "municipalityIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "registeredOn", "registeredOnNEQ", "registeredOnIn", "registeredOnNotIn", "registeredOnGT", "registeredOnGTE", "registeredOnLT", "registeredOnLTE", "withdrawnAt", "withdrawnAtNEQ", "withdrawnAtIn", "withdrawnAtNotIn", "withdrawnAtGT", "withdrawnAtGTE", "withdrawnAtLT", "withdrawnAtLTE", "withdrawnAtIsNil", "withdrawnAtNotNil", "withdrawalReason", "withdrawalReasonNEQ", "withdrawalReasonIn", "withdrawalReasonNotIn", "withdrawalReasonGT", "withdrawalReasonGTE", "withdrawalReasonLT", "withdrawalReasonLTE", "withdrawalReasonContains", "withdrawalReasonHasPrefix", "withdrawalReasonHasSuffix", "withdrawalReasonIsNil", "withdrawalReasonNotNil", "withdrawalReasonEqualFold", "withdrawalReasonContainsFold", "hasProgram", "hasProgramWith", "hasMunicipality", "hasMunicipalityWith", "hasSteps", "hasStepsWith", "hasMeasures", "hasMeasuresWith", "hasAppointments", "hasAppointmentsWith", "hasLedgerEntries", "hasLedgerEntriesWith", "hasAssessments", "hasAssessmentsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -31275,6 +42410,20 @@ func (ec *executionContext) unmarshalInputParticipationWhereInput(ctx context.Co
 				return it, err
 			}
 			it.HasLedgerEntriesWith = data
+		case "hasAssessments":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAssessments"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAssessments = data
+		case "hasAssessmentsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAssessmentsWith"))
+			data, err := ec.unmarshalOAssessmentWhereInput2ᚕᚖsicherkommunalᚋentᚐAssessmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAssessmentsWith = data
 		}
 	}
 	return it, nil
@@ -32241,6 +43390,836 @@ func UnmarshalRegisterParticipationInput(ctx context.Context, raw any) (Register
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRequirementOrder(ctx context.Context, obj any) (ent.RequirementOrder, error) {
+	var it ent.RequirementOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNRequirementOrderField2ᚖsicherkommunalᚋentᚐRequirementOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRequirementOrder unmarshals raw into the RequirementOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequirementOrder(ctx context.Context, raw any) (ent.RequirementOrder, error) {
+	var out ent.RequirementOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequirementOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRequirementWhereInput(ctx context.Context, obj any) (ent.RequirementWhereInput, error) {
+	var it ent.RequirementWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "groupID", "groupIDNEQ", "groupIDIn", "groupIDNotIn", "groupIDGT", "groupIDGTE", "groupIDLT", "groupIDLTE", "groupIDContains", "groupIDHasPrefix", "groupIDHasSuffix", "groupIDEqualFold", "groupIDContainsFold", "ref", "refNEQ", "refIn", "refNotIn", "refGT", "refGTE", "refLT", "refLTE", "refContains", "refHasPrefix", "refHasSuffix", "refEqualFold", "refContainsFold", "number", "numberNEQ", "numberIn", "numberNotIn", "numberGT", "numberGTE", "numberLT", "numberLTE", "question", "questionNEQ", "questionIn", "questionNotIn", "questionGT", "questionGTE", "questionLT", "questionLTE", "questionContains", "questionHasPrefix", "questionHasSuffix", "questionEqualFold", "questionContainsFold", "help", "helpNEQ", "helpIn", "helpNotIn", "helpGT", "helpGTE", "helpLT", "helpLTE", "helpContains", "helpHasPrefix", "helpHasSuffix", "helpIsNil", "helpNotNil", "helpEqualFold", "helpContainsFold", "effort", "effortNEQ", "effortIn", "effortNotIn", "effortGT", "effortGTE", "effortLT", "effortLTE", "effortContains", "effortHasPrefix", "effortHasSuffix", "effortIsNil", "effortNotNil", "effortEqualFold", "effortContainsFold", "hasGroup", "hasGroupWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalORequirementWhereInput2ᚖsicherkommunalᚋentᚐRequirementWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalORequirementWhereInput2ᚕᚖsicherkommunalᚋentᚐRequirementWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalORequirementWhereInput2ᚕᚖsicherkommunalᚋentᚐRequirementWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "groupID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupID = data
+		case "groupIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDNEQ = data
+		case "groupIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDIn = data
+		case "groupIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDNotIn = data
+		case "groupIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDGT = data
+		case "groupIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDGTE = data
+		case "groupIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDLT = data
+		case "groupIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDLTE = data
+		case "groupIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDContains = data
+		case "groupIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDHasPrefix = data
+		case "groupIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDHasSuffix = data
+		case "groupIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDEqualFold = data
+		case "groupIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIDContainsFold = data
+		case "ref":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ref"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ref = data
+		case "refNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefNEQ = data
+		case "refIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefIn = data
+		case "refNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefNotIn = data
+		case "refGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefGT = data
+		case "refGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefGTE = data
+		case "refLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefLT = data
+		case "refLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefLTE = data
+		case "refContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefContains = data
+		case "refHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefHasPrefix = data
+		case "refHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefHasSuffix = data
+		case "refEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefEqualFold = data
+		case "refContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefContainsFold = data
+		case "number":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Number = data
+		case "numberNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberNEQ = data
+		case "numberIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberIn = data
+		case "numberNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberNotIn = data
+		case "numberGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberGT = data
+		case "numberGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberGTE = data
+		case "numberLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberLT = data
+		case "numberLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numberLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumberLTE = data
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
+		case "questionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionNEQ = data
+		case "questionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionIn = data
+		case "questionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionNotIn = data
+		case "questionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionGT = data
+		case "questionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionGTE = data
+		case "questionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionLT = data
+		case "questionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionLTE = data
+		case "questionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionContains = data
+		case "questionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionHasPrefix = data
+		case "questionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionHasSuffix = data
+		case "questionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionEqualFold = data
+		case "questionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionContainsFold = data
+		case "help":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("help"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Help = data
+		case "helpNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpNEQ = data
+		case "helpIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpIn = data
+		case "helpNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpNotIn = data
+		case "helpGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpGT = data
+		case "helpGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpGTE = data
+		case "helpLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpLT = data
+		case "helpLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpLTE = data
+		case "helpContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpContains = data
+		case "helpHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpHasPrefix = data
+		case "helpHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpHasSuffix = data
+		case "helpIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpIsNil = data
+		case "helpNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpNotNil = data
+		case "helpEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpEqualFold = data
+		case "helpContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("helpContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HelpContainsFold = data
+		case "effort":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effort"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Effort = data
+		case "effortNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortNEQ = data
+		case "effortIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortIn = data
+		case "effortNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortNotIn = data
+		case "effortGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortGT = data
+		case "effortGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortGTE = data
+		case "effortLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortLT = data
+		case "effortLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortLTE = data
+		case "effortContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortContains = data
+		case "effortHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortHasPrefix = data
+		case "effortHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortHasSuffix = data
+		case "effortIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortIsNil = data
+		case "effortNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortNotNil = data
+		case "effortEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortEqualFold = data
+		case "effortContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effortContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffortContainsFold = data
+		case "hasGroup":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasGroup"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasGroup = data
+		case "hasGroupWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasGroupWith"))
+			data, err := ec.unmarshalOCatalogGroupWhereInput2ᚕᚖsicherkommunalᚋentᚐCatalogGroupWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasGroupWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRequirementWhereInput unmarshals raw into the RequirementWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequirementWhereInput(ctx context.Context, raw any) (ent.RequirementWhereInput, error) {
+	var out ent.RequirementWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequirementWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRescheduleAppointmentInput(ctx context.Context, obj any) (RescheduleAppointmentInput, error) {
 	var it RescheduleAppointmentInput
 	if obj == nil {
@@ -32364,6 +44343,55 @@ func (ec *executionContext) unmarshalInputReverseDisbursementInput(ctx context.C
 func UnmarshalReverseDisbursementInput(ctx context.Context, raw any) (ReverseDisbursementInput, error) {
 	var out ReverseDisbursementInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReverseDisbursementInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSaveAnswersInput(ctx context.Context, obj any) (SaveAnswersInput, error) {
+	var it SaveAnswersInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"assessmentID", "answers"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "assessmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentID"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentID = data
+		case "answers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answers"))
+			data, err := ec.unmarshalNAnswerInput2ᚕᚖsicherkommunalᚋgraphᚐAnswerInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Answers = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSaveAnswersInput unmarshals raw into the SaveAnswersInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSaveAnswersInput(ctx context.Context, raw any) (SaveAnswersInput, error) {
+	var out SaveAnswersInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SaveAnswersInput", raw, &out)
 	return out, err
 }
 
@@ -33254,7 +45282,7 @@ func (ec *executionContext) unmarshalInputUpdateMeasureInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "title", "description", "clearDescription", "stage", "plannedCost", "status", "dueOn", "clearDueOn"}
+	fieldsInOrder := [...]string{"kind", "title", "description", "clearDescription", "stage", "plannedCost", "status", "dueOn", "clearDueOn", "addAddressIDs", "removeAddressIDs", "clearAddresses"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -33324,6 +45352,27 @@ func (ec *executionContext) unmarshalInputUpdateMeasureInput(ctx context.Context
 				return it, err
 			}
 			it.ClearDueOn = data
+		case "addAddressIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addAddressIDs"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AddAddressIDs = data
+		case "removeAddressIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removeAddressIDs"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemoveAddressIDs = data
+		case "clearAddresses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearAddresses"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearAddresses = data
 		}
 	}
 	return it, nil
@@ -33627,6 +45676,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Step(ctx, sel, obj)
+	case *ent.Requirement:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Requirement(ctx, sel, obj)
 	case *ent.Program:
 		if obj == nil {
 			return graphql.Null
@@ -33672,6 +45726,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Consultant(ctx, sel, obj)
+	case *ent.CatalogGroup:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CatalogGroup(ctx, sel, obj)
+	case *ent.Catalog:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Catalog(ctx, sel, obj)
 	case *ent.CalendarFeed:
 		if obj == nil {
 			return graphql.Null
@@ -33692,6 +45756,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._AuditEvent(ctx, sel, obj)
+	case *ent.Assessment:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Assessment(ctx, sel, obj)
 	case *ent.Appointment:
 		if obj == nil {
 			return graphql.Null
@@ -33702,6 +45771,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ApiToken(ctx, sel, obj)
+	case *ent.AnswerChange:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AnswerChange(ctx, sel, obj)
+	case *ent.Answer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Answer(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -33714,6 +45793,289 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var answerImplementors = []string{"Answer", "Node"}
+
+func (ec *executionContext) _Answer(ctx context.Context, sel ast.SelectionSet, obj *ent.Answer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, answerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Answer")
+		case "id":
+			out.Values[i] = ec._Answer_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Answer_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Answer_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assessmentID":
+			out.Values[i] = ec._Answer_assessmentID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requirementID":
+			out.Values[i] = ec._Answer_requirementID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Answer_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._Answer_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "justification":
+			out.Values[i] = ec._Answer_justification(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answeredBy":
+			out.Values[i] = ec._Answer_answeredBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answeredAt":
+			out.Values[i] = ec._Answer_answeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assessment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Answer_assessment(ctx, field, obj)
+				})
+		case "requirement":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Answer_requirement(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Answer_history(ctx, field, obj)
+				})
+		case "measures":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Answer_measures(ctx, field, obj)
+				})
+		case "changes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Answer_changes(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var answerChangeImplementors = []string{"AnswerChange", "Node"}
+
+func (ec *executionContext) _AnswerChange(ctx context.Context, sel ast.SelectionSet, obj *ent.AnswerChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, answerChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnswerChange")
+		case "id":
+			out.Values[i] = ec._AnswerChange_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answerID":
+			out.Values[i] = ec._AnswerChange_answerID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromStatus":
+			out.Values[i] = ec._AnswerChange_fromStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toStatus":
+			out.Values[i] = ec._AnswerChange_toStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromNote":
+			out.Values[i] = ec._AnswerChange_fromNote(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toNote":
+			out.Values[i] = ec._AnswerChange_toNote(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromJustification":
+			out.Values[i] = ec._AnswerChange_fromJustification(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toJustification":
+			out.Values[i] = ec._AnswerChange_toJustification(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "via":
+			out.Values[i] = ec._AnswerChange_via(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._AnswerChange_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorRole":
+			out.Values[i] = ec._AnswerChange_actorRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changedAt":
+			out.Values[i] = ec._AnswerChange_changedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AnswerChange_answer(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var answerConnectionImplementors = []string{"AnswerConnection"}
+
+func (ec *executionContext) _AnswerConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AnswerConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, answerConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnswerConnection")
+		case "edges":
+			out.Values[i] = ec._AnswerConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AnswerConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AnswerConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var answerEdgeImplementors = []string{"AnswerEdge"}
+
+func (ec *executionContext) _AnswerEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AnswerEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, answerEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnswerEdge")
+		case "node":
+			out.Values[i] = ec._AnswerEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AnswerEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var apiTokenImplementors = []string{"ApiToken", "Node"}
 
@@ -34053,6 +46415,303 @@ func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.Select
 			}
 		case "cursor":
 			out.Values[i] = ec._AppointmentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentImplementors = []string{"Assessment", "Node"}
+
+func (ec *executionContext) _Assessment(ctx context.Context, sel ast.SelectionSet, obj *ent.Assessment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Assessment")
+		case "id":
+			out.Values[i] = ec._Assessment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Assessment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Assessment_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participationID":
+			out.Values[i] = ec._Assessment_participationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "catalogID":
+			out.Values[i] = ec._Assessment_catalogID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Assessment_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Assessment_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "consultantID":
+			out.Values[i] = ec._Assessment_consultantID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "appointmentID":
+			out.Values[i] = ec._Assessment_appointmentID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "submittedAt":
+			out.Values[i] = ec._Assessment_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "confirmedAt":
+			out.Values[i] = ec._Assessment_confirmedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returnedAt":
+			out.Values[i] = ec._Assessment_returnedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returnReason":
+			out.Values[i] = ec._Assessment_returnReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_participation(ctx, field, obj)
+				})
+		case "catalog":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_catalog(ctx, field, obj)
+				})
+		case "consultant":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_consultant(ctx, field, obj)
+				})
+		case "appointment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_appointment(ctx, field, obj)
+				})
+		case "answers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_answers(ctx, field, obj)
+				})
+		case "score":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_score(ctx, field, obj)
+				})
+		case "groups":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assessment_groups(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentConnectionImplementors = []string{"AssessmentConnection"}
+
+func (ec *executionContext) _AssessmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssessmentConnection")
+		case "edges":
+			out.Values[i] = ec._AssessmentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AssessmentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AssessmentConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentEdgeImplementors = []string{"AssessmentEdge"}
+
+func (ec *executionContext) _AssessmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssessmentEdge")
+		case "node":
+			out.Values[i] = ec._AssessmentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AssessmentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentGroupImplementors = []string{"AssessmentGroup"}
+
+func (ec *executionContext) _AssessmentGroup(ctx context.Context, sel ast.SelectionSet, obj *assessment.GroupView) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssessmentGroup")
+		case "group":
+			out.Values[i] = ec._AssessmentGroup_group(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._AssessmentGroup_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answers":
+			out.Values[i] = ec._AssessmentGroup_answers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentScoreImplementors = []string{"AssessmentScore"}
+
+func (ec *executionContext) _AssessmentScore(ctx context.Context, sel ast.SelectionSet, obj *assessment.Score) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentScoreImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssessmentScore")
+		case "overall":
+			out.Values[i] = ec._AssessmentScore_overall(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "priorityOneComplete":
+			out.Values[i] = ec._AssessmentScore_priorityOneComplete(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -34811,6 +47470,382 @@ func (ec *executionContext) _CalendarFeedEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var catalogImplementors = []string{"Catalog", "Node"}
+
+func (ec *executionContext) _Catalog(ctx context.Context, sel ast.SelectionSet, obj *ent.Catalog) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, catalogImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Catalog")
+		case "id":
+			out.Values[i] = ec._Catalog_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Catalog_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Catalog_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Catalog_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Catalog_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._Catalog_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedOn":
+			out.Values[i] = ec._Catalog_publishedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "groups":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Catalog_groups(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var catalogConnectionImplementors = []string{"CatalogConnection"}
+
+func (ec *executionContext) _CatalogConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CatalogConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, catalogConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CatalogConnection")
+		case "edges":
+			out.Values[i] = ec._CatalogConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CatalogConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CatalogConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var catalogEdgeImplementors = []string{"CatalogEdge"}
+
+func (ec *executionContext) _CatalogEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CatalogEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, catalogEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CatalogEdge")
+		case "node":
+			out.Values[i] = ec._CatalogEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._CatalogEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var catalogGroupImplementors = []string{"CatalogGroup", "Node"}
+
+func (ec *executionContext) _CatalogGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.CatalogGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, catalogGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CatalogGroup")
+		case "id":
+			out.Values[i] = ec._CatalogGroup_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._CatalogGroup_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._CatalogGroup_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "catalogID":
+			out.Values[i] = ec._CatalogGroup_catalogID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "number":
+			out.Values[i] = ec._CatalogGroup_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._CatalogGroup_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priority":
+			out.Values[i] = ec._CatalogGroup_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "modules":
+			out.Values[i] = ec._CatalogGroup_modules(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "goal":
+			out.Values[i] = ec._CatalogGroup_goal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "catalog":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CatalogGroup_catalog(ctx, field, obj)
+				})
+		case "requirements":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CatalogGroup_requirements(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var checklistChangeImplementors = []string{"ChecklistChange"}
+
+func (ec *executionContext) _ChecklistChange(ctx context.Context, sel ast.SelectionSet, obj *assessment.ChangeFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checklistChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChecklistChange")
+		case "number":
+			out.Values[i] = ec._ChecklistChange_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._ChecklistChange_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kommunen":
+			out.Values[i] = ec._ChecklistChange_kommunen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "baselineMedian":
+			out.Values[i] = ec._ChecklistChange_baselineMedian(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "followUpMedian":
+			out.Values[i] = ec._ChecklistChange_followUpMedian(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "medianChange":
+			out.Values[i] = ec._ChecklistChange_medianChange(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "improved":
+			out.Values[i] = ec._ChecklistChange_improved(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "unchanged":
+			out.Values[i] = ec._ChecklistChange_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "worse":
+			out.Values[i] = ec._ChecklistChange_worse(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "withheld":
+			out.Values[i] = ec._ChecklistChange_withheld(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var checklistPictureImplementors = []string{"ChecklistPicture"}
+
+func (ec *executionContext) _ChecklistPicture(ctx context.Context, sel ast.SelectionSet, obj *assessment.ChecklistFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checklistPictureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChecklistPicture")
+		case "number":
+			out.Values[i] = ec._ChecklistPicture_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._ChecklistPicture_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "priority":
+			out.Values[i] = ec._ChecklistPicture_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kommunen":
+			out.Values[i] = ec._ChecklistPicture_kommunen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fulfilled":
+			out.Values[i] = ec._ChecklistPicture_fulfilled(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fullyFulfilled":
+			out.Values[i] = ec._ChecklistPicture_fullyFulfilled(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "withheld":
+			out.Values[i] = ec._ChecklistPicture_withheld(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var consultantImplementors = []string{"Consultant", "Node"}
 
 func (ec *executionContext) _Consultant(ctx context.Context, sel ast.SelectionSet, obj *ent.Consultant) graphql.Marshaler {
@@ -35012,6 +48047,59 @@ func (ec *executionContext) _CreateCalendarFeedPayload(ctx context.Context, sel 
 			}
 		case "feed":
 			out.Values[i] = ec._CreateCalendarFeedPayload_feed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var distributionImplementors = []string{"Distribution"}
+
+func (ec *executionContext) _Distribution(ctx context.Context, sel ast.SelectionSet, obj *assessment.Distribution) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, distributionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Distribution")
+		case "min":
+			out.Values[i] = ec._Distribution_min(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "q1":
+			out.Values[i] = ec._Distribution_q1(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "median":
+			out.Values[i] = ec._Distribution_median(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "q3":
+			out.Values[i] = ec._Distribution_q3(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._Distribution_max(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -35504,6 +48592,141 @@ func (ec *executionContext) _JobRunEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var kindPictureImplementors = []string{"KindPicture"}
+
+func (ec *executionContext) _KindPicture(ctx context.Context, sel ast.SelectionSet, obj *assessment.KindFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, kindPictureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KindPicture")
+		case "municipalityKind":
+			out.Values[i] = ec._KindPicture_municipalityKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kommunen":
+			out.Values[i] = ec._KindPicture_kommunen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "checklists":
+			out.Values[i] = ec._KindPicture_checklists(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withheld":
+			out.Values[i] = ec._KindPicture_withheld(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var kommuneChecklistImplementors = []string{"KommuneChecklist"}
+
+func (ec *executionContext) _KommuneChecklist(ctx context.Context, sel ast.SelectionSet, obj *assessment.GroupScore) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, kommuneChecklistImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KommuneChecklist")
+		case "number":
+			out.Values[i] = ec._KommuneChecklist_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._KommuneChecklist_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "priority":
+			out.Values[i] = ec._KommuneChecklist_priority(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._KommuneChecklist_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var kommunePictureImplementors = []string{"KommunePicture"}
+
+func (ec *executionContext) _KommunePicture(ctx context.Context, sel ast.SelectionSet, obj *assessment.KommuneFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, kommunePictureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KommunePicture")
+		case "participation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._KommunePicture_participation(ctx, field, obj)
+				})
+		case "checklists":
+			out.Values[i] = ec._KommunePicture_checklists(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var ledgerEntryImplementors = []string{"LedgerEntry", "Node"}
 
 func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.LedgerEntry) graphql.Marshaler {
@@ -35767,6 +48990,12 @@ func (ec *executionContext) _Measure(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Measure_participation(ctx, field, obj)
+				})
+		case "addresses":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Measure_addresses(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -36143,6 +49372,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createAssessment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAssessment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveAnswers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveAnswers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitAssessment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitAssessment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmAssessment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmAssessment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnAssessment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_returnAssessment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reopenAssessment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reopenAssessment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "scheduleAppointment":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_scheduleAppointment(ctx, field)
@@ -36417,6 +49688,18 @@ func (ec *executionContext) _Participation(ctx context.Context, sel ast.Selectio
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Participation_ledgerEntries(ctx, field, obj)
+				})
+		case "assessments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_assessments(ctx, field, obj)
+				})
+		case "unaddressedGaps":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_unaddressedGaps(ctx, field, obj)
 				})
 		case "openFlags":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -36823,6 +50106,84 @@ func (ec *executionContext) _ProgramFunding(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var programSecurityImplementors = []string{"ProgramSecurity"}
+
+func (ec *executionContext) _ProgramSecurity(ctx context.Context, sel ast.SelectionSet, obj *assessment.Picture) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, programSecurityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProgramSecurity")
+		case "kind":
+			out.Values[i] = ec._ProgramSecurity_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anonymised":
+			out.Values[i] = ec._ProgramSecurity_anonymised(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minimumGroup":
+			out.Values[i] = ec._ProgramSecurity_minimumGroup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kommunen":
+			out.Values[i] = ec._ProgramSecurity_kommunen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checklists":
+			out.Values[i] = ec._ProgramSecurity_checklists(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byKind":
+			out.Values[i] = ec._ProgramSecurity_byKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mostOftenNo":
+			out.Values[i] = ec._ProgramSecurity_mostOftenNo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "change":
+			out.Values[i] = ec._ProgramSecurity_change(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "perKommune":
+			out.Values[i] = ec._ProgramSecurity_perKommune(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "own":
+			out.Values[i] = ec._ProgramSecurity_own(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -36866,6 +50227,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_appointments(ctx, field)
 				})
+		case "assessments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_assessments(ctx, field)
+				})
 		case "auditEvents":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -36889,6 +50256,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_calendarFeeds(ctx, field)
+				})
+		case "catalogs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_catalogs(ctx, field)
 				})
 		case "consultants":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -36938,6 +50311,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_steps(ctx, field)
 				})
+		case "programSecurity":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_programSecurity(ctx, field)
+				})
 		case "programFunding":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -36981,6 +50360,49 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ratioImplementors = []string{"Ratio"}
+
+func (ec *executionContext) _Ratio(ctx context.Context, sel ast.SelectionSet, obj *assessment.Ratio) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ratioImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Ratio")
+		case "numerator":
+			out.Values[i] = ec._Ratio_numerator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "denominator":
+			out.Values[i] = ec._Ratio_denominator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "percent":
+			out.Values[i] = ec._Ratio_percent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -37206,6 +50628,211 @@ func (ec *executionContext) _ReconciliationTotals(ctx context.Context, sel ast.S
 			}
 		case "unattributedBankTransactions":
 			out.Values[i] = ec._ReconciliationTotals_unattributedBankTransactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requirementImplementors = []string{"Requirement", "Node"}
+
+func (ec *executionContext) _Requirement(ctx context.Context, sel ast.SelectionSet, obj *ent.Requirement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requirementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Requirement")
+		case "id":
+			out.Values[i] = ec._Requirement_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Requirement_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Requirement_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "groupID":
+			out.Values[i] = ec._Requirement_groupID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ref":
+			out.Values[i] = ec._Requirement_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "number":
+			out.Values[i] = ec._Requirement_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "question":
+			out.Values[i] = ec._Requirement_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "help":
+			out.Values[i] = ec._Requirement_help(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effort":
+			out.Values[i] = ec._Requirement_effort(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "group":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Requirement_group(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requirementGapImplementors = []string{"RequirementGap"}
+
+func (ec *executionContext) _RequirementGap(ctx context.Context, sel ast.SelectionSet, obj *assessment.GapFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requirementGapImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequirementGap")
+		case "ref":
+			out.Values[i] = ec._RequirementGap_ref(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "question":
+			out.Values[i] = ec._RequirementGap_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checklist":
+			out.Values[i] = ec._RequirementGap_checklist(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kommunen":
+			out.Values[i] = ec._RequirementGap_kommunen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "withheld":
+			out.Values[i] = ec._RequirementGap_withheld(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreImplementors = []string{"Score"}
+
+func (ec *executionContext) _Score(ctx context.Context, sel ast.SelectionSet, obj *assessment.Counts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Score")
+		case "total":
+			out.Values[i] = ec._Score_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._Score_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "yes":
+			out.Values[i] = ec._Score_yes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "partial":
+			out.Values[i] = ec._Score_partial(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "no":
+			out.Values[i] = ec._Score_no(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notApplicable":
+			out.Values[i] = ec._Score_notApplicable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applicable":
+			out.Values[i] = ec._Score_applicable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fulfilled":
+			out.Values[i] = ec._Score_fulfilled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "complete":
+			out.Values[i] = ec._Score_complete(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -37926,6 +51553,139 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAnswer2ᚕᚖsicherkommunalᚋentᚐAnswerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Answer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnswer2ᚖsicherkommunalᚋentᚐAnswer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAnswer2ᚖsicherkommunalᚋentᚐAnswer(ctx context.Context, sel ast.SelectionSet, v *ent.Answer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Answer!")
+		return graphql.Null
+	}
+	return ec._Answer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAnswerChange2ᚕᚖsicherkommunalᚋentᚐAnswerChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AnswerChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnswerChange2ᚖsicherkommunalᚋentᚐAnswerChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAnswerChange2ᚖsicherkommunalᚋentᚐAnswerChange(ctx context.Context, sel ast.SelectionSet, v *ent.AnswerChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnswerChange!")
+		return graphql.Null
+	}
+	return ec._AnswerChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAnswerChangeOrderField2ᚖsicherkommunalᚋentᚐAnswerChangeOrderField(ctx context.Context, v any) (*ent.AnswerChangeOrderField, error) {
+	var res = new(ent.AnswerChangeOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnswerChangeOrderField2ᚖsicherkommunalᚋentᚐAnswerChangeOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AnswerChangeOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnswerChangeOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNAnswerChangeVia2sicherkommunalᚋentᚋanswerchangeᚐVia(ctx context.Context, v any) (answerchange.Via, error) {
+	var res answerchange.Via
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnswerChangeVia2sicherkommunalᚋentᚋanswerchangeᚐVia(ctx context.Context, sel ast.SelectionSet, v answerchange.Via) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAnswerChangeWhereInput2ᚖsicherkommunalᚋentᚐAnswerChangeWhereInput(ctx context.Context, v any) (*ent.AnswerChangeWhereInput, error) {
+	res, err := ec.unmarshalInputAnswerChangeWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnswerConnection2ᚖsicherkommunalᚋentᚐAnswerConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AnswerConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnswerConnection!")
+		return graphql.Null
+	}
+	return ec._AnswerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAnswerInput2ᚕᚖsicherkommunalᚋgraphᚐAnswerInputᚄ(ctx context.Context, v any) ([]*AnswerInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*AnswerInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAnswerInput2ᚖsicherkommunalᚋgraphᚐAnswerInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNAnswerInput2ᚖsicherkommunalᚋgraphᚐAnswerInput(ctx context.Context, v any) (*AnswerInput, error) {
+	res, err := ec.unmarshalInputAnswerInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAnswerOrderField2ᚖsicherkommunalᚋentᚐAnswerOrderField(ctx context.Context, v any) (*ent.AnswerOrderField, error) {
+	var res = new(ent.AnswerOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnswerOrderField2ᚖsicherkommunalᚋentᚐAnswerOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AnswerOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnswerOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNAnswerStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx context.Context, v any) (types.AnswerStatus, error) {
+	var res types.AnswerStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnswerStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx context.Context, sel ast.SelectionSet, v types.AnswerStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAnswerWhereInput2ᚖsicherkommunalᚋentᚐAnswerWhereInput(ctx context.Context, v any) (*ent.AnswerWhereInput, error) {
+	res, err := ec.unmarshalInputAnswerWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNApiToken2ᚖsicherkommunalᚋentᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v *ent.APIToken) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ApiToken!")
@@ -38019,6 +51779,93 @@ func (ec *executionContext) unmarshalNAppointmentWhereInput2ᚖsicherkommunalᚋ
 func (ec *executionContext) unmarshalNApproveStage2Input2sicherkommunalᚋgraphᚐApproveStage2Input(ctx context.Context, v any) (ApproveStage2Input, error) {
 	res, err := ec.unmarshalInputApproveStage2Input(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx context.Context, sel ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Assessment!")
+		return graphql.Null
+	}
+	return ec._Assessment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAssessmentConnection2ᚖsicherkommunalᚋentᚐAssessmentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AssessmentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssessmentConnection!")
+		return graphql.Null
+	}
+	return ec._AssessmentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAssessmentGroup2ᚕᚖsicherkommunalᚋassessmentᚐGroupViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*assessment.GroupView) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssessmentGroup2ᚖsicherkommunalᚋassessmentᚐGroupView(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAssessmentGroup2ᚖsicherkommunalᚋassessmentᚐGroupView(ctx context.Context, sel ast.SelectionSet, v *assessment.GroupView) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssessmentGroup!")
+		return graphql.Null
+	}
+	return ec._AssessmentGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAssessmentKind2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx context.Context, v any) (types.AssessmentKind, error) {
+	var res types.AssessmentKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssessmentKind2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx context.Context, sel ast.SelectionSet, v types.AssessmentKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAssessmentOrderField2ᚖsicherkommunalᚋentᚐAssessmentOrderField(ctx context.Context, v any) (*ent.AssessmentOrderField, error) {
+	var res = new(ent.AssessmentOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssessmentOrderField2ᚖsicherkommunalᚋentᚐAssessmentOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AssessmentOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssessmentOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNAssessmentScore2ᚖsicherkommunalᚋassessmentᚐScore(ctx context.Context, sel ast.SelectionSet, v *assessment.Score) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssessmentScore!")
+		return graphql.Null
+	}
+	return ec._AssessmentScore(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAssessmentStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatus(ctx context.Context, v any) (types.AssessmentStatus, error) {
+	var res types.AssessmentStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssessmentStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatus(ctx context.Context, sel ast.SelectionSet, v types.AssessmentStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAssessmentWhereInput2ᚖsicherkommunalᚋentᚐAssessmentWhereInput(ctx context.Context, v any) (*ent.AssessmentWhereInput, error) {
+	res, err := ec.unmarshalInputAssessmentWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNAuditEventAction2sicherkommunalᚋentᚋauditeventᚐAction(ctx context.Context, v any) (auditevent.Action, error) {
@@ -38248,6 +52095,116 @@ func (ec *executionContext) unmarshalNCancelAppointmentInput2sicherkommunalᚋgr
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCatalog2ᚖsicherkommunalᚋentᚐCatalog(ctx context.Context, sel ast.SelectionSet, v *ent.Catalog) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Catalog!")
+		return graphql.Null
+	}
+	return ec._Catalog(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCatalogConnection2ᚖsicherkommunalᚋentᚐCatalogConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CatalogConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CatalogConnection!")
+		return graphql.Null
+	}
+	return ec._CatalogConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCatalogGroup2ᚖsicherkommunalᚋentᚐCatalogGroup(ctx context.Context, sel ast.SelectionSet, v *ent.CatalogGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CatalogGroup!")
+		return graphql.Null
+	}
+	return ec._CatalogGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCatalogGroupOrderField2ᚖsicherkommunalᚋentᚐCatalogGroupOrderField(ctx context.Context, v any) (*ent.CatalogGroupOrderField, error) {
+	var res = new(ent.CatalogGroupOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCatalogGroupOrderField2ᚖsicherkommunalᚋentᚐCatalogGroupOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CatalogGroupOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CatalogGroupOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNCatalogGroupWhereInput2ᚖsicherkommunalᚋentᚐCatalogGroupWhereInput(ctx context.Context, v any) (*ent.CatalogGroupWhereInput, error) {
+	res, err := ec.unmarshalInputCatalogGroupWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCatalogOrderField2ᚖsicherkommunalᚋentᚐCatalogOrderField(ctx context.Context, v any) (*ent.CatalogOrderField, error) {
+	var res = new(ent.CatalogOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCatalogOrderField2ᚖsicherkommunalᚋentᚐCatalogOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CatalogOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CatalogOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNCatalogWhereInput2ᚖsicherkommunalᚋentᚐCatalogWhereInput(ctx context.Context, v any) (*ent.CatalogWhereInput, error) {
+	res, err := ec.unmarshalInputCatalogWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChecklistChange2ᚕᚖsicherkommunalᚋassessmentᚐChangeFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*assessment.ChangeFigures) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChecklistChange2ᚖsicherkommunalᚋassessmentᚐChangeFigures(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChecklistChange2ᚖsicherkommunalᚋassessmentᚐChangeFigures(ctx context.Context, sel ast.SelectionSet, v *assessment.ChangeFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChecklistChange!")
+		return graphql.Null
+	}
+	return ec._ChecklistChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChecklistPicture2ᚕᚖsicherkommunalᚋassessmentᚐChecklistFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*assessment.ChecklistFigures) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChecklistPicture2ᚖsicherkommunalᚋassessmentᚐChecklistFigures(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChecklistPicture2ᚖsicherkommunalᚋassessmentᚐChecklistFigures(ctx context.Context, sel ast.SelectionSet, v *assessment.ChecklistFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChecklistPicture!")
+		return graphql.Null
+	}
+	return ec._ChecklistPicture(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCompleteStepInput2sicherkommunalᚋgraphᚐCompleteStepInput(ctx context.Context, v any) (CompleteStepInput, error) {
 	res, err := ec.unmarshalInputCompleteStepInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38299,6 +52256,11 @@ func (ec *executionContext) marshalNCreateApiTokenPayload2ᚖsicherkommunalᚋgr
 		return graphql.Null
 	}
 	return ec._CreateApiTokenPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateAssessmentInput2sicherkommunalᚋgraphᚐCreateAssessmentInput(ctx context.Context, v any) (CreateAssessmentInput, error) {
+	res, err := ec.unmarshalInputCreateAssessmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateCalendarFeedInput2sicherkommunalᚋgraphᚐCreateCalendarFeedInput(ctx context.Context, v any) (CreateCalendarFeedInput, error) {
@@ -38584,6 +52546,58 @@ func (ec *executionContext) unmarshalNJobRunWhereInput2ᚖsicherkommunalᚋent�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNKindPicture2ᚕᚖsicherkommunalᚋassessmentᚐKindFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*assessment.KindFigures) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKindPicture2ᚖsicherkommunalᚋassessmentᚐKindFigures(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNKindPicture2ᚖsicherkommunalᚋassessmentᚐKindFigures(ctx context.Context, sel ast.SelectionSet, v *assessment.KindFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "KindPicture!")
+		return graphql.Null
+	}
+	return ec._KindPicture(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNKommuneChecklist2sicherkommunalᚋassessmentᚐGroupScore(ctx context.Context, sel ast.SelectionSet, v assessment.GroupScore) graphql.Marshaler {
+	return ec._KommuneChecklist(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNKommuneChecklist2ᚕsicherkommunalᚋassessmentᚐGroupScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []assessment.GroupScore) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKommuneChecklist2sicherkommunalᚋassessmentᚐGroupScore(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNKommunePicture2ᚖsicherkommunalᚋassessmentᚐKommuneFigures(ctx context.Context, sel ast.SelectionSet, v *assessment.KommuneFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "KommunePicture!")
+		return graphql.Null
+	}
+	return ec._KommunePicture(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLedgerEntry2ᚕᚖsicherkommunalᚋentᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.LedgerEntry) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -38865,9 +52879,21 @@ func (ec *executionContext) marshalNProgramOrderField2ᚖsicherkommunalᚋentᚐ
 	return v
 }
 
+func (ec *executionContext) marshalNProgramSecurity2ᚖsicherkommunalᚋassessmentᚐPicture(ctx context.Context, sel ast.SelectionSet, v *assessment.Picture) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProgramSecurity!")
+		return graphql.Null
+	}
+	return ec._ProgramSecurity(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNProgramWhereInput2ᚖsicherkommunalᚋentᚐProgramWhereInput(ctx context.Context, v any) (*ent.ProgramWhereInput, error) {
 	res, err := ec.unmarshalInputProgramWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRatio2sicherkommunalᚋassessmentᚐRatio(ctx context.Context, sel ast.SelectionSet, v assessment.Ratio) graphql.Marshaler {
+	return ec._Ratio(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNReconciliation2ᚖsicherkommunalᚋreconcileᚐReconciliation(ctx context.Context, sel ast.SelectionSet, v *reconcile.Reconciliation) graphql.Marshaler {
@@ -38913,6 +52939,57 @@ func (ec *executionContext) marshalNReconciliationTotals2sicherkommunalᚋreconc
 func (ec *executionContext) unmarshalNRegisterParticipationInput2sicherkommunalᚋgraphᚐRegisterParticipationInput(ctx context.Context, v any) (RegisterParticipationInput, error) {
 	res, err := ec.unmarshalInputRegisterParticipationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequirement2ᚖsicherkommunalᚋentᚐRequirement(ctx context.Context, sel ast.SelectionSet, v *ent.Requirement) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Requirement!")
+		return graphql.Null
+	}
+	return ec._Requirement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRequirementGap2ᚕᚖsicherkommunalᚋassessmentᚐGapFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*assessment.GapFigures) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRequirementGap2ᚖsicherkommunalᚋassessmentᚐGapFigures(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRequirementGap2ᚖsicherkommunalᚋassessmentᚐGapFigures(ctx context.Context, sel ast.SelectionSet, v *assessment.GapFigures) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequirementGap!")
+		return graphql.Null
+	}
+	return ec._RequirementGap(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRequirementOrderField2ᚖsicherkommunalᚋentᚐRequirementOrderField(ctx context.Context, v any) (*ent.RequirementOrderField, error) {
+	var res = new(ent.RequirementOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequirementOrderField2ᚖsicherkommunalᚋentᚐRequirementOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.RequirementOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequirementOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNRequirementWhereInput2ᚖsicherkommunalᚋentᚐRequirementWhereInput(ctx context.Context, v any) (*ent.RequirementWhereInput, error) {
+	res, err := ec.unmarshalInputRequirementWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRescheduleAppointmentInput2sicherkommunalᚋgraphᚐRescheduleAppointmentInput(ctx context.Context, v any) (RescheduleAppointmentInput, error) {
@@ -38965,9 +53042,18 @@ func (ec *executionContext) marshalNRole2ᚕsicherkommunalᚋentᚋschemaᚋtype
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSaveAnswersInput2sicherkommunalᚋgraphᚐSaveAnswersInput(ctx context.Context, v any) (SaveAnswersInput, error) {
+	res, err := ec.unmarshalInputSaveAnswersInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNScheduleAppointmentInput2sicherkommunalᚋgraphᚐScheduleAppointmentInput(ctx context.Context, v any) (ScheduleAppointmentInput, error) {
 	res, err := ec.unmarshalInputScheduleAppointmentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScore2sicherkommunalᚋassessmentᚐCounts(ctx context.Context, sel ast.SelectionSet, v assessment.Counts) graphql.Marshaler {
+	return ec._Score(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNStatusCount2sicherkommunalᚋmonitoringᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v monitoring.StatusCount) graphql.Marshaler {
@@ -39324,6 +53410,233 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAnswer2ᚕᚖsicherkommunalᚋentᚐAnswerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Answer) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnswer2ᚖsicherkommunalᚋentᚐAnswer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAnswer2ᚖsicherkommunalᚋentᚐAnswer(ctx context.Context, sel ast.SelectionSet, v *ent.Answer) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Answer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAnswerChange2ᚕᚖsicherkommunalᚋentᚐAnswerChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AnswerChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnswerChange2ᚖsicherkommunalᚋentᚐAnswerChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAnswerChangeVia2ᚕsicherkommunalᚋentᚋanswerchangeᚐViaᚄ(ctx context.Context, v any) ([]answerchange.Via, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]answerchange.Via, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAnswerChangeVia2sicherkommunalᚋentᚋanswerchangeᚐVia(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAnswerChangeVia2ᚕsicherkommunalᚋentᚋanswerchangeᚐViaᚄ(ctx context.Context, sel ast.SelectionSet, v []answerchange.Via) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnswerChangeVia2sicherkommunalᚋentᚋanswerchangeᚐVia(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAnswerChangeVia2ᚖsicherkommunalᚋentᚋanswerchangeᚐVia(ctx context.Context, v any) (*answerchange.Via, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(answerchange.Via)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAnswerChangeVia2ᚖsicherkommunalᚋentᚋanswerchangeᚐVia(ctx context.Context, sel ast.SelectionSet, v *answerchange.Via) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAnswerChangeWhereInput2ᚕᚖsicherkommunalᚋentᚐAnswerChangeWhereInputᚄ(ctx context.Context, v any) ([]*ent.AnswerChangeWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AnswerChangeWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAnswerChangeWhereInput2ᚖsicherkommunalᚋentᚐAnswerChangeWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAnswerChangeWhereInput2ᚖsicherkommunalᚋentᚐAnswerChangeWhereInput(ctx context.Context, v any) (*ent.AnswerChangeWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAnswerChangeWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAnswerEdge2ᚕᚖsicherkommunalᚋentᚐAnswerEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AnswerEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAnswerEdge2ᚖsicherkommunalᚋentᚐAnswerEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAnswerEdge2ᚖsicherkommunalᚋentᚐAnswerEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AnswerEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AnswerEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAnswerOrder2ᚖsicherkommunalᚋentᚐAnswerOrder(ctx context.Context, v any) (*ent.AnswerOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAnswerOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAnswerStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatusᚄ(ctx context.Context, v any) ([]types.AnswerStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]types.AnswerStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAnswerStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAnswerStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []types.AnswerStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnswerStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAnswerStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx context.Context, v any) (*types.AnswerStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(types.AnswerStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAnswerStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAnswerStatus(ctx context.Context, sel ast.SelectionSet, v *types.AnswerStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAnswerWhereInput2ᚕᚖsicherkommunalᚋentᚐAnswerWhereInputᚄ(ctx context.Context, v any) ([]*ent.AnswerWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AnswerWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAnswerWhereInput2ᚖsicherkommunalᚋentᚐAnswerWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAnswerWhereInput2ᚖsicherkommunalᚋentᚐAnswerWhereInput(ctx context.Context, v any) (*ent.AnswerWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAnswerWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOApiToken2ᚖsicherkommunalᚋentᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v *ent.APIToken) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -39564,6 +53877,170 @@ func (ec *executionContext) unmarshalOAppointmentWhereInput2ᚖsicherkommunalᚋ
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputAppointmentWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx context.Context, sel ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Assessment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAssessmentEdge2ᚕᚖsicherkommunalᚋentᚐAssessmentEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AssessmentEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAssessmentEdge2ᚖsicherkommunalᚋentᚐAssessmentEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAssessmentEdge2ᚖsicherkommunalᚋentᚐAssessmentEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AssessmentEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AssessmentEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAssessmentKind2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKindᚄ(ctx context.Context, v any) ([]types.AssessmentKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]types.AssessmentKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAssessmentKind2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAssessmentKind2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKindᚄ(ctx context.Context, sel ast.SelectionSet, v []types.AssessmentKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssessmentKind2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAssessmentKind2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx context.Context, v any) (*types.AssessmentKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(types.AssessmentKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAssessmentKind2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentKind(ctx context.Context, sel ast.SelectionSet, v *types.AssessmentKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAssessmentOrder2ᚖsicherkommunalᚋentᚐAssessmentOrder(ctx context.Context, v any) (*ent.AssessmentOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAssessmentOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAssessmentStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatusᚄ(ctx context.Context, v any) ([]types.AssessmentStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]types.AssessmentStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAssessmentStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAssessmentStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []types.AssessmentStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssessmentStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAssessmentStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatus(ctx context.Context, v any) (*types.AssessmentStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(types.AssessmentStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAssessmentStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐAssessmentStatus(ctx context.Context, sel ast.SelectionSet, v *types.AssessmentStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAssessmentWhereInput2ᚕᚖsicherkommunalᚋentᚐAssessmentWhereInputᚄ(ctx context.Context, v any) ([]*ent.AssessmentWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AssessmentWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAssessmentWhereInput2ᚖsicherkommunalᚋentᚐAssessmentWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAssessmentWhereInput2ᚖsicherkommunalᚋentᚐAssessmentWhereInput(ctx context.Context, v any) (*ent.AssessmentWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAssessmentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -40149,6 +54626,110 @@ func (ec *executionContext) unmarshalOCalendarFeedWhereInput2ᚖsicherkommunal�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOCatalog2ᚖsicherkommunalᚋentᚐCatalog(ctx context.Context, sel ast.SelectionSet, v *ent.Catalog) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Catalog(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCatalogEdge2ᚕᚖsicherkommunalᚋentᚐCatalogEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CatalogEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOCatalogEdge2ᚖsicherkommunalᚋentᚐCatalogEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOCatalogEdge2ᚖsicherkommunalᚋentᚐCatalogEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CatalogEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CatalogEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCatalogGroup2ᚕᚖsicherkommunalᚋentᚐCatalogGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CatalogGroup) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCatalogGroup2ᚖsicherkommunalᚋentᚐCatalogGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOCatalogGroupWhereInput2ᚕᚖsicherkommunalᚋentᚐCatalogGroupWhereInputᚄ(ctx context.Context, v any) ([]*ent.CatalogGroupWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CatalogGroupWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCatalogGroupWhereInput2ᚖsicherkommunalᚋentᚐCatalogGroupWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCatalogGroupWhereInput2ᚖsicherkommunalᚋentᚐCatalogGroupWhereInput(ctx context.Context, v any) (*ent.CatalogGroupWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCatalogGroupWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCatalogOrder2ᚖsicherkommunalᚋentᚐCatalogOrder(ctx context.Context, v any) (*ent.CatalogOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCatalogOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCatalogWhereInput2ᚕᚖsicherkommunalᚋentᚐCatalogWhereInputᚄ(ctx context.Context, v any) ([]*ent.CatalogWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CatalogWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCatalogWhereInput2ᚖsicherkommunalᚋentᚐCatalogWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCatalogWhereInput2ᚖsicherkommunalᚋentᚐCatalogWhereInput(ctx context.Context, v any) (*ent.CatalogWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCatalogWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOConsultant2ᚕᚖsicherkommunalᚋentᚐConsultantᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Consultant) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -40313,6 +54894,13 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	_ = ctx
 	res := scalar.MarshalDecimal(*v)
 	return res
+}
+
+func (ec *executionContext) marshalODistribution2ᚖsicherkommunalᚋassessmentᚐDistribution(ctx context.Context, sel ast.SelectionSet, v *assessment.Distribution) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Distribution(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOFlag2ᚖsicherkommunalᚋentᚐFlag(ctx context.Context, sel ast.SelectionSet, v *ent.Flag) graphql.Marshaler {
@@ -40702,6 +55290,32 @@ func (ec *executionContext) unmarshalOJobRunWhereInput2ᚖsicherkommunalᚋent�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOKommunePicture2ᚕᚖsicherkommunalᚋassessmentᚐKommuneFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*assessment.KommuneFigures) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKommunePicture2ᚖsicherkommunalᚋassessmentᚐKommuneFigures(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOKommunePicture2ᚖsicherkommunalᚋassessmentᚐKommuneFigures(ctx context.Context, sel ast.SelectionSet, v *assessment.KommuneFigures) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._KommunePicture(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOLedgerEntry2ᚕᚖsicherkommunalᚋentᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.LedgerEntry) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -40831,6 +55445,25 @@ func (ec *executionContext) unmarshalOLedgerEntryWhereInput2ᚖsicherkommunalᚋ
 	}
 	res, err := ec.unmarshalInputLedgerEntryWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMeasure2ᚕᚖsicherkommunalᚋentᚐMeasureᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Measure) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeasure2ᚖsicherkommunalᚋentᚐMeasure(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOMeasure2ᚖsicherkommunalᚋentᚐMeasure(ctx context.Context, sel ast.SelectionSet, v *ent.Measure) graphql.Marshaler {
@@ -41304,6 +55937,50 @@ func (ec *executionContext) unmarshalOProgramWhereInput2ᚖsicherkommunalᚋent�
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputProgramWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORequirement2ᚕᚖsicherkommunalᚋentᚐRequirementᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Requirement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRequirement2ᚖsicherkommunalᚋentᚐRequirement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORequirementWhereInput2ᚕᚖsicherkommunalᚋentᚐRequirementWhereInputᚄ(ctx context.Context, v any) ([]*ent.RequirementWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.RequirementWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRequirementWhereInput2ᚖsicherkommunalᚋentᚐRequirementWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORequirementWhereInput2ᚖsicherkommunalᚋentᚐRequirementWhereInput(ctx context.Context, v any) (*ent.RequirementWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRequirementWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -7,8 +7,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
+	"sicherkommunal/apperr"
+	"sicherkommunal/assessment"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/flag"
+	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/monitoring"
 )
@@ -19,6 +22,9 @@ import (
 // their privacy decisions belong to its viewer.
 type loaders struct {
 	openFlags *dataloadgen.Loader[pulid.ID, []*ent.Flag]
+	scores    *dataloadgen.Loader[pulid.ID, *assessment.Score]
+	// participations by ID, as the viewer may read them.
+	participations *dataloadgen.Loader[pulid.ID, *ent.Participation]
 }
 
 type loadersKey struct{}
@@ -30,7 +36,9 @@ const loaderWait = time.Millisecond
 // withLoaders gives every operation its own loaders.
 func (r *Resolver) withLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	l := &loaders{
-		openFlags: dataloadgen.NewLoader(r.fetchOpenFlags, dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(1000)),
+		openFlags:      dataloadgen.NewLoader(r.fetchOpenFlags, dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(1000)),
+		scores:         dataloadgen.NewLoader(r.fetchScores, dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(1000)),
+		participations: dataloadgen.NewLoader(r.fetchParticipations, dataloadgen.WithWait(loaderWait), dataloadgen.WithBatchCapacity(1000)),
 	}
 	return next(context.WithValue(ctx, loadersKey{}, l))
 }
@@ -75,6 +83,64 @@ func (r *Resolver) fetchOpenFlags(ctx context.Context, ids []pulid.ID) ([][]*ent
 		}
 	}
 	return out, nil
+}
+
+// score returns an assessment's score through the operation's loader.
+func (r *Resolver) score(ctx context.Context, id pulid.ID) (*assessment.Score, error) {
+	if l := loadersFrom(ctx); l != nil {
+		return l.scores.Load(ctx, id)
+	}
+	s, errs := r.fetchScores(ctx, []pulid.ID{id})
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return s[0], nil
+}
+
+// fetchScores computes the scores of many assessments in one statement.
+func (r *Resolver) fetchScores(ctx context.Context, ids []pulid.ID) ([]*assessment.Score, []error) {
+	byID, err := assessment.Scores(ctx, r.ent(ctx), r.Assess.Dialect, ids)
+	if err != nil {
+		return nil, []error{err}
+	}
+	out := make([]*assessment.Score, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
+
+// participation reads a participation through the operation's loader.
+func (r *Resolver) participation(ctx context.Context, id pulid.ID) (*ent.Participation, error) {
+	if l := loadersFrom(ctx); l != nil {
+		return l.participations.Load(ctx, id)
+	}
+	return r.ent(ctx).Participation.Get(ctx, id)
+}
+
+// fetchParticipations reads many participations in one query; one the
+// viewer may not read is NOT_FOUND.
+func (r *Resolver) fetchParticipations(ctx context.Context, ids []pulid.ID) ([]*ent.Participation, []error) {
+	ps, err := r.ent(ctx).Participation.Query().Where(participation.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, []error{err}
+	}
+	byID := make(map[pulid.ID]*ent.Participation, len(ps))
+	for _, p := range ps {
+		byID[p.ID] = p
+	}
+	out := make([]*ent.Participation, len(ids))
+	errs := make([]error, len(ids))
+	failed := false
+	for i, id := range ids {
+		if out[i] = byID[id]; out[i] == nil {
+			errs[i], failed = apperr.New(apperr.NotFound, "participation %s not found", id), true
+		}
+	}
+	if !failed {
+		errs = nil
+	}
+	return out, errs
 }
 
 // selects reports whether the current field's selection reaches path;

@@ -14,6 +14,15 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+type AnswerInput struct {
+	RequirementID pulid.ID           `json:"requirementID"`
+	Status        types.AnswerStatus `json:"status"`
+	// Replaces the stored note; null or empty clears it.
+	Note *string `json:"note,omitempty"`
+	// Why the question does not apply; required for NOT_APPLICABLE.
+	Justification *string `json:"justification,omitempty"`
+}
+
 type ApproveStage2Input struct {
 	ProgramID pulid.ID `json:"programID"`
 	// The day the state committees (Landesausschüsse) approved stage 2.
@@ -47,6 +56,16 @@ type CreateAPITokenPayload struct {
 	// The bearer secret. It is shown only here, once; only its hash is stored.
 	Token    string        `json:"token"`
 	APIToken *ent.APIToken `json:"apiToken"`
+}
+
+type CreateAssessmentInput struct {
+	ParticipationID pulid.ID             `json:"participationID"`
+	CatalogID       pulid.ID             `json:"catalogID"`
+	Kind            types.AssessmentKind `json:"kind"`
+	// Who conducts it; a consultant's own CONTRACTOR token may leave it out.
+	ConsultantID *pulid.ID `json:"consultantID,omitempty"`
+	// The on-site appointment, one of the participation's.
+	AppointmentID *pulid.ID `json:"appointmentID,omitempty"`
 }
 
 type CreateCalendarFeedInput struct {
@@ -106,6 +125,12 @@ type ReverseDisbursementInput struct {
 	Amount         *decimal.Decimal `json:"amount,omitempty"`
 	Reason         string           `json:"reason"`
 	IdempotencyKey string           `json:"idempotencyKey"`
+}
+
+type SaveAnswersInput struct {
+	AssessmentID pulid.ID `json:"assessmentID"`
+	// Typically one whole checklist; at most 500. Unchanged answers are not written.
+	Answers []*AnswerInput `json:"answers"`
 }
 
 type ScheduleAppointmentInput struct {

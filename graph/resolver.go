@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 
+	"sicherkommunal/assessment"
 	"sicherkommunal/auth"
 	"sicherkommunal/calendar"
 	"sicherkommunal/ent"
@@ -28,7 +29,9 @@ type Resolver struct {
 	Monitoring *monitoring.Runner
 	// Recon imports bank statements and reconciles them with the ledger.
 	Recon *reconcile.Service
-	Log   *slog.Logger
+	// Assess conducts the WiBA assessments.
+	Assess *assessment.Service
+	Log    *slog.Logger
 }
 
 // ent returns the transactional client of a mutation (entgql.Transactioner)
@@ -39,4 +42,12 @@ func (r *Resolver) ent(ctx context.Context) *ent.Client {
 		return c
 	}
 	return r.Client
+}
+
+// deref is the text of an optional input, "" for null.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sicherkommunal/apperr"
+	"sicherkommunal/assessment"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
@@ -170,6 +171,11 @@ func (s *Service) CompleteStep(ctx context.Context, c *ent.Client, id pulid.ID, 
 	pa := st.Edges.Participation
 	if pa.Status == participation.StatusWITHDRAWN {
 		return nil, apperr.New(apperr.Conflict, "the participation was withdrawn")
+	}
+	if st.Kind == types.StepOnsiteAssessment {
+		if err := assessment.CheckBaselineSubmitted(ctx, c, pa.ID); err != nil {
+			return nil, err
+		}
 	}
 	u := c.Step.UpdateOne(st).SetCompletedAt(at)
 	if note != nil {

@@ -72,7 +72,7 @@ const unknownID = pulid.ID("XX01JD3K8Z6W8M2X1Q4R5T7V9B0C")
 func TestRegister(t *testing.T) {
 	f := newFixture(t)
 	// Registered as a local time late in the day: the calendar day counts.
-	pa, err := f.svc.Register(f.sys, f.c, f.prog.ID, f.munis[0].ID, time.Date(2026, 1, 5, 23, 30, 0, 0, types.DefaultZone()))
+	pa, err := f.svc.Register(f.sys, f.c, f.prog.ID, f.munis[0].ID, time.Date(2026, 1, 5, 23, 30, 0, 0, berlin))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestUpdateStep(t *testing.T) {
 	wantCode(t, "unknown", must(f.svc.UpdateStep(f.sys, f.c, unknownID, nil, nil, false)), apperr.NotFound)
 
 	// A due date is stored as its calendar day.
-	due := time.Date(2026, 2, 10, 23, 45, 0, 0, types.DefaultZone())
+	due := time.Date(2026, 2, 10, 23, 45, 0, 0, berlin)
 	note := "Termin mit dem Bürgermeister abgestimmt"
 	out, err := f.svc.UpdateStep(f.sys, f.c, s.ID, &due, &note, false)
 	if err != nil {
@@ -212,7 +212,7 @@ func TestUpdateStep(t *testing.T) {
 	}
 	// A completed step can still be rescheduled (the rules say nothing
 	// against it) and keeps its completion.
-	done, err := f.svc.CompleteStep(f.sys, f.c, f.step(t, pa, types.StepOnsiteAssessment).ID, nil, nil)
+	done, err := f.svc.CompleteStep(f.sys, f.c, f.step(t, pa, types.StepVulnerabilityScan).ID, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestCompleteStep(t *testing.T) {
 		at   time.Time
 		code string
 	}{
-		{types.StepOnsiteAssessment, past, ""},
+		{types.StepMeasurePackage, past, ""},
 		{types.StepPolicyReview, skew, ""},
 		{types.StepTechnicalSpotCheck, future, apperr.Validation},
 	} {

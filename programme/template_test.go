@@ -106,12 +106,12 @@ func TestDueDates(t *testing.T) {
 			// A registration read back as a local midnight (or any time of
 			// day) counts as that calendar day; so do the programme's dates.
 			name: "times of day and zones are dropped",
-			p: &ent.Program{EndsOn: time.Date(2026, 6, 30, 0, 0, 0, 0, types.DefaultZone()),
+			p: &ent.Program{EndsOn: time.Date(2026, 6, 30, 0, 0, 0, 0, berlin),
 				StepTemplate: []types.StepTemplateItem{
 					{Kind: types.StepKickoff, OffsetDays: 0},
-					{Kind: types.StepBilling, DueOn: ptr(time.Date(2026, 6, 1, 23, 30, 0, 0, types.DefaultZone()))},
+					{Kind: types.StepBilling, DueOn: ptr(time.Date(2026, 6, 1, 23, 30, 0, 0, berlin))},
 				}},
-			registered: time.Date(2026, 5, 4, 23, 59, 0, 0, types.DefaultZone()),
+			registered: time.Date(2026, 5, 4, 23, 59, 0, 0, berlin),
 			want:       map[types.StepKind]string{types.StepKickoff: "2026-05-04", types.StepBilling: "2026-06-01"},
 		},
 		{

@@ -30,12 +30,3 @@ func InstallationZone(ctx context.Context, c *ent.Client) (*time.Location, error
 	}
 	return Zone(p)
 }
-
-// CheckZone reports an installation whose programme has another time zone
-// than the one the calendar, ledger and bank rules are written for.
-func CheckZone(loc *time.Location) error {
-	if loc.String() != DefaultTimeZone {
-		return fmt.Errorf("the programme's time zone is %s; this version's holidays, feeds and banking days are written for %s", loc, DefaultTimeZone)
-	}
-	return nil
-}

@@ -10,6 +10,7 @@ import (
 
 	"sicherkommunal/auth"
 	"sicherkommunal/ent"
+	"sicherkommunal/internal/clock"
 	"sicherkommunal/store"
 	"sicherkommunal/store/storetest"
 )
@@ -45,30 +46,6 @@ func TestZone(t *testing.T) {
 	}
 }
 
-func TestCheckZone(t *testing.T) {
-	for _, c := range []struct {
-		zone string
-		ok   bool
-	}{
-		{"Europe/Berlin", true},
-		{"UTC", false},
-		{"Europe/Vienna", false}, // the same offsets, other holidays
-		{"America/New_York", false},
-	} {
-		loc, err := Zone(&ent.Program{TimeZone: c.zone})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = CheckZone(loc)
-		if (err == nil) != c.ok {
-			t.Errorf("%s: %v", c.zone, err)
-		}
-		if err != nil && (!strings.Contains(err.Error(), c.zone) || !strings.Contains(err.Error(), DefaultTimeZone)) {
-			t.Errorf("%s: the error names neither zone: %v", c.zone, err)
-		}
-	}
-}
-
 func TestInstallationZone(t *testing.T) {
 	db := storetest.Open(t, store.Options{})
 	sys := auth.SystemContext(context.Background())
@@ -98,12 +75,12 @@ func TestInstallationZone(t *testing.T) {
 	if err != nil || loc.String() != "Europe/Berlin" {
 		t.Errorf("three programmes: %v %v", loc, err)
 	}
-	if err := CheckZone(loc); err != nil {
-		t.Error(err)
-	}
 	// A reader who may not read programmes gets an error, not the
 	// default zone.
 	if _, err := InstallationZone(context.Background(), c); err == nil {
 		t.Error("no viewer: no error")
 	}
 }
+
+// berlin is the zone of the seeded programme, for the tests' times.
+var berlin = clock.MustLoadZone(DefaultTimeZone)

@@ -110,7 +110,7 @@ var (
 // RoleValidator is a validator for the "role" field enum values. It is called by the builders before save.
 func RoleValidator(r types.Role) error {
 	switch r {
-	case "ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY":
+	case "ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY", "BSI":
 		return nil
 	default:
 		return fmt.Errorf("apitoken: invalid enum value for role field: %q", r)

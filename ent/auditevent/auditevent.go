@@ -86,7 +86,7 @@ var (
 // ActorRoleValidator is a validator for the "actor_role" field enum values. It is called by the builders before save.
 func ActorRoleValidator(ar types.Role) error {
 	switch ar {
-	case "ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY":
+	case "ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY", "BSI":
 		return nil
 	default:
 		return fmt.Errorf("auditevent: invalid enum value for actor_role field: %q", ar)

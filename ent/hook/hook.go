@@ -20,6 +20,30 @@ func (f APITokenFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.APITokenMutation", m)
 }
 
+// The AnswerFunc type is an adapter to allow the use of ordinary
+// function as Answer mutator.
+type AnswerFunc func(context.Context, *ent.AnswerMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AnswerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AnswerMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AnswerMutation", m)
+}
+
+// The AnswerChangeFunc type is an adapter to allow the use of ordinary
+// function as AnswerChange mutator.
+type AnswerChangeFunc func(context.Context, *ent.AnswerChangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AnswerChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AnswerChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AnswerChangeMutation", m)
+}
+
 // The AppointmentFunc type is an adapter to allow the use of ordinary
 // function as Appointment mutator.
 type AppointmentFunc func(context.Context, *ent.AppointmentMutation) (ent.Value, error)
@@ -30,6 +54,18 @@ func (f AppointmentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AppointmentMutation", m)
+}
+
+// The AssessmentFunc type is an adapter to allow the use of ordinary
+// function as Assessment mutator.
+type AssessmentFunc func(context.Context, *ent.AssessmentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AssessmentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AssessmentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AssessmentMutation", m)
 }
 
 // The AuditEventFunc type is an adapter to allow the use of ordinary
@@ -78,6 +114,30 @@ func (f CalendarFeedFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CalendarFeedMutation", m)
+}
+
+// The CatalogFunc type is an adapter to allow the use of ordinary
+// function as Catalog mutator.
+type CatalogFunc func(context.Context, *ent.CatalogMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CatalogFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CatalogMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CatalogMutation", m)
+}
+
+// The CatalogGroupFunc type is an adapter to allow the use of ordinary
+// function as CatalogGroup mutator.
+type CatalogGroupFunc func(context.Context, *ent.CatalogGroupMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CatalogGroupFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CatalogGroupMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CatalogGroupMutation", m)
 }
 
 // The ConsultantFunc type is an adapter to allow the use of ordinary
@@ -186,6 +246,18 @@ func (f ProgramFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ProgramMutation", m)
+}
+
+// The RequirementFunc type is an adapter to allow the use of ordinary
+// function as Requirement mutator.
+type RequirementFunc func(context.Context, *ent.RequirementMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RequirementFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RequirementMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RequirementMutation", m)
 }
 
 // The StepFunc type is an adapter to allow the use of ordinary

@@ -7,12 +7,17 @@ import (
 	"fmt"
 
 	"sicherkommunal/ent"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -23,6 +28,7 @@ import (
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/step"
 
 	"entgo.io/ent/dialect/sql"
@@ -111,6 +117,60 @@ func (f TraverseAPIToken) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.APITokenQuery", q)
 }
 
+// The AnswerFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AnswerFunc func(context.Context, *ent.AnswerQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AnswerFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AnswerQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AnswerQuery", q)
+}
+
+// The TraverseAnswer type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAnswer func(context.Context, *ent.AnswerQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAnswer) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAnswer) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AnswerQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AnswerQuery", q)
+}
+
+// The AnswerChangeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AnswerChangeFunc func(context.Context, *ent.AnswerChangeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AnswerChangeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AnswerChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AnswerChangeQuery", q)
+}
+
+// The TraverseAnswerChange type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAnswerChange func(context.Context, *ent.AnswerChangeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAnswerChange) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAnswerChange) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AnswerChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AnswerChangeQuery", q)
+}
+
 // The AppointmentFunc type is an adapter to allow the use of ordinary function as a Querier.
 type AppointmentFunc func(context.Context, *ent.AppointmentQuery) (ent.Value, error)
 
@@ -136,6 +196,33 @@ func (f TraverseAppointment) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AppointmentQuery", q)
+}
+
+// The AssessmentFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AssessmentFunc func(context.Context, *ent.AssessmentQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AssessmentFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AssessmentQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AssessmentQuery", q)
+}
+
+// The TraverseAssessment type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAssessment func(context.Context, *ent.AssessmentQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAssessment) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAssessment) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AssessmentQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AssessmentQuery", q)
 }
 
 // The AuditEventFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -244,6 +331,60 @@ func (f TraverseCalendarFeed) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CalendarFeedQuery", q)
+}
+
+// The CatalogFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CatalogFunc func(context.Context, *ent.CatalogQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CatalogFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CatalogQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CatalogQuery", q)
+}
+
+// The TraverseCatalog type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCatalog func(context.Context, *ent.CatalogQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCatalog) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCatalog) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CatalogQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CatalogQuery", q)
+}
+
+// The CatalogGroupFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CatalogGroupFunc func(context.Context, *ent.CatalogGroupQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CatalogGroupFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CatalogGroupQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CatalogGroupQuery", q)
+}
+
+// The TraverseCatalogGroup type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCatalogGroup func(context.Context, *ent.CatalogGroupQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCatalogGroup) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCatalogGroup) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CatalogGroupQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CatalogGroupQuery", q)
 }
 
 // The ConsultantFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -489,6 +630,33 @@ func (f TraverseProgram) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ProgramQuery", q)
 }
 
+// The RequirementFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RequirementFunc func(context.Context, *ent.RequirementQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RequirementFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RequirementQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RequirementQuery", q)
+}
+
+// The TraverseRequirement type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRequirement func(context.Context, *ent.RequirementQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRequirement) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRequirement) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RequirementQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RequirementQuery", q)
+}
+
 // The StepFunc type is an adapter to allow the use of ordinary function as a Querier.
 type StepFunc func(context.Context, *ent.StepQuery) (ent.Value, error)
 
@@ -521,8 +689,14 @@ func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return &query[*ent.APITokenQuery, predicate.APIToken, apitoken.OrderOption]{typ: ent.TypeAPIToken, tq: q}, nil
+	case *ent.AnswerQuery:
+		return &query[*ent.AnswerQuery, predicate.Answer, answer.OrderOption]{typ: ent.TypeAnswer, tq: q}, nil
+	case *ent.AnswerChangeQuery:
+		return &query[*ent.AnswerChangeQuery, predicate.AnswerChange, answerchange.OrderOption]{typ: ent.TypeAnswerChange, tq: q}, nil
 	case *ent.AppointmentQuery:
 		return &query[*ent.AppointmentQuery, predicate.Appointment, appointment.OrderOption]{typ: ent.TypeAppointment, tq: q}, nil
+	case *ent.AssessmentQuery:
+		return &query[*ent.AssessmentQuery, predicate.Assessment, assessment.OrderOption]{typ: ent.TypeAssessment, tq: q}, nil
 	case *ent.AuditEventQuery:
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
 	case *ent.BankStatementImportQuery:
@@ -531,6 +705,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.BankTransactionQuery, predicate.BankTransaction, banktransaction.OrderOption]{typ: ent.TypeBankTransaction, tq: q}, nil
 	case *ent.CalendarFeedQuery:
 		return &query[*ent.CalendarFeedQuery, predicate.CalendarFeed, calendarfeed.OrderOption]{typ: ent.TypeCalendarFeed, tq: q}, nil
+	case *ent.CatalogQuery:
+		return &query[*ent.CatalogQuery, predicate.Catalog, catalog.OrderOption]{typ: ent.TypeCatalog, tq: q}, nil
+	case *ent.CatalogGroupQuery:
+		return &query[*ent.CatalogGroupQuery, predicate.CatalogGroup, cataloggroup.OrderOption]{typ: ent.TypeCatalogGroup, tq: q}, nil
 	case *ent.ConsultantQuery:
 		return &query[*ent.ConsultantQuery, predicate.Consultant, consultant.OrderOption]{typ: ent.TypeConsultant, tq: q}, nil
 	case *ent.FlagQuery:
@@ -549,6 +727,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ParticipationQuery, predicate.Participation, participation.OrderOption]{typ: ent.TypeParticipation, tq: q}, nil
 	case *ent.ProgramQuery:
 		return &query[*ent.ProgramQuery, predicate.Program, program.OrderOption]{typ: ent.TypeProgram, tq: q}, nil
+	case *ent.RequirementQuery:
+		return &query[*ent.RequirementQuery, predicate.Requirement, requirement.OrderOption]{typ: ent.TypeRequirement, tq: q}, nil
 	case *ent.StepQuery:
 		return &query[*ent.StepQuery, predicate.Step, step.OrderOption]{typ: ent.TypeStep, tq: q}, nil
 	default:

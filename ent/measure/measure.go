@@ -45,6 +45,8 @@ const (
 	FieldDueOn = "due_on"
 	// EdgeParticipation holds the string denoting the participation edge name in mutations.
 	EdgeParticipation = "participation"
+	// EdgeAddresses holds the string denoting the addresses edge name in mutations.
+	EdgeAddresses = "addresses"
 	// Table holds the table name of the measure in the database.
 	Table = "measures"
 	// ParticipationTable is the table that holds the participation relation/edge.
@@ -54,6 +56,11 @@ const (
 	ParticipationInverseTable = "participations"
 	// ParticipationColumn is the table column denoting the participation relation/edge.
 	ParticipationColumn = "participation_id"
+	// AddressesTable is the table that holds the addresses relation/edge. The primary key declared below.
+	AddressesTable = "measure_addresses"
+	// AddressesInverseTable is the table name for the Answer entity.
+	// It exists in this package in order to avoid circular dependency with the "answer" package.
+	AddressesInverseTable = "answers"
 )
 
 // Columns holds all SQL columns for measure fields.
@@ -71,6 +78,12 @@ var Columns = []string{
 	FieldDueOn,
 }
 
+var (
+	// AddressesPrimaryKey and AddressesColumn2 are the table columns denoting the
+	// primary key for the addresses relation (M2M).
+	AddressesPrimaryKey = []string{"measure_id", "answer_id"}
+)
+
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
@@ -87,7 +100,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "sicherkommunal/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [3]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -237,11 +250,32 @@ func ByParticipationField(field string, opts ...sql.OrderTermOption) OrderOption
 		sqlgraph.OrderByNeighborTerms(s, newParticipationStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByAddressesCount orders the results by addresses count.
+func ByAddressesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAddressesStep(), opts...)
+	}
+}
+
+// ByAddresses orders the results by addresses terms.
+func ByAddresses(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAddressesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newParticipationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ParticipationInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ParticipationTable, ParticipationColumn),
+	)
+}
+func newAddressesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AddressesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, AddressesTable, AddressesPrimaryKey...),
 	)
 }
 

@@ -15,7 +15,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Size: 200},
-		{Name: "role", Type: field.TypeEnum, Enums: []string{"ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY"}},
+		{Name: "role", Type: field.TypeEnum, Enums: []string{"ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY", "BSI"}},
 		{Name: "token_hash", Type: field.TypeString},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
@@ -56,6 +56,87 @@ var (
 				Name:    "apitoken_consultant_id",
 				Unique:  false,
 				Columns: []*schema.Column{APITokensColumns[9]},
+			},
+		},
+	}
+	// AnswersColumns holds the columns for the "answers" table.
+	AnswersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "YES", "PARTIAL", "NO", "NOT_APPLICABLE"}, Default: "OPEN"},
+		{Name: "note", Type: field.TypeString, Nullable: true, Size: 10000},
+		{Name: "justification", Type: field.TypeString, Nullable: true, Size: 10000},
+		{Name: "answered_by", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "answered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "requirement_id", Type: field.TypeString, Size: 28},
+		{Name: "assessment_id", Type: field.TypeString, Size: 28},
+	}
+	// AnswersTable holds the schema information for the "answers" table.
+	AnswersTable = &schema.Table{
+		Name:       "answers",
+		Columns:    AnswersColumns,
+		PrimaryKey: []*schema.Column{AnswersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "answers_requirements_requirement",
+				Columns:    []*schema.Column{AnswersColumns[8]},
+				RefColumns: []*schema.Column{RequirementsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "answers_assessments_answers",
+				Columns:    []*schema.Column{AnswersColumns[9]},
+				RefColumns: []*schema.Column{AssessmentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "answer_assessment_id_requirement_id",
+				Unique:  true,
+				Columns: []*schema.Column{AnswersColumns[9], AnswersColumns[8]},
+			},
+			{
+				Name:    "answer_requirement_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{AnswersColumns[8], AnswersColumns[3]},
+			},
+		},
+	}
+	// AnswerChangesColumns holds the columns for the "answer_changes" table.
+	AnswerChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "from_status", Type: field.TypeEnum, Enums: []string{"OPEN", "YES", "PARTIAL", "NO", "NOT_APPLICABLE"}},
+		{Name: "to_status", Type: field.TypeEnum, Enums: []string{"OPEN", "YES", "PARTIAL", "NO", "NOT_APPLICABLE"}},
+		{Name: "from_note", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "to_note", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "from_justification", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "to_justification", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "via", Type: field.TypeEnum, Enums: []string{"SAVE", "IMPORT"}},
+		{Name: "actor", Type: field.TypeString, Size: 200},
+		{Name: "actor_role", Type: field.TypeEnum, Enums: []string{"ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY", "BSI"}},
+		{Name: "changed_at", Type: field.TypeTime},
+		{Name: "answer_id", Type: field.TypeString, Size: 28},
+	}
+	// AnswerChangesTable holds the schema information for the "answer_changes" table.
+	AnswerChangesTable = &schema.Table{
+		Name:       "answer_changes",
+		Columns:    AnswerChangesColumns,
+		PrimaryKey: []*schema.Column{AnswerChangesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "answer_changes_answers_history",
+				Columns:    []*schema.Column{AnswerChangesColumns[11]},
+				RefColumns: []*schema.Column{AnswersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "answerchange_answer_id_changed_at",
+				Unique:  false,
+				Columns: []*schema.Column{AnswerChangesColumns[11], AnswerChangesColumns[10]},
 			},
 		},
 	}
@@ -111,12 +192,77 @@ var (
 			},
 		},
 	}
+	// AssessmentsColumns holds the columns for the "assessments" table.
+	AssessmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"BASELINE", "FOLLOW_UP"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"IN_PROGRESS", "SUBMITTED", "CONFIRMED", "RETURNED"}, Default: "IN_PROGRESS"},
+		{Name: "submitted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "confirmed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "returned_at", Type: field.TypeTime, Nullable: true},
+		{Name: "return_reason", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "consultant_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "appointment_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "catalog_id", Type: field.TypeString, Size: 28},
+		{Name: "participation_id", Type: field.TypeString, Size: 28},
+	}
+	// AssessmentsTable holds the schema information for the "assessments" table.
+	AssessmentsTable = &schema.Table{
+		Name:       "assessments",
+		Columns:    AssessmentsColumns,
+		PrimaryKey: []*schema.Column{AssessmentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "assessments_consultants_consultant",
+				Columns:    []*schema.Column{AssessmentsColumns[9]},
+				RefColumns: []*schema.Column{ConsultantsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "assessments_appointments_appointment",
+				Columns:    []*schema.Column{AssessmentsColumns[10]},
+				RefColumns: []*schema.Column{AppointmentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "assessments_catalogs_assessments",
+				Columns:    []*schema.Column{AssessmentsColumns[11]},
+				RefColumns: []*schema.Column{CatalogsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "assessments_participations_assessments",
+				Columns:    []*schema.Column{AssessmentsColumns[12]},
+				RefColumns: []*schema.Column{ParticipationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "assessment_participation_id_kind",
+				Unique:  true,
+				Columns: []*schema.Column{AssessmentsColumns[12], AssessmentsColumns[3]},
+			},
+			{
+				Name:    "assessment_catalog_id",
+				Unique:  false,
+				Columns: []*schema.Column{AssessmentsColumns[11]},
+			},
+			{
+				Name:    "assessment_status",
+				Unique:  false,
+				Columns: []*schema.Column{AssessmentsColumns[4]},
+			},
+		},
+	}
 	// AuditEventsColumns holds the columns for the "audit_events" table.
 	AuditEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 28},
 		{Name: "actor", Type: field.TypeString},
 		{Name: "actor_token_id", Type: field.TypeString, Nullable: true},
-		{Name: "actor_role", Type: field.TypeEnum, Nullable: true, Enums: []string{"ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY"}},
+		{Name: "actor_role", Type: field.TypeEnum, Nullable: true, Enums: []string{"ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY", "BSI"}},
 		{Name: "operation", Type: field.TypeString, Nullable: true},
 		{Name: "action", Type: field.TypeEnum, Enums: []string{"CREATE", "UPDATE", "DELETE"}},
 		{Name: "entity_type", Type: field.TypeString},
@@ -302,6 +448,63 @@ var (
 				Name:    "calendarfeed_consultant_id",
 				Unique:  false,
 				Columns: []*schema.Column{CalendarFeedsColumns[9]},
+			},
+		},
+	}
+	// CatalogsColumns holds the columns for the "catalogs" table.
+	CatalogsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "version", Type: field.TypeString, Size: 50},
+		{Name: "source", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "published_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "digest", Type: field.TypeString, Size: 64},
+	}
+	// CatalogsTable holds the schema information for the "catalogs" table.
+	CatalogsTable = &schema.Table{
+		Name:       "catalogs",
+		Columns:    CatalogsColumns,
+		PrimaryKey: []*schema.Column{CatalogsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "catalog_name_version",
+				Unique:  true,
+				Columns: []*schema.Column{CatalogsColumns[3], CatalogsColumns[4]},
+			},
+		},
+	}
+	// CatalogGroupsColumns holds the columns for the "catalog_groups" table.
+	CatalogGroupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "number", Type: field.TypeInt},
+		{Name: "title", Type: field.TypeString, Size: 300},
+		{Name: "priority", Type: field.TypeInt},
+		{Name: "modules", Type: field.TypeJSON, Nullable: true},
+		{Name: "goal", Type: field.TypeString, Nullable: true, Size: 10000},
+		{Name: "catalog_id", Type: field.TypeString, Size: 28},
+	}
+	// CatalogGroupsTable holds the schema information for the "catalog_groups" table.
+	CatalogGroupsTable = &schema.Table{
+		Name:       "catalog_groups",
+		Columns:    CatalogGroupsColumns,
+		PrimaryKey: []*schema.Column{CatalogGroupsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "catalog_groups_catalogs_groups",
+				Columns:    []*schema.Column{CatalogGroupsColumns[8]},
+				RefColumns: []*schema.Column{CatalogsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "cataloggroup_catalog_id_number",
+				Unique:  true,
+				Columns: []*schema.Column{CatalogGroupsColumns[8], CatalogGroupsColumns[3]},
 			},
 		},
 	}
@@ -725,6 +928,45 @@ var (
 			},
 		},
 	}
+	// RequirementsColumns holds the columns for the "requirements" table.
+	RequirementsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "catalog_id", Type: field.TypeString},
+		{Name: "ref", Type: field.TypeString, Size: 50},
+		{Name: "number", Type: field.TypeInt},
+		{Name: "question", Type: field.TypeString, Size: 5000},
+		{Name: "help", Type: field.TypeString, Nullable: true, Size: 20000},
+		{Name: "effort", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "group_id", Type: field.TypeString, Size: 28},
+	}
+	// RequirementsTable holds the schema information for the "requirements" table.
+	RequirementsTable = &schema.Table{
+		Name:       "requirements",
+		Columns:    RequirementsColumns,
+		PrimaryKey: []*schema.Column{RequirementsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "requirements_catalog_groups_requirements",
+				Columns:    []*schema.Column{RequirementsColumns[9]},
+				RefColumns: []*schema.Column{CatalogGroupsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "requirement_catalog_id_ref",
+				Unique:  true,
+				Columns: []*schema.Column{RequirementsColumns[3], RequirementsColumns[4]},
+			},
+			{
+				Name:    "requirement_group_id_number",
+				Unique:  false,
+				Columns: []*schema.Column{RequirementsColumns[9], RequirementsColumns[5]},
+			},
+		},
+	}
 	// StepsColumns holds the columns for the "steps" table.
 	StepsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 28},
@@ -817,14 +1059,44 @@ var (
 			},
 		},
 	}
+	// MeasureAddressesColumns holds the columns for the "measure_addresses" table.
+	MeasureAddressesColumns = []*schema.Column{
+		{Name: "measure_id", Type: field.TypeString, Size: 28},
+		{Name: "answer_id", Type: field.TypeString, Size: 28},
+	}
+	// MeasureAddressesTable holds the schema information for the "measure_addresses" table.
+	MeasureAddressesTable = &schema.Table{
+		Name:       "measure_addresses",
+		Columns:    MeasureAddressesColumns,
+		PrimaryKey: []*schema.Column{MeasureAddressesColumns[0], MeasureAddressesColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "measure_addresses_measure_id",
+				Columns:    []*schema.Column{MeasureAddressesColumns[0]},
+				RefColumns: []*schema.Column{MeasuresColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "measure_addresses_answer_id",
+				Columns:    []*schema.Column{MeasureAddressesColumns[1]},
+				RefColumns: []*schema.Column{AnswersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		AnswersTable,
+		AnswerChangesTable,
 		AppointmentsTable,
+		AssessmentsTable,
 		AuditEventsTable,
 		BankStatementImportsTable,
 		BankTransactionsTable,
 		CalendarFeedsTable,
+		CatalogsTable,
+		CatalogGroupsTable,
 		ConsultantsTable,
 		FlagsTable,
 		FundingAccountsTable,
@@ -834,16 +1106,25 @@ var (
 		MunicipalitiesTable,
 		ParticipationsTable,
 		ProgramsTable,
+		RequirementsTable,
 		StepsTable,
 		AppointmentParticipationsTable,
 		AppointmentConsultantsTable,
+		MeasureAddressesTable,
 	}
 )
 
 func init() {
 	APITokensTable.ForeignKeys[0].RefTable = MunicipalitiesTable
 	APITokensTable.ForeignKeys[1].RefTable = ConsultantsTable
+	AnswersTable.ForeignKeys[0].RefTable = RequirementsTable
+	AnswersTable.ForeignKeys[1].RefTable = AssessmentsTable
+	AnswerChangesTable.ForeignKeys[0].RefTable = AnswersTable
 	AppointmentsTable.ForeignKeys[0].RefTable = StepsTable
+	AssessmentsTable.ForeignKeys[0].RefTable = ConsultantsTable
+	AssessmentsTable.ForeignKeys[1].RefTable = AppointmentsTable
+	AssessmentsTable.ForeignKeys[2].RefTable = CatalogsTable
+	AssessmentsTable.ForeignKeys[3].RefTable = ParticipationsTable
 	BankTransactionsTable.ForeignKeys[0].RefTable = BankStatementImportsTable
 	BankTransactionsTable.ForeignKeys[1].RefTable = LedgerEntriesTable
 	BankTransactionsTable.Annotation = &entsql.Annotation{}
@@ -853,6 +1134,7 @@ func init() {
 	CalendarFeedsTable.ForeignKeys[0].RefTable = ProgramsTable
 	CalendarFeedsTable.ForeignKeys[1].RefTable = MunicipalitiesTable
 	CalendarFeedsTable.ForeignKeys[2].RefTable = ConsultantsTable
+	CatalogGroupsTable.ForeignKeys[0].RefTable = CatalogsTable
 	FlagsTable.ForeignKeys[0].RefTable = ProgramsTable
 	FlagsTable.ForeignKeys[1].RefTable = StepsTable
 	FlagsTable.ForeignKeys[2].RefTable = MeasuresTable
@@ -875,9 +1157,12 @@ func init() {
 	MeasuresTable.ForeignKeys[0].RefTable = ParticipationsTable
 	ParticipationsTable.ForeignKeys[0].RefTable = MunicipalitiesTable
 	ParticipationsTable.ForeignKeys[1].RefTable = ProgramsTable
+	RequirementsTable.ForeignKeys[0].RefTable = CatalogGroupsTable
 	StepsTable.ForeignKeys[0].RefTable = ParticipationsTable
 	AppointmentParticipationsTable.ForeignKeys[0].RefTable = AppointmentsTable
 	AppointmentParticipationsTable.ForeignKeys[1].RefTable = ParticipationsTable
 	AppointmentConsultantsTable.ForeignKeys[0].RefTable = AppointmentsTable
 	AppointmentConsultantsTable.ForeignKeys[1].RefTable = ConsultantsTable
+	MeasureAddressesTable.ForeignKeys[0].RefTable = MeasuresTable
+	MeasureAddressesTable.ForeignKeys[1].RefTable = AnswersTable
 }

@@ -51,6 +51,8 @@ const (
 	EdgeLedgerEntries = "ledger_entries"
 	// EdgeFlags holds the string denoting the flags edge name in mutations.
 	EdgeFlags = "flags"
+	// EdgeAssessments holds the string denoting the assessments edge name in mutations.
+	EdgeAssessments = "assessments"
 	// Table holds the table name of the participation in the database.
 	Table = "participations"
 	// ProgramTable is the table that holds the program relation/edge.
@@ -107,6 +109,13 @@ const (
 	FlagsInverseTable = "flags"
 	// FlagsColumn is the table column denoting the flags relation/edge.
 	FlagsColumn = "participation_id"
+	// AssessmentsTable is the table that holds the assessments relation/edge.
+	AssessmentsTable = "assessments"
+	// AssessmentsInverseTable is the table name for the Assessment entity.
+	// It exists in this package in order to avoid circular dependency with the "assessment" package.
+	AssessmentsInverseTable = "assessments"
+	// AssessmentsColumn is the table column denoting the assessments relation/edge.
+	AssessmentsColumn = "participation_id"
 )
 
 // Columns holds all SQL columns for participation fields.
@@ -328,6 +337,20 @@ func ByFlags(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newFlagsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByAssessmentsCount orders the results by assessments count.
+func ByAssessmentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAssessmentsStep(), opts...)
+	}
+}
+
+// ByAssessments orders the results by assessments terms.
+func ByAssessments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAssessmentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newProgramStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -382,6 +405,13 @@ func newFlagsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(FlagsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, FlagsTable, FlagsColumn),
+	)
+}
+func newAssessmentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AssessmentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AssessmentsTable, AssessmentsColumn),
 	)
 }
 

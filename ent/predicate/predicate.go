@@ -9,8 +9,17 @@ import (
 // APIToken is the predicate function for apitoken builders.
 type APIToken func(*sql.Selector)
 
+// Answer is the predicate function for answer builders.
+type Answer func(*sql.Selector)
+
+// AnswerChange is the predicate function for answerchange builders.
+type AnswerChange func(*sql.Selector)
+
 // Appointment is the predicate function for appointment builders.
 type Appointment func(*sql.Selector)
+
+// Assessment is the predicate function for assessment builders.
+type Assessment func(*sql.Selector)
 
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
@@ -34,6 +43,12 @@ func BankTransactionOrErr(p BankTransaction, err error) BankTransaction {
 
 // CalendarFeed is the predicate function for calendarfeed builders.
 type CalendarFeed func(*sql.Selector)
+
+// Catalog is the predicate function for catalog builders.
+type Catalog func(*sql.Selector)
+
+// CatalogGroup is the predicate function for cataloggroup builders.
+type CatalogGroup func(*sql.Selector)
 
 // Consultant is the predicate function for consultant builders.
 type Consultant func(*sql.Selector)
@@ -105,6 +120,9 @@ func ProgramOrErr(p Program, err error) Program {
 		p(s)
 	}
 }
+
+// Requirement is the predicate function for requirement builders.
+type Requirement func(*sql.Selector)
 
 // Step is the predicate function for step builders.
 type Step func(*sql.Selector)

@@ -135,6 +135,54 @@ func (f APITokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APITokenMutation", m)
 }
 
+// The AnswerQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AnswerQueryRuleFunc func(context.Context, *ent.AnswerQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AnswerQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AnswerQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AnswerQuery", q)
+}
+
+// The AnswerMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AnswerMutationRuleFunc func(context.Context, *ent.AnswerMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AnswerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AnswerMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AnswerMutation", m)
+}
+
+// The AnswerChangeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AnswerChangeQueryRuleFunc func(context.Context, *ent.AnswerChangeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AnswerChangeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AnswerChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AnswerChangeQuery", q)
+}
+
+// The AnswerChangeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AnswerChangeMutationRuleFunc func(context.Context, *ent.AnswerChangeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AnswerChangeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AnswerChangeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AnswerChangeMutation", m)
+}
+
 // The AppointmentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AppointmentQueryRuleFunc func(context.Context, *ent.AppointmentQuery) error
@@ -157,6 +205,30 @@ func (f AppointmentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AppointmentMutation", m)
+}
+
+// The AssessmentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AssessmentQueryRuleFunc func(context.Context, *ent.AssessmentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AssessmentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AssessmentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AssessmentQuery", q)
+}
+
+// The AssessmentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AssessmentMutationRuleFunc func(context.Context, *ent.AssessmentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AssessmentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AssessmentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AssessmentMutation", m)
 }
 
 // The AuditEventQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -253,6 +325,54 @@ func (f CalendarFeedMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CalendarFeedMutation", m)
+}
+
+// The CatalogQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CatalogQueryRuleFunc func(context.Context, *ent.CatalogQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CatalogQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CatalogQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CatalogQuery", q)
+}
+
+// The CatalogMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CatalogMutationRuleFunc func(context.Context, *ent.CatalogMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CatalogMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CatalogMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CatalogMutation", m)
+}
+
+// The CatalogGroupQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CatalogGroupQueryRuleFunc func(context.Context, *ent.CatalogGroupQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CatalogGroupQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CatalogGroupQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CatalogGroupQuery", q)
+}
+
+// The CatalogGroupMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CatalogGroupMutationRuleFunc func(context.Context, *ent.CatalogGroupMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CatalogGroupMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CatalogGroupMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CatalogGroupMutation", m)
 }
 
 // The ConsultantQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -471,6 +591,30 @@ func (f ProgramMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ProgramMutation", m)
 }
 
+// The RequirementQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RequirementQueryRuleFunc func(context.Context, *ent.RequirementQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RequirementQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RequirementQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RequirementQuery", q)
+}
+
+// The RequirementMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RequirementMutationRuleFunc func(context.Context, *ent.RequirementMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RequirementMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RequirementMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RequirementMutation", m)
+}
+
 // The StepQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type StepQueryRuleFunc func(context.Context, *ent.StepQuery) error
@@ -532,7 +676,13 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return q.Filter(), nil
+	case *ent.AnswerQuery:
+		return q.Filter(), nil
+	case *ent.AnswerChangeQuery:
+		return q.Filter(), nil
 	case *ent.AppointmentQuery:
+		return q.Filter(), nil
+	case *ent.AssessmentQuery:
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
@@ -541,6 +691,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.BankTransactionQuery:
 		return q.Filter(), nil
 	case *ent.CalendarFeedQuery:
+		return q.Filter(), nil
+	case *ent.CatalogQuery:
+		return q.Filter(), nil
+	case *ent.CatalogGroupQuery:
 		return q.Filter(), nil
 	case *ent.ConsultantQuery:
 		return q.Filter(), nil
@@ -560,6 +714,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ProgramQuery:
 		return q.Filter(), nil
+	case *ent.RequirementQuery:
+		return q.Filter(), nil
 	case *ent.StepQuery:
 		return q.Filter(), nil
 	default:
@@ -571,7 +727,13 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.APITokenMutation:
 		return m.Filter(), nil
+	case *ent.AnswerMutation:
+		return m.Filter(), nil
+	case *ent.AnswerChangeMutation:
+		return m.Filter(), nil
 	case *ent.AppointmentMutation:
+		return m.Filter(), nil
+	case *ent.AssessmentMutation:
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
@@ -580,6 +742,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.BankTransactionMutation:
 		return m.Filter(), nil
 	case *ent.CalendarFeedMutation:
+		return m.Filter(), nil
+	case *ent.CatalogMutation:
+		return m.Filter(), nil
+	case *ent.CatalogGroupMutation:
 		return m.Filter(), nil
 	case *ent.ConsultantMutation:
 		return m.Filter(), nil
@@ -598,6 +764,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ParticipationMutation:
 		return m.Filter(), nil
 	case *ent.ProgramMutation:
+		return m.Filter(), nil
+	case *ent.RequirementMutation:
 		return m.Filter(), nil
 	case *ent.StepMutation:
 		return m.Filter(), nil

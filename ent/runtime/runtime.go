@@ -4,12 +4,17 @@ package runtime
 
 import (
 	"context"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/catalog"
+	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -19,6 +24,7 @@ import (
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
+	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/step"
@@ -89,6 +95,91 @@ func init() {
 	apitoken.DefaultID = apitokenDescID.Default.(func() pulid.ID)
 	// apitoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	apitoken.IDValidator = apitokenDescID.Validators[0].(func(string) error)
+	answerMixin := schema.Answer{}.Mixin()
+	answer.Policy = privacy.NewPolicies(schema.Answer{})
+	answer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := answer.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	answerMixinFields0 := answerMixin[0].Fields()
+	_ = answerMixinFields0
+	answerMixinFields1 := answerMixin[1].Fields()
+	_ = answerMixinFields1
+	answerFields := schema.Answer{}.Fields()
+	_ = answerFields
+	// answerDescCreatedAt is the schema descriptor for created_at field.
+	answerDescCreatedAt := answerMixinFields1[0].Descriptor()
+	// answer.DefaultCreatedAt holds the default value on creation for the created_at field.
+	answer.DefaultCreatedAt = answerDescCreatedAt.Default.(func() time.Time)
+	// answerDescUpdatedAt is the schema descriptor for updated_at field.
+	answerDescUpdatedAt := answerMixinFields1[1].Descriptor()
+	// answer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	answer.DefaultUpdatedAt = answerDescUpdatedAt.Default.(func() time.Time)
+	// answer.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	answer.UpdateDefaultUpdatedAt = answerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// answerDescNote is the schema descriptor for note field.
+	answerDescNote := answerFields[3].Descriptor()
+	// answer.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	answer.NoteValidator = answerDescNote.Validators[0].(func(string) error)
+	// answerDescJustification is the schema descriptor for justification field.
+	answerDescJustification := answerFields[4].Descriptor()
+	// answer.JustificationValidator is a validator for the "justification" field. It is called by the builders before save.
+	answer.JustificationValidator = answerDescJustification.Validators[0].(func(string) error)
+	// answerDescAnsweredBy is the schema descriptor for answered_by field.
+	answerDescAnsweredBy := answerFields[5].Descriptor()
+	// answer.AnsweredByValidator is a validator for the "answered_by" field. It is called by the builders before save.
+	answer.AnsweredByValidator = answerDescAnsweredBy.Validators[0].(func(string) error)
+	// answerDescID is the schema descriptor for id field.
+	answerDescID := answerMixinFields0[0].Descriptor()
+	// answer.DefaultID holds the default value on creation for the id field.
+	answer.DefaultID = answerDescID.Default.(func() pulid.ID)
+	// answer.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	answer.IDValidator = answerDescID.Validators[0].(func(string) error)
+	answerchangeMixin := schema.AnswerChange{}.Mixin()
+	answerchange.Policy = privacy.NewPolicies(schema.AnswerChange{})
+	answerchange.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := answerchange.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	answerchangeHooks := schema.AnswerChange{}.Hooks()
+
+	answerchange.Hooks[1] = answerchangeHooks[0]
+	answerchangeMixinFields0 := answerchangeMixin[0].Fields()
+	_ = answerchangeMixinFields0
+	answerchangeFields := schema.AnswerChange{}.Fields()
+	_ = answerchangeFields
+	// answerchangeDescActor is the schema descriptor for actor field.
+	answerchangeDescActor := answerchangeFields[8].Descriptor()
+	// answerchange.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	answerchange.ActorValidator = func() func(string) error {
+		validators := answerchangeDescActor.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(actor string) error {
+			for _, fn := range fns {
+				if err := fn(actor); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// answerchangeDescID is the schema descriptor for id field.
+	answerchangeDescID := answerchangeMixinFields0[0].Descriptor()
+	// answerchange.DefaultID holds the default value on creation for the id field.
+	answerchange.DefaultID = answerchangeDescID.Default.(func() pulid.ID)
+	// answerchange.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	answerchange.IDValidator = answerchangeDescID.Validators[0].(func(string) error)
 	appointmentMixin := schema.Appointment{}.Mixin()
 	appointment.Policy = privacy.NewPolicies(schema.Appointment{})
 	appointment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -157,6 +248,42 @@ func init() {
 	appointment.DefaultID = appointmentDescID.Default.(func() pulid.ID)
 	// appointment.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	appointment.IDValidator = appointmentDescID.Validators[0].(func(string) error)
+	assessmentMixin := schema.Assessment{}.Mixin()
+	assessment.Policy = privacy.NewPolicies(schema.Assessment{})
+	assessment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := assessment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	assessmentMixinFields0 := assessmentMixin[0].Fields()
+	_ = assessmentMixinFields0
+	assessmentMixinFields1 := assessmentMixin[1].Fields()
+	_ = assessmentMixinFields1
+	assessmentFields := schema.Assessment{}.Fields()
+	_ = assessmentFields
+	// assessmentDescCreatedAt is the schema descriptor for created_at field.
+	assessmentDescCreatedAt := assessmentMixinFields1[0].Descriptor()
+	// assessment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	assessment.DefaultCreatedAt = assessmentDescCreatedAt.Default.(func() time.Time)
+	// assessmentDescUpdatedAt is the schema descriptor for updated_at field.
+	assessmentDescUpdatedAt := assessmentMixinFields1[1].Descriptor()
+	// assessment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	assessment.DefaultUpdatedAt = assessmentDescUpdatedAt.Default.(func() time.Time)
+	// assessment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	assessment.UpdateDefaultUpdatedAt = assessmentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// assessmentDescReturnReason is the schema descriptor for return_reason field.
+	assessmentDescReturnReason := assessmentFields[9].Descriptor()
+	// assessment.ReturnReasonValidator is a validator for the "return_reason" field. It is called by the builders before save.
+	assessment.ReturnReasonValidator = assessmentDescReturnReason.Validators[0].(func(string) error)
+	// assessmentDescID is the schema descriptor for id field.
+	assessmentDescID := assessmentMixinFields0[0].Descriptor()
+	// assessment.DefaultID holds the default value on creation for the id field.
+	assessment.DefaultID = assessmentDescID.Default.(func() pulid.ID)
+	// assessment.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	assessment.IDValidator = assessmentDescID.Validators[0].(func(string) error)
 	auditeventMixin := schema.AuditEvent{}.Mixin()
 	auditevent.Policy = privacy.NewPolicies(schema.AuditEvent{})
 	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -375,6 +502,158 @@ func init() {
 	calendarfeed.DefaultID = calendarfeedDescID.Default.(func() pulid.ID)
 	// calendarfeed.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	calendarfeed.IDValidator = calendarfeedDescID.Validators[0].(func(string) error)
+	catalogMixin := schema.Catalog{}.Mixin()
+	catalog.Policy = privacy.NewPolicies(schema.Catalog{})
+	catalog.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := catalog.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	catalogMixinFields0 := catalogMixin[0].Fields()
+	_ = catalogMixinFields0
+	catalogMixinFields1 := catalogMixin[1].Fields()
+	_ = catalogMixinFields1
+	catalogFields := schema.Catalog{}.Fields()
+	_ = catalogFields
+	// catalogDescCreatedAt is the schema descriptor for created_at field.
+	catalogDescCreatedAt := catalogMixinFields1[0].Descriptor()
+	// catalog.DefaultCreatedAt holds the default value on creation for the created_at field.
+	catalog.DefaultCreatedAt = catalogDescCreatedAt.Default.(func() time.Time)
+	// catalogDescUpdatedAt is the schema descriptor for updated_at field.
+	catalogDescUpdatedAt := catalogMixinFields1[1].Descriptor()
+	// catalog.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	catalog.DefaultUpdatedAt = catalogDescUpdatedAt.Default.(func() time.Time)
+	// catalog.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	catalog.UpdateDefaultUpdatedAt = catalogDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// catalogDescName is the schema descriptor for name field.
+	catalogDescName := catalogFields[0].Descriptor()
+	// catalog.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	catalog.NameValidator = func() func(string) error {
+		validators := catalogDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// catalogDescVersion is the schema descriptor for version field.
+	catalogDescVersion := catalogFields[1].Descriptor()
+	// catalog.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	catalog.VersionValidator = func() func(string) error {
+		validators := catalogDescVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(version string) error {
+			for _, fn := range fns {
+				if err := fn(version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// catalogDescSource is the schema descriptor for source field.
+	catalogDescSource := catalogFields[2].Descriptor()
+	// catalog.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	catalog.SourceValidator = catalogDescSource.Validators[0].(func(string) error)
+	// catalogDescDigest is the schema descriptor for digest field.
+	catalogDescDigest := catalogFields[4].Descriptor()
+	// catalog.DigestValidator is a validator for the "digest" field. It is called by the builders before save.
+	catalog.DigestValidator = func() func(string) error {
+		validators := catalogDescDigest.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(digest string) error {
+			for _, fn := range fns {
+				if err := fn(digest); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// catalogDescID is the schema descriptor for id field.
+	catalogDescID := catalogMixinFields0[0].Descriptor()
+	// catalog.DefaultID holds the default value on creation for the id field.
+	catalog.DefaultID = catalogDescID.Default.(func() pulid.ID)
+	// catalog.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	catalog.IDValidator = catalogDescID.Validators[0].(func(string) error)
+	cataloggroupMixin := schema.CatalogGroup{}.Mixin()
+	cataloggroup.Policy = privacy.NewPolicies(schema.CatalogGroup{})
+	cataloggroup.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := cataloggroup.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	cataloggroupMixinFields0 := cataloggroupMixin[0].Fields()
+	_ = cataloggroupMixinFields0
+	cataloggroupMixinFields1 := cataloggroupMixin[1].Fields()
+	_ = cataloggroupMixinFields1
+	cataloggroupFields := schema.CatalogGroup{}.Fields()
+	_ = cataloggroupFields
+	// cataloggroupDescCreatedAt is the schema descriptor for created_at field.
+	cataloggroupDescCreatedAt := cataloggroupMixinFields1[0].Descriptor()
+	// cataloggroup.DefaultCreatedAt holds the default value on creation for the created_at field.
+	cataloggroup.DefaultCreatedAt = cataloggroupDescCreatedAt.Default.(func() time.Time)
+	// cataloggroupDescUpdatedAt is the schema descriptor for updated_at field.
+	cataloggroupDescUpdatedAt := cataloggroupMixinFields1[1].Descriptor()
+	// cataloggroup.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	cataloggroup.DefaultUpdatedAt = cataloggroupDescUpdatedAt.Default.(func() time.Time)
+	// cataloggroup.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	cataloggroup.UpdateDefaultUpdatedAt = cataloggroupDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// cataloggroupDescNumber is the schema descriptor for number field.
+	cataloggroupDescNumber := cataloggroupFields[1].Descriptor()
+	// cataloggroup.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	cataloggroup.NumberValidator = cataloggroupDescNumber.Validators[0].(func(int) error)
+	// cataloggroupDescTitle is the schema descriptor for title field.
+	cataloggroupDescTitle := cataloggroupFields[2].Descriptor()
+	// cataloggroup.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	cataloggroup.TitleValidator = func() func(string) error {
+		validators := cataloggroupDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cataloggroupDescPriority is the schema descriptor for priority field.
+	cataloggroupDescPriority := cataloggroupFields[3].Descriptor()
+	// cataloggroup.PriorityValidator is a validator for the "priority" field. It is called by the builders before save.
+	cataloggroup.PriorityValidator = cataloggroupDescPriority.Validators[0].(func(int) error)
+	// cataloggroupDescGoal is the schema descriptor for goal field.
+	cataloggroupDescGoal := cataloggroupFields[5].Descriptor()
+	// cataloggroup.GoalValidator is a validator for the "goal" field. It is called by the builders before save.
+	cataloggroup.GoalValidator = cataloggroupDescGoal.Validators[0].(func(string) error)
+	// cataloggroupDescID is the schema descriptor for id field.
+	cataloggroupDescID := cataloggroupMixinFields0[0].Descriptor()
+	// cataloggroup.DefaultID holds the default value on creation for the id field.
+	cataloggroup.DefaultID = cataloggroupDescID.Default.(func() pulid.ID)
+	// cataloggroup.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	cataloggroup.IDValidator = cataloggroupDescID.Validators[0].(func(string) error)
 	consultantMixin := schema.Consultant{}.Mixin()
 	consultant.Policy = privacy.NewPolicies(schema.Consultant{})
 	consultant.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -656,6 +935,8 @@ func init() {
 	measureHooks := schema.Measure{}.Hooks()
 
 	measure.Hooks[1] = measureHooks[0]
+
+	measure.Hooks[2] = measureHooks[1]
 	measureMixinFields0 := measureMixin[0].Fields()
 	_ = measureMixinFields0
 	measureMixinFields1 := measureMixin[1].Fields()
@@ -880,6 +1161,86 @@ func init() {
 	program.DefaultID = programDescID.Default.(func() pulid.ID)
 	// program.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	program.IDValidator = programDescID.Validators[0].(func(string) error)
+	requirementMixin := schema.Requirement{}.Mixin()
+	requirement.Policy = privacy.NewPolicies(schema.Requirement{})
+	requirement.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := requirement.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	requirementMixinFields0 := requirementMixin[0].Fields()
+	_ = requirementMixinFields0
+	requirementMixinFields1 := requirementMixin[1].Fields()
+	_ = requirementMixinFields1
+	requirementFields := schema.Requirement{}.Fields()
+	_ = requirementFields
+	// requirementDescCreatedAt is the schema descriptor for created_at field.
+	requirementDescCreatedAt := requirementMixinFields1[0].Descriptor()
+	// requirement.DefaultCreatedAt holds the default value on creation for the created_at field.
+	requirement.DefaultCreatedAt = requirementDescCreatedAt.Default.(func() time.Time)
+	// requirementDescUpdatedAt is the schema descriptor for updated_at field.
+	requirementDescUpdatedAt := requirementMixinFields1[1].Descriptor()
+	// requirement.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	requirement.DefaultUpdatedAt = requirementDescUpdatedAt.Default.(func() time.Time)
+	// requirement.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	requirement.UpdateDefaultUpdatedAt = requirementDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// requirementDescRef is the schema descriptor for ref field.
+	requirementDescRef := requirementFields[2].Descriptor()
+	// requirement.RefValidator is a validator for the "ref" field. It is called by the builders before save.
+	requirement.RefValidator = func() func(string) error {
+		validators := requirementDescRef.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(ref string) error {
+			for _, fn := range fns {
+				if err := fn(ref); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// requirementDescNumber is the schema descriptor for number field.
+	requirementDescNumber := requirementFields[3].Descriptor()
+	// requirement.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	requirement.NumberValidator = requirementDescNumber.Validators[0].(func(int) error)
+	// requirementDescQuestion is the schema descriptor for question field.
+	requirementDescQuestion := requirementFields[4].Descriptor()
+	// requirement.QuestionValidator is a validator for the "question" field. It is called by the builders before save.
+	requirement.QuestionValidator = func() func(string) error {
+		validators := requirementDescQuestion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(question string) error {
+			for _, fn := range fns {
+				if err := fn(question); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// requirementDescHelp is the schema descriptor for help field.
+	requirementDescHelp := requirementFields[5].Descriptor()
+	// requirement.HelpValidator is a validator for the "help" field. It is called by the builders before save.
+	requirement.HelpValidator = requirementDescHelp.Validators[0].(func(string) error)
+	// requirementDescEffort is the schema descriptor for effort field.
+	requirementDescEffort := requirementFields[6].Descriptor()
+	// requirement.EffortValidator is a validator for the "effort" field. It is called by the builders before save.
+	requirement.EffortValidator = requirementDescEffort.Validators[0].(func(string) error)
+	// requirementDescID is the schema descriptor for id field.
+	requirementDescID := requirementMixinFields0[0].Descriptor()
+	// requirement.DefaultID holds the default value on creation for the id field.
+	requirement.DefaultID = requirementDescID.Default.(func() pulid.ID)
+	// requirement.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	requirement.IDValidator = requirementDescID.Validators[0].(func(string) error)
 	stepMixin := schema.Step{}.Mixin()
 	step.Policy = privacy.NewPolicies(schema.Step{})
 	step.Hooks[0] = func(next ent.Mutator) ent.Mutator {

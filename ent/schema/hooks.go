@@ -8,6 +8,8 @@ import (
 
 	"sicherkommunal/apperr"
 	gen "sicherkommunal/ent"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/hook"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
@@ -76,6 +78,37 @@ func measurePositiveCost() ent.Hook {
 			return next.Mutate(ctx, m)
 		})
 	}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne)
+}
+
+// measureAddressesGaps lets a measure address only gaps of its own
+// participation: NO or PARTIAL answers of its assessments.
+func measureAddressesGaps() ent.Hook {
+	return hook.On(func(next ent.Mutator) ent.Mutator {
+		return hook.MeasureFunc(func(ctx context.Context, m *gen.MeasureMutation) (ent.Value, error) {
+			ids := m.AddressesIDs()
+			if len(ids) == 0 {
+				return next.Mutate(ctx, m)
+			}
+			pid, ok := m.ParticipationID()
+			if !ok {
+				old, err := m.OldParticipationID(ctx)
+				if err != nil {
+					return nil, err
+				}
+				pid = old
+			}
+			n, err := m.Client().Answer.Query().Where(answer.IDIn(ids...),
+				answer.StatusIn(types.AnswerNo, types.AnswerPartial),
+				answer.HasAssessmentWith(assessment.ParticipationID(pid))).Count(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if n != len(ids) {
+				return nil, apperr.New(apperr.Validation, "a measure addresses only gaps of its participation: NO or PARTIAL answers of its assessments")
+			}
+			return next.Mutate(ctx, m)
+		})
+	}, ent.OpCreate|ent.OpUpdateOne)
 }
 
 // municipalityKeys requires an AGS for every kind but Verbandsgemeinden,

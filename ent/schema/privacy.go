@@ -8,8 +8,11 @@ import (
 
 	"sicherkommunal/auth"
 	gen "sicherkommunal/ent"
+	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/apitoken"
 	"sicherkommunal/ent/appointment"
+	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
@@ -142,6 +145,25 @@ var rows = map[string]rowFilter{
 	gen.TypeBankStatementImport: every(staff...),
 	gen.TypeBankTransaction:     every(staff...),
 	gen.TypeAuditEvent:          every(types.RoleAdmin, types.RoleMinistry),
+	// Catalogues are no one's secret; the BSI reads them only through the
+	// anonymised picture.
+	gen.TypeCatalog:      every(everyone...),
+	gen.TypeCatalogGroup: every(everyone...),
+	gen.TypeRequirement:  every(everyone...),
+	// An assessment, its answers and their history: staff and the
+	// contractor read all, a Kommune its own.
+	gen.TypeAssessment: or(every(operations...),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return assessment.HasParticipationWith(participation.MunicipalityID(id))
+		})),
+	gen.TypeAnswer: or(every(operations...),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return answer.HasAssessmentWith(assessment.HasParticipationWith(participation.MunicipalityID(id)))
+		})),
+	gen.TypeAnswerChange: or(every(operations...),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return answerchange.HasAnswerWith(answer.HasAssessmentWith(assessment.HasParticipationWith(participation.MunicipalityID(id))))
+		})),
 }
 
 // Rows returns the rows of an ent type (gen.TypeX) that the viewer of ctx
@@ -316,3 +338,39 @@ func (BankStatementImport) Policy() ent.Policy {
 func (BankTransaction) Policy() ent.Policy {
 	return policy(allow(types.RoleAdmin, types.RoleMinistry))
 }
+
+// Policy of Catalog: operators import catalogues; nobody changes one.
+func (Catalog) Policy() ent.Policy { return policy(allow(types.RoleAdmin)) }
+
+// Policy of CatalogGroup: as its catalogue.
+func (CatalogGroup) Policy() ent.Policy { return policy(allow(types.RoleAdmin)) }
+
+// Policy of Requirement: as its catalogue.
+func (Requirement) Policy() ent.Policy { return policy(allow(types.RoleAdmin)) }
+
+// Policy of Assessment: the contractor conducts assessments (the
+// assessment service checks which); a Kommune confirms or returns its
+// own.
+func (Assessment) Policy() ent.Policy {
+	return policy(allow(types.RoleAdmin, types.RoleContractor),
+		privacy.AssessmentMutationRuleFunc(func(ctx context.Context, m *gen.AssessmentMutation) error {
+			id, ok := ownMunicipality(ctx)
+			if !ok || !m.Op().Is(ent.OpUpdateOne) {
+				return privacy.Skip
+			}
+			aid, _ := m.ID()
+			n, err := m.Client().Assessment.Query().Where(assessment.ID(aid),
+				assessment.HasParticipationWith(participation.MunicipalityID(id))).Count(ctx)
+			if err != nil || n == 0 {
+				return privacy.Denyf("not an assessment of this municipality")
+			}
+			return privacy.Allow
+		}))
+}
+
+// Policy of Answer: written by the contractor (through the assessment
+// service, which checks the assessment's status).
+func (Answer) Policy() ent.Policy { return policy(allow(types.RoleAdmin, types.RoleContractor)) }
+
+// Policy of AnswerChange: as the answer; append-only (hooks).
+func (AnswerChange) Policy() ent.Policy { return policy(allow(types.RoleAdmin, types.RoleContractor)) }

@@ -36,7 +36,7 @@ func (Program) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		date("ends_on", entgql.OrderField("ENDS_ON")),
 		optionalMoney("budget"),
-		field.String("time_zone").Default("Europe/Berlin").NotEmpty(),
+		field.String("time_zone").Default(types.DefaultTimeZone).NotEmpty(),
 		field.JSON("step_template", []types.StepTemplateItem{}).
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 	}
@@ -163,6 +163,7 @@ func (Participation) Edges() []ent.Edge {
 		edge.To("funding", FundingAccount.Type).Unique(),
 		edge.To("ledger_entries", LedgerEntry.Type).Annotations(entgql.RelayConnection()),
 		edge.To("flags", Flag.Type).Annotations(entgql.Skip()),
+		edge.To("assessments", Assessment.Type).Annotations(entgql.RelayConnection()),
 	}
 }
 
@@ -263,6 +264,9 @@ func (Measure) Fields() []ent.Field {
 func (Measure) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("participation", Participation.Type).Ref("measures").Field("participation_id").Unique().Required().Immutable(),
+		// addresses are the gaps (NO or PARTIAL answers of the
+		// participation's assessments) the measure closes.
+		edge.To("addresses", Answer.Type),
 	}
 }
 
@@ -277,7 +281,7 @@ func (Measure) Indexes() []ent.Index {
 
 // Hooks of Measure.
 func (Measure) Hooks() []ent.Hook {
-	return []ent.Hook{measurePositiveCost()}
+	return []ent.Hook{measurePositiveCost(), measureAddressesGaps()}
 }
 
 // Annotations of Measure.

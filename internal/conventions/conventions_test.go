@@ -141,3 +141,28 @@ func importName(f *ast.File, path string) string {
 	}
 	return ""
 }
+
+// TestOneZoneSource: the programme's stored time zone is the only source
+// of zones. No source names one but the default of a new programme
+// (types.DefaultTimeZone), and only the programme package reads it.
+func TestOneZoneSource(t *testing.T) {
+	zoneName := regexp.MustCompile(`^"(Europe|America|Asia|Africa|Australia|Pacific|Atlantic|Indian|Antarctica)/[A-Za-z_]+"$`)
+	for path, f := range sources(t) {
+		if strings.HasPrefix(path, "ent/") && !strings.HasPrefix(path, "ent/schema/") {
+			continue // generated from ent/schema
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.BasicLit:
+				if x.Kind == token.STRING && zoneName.MatchString(x.Value) && path != "ent/schema/types/types.go" {
+					t.Errorf("%s: names the time zone %s: take the programme's (programme.InstallationZone, passed to the service)", path, x.Value)
+				}
+			case *ast.SelectorExpr:
+				if x.Sel.Name == "DefaultTimeZone" && !strings.HasPrefix(path, "programme/") && !strings.HasPrefix(path, "ent/schema/") {
+					t.Errorf("%s: reads DefaultTimeZone: only a new programme takes it", path)
+				}
+			}
+			return true
+		})
+	}
+}

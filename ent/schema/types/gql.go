@@ -41,3 +41,30 @@ func (r *Role) UnmarshalGQL(v any) (err error) {
 	*r, err = unmarshalEnum[Role](v, Role("").Values(), "Role")
 	return err
 }
+
+// MarshalGQL implements graphql.Marshaler.
+func (k AssessmentKind) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(k))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (k *AssessmentKind) UnmarshalGQL(x any) (err error) {
+	*k, err = unmarshalEnum[AssessmentKind](x, AssessmentKind("").Values(), "AssessmentKind")
+	return err
+}
+
+// MarshalGQL implements graphql.Marshaler.
+func (s AssessmentStatus) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(s))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (s *AssessmentStatus) UnmarshalGQL(x any) (err error) {
+	*s, err = unmarshalEnum[AssessmentStatus](x, AssessmentStatus("").Values(), "AssessmentStatus")
+	return err
+}
+
+// MarshalGQL implements graphql.Marshaler.
+func (s AnswerStatus) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(s))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (s *AnswerStatus) UnmarshalGQL(x any) (err error) {
+	*s, err = unmarshalEnum[AnswerStatus](x, AnswerStatus("").Values(), "AnswerStatus")
+	return err
+}

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sicherkommunal/internal/clock"
 	"time"
 
 	"entgo.io/ent/schema/field"
@@ -88,11 +87,65 @@ const (
 	RoleCoordinator  Role = "COORDINATOR"
 	RoleContractor   Role = "CONTRACTOR"
 	RoleMunicipality Role = "MUNICIPALITY"
+	// RoleBSI is the federal office: it reads the programme's anonymised
+	// security picture and nothing else.
+	RoleBSI Role = "BSI"
 )
 
 // Values implements ent's EnumValues.
 func (Role) Values() []string {
-	return []string{string(RoleAdmin), string(RoleMinistry), string(RoleCoordinator), string(RoleContractor), string(RoleMunicipality)}
+	return []string{string(RoleAdmin), string(RoleMinistry), string(RoleCoordinator), string(RoleContractor), string(RoleMunicipality), string(RoleBSI)}
+}
+
+// AssessmentKind is the occasion of a WiBA assessment.
+type AssessmentKind string
+
+// Assessment kinds.
+const (
+	// AssessmentBaseline is the IST-Erhebung of stage 1.
+	AssessmentBaseline AssessmentKind = "BASELINE"
+	// AssessmentFollowUp is the assessment after the measures.
+	AssessmentFollowUp AssessmentKind = "FOLLOW_UP"
+)
+
+// Values implements ent's EnumValues.
+func (AssessmentKind) Values() []string {
+	return []string{string(AssessmentBaseline), string(AssessmentFollowUp)}
+}
+
+// AssessmentStatus is where an assessment stands: the contractor works on
+// it (IN_PROGRESS), submits it, and the Kommune confirms or returns it.
+type AssessmentStatus string
+
+// Assessment statuses.
+const (
+	AssessmentInProgress AssessmentStatus = "IN_PROGRESS"
+	AssessmentSubmitted  AssessmentStatus = "SUBMITTED"
+	AssessmentConfirmed  AssessmentStatus = "CONFIRMED"
+	AssessmentReturned   AssessmentStatus = "RETURNED"
+)
+
+// Values implements ent's EnumValues.
+func (AssessmentStatus) Values() []string {
+	return []string{string(AssessmentInProgress), string(AssessmentSubmitted), string(AssessmentConfirmed), string(AssessmentReturned)}
+}
+
+// AnswerStatus is the answer to one WiBA check question.
+type AnswerStatus string
+
+// Answer statuses. NOT_APPLICABLE needs a justification; OPEN is not yet
+// answered.
+const (
+	AnswerOpen          AnswerStatus = "OPEN"
+	AnswerYes           AnswerStatus = "YES"
+	AnswerPartial       AnswerStatus = "PARTIAL"
+	AnswerNo            AnswerStatus = "NO"
+	AnswerNotApplicable AnswerStatus = "NOT_APPLICABLE"
+)
+
+// Values implements ent's EnumValues.
+func (AnswerStatus) Values() []string {
+	return []string{string(AnswerOpen), string(AnswerYes), string(AnswerPartial), string(AnswerNo), string(AnswerNotApplicable)}
 }
 
 // StepTemplateItem says when a step of a new participation is due: on DueOn
@@ -199,14 +252,10 @@ var DateSchemaType = map[string]string{"postgres": "date", "sqlite3": "date"}
 
 // DefaultTimeZone is the time zone of a new programme, and of an
 // installation that has none yet. The zones of programmes are data
-// (Program.time_zone), read through programme.Zone; the rules written for
-// this zone (Sachsen-Anhalt's holidays, the feeds' VTIMEZONE, the bank's
-// value dates) take DefaultZone, and programme.CheckZone refuses to start
-// an installation whose programme lies elsewhere.
+// (Program.time_zone), read through programme.InstallationZone, which the
+// application passes to every service (calendar, ledger, reconcile,
+// monitoring); nothing else names a zone.
 const DefaultTimeZone = "Europe/Berlin"
-
-// DefaultZone is the zone of DefaultTimeZone.
-func DefaultZone() *time.Location { return clock.MustLoadZone(DefaultTimeZone) }
 
 // Date returns the calendar date y-m-d as a time at midnight UTC, the one
 // representation of dates used throughout the code.
