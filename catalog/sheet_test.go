@@ -266,3 +266,39 @@ func FuzzFromSheet(f *testing.F) {
 		}
 	})
 }
+
+// TestReadSheetNumberCells: a question number typed as a number reads as
+// its digits.
+func TestReadSheetNumberCells(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	head := make([]any, len(header))
+	for i, h := range header {
+		head[i] = h
+	}
+	if err := f.SetSheetRow(sheet, "A1", &head); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetSheetRow(sheet, "A2", &[]any{"Backup", 3, "Frage?", nil, nil, "Ja"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetSheetRow(sheet, "A3", &[]any{"Backup", 4.0, "Frage?"}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := catalog.ReadSheet(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := catalog.FromSheet(rows, "K", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Groups[0].Requirements; len(r) != 2 || r[0].Ref != "Backup-3" || r[1].Ref != "Backup-4" || rows[0].Answer != "Ja" {
+		t.Errorf("rows %+v, questions %+v", rows, r)
+	}
+}
