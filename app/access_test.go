@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"sicherkommunal/catalog"
 	"sicherkommunal/ent/auditevent"
 	"sicherkommunal/ent/municipality"
 	"sicherkommunal/ent/schema/pulid"
@@ -339,9 +340,15 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		{"matchBankTransaction", `mutation($id: ID!, $e: ID!) { matchBankTransaction(bankTransactionID: $id, entryID: $e) { id } }`, func() map[string]any {
 			return map[string]any{"id": string(s.DB.Client.BankTransaction.Query().FirstIDX(bg())), "e": ids["le"]}
 		}, nil},
+		{"importCatalog", `mutation($f: Upload!) { importCatalog(input: {format: WIBA_XLSX, file: $f, name: "Audit", version: "1"}) { id } }`, func() map[string]any {
+			return map[string]any{"f": testUpload{"wiba.xlsx", xlsxOf(t, sheetRows(catalog.Demo(), nil))}}
+		}, nil},
 		{"createAssessment", `mutation($pa: ID!, $ca: ID!) { createAssessment(input: {participationID: $pa, catalogID: $ca, kind: BASELINE}) { id } }`,
 			func() map[string]any { return map[string]any{"pa": pa, "ca": cat.ID} }, get("as.createAssessment.id")},
 		{"saveAnswers", saveAnswersMutation, func() map[string]any { return saveVars(ids["as"], answers(append(cat.Backup, cat.Drucker...), "YES")) }, nil},
+		{"importAssessment", `mutation($id: ID!, $f: Upload!) { importAssessment(input: {assessmentID: $id, file: $f}) { id } }`, func() map[string]any {
+			return map[string]any{"id": ids["as"], "f": testUpload{"wiba.xlsx", xlsxOf(t, [][]string{catalog.SheetColumns, {"Backup", "1", "", "", "", "nein", ""}})}}
+		}, nil},
 		{"submitAssessment", `mutation($id: ID!) { submitAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
 		{"returnAssessment", `mutation($id: ID!) { returnAssessment(id: $id, reason: "unvollständig") { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
 		{"reopenAssessment", `mutation($id: ID!) { reopenAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
@@ -447,6 +454,8 @@ func TestMutationRoleMatrix(t *testing.T) {
 		"unmatchBankTransaction":  {`mutation($id: ID!) { unmatchBankTransaction(id: $id) { id } }`, map[string]any{"id": id("BT")}, []string{A, Mi}},
 		"createAssessment":        {`mutation($pa: ID!, $ca: ID!) { createAssessment(input: {participationID: $pa, catalogID: $ca, kind: BASELINE}) { id } }`, map[string]any{"pa": id("PA"), "ca": id("CA")}, []string{A, Ct}},
 		"saveAnswers":             {`mutation($id: ID!) { saveAnswers(input: {assessmentID: $id, answers: []}) { id } }`, map[string]any{"id": id("AS")}, []string{A, Ct}},
+		"importCatalog":           {`mutation($f: Upload!) { importCatalog(input: {format: OSCAL_JSON, file: $f}) { id } }`, map[string]any{"f": testUpload{"x.json", []byte("{}")}}, []string{A}},
+		"importAssessment":        {`mutation($id: ID!, $f: Upload!) { importAssessment(input: {assessmentID: $id, file: $f}) { id } }`, map[string]any{"id": id("AS"), "f": testUpload{"x.xlsx", []byte("x")}}, []string{A, Ct}},
 		"submitAssessment":        {`mutation($id: ID!) { submitAssessment(id: $id) { id } }`, map[string]any{"id": id("AS")}, []string{A, Ct}},
 		"reopenAssessment":        {`mutation($id: ID!) { reopenAssessment(id: $id) { id } }`, map[string]any{"id": id("AS")}, []string{A, Ct}},
 		"confirmAssessment":       {`mutation($id: ID!) { confirmAssessment(id: $id) { id } }`, map[string]any{"id": id("AS")}, []string{A, Mu}},

@@ -7,6 +7,7 @@ import (
 	"sicherkommunal/assessment"
 	"sicherkommunal/auth"
 	"sicherkommunal/calendar"
+	"sicherkommunal/catalog"
 	"sicherkommunal/ent/schema"
 	"sicherkommunal/ent/schema/types"
 	"sicherkommunal/graph"
@@ -99,7 +100,8 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "main"), batches)
 	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger,
-		Calendar: a.calendar, Monitoring: a.monitoring, Recon: a.recon, Assess: a.assess, Log: log},
+		Calendar: a.calendar, Monitoring: a.monitoring, Recon: a.recon, Assess: a.assess,
+		Catalog: &catalog.Service{Now: now}, Log: log},
 		graph.Options{Registerer: reg, NoIntrospection: opts.NoIntrospection, MaxUploadBytes: opts.MaxUploadBytes})
 
 	mux := http.NewServeMux()

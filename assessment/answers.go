@@ -62,8 +62,8 @@ func Diff(stored map[pulid.ID]*ent.Answer, in []AnswerInput) ([]change, error) {
 		if !ok {
 			return nil, apperr.New(apperr.Validation, "answers[%d]: requirement %s is not a question of this assessment's catalogue", i, a.RequirementID)
 		}
-		if a.Status == types.AnswerNotApplicable && strings.TrimSpace(a.Justification) == "" {
-			return nil, apperr.New(apperr.Validation, "answers[%d]: NOT_APPLICABLE needs a justification", i)
+		if msg := check(a); msg != "" {
+			return nil, apperr.New(apperr.Validation, "answers[%d]: %s", i, msg)
 		}
 		if a.Status != old.Status || a.Note != deref(old.Note) || a.Justification != deref(old.Justification) {
 			out = append(out, change{old: old, new: a})
@@ -72,22 +72,31 @@ func Diff(stored map[pulid.ID]*ent.Answer, in []AnswerInput) ([]change, error) {
 	return out, nil
 }
 
+// MaxText bounds an answer's note and justification, in bytes.
+const MaxText = 10000
+
+// check is the rule of one answer by itself: what is wrong with it, or
+// "". The caller names the answer.
+func check(a AnswerInput) string {
+	switch {
+	case a.Status == types.AnswerNotApplicable && strings.TrimSpace(a.Justification) == "":
+		return "NOT_APPLICABLE needs a justification"
+	case len(a.Note) > MaxText:
+		return fmt.Sprintf("the note is %d bytes long, more than %d", len(a.Note), MaxText)
+	case len(a.Justification) > MaxText:
+		return fmt.Sprintf("the justification is %d bytes long, more than %d", len(a.Justification), MaxText)
+	}
+	return ""
+}
+
 // SaveAnswers saves answers of an assessment IN_PROGRESS, typically a
 // whole checklist. Only changed answers are written; each change leaves
 // an AnswerChange (from, to, who, when, how) and an audit event. It costs
 // the same few statements for any number of answers.
 func (s *Service) SaveAnswers(ctx context.Context, c *ent.Client, id pulid.ID, in []AnswerInput, via Via) (*ent.Assessment, error) {
-	a, err := get(ctx, c, id)
+	a, err := s.editable(ctx, c, id)
 	if err != nil {
 		return nil, err
-	}
-	v := auth.FromContext(ctx)
-	if err := mayConduct(v, a.ConsultantID); err != nil {
-		return nil, err
-	}
-	if !Editable(a.Status) {
-		return nil, apperr.New(apperr.Conflict, "answers change only while the assessment is IN_PROGRESS; it is %s", a.Status).
-			With("status", string(a.Status))
 	}
 	reqs := make([]pulid.ID, 0, len(in))
 	for _, x := range in {
@@ -110,6 +119,23 @@ func (s *Service) SaveAnswers(ctx context.Context, c *ent.Client, id pulid.ID, i
 	}
 	if err := s.write(ctx, c, changes, via); err != nil {
 		return nil, err
+	}
+	return a, nil
+}
+
+// editable reads the assessment id for a change of its answers: the
+// viewer conducts it and it is IN_PROGRESS.
+func (s *Service) editable(ctx context.Context, c *ent.Client, id pulid.ID) (*ent.Assessment, error) {
+	a, err := get(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayConduct(auth.FromContext(ctx), a.ConsultantID); err != nil {
+		return nil, err
+	}
+	if !Editable(a.Status) {
+		return nil, apperr.New(apperr.Conflict, "answers change only while the assessment is IN_PROGRESS; it is %s", a.Status).
+			With("status", string(a.Status))
 	}
 	return a, nil
 }

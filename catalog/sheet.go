@@ -208,12 +208,9 @@ func FromSheet(rows []SheetRow, name, version string) (*Catalogue, error) {
 	}
 	byNumber := map[int][]question{}
 	for _, row := range rows {
-		if row.Checklist == "" {
-			return nil, apperr.New(apperr.Validation, "row %d: column %q is empty", row.Row, ColChecklist)
-		}
-		cl, ok := ChecklistNamed(row.Checklist)
-		if !ok {
-			return nil, apperr.New(apperr.Validation, "row %d: unknown checklist %q: expected the title of one of the 19 WiBA checklists, alone or after its number (\"Backup\", \"3 Backup\")", row.Row, clip(row.Checklist))
+		cl, err := rowChecklist(row)
+		if err != nil {
+			return nil, err
 		}
 		ref, number, err := sheetRef(row, cl)
 		if err != nil {

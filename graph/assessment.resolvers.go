@@ -9,6 +9,7 @@ import (
 	"context"
 	"sicherkommunal/assessment"
 	"sicherkommunal/auth"
+	"sicherkommunal/catalog"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/answerchange"
 	"sicherkommunal/ent/schema/pulid"
@@ -34,6 +35,21 @@ func (r *assessmentResolver) Groups(ctx context.Context, obj *ent.Assessment) ([
 // Participation is the resolver for the participation field.
 func (r *kommunePictureResolver) Participation(ctx context.Context, obj *assessment.KommuneFigures) (*ent.Participation, error) {
 	return r.participation(ctx, obj.ParticipationID)
+}
+
+// ImportCatalog is the resolver for the importCatalog field.
+func (r *mutationResolver) ImportCatalog(ctx context.Context, input ImportCatalogInput) (*ent.Catalog, error) {
+	cat, err := catalog.Read(catalog.Format(input.Format), input.File.File, catalog.Edition{Name: deref(input.Name),
+		Version: deref(input.Version), Source: deref(input.Source), PublishedOn: input.PublishedOn})
+	if err != nil {
+		return nil, err
+	}
+	return r.Catalog.Import(ctx, r.ent(ctx), cat)
+}
+
+// ImportAssessment is the resolver for the importAssessment field.
+func (r *mutationResolver) ImportAssessment(ctx context.Context, input ImportAssessmentInput) (*ent.Assessment, error) {
+	return r.Assess.ImportSheet(ctx, r.ent(ctx), input.AssessmentID, input.File.File)
 }
 
 // CreateAssessment is the resolver for the createAssessment field.

@@ -609,8 +609,10 @@ type ComplexityRoot struct {
 		CreateMeasure           func(childComplexity int, input ent.CreateMeasureInput) int
 		CreateMunicipality      func(childComplexity int, input ent.CreateMunicipalityInput) int
 		CreateProgram           func(childComplexity int, input ent.CreateProgramInput) int
+		ImportAssessment        func(childComplexity int, input ImportAssessmentInput) int
 		ImportBankStatement     func(childComplexity int, input ImportBankStatementInput) int
 		ImportBankStatementFile func(childComplexity int, format bankstatementimport.Format, file graphql.Upload) int
+		ImportCatalog           func(childComplexity int, input ImportCatalogInput) int
 		MatchBankTransaction    func(childComplexity int, bankTransactionID pulid.ID, entryID pulid.ID) int
 		PostDisbursement        func(childComplexity int, input PostDisbursementInput) int
 		RegisterParticipation   func(childComplexity int, input RegisterParticipationInput) int
@@ -921,6 +923,8 @@ type MutationResolver interface {
 	CompleteStep(ctx context.Context, input CompleteStepInput) (*ent.Step, error)
 	CreateAPIToken(ctx context.Context, input CreateAPITokenInput) (*CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, id pulid.ID) (*ent.APIToken, error)
+	ImportCatalog(ctx context.Context, input ImportCatalogInput) (*ent.Catalog, error)
+	ImportAssessment(ctx context.Context, input ImportAssessmentInput) (*ent.Assessment, error)
 	CreateAssessment(ctx context.Context, input CreateAssessmentInput) (*ent.Assessment, error)
 	SaveAnswers(ctx context.Context, input SaveAnswersInput) (*ent.Assessment, error)
 	SubmitAssessment(ctx context.Context, id pulid.ID) (*ent.Assessment, error)
@@ -3346,6 +3350,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateProgram(childComplexity, args["input"].(ent.CreateProgramInput)), true
+	case "Mutation.importAssessment":
+		if e.ComplexityRoot.Mutation.ImportAssessment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importAssessment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportAssessment(childComplexity, args["input"].(ImportAssessmentInput)), true
 	case "Mutation.importBankStatement":
 		if e.ComplexityRoot.Mutation.ImportBankStatement == nil {
 			break
@@ -3368,6 +3383,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportBankStatementFile(childComplexity, args["format"].(bankstatementimport.Format), args["file"].(graphql.Upload)), true
+	case "Mutation.importCatalog":
+		if e.ComplexityRoot.Mutation.ImportCatalog == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importCatalog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportCatalog(childComplexity, args["input"].(ImportCatalogInput)), true
 	case "Mutation.matchBankTransaction":
 		if e.ComplexityRoot.Mutation.MatchBankTransaction == nil {
 			break
@@ -4834,7 +4860,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateProgramInput", ec.unmarshalInputCreateProgramInput),
 			graphql.NewInputUnmarshaler("FlagOrder", ec.unmarshalInputFlagOrder),
 			graphql.NewInputUnmarshaler("FlagWhereInput", ec.unmarshalInputFlagWhereInput),
+			graphql.NewInputUnmarshaler("ImportAssessmentInput", ec.unmarshalInputImportAssessmentInput),
 			graphql.NewInputUnmarshaler("ImportBankStatementInput", ec.unmarshalInputImportBankStatementInput),
+			graphql.NewInputUnmarshaler("ImportCatalogInput", ec.unmarshalInputImportCatalogInput),
 			graphql.NewInputUnmarshaler("JobRunOrder", ec.unmarshalInputJobRunOrder),
 			graphql.NewInputUnmarshaler("JobRunWhereInput", ec.unmarshalInputJobRunWhereInput),
 			graphql.NewInputUnmarshaler("LedgerEntryOrder", ec.unmarshalInputLedgerEntryOrder),
@@ -6998,6 +7026,20 @@ func (ec *executionContext) field_Mutation_createProgram_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_importAssessment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ImportAssessmentInput, error) {
+			return ec.unmarshalNImportAssessmentInput2sicherkommunalᚋgraphᚐImportAssessmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_importBankStatementFile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7026,6 +7068,20 @@ func (ec *executionContext) field_Mutation_importBankStatement_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ImportBankStatementInput, error) {
 			return ec.unmarshalNImportBankStatementInput2sicherkommunalᚋgraphᚐImportBankStatementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importCatalog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ImportCatalogInput, error) {
+			return ec.unmarshalNImportCatalogInput2sicherkommunalᚋgraphᚐImportCatalogInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -18402,6 +18458,94 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiToken(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeApiToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importCatalog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importCatalog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportCatalog(ctx, fc.Args["input"].(ImportCatalogInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Catalog) graphql.Marshaler {
+			return ec.marshalNCatalog2ᚖsicherkommunalᚋentᚐCatalog(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importCatalog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Catalog(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importCatalog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importAssessment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importAssessment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportAssessment(ctx, fc.Args["input"].(ImportAssessmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assessment) graphql.Marshaler {
+			return ec.marshalNAssessment2ᚖsicherkommunalᚋentᚐAssessment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importAssessment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assessment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importAssessment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -38291,6 +38435,55 @@ func UnmarshalFlagWhereInput(ctx context.Context, raw any) (ent.FlagWhereInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputImportAssessmentInput(ctx context.Context, obj any) (ImportAssessmentInput, error) {
+	var it ImportAssessmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"assessmentID", "file"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "assessmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assessmentID"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssessmentID = data
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportAssessmentInput unmarshals raw into the ImportAssessmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportAssessmentInput(ctx context.Context, raw any) (ImportAssessmentInput, error) {
+	var out ImportAssessmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportAssessmentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputImportBankStatementInput(ctx context.Context, obj any) (ImportBankStatementInput, error) {
 	var it ImportBankStatementInput
 	if obj == nil {
@@ -38337,6 +38530,83 @@ func (ec *executionContext) unmarshalInputImportBankStatementInput(ctx context.C
 func UnmarshalImportBankStatementInput(ctx context.Context, raw any) (ImportBankStatementInput, error) {
 	var out ImportBankStatementInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportBankStatementInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportCatalogInput(ctx context.Context, obj any) (ImportCatalogInput, error) {
+	var it ImportCatalogInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"format", "file", "name", "version", "source", "publishedOn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalNCatalogFormat2sicherkommunalᚋgraphᚐCatalogFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "publishedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedOn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportCatalogInput unmarshals raw into the ImportCatalogInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportCatalogInput(ctx context.Context, raw any) (ImportCatalogInput, error) {
+	var out ImportCatalogInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportCatalogInput", raw, &out)
 	return out, err
 }
 
@@ -49372,6 +49642,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importCatalog":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importCatalog(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importAssessment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importAssessment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createAssessment":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAssessment(ctx, field)
@@ -52111,6 +52395,16 @@ func (ec *executionContext) marshalNCatalogConnection2ᚖsicherkommunalᚋentᚐ
 	return ec._CatalogConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCatalogFormat2sicherkommunalᚋgraphᚐCatalogFormat(ctx context.Context, v any) (CatalogFormat, error) {
+	var res CatalogFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCatalogFormat2sicherkommunalᚋgraphᚐCatalogFormat(ctx context.Context, sel ast.SelectionSet, v CatalogFormat) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNCatalogGroup2ᚖsicherkommunalᚋentᚐCatalogGroup(ctx context.Context, sel ast.SelectionSet, v *ent.CatalogGroup) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CatalogGroup!")
@@ -52492,8 +52786,18 @@ func (ec *executionContext) marshalNID2ᚕsicherkommunalᚋentᚋschemaᚋpulid�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNImportAssessmentInput2sicherkommunalᚋgraphᚐImportAssessmentInput(ctx context.Context, v any) (ImportAssessmentInput, error) {
+	res, err := ec.unmarshalInputImportAssessmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNImportBankStatementInput2sicherkommunalᚋgraphᚐImportBankStatementInput(ctx context.Context, v any) (ImportBankStatementInput, error) {
 	res, err := ec.unmarshalInputImportBankStatementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNImportCatalogInput2sicherkommunalᚋgraphᚐImportCatalogInput(ctx context.Context, v any) (ImportCatalogInput, error) {
+	res, err := ec.unmarshalInputImportCatalogInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -3,14 +3,19 @@
 package graph
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/calendarfeed"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
+	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopspring/decimal"
 )
 
@@ -88,10 +93,31 @@ type CreateCalendarFeedPayload struct {
 	Feed *ent.CalendarFeed `json:"feed"`
 }
 
+type ImportAssessmentInput struct {
+	AssessmentID pulid.ID `json:"assessmentID"`
+	// A filled WiBA-Tool spreadsheet: rows by checklist and "Nr. in WiBA";
+	// "Umsetzung" ja, nein, teilweise, entbehrlich, nicht zutreffend, nicht
+	// relevant, offen, ungeprüft (empty keeps the stored answer); "Notizen" the
+	// note, or the justification of NOT_APPLICABLE.
+	File graphql.Upload `json:"file"`
+}
+
 type ImportBankStatementInput struct {
 	Format bankstatementimport.Format `json:"format"`
 	// The statement file as text: camt.053 XML (.001.02 to .001.13) or the CSV layout of the README. Larger files: importBankStatementFile.
 	Content string `json:"content"`
+}
+
+type ImportCatalogInput struct {
+	Format CatalogFormat  `json:"format"`
+	File   graphql.Upload `json:"file"`
+	// Required for WIBA_XLSX; for OSCAL_JSON, if given, it must equal the document's.
+	Name *string `json:"name,omitempty"`
+	// Required for WIBA_XLSX; for OSCAL_JSON, if given, it must equal the document's.
+	Version *string `json:"version,omitempty"`
+	// Where the texts come from (the edition of the BSI's material, a URL).
+	Source      *string    `json:"source,omitempty"`
+	PublishedOn *time.Time `json:"publishedOn,omitempty"`
 }
 
 type PostDisbursementInput struct {
@@ -166,4 +192,62 @@ type Viewer struct {
 	Municipality *ent.Municipality `json:"municipality,omitempty"`
 	// Set for CONTRACTOR tokens of one consultant.
 	Consultant *ent.Consultant `json:"consultant,omitempty"`
+}
+
+// The file format of an imported catalogue.
+type CatalogFormat string
+
+const (
+	// The WiBA-Tool's spreadsheet export (first worksheet; columns by name): name and version are required.
+	CatalogFormatWibaXlsx CatalogFormat = "WIBA_XLSX"
+	// An OSCAL 1.0 catalog JSON document: its metadata names the edition.
+	CatalogFormatOscalJSON CatalogFormat = "OSCAL_JSON"
+)
+
+var AllCatalogFormat = []CatalogFormat{
+	CatalogFormatWibaXlsx,
+	CatalogFormatOscalJSON,
+}
+
+func (e CatalogFormat) IsValid() bool {
+	switch e {
+	case CatalogFormatWibaXlsx, CatalogFormatOscalJSON:
+		return true
+	}
+	return false
+}
+
+func (e CatalogFormat) String() string {
+	return string(e)
+}
+
+func (e *CatalogFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CatalogFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CatalogFormat", str)
+	}
+	return nil
+}
+
+func (e CatalogFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CatalogFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CatalogFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

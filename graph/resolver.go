@@ -10,6 +10,7 @@ import (
 	"sicherkommunal/assessment"
 	"sicherkommunal/auth"
 	"sicherkommunal/calendar"
+	"sicherkommunal/catalog"
 	"sicherkommunal/ent"
 	"sicherkommunal/ledger"
 	"sicherkommunal/monitoring"
@@ -31,7 +32,9 @@ type Resolver struct {
 	Recon *reconcile.Service
 	// Assess conducts the WiBA assessments.
 	Assess *assessment.Service
-	Log    *slog.Logger
+	// Catalog stores imported catalogues.
+	Catalog *catalog.Service
+	Log     *slog.Logger
 }
 
 // ent returns the transactional client of a mutation (entgql.Transactioner)
