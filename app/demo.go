@@ -142,6 +142,10 @@ func loadDemo(ctx context.Context, client *ent.Client, svc *programme.Service, l
 		consultants = append(consultants, co)
 	}
 
+	cat, err := demoCatalog(ctx, c, now)
+	if err != nil {
+		return false, fmt.Errorf("catalogue: %w", err)
+	}
 	var active []*ent.Participation // registered now and not withdrawn
 	for i, k := range ks {
 		m, made, err := demoMunicipality(ctx, c, k)
@@ -160,6 +164,9 @@ func loadDemo(ctx context.Context, client *ent.Client, svc *programme.Service, l
 		pa, err := demoParticipation(ctx, c, svc, ledgerSvc, p, m, i, today, now)
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", m.Name, err)
+		}
+		if err := demoAssessments(ctx, c, ledgerSvc.Dialect, cat, pa, consultants[i%len(consultants)], pa.Status, i, now); err != nil {
+			return false, fmt.Errorf("%s: assessments: %w", m.Name, err)
 		}
 		added = true
 		if pa.Status != participation.StatusWITHDRAWN {

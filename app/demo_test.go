@@ -48,6 +48,12 @@ func demoCountsQuery() string {
 	for _, st := range []string{"PLANNED", "IN_PROGRESS", "DONE", "CANCELLED"} {
 		add("measures_"+st, "measures", "status: "+st)
 	}
+	add("catalogs", "catalogs", "")
+	for _, k := range []string{"BASELINE", "FOLLOW_UP"} {
+		for _, st := range []string{"IN_PROGRESS", "SUBMITTED", "CONFIRMED", "RETURNED"} {
+			add("assessments_"+k+"_"+st, "assessments", "kind: "+k+", status: "+st)
+		}
+	}
 	add("ledger_stage1Disbursements", "ledgerEntries", "stage: STAGE_1, kind: DISBURSEMENT")
 	add("ledger_stage2Disbursements", "ledgerEntries", "stage: STAGE_2, kind: DISBURSEMENT")
 	add("ledger_reversals", "ledgerEntries", "kind: REVERSAL")
@@ -126,15 +132,19 @@ var demoContent = map[string]int{
 	"ledger_stage1Disbursements": 35, "ledger_stage2Disbursements": 20, "ledger_reversals": 1,
 	"bankStatementImports": 1, "bankTransactions": 9,
 	"bankTransactions_MATCHED": 7, "bankTransactions_AMBIGUOUS": 0, "bankTransactions_UNMATCHED": 1, "bankTransactions_AMOUNT_MISMATCH": 1,
+	"catalogs":             1,
 	"calendarFeeds_active": 3, "calendarFeeds_active_PROGRAM": 1, "calendarFeeds_active_MUNICIPALITY": 1, "calendarFeeds_active_CONSULTANT": 1,
 }
 
 // demoOn26November is what depends on the date, on 2026-11-26 at 10:00 in
-// Berlin: steps done or late, and the flags the monitoring jobs raise.
+// Berlin: steps done or late, the assessments they imply, and the flags
+// the monitoring jobs raise.
 var demoOn26November = map[string]int{
 	"steps_completed": 165, "steps_late": 61,
 	"flags_open": 44, "flags_open_STEP_OVERDUE": 39, "flags_open_DEADLINE_AT_RISK": 0, "flags_open_BUDGET_OVERRUN": 5,
 	"flags_open_LEDGER_MISMATCH": 0, "flags_open_PAYMENT_UNMATCHED": 0,
+	"assessments_BASELINE_IN_PROGRESS": 8, "assessments_BASELINE_SUBMITTED": 4, "assessments_BASELINE_CONFIRMED": 16, "assessments_BASELINE_RETURNED": 2,
+	"assessments_FOLLOW_UP_IN_PROGRESS": 0, "assessments_FOLLOW_UP_SUBMITTED": 0, "assessments_FOLLOW_UP_CONFIRMED": 9, "assessments_FOLLOW_UP_RETURNED": 0,
 }
 
 // loadDemoAt runs what `-demo` does at the test server's clock: the demo
@@ -238,7 +248,7 @@ func TestDemoContentAnyDate(t *testing.T) {
 			if added, _ := loadDemoAt(t, s); !added {
 				t.Fatal("nothing added")
 			}
-			got := without(demoCounts(t, s, s.Admin, c.at.Truncate(24*time.Hour)), "flags_", "steps_", "apiTokens_")
+			got := without(demoCounts(t, s, s.Admin, c.at.Truncate(24*time.Hour)), "flags_", "steps_", "apiTokens_", "assessments_")
 			want := without(demoContent, "steps_")
 			if !c.same {
 				if got["participations"] != 40 || got["appointments"] != 36 || got["ledger_stage1Disbursements"] != 0 {
