@@ -178,13 +178,28 @@ func ProgramPicture(ctx context.Context, c *ent.Client, d store.Dialect, in Pict
 	if err != nil {
 		return nil, err
 	}
+	pic, kinds := compose(rows, in)
+	if in.TopGaps > 0 && len(kinds) > 0 {
+		if pic.MostOftenNo, err = readGaps(ctx, c, d, in, kinds); err != nil {
+			return nil, err
+		}
+	}
+	if pic.MostOftenNo == nil {
+		pic.MostOftenNo = []*GapFigures{}
+	}
+	return pic, nil
+}
+
+// compose builds the picture of the count rows, all but the questions
+// most often NO; it returns the kinds of Kommune whose members enter it.
+func compose(rows []row, in PictureInput) (*Picture, []municipality.Kind) {
 	pic := &Picture{ProgramID: in.ProgramID, Kind: in.Kind, Anonymised: in.Anonymised}
 	byKommune := kommunen(rows, in.Kind)
 	kinds := publishedKinds(byKommune, in.Anonymised)
 	in1 := keep(byKommune, kinds)
 	pic.Kommunen = len(in1)
-	pic.Checklists = checklists(in1, in.Anonymised)
 	pic.ByKind = byKind(byKommune, kinds, in.Anonymised)
+	pic.Checklists = checklists(in1, in.Anonymised, publishedChecklists(pic.ByKind, in.Anonymised))
 	pic.Change = progress(rows, in.Anonymised)
 	if !in.Anonymised {
 		pic.PerKommune = in1
@@ -196,15 +211,7 @@ func ProgramPicture(ctx context.Context, c *ent.Client, d store.Dialect, in Pict
 			}
 		}
 	}
-	if in.TopGaps > 0 && len(kinds) > 0 {
-		if pic.MostOftenNo, err = readGaps(ctx, c, d, in, kinds); err != nil {
-			return nil, err
-		}
-	}
-	if pic.MostOftenNo == nil {
-		pic.MostOftenNo = []*GapFigures{}
-	}
-	return pic, nil
+	return pic, kinds
 }
 
 func readCounts(ctx context.Context, c *ent.Client, d store.Dialect, program pulid.ID) ([]row, error) {
@@ -285,12 +292,45 @@ func keep(ks []*KommuneFigures, kinds []municipality.Kind) []*KommuneFigures {
 	return out
 }
 
-// checklists are the figures per checklist of the Kommunen ks.
-func checklists(ks []*KommuneFigures, anonymised bool) []*ChecklistFigures {
+// published says which checklists of a kind of Kommune enter a figure;
+// nil: all.
+type published map[municipality.Kind]map[int]bool
+
+// publishedChecklists are, anonymised, the checklists each kind publishes
+// a figure of. A checklist's figure for the whole programme counts only
+// the Kommunen of the kinds whose own figure of it is published: so the
+// whole is the sum of its published kinds, checklist by checklist, and
+// no kind's withheld figure follows from the whole less the others.
+func publishedChecklists(kinds []*KindFigures, anonymised bool) published {
+	if !anonymised {
+		return nil
+	}
+	out := published{}
+	for _, k := range kinds {
+		out[k.MunicipalityKind] = map[int]bool{}
+		for _, f := range k.Checklists {
+			if f.Withheld == nil {
+				out[k.MunicipalityKind][f.Number] = true
+			}
+		}
+	}
+	return out
+}
+
+// checklists are the figures per checklist of the Kommunen ks (of the
+// checklists only that their kind publishes, when only is not nil).
+func checklists(ks []*KommuneFigures, anonymised bool, only published) []*ChecklistFigures {
 	idx := map[int]*ChecklistFigures{}
 	var out []*ChecklistFigures
 	for _, k := range ks {
 		for _, g := range k.Checklists {
+			if only != nil && !only[k.kind][g.Number] {
+				if idx[g.Number] == nil {
+					idx[g.Number] = &ChecklistFigures{Number: g.Number, Title: g.Title, Priority: g.Priority}
+					out = append(out, idx[g.Number])
+				}
+				continue
+			}
 			f := idx[g.Number]
 			if f == nil {
 				f = &ChecklistFigures{Number: g.Number, Title: g.Title, Priority: g.Priority}
@@ -341,7 +381,7 @@ func byKind(ks []*KommuneFigures, published []municipality.Kind, anonymised bool
 			members := keep(ks, []municipality.Kind{kind})
 			n := len(members)
 			f.Kommunen = &n
-			f.Checklists = checklists(members, anonymised)
+			f.Checklists = checklists(members, anonymised, nil)
 		}
 		out = append(out, f)
 	}
@@ -440,11 +480,11 @@ func readGaps(ctx context.Context, c *ent.Client, d store.Dialect, in PictureInp
 			return nil, err
 		}
 		if in.Anonymised && n < MinGroup {
-			w := Withheld
-			g.Withheld = &w
-		} else {
-			g.Kommunen = &n
+			// Not listed: even its rank would tell of fewer than MinGroup
+			// Kommunen (the list is by count, so the rest are smaller).
+			break
 		}
+		g.Kommunen = &n
 		out = append(out, g)
 	}
 	return out, rs.Err()

@@ -67,11 +67,7 @@ func TestAnonymisedPicture(t *testing.T) {
 		rows = append(rows, kommune(i, municipality.KindEINHEITSGEMEINDE, types.AssessmentBaseline, 5, 5))
 	}
 	build := func(rows []row, anonymised bool) (*Picture, []municipality.Kind) {
-		ks := kommunen(rows, types.AssessmentBaseline)
-		kinds := publishedKinds(ks, anonymised)
-		in := keep(ks, kinds)
-		return &Picture{Kommunen: len(in), Checklists: checklists(in, anonymised), ByKind: byKind(ks, kinds, anonymised),
-			Change: progress(rows, anonymised)}, kinds
+		return compose(rows, PictureInput{Kind: types.AssessmentBaseline, Anonymised: anonymised})
 	}
 	p, kinds := build(rows, true)
 	if len(kinds) != 1 || kinds[0] != municipality.KindLANDKREIS || p.Kommunen != 6 {
@@ -115,5 +111,69 @@ func TestAnonymisedPicture(t *testing.T) {
 	c := p.Change[0]
 	if c.Withheld != nil || *c.Kommunen != 6 || *c.Improved != 4 || *c.Worse != 2 || *c.Unchanged != 0 || c.FollowUpMedian.String() != "100" {
 		t.Errorf("change of 6: %+v", c)
+	}
+}
+
+// TestWithheldChecklistOfAPublishedKind: a kind is published (5
+// Einheitsgemeinden) but one of its checklists is not (only 4 have an
+// applicable answer in Drucker). The whole's Drucker figure then leaves
+// that kind out, so it equals the published kinds' sum and the withheld
+// group does not follow from the whole less the others.
+func TestWithheldChecklistOfAPublishedKind(t *testing.T) {
+	drucker := func(r row, yes, applicable, na int) row {
+		r.group = GroupScore{Number: 6, Title: "Drucker", Priority: 4, Counts: Counts{Yes: yes, No: applicable - yes, NotApplicable: na}}
+		return r
+	}
+	var rows []row
+	for i := range 6 {
+		k := kommune(i, municipality.KindLANDKREIS, types.AssessmentBaseline, i%3, 2)
+		rows = append(rows, k, drucker(k, i%2, 2, 0))
+	}
+	for i := 6; i < 11; i++ {
+		k := kommune(i, municipality.KindEINHEITSGEMEINDE, types.AssessmentBaseline, 1, 2)
+		d := drucker(k, 2, 2, 0)
+		if i == 6 {
+			d = drucker(k, 0, 0, 2) // nothing applies
+		}
+		rows = append(rows, k, d)
+	}
+	p, kinds := compose(rows, PictureInput{Kind: types.AssessmentBaseline, Anonymised: true})
+	if len(kinds) != 2 || p.Kommunen != 11 {
+		t.Fatalf("kinds %v, %d Kommunen", kinds, p.Kommunen)
+	}
+	figure := func(fs []*ChecklistFigures, number int) *ChecklistFigures {
+		for _, f := range fs {
+			if f.Number == number {
+				return f
+			}
+		}
+		t.Fatalf("no checklist %d", number)
+		return nil
+	}
+	var lk, eg *KindFigures
+	for _, k := range p.ByKind {
+		switch k.MunicipalityKind {
+		case municipality.KindLANDKREIS:
+			lk = k
+		case municipality.KindEINHEITSGEMEINDE:
+			eg = k
+		}
+	}
+	if f := figure(eg.Checklists, 6); f.Withheld == nil || f.Kommunen != nil || f.Fulfilled != nil {
+		t.Fatalf("the Einheitsgemeinden's Drucker: %+v", f)
+	}
+	whole, own := figure(p.Checklists, 6), figure(lk.Checklists, 6)
+	if *whole.Kommunen != *own.Kommunen || *whole.FullyFulfilled != *own.FullyFulfilled || fmt.Sprint(*whole.Fulfilled) != fmt.Sprint(*own.Fulfilled) {
+		t.Fatalf("the whole's Drucker (%d, %d full, %+v) is not the Landkreise's (%d, %d full, %+v)",
+			*whole.Kommunen, *whole.FullyFulfilled, *whole.Fulfilled, *own.Kommunen, *own.FullyFulfilled, *own.Fulfilled)
+	}
+	// Backup, published by both kinds, counts both.
+	if b := figure(p.Checklists, 3); *b.Kommunen != 11 {
+		t.Fatalf("the whole's Backup: %d Kommunen", *b.Kommunen)
+	}
+	// Not anonymised, every Kommune counts.
+	full, _ := compose(rows, PictureInput{Kind: types.AssessmentBaseline})
+	if f := figure(full.Checklists, 6); *f.Kommunen != 10 {
+		t.Fatalf("the full Drucker: %d Kommunen", *f.Kommunen)
 	}
 }
