@@ -70,7 +70,7 @@ func demoCountsQuery() string {
 		add("apiTokens_active_"+r, "apiTokens", "revokedAtIsNil: true, role: "+r)
 	}
 	fmt.Fprintf(&b, "  flags_open: flags(first: 1, open: true) { totalCount }\n")
-	for _, k := range []string{"STEP_OVERDUE", "DEADLINE_AT_RISK", "BUDGET_OVERRUN", "LEDGER_MISMATCH", "PAYMENT_UNMATCHED"} {
+	for _, k := range []string{"STEP_OVERDUE", "DEADLINE_AT_RISK", "BUDGET_OVERRUN", "LEDGER_MISMATCH", "PAYMENT_UNMATCHED", "ASSESSMENT_MISSING", "ASSESSMENT_UNCONFIRMED"} {
 		fmt.Fprintf(&b, "  flags_open_%s: flags(first: 1, open: true, where: {kind: %s}) { totalCount }\n", k, k)
 	}
 	b.WriteString("}")
@@ -141,8 +141,8 @@ var demoContent = map[string]int{
 // the monitoring jobs raise.
 var demoOn26November = map[string]int{
 	"steps_completed": 165, "steps_late": 61,
-	"flags_open": 44, "flags_open_STEP_OVERDUE": 39, "flags_open_DEADLINE_AT_RISK": 0, "flags_open_BUDGET_OVERRUN": 5,
-	"flags_open_LEDGER_MISMATCH": 0, "flags_open_PAYMENT_UNMATCHED": 0,
+	"flags_open": 59, "flags_open_STEP_OVERDUE": 39, "flags_open_DEADLINE_AT_RISK": 0, "flags_open_BUDGET_OVERRUN": 5,
+	"flags_open_LEDGER_MISMATCH": 0, "flags_open_PAYMENT_UNMATCHED": 0, "flags_open_ASSESSMENT_MISSING": 11, "flags_open_ASSESSMENT_UNCONFIRMED": 4,
 	"assessments_BASELINE_IN_PROGRESS": 8, "assessments_BASELINE_SUBMITTED": 4, "assessments_BASELINE_CONFIRMED": 16, "assessments_BASELINE_RETURNED": 2,
 	"assessments_FOLLOW_UP_IN_PROGRESS": 0, "assessments_FOLLOW_UP_SUBMITTED": 0, "assessments_FOLLOW_UP_CONFIRMED": 9, "assessments_FOLLOW_UP_RETURNED": 0,
 }

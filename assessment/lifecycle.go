@@ -3,6 +3,7 @@ package assessment
 import (
 	"context"
 	"slices"
+	"time"
 
 	"sicherkommunal/apperr"
 	"sicherkommunal/ent"
@@ -76,3 +77,11 @@ func CheckBaselineSubmitted(ctx context.Context, c *ent.Client, participationID 
 // AssessmentRequired is the code of a step that needs a submitted
 // assessment first.
 const AssessmentRequired = "ASSESSMENT_REQUIRED"
+
+// ConfirmWithinDays is how long a submitted assessment may wait for its
+// Kommune to confirm or return it before the monitoring flags it
+// (ASSESSMENT_UNCONFIRMED); ConfirmWithin the same as a duration.
+const (
+	ConfirmWithinDays = 14
+	ConfirmWithin     = ConfirmWithinDays * 24 * time.Hour
+)

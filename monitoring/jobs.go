@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"sicherkommunal/assessment"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/schema/pulid"
@@ -19,6 +20,8 @@ const (
 	JobBudgetOverruns = "budget-overruns"
 	JobLedgerAudit    = "ledger-audit"
 	JobUnmatched      = "unmatched-payments"
+	JobAssessments    = "assessment-missing"
+	JobUnconfirmed    = "assessment-unconfirmed"
 )
 
 // UnmatchedAfterBankingDays is how long a bank debit may stay unmatched.
@@ -89,6 +92,38 @@ SELECT s.id AS subject_key, 'WARNING' AS severity, p.program_id AS program_id, s
 FROM steps s JOIN participations p ON p.id = s.participation_id
 WHERE s.completed_at IS NULL AND s.due_on < ` + today + ` AND p.status NOT IN ('WITHDRAWN', 'SETTLED')`,
 		args: []any{arg}}, now)
+}
+
+// assessmentMissing: a participation whose step ONSITE_ASSESSMENT is due
+// (on or before today in the programme's time zone) or done, without a
+// submitted or confirmed BASELINE (assessment.CheckBaselineSubmitted is
+// the same rule for completing the step).
+func (r *Runner) assessmentMissing(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
+	d := r.dialect()
+	today, arg := d.Date(r.today(now))
+	return r.syncFlags(ctx, c, flag.KindASSESSMENT_MISSING, condition{sql: `
+SELECT s.id AS subject_key, 'WARNING' AS severity, p.program_id AS program_id, s.participation_id AS participation_id,
+  s.id AS step_id, NULL AS measure_id,
+  'Step ONSITE_ASSESSMENT was due on ' || ` + d.DateText("s.due_on") + ` || '; no BASELINE assessment is submitted' AS message
+FROM steps s JOIN participations p ON p.id = s.participation_id
+WHERE s.kind = 'ONSITE_ASSESSMENT' AND (s.completed_at IS NOT NULL OR s.due_on <= ` + today + `)
+  AND p.status NOT IN ('WITHDRAWN', 'SETTLED')
+  AND NOT EXISTS (SELECT 1 FROM assessments a WHERE a.participation_id = p.id AND a.kind = 'BASELINE'
+    AND a.status IN ('SUBMITTED', 'CONFIRMED'))`,
+		args: []any{arg}}, now)
+}
+
+// assessmentUnconfirmed: an assessment SUBMITTED more than
+// assessment.ConfirmWithin ago that its Kommune has neither confirmed nor
+// returned.
+func (r *Runner) assessmentUnconfirmed(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
+	return r.syncFlags(ctx, c, flag.KindASSESSMENT_UNCONFIRMED, condition{sql: `
+SELECT a.id AS subject_key, 'WARNING' AS severity, p.program_id AS program_id, a.participation_id AS participation_id,
+  NULL AS step_id, NULL AS measure_id,
+  'The ' || a.kind || ' assessment was submitted more than ` + fmt.Sprint(assessment.ConfirmWithinDays) + ` days ago and is neither confirmed nor returned by the Kommune' AS message
+FROM assessments a JOIN participations p ON p.id = a.participation_id
+WHERE a.status = 'SUBMITTED' AND a.submitted_at < ? AND p.status <> 'WITHDRAWN'`,
+		args: []any{now.Add(-assessment.ConfirmWithin)}}, now)
 }
 
 // deadlineWatch: participations not yet accepted with at most 30 days to

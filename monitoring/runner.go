@@ -1,5 +1,6 @@
 // Package monitoring runs the monitoring jobs on robfig/cron: overdue steps,
-// deadlines at risk, budget overruns and the ledger audit. Each job is a
+// deadlines at risk, budget overruns, the ledger audit, unmatched payments
+// and assessments missing or unconfirmed. Each job is a
 // few set-based statements plus an idempotent raise/resolve of flags, runs
 // in one transaction, and is recorded as a JobRun. Time comes from the
 // injected clock. With several replicas on PostgreSQL each tick of each job
@@ -35,6 +36,8 @@ var DefaultSchedules = map[string]string{
 	JobBudgetOverruns: "5 6 * * *",
 	JobLedgerAudit:    "40 * * * *",
 	JobUnmatched:      "20 7 * * 1-5",
+	JobAssessments:    "10 6 * * *",
+	JobUnconfirmed:    "15 6 * * *",
 }
 
 // ScheduleEnv names the environment variable that overrides a job's
@@ -63,6 +66,8 @@ var jobs = map[string]jobFunc{
 	JobBudgetOverruns: (*Runner).budgetOverruns,
 	JobLedgerAudit:    (*Runner).ledgerAudit,
 	JobUnmatched:      (*Runner).unmatchedPayments,
+	JobAssessments:    (*Runner).assessmentMissing,
+	JobUnconfirmed:    (*Runner).assessmentUnconfirmed,
 }
 
 // Jobs lists the job names in a stable order.

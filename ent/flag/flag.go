@@ -144,11 +144,13 @@ type Kind string
 
 // Kind values.
 const (
-	KindSTEP_OVERDUE      Kind = "STEP_OVERDUE"
-	KindDEADLINE_AT_RISK  Kind = "DEADLINE_AT_RISK"
-	KindBUDGET_OVERRUN    Kind = "BUDGET_OVERRUN"
-	KindLEDGER_MISMATCH   Kind = "LEDGER_MISMATCH"
-	KindPAYMENT_UNMATCHED Kind = "PAYMENT_UNMATCHED"
+	KindSTEP_OVERDUE           Kind = "STEP_OVERDUE"
+	KindDEADLINE_AT_RISK       Kind = "DEADLINE_AT_RISK"
+	KindBUDGET_OVERRUN         Kind = "BUDGET_OVERRUN"
+	KindLEDGER_MISMATCH        Kind = "LEDGER_MISMATCH"
+	KindPAYMENT_UNMATCHED      Kind = "PAYMENT_UNMATCHED"
+	KindASSESSMENT_MISSING     Kind = "ASSESSMENT_MISSING"
+	KindASSESSMENT_UNCONFIRMED Kind = "ASSESSMENT_UNCONFIRMED"
 )
 
 func (k Kind) String() string {
@@ -158,7 +160,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindSTEP_OVERDUE, KindDEADLINE_AT_RISK, KindBUDGET_OVERRUN, KindLEDGER_MISMATCH, KindPAYMENT_UNMATCHED:
+	case KindSTEP_OVERDUE, KindDEADLINE_AT_RISK, KindBUDGET_OVERRUN, KindLEDGER_MISMATCH, KindPAYMENT_UNMATCHED, KindASSESSMENT_MISSING, KindASSESSMENT_UNCONFIRMED:
 		return nil
 	default:
 		return fmt.Errorf("flag: invalid enum value for kind field: %q", k)

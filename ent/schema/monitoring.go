@@ -26,7 +26,8 @@ func (Flag) Mixin() []ent.Mixin {
 func (Flag) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("kind").
-			Values("STEP_OVERDUE", "DEADLINE_AT_RISK", "BUDGET_OVERRUN", "LEDGER_MISMATCH", "PAYMENT_UNMATCHED").
+			Values("STEP_OVERDUE", "DEADLINE_AT_RISK", "BUDGET_OVERRUN", "LEDGER_MISMATCH", "PAYMENT_UNMATCHED",
+				"ASSESSMENT_MISSING", "ASSESSMENT_UNCONFIRMED").
 			Immutable().Annotations(entgql.OrderField("KIND")),
 		field.Enum("severity").Values("INFO", "WARNING", "CRITICAL").Annotations(entgql.OrderField("SEVERITY")),
 		field.String("subject_key").NotEmpty().MaxLen(100).Immutable().

@@ -119,10 +119,11 @@ var rows = map[string]rowFilter{
 		own(func(id pulid.ID) func(*sql.Selector) {
 			return fundingaccount.HasParticipationWith(participation.MunicipalityID(id))
 		})),
-	// The contractor sees schedule flags (no money); a Kommune its own.
+	// The contractor sees schedule and assessment flags (no money); a
+	// Kommune its own.
 	gen.TypeFlag: or(every(staff...),
 		roleRows(types.RoleContractor, func(*auth.Viewer) func(*sql.Selector) {
-			return flag.KindIn(flag.KindSTEP_OVERDUE, flag.KindDEADLINE_AT_RISK)
+			return flag.KindIn(flag.KindSTEP_OVERDUE, flag.KindDEADLINE_AT_RISK, flag.KindASSESSMENT_MISSING, flag.KindASSESSMENT_UNCONFIRMED)
 		}),
 		own(func(id pulid.ID) func(*sql.Selector) {
 			return flag.HasParticipationWith(participation.MunicipalityID(id))
