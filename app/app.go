@@ -101,7 +101,7 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 		collectors.NewDBStatsCollector(db.SQL, "main"), batches)
 	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger,
 		Calendar: a.calendar, Monitoring: a.monitoring, Recon: a.recon, Assess: a.assess,
-		Catalog: &catalog.Service{Now: now}, Log: log},
+		Catalogs: &catalog.Service{Now: now}, Log: log},
 		graph.Options{Registerer: reg, NoIntrospection: opts.NoIntrospection, MaxUploadBytes: opts.MaxUploadBytes})
 
 	mux := http.NewServeMux()
@@ -114,6 +114,10 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	mux.Handle("GET /calendar/{file}", web.Feeds(a.calendar, log))
 	mux.Handle("GET /exports/reconciliation.csv", a.auth.Middleware(web.ReconciliationExport(a.recon, db.Client, now, log, false)))
 	mux.Handle("GET /exports/reconciliation.xlsx", a.auth.Middleware(web.ReconciliationExport(a.recon, db.Client, now, log, true)))
+	mux.Handle("GET /exports/security.csv", a.auth.Middleware(web.SecurityExport(a.assess, db.Client, loc, log, false)))
+	mux.Handle("GET /exports/security.xlsx", a.auth.Middleware(web.SecurityExport(a.assess, db.Client, loc, log, true)))
+	mux.Handle("GET /exports/security-anonymised.xlsx", a.auth.Middleware(web.AnonymisedSecurityExport(a.assess, db.Client, log)))
+	mux.Handle("GET /exports/assessments/{file}", a.auth.Middleware(web.AssessmentOSCAL(a.assess, db.Client, log)))
 	mux.Handle("GET /schema.graphql", a.auth.RequireRole(nil, web.ClientSchema(!opts.NoIntrospection)))
 	mux.Handle("GET /healthz", web.Health())
 	mux.Handle("GET /readyz", web.Ready(db.Ping, log))

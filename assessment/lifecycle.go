@@ -55,8 +55,15 @@ func Editable(status types.AssessmentStatus) bool { return status == types.Asses
 // Submitted reports whether the contractor has handed the assessment over
 // (SUBMITTED, or CONFIRMED by the Kommune since).
 func Submitted(status types.AssessmentStatus) bool {
-	return status == types.AssessmentSubmitted || status == types.AssessmentConfirmed
+	return slices.Contains(submitted, status)
 }
+
+// submitted are the statuses Submitted reports.
+var submitted = []types.AssessmentStatus{types.AssessmentSubmitted, types.AssessmentConfirmed}
+
+// SubmittedSQL is the same as an SQL list, for queries: status IN
+// SubmittedSQL.
+const SubmittedSQL = "('SUBMITTED', 'CONFIRMED')"
 
 // CheckBaselineSubmitted is the rule of the step ONSITE_ASSESSMENT: it is
 // complete only with a submitted (or confirmed) BASELINE assessment of

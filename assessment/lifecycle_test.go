@@ -1,6 +1,7 @@
 package assessment
 
 import (
+	"strings"
 	"testing"
 
 	"sicherkommunal/apperr"
@@ -93,5 +94,19 @@ func TestCounts(t *testing.T) {
 	s := &Score{Groups: []GroupScore{{Priority: 1, Counts: Counts{Yes: 1}}, {Priority: 1, Counts: Counts{No: 1}}, {Priority: 2, Counts: Counts{Yes: 1}}}}
 	if s.PriorityOneComplete() || !s.PriorityComplete(2) || s.PriorityComplete(3) {
 		t.Error("priority completeness")
+	}
+}
+
+// TestSubmittedSQL: the SQL list of the queries names exactly the statuses
+// Submitted reports.
+func TestSubmittedSQL(t *testing.T) {
+	var want []string
+	for _, s := range []types.AssessmentStatus{types.AssessmentInProgress, types.AssessmentSubmitted, types.AssessmentConfirmed, types.AssessmentReturned} {
+		if Submitted(s) {
+			want = append(want, "'"+string(s)+"'")
+		}
+	}
+	if got := "(" + strings.Join(want, ", ") + ")"; got != SubmittedSQL {
+		t.Fatalf("SubmittedSQL is %s, Submitted reports %s", SubmittedSQL, got)
 	}
 }

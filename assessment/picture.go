@@ -137,7 +137,7 @@ JOIN municipalities m ON m.id = p.municipality_id
 JOIN answers a ON a.assessment_id = s.id
 JOIN requirements r ON r.id = a.requirement_id
 JOIN catalog_groups g ON g.id = r.group_id
-WHERE p.program_id = ? AND s.status IN ('SUBMITTED', 'CONFIRMED')
+WHERE p.program_id = ? AND s.status IN ` + SubmittedSQL + `
 GROUP BY p.id, p.municipality_id, m.kind, s.kind, g.number, g.title, g.priority`
 
 // gapsQuery counts, per question, the Kommunen (of the given kinds) whose
@@ -149,7 +149,7 @@ JOIN municipalities m ON m.id = p.municipality_id
 JOIN answers a ON a.assessment_id = s.id
 JOIN requirements r ON r.id = a.requirement_id
 JOIN catalog_groups g ON g.id = r.group_id
-WHERE p.program_id = ? AND s.kind = ? AND s.status IN ('SUBMITTED', 'CONFIRMED') AND a.status = 'NO' AND m.kind IN (%s)
+WHERE p.program_id = ? AND s.kind = ? AND s.status IN ` + SubmittedSQL + ` AND a.status = 'NO' AND m.kind IN (%s)
 GROUP BY r.ref, r.question, g.number
 ORDER BY COUNT(*) DESC, g.number, r.ref
 LIMIT ?`

@@ -1,7 +1,10 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"sicherkommunal/apperr"
@@ -170,4 +173,19 @@ func Load(ctx context.Context, c *ent.Client, id pulid.ID) (*Catalogue, error) {
 		sortRequirements(cat.Groups[i].Requirements)
 	}
 	return cat, nil
+}
+
+// SortGroups puts stored checklists in catalogue order: by number.
+func SortGroups(gs []*ent.CatalogGroup) []*ent.CatalogGroup {
+	slices.SortFunc(gs, func(a, b *ent.CatalogGroup) int { return cmp.Compare(a.Number, b.Number) })
+	return gs
+}
+
+// SortQuestions puts stored questions in catalogue order: by number,
+// then reference.
+func SortQuestions(rs []*ent.Requirement) []*ent.Requirement {
+	slices.SortFunc(rs, func(a, b *ent.Requirement) int {
+		return cmp.Or(cmp.Compare(a.Number, b.Number), strings.Compare(a.Ref, b.Ref))
+	})
+	return rs
 }

@@ -44,7 +44,7 @@ func (r *mutationResolver) ImportCatalog(ctx context.Context, input ImportCatalo
 	if err != nil {
 		return nil, err
 	}
-	return r.Catalog.Import(ctx, r.ent(ctx), cat)
+	return r.Catalogs.Import(ctx, r.ent(ctx), cat)
 }
 
 // ImportAssessment is the resolver for the importAssessment field.
@@ -95,7 +95,7 @@ func (r *participationResolver) UnaddressedGaps(ctx context.Context, obj *ent.Pa
 // ProgramSecurity is the resolver for the programSecurity field.
 func (r *queryResolver) ProgramSecurity(ctx context.Context, programID pulid.ID, kind types.AssessmentKind) (*assessment.Picture, error) {
 	v := auth.FromContext(ctx)
-	in := assessment.PictureInput{ProgramID: programID, Kind: kind, TopGaps: 10,
+	in := assessment.PictureInput{ProgramID: programID, Kind: kind, TopGaps: assessment.TopGaps,
 		Anonymised: !v.Is(types.RoleAdmin, types.RoleMinistry, types.RoleCoordinator)}
 	if v.Is(types.RoleMunicipality) {
 		in.Own = v.MunicipalityID

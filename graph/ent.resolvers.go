@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sicherkommunal/apperr"
 	"sicherkommunal/calendar"
+	"sicherkommunal/catalog"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/programme"
@@ -19,6 +20,18 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
+
+// Groups is the resolver for the groups field.
+func (r *catalogResolver) Groups(ctx context.Context, obj *ent.Catalog) ([]*ent.CatalogGroup, error) {
+	groups, err := obj.Groups(ctx) // eager-loaded by field collection
+	return catalog.SortGroups(groups), err
+}
+
+// Requirements is the resolver for the requirements field.
+func (r *catalogGroupResolver) Requirements(ctx context.Context, obj *ent.CatalogGroup) ([]*ent.Requirement, error) {
+	reqs, err := obj.Requirements(ctx) // eager-loaded by field collection
+	return catalog.SortQuestions(reqs), err
+}
 
 // Steps is the resolver for the steps field.
 func (r *participationResolver) Steps(ctx context.Context, obj *ent.Participation) ([]*ent.Step, error) {
@@ -146,6 +159,12 @@ func (r *Resolver) Assessment() AssessmentResolver { return &assessmentResolver{
 // BankTransaction returns BankTransactionResolver implementation.
 func (r *Resolver) BankTransaction() BankTransactionResolver { return &bankTransactionResolver{r} }
 
+// Catalog returns CatalogResolver implementation.
+func (r *Resolver) Catalog() CatalogResolver { return &catalogResolver{r} }
+
+// CatalogGroup returns CatalogGroupResolver implementation.
+func (r *Resolver) CatalogGroup() CatalogGroupResolver { return &catalogGroupResolver{r} }
+
 // Funding returns FundingResolver implementation.
 func (r *Resolver) Funding() FundingResolver { return &fundingResolver{r} }
 
@@ -159,6 +178,8 @@ type (
 	answerResolver          struct{ *Resolver }
 	assessmentResolver      struct{ *Resolver }
 	bankTransactionResolver struct{ *Resolver }
+	catalogResolver         struct{ *Resolver }
+	catalogGroupResolver    struct{ *Resolver }
 	fundingResolver         struct{ *Resolver }
 	participationResolver   struct{ *Resolver }
 	queryResolver           struct{ *Resolver }

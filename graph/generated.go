@@ -53,6 +53,8 @@ type ResolverRoot interface {
 	Answer() AnswerResolver
 	Assessment() AssessmentResolver
 	BankTransaction() BankTransactionResolver
+	Catalog() CatalogResolver
+	CatalogGroup() CatalogGroupResolver
 	Funding() FundingResolver
 	KommunePicture() KommunePictureResolver
 	Mutation() MutationResolver
@@ -899,6 +901,12 @@ type AssessmentResolver interface {
 }
 type BankTransactionResolver interface {
 	Returned(ctx context.Context, obj *ent.BankTransaction) (bool, error)
+}
+type CatalogResolver interface {
+	Groups(ctx context.Context, obj *ent.Catalog) ([]*ent.CatalogGroup, error)
+}
+type CatalogGroupResolver interface {
+	Requirements(ctx context.Context, obj *ent.CatalogGroup) ([]*ent.Requirement, error)
 }
 type FundingResolver interface {
 	TotalPaid(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
@@ -13605,7 +13613,7 @@ func (ec *executionContext) _Catalog_groups(ctx context.Context, field graphql.C
 			return ec.fieldContext_Catalog_groups(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Groups(ctx)
+			return ec.Resolvers.Catalog().Groups(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CatalogGroup) graphql.Marshaler {
@@ -13620,7 +13628,7 @@ func (ec *executionContext) fieldContext_Catalog_groups(_ context.Context, field
 		Object:     "Catalog",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CatalogGroup(ctx, field)
 		},
@@ -14018,7 +14026,7 @@ func (ec *executionContext) _CatalogGroup_requirements(ctx context.Context, fiel
 			return ec.fieldContext_CatalogGroup_requirements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Requirements(ctx)
+			return ec.Resolvers.CatalogGroup().Requirements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Requirement) graphql.Marshaler {
@@ -14033,7 +14041,7 @@ func (ec *executionContext) fieldContext_CatalogGroup_requirements(_ context.Con
 		Object:     "CatalogGroup",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Requirement(ctx, field)
 		},

@@ -32,9 +32,9 @@ type Resolver struct {
 	Recon *reconcile.Service
 	// Assess conducts the WiBA assessments.
 	Assess *assessment.Service
-	// Catalog stores imported catalogues.
-	Catalog *catalog.Service
-	Log     *slog.Logger
+	// Catalogs stores imported catalogues.
+	Catalogs *catalog.Service
+	Log      *slog.Logger
 }
 
 // ent returns the transactional client of a mutation (entgql.Transactioner)

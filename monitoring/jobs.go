@@ -109,7 +109,7 @@ FROM steps s JOIN participations p ON p.id = s.participation_id
 WHERE s.kind = 'ONSITE_ASSESSMENT' AND (s.completed_at IS NOT NULL OR s.due_on <= ` + today + `)
   AND p.status NOT IN ('WITHDRAWN', 'SETTLED')
   AND NOT EXISTS (SELECT 1 FROM assessments a WHERE a.participation_id = p.id AND a.kind = 'BASELINE'
-    AND a.status IN ('SUBMITTED', 'CONFIRMED'))`,
+    AND a.status IN ` + assessment.SubmittedSQL + `)`,
 		args: []any{arg}}, now)
 }
 
