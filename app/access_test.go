@@ -27,6 +27,8 @@ type accessFixture struct {
 	stepB, entB string
 	apShared    string
 	measureB    string
+	// findingA and findingB: a HIGH finding of each (seedFinding).
+	findingA, findingB string
 }
 
 var roles = []string{"ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY", "BSI"}
@@ -72,6 +74,8 @@ func newAccessFixture(t *testing.T) *accessFixture {
 		s.must(t, s.Admin, `mutation($in: CreateAssessmentInput!) { createAssessment(input: $in) { id } }`,
 			map[string]any{"in": map[string]any{"participationID": pa, "catalogID": cat.ID, "kind": "BASELINE"}}, nil)
 	}
+	f.findingA = s.seedFinding(t, f.paA, "1.3.6.1.4.1.25623.1.0.117274", "10.1.0.5", "443/tcp", types.SeverityHigh)
+	f.findingB = s.seedFinding(t, f.paB, "1.3.6.1.4.1.25623.1.0.117274", "10.2.0.5", "443/tcp", types.SeverityHigh)
 	s.Clock.Set(time.Date(2026, 12, 5, 9, 0, 0, 0, berlinLoc))
 	s.runJob(t, "overdue-steps")
 	s.runJob(t, "deadline-watch")
@@ -121,6 +125,8 @@ func TestRoleMatrix(t *testing.T) {
 		"bankStatementImports": {"ADMIN": 0, "MINISTRY": 0, "COORDINATOR": 0, "CONTRACTOR": "FORBIDDEN", "MUNICIPALITY": "FORBIDDEN", "BSI": "FORBIDDEN"},
 		"catalogs":             {"ADMIN": 1, "MINISTRY": 1, "COORDINATOR": 1, "CONTRACTOR": 1, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
 		"assessments":          {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": 2, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
+		"securityTests":        {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": 2, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
+		"findings":             {"ADMIN": 2, "MINISTRY": 2, "COORDINATOR": 2, "CONTRACTOR": 2, "MUNICIPALITY": 1, "BSI": "FORBIDDEN"},
 	}
 	// Every connection of the Query type has a row.
 	var schema struct {
@@ -354,6 +360,13 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		{"reopenAssessment", `mutation($id: ID!) { reopenAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
 		{"submitAssessment", `mutation($id: ID!) { submitAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
 		{"confirmAssessment", `mutation($id: ID!) { confirmAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
+		{"changeFindingStatus", `mutation($id: ID!) { changeFindingStatus(input: {id: $id, status: CONFIRMED}) { id } }`, func() map[string]any {
+			ids["fi"] = s.seedFinding(t, pa, "1.3.6.1.4.1.25623.1.0.10330", "10.9.0.1", "general/tcp", types.SeverityMedium)
+			return map[string]any{"id": ids["fi"]}
+		}, nil},
+		{"linkFinding", `mutation($id: ID!, $me: ID!) { linkFinding(input: {findingID: $id, measureIDs: [$me]}) { id } }`, func() map[string]any {
+			return map[string]any{"id": ids["fi"], "me": ids["me"]}
+		}, nil},
 		{"withdrawParticipation", `mutation($id: ID!) { withdrawParticipation(id: $id, reason: "Ende") { id } }`, func() map[string]any { return map[string]any{"id": pa} }, nil},
 	}
 	covered := map[string]bool{}
@@ -460,6 +473,8 @@ func TestMutationRoleMatrix(t *testing.T) {
 		"reopenAssessment":        {`mutation($id: ID!) { reopenAssessment(id: $id) { id } }`, map[string]any{"id": id("AS")}, []string{A, Ct}},
 		"confirmAssessment":       {`mutation($id: ID!) { confirmAssessment(id: $id) { id } }`, map[string]any{"id": id("AS")}, []string{A, Mu}},
 		"returnAssessment":        {`mutation($id: ID!) { returnAssessment(id: $id, reason: "x") { id } }`, map[string]any{"id": id("AS")}, []string{A, Mu}},
+		"changeFindingStatus":     {`mutation($id: ID!) { changeFindingStatus(input: {id: $id, status: CONFIRMED}) { id } }`, map[string]any{"id": id("FI")}, []string{A, Ct, Mu}},
+		"linkFinding":             {`mutation($id: ID!) { linkFinding(input: {findingID: $id}) { id } }`, map[string]any{"id": id("FI")}, []string{A, Ct}},
 	}
 	var schema struct {
 		Schema struct {

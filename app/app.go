@@ -10,6 +10,7 @@ import (
 	"sicherkommunal/catalog"
 	"sicherkommunal/ent/schema"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/finding"
 	"sicherkommunal/graph"
 	"sicherkommunal/graphiql"
 	"sicherkommunal/ledger"
@@ -99,9 +100,9 @@ func newApp(ctx context.Context, db *store.DB, log *slog.Logger, now func() time
 	a.ledger.BatchSizes = batches
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, "main"), batches)
-	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Program: a.program, Auth: a.auth, Ledger: a.ledger,
+	gql := graph.NewHandler(&graph.Resolver{Client: db.Client, Programme: a.program, Auth: a.auth, Ledger: a.ledger,
 		Calendar: a.calendar, Monitoring: a.monitoring, Recon: a.recon, Assess: a.assess,
-		Catalogs: &catalog.Service{Now: now}, Log: log},
+		Catalogs: &catalog.Service{Now: now}, Findings: &finding.Service{Dialect: db.Dialect, Now: now, Zone: loc}, Log: log},
 		graph.Options{Registerer: reg, NoIntrospection: opts.NoIntrospection, MaxUploadBytes: opts.MaxUploadBytes})
 
 	mux := http.NewServeMux()

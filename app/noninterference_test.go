@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -403,13 +404,23 @@ func TestNonInterference(t *testing.T) {
 	pairs := []struct {
 		role string
 		hide func(t *testing.T, f *accessFixture, s2 *testServer)
+		// control, if set, is the query whose answer to ADMIN must differ
+		// (instead of a sample of the generated ones: the hidden data of
+		// the pair is too small a part of the database for a sample).
+		control string
 	}{
-		{"MUNICIPALITY", hideKommuneB},
-		{"CONTRACTOR", hideMoney},
-		{"COORDINATOR", hideTokens},
+		{"MUNICIPALITY", hideKommuneB, ""},
+		{"CONTRACTOR", hideMoney, ""},
+		{"COORDINATOR", hideTokens, ""},
+		// MID reads the audit trail, which differs between two servers
+		// by their start; TestFindingDetailsMatrix shows MID reads no
+		// more of findings than KITU does.
+		{"COORDINATOR", hideFindingDetails, `{ findings { edges { node { host port description cves history { reason } firstTest { scope } } } } }`},
 	}
-	for _, p := range pairs {
-		t.Run(p.role, func(t *testing.T) {
+	for i, p := range pairs {
+		// Unique subtest names: a "#01" suffix would end the SQLite path
+		// of the test database at the '#'.
+		t.Run(fmt.Sprintf("%d-%s", i+1, p.role), func(t *testing.T) {
 			f := newAccessFixture(t)
 			s2 := cloneServer(t, f.testServer)
 			p.hide(t, f, s2)
@@ -421,6 +432,13 @@ func TestNonInterference(t *testing.T) {
 			var sample []niQuery
 			for i := 0; i < len(qs); i += 5 {
 				sample = append(sample, qs[i])
+			}
+			if p.control != "" {
+				if a, b := f.post(t, f.Admin, p.control, nil).Raw, s2.post(t, s2.Admin, p.control, nil).Raw; a == b {
+					t.Errorf("%s answers ADMIN alike in both databases: the hidden data is not there: %s", p.control, clip(a))
+				}
+				t.Logf("%s: %d selections, %d answered with data", p.role, len(qs), answered)
+				return
 			}
 			_, differ := niCompare(t, f.testServer, s2, f.Admin, sample, 0)
 			t.Logf("%s: %d selections, %d answered with data; %d of a sample of %d answer ADMIN differently", p.role, len(qs), answered, differ, len(sample))
@@ -490,6 +508,34 @@ func hideMoney(t *testing.T, f *accessFixture, s2 *testServer) {
 		"NI-1;2;2026-03-02;2026-03-02;DBIT;777.00;EUR;Unbekannt;DE02120300000000202051;ohne Zeichen\n"
 	s2.must(t, adm, `mutation($in: ImportBankStatementInput!) { importBankStatement(input: $in) { id } }`,
 		map[string]any{"in": map[string]any{"format": "CSV", "content": csv}}, nil)
+}
+
+// hideFindingDetails changes, in the second database, only the details of
+// findings that MID and KITU may not read: hosts, ports, descriptions,
+// solutions, rules, vectors, CVEs and CWEs, the tests' scopes and the
+// findings' history.
+func hideFindingDetails(t *testing.T, f *accessFixture, s2 *testServer) {
+	t.Helper()
+	ctx := context.Background()
+	d := s2.DB.Dialect
+	for i, id := range []string{f.findingA, f.findingB} {
+		if _, err := s2.DB.SQL.ExecContext(ctx, d.Rebind(`UPDATE findings SET host = ?, port = ?, hostname = ?, description = ?, solution = ?,
+  rule_id = ?, cvss_vector = ?, cves = ?, cwes = ?, status_reason = ?, accepted_by = ? WHERE id = ?`),
+			fmt.Sprintf("192.168.%d.77", i), "8443/tcp", "rathaus-intern.example", "Geheime Beschreibung", "Geheime Lösung",
+			"1.3.6.1.4.1.25623.1.0.999999", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", `["CVE-2024-0001"]`, `["CWE-79"]`,
+			"geheimer Grund", "Herr Geheim", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s2.DB.SQL.ExecContext(ctx, `UPDATE security_tests SET scope = 'Geheimes Netz 192.168.0.0/16'`); err != nil {
+		t.Fatal(err)
+	}
+	// A history entry, written without an audit event (MID reads the
+	// audit trail, which would tell that something changed).
+	if _, err := s2.DB.SQL.ExecContext(ctx, d.Rebind(`INSERT INTO finding_changes (id, finding_id, to_status, reason, via, actor, actor_role, changed_at)
+  VALUES (?, ?, 'OPEN', 'geheimer Grund', 'MANUAL', 'Herr Geheim', 'CONTRACTOR', ?)`), "FX01M8XKWBJYDZRG493XMDH5SMP2", f.findingB, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // hideTokens changes, in the second database, only tokens and the audit

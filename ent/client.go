@@ -24,6 +24,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/jobrun"
@@ -33,6 +35,7 @@ import (
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/requirement"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 
 	"entgo.io/ent"
@@ -72,6 +75,10 @@ type Client struct {
 	CatalogGroup *CatalogGroupClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
+	// Finding is the client for interacting with the Finding builders.
+	Finding *FindingClient
+	// FindingChange is the client for interacting with the FindingChange builders.
+	FindingChange *FindingChangeClient
 	// Flag is the client for interacting with the Flag builders.
 	Flag *FlagClient
 	// FundingAccount is the client for interacting with the FundingAccount builders.
@@ -90,6 +97,8 @@ type Client struct {
 	Program *ProgramClient
 	// Requirement is the client for interacting with the Requirement builders.
 	Requirement *RequirementClient
+	// SecurityTest is the client for interacting with the SecurityTest builders.
+	SecurityTest *SecurityTestClient
 	// Step is the client for interacting with the Step builders.
 	Step *StepClient
 }
@@ -115,6 +124,8 @@ func (c *Client) init() {
 	c.Catalog = NewCatalogClient(c.config)
 	c.CatalogGroup = NewCatalogGroupClient(c.config)
 	c.Consultant = NewConsultantClient(c.config)
+	c.Finding = NewFindingClient(c.config)
+	c.FindingChange = NewFindingChangeClient(c.config)
 	c.Flag = NewFlagClient(c.config)
 	c.FundingAccount = NewFundingAccountClient(c.config)
 	c.JobRun = NewJobRunClient(c.config)
@@ -124,6 +135,7 @@ func (c *Client) init() {
 	c.Participation = NewParticipationClient(c.config)
 	c.Program = NewProgramClient(c.config)
 	c.Requirement = NewRequirementClient(c.config)
+	c.SecurityTest = NewSecurityTestClient(c.config)
 	c.Step = NewStepClient(c.config)
 }
 
@@ -229,6 +241,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Catalog:             NewCatalogClient(cfg),
 		CatalogGroup:        NewCatalogGroupClient(cfg),
 		Consultant:          NewConsultantClient(cfg),
+		Finding:             NewFindingClient(cfg),
+		FindingChange:       NewFindingChangeClient(cfg),
 		Flag:                NewFlagClient(cfg),
 		FundingAccount:      NewFundingAccountClient(cfg),
 		JobRun:              NewJobRunClient(cfg),
@@ -238,6 +252,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Participation:       NewParticipationClient(cfg),
 		Program:             NewProgramClient(cfg),
 		Requirement:         NewRequirementClient(cfg),
+		SecurityTest:        NewSecurityTestClient(cfg),
 		Step:                NewStepClient(cfg),
 	}, nil
 }
@@ -270,6 +285,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Catalog:             NewCatalogClient(cfg),
 		CatalogGroup:        NewCatalogGroupClient(cfg),
 		Consultant:          NewConsultantClient(cfg),
+		Finding:             NewFindingClient(cfg),
+		FindingChange:       NewFindingChangeClient(cfg),
 		Flag:                NewFlagClient(cfg),
 		FundingAccount:      NewFundingAccountClient(cfg),
 		JobRun:              NewJobRunClient(cfg),
@@ -279,6 +296,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Participation:       NewParticipationClient(cfg),
 		Program:             NewProgramClient(cfg),
 		Requirement:         NewRequirementClient(cfg),
+		SecurityTest:        NewSecurityTestClient(cfg),
 		Step:                NewStepClient(cfg),
 	}, nil
 }
@@ -311,9 +329,9 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Answer, c.AnswerChange, c.Appointment, c.Assessment, c.AuditEvent,
 		c.BankStatementImport, c.BankTransaction, c.CalendarFeed, c.Catalog,
-		c.CatalogGroup, c.Consultant, c.Flag, c.FundingAccount, c.JobRun,
-		c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program,
-		c.Requirement, c.Step,
+		c.CatalogGroup, c.Consultant, c.Finding, c.FindingChange, c.Flag,
+		c.FundingAccount, c.JobRun, c.LedgerEntry, c.Measure, c.Municipality,
+		c.Participation, c.Program, c.Requirement, c.SecurityTest, c.Step,
 	} {
 		n.Use(hooks...)
 	}
@@ -325,9 +343,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Answer, c.AnswerChange, c.Appointment, c.Assessment, c.AuditEvent,
 		c.BankStatementImport, c.BankTransaction, c.CalendarFeed, c.Catalog,
-		c.CatalogGroup, c.Consultant, c.Flag, c.FundingAccount, c.JobRun,
-		c.LedgerEntry, c.Measure, c.Municipality, c.Participation, c.Program,
-		c.Requirement, c.Step,
+		c.CatalogGroup, c.Consultant, c.Finding, c.FindingChange, c.Flag,
+		c.FundingAccount, c.JobRun, c.LedgerEntry, c.Measure, c.Municipality,
+		c.Participation, c.Program, c.Requirement, c.SecurityTest, c.Step,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -360,6 +378,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CatalogGroup.mutate(ctx, m)
 	case *ConsultantMutation:
 		return c.Consultant.mutate(ctx, m)
+	case *FindingMutation:
+		return c.Finding.mutate(ctx, m)
+	case *FindingChangeMutation:
+		return c.FindingChange.mutate(ctx, m)
 	case *FlagMutation:
 		return c.Flag.mutate(ctx, m)
 	case *FundingAccountMutation:
@@ -378,6 +400,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Program.mutate(ctx, m)
 	case *RequirementMutation:
 		return c.Requirement.mutate(ctx, m)
+	case *SecurityTestMutation:
+		return c.SecurityTest.mutate(ctx, m)
 	case *StepMutation:
 		return c.Step.mutate(ctx, m)
 	default:
@@ -2409,6 +2433,386 @@ func (c *ConsultantClient) mutate(ctx context.Context, m *ConsultantMutation) (V
 	}
 }
 
+// FindingClient is a client for the Finding schema.
+type FindingClient struct {
+	config
+}
+
+// NewFindingClient returns a client for the Finding from the given config.
+func NewFindingClient(c config) *FindingClient {
+	return &FindingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `finding.Hooks(f(g(h())))`.
+func (c *FindingClient) Use(hooks ...Hook) {
+	c.hooks.Finding = append(c.hooks.Finding, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `finding.Intercept(f(g(h())))`.
+func (c *FindingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Finding = append(c.inters.Finding, interceptors...)
+}
+
+// Create returns a builder for creating a Finding entity.
+func (c *FindingClient) Create() *FindingCreate {
+	mutation := newFindingMutation(c.config, OpCreate)
+	return &FindingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Finding entities.
+func (c *FindingClient) CreateBulk(builders ...*FindingCreate) *FindingCreateBulk {
+	return &FindingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FindingClient) MapCreateBulk(slice any, setFunc func(*FindingCreate, int)) *FindingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FindingCreateBulk{err: fmt.Errorf("calling to FindingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FindingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FindingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Finding.
+func (c *FindingClient) Update() *FindingUpdate {
+	mutation := newFindingMutation(c.config, OpUpdate)
+	return &FindingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FindingClient) UpdateOne(_m *Finding) *FindingUpdateOne {
+	mutation := newFindingMutation(c.config, OpUpdateOne, withFinding(_m))
+	return &FindingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FindingClient) UpdateOneID(id pulid.ID) *FindingUpdateOne {
+	mutation := newFindingMutation(c.config, OpUpdateOne, withFindingID(id))
+	return &FindingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Finding.
+func (c *FindingClient) Delete() *FindingDelete {
+	mutation := newFindingMutation(c.config, OpDelete)
+	return &FindingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FindingClient) DeleteOne(_m *Finding) *FindingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FindingClient) DeleteOneID(id pulid.ID) *FindingDeleteOne {
+	builder := c.Delete().Where(finding.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FindingDeleteOne{builder}
+}
+
+// Query returns a query builder for Finding.
+func (c *FindingClient) Query() *FindingQuery {
+	return &FindingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFinding},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Finding entity by its id.
+func (c *FindingClient) Get(ctx context.Context, id pulid.ID) (*Finding, error) {
+	return c.Query().Where(finding.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FindingClient) GetX(ctx context.Context, id pulid.ID) *Finding {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryParticipation queries the participation edge of a Finding.
+func (c *FindingClient) QueryParticipation(_m *Finding) *ParticipationQuery {
+	query := (&ParticipationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(finding.Table, finding.FieldID, id),
+			sqlgraph.To(participation.Table, participation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, finding.ParticipationTable, finding.ParticipationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFirstTest queries the first_test edge of a Finding.
+func (c *FindingClient) QueryFirstTest(_m *Finding) *SecurityTestQuery {
+	query := (&SecurityTestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(finding.Table, finding.FieldID, id),
+			sqlgraph.To(securitytest.Table, securitytest.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, finding.FirstTestTable, finding.FirstTestColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRequirements queries the requirements edge of a Finding.
+func (c *FindingClient) QueryRequirements(_m *Finding) *RequirementQuery {
+	query := (&RequirementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(finding.Table, finding.FieldID, id),
+			sqlgraph.To(requirement.Table, requirement.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, finding.RequirementsTable, finding.RequirementsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMeasures queries the measures edge of a Finding.
+func (c *FindingClient) QueryMeasures(_m *Finding) *MeasureQuery {
+	query := (&MeasureClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(finding.Table, finding.FieldID, id),
+			sqlgraph.To(measure.Table, measure.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, finding.MeasuresTable, finding.MeasuresPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryHistory queries the history edge of a Finding.
+func (c *FindingClient) QueryHistory(_m *Finding) *FindingChangeQuery {
+	query := (&FindingChangeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(finding.Table, finding.FieldID, id),
+			sqlgraph.To(findingchange.Table, findingchange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, finding.HistoryTable, finding.HistoryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FindingClient) Hooks() []Hook {
+	hooks := c.hooks.Finding
+	return append(hooks[:len(hooks):len(hooks)], finding.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *FindingClient) Interceptors() []Interceptor {
+	return c.inters.Finding
+}
+
+func (c *FindingClient) mutate(ctx context.Context, m *FindingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FindingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FindingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FindingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FindingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Finding mutation op: %q", m.Op())
+	}
+}
+
+// FindingChangeClient is a client for the FindingChange schema.
+type FindingChangeClient struct {
+	config
+}
+
+// NewFindingChangeClient returns a client for the FindingChange from the given config.
+func NewFindingChangeClient(c config) *FindingChangeClient {
+	return &FindingChangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `findingchange.Hooks(f(g(h())))`.
+func (c *FindingChangeClient) Use(hooks ...Hook) {
+	c.hooks.FindingChange = append(c.hooks.FindingChange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `findingchange.Intercept(f(g(h())))`.
+func (c *FindingChangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FindingChange = append(c.inters.FindingChange, interceptors...)
+}
+
+// Create returns a builder for creating a FindingChange entity.
+func (c *FindingChangeClient) Create() *FindingChangeCreate {
+	mutation := newFindingChangeMutation(c.config, OpCreate)
+	return &FindingChangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FindingChange entities.
+func (c *FindingChangeClient) CreateBulk(builders ...*FindingChangeCreate) *FindingChangeCreateBulk {
+	return &FindingChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FindingChangeClient) MapCreateBulk(slice any, setFunc func(*FindingChangeCreate, int)) *FindingChangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FindingChangeCreateBulk{err: fmt.Errorf("calling to FindingChangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FindingChangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FindingChangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FindingChange.
+func (c *FindingChangeClient) Update() *FindingChangeUpdate {
+	mutation := newFindingChangeMutation(c.config, OpUpdate)
+	return &FindingChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FindingChangeClient) UpdateOne(_m *FindingChange) *FindingChangeUpdateOne {
+	mutation := newFindingChangeMutation(c.config, OpUpdateOne, withFindingChange(_m))
+	return &FindingChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FindingChangeClient) UpdateOneID(id pulid.ID) *FindingChangeUpdateOne {
+	mutation := newFindingChangeMutation(c.config, OpUpdateOne, withFindingChangeID(id))
+	return &FindingChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FindingChange.
+func (c *FindingChangeClient) Delete() *FindingChangeDelete {
+	mutation := newFindingChangeMutation(c.config, OpDelete)
+	return &FindingChangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FindingChangeClient) DeleteOne(_m *FindingChange) *FindingChangeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FindingChangeClient) DeleteOneID(id pulid.ID) *FindingChangeDeleteOne {
+	builder := c.Delete().Where(findingchange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FindingChangeDeleteOne{builder}
+}
+
+// Query returns a query builder for FindingChange.
+func (c *FindingChangeClient) Query() *FindingChangeQuery {
+	return &FindingChangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFindingChange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FindingChange entity by its id.
+func (c *FindingChangeClient) Get(ctx context.Context, id pulid.ID) (*FindingChange, error) {
+	return c.Query().Where(findingchange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FindingChangeClient) GetX(ctx context.Context, id pulid.ID) *FindingChange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryFinding queries the finding edge of a FindingChange.
+func (c *FindingChangeClient) QueryFinding(_m *FindingChange) *FindingQuery {
+	query := (&FindingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(findingchange.Table, findingchange.FieldID, id),
+			sqlgraph.To(finding.Table, finding.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, findingchange.FindingTable, findingchange.FindingColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTest queries the test edge of a FindingChange.
+func (c *FindingChangeClient) QueryTest(_m *FindingChange) *SecurityTestQuery {
+	query := (&SecurityTestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(findingchange.Table, findingchange.FieldID, id),
+			sqlgraph.To(securitytest.Table, securitytest.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, findingchange.TestTable, findingchange.TestColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FindingChangeClient) Hooks() []Hook {
+	hooks := c.hooks.FindingChange
+	return append(hooks[:len(hooks):len(hooks)], findingchange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *FindingChangeClient) Interceptors() []Interceptor {
+	return c.inters.FindingChange
+}
+
+func (c *FindingChangeClient) mutate(ctx context.Context, m *FindingChangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FindingChangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FindingChangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FindingChangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FindingChangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FindingChange mutation op: %q", m.Op())
+	}
+}
+
 // FlagClient is a client for the Flag schema.
 type FlagClient struct {
 	config
@@ -3245,6 +3649,22 @@ func (c *MeasureClient) QueryAddresses(_m *Measure) *AnswerQuery {
 	return query
 }
 
+// QueryRemedies queries the remedies edge of a Measure.
+func (c *MeasureClient) QueryRemedies(_m *Measure) *FindingQuery {
+	query := (&FindingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(measure.Table, measure.FieldID, id),
+			sqlgraph.To(finding.Table, finding.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, measure.RemediesTable, measure.RemediesPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MeasureClient) Hooks() []Hook {
 	hooks := c.hooks.Measure
@@ -3673,6 +4093,38 @@ func (c *ParticipationClient) QueryAssessments(_m *Participation) *AssessmentQue
 	return query
 }
 
+// QuerySecurityTests queries the security_tests edge of a Participation.
+func (c *ParticipationClient) QuerySecurityTests(_m *Participation) *SecurityTestQuery {
+	query := (&SecurityTestClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, id),
+			sqlgraph.To(securitytest.Table, securitytest.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, participation.SecurityTestsTable, participation.SecurityTestsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFindings queries the findings edge of a Participation.
+func (c *ParticipationClient) QueryFindings(_m *Participation) *FindingQuery {
+	query := (&FindingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, id),
+			sqlgraph.To(finding.Table, finding.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, participation.FindingsTable, participation.FindingsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ParticipationClient) Hooks() []Hook {
 	hooks := c.hooks.Participation
@@ -3989,6 +4441,22 @@ func (c *RequirementClient) QueryGroup(_m *Requirement) *CatalogGroupQuery {
 	return query
 }
 
+// QueryFindings queries the findings edge of a Requirement.
+func (c *RequirementClient) QueryFindings(_m *Requirement) *FindingQuery {
+	query := (&FindingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(requirement.Table, requirement.FieldID, id),
+			sqlgraph.To(finding.Table, finding.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, requirement.FindingsTable, requirement.FindingsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *RequirementClient) Hooks() []Hook {
 	hooks := c.hooks.Requirement
@@ -4012,6 +4480,220 @@ func (c *RequirementClient) mutate(ctx context.Context, m *RequirementMutation) 
 		return (&RequirementDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Requirement mutation op: %q", m.Op())
+	}
+}
+
+// SecurityTestClient is a client for the SecurityTest schema.
+type SecurityTestClient struct {
+	config
+}
+
+// NewSecurityTestClient returns a client for the SecurityTest from the given config.
+func NewSecurityTestClient(c config) *SecurityTestClient {
+	return &SecurityTestClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `securitytest.Hooks(f(g(h())))`.
+func (c *SecurityTestClient) Use(hooks ...Hook) {
+	c.hooks.SecurityTest = append(c.hooks.SecurityTest, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `securitytest.Intercept(f(g(h())))`.
+func (c *SecurityTestClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SecurityTest = append(c.inters.SecurityTest, interceptors...)
+}
+
+// Create returns a builder for creating a SecurityTest entity.
+func (c *SecurityTestClient) Create() *SecurityTestCreate {
+	mutation := newSecurityTestMutation(c.config, OpCreate)
+	return &SecurityTestCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SecurityTest entities.
+func (c *SecurityTestClient) CreateBulk(builders ...*SecurityTestCreate) *SecurityTestCreateBulk {
+	return &SecurityTestCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SecurityTestClient) MapCreateBulk(slice any, setFunc func(*SecurityTestCreate, int)) *SecurityTestCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SecurityTestCreateBulk{err: fmt.Errorf("calling to SecurityTestClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SecurityTestCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SecurityTestCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SecurityTest.
+func (c *SecurityTestClient) Update() *SecurityTestUpdate {
+	mutation := newSecurityTestMutation(c.config, OpUpdate)
+	return &SecurityTestUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SecurityTestClient) UpdateOne(_m *SecurityTest) *SecurityTestUpdateOne {
+	mutation := newSecurityTestMutation(c.config, OpUpdateOne, withSecurityTest(_m))
+	return &SecurityTestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SecurityTestClient) UpdateOneID(id pulid.ID) *SecurityTestUpdateOne {
+	mutation := newSecurityTestMutation(c.config, OpUpdateOne, withSecurityTestID(id))
+	return &SecurityTestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SecurityTest.
+func (c *SecurityTestClient) Delete() *SecurityTestDelete {
+	mutation := newSecurityTestMutation(c.config, OpDelete)
+	return &SecurityTestDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SecurityTestClient) DeleteOne(_m *SecurityTest) *SecurityTestDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SecurityTestClient) DeleteOneID(id pulid.ID) *SecurityTestDeleteOne {
+	builder := c.Delete().Where(securitytest.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SecurityTestDeleteOne{builder}
+}
+
+// Query returns a query builder for SecurityTest.
+func (c *SecurityTestClient) Query() *SecurityTestQuery {
+	return &SecurityTestQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSecurityTest},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SecurityTest entity by its id.
+func (c *SecurityTestClient) Get(ctx context.Context, id pulid.ID) (*SecurityTest, error) {
+	return c.Query().Where(securitytest.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SecurityTestClient) GetX(ctx context.Context, id pulid.ID) *SecurityTest {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryParticipation queries the participation edge of a SecurityTest.
+func (c *SecurityTestClient) QueryParticipation(_m *SecurityTest) *ParticipationQuery {
+	query := (&ParticipationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitytest.Table, securitytest.FieldID, id),
+			sqlgraph.To(participation.Table, participation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, securitytest.ParticipationTable, securitytest.ParticipationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConsultant queries the consultant edge of a SecurityTest.
+func (c *SecurityTestClient) QueryConsultant(_m *SecurityTest) *ConsultantQuery {
+	query := (&ConsultantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitytest.Table, securitytest.FieldID, id),
+			sqlgraph.To(consultant.Table, consultant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, securitytest.ConsultantTable, securitytest.ConsultantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAppointment queries the appointment edge of a SecurityTest.
+func (c *SecurityTestClient) QueryAppointment(_m *SecurityTest) *AppointmentQuery {
+	query := (&AppointmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitytest.Table, securitytest.FieldID, id),
+			sqlgraph.To(appointment.Table, appointment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, securitytest.AppointmentTable, securitytest.AppointmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryStep queries the step edge of a SecurityTest.
+func (c *SecurityTestClient) QueryStep(_m *SecurityTest) *StepQuery {
+	query := (&StepClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitytest.Table, securitytest.FieldID, id),
+			sqlgraph.To(step.Table, step.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, securitytest.StepTable, securitytest.StepColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFindings queries the findings edge of a SecurityTest.
+func (c *SecurityTestClient) QueryFindings(_m *SecurityTest) *FindingQuery {
+	query := (&FindingClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitytest.Table, securitytest.FieldID, id),
+			sqlgraph.To(finding.Table, finding.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, securitytest.FindingsTable, securitytest.FindingsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SecurityTestClient) Hooks() []Hook {
+	hooks := c.hooks.SecurityTest
+	return append(hooks[:len(hooks):len(hooks)], securitytest.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SecurityTestClient) Interceptors() []Interceptor {
+	return c.inters.SecurityTest
+}
+
+func (c *SecurityTestClient) mutate(ctx context.Context, m *SecurityTestMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SecurityTestCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SecurityTestUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SecurityTestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SecurityTestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SecurityTest mutation op: %q", m.Op())
 	}
 }
 
@@ -4186,14 +4868,16 @@ type (
 	hooks struct {
 		APIToken, Answer, AnswerChange, Appointment, Assessment, AuditEvent,
 		BankStatementImport, BankTransaction, CalendarFeed, Catalog, CatalogGroup,
-		Consultant, Flag, FundingAccount, JobRun, LedgerEntry, Measure, Municipality,
-		Participation, Program, Requirement, Step []ent.Hook
+		Consultant, Finding, FindingChange, Flag, FundingAccount, JobRun, LedgerEntry,
+		Measure, Municipality, Participation, Program, Requirement, SecurityTest,
+		Step []ent.Hook
 	}
 	inters struct {
 		APIToken, Answer, AnswerChange, Appointment, Assessment, AuditEvent,
 		BankStatementImport, BankTransaction, CalendarFeed, Catalog, CatalogGroup,
-		Consultant, Flag, FundingAccount, JobRun, LedgerEntry, Measure, Municipality,
-		Participation, Program, Requirement, Step []ent.Interceptor
+		Consultant, Finding, FindingChange, Flag, FundingAccount, JobRun, LedgerEntry,
+		Measure, Municipality, Participation, Program, Requirement, SecurityTest,
+		Step []ent.Interceptor
 	}
 )
 

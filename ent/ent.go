@@ -19,6 +19,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/jobrun"
@@ -28,6 +30,7 @@ import (
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/requirement"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 	"sync"
 
@@ -106,6 +109,8 @@ func checkColumn(t, c string) error {
 			catalog.Table:             catalog.ValidColumn,
 			cataloggroup.Table:        cataloggroup.ValidColumn,
 			consultant.Table:          consultant.ValidColumn,
+			finding.Table:             finding.ValidColumn,
+			findingchange.Table:       findingchange.ValidColumn,
 			flag.Table:                flag.ValidColumn,
 			fundingaccount.Table:      fundingaccount.ValidColumn,
 			jobrun.Table:              jobrun.ValidColumn,
@@ -115,6 +120,7 @@ func checkColumn(t, c string) error {
 			participation.Table:       participation.ValidColumn,
 			program.Table:             program.ValidColumn,
 			requirement.Table:         requirement.ValidColumn,
+			securitytest.Table:        securitytest.ValidColumn,
 			step.Table:                step.ValidColumn,
 		})
 	})

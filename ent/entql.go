@@ -15,6 +15,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/jobrun"
@@ -25,6 +27,7 @@ import (
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/requirement"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 
 	"entgo.io/ent/dialect/sql"
@@ -35,7 +38,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -316,6 +319,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   finding.Table,
+			Columns: finding.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: finding.FieldID,
+			},
+		},
+		Type: "Finding",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			finding.FieldCreatedAt:           {Type: field.TypeTime, Column: finding.FieldCreatedAt},
+			finding.FieldUpdatedAt:           {Type: field.TypeTime, Column: finding.FieldUpdatedAt},
+			finding.FieldParticipationID:     {Type: field.TypeString, Column: finding.FieldParticipationID},
+			finding.FieldFirstTestID:         {Type: field.TypeString, Column: finding.FieldFirstTestID},
+			finding.FieldRuleID:              {Type: field.TypeString, Column: finding.FieldRuleID},
+			finding.FieldHost:                {Type: field.TypeString, Column: finding.FieldHost},
+			finding.FieldHostname:            {Type: field.TypeString, Column: finding.FieldHostname},
+			finding.FieldPort:                {Type: field.TypeString, Column: finding.FieldPort},
+			finding.FieldTitle:               {Type: field.TypeString, Column: finding.FieldTitle},
+			finding.FieldDescription:         {Type: field.TypeString, Column: finding.FieldDescription},
+			finding.FieldSolution:            {Type: field.TypeString, Column: finding.FieldSolution},
+			finding.FieldSeverity:            {Type: field.TypeEnum, Column: finding.FieldSeverity},
+			finding.FieldCvssVector:          {Type: field.TypeString, Column: finding.FieldCvssVector},
+			finding.FieldCvssScoreTenths:     {Type: field.TypeInt, Column: finding.FieldCvssScoreTenths},
+			finding.FieldReportedScoreTenths: {Type: field.TypeInt, Column: finding.FieldReportedScoreTenths},
+			finding.FieldCves:                {Type: field.TypeJSON, Column: finding.FieldCves},
+			finding.FieldCwes:                {Type: field.TypeJSON, Column: finding.FieldCwes},
+			finding.FieldFirstSeenOn:         {Type: field.TypeTime, Column: finding.FieldFirstSeenOn},
+			finding.FieldLastSeenOn:          {Type: field.TypeTime, Column: finding.FieldLastSeenOn},
+			finding.FieldNotSeenSince:        {Type: field.TypeTime, Column: finding.FieldNotSeenSince},
+			finding.FieldStatus:              {Type: field.TypeEnum, Column: finding.FieldStatus},
+			finding.FieldDueOn:               {Type: field.TypeTime, Column: finding.FieldDueOn},
+			finding.FieldStatusReason:        {Type: field.TypeString, Column: finding.FieldStatusReason},
+			finding.FieldAcceptedBy:          {Type: field.TypeString, Column: finding.FieldAcceptedBy},
+			finding.FieldAcceptedUntil:       {Type: field.TypeTime, Column: finding.FieldAcceptedUntil},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   findingchange.Table,
+			Columns: findingchange.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: findingchange.FieldID,
+			},
+		},
+		Type: "FindingChange",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			findingchange.FieldFindingID:  {Type: field.TypeString, Column: findingchange.FieldFindingID},
+			findingchange.FieldFromStatus: {Type: field.TypeEnum, Column: findingchange.FieldFromStatus},
+			findingchange.FieldToStatus:   {Type: field.TypeEnum, Column: findingchange.FieldToStatus},
+			findingchange.FieldReason:     {Type: field.TypeString, Column: findingchange.FieldReason},
+			findingchange.FieldVia:        {Type: field.TypeEnum, Column: findingchange.FieldVia},
+			findingchange.FieldTestID:     {Type: field.TypeString, Column: findingchange.FieldTestID},
+			findingchange.FieldActor:      {Type: field.TypeString, Column: findingchange.FieldActor},
+			findingchange.FieldActorRole:  {Type: field.TypeEnum, Column: findingchange.FieldActorRole},
+			findingchange.FieldChangedAt:  {Type: field.TypeTime, Column: findingchange.FieldChangedAt},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   flag.Table,
 			Columns: flag.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -340,7 +403,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			flag.FieldAcknowledgedBy:  {Type: field.TypeString, Column: flag.FieldAcknowledgedBy},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   fundingaccount.Table,
 			Columns: fundingaccount.Columns,
@@ -359,7 +422,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			fundingaccount.FieldUpdatedAt:       {Type: field.TypeTime, Column: fundingaccount.FieldUpdatedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jobrun.Table,
 			Columns: jobrun.Columns,
@@ -380,7 +443,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jobrun.FieldTriggeredBy: {Type: field.TypeString, Column: jobrun.FieldTriggeredBy},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ledgerentry.Table,
 			Columns: ledgerentry.Columns,
@@ -406,7 +469,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ledgerentry.FieldCreatedAt:       {Type: field.TypeTime, Column: ledgerentry.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   measure.Table,
 			Columns: measure.Columns,
@@ -429,7 +492,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			measure.FieldDueOn:           {Type: field.TypeTime, Column: measure.FieldDueOn},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   municipality.Table,
 			Columns: municipality.Columns,
@@ -450,7 +513,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			municipality.FieldIban:         {Type: field.TypeString, Column: municipality.FieldIban},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   participation.Table,
 			Columns: participation.Columns,
@@ -471,7 +534,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			participation.FieldWithdrawalReason: {Type: field.TypeString, Column: participation.FieldWithdrawalReason},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   program.Table,
 			Columns: program.Columns,
@@ -495,9 +558,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			program.FieldBudget:                  {Type: field.TypeString, Column: program.FieldBudget},
 			program.FieldTimeZone:                {Type: field.TypeString, Column: program.FieldTimeZone},
 			program.FieldStepTemplate:            {Type: field.TypeJSON, Column: program.FieldStepTemplate},
+			program.FieldRemediationDays:         {Type: field.TypeJSON, Column: program.FieldRemediationDays},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   requirement.Table,
 			Columns: requirement.Columns,
@@ -519,7 +583,41 @@ var schemaGraph = func() *sqlgraph.Schema {
 			requirement.FieldEffort:    {Type: field.TypeString, Column: requirement.FieldEffort},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   securitytest.Table,
+			Columns: securitytest.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: securitytest.FieldID,
+			},
+		},
+		Type: "SecurityTest",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			securitytest.FieldCreatedAt:         {Type: field.TypeTime, Column: securitytest.FieldCreatedAt},
+			securitytest.FieldUpdatedAt:         {Type: field.TypeTime, Column: securitytest.FieldUpdatedAt},
+			securitytest.FieldParticipationID:   {Type: field.TypeString, Column: securitytest.FieldParticipationID},
+			securitytest.FieldKind:              {Type: field.TypeEnum, Column: securitytest.FieldKind},
+			securitytest.FieldTool:              {Type: field.TypeString, Column: securitytest.FieldTool},
+			securitytest.FieldToolVersion:       {Type: field.TypeString, Column: securitytest.FieldToolVersion},
+			securitytest.FieldPerformedOn:       {Type: field.TypeTime, Column: securitytest.FieldPerformedOn},
+			securitytest.FieldConsultantID:      {Type: field.TypeString, Column: securitytest.FieldConsultantID},
+			securitytest.FieldAppointmentID:     {Type: field.TypeString, Column: securitytest.FieldAppointmentID},
+			securitytest.FieldStepID:            {Type: field.TypeString, Column: securitytest.FieldStepID},
+			securitytest.FieldScope:             {Type: field.TypeString, Column: securitytest.FieldScope},
+			securitytest.FieldFormat:            {Type: field.TypeEnum, Column: securitytest.FieldFormat},
+			securitytest.FieldReportName:        {Type: field.TypeString, Column: securitytest.FieldReportName},
+			securitytest.FieldReportSha256:      {Type: field.TypeString, Column: securitytest.FieldReportSha256},
+			securitytest.FieldReportSize:        {Type: field.TypeInt64, Column: securitytest.FieldReportSize},
+			securitytest.FieldReport:            {Type: field.TypeBytes, Column: securitytest.FieldReport},
+			securitytest.FieldResults:           {Type: field.TypeInt, Column: securitytest.FieldResults},
+			securitytest.FieldFindingsAdded:     {Type: field.TypeInt, Column: securitytest.FieldFindingsAdded},
+			securitytest.FieldFindingsSeenAgain: {Type: field.TypeInt, Column: securitytest.FieldFindingsSeenAgain},
+			securitytest.FieldFindingsReopened:  {Type: field.TypeInt, Column: securitytest.FieldFindingsReopened},
+			securitytest.FieldFindingsNotSeen:   {Type: field.TypeInt, Column: securitytest.FieldFindingsNotSeen},
+		},
+	}
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   step.Table,
 			Columns: step.Columns,
@@ -852,6 +950,90 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Appointment",
 	)
 	graph.MustAddE(
+		"participation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   finding.ParticipationTable,
+			Columns: []string{finding.ParticipationColumn},
+			Bidi:    false,
+		},
+		"Finding",
+		"Participation",
+	)
+	graph.MustAddE(
+		"first_test",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   finding.FirstTestTable,
+			Columns: []string{finding.FirstTestColumn},
+			Bidi:    false,
+		},
+		"Finding",
+		"SecurityTest",
+	)
+	graph.MustAddE(
+		"requirements",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   finding.RequirementsTable,
+			Columns: finding.RequirementsPrimaryKey,
+			Bidi:    false,
+		},
+		"Finding",
+		"Requirement",
+	)
+	graph.MustAddE(
+		"measures",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   finding.MeasuresTable,
+			Columns: finding.MeasuresPrimaryKey,
+			Bidi:    false,
+		},
+		"Finding",
+		"Measure",
+	)
+	graph.MustAddE(
+		"history",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   finding.HistoryTable,
+			Columns: []string{finding.HistoryColumn},
+			Bidi:    false,
+		},
+		"Finding",
+		"FindingChange",
+	)
+	graph.MustAddE(
+		"finding",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   findingchange.FindingTable,
+			Columns: []string{findingchange.FindingColumn},
+			Bidi:    false,
+		},
+		"FindingChange",
+		"Finding",
+	)
+	graph.MustAddE(
+		"test",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   findingchange.TestTable,
+			Columns: []string{findingchange.TestColumn},
+			Bidi:    false,
+		},
+		"FindingChange",
+		"SecurityTest",
+	)
+	graph.MustAddE(
 		"program",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -996,6 +1178,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Answer",
 	)
 	graph.MustAddE(
+		"remedies",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.RemediesTable,
+			Columns: measure.RemediesPrimaryKey,
+			Bidi:    false,
+		},
+		"Measure",
+		"Finding",
+	)
+	graph.MustAddE(
 		"participations",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1116,6 +1310,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Assessment",
 	)
 	graph.MustAddE(
+		"security_tests",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.SecurityTestsTable,
+			Columns: []string{participation.SecurityTestsColumn},
+			Bidi:    false,
+		},
+		"Participation",
+		"SecurityTest",
+	)
+	graph.MustAddE(
+		"findings",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FindingsTable,
+			Columns: []string{participation.FindingsColumn},
+			Bidi:    false,
+		},
+		"Participation",
+		"Finding",
+	)
+	graph.MustAddE(
 		"participations",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1150,6 +1368,78 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Requirement",
 		"CatalogGroup",
+	)
+	graph.MustAddE(
+		"findings",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   requirement.FindingsTable,
+			Columns: requirement.FindingsPrimaryKey,
+			Bidi:    false,
+		},
+		"Requirement",
+		"Finding",
+	)
+	graph.MustAddE(
+		"participation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   securitytest.ParticipationTable,
+			Columns: []string{securitytest.ParticipationColumn},
+			Bidi:    false,
+		},
+		"SecurityTest",
+		"Participation",
+	)
+	graph.MustAddE(
+		"consultant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitytest.ConsultantTable,
+			Columns: []string{securitytest.ConsultantColumn},
+			Bidi:    false,
+		},
+		"SecurityTest",
+		"Consultant",
+	)
+	graph.MustAddE(
+		"appointment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitytest.AppointmentTable,
+			Columns: []string{securitytest.AppointmentColumn},
+			Bidi:    false,
+		},
+		"SecurityTest",
+		"Appointment",
+	)
+	graph.MustAddE(
+		"step",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitytest.StepTable,
+			Columns: []string{securitytest.StepColumn},
+			Bidi:    false,
+		},
+		"SecurityTest",
+		"Step",
+	)
+	graph.MustAddE(
+		"findings",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   securitytest.FindingsTable,
+			Columns: []string{securitytest.FindingsColumn},
+			Bidi:    false,
+		},
+		"SecurityTest",
+		"Finding",
 	)
 	graph.MustAddE(
 		"participation",
@@ -2639,6 +2929,354 @@ func (f *ConsultantFilter) WhereHasAppointmentsWith(preds ...predicate.Appointme
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *FindingQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FindingQuery builder.
+func (_q *FindingQuery) Filter() *FindingFilter {
+	return &FindingFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FindingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FindingMutation builder.
+func (m *FindingMutation) Filter() *FindingFilter {
+	return &FindingFilter{config: m.config, predicateAdder: m}
+}
+
+// FindingFilter provides a generic filtering capability at runtime for FindingQuery.
+type FindingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FindingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *FindingFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(finding.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *FindingFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(finding.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *FindingFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(finding.FieldUpdatedAt))
+}
+
+// WhereParticipationID applies the entql string predicate on the participation_id field.
+func (f *FindingFilter) WhereParticipationID(p entql.StringP) {
+	f.Where(p.Field(finding.FieldParticipationID))
+}
+
+// WhereFirstTestID applies the entql string predicate on the first_test_id field.
+func (f *FindingFilter) WhereFirstTestID(p entql.StringP) {
+	f.Where(p.Field(finding.FieldFirstTestID))
+}
+
+// WhereRuleID applies the entql string predicate on the rule_id field.
+func (f *FindingFilter) WhereRuleID(p entql.StringP) {
+	f.Where(p.Field(finding.FieldRuleID))
+}
+
+// WhereHost applies the entql string predicate on the host field.
+func (f *FindingFilter) WhereHost(p entql.StringP) {
+	f.Where(p.Field(finding.FieldHost))
+}
+
+// WhereHostname applies the entql string predicate on the hostname field.
+func (f *FindingFilter) WhereHostname(p entql.StringP) {
+	f.Where(p.Field(finding.FieldHostname))
+}
+
+// WherePort applies the entql string predicate on the port field.
+func (f *FindingFilter) WherePort(p entql.StringP) {
+	f.Where(p.Field(finding.FieldPort))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *FindingFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(finding.FieldTitle))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *FindingFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(finding.FieldDescription))
+}
+
+// WhereSolution applies the entql string predicate on the solution field.
+func (f *FindingFilter) WhereSolution(p entql.StringP) {
+	f.Where(p.Field(finding.FieldSolution))
+}
+
+// WhereSeverity applies the entql string predicate on the severity field.
+func (f *FindingFilter) WhereSeverity(p entql.StringP) {
+	f.Where(p.Field(finding.FieldSeverity))
+}
+
+// WhereCvssVector applies the entql string predicate on the cvss_vector field.
+func (f *FindingFilter) WhereCvssVector(p entql.StringP) {
+	f.Where(p.Field(finding.FieldCvssVector))
+}
+
+// WhereCvssScoreTenths applies the entql int predicate on the cvss_score_tenths field.
+func (f *FindingFilter) WhereCvssScoreTenths(p entql.IntP) {
+	f.Where(p.Field(finding.FieldCvssScoreTenths))
+}
+
+// WhereReportedScoreTenths applies the entql int predicate on the reported_score_tenths field.
+func (f *FindingFilter) WhereReportedScoreTenths(p entql.IntP) {
+	f.Where(p.Field(finding.FieldReportedScoreTenths))
+}
+
+// WhereCves applies the entql json.RawMessage predicate on the cves field.
+func (f *FindingFilter) WhereCves(p entql.BytesP) {
+	f.Where(p.Field(finding.FieldCves))
+}
+
+// WhereCwes applies the entql json.RawMessage predicate on the cwes field.
+func (f *FindingFilter) WhereCwes(p entql.BytesP) {
+	f.Where(p.Field(finding.FieldCwes))
+}
+
+// WhereFirstSeenOn applies the entql time.Time predicate on the first_seen_on field.
+func (f *FindingFilter) WhereFirstSeenOn(p entql.TimeP) {
+	f.Where(p.Field(finding.FieldFirstSeenOn))
+}
+
+// WhereLastSeenOn applies the entql time.Time predicate on the last_seen_on field.
+func (f *FindingFilter) WhereLastSeenOn(p entql.TimeP) {
+	f.Where(p.Field(finding.FieldLastSeenOn))
+}
+
+// WhereNotSeenSince applies the entql time.Time predicate on the not_seen_since field.
+func (f *FindingFilter) WhereNotSeenSince(p entql.TimeP) {
+	f.Where(p.Field(finding.FieldNotSeenSince))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *FindingFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(finding.FieldStatus))
+}
+
+// WhereDueOn applies the entql time.Time predicate on the due_on field.
+func (f *FindingFilter) WhereDueOn(p entql.TimeP) {
+	f.Where(p.Field(finding.FieldDueOn))
+}
+
+// WhereStatusReason applies the entql string predicate on the status_reason field.
+func (f *FindingFilter) WhereStatusReason(p entql.StringP) {
+	f.Where(p.Field(finding.FieldStatusReason))
+}
+
+// WhereAcceptedBy applies the entql string predicate on the accepted_by field.
+func (f *FindingFilter) WhereAcceptedBy(p entql.StringP) {
+	f.Where(p.Field(finding.FieldAcceptedBy))
+}
+
+// WhereAcceptedUntil applies the entql time.Time predicate on the accepted_until field.
+func (f *FindingFilter) WhereAcceptedUntil(p entql.TimeP) {
+	f.Where(p.Field(finding.FieldAcceptedUntil))
+}
+
+// WhereHasParticipation applies a predicate to check if query has an edge participation.
+func (f *FindingFilter) WhereHasParticipation() {
+	f.Where(entql.HasEdge("participation"))
+}
+
+// WhereHasParticipationWith applies a predicate to check if query has an edge participation with a given conditions (other predicates).
+func (f *FindingFilter) WhereHasParticipationWith(preds ...predicate.Participation) {
+	f.Where(entql.HasEdgeWith("participation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFirstTest applies a predicate to check if query has an edge first_test.
+func (f *FindingFilter) WhereHasFirstTest() {
+	f.Where(entql.HasEdge("first_test"))
+}
+
+// WhereHasFirstTestWith applies a predicate to check if query has an edge first_test with a given conditions (other predicates).
+func (f *FindingFilter) WhereHasFirstTestWith(preds ...predicate.SecurityTest) {
+	f.Where(entql.HasEdgeWith("first_test", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRequirements applies a predicate to check if query has an edge requirements.
+func (f *FindingFilter) WhereHasRequirements() {
+	f.Where(entql.HasEdge("requirements"))
+}
+
+// WhereHasRequirementsWith applies a predicate to check if query has an edge requirements with a given conditions (other predicates).
+func (f *FindingFilter) WhereHasRequirementsWith(preds ...predicate.Requirement) {
+	f.Where(entql.HasEdgeWith("requirements", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMeasures applies a predicate to check if query has an edge measures.
+func (f *FindingFilter) WhereHasMeasures() {
+	f.Where(entql.HasEdge("measures"))
+}
+
+// WhereHasMeasuresWith applies a predicate to check if query has an edge measures with a given conditions (other predicates).
+func (f *FindingFilter) WhereHasMeasuresWith(preds ...predicate.Measure) {
+	f.Where(entql.HasEdgeWith("measures", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasHistory applies a predicate to check if query has an edge history.
+func (f *FindingFilter) WhereHasHistory() {
+	f.Where(entql.HasEdge("history"))
+}
+
+// WhereHasHistoryWith applies a predicate to check if query has an edge history with a given conditions (other predicates).
+func (f *FindingFilter) WhereHasHistoryWith(preds ...predicate.FindingChange) {
+	f.Where(entql.HasEdgeWith("history", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *FindingChangeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FindingChangeQuery builder.
+func (_q *FindingChangeQuery) Filter() *FindingChangeFilter {
+	return &FindingChangeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FindingChangeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FindingChangeMutation builder.
+func (m *FindingChangeMutation) Filter() *FindingChangeFilter {
+	return &FindingChangeFilter{config: m.config, predicateAdder: m}
+}
+
+// FindingChangeFilter provides a generic filtering capability at runtime for FindingChangeQuery.
+type FindingChangeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FindingChangeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *FindingChangeFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(findingchange.FieldID))
+}
+
+// WhereFindingID applies the entql string predicate on the finding_id field.
+func (f *FindingChangeFilter) WhereFindingID(p entql.StringP) {
+	f.Where(p.Field(findingchange.FieldFindingID))
+}
+
+// WhereFromStatus applies the entql string predicate on the from_status field.
+func (f *FindingChangeFilter) WhereFromStatus(p entql.StringP) {
+	f.Where(p.Field(findingchange.FieldFromStatus))
+}
+
+// WhereToStatus applies the entql string predicate on the to_status field.
+func (f *FindingChangeFilter) WhereToStatus(p entql.StringP) {
+	f.Where(p.Field(findingchange.FieldToStatus))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *FindingChangeFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(findingchange.FieldReason))
+}
+
+// WhereVia applies the entql string predicate on the via field.
+func (f *FindingChangeFilter) WhereVia(p entql.StringP) {
+	f.Where(p.Field(findingchange.FieldVia))
+}
+
+// WhereTestID applies the entql string predicate on the test_id field.
+func (f *FindingChangeFilter) WhereTestID(p entql.StringP) {
+	f.Where(p.Field(findingchange.FieldTestID))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *FindingChangeFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(findingchange.FieldActor))
+}
+
+// WhereActorRole applies the entql string predicate on the actor_role field.
+func (f *FindingChangeFilter) WhereActorRole(p entql.StringP) {
+	f.Where(p.Field(findingchange.FieldActorRole))
+}
+
+// WhereChangedAt applies the entql time.Time predicate on the changed_at field.
+func (f *FindingChangeFilter) WhereChangedAt(p entql.TimeP) {
+	f.Where(p.Field(findingchange.FieldChangedAt))
+}
+
+// WhereHasFinding applies a predicate to check if query has an edge finding.
+func (f *FindingChangeFilter) WhereHasFinding() {
+	f.Where(entql.HasEdge("finding"))
+}
+
+// WhereHasFindingWith applies a predicate to check if query has an edge finding with a given conditions (other predicates).
+func (f *FindingChangeFilter) WhereHasFindingWith(preds ...predicate.Finding) {
+	f.Where(entql.HasEdgeWith("finding", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTest applies a predicate to check if query has an edge test.
+func (f *FindingChangeFilter) WhereHasTest() {
+	f.Where(entql.HasEdge("test"))
+}
+
+// WhereHasTestWith applies a predicate to check if query has an edge test with a given conditions (other predicates).
+func (f *FindingChangeFilter) WhereHasTestWith(preds ...predicate.SecurityTest) {
+	f.Where(entql.HasEdgeWith("test", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *FlagQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2667,7 +3305,7 @@ type FlagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FlagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2842,7 +3480,7 @@ type FundingAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FundingAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2926,7 +3564,7 @@ type JobRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JobRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3006,7 +3644,7 @@ type LedgerEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LedgerEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3167,7 +3805,7 @@ type MeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3256,6 +3894,20 @@ func (f *MeasureFilter) WhereHasAddressesWith(preds ...predicate.Answer) {
 	})))
 }
 
+// WhereHasRemedies applies a predicate to check if query has an edge remedies.
+func (f *MeasureFilter) WhereHasRemedies() {
+	f.Where(entql.HasEdge("remedies"))
+}
+
+// WhereHasRemediesWith applies a predicate to check if query has an edge remedies with a given conditions (other predicates).
+func (f *MeasureFilter) WhereHasRemediesWith(preds ...predicate.Finding) {
+	f.Where(entql.HasEdgeWith("remedies", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *MunicipalityQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -3285,7 +3937,7 @@ type MunicipalityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MunicipalityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3379,7 +4031,7 @@ type ParticipationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ParticipationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3556,6 +4208,34 @@ func (f *ParticipationFilter) WhereHasAssessmentsWith(preds ...predicate.Assessm
 	})))
 }
 
+// WhereHasSecurityTests applies a predicate to check if query has an edge security_tests.
+func (f *ParticipationFilter) WhereHasSecurityTests() {
+	f.Where(entql.HasEdge("security_tests"))
+}
+
+// WhereHasSecurityTestsWith applies a predicate to check if query has an edge security_tests with a given conditions (other predicates).
+func (f *ParticipationFilter) WhereHasSecurityTestsWith(preds ...predicate.SecurityTest) {
+	f.Where(entql.HasEdgeWith("security_tests", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFindings applies a predicate to check if query has an edge findings.
+func (f *ParticipationFilter) WhereHasFindings() {
+	f.Where(entql.HasEdge("findings"))
+}
+
+// WhereHasFindingsWith applies a predicate to check if query has an edge findings with a given conditions (other predicates).
+func (f *ParticipationFilter) WhereHasFindingsWith(preds ...predicate.Finding) {
+	f.Where(entql.HasEdgeWith("findings", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ProgramQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -3585,7 +4265,7 @@ type ProgramFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProgramFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3661,6 +4341,11 @@ func (f *ProgramFilter) WhereStepTemplate(p entql.BytesP) {
 	f.Where(p.Field(program.FieldStepTemplate))
 }
 
+// WhereRemediationDays applies the entql json.RawMessage predicate on the remediation_days field.
+func (f *ProgramFilter) WhereRemediationDays(p entql.BytesP) {
+	f.Where(p.Field(program.FieldRemediationDays))
+}
+
 // WhereHasParticipations applies a predicate to check if query has an edge participations.
 func (f *ProgramFilter) WhereHasParticipations() {
 	f.Where(entql.HasEdge("participations"))
@@ -3718,7 +4403,7 @@ type RequirementFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RequirementFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3788,6 +4473,235 @@ func (f *RequirementFilter) WhereHasGroupWith(preds ...predicate.CatalogGroup) {
 	})))
 }
 
+// WhereHasFindings applies a predicate to check if query has an edge findings.
+func (f *RequirementFilter) WhereHasFindings() {
+	f.Where(entql.HasEdge("findings"))
+}
+
+// WhereHasFindingsWith applies a predicate to check if query has an edge findings with a given conditions (other predicates).
+func (f *RequirementFilter) WhereHasFindingsWith(preds ...predicate.Finding) {
+	f.Where(entql.HasEdgeWith("findings", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *SecurityTestQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SecurityTestQuery builder.
+func (_q *SecurityTestQuery) Filter() *SecurityTestFilter {
+	return &SecurityTestFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SecurityTestMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SecurityTestMutation builder.
+func (m *SecurityTestMutation) Filter() *SecurityTestFilter {
+	return &SecurityTestFilter{config: m.config, predicateAdder: m}
+}
+
+// SecurityTestFilter provides a generic filtering capability at runtime for SecurityTestQuery.
+type SecurityTestFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SecurityTestFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SecurityTestFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SecurityTestFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(securitytest.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SecurityTestFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(securitytest.FieldUpdatedAt))
+}
+
+// WhereParticipationID applies the entql string predicate on the participation_id field.
+func (f *SecurityTestFilter) WhereParticipationID(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldParticipationID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *SecurityTestFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldKind))
+}
+
+// WhereTool applies the entql string predicate on the tool field.
+func (f *SecurityTestFilter) WhereTool(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldTool))
+}
+
+// WhereToolVersion applies the entql string predicate on the tool_version field.
+func (f *SecurityTestFilter) WhereToolVersion(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldToolVersion))
+}
+
+// WherePerformedOn applies the entql time.Time predicate on the performed_on field.
+func (f *SecurityTestFilter) WherePerformedOn(p entql.TimeP) {
+	f.Where(p.Field(securitytest.FieldPerformedOn))
+}
+
+// WhereConsultantID applies the entql string predicate on the consultant_id field.
+func (f *SecurityTestFilter) WhereConsultantID(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldConsultantID))
+}
+
+// WhereAppointmentID applies the entql string predicate on the appointment_id field.
+func (f *SecurityTestFilter) WhereAppointmentID(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldAppointmentID))
+}
+
+// WhereStepID applies the entql string predicate on the step_id field.
+func (f *SecurityTestFilter) WhereStepID(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldStepID))
+}
+
+// WhereScope applies the entql string predicate on the scope field.
+func (f *SecurityTestFilter) WhereScope(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldScope))
+}
+
+// WhereFormat applies the entql string predicate on the format field.
+func (f *SecurityTestFilter) WhereFormat(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldFormat))
+}
+
+// WhereReportName applies the entql string predicate on the report_name field.
+func (f *SecurityTestFilter) WhereReportName(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldReportName))
+}
+
+// WhereReportSha256 applies the entql string predicate on the report_sha256 field.
+func (f *SecurityTestFilter) WhereReportSha256(p entql.StringP) {
+	f.Where(p.Field(securitytest.FieldReportSha256))
+}
+
+// WhereReportSize applies the entql int64 predicate on the report_size field.
+func (f *SecurityTestFilter) WhereReportSize(p entql.Int64P) {
+	f.Where(p.Field(securitytest.FieldReportSize))
+}
+
+// WhereReport applies the entql []byte predicate on the report field.
+func (f *SecurityTestFilter) WhereReport(p entql.BytesP) {
+	f.Where(p.Field(securitytest.FieldReport))
+}
+
+// WhereResults applies the entql int predicate on the results field.
+func (f *SecurityTestFilter) WhereResults(p entql.IntP) {
+	f.Where(p.Field(securitytest.FieldResults))
+}
+
+// WhereFindingsAdded applies the entql int predicate on the findings_added field.
+func (f *SecurityTestFilter) WhereFindingsAdded(p entql.IntP) {
+	f.Where(p.Field(securitytest.FieldFindingsAdded))
+}
+
+// WhereFindingsSeenAgain applies the entql int predicate on the findings_seen_again field.
+func (f *SecurityTestFilter) WhereFindingsSeenAgain(p entql.IntP) {
+	f.Where(p.Field(securitytest.FieldFindingsSeenAgain))
+}
+
+// WhereFindingsReopened applies the entql int predicate on the findings_reopened field.
+func (f *SecurityTestFilter) WhereFindingsReopened(p entql.IntP) {
+	f.Where(p.Field(securitytest.FieldFindingsReopened))
+}
+
+// WhereFindingsNotSeen applies the entql int predicate on the findings_not_seen field.
+func (f *SecurityTestFilter) WhereFindingsNotSeen(p entql.IntP) {
+	f.Where(p.Field(securitytest.FieldFindingsNotSeen))
+}
+
+// WhereHasParticipation applies a predicate to check if query has an edge participation.
+func (f *SecurityTestFilter) WhereHasParticipation() {
+	f.Where(entql.HasEdge("participation"))
+}
+
+// WhereHasParticipationWith applies a predicate to check if query has an edge participation with a given conditions (other predicates).
+func (f *SecurityTestFilter) WhereHasParticipationWith(preds ...predicate.Participation) {
+	f.Where(entql.HasEdgeWith("participation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasConsultant applies a predicate to check if query has an edge consultant.
+func (f *SecurityTestFilter) WhereHasConsultant() {
+	f.Where(entql.HasEdge("consultant"))
+}
+
+// WhereHasConsultantWith applies a predicate to check if query has an edge consultant with a given conditions (other predicates).
+func (f *SecurityTestFilter) WhereHasConsultantWith(preds ...predicate.Consultant) {
+	f.Where(entql.HasEdgeWith("consultant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAppointment applies a predicate to check if query has an edge appointment.
+func (f *SecurityTestFilter) WhereHasAppointment() {
+	f.Where(entql.HasEdge("appointment"))
+}
+
+// WhereHasAppointmentWith applies a predicate to check if query has an edge appointment with a given conditions (other predicates).
+func (f *SecurityTestFilter) WhereHasAppointmentWith(preds ...predicate.Appointment) {
+	f.Where(entql.HasEdgeWith("appointment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasStep applies a predicate to check if query has an edge step.
+func (f *SecurityTestFilter) WhereHasStep() {
+	f.Where(entql.HasEdge("step"))
+}
+
+// WhereHasStepWith applies a predicate to check if query has an edge step with a given conditions (other predicates).
+func (f *SecurityTestFilter) WhereHasStepWith(preds ...predicate.Step) {
+	f.Where(entql.HasEdgeWith("step", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFindings applies a predicate to check if query has an edge findings.
+func (f *SecurityTestFilter) WhereHasFindings() {
+	f.Where(entql.HasEdge("findings"))
+}
+
+// WhereHasFindingsWith applies a predicate to check if query has an edge findings with a given conditions (other predicates).
+func (f *SecurityTestFilter) WhereHasFindingsWith(preds ...predicate.Finding) {
+	f.Where(entql.HasEdgeWith("findings", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *StepQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -3817,7 +4731,7 @@ type StepFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StepFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

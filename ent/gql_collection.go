@@ -18,6 +18,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/jobrun"
@@ -28,6 +30,7 @@ import (
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 
 	"entgo.io/contrib/entgql"
@@ -2228,6 +2231,433 @@ func newConsultantPaginateArgs(rv map[string]any) *consultantPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *FindingQuery) CollectFields(ctx context.Context, satisfies ...string) (*FindingQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *FindingQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(finding.Columns))
+		selectedFields = []string{finding.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "participation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ParticipationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, participationImplementors)...); err != nil {
+				return err
+			}
+			_q.withParticipation = query
+			if _, ok := fieldSeen[finding.FieldParticipationID]; !ok {
+				selectedFields = append(selectedFields, finding.FieldParticipationID)
+				fieldSeen[finding.FieldParticipationID] = struct{}{}
+			}
+
+		case "firstTest":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&SecurityTestClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, securitytestImplementors)...); err != nil {
+				return err
+			}
+			_q.withFirstTest = query
+			if _, ok := fieldSeen[finding.FieldFirstTestID]; !ok {
+				selectedFields = append(selectedFields, finding.FieldFirstTestID)
+				fieldSeen[finding.FieldFirstTestID] = struct{}{}
+			}
+
+		case "requirements":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RequirementClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, requirementImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedRequirements(alias, func(wq *RequirementQuery) {
+				*wq = *query
+			})
+
+		case "measures":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MeasureClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, measureImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedMeasures(alias, func(wq *MeasureQuery) {
+				*wq = *query
+			})
+
+		case "history":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FindingChangeClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, findingchangeImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedHistory(alias, func(wq *FindingChangeQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[finding.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, finding.FieldCreatedAt)
+				fieldSeen[finding.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[finding.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, finding.FieldUpdatedAt)
+				fieldSeen[finding.FieldUpdatedAt] = struct{}{}
+			}
+		case "participationID":
+			if _, ok := fieldSeen[finding.FieldParticipationID]; !ok {
+				selectedFields = append(selectedFields, finding.FieldParticipationID)
+				fieldSeen[finding.FieldParticipationID] = struct{}{}
+			}
+		case "firstTestID":
+			if _, ok := fieldSeen[finding.FieldFirstTestID]; !ok {
+				selectedFields = append(selectedFields, finding.FieldFirstTestID)
+				fieldSeen[finding.FieldFirstTestID] = struct{}{}
+			}
+		case "ruleID":
+			if _, ok := fieldSeen[finding.FieldRuleID]; !ok {
+				selectedFields = append(selectedFields, finding.FieldRuleID)
+				fieldSeen[finding.FieldRuleID] = struct{}{}
+			}
+		case "host":
+			if _, ok := fieldSeen[finding.FieldHost]; !ok {
+				selectedFields = append(selectedFields, finding.FieldHost)
+				fieldSeen[finding.FieldHost] = struct{}{}
+			}
+		case "hostname":
+			if _, ok := fieldSeen[finding.FieldHostname]; !ok {
+				selectedFields = append(selectedFields, finding.FieldHostname)
+				fieldSeen[finding.FieldHostname] = struct{}{}
+			}
+		case "port":
+			if _, ok := fieldSeen[finding.FieldPort]; !ok {
+				selectedFields = append(selectedFields, finding.FieldPort)
+				fieldSeen[finding.FieldPort] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[finding.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, finding.FieldTitle)
+				fieldSeen[finding.FieldTitle] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[finding.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, finding.FieldDescription)
+				fieldSeen[finding.FieldDescription] = struct{}{}
+			}
+		case "solution":
+			if _, ok := fieldSeen[finding.FieldSolution]; !ok {
+				selectedFields = append(selectedFields, finding.FieldSolution)
+				fieldSeen[finding.FieldSolution] = struct{}{}
+			}
+		case "severity":
+			if _, ok := fieldSeen[finding.FieldSeverity]; !ok {
+				selectedFields = append(selectedFields, finding.FieldSeverity)
+				fieldSeen[finding.FieldSeverity] = struct{}{}
+			}
+		case "cvssVector":
+			if _, ok := fieldSeen[finding.FieldCvssVector]; !ok {
+				selectedFields = append(selectedFields, finding.FieldCvssVector)
+				fieldSeen[finding.FieldCvssVector] = struct{}{}
+			}
+		case "cves":
+			if _, ok := fieldSeen[finding.FieldCves]; !ok {
+				selectedFields = append(selectedFields, finding.FieldCves)
+				fieldSeen[finding.FieldCves] = struct{}{}
+			}
+		case "cwes":
+			if _, ok := fieldSeen[finding.FieldCwes]; !ok {
+				selectedFields = append(selectedFields, finding.FieldCwes)
+				fieldSeen[finding.FieldCwes] = struct{}{}
+			}
+		case "firstSeenOn":
+			if _, ok := fieldSeen[finding.FieldFirstSeenOn]; !ok {
+				selectedFields = append(selectedFields, finding.FieldFirstSeenOn)
+				fieldSeen[finding.FieldFirstSeenOn] = struct{}{}
+			}
+		case "lastSeenOn":
+			if _, ok := fieldSeen[finding.FieldLastSeenOn]; !ok {
+				selectedFields = append(selectedFields, finding.FieldLastSeenOn)
+				fieldSeen[finding.FieldLastSeenOn] = struct{}{}
+			}
+		case "notSeenSince":
+			if _, ok := fieldSeen[finding.FieldNotSeenSince]; !ok {
+				selectedFields = append(selectedFields, finding.FieldNotSeenSince)
+				fieldSeen[finding.FieldNotSeenSince] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[finding.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, finding.FieldStatus)
+				fieldSeen[finding.FieldStatus] = struct{}{}
+			}
+		case "dueOn":
+			if _, ok := fieldSeen[finding.FieldDueOn]; !ok {
+				selectedFields = append(selectedFields, finding.FieldDueOn)
+				fieldSeen[finding.FieldDueOn] = struct{}{}
+			}
+		case "statusReason":
+			if _, ok := fieldSeen[finding.FieldStatusReason]; !ok {
+				selectedFields = append(selectedFields, finding.FieldStatusReason)
+				fieldSeen[finding.FieldStatusReason] = struct{}{}
+			}
+		case "acceptedBy":
+			if _, ok := fieldSeen[finding.FieldAcceptedBy]; !ok {
+				selectedFields = append(selectedFields, finding.FieldAcceptedBy)
+				fieldSeen[finding.FieldAcceptedBy] = struct{}{}
+			}
+		case "acceptedUntil":
+			if _, ok := fieldSeen[finding.FieldAcceptedUntil]; !ok {
+				selectedFields = append(selectedFields, finding.FieldAcceptedUntil)
+				fieldSeen[finding.FieldAcceptedUntil] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type findingPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []FindingPaginateOption
+}
+
+func newFindingPaginateArgs(rv map[string]any) *findingPaginateArgs {
+	args := &findingPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &FindingOrder{Field: &FindingOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithFindingOrder(order))
+			}
+		case *FindingOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithFindingOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*FindingWhereInput); ok {
+		args.opts = append(args.opts, WithFindingFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *FindingChangeQuery) CollectFields(ctx context.Context, satisfies ...string) (*FindingChangeQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *FindingChangeQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(findingchange.Columns))
+		selectedFields = []string{findingchange.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "finding":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FindingClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, findingImplementors)...); err != nil {
+				return err
+			}
+			_q.withFinding = query
+			if _, ok := fieldSeen[findingchange.FieldFindingID]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldFindingID)
+				fieldSeen[findingchange.FieldFindingID] = struct{}{}
+			}
+
+		case "test":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&SecurityTestClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, securitytestImplementors)...); err != nil {
+				return err
+			}
+			_q.withTest = query
+			if _, ok := fieldSeen[findingchange.FieldTestID]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldTestID)
+				fieldSeen[findingchange.FieldTestID] = struct{}{}
+			}
+		case "findingID":
+			if _, ok := fieldSeen[findingchange.FieldFindingID]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldFindingID)
+				fieldSeen[findingchange.FieldFindingID] = struct{}{}
+			}
+		case "fromStatus":
+			if _, ok := fieldSeen[findingchange.FieldFromStatus]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldFromStatus)
+				fieldSeen[findingchange.FieldFromStatus] = struct{}{}
+			}
+		case "toStatus":
+			if _, ok := fieldSeen[findingchange.FieldToStatus]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldToStatus)
+				fieldSeen[findingchange.FieldToStatus] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[findingchange.FieldReason]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldReason)
+				fieldSeen[findingchange.FieldReason] = struct{}{}
+			}
+		case "via":
+			if _, ok := fieldSeen[findingchange.FieldVia]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldVia)
+				fieldSeen[findingchange.FieldVia] = struct{}{}
+			}
+		case "testID":
+			if _, ok := fieldSeen[findingchange.FieldTestID]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldTestID)
+				fieldSeen[findingchange.FieldTestID] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[findingchange.FieldActor]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldActor)
+				fieldSeen[findingchange.FieldActor] = struct{}{}
+			}
+		case "actorRole":
+			if _, ok := fieldSeen[findingchange.FieldActorRole]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldActorRole)
+				fieldSeen[findingchange.FieldActorRole] = struct{}{}
+			}
+		case "changedAt":
+			if _, ok := fieldSeen[findingchange.FieldChangedAt]; !ok {
+				selectedFields = append(selectedFields, findingchange.FieldChangedAt)
+				fieldSeen[findingchange.FieldChangedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type findingchangePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []FindingChangePaginateOption
+}
+
+func newFindingChangePaginateArgs(rv map[string]any) *findingchangePaginateArgs {
+	args := &findingchangePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &FindingChangeOrder{Field: &FindingChangeOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithFindingChangeOrder(order))
+			}
+		case *FindingChangeOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithFindingChangeOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*FindingChangeWhereInput); ok {
+		args.opts = append(args.opts, WithFindingChangeFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *FlagQuery) CollectFields(ctx context.Context, satisfies ...string) (*FlagQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -2888,6 +3318,19 @@ func (_q *MeasureQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				return err
 			}
 			_q.WithNamedAddresses(alias, func(wq *AnswerQuery) {
+				*wq = *query
+			})
+
+		case "remedies":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FindingClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, findingImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedRemedies(alias, func(wq *FindingQuery) {
 				*wq = *query
 			})
 		case "createdAt":
@@ -3651,6 +4094,184 @@ func (_q *ParticipationQuery) collectField(ctx context.Context, oneNode bool, op
 			_q.WithNamedAssessments(alias, func(wq *AssessmentQuery) {
 				*wq = *query
 			})
+
+		case "securityTests":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&SecurityTestClient{config: _q.config}).Query()
+			)
+			args := newSecurityTestPaginateArgs(fieldArgs(ctx, new(SecurityTestWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newSecurityTestPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Participation) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"participation_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(participation.SecurityTestsColumn), ids...))
+						})
+						if err := query.GroupBy(participation.SecurityTestsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[8] == nil {
+								nodes[i].Edges.totalCount[8] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[8][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Participation) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.SecurityTests)
+							if nodes[i].Edges.totalCount[8] == nil {
+								nodes[i].Edges.totalCount[8] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[8][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, securitytestImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(participation.SecurityTestsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedSecurityTests(alias, func(wq *SecurityTestQuery) {
+				*wq = *query
+			})
+
+		case "findings":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FindingClient{config: _q.config}).Query()
+			)
+			args := newFindingPaginateArgs(fieldArgs(ctx, new(FindingWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newFindingPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Participation) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"participation_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(participation.FindingsColumn), ids...))
+						})
+						if err := query.GroupBy(participation.FindingsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[9] == nil {
+								nodes[i].Edges.totalCount[9] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[9][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Participation) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Findings)
+							if nodes[i].Edges.totalCount[9] == nil {
+								nodes[i].Edges.totalCount[9] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[9][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, findingImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(participation.FindingsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedFindings(alias, func(wq *FindingQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[participation.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, participation.FieldCreatedAt)
@@ -3929,6 +4550,11 @@ func (_q *ProgramQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, program.FieldStepTemplate)
 				fieldSeen[program.FieldStepTemplate] = struct{}{}
 			}
+		case "remediationDays":
+			if _, ok := fieldSeen[program.FieldRemediationDays]; !ok {
+				selectedFields = append(selectedFields, program.FieldRemediationDays)
+				fieldSeen[program.FieldRemediationDays] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -4127,6 +4753,339 @@ func newRequirementPaginateArgs(rv map[string]any) *requirementPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*RequirementWhereInput); ok {
 		args.opts = append(args.opts, WithRequirementFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SecurityTestQuery) CollectFields(ctx context.Context, satisfies ...string) (*SecurityTestQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SecurityTestQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(securitytest.Columns))
+		selectedFields = []string{securitytest.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "participation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ParticipationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, participationImplementors)...); err != nil {
+				return err
+			}
+			_q.withParticipation = query
+			if _, ok := fieldSeen[securitytest.FieldParticipationID]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldParticipationID)
+				fieldSeen[securitytest.FieldParticipationID] = struct{}{}
+			}
+
+		case "consultant":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ConsultantClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, consultantImplementors)...); err != nil {
+				return err
+			}
+			_q.withConsultant = query
+			if _, ok := fieldSeen[securitytest.FieldConsultantID]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldConsultantID)
+				fieldSeen[securitytest.FieldConsultantID] = struct{}{}
+			}
+
+		case "appointment":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AppointmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, appointmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withAppointment = query
+			if _, ok := fieldSeen[securitytest.FieldAppointmentID]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldAppointmentID)
+				fieldSeen[securitytest.FieldAppointmentID] = struct{}{}
+			}
+
+		case "step":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&StepClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, stepImplementors)...); err != nil {
+				return err
+			}
+			_q.withStep = query
+			if _, ok := fieldSeen[securitytest.FieldStepID]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldStepID)
+				fieldSeen[securitytest.FieldStepID] = struct{}{}
+			}
+
+		case "findings":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FindingClient{config: _q.config}).Query()
+			)
+			args := newFindingPaginateArgs(fieldArgs(ctx, new(FindingWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newFindingPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*SecurityTest) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"first_test_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(securitytest.FindingsColumn), ids...))
+						})
+						if err := query.GroupBy(securitytest.FindingsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*SecurityTest) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Findings)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[4][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, findingImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(securitytest.FindingsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedFindings(alias, func(wq *FindingQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[securitytest.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldCreatedAt)
+				fieldSeen[securitytest.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[securitytest.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldUpdatedAt)
+				fieldSeen[securitytest.FieldUpdatedAt] = struct{}{}
+			}
+		case "participationID":
+			if _, ok := fieldSeen[securitytest.FieldParticipationID]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldParticipationID)
+				fieldSeen[securitytest.FieldParticipationID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[securitytest.FieldKind]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldKind)
+				fieldSeen[securitytest.FieldKind] = struct{}{}
+			}
+		case "tool":
+			if _, ok := fieldSeen[securitytest.FieldTool]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldTool)
+				fieldSeen[securitytest.FieldTool] = struct{}{}
+			}
+		case "toolVersion":
+			if _, ok := fieldSeen[securitytest.FieldToolVersion]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldToolVersion)
+				fieldSeen[securitytest.FieldToolVersion] = struct{}{}
+			}
+		case "performedOn":
+			if _, ok := fieldSeen[securitytest.FieldPerformedOn]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldPerformedOn)
+				fieldSeen[securitytest.FieldPerformedOn] = struct{}{}
+			}
+		case "consultantID":
+			if _, ok := fieldSeen[securitytest.FieldConsultantID]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldConsultantID)
+				fieldSeen[securitytest.FieldConsultantID] = struct{}{}
+			}
+		case "appointmentID":
+			if _, ok := fieldSeen[securitytest.FieldAppointmentID]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldAppointmentID)
+				fieldSeen[securitytest.FieldAppointmentID] = struct{}{}
+			}
+		case "stepID":
+			if _, ok := fieldSeen[securitytest.FieldStepID]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldStepID)
+				fieldSeen[securitytest.FieldStepID] = struct{}{}
+			}
+		case "scope":
+			if _, ok := fieldSeen[securitytest.FieldScope]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldScope)
+				fieldSeen[securitytest.FieldScope] = struct{}{}
+			}
+		case "format":
+			if _, ok := fieldSeen[securitytest.FieldFormat]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldFormat)
+				fieldSeen[securitytest.FieldFormat] = struct{}{}
+			}
+		case "reportName":
+			if _, ok := fieldSeen[securitytest.FieldReportName]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldReportName)
+				fieldSeen[securitytest.FieldReportName] = struct{}{}
+			}
+		case "reportSha256":
+			if _, ok := fieldSeen[securitytest.FieldReportSha256]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldReportSha256)
+				fieldSeen[securitytest.FieldReportSha256] = struct{}{}
+			}
+		case "reportSize":
+			if _, ok := fieldSeen[securitytest.FieldReportSize]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldReportSize)
+				fieldSeen[securitytest.FieldReportSize] = struct{}{}
+			}
+		case "results":
+			if _, ok := fieldSeen[securitytest.FieldResults]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldResults)
+				fieldSeen[securitytest.FieldResults] = struct{}{}
+			}
+		case "findingsAdded":
+			if _, ok := fieldSeen[securitytest.FieldFindingsAdded]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldFindingsAdded)
+				fieldSeen[securitytest.FieldFindingsAdded] = struct{}{}
+			}
+		case "findingsSeenAgain":
+			if _, ok := fieldSeen[securitytest.FieldFindingsSeenAgain]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldFindingsSeenAgain)
+				fieldSeen[securitytest.FieldFindingsSeenAgain] = struct{}{}
+			}
+		case "findingsReopened":
+			if _, ok := fieldSeen[securitytest.FieldFindingsReopened]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldFindingsReopened)
+				fieldSeen[securitytest.FieldFindingsReopened] = struct{}{}
+			}
+		case "findingsNotSeen":
+			if _, ok := fieldSeen[securitytest.FieldFindingsNotSeen]; !ok {
+				selectedFields = append(selectedFields, securitytest.FieldFindingsNotSeen)
+				fieldSeen[securitytest.FieldFindingsNotSeen] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type securitytestPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SecurityTestPaginateOption
+}
+
+func newSecurityTestPaginateArgs(rv map[string]any) *securitytestPaginateArgs {
+	args := &securitytestPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SecurityTestOrder{Field: &SecurityTestOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSecurityTestOrder(order))
+			}
+		case *SecurityTestOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSecurityTestOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*SecurityTestWhereInput); ok {
+		args.opts = append(args.opts, WithSecurityTestFilter(v.Filter))
 	}
 	return args
 }

@@ -271,6 +271,74 @@ func (_m *Consultant) Appointments(
 	return _m.QueryAppointments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Finding) Participation(ctx context.Context) (*Participation, error) {
+	result, err := _m.Edges.ParticipationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryParticipation().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Finding) FirstTest(ctx context.Context) (*SecurityTest, error) {
+	result, err := _m.Edges.FirstTestOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFirstTest().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Finding) Requirements(ctx context.Context) (result []*Requirement, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedRequirements(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.RequirementsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRequirements().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Finding) Measures(ctx context.Context) (result []*Measure, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMeasures(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MeasuresOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMeasures().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Finding) History(ctx context.Context) (result []*FindingChange, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedHistory(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.HistoryOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryHistory().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *FindingChange) Finding(ctx context.Context) (*Finding, error) {
+	result, err := _m.Edges.FindingOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFinding().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *FindingChange) Test(ctx context.Context) (*SecurityTest, error) {
+	result, err := _m.Edges.TestOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTest().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Flag) Program(ctx context.Context) (*Program, error) {
 	result, err := _m.Edges.ProgramOrErr()
 	if IsNotLoaded(err) {
@@ -355,6 +423,18 @@ func (_m *Measure) Addresses(ctx context.Context) (result []*Answer, err error) 
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryAddresses().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Measure) Remedies(ctx context.Context) (result []*Finding, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedRemedies(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.RemediesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRemedies().All(ctx)
 	}
 	return result, err
 }
@@ -500,6 +580,48 @@ func (_m *Participation) Assessments(
 	return _m.QueryAssessments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Participation) SecurityTests(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *SecurityTestOrder, where *SecurityTestWhereInput,
+) (*SecurityTestConnection, error) {
+	opts := []SecurityTestPaginateOption{
+		WithSecurityTestOrder(orderBy),
+		WithSecurityTestFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[8][alias]
+	if nodes, err := _m.NamedSecurityTests(alias); err == nil || hasTotalCount {
+		pager, err := newSecurityTestPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &SecurityTestConnection{Edges: []*SecurityTestEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QuerySecurityTests().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Participation) Findings(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *FindingOrder, where *FindingWhereInput,
+) (*FindingConnection, error) {
+	opts := []FindingPaginateOption{
+		WithFindingOrder(orderBy),
+		WithFindingFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[9][alias]
+	if nodes, err := _m.NamedFindings(alias); err == nil || hasTotalCount {
+		pager, err := newFindingPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &FindingConnection{Edges: []*FindingEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryFindings().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Program) Participations(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ParticipationOrder, where *ParticipationWhereInput,
 ) (*ParticipationConnection, error) {
@@ -527,6 +649,59 @@ func (_m *Requirement) Group(ctx context.Context) (*CatalogGroup, error) {
 		result, err = _m.QueryGroup().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *SecurityTest) Participation(ctx context.Context) (*Participation, error) {
+	result, err := _m.Edges.ParticipationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryParticipation().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *SecurityTest) Consultant(ctx context.Context) (*Consultant, error) {
+	result, err := _m.Edges.ConsultantOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConsultant().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *SecurityTest) Appointment(ctx context.Context) (*Appointment, error) {
+	result, err := _m.Edges.AppointmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAppointment().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *SecurityTest) Step(ctx context.Context) (*Step, error) {
+	result, err := _m.Edges.StepOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryStep().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *SecurityTest) Findings(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *FindingOrder, where *FindingWhereInput,
+) (*FindingConnection, error) {
+	opts := []FindingPaginateOption{
+		WithFindingOrder(orderBy),
+		WithFindingFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
+	if nodes, err := _m.NamedFindings(alias); err == nil || hasTotalCount {
+		pager, err := newFindingPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &FindingConnection{Edges: []*FindingEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryFindings().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Step) Participation(ctx context.Context) (*Participation, error) {

@@ -77,6 +77,7 @@ type CreateMeasureInput struct {
 	DueOn           *time.Time
 	ParticipationID pulid.ID
 	AddressIDs      []pulid.ID
+	RemedyIDs       []pulid.ID
 }
 
 // Mutate applies the CreateMeasureInput on the MeasureMutation builder.
@@ -97,6 +98,9 @@ func (i *CreateMeasureInput) Mutate(m *MeasureMutation) {
 	m.SetParticipationID(i.ParticipationID)
 	if v := i.AddressIDs; len(v) > 0 {
 		m.AddAddressIDs(v...)
+	}
+	if v := i.RemedyIDs; len(v) > 0 {
+		m.AddRemedyIDs(v...)
 	}
 }
 
@@ -120,6 +124,9 @@ type UpdateMeasureInput struct {
 	ClearAddresses   bool
 	AddAddressIDs    []pulid.ID
 	RemoveAddressIDs []pulid.ID
+	ClearRemedies    bool
+	AddRemedyIDs     []pulid.ID
+	RemoveRemedyIDs  []pulid.ID
 }
 
 // Mutate applies the UpdateMeasureInput on the MeasureMutation builder.
@@ -159,6 +166,15 @@ func (i *UpdateMeasureInput) Mutate(m *MeasureMutation) {
 	}
 	if v := i.RemoveAddressIDs; len(v) > 0 {
 		m.RemoveAddressIDs(v...)
+	}
+	if i.ClearRemedies {
+		m.ClearRemedies()
+	}
+	if v := i.AddRemedyIDs; len(v) > 0 {
+		m.AddRemedyIDs(v...)
+	}
+	if v := i.RemoveRemedyIDs; len(v) > 0 {
+		m.RemoveRemedyIDs(v...)
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/jobrun"
@@ -27,6 +29,7 @@ import (
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 
 	"entgo.io/contrib/entgql"
@@ -99,6 +102,16 @@ var consultantImplementors = []string{"Consultant", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Consultant) IsNode() {}
 
+var findingImplementors = []string{"Finding", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Finding) IsNode() {}
+
+var findingchangeImplementors = []string{"FindingChange", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*FindingChange) IsNode() {}
+
 var flagImplementors = []string{"Flag", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -143,6 +156,11 @@ var requirementImplementors = []string{"Requirement", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Requirement) IsNode() {}
+
+var securitytestImplementors = []string{"SecurityTest", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*SecurityTest) IsNode() {}
 
 var stepImplementors = []string{"Step", "Node"}
 
@@ -363,6 +381,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case finding.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Finding.Query().
+			Where(finding.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, findingImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case findingchange.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.FindingChange.Query().
+			Where(findingchange.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, findingchangeImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case flag.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -476,6 +520,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(requirement.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, requirementImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case securitytest.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.SecurityTest.Query().
+			Where(securitytest.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, securitytestImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -758,6 +815,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 				*noder = node
 			}
 		}
+	case finding.Table:
+		query := c.Finding.Query().
+			Where(finding.IDIn(ids...))
+		query, err := query.CollectFields(ctx, findingImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case findingchange.Table:
+		query := c.FindingChange.Query().
+			Where(findingchange.IDIn(ids...))
+		query, err := query.CollectFields(ctx, findingchangeImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case flag.Table:
 		query := c.Flag.Query().
 			Where(flag.IDIn(ids...))
@@ -890,6 +979,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Requirement.Query().
 			Where(requirement.IDIn(ids...))
 		query, err := query.CollectFields(ctx, requirementImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case securitytest.Table:
+		query := c.SecurityTest.Query().
+			Where(securitytest.IDIn(ids...))
+		query, err := query.CollectFields(ctx, securitytestImplementors...)
 		if err != nil {
 			return nil, err
 		}

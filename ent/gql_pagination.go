@@ -19,6 +19,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/jobrun"
@@ -29,6 +31,7 @@ import (
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 	"strconv"
 
@@ -4269,6 +4272,742 @@ func (_m *Consultant) ToEdge(order *ConsultantOrder) *ConsultantEdge {
 	}
 }
 
+// FindingEdge is the edge representation of Finding.
+type FindingEdge struct {
+	Node   *Finding `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// FindingConnection is the connection containing edges to Finding.
+type FindingConnection struct {
+	Edges      []*FindingEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *FindingConnection) build(nodes []*Finding, pager *findingPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Finding
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Finding {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Finding {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*FindingEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &FindingEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// FindingPaginateOption enables pagination customization.
+type FindingPaginateOption func(*findingPager) error
+
+// WithFindingOrder configures pagination ordering.
+func WithFindingOrder(order *FindingOrder) FindingPaginateOption {
+	if order == nil {
+		order = DefaultFindingOrder
+	}
+	o := *order
+	return func(pager *findingPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultFindingOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithFindingFilter configures pagination filter.
+func WithFindingFilter(filter func(*FindingQuery) (*FindingQuery, error)) FindingPaginateOption {
+	return func(pager *findingPager) error {
+		if filter == nil {
+			return errors.New("FindingQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type findingPager struct {
+	reverse bool
+	order   *FindingOrder
+	filter  func(*FindingQuery) (*FindingQuery, error)
+}
+
+func newFindingPager(opts []FindingPaginateOption, reverse bool) (*findingPager, error) {
+	pager := &findingPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultFindingOrder
+	}
+	return pager, nil
+}
+
+func (p *findingPager) applyFilter(query *FindingQuery) (*FindingQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *findingPager) toCursor(_m *Finding) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *findingPager) applyCursors(query *FindingQuery, after, before *Cursor) (*FindingQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultFindingOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *findingPager) applyOrder(query *FindingQuery) *FindingQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultFindingOrder.Field {
+		query = query.Order(DefaultFindingOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *findingPager) orderExpr(query *FindingQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultFindingOrder.Field {
+			b.Comma().Ident(DefaultFindingOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Finding.
+func (_m *FindingQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...FindingPaginateOption,
+) (*FindingConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newFindingPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &FindingConnection{Edges: []*FindingEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// FindingOrderFieldCreatedAt orders Finding by created_at.
+	FindingOrderFieldCreatedAt = &FindingOrderField{
+		Value: func(_m *Finding) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: finding.FieldCreatedAt,
+		toTerm: finding.ByCreatedAt,
+		toCursor: func(_m *Finding) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// FindingOrderFieldUpdatedAt orders Finding by updated_at.
+	FindingOrderFieldUpdatedAt = &FindingOrderField{
+		Value: func(_m *Finding) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: finding.FieldUpdatedAt,
+		toTerm: finding.ByUpdatedAt,
+		toCursor: func(_m *Finding) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// FindingOrderFieldHost orders Finding by host.
+	FindingOrderFieldHost = &FindingOrderField{
+		Value: func(_m *Finding) (ent.Value, error) {
+			return _m.Host, nil
+		},
+		column: finding.FieldHost,
+		toTerm: finding.ByHost,
+		toCursor: func(_m *Finding) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Host,
+			}
+		},
+	}
+	// FindingOrderFieldTitle orders Finding by title.
+	FindingOrderFieldTitle = &FindingOrderField{
+		Value: func(_m *Finding) (ent.Value, error) {
+			return _m.Title, nil
+		},
+		column: finding.FieldTitle,
+		toTerm: finding.ByTitle,
+		toCursor: func(_m *Finding) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Title,
+			}
+		},
+	}
+	// FindingOrderFieldSeverity orders Finding by severity.
+	FindingOrderFieldSeverity = &FindingOrderField{
+		Value: func(_m *Finding) (ent.Value, error) {
+			return _m.Severity, nil
+		},
+		column: finding.FieldSeverity,
+		toTerm: finding.BySeverity,
+		toCursor: func(_m *Finding) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Severity,
+			}
+		},
+	}
+	// FindingOrderFieldFirstSeenOn orders Finding by first_seen_on.
+	FindingOrderFieldFirstSeenOn = &FindingOrderField{
+		Value: func(_m *Finding) (ent.Value, error) {
+			return _m.FirstSeenOn, nil
+		},
+		column: finding.FieldFirstSeenOn,
+		toTerm: finding.ByFirstSeenOn,
+		toCursor: func(_m *Finding) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.FirstSeenOn,
+			}
+		},
+	}
+	// FindingOrderFieldLastSeenOn orders Finding by last_seen_on.
+	FindingOrderFieldLastSeenOn = &FindingOrderField{
+		Value: func(_m *Finding) (ent.Value, error) {
+			return _m.LastSeenOn, nil
+		},
+		column: finding.FieldLastSeenOn,
+		toTerm: finding.ByLastSeenOn,
+		toCursor: func(_m *Finding) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.LastSeenOn,
+			}
+		},
+	}
+	// FindingOrderFieldStatus orders Finding by status.
+	FindingOrderFieldStatus = &FindingOrderField{
+		Value: func(_m *Finding) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: finding.FieldStatus,
+		toTerm: finding.ByStatus,
+		toCursor: func(_m *Finding) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// FindingOrderFieldDueOn orders Finding by due_on.
+	FindingOrderFieldDueOn = &FindingOrderField{
+		Value: func(_m *Finding) (ent.Value, error) {
+			return _m.DueOn, nil
+		},
+		column: finding.FieldDueOn,
+		toTerm: finding.ByDueOn,
+		toCursor: func(_m *Finding) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DueOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f FindingOrderField) String() string {
+	var str string
+	switch f.column {
+	case FindingOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case FindingOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case FindingOrderFieldHost.column:
+		str = "HOST"
+	case FindingOrderFieldTitle.column:
+		str = "TITLE"
+	case FindingOrderFieldSeverity.column:
+		str = "SEVERITY"
+	case FindingOrderFieldFirstSeenOn.column:
+		str = "FIRST_SEEN_ON"
+	case FindingOrderFieldLastSeenOn.column:
+		str = "LAST_SEEN_ON"
+	case FindingOrderFieldStatus.column:
+		str = "STATUS"
+	case FindingOrderFieldDueOn.column:
+		str = "DUE_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f FindingOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *FindingOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("FindingOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *FindingOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *FindingOrderFieldUpdatedAt
+	case "HOST":
+		*f = *FindingOrderFieldHost
+	case "TITLE":
+		*f = *FindingOrderFieldTitle
+	case "SEVERITY":
+		*f = *FindingOrderFieldSeverity
+	case "FIRST_SEEN_ON":
+		*f = *FindingOrderFieldFirstSeenOn
+	case "LAST_SEEN_ON":
+		*f = *FindingOrderFieldLastSeenOn
+	case "STATUS":
+		*f = *FindingOrderFieldStatus
+	case "DUE_ON":
+		*f = *FindingOrderFieldDueOn
+	default:
+		return fmt.Errorf("%s is not a valid FindingOrderField", str)
+	}
+	return nil
+}
+
+// FindingOrderField defines the ordering field of Finding.
+type FindingOrderField struct {
+	// Value extracts the ordering value from the given Finding.
+	Value    func(*Finding) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) finding.OrderOption
+	toCursor func(*Finding) Cursor
+}
+
+// FindingOrder defines the ordering of Finding.
+type FindingOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *FindingOrderField `json:"field"`
+}
+
+// DefaultFindingOrder is the default ordering of Finding.
+var DefaultFindingOrder = &FindingOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &FindingOrderField{
+		Value: func(_m *Finding) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: finding.FieldID,
+		toTerm: finding.ByID,
+		toCursor: func(_m *Finding) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Finding into FindingEdge.
+func (_m *Finding) ToEdge(order *FindingOrder) *FindingEdge {
+	if order == nil {
+		order = DefaultFindingOrder
+	}
+	return &FindingEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// FindingChangeEdge is the edge representation of FindingChange.
+type FindingChangeEdge struct {
+	Node   *FindingChange `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// FindingChangeConnection is the connection containing edges to FindingChange.
+type FindingChangeConnection struct {
+	Edges      []*FindingChangeEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *FindingChangeConnection) build(nodes []*FindingChange, pager *findingchangePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *FindingChange
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *FindingChange {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *FindingChange {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*FindingChangeEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &FindingChangeEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// FindingChangePaginateOption enables pagination customization.
+type FindingChangePaginateOption func(*findingchangePager) error
+
+// WithFindingChangeOrder configures pagination ordering.
+func WithFindingChangeOrder(order *FindingChangeOrder) FindingChangePaginateOption {
+	if order == nil {
+		order = DefaultFindingChangeOrder
+	}
+	o := *order
+	return func(pager *findingchangePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultFindingChangeOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithFindingChangeFilter configures pagination filter.
+func WithFindingChangeFilter(filter func(*FindingChangeQuery) (*FindingChangeQuery, error)) FindingChangePaginateOption {
+	return func(pager *findingchangePager) error {
+		if filter == nil {
+			return errors.New("FindingChangeQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type findingchangePager struct {
+	reverse bool
+	order   *FindingChangeOrder
+	filter  func(*FindingChangeQuery) (*FindingChangeQuery, error)
+}
+
+func newFindingChangePager(opts []FindingChangePaginateOption, reverse bool) (*findingchangePager, error) {
+	pager := &findingchangePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultFindingChangeOrder
+	}
+	return pager, nil
+}
+
+func (p *findingchangePager) applyFilter(query *FindingChangeQuery) (*FindingChangeQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *findingchangePager) toCursor(_m *FindingChange) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *findingchangePager) applyCursors(query *FindingChangeQuery, after, before *Cursor) (*FindingChangeQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultFindingChangeOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *findingchangePager) applyOrder(query *FindingChangeQuery) *FindingChangeQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultFindingChangeOrder.Field {
+		query = query.Order(DefaultFindingChangeOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *findingchangePager) orderExpr(query *FindingChangeQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultFindingChangeOrder.Field {
+			b.Comma().Ident(DefaultFindingChangeOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to FindingChange.
+func (_m *FindingChangeQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...FindingChangePaginateOption,
+) (*FindingChangeConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newFindingChangePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &FindingChangeConnection{Edges: []*FindingChangeEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// FindingChangeOrderFieldChangedAt orders FindingChange by changed_at.
+	FindingChangeOrderFieldChangedAt = &FindingChangeOrderField{
+		Value: func(_m *FindingChange) (ent.Value, error) {
+			return _m.ChangedAt, nil
+		},
+		column: findingchange.FieldChangedAt,
+		toTerm: findingchange.ByChangedAt,
+		toCursor: func(_m *FindingChange) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ChangedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f FindingChangeOrderField) String() string {
+	var str string
+	switch f.column {
+	case FindingChangeOrderFieldChangedAt.column:
+		str = "CHANGED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f FindingChangeOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *FindingChangeOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("FindingChangeOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CHANGED_AT":
+		*f = *FindingChangeOrderFieldChangedAt
+	default:
+		return fmt.Errorf("%s is not a valid FindingChangeOrderField", str)
+	}
+	return nil
+}
+
+// FindingChangeOrderField defines the ordering field of FindingChange.
+type FindingChangeOrderField struct {
+	// Value extracts the ordering value from the given FindingChange.
+	Value    func(*FindingChange) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) findingchange.OrderOption
+	toCursor func(*FindingChange) Cursor
+}
+
+// FindingChangeOrder defines the ordering of FindingChange.
+type FindingChangeOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *FindingChangeOrderField `json:"field"`
+}
+
+// DefaultFindingChangeOrder is the default ordering of FindingChange.
+var DefaultFindingChangeOrder = &FindingChangeOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &FindingChangeOrderField{
+		Value: func(_m *FindingChange) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: findingchange.FieldID,
+		toTerm: findingchange.ByID,
+		toCursor: func(_m *FindingChange) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts FindingChange into FindingChangeEdge.
+func (_m *FindingChange) ToEdge(order *FindingChangeOrder) *FindingChangeEdge {
+	if order == nil {
+		order = DefaultFindingChangeOrder
+	}
+	return &FindingChangeEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // FlagEdge is the edge representation of Flag.
 type FlagEdge struct {
 	Node   *Flag  `json:"node"`
@@ -7457,6 +8196,356 @@ func (_m *Requirement) ToEdge(order *RequirementOrder) *RequirementEdge {
 		order = DefaultRequirementOrder
 	}
 	return &RequirementEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SecurityTestEdge is the edge representation of SecurityTest.
+type SecurityTestEdge struct {
+	Node   *SecurityTest `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// SecurityTestConnection is the connection containing edges to SecurityTest.
+type SecurityTestConnection struct {
+	Edges      []*SecurityTestEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *SecurityTestConnection) build(nodes []*SecurityTest, pager *securitytestPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *SecurityTest
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *SecurityTest {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *SecurityTest {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SecurityTestEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SecurityTestEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SecurityTestPaginateOption enables pagination customization.
+type SecurityTestPaginateOption func(*securitytestPager) error
+
+// WithSecurityTestOrder configures pagination ordering.
+func WithSecurityTestOrder(order *SecurityTestOrder) SecurityTestPaginateOption {
+	if order == nil {
+		order = DefaultSecurityTestOrder
+	}
+	o := *order
+	return func(pager *securitytestPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSecurityTestOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSecurityTestFilter configures pagination filter.
+func WithSecurityTestFilter(filter func(*SecurityTestQuery) (*SecurityTestQuery, error)) SecurityTestPaginateOption {
+	return func(pager *securitytestPager) error {
+		if filter == nil {
+			return errors.New("SecurityTestQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type securitytestPager struct {
+	reverse bool
+	order   *SecurityTestOrder
+	filter  func(*SecurityTestQuery) (*SecurityTestQuery, error)
+}
+
+func newSecurityTestPager(opts []SecurityTestPaginateOption, reverse bool) (*securitytestPager, error) {
+	pager := &securitytestPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSecurityTestOrder
+	}
+	return pager, nil
+}
+
+func (p *securitytestPager) applyFilter(query *SecurityTestQuery) (*SecurityTestQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *securitytestPager) toCursor(_m *SecurityTest) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *securitytestPager) applyCursors(query *SecurityTestQuery, after, before *Cursor) (*SecurityTestQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSecurityTestOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *securitytestPager) applyOrder(query *SecurityTestQuery) *SecurityTestQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSecurityTestOrder.Field {
+		query = query.Order(DefaultSecurityTestOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *securitytestPager) orderExpr(query *SecurityTestQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSecurityTestOrder.Field {
+			b.Comma().Ident(DefaultSecurityTestOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to SecurityTest.
+func (_m *SecurityTestQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SecurityTestPaginateOption,
+) (*SecurityTestConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSecurityTestPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SecurityTestConnection{Edges: []*SecurityTestEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SecurityTestOrderFieldCreatedAt orders SecurityTest by created_at.
+	SecurityTestOrderFieldCreatedAt = &SecurityTestOrderField{
+		Value: func(_m *SecurityTest) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: securitytest.FieldCreatedAt,
+		toTerm: securitytest.ByCreatedAt,
+		toCursor: func(_m *SecurityTest) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// SecurityTestOrderFieldUpdatedAt orders SecurityTest by updated_at.
+	SecurityTestOrderFieldUpdatedAt = &SecurityTestOrderField{
+		Value: func(_m *SecurityTest) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: securitytest.FieldUpdatedAt,
+		toTerm: securitytest.ByUpdatedAt,
+		toCursor: func(_m *SecurityTest) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// SecurityTestOrderFieldKind orders SecurityTest by kind.
+	SecurityTestOrderFieldKind = &SecurityTestOrderField{
+		Value: func(_m *SecurityTest) (ent.Value, error) {
+			return _m.Kind, nil
+		},
+		column: securitytest.FieldKind,
+		toTerm: securitytest.ByKind,
+		toCursor: func(_m *SecurityTest) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Kind,
+			}
+		},
+	}
+	// SecurityTestOrderFieldPerformedOn orders SecurityTest by performed_on.
+	SecurityTestOrderFieldPerformedOn = &SecurityTestOrderField{
+		Value: func(_m *SecurityTest) (ent.Value, error) {
+			return _m.PerformedOn, nil
+		},
+		column: securitytest.FieldPerformedOn,
+		toTerm: securitytest.ByPerformedOn,
+		toCursor: func(_m *SecurityTest) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.PerformedOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SecurityTestOrderField) String() string {
+	var str string
+	switch f.column {
+	case SecurityTestOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case SecurityTestOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case SecurityTestOrderFieldKind.column:
+		str = "KIND"
+	case SecurityTestOrderFieldPerformedOn.column:
+		str = "PERFORMED_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SecurityTestOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SecurityTestOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SecurityTestOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SecurityTestOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *SecurityTestOrderFieldUpdatedAt
+	case "KIND":
+		*f = *SecurityTestOrderFieldKind
+	case "PERFORMED_ON":
+		*f = *SecurityTestOrderFieldPerformedOn
+	default:
+		return fmt.Errorf("%s is not a valid SecurityTestOrderField", str)
+	}
+	return nil
+}
+
+// SecurityTestOrderField defines the ordering field of SecurityTest.
+type SecurityTestOrderField struct {
+	// Value extracts the ordering value from the given SecurityTest.
+	Value    func(*SecurityTest) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) securitytest.OrderOption
+	toCursor func(*SecurityTest) Cursor
+}
+
+// SecurityTestOrder defines the ordering of SecurityTest.
+type SecurityTestOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *SecurityTestOrderField `json:"field"`
+}
+
+// DefaultSecurityTestOrder is the default ordering of SecurityTest.
+var DefaultSecurityTestOrder = &SecurityTestOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SecurityTestOrderField{
+		Value: func(_m *SecurityTest) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: securitytest.FieldID,
+		toTerm: securitytest.ByID,
+		toCursor: func(_m *SecurityTest) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts SecurityTest into SecurityTestEdge.
+func (_m *SecurityTest) ToEdge(order *SecurityTestOrder) *SecurityTestEdge {
+	if order == nil {
+		order = DefaultSecurityTestOrder
+	}
+	return &SecurityTestEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -17,6 +17,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/jobrun"
 	"sicherkommunal/ent/ledgerentry"
@@ -28,6 +30,7 @@ import (
 	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 	"time"
 )
@@ -7108,6 +7111,1748 @@ func (i *ConsultantWhereInput) P() (predicate.Consultant, error) {
 	}
 }
 
+// FindingWhereInput represents a where input for filtering Finding queries.
+type FindingWhereInput struct {
+	Predicates []predicate.Finding  `json:"-"`
+	Not        *FindingWhereInput   `json:"not,omitempty"`
+	Or         []*FindingWhereInput `json:"or,omitempty"`
+	And        []*FindingWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "participation_id" field predicates.
+	ParticipationID             *pulid.ID  `json:"participationID,omitempty"`
+	ParticipationIDNEQ          *pulid.ID  `json:"participationIDNEQ,omitempty"`
+	ParticipationIDIn           []pulid.ID `json:"participationIDIn,omitempty"`
+	ParticipationIDNotIn        []pulid.ID `json:"participationIDNotIn,omitempty"`
+	ParticipationIDGT           *pulid.ID  `json:"participationIDGT,omitempty"`
+	ParticipationIDGTE          *pulid.ID  `json:"participationIDGTE,omitempty"`
+	ParticipationIDLT           *pulid.ID  `json:"participationIDLT,omitempty"`
+	ParticipationIDLTE          *pulid.ID  `json:"participationIDLTE,omitempty"`
+	ParticipationIDContains     *pulid.ID  `json:"participationIDContains,omitempty"`
+	ParticipationIDHasPrefix    *pulid.ID  `json:"participationIDHasPrefix,omitempty"`
+	ParticipationIDHasSuffix    *pulid.ID  `json:"participationIDHasSuffix,omitempty"`
+	ParticipationIDEqualFold    *pulid.ID  `json:"participationIDEqualFold,omitempty"`
+	ParticipationIDContainsFold *pulid.ID  `json:"participationIDContainsFold,omitempty"`
+
+	// "first_test_id" field predicates.
+	FirstTestID             *pulid.ID  `json:"firstTestID,omitempty"`
+	FirstTestIDNEQ          *pulid.ID  `json:"firstTestIDNEQ,omitempty"`
+	FirstTestIDIn           []pulid.ID `json:"firstTestIDIn,omitempty"`
+	FirstTestIDNotIn        []pulid.ID `json:"firstTestIDNotIn,omitempty"`
+	FirstTestIDGT           *pulid.ID  `json:"firstTestIDGT,omitempty"`
+	FirstTestIDGTE          *pulid.ID  `json:"firstTestIDGTE,omitempty"`
+	FirstTestIDLT           *pulid.ID  `json:"firstTestIDLT,omitempty"`
+	FirstTestIDLTE          *pulid.ID  `json:"firstTestIDLTE,omitempty"`
+	FirstTestIDContains     *pulid.ID  `json:"firstTestIDContains,omitempty"`
+	FirstTestIDHasPrefix    *pulid.ID  `json:"firstTestIDHasPrefix,omitempty"`
+	FirstTestIDHasSuffix    *pulid.ID  `json:"firstTestIDHasSuffix,omitempty"`
+	FirstTestIDEqualFold    *pulid.ID  `json:"firstTestIDEqualFold,omitempty"`
+	FirstTestIDContainsFold *pulid.ID  `json:"firstTestIDContainsFold,omitempty"`
+
+	// "rule_id" field predicates.
+	RuleID             *string  `json:"ruleID,omitempty"`
+	RuleIDNEQ          *string  `json:"ruleIDNEQ,omitempty"`
+	RuleIDIn           []string `json:"ruleIDIn,omitempty"`
+	RuleIDNotIn        []string `json:"ruleIDNotIn,omitempty"`
+	RuleIDGT           *string  `json:"ruleIDGT,omitempty"`
+	RuleIDGTE          *string  `json:"ruleIDGTE,omitempty"`
+	RuleIDLT           *string  `json:"ruleIDLT,omitempty"`
+	RuleIDLTE          *string  `json:"ruleIDLTE,omitempty"`
+	RuleIDContains     *string  `json:"ruleIDContains,omitempty"`
+	RuleIDHasPrefix    *string  `json:"ruleIDHasPrefix,omitempty"`
+	RuleIDHasSuffix    *string  `json:"ruleIDHasSuffix,omitempty"`
+	RuleIDEqualFold    *string  `json:"ruleIDEqualFold,omitempty"`
+	RuleIDContainsFold *string  `json:"ruleIDContainsFold,omitempty"`
+
+	// "host" field predicates.
+	Host             *string  `json:"host,omitempty"`
+	HostNEQ          *string  `json:"hostNEQ,omitempty"`
+	HostIn           []string `json:"hostIn,omitempty"`
+	HostNotIn        []string `json:"hostNotIn,omitempty"`
+	HostGT           *string  `json:"hostGT,omitempty"`
+	HostGTE          *string  `json:"hostGTE,omitempty"`
+	HostLT           *string  `json:"hostLT,omitempty"`
+	HostLTE          *string  `json:"hostLTE,omitempty"`
+	HostContains     *string  `json:"hostContains,omitempty"`
+	HostHasPrefix    *string  `json:"hostHasPrefix,omitempty"`
+	HostHasSuffix    *string  `json:"hostHasSuffix,omitempty"`
+	HostEqualFold    *string  `json:"hostEqualFold,omitempty"`
+	HostContainsFold *string  `json:"hostContainsFold,omitempty"`
+
+	// "hostname" field predicates.
+	Hostname             *string  `json:"hostname,omitempty"`
+	HostnameNEQ          *string  `json:"hostnameNEQ,omitempty"`
+	HostnameIn           []string `json:"hostnameIn,omitempty"`
+	HostnameNotIn        []string `json:"hostnameNotIn,omitempty"`
+	HostnameGT           *string  `json:"hostnameGT,omitempty"`
+	HostnameGTE          *string  `json:"hostnameGTE,omitempty"`
+	HostnameLT           *string  `json:"hostnameLT,omitempty"`
+	HostnameLTE          *string  `json:"hostnameLTE,omitempty"`
+	HostnameContains     *string  `json:"hostnameContains,omitempty"`
+	HostnameHasPrefix    *string  `json:"hostnameHasPrefix,omitempty"`
+	HostnameHasSuffix    *string  `json:"hostnameHasSuffix,omitempty"`
+	HostnameIsNil        bool     `json:"hostnameIsNil,omitempty"`
+	HostnameNotNil       bool     `json:"hostnameNotNil,omitempty"`
+	HostnameEqualFold    *string  `json:"hostnameEqualFold,omitempty"`
+	HostnameContainsFold *string  `json:"hostnameContainsFold,omitempty"`
+
+	// "port" field predicates.
+	Port             *string  `json:"port,omitempty"`
+	PortNEQ          *string  `json:"portNEQ,omitempty"`
+	PortIn           []string `json:"portIn,omitempty"`
+	PortNotIn        []string `json:"portNotIn,omitempty"`
+	PortGT           *string  `json:"portGT,omitempty"`
+	PortGTE          *string  `json:"portGTE,omitempty"`
+	PortLT           *string  `json:"portLT,omitempty"`
+	PortLTE          *string  `json:"portLTE,omitempty"`
+	PortContains     *string  `json:"portContains,omitempty"`
+	PortHasPrefix    *string  `json:"portHasPrefix,omitempty"`
+	PortHasSuffix    *string  `json:"portHasSuffix,omitempty"`
+	PortEqualFold    *string  `json:"portEqualFold,omitempty"`
+	PortContainsFold *string  `json:"portContainsFold,omitempty"`
+
+	// "title" field predicates.
+	Title             *string  `json:"title,omitempty"`
+	TitleNEQ          *string  `json:"titleNEQ,omitempty"`
+	TitleIn           []string `json:"titleIn,omitempty"`
+	TitleNotIn        []string `json:"titleNotIn,omitempty"`
+	TitleGT           *string  `json:"titleGT,omitempty"`
+	TitleGTE          *string  `json:"titleGTE,omitempty"`
+	TitleLT           *string  `json:"titleLT,omitempty"`
+	TitleLTE          *string  `json:"titleLTE,omitempty"`
+	TitleContains     *string  `json:"titleContains,omitempty"`
+	TitleHasPrefix    *string  `json:"titleHasPrefix,omitempty"`
+	TitleHasSuffix    *string  `json:"titleHasSuffix,omitempty"`
+	TitleEqualFold    *string  `json:"titleEqualFold,omitempty"`
+	TitleContainsFold *string  `json:"titleContainsFold,omitempty"`
+
+	// "description" field predicates.
+	Description             *string  `json:"description,omitempty"`
+	DescriptionNEQ          *string  `json:"descriptionNEQ,omitempty"`
+	DescriptionIn           []string `json:"descriptionIn,omitempty"`
+	DescriptionNotIn        []string `json:"descriptionNotIn,omitempty"`
+	DescriptionGT           *string  `json:"descriptionGT,omitempty"`
+	DescriptionGTE          *string  `json:"descriptionGTE,omitempty"`
+	DescriptionLT           *string  `json:"descriptionLT,omitempty"`
+	DescriptionLTE          *string  `json:"descriptionLTE,omitempty"`
+	DescriptionContains     *string  `json:"descriptionContains,omitempty"`
+	DescriptionHasPrefix    *string  `json:"descriptionHasPrefix,omitempty"`
+	DescriptionHasSuffix    *string  `json:"descriptionHasSuffix,omitempty"`
+	DescriptionIsNil        bool     `json:"descriptionIsNil,omitempty"`
+	DescriptionNotNil       bool     `json:"descriptionNotNil,omitempty"`
+	DescriptionEqualFold    *string  `json:"descriptionEqualFold,omitempty"`
+	DescriptionContainsFold *string  `json:"descriptionContainsFold,omitempty"`
+
+	// "solution" field predicates.
+	Solution             *string  `json:"solution,omitempty"`
+	SolutionNEQ          *string  `json:"solutionNEQ,omitempty"`
+	SolutionIn           []string `json:"solutionIn,omitempty"`
+	SolutionNotIn        []string `json:"solutionNotIn,omitempty"`
+	SolutionGT           *string  `json:"solutionGT,omitempty"`
+	SolutionGTE          *string  `json:"solutionGTE,omitempty"`
+	SolutionLT           *string  `json:"solutionLT,omitempty"`
+	SolutionLTE          *string  `json:"solutionLTE,omitempty"`
+	SolutionContains     *string  `json:"solutionContains,omitempty"`
+	SolutionHasPrefix    *string  `json:"solutionHasPrefix,omitempty"`
+	SolutionHasSuffix    *string  `json:"solutionHasSuffix,omitempty"`
+	SolutionIsNil        bool     `json:"solutionIsNil,omitempty"`
+	SolutionNotNil       bool     `json:"solutionNotNil,omitempty"`
+	SolutionEqualFold    *string  `json:"solutionEqualFold,omitempty"`
+	SolutionContainsFold *string  `json:"solutionContainsFold,omitempty"`
+
+	// "severity" field predicates.
+	Severity      *types.Severity  `json:"severity,omitempty"`
+	SeverityNEQ   *types.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn    []types.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn []types.Severity `json:"severityNotIn,omitempty"`
+
+	// "cvss_vector" field predicates.
+	CvssVector             *string  `json:"cvssVector,omitempty"`
+	CvssVectorNEQ          *string  `json:"cvssVectorNEQ,omitempty"`
+	CvssVectorIn           []string `json:"cvssVectorIn,omitempty"`
+	CvssVectorNotIn        []string `json:"cvssVectorNotIn,omitempty"`
+	CvssVectorGT           *string  `json:"cvssVectorGT,omitempty"`
+	CvssVectorGTE          *string  `json:"cvssVectorGTE,omitempty"`
+	CvssVectorLT           *string  `json:"cvssVectorLT,omitempty"`
+	CvssVectorLTE          *string  `json:"cvssVectorLTE,omitempty"`
+	CvssVectorContains     *string  `json:"cvssVectorContains,omitempty"`
+	CvssVectorHasPrefix    *string  `json:"cvssVectorHasPrefix,omitempty"`
+	CvssVectorHasSuffix    *string  `json:"cvssVectorHasSuffix,omitempty"`
+	CvssVectorIsNil        bool     `json:"cvssVectorIsNil,omitempty"`
+	CvssVectorNotNil       bool     `json:"cvssVectorNotNil,omitempty"`
+	CvssVectorEqualFold    *string  `json:"cvssVectorEqualFold,omitempty"`
+	CvssVectorContainsFold *string  `json:"cvssVectorContainsFold,omitempty"`
+
+	// "first_seen_on" field predicates.
+	FirstSeenOn      *time.Time  `json:"firstSeenOn,omitempty"`
+	FirstSeenOnNEQ   *time.Time  `json:"firstSeenOnNEQ,omitempty"`
+	FirstSeenOnIn    []time.Time `json:"firstSeenOnIn,omitempty"`
+	FirstSeenOnNotIn []time.Time `json:"firstSeenOnNotIn,omitempty"`
+	FirstSeenOnGT    *time.Time  `json:"firstSeenOnGT,omitempty"`
+	FirstSeenOnGTE   *time.Time  `json:"firstSeenOnGTE,omitempty"`
+	FirstSeenOnLT    *time.Time  `json:"firstSeenOnLT,omitempty"`
+	FirstSeenOnLTE   *time.Time  `json:"firstSeenOnLTE,omitempty"`
+
+	// "last_seen_on" field predicates.
+	LastSeenOn      *time.Time  `json:"lastSeenOn,omitempty"`
+	LastSeenOnNEQ   *time.Time  `json:"lastSeenOnNEQ,omitempty"`
+	LastSeenOnIn    []time.Time `json:"lastSeenOnIn,omitempty"`
+	LastSeenOnNotIn []time.Time `json:"lastSeenOnNotIn,omitempty"`
+	LastSeenOnGT    *time.Time  `json:"lastSeenOnGT,omitempty"`
+	LastSeenOnGTE   *time.Time  `json:"lastSeenOnGTE,omitempty"`
+	LastSeenOnLT    *time.Time  `json:"lastSeenOnLT,omitempty"`
+	LastSeenOnLTE   *time.Time  `json:"lastSeenOnLTE,omitempty"`
+
+	// "not_seen_since" field predicates.
+	NotSeenSince       *time.Time  `json:"notSeenSince,omitempty"`
+	NotSeenSinceNEQ    *time.Time  `json:"notSeenSinceNEQ,omitempty"`
+	NotSeenSinceIn     []time.Time `json:"notSeenSinceIn,omitempty"`
+	NotSeenSinceNotIn  []time.Time `json:"notSeenSinceNotIn,omitempty"`
+	NotSeenSinceGT     *time.Time  `json:"notSeenSinceGT,omitempty"`
+	NotSeenSinceGTE    *time.Time  `json:"notSeenSinceGTE,omitempty"`
+	NotSeenSinceLT     *time.Time  `json:"notSeenSinceLT,omitempty"`
+	NotSeenSinceLTE    *time.Time  `json:"notSeenSinceLTE,omitempty"`
+	NotSeenSinceIsNil  bool        `json:"notSeenSinceIsNil,omitempty"`
+	NotSeenSinceNotNil bool        `json:"notSeenSinceNotNil,omitempty"`
+
+	// "status" field predicates.
+	Status      *types.FindingStatus  `json:"status,omitempty"`
+	StatusNEQ   *types.FindingStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []types.FindingStatus `json:"statusIn,omitempty"`
+	StatusNotIn []types.FindingStatus `json:"statusNotIn,omitempty"`
+
+	// "due_on" field predicates.
+	DueOn       *time.Time  `json:"dueOn,omitempty"`
+	DueOnNEQ    *time.Time  `json:"dueOnNEQ,omitempty"`
+	DueOnIn     []time.Time `json:"dueOnIn,omitempty"`
+	DueOnNotIn  []time.Time `json:"dueOnNotIn,omitempty"`
+	DueOnGT     *time.Time  `json:"dueOnGT,omitempty"`
+	DueOnGTE    *time.Time  `json:"dueOnGTE,omitempty"`
+	DueOnLT     *time.Time  `json:"dueOnLT,omitempty"`
+	DueOnLTE    *time.Time  `json:"dueOnLTE,omitempty"`
+	DueOnIsNil  bool        `json:"dueOnIsNil,omitempty"`
+	DueOnNotNil bool        `json:"dueOnNotNil,omitempty"`
+
+	// "status_reason" field predicates.
+	StatusReason             *string  `json:"statusReason,omitempty"`
+	StatusReasonNEQ          *string  `json:"statusReasonNEQ,omitempty"`
+	StatusReasonIn           []string `json:"statusReasonIn,omitempty"`
+	StatusReasonNotIn        []string `json:"statusReasonNotIn,omitempty"`
+	StatusReasonGT           *string  `json:"statusReasonGT,omitempty"`
+	StatusReasonGTE          *string  `json:"statusReasonGTE,omitempty"`
+	StatusReasonLT           *string  `json:"statusReasonLT,omitempty"`
+	StatusReasonLTE          *string  `json:"statusReasonLTE,omitempty"`
+	StatusReasonContains     *string  `json:"statusReasonContains,omitempty"`
+	StatusReasonHasPrefix    *string  `json:"statusReasonHasPrefix,omitempty"`
+	StatusReasonHasSuffix    *string  `json:"statusReasonHasSuffix,omitempty"`
+	StatusReasonIsNil        bool     `json:"statusReasonIsNil,omitempty"`
+	StatusReasonNotNil       bool     `json:"statusReasonNotNil,omitempty"`
+	StatusReasonEqualFold    *string  `json:"statusReasonEqualFold,omitempty"`
+	StatusReasonContainsFold *string  `json:"statusReasonContainsFold,omitempty"`
+
+	// "accepted_by" field predicates.
+	AcceptedBy             *string  `json:"acceptedBy,omitempty"`
+	AcceptedByNEQ          *string  `json:"acceptedByNEQ,omitempty"`
+	AcceptedByIn           []string `json:"acceptedByIn,omitempty"`
+	AcceptedByNotIn        []string `json:"acceptedByNotIn,omitempty"`
+	AcceptedByGT           *string  `json:"acceptedByGT,omitempty"`
+	AcceptedByGTE          *string  `json:"acceptedByGTE,omitempty"`
+	AcceptedByLT           *string  `json:"acceptedByLT,omitempty"`
+	AcceptedByLTE          *string  `json:"acceptedByLTE,omitempty"`
+	AcceptedByContains     *string  `json:"acceptedByContains,omitempty"`
+	AcceptedByHasPrefix    *string  `json:"acceptedByHasPrefix,omitempty"`
+	AcceptedByHasSuffix    *string  `json:"acceptedByHasSuffix,omitempty"`
+	AcceptedByIsNil        bool     `json:"acceptedByIsNil,omitempty"`
+	AcceptedByNotNil       bool     `json:"acceptedByNotNil,omitempty"`
+	AcceptedByEqualFold    *string  `json:"acceptedByEqualFold,omitempty"`
+	AcceptedByContainsFold *string  `json:"acceptedByContainsFold,omitempty"`
+
+	// "accepted_until" field predicates.
+	AcceptedUntil       *time.Time  `json:"acceptedUntil,omitempty"`
+	AcceptedUntilNEQ    *time.Time  `json:"acceptedUntilNEQ,omitempty"`
+	AcceptedUntilIn     []time.Time `json:"acceptedUntilIn,omitempty"`
+	AcceptedUntilNotIn  []time.Time `json:"acceptedUntilNotIn,omitempty"`
+	AcceptedUntilGT     *time.Time  `json:"acceptedUntilGT,omitempty"`
+	AcceptedUntilGTE    *time.Time  `json:"acceptedUntilGTE,omitempty"`
+	AcceptedUntilLT     *time.Time  `json:"acceptedUntilLT,omitempty"`
+	AcceptedUntilLTE    *time.Time  `json:"acceptedUntilLTE,omitempty"`
+	AcceptedUntilIsNil  bool        `json:"acceptedUntilIsNil,omitempty"`
+	AcceptedUntilNotNil bool        `json:"acceptedUntilNotNil,omitempty"`
+
+	// "participation" edge predicates.
+	HasParticipation     *bool                      `json:"hasParticipation,omitempty"`
+	HasParticipationWith []*ParticipationWhereInput `json:"hasParticipationWith,omitempty"`
+
+	// "first_test" edge predicates.
+	HasFirstTest     *bool                     `json:"hasFirstTest,omitempty"`
+	HasFirstTestWith []*SecurityTestWhereInput `json:"hasFirstTestWith,omitempty"`
+
+	// "requirements" edge predicates.
+	HasRequirements     *bool                    `json:"hasRequirements,omitempty"`
+	HasRequirementsWith []*RequirementWhereInput `json:"hasRequirementsWith,omitempty"`
+
+	// "measures" edge predicates.
+	HasMeasures     *bool                `json:"hasMeasures,omitempty"`
+	HasMeasuresWith []*MeasureWhereInput `json:"hasMeasuresWith,omitempty"`
+
+	// "history" edge predicates.
+	HasHistory     *bool                      `json:"hasHistory,omitempty"`
+	HasHistoryWith []*FindingChangeWhereInput `json:"hasHistoryWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *FindingWhereInput) AddPredicates(predicates ...predicate.Finding) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the FindingWhereInput filter on the FindingQuery builder.
+func (i *FindingWhereInput) Filter(q *FindingQuery) (*FindingQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyFindingWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyFindingWhereInput is returned in case the FindingWhereInput is empty.
+var ErrEmptyFindingWhereInput = errors.New("ent: empty predicate FindingWhereInput")
+
+// P returns a predicate for filtering findings.
+// An error is returned if the input is empty or invalid.
+func (i *FindingWhereInput) P() (predicate.Finding, error) {
+	var predicates []predicate.Finding
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, finding.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Finding, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, finding.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Finding, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, finding.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, finding.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, finding.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, finding.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, finding.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, finding.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, finding.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, finding.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, finding.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, finding.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, finding.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, finding.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, finding.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, finding.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, finding.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, finding.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, finding.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, finding.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, finding.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, finding.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, finding.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, finding.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, finding.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, finding.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, finding.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ParticipationID != nil {
+		predicates = append(predicates, finding.ParticipationIDEQ(*i.ParticipationID))
+	}
+	if i.ParticipationIDNEQ != nil {
+		predicates = append(predicates, finding.ParticipationIDNEQ(*i.ParticipationIDNEQ))
+	}
+	if len(i.ParticipationIDIn) > 0 {
+		predicates = append(predicates, finding.ParticipationIDIn(i.ParticipationIDIn...))
+	}
+	if len(i.ParticipationIDNotIn) > 0 {
+		predicates = append(predicates, finding.ParticipationIDNotIn(i.ParticipationIDNotIn...))
+	}
+	if i.ParticipationIDGT != nil {
+		predicates = append(predicates, finding.ParticipationIDGT(*i.ParticipationIDGT))
+	}
+	if i.ParticipationIDGTE != nil {
+		predicates = append(predicates, finding.ParticipationIDGTE(*i.ParticipationIDGTE))
+	}
+	if i.ParticipationIDLT != nil {
+		predicates = append(predicates, finding.ParticipationIDLT(*i.ParticipationIDLT))
+	}
+	if i.ParticipationIDLTE != nil {
+		predicates = append(predicates, finding.ParticipationIDLTE(*i.ParticipationIDLTE))
+	}
+	if i.ParticipationIDContains != nil {
+		predicates = append(predicates, finding.ParticipationIDContains(*i.ParticipationIDContains))
+	}
+	if i.ParticipationIDHasPrefix != nil {
+		predicates = append(predicates, finding.ParticipationIDHasPrefix(*i.ParticipationIDHasPrefix))
+	}
+	if i.ParticipationIDHasSuffix != nil {
+		predicates = append(predicates, finding.ParticipationIDHasSuffix(*i.ParticipationIDHasSuffix))
+	}
+	if i.ParticipationIDEqualFold != nil {
+		predicates = append(predicates, finding.ParticipationIDEqualFold(*i.ParticipationIDEqualFold))
+	}
+	if i.ParticipationIDContainsFold != nil {
+		predicates = append(predicates, finding.ParticipationIDContainsFold(*i.ParticipationIDContainsFold))
+	}
+	if i.FirstTestID != nil {
+		predicates = append(predicates, finding.FirstTestIDEQ(*i.FirstTestID))
+	}
+	if i.FirstTestIDNEQ != nil {
+		predicates = append(predicates, finding.FirstTestIDNEQ(*i.FirstTestIDNEQ))
+	}
+	if len(i.FirstTestIDIn) > 0 {
+		predicates = append(predicates, finding.FirstTestIDIn(i.FirstTestIDIn...))
+	}
+	if len(i.FirstTestIDNotIn) > 0 {
+		predicates = append(predicates, finding.FirstTestIDNotIn(i.FirstTestIDNotIn...))
+	}
+	if i.FirstTestIDGT != nil {
+		predicates = append(predicates, finding.FirstTestIDGT(*i.FirstTestIDGT))
+	}
+	if i.FirstTestIDGTE != nil {
+		predicates = append(predicates, finding.FirstTestIDGTE(*i.FirstTestIDGTE))
+	}
+	if i.FirstTestIDLT != nil {
+		predicates = append(predicates, finding.FirstTestIDLT(*i.FirstTestIDLT))
+	}
+	if i.FirstTestIDLTE != nil {
+		predicates = append(predicates, finding.FirstTestIDLTE(*i.FirstTestIDLTE))
+	}
+	if i.FirstTestIDContains != nil {
+		predicates = append(predicates, finding.FirstTestIDContains(*i.FirstTestIDContains))
+	}
+	if i.FirstTestIDHasPrefix != nil {
+		predicates = append(predicates, finding.FirstTestIDHasPrefix(*i.FirstTestIDHasPrefix))
+	}
+	if i.FirstTestIDHasSuffix != nil {
+		predicates = append(predicates, finding.FirstTestIDHasSuffix(*i.FirstTestIDHasSuffix))
+	}
+	if i.FirstTestIDEqualFold != nil {
+		predicates = append(predicates, finding.FirstTestIDEqualFold(*i.FirstTestIDEqualFold))
+	}
+	if i.FirstTestIDContainsFold != nil {
+		predicates = append(predicates, finding.FirstTestIDContainsFold(*i.FirstTestIDContainsFold))
+	}
+	if i.RuleID != nil {
+		predicates = append(predicates, finding.RuleIDEQ(*i.RuleID))
+	}
+	if i.RuleIDNEQ != nil {
+		predicates = append(predicates, finding.RuleIDNEQ(*i.RuleIDNEQ))
+	}
+	if len(i.RuleIDIn) > 0 {
+		predicates = append(predicates, finding.RuleIDIn(i.RuleIDIn...))
+	}
+	if len(i.RuleIDNotIn) > 0 {
+		predicates = append(predicates, finding.RuleIDNotIn(i.RuleIDNotIn...))
+	}
+	if i.RuleIDGT != nil {
+		predicates = append(predicates, finding.RuleIDGT(*i.RuleIDGT))
+	}
+	if i.RuleIDGTE != nil {
+		predicates = append(predicates, finding.RuleIDGTE(*i.RuleIDGTE))
+	}
+	if i.RuleIDLT != nil {
+		predicates = append(predicates, finding.RuleIDLT(*i.RuleIDLT))
+	}
+	if i.RuleIDLTE != nil {
+		predicates = append(predicates, finding.RuleIDLTE(*i.RuleIDLTE))
+	}
+	if i.RuleIDContains != nil {
+		predicates = append(predicates, finding.RuleIDContains(*i.RuleIDContains))
+	}
+	if i.RuleIDHasPrefix != nil {
+		predicates = append(predicates, finding.RuleIDHasPrefix(*i.RuleIDHasPrefix))
+	}
+	if i.RuleIDHasSuffix != nil {
+		predicates = append(predicates, finding.RuleIDHasSuffix(*i.RuleIDHasSuffix))
+	}
+	if i.RuleIDEqualFold != nil {
+		predicates = append(predicates, finding.RuleIDEqualFold(*i.RuleIDEqualFold))
+	}
+	if i.RuleIDContainsFold != nil {
+		predicates = append(predicates, finding.RuleIDContainsFold(*i.RuleIDContainsFold))
+	}
+	if i.Host != nil {
+		predicates = append(predicates, finding.HostEQ(*i.Host))
+	}
+	if i.HostNEQ != nil {
+		predicates = append(predicates, finding.HostNEQ(*i.HostNEQ))
+	}
+	if len(i.HostIn) > 0 {
+		predicates = append(predicates, finding.HostIn(i.HostIn...))
+	}
+	if len(i.HostNotIn) > 0 {
+		predicates = append(predicates, finding.HostNotIn(i.HostNotIn...))
+	}
+	if i.HostGT != nil {
+		predicates = append(predicates, finding.HostGT(*i.HostGT))
+	}
+	if i.HostGTE != nil {
+		predicates = append(predicates, finding.HostGTE(*i.HostGTE))
+	}
+	if i.HostLT != nil {
+		predicates = append(predicates, finding.HostLT(*i.HostLT))
+	}
+	if i.HostLTE != nil {
+		predicates = append(predicates, finding.HostLTE(*i.HostLTE))
+	}
+	if i.HostContains != nil {
+		predicates = append(predicates, finding.HostContains(*i.HostContains))
+	}
+	if i.HostHasPrefix != nil {
+		predicates = append(predicates, finding.HostHasPrefix(*i.HostHasPrefix))
+	}
+	if i.HostHasSuffix != nil {
+		predicates = append(predicates, finding.HostHasSuffix(*i.HostHasSuffix))
+	}
+	if i.HostEqualFold != nil {
+		predicates = append(predicates, finding.HostEqualFold(*i.HostEqualFold))
+	}
+	if i.HostContainsFold != nil {
+		predicates = append(predicates, finding.HostContainsFold(*i.HostContainsFold))
+	}
+	if i.Hostname != nil {
+		predicates = append(predicates, finding.HostnameEQ(*i.Hostname))
+	}
+	if i.HostnameNEQ != nil {
+		predicates = append(predicates, finding.HostnameNEQ(*i.HostnameNEQ))
+	}
+	if len(i.HostnameIn) > 0 {
+		predicates = append(predicates, finding.HostnameIn(i.HostnameIn...))
+	}
+	if len(i.HostnameNotIn) > 0 {
+		predicates = append(predicates, finding.HostnameNotIn(i.HostnameNotIn...))
+	}
+	if i.HostnameGT != nil {
+		predicates = append(predicates, finding.HostnameGT(*i.HostnameGT))
+	}
+	if i.HostnameGTE != nil {
+		predicates = append(predicates, finding.HostnameGTE(*i.HostnameGTE))
+	}
+	if i.HostnameLT != nil {
+		predicates = append(predicates, finding.HostnameLT(*i.HostnameLT))
+	}
+	if i.HostnameLTE != nil {
+		predicates = append(predicates, finding.HostnameLTE(*i.HostnameLTE))
+	}
+	if i.HostnameContains != nil {
+		predicates = append(predicates, finding.HostnameContains(*i.HostnameContains))
+	}
+	if i.HostnameHasPrefix != nil {
+		predicates = append(predicates, finding.HostnameHasPrefix(*i.HostnameHasPrefix))
+	}
+	if i.HostnameHasSuffix != nil {
+		predicates = append(predicates, finding.HostnameHasSuffix(*i.HostnameHasSuffix))
+	}
+	if i.HostnameIsNil {
+		predicates = append(predicates, finding.HostnameIsNil())
+	}
+	if i.HostnameNotNil {
+		predicates = append(predicates, finding.HostnameNotNil())
+	}
+	if i.HostnameEqualFold != nil {
+		predicates = append(predicates, finding.HostnameEqualFold(*i.HostnameEqualFold))
+	}
+	if i.HostnameContainsFold != nil {
+		predicates = append(predicates, finding.HostnameContainsFold(*i.HostnameContainsFold))
+	}
+	if i.Port != nil {
+		predicates = append(predicates, finding.PortEQ(*i.Port))
+	}
+	if i.PortNEQ != nil {
+		predicates = append(predicates, finding.PortNEQ(*i.PortNEQ))
+	}
+	if len(i.PortIn) > 0 {
+		predicates = append(predicates, finding.PortIn(i.PortIn...))
+	}
+	if len(i.PortNotIn) > 0 {
+		predicates = append(predicates, finding.PortNotIn(i.PortNotIn...))
+	}
+	if i.PortGT != nil {
+		predicates = append(predicates, finding.PortGT(*i.PortGT))
+	}
+	if i.PortGTE != nil {
+		predicates = append(predicates, finding.PortGTE(*i.PortGTE))
+	}
+	if i.PortLT != nil {
+		predicates = append(predicates, finding.PortLT(*i.PortLT))
+	}
+	if i.PortLTE != nil {
+		predicates = append(predicates, finding.PortLTE(*i.PortLTE))
+	}
+	if i.PortContains != nil {
+		predicates = append(predicates, finding.PortContains(*i.PortContains))
+	}
+	if i.PortHasPrefix != nil {
+		predicates = append(predicates, finding.PortHasPrefix(*i.PortHasPrefix))
+	}
+	if i.PortHasSuffix != nil {
+		predicates = append(predicates, finding.PortHasSuffix(*i.PortHasSuffix))
+	}
+	if i.PortEqualFold != nil {
+		predicates = append(predicates, finding.PortEqualFold(*i.PortEqualFold))
+	}
+	if i.PortContainsFold != nil {
+		predicates = append(predicates, finding.PortContainsFold(*i.PortContainsFold))
+	}
+	if i.Title != nil {
+		predicates = append(predicates, finding.TitleEQ(*i.Title))
+	}
+	if i.TitleNEQ != nil {
+		predicates = append(predicates, finding.TitleNEQ(*i.TitleNEQ))
+	}
+	if len(i.TitleIn) > 0 {
+		predicates = append(predicates, finding.TitleIn(i.TitleIn...))
+	}
+	if len(i.TitleNotIn) > 0 {
+		predicates = append(predicates, finding.TitleNotIn(i.TitleNotIn...))
+	}
+	if i.TitleGT != nil {
+		predicates = append(predicates, finding.TitleGT(*i.TitleGT))
+	}
+	if i.TitleGTE != nil {
+		predicates = append(predicates, finding.TitleGTE(*i.TitleGTE))
+	}
+	if i.TitleLT != nil {
+		predicates = append(predicates, finding.TitleLT(*i.TitleLT))
+	}
+	if i.TitleLTE != nil {
+		predicates = append(predicates, finding.TitleLTE(*i.TitleLTE))
+	}
+	if i.TitleContains != nil {
+		predicates = append(predicates, finding.TitleContains(*i.TitleContains))
+	}
+	if i.TitleHasPrefix != nil {
+		predicates = append(predicates, finding.TitleHasPrefix(*i.TitleHasPrefix))
+	}
+	if i.TitleHasSuffix != nil {
+		predicates = append(predicates, finding.TitleHasSuffix(*i.TitleHasSuffix))
+	}
+	if i.TitleEqualFold != nil {
+		predicates = append(predicates, finding.TitleEqualFold(*i.TitleEqualFold))
+	}
+	if i.TitleContainsFold != nil {
+		predicates = append(predicates, finding.TitleContainsFold(*i.TitleContainsFold))
+	}
+	if i.Description != nil {
+		predicates = append(predicates, finding.DescriptionEQ(*i.Description))
+	}
+	if i.DescriptionNEQ != nil {
+		predicates = append(predicates, finding.DescriptionNEQ(*i.DescriptionNEQ))
+	}
+	if len(i.DescriptionIn) > 0 {
+		predicates = append(predicates, finding.DescriptionIn(i.DescriptionIn...))
+	}
+	if len(i.DescriptionNotIn) > 0 {
+		predicates = append(predicates, finding.DescriptionNotIn(i.DescriptionNotIn...))
+	}
+	if i.DescriptionGT != nil {
+		predicates = append(predicates, finding.DescriptionGT(*i.DescriptionGT))
+	}
+	if i.DescriptionGTE != nil {
+		predicates = append(predicates, finding.DescriptionGTE(*i.DescriptionGTE))
+	}
+	if i.DescriptionLT != nil {
+		predicates = append(predicates, finding.DescriptionLT(*i.DescriptionLT))
+	}
+	if i.DescriptionLTE != nil {
+		predicates = append(predicates, finding.DescriptionLTE(*i.DescriptionLTE))
+	}
+	if i.DescriptionContains != nil {
+		predicates = append(predicates, finding.DescriptionContains(*i.DescriptionContains))
+	}
+	if i.DescriptionHasPrefix != nil {
+		predicates = append(predicates, finding.DescriptionHasPrefix(*i.DescriptionHasPrefix))
+	}
+	if i.DescriptionHasSuffix != nil {
+		predicates = append(predicates, finding.DescriptionHasSuffix(*i.DescriptionHasSuffix))
+	}
+	if i.DescriptionIsNil {
+		predicates = append(predicates, finding.DescriptionIsNil())
+	}
+	if i.DescriptionNotNil {
+		predicates = append(predicates, finding.DescriptionNotNil())
+	}
+	if i.DescriptionEqualFold != nil {
+		predicates = append(predicates, finding.DescriptionEqualFold(*i.DescriptionEqualFold))
+	}
+	if i.DescriptionContainsFold != nil {
+		predicates = append(predicates, finding.DescriptionContainsFold(*i.DescriptionContainsFold))
+	}
+	if i.Solution != nil {
+		predicates = append(predicates, finding.SolutionEQ(*i.Solution))
+	}
+	if i.SolutionNEQ != nil {
+		predicates = append(predicates, finding.SolutionNEQ(*i.SolutionNEQ))
+	}
+	if len(i.SolutionIn) > 0 {
+		predicates = append(predicates, finding.SolutionIn(i.SolutionIn...))
+	}
+	if len(i.SolutionNotIn) > 0 {
+		predicates = append(predicates, finding.SolutionNotIn(i.SolutionNotIn...))
+	}
+	if i.SolutionGT != nil {
+		predicates = append(predicates, finding.SolutionGT(*i.SolutionGT))
+	}
+	if i.SolutionGTE != nil {
+		predicates = append(predicates, finding.SolutionGTE(*i.SolutionGTE))
+	}
+	if i.SolutionLT != nil {
+		predicates = append(predicates, finding.SolutionLT(*i.SolutionLT))
+	}
+	if i.SolutionLTE != nil {
+		predicates = append(predicates, finding.SolutionLTE(*i.SolutionLTE))
+	}
+	if i.SolutionContains != nil {
+		predicates = append(predicates, finding.SolutionContains(*i.SolutionContains))
+	}
+	if i.SolutionHasPrefix != nil {
+		predicates = append(predicates, finding.SolutionHasPrefix(*i.SolutionHasPrefix))
+	}
+	if i.SolutionHasSuffix != nil {
+		predicates = append(predicates, finding.SolutionHasSuffix(*i.SolutionHasSuffix))
+	}
+	if i.SolutionIsNil {
+		predicates = append(predicates, finding.SolutionIsNil())
+	}
+	if i.SolutionNotNil {
+		predicates = append(predicates, finding.SolutionNotNil())
+	}
+	if i.SolutionEqualFold != nil {
+		predicates = append(predicates, finding.SolutionEqualFold(*i.SolutionEqualFold))
+	}
+	if i.SolutionContainsFold != nil {
+		predicates = append(predicates, finding.SolutionContainsFold(*i.SolutionContainsFold))
+	}
+	if i.Severity != nil {
+		predicates = append(predicates, finding.SeverityEQ(*i.Severity))
+	}
+	if i.SeverityNEQ != nil {
+		predicates = append(predicates, finding.SeverityNEQ(*i.SeverityNEQ))
+	}
+	if len(i.SeverityIn) > 0 {
+		predicates = append(predicates, finding.SeverityIn(i.SeverityIn...))
+	}
+	if len(i.SeverityNotIn) > 0 {
+		predicates = append(predicates, finding.SeverityNotIn(i.SeverityNotIn...))
+	}
+	if i.CvssVector != nil {
+		predicates = append(predicates, finding.CvssVectorEQ(*i.CvssVector))
+	}
+	if i.CvssVectorNEQ != nil {
+		predicates = append(predicates, finding.CvssVectorNEQ(*i.CvssVectorNEQ))
+	}
+	if len(i.CvssVectorIn) > 0 {
+		predicates = append(predicates, finding.CvssVectorIn(i.CvssVectorIn...))
+	}
+	if len(i.CvssVectorNotIn) > 0 {
+		predicates = append(predicates, finding.CvssVectorNotIn(i.CvssVectorNotIn...))
+	}
+	if i.CvssVectorGT != nil {
+		predicates = append(predicates, finding.CvssVectorGT(*i.CvssVectorGT))
+	}
+	if i.CvssVectorGTE != nil {
+		predicates = append(predicates, finding.CvssVectorGTE(*i.CvssVectorGTE))
+	}
+	if i.CvssVectorLT != nil {
+		predicates = append(predicates, finding.CvssVectorLT(*i.CvssVectorLT))
+	}
+	if i.CvssVectorLTE != nil {
+		predicates = append(predicates, finding.CvssVectorLTE(*i.CvssVectorLTE))
+	}
+	if i.CvssVectorContains != nil {
+		predicates = append(predicates, finding.CvssVectorContains(*i.CvssVectorContains))
+	}
+	if i.CvssVectorHasPrefix != nil {
+		predicates = append(predicates, finding.CvssVectorHasPrefix(*i.CvssVectorHasPrefix))
+	}
+	if i.CvssVectorHasSuffix != nil {
+		predicates = append(predicates, finding.CvssVectorHasSuffix(*i.CvssVectorHasSuffix))
+	}
+	if i.CvssVectorIsNil {
+		predicates = append(predicates, finding.CvssVectorIsNil())
+	}
+	if i.CvssVectorNotNil {
+		predicates = append(predicates, finding.CvssVectorNotNil())
+	}
+	if i.CvssVectorEqualFold != nil {
+		predicates = append(predicates, finding.CvssVectorEqualFold(*i.CvssVectorEqualFold))
+	}
+	if i.CvssVectorContainsFold != nil {
+		predicates = append(predicates, finding.CvssVectorContainsFold(*i.CvssVectorContainsFold))
+	}
+	if i.FirstSeenOn != nil {
+		predicates = append(predicates, finding.FirstSeenOnEQ(*i.FirstSeenOn))
+	}
+	if i.FirstSeenOnNEQ != nil {
+		predicates = append(predicates, finding.FirstSeenOnNEQ(*i.FirstSeenOnNEQ))
+	}
+	if len(i.FirstSeenOnIn) > 0 {
+		predicates = append(predicates, finding.FirstSeenOnIn(i.FirstSeenOnIn...))
+	}
+	if len(i.FirstSeenOnNotIn) > 0 {
+		predicates = append(predicates, finding.FirstSeenOnNotIn(i.FirstSeenOnNotIn...))
+	}
+	if i.FirstSeenOnGT != nil {
+		predicates = append(predicates, finding.FirstSeenOnGT(*i.FirstSeenOnGT))
+	}
+	if i.FirstSeenOnGTE != nil {
+		predicates = append(predicates, finding.FirstSeenOnGTE(*i.FirstSeenOnGTE))
+	}
+	if i.FirstSeenOnLT != nil {
+		predicates = append(predicates, finding.FirstSeenOnLT(*i.FirstSeenOnLT))
+	}
+	if i.FirstSeenOnLTE != nil {
+		predicates = append(predicates, finding.FirstSeenOnLTE(*i.FirstSeenOnLTE))
+	}
+	if i.LastSeenOn != nil {
+		predicates = append(predicates, finding.LastSeenOnEQ(*i.LastSeenOn))
+	}
+	if i.LastSeenOnNEQ != nil {
+		predicates = append(predicates, finding.LastSeenOnNEQ(*i.LastSeenOnNEQ))
+	}
+	if len(i.LastSeenOnIn) > 0 {
+		predicates = append(predicates, finding.LastSeenOnIn(i.LastSeenOnIn...))
+	}
+	if len(i.LastSeenOnNotIn) > 0 {
+		predicates = append(predicates, finding.LastSeenOnNotIn(i.LastSeenOnNotIn...))
+	}
+	if i.LastSeenOnGT != nil {
+		predicates = append(predicates, finding.LastSeenOnGT(*i.LastSeenOnGT))
+	}
+	if i.LastSeenOnGTE != nil {
+		predicates = append(predicates, finding.LastSeenOnGTE(*i.LastSeenOnGTE))
+	}
+	if i.LastSeenOnLT != nil {
+		predicates = append(predicates, finding.LastSeenOnLT(*i.LastSeenOnLT))
+	}
+	if i.LastSeenOnLTE != nil {
+		predicates = append(predicates, finding.LastSeenOnLTE(*i.LastSeenOnLTE))
+	}
+	if i.NotSeenSince != nil {
+		predicates = append(predicates, finding.NotSeenSinceEQ(*i.NotSeenSince))
+	}
+	if i.NotSeenSinceNEQ != nil {
+		predicates = append(predicates, finding.NotSeenSinceNEQ(*i.NotSeenSinceNEQ))
+	}
+	if len(i.NotSeenSinceIn) > 0 {
+		predicates = append(predicates, finding.NotSeenSinceIn(i.NotSeenSinceIn...))
+	}
+	if len(i.NotSeenSinceNotIn) > 0 {
+		predicates = append(predicates, finding.NotSeenSinceNotIn(i.NotSeenSinceNotIn...))
+	}
+	if i.NotSeenSinceGT != nil {
+		predicates = append(predicates, finding.NotSeenSinceGT(*i.NotSeenSinceGT))
+	}
+	if i.NotSeenSinceGTE != nil {
+		predicates = append(predicates, finding.NotSeenSinceGTE(*i.NotSeenSinceGTE))
+	}
+	if i.NotSeenSinceLT != nil {
+		predicates = append(predicates, finding.NotSeenSinceLT(*i.NotSeenSinceLT))
+	}
+	if i.NotSeenSinceLTE != nil {
+		predicates = append(predicates, finding.NotSeenSinceLTE(*i.NotSeenSinceLTE))
+	}
+	if i.NotSeenSinceIsNil {
+		predicates = append(predicates, finding.NotSeenSinceIsNil())
+	}
+	if i.NotSeenSinceNotNil {
+		predicates = append(predicates, finding.NotSeenSinceNotNil())
+	}
+	if i.Status != nil {
+		predicates = append(predicates, finding.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, finding.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, finding.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, finding.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.DueOn != nil {
+		predicates = append(predicates, finding.DueOnEQ(*i.DueOn))
+	}
+	if i.DueOnNEQ != nil {
+		predicates = append(predicates, finding.DueOnNEQ(*i.DueOnNEQ))
+	}
+	if len(i.DueOnIn) > 0 {
+		predicates = append(predicates, finding.DueOnIn(i.DueOnIn...))
+	}
+	if len(i.DueOnNotIn) > 0 {
+		predicates = append(predicates, finding.DueOnNotIn(i.DueOnNotIn...))
+	}
+	if i.DueOnGT != nil {
+		predicates = append(predicates, finding.DueOnGT(*i.DueOnGT))
+	}
+	if i.DueOnGTE != nil {
+		predicates = append(predicates, finding.DueOnGTE(*i.DueOnGTE))
+	}
+	if i.DueOnLT != nil {
+		predicates = append(predicates, finding.DueOnLT(*i.DueOnLT))
+	}
+	if i.DueOnLTE != nil {
+		predicates = append(predicates, finding.DueOnLTE(*i.DueOnLTE))
+	}
+	if i.DueOnIsNil {
+		predicates = append(predicates, finding.DueOnIsNil())
+	}
+	if i.DueOnNotNil {
+		predicates = append(predicates, finding.DueOnNotNil())
+	}
+	if i.StatusReason != nil {
+		predicates = append(predicates, finding.StatusReasonEQ(*i.StatusReason))
+	}
+	if i.StatusReasonNEQ != nil {
+		predicates = append(predicates, finding.StatusReasonNEQ(*i.StatusReasonNEQ))
+	}
+	if len(i.StatusReasonIn) > 0 {
+		predicates = append(predicates, finding.StatusReasonIn(i.StatusReasonIn...))
+	}
+	if len(i.StatusReasonNotIn) > 0 {
+		predicates = append(predicates, finding.StatusReasonNotIn(i.StatusReasonNotIn...))
+	}
+	if i.StatusReasonGT != nil {
+		predicates = append(predicates, finding.StatusReasonGT(*i.StatusReasonGT))
+	}
+	if i.StatusReasonGTE != nil {
+		predicates = append(predicates, finding.StatusReasonGTE(*i.StatusReasonGTE))
+	}
+	if i.StatusReasonLT != nil {
+		predicates = append(predicates, finding.StatusReasonLT(*i.StatusReasonLT))
+	}
+	if i.StatusReasonLTE != nil {
+		predicates = append(predicates, finding.StatusReasonLTE(*i.StatusReasonLTE))
+	}
+	if i.StatusReasonContains != nil {
+		predicates = append(predicates, finding.StatusReasonContains(*i.StatusReasonContains))
+	}
+	if i.StatusReasonHasPrefix != nil {
+		predicates = append(predicates, finding.StatusReasonHasPrefix(*i.StatusReasonHasPrefix))
+	}
+	if i.StatusReasonHasSuffix != nil {
+		predicates = append(predicates, finding.StatusReasonHasSuffix(*i.StatusReasonHasSuffix))
+	}
+	if i.StatusReasonIsNil {
+		predicates = append(predicates, finding.StatusReasonIsNil())
+	}
+	if i.StatusReasonNotNil {
+		predicates = append(predicates, finding.StatusReasonNotNil())
+	}
+	if i.StatusReasonEqualFold != nil {
+		predicates = append(predicates, finding.StatusReasonEqualFold(*i.StatusReasonEqualFold))
+	}
+	if i.StatusReasonContainsFold != nil {
+		predicates = append(predicates, finding.StatusReasonContainsFold(*i.StatusReasonContainsFold))
+	}
+	if i.AcceptedBy != nil {
+		predicates = append(predicates, finding.AcceptedByEQ(*i.AcceptedBy))
+	}
+	if i.AcceptedByNEQ != nil {
+		predicates = append(predicates, finding.AcceptedByNEQ(*i.AcceptedByNEQ))
+	}
+	if len(i.AcceptedByIn) > 0 {
+		predicates = append(predicates, finding.AcceptedByIn(i.AcceptedByIn...))
+	}
+	if len(i.AcceptedByNotIn) > 0 {
+		predicates = append(predicates, finding.AcceptedByNotIn(i.AcceptedByNotIn...))
+	}
+	if i.AcceptedByGT != nil {
+		predicates = append(predicates, finding.AcceptedByGT(*i.AcceptedByGT))
+	}
+	if i.AcceptedByGTE != nil {
+		predicates = append(predicates, finding.AcceptedByGTE(*i.AcceptedByGTE))
+	}
+	if i.AcceptedByLT != nil {
+		predicates = append(predicates, finding.AcceptedByLT(*i.AcceptedByLT))
+	}
+	if i.AcceptedByLTE != nil {
+		predicates = append(predicates, finding.AcceptedByLTE(*i.AcceptedByLTE))
+	}
+	if i.AcceptedByContains != nil {
+		predicates = append(predicates, finding.AcceptedByContains(*i.AcceptedByContains))
+	}
+	if i.AcceptedByHasPrefix != nil {
+		predicates = append(predicates, finding.AcceptedByHasPrefix(*i.AcceptedByHasPrefix))
+	}
+	if i.AcceptedByHasSuffix != nil {
+		predicates = append(predicates, finding.AcceptedByHasSuffix(*i.AcceptedByHasSuffix))
+	}
+	if i.AcceptedByIsNil {
+		predicates = append(predicates, finding.AcceptedByIsNil())
+	}
+	if i.AcceptedByNotNil {
+		predicates = append(predicates, finding.AcceptedByNotNil())
+	}
+	if i.AcceptedByEqualFold != nil {
+		predicates = append(predicates, finding.AcceptedByEqualFold(*i.AcceptedByEqualFold))
+	}
+	if i.AcceptedByContainsFold != nil {
+		predicates = append(predicates, finding.AcceptedByContainsFold(*i.AcceptedByContainsFold))
+	}
+	if i.AcceptedUntil != nil {
+		predicates = append(predicates, finding.AcceptedUntilEQ(*i.AcceptedUntil))
+	}
+	if i.AcceptedUntilNEQ != nil {
+		predicates = append(predicates, finding.AcceptedUntilNEQ(*i.AcceptedUntilNEQ))
+	}
+	if len(i.AcceptedUntilIn) > 0 {
+		predicates = append(predicates, finding.AcceptedUntilIn(i.AcceptedUntilIn...))
+	}
+	if len(i.AcceptedUntilNotIn) > 0 {
+		predicates = append(predicates, finding.AcceptedUntilNotIn(i.AcceptedUntilNotIn...))
+	}
+	if i.AcceptedUntilGT != nil {
+		predicates = append(predicates, finding.AcceptedUntilGT(*i.AcceptedUntilGT))
+	}
+	if i.AcceptedUntilGTE != nil {
+		predicates = append(predicates, finding.AcceptedUntilGTE(*i.AcceptedUntilGTE))
+	}
+	if i.AcceptedUntilLT != nil {
+		predicates = append(predicates, finding.AcceptedUntilLT(*i.AcceptedUntilLT))
+	}
+	if i.AcceptedUntilLTE != nil {
+		predicates = append(predicates, finding.AcceptedUntilLTE(*i.AcceptedUntilLTE))
+	}
+	if i.AcceptedUntilIsNil {
+		predicates = append(predicates, finding.AcceptedUntilIsNil())
+	}
+	if i.AcceptedUntilNotNil {
+		predicates = append(predicates, finding.AcceptedUntilNotNil())
+	}
+
+	if i.HasParticipation != nil {
+		p := finding.HasParticipation()
+		if !*i.HasParticipation {
+			p = finding.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasParticipationWith) > 0 {
+		with := make([]predicate.Participation, 0, len(i.HasParticipationWith))
+		for _, w := range i.HasParticipationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasParticipationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, finding.HasParticipationWith(with...))
+	}
+	if i.HasFirstTest != nil {
+		p := finding.HasFirstTest()
+		if !*i.HasFirstTest {
+			p = finding.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFirstTestWith) > 0 {
+		with := make([]predicate.SecurityTest, 0, len(i.HasFirstTestWith))
+		for _, w := range i.HasFirstTestWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFirstTestWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, finding.HasFirstTestWith(with...))
+	}
+	if i.HasRequirements != nil {
+		p := finding.HasRequirements()
+		if !*i.HasRequirements {
+			p = finding.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRequirementsWith) > 0 {
+		with := make([]predicate.Requirement, 0, len(i.HasRequirementsWith))
+		for _, w := range i.HasRequirementsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRequirementsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, finding.HasRequirementsWith(with...))
+	}
+	if i.HasMeasures != nil {
+		p := finding.HasMeasures()
+		if !*i.HasMeasures {
+			p = finding.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMeasuresWith) > 0 {
+		with := make([]predicate.Measure, 0, len(i.HasMeasuresWith))
+		for _, w := range i.HasMeasuresWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMeasuresWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, finding.HasMeasuresWith(with...))
+	}
+	if i.HasHistory != nil {
+		p := finding.HasHistory()
+		if !*i.HasHistory {
+			p = finding.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasHistoryWith) > 0 {
+		with := make([]predicate.FindingChange, 0, len(i.HasHistoryWith))
+		for _, w := range i.HasHistoryWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasHistoryWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, finding.HasHistoryWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyFindingWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return finding.And(predicates...), nil
+	}
+}
+
+// FindingChangeWhereInput represents a where input for filtering FindingChange queries.
+type FindingChangeWhereInput struct {
+	Predicates []predicate.FindingChange  `json:"-"`
+	Not        *FindingChangeWhereInput   `json:"not,omitempty"`
+	Or         []*FindingChangeWhereInput `json:"or,omitempty"`
+	And        []*FindingChangeWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "finding_id" field predicates.
+	FindingID             *pulid.ID  `json:"findingID,omitempty"`
+	FindingIDNEQ          *pulid.ID  `json:"findingIDNEQ,omitempty"`
+	FindingIDIn           []pulid.ID `json:"findingIDIn,omitempty"`
+	FindingIDNotIn        []pulid.ID `json:"findingIDNotIn,omitempty"`
+	FindingIDGT           *pulid.ID  `json:"findingIDGT,omitempty"`
+	FindingIDGTE          *pulid.ID  `json:"findingIDGTE,omitempty"`
+	FindingIDLT           *pulid.ID  `json:"findingIDLT,omitempty"`
+	FindingIDLTE          *pulid.ID  `json:"findingIDLTE,omitempty"`
+	FindingIDContains     *pulid.ID  `json:"findingIDContains,omitempty"`
+	FindingIDHasPrefix    *pulid.ID  `json:"findingIDHasPrefix,omitempty"`
+	FindingIDHasSuffix    *pulid.ID  `json:"findingIDHasSuffix,omitempty"`
+	FindingIDEqualFold    *pulid.ID  `json:"findingIDEqualFold,omitempty"`
+	FindingIDContainsFold *pulid.ID  `json:"findingIDContainsFold,omitempty"`
+
+	// "from_status" field predicates.
+	FromStatus       *types.FindingStatus  `json:"fromStatus,omitempty"`
+	FromStatusNEQ    *types.FindingStatus  `json:"fromStatusNEQ,omitempty"`
+	FromStatusIn     []types.FindingStatus `json:"fromStatusIn,omitempty"`
+	FromStatusNotIn  []types.FindingStatus `json:"fromStatusNotIn,omitempty"`
+	FromStatusIsNil  bool                  `json:"fromStatusIsNil,omitempty"`
+	FromStatusNotNil bool                  `json:"fromStatusNotNil,omitempty"`
+
+	// "to_status" field predicates.
+	ToStatus      *types.FindingStatus  `json:"toStatus,omitempty"`
+	ToStatusNEQ   *types.FindingStatus  `json:"toStatusNEQ,omitempty"`
+	ToStatusIn    []types.FindingStatus `json:"toStatusIn,omitempty"`
+	ToStatusNotIn []types.FindingStatus `json:"toStatusNotIn,omitempty"`
+
+	// "reason" field predicates.
+	Reason             *string  `json:"reason,omitempty"`
+	ReasonNEQ          *string  `json:"reasonNEQ,omitempty"`
+	ReasonIn           []string `json:"reasonIn,omitempty"`
+	ReasonNotIn        []string `json:"reasonNotIn,omitempty"`
+	ReasonGT           *string  `json:"reasonGT,omitempty"`
+	ReasonGTE          *string  `json:"reasonGTE,omitempty"`
+	ReasonLT           *string  `json:"reasonLT,omitempty"`
+	ReasonLTE          *string  `json:"reasonLTE,omitempty"`
+	ReasonContains     *string  `json:"reasonContains,omitempty"`
+	ReasonHasPrefix    *string  `json:"reasonHasPrefix,omitempty"`
+	ReasonHasSuffix    *string  `json:"reasonHasSuffix,omitempty"`
+	ReasonIsNil        bool     `json:"reasonIsNil,omitempty"`
+	ReasonNotNil       bool     `json:"reasonNotNil,omitempty"`
+	ReasonEqualFold    *string  `json:"reasonEqualFold,omitempty"`
+	ReasonContainsFold *string  `json:"reasonContainsFold,omitempty"`
+
+	// "via" field predicates.
+	Via      *findingchange.Via  `json:"via,omitempty"`
+	ViaNEQ   *findingchange.Via  `json:"viaNEQ,omitempty"`
+	ViaIn    []findingchange.Via `json:"viaIn,omitempty"`
+	ViaNotIn []findingchange.Via `json:"viaNotIn,omitempty"`
+
+	// "test_id" field predicates.
+	TestID             *pulid.ID  `json:"testID,omitempty"`
+	TestIDNEQ          *pulid.ID  `json:"testIDNEQ,omitempty"`
+	TestIDIn           []pulid.ID `json:"testIDIn,omitempty"`
+	TestIDNotIn        []pulid.ID `json:"testIDNotIn,omitempty"`
+	TestIDGT           *pulid.ID  `json:"testIDGT,omitempty"`
+	TestIDGTE          *pulid.ID  `json:"testIDGTE,omitempty"`
+	TestIDLT           *pulid.ID  `json:"testIDLT,omitempty"`
+	TestIDLTE          *pulid.ID  `json:"testIDLTE,omitempty"`
+	TestIDContains     *pulid.ID  `json:"testIDContains,omitempty"`
+	TestIDHasPrefix    *pulid.ID  `json:"testIDHasPrefix,omitempty"`
+	TestIDHasSuffix    *pulid.ID  `json:"testIDHasSuffix,omitempty"`
+	TestIDIsNil        bool       `json:"testIDIsNil,omitempty"`
+	TestIDNotNil       bool       `json:"testIDNotNil,omitempty"`
+	TestIDEqualFold    *pulid.ID  `json:"testIDEqualFold,omitempty"`
+	TestIDContainsFold *pulid.ID  `json:"testIDContainsFold,omitempty"`
+
+	// "actor" field predicates.
+	Actor             *string  `json:"actor,omitempty"`
+	ActorNEQ          *string  `json:"actorNEQ,omitempty"`
+	ActorIn           []string `json:"actorIn,omitempty"`
+	ActorNotIn        []string `json:"actorNotIn,omitempty"`
+	ActorGT           *string  `json:"actorGT,omitempty"`
+	ActorGTE          *string  `json:"actorGTE,omitempty"`
+	ActorLT           *string  `json:"actorLT,omitempty"`
+	ActorLTE          *string  `json:"actorLTE,omitempty"`
+	ActorContains     *string  `json:"actorContains,omitempty"`
+	ActorHasPrefix    *string  `json:"actorHasPrefix,omitempty"`
+	ActorHasSuffix    *string  `json:"actorHasSuffix,omitempty"`
+	ActorEqualFold    *string  `json:"actorEqualFold,omitempty"`
+	ActorContainsFold *string  `json:"actorContainsFold,omitempty"`
+
+	// "actor_role" field predicates.
+	ActorRole      *types.Role  `json:"actorRole,omitempty"`
+	ActorRoleNEQ   *types.Role  `json:"actorRoleNEQ,omitempty"`
+	ActorRoleIn    []types.Role `json:"actorRoleIn,omitempty"`
+	ActorRoleNotIn []types.Role `json:"actorRoleNotIn,omitempty"`
+
+	// "changed_at" field predicates.
+	ChangedAt      *time.Time  `json:"changedAt,omitempty"`
+	ChangedAtNEQ   *time.Time  `json:"changedAtNEQ,omitempty"`
+	ChangedAtIn    []time.Time `json:"changedAtIn,omitempty"`
+	ChangedAtNotIn []time.Time `json:"changedAtNotIn,omitempty"`
+	ChangedAtGT    *time.Time  `json:"changedAtGT,omitempty"`
+	ChangedAtGTE   *time.Time  `json:"changedAtGTE,omitempty"`
+	ChangedAtLT    *time.Time  `json:"changedAtLT,omitempty"`
+	ChangedAtLTE   *time.Time  `json:"changedAtLTE,omitempty"`
+
+	// "finding" edge predicates.
+	HasFinding     *bool                `json:"hasFinding,omitempty"`
+	HasFindingWith []*FindingWhereInput `json:"hasFindingWith,omitempty"`
+
+	// "test" edge predicates.
+	HasTest     *bool                     `json:"hasTest,omitempty"`
+	HasTestWith []*SecurityTestWhereInput `json:"hasTestWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *FindingChangeWhereInput) AddPredicates(predicates ...predicate.FindingChange) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the FindingChangeWhereInput filter on the FindingChangeQuery builder.
+func (i *FindingChangeWhereInput) Filter(q *FindingChangeQuery) (*FindingChangeQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyFindingChangeWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyFindingChangeWhereInput is returned in case the FindingChangeWhereInput is empty.
+var ErrEmptyFindingChangeWhereInput = errors.New("ent: empty predicate FindingChangeWhereInput")
+
+// P returns a predicate for filtering findingchanges.
+// An error is returned if the input is empty or invalid.
+func (i *FindingChangeWhereInput) P() (predicate.FindingChange, error) {
+	var predicates []predicate.FindingChange
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, findingchange.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.FindingChange, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, findingchange.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.FindingChange, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, findingchange.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, findingchange.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, findingchange.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, findingchange.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, findingchange.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, findingchange.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, findingchange.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, findingchange.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, findingchange.IDLTE(*i.IDLTE))
+	}
+	if i.FindingID != nil {
+		predicates = append(predicates, findingchange.FindingIDEQ(*i.FindingID))
+	}
+	if i.FindingIDNEQ != nil {
+		predicates = append(predicates, findingchange.FindingIDNEQ(*i.FindingIDNEQ))
+	}
+	if len(i.FindingIDIn) > 0 {
+		predicates = append(predicates, findingchange.FindingIDIn(i.FindingIDIn...))
+	}
+	if len(i.FindingIDNotIn) > 0 {
+		predicates = append(predicates, findingchange.FindingIDNotIn(i.FindingIDNotIn...))
+	}
+	if i.FindingIDGT != nil {
+		predicates = append(predicates, findingchange.FindingIDGT(*i.FindingIDGT))
+	}
+	if i.FindingIDGTE != nil {
+		predicates = append(predicates, findingchange.FindingIDGTE(*i.FindingIDGTE))
+	}
+	if i.FindingIDLT != nil {
+		predicates = append(predicates, findingchange.FindingIDLT(*i.FindingIDLT))
+	}
+	if i.FindingIDLTE != nil {
+		predicates = append(predicates, findingchange.FindingIDLTE(*i.FindingIDLTE))
+	}
+	if i.FindingIDContains != nil {
+		predicates = append(predicates, findingchange.FindingIDContains(*i.FindingIDContains))
+	}
+	if i.FindingIDHasPrefix != nil {
+		predicates = append(predicates, findingchange.FindingIDHasPrefix(*i.FindingIDHasPrefix))
+	}
+	if i.FindingIDHasSuffix != nil {
+		predicates = append(predicates, findingchange.FindingIDHasSuffix(*i.FindingIDHasSuffix))
+	}
+	if i.FindingIDEqualFold != nil {
+		predicates = append(predicates, findingchange.FindingIDEqualFold(*i.FindingIDEqualFold))
+	}
+	if i.FindingIDContainsFold != nil {
+		predicates = append(predicates, findingchange.FindingIDContainsFold(*i.FindingIDContainsFold))
+	}
+	if i.FromStatus != nil {
+		predicates = append(predicates, findingchange.FromStatusEQ(*i.FromStatus))
+	}
+	if i.FromStatusNEQ != nil {
+		predicates = append(predicates, findingchange.FromStatusNEQ(*i.FromStatusNEQ))
+	}
+	if len(i.FromStatusIn) > 0 {
+		predicates = append(predicates, findingchange.FromStatusIn(i.FromStatusIn...))
+	}
+	if len(i.FromStatusNotIn) > 0 {
+		predicates = append(predicates, findingchange.FromStatusNotIn(i.FromStatusNotIn...))
+	}
+	if i.FromStatusIsNil {
+		predicates = append(predicates, findingchange.FromStatusIsNil())
+	}
+	if i.FromStatusNotNil {
+		predicates = append(predicates, findingchange.FromStatusNotNil())
+	}
+	if i.ToStatus != nil {
+		predicates = append(predicates, findingchange.ToStatusEQ(*i.ToStatus))
+	}
+	if i.ToStatusNEQ != nil {
+		predicates = append(predicates, findingchange.ToStatusNEQ(*i.ToStatusNEQ))
+	}
+	if len(i.ToStatusIn) > 0 {
+		predicates = append(predicates, findingchange.ToStatusIn(i.ToStatusIn...))
+	}
+	if len(i.ToStatusNotIn) > 0 {
+		predicates = append(predicates, findingchange.ToStatusNotIn(i.ToStatusNotIn...))
+	}
+	if i.Reason != nil {
+		predicates = append(predicates, findingchange.ReasonEQ(*i.Reason))
+	}
+	if i.ReasonNEQ != nil {
+		predicates = append(predicates, findingchange.ReasonNEQ(*i.ReasonNEQ))
+	}
+	if len(i.ReasonIn) > 0 {
+		predicates = append(predicates, findingchange.ReasonIn(i.ReasonIn...))
+	}
+	if len(i.ReasonNotIn) > 0 {
+		predicates = append(predicates, findingchange.ReasonNotIn(i.ReasonNotIn...))
+	}
+	if i.ReasonGT != nil {
+		predicates = append(predicates, findingchange.ReasonGT(*i.ReasonGT))
+	}
+	if i.ReasonGTE != nil {
+		predicates = append(predicates, findingchange.ReasonGTE(*i.ReasonGTE))
+	}
+	if i.ReasonLT != nil {
+		predicates = append(predicates, findingchange.ReasonLT(*i.ReasonLT))
+	}
+	if i.ReasonLTE != nil {
+		predicates = append(predicates, findingchange.ReasonLTE(*i.ReasonLTE))
+	}
+	if i.ReasonContains != nil {
+		predicates = append(predicates, findingchange.ReasonContains(*i.ReasonContains))
+	}
+	if i.ReasonHasPrefix != nil {
+		predicates = append(predicates, findingchange.ReasonHasPrefix(*i.ReasonHasPrefix))
+	}
+	if i.ReasonHasSuffix != nil {
+		predicates = append(predicates, findingchange.ReasonHasSuffix(*i.ReasonHasSuffix))
+	}
+	if i.ReasonIsNil {
+		predicates = append(predicates, findingchange.ReasonIsNil())
+	}
+	if i.ReasonNotNil {
+		predicates = append(predicates, findingchange.ReasonNotNil())
+	}
+	if i.ReasonEqualFold != nil {
+		predicates = append(predicates, findingchange.ReasonEqualFold(*i.ReasonEqualFold))
+	}
+	if i.ReasonContainsFold != nil {
+		predicates = append(predicates, findingchange.ReasonContainsFold(*i.ReasonContainsFold))
+	}
+	if i.Via != nil {
+		predicates = append(predicates, findingchange.ViaEQ(*i.Via))
+	}
+	if i.ViaNEQ != nil {
+		predicates = append(predicates, findingchange.ViaNEQ(*i.ViaNEQ))
+	}
+	if len(i.ViaIn) > 0 {
+		predicates = append(predicates, findingchange.ViaIn(i.ViaIn...))
+	}
+	if len(i.ViaNotIn) > 0 {
+		predicates = append(predicates, findingchange.ViaNotIn(i.ViaNotIn...))
+	}
+	if i.TestID != nil {
+		predicates = append(predicates, findingchange.TestIDEQ(*i.TestID))
+	}
+	if i.TestIDNEQ != nil {
+		predicates = append(predicates, findingchange.TestIDNEQ(*i.TestIDNEQ))
+	}
+	if len(i.TestIDIn) > 0 {
+		predicates = append(predicates, findingchange.TestIDIn(i.TestIDIn...))
+	}
+	if len(i.TestIDNotIn) > 0 {
+		predicates = append(predicates, findingchange.TestIDNotIn(i.TestIDNotIn...))
+	}
+	if i.TestIDGT != nil {
+		predicates = append(predicates, findingchange.TestIDGT(*i.TestIDGT))
+	}
+	if i.TestIDGTE != nil {
+		predicates = append(predicates, findingchange.TestIDGTE(*i.TestIDGTE))
+	}
+	if i.TestIDLT != nil {
+		predicates = append(predicates, findingchange.TestIDLT(*i.TestIDLT))
+	}
+	if i.TestIDLTE != nil {
+		predicates = append(predicates, findingchange.TestIDLTE(*i.TestIDLTE))
+	}
+	if i.TestIDContains != nil {
+		predicates = append(predicates, findingchange.TestIDContains(*i.TestIDContains))
+	}
+	if i.TestIDHasPrefix != nil {
+		predicates = append(predicates, findingchange.TestIDHasPrefix(*i.TestIDHasPrefix))
+	}
+	if i.TestIDHasSuffix != nil {
+		predicates = append(predicates, findingchange.TestIDHasSuffix(*i.TestIDHasSuffix))
+	}
+	if i.TestIDIsNil {
+		predicates = append(predicates, findingchange.TestIDIsNil())
+	}
+	if i.TestIDNotNil {
+		predicates = append(predicates, findingchange.TestIDNotNil())
+	}
+	if i.TestIDEqualFold != nil {
+		predicates = append(predicates, findingchange.TestIDEqualFold(*i.TestIDEqualFold))
+	}
+	if i.TestIDContainsFold != nil {
+		predicates = append(predicates, findingchange.TestIDContainsFold(*i.TestIDContainsFold))
+	}
+	if i.Actor != nil {
+		predicates = append(predicates, findingchange.ActorEQ(*i.Actor))
+	}
+	if i.ActorNEQ != nil {
+		predicates = append(predicates, findingchange.ActorNEQ(*i.ActorNEQ))
+	}
+	if len(i.ActorIn) > 0 {
+		predicates = append(predicates, findingchange.ActorIn(i.ActorIn...))
+	}
+	if len(i.ActorNotIn) > 0 {
+		predicates = append(predicates, findingchange.ActorNotIn(i.ActorNotIn...))
+	}
+	if i.ActorGT != nil {
+		predicates = append(predicates, findingchange.ActorGT(*i.ActorGT))
+	}
+	if i.ActorGTE != nil {
+		predicates = append(predicates, findingchange.ActorGTE(*i.ActorGTE))
+	}
+	if i.ActorLT != nil {
+		predicates = append(predicates, findingchange.ActorLT(*i.ActorLT))
+	}
+	if i.ActorLTE != nil {
+		predicates = append(predicates, findingchange.ActorLTE(*i.ActorLTE))
+	}
+	if i.ActorContains != nil {
+		predicates = append(predicates, findingchange.ActorContains(*i.ActorContains))
+	}
+	if i.ActorHasPrefix != nil {
+		predicates = append(predicates, findingchange.ActorHasPrefix(*i.ActorHasPrefix))
+	}
+	if i.ActorHasSuffix != nil {
+		predicates = append(predicates, findingchange.ActorHasSuffix(*i.ActorHasSuffix))
+	}
+	if i.ActorEqualFold != nil {
+		predicates = append(predicates, findingchange.ActorEqualFold(*i.ActorEqualFold))
+	}
+	if i.ActorContainsFold != nil {
+		predicates = append(predicates, findingchange.ActorContainsFold(*i.ActorContainsFold))
+	}
+	if i.ActorRole != nil {
+		predicates = append(predicates, findingchange.ActorRoleEQ(*i.ActorRole))
+	}
+	if i.ActorRoleNEQ != nil {
+		predicates = append(predicates, findingchange.ActorRoleNEQ(*i.ActorRoleNEQ))
+	}
+	if len(i.ActorRoleIn) > 0 {
+		predicates = append(predicates, findingchange.ActorRoleIn(i.ActorRoleIn...))
+	}
+	if len(i.ActorRoleNotIn) > 0 {
+		predicates = append(predicates, findingchange.ActorRoleNotIn(i.ActorRoleNotIn...))
+	}
+	if i.ChangedAt != nil {
+		predicates = append(predicates, findingchange.ChangedAtEQ(*i.ChangedAt))
+	}
+	if i.ChangedAtNEQ != nil {
+		predicates = append(predicates, findingchange.ChangedAtNEQ(*i.ChangedAtNEQ))
+	}
+	if len(i.ChangedAtIn) > 0 {
+		predicates = append(predicates, findingchange.ChangedAtIn(i.ChangedAtIn...))
+	}
+	if len(i.ChangedAtNotIn) > 0 {
+		predicates = append(predicates, findingchange.ChangedAtNotIn(i.ChangedAtNotIn...))
+	}
+	if i.ChangedAtGT != nil {
+		predicates = append(predicates, findingchange.ChangedAtGT(*i.ChangedAtGT))
+	}
+	if i.ChangedAtGTE != nil {
+		predicates = append(predicates, findingchange.ChangedAtGTE(*i.ChangedAtGTE))
+	}
+	if i.ChangedAtLT != nil {
+		predicates = append(predicates, findingchange.ChangedAtLT(*i.ChangedAtLT))
+	}
+	if i.ChangedAtLTE != nil {
+		predicates = append(predicates, findingchange.ChangedAtLTE(*i.ChangedAtLTE))
+	}
+
+	if i.HasFinding != nil {
+		p := findingchange.HasFinding()
+		if !*i.HasFinding {
+			p = findingchange.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFindingWith) > 0 {
+		with := make([]predicate.Finding, 0, len(i.HasFindingWith))
+		for _, w := range i.HasFindingWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFindingWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, findingchange.HasFindingWith(with...))
+	}
+	if i.HasTest != nil {
+		p := findingchange.HasTest()
+		if !*i.HasTest {
+			p = findingchange.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTestWith) > 0 {
+		with := make([]predicate.SecurityTest, 0, len(i.HasTestWith))
+		for _, w := range i.HasTestWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTestWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, findingchange.HasTestWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyFindingChangeWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return findingchange.And(predicates...), nil
+	}
+}
+
 // FlagWhereInput represents a where input for filtering Flag queries.
 type FlagWhereInput struct {
 	Predicates []predicate.Flag  `json:"-"`
@@ -9211,6 +10956,10 @@ type MeasureWhereInput struct {
 	// "addresses" edge predicates.
 	HasAddresses     *bool               `json:"hasAddresses,omitempty"`
 	HasAddressesWith []*AnswerWhereInput `json:"hasAddressesWith,omitempty"`
+
+	// "remedies" edge predicates.
+	HasRemedies     *bool                `json:"hasRemedies,omitempty"`
+	HasRemediesWith []*FindingWhereInput `json:"hasRemediesWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -9581,6 +11330,24 @@ func (i *MeasureWhereInput) P() (predicate.Measure, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, measure.HasAddressesWith(with...))
+	}
+	if i.HasRemedies != nil {
+		p := measure.HasRemedies()
+		if !*i.HasRemedies {
+			p = measure.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRemediesWith) > 0 {
+		with := make([]predicate.Finding, 0, len(i.HasRemediesWith))
+		for _, w := range i.HasRemediesWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRemediesWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, measure.HasRemediesWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -10265,6 +12032,14 @@ type ParticipationWhereInput struct {
 	// "assessments" edge predicates.
 	HasAssessments     *bool                   `json:"hasAssessments,omitempty"`
 	HasAssessmentsWith []*AssessmentWhereInput `json:"hasAssessmentsWith,omitempty"`
+
+	// "security_tests" edge predicates.
+	HasSecurityTests     *bool                     `json:"hasSecurityTests,omitempty"`
+	HasSecurityTestsWith []*SecurityTestWhereInput `json:"hasSecurityTestsWith,omitempty"`
+
+	// "findings" edge predicates.
+	HasFindings     *bool                `json:"hasFindings,omitempty"`
+	HasFindingsWith []*FindingWhereInput `json:"hasFindingsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -10725,6 +12500,42 @@ func (i *ParticipationWhereInput) P() (predicate.Participation, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, participation.HasAssessmentsWith(with...))
+	}
+	if i.HasSecurityTests != nil {
+		p := participation.HasSecurityTests()
+		if !*i.HasSecurityTests {
+			p = participation.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasSecurityTestsWith) > 0 {
+		with := make([]predicate.SecurityTest, 0, len(i.HasSecurityTestsWith))
+		for _, w := range i.HasSecurityTestsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasSecurityTestsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, participation.HasSecurityTestsWith(with...))
+	}
+	if i.HasFindings != nil {
+		p := participation.HasFindings()
+		if !*i.HasFindings {
+			p = participation.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFindingsWith) > 0 {
+		with := make([]predicate.Finding, 0, len(i.HasFindingsWith))
+		for _, w := range i.HasFindingsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFindingsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, participation.HasFindingsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -11795,6 +13606,1140 @@ func (i *RequirementWhereInput) P() (predicate.Requirement, error) {
 		return predicates[0], nil
 	default:
 		return requirement.And(predicates...), nil
+	}
+}
+
+// SecurityTestWhereInput represents a where input for filtering SecurityTest queries.
+type SecurityTestWhereInput struct {
+	Predicates []predicate.SecurityTest  `json:"-"`
+	Not        *SecurityTestWhereInput   `json:"not,omitempty"`
+	Or         []*SecurityTestWhereInput `json:"or,omitempty"`
+	And        []*SecurityTestWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "participation_id" field predicates.
+	ParticipationID             *pulid.ID  `json:"participationID,omitempty"`
+	ParticipationIDNEQ          *pulid.ID  `json:"participationIDNEQ,omitempty"`
+	ParticipationIDIn           []pulid.ID `json:"participationIDIn,omitempty"`
+	ParticipationIDNotIn        []pulid.ID `json:"participationIDNotIn,omitempty"`
+	ParticipationIDGT           *pulid.ID  `json:"participationIDGT,omitempty"`
+	ParticipationIDGTE          *pulid.ID  `json:"participationIDGTE,omitempty"`
+	ParticipationIDLT           *pulid.ID  `json:"participationIDLT,omitempty"`
+	ParticipationIDLTE          *pulid.ID  `json:"participationIDLTE,omitempty"`
+	ParticipationIDContains     *pulid.ID  `json:"participationIDContains,omitempty"`
+	ParticipationIDHasPrefix    *pulid.ID  `json:"participationIDHasPrefix,omitempty"`
+	ParticipationIDHasSuffix    *pulid.ID  `json:"participationIDHasSuffix,omitempty"`
+	ParticipationIDEqualFold    *pulid.ID  `json:"participationIDEqualFold,omitempty"`
+	ParticipationIDContainsFold *pulid.ID  `json:"participationIDContainsFold,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *types.TestKind  `json:"kind,omitempty"`
+	KindNEQ   *types.TestKind  `json:"kindNEQ,omitempty"`
+	KindIn    []types.TestKind `json:"kindIn,omitempty"`
+	KindNotIn []types.TestKind `json:"kindNotIn,omitempty"`
+
+	// "tool" field predicates.
+	Tool             *string  `json:"tool,omitempty"`
+	ToolNEQ          *string  `json:"toolNEQ,omitempty"`
+	ToolIn           []string `json:"toolIn,omitempty"`
+	ToolNotIn        []string `json:"toolNotIn,omitempty"`
+	ToolGT           *string  `json:"toolGT,omitempty"`
+	ToolGTE          *string  `json:"toolGTE,omitempty"`
+	ToolLT           *string  `json:"toolLT,omitempty"`
+	ToolLTE          *string  `json:"toolLTE,omitempty"`
+	ToolContains     *string  `json:"toolContains,omitempty"`
+	ToolHasPrefix    *string  `json:"toolHasPrefix,omitempty"`
+	ToolHasSuffix    *string  `json:"toolHasSuffix,omitempty"`
+	ToolIsNil        bool     `json:"toolIsNil,omitempty"`
+	ToolNotNil       bool     `json:"toolNotNil,omitempty"`
+	ToolEqualFold    *string  `json:"toolEqualFold,omitempty"`
+	ToolContainsFold *string  `json:"toolContainsFold,omitempty"`
+
+	// "tool_version" field predicates.
+	ToolVersion             *string  `json:"toolVersion,omitempty"`
+	ToolVersionNEQ          *string  `json:"toolVersionNEQ,omitempty"`
+	ToolVersionIn           []string `json:"toolVersionIn,omitempty"`
+	ToolVersionNotIn        []string `json:"toolVersionNotIn,omitempty"`
+	ToolVersionGT           *string  `json:"toolVersionGT,omitempty"`
+	ToolVersionGTE          *string  `json:"toolVersionGTE,omitempty"`
+	ToolVersionLT           *string  `json:"toolVersionLT,omitempty"`
+	ToolVersionLTE          *string  `json:"toolVersionLTE,omitempty"`
+	ToolVersionContains     *string  `json:"toolVersionContains,omitempty"`
+	ToolVersionHasPrefix    *string  `json:"toolVersionHasPrefix,omitempty"`
+	ToolVersionHasSuffix    *string  `json:"toolVersionHasSuffix,omitempty"`
+	ToolVersionIsNil        bool     `json:"toolVersionIsNil,omitempty"`
+	ToolVersionNotNil       bool     `json:"toolVersionNotNil,omitempty"`
+	ToolVersionEqualFold    *string  `json:"toolVersionEqualFold,omitempty"`
+	ToolVersionContainsFold *string  `json:"toolVersionContainsFold,omitempty"`
+
+	// "performed_on" field predicates.
+	PerformedOn      *time.Time  `json:"performedOn,omitempty"`
+	PerformedOnNEQ   *time.Time  `json:"performedOnNEQ,omitempty"`
+	PerformedOnIn    []time.Time `json:"performedOnIn,omitempty"`
+	PerformedOnNotIn []time.Time `json:"performedOnNotIn,omitempty"`
+	PerformedOnGT    *time.Time  `json:"performedOnGT,omitempty"`
+	PerformedOnGTE   *time.Time  `json:"performedOnGTE,omitempty"`
+	PerformedOnLT    *time.Time  `json:"performedOnLT,omitempty"`
+	PerformedOnLTE   *time.Time  `json:"performedOnLTE,omitempty"`
+
+	// "consultant_id" field predicates.
+	ConsultantID             *pulid.ID  `json:"consultantID,omitempty"`
+	ConsultantIDNEQ          *pulid.ID  `json:"consultantIDNEQ,omitempty"`
+	ConsultantIDIn           []pulid.ID `json:"consultantIDIn,omitempty"`
+	ConsultantIDNotIn        []pulid.ID `json:"consultantIDNotIn,omitempty"`
+	ConsultantIDGT           *pulid.ID  `json:"consultantIDGT,omitempty"`
+	ConsultantIDGTE          *pulid.ID  `json:"consultantIDGTE,omitempty"`
+	ConsultantIDLT           *pulid.ID  `json:"consultantIDLT,omitempty"`
+	ConsultantIDLTE          *pulid.ID  `json:"consultantIDLTE,omitempty"`
+	ConsultantIDContains     *pulid.ID  `json:"consultantIDContains,omitempty"`
+	ConsultantIDHasPrefix    *pulid.ID  `json:"consultantIDHasPrefix,omitempty"`
+	ConsultantIDHasSuffix    *pulid.ID  `json:"consultantIDHasSuffix,omitempty"`
+	ConsultantIDIsNil        bool       `json:"consultantIDIsNil,omitempty"`
+	ConsultantIDNotNil       bool       `json:"consultantIDNotNil,omitempty"`
+	ConsultantIDEqualFold    *pulid.ID  `json:"consultantIDEqualFold,omitempty"`
+	ConsultantIDContainsFold *pulid.ID  `json:"consultantIDContainsFold,omitempty"`
+
+	// "appointment_id" field predicates.
+	AppointmentID             *pulid.ID  `json:"appointmentID,omitempty"`
+	AppointmentIDNEQ          *pulid.ID  `json:"appointmentIDNEQ,omitempty"`
+	AppointmentIDIn           []pulid.ID `json:"appointmentIDIn,omitempty"`
+	AppointmentIDNotIn        []pulid.ID `json:"appointmentIDNotIn,omitempty"`
+	AppointmentIDGT           *pulid.ID  `json:"appointmentIDGT,omitempty"`
+	AppointmentIDGTE          *pulid.ID  `json:"appointmentIDGTE,omitempty"`
+	AppointmentIDLT           *pulid.ID  `json:"appointmentIDLT,omitempty"`
+	AppointmentIDLTE          *pulid.ID  `json:"appointmentIDLTE,omitempty"`
+	AppointmentIDContains     *pulid.ID  `json:"appointmentIDContains,omitempty"`
+	AppointmentIDHasPrefix    *pulid.ID  `json:"appointmentIDHasPrefix,omitempty"`
+	AppointmentIDHasSuffix    *pulid.ID  `json:"appointmentIDHasSuffix,omitempty"`
+	AppointmentIDIsNil        bool       `json:"appointmentIDIsNil,omitempty"`
+	AppointmentIDNotNil       bool       `json:"appointmentIDNotNil,omitempty"`
+	AppointmentIDEqualFold    *pulid.ID  `json:"appointmentIDEqualFold,omitempty"`
+	AppointmentIDContainsFold *pulid.ID  `json:"appointmentIDContainsFold,omitempty"`
+
+	// "step_id" field predicates.
+	StepID             *pulid.ID  `json:"stepID,omitempty"`
+	StepIDNEQ          *pulid.ID  `json:"stepIDNEQ,omitempty"`
+	StepIDIn           []pulid.ID `json:"stepIDIn,omitempty"`
+	StepIDNotIn        []pulid.ID `json:"stepIDNotIn,omitempty"`
+	StepIDGT           *pulid.ID  `json:"stepIDGT,omitempty"`
+	StepIDGTE          *pulid.ID  `json:"stepIDGTE,omitempty"`
+	StepIDLT           *pulid.ID  `json:"stepIDLT,omitempty"`
+	StepIDLTE          *pulid.ID  `json:"stepIDLTE,omitempty"`
+	StepIDContains     *pulid.ID  `json:"stepIDContains,omitempty"`
+	StepIDHasPrefix    *pulid.ID  `json:"stepIDHasPrefix,omitempty"`
+	StepIDHasSuffix    *pulid.ID  `json:"stepIDHasSuffix,omitempty"`
+	StepIDIsNil        bool       `json:"stepIDIsNil,omitempty"`
+	StepIDNotNil       bool       `json:"stepIDNotNil,omitempty"`
+	StepIDEqualFold    *pulid.ID  `json:"stepIDEqualFold,omitempty"`
+	StepIDContainsFold *pulid.ID  `json:"stepIDContainsFold,omitempty"`
+
+	// "scope" field predicates.
+	Scope             *string  `json:"scope,omitempty"`
+	ScopeNEQ          *string  `json:"scopeNEQ,omitempty"`
+	ScopeIn           []string `json:"scopeIn,omitempty"`
+	ScopeNotIn        []string `json:"scopeNotIn,omitempty"`
+	ScopeGT           *string  `json:"scopeGT,omitempty"`
+	ScopeGTE          *string  `json:"scopeGTE,omitempty"`
+	ScopeLT           *string  `json:"scopeLT,omitempty"`
+	ScopeLTE          *string  `json:"scopeLTE,omitempty"`
+	ScopeContains     *string  `json:"scopeContains,omitempty"`
+	ScopeHasPrefix    *string  `json:"scopeHasPrefix,omitempty"`
+	ScopeHasSuffix    *string  `json:"scopeHasSuffix,omitempty"`
+	ScopeIsNil        bool     `json:"scopeIsNil,omitempty"`
+	ScopeNotNil       bool     `json:"scopeNotNil,omitempty"`
+	ScopeEqualFold    *string  `json:"scopeEqualFold,omitempty"`
+	ScopeContainsFold *string  `json:"scopeContainsFold,omitempty"`
+
+	// "format" field predicates.
+	Format      *securitytest.Format  `json:"format,omitempty"`
+	FormatNEQ   *securitytest.Format  `json:"formatNEQ,omitempty"`
+	FormatIn    []securitytest.Format `json:"formatIn,omitempty"`
+	FormatNotIn []securitytest.Format `json:"formatNotIn,omitempty"`
+
+	// "report_name" field predicates.
+	ReportName             *string  `json:"reportName,omitempty"`
+	ReportNameNEQ          *string  `json:"reportNameNEQ,omitempty"`
+	ReportNameIn           []string `json:"reportNameIn,omitempty"`
+	ReportNameNotIn        []string `json:"reportNameNotIn,omitempty"`
+	ReportNameGT           *string  `json:"reportNameGT,omitempty"`
+	ReportNameGTE          *string  `json:"reportNameGTE,omitempty"`
+	ReportNameLT           *string  `json:"reportNameLT,omitempty"`
+	ReportNameLTE          *string  `json:"reportNameLTE,omitempty"`
+	ReportNameContains     *string  `json:"reportNameContains,omitempty"`
+	ReportNameHasPrefix    *string  `json:"reportNameHasPrefix,omitempty"`
+	ReportNameHasSuffix    *string  `json:"reportNameHasSuffix,omitempty"`
+	ReportNameIsNil        bool     `json:"reportNameIsNil,omitempty"`
+	ReportNameNotNil       bool     `json:"reportNameNotNil,omitempty"`
+	ReportNameEqualFold    *string  `json:"reportNameEqualFold,omitempty"`
+	ReportNameContainsFold *string  `json:"reportNameContainsFold,omitempty"`
+
+	// "report_sha256" field predicates.
+	ReportSha256             *string  `json:"reportSha256,omitempty"`
+	ReportSha256NEQ          *string  `json:"reportSha256NEQ,omitempty"`
+	ReportSha256In           []string `json:"reportSha256In,omitempty"`
+	ReportSha256NotIn        []string `json:"reportSha256NotIn,omitempty"`
+	ReportSha256GT           *string  `json:"reportSha256GT,omitempty"`
+	ReportSha256GTE          *string  `json:"reportSha256GTE,omitempty"`
+	ReportSha256LT           *string  `json:"reportSha256LT,omitempty"`
+	ReportSha256LTE          *string  `json:"reportSha256LTE,omitempty"`
+	ReportSha256Contains     *string  `json:"reportSha256Contains,omitempty"`
+	ReportSha256HasPrefix    *string  `json:"reportSha256HasPrefix,omitempty"`
+	ReportSha256HasSuffix    *string  `json:"reportSha256HasSuffix,omitempty"`
+	ReportSha256IsNil        bool     `json:"reportSha256IsNil,omitempty"`
+	ReportSha256NotNil       bool     `json:"reportSha256NotNil,omitempty"`
+	ReportSha256EqualFold    *string  `json:"reportSha256EqualFold,omitempty"`
+	ReportSha256ContainsFold *string  `json:"reportSha256ContainsFold,omitempty"`
+
+	// "report_size" field predicates.
+	ReportSize       *int64  `json:"reportSize,omitempty"`
+	ReportSizeNEQ    *int64  `json:"reportSizeNEQ,omitempty"`
+	ReportSizeIn     []int64 `json:"reportSizeIn,omitempty"`
+	ReportSizeNotIn  []int64 `json:"reportSizeNotIn,omitempty"`
+	ReportSizeGT     *int64  `json:"reportSizeGT,omitempty"`
+	ReportSizeGTE    *int64  `json:"reportSizeGTE,omitempty"`
+	ReportSizeLT     *int64  `json:"reportSizeLT,omitempty"`
+	ReportSizeLTE    *int64  `json:"reportSizeLTE,omitempty"`
+	ReportSizeIsNil  bool    `json:"reportSizeIsNil,omitempty"`
+	ReportSizeNotNil bool    `json:"reportSizeNotNil,omitempty"`
+
+	// "results" field predicates.
+	Results      *int  `json:"results,omitempty"`
+	ResultsNEQ   *int  `json:"resultsNEQ,omitempty"`
+	ResultsIn    []int `json:"resultsIn,omitempty"`
+	ResultsNotIn []int `json:"resultsNotIn,omitempty"`
+	ResultsGT    *int  `json:"resultsGT,omitempty"`
+	ResultsGTE   *int  `json:"resultsGTE,omitempty"`
+	ResultsLT    *int  `json:"resultsLT,omitempty"`
+	ResultsLTE   *int  `json:"resultsLTE,omitempty"`
+
+	// "findings_added" field predicates.
+	FindingsAdded      *int  `json:"findingsAdded,omitempty"`
+	FindingsAddedNEQ   *int  `json:"findingsAddedNEQ,omitempty"`
+	FindingsAddedIn    []int `json:"findingsAddedIn,omitempty"`
+	FindingsAddedNotIn []int `json:"findingsAddedNotIn,omitempty"`
+	FindingsAddedGT    *int  `json:"findingsAddedGT,omitempty"`
+	FindingsAddedGTE   *int  `json:"findingsAddedGTE,omitempty"`
+	FindingsAddedLT    *int  `json:"findingsAddedLT,omitempty"`
+	FindingsAddedLTE   *int  `json:"findingsAddedLTE,omitempty"`
+
+	// "findings_seen_again" field predicates.
+	FindingsSeenAgain      *int  `json:"findingsSeenAgain,omitempty"`
+	FindingsSeenAgainNEQ   *int  `json:"findingsSeenAgainNEQ,omitempty"`
+	FindingsSeenAgainIn    []int `json:"findingsSeenAgainIn,omitempty"`
+	FindingsSeenAgainNotIn []int `json:"findingsSeenAgainNotIn,omitempty"`
+	FindingsSeenAgainGT    *int  `json:"findingsSeenAgainGT,omitempty"`
+	FindingsSeenAgainGTE   *int  `json:"findingsSeenAgainGTE,omitempty"`
+	FindingsSeenAgainLT    *int  `json:"findingsSeenAgainLT,omitempty"`
+	FindingsSeenAgainLTE   *int  `json:"findingsSeenAgainLTE,omitempty"`
+
+	// "findings_reopened" field predicates.
+	FindingsReopened      *int  `json:"findingsReopened,omitempty"`
+	FindingsReopenedNEQ   *int  `json:"findingsReopenedNEQ,omitempty"`
+	FindingsReopenedIn    []int `json:"findingsReopenedIn,omitempty"`
+	FindingsReopenedNotIn []int `json:"findingsReopenedNotIn,omitempty"`
+	FindingsReopenedGT    *int  `json:"findingsReopenedGT,omitempty"`
+	FindingsReopenedGTE   *int  `json:"findingsReopenedGTE,omitempty"`
+	FindingsReopenedLT    *int  `json:"findingsReopenedLT,omitempty"`
+	FindingsReopenedLTE   *int  `json:"findingsReopenedLTE,omitempty"`
+
+	// "findings_not_seen" field predicates.
+	FindingsNotSeen      *int  `json:"findingsNotSeen,omitempty"`
+	FindingsNotSeenNEQ   *int  `json:"findingsNotSeenNEQ,omitempty"`
+	FindingsNotSeenIn    []int `json:"findingsNotSeenIn,omitempty"`
+	FindingsNotSeenNotIn []int `json:"findingsNotSeenNotIn,omitempty"`
+	FindingsNotSeenGT    *int  `json:"findingsNotSeenGT,omitempty"`
+	FindingsNotSeenGTE   *int  `json:"findingsNotSeenGTE,omitempty"`
+	FindingsNotSeenLT    *int  `json:"findingsNotSeenLT,omitempty"`
+	FindingsNotSeenLTE   *int  `json:"findingsNotSeenLTE,omitempty"`
+
+	// "participation" edge predicates.
+	HasParticipation     *bool                      `json:"hasParticipation,omitempty"`
+	HasParticipationWith []*ParticipationWhereInput `json:"hasParticipationWith,omitempty"`
+
+	// "consultant" edge predicates.
+	HasConsultant     *bool                   `json:"hasConsultant,omitempty"`
+	HasConsultantWith []*ConsultantWhereInput `json:"hasConsultantWith,omitempty"`
+
+	// "appointment" edge predicates.
+	HasAppointment     *bool                    `json:"hasAppointment,omitempty"`
+	HasAppointmentWith []*AppointmentWhereInput `json:"hasAppointmentWith,omitempty"`
+
+	// "step" edge predicates.
+	HasStep     *bool             `json:"hasStep,omitempty"`
+	HasStepWith []*StepWhereInput `json:"hasStepWith,omitempty"`
+
+	// "findings" edge predicates.
+	HasFindings     *bool                `json:"hasFindings,omitempty"`
+	HasFindingsWith []*FindingWhereInput `json:"hasFindingsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *SecurityTestWhereInput) AddPredicates(predicates ...predicate.SecurityTest) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the SecurityTestWhereInput filter on the SecurityTestQuery builder.
+func (i *SecurityTestWhereInput) Filter(q *SecurityTestQuery) (*SecurityTestQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptySecurityTestWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptySecurityTestWhereInput is returned in case the SecurityTestWhereInput is empty.
+var ErrEmptySecurityTestWhereInput = errors.New("ent: empty predicate SecurityTestWhereInput")
+
+// P returns a predicate for filtering securitytests.
+// An error is returned if the input is empty or invalid.
+func (i *SecurityTestWhereInput) P() (predicate.SecurityTest, error) {
+	var predicates []predicate.SecurityTest
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, securitytest.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.SecurityTest, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, securitytest.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.SecurityTest, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, securitytest.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, securitytest.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, securitytest.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, securitytest.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, securitytest.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, securitytest.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, securitytest.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, securitytest.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, securitytest.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, securitytest.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, securitytest.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, securitytest.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, securitytest.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, securitytest.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, securitytest.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, securitytest.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, securitytest.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, securitytest.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, securitytest.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, securitytest.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, securitytest.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, securitytest.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, securitytest.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, securitytest.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, securitytest.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ParticipationID != nil {
+		predicates = append(predicates, securitytest.ParticipationIDEQ(*i.ParticipationID))
+	}
+	if i.ParticipationIDNEQ != nil {
+		predicates = append(predicates, securitytest.ParticipationIDNEQ(*i.ParticipationIDNEQ))
+	}
+	if len(i.ParticipationIDIn) > 0 {
+		predicates = append(predicates, securitytest.ParticipationIDIn(i.ParticipationIDIn...))
+	}
+	if len(i.ParticipationIDNotIn) > 0 {
+		predicates = append(predicates, securitytest.ParticipationIDNotIn(i.ParticipationIDNotIn...))
+	}
+	if i.ParticipationIDGT != nil {
+		predicates = append(predicates, securitytest.ParticipationIDGT(*i.ParticipationIDGT))
+	}
+	if i.ParticipationIDGTE != nil {
+		predicates = append(predicates, securitytest.ParticipationIDGTE(*i.ParticipationIDGTE))
+	}
+	if i.ParticipationIDLT != nil {
+		predicates = append(predicates, securitytest.ParticipationIDLT(*i.ParticipationIDLT))
+	}
+	if i.ParticipationIDLTE != nil {
+		predicates = append(predicates, securitytest.ParticipationIDLTE(*i.ParticipationIDLTE))
+	}
+	if i.ParticipationIDContains != nil {
+		predicates = append(predicates, securitytest.ParticipationIDContains(*i.ParticipationIDContains))
+	}
+	if i.ParticipationIDHasPrefix != nil {
+		predicates = append(predicates, securitytest.ParticipationIDHasPrefix(*i.ParticipationIDHasPrefix))
+	}
+	if i.ParticipationIDHasSuffix != nil {
+		predicates = append(predicates, securitytest.ParticipationIDHasSuffix(*i.ParticipationIDHasSuffix))
+	}
+	if i.ParticipationIDEqualFold != nil {
+		predicates = append(predicates, securitytest.ParticipationIDEqualFold(*i.ParticipationIDEqualFold))
+	}
+	if i.ParticipationIDContainsFold != nil {
+		predicates = append(predicates, securitytest.ParticipationIDContainsFold(*i.ParticipationIDContainsFold))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, securitytest.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, securitytest.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, securitytest.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, securitytest.KindNotIn(i.KindNotIn...))
+	}
+	if i.Tool != nil {
+		predicates = append(predicates, securitytest.ToolEQ(*i.Tool))
+	}
+	if i.ToolNEQ != nil {
+		predicates = append(predicates, securitytest.ToolNEQ(*i.ToolNEQ))
+	}
+	if len(i.ToolIn) > 0 {
+		predicates = append(predicates, securitytest.ToolIn(i.ToolIn...))
+	}
+	if len(i.ToolNotIn) > 0 {
+		predicates = append(predicates, securitytest.ToolNotIn(i.ToolNotIn...))
+	}
+	if i.ToolGT != nil {
+		predicates = append(predicates, securitytest.ToolGT(*i.ToolGT))
+	}
+	if i.ToolGTE != nil {
+		predicates = append(predicates, securitytest.ToolGTE(*i.ToolGTE))
+	}
+	if i.ToolLT != nil {
+		predicates = append(predicates, securitytest.ToolLT(*i.ToolLT))
+	}
+	if i.ToolLTE != nil {
+		predicates = append(predicates, securitytest.ToolLTE(*i.ToolLTE))
+	}
+	if i.ToolContains != nil {
+		predicates = append(predicates, securitytest.ToolContains(*i.ToolContains))
+	}
+	if i.ToolHasPrefix != nil {
+		predicates = append(predicates, securitytest.ToolHasPrefix(*i.ToolHasPrefix))
+	}
+	if i.ToolHasSuffix != nil {
+		predicates = append(predicates, securitytest.ToolHasSuffix(*i.ToolHasSuffix))
+	}
+	if i.ToolIsNil {
+		predicates = append(predicates, securitytest.ToolIsNil())
+	}
+	if i.ToolNotNil {
+		predicates = append(predicates, securitytest.ToolNotNil())
+	}
+	if i.ToolEqualFold != nil {
+		predicates = append(predicates, securitytest.ToolEqualFold(*i.ToolEqualFold))
+	}
+	if i.ToolContainsFold != nil {
+		predicates = append(predicates, securitytest.ToolContainsFold(*i.ToolContainsFold))
+	}
+	if i.ToolVersion != nil {
+		predicates = append(predicates, securitytest.ToolVersionEQ(*i.ToolVersion))
+	}
+	if i.ToolVersionNEQ != nil {
+		predicates = append(predicates, securitytest.ToolVersionNEQ(*i.ToolVersionNEQ))
+	}
+	if len(i.ToolVersionIn) > 0 {
+		predicates = append(predicates, securitytest.ToolVersionIn(i.ToolVersionIn...))
+	}
+	if len(i.ToolVersionNotIn) > 0 {
+		predicates = append(predicates, securitytest.ToolVersionNotIn(i.ToolVersionNotIn...))
+	}
+	if i.ToolVersionGT != nil {
+		predicates = append(predicates, securitytest.ToolVersionGT(*i.ToolVersionGT))
+	}
+	if i.ToolVersionGTE != nil {
+		predicates = append(predicates, securitytest.ToolVersionGTE(*i.ToolVersionGTE))
+	}
+	if i.ToolVersionLT != nil {
+		predicates = append(predicates, securitytest.ToolVersionLT(*i.ToolVersionLT))
+	}
+	if i.ToolVersionLTE != nil {
+		predicates = append(predicates, securitytest.ToolVersionLTE(*i.ToolVersionLTE))
+	}
+	if i.ToolVersionContains != nil {
+		predicates = append(predicates, securitytest.ToolVersionContains(*i.ToolVersionContains))
+	}
+	if i.ToolVersionHasPrefix != nil {
+		predicates = append(predicates, securitytest.ToolVersionHasPrefix(*i.ToolVersionHasPrefix))
+	}
+	if i.ToolVersionHasSuffix != nil {
+		predicates = append(predicates, securitytest.ToolVersionHasSuffix(*i.ToolVersionHasSuffix))
+	}
+	if i.ToolVersionIsNil {
+		predicates = append(predicates, securitytest.ToolVersionIsNil())
+	}
+	if i.ToolVersionNotNil {
+		predicates = append(predicates, securitytest.ToolVersionNotNil())
+	}
+	if i.ToolVersionEqualFold != nil {
+		predicates = append(predicates, securitytest.ToolVersionEqualFold(*i.ToolVersionEqualFold))
+	}
+	if i.ToolVersionContainsFold != nil {
+		predicates = append(predicates, securitytest.ToolVersionContainsFold(*i.ToolVersionContainsFold))
+	}
+	if i.PerformedOn != nil {
+		predicates = append(predicates, securitytest.PerformedOnEQ(*i.PerformedOn))
+	}
+	if i.PerformedOnNEQ != nil {
+		predicates = append(predicates, securitytest.PerformedOnNEQ(*i.PerformedOnNEQ))
+	}
+	if len(i.PerformedOnIn) > 0 {
+		predicates = append(predicates, securitytest.PerformedOnIn(i.PerformedOnIn...))
+	}
+	if len(i.PerformedOnNotIn) > 0 {
+		predicates = append(predicates, securitytest.PerformedOnNotIn(i.PerformedOnNotIn...))
+	}
+	if i.PerformedOnGT != nil {
+		predicates = append(predicates, securitytest.PerformedOnGT(*i.PerformedOnGT))
+	}
+	if i.PerformedOnGTE != nil {
+		predicates = append(predicates, securitytest.PerformedOnGTE(*i.PerformedOnGTE))
+	}
+	if i.PerformedOnLT != nil {
+		predicates = append(predicates, securitytest.PerformedOnLT(*i.PerformedOnLT))
+	}
+	if i.PerformedOnLTE != nil {
+		predicates = append(predicates, securitytest.PerformedOnLTE(*i.PerformedOnLTE))
+	}
+	if i.ConsultantID != nil {
+		predicates = append(predicates, securitytest.ConsultantIDEQ(*i.ConsultantID))
+	}
+	if i.ConsultantIDNEQ != nil {
+		predicates = append(predicates, securitytest.ConsultantIDNEQ(*i.ConsultantIDNEQ))
+	}
+	if len(i.ConsultantIDIn) > 0 {
+		predicates = append(predicates, securitytest.ConsultantIDIn(i.ConsultantIDIn...))
+	}
+	if len(i.ConsultantIDNotIn) > 0 {
+		predicates = append(predicates, securitytest.ConsultantIDNotIn(i.ConsultantIDNotIn...))
+	}
+	if i.ConsultantIDGT != nil {
+		predicates = append(predicates, securitytest.ConsultantIDGT(*i.ConsultantIDGT))
+	}
+	if i.ConsultantIDGTE != nil {
+		predicates = append(predicates, securitytest.ConsultantIDGTE(*i.ConsultantIDGTE))
+	}
+	if i.ConsultantIDLT != nil {
+		predicates = append(predicates, securitytest.ConsultantIDLT(*i.ConsultantIDLT))
+	}
+	if i.ConsultantIDLTE != nil {
+		predicates = append(predicates, securitytest.ConsultantIDLTE(*i.ConsultantIDLTE))
+	}
+	if i.ConsultantIDContains != nil {
+		predicates = append(predicates, securitytest.ConsultantIDContains(*i.ConsultantIDContains))
+	}
+	if i.ConsultantIDHasPrefix != nil {
+		predicates = append(predicates, securitytest.ConsultantIDHasPrefix(*i.ConsultantIDHasPrefix))
+	}
+	if i.ConsultantIDHasSuffix != nil {
+		predicates = append(predicates, securitytest.ConsultantIDHasSuffix(*i.ConsultantIDHasSuffix))
+	}
+	if i.ConsultantIDIsNil {
+		predicates = append(predicates, securitytest.ConsultantIDIsNil())
+	}
+	if i.ConsultantIDNotNil {
+		predicates = append(predicates, securitytest.ConsultantIDNotNil())
+	}
+	if i.ConsultantIDEqualFold != nil {
+		predicates = append(predicates, securitytest.ConsultantIDEqualFold(*i.ConsultantIDEqualFold))
+	}
+	if i.ConsultantIDContainsFold != nil {
+		predicates = append(predicates, securitytest.ConsultantIDContainsFold(*i.ConsultantIDContainsFold))
+	}
+	if i.AppointmentID != nil {
+		predicates = append(predicates, securitytest.AppointmentIDEQ(*i.AppointmentID))
+	}
+	if i.AppointmentIDNEQ != nil {
+		predicates = append(predicates, securitytest.AppointmentIDNEQ(*i.AppointmentIDNEQ))
+	}
+	if len(i.AppointmentIDIn) > 0 {
+		predicates = append(predicates, securitytest.AppointmentIDIn(i.AppointmentIDIn...))
+	}
+	if len(i.AppointmentIDNotIn) > 0 {
+		predicates = append(predicates, securitytest.AppointmentIDNotIn(i.AppointmentIDNotIn...))
+	}
+	if i.AppointmentIDGT != nil {
+		predicates = append(predicates, securitytest.AppointmentIDGT(*i.AppointmentIDGT))
+	}
+	if i.AppointmentIDGTE != nil {
+		predicates = append(predicates, securitytest.AppointmentIDGTE(*i.AppointmentIDGTE))
+	}
+	if i.AppointmentIDLT != nil {
+		predicates = append(predicates, securitytest.AppointmentIDLT(*i.AppointmentIDLT))
+	}
+	if i.AppointmentIDLTE != nil {
+		predicates = append(predicates, securitytest.AppointmentIDLTE(*i.AppointmentIDLTE))
+	}
+	if i.AppointmentIDContains != nil {
+		predicates = append(predicates, securitytest.AppointmentIDContains(*i.AppointmentIDContains))
+	}
+	if i.AppointmentIDHasPrefix != nil {
+		predicates = append(predicates, securitytest.AppointmentIDHasPrefix(*i.AppointmentIDHasPrefix))
+	}
+	if i.AppointmentIDHasSuffix != nil {
+		predicates = append(predicates, securitytest.AppointmentIDHasSuffix(*i.AppointmentIDHasSuffix))
+	}
+	if i.AppointmentIDIsNil {
+		predicates = append(predicates, securitytest.AppointmentIDIsNil())
+	}
+	if i.AppointmentIDNotNil {
+		predicates = append(predicates, securitytest.AppointmentIDNotNil())
+	}
+	if i.AppointmentIDEqualFold != nil {
+		predicates = append(predicates, securitytest.AppointmentIDEqualFold(*i.AppointmentIDEqualFold))
+	}
+	if i.AppointmentIDContainsFold != nil {
+		predicates = append(predicates, securitytest.AppointmentIDContainsFold(*i.AppointmentIDContainsFold))
+	}
+	if i.StepID != nil {
+		predicates = append(predicates, securitytest.StepIDEQ(*i.StepID))
+	}
+	if i.StepIDNEQ != nil {
+		predicates = append(predicates, securitytest.StepIDNEQ(*i.StepIDNEQ))
+	}
+	if len(i.StepIDIn) > 0 {
+		predicates = append(predicates, securitytest.StepIDIn(i.StepIDIn...))
+	}
+	if len(i.StepIDNotIn) > 0 {
+		predicates = append(predicates, securitytest.StepIDNotIn(i.StepIDNotIn...))
+	}
+	if i.StepIDGT != nil {
+		predicates = append(predicates, securitytest.StepIDGT(*i.StepIDGT))
+	}
+	if i.StepIDGTE != nil {
+		predicates = append(predicates, securitytest.StepIDGTE(*i.StepIDGTE))
+	}
+	if i.StepIDLT != nil {
+		predicates = append(predicates, securitytest.StepIDLT(*i.StepIDLT))
+	}
+	if i.StepIDLTE != nil {
+		predicates = append(predicates, securitytest.StepIDLTE(*i.StepIDLTE))
+	}
+	if i.StepIDContains != nil {
+		predicates = append(predicates, securitytest.StepIDContains(*i.StepIDContains))
+	}
+	if i.StepIDHasPrefix != nil {
+		predicates = append(predicates, securitytest.StepIDHasPrefix(*i.StepIDHasPrefix))
+	}
+	if i.StepIDHasSuffix != nil {
+		predicates = append(predicates, securitytest.StepIDHasSuffix(*i.StepIDHasSuffix))
+	}
+	if i.StepIDIsNil {
+		predicates = append(predicates, securitytest.StepIDIsNil())
+	}
+	if i.StepIDNotNil {
+		predicates = append(predicates, securitytest.StepIDNotNil())
+	}
+	if i.StepIDEqualFold != nil {
+		predicates = append(predicates, securitytest.StepIDEqualFold(*i.StepIDEqualFold))
+	}
+	if i.StepIDContainsFold != nil {
+		predicates = append(predicates, securitytest.StepIDContainsFold(*i.StepIDContainsFold))
+	}
+	if i.Scope != nil {
+		predicates = append(predicates, securitytest.ScopeEQ(*i.Scope))
+	}
+	if i.ScopeNEQ != nil {
+		predicates = append(predicates, securitytest.ScopeNEQ(*i.ScopeNEQ))
+	}
+	if len(i.ScopeIn) > 0 {
+		predicates = append(predicates, securitytest.ScopeIn(i.ScopeIn...))
+	}
+	if len(i.ScopeNotIn) > 0 {
+		predicates = append(predicates, securitytest.ScopeNotIn(i.ScopeNotIn...))
+	}
+	if i.ScopeGT != nil {
+		predicates = append(predicates, securitytest.ScopeGT(*i.ScopeGT))
+	}
+	if i.ScopeGTE != nil {
+		predicates = append(predicates, securitytest.ScopeGTE(*i.ScopeGTE))
+	}
+	if i.ScopeLT != nil {
+		predicates = append(predicates, securitytest.ScopeLT(*i.ScopeLT))
+	}
+	if i.ScopeLTE != nil {
+		predicates = append(predicates, securitytest.ScopeLTE(*i.ScopeLTE))
+	}
+	if i.ScopeContains != nil {
+		predicates = append(predicates, securitytest.ScopeContains(*i.ScopeContains))
+	}
+	if i.ScopeHasPrefix != nil {
+		predicates = append(predicates, securitytest.ScopeHasPrefix(*i.ScopeHasPrefix))
+	}
+	if i.ScopeHasSuffix != nil {
+		predicates = append(predicates, securitytest.ScopeHasSuffix(*i.ScopeHasSuffix))
+	}
+	if i.ScopeIsNil {
+		predicates = append(predicates, securitytest.ScopeIsNil())
+	}
+	if i.ScopeNotNil {
+		predicates = append(predicates, securitytest.ScopeNotNil())
+	}
+	if i.ScopeEqualFold != nil {
+		predicates = append(predicates, securitytest.ScopeEqualFold(*i.ScopeEqualFold))
+	}
+	if i.ScopeContainsFold != nil {
+		predicates = append(predicates, securitytest.ScopeContainsFold(*i.ScopeContainsFold))
+	}
+	if i.Format != nil {
+		predicates = append(predicates, securitytest.FormatEQ(*i.Format))
+	}
+	if i.FormatNEQ != nil {
+		predicates = append(predicates, securitytest.FormatNEQ(*i.FormatNEQ))
+	}
+	if len(i.FormatIn) > 0 {
+		predicates = append(predicates, securitytest.FormatIn(i.FormatIn...))
+	}
+	if len(i.FormatNotIn) > 0 {
+		predicates = append(predicates, securitytest.FormatNotIn(i.FormatNotIn...))
+	}
+	if i.ReportName != nil {
+		predicates = append(predicates, securitytest.ReportNameEQ(*i.ReportName))
+	}
+	if i.ReportNameNEQ != nil {
+		predicates = append(predicates, securitytest.ReportNameNEQ(*i.ReportNameNEQ))
+	}
+	if len(i.ReportNameIn) > 0 {
+		predicates = append(predicates, securitytest.ReportNameIn(i.ReportNameIn...))
+	}
+	if len(i.ReportNameNotIn) > 0 {
+		predicates = append(predicates, securitytest.ReportNameNotIn(i.ReportNameNotIn...))
+	}
+	if i.ReportNameGT != nil {
+		predicates = append(predicates, securitytest.ReportNameGT(*i.ReportNameGT))
+	}
+	if i.ReportNameGTE != nil {
+		predicates = append(predicates, securitytest.ReportNameGTE(*i.ReportNameGTE))
+	}
+	if i.ReportNameLT != nil {
+		predicates = append(predicates, securitytest.ReportNameLT(*i.ReportNameLT))
+	}
+	if i.ReportNameLTE != nil {
+		predicates = append(predicates, securitytest.ReportNameLTE(*i.ReportNameLTE))
+	}
+	if i.ReportNameContains != nil {
+		predicates = append(predicates, securitytest.ReportNameContains(*i.ReportNameContains))
+	}
+	if i.ReportNameHasPrefix != nil {
+		predicates = append(predicates, securitytest.ReportNameHasPrefix(*i.ReportNameHasPrefix))
+	}
+	if i.ReportNameHasSuffix != nil {
+		predicates = append(predicates, securitytest.ReportNameHasSuffix(*i.ReportNameHasSuffix))
+	}
+	if i.ReportNameIsNil {
+		predicates = append(predicates, securitytest.ReportNameIsNil())
+	}
+	if i.ReportNameNotNil {
+		predicates = append(predicates, securitytest.ReportNameNotNil())
+	}
+	if i.ReportNameEqualFold != nil {
+		predicates = append(predicates, securitytest.ReportNameEqualFold(*i.ReportNameEqualFold))
+	}
+	if i.ReportNameContainsFold != nil {
+		predicates = append(predicates, securitytest.ReportNameContainsFold(*i.ReportNameContainsFold))
+	}
+	if i.ReportSha256 != nil {
+		predicates = append(predicates, securitytest.ReportSha256EQ(*i.ReportSha256))
+	}
+	if i.ReportSha256NEQ != nil {
+		predicates = append(predicates, securitytest.ReportSha256NEQ(*i.ReportSha256NEQ))
+	}
+	if len(i.ReportSha256In) > 0 {
+		predicates = append(predicates, securitytest.ReportSha256In(i.ReportSha256In...))
+	}
+	if len(i.ReportSha256NotIn) > 0 {
+		predicates = append(predicates, securitytest.ReportSha256NotIn(i.ReportSha256NotIn...))
+	}
+	if i.ReportSha256GT != nil {
+		predicates = append(predicates, securitytest.ReportSha256GT(*i.ReportSha256GT))
+	}
+	if i.ReportSha256GTE != nil {
+		predicates = append(predicates, securitytest.ReportSha256GTE(*i.ReportSha256GTE))
+	}
+	if i.ReportSha256LT != nil {
+		predicates = append(predicates, securitytest.ReportSha256LT(*i.ReportSha256LT))
+	}
+	if i.ReportSha256LTE != nil {
+		predicates = append(predicates, securitytest.ReportSha256LTE(*i.ReportSha256LTE))
+	}
+	if i.ReportSha256Contains != nil {
+		predicates = append(predicates, securitytest.ReportSha256Contains(*i.ReportSha256Contains))
+	}
+	if i.ReportSha256HasPrefix != nil {
+		predicates = append(predicates, securitytest.ReportSha256HasPrefix(*i.ReportSha256HasPrefix))
+	}
+	if i.ReportSha256HasSuffix != nil {
+		predicates = append(predicates, securitytest.ReportSha256HasSuffix(*i.ReportSha256HasSuffix))
+	}
+	if i.ReportSha256IsNil {
+		predicates = append(predicates, securitytest.ReportSha256IsNil())
+	}
+	if i.ReportSha256NotNil {
+		predicates = append(predicates, securitytest.ReportSha256NotNil())
+	}
+	if i.ReportSha256EqualFold != nil {
+		predicates = append(predicates, securitytest.ReportSha256EqualFold(*i.ReportSha256EqualFold))
+	}
+	if i.ReportSha256ContainsFold != nil {
+		predicates = append(predicates, securitytest.ReportSha256ContainsFold(*i.ReportSha256ContainsFold))
+	}
+	if i.ReportSize != nil {
+		predicates = append(predicates, securitytest.ReportSizeEQ(*i.ReportSize))
+	}
+	if i.ReportSizeNEQ != nil {
+		predicates = append(predicates, securitytest.ReportSizeNEQ(*i.ReportSizeNEQ))
+	}
+	if len(i.ReportSizeIn) > 0 {
+		predicates = append(predicates, securitytest.ReportSizeIn(i.ReportSizeIn...))
+	}
+	if len(i.ReportSizeNotIn) > 0 {
+		predicates = append(predicates, securitytest.ReportSizeNotIn(i.ReportSizeNotIn...))
+	}
+	if i.ReportSizeGT != nil {
+		predicates = append(predicates, securitytest.ReportSizeGT(*i.ReportSizeGT))
+	}
+	if i.ReportSizeGTE != nil {
+		predicates = append(predicates, securitytest.ReportSizeGTE(*i.ReportSizeGTE))
+	}
+	if i.ReportSizeLT != nil {
+		predicates = append(predicates, securitytest.ReportSizeLT(*i.ReportSizeLT))
+	}
+	if i.ReportSizeLTE != nil {
+		predicates = append(predicates, securitytest.ReportSizeLTE(*i.ReportSizeLTE))
+	}
+	if i.ReportSizeIsNil {
+		predicates = append(predicates, securitytest.ReportSizeIsNil())
+	}
+	if i.ReportSizeNotNil {
+		predicates = append(predicates, securitytest.ReportSizeNotNil())
+	}
+	if i.Results != nil {
+		predicates = append(predicates, securitytest.ResultsEQ(*i.Results))
+	}
+	if i.ResultsNEQ != nil {
+		predicates = append(predicates, securitytest.ResultsNEQ(*i.ResultsNEQ))
+	}
+	if len(i.ResultsIn) > 0 {
+		predicates = append(predicates, securitytest.ResultsIn(i.ResultsIn...))
+	}
+	if len(i.ResultsNotIn) > 0 {
+		predicates = append(predicates, securitytest.ResultsNotIn(i.ResultsNotIn...))
+	}
+	if i.ResultsGT != nil {
+		predicates = append(predicates, securitytest.ResultsGT(*i.ResultsGT))
+	}
+	if i.ResultsGTE != nil {
+		predicates = append(predicates, securitytest.ResultsGTE(*i.ResultsGTE))
+	}
+	if i.ResultsLT != nil {
+		predicates = append(predicates, securitytest.ResultsLT(*i.ResultsLT))
+	}
+	if i.ResultsLTE != nil {
+		predicates = append(predicates, securitytest.ResultsLTE(*i.ResultsLTE))
+	}
+	if i.FindingsAdded != nil {
+		predicates = append(predicates, securitytest.FindingsAddedEQ(*i.FindingsAdded))
+	}
+	if i.FindingsAddedNEQ != nil {
+		predicates = append(predicates, securitytest.FindingsAddedNEQ(*i.FindingsAddedNEQ))
+	}
+	if len(i.FindingsAddedIn) > 0 {
+		predicates = append(predicates, securitytest.FindingsAddedIn(i.FindingsAddedIn...))
+	}
+	if len(i.FindingsAddedNotIn) > 0 {
+		predicates = append(predicates, securitytest.FindingsAddedNotIn(i.FindingsAddedNotIn...))
+	}
+	if i.FindingsAddedGT != nil {
+		predicates = append(predicates, securitytest.FindingsAddedGT(*i.FindingsAddedGT))
+	}
+	if i.FindingsAddedGTE != nil {
+		predicates = append(predicates, securitytest.FindingsAddedGTE(*i.FindingsAddedGTE))
+	}
+	if i.FindingsAddedLT != nil {
+		predicates = append(predicates, securitytest.FindingsAddedLT(*i.FindingsAddedLT))
+	}
+	if i.FindingsAddedLTE != nil {
+		predicates = append(predicates, securitytest.FindingsAddedLTE(*i.FindingsAddedLTE))
+	}
+	if i.FindingsSeenAgain != nil {
+		predicates = append(predicates, securitytest.FindingsSeenAgainEQ(*i.FindingsSeenAgain))
+	}
+	if i.FindingsSeenAgainNEQ != nil {
+		predicates = append(predicates, securitytest.FindingsSeenAgainNEQ(*i.FindingsSeenAgainNEQ))
+	}
+	if len(i.FindingsSeenAgainIn) > 0 {
+		predicates = append(predicates, securitytest.FindingsSeenAgainIn(i.FindingsSeenAgainIn...))
+	}
+	if len(i.FindingsSeenAgainNotIn) > 0 {
+		predicates = append(predicates, securitytest.FindingsSeenAgainNotIn(i.FindingsSeenAgainNotIn...))
+	}
+	if i.FindingsSeenAgainGT != nil {
+		predicates = append(predicates, securitytest.FindingsSeenAgainGT(*i.FindingsSeenAgainGT))
+	}
+	if i.FindingsSeenAgainGTE != nil {
+		predicates = append(predicates, securitytest.FindingsSeenAgainGTE(*i.FindingsSeenAgainGTE))
+	}
+	if i.FindingsSeenAgainLT != nil {
+		predicates = append(predicates, securitytest.FindingsSeenAgainLT(*i.FindingsSeenAgainLT))
+	}
+	if i.FindingsSeenAgainLTE != nil {
+		predicates = append(predicates, securitytest.FindingsSeenAgainLTE(*i.FindingsSeenAgainLTE))
+	}
+	if i.FindingsReopened != nil {
+		predicates = append(predicates, securitytest.FindingsReopenedEQ(*i.FindingsReopened))
+	}
+	if i.FindingsReopenedNEQ != nil {
+		predicates = append(predicates, securitytest.FindingsReopenedNEQ(*i.FindingsReopenedNEQ))
+	}
+	if len(i.FindingsReopenedIn) > 0 {
+		predicates = append(predicates, securitytest.FindingsReopenedIn(i.FindingsReopenedIn...))
+	}
+	if len(i.FindingsReopenedNotIn) > 0 {
+		predicates = append(predicates, securitytest.FindingsReopenedNotIn(i.FindingsReopenedNotIn...))
+	}
+	if i.FindingsReopenedGT != nil {
+		predicates = append(predicates, securitytest.FindingsReopenedGT(*i.FindingsReopenedGT))
+	}
+	if i.FindingsReopenedGTE != nil {
+		predicates = append(predicates, securitytest.FindingsReopenedGTE(*i.FindingsReopenedGTE))
+	}
+	if i.FindingsReopenedLT != nil {
+		predicates = append(predicates, securitytest.FindingsReopenedLT(*i.FindingsReopenedLT))
+	}
+	if i.FindingsReopenedLTE != nil {
+		predicates = append(predicates, securitytest.FindingsReopenedLTE(*i.FindingsReopenedLTE))
+	}
+	if i.FindingsNotSeen != nil {
+		predicates = append(predicates, securitytest.FindingsNotSeenEQ(*i.FindingsNotSeen))
+	}
+	if i.FindingsNotSeenNEQ != nil {
+		predicates = append(predicates, securitytest.FindingsNotSeenNEQ(*i.FindingsNotSeenNEQ))
+	}
+	if len(i.FindingsNotSeenIn) > 0 {
+		predicates = append(predicates, securitytest.FindingsNotSeenIn(i.FindingsNotSeenIn...))
+	}
+	if len(i.FindingsNotSeenNotIn) > 0 {
+		predicates = append(predicates, securitytest.FindingsNotSeenNotIn(i.FindingsNotSeenNotIn...))
+	}
+	if i.FindingsNotSeenGT != nil {
+		predicates = append(predicates, securitytest.FindingsNotSeenGT(*i.FindingsNotSeenGT))
+	}
+	if i.FindingsNotSeenGTE != nil {
+		predicates = append(predicates, securitytest.FindingsNotSeenGTE(*i.FindingsNotSeenGTE))
+	}
+	if i.FindingsNotSeenLT != nil {
+		predicates = append(predicates, securitytest.FindingsNotSeenLT(*i.FindingsNotSeenLT))
+	}
+	if i.FindingsNotSeenLTE != nil {
+		predicates = append(predicates, securitytest.FindingsNotSeenLTE(*i.FindingsNotSeenLTE))
+	}
+
+	if i.HasParticipation != nil {
+		p := securitytest.HasParticipation()
+		if !*i.HasParticipation {
+			p = securitytest.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasParticipationWith) > 0 {
+		with := make([]predicate.Participation, 0, len(i.HasParticipationWith))
+		for _, w := range i.HasParticipationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasParticipationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, securitytest.HasParticipationWith(with...))
+	}
+	if i.HasConsultant != nil {
+		p := securitytest.HasConsultant()
+		if !*i.HasConsultant {
+			p = securitytest.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasConsultantWith) > 0 {
+		with := make([]predicate.Consultant, 0, len(i.HasConsultantWith))
+		for _, w := range i.HasConsultantWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasConsultantWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, securitytest.HasConsultantWith(with...))
+	}
+	if i.HasAppointment != nil {
+		p := securitytest.HasAppointment()
+		if !*i.HasAppointment {
+			p = securitytest.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAppointmentWith) > 0 {
+		with := make([]predicate.Appointment, 0, len(i.HasAppointmentWith))
+		for _, w := range i.HasAppointmentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAppointmentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, securitytest.HasAppointmentWith(with...))
+	}
+	if i.HasStep != nil {
+		p := securitytest.HasStep()
+		if !*i.HasStep {
+			p = securitytest.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasStepWith) > 0 {
+		with := make([]predicate.Step, 0, len(i.HasStepWith))
+		for _, w := range i.HasStepWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasStepWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, securitytest.HasStepWith(with...))
+	}
+	if i.HasFindings != nil {
+		p := securitytest.HasFindings()
+		if !*i.HasFindings {
+			p = securitytest.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFindingsWith) > 0 {
+		with := make([]predicate.Finding, 0, len(i.HasFindingsWith))
+		for _, w := range i.HasFindingsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFindingsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, securitytest.HasFindingsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptySecurityTestWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return securitytest.And(predicates...), nil
 	}
 }
 

@@ -53,13 +53,16 @@ type MeasureEdges struct {
 	Participation *Participation `json:"participation,omitempty"`
 	// Addresses holds the value of the addresses edge.
 	Addresses []*Answer `json:"addresses,omitempty"`
+	// Remedies holds the value of the remedies edge.
+	Remedies []*Finding `json:"remedies,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
 	namedAddresses map[string][]*Answer
+	namedRemedies  map[string][]*Finding
 }
 
 // ParticipationOrErr returns the Participation value or an error if the edge
@@ -80,6 +83,15 @@ func (e MeasureEdges) AddressesOrErr() ([]*Answer, error) {
 		return e.Addresses, nil
 	}
 	return nil, &NotLoadedError{edge: "addresses"}
+}
+
+// RemediesOrErr returns the Remedies value or an error if the edge
+// was not loaded in eager-loading.
+func (e MeasureEdges) RemediesOrErr() ([]*Finding, error) {
+	if e.loadedTypes[2] {
+		return e.Remedies, nil
+	}
+	return nil, &NotLoadedError{edge: "remedies"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -201,6 +213,11 @@ func (_m *Measure) QueryAddresses() *AnswerQuery {
 	return NewMeasureClient(_m.config).QueryAddresses(_m)
 }
 
+// QueryRemedies queries the "remedies" edge of the Measure entity.
+func (_m *Measure) QueryRemedies() *FindingQuery {
+	return NewMeasureClient(_m.config).QueryRemedies(_m)
+}
+
 // Update returns a builder for updating this Measure.
 // Note that you need to call Measure.Unwrap() before calling this method if this Measure
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -282,6 +299,30 @@ func (_m *Measure) appendNamedAddresses(name string, edges ...*Answer) {
 		_m.Edges.namedAddresses[name] = []*Answer{}
 	} else {
 		_m.Edges.namedAddresses[name] = append(_m.Edges.namedAddresses[name], edges...)
+	}
+}
+
+// NamedRemedies returns the Remedies named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Measure) NamedRemedies(name string) ([]*Finding, error) {
+	if _m.Edges.namedRemedies == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRemedies[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Measure) appendNamedRemedies(name string, edges ...*Finding) {
+	if _m.Edges.namedRemedies == nil {
+		_m.Edges.namedRemedies = make(map[string][]*Finding)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRemedies[name] = []*Finding{}
+	} else {
+		_m.Edges.namedRemedies[name] = append(_m.Edges.namedRemedies[name], edges...)
 	}
 }
 

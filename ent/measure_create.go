@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/finding"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/schema/pulid"
@@ -160,6 +161,21 @@ func (_c *MeasureCreate) AddAddresses(v ...*Answer) *MeasureCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAddressIDs(ids...)
+}
+
+// AddRemedyIDs adds the "remedies" edge to the Finding entity by IDs.
+func (_c *MeasureCreate) AddRemedyIDs(ids ...pulid.ID) *MeasureCreate {
+	_c.mutation.AddRemedyIDs(ids...)
+	return _c
+}
+
+// AddRemedies adds the "remedies" edges to the Finding entity.
+func (_c *MeasureCreate) AddRemedies(v ...*Finding) *MeasureCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRemedyIDs(ids...)
 }
 
 // Mutation returns the MeasureMutation object of the builder.
@@ -391,6 +407,22 @@ func (_c *MeasureCreate) createSpec() (*Measure, *sqlgraph.CreateSpec, error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(answer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RemediesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.RemediesTable,
+			Columns: measure.RemediesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/finding"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/predicate"
@@ -30,9 +31,11 @@ type MeasureQuery struct {
 	predicates         []predicate.Measure
 	withParticipation  *ParticipationQuery
 	withAddresses      *AnswerQuery
+	withRemedies       *FindingQuery
 	loadTotal          []func(context.Context, []*Measure) error
 	modifiers          []func(*sql.Selector)
 	withNamedAddresses map[string]*AnswerQuery
+	withNamedRemedies  map[string]*FindingQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -106,6 +109,28 @@ func (_q *MeasureQuery) QueryAddresses() *AnswerQuery {
 			sqlgraph.From(measure.Table, measure.FieldID, selector),
 			sqlgraph.To(answer.Table, answer.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, measure.AddressesTable, measure.AddressesPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRemedies chains the current query on the "remedies" edge.
+func (_q *MeasureQuery) QueryRemedies() *FindingQuery {
+	query := (&FindingClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(measure.Table, measure.FieldID, selector),
+			sqlgraph.To(finding.Table, finding.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, measure.RemediesTable, measure.RemediesPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -307,6 +332,7 @@ func (_q *MeasureQuery) Clone() *MeasureQuery {
 		predicates:        append([]predicate.Measure{}, _q.predicates...),
 		withParticipation: _q.withParticipation.Clone(),
 		withAddresses:     _q.withAddresses.Clone(),
+		withRemedies:      _q.withRemedies.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -333,6 +359,17 @@ func (_q *MeasureQuery) WithAddresses(opts ...func(*AnswerQuery)) *MeasureQuery 
 		opt(query)
 	}
 	_q.withAddresses = query
+	return _q
+}
+
+// WithRemedies tells the query-builder to eager-load the nodes that are connected to
+// the "remedies" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MeasureQuery) WithRemedies(opts ...func(*FindingQuery)) *MeasureQuery {
+	query := (&FindingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRemedies = query
 	return _q
 }
 
@@ -420,9 +457,10 @@ func (_q *MeasureQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Meas
 	var (
 		nodes       = []*Measure{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withParticipation != nil,
 			_q.withAddresses != nil,
+			_q.withRemedies != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -459,10 +497,24 @@ func (_q *MeasureQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Meas
 			return nil, err
 		}
 	}
+	if query := _q.withRemedies; query != nil {
+		if err := _q.loadRemedies(ctx, query, nodes,
+			func(n *Measure) { n.Edges.Remedies = []*Finding{} },
+			func(n *Measure, e *Finding) { n.Edges.Remedies = append(n.Edges.Remedies, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedAddresses {
 		if err := _q.loadAddresses(ctx, query, nodes,
 			func(n *Measure) { n.appendNamedAddresses(name) },
 			func(n *Measure, e *Answer) { n.appendNamedAddresses(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRemedies {
+		if err := _q.loadRemedies(ctx, query, nodes,
+			func(n *Measure) { n.appendNamedRemedies(name) },
+			func(n *Measure, e *Finding) { n.appendNamedRemedies(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -557,6 +609,67 @@ func (_q *MeasureQuery) loadAddresses(ctx context.Context, query *AnswerQuery, n
 		nodes, ok := nids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected "addresses" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *MeasureQuery) loadRemedies(ctx context.Context, query *FindingQuery, nodes []*Measure, init func(*Measure), assign func(*Measure, *Finding)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*Measure)
+	nids := make(map[pulid.ID]map[*Measure]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(measure.RemediesTable)
+		s.Join(joinT).On(s.C(finding.FieldID), joinT.C(measure.RemediesPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(measure.RemediesPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(measure.RemediesPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Measure]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Finding](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "remedies" node returned %v`, n.ID)
 		}
 		for kn := range nodes {
 			assign(kn, n)
@@ -698,6 +811,20 @@ func (_q *MeasureQuery) WithNamedAddresses(name string, opts ...func(*AnswerQuer
 		_q.withNamedAddresses = make(map[string]*AnswerQuery)
 	}
 	_q.withNamedAddresses[name] = query
+	return _q
+}
+
+// WithNamedRemedies tells the query-builder to eager-load the nodes that are connected to the "remedies"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MeasureQuery) WithNamedRemedies(name string, opts ...func(*FindingQuery)) *MeasureQuery {
+	query := (&FindingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRemedies == nil {
+		_q.withNamedRemedies = make(map[string]*FindingQuery)
+	}
+	_q.withNamedRemedies[name] = query
 	return _q
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sicherkommunal/ent/answer"
+	"sicherkommunal/ent/finding"
 	"sicherkommunal/ent/measure"
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/schema/pulid"
@@ -164,6 +165,21 @@ func (_u *MeasureUpdate) AddAddresses(v ...*Answer) *MeasureUpdate {
 	return _u.AddAddressIDs(ids...)
 }
 
+// AddRemedyIDs adds the "remedies" edge to the Finding entity by IDs.
+func (_u *MeasureUpdate) AddRemedyIDs(ids ...pulid.ID) *MeasureUpdate {
+	_u.mutation.AddRemedyIDs(ids...)
+	return _u
+}
+
+// AddRemedies adds the "remedies" edges to the Finding entity.
+func (_u *MeasureUpdate) AddRemedies(v ...*Finding) *MeasureUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRemedyIDs(ids...)
+}
+
 // Mutation returns the MeasureMutation object of the builder.
 func (_u *MeasureUpdate) Mutation() *MeasureMutation {
 	return _u.mutation
@@ -188,6 +204,27 @@ func (_u *MeasureUpdate) RemoveAddresses(v ...*Answer) *MeasureUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAddressIDs(ids...)
+}
+
+// ClearRemedies clears all "remedies" edges to the Finding entity.
+func (_u *MeasureUpdate) ClearRemedies() *MeasureUpdate {
+	_u.mutation.ClearRemedies()
+	return _u
+}
+
+// RemoveRemedyIDs removes the "remedies" edge to Finding entities by IDs.
+func (_u *MeasureUpdate) RemoveRemedyIDs(ids ...pulid.ID) *MeasureUpdate {
+	_u.mutation.RemoveRemedyIDs(ids...)
+	return _u
+}
+
+// RemoveRemedies removes "remedies" edges to Finding entities.
+func (_u *MeasureUpdate) RemoveRemedies(v ...*Finding) *MeasureUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRemedyIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -362,6 +399,51 @@ func (_u *MeasureUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.RemediesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.RemediesTable,
+			Columns: measure.RemediesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRemediesIDs(); len(nodes) > 0 && !_u.mutation.RemediesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.RemediesTable,
+			Columns: measure.RemediesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemediesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.RemediesTable,
+			Columns: measure.RemediesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -515,6 +597,21 @@ func (_u *MeasureUpdateOne) AddAddresses(v ...*Answer) *MeasureUpdateOne {
 	return _u.AddAddressIDs(ids...)
 }
 
+// AddRemedyIDs adds the "remedies" edge to the Finding entity by IDs.
+func (_u *MeasureUpdateOne) AddRemedyIDs(ids ...pulid.ID) *MeasureUpdateOne {
+	_u.mutation.AddRemedyIDs(ids...)
+	return _u
+}
+
+// AddRemedies adds the "remedies" edges to the Finding entity.
+func (_u *MeasureUpdateOne) AddRemedies(v ...*Finding) *MeasureUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRemedyIDs(ids...)
+}
+
 // Mutation returns the MeasureMutation object of the builder.
 func (_u *MeasureUpdateOne) Mutation() *MeasureMutation {
 	return _u.mutation
@@ -539,6 +636,27 @@ func (_u *MeasureUpdateOne) RemoveAddresses(v ...*Answer) *MeasureUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAddressIDs(ids...)
+}
+
+// ClearRemedies clears all "remedies" edges to the Finding entity.
+func (_u *MeasureUpdateOne) ClearRemedies() *MeasureUpdateOne {
+	_u.mutation.ClearRemedies()
+	return _u
+}
+
+// RemoveRemedyIDs removes the "remedies" edge to Finding entities by IDs.
+func (_u *MeasureUpdateOne) RemoveRemedyIDs(ids ...pulid.ID) *MeasureUpdateOne {
+	_u.mutation.RemoveRemedyIDs(ids...)
+	return _u
+}
+
+// RemoveRemedies removes "remedies" edges to Finding entities.
+func (_u *MeasureUpdateOne) RemoveRemedies(v ...*Finding) *MeasureUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRemedyIDs(ids...)
 }
 
 // Where appends a list predicates to the MeasureUpdate builder.
@@ -736,6 +854,51 @@ func (_u *MeasureUpdateOne) sqlSave(ctx context.Context) (_node *Measure, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(answer.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RemediesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.RemediesTable,
+			Columns: measure.RemediesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRemediesIDs(); len(nodes) > 0 && !_u.mutation.RemediesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.RemediesTable,
+			Columns: measure.RemediesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemediesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   measure.RemediesTable,
+			Columns: measure.RemediesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

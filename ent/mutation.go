@@ -18,6 +18,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/jobrun"
@@ -30,6 +32,7 @@ import (
 	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 	"sync"
 	"time"
@@ -60,6 +63,8 @@ const (
 	TypeCatalog             = "Catalog"
 	TypeCatalogGroup        = "CatalogGroup"
 	TypeConsultant          = "Consultant"
+	TypeFinding             = "Finding"
+	TypeFindingChange       = "FindingChange"
 	TypeFlag                = "Flag"
 	TypeFundingAccount      = "FundingAccount"
 	TypeJobRun              = "JobRun"
@@ -69,6 +74,7 @@ const (
 	TypeParticipation       = "Participation"
 	TypeProgram             = "Program"
 	TypeRequirement         = "Requirement"
+	TypeSecurityTest        = "SecurityTest"
 	TypeStep                = "Step"
 )
 
@@ -12850,6 +12856,3264 @@ func (m *ConsultantMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Consultant edge %s", name)
 }
 
+// FindingMutation represents an operation that mutates the Finding nodes in the graph.
+type FindingMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *pulid.ID
+	created_at               *time.Time
+	updated_at               *time.Time
+	rule_id                  *string
+	host                     *string
+	hostname                 *string
+	port                     *string
+	title                    *string
+	description              *string
+	solution                 *string
+	severity                 *types.Severity
+	cvss_vector              *string
+	cvss_score_tenths        *int
+	addcvss_score_tenths     *int
+	reported_score_tenths    *int
+	addreported_score_tenths *int
+	cves                     *[]string
+	appendcves               []string
+	cwes                     *[]string
+	appendcwes               []string
+	first_seen_on            *time.Time
+	last_seen_on             *time.Time
+	not_seen_since           *time.Time
+	status                   *types.FindingStatus
+	due_on                   *time.Time
+	status_reason            *string
+	accepted_by              *string
+	accepted_until           *time.Time
+	clearedFields            map[string]struct{}
+	participation            *pulid.ID
+	clearedparticipation     bool
+	first_test               *pulid.ID
+	clearedfirst_test        bool
+	requirements             map[pulid.ID]struct{}
+	removedrequirements      map[pulid.ID]struct{}
+	clearedrequirements      bool
+	measures                 map[pulid.ID]struct{}
+	removedmeasures          map[pulid.ID]struct{}
+	clearedmeasures          bool
+	history                  map[pulid.ID]struct{}
+	removedhistory           map[pulid.ID]struct{}
+	clearedhistory           bool
+	done                     bool
+	oldValue                 func(context.Context) (*Finding, error)
+	predicates               []predicate.Finding
+}
+
+var _ ent.Mutation = (*FindingMutation)(nil)
+
+// findingOption allows management of the mutation configuration using functional options.
+type findingOption func(*FindingMutation)
+
+// newFindingMutation creates new mutation for the Finding entity.
+func newFindingMutation(c config, op Op, opts ...findingOption) *FindingMutation {
+	m := &FindingMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFinding,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFindingID sets the ID field of the mutation.
+func withFindingID(id pulid.ID) findingOption {
+	return func(m *FindingMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Finding
+		)
+		m.oldValue = func(ctx context.Context) (*Finding, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Finding.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFinding sets the old Finding of the mutation.
+func withFinding(node *Finding) findingOption {
+	return func(m *FindingMutation) {
+		m.oldValue = func(context.Context) (*Finding, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FindingMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FindingMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Finding entities.
+func (m *FindingMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FindingMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FindingMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Finding.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FindingMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FindingMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FindingMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *FindingMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *FindingMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *FindingMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetParticipationID sets the "participation_id" field.
+func (m *FindingMutation) SetParticipationID(pu pulid.ID) {
+	m.participation = &pu
+}
+
+// ParticipationID returns the value of the "participation_id" field in the mutation.
+func (m *FindingMutation) ParticipationID() (r pulid.ID, exists bool) {
+	v := m.participation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParticipationID returns the old "participation_id" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldParticipationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParticipationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParticipationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParticipationID: %w", err)
+	}
+	return oldValue.ParticipationID, nil
+}
+
+// ResetParticipationID resets all changes to the "participation_id" field.
+func (m *FindingMutation) ResetParticipationID() {
+	m.participation = nil
+}
+
+// SetFirstTestID sets the "first_test_id" field.
+func (m *FindingMutation) SetFirstTestID(pu pulid.ID) {
+	m.first_test = &pu
+}
+
+// FirstTestID returns the value of the "first_test_id" field in the mutation.
+func (m *FindingMutation) FirstTestID() (r pulid.ID, exists bool) {
+	v := m.first_test
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstTestID returns the old "first_test_id" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldFirstTestID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstTestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstTestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstTestID: %w", err)
+	}
+	return oldValue.FirstTestID, nil
+}
+
+// ResetFirstTestID resets all changes to the "first_test_id" field.
+func (m *FindingMutation) ResetFirstTestID() {
+	m.first_test = nil
+}
+
+// SetRuleID sets the "rule_id" field.
+func (m *FindingMutation) SetRuleID(s string) {
+	m.rule_id = &s
+}
+
+// RuleID returns the value of the "rule_id" field in the mutation.
+func (m *FindingMutation) RuleID() (r string, exists bool) {
+	v := m.rule_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRuleID returns the old "rule_id" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldRuleID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRuleID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRuleID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRuleID: %w", err)
+	}
+	return oldValue.RuleID, nil
+}
+
+// ResetRuleID resets all changes to the "rule_id" field.
+func (m *FindingMutation) ResetRuleID() {
+	m.rule_id = nil
+}
+
+// SetHost sets the "host" field.
+func (m *FindingMutation) SetHost(s string) {
+	m.host = &s
+}
+
+// Host returns the value of the "host" field in the mutation.
+func (m *FindingMutation) Host() (r string, exists bool) {
+	v := m.host
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHost returns the old "host" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldHost(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHost is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHost requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHost: %w", err)
+	}
+	return oldValue.Host, nil
+}
+
+// ResetHost resets all changes to the "host" field.
+func (m *FindingMutation) ResetHost() {
+	m.host = nil
+}
+
+// SetHostname sets the "hostname" field.
+func (m *FindingMutation) SetHostname(s string) {
+	m.hostname = &s
+}
+
+// Hostname returns the value of the "hostname" field in the mutation.
+func (m *FindingMutation) Hostname() (r string, exists bool) {
+	v := m.hostname
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHostname returns the old "hostname" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldHostname(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHostname is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHostname requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHostname: %w", err)
+	}
+	return oldValue.Hostname, nil
+}
+
+// ClearHostname clears the value of the "hostname" field.
+func (m *FindingMutation) ClearHostname() {
+	m.hostname = nil
+	m.clearedFields[finding.FieldHostname] = struct{}{}
+}
+
+// HostnameCleared returns if the "hostname" field was cleared in this mutation.
+func (m *FindingMutation) HostnameCleared() bool {
+	_, ok := m.clearedFields[finding.FieldHostname]
+	return ok
+}
+
+// ResetHostname resets all changes to the "hostname" field.
+func (m *FindingMutation) ResetHostname() {
+	m.hostname = nil
+	delete(m.clearedFields, finding.FieldHostname)
+}
+
+// SetPort sets the "port" field.
+func (m *FindingMutation) SetPort(s string) {
+	m.port = &s
+}
+
+// Port returns the value of the "port" field in the mutation.
+func (m *FindingMutation) Port() (r string, exists bool) {
+	v := m.port
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPort returns the old "port" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldPort(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPort is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPort requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPort: %w", err)
+	}
+	return oldValue.Port, nil
+}
+
+// ResetPort resets all changes to the "port" field.
+func (m *FindingMutation) ResetPort() {
+	m.port = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *FindingMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *FindingMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *FindingMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *FindingMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *FindingMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldDescription(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *FindingMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[finding.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *FindingMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[finding.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *FindingMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, finding.FieldDescription)
+}
+
+// SetSolution sets the "solution" field.
+func (m *FindingMutation) SetSolution(s string) {
+	m.solution = &s
+}
+
+// Solution returns the value of the "solution" field in the mutation.
+func (m *FindingMutation) Solution() (r string, exists bool) {
+	v := m.solution
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSolution returns the old "solution" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldSolution(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSolution is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSolution requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSolution: %w", err)
+	}
+	return oldValue.Solution, nil
+}
+
+// ClearSolution clears the value of the "solution" field.
+func (m *FindingMutation) ClearSolution() {
+	m.solution = nil
+	m.clearedFields[finding.FieldSolution] = struct{}{}
+}
+
+// SolutionCleared returns if the "solution" field was cleared in this mutation.
+func (m *FindingMutation) SolutionCleared() bool {
+	_, ok := m.clearedFields[finding.FieldSolution]
+	return ok
+}
+
+// ResetSolution resets all changes to the "solution" field.
+func (m *FindingMutation) ResetSolution() {
+	m.solution = nil
+	delete(m.clearedFields, finding.FieldSolution)
+}
+
+// SetSeverity sets the "severity" field.
+func (m *FindingMutation) SetSeverity(t types.Severity) {
+	m.severity = &t
+}
+
+// Severity returns the value of the "severity" field in the mutation.
+func (m *FindingMutation) Severity() (r types.Severity, exists bool) {
+	v := m.severity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeverity returns the old "severity" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldSeverity(ctx context.Context) (v types.Severity, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeverity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeverity: %w", err)
+	}
+	return oldValue.Severity, nil
+}
+
+// ResetSeverity resets all changes to the "severity" field.
+func (m *FindingMutation) ResetSeverity() {
+	m.severity = nil
+}
+
+// SetCvssVector sets the "cvss_vector" field.
+func (m *FindingMutation) SetCvssVector(s string) {
+	m.cvss_vector = &s
+}
+
+// CvssVector returns the value of the "cvss_vector" field in the mutation.
+func (m *FindingMutation) CvssVector() (r string, exists bool) {
+	v := m.cvss_vector
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCvssVector returns the old "cvss_vector" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldCvssVector(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCvssVector is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCvssVector requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCvssVector: %w", err)
+	}
+	return oldValue.CvssVector, nil
+}
+
+// ClearCvssVector clears the value of the "cvss_vector" field.
+func (m *FindingMutation) ClearCvssVector() {
+	m.cvss_vector = nil
+	m.clearedFields[finding.FieldCvssVector] = struct{}{}
+}
+
+// CvssVectorCleared returns if the "cvss_vector" field was cleared in this mutation.
+func (m *FindingMutation) CvssVectorCleared() bool {
+	_, ok := m.clearedFields[finding.FieldCvssVector]
+	return ok
+}
+
+// ResetCvssVector resets all changes to the "cvss_vector" field.
+func (m *FindingMutation) ResetCvssVector() {
+	m.cvss_vector = nil
+	delete(m.clearedFields, finding.FieldCvssVector)
+}
+
+// SetCvssScoreTenths sets the "cvss_score_tenths" field.
+func (m *FindingMutation) SetCvssScoreTenths(i int) {
+	m.cvss_score_tenths = &i
+	m.addcvss_score_tenths = nil
+}
+
+// CvssScoreTenths returns the value of the "cvss_score_tenths" field in the mutation.
+func (m *FindingMutation) CvssScoreTenths() (r int, exists bool) {
+	v := m.cvss_score_tenths
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCvssScoreTenths returns the old "cvss_score_tenths" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldCvssScoreTenths(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCvssScoreTenths is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCvssScoreTenths requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCvssScoreTenths: %w", err)
+	}
+	return oldValue.CvssScoreTenths, nil
+}
+
+// AddCvssScoreTenths adds i to the "cvss_score_tenths" field.
+func (m *FindingMutation) AddCvssScoreTenths(i int) {
+	if m.addcvss_score_tenths != nil {
+		*m.addcvss_score_tenths += i
+	} else {
+		m.addcvss_score_tenths = &i
+	}
+}
+
+// AddedCvssScoreTenths returns the value that was added to the "cvss_score_tenths" field in this mutation.
+func (m *FindingMutation) AddedCvssScoreTenths() (r int, exists bool) {
+	v := m.addcvss_score_tenths
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCvssScoreTenths clears the value of the "cvss_score_tenths" field.
+func (m *FindingMutation) ClearCvssScoreTenths() {
+	m.cvss_score_tenths = nil
+	m.addcvss_score_tenths = nil
+	m.clearedFields[finding.FieldCvssScoreTenths] = struct{}{}
+}
+
+// CvssScoreTenthsCleared returns if the "cvss_score_tenths" field was cleared in this mutation.
+func (m *FindingMutation) CvssScoreTenthsCleared() bool {
+	_, ok := m.clearedFields[finding.FieldCvssScoreTenths]
+	return ok
+}
+
+// ResetCvssScoreTenths resets all changes to the "cvss_score_tenths" field.
+func (m *FindingMutation) ResetCvssScoreTenths() {
+	m.cvss_score_tenths = nil
+	m.addcvss_score_tenths = nil
+	delete(m.clearedFields, finding.FieldCvssScoreTenths)
+}
+
+// SetReportedScoreTenths sets the "reported_score_tenths" field.
+func (m *FindingMutation) SetReportedScoreTenths(i int) {
+	m.reported_score_tenths = &i
+	m.addreported_score_tenths = nil
+}
+
+// ReportedScoreTenths returns the value of the "reported_score_tenths" field in the mutation.
+func (m *FindingMutation) ReportedScoreTenths() (r int, exists bool) {
+	v := m.reported_score_tenths
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReportedScoreTenths returns the old "reported_score_tenths" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldReportedScoreTenths(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReportedScoreTenths is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReportedScoreTenths requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReportedScoreTenths: %w", err)
+	}
+	return oldValue.ReportedScoreTenths, nil
+}
+
+// AddReportedScoreTenths adds i to the "reported_score_tenths" field.
+func (m *FindingMutation) AddReportedScoreTenths(i int) {
+	if m.addreported_score_tenths != nil {
+		*m.addreported_score_tenths += i
+	} else {
+		m.addreported_score_tenths = &i
+	}
+}
+
+// AddedReportedScoreTenths returns the value that was added to the "reported_score_tenths" field in this mutation.
+func (m *FindingMutation) AddedReportedScoreTenths() (r int, exists bool) {
+	v := m.addreported_score_tenths
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearReportedScoreTenths clears the value of the "reported_score_tenths" field.
+func (m *FindingMutation) ClearReportedScoreTenths() {
+	m.reported_score_tenths = nil
+	m.addreported_score_tenths = nil
+	m.clearedFields[finding.FieldReportedScoreTenths] = struct{}{}
+}
+
+// ReportedScoreTenthsCleared returns if the "reported_score_tenths" field was cleared in this mutation.
+func (m *FindingMutation) ReportedScoreTenthsCleared() bool {
+	_, ok := m.clearedFields[finding.FieldReportedScoreTenths]
+	return ok
+}
+
+// ResetReportedScoreTenths resets all changes to the "reported_score_tenths" field.
+func (m *FindingMutation) ResetReportedScoreTenths() {
+	m.reported_score_tenths = nil
+	m.addreported_score_tenths = nil
+	delete(m.clearedFields, finding.FieldReportedScoreTenths)
+}
+
+// SetCves sets the "cves" field.
+func (m *FindingMutation) SetCves(s []string) {
+	m.cves = &s
+	m.appendcves = nil
+}
+
+// Cves returns the value of the "cves" field in the mutation.
+func (m *FindingMutation) Cves() (r []string, exists bool) {
+	v := m.cves
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCves returns the old "cves" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldCves(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCves is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCves requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCves: %w", err)
+	}
+	return oldValue.Cves, nil
+}
+
+// AppendCves adds s to the "cves" field.
+func (m *FindingMutation) AppendCves(s []string) {
+	m.appendcves = append(m.appendcves, s...)
+}
+
+// AppendedCves returns the list of values that were appended to the "cves" field in this mutation.
+func (m *FindingMutation) AppendedCves() ([]string, bool) {
+	if len(m.appendcves) == 0 {
+		return nil, false
+	}
+	return m.appendcves, true
+}
+
+// ClearCves clears the value of the "cves" field.
+func (m *FindingMutation) ClearCves() {
+	m.cves = nil
+	m.appendcves = nil
+	m.clearedFields[finding.FieldCves] = struct{}{}
+}
+
+// CvesCleared returns if the "cves" field was cleared in this mutation.
+func (m *FindingMutation) CvesCleared() bool {
+	_, ok := m.clearedFields[finding.FieldCves]
+	return ok
+}
+
+// ResetCves resets all changes to the "cves" field.
+func (m *FindingMutation) ResetCves() {
+	m.cves = nil
+	m.appendcves = nil
+	delete(m.clearedFields, finding.FieldCves)
+}
+
+// SetCwes sets the "cwes" field.
+func (m *FindingMutation) SetCwes(s []string) {
+	m.cwes = &s
+	m.appendcwes = nil
+}
+
+// Cwes returns the value of the "cwes" field in the mutation.
+func (m *FindingMutation) Cwes() (r []string, exists bool) {
+	v := m.cwes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCwes returns the old "cwes" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldCwes(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCwes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCwes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCwes: %w", err)
+	}
+	return oldValue.Cwes, nil
+}
+
+// AppendCwes adds s to the "cwes" field.
+func (m *FindingMutation) AppendCwes(s []string) {
+	m.appendcwes = append(m.appendcwes, s...)
+}
+
+// AppendedCwes returns the list of values that were appended to the "cwes" field in this mutation.
+func (m *FindingMutation) AppendedCwes() ([]string, bool) {
+	if len(m.appendcwes) == 0 {
+		return nil, false
+	}
+	return m.appendcwes, true
+}
+
+// ClearCwes clears the value of the "cwes" field.
+func (m *FindingMutation) ClearCwes() {
+	m.cwes = nil
+	m.appendcwes = nil
+	m.clearedFields[finding.FieldCwes] = struct{}{}
+}
+
+// CwesCleared returns if the "cwes" field was cleared in this mutation.
+func (m *FindingMutation) CwesCleared() bool {
+	_, ok := m.clearedFields[finding.FieldCwes]
+	return ok
+}
+
+// ResetCwes resets all changes to the "cwes" field.
+func (m *FindingMutation) ResetCwes() {
+	m.cwes = nil
+	m.appendcwes = nil
+	delete(m.clearedFields, finding.FieldCwes)
+}
+
+// SetFirstSeenOn sets the "first_seen_on" field.
+func (m *FindingMutation) SetFirstSeenOn(t time.Time) {
+	m.first_seen_on = &t
+}
+
+// FirstSeenOn returns the value of the "first_seen_on" field in the mutation.
+func (m *FindingMutation) FirstSeenOn() (r time.Time, exists bool) {
+	v := m.first_seen_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstSeenOn returns the old "first_seen_on" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldFirstSeenOn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstSeenOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstSeenOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstSeenOn: %w", err)
+	}
+	return oldValue.FirstSeenOn, nil
+}
+
+// ResetFirstSeenOn resets all changes to the "first_seen_on" field.
+func (m *FindingMutation) ResetFirstSeenOn() {
+	m.first_seen_on = nil
+}
+
+// SetLastSeenOn sets the "last_seen_on" field.
+func (m *FindingMutation) SetLastSeenOn(t time.Time) {
+	m.last_seen_on = &t
+}
+
+// LastSeenOn returns the value of the "last_seen_on" field in the mutation.
+func (m *FindingMutation) LastSeenOn() (r time.Time, exists bool) {
+	v := m.last_seen_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSeenOn returns the old "last_seen_on" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldLastSeenOn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSeenOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSeenOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSeenOn: %w", err)
+	}
+	return oldValue.LastSeenOn, nil
+}
+
+// ResetLastSeenOn resets all changes to the "last_seen_on" field.
+func (m *FindingMutation) ResetLastSeenOn() {
+	m.last_seen_on = nil
+}
+
+// SetNotSeenSince sets the "not_seen_since" field.
+func (m *FindingMutation) SetNotSeenSince(t time.Time) {
+	m.not_seen_since = &t
+}
+
+// NotSeenSince returns the value of the "not_seen_since" field in the mutation.
+func (m *FindingMutation) NotSeenSince() (r time.Time, exists bool) {
+	v := m.not_seen_since
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotSeenSince returns the old "not_seen_since" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldNotSeenSince(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotSeenSince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotSeenSince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotSeenSince: %w", err)
+	}
+	return oldValue.NotSeenSince, nil
+}
+
+// ClearNotSeenSince clears the value of the "not_seen_since" field.
+func (m *FindingMutation) ClearNotSeenSince() {
+	m.not_seen_since = nil
+	m.clearedFields[finding.FieldNotSeenSince] = struct{}{}
+}
+
+// NotSeenSinceCleared returns if the "not_seen_since" field was cleared in this mutation.
+func (m *FindingMutation) NotSeenSinceCleared() bool {
+	_, ok := m.clearedFields[finding.FieldNotSeenSince]
+	return ok
+}
+
+// ResetNotSeenSince resets all changes to the "not_seen_since" field.
+func (m *FindingMutation) ResetNotSeenSince() {
+	m.not_seen_since = nil
+	delete(m.clearedFields, finding.FieldNotSeenSince)
+}
+
+// SetStatus sets the "status" field.
+func (m *FindingMutation) SetStatus(ts types.FindingStatus) {
+	m.status = &ts
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *FindingMutation) Status() (r types.FindingStatus, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldStatus(ctx context.Context) (v types.FindingStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *FindingMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetDueOn sets the "due_on" field.
+func (m *FindingMutation) SetDueOn(t time.Time) {
+	m.due_on = &t
+}
+
+// DueOn returns the value of the "due_on" field in the mutation.
+func (m *FindingMutation) DueOn() (r time.Time, exists bool) {
+	v := m.due_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDueOn returns the old "due_on" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldDueOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDueOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDueOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDueOn: %w", err)
+	}
+	return oldValue.DueOn, nil
+}
+
+// ClearDueOn clears the value of the "due_on" field.
+func (m *FindingMutation) ClearDueOn() {
+	m.due_on = nil
+	m.clearedFields[finding.FieldDueOn] = struct{}{}
+}
+
+// DueOnCleared returns if the "due_on" field was cleared in this mutation.
+func (m *FindingMutation) DueOnCleared() bool {
+	_, ok := m.clearedFields[finding.FieldDueOn]
+	return ok
+}
+
+// ResetDueOn resets all changes to the "due_on" field.
+func (m *FindingMutation) ResetDueOn() {
+	m.due_on = nil
+	delete(m.clearedFields, finding.FieldDueOn)
+}
+
+// SetStatusReason sets the "status_reason" field.
+func (m *FindingMutation) SetStatusReason(s string) {
+	m.status_reason = &s
+}
+
+// StatusReason returns the value of the "status_reason" field in the mutation.
+func (m *FindingMutation) StatusReason() (r string, exists bool) {
+	v := m.status_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusReason returns the old "status_reason" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldStatusReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusReason: %w", err)
+	}
+	return oldValue.StatusReason, nil
+}
+
+// ClearStatusReason clears the value of the "status_reason" field.
+func (m *FindingMutation) ClearStatusReason() {
+	m.status_reason = nil
+	m.clearedFields[finding.FieldStatusReason] = struct{}{}
+}
+
+// StatusReasonCleared returns if the "status_reason" field was cleared in this mutation.
+func (m *FindingMutation) StatusReasonCleared() bool {
+	_, ok := m.clearedFields[finding.FieldStatusReason]
+	return ok
+}
+
+// ResetStatusReason resets all changes to the "status_reason" field.
+func (m *FindingMutation) ResetStatusReason() {
+	m.status_reason = nil
+	delete(m.clearedFields, finding.FieldStatusReason)
+}
+
+// SetAcceptedBy sets the "accepted_by" field.
+func (m *FindingMutation) SetAcceptedBy(s string) {
+	m.accepted_by = &s
+}
+
+// AcceptedBy returns the value of the "accepted_by" field in the mutation.
+func (m *FindingMutation) AcceptedBy() (r string, exists bool) {
+	v := m.accepted_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcceptedBy returns the old "accepted_by" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldAcceptedBy(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcceptedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcceptedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcceptedBy: %w", err)
+	}
+	return oldValue.AcceptedBy, nil
+}
+
+// ClearAcceptedBy clears the value of the "accepted_by" field.
+func (m *FindingMutation) ClearAcceptedBy() {
+	m.accepted_by = nil
+	m.clearedFields[finding.FieldAcceptedBy] = struct{}{}
+}
+
+// AcceptedByCleared returns if the "accepted_by" field was cleared in this mutation.
+func (m *FindingMutation) AcceptedByCleared() bool {
+	_, ok := m.clearedFields[finding.FieldAcceptedBy]
+	return ok
+}
+
+// ResetAcceptedBy resets all changes to the "accepted_by" field.
+func (m *FindingMutation) ResetAcceptedBy() {
+	m.accepted_by = nil
+	delete(m.clearedFields, finding.FieldAcceptedBy)
+}
+
+// SetAcceptedUntil sets the "accepted_until" field.
+func (m *FindingMutation) SetAcceptedUntil(t time.Time) {
+	m.accepted_until = &t
+}
+
+// AcceptedUntil returns the value of the "accepted_until" field in the mutation.
+func (m *FindingMutation) AcceptedUntil() (r time.Time, exists bool) {
+	v := m.accepted_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcceptedUntil returns the old "accepted_until" field's value of the Finding entity.
+// If the Finding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingMutation) OldAcceptedUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcceptedUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcceptedUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcceptedUntil: %w", err)
+	}
+	return oldValue.AcceptedUntil, nil
+}
+
+// ClearAcceptedUntil clears the value of the "accepted_until" field.
+func (m *FindingMutation) ClearAcceptedUntil() {
+	m.accepted_until = nil
+	m.clearedFields[finding.FieldAcceptedUntil] = struct{}{}
+}
+
+// AcceptedUntilCleared returns if the "accepted_until" field was cleared in this mutation.
+func (m *FindingMutation) AcceptedUntilCleared() bool {
+	_, ok := m.clearedFields[finding.FieldAcceptedUntil]
+	return ok
+}
+
+// ResetAcceptedUntil resets all changes to the "accepted_until" field.
+func (m *FindingMutation) ResetAcceptedUntil() {
+	m.accepted_until = nil
+	delete(m.clearedFields, finding.FieldAcceptedUntil)
+}
+
+// ClearParticipation clears the "participation" edge to the Participation entity.
+func (m *FindingMutation) ClearParticipation() {
+	m.clearedparticipation = true
+	m.clearedFields[finding.FieldParticipationID] = struct{}{}
+}
+
+// ParticipationCleared reports if the "participation" edge to the Participation entity was cleared.
+func (m *FindingMutation) ParticipationCleared() bool {
+	return m.clearedparticipation
+}
+
+// ParticipationIDs returns the "participation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ParticipationID instead. It exists only for internal usage by the builders.
+func (m *FindingMutation) ParticipationIDs() (ids []pulid.ID) {
+	if id := m.participation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetParticipation resets all changes to the "participation" edge.
+func (m *FindingMutation) ResetParticipation() {
+	m.participation = nil
+	m.clearedparticipation = false
+}
+
+// ClearFirstTest clears the "first_test" edge to the SecurityTest entity.
+func (m *FindingMutation) ClearFirstTest() {
+	m.clearedfirst_test = true
+	m.clearedFields[finding.FieldFirstTestID] = struct{}{}
+}
+
+// FirstTestCleared reports if the "first_test" edge to the SecurityTest entity was cleared.
+func (m *FindingMutation) FirstTestCleared() bool {
+	return m.clearedfirst_test
+}
+
+// FirstTestIDs returns the "first_test" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FirstTestID instead. It exists only for internal usage by the builders.
+func (m *FindingMutation) FirstTestIDs() (ids []pulid.ID) {
+	if id := m.first_test; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFirstTest resets all changes to the "first_test" edge.
+func (m *FindingMutation) ResetFirstTest() {
+	m.first_test = nil
+	m.clearedfirst_test = false
+}
+
+// AddRequirementIDs adds the "requirements" edge to the Requirement entity by ids.
+func (m *FindingMutation) AddRequirementIDs(ids ...pulid.ID) {
+	if m.requirements == nil {
+		m.requirements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.requirements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRequirements clears the "requirements" edge to the Requirement entity.
+func (m *FindingMutation) ClearRequirements() {
+	m.clearedrequirements = true
+}
+
+// RequirementsCleared reports if the "requirements" edge to the Requirement entity was cleared.
+func (m *FindingMutation) RequirementsCleared() bool {
+	return m.clearedrequirements
+}
+
+// RemoveRequirementIDs removes the "requirements" edge to the Requirement entity by IDs.
+func (m *FindingMutation) RemoveRequirementIDs(ids ...pulid.ID) {
+	if m.removedrequirements == nil {
+		m.removedrequirements = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.requirements, ids[i])
+		m.removedrequirements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRequirements returns the removed IDs of the "requirements" edge to the Requirement entity.
+func (m *FindingMutation) RemovedRequirementsIDs() (ids []pulid.ID) {
+	for id := range m.removedrequirements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RequirementsIDs returns the "requirements" edge IDs in the mutation.
+func (m *FindingMutation) RequirementsIDs() (ids []pulid.ID) {
+	for id := range m.requirements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRequirements resets all changes to the "requirements" edge.
+func (m *FindingMutation) ResetRequirements() {
+	m.requirements = nil
+	m.clearedrequirements = false
+	m.removedrequirements = nil
+}
+
+// AddMeasureIDs adds the "measures" edge to the Measure entity by ids.
+func (m *FindingMutation) AddMeasureIDs(ids ...pulid.ID) {
+	if m.measures == nil {
+		m.measures = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.measures[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMeasures clears the "measures" edge to the Measure entity.
+func (m *FindingMutation) ClearMeasures() {
+	m.clearedmeasures = true
+}
+
+// MeasuresCleared reports if the "measures" edge to the Measure entity was cleared.
+func (m *FindingMutation) MeasuresCleared() bool {
+	return m.clearedmeasures
+}
+
+// RemoveMeasureIDs removes the "measures" edge to the Measure entity by IDs.
+func (m *FindingMutation) RemoveMeasureIDs(ids ...pulid.ID) {
+	if m.removedmeasures == nil {
+		m.removedmeasures = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.measures, ids[i])
+		m.removedmeasures[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMeasures returns the removed IDs of the "measures" edge to the Measure entity.
+func (m *FindingMutation) RemovedMeasuresIDs() (ids []pulid.ID) {
+	for id := range m.removedmeasures {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MeasuresIDs returns the "measures" edge IDs in the mutation.
+func (m *FindingMutation) MeasuresIDs() (ids []pulid.ID) {
+	for id := range m.measures {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMeasures resets all changes to the "measures" edge.
+func (m *FindingMutation) ResetMeasures() {
+	m.measures = nil
+	m.clearedmeasures = false
+	m.removedmeasures = nil
+}
+
+// AddHistoryIDs adds the "history" edge to the FindingChange entity by ids.
+func (m *FindingMutation) AddHistoryIDs(ids ...pulid.ID) {
+	if m.history == nil {
+		m.history = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.history[ids[i]] = struct{}{}
+	}
+}
+
+// ClearHistory clears the "history" edge to the FindingChange entity.
+func (m *FindingMutation) ClearHistory() {
+	m.clearedhistory = true
+}
+
+// HistoryCleared reports if the "history" edge to the FindingChange entity was cleared.
+func (m *FindingMutation) HistoryCleared() bool {
+	return m.clearedhistory
+}
+
+// RemoveHistoryIDs removes the "history" edge to the FindingChange entity by IDs.
+func (m *FindingMutation) RemoveHistoryIDs(ids ...pulid.ID) {
+	if m.removedhistory == nil {
+		m.removedhistory = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.history, ids[i])
+		m.removedhistory[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedHistory returns the removed IDs of the "history" edge to the FindingChange entity.
+func (m *FindingMutation) RemovedHistoryIDs() (ids []pulid.ID) {
+	for id := range m.removedhistory {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// HistoryIDs returns the "history" edge IDs in the mutation.
+func (m *FindingMutation) HistoryIDs() (ids []pulid.ID) {
+	for id := range m.history {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetHistory resets all changes to the "history" edge.
+func (m *FindingMutation) ResetHistory() {
+	m.history = nil
+	m.clearedhistory = false
+	m.removedhistory = nil
+}
+
+// Where appends a list predicates to the FindingMutation builder.
+func (m *FindingMutation) Where(ps ...predicate.Finding) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FindingMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FindingMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Finding, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FindingMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FindingMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Finding).
+func (m *FindingMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FindingMutation) Fields() []string {
+	fields := make([]string, 0, 25)
+	if m.created_at != nil {
+		fields = append(fields, finding.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, finding.FieldUpdatedAt)
+	}
+	if m.participation != nil {
+		fields = append(fields, finding.FieldParticipationID)
+	}
+	if m.first_test != nil {
+		fields = append(fields, finding.FieldFirstTestID)
+	}
+	if m.rule_id != nil {
+		fields = append(fields, finding.FieldRuleID)
+	}
+	if m.host != nil {
+		fields = append(fields, finding.FieldHost)
+	}
+	if m.hostname != nil {
+		fields = append(fields, finding.FieldHostname)
+	}
+	if m.port != nil {
+		fields = append(fields, finding.FieldPort)
+	}
+	if m.title != nil {
+		fields = append(fields, finding.FieldTitle)
+	}
+	if m.description != nil {
+		fields = append(fields, finding.FieldDescription)
+	}
+	if m.solution != nil {
+		fields = append(fields, finding.FieldSolution)
+	}
+	if m.severity != nil {
+		fields = append(fields, finding.FieldSeverity)
+	}
+	if m.cvss_vector != nil {
+		fields = append(fields, finding.FieldCvssVector)
+	}
+	if m.cvss_score_tenths != nil {
+		fields = append(fields, finding.FieldCvssScoreTenths)
+	}
+	if m.reported_score_tenths != nil {
+		fields = append(fields, finding.FieldReportedScoreTenths)
+	}
+	if m.cves != nil {
+		fields = append(fields, finding.FieldCves)
+	}
+	if m.cwes != nil {
+		fields = append(fields, finding.FieldCwes)
+	}
+	if m.first_seen_on != nil {
+		fields = append(fields, finding.FieldFirstSeenOn)
+	}
+	if m.last_seen_on != nil {
+		fields = append(fields, finding.FieldLastSeenOn)
+	}
+	if m.not_seen_since != nil {
+		fields = append(fields, finding.FieldNotSeenSince)
+	}
+	if m.status != nil {
+		fields = append(fields, finding.FieldStatus)
+	}
+	if m.due_on != nil {
+		fields = append(fields, finding.FieldDueOn)
+	}
+	if m.status_reason != nil {
+		fields = append(fields, finding.FieldStatusReason)
+	}
+	if m.accepted_by != nil {
+		fields = append(fields, finding.FieldAcceptedBy)
+	}
+	if m.accepted_until != nil {
+		fields = append(fields, finding.FieldAcceptedUntil)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FindingMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case finding.FieldCreatedAt:
+		return m.CreatedAt()
+	case finding.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case finding.FieldParticipationID:
+		return m.ParticipationID()
+	case finding.FieldFirstTestID:
+		return m.FirstTestID()
+	case finding.FieldRuleID:
+		return m.RuleID()
+	case finding.FieldHost:
+		return m.Host()
+	case finding.FieldHostname:
+		return m.Hostname()
+	case finding.FieldPort:
+		return m.Port()
+	case finding.FieldTitle:
+		return m.Title()
+	case finding.FieldDescription:
+		return m.Description()
+	case finding.FieldSolution:
+		return m.Solution()
+	case finding.FieldSeverity:
+		return m.Severity()
+	case finding.FieldCvssVector:
+		return m.CvssVector()
+	case finding.FieldCvssScoreTenths:
+		return m.CvssScoreTenths()
+	case finding.FieldReportedScoreTenths:
+		return m.ReportedScoreTenths()
+	case finding.FieldCves:
+		return m.Cves()
+	case finding.FieldCwes:
+		return m.Cwes()
+	case finding.FieldFirstSeenOn:
+		return m.FirstSeenOn()
+	case finding.FieldLastSeenOn:
+		return m.LastSeenOn()
+	case finding.FieldNotSeenSince:
+		return m.NotSeenSince()
+	case finding.FieldStatus:
+		return m.Status()
+	case finding.FieldDueOn:
+		return m.DueOn()
+	case finding.FieldStatusReason:
+		return m.StatusReason()
+	case finding.FieldAcceptedBy:
+		return m.AcceptedBy()
+	case finding.FieldAcceptedUntil:
+		return m.AcceptedUntil()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FindingMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case finding.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case finding.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case finding.FieldParticipationID:
+		return m.OldParticipationID(ctx)
+	case finding.FieldFirstTestID:
+		return m.OldFirstTestID(ctx)
+	case finding.FieldRuleID:
+		return m.OldRuleID(ctx)
+	case finding.FieldHost:
+		return m.OldHost(ctx)
+	case finding.FieldHostname:
+		return m.OldHostname(ctx)
+	case finding.FieldPort:
+		return m.OldPort(ctx)
+	case finding.FieldTitle:
+		return m.OldTitle(ctx)
+	case finding.FieldDescription:
+		return m.OldDescription(ctx)
+	case finding.FieldSolution:
+		return m.OldSolution(ctx)
+	case finding.FieldSeverity:
+		return m.OldSeverity(ctx)
+	case finding.FieldCvssVector:
+		return m.OldCvssVector(ctx)
+	case finding.FieldCvssScoreTenths:
+		return m.OldCvssScoreTenths(ctx)
+	case finding.FieldReportedScoreTenths:
+		return m.OldReportedScoreTenths(ctx)
+	case finding.FieldCves:
+		return m.OldCves(ctx)
+	case finding.FieldCwes:
+		return m.OldCwes(ctx)
+	case finding.FieldFirstSeenOn:
+		return m.OldFirstSeenOn(ctx)
+	case finding.FieldLastSeenOn:
+		return m.OldLastSeenOn(ctx)
+	case finding.FieldNotSeenSince:
+		return m.OldNotSeenSince(ctx)
+	case finding.FieldStatus:
+		return m.OldStatus(ctx)
+	case finding.FieldDueOn:
+		return m.OldDueOn(ctx)
+	case finding.FieldStatusReason:
+		return m.OldStatusReason(ctx)
+	case finding.FieldAcceptedBy:
+		return m.OldAcceptedBy(ctx)
+	case finding.FieldAcceptedUntil:
+		return m.OldAcceptedUntil(ctx)
+	}
+	return nil, fmt.Errorf("unknown Finding field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FindingMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case finding.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case finding.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case finding.FieldParticipationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParticipationID(v)
+		return nil
+	case finding.FieldFirstTestID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstTestID(v)
+		return nil
+	case finding.FieldRuleID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRuleID(v)
+		return nil
+	case finding.FieldHost:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHost(v)
+		return nil
+	case finding.FieldHostname:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHostname(v)
+		return nil
+	case finding.FieldPort:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPort(v)
+		return nil
+	case finding.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case finding.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case finding.FieldSolution:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSolution(v)
+		return nil
+	case finding.FieldSeverity:
+		v, ok := value.(types.Severity)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeverity(v)
+		return nil
+	case finding.FieldCvssVector:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCvssVector(v)
+		return nil
+	case finding.FieldCvssScoreTenths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCvssScoreTenths(v)
+		return nil
+	case finding.FieldReportedScoreTenths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReportedScoreTenths(v)
+		return nil
+	case finding.FieldCves:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCves(v)
+		return nil
+	case finding.FieldCwes:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCwes(v)
+		return nil
+	case finding.FieldFirstSeenOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstSeenOn(v)
+		return nil
+	case finding.FieldLastSeenOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSeenOn(v)
+		return nil
+	case finding.FieldNotSeenSince:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotSeenSince(v)
+		return nil
+	case finding.FieldStatus:
+		v, ok := value.(types.FindingStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case finding.FieldDueOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDueOn(v)
+		return nil
+	case finding.FieldStatusReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusReason(v)
+		return nil
+	case finding.FieldAcceptedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcceptedBy(v)
+		return nil
+	case finding.FieldAcceptedUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcceptedUntil(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Finding field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FindingMutation) AddedFields() []string {
+	var fields []string
+	if m.addcvss_score_tenths != nil {
+		fields = append(fields, finding.FieldCvssScoreTenths)
+	}
+	if m.addreported_score_tenths != nil {
+		fields = append(fields, finding.FieldReportedScoreTenths)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FindingMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case finding.FieldCvssScoreTenths:
+		return m.AddedCvssScoreTenths()
+	case finding.FieldReportedScoreTenths:
+		return m.AddedReportedScoreTenths()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FindingMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case finding.FieldCvssScoreTenths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCvssScoreTenths(v)
+		return nil
+	case finding.FieldReportedScoreTenths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReportedScoreTenths(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Finding numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FindingMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(finding.FieldHostname) {
+		fields = append(fields, finding.FieldHostname)
+	}
+	if m.FieldCleared(finding.FieldDescription) {
+		fields = append(fields, finding.FieldDescription)
+	}
+	if m.FieldCleared(finding.FieldSolution) {
+		fields = append(fields, finding.FieldSolution)
+	}
+	if m.FieldCleared(finding.FieldCvssVector) {
+		fields = append(fields, finding.FieldCvssVector)
+	}
+	if m.FieldCleared(finding.FieldCvssScoreTenths) {
+		fields = append(fields, finding.FieldCvssScoreTenths)
+	}
+	if m.FieldCleared(finding.FieldReportedScoreTenths) {
+		fields = append(fields, finding.FieldReportedScoreTenths)
+	}
+	if m.FieldCleared(finding.FieldCves) {
+		fields = append(fields, finding.FieldCves)
+	}
+	if m.FieldCleared(finding.FieldCwes) {
+		fields = append(fields, finding.FieldCwes)
+	}
+	if m.FieldCleared(finding.FieldNotSeenSince) {
+		fields = append(fields, finding.FieldNotSeenSince)
+	}
+	if m.FieldCleared(finding.FieldDueOn) {
+		fields = append(fields, finding.FieldDueOn)
+	}
+	if m.FieldCleared(finding.FieldStatusReason) {
+		fields = append(fields, finding.FieldStatusReason)
+	}
+	if m.FieldCleared(finding.FieldAcceptedBy) {
+		fields = append(fields, finding.FieldAcceptedBy)
+	}
+	if m.FieldCleared(finding.FieldAcceptedUntil) {
+		fields = append(fields, finding.FieldAcceptedUntil)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FindingMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FindingMutation) ClearField(name string) error {
+	switch name {
+	case finding.FieldHostname:
+		m.ClearHostname()
+		return nil
+	case finding.FieldDescription:
+		m.ClearDescription()
+		return nil
+	case finding.FieldSolution:
+		m.ClearSolution()
+		return nil
+	case finding.FieldCvssVector:
+		m.ClearCvssVector()
+		return nil
+	case finding.FieldCvssScoreTenths:
+		m.ClearCvssScoreTenths()
+		return nil
+	case finding.FieldReportedScoreTenths:
+		m.ClearReportedScoreTenths()
+		return nil
+	case finding.FieldCves:
+		m.ClearCves()
+		return nil
+	case finding.FieldCwes:
+		m.ClearCwes()
+		return nil
+	case finding.FieldNotSeenSince:
+		m.ClearNotSeenSince()
+		return nil
+	case finding.FieldDueOn:
+		m.ClearDueOn()
+		return nil
+	case finding.FieldStatusReason:
+		m.ClearStatusReason()
+		return nil
+	case finding.FieldAcceptedBy:
+		m.ClearAcceptedBy()
+		return nil
+	case finding.FieldAcceptedUntil:
+		m.ClearAcceptedUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown Finding nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FindingMutation) ResetField(name string) error {
+	switch name {
+	case finding.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case finding.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case finding.FieldParticipationID:
+		m.ResetParticipationID()
+		return nil
+	case finding.FieldFirstTestID:
+		m.ResetFirstTestID()
+		return nil
+	case finding.FieldRuleID:
+		m.ResetRuleID()
+		return nil
+	case finding.FieldHost:
+		m.ResetHost()
+		return nil
+	case finding.FieldHostname:
+		m.ResetHostname()
+		return nil
+	case finding.FieldPort:
+		m.ResetPort()
+		return nil
+	case finding.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case finding.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case finding.FieldSolution:
+		m.ResetSolution()
+		return nil
+	case finding.FieldSeverity:
+		m.ResetSeverity()
+		return nil
+	case finding.FieldCvssVector:
+		m.ResetCvssVector()
+		return nil
+	case finding.FieldCvssScoreTenths:
+		m.ResetCvssScoreTenths()
+		return nil
+	case finding.FieldReportedScoreTenths:
+		m.ResetReportedScoreTenths()
+		return nil
+	case finding.FieldCves:
+		m.ResetCves()
+		return nil
+	case finding.FieldCwes:
+		m.ResetCwes()
+		return nil
+	case finding.FieldFirstSeenOn:
+		m.ResetFirstSeenOn()
+		return nil
+	case finding.FieldLastSeenOn:
+		m.ResetLastSeenOn()
+		return nil
+	case finding.FieldNotSeenSince:
+		m.ResetNotSeenSince()
+		return nil
+	case finding.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case finding.FieldDueOn:
+		m.ResetDueOn()
+		return nil
+	case finding.FieldStatusReason:
+		m.ResetStatusReason()
+		return nil
+	case finding.FieldAcceptedBy:
+		m.ResetAcceptedBy()
+		return nil
+	case finding.FieldAcceptedUntil:
+		m.ResetAcceptedUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown Finding field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FindingMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.participation != nil {
+		edges = append(edges, finding.EdgeParticipation)
+	}
+	if m.first_test != nil {
+		edges = append(edges, finding.EdgeFirstTest)
+	}
+	if m.requirements != nil {
+		edges = append(edges, finding.EdgeRequirements)
+	}
+	if m.measures != nil {
+		edges = append(edges, finding.EdgeMeasures)
+	}
+	if m.history != nil {
+		edges = append(edges, finding.EdgeHistory)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FindingMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case finding.EdgeParticipation:
+		if id := m.participation; id != nil {
+			return []ent.Value{*id}
+		}
+	case finding.EdgeFirstTest:
+		if id := m.first_test; id != nil {
+			return []ent.Value{*id}
+		}
+	case finding.EdgeRequirements:
+		ids := make([]ent.Value, 0, len(m.requirements))
+		for id := range m.requirements {
+			ids = append(ids, id)
+		}
+		return ids
+	case finding.EdgeMeasures:
+		ids := make([]ent.Value, 0, len(m.measures))
+		for id := range m.measures {
+			ids = append(ids, id)
+		}
+		return ids
+	case finding.EdgeHistory:
+		ids := make([]ent.Value, 0, len(m.history))
+		for id := range m.history {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FindingMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedrequirements != nil {
+		edges = append(edges, finding.EdgeRequirements)
+	}
+	if m.removedmeasures != nil {
+		edges = append(edges, finding.EdgeMeasures)
+	}
+	if m.removedhistory != nil {
+		edges = append(edges, finding.EdgeHistory)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FindingMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case finding.EdgeRequirements:
+		ids := make([]ent.Value, 0, len(m.removedrequirements))
+		for id := range m.removedrequirements {
+			ids = append(ids, id)
+		}
+		return ids
+	case finding.EdgeMeasures:
+		ids := make([]ent.Value, 0, len(m.removedmeasures))
+		for id := range m.removedmeasures {
+			ids = append(ids, id)
+		}
+		return ids
+	case finding.EdgeHistory:
+		ids := make([]ent.Value, 0, len(m.removedhistory))
+		for id := range m.removedhistory {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FindingMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedparticipation {
+		edges = append(edges, finding.EdgeParticipation)
+	}
+	if m.clearedfirst_test {
+		edges = append(edges, finding.EdgeFirstTest)
+	}
+	if m.clearedrequirements {
+		edges = append(edges, finding.EdgeRequirements)
+	}
+	if m.clearedmeasures {
+		edges = append(edges, finding.EdgeMeasures)
+	}
+	if m.clearedhistory {
+		edges = append(edges, finding.EdgeHistory)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FindingMutation) EdgeCleared(name string) bool {
+	switch name {
+	case finding.EdgeParticipation:
+		return m.clearedparticipation
+	case finding.EdgeFirstTest:
+		return m.clearedfirst_test
+	case finding.EdgeRequirements:
+		return m.clearedrequirements
+	case finding.EdgeMeasures:
+		return m.clearedmeasures
+	case finding.EdgeHistory:
+		return m.clearedhistory
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FindingMutation) ClearEdge(name string) error {
+	switch name {
+	case finding.EdgeParticipation:
+		m.ClearParticipation()
+		return nil
+	case finding.EdgeFirstTest:
+		m.ClearFirstTest()
+		return nil
+	}
+	return fmt.Errorf("unknown Finding unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FindingMutation) ResetEdge(name string) error {
+	switch name {
+	case finding.EdgeParticipation:
+		m.ResetParticipation()
+		return nil
+	case finding.EdgeFirstTest:
+		m.ResetFirstTest()
+		return nil
+	case finding.EdgeRequirements:
+		m.ResetRequirements()
+		return nil
+	case finding.EdgeMeasures:
+		m.ResetMeasures()
+		return nil
+	case finding.EdgeHistory:
+		m.ResetHistory()
+		return nil
+	}
+	return fmt.Errorf("unknown Finding edge %s", name)
+}
+
+// FindingChangeMutation represents an operation that mutates the FindingChange nodes in the graph.
+type FindingChangeMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *pulid.ID
+	from_status    *types.FindingStatus
+	to_status      *types.FindingStatus
+	reason         *string
+	via            *findingchange.Via
+	actor          *string
+	actor_role     *types.Role
+	changed_at     *time.Time
+	clearedFields  map[string]struct{}
+	finding        *pulid.ID
+	clearedfinding bool
+	test           *pulid.ID
+	clearedtest    bool
+	done           bool
+	oldValue       func(context.Context) (*FindingChange, error)
+	predicates     []predicate.FindingChange
+}
+
+var _ ent.Mutation = (*FindingChangeMutation)(nil)
+
+// findingchangeOption allows management of the mutation configuration using functional options.
+type findingchangeOption func(*FindingChangeMutation)
+
+// newFindingChangeMutation creates new mutation for the FindingChange entity.
+func newFindingChangeMutation(c config, op Op, opts ...findingchangeOption) *FindingChangeMutation {
+	m := &FindingChangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFindingChange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFindingChangeID sets the ID field of the mutation.
+func withFindingChangeID(id pulid.ID) findingchangeOption {
+	return func(m *FindingChangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FindingChange
+		)
+		m.oldValue = func(ctx context.Context) (*FindingChange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FindingChange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFindingChange sets the old FindingChange of the mutation.
+func withFindingChange(node *FindingChange) findingchangeOption {
+	return func(m *FindingChangeMutation) {
+		m.oldValue = func(context.Context) (*FindingChange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FindingChangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FindingChangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of FindingChange entities.
+func (m *FindingChangeMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FindingChangeMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FindingChangeMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FindingChange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetFindingID sets the "finding_id" field.
+func (m *FindingChangeMutation) SetFindingID(pu pulid.ID) {
+	m.finding = &pu
+}
+
+// FindingID returns the value of the "finding_id" field in the mutation.
+func (m *FindingChangeMutation) FindingID() (r pulid.ID, exists bool) {
+	v := m.finding
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFindingID returns the old "finding_id" field's value of the FindingChange entity.
+// If the FindingChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingChangeMutation) OldFindingID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFindingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFindingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFindingID: %w", err)
+	}
+	return oldValue.FindingID, nil
+}
+
+// ResetFindingID resets all changes to the "finding_id" field.
+func (m *FindingChangeMutation) ResetFindingID() {
+	m.finding = nil
+}
+
+// SetFromStatus sets the "from_status" field.
+func (m *FindingChangeMutation) SetFromStatus(ts types.FindingStatus) {
+	m.from_status = &ts
+}
+
+// FromStatus returns the value of the "from_status" field in the mutation.
+func (m *FindingChangeMutation) FromStatus() (r types.FindingStatus, exists bool) {
+	v := m.from_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromStatus returns the old "from_status" field's value of the FindingChange entity.
+// If the FindingChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingChangeMutation) OldFromStatus(ctx context.Context) (v *types.FindingStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromStatus: %w", err)
+	}
+	return oldValue.FromStatus, nil
+}
+
+// ClearFromStatus clears the value of the "from_status" field.
+func (m *FindingChangeMutation) ClearFromStatus() {
+	m.from_status = nil
+	m.clearedFields[findingchange.FieldFromStatus] = struct{}{}
+}
+
+// FromStatusCleared returns if the "from_status" field was cleared in this mutation.
+func (m *FindingChangeMutation) FromStatusCleared() bool {
+	_, ok := m.clearedFields[findingchange.FieldFromStatus]
+	return ok
+}
+
+// ResetFromStatus resets all changes to the "from_status" field.
+func (m *FindingChangeMutation) ResetFromStatus() {
+	m.from_status = nil
+	delete(m.clearedFields, findingchange.FieldFromStatus)
+}
+
+// SetToStatus sets the "to_status" field.
+func (m *FindingChangeMutation) SetToStatus(ts types.FindingStatus) {
+	m.to_status = &ts
+}
+
+// ToStatus returns the value of the "to_status" field in the mutation.
+func (m *FindingChangeMutation) ToStatus() (r types.FindingStatus, exists bool) {
+	v := m.to_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToStatus returns the old "to_status" field's value of the FindingChange entity.
+// If the FindingChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingChangeMutation) OldToStatus(ctx context.Context) (v types.FindingStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToStatus: %w", err)
+	}
+	return oldValue.ToStatus, nil
+}
+
+// ResetToStatus resets all changes to the "to_status" field.
+func (m *FindingChangeMutation) ResetToStatus() {
+	m.to_status = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *FindingChangeMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *FindingChangeMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the FindingChange entity.
+// If the FindingChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingChangeMutation) OldReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *FindingChangeMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[findingchange.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *FindingChangeMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[findingchange.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *FindingChangeMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, findingchange.FieldReason)
+}
+
+// SetVia sets the "via" field.
+func (m *FindingChangeMutation) SetVia(f findingchange.Via) {
+	m.via = &f
+}
+
+// Via returns the value of the "via" field in the mutation.
+func (m *FindingChangeMutation) Via() (r findingchange.Via, exists bool) {
+	v := m.via
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVia returns the old "via" field's value of the FindingChange entity.
+// If the FindingChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingChangeMutation) OldVia(ctx context.Context) (v findingchange.Via, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVia is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVia requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVia: %w", err)
+	}
+	return oldValue.Via, nil
+}
+
+// ResetVia resets all changes to the "via" field.
+func (m *FindingChangeMutation) ResetVia() {
+	m.via = nil
+}
+
+// SetTestID sets the "test_id" field.
+func (m *FindingChangeMutation) SetTestID(pu pulid.ID) {
+	m.test = &pu
+}
+
+// TestID returns the value of the "test_id" field in the mutation.
+func (m *FindingChangeMutation) TestID() (r pulid.ID, exists bool) {
+	v := m.test
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTestID returns the old "test_id" field's value of the FindingChange entity.
+// If the FindingChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingChangeMutation) OldTestID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTestID: %w", err)
+	}
+	return oldValue.TestID, nil
+}
+
+// ClearTestID clears the value of the "test_id" field.
+func (m *FindingChangeMutation) ClearTestID() {
+	m.test = nil
+	m.clearedFields[findingchange.FieldTestID] = struct{}{}
+}
+
+// TestIDCleared returns if the "test_id" field was cleared in this mutation.
+func (m *FindingChangeMutation) TestIDCleared() bool {
+	_, ok := m.clearedFields[findingchange.FieldTestID]
+	return ok
+}
+
+// ResetTestID resets all changes to the "test_id" field.
+func (m *FindingChangeMutation) ResetTestID() {
+	m.test = nil
+	delete(m.clearedFields, findingchange.FieldTestID)
+}
+
+// SetActor sets the "actor" field.
+func (m *FindingChangeMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *FindingChangeMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the FindingChange entity.
+// If the FindingChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingChangeMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *FindingChangeMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetActorRole sets the "actor_role" field.
+func (m *FindingChangeMutation) SetActorRole(t types.Role) {
+	m.actor_role = &t
+}
+
+// ActorRole returns the value of the "actor_role" field in the mutation.
+func (m *FindingChangeMutation) ActorRole() (r types.Role, exists bool) {
+	v := m.actor_role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorRole returns the old "actor_role" field's value of the FindingChange entity.
+// If the FindingChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingChangeMutation) OldActorRole(ctx context.Context) (v types.Role, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorRole: %w", err)
+	}
+	return oldValue.ActorRole, nil
+}
+
+// ResetActorRole resets all changes to the "actor_role" field.
+func (m *FindingChangeMutation) ResetActorRole() {
+	m.actor_role = nil
+}
+
+// SetChangedAt sets the "changed_at" field.
+func (m *FindingChangeMutation) SetChangedAt(t time.Time) {
+	m.changed_at = &t
+}
+
+// ChangedAt returns the value of the "changed_at" field in the mutation.
+func (m *FindingChangeMutation) ChangedAt() (r time.Time, exists bool) {
+	v := m.changed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChangedAt returns the old "changed_at" field's value of the FindingChange entity.
+// If the FindingChange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FindingChangeMutation) OldChangedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChangedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChangedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChangedAt: %w", err)
+	}
+	return oldValue.ChangedAt, nil
+}
+
+// ResetChangedAt resets all changes to the "changed_at" field.
+func (m *FindingChangeMutation) ResetChangedAt() {
+	m.changed_at = nil
+}
+
+// ClearFinding clears the "finding" edge to the Finding entity.
+func (m *FindingChangeMutation) ClearFinding() {
+	m.clearedfinding = true
+	m.clearedFields[findingchange.FieldFindingID] = struct{}{}
+}
+
+// FindingCleared reports if the "finding" edge to the Finding entity was cleared.
+func (m *FindingChangeMutation) FindingCleared() bool {
+	return m.clearedfinding
+}
+
+// FindingIDs returns the "finding" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FindingID instead. It exists only for internal usage by the builders.
+func (m *FindingChangeMutation) FindingIDs() (ids []pulid.ID) {
+	if id := m.finding; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFinding resets all changes to the "finding" edge.
+func (m *FindingChangeMutation) ResetFinding() {
+	m.finding = nil
+	m.clearedfinding = false
+}
+
+// ClearTest clears the "test" edge to the SecurityTest entity.
+func (m *FindingChangeMutation) ClearTest() {
+	m.clearedtest = true
+	m.clearedFields[findingchange.FieldTestID] = struct{}{}
+}
+
+// TestCleared reports if the "test" edge to the SecurityTest entity was cleared.
+func (m *FindingChangeMutation) TestCleared() bool {
+	return m.TestIDCleared() || m.clearedtest
+}
+
+// TestIDs returns the "test" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TestID instead. It exists only for internal usage by the builders.
+func (m *FindingChangeMutation) TestIDs() (ids []pulid.ID) {
+	if id := m.test; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTest resets all changes to the "test" edge.
+func (m *FindingChangeMutation) ResetTest() {
+	m.test = nil
+	m.clearedtest = false
+}
+
+// Where appends a list predicates to the FindingChangeMutation builder.
+func (m *FindingChangeMutation) Where(ps ...predicate.FindingChange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FindingChangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FindingChangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FindingChange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FindingChangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FindingChangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FindingChange).
+func (m *FindingChangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FindingChangeMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.finding != nil {
+		fields = append(fields, findingchange.FieldFindingID)
+	}
+	if m.from_status != nil {
+		fields = append(fields, findingchange.FieldFromStatus)
+	}
+	if m.to_status != nil {
+		fields = append(fields, findingchange.FieldToStatus)
+	}
+	if m.reason != nil {
+		fields = append(fields, findingchange.FieldReason)
+	}
+	if m.via != nil {
+		fields = append(fields, findingchange.FieldVia)
+	}
+	if m.test != nil {
+		fields = append(fields, findingchange.FieldTestID)
+	}
+	if m.actor != nil {
+		fields = append(fields, findingchange.FieldActor)
+	}
+	if m.actor_role != nil {
+		fields = append(fields, findingchange.FieldActorRole)
+	}
+	if m.changed_at != nil {
+		fields = append(fields, findingchange.FieldChangedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FindingChangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case findingchange.FieldFindingID:
+		return m.FindingID()
+	case findingchange.FieldFromStatus:
+		return m.FromStatus()
+	case findingchange.FieldToStatus:
+		return m.ToStatus()
+	case findingchange.FieldReason:
+		return m.Reason()
+	case findingchange.FieldVia:
+		return m.Via()
+	case findingchange.FieldTestID:
+		return m.TestID()
+	case findingchange.FieldActor:
+		return m.Actor()
+	case findingchange.FieldActorRole:
+		return m.ActorRole()
+	case findingchange.FieldChangedAt:
+		return m.ChangedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FindingChangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case findingchange.FieldFindingID:
+		return m.OldFindingID(ctx)
+	case findingchange.FieldFromStatus:
+		return m.OldFromStatus(ctx)
+	case findingchange.FieldToStatus:
+		return m.OldToStatus(ctx)
+	case findingchange.FieldReason:
+		return m.OldReason(ctx)
+	case findingchange.FieldVia:
+		return m.OldVia(ctx)
+	case findingchange.FieldTestID:
+		return m.OldTestID(ctx)
+	case findingchange.FieldActor:
+		return m.OldActor(ctx)
+	case findingchange.FieldActorRole:
+		return m.OldActorRole(ctx)
+	case findingchange.FieldChangedAt:
+		return m.OldChangedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown FindingChange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FindingChangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case findingchange.FieldFindingID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFindingID(v)
+		return nil
+	case findingchange.FieldFromStatus:
+		v, ok := value.(types.FindingStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromStatus(v)
+		return nil
+	case findingchange.FieldToStatus:
+		v, ok := value.(types.FindingStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToStatus(v)
+		return nil
+	case findingchange.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case findingchange.FieldVia:
+		v, ok := value.(findingchange.Via)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVia(v)
+		return nil
+	case findingchange.FieldTestID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTestID(v)
+		return nil
+	case findingchange.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case findingchange.FieldActorRole:
+		v, ok := value.(types.Role)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorRole(v)
+		return nil
+	case findingchange.FieldChangedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChangedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FindingChange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FindingChangeMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FindingChangeMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FindingChangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown FindingChange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FindingChangeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(findingchange.FieldFromStatus) {
+		fields = append(fields, findingchange.FieldFromStatus)
+	}
+	if m.FieldCleared(findingchange.FieldReason) {
+		fields = append(fields, findingchange.FieldReason)
+	}
+	if m.FieldCleared(findingchange.FieldTestID) {
+		fields = append(fields, findingchange.FieldTestID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FindingChangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FindingChangeMutation) ClearField(name string) error {
+	switch name {
+	case findingchange.FieldFromStatus:
+		m.ClearFromStatus()
+		return nil
+	case findingchange.FieldReason:
+		m.ClearReason()
+		return nil
+	case findingchange.FieldTestID:
+		m.ClearTestID()
+		return nil
+	}
+	return fmt.Errorf("unknown FindingChange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FindingChangeMutation) ResetField(name string) error {
+	switch name {
+	case findingchange.FieldFindingID:
+		m.ResetFindingID()
+		return nil
+	case findingchange.FieldFromStatus:
+		m.ResetFromStatus()
+		return nil
+	case findingchange.FieldToStatus:
+		m.ResetToStatus()
+		return nil
+	case findingchange.FieldReason:
+		m.ResetReason()
+		return nil
+	case findingchange.FieldVia:
+		m.ResetVia()
+		return nil
+	case findingchange.FieldTestID:
+		m.ResetTestID()
+		return nil
+	case findingchange.FieldActor:
+		m.ResetActor()
+		return nil
+	case findingchange.FieldActorRole:
+		m.ResetActorRole()
+		return nil
+	case findingchange.FieldChangedAt:
+		m.ResetChangedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown FindingChange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FindingChangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.finding != nil {
+		edges = append(edges, findingchange.EdgeFinding)
+	}
+	if m.test != nil {
+		edges = append(edges, findingchange.EdgeTest)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FindingChangeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case findingchange.EdgeFinding:
+		if id := m.finding; id != nil {
+			return []ent.Value{*id}
+		}
+	case findingchange.EdgeTest:
+		if id := m.test; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FindingChangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FindingChangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FindingChangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedfinding {
+		edges = append(edges, findingchange.EdgeFinding)
+	}
+	if m.clearedtest {
+		edges = append(edges, findingchange.EdgeTest)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FindingChangeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case findingchange.EdgeFinding:
+		return m.clearedfinding
+	case findingchange.EdgeTest:
+		return m.clearedtest
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FindingChangeMutation) ClearEdge(name string) error {
+	switch name {
+	case findingchange.EdgeFinding:
+		m.ClearFinding()
+		return nil
+	case findingchange.EdgeTest:
+		m.ClearTest()
+		return nil
+	}
+	return fmt.Errorf("unknown FindingChange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FindingChangeMutation) ResetEdge(name string) error {
+	switch name {
+	case findingchange.EdgeFinding:
+		m.ResetFinding()
+		return nil
+	case findingchange.EdgeTest:
+		m.ResetTest()
+		return nil
+	}
+	return fmt.Errorf("unknown FindingChange edge %s", name)
+}
+
 // FlagMutation represents an operation that mutates the Flag nodes in the graph.
 type FlagMutation struct {
 	config
@@ -16991,6 +20255,9 @@ type MeasureMutation struct {
 	addresses            map[pulid.ID]struct{}
 	removedaddresses     map[pulid.ID]struct{}
 	clearedaddresses     bool
+	remedies             map[pulid.ID]struct{}
+	removedremedies      map[pulid.ID]struct{}
+	clearedremedies      bool
 	done                 bool
 	oldValue             func(context.Context) (*Measure, error)
 	predicates           []predicate.Measure
@@ -17567,6 +20834,60 @@ func (m *MeasureMutation) ResetAddresses() {
 	m.removedaddresses = nil
 }
 
+// AddRemedyIDs adds the "remedies" edge to the Finding entity by ids.
+func (m *MeasureMutation) AddRemedyIDs(ids ...pulid.ID) {
+	if m.remedies == nil {
+		m.remedies = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.remedies[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRemedies clears the "remedies" edge to the Finding entity.
+func (m *MeasureMutation) ClearRemedies() {
+	m.clearedremedies = true
+}
+
+// RemediesCleared reports if the "remedies" edge to the Finding entity was cleared.
+func (m *MeasureMutation) RemediesCleared() bool {
+	return m.clearedremedies
+}
+
+// RemoveRemedyIDs removes the "remedies" edge to the Finding entity by IDs.
+func (m *MeasureMutation) RemoveRemedyIDs(ids ...pulid.ID) {
+	if m.removedremedies == nil {
+		m.removedremedies = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.remedies, ids[i])
+		m.removedremedies[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRemedies returns the removed IDs of the "remedies" edge to the Finding entity.
+func (m *MeasureMutation) RemovedRemediesIDs() (ids []pulid.ID) {
+	for id := range m.removedremedies {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RemediesIDs returns the "remedies" edge IDs in the mutation.
+func (m *MeasureMutation) RemediesIDs() (ids []pulid.ID) {
+	for id := range m.remedies {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRemedies resets all changes to the "remedies" edge.
+func (m *MeasureMutation) ResetRemedies() {
+	m.remedies = nil
+	m.clearedremedies = false
+	m.removedremedies = nil
+}
+
 // Where appends a list predicates to the MeasureMutation builder.
 func (m *MeasureMutation) Where(ps ...predicate.Measure) {
 	m.predicates = append(m.predicates, ps...)
@@ -17868,12 +21189,15 @@ func (m *MeasureMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MeasureMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.participation != nil {
 		edges = append(edges, measure.EdgeParticipation)
 	}
 	if m.addresses != nil {
 		edges = append(edges, measure.EdgeAddresses)
+	}
+	if m.remedies != nil {
+		edges = append(edges, measure.EdgeRemedies)
 	}
 	return edges
 }
@@ -17892,15 +21216,24 @@ func (m *MeasureMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case measure.EdgeRemedies:
+		ids := make([]ent.Value, 0, len(m.remedies))
+		for id := range m.remedies {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MeasureMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedaddresses != nil {
 		edges = append(edges, measure.EdgeAddresses)
+	}
+	if m.removedremedies != nil {
+		edges = append(edges, measure.EdgeRemedies)
 	}
 	return edges
 }
@@ -17915,18 +21248,27 @@ func (m *MeasureMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case measure.EdgeRemedies:
+		ids := make([]ent.Value, 0, len(m.removedremedies))
+		for id := range m.removedremedies {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MeasureMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedparticipation {
 		edges = append(edges, measure.EdgeParticipation)
 	}
 	if m.clearedaddresses {
 		edges = append(edges, measure.EdgeAddresses)
+	}
+	if m.clearedremedies {
+		edges = append(edges, measure.EdgeRemedies)
 	}
 	return edges
 }
@@ -17939,6 +21281,8 @@ func (m *MeasureMutation) EdgeCleared(name string) bool {
 		return m.clearedparticipation
 	case measure.EdgeAddresses:
 		return m.clearedaddresses
+	case measure.EdgeRemedies:
+		return m.clearedremedies
 	}
 	return false
 }
@@ -17963,6 +21307,9 @@ func (m *MeasureMutation) ResetEdge(name string) error {
 		return nil
 	case measure.EdgeAddresses:
 		m.ResetAddresses()
+		return nil
+	case measure.EdgeRemedies:
+		m.ResetRemedies()
 		return nil
 	}
 	return fmt.Errorf("unknown Measure edge %s", name)
@@ -18887,6 +22234,12 @@ type ParticipationMutation struct {
 	assessments           map[pulid.ID]struct{}
 	removedassessments    map[pulid.ID]struct{}
 	clearedassessments    bool
+	security_tests        map[pulid.ID]struct{}
+	removedsecurity_tests map[pulid.ID]struct{}
+	clearedsecurity_tests bool
+	findings              map[pulid.ID]struct{}
+	removedfindings       map[pulid.ID]struct{}
+	clearedfindings       bool
 	done                  bool
 	oldValue              func(context.Context) (*Participation, error)
 	predicates            []predicate.Participation
@@ -19727,6 +23080,114 @@ func (m *ParticipationMutation) ResetAssessments() {
 	m.removedassessments = nil
 }
 
+// AddSecurityTestIDs adds the "security_tests" edge to the SecurityTest entity by ids.
+func (m *ParticipationMutation) AddSecurityTestIDs(ids ...pulid.ID) {
+	if m.security_tests == nil {
+		m.security_tests = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.security_tests[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSecurityTests clears the "security_tests" edge to the SecurityTest entity.
+func (m *ParticipationMutation) ClearSecurityTests() {
+	m.clearedsecurity_tests = true
+}
+
+// SecurityTestsCleared reports if the "security_tests" edge to the SecurityTest entity was cleared.
+func (m *ParticipationMutation) SecurityTestsCleared() bool {
+	return m.clearedsecurity_tests
+}
+
+// RemoveSecurityTestIDs removes the "security_tests" edge to the SecurityTest entity by IDs.
+func (m *ParticipationMutation) RemoveSecurityTestIDs(ids ...pulid.ID) {
+	if m.removedsecurity_tests == nil {
+		m.removedsecurity_tests = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.security_tests, ids[i])
+		m.removedsecurity_tests[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSecurityTests returns the removed IDs of the "security_tests" edge to the SecurityTest entity.
+func (m *ParticipationMutation) RemovedSecurityTestsIDs() (ids []pulid.ID) {
+	for id := range m.removedsecurity_tests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SecurityTestsIDs returns the "security_tests" edge IDs in the mutation.
+func (m *ParticipationMutation) SecurityTestsIDs() (ids []pulid.ID) {
+	for id := range m.security_tests {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSecurityTests resets all changes to the "security_tests" edge.
+func (m *ParticipationMutation) ResetSecurityTests() {
+	m.security_tests = nil
+	m.clearedsecurity_tests = false
+	m.removedsecurity_tests = nil
+}
+
+// AddFindingIDs adds the "findings" edge to the Finding entity by ids.
+func (m *ParticipationMutation) AddFindingIDs(ids ...pulid.ID) {
+	if m.findings == nil {
+		m.findings = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.findings[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFindings clears the "findings" edge to the Finding entity.
+func (m *ParticipationMutation) ClearFindings() {
+	m.clearedfindings = true
+}
+
+// FindingsCleared reports if the "findings" edge to the Finding entity was cleared.
+func (m *ParticipationMutation) FindingsCleared() bool {
+	return m.clearedfindings
+}
+
+// RemoveFindingIDs removes the "findings" edge to the Finding entity by IDs.
+func (m *ParticipationMutation) RemoveFindingIDs(ids ...pulid.ID) {
+	if m.removedfindings == nil {
+		m.removedfindings = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.findings, ids[i])
+		m.removedfindings[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFindings returns the removed IDs of the "findings" edge to the Finding entity.
+func (m *ParticipationMutation) RemovedFindingsIDs() (ids []pulid.ID) {
+	for id := range m.removedfindings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FindingsIDs returns the "findings" edge IDs in the mutation.
+func (m *ParticipationMutation) FindingsIDs() (ids []pulid.ID) {
+	for id := range m.findings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFindings resets all changes to the "findings" edge.
+func (m *ParticipationMutation) ResetFindings() {
+	m.findings = nil
+	m.clearedfindings = false
+	m.removedfindings = nil
+}
+
 // Where appends a list predicates to the ParticipationMutation builder.
 func (m *ParticipationMutation) Where(ps ...predicate.Participation) {
 	m.predicates = append(m.predicates, ps...)
@@ -19994,7 +23455,7 @@ func (m *ParticipationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ParticipationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 11)
 	if m.program != nil {
 		edges = append(edges, participation.EdgeProgram)
 	}
@@ -20021,6 +23482,12 @@ func (m *ParticipationMutation) AddedEdges() []string {
 	}
 	if m.assessments != nil {
 		edges = append(edges, participation.EdgeAssessments)
+	}
+	if m.security_tests != nil {
+		edges = append(edges, participation.EdgeSecurityTests)
+	}
+	if m.findings != nil {
+		edges = append(edges, participation.EdgeFindings)
 	}
 	return edges
 }
@@ -20077,13 +23544,25 @@ func (m *ParticipationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case participation.EdgeSecurityTests:
+		ids := make([]ent.Value, 0, len(m.security_tests))
+		for id := range m.security_tests {
+			ids = append(ids, id)
+		}
+		return ids
+	case participation.EdgeFindings:
+		ids := make([]ent.Value, 0, len(m.findings))
+		for id := range m.findings {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ParticipationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 11)
 	if m.removedsteps != nil {
 		edges = append(edges, participation.EdgeSteps)
 	}
@@ -20101,6 +23580,12 @@ func (m *ParticipationMutation) RemovedEdges() []string {
 	}
 	if m.removedassessments != nil {
 		edges = append(edges, participation.EdgeAssessments)
+	}
+	if m.removedsecurity_tests != nil {
+		edges = append(edges, participation.EdgeSecurityTests)
+	}
+	if m.removedfindings != nil {
+		edges = append(edges, participation.EdgeFindings)
 	}
 	return edges
 }
@@ -20145,13 +23630,25 @@ func (m *ParticipationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case participation.EdgeSecurityTests:
+		ids := make([]ent.Value, 0, len(m.removedsecurity_tests))
+		for id := range m.removedsecurity_tests {
+			ids = append(ids, id)
+		}
+		return ids
+	case participation.EdgeFindings:
+		ids := make([]ent.Value, 0, len(m.removedfindings))
+		for id := range m.removedfindings {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ParticipationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 11)
 	if m.clearedprogram {
 		edges = append(edges, participation.EdgeProgram)
 	}
@@ -20179,6 +23676,12 @@ func (m *ParticipationMutation) ClearedEdges() []string {
 	if m.clearedassessments {
 		edges = append(edges, participation.EdgeAssessments)
 	}
+	if m.clearedsecurity_tests {
+		edges = append(edges, participation.EdgeSecurityTests)
+	}
+	if m.clearedfindings {
+		edges = append(edges, participation.EdgeFindings)
+	}
 	return edges
 }
 
@@ -20204,6 +23707,10 @@ func (m *ParticipationMutation) EdgeCleared(name string) bool {
 		return m.clearedflags
 	case participation.EdgeAssessments:
 		return m.clearedassessments
+	case participation.EdgeSecurityTests:
+		return m.clearedsecurity_tests
+	case participation.EdgeFindings:
+		return m.clearedfindings
 	}
 	return false
 }
@@ -20256,6 +23763,12 @@ func (m *ParticipationMutation) ResetEdge(name string) error {
 	case participation.EdgeAssessments:
 		m.ResetAssessments()
 		return nil
+	case participation.EdgeSecurityTests:
+		m.ResetSecurityTests()
+		return nil
+	case participation.EdgeFindings:
+		m.ResetFindings()
+		return nil
 	}
 	return fmt.Errorf("unknown Participation edge %s", name)
 }
@@ -20280,6 +23793,7 @@ type ProgramMutation struct {
 	time_zone                 *string
 	step_template             *[]types.StepTemplateItem
 	appendstep_template       []types.StepTemplateItem
+	remediation_days          *types.RemediationDays
 	clearedFields             map[string]struct{}
 	participations            map[pulid.ID]struct{}
 	removedparticipations     map[pulid.ID]struct{}
@@ -20918,6 +24432,55 @@ func (m *ProgramMutation) ResetStepTemplate() {
 	m.appendstep_template = nil
 }
 
+// SetRemediationDays sets the "remediation_days" field.
+func (m *ProgramMutation) SetRemediationDays(td types.RemediationDays) {
+	m.remediation_days = &td
+}
+
+// RemediationDays returns the value of the "remediation_days" field in the mutation.
+func (m *ProgramMutation) RemediationDays() (r types.RemediationDays, exists bool) {
+	v := m.remediation_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemediationDays returns the old "remediation_days" field's value of the Program entity.
+// If the Program object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProgramMutation) OldRemediationDays(ctx context.Context) (v types.RemediationDays, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemediationDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemediationDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemediationDays: %w", err)
+	}
+	return oldValue.RemediationDays, nil
+}
+
+// ClearRemediationDays clears the value of the "remediation_days" field.
+func (m *ProgramMutation) ClearRemediationDays() {
+	m.remediation_days = nil
+	m.clearedFields[program.FieldRemediationDays] = struct{}{}
+}
+
+// RemediationDaysCleared returns if the "remediation_days" field was cleared in this mutation.
+func (m *ProgramMutation) RemediationDaysCleared() bool {
+	_, ok := m.clearedFields[program.FieldRemediationDays]
+	return ok
+}
+
+// ResetRemediationDays resets all changes to the "remediation_days" field.
+func (m *ProgramMutation) ResetRemediationDays() {
+	m.remediation_days = nil
+	delete(m.clearedFields, program.FieldRemediationDays)
+}
+
 // AddParticipationIDs adds the "participations" edge to the Participation entity by ids.
 func (m *ProgramMutation) AddParticipationIDs(ids ...pulid.ID) {
 	if m.participations == nil {
@@ -21060,7 +24623,7 @@ func (m *ProgramMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProgramMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 14)
 	if m.created_at != nil {
 		fields = append(fields, program.FieldCreatedAt)
 	}
@@ -21100,6 +24663,9 @@ func (m *ProgramMutation) Fields() []string {
 	if m.step_template != nil {
 		fields = append(fields, program.FieldStepTemplate)
 	}
+	if m.remediation_days != nil {
+		fields = append(fields, program.FieldRemediationDays)
+	}
 	return fields
 }
 
@@ -21134,6 +24700,8 @@ func (m *ProgramMutation) Field(name string) (ent.Value, bool) {
 		return m.TimeZone()
 	case program.FieldStepTemplate:
 		return m.StepTemplate()
+	case program.FieldRemediationDays:
+		return m.RemediationDays()
 	}
 	return nil, false
 }
@@ -21169,6 +24737,8 @@ func (m *ProgramMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldTimeZone(ctx)
 	case program.FieldStepTemplate:
 		return m.OldStepTemplate(ctx)
+	case program.FieldRemediationDays:
+		return m.OldRemediationDays(ctx)
 	}
 	return nil, fmt.Errorf("unknown Program field %s", name)
 }
@@ -21269,6 +24839,13 @@ func (m *ProgramMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStepTemplate(v)
 		return nil
+	case program.FieldRemediationDays:
+		v, ok := value.(types.RemediationDays)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemediationDays(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Program field %s", name)
 }
@@ -21308,6 +24885,9 @@ func (m *ProgramMutation) ClearedFields() []string {
 	if m.FieldCleared(program.FieldBudget) {
 		fields = append(fields, program.FieldBudget)
 	}
+	if m.FieldCleared(program.FieldRemediationDays) {
+		fields = append(fields, program.FieldRemediationDays)
+	}
 	return fields
 }
 
@@ -21330,6 +24910,9 @@ func (m *ProgramMutation) ClearField(name string) error {
 		return nil
 	case program.FieldBudget:
 		m.ClearBudget()
+		return nil
+	case program.FieldRemediationDays:
+		m.ClearRemediationDays()
 		return nil
 	}
 	return fmt.Errorf("unknown Program nullable field %s", name)
@@ -21377,6 +24960,9 @@ func (m *ProgramMutation) ResetField(name string) error {
 		return nil
 	case program.FieldStepTemplate:
 		m.ResetStepTemplate()
+		return nil
+	case program.FieldRemediationDays:
+		m.ResetRemediationDays()
 		return nil
 	}
 	return fmt.Errorf("unknown Program field %s", name)
@@ -21495,24 +25081,27 @@ func (m *ProgramMutation) ResetEdge(name string) error {
 // RequirementMutation represents an operation that mutates the Requirement nodes in the graph.
 type RequirementMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *pulid.ID
-	created_at    *time.Time
-	updated_at    *time.Time
-	catalog_id    *pulid.ID
-	ref           *string
-	number        *int
-	addnumber     *int
-	question      *string
-	help          *string
-	effort        *string
-	clearedFields map[string]struct{}
-	group         *pulid.ID
-	clearedgroup  bool
-	done          bool
-	oldValue      func(context.Context) (*Requirement, error)
-	predicates    []predicate.Requirement
+	op              Op
+	typ             string
+	id              *pulid.ID
+	created_at      *time.Time
+	updated_at      *time.Time
+	catalog_id      *pulid.ID
+	ref             *string
+	number          *int
+	addnumber       *int
+	question        *string
+	help            *string
+	effort          *string
+	clearedFields   map[string]struct{}
+	group           *pulid.ID
+	clearedgroup    bool
+	findings        map[pulid.ID]struct{}
+	removedfindings map[pulid.ID]struct{}
+	clearedfindings bool
+	done            bool
+	oldValue        func(context.Context) (*Requirement, error)
+	predicates      []predicate.Requirement
 }
 
 var _ ent.Mutation = (*RequirementMutation)(nil)
@@ -22016,6 +25605,60 @@ func (m *RequirementMutation) ResetGroup() {
 	m.clearedgroup = false
 }
 
+// AddFindingIDs adds the "findings" edge to the Finding entity by ids.
+func (m *RequirementMutation) AddFindingIDs(ids ...pulid.ID) {
+	if m.findings == nil {
+		m.findings = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.findings[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFindings clears the "findings" edge to the Finding entity.
+func (m *RequirementMutation) ClearFindings() {
+	m.clearedfindings = true
+}
+
+// FindingsCleared reports if the "findings" edge to the Finding entity was cleared.
+func (m *RequirementMutation) FindingsCleared() bool {
+	return m.clearedfindings
+}
+
+// RemoveFindingIDs removes the "findings" edge to the Finding entity by IDs.
+func (m *RequirementMutation) RemoveFindingIDs(ids ...pulid.ID) {
+	if m.removedfindings == nil {
+		m.removedfindings = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.findings, ids[i])
+		m.removedfindings[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFindings returns the removed IDs of the "findings" edge to the Finding entity.
+func (m *RequirementMutation) RemovedFindingsIDs() (ids []pulid.ID) {
+	for id := range m.removedfindings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FindingsIDs returns the "findings" edge IDs in the mutation.
+func (m *RequirementMutation) FindingsIDs() (ids []pulid.ID) {
+	for id := range m.findings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFindings resets all changes to the "findings" edge.
+func (m *RequirementMutation) ResetFindings() {
+	m.findings = nil
+	m.clearedfindings = false
+	m.removedfindings = nil
+}
+
 // Where appends a list predicates to the RequirementMutation builder.
 func (m *RequirementMutation) Where(ps ...predicate.Requirement) {
 	m.predicates = append(m.predicates, ps...)
@@ -22315,9 +25958,12 @@ func (m *RequirementMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *RequirementMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.group != nil {
 		edges = append(edges, requirement.EdgeGroup)
+	}
+	if m.findings != nil {
+		edges = append(edges, requirement.EdgeFindings)
 	}
 	return edges
 }
@@ -22330,27 +25976,47 @@ func (m *RequirementMutation) AddedIDs(name string) []ent.Value {
 		if id := m.group; id != nil {
 			return []ent.Value{*id}
 		}
+	case requirement.EdgeFindings:
+		ids := make([]ent.Value, 0, len(m.findings))
+		for id := range m.findings {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *RequirementMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
+	if m.removedfindings != nil {
+		edges = append(edges, requirement.EdgeFindings)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *RequirementMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case requirement.EdgeFindings:
+		ids := make([]ent.Value, 0, len(m.removedfindings))
+		for id := range m.removedfindings {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *RequirementMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 2)
 	if m.clearedgroup {
 		edges = append(edges, requirement.EdgeGroup)
+	}
+	if m.clearedfindings {
+		edges = append(edges, requirement.EdgeFindings)
 	}
 	return edges
 }
@@ -22361,6 +26027,8 @@ func (m *RequirementMutation) EdgeCleared(name string) bool {
 	switch name {
 	case requirement.EdgeGroup:
 		return m.clearedgroup
+	case requirement.EdgeFindings:
+		return m.clearedfindings
 	}
 	return false
 }
@@ -22383,8 +26051,2095 @@ func (m *RequirementMutation) ResetEdge(name string) error {
 	case requirement.EdgeGroup:
 		m.ResetGroup()
 		return nil
+	case requirement.EdgeFindings:
+		m.ResetFindings()
+		return nil
 	}
 	return fmt.Errorf("unknown Requirement edge %s", name)
+}
+
+// SecurityTestMutation represents an operation that mutates the SecurityTest nodes in the graph.
+type SecurityTestMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *pulid.ID
+	created_at             *time.Time
+	updated_at             *time.Time
+	kind                   *types.TestKind
+	tool                   *string
+	tool_version           *string
+	performed_on           *time.Time
+	scope                  *string
+	format                 *securitytest.Format
+	report_name            *string
+	report_sha256          *string
+	report_size            *int64
+	addreport_size         *int64
+	report                 *[]byte
+	results                *int
+	addresults             *int
+	findings_added         *int
+	addfindings_added      *int
+	findings_seen_again    *int
+	addfindings_seen_again *int
+	findings_reopened      *int
+	addfindings_reopened   *int
+	findings_not_seen      *int
+	addfindings_not_seen   *int
+	clearedFields          map[string]struct{}
+	participation          *pulid.ID
+	clearedparticipation   bool
+	consultant             *pulid.ID
+	clearedconsultant      bool
+	appointment            *pulid.ID
+	clearedappointment     bool
+	step                   *pulid.ID
+	clearedstep            bool
+	findings               map[pulid.ID]struct{}
+	removedfindings        map[pulid.ID]struct{}
+	clearedfindings        bool
+	done                   bool
+	oldValue               func(context.Context) (*SecurityTest, error)
+	predicates             []predicate.SecurityTest
+}
+
+var _ ent.Mutation = (*SecurityTestMutation)(nil)
+
+// securitytestOption allows management of the mutation configuration using functional options.
+type securitytestOption func(*SecurityTestMutation)
+
+// newSecurityTestMutation creates new mutation for the SecurityTest entity.
+func newSecurityTestMutation(c config, op Op, opts ...securitytestOption) *SecurityTestMutation {
+	m := &SecurityTestMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSecurityTest,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSecurityTestID sets the ID field of the mutation.
+func withSecurityTestID(id pulid.ID) securitytestOption {
+	return func(m *SecurityTestMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SecurityTest
+		)
+		m.oldValue = func(ctx context.Context) (*SecurityTest, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SecurityTest.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSecurityTest sets the old SecurityTest of the mutation.
+func withSecurityTest(node *SecurityTest) securitytestOption {
+	return func(m *SecurityTestMutation) {
+		m.oldValue = func(context.Context) (*SecurityTest, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SecurityTestMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SecurityTestMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SecurityTest entities.
+func (m *SecurityTestMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SecurityTestMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SecurityTestMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SecurityTest.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SecurityTestMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SecurityTestMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SecurityTestMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SecurityTestMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SecurityTestMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SecurityTestMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetParticipationID sets the "participation_id" field.
+func (m *SecurityTestMutation) SetParticipationID(pu pulid.ID) {
+	m.participation = &pu
+}
+
+// ParticipationID returns the value of the "participation_id" field in the mutation.
+func (m *SecurityTestMutation) ParticipationID() (r pulid.ID, exists bool) {
+	v := m.participation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParticipationID returns the old "participation_id" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldParticipationID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParticipationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParticipationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParticipationID: %w", err)
+	}
+	return oldValue.ParticipationID, nil
+}
+
+// ResetParticipationID resets all changes to the "participation_id" field.
+func (m *SecurityTestMutation) ResetParticipationID() {
+	m.participation = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *SecurityTestMutation) SetKind(tk types.TestKind) {
+	m.kind = &tk
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *SecurityTestMutation) Kind() (r types.TestKind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldKind(ctx context.Context) (v types.TestKind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *SecurityTestMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetTool sets the "tool" field.
+func (m *SecurityTestMutation) SetTool(s string) {
+	m.tool = &s
+}
+
+// Tool returns the value of the "tool" field in the mutation.
+func (m *SecurityTestMutation) Tool() (r string, exists bool) {
+	v := m.tool
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTool returns the old "tool" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldTool(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTool is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTool requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTool: %w", err)
+	}
+	return oldValue.Tool, nil
+}
+
+// ClearTool clears the value of the "tool" field.
+func (m *SecurityTestMutation) ClearTool() {
+	m.tool = nil
+	m.clearedFields[securitytest.FieldTool] = struct{}{}
+}
+
+// ToolCleared returns if the "tool" field was cleared in this mutation.
+func (m *SecurityTestMutation) ToolCleared() bool {
+	_, ok := m.clearedFields[securitytest.FieldTool]
+	return ok
+}
+
+// ResetTool resets all changes to the "tool" field.
+func (m *SecurityTestMutation) ResetTool() {
+	m.tool = nil
+	delete(m.clearedFields, securitytest.FieldTool)
+}
+
+// SetToolVersion sets the "tool_version" field.
+func (m *SecurityTestMutation) SetToolVersion(s string) {
+	m.tool_version = &s
+}
+
+// ToolVersion returns the value of the "tool_version" field in the mutation.
+func (m *SecurityTestMutation) ToolVersion() (r string, exists bool) {
+	v := m.tool_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToolVersion returns the old "tool_version" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldToolVersion(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToolVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToolVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToolVersion: %w", err)
+	}
+	return oldValue.ToolVersion, nil
+}
+
+// ClearToolVersion clears the value of the "tool_version" field.
+func (m *SecurityTestMutation) ClearToolVersion() {
+	m.tool_version = nil
+	m.clearedFields[securitytest.FieldToolVersion] = struct{}{}
+}
+
+// ToolVersionCleared returns if the "tool_version" field was cleared in this mutation.
+func (m *SecurityTestMutation) ToolVersionCleared() bool {
+	_, ok := m.clearedFields[securitytest.FieldToolVersion]
+	return ok
+}
+
+// ResetToolVersion resets all changes to the "tool_version" field.
+func (m *SecurityTestMutation) ResetToolVersion() {
+	m.tool_version = nil
+	delete(m.clearedFields, securitytest.FieldToolVersion)
+}
+
+// SetPerformedOn sets the "performed_on" field.
+func (m *SecurityTestMutation) SetPerformedOn(t time.Time) {
+	m.performed_on = &t
+}
+
+// PerformedOn returns the value of the "performed_on" field in the mutation.
+func (m *SecurityTestMutation) PerformedOn() (r time.Time, exists bool) {
+	v := m.performed_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPerformedOn returns the old "performed_on" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldPerformedOn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPerformedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPerformedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPerformedOn: %w", err)
+	}
+	return oldValue.PerformedOn, nil
+}
+
+// ResetPerformedOn resets all changes to the "performed_on" field.
+func (m *SecurityTestMutation) ResetPerformedOn() {
+	m.performed_on = nil
+}
+
+// SetConsultantID sets the "consultant_id" field.
+func (m *SecurityTestMutation) SetConsultantID(pu pulid.ID) {
+	m.consultant = &pu
+}
+
+// ConsultantID returns the value of the "consultant_id" field in the mutation.
+func (m *SecurityTestMutation) ConsultantID() (r pulid.ID, exists bool) {
+	v := m.consultant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConsultantID returns the old "consultant_id" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldConsultantID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConsultantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConsultantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConsultantID: %w", err)
+	}
+	return oldValue.ConsultantID, nil
+}
+
+// ClearConsultantID clears the value of the "consultant_id" field.
+func (m *SecurityTestMutation) ClearConsultantID() {
+	m.consultant = nil
+	m.clearedFields[securitytest.FieldConsultantID] = struct{}{}
+}
+
+// ConsultantIDCleared returns if the "consultant_id" field was cleared in this mutation.
+func (m *SecurityTestMutation) ConsultantIDCleared() bool {
+	_, ok := m.clearedFields[securitytest.FieldConsultantID]
+	return ok
+}
+
+// ResetConsultantID resets all changes to the "consultant_id" field.
+func (m *SecurityTestMutation) ResetConsultantID() {
+	m.consultant = nil
+	delete(m.clearedFields, securitytest.FieldConsultantID)
+}
+
+// SetAppointmentID sets the "appointment_id" field.
+func (m *SecurityTestMutation) SetAppointmentID(pu pulid.ID) {
+	m.appointment = &pu
+}
+
+// AppointmentID returns the value of the "appointment_id" field in the mutation.
+func (m *SecurityTestMutation) AppointmentID() (r pulid.ID, exists bool) {
+	v := m.appointment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAppointmentID returns the old "appointment_id" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldAppointmentID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAppointmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAppointmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAppointmentID: %w", err)
+	}
+	return oldValue.AppointmentID, nil
+}
+
+// ClearAppointmentID clears the value of the "appointment_id" field.
+func (m *SecurityTestMutation) ClearAppointmentID() {
+	m.appointment = nil
+	m.clearedFields[securitytest.FieldAppointmentID] = struct{}{}
+}
+
+// AppointmentIDCleared returns if the "appointment_id" field was cleared in this mutation.
+func (m *SecurityTestMutation) AppointmentIDCleared() bool {
+	_, ok := m.clearedFields[securitytest.FieldAppointmentID]
+	return ok
+}
+
+// ResetAppointmentID resets all changes to the "appointment_id" field.
+func (m *SecurityTestMutation) ResetAppointmentID() {
+	m.appointment = nil
+	delete(m.clearedFields, securitytest.FieldAppointmentID)
+}
+
+// SetStepID sets the "step_id" field.
+func (m *SecurityTestMutation) SetStepID(pu pulid.ID) {
+	m.step = &pu
+}
+
+// StepID returns the value of the "step_id" field in the mutation.
+func (m *SecurityTestMutation) StepID() (r pulid.ID, exists bool) {
+	v := m.step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStepID returns the old "step_id" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldStepID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStepID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStepID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStepID: %w", err)
+	}
+	return oldValue.StepID, nil
+}
+
+// ClearStepID clears the value of the "step_id" field.
+func (m *SecurityTestMutation) ClearStepID() {
+	m.step = nil
+	m.clearedFields[securitytest.FieldStepID] = struct{}{}
+}
+
+// StepIDCleared returns if the "step_id" field was cleared in this mutation.
+func (m *SecurityTestMutation) StepIDCleared() bool {
+	_, ok := m.clearedFields[securitytest.FieldStepID]
+	return ok
+}
+
+// ResetStepID resets all changes to the "step_id" field.
+func (m *SecurityTestMutation) ResetStepID() {
+	m.step = nil
+	delete(m.clearedFields, securitytest.FieldStepID)
+}
+
+// SetScope sets the "scope" field.
+func (m *SecurityTestMutation) SetScope(s string) {
+	m.scope = &s
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *SecurityTestMutation) Scope() (r string, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldScope(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// ClearScope clears the value of the "scope" field.
+func (m *SecurityTestMutation) ClearScope() {
+	m.scope = nil
+	m.clearedFields[securitytest.FieldScope] = struct{}{}
+}
+
+// ScopeCleared returns if the "scope" field was cleared in this mutation.
+func (m *SecurityTestMutation) ScopeCleared() bool {
+	_, ok := m.clearedFields[securitytest.FieldScope]
+	return ok
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *SecurityTestMutation) ResetScope() {
+	m.scope = nil
+	delete(m.clearedFields, securitytest.FieldScope)
+}
+
+// SetFormat sets the "format" field.
+func (m *SecurityTestMutation) SetFormat(s securitytest.Format) {
+	m.format = &s
+}
+
+// Format returns the value of the "format" field in the mutation.
+func (m *SecurityTestMutation) Format() (r securitytest.Format, exists bool) {
+	v := m.format
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFormat returns the old "format" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldFormat(ctx context.Context) (v securitytest.Format, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFormat is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFormat requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFormat: %w", err)
+	}
+	return oldValue.Format, nil
+}
+
+// ResetFormat resets all changes to the "format" field.
+func (m *SecurityTestMutation) ResetFormat() {
+	m.format = nil
+}
+
+// SetReportName sets the "report_name" field.
+func (m *SecurityTestMutation) SetReportName(s string) {
+	m.report_name = &s
+}
+
+// ReportName returns the value of the "report_name" field in the mutation.
+func (m *SecurityTestMutation) ReportName() (r string, exists bool) {
+	v := m.report_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReportName returns the old "report_name" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldReportName(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReportName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReportName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReportName: %w", err)
+	}
+	return oldValue.ReportName, nil
+}
+
+// ClearReportName clears the value of the "report_name" field.
+func (m *SecurityTestMutation) ClearReportName() {
+	m.report_name = nil
+	m.clearedFields[securitytest.FieldReportName] = struct{}{}
+}
+
+// ReportNameCleared returns if the "report_name" field was cleared in this mutation.
+func (m *SecurityTestMutation) ReportNameCleared() bool {
+	_, ok := m.clearedFields[securitytest.FieldReportName]
+	return ok
+}
+
+// ResetReportName resets all changes to the "report_name" field.
+func (m *SecurityTestMutation) ResetReportName() {
+	m.report_name = nil
+	delete(m.clearedFields, securitytest.FieldReportName)
+}
+
+// SetReportSha256 sets the "report_sha256" field.
+func (m *SecurityTestMutation) SetReportSha256(s string) {
+	m.report_sha256 = &s
+}
+
+// ReportSha256 returns the value of the "report_sha256" field in the mutation.
+func (m *SecurityTestMutation) ReportSha256() (r string, exists bool) {
+	v := m.report_sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReportSha256 returns the old "report_sha256" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldReportSha256(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReportSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReportSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReportSha256: %w", err)
+	}
+	return oldValue.ReportSha256, nil
+}
+
+// ClearReportSha256 clears the value of the "report_sha256" field.
+func (m *SecurityTestMutation) ClearReportSha256() {
+	m.report_sha256 = nil
+	m.clearedFields[securitytest.FieldReportSha256] = struct{}{}
+}
+
+// ReportSha256Cleared returns if the "report_sha256" field was cleared in this mutation.
+func (m *SecurityTestMutation) ReportSha256Cleared() bool {
+	_, ok := m.clearedFields[securitytest.FieldReportSha256]
+	return ok
+}
+
+// ResetReportSha256 resets all changes to the "report_sha256" field.
+func (m *SecurityTestMutation) ResetReportSha256() {
+	m.report_sha256 = nil
+	delete(m.clearedFields, securitytest.FieldReportSha256)
+}
+
+// SetReportSize sets the "report_size" field.
+func (m *SecurityTestMutation) SetReportSize(i int64) {
+	m.report_size = &i
+	m.addreport_size = nil
+}
+
+// ReportSize returns the value of the "report_size" field in the mutation.
+func (m *SecurityTestMutation) ReportSize() (r int64, exists bool) {
+	v := m.report_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReportSize returns the old "report_size" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldReportSize(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReportSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReportSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReportSize: %w", err)
+	}
+	return oldValue.ReportSize, nil
+}
+
+// AddReportSize adds i to the "report_size" field.
+func (m *SecurityTestMutation) AddReportSize(i int64) {
+	if m.addreport_size != nil {
+		*m.addreport_size += i
+	} else {
+		m.addreport_size = &i
+	}
+}
+
+// AddedReportSize returns the value that was added to the "report_size" field in this mutation.
+func (m *SecurityTestMutation) AddedReportSize() (r int64, exists bool) {
+	v := m.addreport_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearReportSize clears the value of the "report_size" field.
+func (m *SecurityTestMutation) ClearReportSize() {
+	m.report_size = nil
+	m.addreport_size = nil
+	m.clearedFields[securitytest.FieldReportSize] = struct{}{}
+}
+
+// ReportSizeCleared returns if the "report_size" field was cleared in this mutation.
+func (m *SecurityTestMutation) ReportSizeCleared() bool {
+	_, ok := m.clearedFields[securitytest.FieldReportSize]
+	return ok
+}
+
+// ResetReportSize resets all changes to the "report_size" field.
+func (m *SecurityTestMutation) ResetReportSize() {
+	m.report_size = nil
+	m.addreport_size = nil
+	delete(m.clearedFields, securitytest.FieldReportSize)
+}
+
+// SetReport sets the "report" field.
+func (m *SecurityTestMutation) SetReport(b []byte) {
+	m.report = &b
+}
+
+// Report returns the value of the "report" field in the mutation.
+func (m *SecurityTestMutation) Report() (r []byte, exists bool) {
+	v := m.report
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReport returns the old "report" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldReport(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReport is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReport requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReport: %w", err)
+	}
+	return oldValue.Report, nil
+}
+
+// ClearReport clears the value of the "report" field.
+func (m *SecurityTestMutation) ClearReport() {
+	m.report = nil
+	m.clearedFields[securitytest.FieldReport] = struct{}{}
+}
+
+// ReportCleared returns if the "report" field was cleared in this mutation.
+func (m *SecurityTestMutation) ReportCleared() bool {
+	_, ok := m.clearedFields[securitytest.FieldReport]
+	return ok
+}
+
+// ResetReport resets all changes to the "report" field.
+func (m *SecurityTestMutation) ResetReport() {
+	m.report = nil
+	delete(m.clearedFields, securitytest.FieldReport)
+}
+
+// SetResults sets the "results" field.
+func (m *SecurityTestMutation) SetResults(i int) {
+	m.results = &i
+	m.addresults = nil
+}
+
+// Results returns the value of the "results" field in the mutation.
+func (m *SecurityTestMutation) Results() (r int, exists bool) {
+	v := m.results
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResults returns the old "results" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldResults(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResults is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResults requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResults: %w", err)
+	}
+	return oldValue.Results, nil
+}
+
+// AddResults adds i to the "results" field.
+func (m *SecurityTestMutation) AddResults(i int) {
+	if m.addresults != nil {
+		*m.addresults += i
+	} else {
+		m.addresults = &i
+	}
+}
+
+// AddedResults returns the value that was added to the "results" field in this mutation.
+func (m *SecurityTestMutation) AddedResults() (r int, exists bool) {
+	v := m.addresults
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetResults resets all changes to the "results" field.
+func (m *SecurityTestMutation) ResetResults() {
+	m.results = nil
+	m.addresults = nil
+}
+
+// SetFindingsAdded sets the "findings_added" field.
+func (m *SecurityTestMutation) SetFindingsAdded(i int) {
+	m.findings_added = &i
+	m.addfindings_added = nil
+}
+
+// FindingsAdded returns the value of the "findings_added" field in the mutation.
+func (m *SecurityTestMutation) FindingsAdded() (r int, exists bool) {
+	v := m.findings_added
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFindingsAdded returns the old "findings_added" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldFindingsAdded(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFindingsAdded is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFindingsAdded requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFindingsAdded: %w", err)
+	}
+	return oldValue.FindingsAdded, nil
+}
+
+// AddFindingsAdded adds i to the "findings_added" field.
+func (m *SecurityTestMutation) AddFindingsAdded(i int) {
+	if m.addfindings_added != nil {
+		*m.addfindings_added += i
+	} else {
+		m.addfindings_added = &i
+	}
+}
+
+// AddedFindingsAdded returns the value that was added to the "findings_added" field in this mutation.
+func (m *SecurityTestMutation) AddedFindingsAdded() (r int, exists bool) {
+	v := m.addfindings_added
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFindingsAdded resets all changes to the "findings_added" field.
+func (m *SecurityTestMutation) ResetFindingsAdded() {
+	m.findings_added = nil
+	m.addfindings_added = nil
+}
+
+// SetFindingsSeenAgain sets the "findings_seen_again" field.
+func (m *SecurityTestMutation) SetFindingsSeenAgain(i int) {
+	m.findings_seen_again = &i
+	m.addfindings_seen_again = nil
+}
+
+// FindingsSeenAgain returns the value of the "findings_seen_again" field in the mutation.
+func (m *SecurityTestMutation) FindingsSeenAgain() (r int, exists bool) {
+	v := m.findings_seen_again
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFindingsSeenAgain returns the old "findings_seen_again" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldFindingsSeenAgain(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFindingsSeenAgain is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFindingsSeenAgain requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFindingsSeenAgain: %w", err)
+	}
+	return oldValue.FindingsSeenAgain, nil
+}
+
+// AddFindingsSeenAgain adds i to the "findings_seen_again" field.
+func (m *SecurityTestMutation) AddFindingsSeenAgain(i int) {
+	if m.addfindings_seen_again != nil {
+		*m.addfindings_seen_again += i
+	} else {
+		m.addfindings_seen_again = &i
+	}
+}
+
+// AddedFindingsSeenAgain returns the value that was added to the "findings_seen_again" field in this mutation.
+func (m *SecurityTestMutation) AddedFindingsSeenAgain() (r int, exists bool) {
+	v := m.addfindings_seen_again
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFindingsSeenAgain resets all changes to the "findings_seen_again" field.
+func (m *SecurityTestMutation) ResetFindingsSeenAgain() {
+	m.findings_seen_again = nil
+	m.addfindings_seen_again = nil
+}
+
+// SetFindingsReopened sets the "findings_reopened" field.
+func (m *SecurityTestMutation) SetFindingsReopened(i int) {
+	m.findings_reopened = &i
+	m.addfindings_reopened = nil
+}
+
+// FindingsReopened returns the value of the "findings_reopened" field in the mutation.
+func (m *SecurityTestMutation) FindingsReopened() (r int, exists bool) {
+	v := m.findings_reopened
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFindingsReopened returns the old "findings_reopened" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldFindingsReopened(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFindingsReopened is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFindingsReopened requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFindingsReopened: %w", err)
+	}
+	return oldValue.FindingsReopened, nil
+}
+
+// AddFindingsReopened adds i to the "findings_reopened" field.
+func (m *SecurityTestMutation) AddFindingsReopened(i int) {
+	if m.addfindings_reopened != nil {
+		*m.addfindings_reopened += i
+	} else {
+		m.addfindings_reopened = &i
+	}
+}
+
+// AddedFindingsReopened returns the value that was added to the "findings_reopened" field in this mutation.
+func (m *SecurityTestMutation) AddedFindingsReopened() (r int, exists bool) {
+	v := m.addfindings_reopened
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFindingsReopened resets all changes to the "findings_reopened" field.
+func (m *SecurityTestMutation) ResetFindingsReopened() {
+	m.findings_reopened = nil
+	m.addfindings_reopened = nil
+}
+
+// SetFindingsNotSeen sets the "findings_not_seen" field.
+func (m *SecurityTestMutation) SetFindingsNotSeen(i int) {
+	m.findings_not_seen = &i
+	m.addfindings_not_seen = nil
+}
+
+// FindingsNotSeen returns the value of the "findings_not_seen" field in the mutation.
+func (m *SecurityTestMutation) FindingsNotSeen() (r int, exists bool) {
+	v := m.findings_not_seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFindingsNotSeen returns the old "findings_not_seen" field's value of the SecurityTest entity.
+// If the SecurityTest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SecurityTestMutation) OldFindingsNotSeen(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFindingsNotSeen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFindingsNotSeen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFindingsNotSeen: %w", err)
+	}
+	return oldValue.FindingsNotSeen, nil
+}
+
+// AddFindingsNotSeen adds i to the "findings_not_seen" field.
+func (m *SecurityTestMutation) AddFindingsNotSeen(i int) {
+	if m.addfindings_not_seen != nil {
+		*m.addfindings_not_seen += i
+	} else {
+		m.addfindings_not_seen = &i
+	}
+}
+
+// AddedFindingsNotSeen returns the value that was added to the "findings_not_seen" field in this mutation.
+func (m *SecurityTestMutation) AddedFindingsNotSeen() (r int, exists bool) {
+	v := m.addfindings_not_seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFindingsNotSeen resets all changes to the "findings_not_seen" field.
+func (m *SecurityTestMutation) ResetFindingsNotSeen() {
+	m.findings_not_seen = nil
+	m.addfindings_not_seen = nil
+}
+
+// ClearParticipation clears the "participation" edge to the Participation entity.
+func (m *SecurityTestMutation) ClearParticipation() {
+	m.clearedparticipation = true
+	m.clearedFields[securitytest.FieldParticipationID] = struct{}{}
+}
+
+// ParticipationCleared reports if the "participation" edge to the Participation entity was cleared.
+func (m *SecurityTestMutation) ParticipationCleared() bool {
+	return m.clearedparticipation
+}
+
+// ParticipationIDs returns the "participation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ParticipationID instead. It exists only for internal usage by the builders.
+func (m *SecurityTestMutation) ParticipationIDs() (ids []pulid.ID) {
+	if id := m.participation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetParticipation resets all changes to the "participation" edge.
+func (m *SecurityTestMutation) ResetParticipation() {
+	m.participation = nil
+	m.clearedparticipation = false
+}
+
+// ClearConsultant clears the "consultant" edge to the Consultant entity.
+func (m *SecurityTestMutation) ClearConsultant() {
+	m.clearedconsultant = true
+	m.clearedFields[securitytest.FieldConsultantID] = struct{}{}
+}
+
+// ConsultantCleared reports if the "consultant" edge to the Consultant entity was cleared.
+func (m *SecurityTestMutation) ConsultantCleared() bool {
+	return m.ConsultantIDCleared() || m.clearedconsultant
+}
+
+// ConsultantIDs returns the "consultant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConsultantID instead. It exists only for internal usage by the builders.
+func (m *SecurityTestMutation) ConsultantIDs() (ids []pulid.ID) {
+	if id := m.consultant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConsultant resets all changes to the "consultant" edge.
+func (m *SecurityTestMutation) ResetConsultant() {
+	m.consultant = nil
+	m.clearedconsultant = false
+}
+
+// ClearAppointment clears the "appointment" edge to the Appointment entity.
+func (m *SecurityTestMutation) ClearAppointment() {
+	m.clearedappointment = true
+	m.clearedFields[securitytest.FieldAppointmentID] = struct{}{}
+}
+
+// AppointmentCleared reports if the "appointment" edge to the Appointment entity was cleared.
+func (m *SecurityTestMutation) AppointmentCleared() bool {
+	return m.AppointmentIDCleared() || m.clearedappointment
+}
+
+// AppointmentIDs returns the "appointment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AppointmentID instead. It exists only for internal usage by the builders.
+func (m *SecurityTestMutation) AppointmentIDs() (ids []pulid.ID) {
+	if id := m.appointment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAppointment resets all changes to the "appointment" edge.
+func (m *SecurityTestMutation) ResetAppointment() {
+	m.appointment = nil
+	m.clearedappointment = false
+}
+
+// ClearStep clears the "step" edge to the Step entity.
+func (m *SecurityTestMutation) ClearStep() {
+	m.clearedstep = true
+	m.clearedFields[securitytest.FieldStepID] = struct{}{}
+}
+
+// StepCleared reports if the "step" edge to the Step entity was cleared.
+func (m *SecurityTestMutation) StepCleared() bool {
+	return m.StepIDCleared() || m.clearedstep
+}
+
+// StepIDs returns the "step" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// StepID instead. It exists only for internal usage by the builders.
+func (m *SecurityTestMutation) StepIDs() (ids []pulid.ID) {
+	if id := m.step; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetStep resets all changes to the "step" edge.
+func (m *SecurityTestMutation) ResetStep() {
+	m.step = nil
+	m.clearedstep = false
+}
+
+// AddFindingIDs adds the "findings" edge to the Finding entity by ids.
+func (m *SecurityTestMutation) AddFindingIDs(ids ...pulid.ID) {
+	if m.findings == nil {
+		m.findings = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.findings[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFindings clears the "findings" edge to the Finding entity.
+func (m *SecurityTestMutation) ClearFindings() {
+	m.clearedfindings = true
+}
+
+// FindingsCleared reports if the "findings" edge to the Finding entity was cleared.
+func (m *SecurityTestMutation) FindingsCleared() bool {
+	return m.clearedfindings
+}
+
+// RemoveFindingIDs removes the "findings" edge to the Finding entity by IDs.
+func (m *SecurityTestMutation) RemoveFindingIDs(ids ...pulid.ID) {
+	if m.removedfindings == nil {
+		m.removedfindings = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.findings, ids[i])
+		m.removedfindings[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFindings returns the removed IDs of the "findings" edge to the Finding entity.
+func (m *SecurityTestMutation) RemovedFindingsIDs() (ids []pulid.ID) {
+	for id := range m.removedfindings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FindingsIDs returns the "findings" edge IDs in the mutation.
+func (m *SecurityTestMutation) FindingsIDs() (ids []pulid.ID) {
+	for id := range m.findings {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFindings resets all changes to the "findings" edge.
+func (m *SecurityTestMutation) ResetFindings() {
+	m.findings = nil
+	m.clearedfindings = false
+	m.removedfindings = nil
+}
+
+// Where appends a list predicates to the SecurityTestMutation builder.
+func (m *SecurityTestMutation) Where(ps ...predicate.SecurityTest) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SecurityTestMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SecurityTestMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SecurityTest, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SecurityTestMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SecurityTestMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SecurityTest).
+func (m *SecurityTestMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SecurityTestMutation) Fields() []string {
+	fields := make([]string, 0, 21)
+	if m.created_at != nil {
+		fields = append(fields, securitytest.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, securitytest.FieldUpdatedAt)
+	}
+	if m.participation != nil {
+		fields = append(fields, securitytest.FieldParticipationID)
+	}
+	if m.kind != nil {
+		fields = append(fields, securitytest.FieldKind)
+	}
+	if m.tool != nil {
+		fields = append(fields, securitytest.FieldTool)
+	}
+	if m.tool_version != nil {
+		fields = append(fields, securitytest.FieldToolVersion)
+	}
+	if m.performed_on != nil {
+		fields = append(fields, securitytest.FieldPerformedOn)
+	}
+	if m.consultant != nil {
+		fields = append(fields, securitytest.FieldConsultantID)
+	}
+	if m.appointment != nil {
+		fields = append(fields, securitytest.FieldAppointmentID)
+	}
+	if m.step != nil {
+		fields = append(fields, securitytest.FieldStepID)
+	}
+	if m.scope != nil {
+		fields = append(fields, securitytest.FieldScope)
+	}
+	if m.format != nil {
+		fields = append(fields, securitytest.FieldFormat)
+	}
+	if m.report_name != nil {
+		fields = append(fields, securitytest.FieldReportName)
+	}
+	if m.report_sha256 != nil {
+		fields = append(fields, securitytest.FieldReportSha256)
+	}
+	if m.report_size != nil {
+		fields = append(fields, securitytest.FieldReportSize)
+	}
+	if m.report != nil {
+		fields = append(fields, securitytest.FieldReport)
+	}
+	if m.results != nil {
+		fields = append(fields, securitytest.FieldResults)
+	}
+	if m.findings_added != nil {
+		fields = append(fields, securitytest.FieldFindingsAdded)
+	}
+	if m.findings_seen_again != nil {
+		fields = append(fields, securitytest.FieldFindingsSeenAgain)
+	}
+	if m.findings_reopened != nil {
+		fields = append(fields, securitytest.FieldFindingsReopened)
+	}
+	if m.findings_not_seen != nil {
+		fields = append(fields, securitytest.FieldFindingsNotSeen)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SecurityTestMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case securitytest.FieldCreatedAt:
+		return m.CreatedAt()
+	case securitytest.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case securitytest.FieldParticipationID:
+		return m.ParticipationID()
+	case securitytest.FieldKind:
+		return m.Kind()
+	case securitytest.FieldTool:
+		return m.Tool()
+	case securitytest.FieldToolVersion:
+		return m.ToolVersion()
+	case securitytest.FieldPerformedOn:
+		return m.PerformedOn()
+	case securitytest.FieldConsultantID:
+		return m.ConsultantID()
+	case securitytest.FieldAppointmentID:
+		return m.AppointmentID()
+	case securitytest.FieldStepID:
+		return m.StepID()
+	case securitytest.FieldScope:
+		return m.Scope()
+	case securitytest.FieldFormat:
+		return m.Format()
+	case securitytest.FieldReportName:
+		return m.ReportName()
+	case securitytest.FieldReportSha256:
+		return m.ReportSha256()
+	case securitytest.FieldReportSize:
+		return m.ReportSize()
+	case securitytest.FieldReport:
+		return m.Report()
+	case securitytest.FieldResults:
+		return m.Results()
+	case securitytest.FieldFindingsAdded:
+		return m.FindingsAdded()
+	case securitytest.FieldFindingsSeenAgain:
+		return m.FindingsSeenAgain()
+	case securitytest.FieldFindingsReopened:
+		return m.FindingsReopened()
+	case securitytest.FieldFindingsNotSeen:
+		return m.FindingsNotSeen()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SecurityTestMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case securitytest.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case securitytest.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case securitytest.FieldParticipationID:
+		return m.OldParticipationID(ctx)
+	case securitytest.FieldKind:
+		return m.OldKind(ctx)
+	case securitytest.FieldTool:
+		return m.OldTool(ctx)
+	case securitytest.FieldToolVersion:
+		return m.OldToolVersion(ctx)
+	case securitytest.FieldPerformedOn:
+		return m.OldPerformedOn(ctx)
+	case securitytest.FieldConsultantID:
+		return m.OldConsultantID(ctx)
+	case securitytest.FieldAppointmentID:
+		return m.OldAppointmentID(ctx)
+	case securitytest.FieldStepID:
+		return m.OldStepID(ctx)
+	case securitytest.FieldScope:
+		return m.OldScope(ctx)
+	case securitytest.FieldFormat:
+		return m.OldFormat(ctx)
+	case securitytest.FieldReportName:
+		return m.OldReportName(ctx)
+	case securitytest.FieldReportSha256:
+		return m.OldReportSha256(ctx)
+	case securitytest.FieldReportSize:
+		return m.OldReportSize(ctx)
+	case securitytest.FieldReport:
+		return m.OldReport(ctx)
+	case securitytest.FieldResults:
+		return m.OldResults(ctx)
+	case securitytest.FieldFindingsAdded:
+		return m.OldFindingsAdded(ctx)
+	case securitytest.FieldFindingsSeenAgain:
+		return m.OldFindingsSeenAgain(ctx)
+	case securitytest.FieldFindingsReopened:
+		return m.OldFindingsReopened(ctx)
+	case securitytest.FieldFindingsNotSeen:
+		return m.OldFindingsNotSeen(ctx)
+	}
+	return nil, fmt.Errorf("unknown SecurityTest field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SecurityTestMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case securitytest.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case securitytest.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case securitytest.FieldParticipationID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParticipationID(v)
+		return nil
+	case securitytest.FieldKind:
+		v, ok := value.(types.TestKind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case securitytest.FieldTool:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTool(v)
+		return nil
+	case securitytest.FieldToolVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToolVersion(v)
+		return nil
+	case securitytest.FieldPerformedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPerformedOn(v)
+		return nil
+	case securitytest.FieldConsultantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConsultantID(v)
+		return nil
+	case securitytest.FieldAppointmentID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAppointmentID(v)
+		return nil
+	case securitytest.FieldStepID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStepID(v)
+		return nil
+	case securitytest.FieldScope:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
+		return nil
+	case securitytest.FieldFormat:
+		v, ok := value.(securitytest.Format)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFormat(v)
+		return nil
+	case securitytest.FieldReportName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReportName(v)
+		return nil
+	case securitytest.FieldReportSha256:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReportSha256(v)
+		return nil
+	case securitytest.FieldReportSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReportSize(v)
+		return nil
+	case securitytest.FieldReport:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReport(v)
+		return nil
+	case securitytest.FieldResults:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResults(v)
+		return nil
+	case securitytest.FieldFindingsAdded:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFindingsAdded(v)
+		return nil
+	case securitytest.FieldFindingsSeenAgain:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFindingsSeenAgain(v)
+		return nil
+	case securitytest.FieldFindingsReopened:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFindingsReopened(v)
+		return nil
+	case securitytest.FieldFindingsNotSeen:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFindingsNotSeen(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SecurityTest field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SecurityTestMutation) AddedFields() []string {
+	var fields []string
+	if m.addreport_size != nil {
+		fields = append(fields, securitytest.FieldReportSize)
+	}
+	if m.addresults != nil {
+		fields = append(fields, securitytest.FieldResults)
+	}
+	if m.addfindings_added != nil {
+		fields = append(fields, securitytest.FieldFindingsAdded)
+	}
+	if m.addfindings_seen_again != nil {
+		fields = append(fields, securitytest.FieldFindingsSeenAgain)
+	}
+	if m.addfindings_reopened != nil {
+		fields = append(fields, securitytest.FieldFindingsReopened)
+	}
+	if m.addfindings_not_seen != nil {
+		fields = append(fields, securitytest.FieldFindingsNotSeen)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SecurityTestMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case securitytest.FieldReportSize:
+		return m.AddedReportSize()
+	case securitytest.FieldResults:
+		return m.AddedResults()
+	case securitytest.FieldFindingsAdded:
+		return m.AddedFindingsAdded()
+	case securitytest.FieldFindingsSeenAgain:
+		return m.AddedFindingsSeenAgain()
+	case securitytest.FieldFindingsReopened:
+		return m.AddedFindingsReopened()
+	case securitytest.FieldFindingsNotSeen:
+		return m.AddedFindingsNotSeen()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SecurityTestMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case securitytest.FieldReportSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReportSize(v)
+		return nil
+	case securitytest.FieldResults:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddResults(v)
+		return nil
+	case securitytest.FieldFindingsAdded:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFindingsAdded(v)
+		return nil
+	case securitytest.FieldFindingsSeenAgain:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFindingsSeenAgain(v)
+		return nil
+	case securitytest.FieldFindingsReopened:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFindingsReopened(v)
+		return nil
+	case securitytest.FieldFindingsNotSeen:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFindingsNotSeen(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SecurityTest numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SecurityTestMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(securitytest.FieldTool) {
+		fields = append(fields, securitytest.FieldTool)
+	}
+	if m.FieldCleared(securitytest.FieldToolVersion) {
+		fields = append(fields, securitytest.FieldToolVersion)
+	}
+	if m.FieldCleared(securitytest.FieldConsultantID) {
+		fields = append(fields, securitytest.FieldConsultantID)
+	}
+	if m.FieldCleared(securitytest.FieldAppointmentID) {
+		fields = append(fields, securitytest.FieldAppointmentID)
+	}
+	if m.FieldCleared(securitytest.FieldStepID) {
+		fields = append(fields, securitytest.FieldStepID)
+	}
+	if m.FieldCleared(securitytest.FieldScope) {
+		fields = append(fields, securitytest.FieldScope)
+	}
+	if m.FieldCleared(securitytest.FieldReportName) {
+		fields = append(fields, securitytest.FieldReportName)
+	}
+	if m.FieldCleared(securitytest.FieldReportSha256) {
+		fields = append(fields, securitytest.FieldReportSha256)
+	}
+	if m.FieldCleared(securitytest.FieldReportSize) {
+		fields = append(fields, securitytest.FieldReportSize)
+	}
+	if m.FieldCleared(securitytest.FieldReport) {
+		fields = append(fields, securitytest.FieldReport)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SecurityTestMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SecurityTestMutation) ClearField(name string) error {
+	switch name {
+	case securitytest.FieldTool:
+		m.ClearTool()
+		return nil
+	case securitytest.FieldToolVersion:
+		m.ClearToolVersion()
+		return nil
+	case securitytest.FieldConsultantID:
+		m.ClearConsultantID()
+		return nil
+	case securitytest.FieldAppointmentID:
+		m.ClearAppointmentID()
+		return nil
+	case securitytest.FieldStepID:
+		m.ClearStepID()
+		return nil
+	case securitytest.FieldScope:
+		m.ClearScope()
+		return nil
+	case securitytest.FieldReportName:
+		m.ClearReportName()
+		return nil
+	case securitytest.FieldReportSha256:
+		m.ClearReportSha256()
+		return nil
+	case securitytest.FieldReportSize:
+		m.ClearReportSize()
+		return nil
+	case securitytest.FieldReport:
+		m.ClearReport()
+		return nil
+	}
+	return fmt.Errorf("unknown SecurityTest nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SecurityTestMutation) ResetField(name string) error {
+	switch name {
+	case securitytest.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case securitytest.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case securitytest.FieldParticipationID:
+		m.ResetParticipationID()
+		return nil
+	case securitytest.FieldKind:
+		m.ResetKind()
+		return nil
+	case securitytest.FieldTool:
+		m.ResetTool()
+		return nil
+	case securitytest.FieldToolVersion:
+		m.ResetToolVersion()
+		return nil
+	case securitytest.FieldPerformedOn:
+		m.ResetPerformedOn()
+		return nil
+	case securitytest.FieldConsultantID:
+		m.ResetConsultantID()
+		return nil
+	case securitytest.FieldAppointmentID:
+		m.ResetAppointmentID()
+		return nil
+	case securitytest.FieldStepID:
+		m.ResetStepID()
+		return nil
+	case securitytest.FieldScope:
+		m.ResetScope()
+		return nil
+	case securitytest.FieldFormat:
+		m.ResetFormat()
+		return nil
+	case securitytest.FieldReportName:
+		m.ResetReportName()
+		return nil
+	case securitytest.FieldReportSha256:
+		m.ResetReportSha256()
+		return nil
+	case securitytest.FieldReportSize:
+		m.ResetReportSize()
+		return nil
+	case securitytest.FieldReport:
+		m.ResetReport()
+		return nil
+	case securitytest.FieldResults:
+		m.ResetResults()
+		return nil
+	case securitytest.FieldFindingsAdded:
+		m.ResetFindingsAdded()
+		return nil
+	case securitytest.FieldFindingsSeenAgain:
+		m.ResetFindingsSeenAgain()
+		return nil
+	case securitytest.FieldFindingsReopened:
+		m.ResetFindingsReopened()
+		return nil
+	case securitytest.FieldFindingsNotSeen:
+		m.ResetFindingsNotSeen()
+		return nil
+	}
+	return fmt.Errorf("unknown SecurityTest field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SecurityTestMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.participation != nil {
+		edges = append(edges, securitytest.EdgeParticipation)
+	}
+	if m.consultant != nil {
+		edges = append(edges, securitytest.EdgeConsultant)
+	}
+	if m.appointment != nil {
+		edges = append(edges, securitytest.EdgeAppointment)
+	}
+	if m.step != nil {
+		edges = append(edges, securitytest.EdgeStep)
+	}
+	if m.findings != nil {
+		edges = append(edges, securitytest.EdgeFindings)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SecurityTestMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case securitytest.EdgeParticipation:
+		if id := m.participation; id != nil {
+			return []ent.Value{*id}
+		}
+	case securitytest.EdgeConsultant:
+		if id := m.consultant; id != nil {
+			return []ent.Value{*id}
+		}
+	case securitytest.EdgeAppointment:
+		if id := m.appointment; id != nil {
+			return []ent.Value{*id}
+		}
+	case securitytest.EdgeStep:
+		if id := m.step; id != nil {
+			return []ent.Value{*id}
+		}
+	case securitytest.EdgeFindings:
+		ids := make([]ent.Value, 0, len(m.findings))
+		for id := range m.findings {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SecurityTestMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedfindings != nil {
+		edges = append(edges, securitytest.EdgeFindings)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SecurityTestMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case securitytest.EdgeFindings:
+		ids := make([]ent.Value, 0, len(m.removedfindings))
+		for id := range m.removedfindings {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SecurityTestMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedparticipation {
+		edges = append(edges, securitytest.EdgeParticipation)
+	}
+	if m.clearedconsultant {
+		edges = append(edges, securitytest.EdgeConsultant)
+	}
+	if m.clearedappointment {
+		edges = append(edges, securitytest.EdgeAppointment)
+	}
+	if m.clearedstep {
+		edges = append(edges, securitytest.EdgeStep)
+	}
+	if m.clearedfindings {
+		edges = append(edges, securitytest.EdgeFindings)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SecurityTestMutation) EdgeCleared(name string) bool {
+	switch name {
+	case securitytest.EdgeParticipation:
+		return m.clearedparticipation
+	case securitytest.EdgeConsultant:
+		return m.clearedconsultant
+	case securitytest.EdgeAppointment:
+		return m.clearedappointment
+	case securitytest.EdgeStep:
+		return m.clearedstep
+	case securitytest.EdgeFindings:
+		return m.clearedfindings
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SecurityTestMutation) ClearEdge(name string) error {
+	switch name {
+	case securitytest.EdgeParticipation:
+		m.ClearParticipation()
+		return nil
+	case securitytest.EdgeConsultant:
+		m.ClearConsultant()
+		return nil
+	case securitytest.EdgeAppointment:
+		m.ClearAppointment()
+		return nil
+	case securitytest.EdgeStep:
+		m.ClearStep()
+		return nil
+	}
+	return fmt.Errorf("unknown SecurityTest unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SecurityTestMutation) ResetEdge(name string) error {
+	switch name {
+	case securitytest.EdgeParticipation:
+		m.ResetParticipation()
+		return nil
+	case securitytest.EdgeConsultant:
+		m.ResetConsultant()
+		return nil
+	case securitytest.EdgeAppointment:
+		m.ResetAppointment()
+		return nil
+	case securitytest.EdgeStep:
+		m.ResetStep()
+		return nil
+	case securitytest.EdgeFindings:
+		m.ResetFindings()
+		return nil
+	}
+	return fmt.Errorf("unknown SecurityTest edge %s", name)
 }
 
 // StepMutation represents an operation that mutates the Step nodes in the graph.

@@ -63,11 +63,15 @@ type ParticipationEdges struct {
 	Flags []*Flag `json:"flags,omitempty"`
 	// Assessments holds the value of the assessments edge.
 	Assessments []*Assessment `json:"assessments,omitempty"`
+	// SecurityTests holds the value of the security_tests edge.
+	SecurityTests []*SecurityTest `json:"security_tests,omitempty"`
+	// Findings holds the value of the findings edge.
+	Findings []*Finding `json:"findings,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [9]bool
+	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
-	totalCount [8]map[string]int
+	totalCount [10]map[string]int
 
 	namedSteps         map[string][]*Step
 	namedMeasures      map[string][]*Measure
@@ -75,6 +79,8 @@ type ParticipationEdges struct {
 	namedLedgerEntries map[string][]*LedgerEntry
 	namedFlags         map[string][]*Flag
 	namedAssessments   map[string][]*Assessment
+	namedSecurityTests map[string][]*SecurityTest
+	namedFindings      map[string][]*Finding
 }
 
 // ProgramOrErr returns the Program value or an error if the edge
@@ -162,6 +168,24 @@ func (e ParticipationEdges) AssessmentsOrErr() ([]*Assessment, error) {
 		return e.Assessments, nil
 	}
 	return nil, &NotLoadedError{edge: "assessments"}
+}
+
+// SecurityTestsOrErr returns the SecurityTests value or an error if the edge
+// was not loaded in eager-loading.
+func (e ParticipationEdges) SecurityTestsOrErr() ([]*SecurityTest, error) {
+	if e.loadedTypes[9] {
+		return e.SecurityTests, nil
+	}
+	return nil, &NotLoadedError{edge: "security_tests"}
+}
+
+// FindingsOrErr returns the Findings value or an error if the edge
+// was not loaded in eager-loading.
+func (e ParticipationEdges) FindingsOrErr() ([]*Finding, error) {
+	if e.loadedTypes[10] {
+		return e.Findings, nil
+	}
+	return nil, &NotLoadedError{edge: "findings"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -302,6 +326,16 @@ func (_m *Participation) QueryFlags() *FlagQuery {
 // QueryAssessments queries the "assessments" edge of the Participation entity.
 func (_m *Participation) QueryAssessments() *AssessmentQuery {
 	return NewParticipationClient(_m.config).QueryAssessments(_m)
+}
+
+// QuerySecurityTests queries the "security_tests" edge of the Participation entity.
+func (_m *Participation) QuerySecurityTests() *SecurityTestQuery {
+	return NewParticipationClient(_m.config).QuerySecurityTests(_m)
+}
+
+// QueryFindings queries the "findings" edge of the Participation entity.
+func (_m *Participation) QueryFindings() *FindingQuery {
+	return NewParticipationClient(_m.config).QueryFindings(_m)
 }
 
 // Update returns a builder for updating this Participation.
@@ -499,6 +533,54 @@ func (_m *Participation) appendNamedAssessments(name string, edges ...*Assessmen
 		_m.Edges.namedAssessments[name] = []*Assessment{}
 	} else {
 		_m.Edges.namedAssessments[name] = append(_m.Edges.namedAssessments[name], edges...)
+	}
+}
+
+// NamedSecurityTests returns the SecurityTests named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Participation) NamedSecurityTests(name string) ([]*SecurityTest, error) {
+	if _m.Edges.namedSecurityTests == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSecurityTests[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Participation) appendNamedSecurityTests(name string, edges ...*SecurityTest) {
+	if _m.Edges.namedSecurityTests == nil {
+		_m.Edges.namedSecurityTests = make(map[string][]*SecurityTest)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSecurityTests[name] = []*SecurityTest{}
+	} else {
+		_m.Edges.namedSecurityTests[name] = append(_m.Edges.namedSecurityTests[name], edges...)
+	}
+}
+
+// NamedFindings returns the Findings named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Participation) NamedFindings(name string) ([]*Finding, error) {
+	if _m.Edges.namedFindings == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFindings[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Participation) appendNamedFindings(name string, edges ...*Finding) {
+	if _m.Edges.namedFindings == nil {
+		_m.Edges.namedFindings = make(map[string][]*Finding)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFindings[name] = []*Finding{}
+	} else {
+		_m.Edges.namedFindings[name] = append(_m.Edges.namedFindings[name], edges...)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/assessment"
+	"sicherkommunal/ent/finding"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
@@ -16,6 +17,7 @@ import (
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 	"time"
 
@@ -252,6 +254,36 @@ func (_c *ParticipationCreate) AddAssessments(v ...*Assessment) *ParticipationCr
 		ids[i] = v[i].ID
 	}
 	return _c.AddAssessmentIDs(ids...)
+}
+
+// AddSecurityTestIDs adds the "security_tests" edge to the SecurityTest entity by IDs.
+func (_c *ParticipationCreate) AddSecurityTestIDs(ids ...pulid.ID) *ParticipationCreate {
+	_c.mutation.AddSecurityTestIDs(ids...)
+	return _c
+}
+
+// AddSecurityTests adds the "security_tests" edges to the SecurityTest entity.
+func (_c *ParticipationCreate) AddSecurityTests(v ...*SecurityTest) *ParticipationCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSecurityTestIDs(ids...)
+}
+
+// AddFindingIDs adds the "findings" edge to the Finding entity by IDs.
+func (_c *ParticipationCreate) AddFindingIDs(ids ...pulid.ID) *ParticipationCreate {
+	_c.mutation.AddFindingIDs(ids...)
+	return _c
+}
+
+// AddFindings adds the "findings" edges to the Finding entity.
+func (_c *ParticipationCreate) AddFindings(v ...*Finding) *ParticipationCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFindingIDs(ids...)
 }
 
 // Mutation returns the ParticipationMutation object of the builder.
@@ -559,6 +591,38 @@ func (_c *ParticipationCreate) createSpec() (*Participation, *sqlgraph.CreateSpe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(assessment.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SecurityTestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.SecurityTestsTable,
+			Columns: []string{participation.SecurityTestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitytest.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FindingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FindingsTable,
+			Columns: []string{participation.FindingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

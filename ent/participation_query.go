@@ -10,6 +10,7 @@ import (
 	"math"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/assessment"
+	"sicherkommunal/ent/finding"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
@@ -19,6 +20,7 @@ import (
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 
 	"entgo.io/ent"
@@ -44,6 +46,8 @@ type ParticipationQuery struct {
 	withLedgerEntries      *LedgerEntryQuery
 	withFlags              *FlagQuery
 	withAssessments        *AssessmentQuery
+	withSecurityTests      *SecurityTestQuery
+	withFindings           *FindingQuery
 	loadTotal              []func(context.Context, []*Participation) error
 	modifiers              []func(*sql.Selector)
 	withNamedSteps         map[string]*StepQuery
@@ -52,6 +56,8 @@ type ParticipationQuery struct {
 	withNamedLedgerEntries map[string]*LedgerEntryQuery
 	withNamedFlags         map[string]*FlagQuery
 	withNamedAssessments   map[string]*AssessmentQuery
+	withNamedSecurityTests map[string]*SecurityTestQuery
+	withNamedFindings      map[string]*FindingQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -286,6 +292,50 @@ func (_q *ParticipationQuery) QueryAssessments() *AssessmentQuery {
 	return query
 }
 
+// QuerySecurityTests chains the current query on the "security_tests" edge.
+func (_q *ParticipationQuery) QuerySecurityTests() *SecurityTestQuery {
+	query := (&SecurityTestClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, selector),
+			sqlgraph.To(securitytest.Table, securitytest.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, participation.SecurityTestsTable, participation.SecurityTestsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFindings chains the current query on the "findings" edge.
+func (_q *ParticipationQuery) QueryFindings() *FindingQuery {
+	query := (&FindingClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(participation.Table, participation.FieldID, selector),
+			sqlgraph.To(finding.Table, finding.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, participation.FindingsTable, participation.FindingsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first Participation entity from the query.
 // Returns a *NotFoundError when no Participation was found.
 func (_q *ParticipationQuery) First(ctx context.Context) (*Participation, error) {
@@ -487,6 +537,8 @@ func (_q *ParticipationQuery) Clone() *ParticipationQuery {
 		withLedgerEntries: _q.withLedgerEntries.Clone(),
 		withFlags:         _q.withFlags.Clone(),
 		withAssessments:   _q.withAssessments.Clone(),
+		withSecurityTests: _q.withSecurityTests.Clone(),
+		withFindings:      _q.withFindings.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -593,6 +645,28 @@ func (_q *ParticipationQuery) WithAssessments(opts ...func(*AssessmentQuery)) *P
 	return _q
 }
 
+// WithSecurityTests tells the query-builder to eager-load the nodes that are connected to
+// the "security_tests" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithSecurityTests(opts ...func(*SecurityTestQuery)) *ParticipationQuery {
+	query := (&SecurityTestClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSecurityTests = query
+	return _q
+}
+
+// WithFindings tells the query-builder to eager-load the nodes that are connected to
+// the "findings" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithFindings(opts ...func(*FindingQuery)) *ParticipationQuery {
+	query := (&FindingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFindings = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -677,7 +751,7 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	var (
 		nodes       = []*Participation{}
 		_spec       = _q.querySpec()
-		loadedTypes = [9]bool{
+		loadedTypes = [11]bool{
 			_q.withProgram != nil,
 			_q.withMunicipality != nil,
 			_q.withSteps != nil,
@@ -687,6 +761,8 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			_q.withLedgerEntries != nil,
 			_q.withFlags != nil,
 			_q.withAssessments != nil,
+			_q.withSecurityTests != nil,
+			_q.withFindings != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -770,6 +846,20 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			return nil, err
 		}
 	}
+	if query := _q.withSecurityTests; query != nil {
+		if err := _q.loadSecurityTests(ctx, query, nodes,
+			func(n *Participation) { n.Edges.SecurityTests = []*SecurityTest{} },
+			func(n *Participation, e *SecurityTest) { n.Edges.SecurityTests = append(n.Edges.SecurityTests, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFindings; query != nil {
+		if err := _q.loadFindings(ctx, query, nodes,
+			func(n *Participation) { n.Edges.Findings = []*Finding{} },
+			func(n *Participation, e *Finding) { n.Edges.Findings = append(n.Edges.Findings, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedSteps {
 		if err := _q.loadSteps(ctx, query, nodes,
 			func(n *Participation) { n.appendNamedSteps(name) },
@@ -809,6 +899,20 @@ func (_q *ParticipationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		if err := _q.loadAssessments(ctx, query, nodes,
 			func(n *Participation) { n.appendNamedAssessments(name) },
 			func(n *Participation, e *Assessment) { n.appendNamedAssessments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSecurityTests {
+		if err := _q.loadSecurityTests(ctx, query, nodes,
+			func(n *Participation) { n.appendNamedSecurityTests(name) },
+			func(n *Participation, e *SecurityTest) { n.appendNamedSecurityTests(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFindings {
+		if err := _q.loadFindings(ctx, query, nodes,
+			func(n *Participation) { n.appendNamedFindings(name) },
+			func(n *Participation, e *Finding) { n.appendNamedFindings(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1119,6 +1223,66 @@ func (_q *ParticipationQuery) loadAssessments(ctx context.Context, query *Assess
 	}
 	return nil
 }
+func (_q *ParticipationQuery) loadSecurityTests(ctx context.Context, query *SecurityTestQuery, nodes []*Participation, init func(*Participation), assign func(*Participation, *SecurityTest)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Participation)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(securitytest.FieldParticipationID)
+	}
+	query.Where(predicate.SecurityTest(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(participation.SecurityTestsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ParticipationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "participation_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ParticipationQuery) loadFindings(ctx context.Context, query *FindingQuery, nodes []*Participation, init func(*Participation), assign func(*Participation, *Finding)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Participation)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(finding.FieldParticipationID)
+	}
+	query.Where(predicate.Finding(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(participation.FindingsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ParticipationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "participation_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ParticipationQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1326,6 +1490,34 @@ func (_q *ParticipationQuery) WithNamedAssessments(name string, opts ...func(*As
 		_q.withNamedAssessments = make(map[string]*AssessmentQuery)
 	}
 	_q.withNamedAssessments[name] = query
+	return _q
+}
+
+// WithNamedSecurityTests tells the query-builder to eager-load the nodes that are connected to the "security_tests"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithNamedSecurityTests(name string, opts ...func(*SecurityTestQuery)) *ParticipationQuery {
+	query := (&SecurityTestClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSecurityTests == nil {
+		_q.withNamedSecurityTests = make(map[string]*SecurityTestQuery)
+	}
+	_q.withNamedSecurityTests[name] = query
+	return _q
+}
+
+// WithNamedFindings tells the query-builder to eager-load the nodes that are connected to the "findings"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ParticipationQuery) WithNamedFindings(name string, opts ...func(*FindingQuery)) *ParticipationQuery {
+	query := (&FindingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFindings == nil {
+		_q.withNamedFindings = make(map[string]*FindingQuery)
+	}
+	_q.withNamedFindings[name] = query
 	return _q
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/assessment"
+	"sicherkommunal/ent/finding"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/ledgerentry"
@@ -15,6 +16,7 @@ import (
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 	"time"
 
@@ -220,6 +222,36 @@ func (_u *ParticipationUpdate) AddAssessments(v ...*Assessment) *ParticipationUp
 	return _u.AddAssessmentIDs(ids...)
 }
 
+// AddSecurityTestIDs adds the "security_tests" edge to the SecurityTest entity by IDs.
+func (_u *ParticipationUpdate) AddSecurityTestIDs(ids ...pulid.ID) *ParticipationUpdate {
+	_u.mutation.AddSecurityTestIDs(ids...)
+	return _u
+}
+
+// AddSecurityTests adds the "security_tests" edges to the SecurityTest entity.
+func (_u *ParticipationUpdate) AddSecurityTests(v ...*SecurityTest) *ParticipationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSecurityTestIDs(ids...)
+}
+
+// AddFindingIDs adds the "findings" edge to the Finding entity by IDs.
+func (_u *ParticipationUpdate) AddFindingIDs(ids ...pulid.ID) *ParticipationUpdate {
+	_u.mutation.AddFindingIDs(ids...)
+	return _u
+}
+
+// AddFindings adds the "findings" edges to the Finding entity.
+func (_u *ParticipationUpdate) AddFindings(v ...*Finding) *ParticipationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFindingIDs(ids...)
+}
+
 // Mutation returns the ParticipationMutation object of the builder.
 func (_u *ParticipationUpdate) Mutation() *ParticipationMutation {
 	return _u.mutation
@@ -355,6 +387,48 @@ func (_u *ParticipationUpdate) RemoveAssessments(v ...*Assessment) *Participatio
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAssessmentIDs(ids...)
+}
+
+// ClearSecurityTests clears all "security_tests" edges to the SecurityTest entity.
+func (_u *ParticipationUpdate) ClearSecurityTests() *ParticipationUpdate {
+	_u.mutation.ClearSecurityTests()
+	return _u
+}
+
+// RemoveSecurityTestIDs removes the "security_tests" edge to SecurityTest entities by IDs.
+func (_u *ParticipationUpdate) RemoveSecurityTestIDs(ids ...pulid.ID) *ParticipationUpdate {
+	_u.mutation.RemoveSecurityTestIDs(ids...)
+	return _u
+}
+
+// RemoveSecurityTests removes "security_tests" edges to SecurityTest entities.
+func (_u *ParticipationUpdate) RemoveSecurityTests(v ...*SecurityTest) *ParticipationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSecurityTestIDs(ids...)
+}
+
+// ClearFindings clears all "findings" edges to the Finding entity.
+func (_u *ParticipationUpdate) ClearFindings() *ParticipationUpdate {
+	_u.mutation.ClearFindings()
+	return _u
+}
+
+// RemoveFindingIDs removes the "findings" edge to Finding entities by IDs.
+func (_u *ParticipationUpdate) RemoveFindingIDs(ids ...pulid.ID) *ParticipationUpdate {
+	_u.mutation.RemoveFindingIDs(ids...)
+	return _u
+}
+
+// RemoveFindings removes "findings" edges to Finding entities.
+func (_u *ParticipationUpdate) RemoveFindings(v ...*Finding) *ParticipationUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFindingIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -758,6 +832,96 @@ func (_u *ParticipationUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.SecurityTestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.SecurityTestsTable,
+			Columns: []string{participation.SecurityTestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitytest.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSecurityTestsIDs(); len(nodes) > 0 && !_u.mutation.SecurityTestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.SecurityTestsTable,
+			Columns: []string{participation.SecurityTestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitytest.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SecurityTestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.SecurityTestsTable,
+			Columns: []string{participation.SecurityTestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitytest.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FindingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FindingsTable,
+			Columns: []string{participation.FindingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFindingsIDs(); len(nodes) > 0 && !_u.mutation.FindingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FindingsTable,
+			Columns: []string{participation.FindingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FindingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FindingsTable,
+			Columns: []string{participation.FindingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -963,6 +1127,36 @@ func (_u *ParticipationUpdateOne) AddAssessments(v ...*Assessment) *Participatio
 	return _u.AddAssessmentIDs(ids...)
 }
 
+// AddSecurityTestIDs adds the "security_tests" edge to the SecurityTest entity by IDs.
+func (_u *ParticipationUpdateOne) AddSecurityTestIDs(ids ...pulid.ID) *ParticipationUpdateOne {
+	_u.mutation.AddSecurityTestIDs(ids...)
+	return _u
+}
+
+// AddSecurityTests adds the "security_tests" edges to the SecurityTest entity.
+func (_u *ParticipationUpdateOne) AddSecurityTests(v ...*SecurityTest) *ParticipationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSecurityTestIDs(ids...)
+}
+
+// AddFindingIDs adds the "findings" edge to the Finding entity by IDs.
+func (_u *ParticipationUpdateOne) AddFindingIDs(ids ...pulid.ID) *ParticipationUpdateOne {
+	_u.mutation.AddFindingIDs(ids...)
+	return _u
+}
+
+// AddFindings adds the "findings" edges to the Finding entity.
+func (_u *ParticipationUpdateOne) AddFindings(v ...*Finding) *ParticipationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFindingIDs(ids...)
+}
+
 // Mutation returns the ParticipationMutation object of the builder.
 func (_u *ParticipationUpdateOne) Mutation() *ParticipationMutation {
 	return _u.mutation
@@ -1098,6 +1292,48 @@ func (_u *ParticipationUpdateOne) RemoveAssessments(v ...*Assessment) *Participa
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAssessmentIDs(ids...)
+}
+
+// ClearSecurityTests clears all "security_tests" edges to the SecurityTest entity.
+func (_u *ParticipationUpdateOne) ClearSecurityTests() *ParticipationUpdateOne {
+	_u.mutation.ClearSecurityTests()
+	return _u
+}
+
+// RemoveSecurityTestIDs removes the "security_tests" edge to SecurityTest entities by IDs.
+func (_u *ParticipationUpdateOne) RemoveSecurityTestIDs(ids ...pulid.ID) *ParticipationUpdateOne {
+	_u.mutation.RemoveSecurityTestIDs(ids...)
+	return _u
+}
+
+// RemoveSecurityTests removes "security_tests" edges to SecurityTest entities.
+func (_u *ParticipationUpdateOne) RemoveSecurityTests(v ...*SecurityTest) *ParticipationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSecurityTestIDs(ids...)
+}
+
+// ClearFindings clears all "findings" edges to the Finding entity.
+func (_u *ParticipationUpdateOne) ClearFindings() *ParticipationUpdateOne {
+	_u.mutation.ClearFindings()
+	return _u
+}
+
+// RemoveFindingIDs removes the "findings" edge to Finding entities by IDs.
+func (_u *ParticipationUpdateOne) RemoveFindingIDs(ids ...pulid.ID) *ParticipationUpdateOne {
+	_u.mutation.RemoveFindingIDs(ids...)
+	return _u
+}
+
+// RemoveFindings removes "findings" edges to Finding entities.
+func (_u *ParticipationUpdateOne) RemoveFindings(v ...*Finding) *ParticipationUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFindingIDs(ids...)
 }
 
 // Where appends a list predicates to the ParticipationUpdate builder.
@@ -1524,6 +1760,96 @@ func (_u *ParticipationUpdateOne) sqlSave(ctx context.Context) (_node *Participa
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(assessment.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SecurityTestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.SecurityTestsTable,
+			Columns: []string{participation.SecurityTestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitytest.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSecurityTestsIDs(); len(nodes) > 0 && !_u.mutation.SecurityTestsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.SecurityTestsTable,
+			Columns: []string{participation.SecurityTestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitytest.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SecurityTestsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.SecurityTestsTable,
+			Columns: []string{participation.SecurityTestsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitytest.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FindingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FindingsTable,
+			Columns: []string{participation.FindingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFindingsIDs(); len(nodes) > 0 && !_u.mutation.FindingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FindingsTable,
+			Columns: []string{participation.FindingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FindingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   participation.FindingsTable,
+			Columns: []string{participation.FindingsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -47,6 +47,8 @@ type Program struct {
 	TimeZone string `json:"time_zone,omitempty"`
 	// StepTemplate holds the value of the "step_template" field.
 	StepTemplate []types.StepTemplateItem `json:"step_template,omitempty"`
+	// RemediationDays holds the value of the "remediation_days" field.
+	RemediationDays types.RemediationDays `json:"remediation_days,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProgramQuery when eager-loading is set.
 	Edges        ProgramEdges `json:"edges"`
@@ -92,7 +94,7 @@ func (*Program) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case program.FieldStepTemplate:
+		case program.FieldStepTemplate, program.FieldRemediationDays:
 			values[i] = new([]byte)
 		case program.FieldID:
 			values[i] = new(pulid.ID)
@@ -209,6 +211,14 @@ func (_m *Program) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field step_template: %w", err)
 				}
 			}
+		case program.FieldRemediationDays:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field remediation_days", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.RemediationDays); err != nil {
+					return fmt.Errorf("unmarshal field remediation_days: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -297,6 +307,9 @@ func (_m *Program) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("step_template=")
 	builder.WriteString(fmt.Sprintf("%v", _m.StepTemplate))
+	builder.WriteString(", ")
+	builder.WriteString("remediation_days=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RemediationDays))
 	builder.WriteByte(')')
 	return builder.String()
 }

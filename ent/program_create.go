@@ -146,6 +146,20 @@ func (_c *ProgramCreate) SetStepTemplate(v []types.StepTemplateItem) *ProgramCre
 	return _c
 }
 
+// SetRemediationDays sets the "remediation_days" field.
+func (_c *ProgramCreate) SetRemediationDays(v types.RemediationDays) *ProgramCreate {
+	_c.mutation.SetRemediationDays(v)
+	return _c
+}
+
+// SetNillableRemediationDays sets the "remediation_days" field if the given value is not nil.
+func (_c *ProgramCreate) SetNillableRemediationDays(v *types.RemediationDays) *ProgramCreate {
+	if v != nil {
+		_c.SetRemediationDays(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ProgramCreate) SetID(v pulid.ID) *ProgramCreate {
 	_c.mutation.SetID(v)
@@ -410,6 +424,10 @@ func (_c *ProgramCreate) createSpec() (*Program, *sqlgraph.CreateSpec, error) {
 		_spec.SetField(program.FieldStepTemplate, field.TypeJSON, value)
 		_node.StepTemplate = value
 	}
+	if value, ok := _c.mutation.RemediationDays(); ok {
+		_spec.SetField(program.FieldRemediationDays, field.TypeJSON, value)
+		_node.RemediationDays = value
+	}
 	if nodes := _c.mutation.ParticipationsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -656,6 +674,24 @@ func (u *ProgramUpsert) UpdateStepTemplate() *ProgramUpsert {
 	return u
 }
 
+// SetRemediationDays sets the "remediation_days" field.
+func (u *ProgramUpsert) SetRemediationDays(v types.RemediationDays) *ProgramUpsert {
+	u.Set(program.FieldRemediationDays, v)
+	return u
+}
+
+// UpdateRemediationDays sets the "remediation_days" field to the value that was provided on create.
+func (u *ProgramUpsert) UpdateRemediationDays() *ProgramUpsert {
+	u.SetExcluded(program.FieldRemediationDays)
+	return u
+}
+
+// ClearRemediationDays clears the value of the "remediation_days" field.
+func (u *ProgramUpsert) ClearRemediationDays() *ProgramUpsert {
+	u.SetNull(program.FieldRemediationDays)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -893,6 +929,27 @@ func (u *ProgramUpsertOne) SetStepTemplate(v []types.StepTemplateItem) *ProgramU
 func (u *ProgramUpsertOne) UpdateStepTemplate() *ProgramUpsertOne {
 	return u.Update(func(s *ProgramUpsert) {
 		s.UpdateStepTemplate()
+	})
+}
+
+// SetRemediationDays sets the "remediation_days" field.
+func (u *ProgramUpsertOne) SetRemediationDays(v types.RemediationDays) *ProgramUpsertOne {
+	return u.Update(func(s *ProgramUpsert) {
+		s.SetRemediationDays(v)
+	})
+}
+
+// UpdateRemediationDays sets the "remediation_days" field to the value that was provided on create.
+func (u *ProgramUpsertOne) UpdateRemediationDays() *ProgramUpsertOne {
+	return u.Update(func(s *ProgramUpsert) {
+		s.UpdateRemediationDays()
+	})
+}
+
+// ClearRemediationDays clears the value of the "remediation_days" field.
+func (u *ProgramUpsertOne) ClearRemediationDays() *ProgramUpsertOne {
+	return u.Update(func(s *ProgramUpsert) {
+		s.ClearRemediationDays()
 	})
 }
 
@@ -1303,6 +1360,27 @@ func (u *ProgramUpsertBulk) SetStepTemplate(v []types.StepTemplateItem) *Program
 func (u *ProgramUpsertBulk) UpdateStepTemplate() *ProgramUpsertBulk {
 	return u.Update(func(s *ProgramUpsert) {
 		s.UpdateStepTemplate()
+	})
+}
+
+// SetRemediationDays sets the "remediation_days" field.
+func (u *ProgramUpsertBulk) SetRemediationDays(v types.RemediationDays) *ProgramUpsertBulk {
+	return u.Update(func(s *ProgramUpsert) {
+		s.SetRemediationDays(v)
+	})
+}
+
+// UpdateRemediationDays sets the "remediation_days" field to the value that was provided on create.
+func (u *ProgramUpsertBulk) UpdateRemediationDays() *ProgramUpsertBulk {
+	return u.Update(func(s *ProgramUpsert) {
+		s.UpdateRemediationDays()
+	})
+}
+
+// ClearRemediationDays clears the value of the "remediation_days" field.
+func (u *ProgramUpsertBulk) ClearRemediationDays() *ProgramUpsertBulk {
+	return u.Update(func(s *ProgramUpsert) {
+		s.ClearRemediationDays()
 	})
 }
 

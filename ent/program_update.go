@@ -203,6 +203,26 @@ func (_u *ProgramUpdate) AppendStepTemplate(v []types.StepTemplateItem) *Program
 	return _u
 }
 
+// SetRemediationDays sets the "remediation_days" field.
+func (_u *ProgramUpdate) SetRemediationDays(v types.RemediationDays) *ProgramUpdate {
+	_u.mutation.SetRemediationDays(v)
+	return _u
+}
+
+// SetNillableRemediationDays sets the "remediation_days" field if the given value is not nil.
+func (_u *ProgramUpdate) SetNillableRemediationDays(v *types.RemediationDays) *ProgramUpdate {
+	if v != nil {
+		_u.SetRemediationDays(*v)
+	}
+	return _u
+}
+
+// ClearRemediationDays clears the value of the "remediation_days" field.
+func (_u *ProgramUpdate) ClearRemediationDays() *ProgramUpdate {
+	_u.mutation.ClearRemediationDays()
+	return _u
+}
+
 // AddParticipationIDs adds the "participations" edge to the Participation entity by IDs.
 func (_u *ProgramUpdate) AddParticipationIDs(ids ...pulid.ID) *ProgramUpdate {
 	_u.mutation.AddParticipationIDs(ids...)
@@ -421,6 +441,12 @@ func (_u *ProgramUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, program.FieldStepTemplate, value)
 		})
+	}
+	if value, ok := _u.mutation.RemediationDays(); ok {
+		_spec.SetField(program.FieldRemediationDays, field.TypeJSON, value)
+	}
+	if _u.mutation.RemediationDaysCleared() {
+		_spec.ClearField(program.FieldRemediationDays, field.TypeJSON)
 	}
 	if _u.mutation.ParticipationsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -702,6 +728,26 @@ func (_u *ProgramUpdateOne) AppendStepTemplate(v []types.StepTemplateItem) *Prog
 	return _u
 }
 
+// SetRemediationDays sets the "remediation_days" field.
+func (_u *ProgramUpdateOne) SetRemediationDays(v types.RemediationDays) *ProgramUpdateOne {
+	_u.mutation.SetRemediationDays(v)
+	return _u
+}
+
+// SetNillableRemediationDays sets the "remediation_days" field if the given value is not nil.
+func (_u *ProgramUpdateOne) SetNillableRemediationDays(v *types.RemediationDays) *ProgramUpdateOne {
+	if v != nil {
+		_u.SetRemediationDays(*v)
+	}
+	return _u
+}
+
+// ClearRemediationDays clears the value of the "remediation_days" field.
+func (_u *ProgramUpdateOne) ClearRemediationDays() *ProgramUpdateOne {
+	_u.mutation.ClearRemediationDays()
+	return _u
+}
+
 // AddParticipationIDs adds the "participations" edge to the Participation entity by IDs.
 func (_u *ProgramUpdateOne) AddParticipationIDs(ids ...pulid.ID) *ProgramUpdateOne {
 	_u.mutation.AddParticipationIDs(ids...)
@@ -950,6 +996,12 @@ func (_u *ProgramUpdateOne) sqlSave(ctx context.Context) (_node *Program, err er
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, program.FieldStepTemplate, value)
 		})
+	}
+	if value, ok := _u.mutation.RemediationDays(); ok {
+		_spec.SetField(program.FieldRemediationDays, field.TypeJSON, value)
+	}
+	if _u.mutation.RemediationDaysCleared() {
+		_spec.ClearField(program.FieldRemediationDays, field.TypeJSON)
 	}
 	if _u.mutation.ParticipationsCleared() {
 		edge := &sqlgraph.EdgeSpec{

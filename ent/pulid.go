@@ -16,6 +16,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/jobrun"
@@ -26,6 +28,7 @@ import (
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 )
 
@@ -43,6 +46,8 @@ var prefixMap = map[string]string{
 	"CA": catalog.Table,
 	"CG": cataloggroup.Table,
 	"CO": consultant.Table,
+	"FI": finding.Table,
+	"FX": findingchange.Table,
 	"FL": flag.Table,
 	"FA": fundingaccount.Table,
 	"JR": jobrun.Table,
@@ -52,6 +57,7 @@ var prefixMap = map[string]string{
 	"PA": participation.Table,
 	"PG": program.Table,
 	"RQ": requirement.Table,
+	"SX": securitytest.Table,
 	"ST": step.Table,
 }
 

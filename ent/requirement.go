@@ -47,11 +47,15 @@ type Requirement struct {
 type RequirementEdges struct {
 	// Group holds the value of the group edge.
 	Group *CatalogGroup `json:"group,omitempty"`
+	// Findings holds the value of the findings edge.
+	Findings []*Finding `json:"findings,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
+
+	namedFindings map[string][]*Finding
 }
 
 // GroupOrErr returns the Group value or an error if the edge
@@ -63,6 +67,15 @@ func (e RequirementEdges) GroupOrErr() (*CatalogGroup, error) {
 		return nil, &NotFoundError{label: cataloggroup.Label}
 	}
 	return nil, &NotLoadedError{edge: "group"}
+}
+
+// FindingsOrErr returns the Findings value or an error if the edge
+// was not loaded in eager-loading.
+func (e RequirementEdges) FindingsOrErr() ([]*Finding, error) {
+	if e.loadedTypes[1] {
+		return e.Findings, nil
+	}
+	return nil, &NotLoadedError{edge: "findings"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -173,6 +186,11 @@ func (_m *Requirement) QueryGroup() *CatalogGroupQuery {
 	return NewRequirementClient(_m.config).QueryGroup(_m)
 }
 
+// QueryFindings queries the "findings" edge of the Requirement entity.
+func (_m *Requirement) QueryFindings() *FindingQuery {
+	return NewRequirementClient(_m.config).QueryFindings(_m)
+}
+
 // Update returns a builder for updating this Requirement.
 // Note that you need to call Requirement.Unwrap() before calling this method if this Requirement
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -228,6 +246,30 @@ func (_m *Requirement) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedFindings returns the Findings named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Requirement) NamedFindings(name string) ([]*Finding, error) {
+	if _m.Edges.namedFindings == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFindings[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Requirement) appendNamedFindings(name string, edges ...*Finding) {
+	if _m.Edges.namedFindings == nil {
+		_m.Edges.namedFindings = make(map[string][]*Finding)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFindings[name] = []*Finding{}
+	} else {
+		_m.Edges.namedFindings[name] = append(_m.Edges.namedFindings[name], edges...)
+	}
 }
 
 // Requirements is a parsable slice of Requirement.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sicherkommunal/ent/cataloggroup"
+	"sicherkommunal/ent/finding"
 	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
 	"time"
@@ -128,6 +129,21 @@ func (_c *RequirementCreate) SetNillableID(v *pulid.ID) *RequirementCreate {
 // SetGroup sets the "group" edge to the CatalogGroup entity.
 func (_c *RequirementCreate) SetGroup(v *CatalogGroup) *RequirementCreate {
 	return _c.SetGroupID(v.ID)
+}
+
+// AddFindingIDs adds the "findings" edge to the Finding entity by IDs.
+func (_c *RequirementCreate) AddFindingIDs(ids ...pulid.ID) *RequirementCreate {
+	_c.mutation.AddFindingIDs(ids...)
+	return _c
+}
+
+// AddFindings adds the "findings" edges to the Finding entity.
+func (_c *RequirementCreate) AddFindings(v ...*Finding) *RequirementCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFindingIDs(ids...)
 }
 
 // Mutation returns the RequirementMutation object of the builder.
@@ -330,6 +346,22 @@ func (_c *RequirementCreate) createSpec() (*Requirement, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.GroupID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FindingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   requirement.FindingsTable,
+			Columns: requirement.FindingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

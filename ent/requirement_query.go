@@ -4,10 +4,12 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
 	"sicherkommunal/ent/cataloggroup"
+	"sicherkommunal/ent/finding"
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema/pulid"
@@ -22,13 +24,15 @@ import (
 // RequirementQuery is the builder for querying Requirement entities.
 type RequirementQuery struct {
 	config
-	ctx        *QueryContext
-	order      []requirement.OrderOption
-	inters     []Interceptor
-	predicates []predicate.Requirement
-	withGroup  *CatalogGroupQuery
-	loadTotal  []func(context.Context, []*Requirement) error
-	modifiers  []func(*sql.Selector)
+	ctx               *QueryContext
+	order             []requirement.OrderOption
+	inters            []Interceptor
+	predicates        []predicate.Requirement
+	withGroup         *CatalogGroupQuery
+	withFindings      *FindingQuery
+	loadTotal         []func(context.Context, []*Requirement) error
+	modifiers         []func(*sql.Selector)
+	withNamedFindings map[string]*FindingQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -80,6 +84,28 @@ func (_q *RequirementQuery) QueryGroup() *CatalogGroupQuery {
 			sqlgraph.From(requirement.Table, requirement.FieldID, selector),
 			sqlgraph.To(cataloggroup.Table, cataloggroup.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, requirement.GroupTable, requirement.GroupColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFindings chains the current query on the "findings" edge.
+func (_q *RequirementQuery) QueryFindings() *FindingQuery {
+	query := (&FindingClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(requirement.Table, requirement.FieldID, selector),
+			sqlgraph.To(finding.Table, finding.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, requirement.FindingsTable, requirement.FindingsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -274,12 +300,13 @@ func (_q *RequirementQuery) Clone() *RequirementQuery {
 		return nil
 	}
 	return &RequirementQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]requirement.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.Requirement{}, _q.predicates...),
-		withGroup:  _q.withGroup.Clone(),
+		config:       _q.config,
+		ctx:          _q.ctx.Clone(),
+		order:        append([]requirement.OrderOption{}, _q.order...),
+		inters:       append([]Interceptor{}, _q.inters...),
+		predicates:   append([]predicate.Requirement{}, _q.predicates...),
+		withGroup:    _q.withGroup.Clone(),
+		withFindings: _q.withFindings.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -295,6 +322,17 @@ func (_q *RequirementQuery) WithGroup(opts ...func(*CatalogGroupQuery)) *Require
 		opt(query)
 	}
 	_q.withGroup = query
+	return _q
+}
+
+// WithFindings tells the query-builder to eager-load the nodes that are connected to
+// the "findings" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *RequirementQuery) WithFindings(opts ...func(*FindingQuery)) *RequirementQuery {
+	query := (&FindingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFindings = query
 	return _q
 }
 
@@ -382,8 +420,9 @@ func (_q *RequirementQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*Requirement{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withGroup != nil,
+			_q.withFindings != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -410,6 +449,20 @@ func (_q *RequirementQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	if query := _q.withGroup; query != nil {
 		if err := _q.loadGroup(ctx, query, nodes, nil,
 			func(n *Requirement, e *CatalogGroup) { n.Edges.Group = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFindings; query != nil {
+		if err := _q.loadFindings(ctx, query, nodes,
+			func(n *Requirement) { n.Edges.Findings = []*Finding{} },
+			func(n *Requirement, e *Finding) { n.Edges.Findings = append(n.Edges.Findings, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFindings {
+		if err := _q.loadFindings(ctx, query, nodes,
+			func(n *Requirement) { n.appendNamedFindings(name) },
+			func(n *Requirement, e *Finding) { n.appendNamedFindings(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -446,6 +499,67 @@ func (_q *RequirementQuery) loadGroup(ctx context.Context, query *CatalogGroupQu
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *RequirementQuery) loadFindings(ctx context.Context, query *FindingQuery, nodes []*Requirement, init func(*Requirement), assign func(*Requirement, *Finding)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[pulid.ID]*Requirement)
+	nids := make(map[pulid.ID]map[*Requirement]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(requirement.FindingsTable)
+		s.Join(joinT).On(s.C(finding.FieldID), joinT.C(requirement.FindingsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(requirement.FindingsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(requirement.FindingsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(pulid.ID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*pulid.ID)
+				inValue := *values[1].(*pulid.ID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Requirement]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Finding](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "findings" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
 		}
 	}
 	return nil
@@ -571,6 +685,20 @@ func (_q *RequirementQuery) ForShare(opts ...sql.LockOption) *RequirementQuery {
 func (_q *RequirementQuery) Modify(modifiers ...func(s *sql.Selector)) *RequirementSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedFindings tells the query-builder to eager-load the nodes that are connected to the "findings"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *RequirementQuery) WithNamedFindings(name string, opts ...func(*FindingQuery)) *RequirementQuery {
+	query := (&FindingClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFindings == nil {
+		_q.withNamedFindings = make(map[string]*FindingQuery)
+	}
+	_q.withNamedFindings[name] = query
+	return _q
 }
 
 // RequirementGroupBy is the group-by builder for Requirement entities.

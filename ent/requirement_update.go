@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sicherkommunal/ent/finding"
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/requirement"
+	"sicherkommunal/ent/schema/pulid"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -35,9 +37,45 @@ func (_u *RequirementUpdate) SetUpdatedAt(v time.Time) *RequirementUpdate {
 	return _u
 }
 
+// AddFindingIDs adds the "findings" edge to the Finding entity by IDs.
+func (_u *RequirementUpdate) AddFindingIDs(ids ...pulid.ID) *RequirementUpdate {
+	_u.mutation.AddFindingIDs(ids...)
+	return _u
+}
+
+// AddFindings adds the "findings" edges to the Finding entity.
+func (_u *RequirementUpdate) AddFindings(v ...*Finding) *RequirementUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFindingIDs(ids...)
+}
+
 // Mutation returns the RequirementMutation object of the builder.
 func (_u *RequirementUpdate) Mutation() *RequirementMutation {
 	return _u.mutation
+}
+
+// ClearFindings clears all "findings" edges to the Finding entity.
+func (_u *RequirementUpdate) ClearFindings() *RequirementUpdate {
+	_u.mutation.ClearFindings()
+	return _u
+}
+
+// RemoveFindingIDs removes the "findings" edge to Finding entities by IDs.
+func (_u *RequirementUpdate) RemoveFindingIDs(ids ...pulid.ID) *RequirementUpdate {
+	_u.mutation.RemoveFindingIDs(ids...)
+	return _u
+}
+
+// RemoveFindings removes "findings" edges to Finding entities.
+func (_u *RequirementUpdate) RemoveFindings(v ...*Finding) *RequirementUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFindingIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -117,6 +155,51 @@ func (_u *RequirementUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.EffortCleared() {
 		_spec.ClearField(requirement.FieldEffort, field.TypeString)
 	}
+	if _u.mutation.FindingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   requirement.FindingsTable,
+			Columns: requirement.FindingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFindingsIDs(); len(nodes) > 0 && !_u.mutation.FindingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   requirement.FindingsTable,
+			Columns: requirement.FindingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FindingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   requirement.FindingsTable,
+			Columns: requirement.FindingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -145,9 +228,45 @@ func (_u *RequirementUpdateOne) SetUpdatedAt(v time.Time) *RequirementUpdateOne 
 	return _u
 }
 
+// AddFindingIDs adds the "findings" edge to the Finding entity by IDs.
+func (_u *RequirementUpdateOne) AddFindingIDs(ids ...pulid.ID) *RequirementUpdateOne {
+	_u.mutation.AddFindingIDs(ids...)
+	return _u
+}
+
+// AddFindings adds the "findings" edges to the Finding entity.
+func (_u *RequirementUpdateOne) AddFindings(v ...*Finding) *RequirementUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFindingIDs(ids...)
+}
+
 // Mutation returns the RequirementMutation object of the builder.
 func (_u *RequirementUpdateOne) Mutation() *RequirementMutation {
 	return _u.mutation
+}
+
+// ClearFindings clears all "findings" edges to the Finding entity.
+func (_u *RequirementUpdateOne) ClearFindings() *RequirementUpdateOne {
+	_u.mutation.ClearFindings()
+	return _u
+}
+
+// RemoveFindingIDs removes the "findings" edge to Finding entities by IDs.
+func (_u *RequirementUpdateOne) RemoveFindingIDs(ids ...pulid.ID) *RequirementUpdateOne {
+	_u.mutation.RemoveFindingIDs(ids...)
+	return _u
+}
+
+// RemoveFindings removes "findings" edges to Finding entities.
+func (_u *RequirementUpdateOne) RemoveFindings(v ...*Finding) *RequirementUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFindingIDs(ids...)
 }
 
 // Where appends a list predicates to the RequirementUpdate builder.
@@ -256,6 +375,51 @@ func (_u *RequirementUpdateOne) sqlSave(ctx context.Context) (_node *Requirement
 	}
 	if _u.mutation.EffortCleared() {
 		_spec.ClearField(requirement.FieldEffort, field.TypeString)
+	}
+	if _u.mutation.FindingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   requirement.FindingsTable,
+			Columns: requirement.FindingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFindingsIDs(); len(nodes) > 0 && !_u.mutation.FindingsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   requirement.FindingsTable,
+			Columns: requirement.FindingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FindingsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   requirement.FindingsTable,
+			Columns: requirement.FindingsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(finding.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Requirement{config: _u.config}

@@ -38,6 +38,10 @@ type Tx struct {
 	CatalogGroup *CatalogGroupClient
 	// Consultant is the client for interacting with the Consultant builders.
 	Consultant *ConsultantClient
+	// Finding is the client for interacting with the Finding builders.
+	Finding *FindingClient
+	// FindingChange is the client for interacting with the FindingChange builders.
+	FindingChange *FindingChangeClient
 	// Flag is the client for interacting with the Flag builders.
 	Flag *FlagClient
 	// FundingAccount is the client for interacting with the FundingAccount builders.
@@ -56,6 +60,8 @@ type Tx struct {
 	Program *ProgramClient
 	// Requirement is the client for interacting with the Requirement builders.
 	Requirement *RequirementClient
+	// SecurityTest is the client for interacting with the SecurityTest builders.
+	SecurityTest *SecurityTestClient
 	// Step is the client for interacting with the Step builders.
 	Step *StepClient
 
@@ -201,6 +207,8 @@ func (tx *Tx) init() {
 	tx.Catalog = NewCatalogClient(tx.config)
 	tx.CatalogGroup = NewCatalogGroupClient(tx.config)
 	tx.Consultant = NewConsultantClient(tx.config)
+	tx.Finding = NewFindingClient(tx.config)
+	tx.FindingChange = NewFindingChangeClient(tx.config)
 	tx.Flag = NewFlagClient(tx.config)
 	tx.FundingAccount = NewFundingAccountClient(tx.config)
 	tx.JobRun = NewJobRunClient(tx.config)
@@ -210,6 +218,7 @@ func (tx *Tx) init() {
 	tx.Participation = NewParticipationClient(tx.config)
 	tx.Program = NewProgramClient(tx.config)
 	tx.Requirement = NewRequirementClient(tx.config)
+	tx.SecurityTest = NewSecurityTestClient(tx.config)
 	tx.Step = NewStepClient(tx.config)
 }
 

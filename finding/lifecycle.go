@@ -1,7 +1,6 @@
 package finding
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -11,24 +10,27 @@ import (
 )
 
 // Status is where a finding stands.
-type Status string
+type Status = types.FindingStatus
 
 // The statuses of a finding.
 const (
-	StatusOpen          Status = "OPEN"
-	StatusConfirmed     Status = "CONFIRMED"
-	StatusInRemediation Status = "IN_REMEDIATION"
-	StatusFixed         Status = "FIXED"
-	StatusVerified      Status = "VERIFIED"
-	StatusFalsePositive Status = "FALSE_POSITIVE"
-	StatusRiskAccepted  Status = "RISK_ACCEPTED"
-	StatusReopened      Status = "REOPENED"
+	StatusOpen          = types.FindingOpen
+	StatusConfirmed     = types.FindingConfirmed
+	StatusInRemediation = types.FindingInRemediation
+	StatusFixed         = types.FindingFixed
+	StatusVerified      = types.FindingVerified
+	StatusFalsePositive = types.FindingFalsePositive
+	StatusRiskAccepted  = types.FindingRiskAccepted
+	StatusReopened      = types.FindingReopened
 )
 
 // Statuses are all statuses, in the order of a finding's life.
 func Statuses() []Status {
-	return []Status{StatusOpen, StatusConfirmed, StatusInRemediation, StatusFixed, StatusVerified,
-		StatusFalsePositive, StatusRiskAccepted, StatusReopened}
+	out := []Status{}
+	for _, v := range Status("").Values() {
+		out = append(out, Status(v))
+	}
+	return out
 }
 
 // Closed reports whether a finding needs nothing more: fixed (and perhaps
@@ -159,46 +161,4 @@ func Missed(s Status) Status {
 func Expired(s Status, acceptedUntil *time.Time, today time.Time) bool {
 	return s == StatusRiskAccepted && acceptedUntil != nil &&
 		types.NormalizeDate(*acceptedUntil).Before(types.NormalizeDate(today))
-}
-
-// RemediationDays are the days a Kommune has to remedy a finding, by
-// severity: programme data (Program.remediation_days); INFO findings have
-// no due date.
-type RemediationDays struct {
-	Critical, High, Medium, Low int
-}
-
-// DefaultRemediationDays are the days of a new programme: 7, 30, 90 and
-// 180 for critical, high, medium and low findings.
-var DefaultRemediationDays = RemediationDays{Critical: 7, High: 30, Medium: 90, Low: 180}
-
-// Check refuses days that are not positive, or that give a more severe
-// finding more time than a less severe one.
-func (d RemediationDays) Check() error {
-	ds := []int{d.Critical, d.High, d.Medium, d.Low}
-	for i, n := range ds {
-		if n < 1 || n > 3650 {
-			return apperr.New(apperr.Validation, "remediation days must be 1 to 3650, got %d", n)
-		}
-		if i > 0 && n < ds[i-1] {
-			return apperr.New(apperr.Validation, "remediation days must not shrink with the severity: %v", ds)
-		}
-	}
-	return nil
-}
-
-// DueOn is the day a finding of severity must be remedied by, counted
-// from since (the day it was first seen, or reopened); nil for INFO.
-func (d RemediationDays) DueOn(severity string, since time.Time) *time.Time {
-	days := map[string]int{"CRITICAL": d.Critical, "HIGH": d.High, "MEDIUM": d.Medium, "LOW": d.Low}[severity]
-	if days == 0 {
-		return nil
-	}
-	due := types.NormalizeDate(since).AddDate(0, 0, days)
-	return &due
-}
-
-// String shows the days as "7/30/90/180".
-func (d RemediationDays) String() string {
-	return fmt.Sprintf("%d/%d/%d/%d", d.Critical, d.High, d.Medium, d.Low)
 }

@@ -162,18 +162,19 @@ func TestScans(t *testing.T) {
 // TestDueOn: the due date follows the programme's days per severity.
 func TestDueOn(t *testing.T) {
 	since := day("2026-11-30")
-	for sev, want := range map[string]string{"CRITICAL": "2026-12-07", "HIGH": "2026-12-30", "MEDIUM": "2027-02-28", "LOW": "2027-05-29", "INFO": ""} {
-		got := DefaultRemediationDays.DueOn(sev, since)
+	for sev, want := range map[types.Severity]string{types.SeverityCritical: "2026-12-07", types.SeverityHigh: "2026-12-30",
+		types.SeverityMedium: "2027-02-28", types.SeverityLow: "2027-05-29", types.SeverityInfo: ""} {
+		got := types.DefaultRemediationDays.DueOn(sev, since)
 		if g := fmt.Sprint(got); want == "" && got != nil || want != "" && (got == nil || got.Format(time.DateOnly) != want) {
 			t.Errorf("%s: %s, want %s", sev, g, want)
 		}
 	}
-	if err := DefaultRemediationDays.Check(); err != nil {
-		t.Error(err)
+	if p := types.DefaultRemediationDays.Problem(); p != "" {
+		t.Error(p)
 	}
-	for _, d := range []RemediationDays{{0, 30, 90, 180}, {30, 7, 90, 180}, {7, 30, 90, 4000}} {
-		if err := d.Check(); apperr.CodeOf(err) != apperr.Validation {
-			t.Errorf("%v: %v", d, err)
+	for _, d := range []types.RemediationDays{{Critical: 0, High: 30, Medium: 90, Low: 180}, {Critical: 30, High: 7, Medium: 90, Low: 180}, {Critical: 7, High: 30, Medium: 90, Low: 4000}} {
+		if d.Problem() == "" {
+			t.Errorf("%v: no problem", d)
 		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"sicherkommunal/catalog"
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/finding"
 	"sicherkommunal/programme"
 
 	"entgo.io/contrib/entgql"
@@ -37,6 +39,12 @@ func (r *catalogGroupResolver) Requirements(ctx context.Context, obj *ent.Catalo
 func (r *participationResolver) Steps(ctx context.Context, obj *ent.Participation) ([]*ent.Step, error) {
 	steps, err := obj.Steps(ctx) // eager-loaded by field collection
 	return programme.SortSteps(steps), err
+}
+
+// RemediationDays is the resolver for the remediationDays field.
+func (r *programResolver) RemediationDays(ctx context.Context, obj *ent.Program) (*types.RemediationDays, error) {
+	days := finding.DaysOf(obj)
+	return &days, nil
 }
 
 // Node is the resolver for the node field.
@@ -111,6 +119,11 @@ func (r *queryResolver) Consultants(ctx context.Context, after *entgql.Cursor[pu
 	return r.ent(ctx).Consultant.Query().Paginate(ctx, after, first, before, last, ent.WithConsultantOrder(orderBy), ent.WithConsultantFilter(where.Filter))
 }
 
+// Findings is the resolver for the findings field.
+func (r *queryResolver) Findings(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FindingOrder, where *ent.FindingWhereInput) (*ent.FindingConnection, error) {
+	return r.ent(ctx).Finding.Query().Paginate(ctx, after, first, before, last, ent.WithFindingOrder(orderBy), ent.WithFindingFilter(where.Filter))
+}
+
 // JobRuns is the resolver for the jobRuns field.
 func (r *queryResolver) JobRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) (*ent.JobRunConnection, error) {
 	return r.ent(ctx).JobRun.Query().Paginate(ctx, after, first, before, last, ent.WithJobRunOrder(orderBy), ent.WithJobRunFilter(where.Filter))
@@ -145,6 +158,11 @@ func (r *queryResolver) Programs(ctx context.Context, after *entgql.Cursor[pulid
 	return r.ent(ctx).Program.Query().Paginate(ctx, after, first, before, last, ent.WithProgramOrder(orderBy), ent.WithProgramFilter(where.Filter))
 }
 
+// SecurityTests is the resolver for the securityTests field.
+func (r *queryResolver) SecurityTests(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SecurityTestOrder, where *ent.SecurityTestWhereInput) (*ent.SecurityTestConnection, error) {
+	return r.ent(ctx).SecurityTest.Query().Paginate(ctx, after, first, before, last, ent.WithSecurityTestOrder(orderBy), ent.WithSecurityTestFilter(where.Filter))
+}
+
 // Steps is the resolver for the steps field.
 func (r *queryResolver) Steps(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) (*ent.StepConnection, error) {
 	return r.ent(ctx).Step.Query().Paginate(ctx, after, first, before, last, ent.WithStepOrder(orderBy), ent.WithStepFilter(where.Filter))
@@ -165,11 +183,17 @@ func (r *Resolver) Catalog() CatalogResolver { return &catalogResolver{r} }
 // CatalogGroup returns CatalogGroupResolver implementation.
 func (r *Resolver) CatalogGroup() CatalogGroupResolver { return &catalogGroupResolver{r} }
 
+// Finding returns FindingResolver implementation.
+func (r *Resolver) Finding() FindingResolver { return &findingResolver{r} }
+
 // Funding returns FundingResolver implementation.
 func (r *Resolver) Funding() FundingResolver { return &fundingResolver{r} }
 
 // Participation returns ParticipationResolver implementation.
 func (r *Resolver) Participation() ParticipationResolver { return &participationResolver{r} }
+
+// Program returns ProgramResolver implementation.
+func (r *Resolver) Program() ProgramResolver { return &programResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -180,7 +204,9 @@ type (
 	bankTransactionResolver struct{ *Resolver }
 	catalogResolver         struct{ *Resolver }
 	catalogGroupResolver    struct{ *Resolver }
+	findingResolver         struct{ *Resolver }
 	fundingResolver         struct{ *Resolver }
 	participationResolver   struct{ *Resolver }
+	programResolver         struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 )

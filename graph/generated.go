@@ -17,6 +17,7 @@ import (
 	"sicherkommunal/ent/bankstatementimport"
 	"sicherkommunal/ent/banktransaction"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/ledgerentry"
 	"sicherkommunal/ent/measure"
@@ -24,6 +25,7 @@ import (
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/graph/scalar"
 	"sicherkommunal/ledger"
 	"sicherkommunal/monitoring"
@@ -55,10 +57,12 @@ type ResolverRoot interface {
 	BankTransaction() BankTransactionResolver
 	Catalog() CatalogResolver
 	CatalogGroup() CatalogGroupResolver
+	Finding() FindingResolver
 	Funding() FundingResolver
 	KommunePicture() KommunePictureResolver
 	Mutation() MutationResolver
 	Participation() ParticipationResolver
+	Program() ProgramResolver
 	Query() QueryResolver
 }
 
@@ -424,6 +428,67 @@ type ComplexityRoot struct {
 		Q3     func(childComplexity int) int
 	}
 
+	Finding struct {
+		AcceptedBy      func(childComplexity int) int
+		AcceptedUntil   func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Cves            func(childComplexity int) int
+		CvssScore       func(childComplexity int) int
+		CvssVector      func(childComplexity int) int
+		Cwes            func(childComplexity int) int
+		Description     func(childComplexity int) int
+		DueOn           func(childComplexity int) int
+		FirstSeenOn     func(childComplexity int) int
+		FirstTest       func(childComplexity int) int
+		FirstTestID     func(childComplexity int) int
+		History         func(childComplexity int) int
+		Host            func(childComplexity int) int
+		Hostname        func(childComplexity int) int
+		ID              func(childComplexity int) int
+		LastSeenOn      func(childComplexity int) int
+		Measures        func(childComplexity int) int
+		NotSeenSince    func(childComplexity int) int
+		Participation   func(childComplexity int) int
+		ParticipationID func(childComplexity int) int
+		Port            func(childComplexity int) int
+		ReportedScore   func(childComplexity int) int
+		Requirements    func(childComplexity int) int
+		RuleID          func(childComplexity int) int
+		ScoreDisagrees  func(childComplexity int) int
+		Severity        func(childComplexity int) int
+		Solution        func(childComplexity int) int
+		Status          func(childComplexity int) int
+		StatusReason    func(childComplexity int) int
+		Title           func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+	}
+
+	FindingChange struct {
+		Actor      func(childComplexity int) int
+		ActorRole  func(childComplexity int) int
+		ChangedAt  func(childComplexity int) int
+		Finding    func(childComplexity int) int
+		FindingID  func(childComplexity int) int
+		FromStatus func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		Test       func(childComplexity int) int
+		TestID     func(childComplexity int) int
+		ToStatus   func(childComplexity int) int
+		Via        func(childComplexity int) int
+	}
+
+	FindingConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	FindingEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Flag struct {
 		AcknowledgedAt  func(childComplexity int) int
 		AcknowledgedBy  func(childComplexity int) int
@@ -555,6 +620,7 @@ type ComplexityRoot struct {
 		Participation   func(childComplexity int) int
 		ParticipationID func(childComplexity int) int
 		PlannedCost     func(childComplexity int) int
+		Remedies        func(childComplexity int) int
 		Stage           func(childComplexity int) int
 		Status          func(childComplexity int) int
 		Title           func(childComplexity int) int
@@ -600,6 +666,7 @@ type ComplexityRoot struct {
 		AcknowledgeFlag         func(childComplexity int, id pulid.ID) int
 		ApproveStage2           func(childComplexity int, input ApproveStage2Input) int
 		CancelAppointment       func(childComplexity int, input CancelAppointmentInput) int
+		ChangeFindingStatus     func(childComplexity int, input ChangeFindingStatusInput) int
 		CompleteAppointment     func(childComplexity int, id pulid.ID) int
 		CompleteStep            func(childComplexity int, input CompleteStepInput) int
 		ConfirmAppointment      func(childComplexity int, id pulid.ID) int
@@ -615,6 +682,7 @@ type ComplexityRoot struct {
 		ImportBankStatement     func(childComplexity int, input ImportBankStatementInput) int
 		ImportBankStatementFile func(childComplexity int, format bankstatementimport.Format, file graphql.Upload) int
 		ImportCatalog           func(childComplexity int, input ImportCatalogInput) int
+		LinkFinding             func(childComplexity int, input LinkFindingInput) int
 		MatchBankTransaction    func(childComplexity int, bankTransactionID pulid.ID, entryID pulid.ID) int
 		PostDisbursement        func(childComplexity int, input PostDisbursementInput) int
 		RegisterParticipation   func(childComplexity int, input RegisterParticipationInput) int
@@ -645,25 +713,28 @@ type ComplexityRoot struct {
 	}
 
 	Participation struct {
-		Appointments     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
-		Assessments      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AssessmentOrder, where *ent.AssessmentWhereInput) int
-		CreatedAt        func(childComplexity int) int
-		Funding          func(childComplexity int) int
-		ID               func(childComplexity int) int
-		LedgerEntries    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) int
-		Measures         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) int
-		Municipality     func(childComplexity int) int
-		MunicipalityID   func(childComplexity int) int
-		OpenFlags        func(childComplexity int) int
-		Program          func(childComplexity int) int
-		ProgramID        func(childComplexity int) int
-		RegisteredOn     func(childComplexity int) int
-		Status           func(childComplexity int) int
-		Steps            func(childComplexity int) int
-		UnaddressedGaps  func(childComplexity int) int
-		UpdatedAt        func(childComplexity int) int
-		WithdrawalReason func(childComplexity int) int
-		WithdrawnAt      func(childComplexity int) int
+		Appointments        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
+		Assessments         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AssessmentOrder, where *ent.AssessmentWhereInput) int
+		CreatedAt           func(childComplexity int) int
+		Findings            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FindingOrder, where *ent.FindingWhereInput) int
+		Funding             func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		LedgerEntries       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) int
+		Measures            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) int
+		Municipality        func(childComplexity int) int
+		MunicipalityID      func(childComplexity int) int
+		OpenFlags           func(childComplexity int) int
+		Program             func(childComplexity int) int
+		ProgramID           func(childComplexity int) int
+		RegisteredOn        func(childComplexity int) int
+		SecurityTests       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SecurityTestOrder, where *ent.SecurityTestWhereInput) int
+		Status              func(childComplexity int) int
+		Steps               func(childComplexity int) int
+		UnaddressedFindings func(childComplexity int) int
+		UnaddressedGaps     func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+		WithdrawalReason    func(childComplexity int) int
+		WithdrawnAt         func(childComplexity int) int
 	}
 
 	ParticipationConnection struct {
@@ -684,6 +755,7 @@ type ComplexityRoot struct {
 		ID                      func(childComplexity int) int
 		Name                    func(childComplexity int) int
 		Participations          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) int
+		RemediationDays         func(childComplexity int) int
 		Stage1Amount            func(childComplexity int) int
 		Stage2ApprovedOn        func(childComplexity int) int
 		Stage2DecisionReference func(childComplexity int) int
@@ -747,6 +819,7 @@ type ComplexityRoot struct {
 		CalendarFeeds        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) int
 		Catalogs             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CatalogOrder, where *ent.CatalogWhereInput) int
 		Consultants          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) int
+		Findings             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FindingOrder, where *ent.FindingWhereInput) int
 		Flags                func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FlagOrder, where *ent.FlagWhereInput, open *bool) int
 		JobRuns              func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) int
 		LedgerEntries        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) int
@@ -760,6 +833,7 @@ type ComplexityRoot struct {
 		ProgramSecurity      func(childComplexity int, programID pulid.ID, kind types.AssessmentKind) int
 		Programs             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) int
 		Reconciliation       func(childComplexity int, programID pulid.ID, from *time.Time, to *time.Time) int
+		SecurityTests        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SecurityTestOrder, where *ent.SecurityTestWhereInput) int
 		Steps                func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) int
 		Viewer               func(childComplexity int) int
 	}
@@ -805,6 +879,13 @@ type ComplexityRoot struct {
 		UnconfirmedEntries           func(childComplexity int) int
 	}
 
+	RemediationDays struct {
+		Critical func(childComplexity int) int
+		High     func(childComplexity int) int
+		Low      func(childComplexity int) int
+		Medium   func(childComplexity int) int
+	}
+
 	Requirement struct {
 		CreatedAt func(childComplexity int) int
 		Effort    func(childComplexity int) int
@@ -836,6 +917,46 @@ type ComplexityRoot struct {
 		Partial       func(childComplexity int) int
 		Total         func(childComplexity int) int
 		Yes           func(childComplexity int) int
+	}
+
+	SecurityTest struct {
+		Appointment       func(childComplexity int) int
+		AppointmentID     func(childComplexity int) int
+		Consultant        func(childComplexity int) int
+		ConsultantID      func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Findings          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FindingOrder, where *ent.FindingWhereInput) int
+		FindingsAdded     func(childComplexity int) int
+		FindingsNotSeen   func(childComplexity int) int
+		FindingsReopened  func(childComplexity int) int
+		FindingsSeenAgain func(childComplexity int) int
+		Format            func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		Participation     func(childComplexity int) int
+		ParticipationID   func(childComplexity int) int
+		PerformedOn       func(childComplexity int) int
+		ReportName        func(childComplexity int) int
+		ReportSha256      func(childComplexity int) int
+		ReportSize        func(childComplexity int) int
+		Results           func(childComplexity int) int
+		Scope             func(childComplexity int) int
+		Step              func(childComplexity int) int
+		StepID            func(childComplexity int) int
+		Tool              func(childComplexity int) int
+		ToolVersion       func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+	}
+
+	SecurityTestConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SecurityTestEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	StatusCount struct {
@@ -908,6 +1029,11 @@ type CatalogResolver interface {
 type CatalogGroupResolver interface {
 	Requirements(ctx context.Context, obj *ent.CatalogGroup) ([]*ent.Requirement, error)
 }
+type FindingResolver interface {
+	CvssScore(ctx context.Context, obj *ent.Finding) (*float64, error)
+	ReportedScore(ctx context.Context, obj *ent.Finding) (*float64, error)
+	ScoreDisagrees(ctx context.Context, obj *ent.Finding) (bool, error)
+}
 type FundingResolver interface {
 	TotalPaid(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
 	Stage1Remaining(ctx context.Context, obj *ent.FundingAccount) (*decimal.Decimal, error)
@@ -946,6 +1072,8 @@ type MutationResolver interface {
 	CompleteAppointment(ctx context.Context, id pulid.ID) (*ent.Appointment, error)
 	CreateCalendarFeed(ctx context.Context, input CreateCalendarFeedInput) (*CreateCalendarFeedPayload, error)
 	RevokeCalendarFeed(ctx context.Context, id pulid.ID) (*ent.CalendarFeed, error)
+	ChangeFindingStatus(ctx context.Context, input ChangeFindingStatusInput) (*ent.Finding, error)
+	LinkFinding(ctx context.Context, input LinkFindingInput) (*ent.Finding, error)
 	ApproveStage2(ctx context.Context, input ApproveStage2Input) (*ent.Program, error)
 	PostDisbursement(ctx context.Context, input PostDisbursementInput) (*ent.LedgerEntry, error)
 	ReverseDisbursement(ctx context.Context, input ReverseDisbursementInput) (*ent.LedgerEntry, error)
@@ -960,7 +1088,11 @@ type ParticipationResolver interface {
 	Steps(ctx context.Context, obj *ent.Participation) ([]*ent.Step, error)
 
 	UnaddressedGaps(ctx context.Context, obj *ent.Participation) ([]*ent.Answer, error)
+	UnaddressedFindings(ctx context.Context, obj *ent.Participation) ([]*ent.Finding, error)
 	OpenFlags(ctx context.Context, obj *ent.Participation) ([]*ent.Flag, error)
+}
+type ProgramResolver interface {
+	RemediationDays(ctx context.Context, obj *ent.Program) (*types.RemediationDays, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -974,12 +1106,14 @@ type QueryResolver interface {
 	CalendarFeeds(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CalendarFeedOrder, where *ent.CalendarFeedWhereInput) (*ent.CalendarFeedConnection, error)
 	Catalogs(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CatalogOrder, where *ent.CatalogWhereInput) (*ent.CatalogConnection, error)
 	Consultants(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ConsultantOrder, where *ent.ConsultantWhereInput) (*ent.ConsultantConnection, error)
+	Findings(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FindingOrder, where *ent.FindingWhereInput) (*ent.FindingConnection, error)
 	JobRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.JobRunOrder, where *ent.JobRunWhereInput) (*ent.JobRunConnection, error)
 	LedgerEntries(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.LedgerEntryOrder, where *ent.LedgerEntryWhereInput) (*ent.LedgerEntryConnection, error)
 	Measures(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MeasureOrder, where *ent.MeasureWhereInput) (*ent.MeasureConnection, error)
 	Municipalities(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.MunicipalityOrder, where *ent.MunicipalityWhereInput) (*ent.MunicipalityConnection, error)
 	Participations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ParticipationOrder, where *ent.ParticipationWhereInput) (*ent.ParticipationConnection, error)
 	Programs(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProgramOrder, where *ent.ProgramWhereInput) (*ent.ProgramConnection, error)
+	SecurityTests(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SecurityTestOrder, where *ent.SecurityTestWhereInput) (*ent.SecurityTestConnection, error)
 	Steps(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.StepOrder, where *ent.StepWhereInput) (*ent.StepConnection, error)
 	ProgramSecurity(ctx context.Context, programID pulid.ID, kind types.AssessmentKind) (*assessment.Picture, error)
 	ProgramFunding(ctx context.Context, programID pulid.ID) (*ledger.ProgramFunding, error)
@@ -2507,6 +2641,304 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Distribution.Q3(childComplexity), true
 
+	case "Finding.acceptedBy":
+		if e.ComplexityRoot.Finding.AcceptedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.AcceptedBy(childComplexity), true
+	case "Finding.acceptedUntil":
+		if e.ComplexityRoot.Finding.AcceptedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.AcceptedUntil(childComplexity), true
+	case "Finding.createdAt":
+		if e.ComplexityRoot.Finding.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.CreatedAt(childComplexity), true
+	case "Finding.cves":
+		if e.ComplexityRoot.Finding.Cves == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Cves(childComplexity), true
+	case "Finding.cvssScore":
+		if e.ComplexityRoot.Finding.CvssScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.CvssScore(childComplexity), true
+	case "Finding.cvssVector":
+		if e.ComplexityRoot.Finding.CvssVector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.CvssVector(childComplexity), true
+	case "Finding.cwes":
+		if e.ComplexityRoot.Finding.Cwes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Cwes(childComplexity), true
+	case "Finding.description":
+		if e.ComplexityRoot.Finding.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Description(childComplexity), true
+	case "Finding.dueOn":
+		if e.ComplexityRoot.Finding.DueOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.DueOn(childComplexity), true
+	case "Finding.firstSeenOn":
+		if e.ComplexityRoot.Finding.FirstSeenOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.FirstSeenOn(childComplexity), true
+	case "Finding.firstTest":
+		if e.ComplexityRoot.Finding.FirstTest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.FirstTest(childComplexity), true
+	case "Finding.firstTestID":
+		if e.ComplexityRoot.Finding.FirstTestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.FirstTestID(childComplexity), true
+	case "Finding.history":
+		if e.ComplexityRoot.Finding.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.History(childComplexity), true
+	case "Finding.host":
+		if e.ComplexityRoot.Finding.Host == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Host(childComplexity), true
+	case "Finding.hostname":
+		if e.ComplexityRoot.Finding.Hostname == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Hostname(childComplexity), true
+	case "Finding.id":
+		if e.ComplexityRoot.Finding.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.ID(childComplexity), true
+	case "Finding.lastSeenOn":
+		if e.ComplexityRoot.Finding.LastSeenOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.LastSeenOn(childComplexity), true
+	case "Finding.measures":
+		if e.ComplexityRoot.Finding.Measures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Measures(childComplexity), true
+	case "Finding.notSeenSince":
+		if e.ComplexityRoot.Finding.NotSeenSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.NotSeenSince(childComplexity), true
+	case "Finding.participation":
+		if e.ComplexityRoot.Finding.Participation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Participation(childComplexity), true
+	case "Finding.participationID":
+		if e.ComplexityRoot.Finding.ParticipationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.ParticipationID(childComplexity), true
+	case "Finding.port":
+		if e.ComplexityRoot.Finding.Port == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Port(childComplexity), true
+	case "Finding.reportedScore":
+		if e.ComplexityRoot.Finding.ReportedScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.ReportedScore(childComplexity), true
+	case "Finding.requirements":
+		if e.ComplexityRoot.Finding.Requirements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Requirements(childComplexity), true
+	case "Finding.ruleID":
+		if e.ComplexityRoot.Finding.RuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.RuleID(childComplexity), true
+	case "Finding.scoreDisagrees":
+		if e.ComplexityRoot.Finding.ScoreDisagrees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.ScoreDisagrees(childComplexity), true
+	case "Finding.severity":
+		if e.ComplexityRoot.Finding.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Severity(childComplexity), true
+	case "Finding.solution":
+		if e.ComplexityRoot.Finding.Solution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Solution(childComplexity), true
+	case "Finding.status":
+		if e.ComplexityRoot.Finding.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Status(childComplexity), true
+	case "Finding.statusReason":
+		if e.ComplexityRoot.Finding.StatusReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.StatusReason(childComplexity), true
+	case "Finding.title":
+		if e.ComplexityRoot.Finding.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Title(childComplexity), true
+	case "Finding.updatedAt":
+		if e.ComplexityRoot.Finding.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.UpdatedAt(childComplexity), true
+
+	case "FindingChange.actor":
+		if e.ComplexityRoot.FindingChange.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.Actor(childComplexity), true
+	case "FindingChange.actorRole":
+		if e.ComplexityRoot.FindingChange.ActorRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.ActorRole(childComplexity), true
+	case "FindingChange.changedAt":
+		if e.ComplexityRoot.FindingChange.ChangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.ChangedAt(childComplexity), true
+	case "FindingChange.finding":
+		if e.ComplexityRoot.FindingChange.Finding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.Finding(childComplexity), true
+	case "FindingChange.findingID":
+		if e.ComplexityRoot.FindingChange.FindingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.FindingID(childComplexity), true
+	case "FindingChange.fromStatus":
+		if e.ComplexityRoot.FindingChange.FromStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.FromStatus(childComplexity), true
+	case "FindingChange.id":
+		if e.ComplexityRoot.FindingChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.ID(childComplexity), true
+	case "FindingChange.reason":
+		if e.ComplexityRoot.FindingChange.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.Reason(childComplexity), true
+	case "FindingChange.test":
+		if e.ComplexityRoot.FindingChange.Test == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.Test(childComplexity), true
+	case "FindingChange.testID":
+		if e.ComplexityRoot.FindingChange.TestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.TestID(childComplexity), true
+	case "FindingChange.toStatus":
+		if e.ComplexityRoot.FindingChange.ToStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.ToStatus(childComplexity), true
+	case "FindingChange.via":
+		if e.ComplexityRoot.FindingChange.Via == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingChange.Via(childComplexity), true
+
+	case "FindingConnection.edges":
+		if e.ComplexityRoot.FindingConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingConnection.Edges(childComplexity), true
+	case "FindingConnection.pageInfo":
+		if e.ComplexityRoot.FindingConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingConnection.PageInfo(childComplexity), true
+	case "FindingConnection.totalCount":
+		if e.ComplexityRoot.FindingConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingConnection.TotalCount(childComplexity), true
+
+	case "FindingEdge.cursor":
+		if e.ComplexityRoot.FindingEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingEdge.Cursor(childComplexity), true
+	case "FindingEdge.node":
+		if e.ComplexityRoot.FindingEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingEdge.Node(childComplexity), true
+
 	case "Flag.acknowledgedAt":
 		if e.ComplexityRoot.Flag.AcknowledgedAt == nil {
 			break
@@ -3049,6 +3481,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Measure.PlannedCost(childComplexity), true
+	case "Measure.remedies":
+		if e.ComplexityRoot.Measure.Remedies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Measure.Remedies(childComplexity), true
 	case "Measure.stage":
 		if e.ComplexityRoot.Measure.Stage == nil {
 			break
@@ -3237,6 +3675,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelAppointment(childComplexity, args["input"].(CancelAppointmentInput)), true
+	case "Mutation.changeFindingStatus":
+		if e.ComplexityRoot.Mutation.ChangeFindingStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeFindingStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeFindingStatus(childComplexity, args["input"].(ChangeFindingStatusInput)), true
 	case "Mutation.completeAppointment":
 		if e.ComplexityRoot.Mutation.CompleteAppointment == nil {
 			break
@@ -3402,6 +3851,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportCatalog(childComplexity, args["input"].(ImportCatalogInput)), true
+	case "Mutation.linkFinding":
+		if e.ComplexityRoot.Mutation.LinkFinding == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkFinding_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkFinding(childComplexity, args["input"].(LinkFindingInput)), true
 	case "Mutation.matchBankTransaction":
 		if e.ComplexityRoot.Mutation.MatchBankTransaction == nil {
 			break
@@ -3676,6 +4136,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Participation.CreatedAt(childComplexity), true
+	case "Participation.findings":
+		if e.ComplexityRoot.Participation.Findings == nil {
+			break
+		}
+
+		args, err := ec.field_Participation_findings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Participation.Findings(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.FindingOrder), args["where"].(*ent.FindingWhereInput)), true
 	case "Participation.funding":
 		if e.ComplexityRoot.Participation.Funding == nil {
 			break
@@ -3746,6 +4217,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Participation.RegisteredOn(childComplexity), true
+	case "Participation.securityTests":
+		if e.ComplexityRoot.Participation.SecurityTests == nil {
+			break
+		}
+
+		args, err := ec.field_Participation_securityTests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Participation.SecurityTests(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.SecurityTestOrder), args["where"].(*ent.SecurityTestWhereInput)), true
 	case "Participation.status":
 		if e.ComplexityRoot.Participation.Status == nil {
 			break
@@ -3758,6 +4240,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Participation.Steps(childComplexity), true
+	case "Participation.unaddressedFindings":
+		if e.ComplexityRoot.Participation.UnaddressedFindings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Participation.UnaddressedFindings(childComplexity), true
 	case "Participation.unaddressedGaps":
 		if e.ComplexityRoot.Participation.UnaddressedGaps == nil {
 			break
@@ -3856,6 +4344,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Program.Participations(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ParticipationOrder), args["where"].(*ent.ParticipationWhereInput)), true
+	case "Program.remediationDays":
+		if e.ComplexityRoot.Program.RemediationDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Program.RemediationDays(childComplexity), true
 	case "Program.stage1Amount":
 		if e.ComplexityRoot.Program.Stage1Amount == nil {
 			break
@@ -4177,6 +4671,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Consultants(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ConsultantOrder), args["where"].(*ent.ConsultantWhereInput)), true
+	case "Query.findings":
+		if e.ComplexityRoot.Query.Findings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_findings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Findings(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.FindingOrder), args["where"].(*ent.FindingWhereInput)), true
 	case "Query.flags":
 		if e.ComplexityRoot.Query.Flags == nil {
 			break
@@ -4321,6 +4826,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Reconciliation(childComplexity, args["programID"].(pulid.ID), args["from"].(*time.Time), args["to"].(*time.Time)), true
+	case "Query.securityTests":
+		if e.ComplexityRoot.Query.SecurityTests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_securityTests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SecurityTests(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.SecurityTestOrder), args["where"].(*ent.SecurityTestWhereInput)), true
 	case "Query.steps":
 		if e.ComplexityRoot.Query.Steps == nil {
 			break
@@ -4500,6 +5016,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReconciliationTotals.UnconfirmedEntries(childComplexity), true
 
+	case "RemediationDays.critical":
+		if e.ComplexityRoot.RemediationDays.Critical == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemediationDays.Critical(childComplexity), true
+	case "RemediationDays.high":
+		if e.ComplexityRoot.RemediationDays.High == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemediationDays.High(childComplexity), true
+	case "RemediationDays.low":
+		if e.ComplexityRoot.RemediationDays.Low == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemediationDays.Low(childComplexity), true
+	case "RemediationDays.medium":
+		if e.ComplexityRoot.RemediationDays.Medium == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemediationDays.Medium(childComplexity), true
+
 	case "Requirement.createdAt":
 		if e.ComplexityRoot.Requirement.CreatedAt == nil {
 			break
@@ -4646,6 +5187,200 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Score.Yes(childComplexity), true
+
+	case "SecurityTest.appointment":
+		if e.ComplexityRoot.SecurityTest.Appointment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.Appointment(childComplexity), true
+	case "SecurityTest.appointmentID":
+		if e.ComplexityRoot.SecurityTest.AppointmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.AppointmentID(childComplexity), true
+	case "SecurityTest.consultant":
+		if e.ComplexityRoot.SecurityTest.Consultant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.Consultant(childComplexity), true
+	case "SecurityTest.consultantID":
+		if e.ComplexityRoot.SecurityTest.ConsultantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.ConsultantID(childComplexity), true
+	case "SecurityTest.createdAt":
+		if e.ComplexityRoot.SecurityTest.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.CreatedAt(childComplexity), true
+	case "SecurityTest.findings":
+		if e.ComplexityRoot.SecurityTest.Findings == nil {
+			break
+		}
+
+		args, err := ec.field_SecurityTest_findings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.SecurityTest.Findings(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.FindingOrder), args["where"].(*ent.FindingWhereInput)), true
+	case "SecurityTest.findingsAdded":
+		if e.ComplexityRoot.SecurityTest.FindingsAdded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.FindingsAdded(childComplexity), true
+	case "SecurityTest.findingsNotSeen":
+		if e.ComplexityRoot.SecurityTest.FindingsNotSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.FindingsNotSeen(childComplexity), true
+	case "SecurityTest.findingsReopened":
+		if e.ComplexityRoot.SecurityTest.FindingsReopened == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.FindingsReopened(childComplexity), true
+	case "SecurityTest.findingsSeenAgain":
+		if e.ComplexityRoot.SecurityTest.FindingsSeenAgain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.FindingsSeenAgain(childComplexity), true
+	case "SecurityTest.format":
+		if e.ComplexityRoot.SecurityTest.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.Format(childComplexity), true
+	case "SecurityTest.id":
+		if e.ComplexityRoot.SecurityTest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.ID(childComplexity), true
+	case "SecurityTest.kind":
+		if e.ComplexityRoot.SecurityTest.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.Kind(childComplexity), true
+	case "SecurityTest.participation":
+		if e.ComplexityRoot.SecurityTest.Participation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.Participation(childComplexity), true
+	case "SecurityTest.participationID":
+		if e.ComplexityRoot.SecurityTest.ParticipationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.ParticipationID(childComplexity), true
+	case "SecurityTest.performedOn":
+		if e.ComplexityRoot.SecurityTest.PerformedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.PerformedOn(childComplexity), true
+	case "SecurityTest.reportName":
+		if e.ComplexityRoot.SecurityTest.ReportName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.ReportName(childComplexity), true
+	case "SecurityTest.reportSha256":
+		if e.ComplexityRoot.SecurityTest.ReportSha256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.ReportSha256(childComplexity), true
+	case "SecurityTest.reportSize":
+		if e.ComplexityRoot.SecurityTest.ReportSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.ReportSize(childComplexity), true
+	case "SecurityTest.results":
+		if e.ComplexityRoot.SecurityTest.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.Results(childComplexity), true
+	case "SecurityTest.scope":
+		if e.ComplexityRoot.SecurityTest.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.Scope(childComplexity), true
+	case "SecurityTest.step":
+		if e.ComplexityRoot.SecurityTest.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.Step(childComplexity), true
+	case "SecurityTest.stepID":
+		if e.ComplexityRoot.SecurityTest.StepID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.StepID(childComplexity), true
+	case "SecurityTest.tool":
+		if e.ComplexityRoot.SecurityTest.Tool == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.Tool(childComplexity), true
+	case "SecurityTest.toolVersion":
+		if e.ComplexityRoot.SecurityTest.ToolVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.ToolVersion(childComplexity), true
+	case "SecurityTest.updatedAt":
+		if e.ComplexityRoot.SecurityTest.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTest.UpdatedAt(childComplexity), true
+
+	case "SecurityTestConnection.edges":
+		if e.ComplexityRoot.SecurityTestConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTestConnection.Edges(childComplexity), true
+	case "SecurityTestConnection.pageInfo":
+		if e.ComplexityRoot.SecurityTestConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTestConnection.PageInfo(childComplexity), true
+	case "SecurityTestConnection.totalCount":
+		if e.ComplexityRoot.SecurityTestConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTestConnection.TotalCount(childComplexity), true
+
+	case "SecurityTestEdge.cursor":
+		if e.ComplexityRoot.SecurityTestEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTestEdge.Cursor(childComplexity), true
+	case "SecurityTestEdge.node":
+		if e.ComplexityRoot.SecurityTestEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityTestEdge.Node(childComplexity), true
 
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
@@ -4856,6 +5591,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CatalogGroupWhereInput", ec.unmarshalInputCatalogGroupWhereInput),
 			graphql.NewInputUnmarshaler("CatalogOrder", ec.unmarshalInputCatalogOrder),
 			graphql.NewInputUnmarshaler("CatalogWhereInput", ec.unmarshalInputCatalogWhereInput),
+			graphql.NewInputUnmarshaler("ChangeFindingStatusInput", ec.unmarshalInputChangeFindingStatusInput),
 			graphql.NewInputUnmarshaler("CompleteStepInput", ec.unmarshalInputCompleteStepInput),
 			graphql.NewInputUnmarshaler("ConsultantOrder", ec.unmarshalInputConsultantOrder),
 			graphql.NewInputUnmarshaler("ConsultantWhereInput", ec.unmarshalInputConsultantWhereInput),
@@ -4866,6 +5602,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateMeasureInput", ec.unmarshalInputCreateMeasureInput),
 			graphql.NewInputUnmarshaler("CreateMunicipalityInput", ec.unmarshalInputCreateMunicipalityInput),
 			graphql.NewInputUnmarshaler("CreateProgramInput", ec.unmarshalInputCreateProgramInput),
+			graphql.NewInputUnmarshaler("FindingChangeOrder", ec.unmarshalInputFindingChangeOrder),
+			graphql.NewInputUnmarshaler("FindingChangeWhereInput", ec.unmarshalInputFindingChangeWhereInput),
+			graphql.NewInputUnmarshaler("FindingOrder", ec.unmarshalInputFindingOrder),
+			graphql.NewInputUnmarshaler("FindingWhereInput", ec.unmarshalInputFindingWhereInput),
 			graphql.NewInputUnmarshaler("FlagOrder", ec.unmarshalInputFlagOrder),
 			graphql.NewInputUnmarshaler("FlagWhereInput", ec.unmarshalInputFlagWhereInput),
 			graphql.NewInputUnmarshaler("ImportAssessmentInput", ec.unmarshalInputImportAssessmentInput),
@@ -4875,6 +5615,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("JobRunWhereInput", ec.unmarshalInputJobRunWhereInput),
 			graphql.NewInputUnmarshaler("LedgerEntryOrder", ec.unmarshalInputLedgerEntryOrder),
 			graphql.NewInputUnmarshaler("LedgerEntryWhereInput", ec.unmarshalInputLedgerEntryWhereInput),
+			graphql.NewInputUnmarshaler("LinkFindingInput", ec.unmarshalInputLinkFindingInput),
 			graphql.NewInputUnmarshaler("MeasureOrder", ec.unmarshalInputMeasureOrder),
 			graphql.NewInputUnmarshaler("MeasureWhereInput", ec.unmarshalInputMeasureWhereInput),
 			graphql.NewInputUnmarshaler("MunicipalityOrder", ec.unmarshalInputMunicipalityOrder),
@@ -4891,6 +5632,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReverseDisbursementInput", ec.unmarshalInputReverseDisbursementInput),
 			graphql.NewInputUnmarshaler("SaveAnswersInput", ec.unmarshalInputSaveAnswersInput),
 			graphql.NewInputUnmarshaler("ScheduleAppointmentInput", ec.unmarshalInputScheduleAppointmentInput),
+			graphql.NewInputUnmarshaler("SecurityTestOrder", ec.unmarshalInputSecurityTestOrder),
+			graphql.NewInputUnmarshaler("SecurityTestWhereInput", ec.unmarshalInputSecurityTestWhereInput),
 			graphql.NewInputUnmarshaler("StepOrder", ec.unmarshalInputStepOrder),
 			graphql.NewInputUnmarshaler("StepTemplateItemInput", ec.unmarshalInputStepTemplateItemInput),
 			graphql.NewInputUnmarshaler("StepWhereInput", ec.unmarshalInputStepWhereInput),
@@ -4974,7 +5717,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "assessment.graphql" "calendar.graphql" "ent.graphql" "ledger.graphql" "monitoring.graphql" "reconciliation.graphql" "schema.graphql"
+//go:embed "assessment.graphql" "calendar.graphql" "ent.graphql" "finding.graphql" "ledger.graphql" "monitoring.graphql" "reconciliation.graphql" "schema.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4989,6 +5732,7 @@ var sources = []*ast.Source{
 	{Name: "assessment.graphql", Input: sourceData("assessment.graphql"), BuiltIn: false},
 	{Name: "calendar.graphql", Input: sourceData("calendar.graphql"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
+	{Name: "finding.graphql", Input: sourceData("finding.graphql"), BuiltIn: false},
 	{Name: "ledger.graphql", Input: sourceData("ledger.graphql"), BuiltIn: false},
 	{Name: "monitoring.graphql", Input: sourceData("monitoring.graphql"), BuiltIn: false},
 	{Name: "reconciliation.graphql", Input: sourceData("reconciliation.graphql"), BuiltIn: false},
@@ -5716,6 +6460,128 @@ func (ec *executionContext) childFields_Distribution(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type Distribution", field.Name)
 }
 
+func (ec *executionContext) childFields_Finding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Finding_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Finding_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Finding_updatedAt(ctx, field)
+	case "participationID":
+		return ec.fieldContext_Finding_participationID(ctx, field)
+	case "firstTestID":
+		return ec.fieldContext_Finding_firstTestID(ctx, field)
+	case "ruleID":
+		return ec.fieldContext_Finding_ruleID(ctx, field)
+	case "host":
+		return ec.fieldContext_Finding_host(ctx, field)
+	case "hostname":
+		return ec.fieldContext_Finding_hostname(ctx, field)
+	case "port":
+		return ec.fieldContext_Finding_port(ctx, field)
+	case "title":
+		return ec.fieldContext_Finding_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Finding_description(ctx, field)
+	case "solution":
+		return ec.fieldContext_Finding_solution(ctx, field)
+	case "severity":
+		return ec.fieldContext_Finding_severity(ctx, field)
+	case "cvssVector":
+		return ec.fieldContext_Finding_cvssVector(ctx, field)
+	case "cves":
+		return ec.fieldContext_Finding_cves(ctx, field)
+	case "cwes":
+		return ec.fieldContext_Finding_cwes(ctx, field)
+	case "firstSeenOn":
+		return ec.fieldContext_Finding_firstSeenOn(ctx, field)
+	case "lastSeenOn":
+		return ec.fieldContext_Finding_lastSeenOn(ctx, field)
+	case "notSeenSince":
+		return ec.fieldContext_Finding_notSeenSince(ctx, field)
+	case "status":
+		return ec.fieldContext_Finding_status(ctx, field)
+	case "dueOn":
+		return ec.fieldContext_Finding_dueOn(ctx, field)
+	case "statusReason":
+		return ec.fieldContext_Finding_statusReason(ctx, field)
+	case "acceptedBy":
+		return ec.fieldContext_Finding_acceptedBy(ctx, field)
+	case "acceptedUntil":
+		return ec.fieldContext_Finding_acceptedUntil(ctx, field)
+	case "participation":
+		return ec.fieldContext_Finding_participation(ctx, field)
+	case "firstTest":
+		return ec.fieldContext_Finding_firstTest(ctx, field)
+	case "requirements":
+		return ec.fieldContext_Finding_requirements(ctx, field)
+	case "measures":
+		return ec.fieldContext_Finding_measures(ctx, field)
+	case "history":
+		return ec.fieldContext_Finding_history(ctx, field)
+	case "cvssScore":
+		return ec.fieldContext_Finding_cvssScore(ctx, field)
+	case "reportedScore":
+		return ec.fieldContext_Finding_reportedScore(ctx, field)
+	case "scoreDisagrees":
+		return ec.fieldContext_Finding_scoreDisagrees(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Finding", field.Name)
+}
+
+func (ec *executionContext) childFields_FindingChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FindingChange_id(ctx, field)
+	case "findingID":
+		return ec.fieldContext_FindingChange_findingID(ctx, field)
+	case "fromStatus":
+		return ec.fieldContext_FindingChange_fromStatus(ctx, field)
+	case "toStatus":
+		return ec.fieldContext_FindingChange_toStatus(ctx, field)
+	case "reason":
+		return ec.fieldContext_FindingChange_reason(ctx, field)
+	case "via":
+		return ec.fieldContext_FindingChange_via(ctx, field)
+	case "testID":
+		return ec.fieldContext_FindingChange_testID(ctx, field)
+	case "actor":
+		return ec.fieldContext_FindingChange_actor(ctx, field)
+	case "actorRole":
+		return ec.fieldContext_FindingChange_actorRole(ctx, field)
+	case "changedAt":
+		return ec.fieldContext_FindingChange_changedAt(ctx, field)
+	case "finding":
+		return ec.fieldContext_FindingChange_finding(ctx, field)
+	case "test":
+		return ec.fieldContext_FindingChange_test(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FindingChange", field.Name)
+}
+
+func (ec *executionContext) childFields_FindingConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FindingConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FindingConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_FindingConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FindingConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FindingEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_FindingEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_FindingEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FindingEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Flag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5986,6 +6852,8 @@ func (ec *executionContext) childFields_Measure(ctx context.Context, field graph
 		return ec.fieldContext_Measure_participation(ctx, field)
 	case "addresses":
 		return ec.fieldContext_Measure_addresses(ctx, field)
+	case "remedies":
+		return ec.fieldContext_Measure_remedies(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Measure", field.Name)
 }
@@ -6110,8 +6978,14 @@ func (ec *executionContext) childFields_Participation(ctx context.Context, field
 		return ec.fieldContext_Participation_ledgerEntries(ctx, field)
 	case "assessments":
 		return ec.fieldContext_Participation_assessments(ctx, field)
+	case "securityTests":
+		return ec.fieldContext_Participation_securityTests(ctx, field)
+	case "findings":
+		return ec.fieldContext_Participation_findings(ctx, field)
 	case "unaddressedGaps":
 		return ec.fieldContext_Participation_unaddressedGaps(ctx, field)
+	case "unaddressedFindings":
+		return ec.fieldContext_Participation_unaddressedFindings(ctx, field)
 	case "openFlags":
 		return ec.fieldContext_Participation_openFlags(ctx, field)
 	}
@@ -6170,6 +7044,8 @@ func (ec *executionContext) childFields_Program(ctx context.Context, field graph
 		return ec.fieldContext_Program_timeZone(ctx, field)
 	case "stepTemplate":
 		return ec.fieldContext_Program_stepTemplate(ctx, field)
+	case "remediationDays":
+		return ec.fieldContext_Program_remediationDays(ctx, field)
 	case "participations":
 		return ec.fieldContext_Program_participations(ctx, field)
 	}
@@ -6342,6 +7218,20 @@ func (ec *executionContext) childFields_ReconciliationTotals(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type ReconciliationTotals", field.Name)
 }
 
+func (ec *executionContext) childFields_RemediationDays(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "critical":
+		return ec.fieldContext_RemediationDays_critical(ctx, field)
+	case "high":
+		return ec.fieldContext_RemediationDays_high(ctx, field)
+	case "medium":
+		return ec.fieldContext_RemediationDays_medium(ctx, field)
+	case "low":
+		return ec.fieldContext_RemediationDays_low(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemediationDays", field.Name)
+}
+
 func (ec *executionContext) childFields_Requirement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6406,6 +7296,86 @@ func (ec *executionContext) childFields_Score(ctx context.Context, field graphql
 		return ec.fieldContext_Score_complete(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Score", field.Name)
+}
+
+func (ec *executionContext) childFields_SecurityTest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SecurityTest_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SecurityTest_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SecurityTest_updatedAt(ctx, field)
+	case "participationID":
+		return ec.fieldContext_SecurityTest_participationID(ctx, field)
+	case "kind":
+		return ec.fieldContext_SecurityTest_kind(ctx, field)
+	case "tool":
+		return ec.fieldContext_SecurityTest_tool(ctx, field)
+	case "toolVersion":
+		return ec.fieldContext_SecurityTest_toolVersion(ctx, field)
+	case "performedOn":
+		return ec.fieldContext_SecurityTest_performedOn(ctx, field)
+	case "consultantID":
+		return ec.fieldContext_SecurityTest_consultantID(ctx, field)
+	case "appointmentID":
+		return ec.fieldContext_SecurityTest_appointmentID(ctx, field)
+	case "stepID":
+		return ec.fieldContext_SecurityTest_stepID(ctx, field)
+	case "scope":
+		return ec.fieldContext_SecurityTest_scope(ctx, field)
+	case "format":
+		return ec.fieldContext_SecurityTest_format(ctx, field)
+	case "reportName":
+		return ec.fieldContext_SecurityTest_reportName(ctx, field)
+	case "reportSha256":
+		return ec.fieldContext_SecurityTest_reportSha256(ctx, field)
+	case "reportSize":
+		return ec.fieldContext_SecurityTest_reportSize(ctx, field)
+	case "results":
+		return ec.fieldContext_SecurityTest_results(ctx, field)
+	case "findingsAdded":
+		return ec.fieldContext_SecurityTest_findingsAdded(ctx, field)
+	case "findingsSeenAgain":
+		return ec.fieldContext_SecurityTest_findingsSeenAgain(ctx, field)
+	case "findingsReopened":
+		return ec.fieldContext_SecurityTest_findingsReopened(ctx, field)
+	case "findingsNotSeen":
+		return ec.fieldContext_SecurityTest_findingsNotSeen(ctx, field)
+	case "participation":
+		return ec.fieldContext_SecurityTest_participation(ctx, field)
+	case "consultant":
+		return ec.fieldContext_SecurityTest_consultant(ctx, field)
+	case "appointment":
+		return ec.fieldContext_SecurityTest_appointment(ctx, field)
+	case "step":
+		return ec.fieldContext_SecurityTest_step(ctx, field)
+	case "findings":
+		return ec.fieldContext_SecurityTest_findings(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SecurityTest", field.Name)
+}
+
+func (ec *executionContext) childFields_SecurityTestConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SecurityTestConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SecurityTestConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SecurityTestConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SecurityTestConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SecurityTestEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SecurityTestEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SecurityTestEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SecurityTestEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6880,6 +7850,20 @@ func (ec *executionContext) field_Mutation_cancelAppointment_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changeFindingStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ChangeFindingStatusInput, error) {
+			return ec.unmarshalNChangeFindingStatusInput2sicherkommunalᚋgraphᚐChangeFindingStatusInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_completeAppointment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7090,6 +8074,20 @@ func (ec *executionContext) field_Mutation_importCatalog_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ImportCatalogInput, error) {
 			return ec.unmarshalNImportCatalogInput2sicherkommunalᚋgraphᚐImportCatalogInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_linkFinding_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (LinkFindingInput, error) {
+			return ec.unmarshalNLinkFindingInput2sicherkommunalᚋgraphᚐLinkFindingInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7550,6 +8548,60 @@ func (ec *executionContext) field_Participation_assessments_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Participation_findings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.FindingOrder, error) {
+			return ec.unmarshalOFindingOrder2ᚖsicherkommunalᚋentᚐFindingOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.FindingWhereInput, error) {
+			return ec.unmarshalOFindingWhereInput2ᚖsicherkommunalᚋentᚐFindingWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Participation_ledgerEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7650,6 +8702,60 @@ func (ec *executionContext) field_Participation_measures_args(ctx context.Contex
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.MeasureWhereInput, error) {
 			return ec.unmarshalOMeasureWhereInput2ᚖsicherkommunalᚋentᚐMeasureWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Participation_securityTests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.SecurityTestOrder, error) {
+			return ec.unmarshalOSecurityTestOrder2ᚖsicherkommunalᚋentᚐSecurityTestOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.SecurityTestWhereInput, error) {
+			return ec.unmarshalOSecurityTestWhereInput2ᚖsicherkommunalᚋentᚐSecurityTestWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8212,6 +9318,60 @@ func (ec *executionContext) field_Query_consultants_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_findings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.FindingOrder, error) {
+			return ec.unmarshalOFindingOrder2ᚖsicherkommunalᚋentᚐFindingOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.FindingWhereInput, error) {
+			return ec.unmarshalOFindingWhereInput2ᚖsicherkommunalᚋentᚐFindingWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_flags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8706,6 +9866,60 @@ func (ec *executionContext) field_Query_reconciliation_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_securityTests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.SecurityTestOrder, error) {
+			return ec.unmarshalOSecurityTestOrder2ᚖsicherkommunalᚋentᚐSecurityTestOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.SecurityTestWhereInput, error) {
+			return ec.unmarshalOSecurityTestWhereInput2ᚖsicherkommunalᚋentᚐSecurityTestWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_steps_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8752,6 +9966,60 @@ func (ec *executionContext) field_Query_steps_args(ctx context.Context, rawArgs 
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.StepWhereInput, error) {
 			return ec.unmarshalOStepWhereInput2ᚖsicherkommunalᚋentᚐStepWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_SecurityTest_findings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.FindingOrder, error) {
+			return ec.unmarshalOFindingOrder2ᚖsicherkommunalᚋentᚐFindingOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.FindingWhereInput, error) {
+			return ec.unmarshalOFindingWhereInput2ᚖsicherkommunalᚋentᚐFindingWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -14998,6 +16266,1223 @@ func (ec *executionContext) fieldContext_Distribution_max(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Distribution", field, false, false, "Decimal")
 }
 
+func (ec *executionContext) _Finding_id(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Finding_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Finding_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Finding_participationID(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_participationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParticipationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_participationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Finding_firstTestID(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_firstTestID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstTestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_firstTestID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Finding_ruleID(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_ruleID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_ruleID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_host(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_host(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Host, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_host(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_hostname(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_hostname(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hostname, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_hostname(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_port(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_port(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Port, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_port(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_title(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_description(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_solution(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_solution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Solution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_solution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_severity(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.Severity) graphql.Marshaler {
+			return ec.marshalNSeverity2sicherkommunalᚋentᚋschemaᚋtypesᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _Finding_cvssVector(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_cvssVector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CvssVector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_cvssVector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_cves(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_cves(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cves, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_cves(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_cwes(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_cwes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cwes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_cwes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_firstSeenOn(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_firstSeenOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeenOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_firstSeenOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Finding_lastSeenOn(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_lastSeenOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeenOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_lastSeenOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Finding_notSeenSince(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_notSeenSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotSeenSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_notSeenSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Finding_status(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.FindingStatus) graphql.Marshaler {
+			return ec.marshalNFindingStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "FindingStatus")
+}
+
+func (ec *executionContext) _Finding_dueOn(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_dueOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_dueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Finding_statusReason(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_statusReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_statusReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_acceptedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_acceptedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_acceptedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "String")
+}
+
+func (ec *executionContext) _Finding_acceptedUntil(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_acceptedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptedUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_acceptedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Finding_participation(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_participation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Participation) graphql.Marshaler {
+			return ec.marshalNParticipation2ᚖsicherkommunalᚋentᚐParticipation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_participation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Finding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Finding_firstTest(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_firstTest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstTest(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SecurityTest) graphql.Marshaler {
+			return ec.marshalNSecurityTest2ᚖsicherkommunalᚋentᚐSecurityTest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_firstTest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Finding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecurityTest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Finding_requirements(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_requirements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requirements(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Requirement) graphql.Marshaler {
+			return ec.marshalORequirement2ᚕᚖsicherkommunalᚋentᚐRequirementᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_requirements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Finding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Requirement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Finding_measures(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_measures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measures(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Measure) graphql.Marshaler {
+			return ec.marshalOMeasure2ᚕᚖsicherkommunalᚋentᚐMeasureᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_measures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Finding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Measure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Finding_history(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.FindingChange) graphql.Marshaler {
+			return ec.marshalOFindingChange2ᚕᚖsicherkommunalᚋentᚐFindingChangeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Finding",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FindingChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Finding_cvssScore(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_cvssScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Finding().CvssScore(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_cvssScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Finding_reportedScore(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_reportedScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Finding().ReportedScore(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_reportedScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Finding_scoreDisagrees(ctx context.Context, field graphql.CollectedField, obj *ent.Finding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Finding_scoreDisagrees(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Finding().ScoreDisagrees(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Finding_scoreDisagrees(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Finding", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _FindingChange_id(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FindingChange_findingID(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_findingID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FindingID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_findingID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FindingChange_fromStatus(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_fromStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *types.FindingStatus) graphql.Marshaler {
+			return ec.marshalOFindingStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_fromStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingChange", field, false, false, "FindingStatus")
+}
+
+func (ec *executionContext) _FindingChange_toStatus(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_toStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.FindingStatus) graphql.Marshaler {
+			return ec.marshalNFindingStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_toStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingChange", field, false, false, "FindingStatus")
+}
+
+func (ec *executionContext) _FindingChange_reason(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _FindingChange_via(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_via(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Via, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v findingchange.Via) graphql.Marshaler {
+			return ec.marshalNFindingChangeVia2sicherkommunalᚋentᚋfindingchangeᚐVia(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_via(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingChange", field, false, false, "FindingChangeVia")
+}
+
+func (ec *executionContext) _FindingChange_testID(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_testID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_testID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FindingChange_actor(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _FindingChange_actorRole(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_actorRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorRole, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.Role) graphql.Marshaler {
+			return ec.marshalNRole2sicherkommunalᚋentᚋschemaᚋtypesᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_actorRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingChange", field, false, false, "Role")
+}
+
+func (ec *executionContext) _FindingChange_changedAt(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_changedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_changedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingChange", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FindingChange_finding(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_finding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Finding(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Finding) graphql.Marshaler {
+			return ec.marshalNFinding2ᚖsicherkommunalᚋentᚐFinding(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_finding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FindingChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Finding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FindingChange_test(ctx context.Context, field graphql.CollectedField, obj *ent.FindingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingChange_test(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Test(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SecurityTest) graphql.Marshaler {
+			return ec.marshalOSecurityTest2ᚖsicherkommunalᚋentᚐSecurityTest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FindingChange_test(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FindingChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecurityTest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FindingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.FindingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.FindingEdge) graphql.Marshaler {
+			return ec.marshalOFindingEdge2ᚕᚖsicherkommunalᚋentᚐFindingEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FindingConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FindingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FindingEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FindingConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.FindingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FindingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FindingConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.FindingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FindingEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.FindingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Finding) graphql.Marshaler {
+			return ec.marshalOFinding2ᚖsicherkommunalᚋentᚐFinding(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FindingEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FindingEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Finding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FindingEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.FindingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FindingEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FindingEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FindingEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _Flag_id(ctx context.Context, field graphql.CollectedField, obj *ent.Flag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17321,6 +19806,38 @@ func (ec *executionContext) fieldContext_Measure_addresses(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Measure_remedies(ctx context.Context, field graphql.CollectedField, obj *ent.Measure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Measure_remedies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remedies(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Finding) graphql.Marshaler {
+			return ec.marshalOFinding2ᚕᚖsicherkommunalᚋentᚐFindingᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Measure_remedies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Measure",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Finding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MeasureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19132,6 +21649,94 @@ func (ec *executionContext) fieldContext_Mutation_revokeCalendarFeed(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_changeFindingStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeFindingStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeFindingStatus(ctx, fc.Args["input"].(ChangeFindingStatusInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Finding) graphql.Marshaler {
+			return ec.marshalNFinding2ᚖsicherkommunalᚋentᚐFinding(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeFindingStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Finding(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeFindingStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_linkFinding(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_linkFinding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LinkFinding(ctx, fc.Args["input"].(LinkFindingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Finding) graphql.Marshaler {
+			return ec.marshalNFinding2ᚖsicherkommunalᚋentᚐFinding(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_linkFinding(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Finding(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_linkFinding_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_approveStage2(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20131,6 +22736,94 @@ func (ec *executionContext) fieldContext_Participation_assessments(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Participation_securityTests(ctx context.Context, field graphql.CollectedField, obj *ent.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_securityTests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.SecurityTests(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.SecurityTestOrder), fc.Args["where"].(*ent.SecurityTestWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SecurityTestConnection) graphql.Marshaler {
+			return ec.marshalNSecurityTestConnection2ᚖsicherkommunalᚋentᚐSecurityTestConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_securityTests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Participation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecurityTestConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Participation_securityTests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Participation_findings(ctx context.Context, field graphql.CollectedField, obj *ent.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_findings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Findings(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.FindingOrder), fc.Args["where"].(*ent.FindingWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FindingConnection) graphql.Marshaler {
+			return ec.marshalNFindingConnection2ᚖsicherkommunalᚋentᚐFindingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_findings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Participation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FindingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Participation_findings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Participation_unaddressedGaps(ctx context.Context, field graphql.CollectedField, obj *ent.Participation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20158,6 +22851,38 @@ func (ec *executionContext) fieldContext_Participation_unaddressedGaps(_ context
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Answer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Participation_unaddressedFindings(ctx context.Context, field graphql.CollectedField, obj *ent.Participation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Participation_unaddressedFindings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Participation().UnaddressedFindings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Finding) graphql.Marshaler {
+			return ec.marshalNFinding2ᚕᚖsicherkommunalᚋentᚐFindingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Participation_unaddressedFindings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Participation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Finding(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20663,6 +23388,38 @@ func (ec *executionContext) fieldContext_Program_stepTemplate(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_StepTemplateItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Program_remediationDays(ctx context.Context, field graphql.CollectedField, obj *ent.Program) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Program_remediationDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Program().RemediationDays(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *types.RemediationDays) graphql.Marshaler {
+			return ec.marshalORemediationDays2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐRemediationDays(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Program_remediationDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Program",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemediationDays(ctx, field)
 		},
 	}
 	return fc, nil
@@ -21943,6 +24700,50 @@ func (ec *executionContext) fieldContext_Query_consultants(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_findings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_findings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Findings(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.FindingOrder), fc.Args["where"].(*ent.FindingWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FindingConnection) graphql.Marshaler {
+			return ec.marshalNFindingConnection2ᚖsicherkommunalᚋentᚐFindingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_findings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FindingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_findings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_jobRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22201,6 +25002,50 @@ func (ec *executionContext) fieldContext_Query_programs(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_programs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_securityTests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_securityTests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SecurityTests(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.SecurityTestOrder), fc.Args["where"].(*ent.SecurityTestWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SecurityTestConnection) graphql.Marshaler {
+			return ec.marshalNSecurityTestConnection2ᚖsicherkommunalᚋentᚐSecurityTestConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_securityTests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecurityTestConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_securityTests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23294,6 +26139,98 @@ func (ec *executionContext) fieldContext_ReconciliationTotals_unattributedBankTr
 	return graphql.NewScalarFieldContext("ReconciliationTotals", field, false, false, "Int")
 }
 
+func (ec *executionContext) _RemediationDays_critical(ctx context.Context, field graphql.CollectedField, obj *types.RemediationDays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemediationDays_critical(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Critical, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemediationDays_critical(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemediationDays", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RemediationDays_high(ctx context.Context, field graphql.CollectedField, obj *types.RemediationDays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemediationDays_high(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.High, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemediationDays_high(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemediationDays", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RemediationDays_medium(ctx context.Context, field graphql.CollectedField, obj *types.RemediationDays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemediationDays_medium(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Medium, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemediationDays_medium(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemediationDays", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RemediationDays_low(ctx context.Context, field graphql.CollectedField, obj *types.RemediationDays) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemediationDays_low(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Low, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemediationDays_low(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemediationDays", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Requirement_id(ctx context.Context, field graphql.CollectedField, obj *ent.Requirement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23862,6 +26799,803 @@ func (ec *executionContext) _Score_complete(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Score_complete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Score", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _SecurityTest_id(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SecurityTest_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SecurityTest_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SecurityTest_participationID(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_participationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParticipationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_participationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SecurityTest_kind(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v types.TestKind) graphql.Marshaler {
+			return ec.marshalNTestKind2sicherkommunalᚋentᚋschemaᚋtypesᚐTestKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "TestKind")
+}
+
+func (ec *executionContext) _SecurityTest_tool(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_tool(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tool, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_tool(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityTest_toolVersion(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_toolVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToolVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_toolVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityTest_performedOn(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_performedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerformedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_performedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "Date")
+}
+
+func (ec *executionContext) _SecurityTest_consultantID(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_consultantID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsultantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_consultantID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SecurityTest_appointmentID(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_appointmentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppointmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_appointmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SecurityTest_stepID(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_stepID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StepID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_stepID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SecurityTest_scope(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityTest_format(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v securitytest.Format) graphql.Marshaler {
+			return ec.marshalNSecurityTestFormat2sicherkommunalᚋentᚋsecuritytestᚐFormat(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "SecurityTestFormat")
+}
+
+func (ec *executionContext) _SecurityTest_reportName(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_reportName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_reportName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityTest_reportSha256(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_reportSha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportSha256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_reportSha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "String")
+}
+
+func (ec *executionContext) _SecurityTest_reportSize(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_reportSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_reportSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecurityTest_results(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecurityTest_findingsAdded(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_findingsAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FindingsAdded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_findingsAdded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecurityTest_findingsSeenAgain(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_findingsSeenAgain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FindingsSeenAgain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_findingsSeenAgain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecurityTest_findingsReopened(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_findingsReopened(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FindingsReopened, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_findingsReopened(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecurityTest_findingsNotSeen(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_findingsNotSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FindingsNotSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_findingsNotSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTest", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecurityTest_participation(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_participation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participation(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Participation) graphql.Marshaler {
+			return ec.marshalNParticipation2ᚖsicherkommunalᚋentᚐParticipation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_participation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SecurityTest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Participation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SecurityTest_consultant(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_consultant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consultant(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Consultant) graphql.Marshaler {
+			return ec.marshalOConsultant2ᚖsicherkommunalᚋentᚐConsultant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_consultant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SecurityTest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consultant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SecurityTest_appointment(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_appointment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Appointment(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Appointment) graphql.Marshaler {
+			return ec.marshalOAppointment2ᚖsicherkommunalᚋentᚐAppointment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_appointment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SecurityTest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Appointment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SecurityTest_step(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Step) graphql.Marshaler {
+			return ec.marshalOStep2ᚖsicherkommunalᚋentᚐStep(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SecurityTest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Step(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SecurityTest_findings(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTest_findings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Findings(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.FindingOrder), fc.Args["where"].(*ent.FindingWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FindingConnection) graphql.Marshaler {
+			return ec.marshalNFindingConnection2ᚖsicherkommunalᚋentᚐFindingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTest_findings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SecurityTest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FindingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_SecurityTest_findings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SecurityTestConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTestConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SecurityTestEdge) graphql.Marshaler {
+			return ec.marshalOSecurityTestEdge2ᚕᚖsicherkommunalᚋentᚐSecurityTestEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTestConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SecurityTestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecurityTestEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SecurityTestConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTestConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTestConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SecurityTestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SecurityTestConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTestConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTestConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTestConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SecurityTestEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTestEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SecurityTest) graphql.Marshaler {
+			return ec.marshalOSecurityTest2ᚖsicherkommunalᚋentᚐSecurityTest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTestEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SecurityTestEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecurityTest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SecurityTestEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityTestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SecurityTestEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SecurityTestEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SecurityTestEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *monitoring.StatusCount) (ret graphql.Marshaler) {
@@ -35999,6 +39733,83 @@ func UnmarshalCatalogWhereInput(ctx context.Context, raw any) (ent.CatalogWhereI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChangeFindingStatusInput(ctx context.Context, obj any) (ChangeFindingStatusInput, error) {
+	var it ChangeFindingStatusInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "status", "reason", "acceptedBy", "acceptedUntil", "retest"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNFindingStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "acceptedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedBy = data
+		case "acceptedUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntil"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntil = data
+		case "retest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retest"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Retest = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangeFindingStatusInput unmarshals raw into the ChangeFindingStatusInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangeFindingStatusInput(ctx context.Context, raw any) (ChangeFindingStatusInput, error) {
+	var out ChangeFindingStatusInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangeFindingStatusInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCompleteStepInput(ctx context.Context, obj any) (CompleteStepInput, error) {
 	var it CompleteStepInput
 	if obj == nil {
@@ -36882,7 +40693,7 @@ func (ec *executionContext) unmarshalInputCreateMeasureInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "title", "description", "stage", "plannedCost", "status", "dueOn", "participationID", "addressIDs"}
+	fieldsInOrder := [...]string{"kind", "title", "description", "stage", "plannedCost", "status", "dueOn", "participationID", "addressIDs", "remedyIDs"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -36952,6 +40763,13 @@ func (ec *executionContext) unmarshalInputCreateMeasureInput(ctx context.Context
 				return it, err
 			}
 			it.AddressIDs = data
+		case "remedyIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remedyIDs"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemedyIDs = data
 		}
 	}
 	return it, nil
@@ -37141,6 +40959,2674 @@ func (ec *executionContext) unmarshalInputCreateProgramInput(ctx context.Context
 func UnmarshalCreateProgramInput(ctx context.Context, raw any) (ent.CreateProgramInput, error) {
 	var out ent.CreateProgramInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateProgramInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFindingChangeOrder(ctx context.Context, obj any) (ent.FindingChangeOrder, error) {
+	var it ent.FindingChangeOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNFindingChangeOrderField2ᚖsicherkommunalᚋentᚐFindingChangeOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFindingChangeOrder unmarshals raw into the FindingChangeOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFindingChangeOrder(ctx context.Context, raw any) (ent.FindingChangeOrder, error) {
+	var out ent.FindingChangeOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FindingChangeOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFindingChangeWhereInput(ctx context.Context, obj any) (ent.FindingChangeWhereInput, error) {
+	var it ent.FindingChangeWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "findingID", "findingIDNEQ", "findingIDIn", "findingIDNotIn", "findingIDGT", "findingIDGTE", "findingIDLT", "findingIDLTE", "findingIDContains", "findingIDHasPrefix", "findingIDHasSuffix", "findingIDEqualFold", "findingIDContainsFold", "fromStatus", "fromStatusNEQ", "fromStatusIn", "fromStatusNotIn", "fromStatusIsNil", "fromStatusNotNil", "toStatus", "toStatusNEQ", "toStatusIn", "toStatusNotIn", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "via", "viaNEQ", "viaIn", "viaNotIn", "testID", "testIDNEQ", "testIDIn", "testIDNotIn", "testIDGT", "testIDGTE", "testIDLT", "testIDLTE", "testIDContains", "testIDHasPrefix", "testIDHasSuffix", "testIDIsNil", "testIDNotNil", "testIDEqualFold", "testIDContainsFold", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "actorRole", "actorRoleNEQ", "actorRoleIn", "actorRoleNotIn", "changedAt", "changedAtNEQ", "changedAtIn", "changedAtNotIn", "changedAtGT", "changedAtGTE", "changedAtLT", "changedAtLTE", "hasFinding", "hasFindingWith", "hasTest", "hasTestWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOFindingChangeWhereInput2ᚖsicherkommunalᚋentᚐFindingChangeWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOFindingChangeWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingChangeWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOFindingChangeWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingChangeWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "findingID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingID = data
+		case "findingIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDNEQ = data
+		case "findingIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDIn = data
+		case "findingIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDNotIn = data
+		case "findingIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDGT = data
+		case "findingIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDGTE = data
+		case "findingIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDLT = data
+		case "findingIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDLTE = data
+		case "findingIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDContains = data
+		case "findingIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDHasPrefix = data
+		case "findingIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDHasSuffix = data
+		case "findingIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDEqualFold = data
+		case "findingIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingIDContainsFold = data
+		case "fromStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStatus"))
+			data, err := ec.unmarshalOFindingStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStatus = data
+		case "fromStatusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStatusNEQ"))
+			data, err := ec.unmarshalOFindingStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStatusNEQ = data
+		case "fromStatusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStatusIn"))
+			data, err := ec.unmarshalOFindingStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStatusIn = data
+		case "fromStatusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStatusNotIn"))
+			data, err := ec.unmarshalOFindingStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStatusNotIn = data
+		case "fromStatusIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStatusIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStatusIsNil = data
+		case "fromStatusNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStatusNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStatusNotNil = data
+		case "toStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStatus"))
+			data, err := ec.unmarshalOFindingStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStatus = data
+		case "toStatusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStatusNEQ"))
+			data, err := ec.unmarshalOFindingStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStatusNEQ = data
+		case "toStatusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStatusIn"))
+			data, err := ec.unmarshalOFindingStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStatusIn = data
+		case "toStatusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStatusNotIn"))
+			data, err := ec.unmarshalOFindingStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStatusNotIn = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "reasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNEQ = data
+		case "reasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonIn = data
+		case "reasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNotIn = data
+		case "reasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonGT = data
+		case "reasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonGTE = data
+		case "reasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonLT = data
+		case "reasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonLTE = data
+		case "reasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonContains = data
+		case "reasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonHasPrefix = data
+		case "reasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonHasSuffix = data
+		case "reasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonIsNil = data
+		case "reasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNotNil = data
+		case "reasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonEqualFold = data
+		case "reasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonContainsFold = data
+		case "via":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("via"))
+			data, err := ec.unmarshalOFindingChangeVia2ᚖsicherkommunalᚋentᚋfindingchangeᚐVia(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Via = data
+		case "viaNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaNEQ"))
+			data, err := ec.unmarshalOFindingChangeVia2ᚖsicherkommunalᚋentᚋfindingchangeᚐVia(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaNEQ = data
+		case "viaIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaIn"))
+			data, err := ec.unmarshalOFindingChangeVia2ᚕsicherkommunalᚋentᚋfindingchangeᚐViaᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaIn = data
+		case "viaNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaNotIn"))
+			data, err := ec.unmarshalOFindingChangeVia2ᚕsicherkommunalᚋentᚋfindingchangeᚐViaᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaNotIn = data
+		case "testID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestID = data
+		case "testIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDNEQ = data
+		case "testIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDIn = data
+		case "testIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDNotIn = data
+		case "testIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDGT = data
+		case "testIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDGTE = data
+		case "testIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDLT = data
+		case "testIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDLTE = data
+		case "testIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDContains = data
+		case "testIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDHasPrefix = data
+		case "testIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDHasSuffix = data
+		case "testIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDIsNil = data
+		case "testIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDNotNil = data
+		case "testIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDEqualFold = data
+		case "testIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("testIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TestIDContainsFold = data
+		case "actor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actor = data
+		case "actorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNEQ = data
+		case "actorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorIn = data
+		case "actorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNotIn = data
+		case "actorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGT = data
+		case "actorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGTE = data
+		case "actorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLT = data
+		case "actorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLTE = data
+		case "actorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContains = data
+		case "actorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasPrefix = data
+		case "actorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasSuffix = data
+		case "actorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorEqualFold = data
+		case "actorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContainsFold = data
+		case "actorRole":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRole"))
+			data, err := ec.unmarshalORole2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRole = data
+		case "actorRoleNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleNEQ"))
+			data, err := ec.unmarshalORole2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleNEQ = data
+		case "actorRoleIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleIn"))
+			data, err := ec.unmarshalORole2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleIn = data
+		case "actorRoleNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleNotIn"))
+			data, err := ec.unmarshalORole2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleNotIn = data
+		case "changedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAt = data
+		case "changedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtNEQ = data
+		case "changedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtIn = data
+		case "changedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtNotIn = data
+		case "changedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtGT = data
+		case "changedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtGTE = data
+		case "changedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtLT = data
+		case "changedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChangedAtLTE = data
+		case "hasFinding":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFinding"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFinding = data
+		case "hasFindingWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFindingWith"))
+			data, err := ec.unmarshalOFindingWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFindingWith = data
+		case "hasTest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTest"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasTest = data
+		case "hasTestWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTestWith"))
+			data, err := ec.unmarshalOSecurityTestWhereInput2ᚕᚖsicherkommunalᚋentᚐSecurityTestWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasTestWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFindingChangeWhereInput unmarshals raw into the FindingChangeWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFindingChangeWhereInput(ctx context.Context, raw any) (ent.FindingChangeWhereInput, error) {
+	var out ent.FindingChangeWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FindingChangeWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFindingOrder(ctx context.Context, obj any) (ent.FindingOrder, error) {
+	var it ent.FindingOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNFindingOrderField2ᚖsicherkommunalᚋentᚐFindingOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFindingOrder unmarshals raw into the FindingOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFindingOrder(ctx context.Context, raw any) (ent.FindingOrder, error) {
+	var out ent.FindingOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FindingOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFindingWhereInput(ctx context.Context, obj any) (ent.FindingWhereInput, error) {
+	var it ent.FindingWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDEqualFold", "participationIDContainsFold", "firstTestID", "firstTestIDNEQ", "firstTestIDIn", "firstTestIDNotIn", "firstTestIDGT", "firstTestIDGTE", "firstTestIDLT", "firstTestIDLTE", "firstTestIDContains", "firstTestIDHasPrefix", "firstTestIDHasSuffix", "firstTestIDEqualFold", "firstTestIDContainsFold", "ruleID", "ruleIDNEQ", "ruleIDIn", "ruleIDNotIn", "ruleIDGT", "ruleIDGTE", "ruleIDLT", "ruleIDLTE", "ruleIDContains", "ruleIDHasPrefix", "ruleIDHasSuffix", "ruleIDEqualFold", "ruleIDContainsFold", "host", "hostNEQ", "hostIn", "hostNotIn", "hostGT", "hostGTE", "hostLT", "hostLTE", "hostContains", "hostHasPrefix", "hostHasSuffix", "hostEqualFold", "hostContainsFold", "hostname", "hostnameNEQ", "hostnameIn", "hostnameNotIn", "hostnameGT", "hostnameGTE", "hostnameLT", "hostnameLTE", "hostnameContains", "hostnameHasPrefix", "hostnameHasSuffix", "hostnameIsNil", "hostnameNotNil", "hostnameEqualFold", "hostnameContainsFold", "port", "portNEQ", "portIn", "portNotIn", "portGT", "portGTE", "portLT", "portLTE", "portContains", "portHasPrefix", "portHasSuffix", "portEqualFold", "portContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "solution", "solutionNEQ", "solutionIn", "solutionNotIn", "solutionGT", "solutionGTE", "solutionLT", "solutionLTE", "solutionContains", "solutionHasPrefix", "solutionHasSuffix", "solutionIsNil", "solutionNotNil", "solutionEqualFold", "solutionContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "cvssVector", "cvssVectorNEQ", "cvssVectorIn", "cvssVectorNotIn", "cvssVectorGT", "cvssVectorGTE", "cvssVectorLT", "cvssVectorLTE", "cvssVectorContains", "cvssVectorHasPrefix", "cvssVectorHasSuffix", "cvssVectorIsNil", "cvssVectorNotNil", "cvssVectorEqualFold", "cvssVectorContainsFold", "firstSeenOn", "firstSeenOnNEQ", "firstSeenOnIn", "firstSeenOnNotIn", "firstSeenOnGT", "firstSeenOnGTE", "firstSeenOnLT", "firstSeenOnLTE", "lastSeenOn", "lastSeenOnNEQ", "lastSeenOnIn", "lastSeenOnNotIn", "lastSeenOnGT", "lastSeenOnGTE", "lastSeenOnLT", "lastSeenOnLTE", "notSeenSince", "notSeenSinceNEQ", "notSeenSinceIn", "notSeenSinceNotIn", "notSeenSinceGT", "notSeenSinceGTE", "notSeenSinceLT", "notSeenSinceLTE", "notSeenSinceIsNil", "notSeenSinceNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "statusReason", "statusReasonNEQ", "statusReasonIn", "statusReasonNotIn", "statusReasonGT", "statusReasonGTE", "statusReasonLT", "statusReasonLTE", "statusReasonContains", "statusReasonHasPrefix", "statusReasonHasSuffix", "statusReasonIsNil", "statusReasonNotNil", "statusReasonEqualFold", "statusReasonContainsFold", "acceptedBy", "acceptedByNEQ", "acceptedByIn", "acceptedByNotIn", "acceptedByGT", "acceptedByGTE", "acceptedByLT", "acceptedByLTE", "acceptedByContains", "acceptedByHasPrefix", "acceptedByHasSuffix", "acceptedByIsNil", "acceptedByNotNil", "acceptedByEqualFold", "acceptedByContainsFold", "acceptedUntil", "acceptedUntilNEQ", "acceptedUntilIn", "acceptedUntilNotIn", "acceptedUntilGT", "acceptedUntilGTE", "acceptedUntilLT", "acceptedUntilLTE", "acceptedUntilIsNil", "acceptedUntilNotNil", "hasParticipation", "hasParticipationWith", "hasFirstTest", "hasFirstTestWith", "hasRequirements", "hasRequirementsWith", "hasMeasures", "hasMeasuresWith", "hasHistory", "hasHistoryWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOFindingWhereInput2ᚖsicherkommunalᚋentᚐFindingWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOFindingWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOFindingWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "participationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationID = data
+		case "participationIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNEQ = data
+		case "participationIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDIn = data
+		case "participationIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNotIn = data
+		case "participationIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDGT = data
+		case "participationIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDGTE = data
+		case "participationIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDLT = data
+		case "participationIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDLTE = data
+		case "participationIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDContains = data
+		case "participationIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDHasPrefix = data
+		case "participationIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDHasSuffix = data
+		case "participationIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDEqualFold = data
+		case "participationIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDContainsFold = data
+		case "firstTestID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestID = data
+		case "firstTestIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDNEQ = data
+		case "firstTestIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDIn = data
+		case "firstTestIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDNotIn = data
+		case "firstTestIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDGT = data
+		case "firstTestIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDGTE = data
+		case "firstTestIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDLT = data
+		case "firstTestIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDLTE = data
+		case "firstTestIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDContains = data
+		case "firstTestIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDHasPrefix = data
+		case "firstTestIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDHasSuffix = data
+		case "firstTestIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDEqualFold = data
+		case "firstTestIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstTestIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstTestIDContainsFold = data
+		case "ruleID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleID = data
+		case "ruleIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDNEQ = data
+		case "ruleIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDIn = data
+		case "ruleIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDNotIn = data
+		case "ruleIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDGT = data
+		case "ruleIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDGTE = data
+		case "ruleIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDLT = data
+		case "ruleIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDLTE = data
+		case "ruleIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDContains = data
+		case "ruleIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDHasPrefix = data
+		case "ruleIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDHasSuffix = data
+		case "ruleIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDEqualFold = data
+		case "ruleIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleIDContainsFold = data
+		case "host":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("host"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Host = data
+		case "hostNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostNEQ = data
+		case "hostIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostIn = data
+		case "hostNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostNotIn = data
+		case "hostGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostGT = data
+		case "hostGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostGTE = data
+		case "hostLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostLT = data
+		case "hostLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostLTE = data
+		case "hostContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostContains = data
+		case "hostHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostHasPrefix = data
+		case "hostHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostHasSuffix = data
+		case "hostEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostEqualFold = data
+		case "hostContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostContainsFold = data
+		case "hostname":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostname"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Hostname = data
+		case "hostnameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameNEQ = data
+		case "hostnameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameIn = data
+		case "hostnameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameNotIn = data
+		case "hostnameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameGT = data
+		case "hostnameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameGTE = data
+		case "hostnameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameLT = data
+		case "hostnameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameLTE = data
+		case "hostnameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameContains = data
+		case "hostnameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameHasPrefix = data
+		case "hostnameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameHasSuffix = data
+		case "hostnameIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameIsNil = data
+		case "hostnameNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameNotNil = data
+		case "hostnameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameEqualFold = data
+		case "hostnameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hostnameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HostnameContainsFold = data
+		case "port":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("port"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Port = data
+		case "portNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortNEQ = data
+		case "portIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortIn = data
+		case "portNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortNotIn = data
+		case "portGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortGT = data
+		case "portGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortGTE = data
+		case "portLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortLT = data
+		case "portLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortLTE = data
+		case "portContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortContains = data
+		case "portHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortHasPrefix = data
+		case "portHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortHasSuffix = data
+		case "portEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortEqualFold = data
+		case "portContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("portContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PortContainsFold = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "titleNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleNEQ = data
+		case "titleIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleIn = data
+		case "titleNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleNotIn = data
+		case "titleGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleGT = data
+		case "titleGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleGTE = data
+		case "titleLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleLT = data
+		case "titleLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleLTE = data
+		case "titleContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleContains = data
+		case "titleHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleHasPrefix = data
+		case "titleHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleHasSuffix = data
+		case "titleEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleEqualFold = data
+		case "titleContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("titleContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TitleContainsFold = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "descriptionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionNEQ = data
+		case "descriptionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionIn = data
+		case "descriptionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionNotIn = data
+		case "descriptionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionGT = data
+		case "descriptionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionGTE = data
+		case "descriptionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionLT = data
+		case "descriptionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionLTE = data
+		case "descriptionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionContains = data
+		case "descriptionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionHasPrefix = data
+		case "descriptionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionHasSuffix = data
+		case "descriptionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionIsNil = data
+		case "descriptionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionNotNil = data
+		case "descriptionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionEqualFold = data
+		case "descriptionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionContainsFold = data
+		case "solution":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solution"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Solution = data
+		case "solutionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionNEQ = data
+		case "solutionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionIn = data
+		case "solutionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionNotIn = data
+		case "solutionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionGT = data
+		case "solutionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionGTE = data
+		case "solutionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionLT = data
+		case "solutionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionLTE = data
+		case "solutionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionContains = data
+		case "solutionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionHasPrefix = data
+		case "solutionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionHasSuffix = data
+		case "solutionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionIsNil = data
+		case "solutionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionNotNil = data
+		case "solutionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionEqualFold = data
+		case "solutionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solutionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolutionContainsFold = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOSeverity2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "severityNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
+			data, err := ec.unmarshalOSeverity2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNEQ = data
+		case "severityIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
+			data, err := ec.unmarshalOSeverity2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityIn = data
+		case "severityNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
+			data, err := ec.unmarshalOSeverity2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNotIn = data
+		case "cvssVector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVector"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVector = data
+		case "cvssVectorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorNEQ = data
+		case "cvssVectorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorIn = data
+		case "cvssVectorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorNotIn = data
+		case "cvssVectorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorGT = data
+		case "cvssVectorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorGTE = data
+		case "cvssVectorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorLT = data
+		case "cvssVectorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorLTE = data
+		case "cvssVectorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorContains = data
+		case "cvssVectorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorHasPrefix = data
+		case "cvssVectorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorHasSuffix = data
+		case "cvssVectorIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorIsNil = data
+		case "cvssVectorNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorNotNil = data
+		case "cvssVectorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorEqualFold = data
+		case "cvssVectorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cvssVectorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CvssVectorContainsFold = data
+		case "firstSeenOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenOn = data
+		case "firstSeenOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenOnNEQ = data
+		case "firstSeenOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenOnIn = data
+		case "firstSeenOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenOnNotIn = data
+		case "firstSeenOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenOnGT = data
+		case "firstSeenOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenOnGTE = data
+		case "firstSeenOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenOnLT = data
+		case "firstSeenOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstSeenOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstSeenOnLTE = data
+		case "lastSeenOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenOn = data
+		case "lastSeenOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenOnNEQ = data
+		case "lastSeenOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenOnIn = data
+		case "lastSeenOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenOnNotIn = data
+		case "lastSeenOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenOnGT = data
+		case "lastSeenOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenOnGTE = data
+		case "lastSeenOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenOnLT = data
+		case "lastSeenOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeenOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeenOnLTE = data
+		case "notSeenSince":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notSeenSince"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotSeenSince = data
+		case "notSeenSinceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notSeenSinceNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotSeenSinceNEQ = data
+		case "notSeenSinceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notSeenSinceIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotSeenSinceIn = data
+		case "notSeenSinceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notSeenSinceNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotSeenSinceNotIn = data
+		case "notSeenSinceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notSeenSinceGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotSeenSinceGT = data
+		case "notSeenSinceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notSeenSinceGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotSeenSinceGTE = data
+		case "notSeenSinceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notSeenSinceLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotSeenSinceLT = data
+		case "notSeenSinceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notSeenSinceLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotSeenSinceLTE = data
+		case "notSeenSinceIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notSeenSinceIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotSeenSinceIsNil = data
+		case "notSeenSinceNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notSeenSinceNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotSeenSinceNotNil = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOFindingStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOFindingStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOFindingStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOFindingStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "dueOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOn = data
+		case "dueOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnNEQ = data
+		case "dueOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnIn = data
+		case "dueOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnNotIn = data
+		case "dueOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnGT = data
+		case "dueOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnGTE = data
+		case "dueOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnLT = data
+		case "dueOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnLTE = data
+		case "dueOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnIsNil = data
+		case "dueOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnNotNil = data
+		case "statusReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReason = data
+		case "statusReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonNEQ = data
+		case "statusReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonIn = data
+		case "statusReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonNotIn = data
+		case "statusReasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonGT = data
+		case "statusReasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonGTE = data
+		case "statusReasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonLT = data
+		case "statusReasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonLTE = data
+		case "statusReasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonContains = data
+		case "statusReasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonHasPrefix = data
+		case "statusReasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonHasSuffix = data
+		case "statusReasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonIsNil = data
+		case "statusReasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonNotNil = data
+		case "statusReasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonEqualFold = data
+		case "statusReasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusReasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusReasonContainsFold = data
+		case "acceptedBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedBy = data
+		case "acceptedByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByNEQ = data
+		case "acceptedByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByIn = data
+		case "acceptedByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByNotIn = data
+		case "acceptedByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByGT = data
+		case "acceptedByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByGTE = data
+		case "acceptedByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByLT = data
+		case "acceptedByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByLTE = data
+		case "acceptedByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByContains = data
+		case "acceptedByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByHasPrefix = data
+		case "acceptedByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByHasSuffix = data
+		case "acceptedByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByIsNil = data
+		case "acceptedByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByNotNil = data
+		case "acceptedByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByEqualFold = data
+		case "acceptedByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedByContainsFold = data
+		case "acceptedUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntil"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntil = data
+		case "acceptedUntilNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntilNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntilNEQ = data
+		case "acceptedUntilIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntilIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntilIn = data
+		case "acceptedUntilNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntilNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntilNotIn = data
+		case "acceptedUntilGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntilGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntilGT = data
+		case "acceptedUntilGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntilGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntilGTE = data
+		case "acceptedUntilLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntilLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntilLT = data
+		case "acceptedUntilLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntilLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntilLTE = data
+		case "acceptedUntilIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntilIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntilIsNil = data
+		case "acceptedUntilNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptedUntilNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptedUntilNotNil = data
+		case "hasParticipation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasParticipation = data
+		case "hasParticipationWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipationWith"))
+			data, err := ec.unmarshalOParticipationWhereInput2ᚕᚖsicherkommunalᚋentᚐParticipationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasParticipationWith = data
+		case "hasFirstTest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFirstTest"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFirstTest = data
+		case "hasFirstTestWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFirstTestWith"))
+			data, err := ec.unmarshalOSecurityTestWhereInput2ᚕᚖsicherkommunalᚋentᚐSecurityTestWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFirstTestWith = data
+		case "hasRequirements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRequirements"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRequirements = data
+		case "hasRequirementsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRequirementsWith"))
+			data, err := ec.unmarshalORequirementWhereInput2ᚕᚖsicherkommunalᚋentᚐRequirementWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRequirementsWith = data
+		case "hasMeasures":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMeasures"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMeasures = data
+		case "hasMeasuresWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMeasuresWith"))
+			data, err := ec.unmarshalOMeasureWhereInput2ᚕᚖsicherkommunalᚋentᚐMeasureWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMeasuresWith = data
+		case "hasHistory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasHistory"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasHistory = data
+		case "hasHistoryWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasHistoryWith"))
+			data, err := ec.unmarshalOFindingChangeWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingChangeWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasHistoryWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFindingWhereInput unmarshals raw into the FindingWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFindingWhereInput(ctx context.Context, raw any) (ent.FindingWhereInput, error) {
+	var out ent.FindingWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FindingWhereInput", raw, &out)
 	return out, err
 }
 
@@ -40327,6 +46813,62 @@ func UnmarshalLedgerEntryWhereInput(ctx context.Context, raw any) (ent.LedgerEnt
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputLinkFindingInput(ctx context.Context, obj any) (LinkFindingInput, error) {
+	var it LinkFindingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"findingID", "measureIDs", "requirementIDs"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "findingID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingID"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingID = data
+		case "measureIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDs"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDs = data
+		case "requirementIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requirementIDs"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequirementIDs = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLinkFindingInput unmarshals raw into the LinkFindingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLinkFindingInput(ctx context.Context, raw any) (LinkFindingInput, error) {
+	var out LinkFindingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LinkFindingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMeasureOrder(ctx context.Context, obj any) (ent.MeasureOrder, error) {
 	var it ent.MeasureOrder
 	if obj == nil {
@@ -40391,7 +46933,7 @@ func (ec *executionContext) unmarshalInputMeasureWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDEqualFold", "participationIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "hasParticipation", "hasParticipationWith", "hasAddresses", "hasAddressesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDEqualFold", "participationIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionIsNil", "descriptionNotNil", "descriptionEqualFold", "descriptionContainsFold", "stage", "stageNEQ", "stageIn", "stageNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "hasParticipation", "hasParticipationWith", "hasAddresses", "hasAddressesWith", "hasRemedies", "hasRemediesWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -41056,6 +47598,20 @@ func (ec *executionContext) unmarshalInputMeasureWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.HasAddressesWith = data
+		case "hasRemedies":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRemedies"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRemedies = data
+		case "hasRemediesWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRemediesWith"))
+			data, err := ec.unmarshalOFindingWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRemediesWith = data
 		}
 	}
 	return it, nil
@@ -41967,7 +48523,7 @@ func (ec *executionContext) unmarshalInputParticipationWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDEqualFold", "programIDContainsFold", "municipalityID", "municipalityIDNEQ", "municipalityIDIn", "municipalityIDNotIn", "municipalityIDGT", "municipalityIDGTE", "municipalityIDLT", "municipalityIDLTE", "municipalityIDContains", "municipalityIDHasPrefix", "municipalityIDHasSuffix", "municipalityIDEqualFold", "municipalityIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "registeredOn", "registeredOnNEQ", "registeredOnIn", "registeredOnNotIn", "registeredOnGT", "registeredOnGTE", "registeredOnLT", "registeredOnLTE", "withdrawnAt", "withdrawnAtNEQ", "withdrawnAtIn", "withdrawnAtNotIn", "withdrawnAtGT", "withdrawnAtGTE", "withdrawnAtLT", "withdrawnAtLTE", "withdrawnAtIsNil", "withdrawnAtNotNil", "withdrawalReason", "withdrawalReasonNEQ", "withdrawalReasonIn", "withdrawalReasonNotIn", "withdrawalReasonGT", "withdrawalReasonGTE", "withdrawalReasonLT", "withdrawalReasonLTE", "withdrawalReasonContains", "withdrawalReasonHasPrefix", "withdrawalReasonHasSuffix", "withdrawalReasonIsNil", "withdrawalReasonNotNil", "withdrawalReasonEqualFold", "withdrawalReasonContainsFold", "hasProgram", "hasProgramWith", "hasMunicipality", "hasMunicipalityWith", "hasSteps", "hasStepsWith", "hasMeasures", "hasMeasuresWith", "hasAppointments", "hasAppointmentsWith", "hasLedgerEntries", "hasLedgerEntriesWith", "hasAssessments", "hasAssessmentsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "programID", "programIDNEQ", "programIDIn", "programIDNotIn", "programIDGT", "programIDGTE", "programIDLT", "programIDLTE", "programIDContains", "programIDHasPrefix", "programIDHasSuffix", "programIDEqualFold", "programIDContainsFold", "municipalityID", "municipalityIDNEQ", "municipalityIDIn", "municipalityIDNotIn", "municipalityIDGT", "municipalityIDGTE", "municipalityIDLT", "municipalityIDLTE", "municipalityIDContains", "municipalityIDHasPrefix", "municipalityIDHasSuffix", "municipalityIDEqualFold", "municipalityIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "registeredOn", "registeredOnNEQ", "registeredOnIn", "registeredOnNotIn", "registeredOnGT", "registeredOnGTE", "registeredOnLT", "registeredOnLTE", "withdrawnAt", "withdrawnAtNEQ", "withdrawnAtIn", "withdrawnAtNotIn", "withdrawnAtGT", "withdrawnAtGTE", "withdrawnAtLT", "withdrawnAtLTE", "withdrawnAtIsNil", "withdrawnAtNotNil", "withdrawalReason", "withdrawalReasonNEQ", "withdrawalReasonIn", "withdrawalReasonNotIn", "withdrawalReasonGT", "withdrawalReasonGTE", "withdrawalReasonLT", "withdrawalReasonLTE", "withdrawalReasonContains", "withdrawalReasonHasPrefix", "withdrawalReasonHasSuffix", "withdrawalReasonIsNil", "withdrawalReasonNotNil", "withdrawalReasonEqualFold", "withdrawalReasonContainsFold", "hasProgram", "hasProgramWith", "hasMunicipality", "hasMunicipalityWith", "hasSteps", "hasStepsWith", "hasMeasures", "hasMeasuresWith", "hasAppointments", "hasAppointmentsWith", "hasLedgerEntries", "hasLedgerEntriesWith", "hasAssessments", "hasAssessmentsWith", "hasSecurityTests", "hasSecurityTestsWith", "hasFindings", "hasFindingsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -42702,6 +49258,34 @@ func (ec *executionContext) unmarshalInputParticipationWhereInput(ctx context.Co
 				return it, err
 			}
 			it.HasAssessmentsWith = data
+		case "hasSecurityTests":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSecurityTests"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasSecurityTests = data
+		case "hasSecurityTestsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSecurityTestsWith"))
+			data, err := ec.unmarshalOSecurityTestWhereInput2ᚕᚖsicherkommunalᚋentᚐSecurityTestWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasSecurityTestsWith = data
+		case "hasFindings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFindings"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFindings = data
+		case "hasFindingsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFindingsWith"))
+			data, err := ec.unmarshalOFindingWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFindingsWith = data
 		}
 	}
 	return it, nil
@@ -44778,6 +51362,1746 @@ func UnmarshalScheduleAppointmentInput(ctx context.Context, raw any) (ScheduleAp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSecurityTestOrder(ctx context.Context, obj any) (ent.SecurityTestOrder, error) {
+	var it ent.SecurityTestOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSecurityTestOrderField2ᚖsicherkommunalᚋentᚐSecurityTestOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSecurityTestOrder unmarshals raw into the SecurityTestOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSecurityTestOrder(ctx context.Context, raw any) (ent.SecurityTestOrder, error) {
+	var out ent.SecurityTestOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SecurityTestOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSecurityTestWhereInput(ctx context.Context, obj any) (ent.SecurityTestWhereInput, error) {
+	var it ent.SecurityTestWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "participationID", "participationIDNEQ", "participationIDIn", "participationIDNotIn", "participationIDGT", "participationIDGTE", "participationIDLT", "participationIDLTE", "participationIDContains", "participationIDHasPrefix", "participationIDHasSuffix", "participationIDEqualFold", "participationIDContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "tool", "toolNEQ", "toolIn", "toolNotIn", "toolGT", "toolGTE", "toolLT", "toolLTE", "toolContains", "toolHasPrefix", "toolHasSuffix", "toolIsNil", "toolNotNil", "toolEqualFold", "toolContainsFold", "toolVersion", "toolVersionNEQ", "toolVersionIn", "toolVersionNotIn", "toolVersionGT", "toolVersionGTE", "toolVersionLT", "toolVersionLTE", "toolVersionContains", "toolVersionHasPrefix", "toolVersionHasSuffix", "toolVersionIsNil", "toolVersionNotNil", "toolVersionEqualFold", "toolVersionContainsFold", "performedOn", "performedOnNEQ", "performedOnIn", "performedOnNotIn", "performedOnGT", "performedOnGTE", "performedOnLT", "performedOnLTE", "consultantID", "consultantIDNEQ", "consultantIDIn", "consultantIDNotIn", "consultantIDGT", "consultantIDGTE", "consultantIDLT", "consultantIDLTE", "consultantIDContains", "consultantIDHasPrefix", "consultantIDHasSuffix", "consultantIDIsNil", "consultantIDNotNil", "consultantIDEqualFold", "consultantIDContainsFold", "appointmentID", "appointmentIDNEQ", "appointmentIDIn", "appointmentIDNotIn", "appointmentIDGT", "appointmentIDGTE", "appointmentIDLT", "appointmentIDLTE", "appointmentIDContains", "appointmentIDHasPrefix", "appointmentIDHasSuffix", "appointmentIDIsNil", "appointmentIDNotNil", "appointmentIDEqualFold", "appointmentIDContainsFold", "stepID", "stepIDNEQ", "stepIDIn", "stepIDNotIn", "stepIDGT", "stepIDGTE", "stepIDLT", "stepIDLTE", "stepIDContains", "stepIDHasPrefix", "stepIDHasSuffix", "stepIDIsNil", "stepIDNotNil", "stepIDEqualFold", "stepIDContainsFold", "scope", "scopeNEQ", "scopeIn", "scopeNotIn", "scopeGT", "scopeGTE", "scopeLT", "scopeLTE", "scopeContains", "scopeHasPrefix", "scopeHasSuffix", "scopeIsNil", "scopeNotNil", "scopeEqualFold", "scopeContainsFold", "format", "formatNEQ", "formatIn", "formatNotIn", "reportName", "reportNameNEQ", "reportNameIn", "reportNameNotIn", "reportNameGT", "reportNameGTE", "reportNameLT", "reportNameLTE", "reportNameContains", "reportNameHasPrefix", "reportNameHasSuffix", "reportNameIsNil", "reportNameNotNil", "reportNameEqualFold", "reportNameContainsFold", "reportSha256", "reportSha256NEQ", "reportSha256In", "reportSha256NotIn", "reportSha256GT", "reportSha256GTE", "reportSha256LT", "reportSha256LTE", "reportSha256Contains", "reportSha256HasPrefix", "reportSha256HasSuffix", "reportSha256IsNil", "reportSha256NotNil", "reportSha256EqualFold", "reportSha256ContainsFold", "reportSize", "reportSizeNEQ", "reportSizeIn", "reportSizeNotIn", "reportSizeGT", "reportSizeGTE", "reportSizeLT", "reportSizeLTE", "reportSizeIsNil", "reportSizeNotNil", "results", "resultsNEQ", "resultsIn", "resultsNotIn", "resultsGT", "resultsGTE", "resultsLT", "resultsLTE", "findingsAdded", "findingsAddedNEQ", "findingsAddedIn", "findingsAddedNotIn", "findingsAddedGT", "findingsAddedGTE", "findingsAddedLT", "findingsAddedLTE", "findingsSeenAgain", "findingsSeenAgainNEQ", "findingsSeenAgainIn", "findingsSeenAgainNotIn", "findingsSeenAgainGT", "findingsSeenAgainGTE", "findingsSeenAgainLT", "findingsSeenAgainLTE", "findingsReopened", "findingsReopenedNEQ", "findingsReopenedIn", "findingsReopenedNotIn", "findingsReopenedGT", "findingsReopenedGTE", "findingsReopenedLT", "findingsReopenedLTE", "findingsNotSeen", "findingsNotSeenNEQ", "findingsNotSeenIn", "findingsNotSeenNotIn", "findingsNotSeenGT", "findingsNotSeenGTE", "findingsNotSeenLT", "findingsNotSeenLTE", "hasParticipation", "hasParticipationWith", "hasConsultant", "hasConsultantWith", "hasAppointment", "hasAppointmentWith", "hasStep", "hasStepWith", "hasFindings", "hasFindingsWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOSecurityTestWhereInput2ᚖsicherkommunalᚋentᚐSecurityTestWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOSecurityTestWhereInput2ᚕᚖsicherkommunalᚋentᚐSecurityTestWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOSecurityTestWhereInput2ᚕᚖsicherkommunalᚋentᚐSecurityTestWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "participationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationID = data
+		case "participationIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNEQ = data
+		case "participationIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDIn = data
+		case "participationIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDNotIn = data
+		case "participationIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDGT = data
+		case "participationIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDGTE = data
+		case "participationIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDLT = data
+		case "participationIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDLTE = data
+		case "participationIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDContains = data
+		case "participationIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDHasPrefix = data
+		case "participationIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDHasSuffix = data
+		case "participationIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDEqualFold = data
+		case "participationIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationIDContainsFold = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOTestKind2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐTestKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOTestKind2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐTestKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOTestKind2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐTestKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOTestKind2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐTestKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		case "tool":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tool"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tool = data
+		case "toolNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolNEQ = data
+		case "toolIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolIn = data
+		case "toolNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolNotIn = data
+		case "toolGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolGT = data
+		case "toolGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolGTE = data
+		case "toolLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolLT = data
+		case "toolLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolLTE = data
+		case "toolContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolContains = data
+		case "toolHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolHasPrefix = data
+		case "toolHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolHasSuffix = data
+		case "toolIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolIsNil = data
+		case "toolNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolNotNil = data
+		case "toolEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolEqualFold = data
+		case "toolContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolContainsFold = data
+		case "toolVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersion = data
+		case "toolVersionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionNEQ = data
+		case "toolVersionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionIn = data
+		case "toolVersionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionNotIn = data
+		case "toolVersionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionGT = data
+		case "toolVersionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionGTE = data
+		case "toolVersionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionLT = data
+		case "toolVersionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionLTE = data
+		case "toolVersionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionContains = data
+		case "toolVersionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionHasPrefix = data
+		case "toolVersionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionHasSuffix = data
+		case "toolVersionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionIsNil = data
+		case "toolVersionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionNotNil = data
+		case "toolVersionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionEqualFold = data
+		case "toolVersionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toolVersionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToolVersionContainsFold = data
+		case "performedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("performedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerformedOn = data
+		case "performedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("performedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerformedOnNEQ = data
+		case "performedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("performedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerformedOnIn = data
+		case "performedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("performedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerformedOnNotIn = data
+		case "performedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("performedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerformedOnGT = data
+		case "performedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("performedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerformedOnGTE = data
+		case "performedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("performedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerformedOnLT = data
+		case "performedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("performedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerformedOnLTE = data
+		case "consultantID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantID = data
+		case "consultantIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDNEQ = data
+		case "consultantIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDIn = data
+		case "consultantIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDNotIn = data
+		case "consultantIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDGT = data
+		case "consultantIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDGTE = data
+		case "consultantIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDLT = data
+		case "consultantIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDLTE = data
+		case "consultantIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDContains = data
+		case "consultantIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDHasPrefix = data
+		case "consultantIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDHasSuffix = data
+		case "consultantIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDIsNil = data
+		case "consultantIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDNotNil = data
+		case "consultantIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDEqualFold = data
+		case "consultantIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantIDContainsFold = data
+		case "appointmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentID = data
+		case "appointmentIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDNEQ = data
+		case "appointmentIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDIn = data
+		case "appointmentIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDNotIn = data
+		case "appointmentIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDGT = data
+		case "appointmentIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDGTE = data
+		case "appointmentIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDLT = data
+		case "appointmentIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDLTE = data
+		case "appointmentIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDContains = data
+		case "appointmentIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDHasPrefix = data
+		case "appointmentIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDHasSuffix = data
+		case "appointmentIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDIsNil = data
+		case "appointmentIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDNotNil = data
+		case "appointmentIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDEqualFold = data
+		case "appointmentIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentIDContainsFold = data
+		case "stepID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepID = data
+		case "stepIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDNEQ = data
+		case "stepIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDIn = data
+		case "stepIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDNotIn = data
+		case "stepIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDGT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDGT = data
+		case "stepIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDGTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDGTE = data
+		case "stepIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDLT"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDLT = data
+		case "stepIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDLTE"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDLTE = data
+		case "stepIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDContains"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDContains = data
+		case "stepIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDHasPrefix = data
+		case "stepIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDHasSuffix = data
+		case "stepIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDIsNil = data
+		case "stepIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDNotNil = data
+		case "stepIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDEqualFold = data
+		case "stepIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIDContainsFold = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "scopeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeNEQ = data
+		case "scopeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeIn = data
+		case "scopeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeNotIn = data
+		case "scopeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeGT = data
+		case "scopeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeGTE = data
+		case "scopeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeLT = data
+		case "scopeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeLTE = data
+		case "scopeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeContains = data
+		case "scopeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeHasPrefix = data
+		case "scopeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeHasSuffix = data
+		case "scopeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeIsNil = data
+		case "scopeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeNotNil = data
+		case "scopeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeEqualFold = data
+		case "scopeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeContainsFold = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalOSecurityTestFormat2ᚖsicherkommunalᚋentᚋsecuritytestᚐFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "formatNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formatNEQ"))
+			data, err := ec.unmarshalOSecurityTestFormat2ᚖsicherkommunalᚋentᚋsecuritytestᚐFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FormatNEQ = data
+		case "formatIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formatIn"))
+			data, err := ec.unmarshalOSecurityTestFormat2ᚕsicherkommunalᚋentᚋsecuritytestᚐFormatᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FormatIn = data
+		case "formatNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formatNotIn"))
+			data, err := ec.unmarshalOSecurityTestFormat2ᚕsicherkommunalᚋentᚋsecuritytestᚐFormatᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FormatNotIn = data
+		case "reportName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportName = data
+		case "reportNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameNEQ = data
+		case "reportNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameIn = data
+		case "reportNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameNotIn = data
+		case "reportNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameGT = data
+		case "reportNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameGTE = data
+		case "reportNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameLT = data
+		case "reportNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameLTE = data
+		case "reportNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameContains = data
+		case "reportNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameHasPrefix = data
+		case "reportNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameHasSuffix = data
+		case "reportNameIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameIsNil = data
+		case "reportNameNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameNotNil = data
+		case "reportNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameEqualFold = data
+		case "reportNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportNameContainsFold = data
+		case "reportSha256":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256 = data
+		case "reportSha256NEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256NEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256NEQ = data
+		case "reportSha256In":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256In"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256In = data
+		case "reportSha256NotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256NotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256NotIn = data
+		case "reportSha256GT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256GT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256GT = data
+		case "reportSha256GTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256GTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256GTE = data
+		case "reportSha256LT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256LT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256LT = data
+		case "reportSha256LTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256LTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256LTE = data
+		case "reportSha256Contains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256Contains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256Contains = data
+		case "reportSha256HasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256HasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256HasPrefix = data
+		case "reportSha256HasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256HasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256HasSuffix = data
+		case "reportSha256IsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256IsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256IsNil = data
+		case "reportSha256NotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256NotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256NotNil = data
+		case "reportSha256EqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256EqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256EqualFold = data
+		case "reportSha256ContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSha256ContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSha256ContainsFold = data
+		case "reportSize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSize"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSize = data
+		case "reportSizeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSizeNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSizeNEQ = data
+		case "reportSizeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSizeIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSizeIn = data
+		case "reportSizeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSizeNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSizeNotIn = data
+		case "reportSizeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSizeGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSizeGT = data
+		case "reportSizeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSizeGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSizeGTE = data
+		case "reportSizeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSizeLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSizeLT = data
+		case "reportSizeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSizeLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSizeLTE = data
+		case "reportSizeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSizeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSizeIsNil = data
+		case "reportSizeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reportSizeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReportSizeNotNil = data
+		case "results":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("results"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Results = data
+		case "resultsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resultsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResultsNEQ = data
+		case "resultsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resultsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResultsIn = data
+		case "resultsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resultsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResultsNotIn = data
+		case "resultsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resultsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResultsGT = data
+		case "resultsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resultsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResultsGTE = data
+		case "resultsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resultsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResultsLT = data
+		case "resultsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resultsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResultsLTE = data
+		case "findingsAdded":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsAdded"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsAdded = data
+		case "findingsAddedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsAddedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsAddedNEQ = data
+		case "findingsAddedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsAddedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsAddedIn = data
+		case "findingsAddedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsAddedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsAddedNotIn = data
+		case "findingsAddedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsAddedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsAddedGT = data
+		case "findingsAddedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsAddedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsAddedGTE = data
+		case "findingsAddedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsAddedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsAddedLT = data
+		case "findingsAddedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsAddedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsAddedLTE = data
+		case "findingsSeenAgain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsSeenAgain"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsSeenAgain = data
+		case "findingsSeenAgainNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsSeenAgainNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsSeenAgainNEQ = data
+		case "findingsSeenAgainIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsSeenAgainIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsSeenAgainIn = data
+		case "findingsSeenAgainNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsSeenAgainNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsSeenAgainNotIn = data
+		case "findingsSeenAgainGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsSeenAgainGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsSeenAgainGT = data
+		case "findingsSeenAgainGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsSeenAgainGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsSeenAgainGTE = data
+		case "findingsSeenAgainLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsSeenAgainLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsSeenAgainLT = data
+		case "findingsSeenAgainLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsSeenAgainLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsSeenAgainLTE = data
+		case "findingsReopened":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsReopened"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsReopened = data
+		case "findingsReopenedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsReopenedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsReopenedNEQ = data
+		case "findingsReopenedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsReopenedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsReopenedIn = data
+		case "findingsReopenedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsReopenedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsReopenedNotIn = data
+		case "findingsReopenedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsReopenedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsReopenedGT = data
+		case "findingsReopenedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsReopenedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsReopenedGTE = data
+		case "findingsReopenedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsReopenedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsReopenedLT = data
+		case "findingsReopenedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsReopenedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsReopenedLTE = data
+		case "findingsNotSeen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsNotSeen"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsNotSeen = data
+		case "findingsNotSeenNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsNotSeenNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsNotSeenNEQ = data
+		case "findingsNotSeenIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsNotSeenIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsNotSeenIn = data
+		case "findingsNotSeenNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsNotSeenNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsNotSeenNotIn = data
+		case "findingsNotSeenGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsNotSeenGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsNotSeenGT = data
+		case "findingsNotSeenGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsNotSeenGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsNotSeenGTE = data
+		case "findingsNotSeenLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsNotSeenLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsNotSeenLT = data
+		case "findingsNotSeenLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findingsNotSeenLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FindingsNotSeenLTE = data
+		case "hasParticipation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasParticipation = data
+		case "hasParticipationWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParticipationWith"))
+			data, err := ec.unmarshalOParticipationWhereInput2ᚕᚖsicherkommunalᚋentᚐParticipationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasParticipationWith = data
+		case "hasConsultant":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConsultant"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConsultant = data
+		case "hasConsultantWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasConsultantWith"))
+			data, err := ec.unmarshalOConsultantWhereInput2ᚕᚖsicherkommunalᚋentᚐConsultantWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasConsultantWith = data
+		case "hasAppointment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAppointment"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAppointment = data
+		case "hasAppointmentWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasAppointmentWith"))
+			data, err := ec.unmarshalOAppointmentWhereInput2ᚕᚖsicherkommunalᚋentᚐAppointmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasAppointmentWith = data
+		case "hasStep":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasStep"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasStep = data
+		case "hasStepWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasStepWith"))
+			data, err := ec.unmarshalOStepWhereInput2ᚕᚖsicherkommunalᚋentᚐStepWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasStepWith = data
+		case "hasFindings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFindings"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFindings = data
+		case "hasFindingsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFindingsWith"))
+			data, err := ec.unmarshalOFindingWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFindingsWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSecurityTestWhereInput unmarshals raw into the SecurityTestWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSecurityTestWhereInput(ctx context.Context, raw any) (ent.SecurityTestWhereInput, error) {
+	var out ent.SecurityTestWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SecurityTestWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputStepOrder(ctx context.Context, obj any) (ent.StepOrder, error) {
 	var it ent.StepOrder
 	if obj == nil {
@@ -45560,7 +53884,7 @@ func (ec *executionContext) unmarshalInputUpdateMeasureInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"kind", "title", "description", "clearDescription", "stage", "plannedCost", "status", "dueOn", "clearDueOn", "addAddressIDs", "removeAddressIDs", "clearAddresses"}
+	fieldsInOrder := [...]string{"kind", "title", "description", "clearDescription", "stage", "plannedCost", "status", "dueOn", "clearDueOn", "addAddressIDs", "removeAddressIDs", "clearAddresses", "addRemedyIDs", "removeRemedyIDs", "clearRemedies"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -45651,6 +53975,27 @@ func (ec *executionContext) unmarshalInputUpdateMeasureInput(ctx context.Context
 				return it, err
 			}
 			it.ClearAddresses = data
+		case "addRemedyIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("addRemedyIDs"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AddRemedyIDs = data
+		case "removeRemedyIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removeRemedyIDs"))
+			data, err := ec.unmarshalOID2ᚕsicherkommunalᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemoveRemedyIDs = data
+		case "clearRemedies":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearRemedies"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearRemedies = data
 		}
 	}
 	return it, nil
@@ -45954,6 +54299,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Step(ctx, sel, obj)
+	case *ent.SecurityTest:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SecurityTest(ctx, sel, obj)
 	case *ent.Requirement:
 		if obj == nil {
 			return graphql.Null
@@ -45999,6 +54349,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Flag(ctx, sel, obj)
+	case *ent.FindingChange:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._FindingChange(ctx, sel, obj)
+	case *ent.Finding:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Finding(ctx, sel, obj)
 	case *ent.Consultant:
 		if obj == nil {
 			return graphql.Null
@@ -48398,6 +56758,373 @@ func (ec *executionContext) _Distribution(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var findingImplementors = []string{"Finding", "Node"}
+
+func (ec *executionContext) _Finding(ctx context.Context, sel ast.SelectionSet, obj *ent.Finding) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, findingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Finding")
+		case "id":
+			out.Values[i] = ec._Finding_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Finding_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Finding_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participationID":
+			out.Values[i] = ec._Finding_participationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstTestID":
+			out.Values[i] = ec._Finding_firstTestID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ruleID":
+			out.Values[i] = ec._Finding_ruleID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "host":
+			out.Values[i] = ec._Finding_host(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hostname":
+			out.Values[i] = ec._Finding_hostname(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "port":
+			out.Values[i] = ec._Finding_port(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Finding_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Finding_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "solution":
+			out.Values[i] = ec._Finding_solution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "severity":
+			out.Values[i] = ec._Finding_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cvssVector":
+			out.Values[i] = ec._Finding_cvssVector(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cves":
+			out.Values[i] = ec._Finding_cves(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cwes":
+			out.Values[i] = ec._Finding_cwes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstSeenOn":
+			out.Values[i] = ec._Finding_firstSeenOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSeenOn":
+			out.Values[i] = ec._Finding_lastSeenOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notSeenSince":
+			out.Values[i] = ec._Finding_notSeenSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Finding_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueOn":
+			out.Values[i] = ec._Finding_dueOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statusReason":
+			out.Values[i] = ec._Finding_statusReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acceptedBy":
+			out.Values[i] = ec._Finding_acceptedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acceptedUntil":
+			out.Values[i] = ec._Finding_acceptedUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Finding_participation(ctx, field, obj)
+				})
+		case "firstTest":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Finding_firstTest(ctx, field, obj)
+				})
+		case "requirements":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Finding_requirements(ctx, field, obj)
+				})
+		case "measures":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Finding_measures(ctx, field, obj)
+				})
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Finding_history(ctx, field, obj)
+				})
+		case "cvssScore":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Finding_cvssScore(ctx, field, obj)
+				})
+		case "reportedScore":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Finding_reportedScore(ctx, field, obj)
+				})
+		case "scoreDisagrees":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Finding_scoreDisagrees(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var findingChangeImplementors = []string{"FindingChange", "Node"}
+
+func (ec *executionContext) _FindingChange(ctx context.Context, sel ast.SelectionSet, obj *ent.FindingChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, findingChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FindingChange")
+		case "id":
+			out.Values[i] = ec._FindingChange_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "findingID":
+			out.Values[i] = ec._FindingChange_findingID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromStatus":
+			out.Values[i] = ec._FindingChange_fromStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toStatus":
+			out.Values[i] = ec._FindingChange_toStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._FindingChange_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "via":
+			out.Values[i] = ec._FindingChange_via(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "testID":
+			out.Values[i] = ec._FindingChange_testID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._FindingChange_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorRole":
+			out.Values[i] = ec._FindingChange_actorRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changedAt":
+			out.Values[i] = ec._FindingChange_changedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finding":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FindingChange_finding(ctx, field, obj)
+				})
+		case "test":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FindingChange_test(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var findingConnectionImplementors = []string{"FindingConnection"}
+
+func (ec *executionContext) _FindingConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FindingConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, findingConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FindingConnection")
+		case "edges":
+			out.Values[i] = ec._FindingConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._FindingConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._FindingConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var findingEdgeImplementors = []string{"FindingEdge"}
+
+func (ec *executionContext) _FindingEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FindingEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, findingEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FindingEdge")
+		case "node":
+			out.Values[i] = ec._FindingEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._FindingEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var flagImplementors = []string{"Flag", "Node"}
 
 func (ec *executionContext) _Flag(ctx context.Context, sel ast.SelectionSet, obj *ent.Flag) graphql.Marshaler {
@@ -49275,6 +58002,12 @@ func (ec *executionContext) _Measure(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Measure_addresses(ctx, field, obj)
 				})
+		case "remedies":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Measure_remedies(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -49755,6 +58488,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changeFindingStatus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeFindingStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "linkFinding":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_linkFinding(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "approveStage2":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_approveStage2(ctx, field)
@@ -49987,11 +58734,29 @@ func (ec *executionContext) _Participation(ctx context.Context, sel ast.Selectio
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Participation_assessments(ctx, field, obj)
 				})
+		case "securityTests":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_securityTests(ctx, field, obj)
+				})
+		case "findings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_findings(ctx, field, obj)
+				})
 		case "unaddressedGaps":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Participation_unaddressedGaps(ctx, field, obj)
+				})
+		case "unaddressedFindings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Participation_unaddressedFindings(ctx, field, obj)
 				})
 		case "openFlags":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -50178,6 +58943,12 @@ func (ec *executionContext) _Program(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "remediationDays":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Program_remediationDays(ctx, field, obj)
+				})
 		case "participations":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -50561,6 +59332,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_consultants(ctx, field)
 				})
+		case "findings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_findings(ctx, field)
+				})
 		case "jobRuns":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -50596,6 +59373,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_programs(ctx, field)
+				})
+		case "securityTests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_securityTests(ctx, field)
 				})
 		case "steps":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -50940,6 +59723,54 @@ func (ec *executionContext) _ReconciliationTotals(ctx context.Context, sel ast.S
 	return out
 }
 
+var remediationDaysImplementors = []string{"RemediationDays"}
+
+func (ec *executionContext) _RemediationDays(ctx context.Context, sel ast.SelectionSet, obj *types.RemediationDays) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, remediationDaysImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemediationDays")
+		case "critical":
+			out.Values[i] = ec._RemediationDays_critical(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "high":
+			out.Values[i] = ec._RemediationDays_high(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medium":
+			out.Values[i] = ec._RemediationDays_medium(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "low":
+			out.Values[i] = ec._RemediationDays_low(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var requirementImplementors = []string{"Requirement", "Node"}
 
 func (ec *executionContext) _Requirement(ctx context.Context, sel ast.SelectionSet, obj *ent.Requirement) graphql.Marshaler {
@@ -51125,6 +59956,250 @@ func (ec *executionContext) _Score(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "complete":
 			out.Values[i] = ec._Score_complete(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var securityTestImplementors = []string{"SecurityTest", "Node"}
+
+func (ec *executionContext) _SecurityTest(ctx context.Context, sel ast.SelectionSet, obj *ent.SecurityTest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, securityTestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SecurityTest")
+		case "id":
+			out.Values[i] = ec._SecurityTest_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._SecurityTest_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SecurityTest_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participationID":
+			out.Values[i] = ec._SecurityTest_participationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._SecurityTest_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tool":
+			out.Values[i] = ec._SecurityTest_tool(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toolVersion":
+			out.Values[i] = ec._SecurityTest_toolVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "performedOn":
+			out.Values[i] = ec._SecurityTest_performedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "consultantID":
+			out.Values[i] = ec._SecurityTest_consultantID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "appointmentID":
+			out.Values[i] = ec._SecurityTest_appointmentID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stepID":
+			out.Values[i] = ec._SecurityTest_stepID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._SecurityTest_scope(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "format":
+			out.Values[i] = ec._SecurityTest_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reportName":
+			out.Values[i] = ec._SecurityTest_reportName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reportSha256":
+			out.Values[i] = ec._SecurityTest_reportSha256(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reportSize":
+			out.Values[i] = ec._SecurityTest_reportSize(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "results":
+			out.Values[i] = ec._SecurityTest_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "findingsAdded":
+			out.Values[i] = ec._SecurityTest_findingsAdded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "findingsSeenAgain":
+			out.Values[i] = ec._SecurityTest_findingsSeenAgain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "findingsReopened":
+			out.Values[i] = ec._SecurityTest_findingsReopened(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "findingsNotSeen":
+			out.Values[i] = ec._SecurityTest_findingsNotSeen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SecurityTest_participation(ctx, field, obj)
+				})
+		case "consultant":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SecurityTest_consultant(ctx, field, obj)
+				})
+		case "appointment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SecurityTest_appointment(ctx, field, obj)
+				})
+		case "step":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SecurityTest_step(ctx, field, obj)
+				})
+		case "findings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SecurityTest_findings(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var securityTestConnectionImplementors = []string{"SecurityTestConnection"}
+
+func (ec *executionContext) _SecurityTestConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SecurityTestConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, securityTestConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SecurityTestConnection")
+		case "edges":
+			out.Values[i] = ec._SecurityTestConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SecurityTestConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SecurityTestConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var securityTestEdgeImplementors = []string{"SecurityTestEdge"}
+
+func (ec *executionContext) _SecurityTestEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SecurityTestEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, securityTestEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SecurityTestEdge")
+		case "node":
+			out.Values[i] = ec._SecurityTestEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._SecurityTestEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -52459,6 +61534,11 @@ func (ec *executionContext) unmarshalNCatalogWhereInput2ᚖsicherkommunalᚋent�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNChangeFindingStatusInput2sicherkommunalᚋgraphᚐChangeFindingStatusInput(ctx context.Context, v any) (ChangeFindingStatusInput, error) {
+	res, err := ec.unmarshalInputChangeFindingStatusInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNChecklistChange2ᚕᚖsicherkommunalᚋassessmentᚐChangeFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []*assessment.ChangeFigures) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -52654,6 +61734,104 @@ func (ec *executionContext) marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) marshalNFinding2ᚕᚖsicherkommunalᚋentᚐFindingᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Finding) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFinding2ᚖsicherkommunalᚋentᚐFinding(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFinding2ᚖsicherkommunalᚋentᚐFinding(ctx context.Context, sel ast.SelectionSet, v *ent.Finding) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Finding!")
+		return graphql.Null
+	}
+	return ec._Finding(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFindingChange2ᚖsicherkommunalᚋentᚐFindingChange(ctx context.Context, sel ast.SelectionSet, v *ent.FindingChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FindingChange!")
+		return graphql.Null
+	}
+	return ec._FindingChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFindingChangeOrderField2ᚖsicherkommunalᚋentᚐFindingChangeOrderField(ctx context.Context, v any) (*ent.FindingChangeOrderField, error) {
+	var res = new(ent.FindingChangeOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFindingChangeOrderField2ᚖsicherkommunalᚋentᚐFindingChangeOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.FindingChangeOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FindingChangeOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNFindingChangeVia2sicherkommunalᚋentᚋfindingchangeᚐVia(ctx context.Context, v any) (findingchange.Via, error) {
+	var res findingchange.Via
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFindingChangeVia2sicherkommunalᚋentᚋfindingchangeᚐVia(ctx context.Context, sel ast.SelectionSet, v findingchange.Via) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNFindingChangeWhereInput2ᚖsicherkommunalᚋentᚐFindingChangeWhereInput(ctx context.Context, v any) (*ent.FindingChangeWhereInput, error) {
+	res, err := ec.unmarshalInputFindingChangeWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFindingConnection2ᚖsicherkommunalᚋentᚐFindingConnection(ctx context.Context, sel ast.SelectionSet, v *ent.FindingConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FindingConnection!")
+		return graphql.Null
+	}
+	return ec._FindingConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFindingOrderField2ᚖsicherkommunalᚋentᚐFindingOrderField(ctx context.Context, v any) (*ent.FindingOrderField, error) {
+	var res = new(ent.FindingOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFindingOrderField2ᚖsicherkommunalᚋentᚐFindingOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.FindingOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FindingOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNFindingStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx context.Context, v any) (types.FindingStatus, error) {
+	var res types.FindingStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFindingStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx context.Context, sel ast.SelectionSet, v types.FindingStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNFindingWhereInput2ᚖsicherkommunalᚋentᚐFindingWhereInput(ctx context.Context, v any) (*ent.FindingWhereInput, error) {
+	res, err := ec.unmarshalInputFindingWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNFlag2ᚕᚖsicherkommunalᚋentᚐFlagᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Flag) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -52823,6 +62001,20 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
+	res, err := graphql.UnmarshalInt64(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt64(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNJobRun2ᚖsicherkommunalᚋentᚐJobRun(ctx context.Context, sel ast.SelectionSet, v *ent.JobRun) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "JobRun!")
@@ -52969,6 +62161,11 @@ func (ec *executionContext) marshalNLedgerEntryOrderField2ᚖsicherkommunalᚋen
 func (ec *executionContext) unmarshalNLedgerEntryWhereInput2ᚖsicherkommunalᚋentᚐLedgerEntryWhereInput(ctx context.Context, v any) (*ent.LedgerEntryWhereInput, error) {
 	res, err := ec.unmarshalInputLedgerEntryWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNLinkFindingInput2sicherkommunalᚋgraphᚐLinkFindingInput(ctx context.Context, v any) (LinkFindingInput, error) {
+	res, err := ec.unmarshalInputLinkFindingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMeasure2ᚖsicherkommunalᚋentᚐMeasure(ctx context.Context, sel ast.SelectionSet, v *ent.Measure) graphql.Marshaler {
@@ -53368,6 +62565,61 @@ func (ec *executionContext) marshalNScore2sicherkommunalᚋassessmentᚐCounts(c
 	return ec._Score(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNSecurityTest2ᚖsicherkommunalᚋentᚐSecurityTest(ctx context.Context, sel ast.SelectionSet, v *ent.SecurityTest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SecurityTest!")
+		return graphql.Null
+	}
+	return ec._SecurityTest(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSecurityTestConnection2ᚖsicherkommunalᚋentᚐSecurityTestConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SecurityTestConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SecurityTestConnection!")
+		return graphql.Null
+	}
+	return ec._SecurityTestConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSecurityTestFormat2sicherkommunalᚋentᚋsecuritytestᚐFormat(ctx context.Context, v any) (securitytest.Format, error) {
+	var res securitytest.Format
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSecurityTestFormat2sicherkommunalᚋentᚋsecuritytestᚐFormat(ctx context.Context, sel ast.SelectionSet, v securitytest.Format) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSecurityTestOrderField2ᚖsicherkommunalᚋentᚐSecurityTestOrderField(ctx context.Context, v any) (*ent.SecurityTestOrderField, error) {
+	var res = new(ent.SecurityTestOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSecurityTestOrderField2ᚖsicherkommunalᚋentᚐSecurityTestOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.SecurityTestOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SecurityTestOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNSecurityTestWhereInput2ᚖsicherkommunalᚋentᚐSecurityTestWhereInput(ctx context.Context, v any) (*ent.SecurityTestWhereInput, error) {
+	res, err := ec.unmarshalInputSecurityTestWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSeverity2sicherkommunalᚋentᚋschemaᚋtypesᚐSeverity(ctx context.Context, v any) (types.Severity, error) {
+	var res types.Severity
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSeverity2sicherkommunalᚋentᚋschemaᚋtypesᚐSeverity(ctx context.Context, sel ast.SelectionSet, v types.Severity) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNStatusCount2sicherkommunalᚋmonitoringᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v monitoring.StatusCount) graphql.Marshaler {
 	return ec._StatusCount(ctx, sel, &v)
 }
@@ -53517,6 +62769,16 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNTestKind2sicherkommunalᚋentᚋschemaᚋtypesᚐTestKind(ctx context.Context, v any) (types.TestKind, error) {
+	var res types.TestKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTestKind2sicherkommunalᚋentᚋschemaᚋtypesᚐTestKind(ctx context.Context, sel ast.SelectionSet, v types.TestKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -55215,6 +64477,233 @@ func (ec *executionContext) marshalODistribution2ᚖsicherkommunalᚋassessment�
 	return ec._Distribution(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOFinding2ᚕᚖsicherkommunalᚋentᚐFindingᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Finding) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFinding2ᚖsicherkommunalᚋentᚐFinding(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOFinding2ᚖsicherkommunalᚋentᚐFinding(ctx context.Context, sel ast.SelectionSet, v *ent.Finding) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Finding(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFindingChange2ᚕᚖsicherkommunalᚋentᚐFindingChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.FindingChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFindingChange2ᚖsicherkommunalᚋentᚐFindingChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOFindingChangeVia2ᚕsicherkommunalᚋentᚋfindingchangeᚐViaᚄ(ctx context.Context, v any) ([]findingchange.Via, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]findingchange.Via, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFindingChangeVia2sicherkommunalᚋentᚋfindingchangeᚐVia(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOFindingChangeVia2ᚕsicherkommunalᚋentᚋfindingchangeᚐViaᚄ(ctx context.Context, sel ast.SelectionSet, v []findingchange.Via) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFindingChangeVia2sicherkommunalᚋentᚋfindingchangeᚐVia(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOFindingChangeVia2ᚖsicherkommunalᚋentᚋfindingchangeᚐVia(ctx context.Context, v any) (*findingchange.Via, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(findingchange.Via)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFindingChangeVia2ᚖsicherkommunalᚋentᚋfindingchangeᚐVia(ctx context.Context, sel ast.SelectionSet, v *findingchange.Via) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOFindingChangeWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingChangeWhereInputᚄ(ctx context.Context, v any) ([]*ent.FindingChangeWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.FindingChangeWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFindingChangeWhereInput2ᚖsicherkommunalᚋentᚐFindingChangeWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOFindingChangeWhereInput2ᚖsicherkommunalᚋentᚐFindingChangeWhereInput(ctx context.Context, v any) (*ent.FindingChangeWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFindingChangeWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFindingEdge2ᚕᚖsicherkommunalᚋentᚐFindingEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.FindingEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOFindingEdge2ᚖsicherkommunalᚋentᚐFindingEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOFindingEdge2ᚖsicherkommunalᚋentᚐFindingEdge(ctx context.Context, sel ast.SelectionSet, v *ent.FindingEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FindingEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOFindingOrder2ᚖsicherkommunalᚋentᚐFindingOrder(ctx context.Context, v any) (*ent.FindingOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFindingOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOFindingStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatusᚄ(ctx context.Context, v any) ([]types.FindingStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]types.FindingStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFindingStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOFindingStatus2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []types.FindingStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFindingStatus2sicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOFindingStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx context.Context, v any) (*types.FindingStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(types.FindingStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFindingStatus2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐFindingStatus(ctx context.Context, sel ast.SelectionSet, v *types.FindingStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOFindingWhereInput2ᚕᚖsicherkommunalᚋentᚐFindingWhereInputᚄ(ctx context.Context, v any) ([]*ent.FindingWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.FindingWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFindingWhereInput2ᚖsicherkommunalᚋentᚐFindingWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOFindingWhereInput2ᚖsicherkommunalᚋentᚐFindingWhereInput(ctx context.Context, v any) (*ent.FindingWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFindingWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOFlag2ᚖsicherkommunalᚋentᚐFlag(ctx context.Context, sel ast.SelectionSet, v *ent.Flag) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -55379,6 +64868,23 @@ func (ec *executionContext) unmarshalOFlagWhereInput2ᚖsicherkommunalᚋentᚐF
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) marshalOFunding2ᚖsicherkommunalᚋentᚐFundingAccount(ctx context.Context, sel ast.SelectionSet, v *ent.FundingAccount) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -55489,6 +64995,41 @@ func (ec *executionContext) marshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulid�
 	return v
 }
 
+func (ec *executionContext) unmarshalOInt2ᚕint64ᚄ(ctx context.Context, v any) ([]int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int64, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int64(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕint64ᚄ(ctx context.Context, sel ast.SelectionSet, v []int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int64(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
 	if v == nil {
 		return nil, nil
@@ -55539,6 +65080,24 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalInt(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInt2ᚖint64(ctx context.Context, v any) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt64(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt64(*v)
 	return res
 }
 
@@ -56252,6 +65811,13 @@ func (ec *executionContext) unmarshalOProgramWhereInput2ᚖsicherkommunalᚋent�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalORemediationDays2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐRemediationDays(ctx context.Context, sel ast.SelectionSet, v *types.RemediationDays) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RemediationDays(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalORequirement2ᚕᚖsicherkommunalᚋentᚐRequirementᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Requirement) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -56342,6 +65908,170 @@ func (ec *executionContext) unmarshalORole2ᚖsicherkommunalᚋentᚋschemaᚋty
 }
 
 func (ec *executionContext) marshalORole2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐRole(ctx context.Context, sel ast.SelectionSet, v *types.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOSecurityTest2ᚖsicherkommunalᚋentᚐSecurityTest(ctx context.Context, sel ast.SelectionSet, v *ent.SecurityTest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SecurityTest(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSecurityTestEdge2ᚕᚖsicherkommunalᚋentᚐSecurityTestEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SecurityTestEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOSecurityTestEdge2ᚖsicherkommunalᚋentᚐSecurityTestEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSecurityTestEdge2ᚖsicherkommunalᚋentᚐSecurityTestEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SecurityTestEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SecurityTestEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSecurityTestFormat2ᚕsicherkommunalᚋentᚋsecuritytestᚐFormatᚄ(ctx context.Context, v any) ([]securitytest.Format, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]securitytest.Format, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSecurityTestFormat2sicherkommunalᚋentᚋsecuritytestᚐFormat(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSecurityTestFormat2ᚕsicherkommunalᚋentᚋsecuritytestᚐFormatᚄ(ctx context.Context, sel ast.SelectionSet, v []securitytest.Format) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSecurityTestFormat2sicherkommunalᚋentᚋsecuritytestᚐFormat(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSecurityTestFormat2ᚖsicherkommunalᚋentᚋsecuritytestᚐFormat(ctx context.Context, v any) (*securitytest.Format, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(securitytest.Format)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSecurityTestFormat2ᚖsicherkommunalᚋentᚋsecuritytestᚐFormat(ctx context.Context, sel ast.SelectionSet, v *securitytest.Format) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOSecurityTestOrder2ᚖsicherkommunalᚋentᚐSecurityTestOrder(ctx context.Context, v any) (*ent.SecurityTestOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSecurityTestOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSecurityTestWhereInput2ᚕᚖsicherkommunalᚋentᚐSecurityTestWhereInputᚄ(ctx context.Context, v any) ([]*ent.SecurityTestWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.SecurityTestWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSecurityTestWhereInput2ᚖsicherkommunalᚋentᚐSecurityTestWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOSecurityTestWhereInput2ᚖsicherkommunalᚋentᚐSecurityTestWhereInput(ctx context.Context, v any) (*ent.SecurityTestWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSecurityTestWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSeverity2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐSeverityᚄ(ctx context.Context, v any) ([]types.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]types.Severity, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSeverity2sicherkommunalᚋentᚋschemaᚋtypesᚐSeverity(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSeverity2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []types.Severity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSeverity2sicherkommunalᚋentᚋschemaᚋtypesᚐSeverity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSeverity2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐSeverity(ctx context.Context, v any) (*types.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(types.Severity)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSeverity2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *types.Severity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -56575,6 +66305,58 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTestKind2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐTestKindᚄ(ctx context.Context, v any) ([]types.TestKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]types.TestKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTestKind2sicherkommunalᚋentᚋschemaᚋtypesᚐTestKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTestKind2ᚕsicherkommunalᚋentᚋschemaᚋtypesᚐTestKindᚄ(ctx context.Context, sel ast.SelectionSet, v []types.TestKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTestKind2sicherkommunalᚋentᚋschemaᚋtypesᚐTestKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOTestKind2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐTestKind(ctx context.Context, v any) (*types.TestKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(types.TestKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTestKind2ᚖsicherkommunalᚋentᚋschemaᚋtypesᚐTestKind(ctx context.Context, sel ast.SelectionSet, v *types.TestKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx context.Context, v any) ([]time.Time, error) {

@@ -174,7 +174,7 @@ func BenchmarkGuardOverhead(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	r := &Resolver{Client: db.Client, Program: svc, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r := &Resolver{Client: db.Client, Programme: svc, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	viewer := &auth.Viewer{Name: "kitu", Role: types.RoleCoordinator}
 	serve := func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

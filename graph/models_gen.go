@@ -41,6 +41,19 @@ type CancelAppointmentInput struct {
 	Reason string `json:"reason"`
 }
 
+type ChangeFindingStatusInput struct {
+	ID     pulid.ID            `json:"id"`
+	Status types.FindingStatus `json:"status"`
+	// Required for FALSE_POSITIVE and RISK_ACCEPTED.
+	Reason *string `json:"reason,omitempty"`
+	// Who accepts the risk for the Kommune (RISK_ACCEPTED).
+	AcceptedBy *string `json:"acceptedBy,omitempty"`
+	// The last day the acceptance holds (RISK_ACCEPTED); after it the finding is OPEN again.
+	AcceptedUntil *time.Time `json:"acceptedUntil,omitempty"`
+	// The change records a consultant's re-test (the only way to VERIFIED by hand).
+	Retest *bool `json:"retest,omitempty"`
+}
+
 type CompleteStepInput struct {
 	ID pulid.ID `json:"id"`
 	// When the step was completed; defaults to now.
@@ -118,6 +131,14 @@ type ImportCatalogInput struct {
 	// Where the texts come from (the edition of the BSI's material, a URL).
 	Source      *string    `json:"source,omitempty"`
 	PublishedOn *time.Time `json:"publishedOn,omitempty"`
+}
+
+type LinkFindingInput struct {
+	FindingID pulid.ID `json:"findingID"`
+	// The measures that remedy it, of its participation; null leaves them, [] removes them.
+	MeasureIDs []pulid.ID `json:"measureIDs,omitempty"`
+	// The WiBA questions it shows to be unmet, of its participation's catalogue; null leaves them, [] removes them.
+	RequirementIDs []pulid.ID `json:"requirementIDs,omitempty"`
 }
 
 type PostDisbursementInput struct {

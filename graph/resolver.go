@@ -12,6 +12,7 @@ import (
 	"sicherkommunal/calendar"
 	"sicherkommunal/catalog"
 	"sicherkommunal/ent"
+	"sicherkommunal/finding"
 	"sicherkommunal/ledger"
 	"sicherkommunal/monitoring"
 	"sicherkommunal/programme"
@@ -20,10 +21,10 @@ import (
 
 // Resolver holds the dependencies of the resolvers.
 type Resolver struct {
-	Client  *ent.Client
-	Program *programme.Service
-	Auth    *auth.Service
-	Ledger  *ledger.Service
+	Client    *ent.Client
+	Programme *programme.Service
+	Auth      *auth.Service
+	Ledger    *ledger.Service
 	// Calendar holds the appointment rules and the feeds.
 	Calendar *calendar.Service
 	// Monitoring runs the monitoring jobs and reads flags.
@@ -32,6 +33,8 @@ type Resolver struct {
 	Recon *reconcile.Service
 	// Assess conducts the WiBA assessments.
 	Assess *assessment.Service
+	// Findings records security tests and their findings.
+	Findings *finding.Service
 	// Catalogs stores imported catalogues.
 	Catalogs *catalog.Service
 	Log      *slog.Logger

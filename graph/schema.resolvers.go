@@ -33,12 +33,12 @@ func (r *mutationResolver) UpdateProgram(ctx context.Context, id pulid.ID, input
 
 // RegisterParticipation is the resolver for the registerParticipation field.
 func (r *mutationResolver) RegisterParticipation(ctx context.Context, input RegisterParticipationInput) (*ent.Participation, error) {
-	return r.Program.Register(ctx, r.ent(ctx), input.ProgramID, input.MunicipalityID, input.RegisteredOn)
+	return r.Programme.Register(ctx, r.ent(ctx), input.ProgramID, input.MunicipalityID, input.RegisteredOn)
 }
 
 // WithdrawParticipation is the resolver for the withdrawParticipation field.
 func (r *mutationResolver) WithdrawParticipation(ctx context.Context, id pulid.ID, reason string) (*ent.Participation, error) {
-	return r.Program.Withdraw(ctx, r.ent(ctx), id, reason)
+	return r.Programme.Withdraw(ctx, r.ent(ctx), id, reason)
 }
 
 // CreateConsultant is the resolver for the createConsultant field.
@@ -63,12 +63,12 @@ func (r *mutationResolver) UpdateMeasure(ctx context.Context, id pulid.ID, input
 
 // UpdateStep is the resolver for the updateStep field.
 func (r *mutationResolver) UpdateStep(ctx context.Context, id pulid.ID, input UpdateStepInput) (*ent.Step, error) {
-	return r.Program.UpdateStep(ctx, r.ent(ctx), id, input.DueOn, input.Note, input.ClearNote != nil && *input.ClearNote)
+	return r.Programme.UpdateStep(ctx, r.ent(ctx), id, input.DueOn, input.Note, input.ClearNote != nil && *input.ClearNote)
 }
 
 // CompleteStep is the resolver for the completeStep field.
 func (r *mutationResolver) CompleteStep(ctx context.Context, input CompleteStepInput) (*ent.Step, error) {
-	return r.Program.CompleteStep(ctx, r.ent(ctx), input.ID, input.CompletedAt, input.Note)
+	return r.Programme.CompleteStep(ctx, r.ent(ctx), input.ID, input.CompletedAt, input.Note)
 }
 
 // CreateAPIToken is the resolver for the createApiToken field.

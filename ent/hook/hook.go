@@ -152,6 +152,30 @@ func (f ConsultantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ConsultantMutation", m)
 }
 
+// The FindingFunc type is an adapter to allow the use of ordinary
+// function as Finding mutator.
+type FindingFunc func(context.Context, *ent.FindingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FindingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FindingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FindingMutation", m)
+}
+
+// The FindingChangeFunc type is an adapter to allow the use of ordinary
+// function as FindingChange mutator.
+type FindingChangeFunc func(context.Context, *ent.FindingChangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FindingChangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FindingChangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FindingChangeMutation", m)
+}
+
 // The FlagFunc type is an adapter to allow the use of ordinary
 // function as Flag mutator.
 type FlagFunc func(context.Context, *ent.FlagMutation) (ent.Value, error)
@@ -258,6 +282,18 @@ func (f RequirementFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RequirementMutation", m)
+}
+
+// The SecurityTestFunc type is an adapter to allow the use of ordinary
+// function as SecurityTest mutator.
+type SecurityTestFunc func(context.Context, *ent.SecurityTestMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SecurityTestFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SecurityTestMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SecurityTestMutation", m)
 }
 
 // The StepFunc type is an adapter to allow the use of ordinary

@@ -19,6 +19,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/jobrun"
@@ -29,6 +31,7 @@ import (
 	"sicherkommunal/ent/predicate"
 	"sicherkommunal/ent/program"
 	"sicherkommunal/ent/requirement"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 
 	"entgo.io/ent/dialect/sql"
@@ -414,6 +417,60 @@ func (f TraverseConsultant) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ConsultantQuery", q)
 }
 
+// The FindingFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FindingFunc func(context.Context, *ent.FindingQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FindingFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FindingQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FindingQuery", q)
+}
+
+// The TraverseFinding type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFinding func(context.Context, *ent.FindingQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFinding) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFinding) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FindingQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FindingQuery", q)
+}
+
+// The FindingChangeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FindingChangeFunc func(context.Context, *ent.FindingChangeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FindingChangeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FindingChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FindingChangeQuery", q)
+}
+
+// The TraverseFindingChange type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFindingChange func(context.Context, *ent.FindingChangeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFindingChange) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFindingChange) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FindingChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FindingChangeQuery", q)
+}
+
 // The FlagFunc type is an adapter to allow the use of ordinary function as a Querier.
 type FlagFunc func(context.Context, *ent.FlagQuery) (ent.Value, error)
 
@@ -657,6 +714,33 @@ func (f TraverseRequirement) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.RequirementQuery", q)
 }
 
+// The SecurityTestFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SecurityTestFunc func(context.Context, *ent.SecurityTestQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SecurityTestFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SecurityTestQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SecurityTestQuery", q)
+}
+
+// The TraverseSecurityTest type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSecurityTest func(context.Context, *ent.SecurityTestQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSecurityTest) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSecurityTest) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SecurityTestQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SecurityTestQuery", q)
+}
+
 // The StepFunc type is an adapter to allow the use of ordinary function as a Querier.
 type StepFunc func(context.Context, *ent.StepQuery) (ent.Value, error)
 
@@ -711,6 +795,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CatalogGroupQuery, predicate.CatalogGroup, cataloggroup.OrderOption]{typ: ent.TypeCatalogGroup, tq: q}, nil
 	case *ent.ConsultantQuery:
 		return &query[*ent.ConsultantQuery, predicate.Consultant, consultant.OrderOption]{typ: ent.TypeConsultant, tq: q}, nil
+	case *ent.FindingQuery:
+		return &query[*ent.FindingQuery, predicate.Finding, finding.OrderOption]{typ: ent.TypeFinding, tq: q}, nil
+	case *ent.FindingChangeQuery:
+		return &query[*ent.FindingChangeQuery, predicate.FindingChange, findingchange.OrderOption]{typ: ent.TypeFindingChange, tq: q}, nil
 	case *ent.FlagQuery:
 		return &query[*ent.FlagQuery, predicate.Flag, flag.OrderOption]{typ: ent.TypeFlag, tq: q}, nil
 	case *ent.FundingAccountQuery:
@@ -729,6 +817,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ProgramQuery, predicate.Program, program.OrderOption]{typ: ent.TypeProgram, tq: q}, nil
 	case *ent.RequirementQuery:
 		return &query[*ent.RequirementQuery, predicate.Requirement, requirement.OrderOption]{typ: ent.TypeRequirement, tq: q}, nil
+	case *ent.SecurityTestQuery:
+		return &query[*ent.SecurityTestQuery, predicate.SecurityTest, securitytest.OrderOption]{typ: ent.TypeSecurityTest, tq: q}, nil
 	case *ent.StepQuery:
 		return &query[*ent.StepQuery, predicate.Step, step.OrderOption]{typ: ent.TypeStep, tq: q}, nil
 	default:

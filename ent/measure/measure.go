@@ -47,6 +47,8 @@ const (
 	EdgeParticipation = "participation"
 	// EdgeAddresses holds the string denoting the addresses edge name in mutations.
 	EdgeAddresses = "addresses"
+	// EdgeRemedies holds the string denoting the remedies edge name in mutations.
+	EdgeRemedies = "remedies"
 	// Table holds the table name of the measure in the database.
 	Table = "measures"
 	// ParticipationTable is the table that holds the participation relation/edge.
@@ -61,6 +63,11 @@ const (
 	// AddressesInverseTable is the table name for the Answer entity.
 	// It exists in this package in order to avoid circular dependency with the "answer" package.
 	AddressesInverseTable = "answers"
+	// RemediesTable is the table that holds the remedies relation/edge. The primary key declared below.
+	RemediesTable = "measure_remedies"
+	// RemediesInverseTable is the table name for the Finding entity.
+	// It exists in this package in order to avoid circular dependency with the "finding" package.
+	RemediesInverseTable = "findings"
 )
 
 // Columns holds all SQL columns for measure fields.
@@ -82,6 +89,9 @@ var (
 	// AddressesPrimaryKey and AddressesColumn2 are the table columns denoting the
 	// primary key for the addresses relation (M2M).
 	AddressesPrimaryKey = []string{"measure_id", "answer_id"}
+	// RemediesPrimaryKey and RemediesColumn2 are the table columns denoting the
+	// primary key for the remedies relation (M2M).
+	RemediesPrimaryKey = []string{"measure_id", "finding_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -100,7 +110,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "sicherkommunal/ent/runtime"
 var (
-	Hooks  [3]ent.Hook
+	Hooks  [4]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -264,6 +274,20 @@ func ByAddresses(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAddressesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRemediesCount orders the results by remedies count.
+func ByRemediesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRemediesStep(), opts...)
+	}
+}
+
+// ByRemedies orders the results by remedies terms.
+func ByRemedies(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRemediesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newParticipationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -276,6 +300,13 @@ func newAddressesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AddressesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, false, AddressesTable, AddressesPrimaryKey...),
+	)
+}
+func newRemediesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RemediesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, RemediesTable, RemediesPrimaryKey...),
 	)
 }
 

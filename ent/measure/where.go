@@ -665,6 +665,29 @@ func HasAddressesWith(preds ...predicate.Answer) predicate.Measure {
 	})
 }
 
+// HasRemedies applies the HasEdge predicate on the "remedies" edge.
+func HasRemedies() predicate.Measure {
+	return predicate.Measure(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, RemediesTable, RemediesPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRemediesWith applies the HasEdge predicate on the "remedies" edge with a given conditions (other predicates).
+func HasRemediesWith(preds ...predicate.Finding) predicate.Measure {
+	return predicate.Measure(func(s *sql.Selector) {
+		step := newRemediesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Measure) predicate.Measure {
 	return predicate.Measure(sql.AndPredicates(predicates...))

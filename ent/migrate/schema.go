@@ -535,6 +535,112 @@ var (
 			},
 		},
 	}
+	// FindingsColumns holds the columns for the "findings" table.
+	FindingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "rule_id", Type: field.TypeString, Size: 200},
+		{Name: "host", Type: field.TypeString, Size: 255},
+		{Name: "hostname", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "port", Type: field.TypeString, Size: 50},
+		{Name: "title", Type: field.TypeString, Size: 500},
+		{Name: "description", Type: field.TypeString, Nullable: true, Size: 100000},
+		{Name: "solution", Type: field.TypeString, Nullable: true, Size: 20000},
+		{Name: "severity", Type: field.TypeEnum, Enums: []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"}},
+		{Name: "cvss_vector", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "cvss_score_tenths", Type: field.TypeInt, Nullable: true},
+		{Name: "reported_score_tenths", Type: field.TypeInt, Nullable: true},
+		{Name: "cves", Type: field.TypeJSON, Nullable: true},
+		{Name: "cwes", Type: field.TypeJSON, Nullable: true},
+		{Name: "first_seen_on", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "last_seen_on", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "not_seen_since", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"OPEN", "CONFIRMED", "IN_REMEDIATION", "FIXED", "VERIFIED", "FALSE_POSITIVE", "RISK_ACCEPTED", "REOPENED"}, Default: "OPEN"},
+		{Name: "due_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "status_reason", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "accepted_by", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "accepted_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "participation_id", Type: field.TypeString, Size: 28},
+		{Name: "first_test_id", Type: field.TypeString, Size: 28},
+	}
+	// FindingsTable holds the schema information for the "findings" table.
+	FindingsTable = &schema.Table{
+		Name:       "findings",
+		Columns:    FindingsColumns,
+		PrimaryKey: []*schema.Column{FindingsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "findings_participations_findings",
+				Columns:    []*schema.Column{FindingsColumns[24]},
+				RefColumns: []*schema.Column{ParticipationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "findings_security_tests_findings",
+				Columns:    []*schema.Column{FindingsColumns[25]},
+				RefColumns: []*schema.Column{SecurityTestsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "finding_participation_id_rule_id_host_port",
+				Unique:  true,
+				Columns: []*schema.Column{FindingsColumns[24], FindingsColumns[3], FindingsColumns[4], FindingsColumns[6]},
+			},
+			{
+				Name:    "finding_status_severity",
+				Unique:  false,
+				Columns: []*schema.Column{FindingsColumns[19], FindingsColumns[10]},
+			},
+			{
+				Name:    "finding_due_on",
+				Unique:  false,
+				Columns: []*schema.Column{FindingsColumns[20]},
+			},
+		},
+	}
+	// FindingChangesColumns holds the columns for the "finding_changes" table.
+	FindingChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "from_status", Type: field.TypeEnum, Nullable: true, Enums: []string{"OPEN", "CONFIRMED", "IN_REMEDIATION", "FIXED", "VERIFIED", "FALSE_POSITIVE", "RISK_ACCEPTED", "REOPENED"}},
+		{Name: "to_status", Type: field.TypeEnum, Enums: []string{"OPEN", "CONFIRMED", "IN_REMEDIATION", "FIXED", "VERIFIED", "FALSE_POSITIVE", "RISK_ACCEPTED", "REOPENED"}},
+		{Name: "reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "via", Type: field.TypeEnum, Enums: []string{"MANUAL", "SCAN", "EXPIRY"}},
+		{Name: "actor", Type: field.TypeString, Size: 200},
+		{Name: "actor_role", Type: field.TypeEnum, Enums: []string{"ADMIN", "MINISTRY", "COORDINATOR", "CONTRACTOR", "MUNICIPALITY", "BSI"}},
+		{Name: "changed_at", Type: field.TypeTime},
+		{Name: "finding_id", Type: field.TypeString, Size: 28},
+		{Name: "test_id", Type: field.TypeString, Nullable: true, Size: 28},
+	}
+	// FindingChangesTable holds the schema information for the "finding_changes" table.
+	FindingChangesTable = &schema.Table{
+		Name:       "finding_changes",
+		Columns:    FindingChangesColumns,
+		PrimaryKey: []*schema.Column{FindingChangesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "finding_changes_findings_history",
+				Columns:    []*schema.Column{FindingChangesColumns[8]},
+				RefColumns: []*schema.Column{FindingsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "finding_changes_security_tests_test",
+				Columns:    []*schema.Column{FindingChangesColumns[9]},
+				RefColumns: []*schema.Column{SecurityTestsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "findingchange_finding_id_changed_at",
+				Unique:  false,
+				Columns: []*schema.Column{FindingChangesColumns[8], FindingChangesColumns[7]},
+			},
+		},
+	}
 	// FlagsColumns holds the columns for the "flags" table.
 	FlagsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 28},
@@ -914,6 +1020,7 @@ var (
 		{Name: "budget", Type: field.TypeString, Nullable: true, SchemaType: map[string]string{"postgres": "bigint", "sqlite3": "integer"}},
 		{Name: "time_zone", Type: field.TypeString, Default: "Europe/Berlin"},
 		{Name: "step_template", Type: field.TypeJSON},
+		{Name: "remediation_days", Type: field.TypeJSON, Nullable: true},
 	}
 	// ProgramsTable holds the schema information for the "programs" table.
 	ProgramsTable = &schema.Table{
@@ -964,6 +1071,75 @@ var (
 				Name:    "requirement_group_id_number",
 				Unique:  false,
 				Columns: []*schema.Column{RequirementsColumns[9], RequirementsColumns[5]},
+			},
+		},
+	}
+	// SecurityTestsColumns holds the columns for the "security_tests" table.
+	SecurityTestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"VULNERABILITY_SCAN", "PENETRATION_TEST", "SPOT_CHECK", "POLICY_REVIEW"}},
+		{Name: "tool", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "tool_version", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "performed_on", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "scope", Type: field.TypeString, Nullable: true, Size: 10000},
+		{Name: "format", Type: field.TypeEnum, Enums: []string{"GREENBONE_XML", "GREENBONE_CSV", "MANUAL"}},
+		{Name: "report_name", Type: field.TypeString, Nullable: true, Size: 300},
+		{Name: "report_sha256", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "report_size", Type: field.TypeInt64, Nullable: true},
+		{Name: "report", Type: field.TypeBytes, Nullable: true},
+		{Name: "results", Type: field.TypeInt, Default: 0},
+		{Name: "findings_added", Type: field.TypeInt, Default: 0},
+		{Name: "findings_seen_again", Type: field.TypeInt, Default: 0},
+		{Name: "findings_reopened", Type: field.TypeInt, Default: 0},
+		{Name: "findings_not_seen", Type: field.TypeInt, Default: 0},
+		{Name: "participation_id", Type: field.TypeString, Size: 28},
+		{Name: "consultant_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "appointment_id", Type: field.TypeString, Nullable: true, Size: 28},
+		{Name: "step_id", Type: field.TypeString, Nullable: true, Size: 28},
+	}
+	// SecurityTestsTable holds the schema information for the "security_tests" table.
+	SecurityTestsTable = &schema.Table{
+		Name:       "security_tests",
+		Columns:    SecurityTestsColumns,
+		PrimaryKey: []*schema.Column{SecurityTestsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "security_tests_participations_security_tests",
+				Columns:    []*schema.Column{SecurityTestsColumns[18]},
+				RefColumns: []*schema.Column{ParticipationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "security_tests_consultants_consultant",
+				Columns:    []*schema.Column{SecurityTestsColumns[19]},
+				RefColumns: []*schema.Column{ConsultantsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "security_tests_appointments_appointment",
+				Columns:    []*schema.Column{SecurityTestsColumns[20]},
+				RefColumns: []*schema.Column{AppointmentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "security_tests_steps_step",
+				Columns:    []*schema.Column{SecurityTestsColumns[21]},
+				RefColumns: []*schema.Column{StepsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "securitytest_participation_id_report_sha256",
+				Unique:  true,
+				Columns: []*schema.Column{SecurityTestsColumns[18], SecurityTestsColumns[10]},
+			},
+			{
+				Name:    "securitytest_participation_id_kind_performed_on",
+				Unique:  false,
+				Columns: []*schema.Column{SecurityTestsColumns[18], SecurityTestsColumns[3], SecurityTestsColumns[6]},
 			},
 		},
 	}
@@ -1059,6 +1235,31 @@ var (
 			},
 		},
 	}
+	// FindingRequirementsColumns holds the columns for the "finding_requirements" table.
+	FindingRequirementsColumns = []*schema.Column{
+		{Name: "finding_id", Type: field.TypeString, Size: 28},
+		{Name: "requirement_id", Type: field.TypeString, Size: 28},
+	}
+	// FindingRequirementsTable holds the schema information for the "finding_requirements" table.
+	FindingRequirementsTable = &schema.Table{
+		Name:       "finding_requirements",
+		Columns:    FindingRequirementsColumns,
+		PrimaryKey: []*schema.Column{FindingRequirementsColumns[0], FindingRequirementsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "finding_requirements_finding_id",
+				Columns:    []*schema.Column{FindingRequirementsColumns[0]},
+				RefColumns: []*schema.Column{FindingsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "finding_requirements_requirement_id",
+				Columns:    []*schema.Column{FindingRequirementsColumns[1]},
+				RefColumns: []*schema.Column{RequirementsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// MeasureAddressesColumns holds the columns for the "measure_addresses" table.
 	MeasureAddressesColumns = []*schema.Column{
 		{Name: "measure_id", Type: field.TypeString, Size: 28},
@@ -1084,6 +1285,31 @@ var (
 			},
 		},
 	}
+	// MeasureRemediesColumns holds the columns for the "measure_remedies" table.
+	MeasureRemediesColumns = []*schema.Column{
+		{Name: "measure_id", Type: field.TypeString, Size: 28},
+		{Name: "finding_id", Type: field.TypeString, Size: 28},
+	}
+	// MeasureRemediesTable holds the schema information for the "measure_remedies" table.
+	MeasureRemediesTable = &schema.Table{
+		Name:       "measure_remedies",
+		Columns:    MeasureRemediesColumns,
+		PrimaryKey: []*schema.Column{MeasureRemediesColumns[0], MeasureRemediesColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "measure_remedies_measure_id",
+				Columns:    []*schema.Column{MeasureRemediesColumns[0]},
+				RefColumns: []*schema.Column{MeasuresColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "measure_remedies_finding_id",
+				Columns:    []*schema.Column{MeasureRemediesColumns[1]},
+				RefColumns: []*schema.Column{FindingsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
@@ -1098,6 +1324,8 @@ var (
 		CatalogsTable,
 		CatalogGroupsTable,
 		ConsultantsTable,
+		FindingsTable,
+		FindingChangesTable,
 		FlagsTable,
 		FundingAccountsTable,
 		JobRunsTable,
@@ -1107,10 +1335,13 @@ var (
 		ParticipationsTable,
 		ProgramsTable,
 		RequirementsTable,
+		SecurityTestsTable,
 		StepsTable,
 		AppointmentParticipationsTable,
 		AppointmentConsultantsTable,
+		FindingRequirementsTable,
 		MeasureAddressesTable,
+		MeasureRemediesTable,
 	}
 )
 
@@ -1135,6 +1366,10 @@ func init() {
 	CalendarFeedsTable.ForeignKeys[1].RefTable = MunicipalitiesTable
 	CalendarFeedsTable.ForeignKeys[2].RefTable = ConsultantsTable
 	CatalogGroupsTable.ForeignKeys[0].RefTable = CatalogsTable
+	FindingsTable.ForeignKeys[0].RefTable = ParticipationsTable
+	FindingsTable.ForeignKeys[1].RefTable = SecurityTestsTable
+	FindingChangesTable.ForeignKeys[0].RefTable = FindingsTable
+	FindingChangesTable.ForeignKeys[1].RefTable = SecurityTestsTable
 	FlagsTable.ForeignKeys[0].RefTable = ProgramsTable
 	FlagsTable.ForeignKeys[1].RefTable = StepsTable
 	FlagsTable.ForeignKeys[2].RefTable = MeasuresTable
@@ -1158,11 +1393,19 @@ func init() {
 	ParticipationsTable.ForeignKeys[0].RefTable = MunicipalitiesTable
 	ParticipationsTable.ForeignKeys[1].RefTable = ProgramsTable
 	RequirementsTable.ForeignKeys[0].RefTable = CatalogGroupsTable
+	SecurityTestsTable.ForeignKeys[0].RefTable = ParticipationsTable
+	SecurityTestsTable.ForeignKeys[1].RefTable = ConsultantsTable
+	SecurityTestsTable.ForeignKeys[2].RefTable = AppointmentsTable
+	SecurityTestsTable.ForeignKeys[3].RefTable = StepsTable
 	StepsTable.ForeignKeys[0].RefTable = ParticipationsTable
 	AppointmentParticipationsTable.ForeignKeys[0].RefTable = AppointmentsTable
 	AppointmentParticipationsTable.ForeignKeys[1].RefTable = ParticipationsTable
 	AppointmentConsultantsTable.ForeignKeys[0].RefTable = AppointmentsTable
 	AppointmentConsultantsTable.ForeignKeys[1].RefTable = ConsultantsTable
+	FindingRequirementsTable.ForeignKeys[0].RefTable = FindingsTable
+	FindingRequirementsTable.ForeignKeys[1].RefTable = RequirementsTable
 	MeasureAddressesTable.ForeignKeys[0].RefTable = MeasuresTable
 	MeasureAddressesTable.ForeignKeys[1].RefTable = AnswersTable
+	MeasureRemediesTable.ForeignKeys[0].RefTable = MeasuresTable
+	MeasureRemediesTable.ForeignKeys[1].RefTable = FindingsTable
 }

@@ -53,6 +53,10 @@ const (
 	EdgeFlags = "flags"
 	// EdgeAssessments holds the string denoting the assessments edge name in mutations.
 	EdgeAssessments = "assessments"
+	// EdgeSecurityTests holds the string denoting the security_tests edge name in mutations.
+	EdgeSecurityTests = "security_tests"
+	// EdgeFindings holds the string denoting the findings edge name in mutations.
+	EdgeFindings = "findings"
 	// Table holds the table name of the participation in the database.
 	Table = "participations"
 	// ProgramTable is the table that holds the program relation/edge.
@@ -116,6 +120,20 @@ const (
 	AssessmentsInverseTable = "assessments"
 	// AssessmentsColumn is the table column denoting the assessments relation/edge.
 	AssessmentsColumn = "participation_id"
+	// SecurityTestsTable is the table that holds the security_tests relation/edge.
+	SecurityTestsTable = "security_tests"
+	// SecurityTestsInverseTable is the table name for the SecurityTest entity.
+	// It exists in this package in order to avoid circular dependency with the "securitytest" package.
+	SecurityTestsInverseTable = "security_tests"
+	// SecurityTestsColumn is the table column denoting the security_tests relation/edge.
+	SecurityTestsColumn = "participation_id"
+	// FindingsTable is the table that holds the findings relation/edge.
+	FindingsTable = "findings"
+	// FindingsInverseTable is the table name for the Finding entity.
+	// It exists in this package in order to avoid circular dependency with the "finding" package.
+	FindingsInverseTable = "findings"
+	// FindingsColumn is the table column denoting the findings relation/edge.
+	FindingsColumn = "participation_id"
 )
 
 // Columns holds all SQL columns for participation fields.
@@ -351,6 +369,34 @@ func ByAssessments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAssessmentsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// BySecurityTestsCount orders the results by security_tests count.
+func BySecurityTestsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSecurityTestsStep(), opts...)
+	}
+}
+
+// BySecurityTests orders the results by security_tests terms.
+func BySecurityTests(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSecurityTestsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByFindingsCount orders the results by findings count.
+func ByFindingsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFindingsStep(), opts...)
+	}
+}
+
+// ByFindings orders the results by findings terms.
+func ByFindings(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFindingsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newProgramStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -412,6 +458,20 @@ func newAssessmentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AssessmentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, AssessmentsTable, AssessmentsColumn),
+	)
+}
+func newSecurityTestsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SecurityTestsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SecurityTestsTable, SecurityTestsColumn),
+	)
+}
+func newFindingsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FindingsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, FindingsTable, FindingsColumn),
 	)
 }
 

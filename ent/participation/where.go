@@ -703,6 +703,52 @@ func HasAssessmentsWith(preds ...predicate.Assessment) predicate.Participation {
 	})
 }
 
+// HasSecurityTests applies the HasEdge predicate on the "security_tests" edge.
+func HasSecurityTests() predicate.Participation {
+	return predicate.Participation(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, SecurityTestsTable, SecurityTestsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSecurityTestsWith applies the HasEdge predicate on the "security_tests" edge with a given conditions (other predicates).
+func HasSecurityTestsWith(preds ...predicate.SecurityTest) predicate.Participation {
+	return predicate.Participation(func(s *sql.Selector) {
+		step := newSecurityTestsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFindings applies the HasEdge predicate on the "findings" edge.
+func HasFindings() predicate.Participation {
+	return predicate.Participation(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, FindingsTable, FindingsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFindingsWith applies the HasEdge predicate on the "findings" edge with a given conditions (other predicates).
+func HasFindingsWith(preds ...predicate.Finding) predicate.Participation {
+	return predicate.Participation(func(s *sql.Selector) {
+		step := newFindingsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Participation) predicate.Participation {
 	return predicate.Participation(sql.AndPredicates(predicates...))

@@ -53,6 +53,12 @@ type CatalogGroup func(*sql.Selector)
 // Consultant is the predicate function for consultant builders.
 type Consultant func(*sql.Selector)
 
+// Finding is the predicate function for finding builders.
+type Finding func(*sql.Selector)
+
+// FindingChange is the predicate function for findingchange builders.
+type FindingChange func(*sql.Selector)
+
 // Flag is the predicate function for flag builders.
 type Flag func(*sql.Selector)
 
@@ -123,6 +129,9 @@ func ProgramOrErr(p Program, err error) Program {
 
 // Requirement is the predicate function for requirement builders.
 type Requirement func(*sql.Selector)
+
+// SecurityTest is the predicate function for securitytest builders.
+type SecurityTest func(*sql.Selector)
 
 // Step is the predicate function for step builders.
 type Step func(*sql.Selector)

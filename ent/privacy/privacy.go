@@ -399,6 +399,54 @@ func (f ConsultantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ConsultantMutation", m)
 }
 
+// The FindingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FindingQueryRuleFunc func(context.Context, *ent.FindingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FindingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FindingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FindingQuery", q)
+}
+
+// The FindingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FindingMutationRuleFunc func(context.Context, *ent.FindingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FindingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FindingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FindingMutation", m)
+}
+
+// The FindingChangeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FindingChangeQueryRuleFunc func(context.Context, *ent.FindingChangeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FindingChangeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FindingChangeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FindingChangeQuery", q)
+}
+
+// The FindingChangeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FindingChangeMutationRuleFunc func(context.Context, *ent.FindingChangeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FindingChangeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FindingChangeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FindingChangeMutation", m)
+}
+
 // The FlagQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type FlagQueryRuleFunc func(context.Context, *ent.FlagQuery) error
@@ -615,6 +663,30 @@ func (f RequirementMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mut
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RequirementMutation", m)
 }
 
+// The SecurityTestQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SecurityTestQueryRuleFunc func(context.Context, *ent.SecurityTestQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SecurityTestQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SecurityTestQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SecurityTestQuery", q)
+}
+
+// The SecurityTestMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SecurityTestMutationRuleFunc func(context.Context, *ent.SecurityTestMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SecurityTestMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SecurityTestMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SecurityTestMutation", m)
+}
+
 // The StepQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type StepQueryRuleFunc func(context.Context, *ent.StepQuery) error
@@ -698,6 +770,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ConsultantQuery:
 		return q.Filter(), nil
+	case *ent.FindingQuery:
+		return q.Filter(), nil
+	case *ent.FindingChangeQuery:
+		return q.Filter(), nil
 	case *ent.FlagQuery:
 		return q.Filter(), nil
 	case *ent.FundingAccountQuery:
@@ -715,6 +791,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.ProgramQuery:
 		return q.Filter(), nil
 	case *ent.RequirementQuery:
+		return q.Filter(), nil
+	case *ent.SecurityTestQuery:
 		return q.Filter(), nil
 	case *ent.StepQuery:
 		return q.Filter(), nil
@@ -749,6 +827,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.ConsultantMutation:
 		return m.Filter(), nil
+	case *ent.FindingMutation:
+		return m.Filter(), nil
+	case *ent.FindingChangeMutation:
+		return m.Filter(), nil
 	case *ent.FlagMutation:
 		return m.Filter(), nil
 	case *ent.FundingAccountMutation:
@@ -766,6 +848,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ProgramMutation:
 		return m.Filter(), nil
 	case *ent.RequirementMutation:
+		return m.Filter(), nil
+	case *ent.SecurityTestMutation:
 		return m.Filter(), nil
 	case *ent.StepMutation:
 		return m.Filter(), nil

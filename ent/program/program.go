@@ -44,6 +44,8 @@ const (
 	FieldTimeZone = "time_zone"
 	// FieldStepTemplate holds the string denoting the step_template field in the database.
 	FieldStepTemplate = "step_template"
+	// FieldRemediationDays holds the string denoting the remediation_days field in the database.
+	FieldRemediationDays = "remediation_days"
 	// EdgeParticipations holds the string denoting the participations edge name in mutations.
 	EdgeParticipations = "participations"
 	// EdgeLedgerEntries holds the string denoting the ledger_entries edge name in mutations.
@@ -82,6 +84,7 @@ var Columns = []string{
 	FieldBudget,
 	FieldTimeZone,
 	FieldStepTemplate,
+	FieldRemediationDays,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -928,6 +928,16 @@ func TimeZoneContainsFold(v string) predicate.Program {
 	return predicate.Program(sql.FieldContainsFold(FieldTimeZone, v))
 }
 
+// RemediationDaysIsNil applies the IsNil predicate on the "remediation_days" field.
+func RemediationDaysIsNil() predicate.Program {
+	return predicate.Program(sql.FieldIsNull(FieldRemediationDays))
+}
+
+// RemediationDaysNotNil applies the NotNil predicate on the "remediation_days" field.
+func RemediationDaysNotNil() predicate.Program {
+	return predicate.Program(sql.FieldNotNull(FieldRemediationDays))
+}
+
 // HasParticipations applies the HasEdge predicate on the "participations" edge.
 func HasParticipations() predicate.Program {
 	return predicate.Program(func(s *sql.Selector) {

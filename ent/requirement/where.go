@@ -664,6 +664,29 @@ func HasGroupWith(preds ...predicate.CatalogGroup) predicate.Requirement {
 	})
 }
 
+// HasFindings applies the HasEdge predicate on the "findings" edge.
+func HasFindings() predicate.Requirement {
+	return predicate.Requirement(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, FindingsTable, FindingsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFindingsWith applies the HasEdge predicate on the "findings" edge with a given conditions (other predicates).
+func HasFindingsWith(preds ...predicate.Finding) predicate.Requirement {
+	return predicate.Requirement(func(s *sql.Selector) {
+		step := newFindingsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Requirement) predicate.Requirement {
 	return predicate.Requirement(sql.AndPredicates(predicates...))

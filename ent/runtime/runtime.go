@@ -16,6 +16,8 @@ import (
 	"sicherkommunal/ent/catalog"
 	"sicherkommunal/ent/cataloggroup"
 	"sicherkommunal/ent/consultant"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/jobrun"
@@ -27,6 +29,7 @@ import (
 	"sicherkommunal/ent/requirement"
 	"sicherkommunal/ent/schema"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 	"time"
 
@@ -728,6 +731,155 @@ func init() {
 	consultant.DefaultID = consultantDescID.Default.(func() pulid.ID)
 	// consultant.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	consultant.IDValidator = consultantDescID.Validators[0].(func(string) error)
+	findingMixin := schema.Finding{}.Mixin()
+	finding.Policy = privacy.NewPolicies(schema.Finding{})
+	finding.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := finding.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	findingMixinFields0 := findingMixin[0].Fields()
+	_ = findingMixinFields0
+	findingMixinFields1 := findingMixin[1].Fields()
+	_ = findingMixinFields1
+	findingFields := schema.Finding{}.Fields()
+	_ = findingFields
+	// findingDescCreatedAt is the schema descriptor for created_at field.
+	findingDescCreatedAt := findingMixinFields1[0].Descriptor()
+	// finding.DefaultCreatedAt holds the default value on creation for the created_at field.
+	finding.DefaultCreatedAt = findingDescCreatedAt.Default.(func() time.Time)
+	// findingDescUpdatedAt is the schema descriptor for updated_at field.
+	findingDescUpdatedAt := findingMixinFields1[1].Descriptor()
+	// finding.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	finding.DefaultUpdatedAt = findingDescUpdatedAt.Default.(func() time.Time)
+	// finding.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	finding.UpdateDefaultUpdatedAt = findingDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// findingDescRuleID is the schema descriptor for rule_id field.
+	findingDescRuleID := findingFields[2].Descriptor()
+	// finding.RuleIDValidator is a validator for the "rule_id" field. It is called by the builders before save.
+	finding.RuleIDValidator = func() func(string) error {
+		validators := findingDescRuleID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(rule_id string) error {
+			for _, fn := range fns {
+				if err := fn(rule_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// findingDescHost is the schema descriptor for host field.
+	findingDescHost := findingFields[3].Descriptor()
+	// finding.HostValidator is a validator for the "host" field. It is called by the builders before save.
+	finding.HostValidator = findingDescHost.Validators[0].(func(string) error)
+	// findingDescHostname is the schema descriptor for hostname field.
+	findingDescHostname := findingFields[4].Descriptor()
+	// finding.HostnameValidator is a validator for the "hostname" field. It is called by the builders before save.
+	finding.HostnameValidator = findingDescHostname.Validators[0].(func(string) error)
+	// findingDescPort is the schema descriptor for port field.
+	findingDescPort := findingFields[5].Descriptor()
+	// finding.PortValidator is a validator for the "port" field. It is called by the builders before save.
+	finding.PortValidator = findingDescPort.Validators[0].(func(string) error)
+	// findingDescTitle is the schema descriptor for title field.
+	findingDescTitle := findingFields[6].Descriptor()
+	// finding.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	finding.TitleValidator = func() func(string) error {
+		validators := findingDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// findingDescDescription is the schema descriptor for description field.
+	findingDescDescription := findingFields[7].Descriptor()
+	// finding.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	finding.DescriptionValidator = findingDescDescription.Validators[0].(func(string) error)
+	// findingDescSolution is the schema descriptor for solution field.
+	findingDescSolution := findingFields[8].Descriptor()
+	// finding.SolutionValidator is a validator for the "solution" field. It is called by the builders before save.
+	finding.SolutionValidator = findingDescSolution.Validators[0].(func(string) error)
+	// findingDescCvssVector is the schema descriptor for cvss_vector field.
+	findingDescCvssVector := findingFields[10].Descriptor()
+	// finding.CvssVectorValidator is a validator for the "cvss_vector" field. It is called by the builders before save.
+	finding.CvssVectorValidator = findingDescCvssVector.Validators[0].(func(string) error)
+	// findingDescCvssScoreTenths is the schema descriptor for cvss_score_tenths field.
+	findingDescCvssScoreTenths := findingFields[11].Descriptor()
+	// finding.CvssScoreTenthsValidator is a validator for the "cvss_score_tenths" field. It is called by the builders before save.
+	finding.CvssScoreTenthsValidator = findingDescCvssScoreTenths.Validators[0].(func(int) error)
+	// findingDescReportedScoreTenths is the schema descriptor for reported_score_tenths field.
+	findingDescReportedScoreTenths := findingFields[12].Descriptor()
+	// finding.ReportedScoreTenthsValidator is a validator for the "reported_score_tenths" field. It is called by the builders before save.
+	finding.ReportedScoreTenthsValidator = findingDescReportedScoreTenths.Validators[0].(func(int) error)
+	// findingDescStatusReason is the schema descriptor for status_reason field.
+	findingDescStatusReason := findingFields[20].Descriptor()
+	// finding.StatusReasonValidator is a validator for the "status_reason" field. It is called by the builders before save.
+	finding.StatusReasonValidator = findingDescStatusReason.Validators[0].(func(string) error)
+	// findingDescAcceptedBy is the schema descriptor for accepted_by field.
+	findingDescAcceptedBy := findingFields[21].Descriptor()
+	// finding.AcceptedByValidator is a validator for the "accepted_by" field. It is called by the builders before save.
+	finding.AcceptedByValidator = findingDescAcceptedBy.Validators[0].(func(string) error)
+	// findingDescID is the schema descriptor for id field.
+	findingDescID := findingMixinFields0[0].Descriptor()
+	// finding.DefaultID holds the default value on creation for the id field.
+	finding.DefaultID = findingDescID.Default.(func() pulid.ID)
+	// finding.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	finding.IDValidator = findingDescID.Validators[0].(func(string) error)
+	findingchangeMixin := schema.FindingChange{}.Mixin()
+	findingchange.Policy = privacy.NewPolicies(schema.FindingChange{})
+	findingchange.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := findingchange.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	findingchangeHooks := schema.FindingChange{}.Hooks()
+
+	findingchange.Hooks[1] = findingchangeHooks[0]
+	findingchangeMixinFields0 := findingchangeMixin[0].Fields()
+	_ = findingchangeMixinFields0
+	findingchangeFields := schema.FindingChange{}.Fields()
+	_ = findingchangeFields
+	// findingchangeDescActor is the schema descriptor for actor field.
+	findingchangeDescActor := findingchangeFields[6].Descriptor()
+	// findingchange.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	findingchange.ActorValidator = func() func(string) error {
+		validators := findingchangeDescActor.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(actor string) error {
+			for _, fn := range fns {
+				if err := fn(actor); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// findingchangeDescID is the schema descriptor for id field.
+	findingchangeDescID := findingchangeMixinFields0[0].Descriptor()
+	// findingchange.DefaultID holds the default value on creation for the id field.
+	findingchange.DefaultID = findingchangeDescID.Default.(func() pulid.ID)
+	// findingchange.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	findingchange.IDValidator = findingchangeDescID.Validators[0].(func(string) error)
 	flagMixin := schema.Flag{}.Mixin()
 	flag.Policy = privacy.NewPolicies(schema.Flag{})
 	flag.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -937,6 +1089,8 @@ func init() {
 	measure.Hooks[1] = measureHooks[0]
 
 	measure.Hooks[2] = measureHooks[1]
+
+	measure.Hooks[3] = measureHooks[2]
 	measureMixinFields0 := measureMixin[0].Fields()
 	_ = measureMixinFields0
 	measureMixinFields1 := measureMixin[1].Fields()
@@ -1241,6 +1395,78 @@ func init() {
 	requirement.DefaultID = requirementDescID.Default.(func() pulid.ID)
 	// requirement.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	requirement.IDValidator = requirementDescID.Validators[0].(func(string) error)
+	securitytestMixin := schema.SecurityTest{}.Mixin()
+	securitytest.Policy = privacy.NewPolicies(schema.SecurityTest{})
+	securitytest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := securitytest.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	securitytestMixinFields0 := securitytestMixin[0].Fields()
+	_ = securitytestMixinFields0
+	securitytestMixinFields1 := securitytestMixin[1].Fields()
+	_ = securitytestMixinFields1
+	securitytestFields := schema.SecurityTest{}.Fields()
+	_ = securitytestFields
+	// securitytestDescCreatedAt is the schema descriptor for created_at field.
+	securitytestDescCreatedAt := securitytestMixinFields1[0].Descriptor()
+	// securitytest.DefaultCreatedAt holds the default value on creation for the created_at field.
+	securitytest.DefaultCreatedAt = securitytestDescCreatedAt.Default.(func() time.Time)
+	// securitytestDescUpdatedAt is the schema descriptor for updated_at field.
+	securitytestDescUpdatedAt := securitytestMixinFields1[1].Descriptor()
+	// securitytest.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	securitytest.DefaultUpdatedAt = securitytestDescUpdatedAt.Default.(func() time.Time)
+	// securitytest.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	securitytest.UpdateDefaultUpdatedAt = securitytestDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// securitytestDescTool is the schema descriptor for tool field.
+	securitytestDescTool := securitytestFields[2].Descriptor()
+	// securitytest.ToolValidator is a validator for the "tool" field. It is called by the builders before save.
+	securitytest.ToolValidator = securitytestDescTool.Validators[0].(func(string) error)
+	// securitytestDescToolVersion is the schema descriptor for tool_version field.
+	securitytestDescToolVersion := securitytestFields[3].Descriptor()
+	// securitytest.ToolVersionValidator is a validator for the "tool_version" field. It is called by the builders before save.
+	securitytest.ToolVersionValidator = securitytestDescToolVersion.Validators[0].(func(string) error)
+	// securitytestDescScope is the schema descriptor for scope field.
+	securitytestDescScope := securitytestFields[8].Descriptor()
+	// securitytest.ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
+	securitytest.ScopeValidator = securitytestDescScope.Validators[0].(func(string) error)
+	// securitytestDescReportName is the schema descriptor for report_name field.
+	securitytestDescReportName := securitytestFields[10].Descriptor()
+	// securitytest.ReportNameValidator is a validator for the "report_name" field. It is called by the builders before save.
+	securitytest.ReportNameValidator = securitytestDescReportName.Validators[0].(func(string) error)
+	// securitytestDescReportSha256 is the schema descriptor for report_sha256 field.
+	securitytestDescReportSha256 := securitytestFields[11].Descriptor()
+	// securitytest.ReportSha256Validator is a validator for the "report_sha256" field. It is called by the builders before save.
+	securitytest.ReportSha256Validator = securitytestDescReportSha256.Validators[0].(func(string) error)
+	// securitytestDescResults is the schema descriptor for results field.
+	securitytestDescResults := securitytestFields[14].Descriptor()
+	// securitytest.DefaultResults holds the default value on creation for the results field.
+	securitytest.DefaultResults = securitytestDescResults.Default.(int)
+	// securitytestDescFindingsAdded is the schema descriptor for findings_added field.
+	securitytestDescFindingsAdded := securitytestFields[15].Descriptor()
+	// securitytest.DefaultFindingsAdded holds the default value on creation for the findings_added field.
+	securitytest.DefaultFindingsAdded = securitytestDescFindingsAdded.Default.(int)
+	// securitytestDescFindingsSeenAgain is the schema descriptor for findings_seen_again field.
+	securitytestDescFindingsSeenAgain := securitytestFields[16].Descriptor()
+	// securitytest.DefaultFindingsSeenAgain holds the default value on creation for the findings_seen_again field.
+	securitytest.DefaultFindingsSeenAgain = securitytestDescFindingsSeenAgain.Default.(int)
+	// securitytestDescFindingsReopened is the schema descriptor for findings_reopened field.
+	securitytestDescFindingsReopened := securitytestFields[17].Descriptor()
+	// securitytest.DefaultFindingsReopened holds the default value on creation for the findings_reopened field.
+	securitytest.DefaultFindingsReopened = securitytestDescFindingsReopened.Default.(int)
+	// securitytestDescFindingsNotSeen is the schema descriptor for findings_not_seen field.
+	securitytestDescFindingsNotSeen := securitytestFields[18].Descriptor()
+	// securitytest.DefaultFindingsNotSeen holds the default value on creation for the findings_not_seen field.
+	securitytest.DefaultFindingsNotSeen = securitytestDescFindingsNotSeen.Default.(int)
+	// securitytestDescID is the schema descriptor for id field.
+	securitytestDescID := securitytestMixinFields0[0].Descriptor()
+	// securitytest.DefaultID holds the default value on creation for the id field.
+	securitytest.DefaultID = securitytestDescID.Default.(func() pulid.ID)
+	// securitytest.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	securitytest.IDValidator = securitytestDescID.Validators[0].(func(string) error)
 	stepMixin := schema.Step{}.Mixin()
 	step.Policy = privacy.NewPolicies(schema.Step{})
 	step.Hooks[0] = func(next ent.Mutator) ent.Mutator {

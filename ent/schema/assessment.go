@@ -132,6 +132,7 @@ func (Requirement) Fields() []ent.Field {
 func (Requirement) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("group", CatalogGroup.Type).Ref("requirements").Field("group_id").Unique().Required().Immutable(),
+		edge.From("findings", Finding.Type).Ref("requirements").Annotations(entgql.Skip()),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	gen "sicherkommunal/ent"
 	"sicherkommunal/ent/answer"
 	"sicherkommunal/ent/assessment"
+	"sicherkommunal/ent/finding"
 	"sicherkommunal/ent/hook"
 	"sicherkommunal/ent/participation"
 	"sicherkommunal/ent/program"
@@ -105,6 +106,35 @@ func measureAddressesGaps() ent.Hook {
 			}
 			if n != len(ids) {
 				return nil, apperr.New(apperr.Validation, "a measure addresses only gaps of its participation: NO or PARTIAL answers of its assessments")
+			}
+			return next.Mutate(ctx, m)
+		})
+	}, ent.OpCreate|ent.OpUpdateOne)
+}
+
+// measureRemediesFindings lets a measure remedy only findings of its own
+// participation.
+func measureRemediesFindings() ent.Hook {
+	return hook.On(func(next ent.Mutator) ent.Mutator {
+		return hook.MeasureFunc(func(ctx context.Context, m *gen.MeasureMutation) (ent.Value, error) {
+			ids := m.RemediesIDs()
+			if len(ids) == 0 {
+				return next.Mutate(ctx, m)
+			}
+			pid, ok := m.ParticipationID()
+			if !ok {
+				old, err := m.OldParticipationID(ctx)
+				if err != nil {
+					return nil, err
+				}
+				pid = old
+			}
+			n, err := m.Client().Finding.Query().Where(finding.IDIn(ids...), finding.ParticipationID(pid)).Count(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if n != len(ids) {
+				return nil, apperr.New(apperr.Validation, "a measure remedies only findings of its participation")
 			}
 			return next.Mutate(ctx, m)
 		})

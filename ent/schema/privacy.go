@@ -14,6 +14,8 @@ import (
 	"sicherkommunal/ent/appointment"
 	"sicherkommunal/ent/assessment"
 	"sicherkommunal/ent/calendarfeed"
+	"sicherkommunal/ent/finding"
+	"sicherkommunal/ent/findingchange"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/fundingaccount"
 	"sicherkommunal/ent/intercept"
@@ -24,6 +26,7 @@ import (
 	"sicherkommunal/ent/privacy"
 	"sicherkommunal/ent/schema/pulid"
 	"sicherkommunal/ent/schema/types"
+	"sicherkommunal/ent/securitytest"
 	"sicherkommunal/ent/step"
 )
 
@@ -164,6 +167,21 @@ var rows = map[string]rowFilter{
 	gen.TypeAnswerChange: or(every(operations...),
 		own(func(id pulid.ID) func(*sql.Selector) {
 			return answerchange.HasAnswerWith(answer.HasAssessmentWith(assessment.HasParticipationWith(participation.MunicipalityID(id))))
+		})),
+	// Tests, findings and their history: staff and the contractor read
+	// all rows (staff only the fields of access.go's summary), a Kommune
+	// its own.
+	gen.TypeSecurityTest: or(every(operations...),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return securitytest.HasParticipationWith(participation.MunicipalityID(id))
+		})),
+	gen.TypeFinding: or(every(operations...),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return finding.HasParticipationWith(participation.MunicipalityID(id))
+		})),
+	gen.TypeFindingChange: or(every(types.RoleAdmin, types.RoleContractor),
+		own(func(id pulid.ID) func(*sql.Selector) {
+			return findingchange.HasFindingWith(finding.HasParticipationWith(participation.MunicipalityID(id)))
 		})),
 }
 
@@ -375,3 +393,32 @@ func (Answer) Policy() ent.Policy { return policy(allow(types.RoleAdmin, types.R
 
 // Policy of AnswerChange: as the answer; append-only (hooks).
 func (AnswerChange) Policy() ent.Policy { return policy(allow(types.RoleAdmin, types.RoleContractor)) }
+
+// Policy of SecurityTest: the contractor records tests and imports their
+// reports.
+func (SecurityTest) Policy() ent.Policy { return policy(allow(types.RoleAdmin, types.RoleContractor)) }
+
+// Policy of Finding: the contractor records findings; a Kommune changes
+// the status of its own (the finding service checks which moves).
+func (Finding) Policy() ent.Policy {
+	return policy(allow(types.RoleAdmin, types.RoleContractor),
+		privacy.FindingMutationRuleFunc(func(ctx context.Context, m *gen.FindingMutation) error {
+			id, ok := ownMunicipality(ctx)
+			if !ok || !m.Op().Is(ent.OpUpdateOne) {
+				return privacy.Skip
+			}
+			fid, _ := m.ID()
+			n, err := m.Client().Finding.Query().Where(finding.ID(fid),
+				finding.HasParticipationWith(participation.MunicipalityID(id))).Count(ctx)
+			if err != nil || n == 0 {
+				return privacy.Denyf("not a finding of this municipality")
+			}
+			return privacy.Allow
+		}))
+}
+
+// Policy of FindingChange: written with the change of its finding;
+// append-only (hooks).
+func (FindingChange) Policy() ent.Policy {
+	return policy(allow(types.RoleAdmin, types.RoleContractor, types.RoleMunicipality))
+}

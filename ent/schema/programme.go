@@ -39,6 +39,10 @@ func (Program) Fields() []ent.Field {
 		field.String("time_zone").Default(types.DefaultTimeZone).NotEmpty(),
 		field.JSON("step_template", []types.StepTemplateItem{}).
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		// remediation_days are the days to remedy a finding by severity
+		// (types.DefaultRemediationDays when not set).
+		field.JSON("remediation_days", types.RemediationDays{}).Optional().
+			Annotations(entgql.Type("RemediationDays"), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 
@@ -164,6 +168,8 @@ func (Participation) Edges() []ent.Edge {
 		edge.To("ledger_entries", LedgerEntry.Type).Annotations(entgql.RelayConnection()),
 		edge.To("flags", Flag.Type).Annotations(entgql.Skip()),
 		edge.To("assessments", Assessment.Type).Annotations(entgql.RelayConnection()),
+		edge.To("security_tests", SecurityTest.Type).Annotations(entgql.RelayConnection()),
+		edge.To("findings", Finding.Type).Annotations(entgql.RelayConnection()),
 	}
 }
 
@@ -267,6 +273,9 @@ func (Measure) Edges() []ent.Edge {
 		// addresses are the gaps (NO or PARTIAL answers of the
 		// participation's assessments) the measure closes.
 		edge.To("addresses", Answer.Type),
+		// remedies are the findings the measure closes (of its own
+		// participation).
+		edge.To("remedies", Finding.Type),
 	}
 }
 
@@ -281,7 +290,7 @@ func (Measure) Indexes() []ent.Index {
 
 // Hooks of Measure.
 func (Measure) Hooks() []ent.Hook {
-	return []ent.Hook{measurePositiveCost(), measureAddressesGaps()}
+	return []ent.Hook{measurePositiveCost(), measureAddressesGaps(), measureRemediesFindings()}
 }
 
 // Annotations of Measure.
