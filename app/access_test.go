@@ -360,6 +360,9 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		{"reopenAssessment", `mutation($id: ID!) { reopenAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
 		{"submitAssessment", `mutation($id: ID!) { submitAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
 		{"confirmAssessment", `mutation($id: ID!) { confirmAssessment(id: $id) { id } }`, func() map[string]any { return map[string]any{"id": ids["as"]} }, nil},
+		{"importScanReport", `mutation($f: Upload!, $pa: ID!) { importScanReport(input: {participationID: $pa, kind: VULNERABILITY_SCAN, format: GREENBONE_XML, file: $f, performedOn: "2026-11-02"}) { id } }`, func() map[string]any {
+			return map[string]any{"pa": pa, "f": testUpload{"scan.xml", scanFile(t, "greenbone-scan1.xml")}}
+		}, nil},
 		{"changeFindingStatus", `mutation($id: ID!) { changeFindingStatus(input: {id: $id, status: CONFIRMED}) { id } }`, func() map[string]any {
 			ids["fi"] = s.seedFinding(t, pa, "1.3.6.1.4.1.25623.1.0.10330", "10.9.0.1", "general/tcp", types.SeverityMedium)
 			return map[string]any{"id": ids["fi"]}
@@ -475,6 +478,7 @@ func TestMutationRoleMatrix(t *testing.T) {
 		"returnAssessment":        {`mutation($id: ID!) { returnAssessment(id: $id, reason: "x") { id } }`, map[string]any{"id": id("AS")}, []string{A, Mu}},
 		"changeFindingStatus":     {`mutation($id: ID!) { changeFindingStatus(input: {id: $id, status: CONFIRMED}) { id } }`, map[string]any{"id": id("FI")}, []string{A, Ct, Mu}},
 		"linkFinding":             {`mutation($id: ID!) { linkFinding(input: {findingID: $id}) { id } }`, map[string]any{"id": id("FI")}, []string{A, Ct}},
+		"importScanReport":        {`mutation($f: Upload!, $pa: ID!) { importScanReport(input: {participationID: $pa, kind: VULNERABILITY_SCAN, format: GREENBONE_XML, file: $f, performedOn: "2026-11-02"}) { id } }`, map[string]any{"f": testUpload{"x.xml", []byte("x")}, "pa": id("PA")}, []string{A, Ct}},
 	}
 	var schema struct {
 		Schema struct {

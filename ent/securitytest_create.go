@@ -864,6 +864,78 @@ func (u *SecurityTestUpsert) ClearScope() *SecurityTestUpsert {
 	return u
 }
 
+// SetFindingsAdded sets the "findings_added" field.
+func (u *SecurityTestUpsert) SetFindingsAdded(v int) *SecurityTestUpsert {
+	u.Set(securitytest.FieldFindingsAdded, v)
+	return u
+}
+
+// UpdateFindingsAdded sets the "findings_added" field to the value that was provided on create.
+func (u *SecurityTestUpsert) UpdateFindingsAdded() *SecurityTestUpsert {
+	u.SetExcluded(securitytest.FieldFindingsAdded)
+	return u
+}
+
+// AddFindingsAdded adds v to the "findings_added" field.
+func (u *SecurityTestUpsert) AddFindingsAdded(v int) *SecurityTestUpsert {
+	u.Add(securitytest.FieldFindingsAdded, v)
+	return u
+}
+
+// SetFindingsSeenAgain sets the "findings_seen_again" field.
+func (u *SecurityTestUpsert) SetFindingsSeenAgain(v int) *SecurityTestUpsert {
+	u.Set(securitytest.FieldFindingsSeenAgain, v)
+	return u
+}
+
+// UpdateFindingsSeenAgain sets the "findings_seen_again" field to the value that was provided on create.
+func (u *SecurityTestUpsert) UpdateFindingsSeenAgain() *SecurityTestUpsert {
+	u.SetExcluded(securitytest.FieldFindingsSeenAgain)
+	return u
+}
+
+// AddFindingsSeenAgain adds v to the "findings_seen_again" field.
+func (u *SecurityTestUpsert) AddFindingsSeenAgain(v int) *SecurityTestUpsert {
+	u.Add(securitytest.FieldFindingsSeenAgain, v)
+	return u
+}
+
+// SetFindingsReopened sets the "findings_reopened" field.
+func (u *SecurityTestUpsert) SetFindingsReopened(v int) *SecurityTestUpsert {
+	u.Set(securitytest.FieldFindingsReopened, v)
+	return u
+}
+
+// UpdateFindingsReopened sets the "findings_reopened" field to the value that was provided on create.
+func (u *SecurityTestUpsert) UpdateFindingsReopened() *SecurityTestUpsert {
+	u.SetExcluded(securitytest.FieldFindingsReopened)
+	return u
+}
+
+// AddFindingsReopened adds v to the "findings_reopened" field.
+func (u *SecurityTestUpsert) AddFindingsReopened(v int) *SecurityTestUpsert {
+	u.Add(securitytest.FieldFindingsReopened, v)
+	return u
+}
+
+// SetFindingsNotSeen sets the "findings_not_seen" field.
+func (u *SecurityTestUpsert) SetFindingsNotSeen(v int) *SecurityTestUpsert {
+	u.Set(securitytest.FieldFindingsNotSeen, v)
+	return u
+}
+
+// UpdateFindingsNotSeen sets the "findings_not_seen" field to the value that was provided on create.
+func (u *SecurityTestUpsert) UpdateFindingsNotSeen() *SecurityTestUpsert {
+	u.SetExcluded(securitytest.FieldFindingsNotSeen)
+	return u
+}
+
+// AddFindingsNotSeen adds v to the "findings_not_seen" field.
+func (u *SecurityTestUpsert) AddFindingsNotSeen(v int) *SecurityTestUpsert {
+	u.Add(securitytest.FieldFindingsNotSeen, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -907,18 +979,6 @@ func (u *SecurityTestUpsertOne) UpdateNewValues() *SecurityTestUpsertOne {
 		}
 		if _, exists := u.create.mutation.Results(); exists {
 			s.SetIgnore(securitytest.FieldResults)
-		}
-		if _, exists := u.create.mutation.FindingsAdded(); exists {
-			s.SetIgnore(securitytest.FieldFindingsAdded)
-		}
-		if _, exists := u.create.mutation.FindingsSeenAgain(); exists {
-			s.SetIgnore(securitytest.FieldFindingsSeenAgain)
-		}
-		if _, exists := u.create.mutation.FindingsReopened(); exists {
-			s.SetIgnore(securitytest.FieldFindingsReopened)
-		}
-		if _, exists := u.create.mutation.FindingsNotSeen(); exists {
-			s.SetIgnore(securitytest.FieldFindingsNotSeen)
 		}
 	}))
 	return u
@@ -1102,6 +1162,90 @@ func (u *SecurityTestUpsertOne) UpdateScope() *SecurityTestUpsertOne {
 func (u *SecurityTestUpsertOne) ClearScope() *SecurityTestUpsertOne {
 	return u.Update(func(s *SecurityTestUpsert) {
 		s.ClearScope()
+	})
+}
+
+// SetFindingsAdded sets the "findings_added" field.
+func (u *SecurityTestUpsertOne) SetFindingsAdded(v int) *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.SetFindingsAdded(v)
+	})
+}
+
+// AddFindingsAdded adds v to the "findings_added" field.
+func (u *SecurityTestUpsertOne) AddFindingsAdded(v int) *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.AddFindingsAdded(v)
+	})
+}
+
+// UpdateFindingsAdded sets the "findings_added" field to the value that was provided on create.
+func (u *SecurityTestUpsertOne) UpdateFindingsAdded() *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.UpdateFindingsAdded()
+	})
+}
+
+// SetFindingsSeenAgain sets the "findings_seen_again" field.
+func (u *SecurityTestUpsertOne) SetFindingsSeenAgain(v int) *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.SetFindingsSeenAgain(v)
+	})
+}
+
+// AddFindingsSeenAgain adds v to the "findings_seen_again" field.
+func (u *SecurityTestUpsertOne) AddFindingsSeenAgain(v int) *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.AddFindingsSeenAgain(v)
+	})
+}
+
+// UpdateFindingsSeenAgain sets the "findings_seen_again" field to the value that was provided on create.
+func (u *SecurityTestUpsertOne) UpdateFindingsSeenAgain() *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.UpdateFindingsSeenAgain()
+	})
+}
+
+// SetFindingsReopened sets the "findings_reopened" field.
+func (u *SecurityTestUpsertOne) SetFindingsReopened(v int) *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.SetFindingsReopened(v)
+	})
+}
+
+// AddFindingsReopened adds v to the "findings_reopened" field.
+func (u *SecurityTestUpsertOne) AddFindingsReopened(v int) *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.AddFindingsReopened(v)
+	})
+}
+
+// UpdateFindingsReopened sets the "findings_reopened" field to the value that was provided on create.
+func (u *SecurityTestUpsertOne) UpdateFindingsReopened() *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.UpdateFindingsReopened()
+	})
+}
+
+// SetFindingsNotSeen sets the "findings_not_seen" field.
+func (u *SecurityTestUpsertOne) SetFindingsNotSeen(v int) *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.SetFindingsNotSeen(v)
+	})
+}
+
+// AddFindingsNotSeen adds v to the "findings_not_seen" field.
+func (u *SecurityTestUpsertOne) AddFindingsNotSeen(v int) *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.AddFindingsNotSeen(v)
+	})
+}
+
+// UpdateFindingsNotSeen sets the "findings_not_seen" field to the value that was provided on create.
+func (u *SecurityTestUpsertOne) UpdateFindingsNotSeen() *SecurityTestUpsertOne {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.UpdateFindingsNotSeen()
 	})
 }
 
@@ -1315,18 +1459,6 @@ func (u *SecurityTestUpsertBulk) UpdateNewValues() *SecurityTestUpsertBulk {
 			if _, exists := b.mutation.Results(); exists {
 				s.SetIgnore(securitytest.FieldResults)
 			}
-			if _, exists := b.mutation.FindingsAdded(); exists {
-				s.SetIgnore(securitytest.FieldFindingsAdded)
-			}
-			if _, exists := b.mutation.FindingsSeenAgain(); exists {
-				s.SetIgnore(securitytest.FieldFindingsSeenAgain)
-			}
-			if _, exists := b.mutation.FindingsReopened(); exists {
-				s.SetIgnore(securitytest.FieldFindingsReopened)
-			}
-			if _, exists := b.mutation.FindingsNotSeen(); exists {
-				s.SetIgnore(securitytest.FieldFindingsNotSeen)
-			}
 		}
 	}))
 	return u
@@ -1510,6 +1642,90 @@ func (u *SecurityTestUpsertBulk) UpdateScope() *SecurityTestUpsertBulk {
 func (u *SecurityTestUpsertBulk) ClearScope() *SecurityTestUpsertBulk {
 	return u.Update(func(s *SecurityTestUpsert) {
 		s.ClearScope()
+	})
+}
+
+// SetFindingsAdded sets the "findings_added" field.
+func (u *SecurityTestUpsertBulk) SetFindingsAdded(v int) *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.SetFindingsAdded(v)
+	})
+}
+
+// AddFindingsAdded adds v to the "findings_added" field.
+func (u *SecurityTestUpsertBulk) AddFindingsAdded(v int) *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.AddFindingsAdded(v)
+	})
+}
+
+// UpdateFindingsAdded sets the "findings_added" field to the value that was provided on create.
+func (u *SecurityTestUpsertBulk) UpdateFindingsAdded() *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.UpdateFindingsAdded()
+	})
+}
+
+// SetFindingsSeenAgain sets the "findings_seen_again" field.
+func (u *SecurityTestUpsertBulk) SetFindingsSeenAgain(v int) *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.SetFindingsSeenAgain(v)
+	})
+}
+
+// AddFindingsSeenAgain adds v to the "findings_seen_again" field.
+func (u *SecurityTestUpsertBulk) AddFindingsSeenAgain(v int) *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.AddFindingsSeenAgain(v)
+	})
+}
+
+// UpdateFindingsSeenAgain sets the "findings_seen_again" field to the value that was provided on create.
+func (u *SecurityTestUpsertBulk) UpdateFindingsSeenAgain() *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.UpdateFindingsSeenAgain()
+	})
+}
+
+// SetFindingsReopened sets the "findings_reopened" field.
+func (u *SecurityTestUpsertBulk) SetFindingsReopened(v int) *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.SetFindingsReopened(v)
+	})
+}
+
+// AddFindingsReopened adds v to the "findings_reopened" field.
+func (u *SecurityTestUpsertBulk) AddFindingsReopened(v int) *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.AddFindingsReopened(v)
+	})
+}
+
+// UpdateFindingsReopened sets the "findings_reopened" field to the value that was provided on create.
+func (u *SecurityTestUpsertBulk) UpdateFindingsReopened() *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.UpdateFindingsReopened()
+	})
+}
+
+// SetFindingsNotSeen sets the "findings_not_seen" field.
+func (u *SecurityTestUpsertBulk) SetFindingsNotSeen(v int) *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.SetFindingsNotSeen(v)
+	})
+}
+
+// AddFindingsNotSeen adds v to the "findings_not_seen" field.
+func (u *SecurityTestUpsertBulk) AddFindingsNotSeen(v int) *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.AddFindingsNotSeen(v)
+	})
+}
+
+// UpdateFindingsNotSeen sets the "findings_not_seen" field to the value that was provided on create.
+func (u *SecurityTestUpsertBulk) UpdateFindingsNotSeen() *SecurityTestUpsertBulk {
+	return u.Update(func(s *SecurityTestUpsert) {
+		s.UpdateFindingsNotSeen()
 	})
 }
 

@@ -174,6 +174,90 @@ func (_u *SecurityTestUpdate) ClearScope() *SecurityTestUpdate {
 	return _u
 }
 
+// SetFindingsAdded sets the "findings_added" field.
+func (_u *SecurityTestUpdate) SetFindingsAdded(v int) *SecurityTestUpdate {
+	_u.mutation.ResetFindingsAdded()
+	_u.mutation.SetFindingsAdded(v)
+	return _u
+}
+
+// SetNillableFindingsAdded sets the "findings_added" field if the given value is not nil.
+func (_u *SecurityTestUpdate) SetNillableFindingsAdded(v *int) *SecurityTestUpdate {
+	if v != nil {
+		_u.SetFindingsAdded(*v)
+	}
+	return _u
+}
+
+// AddFindingsAdded adds value to the "findings_added" field.
+func (_u *SecurityTestUpdate) AddFindingsAdded(v int) *SecurityTestUpdate {
+	_u.mutation.AddFindingsAdded(v)
+	return _u
+}
+
+// SetFindingsSeenAgain sets the "findings_seen_again" field.
+func (_u *SecurityTestUpdate) SetFindingsSeenAgain(v int) *SecurityTestUpdate {
+	_u.mutation.ResetFindingsSeenAgain()
+	_u.mutation.SetFindingsSeenAgain(v)
+	return _u
+}
+
+// SetNillableFindingsSeenAgain sets the "findings_seen_again" field if the given value is not nil.
+func (_u *SecurityTestUpdate) SetNillableFindingsSeenAgain(v *int) *SecurityTestUpdate {
+	if v != nil {
+		_u.SetFindingsSeenAgain(*v)
+	}
+	return _u
+}
+
+// AddFindingsSeenAgain adds value to the "findings_seen_again" field.
+func (_u *SecurityTestUpdate) AddFindingsSeenAgain(v int) *SecurityTestUpdate {
+	_u.mutation.AddFindingsSeenAgain(v)
+	return _u
+}
+
+// SetFindingsReopened sets the "findings_reopened" field.
+func (_u *SecurityTestUpdate) SetFindingsReopened(v int) *SecurityTestUpdate {
+	_u.mutation.ResetFindingsReopened()
+	_u.mutation.SetFindingsReopened(v)
+	return _u
+}
+
+// SetNillableFindingsReopened sets the "findings_reopened" field if the given value is not nil.
+func (_u *SecurityTestUpdate) SetNillableFindingsReopened(v *int) *SecurityTestUpdate {
+	if v != nil {
+		_u.SetFindingsReopened(*v)
+	}
+	return _u
+}
+
+// AddFindingsReopened adds value to the "findings_reopened" field.
+func (_u *SecurityTestUpdate) AddFindingsReopened(v int) *SecurityTestUpdate {
+	_u.mutation.AddFindingsReopened(v)
+	return _u
+}
+
+// SetFindingsNotSeen sets the "findings_not_seen" field.
+func (_u *SecurityTestUpdate) SetFindingsNotSeen(v int) *SecurityTestUpdate {
+	_u.mutation.ResetFindingsNotSeen()
+	_u.mutation.SetFindingsNotSeen(v)
+	return _u
+}
+
+// SetNillableFindingsNotSeen sets the "findings_not_seen" field if the given value is not nil.
+func (_u *SecurityTestUpdate) SetNillableFindingsNotSeen(v *int) *SecurityTestUpdate {
+	if v != nil {
+		_u.SetFindingsNotSeen(*v)
+	}
+	return _u
+}
+
+// AddFindingsNotSeen adds value to the "findings_not_seen" field.
+func (_u *SecurityTestUpdate) AddFindingsNotSeen(v int) *SecurityTestUpdate {
+	_u.mutation.AddFindingsNotSeen(v)
+	return _u
+}
+
 // SetConsultant sets the "consultant" edge to the Consultant entity.
 func (_u *SecurityTestUpdate) SetConsultant(v *Consultant) *SecurityTestUpdate {
 	return _u.SetConsultantID(v.ID)
@@ -366,6 +450,30 @@ func (_u *SecurityTestUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.ReportCleared() {
 		_spec.ClearField(securitytest.FieldReport, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.FindingsAdded(); ok {
+		_spec.SetField(securitytest.FieldFindingsAdded, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFindingsAdded(); ok {
+		_spec.AddField(securitytest.FieldFindingsAdded, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.FindingsSeenAgain(); ok {
+		_spec.SetField(securitytest.FieldFindingsSeenAgain, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFindingsSeenAgain(); ok {
+		_spec.AddField(securitytest.FieldFindingsSeenAgain, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.FindingsReopened(); ok {
+		_spec.SetField(securitytest.FieldFindingsReopened, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFindingsReopened(); ok {
+		_spec.AddField(securitytest.FieldFindingsReopened, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.FindingsNotSeen(); ok {
+		_spec.SetField(securitytest.FieldFindingsNotSeen, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFindingsNotSeen(); ok {
+		_spec.AddField(securitytest.FieldFindingsNotSeen, field.TypeInt, value)
 	}
 	if _u.mutation.ConsultantCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -661,6 +769,90 @@ func (_u *SecurityTestUpdateOne) ClearScope() *SecurityTestUpdateOne {
 	return _u
 }
 
+// SetFindingsAdded sets the "findings_added" field.
+func (_u *SecurityTestUpdateOne) SetFindingsAdded(v int) *SecurityTestUpdateOne {
+	_u.mutation.ResetFindingsAdded()
+	_u.mutation.SetFindingsAdded(v)
+	return _u
+}
+
+// SetNillableFindingsAdded sets the "findings_added" field if the given value is not nil.
+func (_u *SecurityTestUpdateOne) SetNillableFindingsAdded(v *int) *SecurityTestUpdateOne {
+	if v != nil {
+		_u.SetFindingsAdded(*v)
+	}
+	return _u
+}
+
+// AddFindingsAdded adds value to the "findings_added" field.
+func (_u *SecurityTestUpdateOne) AddFindingsAdded(v int) *SecurityTestUpdateOne {
+	_u.mutation.AddFindingsAdded(v)
+	return _u
+}
+
+// SetFindingsSeenAgain sets the "findings_seen_again" field.
+func (_u *SecurityTestUpdateOne) SetFindingsSeenAgain(v int) *SecurityTestUpdateOne {
+	_u.mutation.ResetFindingsSeenAgain()
+	_u.mutation.SetFindingsSeenAgain(v)
+	return _u
+}
+
+// SetNillableFindingsSeenAgain sets the "findings_seen_again" field if the given value is not nil.
+func (_u *SecurityTestUpdateOne) SetNillableFindingsSeenAgain(v *int) *SecurityTestUpdateOne {
+	if v != nil {
+		_u.SetFindingsSeenAgain(*v)
+	}
+	return _u
+}
+
+// AddFindingsSeenAgain adds value to the "findings_seen_again" field.
+func (_u *SecurityTestUpdateOne) AddFindingsSeenAgain(v int) *SecurityTestUpdateOne {
+	_u.mutation.AddFindingsSeenAgain(v)
+	return _u
+}
+
+// SetFindingsReopened sets the "findings_reopened" field.
+func (_u *SecurityTestUpdateOne) SetFindingsReopened(v int) *SecurityTestUpdateOne {
+	_u.mutation.ResetFindingsReopened()
+	_u.mutation.SetFindingsReopened(v)
+	return _u
+}
+
+// SetNillableFindingsReopened sets the "findings_reopened" field if the given value is not nil.
+func (_u *SecurityTestUpdateOne) SetNillableFindingsReopened(v *int) *SecurityTestUpdateOne {
+	if v != nil {
+		_u.SetFindingsReopened(*v)
+	}
+	return _u
+}
+
+// AddFindingsReopened adds value to the "findings_reopened" field.
+func (_u *SecurityTestUpdateOne) AddFindingsReopened(v int) *SecurityTestUpdateOne {
+	_u.mutation.AddFindingsReopened(v)
+	return _u
+}
+
+// SetFindingsNotSeen sets the "findings_not_seen" field.
+func (_u *SecurityTestUpdateOne) SetFindingsNotSeen(v int) *SecurityTestUpdateOne {
+	_u.mutation.ResetFindingsNotSeen()
+	_u.mutation.SetFindingsNotSeen(v)
+	return _u
+}
+
+// SetNillableFindingsNotSeen sets the "findings_not_seen" field if the given value is not nil.
+func (_u *SecurityTestUpdateOne) SetNillableFindingsNotSeen(v *int) *SecurityTestUpdateOne {
+	if v != nil {
+		_u.SetFindingsNotSeen(*v)
+	}
+	return _u
+}
+
+// AddFindingsNotSeen adds value to the "findings_not_seen" field.
+func (_u *SecurityTestUpdateOne) AddFindingsNotSeen(v int) *SecurityTestUpdateOne {
+	_u.mutation.AddFindingsNotSeen(v)
+	return _u
+}
+
 // SetConsultant sets the "consultant" edge to the Consultant entity.
 func (_u *SecurityTestUpdateOne) SetConsultant(v *Consultant) *SecurityTestUpdateOne {
 	return _u.SetConsultantID(v.ID)
@@ -883,6 +1075,30 @@ func (_u *SecurityTestUpdateOne) sqlSave(ctx context.Context) (_node *SecurityTe
 	}
 	if _u.mutation.ReportCleared() {
 		_spec.ClearField(securitytest.FieldReport, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.FindingsAdded(); ok {
+		_spec.SetField(securitytest.FieldFindingsAdded, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFindingsAdded(); ok {
+		_spec.AddField(securitytest.FieldFindingsAdded, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.FindingsSeenAgain(); ok {
+		_spec.SetField(securitytest.FieldFindingsSeenAgain, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFindingsSeenAgain(); ok {
+		_spec.AddField(securitytest.FieldFindingsSeenAgain, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.FindingsReopened(); ok {
+		_spec.SetField(securitytest.FieldFindingsReopened, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFindingsReopened(); ok {
+		_spec.AddField(securitytest.FieldFindingsReopened, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.FindingsNotSeen(); ok {
+		_spec.SetField(securitytest.FieldFindingsNotSeen, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFindingsNotSeen(); ok {
+		_spec.AddField(securitytest.FieldFindingsNotSeen, field.TypeInt, value)
 	}
 	if _u.mutation.ConsultantCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -26,6 +26,13 @@ func (r *findingResolver) ScoreDisagrees(ctx context.Context, obj *ent.Finding) 
 	return finding.Disagrees(obj), nil
 }
 
+// ImportScanReport is the resolver for the importScanReport field.
+func (r *mutationResolver) ImportScanReport(ctx context.Context, input ImportScanReportInput) (*ent.SecurityTest, error) {
+	return r.Findings.Import(ctx, r.ent(ctx), finding.ImportInput{ParticipationID: input.ParticipationID, Kind: input.Kind,
+		Format: finding.Format(input.Format), PerformedOn: input.PerformedOn, Name: input.File.Filename, Tool: deref(input.Tool),
+		Scope: deref(input.Scope), ConsultantID: input.ConsultantID, AppointmentID: input.AppointmentID, StepID: input.StepID}, input.File.File)
+}
+
 // ChangeFindingStatus is the resolver for the changeFindingStatus field.
 func (r *mutationResolver) ChangeFindingStatus(ctx context.Context, input ChangeFindingStatusInput) (*ent.Finding, error) {
 	return r.Findings.ChangeStatus(ctx, r.ent(ctx), input.ID, finding.Change{To: input.Status, Reason: deref(input.Reason),

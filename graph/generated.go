@@ -682,6 +682,7 @@ type ComplexityRoot struct {
 		ImportBankStatement     func(childComplexity int, input ImportBankStatementInput) int
 		ImportBankStatementFile func(childComplexity int, format bankstatementimport.Format, file graphql.Upload) int
 		ImportCatalog           func(childComplexity int, input ImportCatalogInput) int
+		ImportScanReport        func(childComplexity int, input ImportScanReportInput) int
 		LinkFinding             func(childComplexity int, input LinkFindingInput) int
 		MatchBankTransaction    func(childComplexity int, bankTransactionID pulid.ID, entryID pulid.ID) int
 		PostDisbursement        func(childComplexity int, input PostDisbursementInput) int
@@ -1072,6 +1073,7 @@ type MutationResolver interface {
 	CompleteAppointment(ctx context.Context, id pulid.ID) (*ent.Appointment, error)
 	CreateCalendarFeed(ctx context.Context, input CreateCalendarFeedInput) (*CreateCalendarFeedPayload, error)
 	RevokeCalendarFeed(ctx context.Context, id pulid.ID) (*ent.CalendarFeed, error)
+	ImportScanReport(ctx context.Context, input ImportScanReportInput) (*ent.SecurityTest, error)
 	ChangeFindingStatus(ctx context.Context, input ChangeFindingStatusInput) (*ent.Finding, error)
 	LinkFinding(ctx context.Context, input LinkFindingInput) (*ent.Finding, error)
 	ApproveStage2(ctx context.Context, input ApproveStage2Input) (*ent.Program, error)
@@ -3851,6 +3853,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportCatalog(childComplexity, args["input"].(ImportCatalogInput)), true
+	case "Mutation.importScanReport":
+		if e.ComplexityRoot.Mutation.ImportScanReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importScanReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportScanReport(childComplexity, args["input"].(ImportScanReportInput)), true
 	case "Mutation.linkFinding":
 		if e.ComplexityRoot.Mutation.LinkFinding == nil {
 			break
@@ -5611,6 +5624,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ImportAssessmentInput", ec.unmarshalInputImportAssessmentInput),
 			graphql.NewInputUnmarshaler("ImportBankStatementInput", ec.unmarshalInputImportBankStatementInput),
 			graphql.NewInputUnmarshaler("ImportCatalogInput", ec.unmarshalInputImportCatalogInput),
+			graphql.NewInputUnmarshaler("ImportScanReportInput", ec.unmarshalInputImportScanReportInput),
 			graphql.NewInputUnmarshaler("JobRunOrder", ec.unmarshalInputJobRunOrder),
 			graphql.NewInputUnmarshaler("JobRunWhereInput", ec.unmarshalInputJobRunWhereInput),
 			graphql.NewInputUnmarshaler("LedgerEntryOrder", ec.unmarshalInputLedgerEntryOrder),
@@ -8074,6 +8088,20 @@ func (ec *executionContext) field_Mutation_importCatalog_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ImportCatalogInput, error) {
 			return ec.unmarshalNImportCatalogInput2sicherkommunalᚋgraphᚐImportCatalogInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importScanReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ImportScanReportInput, error) {
+			return ec.unmarshalNImportScanReportInput2sicherkommunalᚋgraphᚐImportScanReportInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -21643,6 +21671,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeCalendarFeed(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeCalendarFeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importScanReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importScanReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportScanReport(ctx, fc.Args["input"].(ImportScanReportInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SecurityTest) graphql.Marshaler {
+			return ec.marshalNSecurityTest2ᚖsicherkommunalᚋentᚐSecurityTest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importScanReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SecurityTest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importScanReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -45104,6 +45176,111 @@ func UnmarshalImportCatalogInput(ctx context.Context, raw any) (ImportCatalogInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputImportScanReportInput(ctx context.Context, obj any) (ImportScanReportInput, error) {
+	var it ImportScanReportInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"participationID", "kind", "format", "file", "performedOn", "tool", "scope", "consultantID", "appointmentID", "stepID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "participationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participationID"))
+			data, err := ec.unmarshalNID2sicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParticipationID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNTestKind2sicherkommunalᚋentᚋschemaᚋtypesᚐTestKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalNScanReportFormat2sicherkommunalᚋgraphᚐScanReportFormat(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		case "performedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("performedOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PerformedOn = data
+		case "tool":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tool"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tool = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "consultantID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consultantID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConsultantID = data
+		case "appointmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appointmentID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppointmentID = data
+		case "stepID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepID"))
+			data, err := ec.unmarshalOID2ᚖsicherkommunalᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportScanReportInput unmarshals raw into the ImportScanReportInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportScanReportInput(ctx context.Context, raw any) (ImportScanReportInput, error) {
+	var out ImportScanReportInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportScanReportInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputJobRunOrder(ctx context.Context, obj any) (ent.JobRunOrder, error) {
 	var it ent.JobRunOrder
 	if obj == nil {
@@ -58488,6 +58665,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "importScanReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importScanReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "changeFindingStatus":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_changeFindingStatus(ctx, field)
@@ -61987,6 +62171,11 @@ func (ec *executionContext) unmarshalNImportCatalogInput2sicherkommunalᚋgraph�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNImportScanReportInput2sicherkommunalᚋgraphᚐImportScanReportInput(ctx context.Context, v any) (ImportScanReportInput, error) {
+	res, err := ec.unmarshalInputImportScanReportInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -62554,6 +62743,16 @@ func (ec *executionContext) marshalNRole2ᚕsicherkommunalᚋentᚋschemaᚋtype
 func (ec *executionContext) unmarshalNSaveAnswersInput2sicherkommunalᚋgraphᚐSaveAnswersInput(ctx context.Context, v any) (SaveAnswersInput, error) {
 	res, err := ec.unmarshalInputSaveAnswersInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNScanReportFormat2sicherkommunalᚋgraphᚐScanReportFormat(ctx context.Context, v any) (ScanReportFormat, error) {
+	var res ScanReportFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScanReportFormat2sicherkommunalᚋgraphᚐScanReportFormat(ctx context.Context, sel ast.SelectionSet, v ScanReportFormat) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNScheduleAppointmentInput2sicherkommunalᚋgraphᚐScheduleAppointmentInput(ctx context.Context, v any) (ScheduleAppointmentInput, error) {

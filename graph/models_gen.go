@@ -133,6 +133,21 @@ type ImportCatalogInput struct {
 	PublishedOn *time.Time `json:"publishedOn,omitempty"`
 }
 
+type ImportScanReportInput struct {
+	ParticipationID pulid.ID         `json:"participationID"`
+	Kind            types.TestKind   `json:"kind"`
+	Format          ScanReportFormat `json:"format"`
+	// The report, as a file of a multipart request.
+	File        graphql.Upload `json:"file"`
+	PerformedOn time.Time      `json:"performedOn"`
+	Tool        *string        `json:"tool,omitempty"`
+	// What was tested (networks, systems).
+	Scope         *string   `json:"scope,omitempty"`
+	ConsultantID  *pulid.ID `json:"consultantID,omitempty"`
+	AppointmentID *pulid.ID `json:"appointmentID,omitempty"`
+	StepID        *pulid.ID `json:"stepID,omitempty"`
+}
+
 type LinkFindingInput struct {
 	FindingID pulid.ID `json:"findingID"`
 	// The measures that remedy it, of its participation; null leaves them, [] removes them.
@@ -268,6 +283,64 @@ func (e *CatalogFormat) UnmarshalJSON(b []byte) error {
 }
 
 func (e CatalogFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The format of a scan report.
+type ScanReportFormat string
+
+const (
+	// A Greenbone (OpenVAS) XML report, or GMP's get_reports_response.
+	ScanReportFormatGreenboneXML ScanReportFormat = "GREENBONE_XML"
+	// Greenbone's CSV Results export.
+	ScanReportFormatGreenboneCSV ScanReportFormat = "GREENBONE_CSV"
+)
+
+var AllScanReportFormat = []ScanReportFormat{
+	ScanReportFormatGreenboneXML,
+	ScanReportFormatGreenboneCSV,
+}
+
+func (e ScanReportFormat) IsValid() bool {
+	switch e {
+	case ScanReportFormatGreenboneXML, ScanReportFormatGreenboneCSV:
+		return true
+	}
+	return false
+}
+
+func (e ScanReportFormat) String() string {
+	return string(e)
+}
+
+func (e *ScanReportFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ScanReportFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ScanReportFormat", str)
+	}
+	return nil
+}
+
+func (e ScanReportFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ScanReportFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ScanReportFormat) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -56,10 +56,10 @@ func (SecurityTest) Fields() []ent.Field {
 		field.Int64("report_size").Optional().Nillable().Immutable().Annotations(readers(details...)),
 		field.Bytes("report").Optional().Nillable().Immutable().Annotations(entgql.Skip()),
 		field.Int("results").Default(0).Immutable(),
-		field.Int("findings_added").Default(0).Immutable(),
-		field.Int("findings_seen_again").Default(0).Immutable(),
-		field.Int("findings_reopened").Default(0).Immutable(),
-		field.Int("findings_not_seen").Default(0).Immutable(),
+		field.Int("findings_added").Default(0),
+		field.Int("findings_seen_again").Default(0),
+		field.Int("findings_reopened").Default(0),
+		field.Int("findings_not_seen").Default(0),
 	}
 }
 
