@@ -141,7 +141,11 @@ func TestFindingStatus(t *testing.T) {
 	// MID reads titles, severities and statuses, not the details.
 	ministry := s.token(t, "MINISTRY", "")
 	var d struct {
-		Findings struct{ Edges []struct{ Node struct{ Title, Severity, Status string } } }
+		Findings struct {
+			Edges []struct {
+				Node struct{ Title, Severity, Status string }
+			}
+		}
 	}
 	s.must(t, ministry, `{ findings(where: {severity: CRITICAL}, orderBy: {field: STATUS, direction: ASC}) { edges { node { title severity status } } } }`, nil, &d)
 	if len(d.Findings.Edges) != 2 {
