@@ -21,7 +21,7 @@ func (s *testServer) seedFinding(t testing.TB, pa, rule, host, port string, seve
 	test := c.SecurityTest.Create().SetParticipationID(pulid.ID(pa)).SetKind(types.TestVulnerabilityScan).
 		SetFormat(securitytest.FormatMANUAL).SetPerformedOn(day).SetTool("Handprüfung").SetScope("Netz " + host).SaveX(ctx)
 	f := c.Finding.Create().SetParticipationID(pulid.ID(pa)).SetFirstTestID(test.ID).SetRuleID(rule).
-		SetHost(host).SetPort(port).SetTitle("Veraltete TLS-Version auf " + host).SetDescription("Der Dienst auf " + host + " bietet TLS 1.0 an.").
+		SetHost(host).SetPort(port).SetTitle("Veraltete TLS-Version").SetDescription("Der Dienst auf " + host + " bietet TLS 1.0 an.").
 		SetSolution("TLS 1.0 und 1.1 abschalten").SetSeverity(severity).SetCvssVector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N").
 		SetCvssScoreTenths(75).SetCves([]string{"CVE-2011-3389"}).SetCwes([]string{"CWE-326"}).
 		SetFirstSeenOn(day).SetLastSeenOn(day).SetNillableDueOn(types.DefaultRemediationDays.DueOn(severity, day)).SaveX(ctx)

@@ -178,3 +178,17 @@ func TestDueOn(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedSQL: the SQL list of the monitoring queries names exactly the
+// statuses Closed reports.
+func TestClosedSQL(t *testing.T) {
+	var want []string
+	for _, s := range Statuses() {
+		if Closed(s) {
+			want = append(want, "'"+string(s)+"'")
+		}
+	}
+	if got := "(" + strings.Join(want, ", ") + ")"; got != ClosedSQL {
+		t.Fatalf("ClosedSQL is %s, Closed reports %s", ClosedSQL, got)
+	}
+}

@@ -196,3 +196,30 @@ func Score(tenths *int) *float64 {
 func Disagrees(f *ent.Finding) bool {
 	return f.CvssScoreTenths != nil && f.ReportedScoreTenths != nil && *f.CvssScoreTenths != *f.ReportedScoreTenths
 }
+
+// ExpireAcceptances moves every risk acceptance whose last day lies before
+// today (Expired) back to OPEN, in two statements whatever their number,
+// each with a history entry via EXPIRY. It keeps accepted_until, so that
+// the flag RISK_ACCEPTANCE_EXPIRED shows the finding until someone decides
+// anew. It returns how many expired.
+func ExpireAcceptances(ctx context.Context, c *ent.Client, d store.Dialect, today, now time.Time) (int, error) {
+	day, arg := d.Date(today)
+	history := d.Rebind(`INSERT INTO finding_changes (id, finding_id, from_status, to_status, reason, via, actor, actor_role, changed_at)
+SELECT ` + d.NewID("FX") + `, id, 'RISK_ACCEPTED', 'OPEN', 'the risk acceptance ended on ' || ` + d.DateText("accepted_until") + `,
+  'EXPIRY', 'system', 'ADMIN', ?
+FROM findings WHERE status = 'RISK_ACCEPTED' AND accepted_until < ` + day)
+	if _, err := c.ExecContext(ctx, history, now, arg); err != nil {
+		return 0, err
+	}
+	res, err := c.ExecContext(ctx, d.Rebind(`UPDATE findings SET status = 'OPEN', updated_at = ?
+WHERE status = 'RISK_ACCEPTED' AND accepted_until < `+day), now, arg)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// ClosedSQL is the SQL list of the statuses Closed reports, for queries:
+// status IN ClosedSQL.
+const ClosedSQL = "('FIXED', 'VERIFIED', 'FALSE_POSITIVE', 'RISK_ACCEPTED')"

@@ -9,6 +9,7 @@ import (
 	"sicherkommunal/ent"
 	"sicherkommunal/ent/flag"
 	"sicherkommunal/ent/schema/pulid"
+	"sicherkommunal/finding"
 	"sicherkommunal/ledger"
 	"sicherkommunal/reconcile"
 )
@@ -22,6 +23,9 @@ const (
 	JobUnmatched      = "unmatched-payments"
 	JobAssessments    = "assessment-missing"
 	JobUnconfirmed    = "assessment-unconfirmed"
+	JobFindingsDue    = "findings-overdue"
+	JobCriticalOpen   = "critical-findings"
+	JobAcceptances    = "risk-acceptances"
 )
 
 // UnmatchedAfterBankingDays is how long a bank debit may stay unmatched.
@@ -124,6 +128,51 @@ SELECT a.id AS subject_key, 'WARNING' AS severity, p.program_id AS program_id, a
 FROM assessments a JOIN participations p ON p.id = a.participation_id
 WHERE a.status = 'SUBMITTED' AND a.submitted_at < ? AND p.status <> 'WITHDRAWN'`,
 		args: []any{now.Add(-assessment.ConfirmWithin)}}, now)
+}
+
+// findingsOverdue: a finding past its due date (due before today in the
+// programme's time zone) that is not closed (finding.Closed); CRITICAL for
+// a critical finding. The message names the finding by its title only:
+// staff read flags, not a finding's details.
+func (r *Runner) findingsOverdue(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
+	d := r.dialect()
+	today, arg := d.Date(r.today(now))
+	return r.syncFlags(ctx, c, flag.KindFINDING_OVERDUE, condition{sql: `
+SELECT f.id AS subject_key, CASE WHEN f.severity = 'CRITICAL' THEN 'CRITICAL' ELSE 'WARNING' END AS severity,
+  p.program_id AS program_id, f.participation_id AS participation_id, NULL AS step_id, NULL AS measure_id,
+  'The ' || f.severity || ' finding "' || substr(f.title, 1, 200) || '" was due on ' || ` + d.DateText("f.due_on") + ` || ' and is ' || f.status AS message
+FROM findings f JOIN participations p ON p.id = f.participation_id
+WHERE f.due_on < ` + today + ` AND f.status NOT IN ` + finding.ClosedSQL + ` AND p.status NOT IN ('WITHDRAWN', 'SETTLED')`,
+		args: []any{arg}}, now)
+}
+
+// criticalFindings: a CRITICAL finding that is not closed.
+func (r *Runner) criticalFindings(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
+	return r.syncFlags(ctx, c, flag.KindCRITICAL_FINDING_OPEN, condition{sql: `
+SELECT f.id AS subject_key, 'CRITICAL' AS severity, p.program_id AS program_id, f.participation_id AS participation_id,
+  NULL AS step_id, NULL AS measure_id,
+  'The critical finding "' || substr(f.title, 1, 200) || '" is ' || f.status AS message
+FROM findings f JOIN participations p ON p.id = f.participation_id
+WHERE f.severity = 'CRITICAL' AND f.status NOT IN ` + finding.ClosedSQL + ` AND p.status NOT IN ('WITHDRAWN', 'SETTLED')`}, now)
+}
+
+// riskAcceptances moves expired risk acceptances back to OPEN
+// (finding.ExpireAcceptances) and flags each such finding until someone
+// decides anew (a move by hand clears accepted_until).
+func (r *Runner) riskAcceptances(ctx context.Context, c *ent.Client, now time.Time) (result, error) {
+	d := r.dialect()
+	day := r.today(now)
+	if _, err := finding.ExpireAcceptances(ctx, c, d, day, now); err != nil {
+		return result{}, fmt.Errorf("expire acceptances: %w", err)
+	}
+	today, arg := d.Date(day)
+	return r.syncFlags(ctx, c, flag.KindRISK_ACCEPTANCE_EXPIRED, condition{sql: `
+SELECT f.id AS subject_key, 'WARNING' AS severity, p.program_id AS program_id, f.participation_id AS participation_id,
+  NULL AS step_id, NULL AS measure_id,
+  'The risk acceptance of the ' || f.severity || ' finding "' || substr(f.title, 1, 200) || '" ended on ' || ` + d.DateText("f.accepted_until") + ` || '; it is OPEN again' AS message
+FROM findings f JOIN participations p ON p.id = f.participation_id
+WHERE f.status = 'OPEN' AND f.accepted_until < ` + today + ` AND p.status <> 'WITHDRAWN'`,
+		args: []any{arg}}, now)
 }
 
 // deadlineWatch: participations not yet accepted with at most 30 days to

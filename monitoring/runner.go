@@ -1,6 +1,7 @@
 // Package monitoring runs the monitoring jobs on robfig/cron: overdue steps,
 // deadlines at risk, budget overruns, the ledger audit, unmatched payments
-// and assessments missing or unconfirmed. Each job is a
+// assessments missing or unconfirmed, and findings overdue, critical or
+// with an expired risk acceptance. Each job is a
 // few set-based statements plus an idempotent raise/resolve of flags, runs
 // in one transaction, and is recorded as a JobRun. Time comes from the
 // injected clock. With several replicas on PostgreSQL each tick of each job
@@ -38,6 +39,9 @@ var DefaultSchedules = map[string]string{
 	JobUnmatched:      "20 7 * * 1-5",
 	JobAssessments:    "10 6 * * *",
 	JobUnconfirmed:    "15 6 * * *",
+	JobFindingsDue:    "20 6 * * *",
+	JobCriticalOpen:   "*/30 * * * *",
+	JobAcceptances:    "1 0 * * *",
 }
 
 // ScheduleEnv names the environment variable that overrides a job's
@@ -68,6 +72,9 @@ var jobs = map[string]jobFunc{
 	JobUnmatched:      (*Runner).unmatchedPayments,
 	JobAssessments:    (*Runner).assessmentMissing,
 	JobUnconfirmed:    (*Runner).assessmentUnconfirmed,
+	JobFindingsDue:    (*Runner).findingsOverdue,
+	JobCriticalOpen:   (*Runner).criticalFindings,
+	JobAcceptances:    (*Runner).riskAcceptances,
 }
 
 // Jobs lists the job names in a stable order.

@@ -144,13 +144,16 @@ type Kind string
 
 // Kind values.
 const (
-	KindSTEP_OVERDUE           Kind = "STEP_OVERDUE"
-	KindDEADLINE_AT_RISK       Kind = "DEADLINE_AT_RISK"
-	KindBUDGET_OVERRUN         Kind = "BUDGET_OVERRUN"
-	KindLEDGER_MISMATCH        Kind = "LEDGER_MISMATCH"
-	KindPAYMENT_UNMATCHED      Kind = "PAYMENT_UNMATCHED"
-	KindASSESSMENT_MISSING     Kind = "ASSESSMENT_MISSING"
-	KindASSESSMENT_UNCONFIRMED Kind = "ASSESSMENT_UNCONFIRMED"
+	KindSTEP_OVERDUE            Kind = "STEP_OVERDUE"
+	KindDEADLINE_AT_RISK        Kind = "DEADLINE_AT_RISK"
+	KindBUDGET_OVERRUN          Kind = "BUDGET_OVERRUN"
+	KindLEDGER_MISMATCH         Kind = "LEDGER_MISMATCH"
+	KindPAYMENT_UNMATCHED       Kind = "PAYMENT_UNMATCHED"
+	KindASSESSMENT_MISSING      Kind = "ASSESSMENT_MISSING"
+	KindASSESSMENT_UNCONFIRMED  Kind = "ASSESSMENT_UNCONFIRMED"
+	KindFINDING_OVERDUE         Kind = "FINDING_OVERDUE"
+	KindCRITICAL_FINDING_OPEN   Kind = "CRITICAL_FINDING_OPEN"
+	KindRISK_ACCEPTANCE_EXPIRED Kind = "RISK_ACCEPTANCE_EXPIRED"
 )
 
 func (k Kind) String() string {
@@ -160,7 +163,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindSTEP_OVERDUE, KindDEADLINE_AT_RISK, KindBUDGET_OVERRUN, KindLEDGER_MISMATCH, KindPAYMENT_UNMATCHED, KindASSESSMENT_MISSING, KindASSESSMENT_UNCONFIRMED:
+	case KindSTEP_OVERDUE, KindDEADLINE_AT_RISK, KindBUDGET_OVERRUN, KindLEDGER_MISMATCH, KindPAYMENT_UNMATCHED, KindASSESSMENT_MISSING, KindASSESSMENT_UNCONFIRMED, KindFINDING_OVERDUE, KindCRITICAL_FINDING_OPEN, KindRISK_ACCEPTANCE_EXPIRED:
 		return nil
 	default:
 		return fmt.Errorf("flag: invalid enum value for kind field: %q", k)

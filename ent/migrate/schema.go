@@ -644,7 +644,7 @@ var (
 	// FlagsColumns holds the columns for the "flags" table.
 	FlagsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 28},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"STEP_OVERDUE", "DEADLINE_AT_RISK", "BUDGET_OVERRUN", "LEDGER_MISMATCH", "PAYMENT_UNMATCHED", "ASSESSMENT_MISSING", "ASSESSMENT_UNCONFIRMED"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"STEP_OVERDUE", "DEADLINE_AT_RISK", "BUDGET_OVERRUN", "LEDGER_MISMATCH", "PAYMENT_UNMATCHED", "ASSESSMENT_MISSING", "ASSESSMENT_UNCONFIRMED", "FINDING_OVERDUE", "CRITICAL_FINDING_OPEN", "RISK_ACCEPTANCE_EXPIRED"}},
 		{Name: "severity", Type: field.TypeEnum, Enums: []string{"INFO", "WARNING", "CRITICAL"}},
 		{Name: "subject_key", Type: field.TypeString, Size: 100},
 		{Name: "message", Type: field.TypeString, Size: 1000},

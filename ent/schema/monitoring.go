@@ -27,7 +27,7 @@ func (Flag) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("kind").
 			Values("STEP_OVERDUE", "DEADLINE_AT_RISK", "BUDGET_OVERRUN", "LEDGER_MISMATCH", "PAYMENT_UNMATCHED",
-				"ASSESSMENT_MISSING", "ASSESSMENT_UNCONFIRMED").
+				"ASSESSMENT_MISSING", "ASSESSMENT_UNCONFIRMED", "FINDING_OVERDUE", "CRITICAL_FINDING_OPEN", "RISK_ACCEPTANCE_EXPIRED").
 			Immutable().Annotations(entgql.OrderField("KIND")),
 		field.Enum("severity").Values("INFO", "WARNING", "CRITICAL").Annotations(entgql.OrderField("SEVERITY")),
 		field.String("subject_key").NotEmpty().MaxLen(100).Immutable().

@@ -126,7 +126,8 @@ var rows = map[string]rowFilter{
 	// Kommune its own.
 	gen.TypeFlag: or(every(staff...),
 		roleRows(types.RoleContractor, func(*auth.Viewer) func(*sql.Selector) {
-			return flag.KindIn(flag.KindSTEP_OVERDUE, flag.KindDEADLINE_AT_RISK, flag.KindASSESSMENT_MISSING, flag.KindASSESSMENT_UNCONFIRMED)
+			return flag.KindIn(flag.KindSTEP_OVERDUE, flag.KindDEADLINE_AT_RISK, flag.KindASSESSMENT_MISSING, flag.KindASSESSMENT_UNCONFIRMED,
+				flag.KindFINDING_OVERDUE, flag.KindCRITICAL_FINDING_OPEN, flag.KindRISK_ACCEPTANCE_EXPIRED)
 		}),
 		own(func(id pulid.ID) func(*sql.Selector) {
 			return flag.HasParticipationWith(participation.MunicipalityID(id))
