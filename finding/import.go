@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -148,7 +149,7 @@ func (s *Service) record(ctx context.Context, c *ent.Client, in ImportInput, dat
 		SetPerformedOn(day).SetReportSha256(digest).SetReportSize(int64(len(data))).SetReport(data).SetResults(results).
 		SetNillableConsultantID(in.ConsultantID).SetNillableAppointmentID(in.AppointmentID).SetNillableStepID(in.StepID)
 	if in.Name != "" {
-		tc.SetReportName(clipName(in.Name))
+		tc.SetReportName(clip(in.Name, 300))
 	}
 	if in.Tool != "" {
 		tc.SetTool(in.Tool)
@@ -159,13 +160,6 @@ func (s *Service) record(ctx context.Context, c *ent.Client, in ImportInput, dat
 		tc.SetScope(in.Scope)
 	}
 	return tc.Save(ctx)
-}
-
-func clipName(s string) string {
-	if len(s) > 300 {
-		return s[:300]
-	}
-	return s
 }
 
 // importer applies one report's results to the stored findings.
@@ -209,11 +203,7 @@ func (w *importer) apply(ctx context.Context, pa pulid.ID, results map[identity]
 			}
 			continue
 		}
-		fc, err := w.create(pa, r)
-		if err != nil {
-			return err
-		}
-		creates = append(creates, fc)
+		creates = append(creates, w.create(pa, r))
 	}
 	for from := 0; from < len(creates); from += 500 {
 		made, err := w.c.Finding.CreateBulk(creates[from:min(from+500, len(creates))]...).Save(ctx)
@@ -242,7 +232,7 @@ func (w *importer) apply(ctx context.Context, pa pulid.ID, results map[identity]
 }
 
 // create is a new finding of a result.
-func (w *importer) create(pa pulid.ID, r Result) (*ent.FindingCreate, error) {
+func (w *importer) create(pa pulid.ID, r Result) *ent.FindingCreate {
 	sev, computed, reported := rate(r)
 	title := strings.TrimSpace(r.Name)
 	if title == "" {
@@ -270,7 +260,7 @@ func (w *importer) create(pa pulid.ID, r Result) (*ent.FindingCreate, error) {
 	if len(r.CWEs) > 0 {
 		fc.SetCwes(r.CWEs)
 	}
-	return fc, nil
+	return fc
 }
 
 // seenAgain is a stored finding this report finds again.
@@ -334,20 +324,11 @@ func rate(r Result) (types.Severity, *int, *int) {
 func describe(r Result) string {
 	var parts []string
 	for _, p := range []string{r.Summary, r.Insight, r.Impact, r.Description} {
-		if p = strings.TrimSpace(p); p != "" && !contains(parts, p) {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(parts, p) {
 			parts = append(parts, p)
 		}
 	}
 	return strings.Join(parts, "\n\n")
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func clip(s string, n int) string {

@@ -45,13 +45,7 @@ func SecurityExport(svc *assessment.Service, client *ent.Client, zone *time.Loca
 			exportError(w, log, apperr.New(apperr.Forbidden, "this token may not download the security picture per Kommune"))
 			return
 		}
-		q := r.URL.Query()
-		programID, err := programParam(q)
-		if err != nil {
-			exportError(w, log, err)
-			return
-		}
-		kind, err := kindParam(q)
+		programID, kind, err := pictureParams(r.URL.Query())
 		if err != nil {
 			exportError(w, log, err)
 			return
@@ -98,13 +92,7 @@ func AnonymisedSecurityExport(svc *assessment.Service, client *ent.Client, log *
 			exportError(w, log, apperr.New(apperr.Forbidden, "this token may not download the security picture"))
 			return
 		}
-		q := r.URL.Query()
-		programID, err := programParam(q)
-		if err != nil {
-			exportError(w, log, err)
-			return
-		}
-		kind, err := kindParam(q)
+		programID, kind, err := pictureParams(r.URL.Query())
 		if err != nil {
 			exportError(w, log, err)
 			return
@@ -161,27 +149,23 @@ func AssessmentOSCAL(svc *assessment.Service, client *ent.Client, log *slog.Logg
 	})
 }
 
-// programParam is the required query parameter programID.
-func programParam(q url.Values) (pulid.ID, error) {
+// pictureParams are the query parameters of the picture's downloads:
+// programID (required) and kind (nil if absent).
+func pictureParams(q url.Values) (pulid.ID, *types.AssessmentKind, error) {
 	id := pulid.ID(q.Get("programID"))
 	if id == "" {
-		return "", apperr.New(apperr.Validation, "the query parameter programID is required")
+		return "", nil, apperr.New(apperr.Validation, "the query parameter programID is required")
 	}
-	return id, nil
-}
-
-// kindParam is the optional query parameter kind (nil if absent).
-func kindParam(q url.Values) (*types.AssessmentKind, error) {
 	s := q.Get("kind")
 	if s == "" {
-		return nil, nil
+		return id, nil, nil
 	}
 	values := types.AssessmentKind("").Values()
 	if !slices.Contains(values, s) {
-		return nil, apperr.New(apperr.Validation, "the query parameter kind must be one of %s", strings.Join(values, ", "))
+		return "", nil, apperr.New(apperr.Validation, "the query parameter kind must be one of %s", strings.Join(values, ", "))
 	}
 	k := types.AssessmentKind(s)
-	return &k, nil
+	return id, &k, nil
 }
 
 // download writes a whole file as an attachment that is not cached.
